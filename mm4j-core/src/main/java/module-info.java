@@ -1,0 +1,9 @@
+/**
+ * mm4j core: the Linux memory-management core (buddy page allocator, SLUB, process address spaces, trace
+ * replay) over off-heap memory. No runtime dependencies; only {@code java.lang.foreign} and {@code VarHandle}.
+ */
+module org.mm4j.core {
+    exports org.mm4j.kernel;
+    exports org.mm4j.boot;
+    exports org.mm4j.page;
+}

@@ -1,0 +1,278 @@
+package org.mm4j.boot;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The kernel command line, parsed the way Linux's {@code parse_args} / {@code early_param} handlers read it.
+ *
+ * <p>Known parameters are validated and stored; unknown ones are kept (in order) and reported, as Linux prints
+ * "Unknown kernel command line parameters ...". A malformed value of a known parameter is a
+ * {@link CmdlineException} naming the parameter and value. Instances are immutable and safe to share.
+ *
+ * <p>Parameters: {@code mem=} (K/M/G suffix, default 256M), {@code nr_cpus=} (default: available processors),
+ * {@code numa=fake=N}, {@code slub_debug=}/{@code slab_debug=} (stored verbatim, parsed by the slab layer),
+ * {@code slub_max_order=}, {@code slub_min_order=}, {@code slub_min_objects=} (also spelled {@code slab_*}),
+ * {@code init_on_alloc=}, {@code init_on_free=}, {@code slab_nomerge}, {@code slab_merge}, and mm4j's own
+ * {@code mm4j.sheaves=} (sheaf capacity the JVM-facing allocator gives caches that do not ask for one).
+ */
+public final class BootParams {
+    public static final long DEFAULT_MEM = 256L << 20;
+    public static final long MIN_MEM = 4L << 20;
+    public static final long MAX_MEM = 32L << 30;
+    public static final int MAX_CPUS = 256;
+
+    private final String cmdline;
+    private final long memBytes;
+    private final int nrCpus;
+    private final int numaNodes;
+    private final String slubDebug;
+    private final int slubMaxOrder;
+    private final int slubMinOrder;
+    private final int slubMinObjects;
+    private final boolean initOnAlloc;
+    private final boolean initOnFree;
+    private final boolean slabNomerge;
+    private final int sheafCapacity;
+    private final Map<String, String> all;
+    private final List<String> unknown;
+
+    private BootParams(final String cmdline, final Map<String, String> all, final List<String> unknown,
+                       final long memBytes, final int nrCpus, final int numaNodes, final String slubDebug,
+                       final int slubMaxOrder, final int slubMinOrder, final int slubMinObjects,
+                       final boolean initOnAlloc, final boolean initOnFree, final boolean slabNomerge,
+                       final int sheafCapacity) {
+        this.cmdline = cmdline;
+        this.all = Collections.unmodifiableMap(all);
+        this.unknown = List.copyOf(unknown);
+        this.memBytes = memBytes;
+        this.nrCpus = nrCpus;
+        this.numaNodes = numaNodes;
+        this.slubDebug = slubDebug;
+        this.slubMaxOrder = slubMaxOrder;
+        this.slubMinOrder = slubMinOrder;
+        this.slubMinObjects = slubMinObjects;
+        this.initOnAlloc = initOnAlloc;
+        this.initOnFree = initOnFree;
+        this.slabNomerge = slabNomerge;
+        this.sheafCapacity = sheafCapacity;
+    }
+
+    /** Parses {@code cmdline} ({@code null} or blank gives the defaults). */
+    public static BootParams parse(final String cmdline) {
+        final String line = cmdline == null ? "" : cmdline.strip();
+        final Map<String, String> all = new LinkedHashMap<>();
+        final List<String> unknown = new ArrayList<>();
+        long mem = DEFAULT_MEM;
+        int cpus = Math.min(MAX_CPUS, Runtime.getRuntime().availableProcessors());
+        int nodes = 1;
+        String slubDebug = null;
+        int maxOrder = -1;
+        int minOrder = 0;
+        int minObjects = 0;
+        boolean initAlloc = false;
+        boolean initFree = false;
+        boolean nomerge = false;
+        int sheaves = 0;
+        for (final String word : tokenize(line)) {
+            final int eq = word.indexOf('=');
+            final String key = eq < 0 ? word : word.substring(0, eq);
+            final String value = eq < 0 ? null : word.substring(eq + 1);
+            all.put(key, value);
+            switch (key.replace('-', '_')) {
+                case "mem" -> mem = parseMem(key, value);
+                case "nr_cpus" -> cpus = parseInt(key, value, 1, MAX_CPUS);
+                case "numa" -> nodes = parseNuma(value);
+                case "slub_debug", "slab_debug" -> slubDebug = value == null ? "" : value;
+                case "slub_max_order", "slab_max_order" -> maxOrder = parseInt(key, value, 0, 10);
+                case "slub_min_order", "slab_min_order" -> minOrder = parseInt(key, value, 0, 10);
+                case "slub_min_objects", "slab_min_objects" -> minObjects = parseInt(key, value, 0, 32767);
+                case "init_on_alloc" -> initAlloc = parseBool(key, value);
+                case "init_on_free" -> initFree = parseBool(key, value);
+                case "slab_nomerge", "slub_nomerge" -> nomerge = true;
+                case "slab_merge", "slub_merge" -> nomerge = false;
+                case "mm4j.sheaves" -> sheaves = parseInt(key, value, 0, 4096);
+                default -> unknown.add(word);
+            }
+        }
+        if (maxOrder >= 0 && minOrder > maxOrder) {
+            throw new CmdlineException("slub_min_order=" + minOrder + " is above slub_max_order=" + maxOrder);
+        }
+        if (mem / nodes < MIN_MEM) {
+            throw new CmdlineException("mem=" + all.getOrDefault("mem", "256M") + " gives " + (mem / nodes >> 20)
+                + "M per node with numa=fake=" + nodes + " (expected: at least " + (MIN_MEM >> 20) + "M per node)");
+        }
+        return new BootParams(line, all, unknown, mem, cpus, nodes, slubDebug, maxOrder < 0 ? 3 : maxOrder,
+            minOrder, minObjects, initAlloc, initFree, nomerge, sheaves);
+    }
+
+    private static List<String> tokenize(final String line) {
+        final List<String> words = new ArrayList<>();
+        final StringBuilder sb = new StringBuilder();
+        boolean quoted = false;
+        for (int i = 0; i < line.length(); i++) {
+            final char c = line.charAt(i);
+            if (c == '"') {
+                quoted = !quoted;
+            } else if (Character.isWhitespace(c) && !quoted) {
+                if (!sb.isEmpty()) {
+                    words.add(sb.toString());
+                    sb.setLength(0);
+                }
+            } else {
+                sb.append(c);
+            }
+        }
+        if (quoted) {
+            throw new CmdlineException("unterminated quote in kernel command line: " + line);
+        }
+        if (!sb.isEmpty()) {
+            words.add(sb.toString());
+        }
+        return words;
+    }
+
+    /** Parses a size with an optional K/M/G/T suffix, as {@code memparse()}. */
+    public static long parseSize(final String key, final String value) {
+        if (value == null || value.isEmpty()) {
+            throw new CmdlineException(key + "= needs a value (expected: a size such as 256M)");
+        }
+        final char last = Character.toUpperCase(value.charAt(value.length() - 1));
+        int shift = 0;
+        String digits = value;
+        switch (last) {
+            case 'K' -> shift = 10;
+            case 'M' -> shift = 20;
+            case 'G' -> shift = 30;
+            case 'T' -> shift = 40;
+            default -> { }
+        }
+        if (shift != 0) {
+            digits = value.substring(0, value.length() - 1);
+        }
+        try {
+            final long n = digits.startsWith("0x") ? Long.parseUnsignedLong(digits.substring(2), 16)
+                : Long.parseLong(digits);
+            if (n < 0 || (shift > 0 && n > (Long.MAX_VALUE >>> shift))) {
+                throw new CmdlineException(key + "=" + value + " is out of range");
+            }
+            return n << shift;
+        } catch (final NumberFormatException e) {
+            throw new CmdlineException(key + "=" + value + " is not a size (expected: a number with an optional"
+                + " K, M or G suffix)");
+        }
+    }
+
+    private static long parseMem(final String key, final String value) {
+        final long n = parseSize(key, value);
+        if (n < MIN_MEM || n > MAX_MEM) {
+            throw new CmdlineException(key + "=" + value + " is out of range (expected: " + (MIN_MEM >> 20)
+                + "M to " + (MAX_MEM >> 30) + "G)");
+        }
+        return n & ~((1L << 22) - 1);  // whole MAX_PAGE_ORDER blocks, as memblock trims
+    }
+
+    private static int parseInt(final String key, final String value, final int min, final int max) {
+        if (value == null || value.isEmpty()) {
+            throw new CmdlineException(key + "= needs a value (expected: " + min + " to " + max + ")");
+        }
+        try {
+            final int n = Integer.parseInt(value);
+            if (n < min || n > max) {
+                throw new CmdlineException(key + "=" + value + " is out of range (expected: " + min + " to "
+                    + max + ")");
+            }
+            return n;
+        } catch (final NumberFormatException e) {
+            throw new CmdlineException(key + "=" + value + " is not a number (expected: " + min + " to " + max
+                + ")");
+        }
+    }
+
+    private static boolean parseBool(final String key, final String value) {
+        if (value == null) {
+            return true;
+        }
+        return switch (value) {
+            case "1", "y", "Y", "on" -> true;
+            case "0", "n", "N", "off" -> false;
+            default -> throw new CmdlineException(key + "=" + value + " is not a boolean (expected: 0 or 1)");
+        };
+    }
+
+    private static int parseNuma(final String value) {
+        if (value == null || !value.startsWith("fake=")) {
+            throw new CmdlineException("numa=" + value + " is not supported (expected: numa=fake=N)");
+        }
+        return parseInt("numa=fake", value.substring(5), 1, 64);
+    }
+
+    public String cmdline() {
+        return cmdline;
+    }
+
+    public long memBytes() {
+        return memBytes;
+    }
+
+    public int nrCpus() {
+        return nrCpus;
+    }
+
+    public int numaNodes() {
+        return numaNodes;
+    }
+
+    /** The {@code slub_debug=} value, "" when given bare, {@code null} when absent. */
+    public String slubDebug() {
+        return slubDebug;
+    }
+
+    public int slubMaxOrder() {
+        return slubMaxOrder;
+    }
+
+    public int slubMinOrder() {
+        return slubMinOrder;
+    }
+
+    /** 0 when not given (the slab layer then derives it from {@link #nrCpus()}). */
+    public int slubMinObjects() {
+        return slubMinObjects;
+    }
+
+    public boolean initOnAlloc() {
+        return initOnAlloc;
+    }
+
+    public boolean initOnFree() {
+        return initOnFree;
+    }
+
+    public boolean slabNomerge() {
+        return slabNomerge;
+    }
+
+    /** mm4j.sheaves=N: sheaf capacity for caches that did not ask for one; 0 = Linux 6.18's default (none). */
+    public int sheafCapacity() {
+        return sheafCapacity;
+    }
+
+    /** Every parameter given, in order, with its value ({@code null} for a bare word). */
+    public Map<String, String> all() {
+        return all;
+    }
+
+    /** Parameters no handler claimed, as Linux reports them at boot. */
+    public List<String> unknown() {
+        return unknown;
+    }
+
+    @Override
+    public String toString() {
+        return cmdline;
+    }
+}

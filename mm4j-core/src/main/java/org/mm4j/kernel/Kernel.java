@@ -1,0 +1,90 @@
+package org.mm4j.kernel;
+
+import org.mm4j.boot.BootParams;
+import org.mm4j.page.BuddyAllocator;
+import org.mm4j.page.MemMap;
+import org.mm4j.page.PhysicalMemory;
+
+/**
+ * A booted model kernel: owns physical memory, the {@code struct page} table, the buddy allocator, the CPU
+ * slots and the kernel log. {@link #close()} frees all off-heap memory; nothing may be used after it.
+ *
+ * <p>Threads: a Kernel may be used from any number of threads; each subsystem documents its own locking.
+ * {@link #boot(String)} and {@link #close()} must not race with other calls.
+ */
+public final class Kernel implements AutoCloseable {
+    public static final String VERSION = "6.18.0-mm4j";
+
+    private final BootParams params;
+    private final KernelLog log;
+    private final CpuSlots cpus;
+    private final PhysicalMemory mem;
+    private final MemMap memMap;
+    private final BuddyAllocator buddy;
+    private volatile boolean closed;
+
+    private Kernel(final BootParams params) {
+        this.params = params;
+        this.log = new KernelLog();
+        this.cpus = new CpuSlots(params.nrCpus());
+        log.printk("Linux version %s (mm4j) #1 SMP PREEMPT_DYNAMIC", VERSION);
+        log.printk("Command line: %s", params.cmdline());
+        this.mem = new PhysicalMemory(params.memBytes(), params.numaNodes());
+        this.memMap = new MemMap(mem.totalPages());
+        this.buddy = new BuddyAllocator(mem, memMap, log);
+        log.printk("Memory: %dK/%dK available (%dK kernel struct page table)",
+            buddy.freePages() * 4, mem.totalPages() * 4, mem.totalPages() * MemMap.ENTRY_SIZE / 1024);
+        if (!params.unknown().isEmpty()) {
+            log.printk("Unknown kernel command line parameters \"%s\", will be passed to user space.",
+                String.join(" ", params.unknown()));
+        }
+    }
+
+    /** Boots a kernel from a command line ({@code null} or "" = defaults: mem=256M, one node). */
+    public static Kernel boot(final String cmdline) {
+        return new Kernel(BootParams.parse(cmdline));
+    }
+
+    public static Kernel boot(final BootParams params) {
+        return new Kernel(params);
+    }
+
+    public BootParams params() {
+        return params;
+    }
+
+    public KernelLog log() {
+        return log;
+    }
+
+    public CpuSlots cpus() {
+        return cpus;
+    }
+
+    public PhysicalMemory memory() {
+        return mem;
+    }
+
+    public MemMap memMap() {
+        return memMap;
+    }
+
+    public BuddyAllocator buddy() {
+        return buddy;
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Frees all memory. Not idempotent: a second close throws, as {@code Arena.close()} does. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            throw new IllegalStateException("kernel already closed");
+        }
+        closed = true;
+        memMap.close();
+        mem.close();
+    }
+}

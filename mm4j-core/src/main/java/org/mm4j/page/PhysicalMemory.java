@@ -1,0 +1,182 @@
+package org.mm4j.page;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The model's physical memory: one off-heap segment per NUMA node, contiguous in physical address space
+ * (node {@code n} holds {@code [n * nodeBytes, (n + 1) * nodeBytes)}), and the address conversions of
+ * {@code arch/x86/include/asm/page.h}.
+ *
+ * <p>Notation: {@code phys} is a physical address ({@code 0 <= phys < totalBytes}); {@code pfn = phys >>> 12};
+ * a kernel virtual address ({@code kaddr}) is {@code PAGE_OFFSET + phys}, printed like the kernel's direct map
+ * ({@code 0xffff888000123440}); a native address is where the byte really lives in this process, for FFM users
+ * and native code.
+ *
+ * <p>Invariants: the segments live from construction to {@link #close()}; the segment of node {@code n} is
+ * page-aligned in native memory. Threads: all methods are safe from any thread; the bytes themselves are owned by
+ * whoever allocated them from the buddy allocator.
+ */
+public final class PhysicalMemory implements AutoCloseable {
+    public static final int PAGE_SHIFT = 12;
+    public static final int PAGE_SIZE = 1 << PAGE_SHIFT;
+    public static final long PAGE_MASK = ~(PAGE_SIZE - 1L);
+    /** x86-64 direct map base, 4-level paging, no KASLR. */
+    public static final long PAGE_OFFSET = 0xffff888000000000L;
+
+    private final Arena arena;
+    private final MemorySegment[] nodes;
+    private final long[] nodeBase;
+    private final long nodeBytes;
+    private final long totalBytes;
+    private final MemorySegment all;
+
+    /**
+     * Allocates {@code totalBytes} split evenly over {@code nrNodes} nodes. Every byte is zeroed (and so touched)
+     * here, so the first use of a page on a hot path costs no page fault of the host.
+     */
+    public PhysicalMemory(final long totalBytes, final int nrNodes) {
+        if (nrNodes < 1 || totalBytes <= 0 || totalBytes % ((long) nrNodes << 22) != 0) {
+            throw new IllegalArgumentException("totalBytes=" + totalBytes + " nrNodes=" + nrNodes
+                + " (expected: a multiple of 4 MiB per node)");
+        }
+        this.arena = Arena.ofShared();
+        this.nodes = new MemorySegment[nrNodes];
+        this.nodeBase = new long[nrNodes];
+        this.nodeBytes = totalBytes / nrNodes;
+        this.totalBytes = totalBytes;
+        for (int n = 0; n < nrNodes; n++) {
+            nodes[n] = arena.allocate(nodeBytes, PAGE_SIZE);
+            nodeBase[n] = nodes[n].address();
+        }
+        // one view over everything when the nodes happen to be one range is not guaranteed: keep per-node access
+        this.all = nrNodes == 1 ? nodes[0] : null;
+    }
+
+    public long totalBytes() {
+        return totalBytes;
+    }
+
+    public long totalPages() {
+        return totalBytes >>> PAGE_SHIFT;
+    }
+
+    public int nrNodes() {
+        return nodes.length;
+    }
+
+    public long nodeBytes() {
+        return nodeBytes;
+    }
+
+    /** First pfn of node {@code nid}. */
+    public long nodeStartPfn(final int nid) {
+        return nid * (nodeBytes >>> PAGE_SHIFT);
+    }
+
+    public long nodePages() {
+        return nodeBytes >>> PAGE_SHIFT;
+    }
+
+    public int pfnToNid(final long pfn) {
+        return (int) ((pfn << PAGE_SHIFT) / nodeBytes);
+    }
+
+    public boolean validPhys(final long phys) {
+        return phys >= 0 && phys < totalBytes;
+    }
+
+    public boolean validPfn(final long pfn) {
+        return pfn >= 0 && pfn < (totalBytes >>> PAGE_SHIFT);
+    }
+
+    /** The segment of node {@code nid} (its byte 0 is physical address {@code nid * nodeBytes()}). */
+    public MemorySegment node(final int nid) {
+        return nodes[nid];
+    }
+
+    /** The node segment holding {@code phys}; index into it with {@link #nodeOffset(long)}. */
+    public MemorySegment segmentOf(final long phys) {
+        return all != null ? all : nodes[(int) (phys / nodeBytes)];
+    }
+
+    public long nodeOffset(final long phys) {
+        return all != null ? phys : phys % nodeBytes;
+    }
+
+    /** A bounded view of {@code [phys, phys + byteSize)}, which must not cross a node boundary. */
+    public MemorySegment slice(final long phys, final long byteSize) {
+        return segmentOf(phys).asSlice(nodeOffset(phys), byteSize);
+    }
+
+    /** The real native address of physical address {@code phys}. */
+    public long nativeAddress(final long phys) {
+        return all != null ? nodeBase[0] + phys : nodeBase[(int) (phys / nodeBytes)] + phys % nodeBytes;
+    }
+
+    /** Physical address of a native address inside the model's memory, or -1 when it is not ours. */
+    public long nativeToPhys(final long nativeAddress) {
+        for (int n = 0; n < nodes.length; n++) {
+            final long off = nativeAddress - nodeBase[n];
+            if (off >= 0 && off < nodeBytes) {
+                return n * nodeBytes + off;
+            }
+        }
+        return -1;
+    }
+
+    public static long physToVirt(final long phys) {
+        return PAGE_OFFSET + phys;
+    }
+
+    public static long virtToPhys(final long kaddr) {
+        return kaddr - PAGE_OFFSET;
+    }
+
+    /** Whether {@code kaddr} is a direct-map address of this memory. */
+    public boolean validVirt(final long kaddr) {
+        final long phys = kaddr - PAGE_OFFSET;
+        return phys >= 0 && phys < totalBytes;
+    }
+
+    public static long pfnToPhys(final long pfn) {
+        return pfn << PAGE_SHIFT;
+    }
+
+    /** {@code page_address()}: the kernel virtual address of a pfn. */
+    public static long pageAddress(final long pfn) {
+        return PAGE_OFFSET + (pfn << PAGE_SHIFT);
+    }
+
+    /** {@code virt_to_pfn()}. */
+    public static long virtToPfn(final long kaddr) {
+        return (kaddr - PAGE_OFFSET) >>> PAGE_SHIFT;
+    }
+
+    public byte getByte(final long phys) {
+        return segmentOf(phys).get(ValueLayout.JAVA_BYTE, nodeOffset(phys));
+    }
+
+    public void putByte(final long phys, final byte value) {
+        segmentOf(phys).set(ValueLayout.JAVA_BYTE, nodeOffset(phys), value);
+    }
+
+    public long getLong(final long phys) {
+        return segmentOf(phys).get(ValueLayout.JAVA_LONG_UNALIGNED, nodeOffset(phys));
+    }
+
+    public void putLong(final long phys, final long value) {
+        segmentOf(phys).set(ValueLayout.JAVA_LONG_UNALIGNED, nodeOffset(phys), value);
+    }
+
+    public void fill(final long phys, final long byteSize, final byte value) {
+        segmentOf(phys).asSlice(nodeOffset(phys), byteSize).fill(value);
+    }
+
+    /** Frees all node memory. Not idempotent, like {@link Arena#close()}. */
+    @Override
+    public void close() {
+        arena.close();
+    }
+}
