@@ -21,6 +21,7 @@ public final class Kernel implements AutoCloseable {
     private final PhysicalMemory mem;
     private final MemMap memMap;
     private final BuddyAllocator buddy;
+    private final ProcFs procfs = new ProcFs();
     private volatile boolean closed;
 
     private Kernel(final BootParams params) {
@@ -71,6 +72,11 @@ public final class Kernel implements AutoCloseable {
 
     public BuddyAllocator buddy() {
         return buddy;
+    }
+
+    /** The /proc and /sys files each subsystem registers. */
+    public ProcFs procfs() {
+        return procfs;
     }
 
     public boolean isClosed() {
