@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 /** The {@code mm4j} command: dispatches to its subcommands. */
 @Command(name = "mm4j", mixinStandardHelpOptions = true, version = "mm4j " + Kernel.VERSION,
     description = "The Linux kernel's memory-management core, observable like a running kernel.",
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {CommandLine.HelpCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
 
     public static void main(final String[] args) {

@@ -1,0 +1,51 @@
+package org.mm4j.bench;
+
+/**
+ * One allocator measured by the peer comparison: every workload runs the same loop over this interface, so the
+ * rows differ only in the allocator behind it.
+ *
+ * <p>Handles: an allocation lives in a caller-owned slot {@code refs[slot]} plus the {@code long} it returns.
+ * Address allocators (malloc, Unsafe, mm4j) return the native or kernel address and leave {@code refs} alone;
+ * object allocators (Netty's {@code ByteBuf}, heap {@code byte[]}) keep their object in {@code refs[slot]} and
+ * return its native address, or 0 for heap arrays. {@link #free} gets back the same address, size and slot.
+ *
+ * <p>Threads: an allocator may be used from several threads at once (the remote-free workload allocates on one
+ * thread and frees on another), as its underlying library allows; {@link #bindThread} is called once by each
+ * benchmark thread before its first use. Implementations must not allocate on the Java heap per call unless the
+ * peer itself does (heap, Netty).
+ */
+public interface Allocator extends AutoCloseable {
+
+    /** The row name in the comparison, e.g. {@code glibc-malloc}. */
+    String name();
+
+    /**
+     * Allocates {@code byteSize} bytes.
+     *
+     * @return the allocation's address (native or kernel virtual), or 0 for an allocator without addresses
+     * @throws OutOfMemoryError when the allocator has no memory left
+     */
+    long alloc(long byteSize, Object[] refs, int slot);
+
+    /** Frees what {@link #alloc} returned for the same size and slot. */
+    void free(long address, long byteSize, Object[] refs, int slot);
+
+    /** Called by each thread before it allocates or frees, with a small CPU number (0, 1, ...). */
+    default void bindThread(final int cpu) {
+    }
+
+    /** Creates a thread of the kind this allocator performs best on (Netty: its FastThreadLocalThread). */
+    default Thread newThread(final Runnable task, final String name) {
+        return new Thread(task, name);
+    }
+
+    /** The native memory an address points to when it can be written by the caller; {@code address} itself by default. */
+    default long nativeAddress(final long address) {
+        return address;
+    }
+
+    /** Releases everything the allocator holds. Allocations still live are lost. */
+    @Override
+    default void close() {
+    }
+}

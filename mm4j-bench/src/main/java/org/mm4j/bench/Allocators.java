@@ -1,0 +1,65 @@
+package org.mm4j.bench;
+
+import java.util.List;
+
+/**
+ * The allocators of the peer comparison, by row name. {@link #open} gives a fresh instance or throws
+ * {@link Unavailable} with the reason the row is skipped (library not installed, JDK refuses Unsafe...).
+ */
+public final class Allocators {
+    /** Every row name, in table order. */
+    public static final List<String> NAMES = List.of(
+        "mm4j", "mm4j-cpu-slab",
+        "glibc-malloc", "glibc-malloc-critical", "jemalloc", "mimalloc",
+        "unsafe", "netty-pooled-direct", "netty-pooled-direct-ftl", "heap", "arena-bump");
+
+    /** Rows whose benchmark threads must be Netty FastThreadLocalThreads (run with {@link FastThreadExecutor}). */
+    public static final List<String> FAST_THREAD_NAMES = List.of("netty-pooled-direct-ftl");
+
+    private Allocators() {
+    }
+
+    /** Why a row cannot run on this machine or JDK; the message is printed as the row's note. */
+    public static final class Unavailable extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        public Unavailable(final String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Opens the allocator of row {@code name}.
+     *
+     * @throws Unavailable when it cannot run here (the row is skipped with this note)
+     * @throws IllegalArgumentException for a name not in {@link #NAMES}
+     */
+    public static Allocator open(final String name) {
+        return switch (name) {
+            case "mm4j" -> Mm4jSlab.open(name, true);
+            case "mm4j-cpu-slab" -> Mm4jSlab.open(name, false);
+            case "glibc-malloc" -> NativeMalloc.glibc(name, false);
+            case "glibc-malloc-critical" -> NativeMalloc.glibc(name, true);
+            case "jemalloc" -> NativeMalloc.jemalloc(name);
+            case "mimalloc" -> NativeMalloc.mimalloc(name);
+            case "unsafe" -> UnsafeMemory.open();
+            case "netty-pooled-direct" -> new NettyPooledDirect(name, false);
+            case "netty-pooled-direct-ftl" -> new NettyPooledDirect(name, true);
+            case "heap" -> new HeapArrays();
+            case "arena-bump" -> new ArenaBump();
+            default -> throw new IllegalArgumentException("unknown allocator '" + name + "' (expected one of "
+                + String.join(", ", NAMES) + ")");
+        };
+    }
+
+    /** Null when row {@code name} can run here, else the reason it cannot (opens and closes it once). */
+    public static String unavailableReason(final String name) {
+        try (Allocator a = open(name)) {
+            return null;
+        } catch (final Unavailable e) {
+            return e.getMessage();
+        } catch (final RuntimeException | LinkageError e) {
+            return "cannot open: " + e;
+        }
+    }
+}

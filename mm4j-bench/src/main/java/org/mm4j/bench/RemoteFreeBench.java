@@ -1,0 +1,137 @@
+package org.mm4j.bench;
+
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * Workload {@code remote-free-2t-64}: the JMH thread (CPU 0) allocates 64-byte objects into a bounded SPSC ring of
+ * {@value #RING} slots; a consumer thread (CPU 1, started for the trial) frees every object it takes out, so every
+ * free is remote. One operation = one object through the pipeline; since the ring is bounded, the producer's
+ * average time per object is the pipeline's wall time per object, which is what the row reports (threads = 2).
+ *
+ * <p>Both sides spin briefly, then yield, when the ring is full or empty (the machine may be shared).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+public class RemoteFreeBench extends PeerState {
+    static final int RING = 1024;
+    static final long SIZE = 64;
+    private static final int SPINS_BEFORE_YIELD = 64;
+
+    private SpscRing ring;
+    private Thread consumer;
+    private volatile boolean running;
+    private volatile Throwable consumerFailure;
+
+    @Override
+    protected void prepare() {
+        ring = new SpscRing(RING);
+        running = true;
+        consumer = a.newThread(this::consume, "mm4j-bench-consumer");
+        consumer.setDaemon(true);
+        consumer.start();
+    }
+
+    @Override
+    protected void finish() {
+        try {
+            drain();
+        } finally {
+            running = false;
+            try {
+                consumer.join(10_000);
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Waits until the consumer has freed everything produced so far. */
+    @TearDown(Level.Iteration)
+    public void drain() {
+        final long t = ring.lpTail();
+        int spins = 0;
+        while (ring.lvHead() != t) {
+            checkConsumer();
+            spins = backOff(spins);
+        }
+    }
+
+    @Benchmark
+    public void remoteFree64() {
+        final SpscRing r = ring;
+        final long t = r.lpTail();
+        if (t - r.lpHeadCache() >= r.capacity()) {
+            waitForRoom(r, t);
+        }
+        final int i = (int) t & r.mask;
+        r.addrs[i] = a.alloc(SIZE, r.refs, i);
+        r.soTail(t + 1);
+    }
+
+    private void waitForRoom(final SpscRing r, final long t) {
+        int spins = 0;
+        long h;
+        while (t - (h = r.lvHead()) >= r.capacity()) {
+            checkConsumer();
+            spins = backOff(spins);
+        }
+        r.spHeadCache(h);
+    }
+
+    private void consume() {
+        final Allocator al = a;
+        final SpscRing r = ring;
+        try {
+            al.bindThread(1);
+            int spins = 0;
+            while (true) {
+                final long h = r.lpHead();
+                if (h == r.lpTailCache()) {
+                    final long t = r.lvTail();
+                    if (h == t) {
+                        if (!running) {
+                            return;
+                        }
+                        spins = backOff(spins);
+                        continue;
+                    }
+                    r.spTailCache(t);
+                }
+                spins = 0;
+                final int i = (int) h & r.mask;
+                al.free(r.addrs[i], SIZE, r.refs, i);
+                r.soHead(h + 1);
+            }
+        } catch (final Throwable e) {
+            consumerFailure = e;
+        }
+    }
+
+    private void checkConsumer() {
+        final Throwable f = consumerFailure;
+        if (f != null) {
+            throw new IllegalStateException(allocator + ": consumer thread failed", f);
+        }
+        if (!consumer.isAlive()) {
+            throw new IllegalStateException(allocator + ": consumer thread ended");
+        }
+    }
+
+    private static int backOff(final int spins) {
+        if (spins < SPINS_BEFORE_YIELD) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
+        }
+        return spins + 1;
+    }
+}

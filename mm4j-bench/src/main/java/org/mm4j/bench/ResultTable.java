@@ -1,0 +1,58 @@
+package org.mm4j.bench;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Prints the rows as a table: one line per allocator, one column per workload, "ns ± error" per cell. */
+public final class ResultTable {
+    private ResultTable() {
+    }
+
+    public static String render(final List<Row> rows) {
+        final List<String> workloads = new ArrayList<>();
+        final Map<String, Map<String, Row>> byAllocator = new LinkedHashMap<>();
+        for (final Row r : rows) {
+            if (!workloads.contains(r.workload())) {
+                workloads.add(r.workload());
+            }
+            byAllocator.computeIfAbsent(r.allocator(), k -> new LinkedHashMap<>()).put(r.workload(), r);
+        }
+        final StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%-24s", "ns per alloc+free"));
+        for (final String w : workloads) {
+            sb.append(String.format(Locale.ROOT, " %22s", w));
+        }
+        sb.append('\n');
+        final Map<String, String> notes = new LinkedHashMap<>();
+        for (final Map.Entry<String, Map<String, Row>> e : byAllocator.entrySet()) {
+            sb.append(String.format(Locale.ROOT, "%-24s", e.getKey()));
+            for (final String w : workloads) {
+                final Row r = e.getValue().get(w);
+                sb.append(String.format(Locale.ROOT, " %22s", cell(r)));
+                if (r != null && r.note() != null) {
+                    notes.putIfAbsent(e.getKey() + ": " + r.note(), "");
+                }
+            }
+            sb.append('\n');
+        }
+        for (final String n : notes.keySet()) {
+            sb.append("  note: ").append(n).append('\n');
+        }
+        return sb.toString();
+    }
+
+    private static String cell(final Row r) {
+        if (r == null) {
+            return "-";
+        }
+        if (!r.ran()) {
+            return "skipped";
+        }
+        return r.error() == null
+            ? String.format(Locale.ROOT, "%.1f", r.nsPerOp())
+            : String.format(Locale.ROOT, "%.1f ± %.1f", r.nsPerOp(), r.error());
+    }
+}

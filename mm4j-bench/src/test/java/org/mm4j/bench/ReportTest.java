@@ -1,0 +1,107 @@
+package org.mm4j.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The JSON rows, the table, the target ratios and the command line of the comparison. */
+class ReportTest {
+    private static final List<Row> ROWS = List.of(
+        Row.measured("alloc-free-64", "mm4j", 1, 6.0, 0.25),
+        Row.measured("alloc-free-64", "glibc-malloc", 1, 24.0, Double.NaN),
+        Row.measured("alloc-free-64", "jemalloc", 1, 5.0, 0.5),
+        Row.skipped("alloc-free-64", "mimalloc", 1, "Debian package \"libmimalloc2.0\" not loadable"),
+        Row.measured("remote-free-2t-64", "mm4j", 2, 50.0, 1.0));
+
+    @Test
+    void jsonHasTheFiveFieldsPerRowAndEscapesNotes(@TempDir final Path dir) throws Exception {
+        final Path f = dir.resolve("sub/out.json");
+        BenchJson.write(ROWS, f);
+        final String json = Files.readString(f);
+        assertEquals("""
+            [
+              {"workload": "alloc-free-64", "allocator": "mm4j", "threads": 1, "ns_per_op": 6.000, "error": 0.250},
+              {"workload": "alloc-free-64", "allocator": "glibc-malloc", "threads": 1, "ns_per_op": 24.000, "error": null},
+              {"workload": "alloc-free-64", "allocator": "jemalloc", "threads": 1, "ns_per_op": 5.000, "error": 0.500},
+              {"workload": "alloc-free-64", "allocator": "mimalloc", "threads": 1, "ns_per_op": null, "error": null, \
+            "note": "Debian package \\"libmimalloc2.0\\" not loadable"},
+              {"workload": "remote-free-2t-64", "allocator": "mm4j", "threads": 2, "ns_per_op": 50.000, "error": 1.000}
+            ]
+            """, json);
+        assertEquals("\"a\\\\b\\u0001\\n\"", BenchJson.string("a\\b\u0001\n"));
+    }
+
+    @Test
+    void targetsSayMetOrByHowMuchMissed() {
+        final List<Targets.Outcome> out = Targets.evaluate(ROWS, "mm4j");
+        final Targets.Outcome vsGlibc = out.get(0);
+        assertEquals("glibc-malloc", vsGlibc.target().peer());
+        assertEquals(0.25, vsGlibc.ratio(), 1e-12);
+        assertTrue(vsGlibc.met());
+        final Targets.Outcome vsJemalloc = out.stream()
+            .filter(o -> o.target().workload().equals("alloc-free-64") && o.target().peer().equals("jemalloc"))
+            .findFirst().orElseThrow();
+        assertFalse(vsJemalloc.met());
+        assertEquals(1.2, vsJemalloc.missFactor(), 1e-12);
+        assertTrue(vsJemalloc.describe().contains("MISSED: 1.20x too slow"), vsJemalloc.describe());
+        final Targets.Outcome vsMimalloc = out.stream()
+            .filter(o -> o.target().peer().equals("mimalloc")).findFirst().orElseThrow();
+        assertFalse(vsMimalloc.known());
+        assertTrue(vsMimalloc.describe().contains("not measured"));
+    }
+
+    @Test
+    void tableHasARowPerAllocatorAndNotesForSkippedOnes() {
+        final String t = ResultTable.render(ROWS);
+        final String[] lines = t.split("\n");
+        assertTrue(lines[0].contains("alloc-free-64") && lines[0].contains("remote-free-2t-64"), lines[0]);
+        assertTrue(lines[1].startsWith("mm4j ") && lines[1].contains("6.0 ± 0.3") && lines[1].contains("50.0"),
+            lines[1]);
+        assertTrue(t.contains("mimalloc") && t.contains("skipped"));
+        assertTrue(t.contains("note: mimalloc: Debian package"), t);
+    }
+
+    @Test
+    void commandLineParsesAndRejectsBadValues() {
+        final PeerComparison.Settings s = PeerComparison.parse(new String[] {"--quick", "--json", "x.json",
+            "--allocators", "glibc-malloc,heap", "--workloads", "alloc-free-64"});
+        assertTrue(s.quick);
+        assertEquals(Path.of("x.json"), s.json);
+        assertEquals(List.of("glibc-malloc", "heap"), s.allocators);
+        assertEquals(List.of(Workload.ALLOC_FREE_64), s.workloads);
+        assertEquals(1, s.forks());
+        final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> PeerComparison.parse(new String[] {"--allocators", "glibc,heap"}));
+        assertTrue(e.getMessage().contains("'glibc'"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> PeerComparison.parse(new String[] {"--forks", "-1"}));
+        assertThrows(IllegalArgumentException.class, () -> PeerComparison.parse(new String[] {"--json"}));
+        assertThrows(IllegalArgumentException.class, () -> PeerComparison.parse(new String[] {"--workloads", "x"}));
+    }
+
+    @Test
+    void staticTlsTunableIsAddedOnce() {
+        assertEquals("glibc.rtld.optional_static_tls=16384", PeerComparison.withStaticTls(null));
+        assertEquals("glibc.malloc.tcache_count=0:glibc.rtld.optional_static_tls=16384",
+            PeerComparison.withStaticTls("glibc.malloc.tcache_count=0"));
+        assertEquals("glibc.rtld.optional_static_tls=4096",
+            PeerComparison.withStaticTls("glibc.rtld.optional_static_tls=4096"));
+    }
+
+    @Test
+    void everyWorkloadMapsToAnExistingBenchmarkMethod() throws Exception {
+        for (final Workload w : Workload.values()) {
+            final int dot = w.benchmark().lastIndexOf('.');
+            final Class<?> c = Class.forName(w.benchmark().substring(0, dot));
+            c.getMethod(w.benchmark().substring(dot + 1));
+            assertEquals(w, Workload.byBenchmark(w.benchmark()));
+            assertEquals(w, Workload.byLabel(w.label()));
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package org.mm4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code mm4j bench} finds, rebuilds when stale, and runs the benchmark jar with the right arguments (no run). */
+class BenchCommandTest {
+
+    @Test
+    void optionsBecomePeerComparisonArguments() {
+        final BenchCommand c = new BenchCommand();
+        new CommandLine(c).parseArgs("--quick", "--json", "out.json", "--allocators", "mm4j,glibc-malloc",
+            "--workloads", "alloc-free-64", "--forks", "2");
+        final List<String> args = c.arguments(Path.of("out.json"));
+        assertEquals(List.of("--quick", "--json", Path.of("out.json").toAbsolutePath().toString(),
+            "--allocators", "mm4j,glibc-malloc", "--workloads", "alloc-free-64", "--forks", "2"), args);
+        final List<String> cmd = BenchCommand.command(Path.of("/jdk/bin/java"), Path.of("/r/b.jar"), args);
+        assertEquals(List.of("/jdk/bin/java", "-Xmx512m", "--enable-native-access=ALL-UNNAMED", "-cp", "/r/b.jar",
+            "org.mm4j.bench.PeerComparison"), cmd.subList(0, 6));
+        assertEquals(args, cmd.subList(6, cmd.size()));
+    }
+
+    @Test
+    void benchIsASubcommandOfMm4j() {
+        assertTrue(new CommandLine(new Main()).getSubcommands().containsKey("bench"));
+    }
+
+    @Test
+    void sourceRootIsFoundAboveAnyDirectoryInside(@TempDir final Path root) throws Exception {
+        Files.createDirectories(root.resolve("mm4j-bench"));
+        Files.writeString(root.resolve("mm4j-bench/pom.xml"), "<project/>");
+        final Path deep = Files.createDirectories(root.resolve("mm4j-cli/target"));
+        assertEquals(root.toAbsolutePath(), BenchCommand.findSourceRoot(deep));
+        assertNull(BenchCommand.findSourceRoot(root.getParent()));
+    }
+
+    @Test
+    void jarIsStaleWhenMissingOrOlderThanASource(@TempDir final Path root) throws Exception {
+        final Path src = Files.createDirectories(root.resolve("mm4j-bench/src/main/java"));
+        final Path java = Files.writeString(src.resolve("A.java"), "class A {}");
+        final Path jar = root.resolve(BenchCommand.JAR);
+        assertTrue(BenchCommand.stale(root, jar));
+        Files.createDirectories(jar.getParent());
+        Files.writeString(jar, "jar");
+        Files.setLastModifiedTime(java, FileTime.fromMillis(1_000_000L));
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(2_000_000L));
+        assertFalse(BenchCommand.stale(root, jar));
+        Files.setLastModifiedTime(java, FileTime.fromMillis(3_000_000L));
+        assertTrue(BenchCommand.stale(root, jar));
+    }
+}
