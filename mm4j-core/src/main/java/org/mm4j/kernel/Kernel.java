@@ -3,7 +3,9 @@ package org.mm4j.kernel;
 import org.mm4j.boot.BootParams;
 import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.MemMap;
+import org.mm4j.page.PageProc;
 import org.mm4j.page.PhysicalMemory;
+import org.mm4j.page.VmStat;
 
 /**
  * A booted model kernel: owns physical memory, the {@code struct page} table, the buddy allocator, the CPU
@@ -21,6 +23,7 @@ public final class Kernel implements AutoCloseable {
     private final PhysicalMemory mem;
     private final MemMap memMap;
     private final BuddyAllocator buddy;
+    private final VmStat vmstat;
     private final ProcFs procfs = new ProcFs();
     private volatile boolean closed;
 
@@ -32,7 +35,10 @@ public final class Kernel implements AutoCloseable {
         log.printk("Command line: %s", params.cmdline());
         this.mem = new PhysicalMemory(params.memBytes(), params.numaNodes());
         this.memMap = new MemMap(mem.totalPages());
-        this.buddy = new BuddyAllocator(mem, memMap, log);
+        this.vmstat = new VmStat(cpus);
+        this.buddy = new BuddyAllocator(mem, memMap, log, cpus, vmstat, new BuddyAllocator.Options(
+            params.initOnAlloc(), params.initOnFree(), BuddyAllocator.Options.DEFAULT.dma32LimitPfn()));
+        PageProc.register(procfs, buddy);
         log.printk("Memory: %dK/%dK available (%dK kernel struct page table)",
             buddy.freePages() * 4, mem.totalPages() * 4, mem.totalPages() * MemMap.ENTRY_SIZE / 1024);
         if (!params.unknown().isEmpty()) {
@@ -72,6 +78,11 @@ public final class Kernel implements AutoCloseable {
 
     public BuddyAllocator buddy() {
         return buddy;
+    }
+
+    /** The VM counters of /proc/vmstat and /proc/meminfo; every subsystem counts its events here. */
+    public VmStat vmstat() {
+        return vmstat;
     }
 
     /** The /proc and /sys files each subsystem registers. */

@@ -1,48 +1,105 @@
 package org.mm4j.page;
 
+import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A memory zone ({@code struct zone}): a pfn range of one node and its buddy free areas.
+ * A memory zone ({@code struct zone}): a pfn range of one node, its buddy free areas, pageblock migratetypes,
+ * watermarks and per-CPU page lists.
  *
  * <p>Layout: {@code free_area[order]} for {@code 0 <= order <= MAX_PAGE_ORDER}, each with one doubly linked free
  * list per migratetype, linked through the {@link MemMap#LRU_NEXT}/{@link MemMap#LRU_PREV} fields of the head
- * page of each free block; -1 ends a list.
+ * page of each free block (-1 ends a list), with head and tail so blocks can be queued at either end as
+ * {@code __add_to_free_list} does. {@code pageblockMt[i]} is the migratetype of pageblock {@code i}
+ * ({@link #PAGEBLOCK_ORDER} = 9, 512 pages, as x86-64's {@code pageblock_order}).
  *
  * <p>Invariants (under {@link #lock}): a free block of order {@code o} starts at a pfn aligned to {@code 1 << o},
- * lies wholly in the zone, has PG_buddy and {@code private == o} on its head page and is on exactly one list, the
- * one of its order and migratetype; {@code nrFree[o]} counts the blocks of order {@code o};
- * {@code freePages} is the sum of their sizes. Threads: every field here is read and written only under
- * {@link #lock} (the kernel's {@code zone->lock}), except {@code freePages}, which is also read without it for
- * statistics.
+ * lies wholly in the zone, has PG_buddy and {@code private == o} on its head page, and is on exactly one list:
+ * that of its order and of the migratetype recorded in its head page's flags, which equals the migratetype of its
+ * pageblock; {@code nrFree[o]} counts the blocks of order {@code o}; {@code freePages} is the sum of their sizes
+ * except isolated ones (the kernel's NR_FREE_PAGES: pages on per-CPU lists are not free here, as in Linux).
+ *
+ * <p>Threads: free areas, {@code freePages}, {@code nrFreeHighatomic}, {@code nrReservedHighatomic} and
+ * {@code pageblockMt} are written only under {@link #lock} (the kernel's {@code zone->lock}); statistics and the
+ * watermark check read them without it, racily, as the kernel does. Each {@link Pcp} is guarded by its own
+ * lock. Watermarks change only in {@code setupPerZoneWmarks}, under the allocator's setup lock.
  */
 public final class Zone {
     public static final int MAX_PAGE_ORDER = 10;
     public static final int NR_PAGE_ORDERS = MAX_PAGE_ORDER + 1;
+    public static final int PAGEBLOCK_ORDER = 9;
+    public static final int PAGEBLOCK_NR_PAGES = 1 << PAGEBLOCK_ORDER;
+    public static final int PAGE_ALLOC_COSTLY_ORDER = 3;
+
+    /** {@code enum zone_type} of x86-64 (ZONE_DMA, DMA32, NORMAL, MOVABLE, DEVICE). */
+    public static final int ZONE_DMA = 0;
+    public static final int ZONE_DMA32 = 1;
+    public static final int ZONE_NORMAL = 2;
+    public static final int ZONE_MOVABLE = 3;
+    public static final int ZONE_DEVICE = 4;
+    public static final int MAX_NR_ZONES = 5;
+    static final String[] ZONE_NAMES = {"DMA", "DMA32", "Normal", "Movable", "Device"};
+    /** {@code sysctl_lowmem_reserve_ratio[]}. */
+    static final int[] LOWMEM_RESERVE_RATIO = {256, 256, 32, 0, 0};
+
+    public static final int WMARK_MIN = 0;
+    public static final int WMARK_LOW = 1;
+    public static final int WMARK_HIGH = 2;
+    public static final int WMARK_PROMO = 3;
 
     final ReentrantLock lock = new ReentrantLock();
     final int nid;
+    final int type;
     final String name;
     final long startPfn;
     final long endPfn;
     final long[][] freeHead = new long[NR_PAGE_ORDERS][MigrateType.TYPES];
+    final long[][] freeTail = new long[NR_PAGE_ORDERS][MigrateType.TYPES];
     final long[][] freeCount = new long[NR_PAGE_ORDERS][MigrateType.TYPES];
     final long[] nrFree = new long[NR_PAGE_ORDERS];
+    final byte[] pageblockMt;
     volatile long freePages;
+    volatile long freeBlocksPages;
+    volatile long nrFreeHighatomic;
+    long nrReservedHighatomic;
+    long presentPages;
     long managedPages;
+    final long[] watermark = new long[4];
+    final long[] lowmemReserve = new long[MAX_NR_ZONES];
+    /** ZONE_BELOW_HIGH: free pages fell below the high watermark on an allocation. */
+    volatile boolean belowHigh;
+    /** {@code enum rmqueue_mode} remembered across one {@code rmqueue_bulk} (zone lock held). */
+    int rmqueueMode;
+    Pcp[] pcp;
+    int pcpBatch;
+    int pcpHighMin;
+    int pcpHighMax;
 
-    Zone(final int nid, final String name, final long startPfn, final long endPfn) {
+    Zone(final int nid, final int type, final long startPfn, final long endPfn) {
+        if ((startPfn & (PAGEBLOCK_NR_PAGES - 1)) != 0 || (endPfn & (PAGEBLOCK_NR_PAGES - 1)) != 0) {
+            throw new IllegalArgumentException("zone [" + startPfn + ", " + endPfn + ") (expected: pageblock-aligned)");
+        }
         this.nid = nid;
-        this.name = name;
+        this.type = type;
+        this.name = ZONE_NAMES[type];
         this.startPfn = startPfn;
         this.endPfn = endPfn;
+        this.pageblockMt = new byte[(int) ((endPfn - startPfn) >>> PAGEBLOCK_ORDER)];
         for (final long[] row : freeHead) {
-            java.util.Arrays.fill(row, -1L);
+            Arrays.fill(row, -1L);
+        }
+        for (final long[] row : freeTail) {
+            Arrays.fill(row, -1L);
         }
     }
 
     public int nid() {
         return nid;
+    }
+
+    /** The zone type ({@link #ZONE_DMA32}, {@link #ZONE_NORMAL}). */
+    public int type() {
+        return type;
     }
 
     /** The zone's name as /proc prints it ("DMA32", "Normal"). */
@@ -62,16 +119,40 @@ public final class Zone {
         return endPfn - startPfn;
     }
 
+    public long presentPages() {
+        return presentPages;
+    }
+
     public long managedPages() {
         return managedPages;
     }
 
+    /** NR_FREE_PAGES of this zone: pages in the buddy free lists (not on per-CPU lists). */
     public long freePages() {
         return freePages;
     }
 
     public boolean contains(final long pfn) {
         return pfn >= startPfn && pfn < endPfn;
+    }
+
+    /** Watermark {@code i} ({@link #WMARK_MIN} .. {@link #WMARK_PROMO}) in pages. */
+    public long watermark(final int i) {
+        return watermark[i];
+    }
+
+    /** {@code lowmem_reserve[zoneType]}: pages kept back from allocations that could use a zone up to that type. */
+    public long lowmemReserve(final int zoneType) {
+        return lowmemReserve[zoneType];
+    }
+
+    /** The migratetype of the pageblock holding {@code pfn} ({@code get_pfnblock_migratetype}). */
+    public int pageblockMigratetype(final long pfn) {
+        return pageblockMt[(int) ((pfn - startPfn) >>> PAGEBLOCK_ORDER)];
+    }
+
+    void setPageblockMt(final long pfn, final int mt) {
+        pageblockMt[(int) ((pfn - startPfn) >>> PAGEBLOCK_ORDER)] = (byte) mt;
     }
 
     /** Number of free blocks of {@code order} (all migratetypes), read under the zone lock. */
@@ -92,5 +173,34 @@ public final class Zone {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** {@code pcp->batch} of this zone's per-CPU lists. */
+    public int pcpBatch() {
+        return pcpBatch;
+    }
+
+    /** {@code pcp->high_min} and {@code pcp->high_max} ({@code zone_highsize} with fraction 0 and 8). */
+    public int pcpHighMin() {
+        return pcpHighMin;
+    }
+
+    public int pcpHighMax() {
+        return pcpHighMax;
+    }
+
+    /** Pages on CPU {@code cpu}'s per-CPU lists of this zone (racy read). */
+    public int pcpCount(final int cpu) {
+        return pcp[cpu].count;
+    }
+
+    /** The current {@code pcp->high} of CPU {@code cpu} (auto-tuned between high_min and high_max). */
+    public int pcpHigh(final int cpu) {
+        return pcp[cpu].high;
+    }
+
+    @Override
+    public String toString() {
+        return "Node " + nid + ", zone " + name + " [" + startPfn + ", " + endPfn + ")";
     }
 }

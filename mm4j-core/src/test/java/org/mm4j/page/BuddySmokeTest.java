@@ -16,6 +16,8 @@ class BuddySmokeTest {
             assertTrue(p > 0 && (p & 7) == 0, "order-3 block aligned: " + p);
             assertEquals(before - 8, b.freePages());
             assertTrue(b.freePages(p, 3));
+            assertEquals(before, b.freePages() + b.pcpPages(), "order-3 frees go to the per-CPU lists");
+            b.drainAllPages();
             assertEquals(before, b.freePages());
         }
     }

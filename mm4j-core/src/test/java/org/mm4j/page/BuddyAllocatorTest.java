@@ -1,0 +1,380 @@
+package org.mm4j.page;
+
+import org.junit.jupiter.api.Test;
+import org.mm4j.kernel.CpuSlots;
+import org.mm4j.kernel.Kernel;
+import org.mm4j.kernel.KernelLog;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BuddyAllocatorTest {
+    static Kernel boot(final String cmdline) {
+        return Kernel.boot(cmdline);
+    }
+
+    @Test
+    void freshBootHasEverythingFreeInMaxOrderBlocksAndIsValid() {
+        try (Kernel k = boot("mem=16M nr_cpus=2")) {
+            final BuddyAllocator b = k.buddy();
+            b.checkInvariants();
+            final Zone z = b.zones().get(0);
+            assertEquals(1, b.zones().size());
+            assertEquals("Normal", z.name());
+            assertEquals(4096, z.spannedPages());
+            assertEquals(4095, z.managedPages());
+            assertEquals(4095, b.freePages());
+            // pfn 0 reserved: orders 0..9 hold one block each, then 3 max-order blocks
+            for (int o = 0; o < Zone.MAX_PAGE_ORDER; o++) {
+                assertEquals(1, z.nrFree(o), "order " + o);
+            }
+            assertEquals(3, z.nrFree(Zone.MAX_PAGE_ORDER));
+        }
+    }
+
+    @Test
+    void watermarksAndPcpSizesFollowTheKernelFormulas() {
+        try (Kernel k = boot("mem=256M nr_cpus=2")) {
+            final BuddyAllocator b = k.buddy();
+            final Zone z = b.zones().get(0);
+            // lowmem 65535 pages = 262140 kB; int_sqrt(262140 * 16) = 2047
+            assertEquals(2047, b.minFreeKbytes());
+            assertEquals(511, z.watermark(Zone.WMARK_MIN));
+            // tmp = max(511 >> 2, 65535 * 10 / 10000) = 127
+            assertEquals(638, z.watermark(Zone.WMARK_LOW));
+            assertEquals(765, z.watermark(Zone.WMARK_HIGH));
+            assertEquals(892, z.watermark(Zone.WMARK_PROMO));
+            // batch: min(65535 >> 12, 64) = 15 -> rounddown_pow_of_two(22) - 1 = 15
+            assertEquals(15, z.pcpBatch());
+            assertEquals(638 / 2, z.pcpHighMin());
+            assertEquals(65535 / 8 / 2, z.pcpHighMax());
+            assertEquals(765, b.totalreservePages());
+        }
+    }
+
+    @Test
+    void batchSizeFormula() {
+        assertEquals(1, BuddyAllocator.zoneBatchsize(4095));
+        assertEquals(1, BuddyAllocator.zoneBatchsize(8191));
+        assertEquals(63, BuddyAllocator.zoneBatchsize(1L << 20));
+        assertEquals(3, BuddyAllocator.zoneBatchsize(3 << 12));
+        assertEquals(2047, BuddyAllocator.intSqrt(4194240));
+    }
+
+    @Test
+    void firstOrder0AllocationRefillsThePcpListWithABatch() {
+        try (Kernel k = boot("mem=256M nr_cpus=2")) {
+            k.cpus().pin(0);
+            final BuddyAllocator b = k.buddy();
+            final Zone z = b.zones().get(0);
+            final long free0 = b.freePages();
+            final long p = b.allocPages(Gfp.KERNEL, 0);
+            assertTrue(p > 0);
+            // nr_pcp_alloc: batch 15 taken under the zone lock, one handed out
+            assertEquals(14, z.pcpCount(0));
+            assertEquals(free0 - 15, b.freePages());
+            assertTrue(b.freePages(p, 0));
+            assertEquals(15, z.pcpCount(0));
+            b.drainAllPages();
+            assertEquals(0, z.pcpCount(0));
+            assertEquals(free0, b.freePages());
+            b.checkInvariants();
+        }
+    }
+
+    @Test
+    void freeingPastHighDrainsABatchToTheBuddyLists() {
+        try (Kernel k = boot("mem=256M nr_cpus=2")) {
+            k.cpus().pin(1);
+            final BuddyAllocator b = k.buddy();
+            final Zone z = b.zones().get(0);
+            final List<Long> pages = new ArrayList<>();
+            for (int i = 0; i < 2000; i++) {
+                pages.add(b.allocPages(Gfp.KERNEL, 0));
+            }
+            for (final long p : pages) {
+                assertTrue(b.freePages(p, 0));
+                assertTrue(z.pcpCount(1) <= z.pcpHighMax(), "pcp count " + z.pcpCount(1));
+            }
+            assertTrue(z.pcpCount(1) > 0);
+            b.checkInvariants();
+            b.drainAllPages();
+            assertEquals(0, b.pcpPages());
+            assertEquals(b.totalramPages(), b.freePages());
+            b.checkInvariants();
+        }
+    }
+
+    @Test
+    void compoundPagesHaveHeadAndTails() {
+        try (Kernel k = boot("mem=16M nr_cpus=1")) {
+            final BuddyAllocator b = k.buddy();
+            final MemMap mm = k.memMap();
+            final long p = b.allocPages(Gfp.KERNEL | Gfp.COMP, 3);
+            assertEquals(0, p & 7);
+            assertTrue(mm.test(p, MemMap.PG_HEAD));
+            assertEquals(3, mm.compoundOrder(p));
+            for (int i = 1; i < 8; i++) {
+                assertTrue(mm.test(p + i, MemMap.PG_TAIL));
+                assertEquals(p, mm.compoundHead(p + i));
+            }
+            assertEquals(2, b.getPage(p + 5));
+            assertEquals(2, b.pageCount(p + 3));
+            assertFalse(b.putPage(p + 2));
+            assertTrue(b.putPage(p + 7));
+            assertFalse(mm.test(p + 1, MemMap.PG_TAIL));
+            b.drainAllPages();
+            assertEquals(b.totalramPages(), b.freePages());
+            b.checkInvariants();
+        }
+    }
+
+    @Test
+    void gfpZeroAndInitOnAllocZeroTheBlock() {
+        try (Kernel k = boot("mem=16M nr_cpus=1")) {
+            final BuddyAllocator b = k.buddy();
+            final PhysicalMemory m = k.memory();
+            final long p = b.allocPages(Gfp.KERNEL, 2);
+            m.fill(PhysicalMemory.pfnToPhys(p), 4 * 4096, (byte) 0x5a);
+            b.freePages(p, 2);
+            final long q = b.allocPages(Gfp.KERNEL | Gfp.ZERO, 2);
+            assertEquals(p, q, "LIFO reuse of the pcp list");
+            for (long off = 0; off < 4 * 4096; off += 8) {
+                assertEquals(0, m.getLong(PhysicalMemory.pfnToPhys(q) + off));
+            }
+        }
+        try (Kernel k = boot("mem=16M nr_cpus=1 init_on_free=1")) {
+            final BuddyAllocator b = k.buddy();
+            final long p = b.allocPages(Gfp.KERNEL, 0);
+            k.memory().putLong(PhysicalMemory.pfnToPhys(p), -1L);
+            b.freePages(p, 0);
+            assertEquals(0, k.memory().getLong(PhysicalMemory.pfnToPhys(p)));
+        }
+    }
+
+    @Test
+    void splitPageGivesIndependentOrder0Pages() {
+        try (Kernel k = boot("mem=16M nr_cpus=1")) {
+            final BuddyAllocator b = k.buddy();
+            final long p = b.allocPages(Gfp.KERNEL, 2);
+            b.splitPage(p, 2);
+            for (int i = 3; i >= 0; i--) {
+                assertTrue(b.freePages(p + i, 0));
+            }
+            b.drainAllPages();
+            assertEquals(b.totalramPages(), b.freePages());
+            b.checkInvariants();
+            assertThrows(IllegalArgumentException.class, () -> b.splitPage(b.allocPages(Gfp.KERNEL | Gfp.COMP, 1), 1));
+        }
+    }
+
+    @Test
+    void kernelAllocationsStopAtMinWatermarkAtomicOnesDipBelow() {
+        try (Kernel k = boot("mem=64M nr_cpus=1")) {
+            final BuddyAllocator b = k.buddy();
+            final Zone z = b.zones().get(0);
+            final long min = z.watermark(Zone.WMARK_MIN);
+            int n = 0;
+            while (b.allocPages(Gfp.KERNEL | Gfp.NOWARN, 0) >= 0) {
+                n++;
+            }
+            assertTrue(n > 0);
+            // GFP_KERNEL fails once free pages are at or below min (the slow path drained the pcp lists)
+            assertTrue(b.freePages() <= min, "free " + b.freePages() + " min " + min);
+            assertTrue(b.freePages() > min / 2, "free " + b.freePages() + " min " + min);
+            // __GFP_HIGH from a non-blocking context: min - min/2 - (min - min/2)/4
+            final long atomicMin = (min - min / 2) - (min - min / 2) / 4;
+            int atomic = 0;
+            while (b.allocPages(Gfp.ATOMIC | Gfp.NOWARN, 0) >= 0) {
+                atomic++;
+            }
+            assertTrue(atomic > 0, "GFP_ATOMIC gets into the reserve");
+            // no direct reclaim for GFP_ATOMIC, so no drain: it fails with pages left on the pcp lists
+            assertTrue(b.freePages() <= atomicMin, "free " + b.freePages() + " atomic min " + atomicMin);
+            assertTrue(b.freePages() > atomicMin - 3 * 32, "free " + b.freePages() + " atomic min " + atomicMin);
+            // __GFP_MEMALLOC ignores watermarks
+            assertTrue(b.allocPages(Gfp.ATOMIC | Gfp.MEMALLOC, 0) >= 0);
+            b.checkInvariants();
+        }
+    }
+
+    @Test
+    void allocationFailureIsLoggedUnlessNowarn() {
+        try (Kernel k = boot("mem=16M nr_cpus=1")) {
+            final BuddyAllocator b = k.buddy();
+            k.log().clear();
+            assertEquals(-1, b.allocPages(Gfp.KERNEL | Gfp.NOWARN, 11));
+            assertEquals(-1, b.allocPages(Gfp.KERNEL | Gfp.NOWARN, -1));
+            final List<Long> big = new ArrayList<>();
+            long p;
+            while ((p = b.allocPages(Gfp.KERNEL | Gfp.NOWARN, 10)) >= 0) {
+                big.add(p);
+            }
+            assertTrue(k.log().messages().isEmpty(), k.log().messages().toString());
+            assertEquals(-1, b.allocPages(Gfp.KERNEL, 10));
+            assertTrue(k.log().messages().stream().anyMatch(l -> l.matches(
+                ".*: page allocation failure: order:10, mode:0x[0-9a-f]+\\(GFP_KERNEL\\), nodemask=\\(null\\)")),
+                k.log().messages().toString());
+            big.forEach(x -> b.freePages(x, 10));
+            b.checkInvariants();
+        }
+    }
+
+    @Test
+    void unmovableAllocationClaimsAMovablePageblock() {
+        try (Kernel k = boot("mem=32M nr_cpus=1")) {
+            final BuddyAllocator b = k.buddy();
+            final Zone z = b.zones().get(0);
+            assertEquals(MigrateType.MOVABLE, z.pageblockMigratetype(z.startPfn()));
+            final long p = b.allocPages(Gfp.KERNEL, 0);
+            assertEquals(MigrateType.UNMOVABLE, z.pageblockMigratetype(p));
+            final long r = b.allocPages(Gfp.KERNEL | Gfp.RECLAIMABLE, 0);
+            assertEquals(MigrateType.RECLAIMABLE, z.pageblockMigratetype(r));
+            final long m = b.allocPages(Gfp.HIGHUSER_MOVABLE, 0);
+            assertEquals(MigrateType.MOVABLE, z.pageblockMigratetype(m));
+            b.checkInvariants();
+            final String pti = k.procfs().read("/proc/pagetypeinfo");
+            // the largest fallback block is claimed whole: an order-10 block is two pageblocks
+            assertTrue(pti.contains(String.format("Node 0, zone %8s %12d %12d %12d %12d %12d %12d ", "Normal", 2, 12,
+                2, 0, 0, 0)), pti);
+        }
+    }
+
+    @Test
+    void misuseIsReportedAndLeavesTheListsIntact() {
+        try (Kernel k = boot("mem=16M nr_cpus=1")) {
+            final BuddyAllocator b = k.buddy();
+            final KernelLog log = k.log();
+            final long c = b.allocPages(Gfp.KERNEL | Gfp.COMP, 2);
+            final long p = b.allocPages(Gfp.KERNEL, 1);
+            final long s = b.allocPages(Gfp.KERNEL, 0);
+            k.memMap().setFlag(s, MemMap.PG_SLAB);
+            final long free = b.freePages();
+            log.clear();
+
+            assertFalse(b.freePages(c + 1, 0));
+            assertReport(log, c + 1, "VM_BUG_ON_PAGE(PageTail(page))");
+            assertFalse(b.freePages(c, 1));
+            assertReport(log, c, "VM_BUG_ON_PAGE(compound && compound_order(page) != order)");
+            assertFalse(b.freePages(p, 0));
+            assertReport(log, p, "freed with order 0 but allocated with order 1");
+            assertFalse(b.freePages(s, 0));
+            assertTrue(log.messages().stream().anyMatch(l -> l.startsWith("flags: ") && l.contains("slab|")));
+            assertTrue(log.messages().contains("page_type: f5(slab)"));
+            assertReport(log, s, "PAGE_FLAGS_CHECK_AT_FREE flag(s) set");
+            assertFalse(b.freePages(1 << 20, 0));
+            assertReport(log, 1 << 20, "pfn outside memory (valid pfns 0x0-0xfff)");
+            assertFalse(b.freePages(0, 0));
+            assertReport(log, 0, "PAGE_FLAGS_CHECK_AT_FREE flag(s) set");
+            assertFalse(b.freePagesAddr(PhysicalMemory.PAGE_OFFSET + (64L << 20), 0));
+            assertTrue(log.messages().get(1).contains("outside the direct map"), log.messages().toString());
+            log.clear();
+            assertEquals(free, b.freePages());
+            b.checkInvariants();
+
+            assertTrue(b.freePages(c, 2));
+            assertFalse(b.freePages(c, 2));
+            assertReport(log, c, "VM_BUG_ON_PAGE(page_ref_count(page) == 0)");
+            k.memMap().clearFlag(s, MemMap.PG_SLAB);
+            assertTrue(b.freePagesAddr(PhysicalMemory.pageAddress(s), 0));
+            assertTrue(b.freePages(p, 1));
+            b.drainAllPages();
+            assertFalse(b.freePages(p, 1), "double free of a page now in the buddy lists");
+            assertReport(log, p, "VM_BUG_ON_PAGE(page_ref_count(page) == 0)");
+            final long big = b.allocPages(Gfp.KERNEL, Zone.MAX_PAGE_ORDER);
+            assertTrue(b.freePages(big, Zone.MAX_PAGE_ORDER));
+            assertFalse(b.freePages(big, Zone.MAX_PAGE_ORDER), "double free of a max-order block");
+            assertTrue(log.messages().contains("page_type: f0(buddy)"), log.messages().toString());
+            assertReport(log, big, "VM_BUG_ON_PAGE(page_ref_count(page) == 0)");
+            assertEquals(b.totalramPages(), b.freePages());
+            assertEquals(10, b.badPageReports());
+            b.checkInvariants();
+        }
+    }
+
+    private static void assertReport(final KernelLog log, final long pfn, final String reason) {
+        final List<String> m = log.messages();
+        assertTrue(m.get(0).matches(String.format("BUG: Bad page state in process .{1,15}  pfn:%05x", pfn)), m.get(0));
+        if (!reason.startsWith("pfn outside")) {
+            assertTrue(m.get(1).matches(String.format("page: refcount:-?\\d+ mapcount:\\d+ mapping:0{16} index:0x0 "
+                + "pfn:0x%x", pfn)), m.toString());
+            assertTrue(m.stream().anyMatch(l -> l.matches("raw:( [0-9a-f]{16}){4}")), m.toString());
+        }
+        assertEquals("page dumped because: " + reason, m.get(m.size() - 1));
+        log.clear();
+    }
+
+    @Test
+    void dma32ZoneBelowTheLimitWithLowmemReserve() {
+        try (PhysicalMemory m = new PhysicalMemory(16L << 20, 1); MemMap mm = new MemMap(m.totalPages())) {
+            final CpuSlots cpus = new CpuSlots(1);
+            final BuddyAllocator b = new BuddyAllocator(m, mm, new KernelLog(), cpus, new VmStat(cpus),
+                new BuddyAllocator.Options(false, false, 2048));
+            assertEquals(2, b.zones().size());
+            final Zone dma32 = b.zones().get(0);
+            final Zone normal = b.zones().get(1);
+            assertEquals("DMA32", dma32.name());
+            assertEquals(2048, dma32.endPfn());
+            assertEquals(normal.managedPages() / 256, dma32.lowmemReserve(Zone.ZONE_NORMAL));
+            final long n = b.allocPages(Gfp.KERNEL, 0);
+            assertTrue(normal.contains(n), "GFP_KERNEL prefers Normal");
+            final long d = b.allocPages(Gfp.KERNEL | Gfp.DMA32, 0);
+            assertTrue(dma32.contains(d), "GFP_DMA32 stays below 4G");
+            final List<Long> all = new ArrayList<>();
+            long p;
+            while ((p = b.allocPages(Gfp.KERNEL | Gfp.NOWARN, 3)) >= 0) {
+                all.add(p);
+            }
+            assertTrue(all.stream().anyMatch(dma32::contains), "falls back to DMA32 when Normal is low");
+            final String bi = PageProc.buddyinfo(b);
+            assertTrue(bi.startsWith("Node 0, zone    DMA32 "), bi);
+            assertTrue(bi.contains("\nNode 0, zone   Normal "), bi);
+            b.checkInvariants();
+        }
+    }
+
+    @Test
+    void fakeNumaNodesAndThisnode() {
+        try (Kernel k = boot("mem=32M nr_cpus=2 numa=fake=2")) {
+            final BuddyAllocator b = k.buddy();
+            assertEquals(2, b.zones().size());
+            final long p = b.allocPagesNode(Gfp.KERNEL, 0, 1);
+            assertEquals(1, k.memory().pfnToNid(p));
+            final List<Long> got = new ArrayList<>();
+            long q;
+            while ((q = b.allocPagesNode(Gfp.KERNEL | Gfp.THISNODE | Gfp.NOWARN, 4, 0)) >= 0) {
+                got.add(q);
+            }
+            assertTrue(got.stream().allMatch(x -> k.memory().pfnToNid(x) == 0));
+            assertTrue(b.allocPagesNode(Gfp.KERNEL | Gfp.NOWARN, 4, 0) >= 0, "without THISNODE node 1 serves");
+            assertTrue(k.vmstat().get(VmStat.NUMA_MISS) > 0);
+            b.checkInvariants();
+        }
+    }
+
+    @Test
+    void vmstatCountsAllocationsAndFrees() {
+        try (Kernel k = boot("mem=16M nr_cpus=2")) {
+            final BuddyAllocator b = k.buddy();
+            final VmStat v = k.vmstat();
+            final long a0 = v.get(VmStat.PGALLOC + Zone.ZONE_NORMAL);
+            final long f0 = v.get(VmStat.PGFREE);
+            final long p = b.allocPages(Gfp.KERNEL, 0);
+            final long q = b.allocPages(Gfp.KERNEL, 5);
+            assertEquals(a0 + 1 + 32, v.get(VmStat.PGALLOC + Zone.ZONE_NORMAL));
+            b.freePages(p, 0);
+            b.freePages(q, 5);
+            assertEquals(f0 + 33, v.get(VmStat.PGFREE));
+            assertEquals(b.freePages(), v.get(VmStat.NR_FREE_PAGES));
+            v.add(VmStat.NR_SLAB_UNRECLAIMABLE, 3);
+            v.inc(VmStat.PGFAULT);
+            assertEquals(3, v.get(VmStat.NR_SLAB_UNRECLAIMABLE));
+            assertEquals(1, v.get(VmStat.PGFAULT));
+        }
+    }
+}
