@@ -18,7 +18,7 @@ public interface DebugCache {
     String name();
 
     /** The cache flags (SLAB_* of {@link SlubDebugOptions}). */
-    int flags();
+    long flags();
 
     /** {@code __OBJECT_POISON}: POISON without RCU and without a constructor. */
     boolean objectPoison();
@@ -47,7 +47,7 @@ public interface DebugCache {
         return 8;
     }
 
-    default boolean has(final int flag) {
+    default boolean has(final long flag) {
         return (flags() & flag) != 0;
     }
 }

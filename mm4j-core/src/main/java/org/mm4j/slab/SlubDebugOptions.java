@@ -16,54 +16,55 @@ import java.util.List;
  * global flags stay off. Unknown letters are skipped with the kernel's message ("slab_debug option 'x' unknown.
  * skipped"), collected in {@link #messages()} for the boot log.
  *
- * <p>Instances are immutable and thread-safe; {@link #kmemCacheFlags} is called once per cache creation.
+ * <p>Flag values are those of {@code SlabFlags} (the SLUB core's {@code slab_flags_t} bits); the constants here
+ * name the ones the debug code tests. Instances are immutable and thread-safe; {@link #kmemCacheFlags} is called once per cache creation.
  */
 public final class SlubDebugOptions {
     /** SLAB_CONSISTENCY_CHECKS (F): consistency checks on alloc and free. */
-    public static final int SLAB_CONSISTENCY_CHECKS = 0x00000100;
+    public static final long SLAB_CONSISTENCY_CHECKS = 1L;
     /** SLAB_RED_ZONE (Z). */
-    public static final int SLAB_RED_ZONE = 0x00000400;
+    public static final long SLAB_RED_ZONE = 1L << 1;
     /** SLAB_POISON (P). */
-    public static final int SLAB_POISON = 0x00000800;
+    public static final long SLAB_POISON = 1L << 2;
     /** SLAB_KMALLOC: a kmalloc cache (orig_size is tracked with U). */
-    public static final int SLAB_KMALLOC = 0x00001000;
+    public static final long SLAB_KMALLOC = 1L << 3;
     /** SLAB_STORE_USER (U). */
-    public static final int SLAB_STORE_USER = 0x00010000;
+    public static final long SLAB_STORE_USER = 1L << 7;
     /** SLAB_TYPESAFE_BY_RCU. */
-    public static final int SLAB_TYPESAFE_BY_RCU = 0x00080000;
+    public static final long SLAB_TYPESAFE_BY_RCU = 1L << 9;
     /** SLAB_TRACE (T). */
-    public static final int SLAB_TRACE = 0x00200000;
+    public static final long SLAB_TRACE = 1L << 10;
     /** SLAB_NOLEAKTRACE: U is not applied from the global default. */
-    public static final int SLAB_NOLEAKTRACE = 0x00800000;
+    public static final long SLAB_NOLEAKTRACE = 1L << 11;
     /** SLAB_FAILSLAB (A). */
-    public static final int SLAB_FAILSLAB = 0x02000000;
+    public static final long SLAB_FAILSLAB = 1L << 13;
     /** SLAB_NO_USER_FLAGS: the boot option does not apply to this cache. */
-    public static final int SLAB_NO_USER_FLAGS = 0x10000000;
+    public static final long SLAB_NO_USER_FLAGS = 1L << 16;
 
     /** The flags that make a cache a debug cache ({@code SLAB_DEBUG_FLAGS}). */
-    public static final int SLAB_DEBUG_FLAGS = SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | SLAB_TRACE
+    public static final long SLAB_DEBUG_FLAGS = SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | SLAB_TRACE
         | SLAB_CONSISTENCY_CHECKS;
     /** {@code DEBUG_DEFAULT_FLAGS}: what "slub_debug" alone turns on. */
-    public static final int DEBUG_DEFAULT_FLAGS = SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON
+    public static final long DEBUG_DEFAULT_FLAGS = SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON
         | SLAB_STORE_USER;
     /** {@code DEBUG_METADATA_FLAGS}: dropped by {@code O} when they would raise the order. */
-    public static final int DEBUG_METADATA_FLAGS = SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER;
+    public static final long DEBUG_METADATA_FLAGS = SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER;
     /** {@code SLAB_NO_CMPXCHG}: these flags take the locked slow paths only. */
-    public static final int SLAB_NO_CMPXCHG = SLAB_CONSISTENCY_CHECKS | SLAB_STORE_USER | SLAB_TRACE;
+    public static final long SLAB_NO_CMPXCHG = SLAB_CONSISTENCY_CHECKS | SLAB_STORE_USER | SLAB_TRACE;
 
     /** One {@code ;}-separated block that names caches. */
-    private record Block(int flags, List<String> caches) { }
+    private record Block(long flags, List<String> caches) { }
 
     /** No slub_debug on the command line. */
     public static final SlubDebugOptions NONE = new SlubDebugOptions(0, List.of(), false, List.of(), null);
 
-    private final int globalFlags;
+    private final long globalFlags;
     private final List<Block> blocks;
     private final boolean disableHigherOrderDebug;
     private final List<String> messages;
     private final String text;
 
-    private SlubDebugOptions(final int globalFlags, final List<Block> blocks, final boolean higherOrder,
+    private SlubDebugOptions(final long globalFlags, final List<Block> blocks, final boolean higherOrder,
                              final List<String> messages, final String text) {
         this.globalFlags = globalFlags;
         this.blocks = List.copyOf(blocks);
@@ -85,7 +86,7 @@ public final class SlubDebugOptions {
         }
         final List<String> msgs = new ArrayList<>();
         final List<Block> listed = new ArrayList<>();
-        int global = 0;
+        long global = 0;
         boolean globalChanged = false;
         boolean higherOrder = false;
         int i = 0;
@@ -97,7 +98,7 @@ public final class SlubDebugOptions {
             if (i >= n) {
                 break;
             }
-            int flags;
+            long flags;
             if (value.charAt(i) == ',') {
                 flags = DEBUG_DEFAULT_FLAGS;
             } else {
@@ -150,11 +151,11 @@ public final class SlubDebugOptions {
      * name adds its flags; otherwise the global flags are added ({@code U} not, for SLAB_NOLEAKTRACE caches).
      * Caches created with SLAB_NO_USER_FLAGS keep their flags as they are.
      */
-    public int kmemCacheFlags(final int flags, final String name) {
+    public long kmemCacheFlags(final long flags, final String name) {
         if ((flags & SLAB_NO_USER_FLAGS) != 0) {
             return flags;
         }
-        int global = globalFlags;
+        long global = globalFlags;
         if ((flags & SLAB_NOLEAKTRACE) != 0) {
             global &= ~SLAB_STORE_USER;
         }
@@ -182,7 +183,7 @@ public final class SlubDebugOptions {
      * because of the debug metadata ({@code get_order(size) > get_order(object_size)}) loses the metadata flags
      * and is laid out again without them. Returns the flags to use.
      */
-    public int applyHigherOrderRule(final int flags, final int sizeWithDebug, final int objectSize) {
+    public long applyHigherOrderRule(final long flags, final int sizeWithDebug, final int objectSize) {
         if (disableHigherOrderDebug && getOrder(sizeWithDebug) > getOrder(objectSize)) {
             return flags & ~DEBUG_METADATA_FLAGS;
         }
@@ -200,12 +201,31 @@ public final class SlubDebugOptions {
         return order;
     }
 
+    /** Same as {@link #kmemCacheFlags(long, String)} (the name the SLUB core uses). */
+    public long cacheFlags(final long flags, final String name) {
+        return kmemCacheFlags(flags, name);
+    }
+
+    /** Same as {@link #disableHigherOrderDebug()}. */
+    public boolean higherOrderDisable() {
+        return disableHigherOrderDebug;
+    }
+
+    /** The unknown option letters, one string each. */
+    public List<String> unknownLetters() {
+        final List<String> out = new ArrayList<>();
+        for (final String m : messages) {
+            out.add(m.substring(m.indexOf('\'') + 1, m.lastIndexOf('\'')));
+        }
+        return out;
+    }
+
     /** Whether the boot option turns debugging on anywhere ({@code slub_debug_enabled}). */
     public boolean enabled() {
         return globalFlags != 0 || !blocks.isEmpty();
     }
 
-    public int globalFlags() {
+    public long globalFlags() {
         return globalFlags;
     }
 
@@ -228,7 +248,7 @@ public final class SlubDebugOptions {
      * {@code slab_want_init_on_alloc}: with init_on_alloc=1 new objects are zeroed, except in caches with a
      * constructor, and in RCU or poisoning caches only on {@code __GFP_ZERO} (POISON takes precedence).
      */
-    public static boolean wantInitOnAlloc(final boolean initOnAlloc, final int cacheFlags, final boolean hasCtor,
+    public static boolean wantInitOnAlloc(final boolean initOnAlloc, final long cacheFlags, final boolean hasCtor,
                                           final boolean gfpZero) {
         if (!initOnAlloc) {
             return gfpZero;
@@ -242,8 +262,8 @@ public final class SlubDebugOptions {
         return true;
     }
 
-    /** {@code slab_want_init_on_free}: init_on_free=1 zeroes freed objects unless the cache poisons, is RCU or has a ctor. */
-    public static boolean wantInitOnFree(final boolean initOnFree, final int cacheFlags, final boolean hasCtor) {
+    /** {@code slab_want_init_on_free}: init_on_free=1 zeroes freed objects, not in poisoning, RCU or ctor caches. */
+    public static boolean wantInitOnFree(final boolean initOnFree, final long cacheFlags, final boolean hasCtor) {
         return initOnFree && !hasCtor && (cacheFlags & (SLAB_POISON | SLAB_TYPESAFE_BY_RCU)) == 0;
     }
 
@@ -256,7 +276,7 @@ public final class SlubDebugOptions {
     }
 
     /** The letters of {@code flags} in slub_debug order (for messages and tests). */
-    public static String letters(final int flags) {
+    public static String letters(final long flags) {
         final StringBuilder sb = new StringBuilder();
         if ((flags & SLAB_CONSISTENCY_CHECKS) != 0) {
             sb.append('F');

@@ -14,11 +14,11 @@ import org.junit.jupiter.api.Test;
 
 /** One test per SLUB debug check, asserting the exact 6.18 headings in dmesg and the repair. */
 class DebugChecksTest {
-    private static final int F = SlubDebugOptions.SLAB_CONSISTENCY_CHECKS;
-    private static final int Z = SlubDebugOptions.SLAB_RED_ZONE;
-    private static final int P = SlubDebugOptions.SLAB_POISON;
-    private static final int U = SlubDebugOptions.SLAB_STORE_USER;
-    private static final int T = SlubDebugOptions.SLAB_TRACE;
+    private static final long F = SlubDebugOptions.SLAB_CONSISTENCY_CHECKS;
+    private static final long Z = SlubDebugOptions.SLAB_RED_ZONE;
+    private static final long P = SlubDebugOptions.SLAB_POISON;
+    private static final long U = SlubDebugOptions.SLAB_STORE_USER;
+    private static final long T = SlubDebugOptions.SLAB_TRACE;
     private static final String HEX = "0x[0-9a-f]{16}";
 
     private static void assertLine(final List<String> dmesg, final String regex) {
@@ -140,7 +140,8 @@ class DebugChecksTest {
             s.validate();
             final List<String> d = h.dmesg();
             assertLine(d, "BUG fp \\(Not tainted\\): Freechain corrupt");
-            assertLine(d, "BUG fp \\(Tainted: G    B   W {10}\\): Wrong object count\\. Counter is 0 but counted were \\d+");
+            assertLine(d, "BUG fp \\(Tainted: G    B   W {10}\\): Wrong object count\\. Counter is 0 but counted"
+                + " were \\d+");
             assertLine(d, "FIX fp: Object count adjusted");
             assertEquals(0, s.getFreePointer(a), "chain cut at a");
             final long c = s.alloc();
@@ -205,7 +206,8 @@ class DebugChecksTest {
             // the harness is test code, so its frames are the "callers"; with the real allocator they are skipped
             assertLine(d, "Allocated in .*\\+0x[0-9a-f]+/0x0 \\[\\w+\\.java:\\d+] age=\\d+ cpu=\\d pid=\\d+");
             assertLine(d, "Freed in .*\\+0x[0-9a-f]+/0x0 \\[\\w+\\.java:\\d+] age=\\d+ cpu=\\d pid=\\d+");
-            assertLine(d, " org\\.mm4j\\.slab\\.DebugChecksTest\\.doubleFree\\+0x[0-9a-f]+/0x0 \\[DebugChecksTest\\.java:\\d+]");
+            assertLine(d, " org\\.mm4j\\.slab\\.DebugChecksTest\\.doubleFree\\+0x[0-9a-f]+/0x0 "
+                + "\\[DebugChecksTest\\.java:\\d+]");
             assertLine(d, "FIX dbl: Object at " + HEX + " not freed");
             assertEquals(1, count(d, "BUG "));
             s.free(keep);

@@ -27,14 +27,14 @@ final class DebugHarness implements AutoCloseable {
         this(null);
     }
 
-    Cache create(final String name, final int objectSize, final int flags) {
+    Cache create(final String name, final int objectSize, final long flags) {
         return new Cache(name, objectSize, debug.options().kmemCacheFlags(flags, name));
     }
 
     final class Cache implements DebugCache {
         final String name;
         final int objectSize;
-        final int flags;
+        final long flags;
         final int size;
         final int inuse;
         final int offset;
@@ -43,7 +43,7 @@ final class DebugHarness implements AutoCloseable {
         final List<Slab> full = new ArrayList<>();
         int nrSlabs;
 
-        Cache(final String name, final int objectSize, final int flags) {
+        Cache(final String name, final int objectSize, final long flags) {
             this.name = name;
             this.objectSize = objectSize;
             this.flags = flags;
@@ -82,7 +82,7 @@ final class DebugHarness implements AutoCloseable {
         }
 
         @Override
-        public int flags() {
+        public long flags() {
             return flags;
         }
 

@@ -9,13 +9,13 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class SlubDebugOptionsTest {
-    private static int flags(final String option, final String cache) {
+    private static long flags(final String option, final String cache) {
         return SlubDebugOptions.parse(option).kmemCacheFlags(0, cache);
     }
 
     @Test
     void absentMeansNothing() {
-        assertEquals(0, flags(null, "dentry"));
+        assertEquals(0L, flags(null, "dentry"));
         assertFalse(SlubDebugOptions.parse(null).enabled());
     }
 
@@ -23,7 +23,7 @@ class SlubDebugOptionsTest {
     void bareOrEmptyMeansFzpu() {
         assertEquals("FZPU", SlubDebugOptions.letters(flags("", "dentry")));
         assertEquals("FZPU", SlubDebugOptions.letters(flags(",dentry", "dentry")));
-        assertEquals(0, flags(",dentry", "kmalloc-64"));
+        assertEquals(0L, flags(",dentry", "kmalloc-64"));
     }
 
     @Test
@@ -34,7 +34,7 @@ class SlubDebugOptionsTest {
 
     @Test
     void dashClearsWhatCameBefore() {
-        assertEquals(0, flags("-", "x"));
+        assertEquals(0L, flags("-", "x"));
         assertEquals("Z", SlubDebugOptions.letters(flags("FP-Z", "x")));
     }
 
@@ -43,23 +43,23 @@ class SlubDebugOptionsTest {
         final SlubDebugOptions o = SlubDebugOptions.parse("P,kmalloc-64,dentry");
         assertEquals("P", SlubDebugOptions.letters(o.kmemCacheFlags(0, "kmalloc-64")));
         assertEquals("P", SlubDebugOptions.letters(o.kmemCacheFlags(0, "dentry")));
-        assertEquals(0, o.kmemCacheFlags(0, "kmalloc-6"), "prefix without * does not match");
-        assertEquals(0, o.kmemCacheFlags(0, "kmalloc-640"));
-        assertEquals(0, o.globalFlags());
+        assertEquals(0L, o.kmemCacheFlags(0, "kmalloc-6"), "prefix without * does not match");
+        assertEquals(0L, o.kmemCacheFlags(0, "kmalloc-640"));
+        assertEquals(0L, o.globalFlags());
     }
 
     @Test
     void globMatchesPrefix() {
         final SlubDebugOptions o = SlubDebugOptions.parse("Z,kmalloc-*");
         assertEquals("Z", SlubDebugOptions.letters(o.kmemCacheFlags(0, "kmalloc-8k")));
-        assertEquals(0, o.kmemCacheFlags(0, "dentry"));
+        assertEquals(0L, o.kmemCacheFlags(0, "dentry"));
     }
 
     @Test
     void blocksSeparatedBySemicolons() {
         final SlubDebugOptions o = SlubDebugOptions.parse("FZ;-,zs_handle,zspage;P,dentry*");
         assertEquals("FZ", SlubDebugOptions.letters(o.kmemCacheFlags(0, "kmalloc-64")));
-        assertEquals(0, o.kmemCacheFlags(0, "zspage"));
+        assertEquals(0L, o.kmemCacheFlags(0, "zspage"));
         assertEquals("P", SlubDebugOptions.letters(o.kmemCacheFlags(0, "dentry_cache")));
         assertEquals("FZ", SlubDebugOptions.letters(o.globalFlags()));
     }
@@ -100,7 +100,7 @@ class SlubDebugOptionsTest {
     void higherOrderRuleDropsMetadataFlagsOnlyWhenOrderGrows() {
         final SlubDebugOptions o = SlubDebugOptions.parse("FZPUO");
         assertTrue(o.disableHigherOrderDebug());
-        final int all = o.kmemCacheFlags(0, "x");
+        final long all = o.kmemCacheFlags(0, "x");
         // 4096-byte objects grow past one page with debug metadata: order 0 -> 1
         assertEquals("F", SlubDebugOptions.letters(o.applyHigherOrderRule(all, 4096 + 88, 4096)));
         assertEquals(all, o.applyHigherOrderRule(all, 64 + 88, 64));
@@ -109,7 +109,7 @@ class SlubDebugOptionsTest {
 
     @Test
     void initOnAllocAndFreeYieldToPoison() {
-        final int poison = SlubDebugOptions.SLAB_POISON;
+        final long poison = SlubDebugOptions.SLAB_POISON;
         assertTrue(SlubDebugOptions.wantInitOnAlloc(true, 0, false, false));
         assertFalse(SlubDebugOptions.wantInitOnAlloc(true, poison, false, false));
         assertTrue(SlubDebugOptions.wantInitOnAlloc(true, poison, false, true));

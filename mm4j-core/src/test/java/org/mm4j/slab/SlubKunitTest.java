@@ -15,10 +15,10 @@ import org.junit.jupiter.api.Test;
  * number), and each checked to leave the cache usable.
  */
 class SlubKunitTest {
-    private static final int Z = SlubDebugOptions.SLAB_RED_ZONE;
-    private static final int P = SlubDebugOptions.SLAB_POISON;
-    private static final int U = SlubDebugOptions.SLAB_STORE_USER;
-    private static final int KMALLOC = SlubDebugOptions.SLAB_KMALLOC;
+    private static final long Z = SlubDebugOptions.SLAB_RED_ZONE;
+    private static final long P = SlubDebugOptions.SLAB_POISON;
+    private static final long U = SlubDebugOptions.SLAB_STORE_USER;
+    private static final long KMALLOC = SlubDebugOptions.SLAB_KMALLOC;
 
     /** Runs the scenario in both modes; returns the printed dmesg of the second run. */
     private static List<String> both(final int expected, final ToIntFunction<DebugHarness> scenarioKunitCount) {
