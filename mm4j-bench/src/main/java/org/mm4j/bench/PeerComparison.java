@@ -75,15 +75,15 @@ public final class PeerComparison {
         }
 
         int warmup() {
-            return warmup >= 0 ? warmup : quick ? 3 : 5;
+            return warmup >= 0 ? warmup : quick ? 4 : 5;
         }
 
         int iterations() {
-            return iterations >= 1 ? iterations : quick ? 4 : 5;
+            return iterations >= 1 ? iterations : quick ? 5 : 8;
         }
 
         int timeMs() {
-            return timeMs >= 1 ? timeMs : quick ? 400 : 1000;
+            return timeMs >= 1 ? timeMs : quick ? 500 : 1000;
         }
     }
 

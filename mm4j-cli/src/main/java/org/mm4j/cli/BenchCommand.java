@@ -47,7 +47,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--forks", paramLabel = "N", description = "JMH forks per row (default 2, quick 1).")
     Integer forks;
 
-    @Option(names = "--iterations", paramLabel = "N", description = "Measurement iterations (default 5, quick 4).")
+    @Option(names = "--iterations", paramLabel = "N", description = "Measurement iterations (default 8, quick 5).")
     Integer iterations;
 
     @Option(names = "--list", description = "List the allocator rows and whether each can run here, then stop.")
