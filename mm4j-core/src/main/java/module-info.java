@@ -6,4 +6,5 @@ module org.mm4j.core {
     exports org.mm4j.kernel;
     exports org.mm4j.boot;
     exports org.mm4j.page;
+    exports org.mm4j.trace.kmem;
 }

@@ -1,30 +1,92 @@
 package org.mm4j.cli;
 
 import org.mm4j.kernel.Kernel;
-import org.mm4j.page.Zone;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code mm4j} command: dispatches to its subcommands. */
-@Command(name = "mm4j", mixinStandardHelpOptions = true, version = "mm4j " + Kernel.VERSION,
-    description = "The Linux kernel's memory-management core, observable like a running kernel.",
-    subcommands = {CommandLine.HelpCommand.class, BenchCommand.class})
-public final class Main implements Runnable {
+import java.io.PrintStream;
+
+/**
+ * The {@code mm4j} command. With no subcommand it runs the main job: the replay of the bundled kernel trace
+ * ({@link ReplayKmemCommand#mainJob()}). Subcommands are listed in {@link #SUBCOMMANDS}; a subsystem adds its own
+ * with one line there.
+ */
+@Command(name = "mm4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    usageHelpAutoWidth = true,
+    description = {
+        "The Linux kernel's memory-management core (buddy page allocator, SLUB, process address spaces)",
+        "rebuilt in Java over off-heap memory, observable like a running kernel. Models Linux 6.18.",
+        "",
+        "Without a command: replays the bundled slice of a real kernel trace (kmem events) through the",
+        "model, prints the summary and writes an HTML report to ./mm4j-report.html."},
+    footer = {"", "Run 'mm4j help COMMAND' or 'mm4j COMMAND --help' for a command's manual."})
+public final class Main implements java.util.concurrent.Callable<Integer> {
+    /** The subcommands of {@code mm4j}: add one line per command. */
+    static final Class<?>[] SUBCOMMANDS = {
+        ShellCommand.class,
+        ReplayCommand.class,
+        BenchCommand.class,
+        CommandLine.HelpCommand.class,
+    };
 
     public static void main(final String[] args) {
-        System.exit(new CommandLine(new Main()).execute(args));
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns its exit status (tests call this). */
+    public static int run(final String... args) {
+        final CommandLine cl = commandLine();
+        return cl.execute(args);
+    }
+
+    static CommandLine commandLine() {
+        final CommandLine cl = new CommandLine(new Main());
+        for (final Class<?> c : SUBCOMMANDS) {
+            cl.addSubcommand(c);
+        }
+        ReplayCommand.withSubcommands(cl.getSubcommands().get("replay"));
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            cmd.getErr().println("mm4j: " + (ex.getMessage() != null ? ex.getMessage() : ex.toString()));
+            if (System.getenv("MM4J_DEBUG") != null) {
+                ex.printStackTrace(cmd.getErr());
+            }
+            return 1;
+        });
+        return cl;
     }
 
     @Override
-    public void run() {
-        try (Kernel k = Kernel.boot("")) {
-            for (final Zone z : k.buddy().zones()) {
-                final StringBuilder sb = new StringBuilder(String.format("Node %d, zone %8s ", z.nid(), z.name()));
-                for (int o = 0; o < Zone.NR_PAGE_ORDERS; o++) {
-                    sb.append(String.format("%6d ", z.nrFree(o)));
-                }
-                System.out.println(sb);
-            }
+    public Integer call() {
+        return ReplayKmemCommand.mainJob();
+    }
+
+    /** Boots a kernel, or prints the command-line error and returns null. */
+    static Kernel bootOrNull(final String cmdline, final PrintStream err) {
+        try {
+            return Kernel.boot(cmdline);
+        } catch (final IllegalArgumentException e) {
+            err.println("mm4j: --cmdline: " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** Whether standard input and output are a terminal. */
+    static boolean isTerminal() {
+        final java.io.Console c = System.console();
+        return c != null && c.isTerminal();
+    }
+
+    static String versionLine() {
+        final String v = Main.class.getPackage().getImplementationVersion();
+        return "mm4j " + (v != null ? v : "0.1.0") + ", models Linux " + Kernel.VERSION;
+    }
+
+    /** {@code --version}. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {versionLine(), "Java " + Runtime.version() + " (" + System.getProperty("java.vm.name")
+                + ")"};
         }
     }
 }

@@ -1,0 +1,130 @@
+package org.mm4j.cli;
+
+import org.jline.reader.Candidate;
+import org.jline.reader.Completer;
+import org.jline.reader.EndOfFileException;
+import org.jline.reader.LineReader;
+import org.jline.reader.LineReaderBuilder;
+import org.jline.reader.ParsedLine;
+import org.jline.reader.UserInterruptException;
+import org.jline.terminal.Terminal;
+import org.jline.terminal.TerminalBuilder;
+import org.mm4j.cli.shell.ProcCommands;
+import org.mm4j.cli.shell.Shell;
+import org.mm4j.kernel.ProcFs;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.TreeSet;
+
+/**
+ * The shell on a terminal: JLine line editing, history in {@code ~/.mm4j_history}, tab completion of commands and
+ * of /proc, /sys paths. The terminal is reached through FFM (or the {@code exec} provider), never JNI. When no
+ * terminal can be opened it falls back to plain line reading with a prompt.
+ */
+final class Interactive {
+    static final String PROMPT = "mm4j> ";
+
+    private Interactive() {
+    }
+
+    static int run(final Shell shell) {
+        final Terminal terminal;
+        try {
+            terminal = TerminalBuilder.builder().system(true).ffm(true).jni(false).jansi(false).jna(false)
+                .exec(true).dumb(false).build();
+        } catch (final IOException | RuntimeException e) {
+            return plain(shell);
+        }
+        try (terminal) {
+            final LineReader reader = LineReaderBuilder.builder().terminal(terminal).appName("mm4j")
+                .completer(new ShellCompleter(shell))
+                .variable(LineReader.HISTORY_FILE, Path.of(System.getProperty("user.home"), ".mm4j_history"))
+                .variable(LineReader.HISTORY_SIZE, 2000)
+                .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true)
+                .build();
+            terminal.writer().println("mm4j shell (" + Main.versionLine() + "): 'help' lists the commands, "
+                + "Ctrl-D leaves.");
+            while (shell.exitStatus() == null) {
+                final String line;
+                try {
+                    line = reader.readLine(PROMPT);
+                } catch (final UserInterruptException e) {
+                    continue;
+                } catch (final EndOfFileException e) {
+                    break;
+                }
+                shell.runLine(line);
+            }
+            return shell.status();
+        } catch (final IOException e) {
+            return shell.status();
+        }
+    }
+
+    private static int plain(final Shell shell) {
+        final BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        try {
+            while (shell.exitStatus() == null) {
+                System.out.print(PROMPT);
+                System.out.flush();
+                final String line = in.readLine();
+                if (line == null) {
+                    break;
+                }
+                shell.runLine(line);
+            }
+        } catch (final IOException e) {
+            System.err.println("mm4j: " + e.getMessage());
+        }
+        return shell.status();
+    }
+
+    /** Completes the first word from the command names, and any word starting with '/' from /proc and /sys. */
+    static final class ShellCompleter implements Completer {
+        private final Shell shell;
+
+        ShellCompleter(final Shell shell) {
+            this.shell = shell;
+        }
+
+        @Override
+        public void complete(final LineReader reader, final ParsedLine line, final List<Candidate> candidates) {
+            final String word = line.word();
+            if (line.wordIndex() == 0) {
+                for (final String c : shell.commandNames()) {
+                    candidates.add(new Candidate(c));
+                }
+                return;
+            }
+            if (word.startsWith("/")) {
+                for (final String p : completePath(shell.kernel().procfs(), word)) {
+                    candidates.add(new Candidate(p, p, null, null, p.endsWith("/") ? "" : " ", null, !p.endsWith("/")));
+                }
+            } else if (word.startsWith("$")) {
+                for (final String v : shell.variables().keySet()) {
+                    candidates.add(new Candidate("$" + v));
+                }
+            }
+        }
+    }
+
+    /** The paths that complete {@code prefix}: entries of its directory, a trailing '/' on directories. */
+    static List<String> completePath(final ProcFs fs, final String prefix) {
+        final int slash = prefix.lastIndexOf('/');
+        final String dir = slash <= 0 ? "/" : prefix.substring(0, slash);
+        final String base = dir.equals("/") ? "/" : dir + "/";
+        final TreeSet<String> out = new TreeSet<>();
+        for (final String e : ProcCommands.entries(fs, dir)) {
+            final String full = base + e;
+            if (full.startsWith(prefix)) {
+                out.add(ProcCommands.entries(fs, full).isEmpty() ? full : full + "/");
+            }
+        }
+        return List.copyOf(out);
+    }
+}

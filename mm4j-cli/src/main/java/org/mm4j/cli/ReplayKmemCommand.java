@@ -1,0 +1,455 @@
+package org.mm4j.cli;
+
+import org.mm4j.cli.report.HtmlReport;
+import org.mm4j.kernel.Kernel;
+import org.mm4j.kernel.ProcFs;
+import org.mm4j.page.Zone;
+import org.mm4j.trace.kmem.KmemEvent;
+import org.mm4j.trace.kmem.KmemReplayer;
+import org.mm4j.trace.kmem.KmemTraceReader;
+import org.mm4j.trace.kmem.Timeline;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.BufferedInputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code mm4j replay kmem [--cmdline ...] [--report OUT.html] FILE[.gz|.zst]}. */
+@Command(name = "kmem", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {
+        "Replays an ftrace capture of the kmem events (kmalloc, kfree, kmem_cache_alloc, kmem_cache_free,",
+        "mm_page_alloc, mm_page_free; the text of /sys/kernel/tracing/trace_pipe) through mm4j's SLUB and",
+        "buddy allocator, each event on the CPU slot the trace names.",
+        "",
+        "Caches named in the events are created on first sight (with the kernel's geometry where mm4j",
+        "knows the cache, else with the event's bytes_alloc as object size); kmalloc events go through",
+        "mm4j's kmalloc. Pointers are hashed by the kernel: an alloc and its free are matched by that",
+        "value; frees of objects allocated before the capture began are counted and skipped, kfree(NULL)",
+        "is legal. Page events are matched by pfn.",
+        "",
+        "Prints the final /proc/slabinfo and /proc/buddyinfo, totals (events/s, peak slab memory, slabs",
+        "discarded), internal fragmentation per cache (requested vs allocated bytes) and the SLUB",
+        "fast/slow path share per cache. Memory stays bounded whatever the trace's length; a progress",
+        "bar is drawn on standard error when it is a terminal. Malformed lines are reported with file and",
+        "line, counted, and skipped.",
+        "",
+        "Capture a trace like this (as root):",
+        "  cd /sys/kernel/tracing && for e in kmalloc kfree kmem_cache_alloc kmem_cache_free \\",
+        "    mm_page_alloc mm_page_free; do echo 1 > events/kmem/$e/enable; done",
+        "  cat trace_pipe | gzip > kmem.trace.gz      # while the workload runs; then disable"},
+    footer = {"", "Exit status: 0 when the trace replayed with no malformed line, 1 when some lines were",
+        "malformed (they are skipped), 2 when the file cannot be read or --cmdline is bad."})
+public final class ReplayKmemCommand implements Callable<Integer> {
+    /** The bundled default input: a slice of a real Linux 6.18 capture (see its README section). */
+    static final String BUNDLED = "/org/mm4j/cli/kmem-default.trace.gz";
+    static final String DEFAULT_REPORT = "mm4j-report.html";
+    static final String DEFAULT_MEM = "mem=1G";
+
+    @Option(names = "--cmdline", paramLabel = "PARAMS",
+        description = "Kernel command line to boot with (default: " + DEFAULT_MEM + "; mem=1G is added when "
+            + "PARAMS sets no mem=).")
+    String cmdline = "";
+
+    @Option(names = "--report", paramLabel = "OUT.html",
+        description = "Also write a self-contained HTML report with SVG charts (no network, no script).")
+    Path report;
+
+    @Option(names = "--max-errors", paramLabel = "N", defaultValue = "20",
+        description = "Print at most N malformed-line errors (all are counted; default: ${DEFAULT-VALUE}).")
+    int maxErrors;
+
+    @Parameters(index = "0", paramLabel = "FILE",
+        description = "The trace: plain text, gzip (.gz) or zstd (.zst, decoded with the zstd program); '-' "
+            + "reads standard input.")
+    String file;
+
+    @Override
+    public Integer call() {
+        return replay(file, cmdline, report, maxErrors, System.out, System.err);
+    }
+
+    /** The main job: the bundled trace slice, the report in ./mm4j-report.html. */
+    static int mainJob() {
+        return replay(null, "", Path.of(DEFAULT_REPORT), 20, System.out, System.err);
+    }
+
+    /** Replays {@code file} (null = the bundled slice); returns the exit status. */
+    static int replay(final String file, final String cmdline, final Path report, final int maxErrors,
+                      final PrintStream out, final PrintStream err) {
+        final String name = file == null ? "bundled trace (a 100,000-event slice of a real Linux 6.18 capture)"
+            : file;
+        final Input input;
+        try {
+            input = open(file);
+        } catch (final IOException e) {
+            err.println("mm4j: " + message(e, file));
+            return 2;
+        }
+        final String cl = cmdline == null || cmdline.isBlank() ? DEFAULT_MEM
+            : cmdline.matches("(^|.*\\s)mem=.*") ? cmdline : DEFAULT_MEM + " " + cmdline;
+        final Kernel kernel = Main.bootOrNull(cl, err);
+        if (kernel == null) {
+            closeQuietly(input.stream);
+            return 2;
+        }
+        final String shortName = file == null ? "kmem-default.trace.gz" : Path.of(file).getFileName().toString();
+        final long[] shown = {0};
+        final KmemTraceReader.ErrorSink sink = (line, msg) -> {
+            if (shown[0]++ < maxErrors) {
+                err.println("mm4j: " + shortName + ":" + line + ": " + msg);
+            }
+        };
+        final Progress progress = new Progress(err, input.size, Main.isTerminal() && file != null);
+        try (kernel; KmemTraceReader reader = new KmemTraceReader(input.stream, sink)) {
+            final KmemReplayer replayer = new KmemReplayer(kernel);
+            final KmemEvent ev = new KmemEvent();
+            final long t0 = System.nanoTime();
+            while (reader.next(ev)) {
+                replayer.replay(ev);
+                if ((replayer.events() & 0x3fff) == 0) {
+                    progress.update(input.counter.count, replayer.events());
+                }
+            }
+            replayer.sample();
+            final long nanos = System.nanoTime() - t0;
+            progress.done();
+            if (reader.malformed() > maxErrors) {
+                err.println("mm4j: " + shortName + ": " + (reader.malformed() - maxErrors) + " more malformed "
+                    + "lines not shown");
+            }
+            summary(out, name, kernel, reader, replayer, nanos);
+            if (report != null) {
+                writeReport(report, name, kernel, reader, replayer, nanos);
+                out.println();
+                out.println("Report: " + report.toAbsolutePath().normalize()
+                    + "  (one HTML file, open it in any browser)");
+            }
+            return reader.malformed() > 0 ? 1 : 0;
+        } catch (final IOException | java.io.UncheckedIOException e) {
+            progress.done();
+            err.println("mm4j: " + message(e, shortName));
+            return 2;
+        }
+    }
+
+    private static String message(final Exception e, final String file) {
+        if (e instanceof NoSuchFileException) {
+            return file + ": No such file or directory";
+        }
+        final String m = e.getMessage() == null ? e.toString() : e.getMessage();
+        return m.startsWith(String.valueOf(file)) ? m : file + ": " + m;
+    }
+
+    // ---- input -------------------------------------------------------------------------------------------------
+
+    /** Counts the bytes read from the underlying (compressed) file, for the progress bar. */
+    static final class Counter extends FilterInputStream {
+        volatile long count;
+
+        Counter(final InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            final int b = super.read();
+            if (b >= 0) {
+                count++;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(final byte[] b, final int off, final int len) throws IOException {
+            final int n = super.read(b, off, len);
+            if (n > 0) {
+                count += n;
+            }
+            return n;
+        }
+    }
+
+    record Input(InputStream stream, Counter counter, long size) {
+    }
+
+    static Input open(final String file) throws IOException {
+        if (file == null) {
+            final InputStream res = ReplayKmemCommand.class.getResourceAsStream(BUNDLED);
+            if (res == null) {
+                throw new IOException("the bundled trace " + BUNDLED + " is missing from this build");
+            }
+            final Counter c = new Counter(res);
+            return new Input(KmemTraceReader.decompress(new BufferedInputStream(c, 1 << 16), "bundled"), c, -1);
+        }
+        if (file.equals("-")) {
+            final Counter c = new Counter(System.in);
+            return new Input(KmemTraceReader.decompress(new BufferedInputStream(c, 1 << 16), "stdin"), c, -1);
+        }
+        final Path p = Path.of(file);
+        if (!Files.exists(p)) {
+            throw new NoSuchFileException(file);
+        }
+        if (Files.isDirectory(p)) {
+            throw new IOException(file + ": Is a directory");
+        }
+        final long size = Files.size(p);
+        final Counter c = new Counter(Files.newInputStream(p));
+        final BufferedInputStream raw = new BufferedInputStream(c, 1 << 16);
+        if (isZstd(raw)) {
+            return new Input(Zstd.decode(raw, p), c, size);
+        }
+        return new Input(KmemTraceReader.decompress(raw, file), c, size);
+    }
+
+    private static boolean isZstd(final BufferedInputStream raw) throws IOException {
+        raw.mark(4);
+        final byte[] m = raw.readNBytes(4);
+        raw.reset();
+        return m.length == 4 && (m[0] & 0xff) == 0x28 && (m[1] & 0xff) == 0xb5 && (m[2] & 0xff) == 0x2f
+            && (m[3] & 0xff) == 0xfd;
+    }
+
+    private static void closeQuietly(final InputStream in) {
+        try {
+            in.close();
+        } catch (final IOException ignored) {
+            // nothing to do
+        }
+    }
+
+    // ---- progress ----------------------------------------------------------------------------------------------
+
+    /** A one-line progress bar on a terminal's stderr; silent otherwise. */
+    static final class Progress {
+        private final PrintStream err;
+        private final long size;
+        private final boolean on;
+        private final long t0 = System.nanoTime();
+        private long lastDraw;
+        private boolean drawn;
+
+        Progress(final PrintStream err, final long size, final boolean on) {
+            this.err = err;
+            this.size = size;
+            this.on = on;
+        }
+
+        void update(final long bytes, final long events) {
+            if (!on) {
+                return;
+            }
+            final long now = System.nanoTime();
+            if (now - lastDraw < 200_000_000L) {
+                return;
+            }
+            lastDraw = now;
+            drawn = true;
+            final double secs = (now - t0) / 1e9;
+            final StringBuilder sb = new StringBuilder("\r");
+            if (size > 0) {
+                final double f = Math.min(1, bytes / (double) size);
+                final int w = 30;
+                final int full = (int) (f * w);
+                sb.append('[').append("#".repeat(full)).append(" ".repeat(w - full)).append("] ")
+                    .append(String.format(Locale.ROOT, "%3.0f%% ", f * 100));
+            }
+            sb.append(String.format(Locale.ROOT, "%,d events, %,.0f events/s ", events, events / Math.max(secs, 1e-9)));
+            err.print(sb);
+            err.flush();
+        }
+
+        void done() {
+            if (drawn) {
+                err.print("\r" + " ".repeat(79) + "\r");
+                err.flush();
+                drawn = false;
+            }
+        }
+    }
+
+    // ---- output ------------------------------------------------------------------------------------------------
+
+    static String procOr(final Kernel k, final String path, final String fallback) {
+        try {
+            return k.procfs().read(path);
+        } catch (final ProcFs.ProcFsException e) {
+            return fallback;
+        }
+    }
+
+    /** /proc/buddyinfo as the kernel prints it (used when the page subsystem registers none). */
+    static String buddyinfo(final Kernel k) {
+        final StringBuilder sb = new StringBuilder();
+        for (final Zone z : k.buddy().zones()) {
+            sb.append(String.format("Node %d, zone %8s ", z.nid(), z.name()));
+            for (int o = 0; o < Zone.NR_PAGE_ORDERS; o++) {
+                sb.append(String.format("%6d ", z.nrFree(o)));
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
+    private static void summary(final PrintStream out, final String name, final Kernel k, final KmemTraceReader r,
+                                final KmemReplayer rp, final long nanos) {
+        final double secs = nanos / 1e9;
+        out.println("mm4j replay kmem: " + name);
+        out.printf(Locale.ROOT, "booted: %s%n%n", k.params().cmdline());
+        final String slabinfo = procOr(k, "/proc/slabinfo", null);
+        if (slabinfo != null) {
+            out.println("== /proc/slabinfo (final) ==");
+            out.print(slabinfo);
+            out.println();
+        }
+        out.println("== /proc/buddyinfo (final) ==");
+        out.print(procOr(k, "/proc/buddyinfo", buddyinfo(k)));
+        out.println();
+        out.println("== totals ==");
+        out.printf(Locale.ROOT, "events replayed   %,d in %.2f s = %,.0f events/s (trace covered %.3f s of kernel "
+            + "time)%n", rp.events(), secs, rp.events() / Math.max(secs, 1e-9), rp.traceMicros() / 1e6);
+        final StringBuilder per = new StringBuilder();
+        for (int t = 0; t < KmemEvent.NR_TYPES; t++) {
+            per.append(String.format(Locale.ROOT, "%s %,d  ", KmemEvent.typeName(t), rp.events(t)));
+        }
+        out.println("  by event        " + per.toString().strip());
+        out.printf(Locale.ROOT, "lines             %,d read, %,d malformed (skipped), %,d other events, %,d lost "
+            + "by the kernel%n", r.lineNo(), r.malformed(), r.otherEvents(), r.lostEvents());
+        out.printf(Locale.ROOT, "frees of objects allocated before the capture  %,d (skipped); kfree(NULL) %,d%n",
+            rp.preCaptureObjectFrees(), rp.kfreeNull());
+        out.printf(Locale.ROOT, "pages freed that were allocated before the capture  %,d (skipped)%n",
+            rp.preCapturePageFrees());
+        out.printf(Locale.ROOT, "still live at the end  %,d objects, %,d page blocks%n", rp.liveObjects(),
+            rp.livePages());
+        if (rp.modelPageFailures() + rp.modelObjectFailures() + rp.kernelPageFailures() > 0) {
+            out.printf(Locale.ROOT, "allocation failures  model: %,d page, %,d object; traced kernel: %,d page%n",
+                rp.modelPageFailures(), rp.modelObjectFailures(), rp.kernelPageFailures());
+        }
+        if (rp.slabEventsSkipped() > 0) {
+            out.printf(Locale.ROOT, "slab events not replayed (no SLUB in this build)  %,d%n", rp.slabEventsSkipped());
+        }
+        if (rp.cpuFolded() > 0) {
+            out.printf(Locale.ROOT, "events on CPUs >= nr_cpus=%d, replayed on CPU %% nr_cpus  %,d%n",
+                k.cpus().nrCpus(), rp.cpuFolded());
+        }
+        final List<KmemReplayer.CacheStats> caches = byAllocated(rp);
+        if (!caches.isEmpty()) {
+            out.println();
+            out.println("== internal fragmentation per cache (replayed allocations) ==");
+            out.printf("%-24s %10s %14s %14s %7s%n", "cache", "allocs", "requested", "allocated", "waste");
+            for (final KmemReplayer.CacheStats c : caches.subList(0, Math.min(20, caches.size()))) {
+                out.printf(Locale.ROOT, "%-24s %,10d %,14d %,14d %6.1f%%%n", c.name(), c.allocs(), c.bytesReq(),
+                    c.bytesAlloc(), 100 * c.wasteShare());
+            }
+        }
+    }
+
+    static List<KmemReplayer.CacheStats> byAllocated(final KmemReplayer rp) {
+        final List<KmemReplayer.CacheStats> caches = new ArrayList<>(rp.caches());
+        caches.sort(Comparator.comparingLong(KmemReplayer.CacheStats::bytesAlloc).reversed()
+            .thenComparing(KmemReplayer.CacheStats::name));
+        return caches;
+    }
+
+    private static void writeReport(final Path file, final String name, final Kernel k, final KmemTraceReader r,
+                                    final KmemReplayer rp, final long nanos) throws IOException {
+        final HtmlReport h = new HtmlReport("mm4j replay kmem: " + name);
+        h.paragraph(String.format(Locale.ROOT, "%,d events replayed in %.2f s (%,.0f events/s) on a model kernel "
+                + "booted with \"%s\"; %,d lines, %,d malformed.", rp.events(), nanos / 1e9,
+            rp.events() / Math.max(nanos / 1e9, 1e-9), k.params().cmdline(), r.lineNo(), r.malformed()));
+        final Timeline tl = rp.timeline();
+        final int n = tl.size();
+        final double[] x = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = tl.eventIndex(i);
+        }
+        // slab memory per cache over time: the 8 largest at their peak, the rest as "other"
+        final List<String> series = tl.seriesNames();
+        if (!series.isEmpty()) {
+            final Integer[] idx = new Integer[series.size()];
+            final long[] peak = new long[series.size()];
+            for (int s = 0; s < series.size(); s++) {
+                idx[s] = s;
+                for (int i = 0; i < n; i++) {
+                    peak[s] = Math.max(peak[s], tl.value(i, s));
+                }
+            }
+            java.util.Arrays.sort(idx, (a, b) -> Long.compare(peak[b], peak[a]));
+            final int top = Math.min(8, idx.length);
+            final List<String> names = new ArrayList<>();
+            final List<double[]> ys = new ArrayList<>();
+            for (int t = 0; t < top; t++) {
+                names.add(series.get(idx[t]));
+                final double[] y = new double[n];
+                for (int i = 0; i < n; i++) {
+                    y[i] = tl.value(i, idx[t]) / 1024.0;
+                }
+                ys.add(y);
+            }
+            if (idx.length > top) {
+                final double[] y = new double[n];
+                for (int t = top; t < idx.length; t++) {
+                    for (int i = 0; i < n; i++) {
+                        y[i] += tl.value(i, idx[t]) / 1024.0;
+                    }
+                }
+                names.add("other (" + (idx.length - top) + " caches)");
+                ys.add(y);
+            }
+            h.heading("Slab memory per cache over time");
+            h.lineChart("Slab memory (KiB, stacked) per cache", "events replayed", "KiB", x, names, ys, true);
+        }
+        final List<KmemReplayer.CacheStats> caches = byAllocated(rp);
+        if (!caches.isEmpty()) {
+            final List<KmemReplayer.CacheStats> topC = caches.subList(0, Math.min(15, caches.size()));
+            final List<String> labels = new ArrayList<>();
+            final double[] req = new double[topC.size()];
+            final double[] alloc = new double[topC.size()];
+            final List<List<String>> rows = new ArrayList<>();
+            for (int i = 0; i < topC.size(); i++) {
+                final KmemReplayer.CacheStats c = topC.get(i);
+                labels.add(c.name());
+                req[i] = c.bytesReq() / 1024.0;
+                alloc[i] = c.bytesAlloc() / 1024.0;
+                rows.add(List.of(c.name(), String.format(Locale.ROOT, "%,d", c.allocs()),
+                    String.format(Locale.ROOT, "%,d", c.bytesReq()), String.format(Locale.ROOT, "%,d", c.bytesAlloc()),
+                    String.format(Locale.ROOT, "%.1f %%", 100 * c.wasteShare())));
+            }
+            h.heading("Internal fragmentation per cache");
+            h.barChart("Requested vs allocated KiB (replayed allocations, 15 largest caches)", "KiB", labels,
+                List.of("requested", "allocated"), List.of(req, alloc));
+            h.table(List.of("cache", "allocs", "requested B", "allocated B", "waste"), rows);
+        }
+        h.heading("Buddy allocator: free pages per order over time");
+        final List<String> orders = new ArrayList<>();
+        final List<double[]> fy = new ArrayList<>();
+        for (int o = 0; o < Timeline.ORDERS; o++) {
+            orders.add("order " + o);
+            final double[] y = new double[n];
+            for (int i = 0; i < n; i++) {
+                y[i] = tl.freePages(i, o);
+            }
+            fy.add(y);
+        }
+        h.lineChart("Free blocks per order (/proc/buddyinfo over time)", "events replayed", "free blocks", x, orders,
+            fy, false);
+        h.pre("/proc/buddyinfo (final)", procOr(k, "/proc/buddyinfo", buddyinfo(k)));
+        final String slabinfo = procOr(k, "/proc/slabinfo", null);
+        if (slabinfo != null) {
+            h.pre("/proc/slabinfo (final)", slabinfo);
+        }
+        h.write(file);
+    }
+}

@@ -1,0 +1,86 @@
+package org.mm4j.cli;
+
+import org.mm4j.cli.shell.Shell;
+import org.mm4j.kernel.Kernel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code mm4j shell [--cmdline "..."] [SCRIPT]}. */
+@Command(name = "shell", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    sortOptions = false, usageHelpAutoWidth = true,
+    description = {
+        "Boots a model kernel and reads commands, one a line, from SCRIPT, from standard input, or (on a",
+        "terminal) interactively with line editing, history (~/.mm4j_history) and tab completion of",
+        "commands and /proc, /sys paths. Each command prints what the kernel interface would print.",
+        "",
+        "Commands (type 'help' in the shell for all, 'help COMMAND' for one):",
+        "  kmem_cache_create NAME SIZE [align=N] [flags=A|B] [ctor=NAME] ...  kmem_cache_alloc NAME",
+        "  kmem_cache_free NAME ADDR   kmem_cache_shrink|kmem_cache_destroy NAME",
+        "  kmalloc SIZE   kzalloc SIZE   kcalloc N SIZE   krealloc ADDR SIZE   kfree ADDR   ksize ADDR",
+        "  alloc_pages ORDER   __free_pages ADDR ORDER",
+        "  read ADDR LEN   write ADDR HEXBYTES   fill ADDR LEN BYTE      (raw kernel memory)",
+        "  cat PATH   echo VALUE > PATH   ls PATH   dmesg [-c]",
+        "  mmap(...) munmap(...) mprotect(...) brk(...) ...   touch ADDR [r|w|x]   fork | ps | pid N",
+        "",
+        "Values: 'p = kmalloc 64' stores the first word printed in $p; $(COMMAND) substitutes the first",
+        "line a command prints; numbers and addresses may be expressions: write ($p & ~4095) + 64 12.",
+        "'#' starts a comment."},
+    footer = {
+        "",
+        "Errors print 'mm4j: <line>: <message>' on standard error and the shell goes on.",
+        "",
+        "Exit status: 0 when every line succeeded, 1 when any line failed, 2 on a usage error",
+        "(bad --cmdline, unreadable SCRIPT); 'exit N' ends with N.",
+        "",
+        "Example:",
+        "  printf 'p = kmalloc 100\\nksize $p\\nkfree $p\\n' | mm4j shell --cmdline \"slub_debug=FZP\""})
+public final class ShellCommand implements Callable<Integer> {
+    @Option(names = "--cmdline", paramLabel = "PARAMS",
+        description = "Kernel command line to boot with, e.g. \"mem=256M nr_cpus=2 slub_debug=FZPU\".")
+    String cmdline = "";
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "SCRIPT",
+        description = "File of shell commands ('-' = standard input). Without it: standard input, or an "
+            + "interactive session on a terminal.")
+    String script;
+
+    @Override
+    public Integer call() {
+        final PrintStream out = System.out;
+        final PrintStream err = System.err;
+        final Kernel kernel = Main.bootOrNull(cmdline, err);
+        if (kernel == null) {
+            return 2;
+        }
+        try (kernel) {
+            final Shell shell = new Shell(kernel, out, err);
+            if (script != null && !script.equals("-")) {
+                try (BufferedReader in = Files.newBufferedReader(Path.of(script), StandardCharsets.UTF_8)) {
+                    return shell.runScript(in);
+                } catch (final NoSuchFileException e) {
+                    err.println("mm4j: " + script + ": No such file or directory");
+                    return 2;
+                } catch (final IOException | java.io.UncheckedIOException e) {
+                    err.println("mm4j: " + script + ": " + e.getMessage());
+                    return 2;
+                }
+            }
+            if (script == null && Main.isTerminal()) {
+                return Interactive.run(shell);
+            }
+            final BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            return shell.runScript(in);
+        }
+    }
+}

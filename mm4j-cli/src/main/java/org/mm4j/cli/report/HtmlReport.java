@@ -1,0 +1,394 @@
+package org.mm4j.cli.report;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A single self-contained HTML page with inline SVG charts: no script, no network, no external file; any browser
+ * (or a plain text editor) reads it. The replays build one section by section: headings, text, tables, line and
+ * stacked-area charts over time, bar charts, 100 % share bars, and an address-space strip for process maps.
+ *
+ * <p>Use from another replay: {@code new HtmlReport("title").heading(..).strip(..).write(path)}. Not thread-safe.
+ */
+public final class HtmlReport {
+    /** A mapped range of an address space, for {@link #strip}. {@code kind} picks the colour ("heap", "stack",
+     * "file", "anon", ...). */
+    public record Segment(long start, long end, String label, String kind) {
+    }
+
+    static final String[] PALETTE = {
+        "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
+        "#bab0ac", "#1f77b4", "#2ca02c"};
+
+    private static final int W = 920;
+    private final String title;
+    private final StringBuilder body = new StringBuilder();
+    private int charts;
+
+    public HtmlReport(final String title) {
+        this.title = title;
+    }
+
+    /** Number of SVG charts added so far. */
+    public int charts() {
+        return charts;
+    }
+
+    public HtmlReport heading(final String text) {
+        body.append("<h2>").append(esc(text)).append("</h2>\n");
+        return this;
+    }
+
+    public HtmlReport paragraph(final String text) {
+        body.append("<p>").append(esc(text)).append("</p>\n");
+        return this;
+    }
+
+    /** Preformatted text, e.g. the final /proc/slabinfo. */
+    public HtmlReport pre(final String caption, final String text) {
+        body.append("<details><summary>").append(esc(caption)).append("</summary><pre>").append(esc(text))
+            .append("</pre></details>\n");
+        return this;
+    }
+
+    public HtmlReport table(final List<String> header, final List<List<String>> rows) {
+        body.append("<table><tr>");
+        for (final String h : header) {
+            body.append("<th>").append(esc(h)).append("</th>");
+        }
+        body.append("</tr>\n");
+        for (final List<String> r : rows) {
+            body.append("<tr>");
+            for (int i = 0; i < r.size(); i++) {
+                body.append(i == 0 ? "<td>" : "<td class=n>").append(esc(r.get(i))).append("</td>");
+            }
+            body.append("</tr>\n");
+        }
+        body.append("</table>\n");
+        return this;
+    }
+
+    /**
+     * Series over a shared x axis: lines, or stacked areas when {@code stacked}. {@code ys.get(s)[i]} is series
+     * {@code s} at {@code x[i]}.
+     */
+    public HtmlReport lineChart(final String chartTitle, final String xLabel, final String yLabel, final double[] x,
+                                final List<String> names, final List<double[]> ys, final boolean stacked) {
+        final int h = 300;
+        final int left = 80;
+        final int right = 200;
+        final int top = 30;
+        final int bottom = 45;
+        final int pw = W - left - right;
+        final int ph = h - top - bottom;
+        final int n = x.length;
+        final double[] base = new double[n];
+        double ymax = 0;
+        for (int i = 0; i < n; i++) {
+            double sum = 0;
+            for (final double[] y : ys) {
+                sum = stacked ? sum + y[i] : Math.max(sum, y[i]);
+            }
+            ymax = Math.max(ymax, sum);
+        }
+        ymax = niceCeil(ymax);
+        final double xmin = n == 0 ? 0 : x[0];
+        final double xmax = n == 0 ? 1 : Math.max(x[n - 1], xmin + 1e-9);
+        final StringBuilder s = svgOpen(chartTitle, h);
+        axes(s, left, top, pw, ph, xmin, xmax, 0, ymax, xLabel, yLabel);
+        for (int k = 0; k < ys.size(); k++) {
+            final double[] y = ys.get(k);
+            final String color = PALETTE[k % PALETTE.length];
+            final StringBuilder pts = new StringBuilder();
+            for (int i = 0; i < n; i++) {
+                final double v = stacked ? base[i] + y[i] : y[i];
+                pts.append(fmt(left + (x[i] - xmin) / (xmax - xmin) * pw)).append(',')
+                    .append(fmt(top + ph - v / ymax * ph)).append(' ');
+            }
+            if (stacked) {
+                for (int i = n - 1; i >= 0; i--) {
+                    pts.append(fmt(left + (x[i] - xmin) / (xmax - xmin) * pw)).append(',')
+                        .append(fmt(top + ph - base[i] / ymax * ph)).append(' ');
+                }
+                s.append("<polygon class=\"series\" fill=\"").append(color).append("\" fill-opacity=\"0.85\" points=\"")
+                    .append(pts.toString().strip()).append("\"><title>").append(esc(names.get(k)))
+                    .append("</title></polygon>\n");
+                for (int i = 0; i < n; i++) {
+                    base[i] += y[i];
+                }
+            } else {
+                s.append("<polyline class=\"series\" fill=\"none\" stroke-width=\"1.6\" stroke=\"").append(color)
+                    .append("\" points=\"").append(pts.toString().strip()).append("\"><title>")
+                    .append(esc(names.get(k))).append("</title></polyline>\n");
+            }
+        }
+        legend(s, names, left + pw + 15, top);
+        return svgClose(s);
+    }
+
+    /** Horizontal grouped bars: one group per label, one bar per series ({@code values.get(s)[label]}). */
+    public HtmlReport barChart(final String chartTitle, final String unit, final List<String> labels,
+                               final List<String> seriesNames, final List<double[]> values) {
+        final int left = 190;
+        final int right = 200;
+        final int top = 30;
+        final int barH = 11;
+        final int groupH = barH * seriesNames.size() + 8;
+        final int h = top + groupH * labels.size() + 45;
+        final int pw = W - left - right;
+        double max = 0;
+        for (final double[] v : values) {
+            for (final double d : v) {
+                max = Math.max(max, d);
+            }
+        }
+        max = niceCeil(max);
+        final StringBuilder s = svgOpen(chartTitle, h);
+        final int ph = groupH * labels.size();
+        axes(s, left, top, pw, ph, 0, max, Double.NaN, Double.NaN, unit, null);
+        for (int g = 0; g < labels.size(); g++) {
+            final int gy = top + g * groupH + 4;
+            s.append("<text x=\"").append(left - 6).append("\" y=\"").append(gy + groupH / 2)
+                .append("\" text-anchor=\"end\" class=\"lbl\">").append(esc(labels.get(g))).append("</text>\n");
+            for (int k = 0; k < seriesNames.size(); k++) {
+                final double v = values.get(k)[g];
+                s.append("<rect class=\"bar\" x=\"").append(left).append("\" y=\"").append(gy + k * barH)
+                    .append("\" width=\"").append(fmt(v / max * pw)).append("\" height=\"").append(barH - 2)
+                    .append("\" fill=\"").append(PALETTE[k % PALETTE.length]).append("\"><title>")
+                    .append(esc(labels.get(g) + " " + seriesNames.get(k) + ": " + human(v) + " " + unit))
+                    .append("</title></rect>\n");
+            }
+        }
+        legend(s, seriesNames, left + pw + 15, top);
+        return svgClose(s);
+    }
+
+    /** 100 % bars: one per label, split into {@code parts} by {@code shares[label][part]} (any scale). */
+    public HtmlReport shareChart(final String chartTitle, final List<String> labels, final List<String> parts,
+                                 final double[][] shares) {
+        final int left = 190;
+        final int right = 200;
+        final int top = 30;
+        final int barH = 16;
+        final int h = top + barH * labels.size() + 45;
+        final int pw = W - left - right;
+        final StringBuilder s = svgOpen(chartTitle, h);
+        axes(s, left, top, pw, barH * labels.size(), 0, 100, Double.NaN, Double.NaN, "%", null);
+        for (int g = 0; g < labels.size(); g++) {
+            final int y = top + g * barH;
+            double total = 0;
+            for (final double d : shares[g]) {
+                total += d;
+            }
+            s.append("<text x=\"").append(left - 6).append("\" y=\"").append(y + barH - 4)
+                .append("\" text-anchor=\"end\" class=\"lbl\">").append(esc(labels.get(g))).append("</text>\n");
+            double x = left;
+            for (int k = 0; k < parts.size(); k++) {
+                final double w = total == 0 ? 0 : shares[g][k] / total * pw;
+                s.append("<rect class=\"bar\" x=\"").append(fmt(x)).append("\" y=\"").append(y + 1)
+                    .append("\" width=\"").append(fmt(w)).append("\" height=\"").append(barH - 2)
+                    .append("\" fill=\"").append(PALETTE[k % PALETTE.length]).append("\"><title>")
+                    .append(esc(labels.get(g) + " " + parts.get(k) + ": "
+                        + String.format(Locale.ROOT, "%.1f %%", total == 0 ? 0 : 100 * shares[g][k] / total)))
+                    .append("</title></rect>\n");
+                x += w;
+            }
+        }
+        legend(s, parts, left + pw + 15, top);
+        return svgClose(s);
+    }
+
+    /**
+     * An address space drawn as a strip: each segment a box, placed by rank (not to scale: the gaps of a 47-bit
+     * space would hide every mapping) with its start address and label; a second, to-scale row below shows where
+     * the mappings sit in {@code [lo, hi)}.
+     */
+    public HtmlReport strip(final String chartTitle, final long lo, final long hi, final List<Segment> segments) {
+        final int h = 190;
+        final int left = 20;
+        final int pw = W - 2 * left;
+        final StringBuilder s = svgOpen(chartTitle, h);
+        final int n = Math.max(1, segments.size());
+        final double w = (double) pw / n;
+        for (int i = 0; i < segments.size(); i++) {
+            final Segment g = segments.get(i);
+            final String color = kindColor(g.kind());
+            final double x = left + i * w;
+            s.append("<rect class=\"seg\" x=\"").append(fmt(x)).append("\" y=\"40\" width=\"").append(fmt(w - 1))
+                .append("\" height=\"50\" fill=\"").append(color).append("\"><title>")
+                .append(esc(String.format("%x-%x %s (%s)", g.start(), g.end(), g.label(), human(g.end() - g.start())
+                    + "B"))).append("</title></rect>\n");
+            if (w > 40) {
+                s.append("<text x=\"").append(fmt(x + 2)).append("\" y=\"104\" class=\"tiny\" transform=\"rotate(30 ")
+                    .append(fmt(x + 2)).append(" 104)\">").append(esc(shortLabel(g))).append("</text>\n");
+            }
+        }
+        final double span = Math.max(1, (double) (hi - lo));
+        s.append("<rect x=\"").append(left).append("\" y=\"160\" width=\"").append(pw)
+            .append("\" height=\"10\" fill=\"#eee\"/>\n");
+        for (final Segment g : segments) {
+            final double x0 = left + Math.max(0, (g.start() - lo) / span) * pw;
+            final double x1 = left + Math.min(1, (g.end() - lo) / span) * pw;
+            s.append("<rect x=\"").append(fmt(x0)).append("\" y=\"160\" width=\"").append(fmt(Math.max(1, x1 - x0)))
+                .append("\" height=\"10\" fill=\"").append(kindColor(g.kind())).append("\"/>\n");
+        }
+        s.append(String.format("<text x=\"%d\" y=\"185\" class=\"tiny\">%x</text>"
+            + "<text x=\"%d\" y=\"185\" text-anchor=\"end\" class=\"tiny\">%x</text>%n", left, lo, left + pw, hi));
+        return svgClose(s);
+    }
+
+    private static String shortLabel(final Segment g) {
+        final String l = g.label() == null ? "" : g.label();
+        final int slash = l.lastIndexOf('/');
+        return slash >= 0 && slash < l.length() - 1 ? l.substring(slash + 1) : l;
+    }
+
+    private static String kindColor(final String kind) {
+        return switch (kind == null ? "" : kind) {
+            case "heap" -> "#e15759";
+            case "stack" -> "#f28e2b";
+            case "file" -> "#4e79a7";
+            case "anon" -> "#59a14f";
+            case "special" -> "#b07aa1";
+            default -> "#bab0ac";
+        };
+    }
+
+    private StringBuilder svgOpen(final String chartTitle, final int h) {
+        charts++;
+        final StringBuilder s = new StringBuilder();
+        s.append("<figure><figcaption>").append(esc(chartTitle)).append("</figcaption>\n")
+            .append("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"").append(W)
+            .append("\" height=\"").append(h).append("\" viewBox=\"0 0 ").append(W).append(' ').append(h)
+            .append("\" role=\"img\" aria-label=\"").append(esc(chartTitle)).append("\">\n");
+        return s;
+    }
+
+    private HtmlReport svgClose(final StringBuilder s) {
+        s.append("</svg></figure>\n");
+        body.append(s);
+        return this;
+    }
+
+    private static void legend(final StringBuilder s, final List<String> names, final int x, final int y) {
+        for (int k = 0; k < names.size(); k++) {
+            final int ly = y + k * 16;
+            s.append("<rect x=\"").append(x).append("\" y=\"").append(ly).append("\" width=\"10\" height=\"10\" fill=\"")
+                .append(PALETTE[k % PALETTE.length]).append("\"/><text x=\"").append(x + 15).append("\" y=\"")
+                .append(ly + 9).append("\" class=\"lbl\">").append(esc(names.get(k))).append("</text>\n");
+        }
+    }
+
+    /** Axes with 5 ticks on x ({@code [x0, x1]}) and, unless NaN, on y ({@code [y0, y1]}). */
+    private static void axes(final StringBuilder s, final int left, final int top, final int pw, final int ph,
+                             final double x0, final double x1, final double y0, final double y1,
+                             final String xLabel, final String yLabel) {
+        s.append("<g class=\"axis\"><line x1=\"").append(left).append("\" y1=\"").append(top + ph).append("\" x2=\"")
+            .append(left + pw).append("\" y2=\"").append(top + ph).append("\"/><line x1=\"").append(left)
+            .append("\" y1=\"").append(top).append("\" x2=\"").append(left).append("\" y2=\"").append(top + ph)
+            .append("\"/>\n");
+        for (int t = 0; t <= 5; t++) {
+            final double xv = x0 + (x1 - x0) * t / 5;
+            final double px = left + pw * t / 5.0;
+            s.append("<line class=\"grid\" x1=\"").append(fmt(px)).append("\" y1=\"").append(top).append("\" x2=\"")
+                .append(fmt(px)).append("\" y2=\"").append(top + ph).append("\"/><text x=\"").append(fmt(px))
+                .append("\" y=\"").append(top + ph + 15).append("\" text-anchor=\"middle\">").append(human(xv))
+                .append("</text>\n");
+            if (!Double.isNaN(y0)) {
+                final double yv = y0 + (y1 - y0) * t / 5;
+                final double py = top + ph - ph * t / 5.0;
+                s.append("<line class=\"grid\" x1=\"").append(left).append("\" y1=\"").append(fmt(py))
+                    .append("\" x2=\"").append(left + pw).append("\" y2=\"").append(fmt(py)).append("\"/><text x=\"")
+                    .append(left - 5).append("\" y=\"").append(fmt(py + 4)).append("\" text-anchor=\"end\">")
+                    .append(human(yv)).append("</text>\n");
+            }
+        }
+        s.append("<text x=\"").append(left + pw / 2).append("\" y=\"").append(top + ph + 35)
+            .append("\" text-anchor=\"middle\" class=\"lbl\">").append(esc(xLabel)).append("</text>\n");
+        if (yLabel != null) {
+            s.append("<text x=\"14\" y=\"").append(top + ph / 2).append("\" text-anchor=\"middle\" class=\"lbl\" ")
+                .append("transform=\"rotate(-90 14 ").append(top + ph / 2).append(")\">").append(esc(yLabel))
+                .append("</text>\n");
+        }
+        s.append("</g>\n");
+    }
+
+    static double niceCeil(final double v) {
+        if (v <= 0) {
+            return 1;
+        }
+        final double mag = Math.pow(10, Math.floor(Math.log10(v)));
+        for (final double m : new double[] {1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10}) {
+            if (m * mag >= v) {
+                return m * mag;
+            }
+        }
+        return 10 * mag;
+    }
+
+    /** 1234567 -> "1.23M". */
+    public static String human(final double v) {
+        final double a = Math.abs(v);
+        if (a >= 1e9) {
+            return String.format(Locale.ROOT, "%.3gG", v / 1e9);
+        }
+        if (a >= 1e6) {
+            return String.format(Locale.ROOT, "%.3gM", v / 1e6);
+        }
+        if (a >= 1e4) {
+            return String.format(Locale.ROOT, "%.3gk", v / 1e3);
+        }
+        if (a == Math.rint(a)) {
+            return Long.toString((long) v);
+        }
+        return String.format(Locale.ROOT, "%.3g", v);
+    }
+
+    private static String fmt(final double v) {
+        return String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    static String esc(final String s) {
+        if (s == null) {
+            return "";
+        }
+        final StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            final char c = s.charAt(i);
+            switch (c) {
+                case '<' -> b.append("&lt;");
+                case '>' -> b.append("&gt;");
+                case '&' -> b.append("&amp;");
+                case '"' -> b.append("&quot;");
+                default -> b.append(c < 0x20 && c != '\n' && c != '\t' ? '?' : c);
+            }
+        }
+        return b.toString();
+    }
+
+    /** The whole page. */
+    public String html() {
+        return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + esc(title)
+            + "</title>\n<style>\n"
+            + "body{font:14px/1.4 system-ui,sans-serif;margin:24px auto;max-width:960px;color:#222}\n"
+            + "h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}\n"
+            + "table{border-collapse:collapse;font-size:13px}td,th{padding:2px 8px;border-bottom:1px solid #eee}"
+            + "td.n{text-align:right;font-variant-numeric:tabular-nums}th{text-align:left}\n"
+            + "figure{margin:12px 0}figcaption{font-weight:600;margin-bottom:4px}\n"
+            + "svg text{font-size:11px;fill:#333}svg .lbl{font-size:12px}svg .tiny{font-size:9px}"
+            + ".axis line{stroke:#888}.axis line.grid{stroke:#eee}pre{font-size:12px;overflow-x:auto}\n"
+            + "</style></head><body>\n<h1>" + esc(title) + "</h1>\n" + body + "</body></html>\n";
+    }
+
+    public void write(final Path file) throws IOException {
+        final Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        Files.writeString(file, html(), StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,73 @@
+package org.mm4j.cli.shell;
+
+import org.mm4j.page.Gfp;
+import org.mm4j.page.PhysicalMemory;
+import org.mm4j.page.Zone;
+
+/** The buddy allocator's commands: {@code alloc_pages}, {@code __free_pages}. */
+final class PageCommands {
+    private PageCommands() {
+    }
+
+    static void register(final Shell sh) {
+        sh.register(new Cmd("alloc_pages", "alloc_pages ORDER [GFP]", "allocate 2^ORDER pages from the buddy allocator",
+            """
+            Prints the kernel virtual address of the first page (page_address(), as %px prints it:
+            0xffff888000123000), or 0x0000000000000000 when the allocation fails (with a 'page allocation
+            failure' warning in dmesg unless __GFP_NOWARN). ORDER is 0 to 10 (MAX_PAGE_ORDER). GFP is a flag
+            list as ftrace prints one (default GFP_KERNEL), e.g. GFP_KERNEL|__GFP_ZERO|__GFP_COMP.
+            Example:  p = alloc_pages 3
+                      __free_pages $p 3""",
+            PageCommands::allocPages));
+        sh.register(new Cmd("__free_pages", "__free_pages ADDR ORDER", "free 2^ORDER pages to the buddy allocator",
+            """
+            ADDR is the address alloc_pages printed and ORDER the order it was allocated with. A bad free (double
+            free, wrong order, a tail page, an address that is no page) is refused with 'BUG: Bad page state' in
+            dmesg and an error; the free lists stay intact.""",
+            PageCommands::freePages));
+    }
+
+    private static void allocPages(final Shell sh, final ArgReader a, final StringBuilder out) {
+        final int order = a.intArg("ORDER", 0, Zone.MAX_PAGE_ORDER);
+        final int gfp = a.atEnd() ? Gfp.KERNEL : gfp(a.word("GFP"));
+        a.end();
+        final long pfn = sh.kernel().buddy().allocPages(gfp, order);
+        if (pfn < 0) {
+            if ((gfp & Gfp.NOWARN) == 0) {
+                sh.kernel().log().printk("mm4j: page allocation failure: order:%d, mode:%#x(%s), nodemask=(null)",
+                    order, gfp, Gfp.toString(gfp));
+            }
+            out.append(String.format("0x%016x%n", 0L));
+            return;
+        }
+        out.append(String.format("0x%016x%n", PhysicalMemory.pageAddress(pfn)));
+    }
+
+    static int gfp(final String text) {
+        try {
+            return Gfp.parse(text);
+        } catch (final IllegalArgumentException e) {
+            throw new ShellException(e.getMessage());
+        }
+    }
+
+    private static void freePages(final Shell sh, final ArgReader a, final StringBuilder out) {
+        final long addr = a.expr("ADDR");
+        final int order = a.intArg("ORDER", 0, Zone.MAX_PAGE_ORDER);
+        a.end();
+        final PhysicalMemory mem = sh.kernel().memory();
+        if (!mem.validVirt(addr)) {
+            throw new ShellException(String.format("__free_pages: 0x%016x is outside the model's memory "
+                + "(0x%016x-0x%016x)", addr, PhysicalMemory.PAGE_OFFSET,
+                PhysicalMemory.PAGE_OFFSET + mem.totalBytes() - 1));
+        }
+        if ((addr & ~PhysicalMemory.PAGE_MASK) != 0) {
+            throw new ShellException(String.format("__free_pages: 0x%016x is not page-aligned", addr));
+        }
+        final long pfn = PhysicalMemory.virtToPfn(addr);
+        if (!sh.kernel().buddy().freePages(pfn, order)) {
+            throw new ShellException(String.format("__free_pages: Bad page state at pfn 0x%x, order %d (see dmesg)",
+                pfn, order));
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package org.mm4j.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.GZIPOutputStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ReplayKmemCommandTest {
+    record Run(int status, String out, String err) {
+    }
+
+    static Run replay(final String file, final String cmdline, final Path report) {
+        final ByteArrayOutputStream o = new ByteArrayOutputStream();
+        final ByteArrayOutputStream e = new ByteArrayOutputStream();
+        final int status = ReplayKmemCommand.replay(file, cmdline, report, 20,
+            new PrintStream(o, true, StandardCharsets.UTF_8), new PrintStream(e, true, StandardCharsets.UTF_8));
+        return new Run(status, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void bundledTraceReplaysCleanlyWithAReport(@TempDir final Path dir) throws IOException {
+        final Path report = dir.resolve("r.html");
+        final Run r = replay(null, "mem=512M", report);
+        assertEquals(0, r.status(), r.err());
+        assertEquals("", r.err());
+        assertTrue(r.out().contains("events replayed   100,000 in "), r.out());
+        assertTrue(r.out().contains("100,000 read, 0 malformed"), r.out());
+        assertTrue(r.out().contains("== /proc/buddyinfo (final) ==\nNode 0, zone   Normal"), r.out());
+        assertTrue(r.out().contains("Report: " + report.toAbsolutePath()), r.out());
+        final String html = Files.readString(report);
+        assertTrue(html.startsWith("<!DOCTYPE html>"));
+        assertFalse(html.contains("<script"), "no script");
+        assertFalse(html.contains("http://") && html.replace("http://www.w3.org/2000/svg", "").contains("http://"),
+            "no network reference");
+        assertTrue(html.split("<svg", -1).length - 1 >= 1, "charts");
+    }
+
+    @Test
+    void malformedLinesNameFileAndLineAndTheReplayGoesOn(@TempDir final Path dir) throws IOException {
+        final Path f = dir.resolve("bad.trace");
+        Files.writeString(f, """
+            bash-1 [000] ..... 1.0: mm_page_alloc: page=0 pfn=0x10 order=0 migratetype=0 gfp_flags=GFP_KERNEL
+            bash-1 [000] ..... 1.0: kmalloc: ptr=1 bytes_req=1
+            \u0000\u0001garbage
+            bash-1 [000] ..... 1.0: mm_page_free: page=0 pfn=0x10 order=0
+            """);
+        final Run r = replay(f.toString(), "mem=16M", null);
+        assertEquals(1, r.status());
+        assertEquals("""
+            mm4j: bad.trace:2: kmalloc: missing field bytes_alloc= (line truncated?)
+            mm4j: bad.trace:3: not a trace line (binary data)
+            """, r.err());
+        assertTrue(r.out().contains("events replayed   2 in "), r.out());
+        assertTrue(r.out().contains("4 read, 2 malformed"), r.out());
+    }
+
+    @Test
+    void unreadableInputIsAClearError(@TempDir final Path dir) throws IOException {
+        Run r = replay(dir.resolve("nosuch.trace").toString(), "", null);
+        assertEquals(2, r.status());
+        assertEquals("mm4j: " + dir.resolve("nosuch.trace") + ": No such file or directory\n", r.err());
+        r = replay(dir.toString(), "", null);
+        assertEquals(2, r.status());
+        assertEquals("mm4j: " + dir + ": Is a directory\n", r.err());
+        final Path empty = Files.createFile(dir.resolve("empty.trace"));
+        r = replay(empty.toString(), "mem=16M", null);
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("events replayed   0 in"), r.out());
+        r = replay(empty.toString(), "mem=banana", null);
+        assertEquals(2, r.status());
+        assertTrue(r.err().startsWith("mm4j: --cmdline: "), r.err());
+    }
+
+    @Test
+    void gzipAndTruncatedGzip(@TempDir final Path dir) throws IOException {
+        final Path gz = dir.resolve("t.trace.gz");
+        try (OutputStream o = new GZIPOutputStream(Files.newOutputStream(gz))) {
+            for (int i = 1; i <= 1000; i++) {
+                o.write(("x-1 [001] ..... 1.0: mm_page_alloc: page=0 pfn=0x" + Integer.toHexString(i)
+                    + " order=0 migratetype=0 gfp_flags=GFP_KERNEL\n").getBytes(StandardCharsets.US_ASCII));
+            }
+        }
+        Run r = replay(gz.toString(), "mem=16M", null);
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("events replayed   1,000 in"), r.out());
+        final byte[] all = Files.readAllBytes(gz);
+        final Path cut = dir.resolve("cut.trace.gz");
+        Files.write(cut, java.util.Arrays.copyOf(all, all.length / 2));
+        r = replay(cut.toString(), "mem=16M", null);
+        assertEquals(2, r.status());
+        assertTrue(r.err().startsWith("mm4j: cut.trace.gz: "), r.err());
+        assertTrue(r.err().contains("Unexpected end of ZLIB input stream"), r.err());
+    }
+
+    @Test
+    void zstdIsDecodedByTheZstdProgramOrRefusedClearly(@TempDir final Path dir) throws Exception {
+        final Path plain = dir.resolve("t.trace");
+        Files.writeString(plain, "x-1 [000] ..... 1.0: kfree: ptr=0000000000000000\n");
+        if (Zstd.findOnPath("zstd") == null) {
+            Files.write(dir.resolve("t.trace.zst"), new byte[] {0x28, (byte) 0xb5, 0x2f, (byte) 0xfd, 0, 0});
+            final Run r = replay(dir.resolve("t.trace.zst").toString(), "mem=16M", null);
+            assertEquals(2, r.status());
+            assertTrue(r.err().contains("decompress it first"), r.err());
+            return;
+        }
+        final Process p = new ProcessBuilder("zstd", "-q", plain.toString()).start();
+        assertEquals(0, p.waitFor());
+        final Run r = replay(dir.resolve("t.trace.zst").toString(), "mem=16M", null);
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("kfree(NULL) 1"), r.out());
+    }
+}

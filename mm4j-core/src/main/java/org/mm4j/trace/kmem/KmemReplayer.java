@@ -1,0 +1,278 @@
+package org.mm4j.trace.kmem;
+
+import org.mm4j.kernel.Kernel;
+import org.mm4j.page.BuddyAllocator;
+import org.mm4j.page.Zone;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Replays {@link KmemEvent}s through a booted model {@link Kernel}: slab events through SLUB, page events through the
+ * buddy allocator, each on the CPU slot the trace names.
+ *
+ * <p>Matching: the kernel hashes the pointers it prints ({@code %p}), consistently within one boot, so an object's
+ * alloc and free carry the same value. A {@link LongLongMap} maps each live hashed pointer to the model's address
+ * (and each live traced pfn to the model's pfn and order): bounded memory, no boxing. A free whose pointer was never
+ * seen frees an object allocated before the capture began: counted and skipped. {@code kfree(NULL)} is legal and
+ * counted. Page events whose pfn is -1 record a failed allocation of the real kernel and are skipped.
+ *
+ * <p>Departures, named: the real kernel's slab pages also appear as mm_page_alloc/mm_page_free events, so the model's
+ * buddy allocator sees that traffic twice (once from the model's own SLUB, once replayed). Objects alive when the
+ * capture started are not in the model, so slab occupancy starts from empty.
+ *
+ * <p>Threads: one replayer runs on one thread (it pins that thread to each event's CPU slot).
+ */
+public final class KmemReplayer {
+    /** Live objects and pages tracked at most (beyond: counted as untracked; 2 x 16 B x 2^23 = 256 MiB worst case). */
+    public static final int MAX_TRACKED = 1 << 23;
+
+    /** Per-cache figures of a replay. */
+    public static final class CacheStats {
+        final String name;
+        long allocs;
+        long frees;
+        long failures;
+        long bytesReq;
+        long bytesAlloc;
+        int series = -1;
+
+        CacheStats(final String name) {
+            this.name = name;
+        }
+
+        public String name() {
+            return name;
+        }
+
+        public long allocs() {
+            return allocs;
+        }
+
+        public long frees() {
+            return frees;
+        }
+
+        public long failures() {
+            return failures;
+        }
+
+        /** Bytes the callers asked for, summed over replayed allocations. */
+        public long bytesReq() {
+            return bytesReq;
+        }
+
+        /** Bytes handed out for them (the object size of the cache that served each). */
+        public long bytesAlloc() {
+            return bytesAlloc;
+        }
+
+        /** Internal fragmentation: the share of allocated bytes nobody asked for. */
+        public double wasteShare() {
+            return bytesAlloc == 0 ? 0 : (bytesAlloc - bytesReq) / (double) bytesAlloc;
+        }
+    }
+
+    private final Kernel kernel;
+    private final BuddyAllocator buddy;
+    private final int nrCpus;
+    private final LongLongMap objects = new LongLongMap(1 << 12, MAX_TRACKED);
+    private final LongLongMap pages = new LongLongMap(1 << 12, MAX_TRACKED);
+    private final Map<String, CacheStats> caches = new HashMap<>();
+    private final Timeline timeline = new Timeline(256);
+    private final long[] freeScratch = new long[Timeline.ORDERS];
+    private long[] seriesScratch = new long[16];
+
+    private final long[] perType = new long[KmemEvent.NR_TYPES];
+    private long events;
+    private long kfreeNull;
+    private long preCaptureObjectFrees;
+    private long preCapturePageFrees;
+    private long kernelPageFailures;
+    private long modelPageFailures;
+    private long modelObjectFailures;
+    private long untracked;
+    private long orderMismatches;
+    private long cpuFolded;
+    private long slabEventsSkipped;
+    private long lastMicros;
+    private long firstMicros = -1;
+
+    public KmemReplayer(final Kernel kernel) {
+        this.kernel = kernel;
+        this.buddy = kernel.buddy();
+        this.nrCpus = kernel.cpus().nrCpus();
+    }
+
+    /** Replays one event. */
+    public void replay(final KmemEvent ev) {
+        int cpu = ev.cpu();
+        if (cpu >= nrCpus) {
+            cpuFolded++;
+            cpu %= nrCpus;
+        }
+        kernel.cpus().pin(cpu);
+        if (firstMicros < 0) {
+            firstMicros = ev.timestampMicros();
+        }
+        lastMicros = ev.timestampMicros();
+        events++;
+        perType[ev.type()]++;
+        switch (ev.type()) {
+            case KmemEvent.MM_PAGE_ALLOC -> pageAlloc(ev);
+            case KmemEvent.MM_PAGE_FREE -> pageFree(ev);
+            default -> slabEvent(ev);
+        }
+        if (timeline.due(events)) {
+            sample();
+        }
+    }
+
+    private void pageAlloc(final KmemEvent ev) {
+        if (ev.pfn() == -1) {
+            kernelPageFailures++;
+            return;
+        }
+        final long pfn = buddy.allocPages(ev.gfp(), ev.order());
+        if (pfn < 0) {
+            modelPageFailures++;
+            return;
+        }
+        final long key = ev.pfn() + 1;
+        final long old = pages.get(key);
+        if (old != LongLongMap.MISSING) {
+            // allocated twice without a free in between: the free was not captured; let the old block go
+            buddy.freePages(old >>> 4, (int) (old & 0xf));
+        }
+        if (!pages.put(key, pfn << 4 | ev.order())) {
+            untracked++;
+            buddy.freePages(pfn, ev.order());
+        }
+    }
+
+    private void pageFree(final KmemEvent ev) {
+        final long v = pages.remove(ev.pfn() + 1);
+        if (v == LongLongMap.MISSING) {
+            preCapturePageFrees++;
+            return;
+        }
+        final int order = (int) (v & 0xf);
+        if (order != ev.order()) {
+            orderMismatches++;
+        }
+        buddy.freePages(v >>> 4, order);
+    }
+
+    private void slabEvent(final KmemEvent ev) {
+        if (ev.type() == KmemEvent.KFREE && ev.ptr() == 0) {
+            kfreeNull++;
+            return;
+        }
+        slabEventsSkipped++;
+    }
+
+    private CacheStats stats(final String name) {
+        CacheStats s = caches.get(name);
+        if (s == null) {
+            s = new CacheStats(name);
+            caches.put(name, s);
+        }
+        return s;
+    }
+
+    /** Takes a timeline sample now (also done every so many events, and should be at the end). */
+    public void sample() {
+        java.util.Arrays.fill(freeScratch, 0);
+        for (final Zone z : buddy.zones()) {
+            for (int o = 0; o < Timeline.ORDERS; o++) {
+                freeScratch[o] += z.nrFree(o);
+            }
+        }
+        final int n = timeline.seriesNames().size();
+        if (seriesScratch.length < n) {
+            seriesScratch = new long[Math.max(n, 2 * seriesScratch.length)];
+        }
+        timeline.add(events, lastMicros, freeScratch, java.util.Arrays.copyOf(seriesScratch, n));
+    }
+
+    public Timeline timeline() {
+        return timeline;
+    }
+
+    public Collection<CacheStats> caches() {
+        return List.copyOf(caches.values());
+    }
+
+    public long events() {
+        return events;
+    }
+
+    public long events(final int type) {
+        return perType[type];
+    }
+
+    public long kfreeNull() {
+        return kfreeNull;
+    }
+
+    public long preCaptureObjectFrees() {
+        return preCaptureObjectFrees;
+    }
+
+    public long preCapturePageFrees() {
+        return preCapturePageFrees;
+    }
+
+    /** mm_page_alloc events of allocations the real kernel failed (pfn=-1). */
+    public long kernelPageFailures() {
+        return kernelPageFailures;
+    }
+
+    /** Page allocations the model could not serve (its memory is smaller than the traced machine's). */
+    public long modelPageFailures() {
+        return modelPageFailures;
+    }
+
+    public long modelObjectFailures() {
+        return modelObjectFailures;
+    }
+
+    /** Allocations not tracked because the pointer map was full (their frees then count as pre-capture). */
+    public long untracked() {
+        return untracked;
+    }
+
+    public long orderMismatches() {
+        return orderMismatches;
+    }
+
+    /** Events whose CPU was >= nr_cpus, replayed on CPU % nr_cpus. */
+    public long cpuFolded() {
+        return cpuFolded;
+    }
+
+    public long slabEventsSkipped() {
+        return slabEventsSkipped;
+    }
+
+    /** Objects and pages allocated during the replay and still live. */
+    public long liveObjects() {
+        return objects.size();
+    }
+
+    public long livePages() {
+        return pages.size();
+    }
+
+    /** Trace time covered, in microseconds. */
+    public long traceMicros() {
+        return firstMicros < 0 ? 0 : lastMicros - firstMicros;
+    }
+
+    List<String> seriesNames() {
+        return new ArrayList<>(timeline.seriesNames());
+    }
+}

@@ -1,0 +1,703 @@
+package org.mm4j.trace.kmem;
+
+import org.mm4j.page.Gfp;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * Streaming reader of an ftrace capture of the {@code kmem:*} events (the text of {@code trace_pipe} or
+ * {@code trace}): one line at a time from a byte buffer, filling a reused {@link KmemEvent}, so a multi-GB trace is
+ * read in bounded memory and without a Java allocation per line (cache names and gfp strings are interned).
+ *
+ * <p>Line format: {@code TASK-PID [CPU] FLAGS TIMESTAMP: EVENT: key=value ...}. The task may hold blanks and
+ * dashes; the flags column may be absent (irq-info off). Fields are read by key, in any order; unknown keys are
+ * ignored, a missing required field is an error. Blank lines, {@code #} comments and {@code CPU:N [LOST M EVENTS]}
+ * lines are skipped (the lost count is kept); events other than the six kmem ones are counted and skipped.
+ *
+ * <p>Errors: a malformed line (truncated, binary, a number out of range, a line over {@link #MAX_LINE} bytes) goes
+ * to the {@link ErrorSink} with its line number and a message naming the field at fault, is counted, and reading
+ * goes on with the next line. Not thread-safe.
+ */
+public final class KmemTraceReader implements AutoCloseable {
+    /** Receives each malformed line. */
+    @FunctionalInterface
+    public interface ErrorSink {
+        void error(long lineNo, String message);
+    }
+
+    /** Longest line accepted; longer ones (binary data) are an error. */
+    public static final int MAX_LINE = 4096;
+    /** Largest bytes_req/bytes_alloc accepted (1 TiB: anything larger is no kernel allocation). */
+    public static final long MAX_BYTES = 1L << 40;
+
+    private static final byte[][] EVENT_NAMES = new byte[KmemEvent.NR_TYPES][];
+
+    static {
+        for (int t = 0; t < KmemEvent.NR_TYPES; t++) {
+            EVENT_NAMES[t] = KmemEvent.typeName(t).getBytes(StandardCharsets.US_ASCII);
+        }
+    }
+
+    private final InputStream in;
+    private final ErrorSink errors;
+    private final byte[] buf = new byte[1 << 16];
+    private int bufPos;
+    private int bufEnd;
+    private boolean eof;
+    private final Interner names = new Interner();
+    private final Interner gfps = new Interner();
+
+    private long lineNo;
+    private long events;
+    private long malformed;
+    private long otherEvents;
+    private long lostEvents;
+    private final long[] perType = new long[KmemEvent.NR_TYPES];
+    private String err;
+
+    public KmemTraceReader(final InputStream in, final ErrorSink errors) {
+        this.in = in;
+        this.errors = errors;
+    }
+
+    /**
+     * Opens a trace file, decompressing gzip ({@code .gz}, or by its magic bytes). zstd is recognised by its magic
+     * and refused with a clear message (core has no zstd decoder; the CLI decodes it before handing the stream
+     * here).
+     */
+    public static InputStream open(final Path file) throws IOException {
+        if (!Files.exists(file)) {
+            throw new NoSuchFileException(file.toString(), null, "No such file or directory");
+        }
+        final BufferedInputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
+        return decompress(raw, file.toString());
+    }
+
+    /** Wraps {@code raw} (which must support mark) in a gzip decoder when it starts with gzip's magic. */
+    public static InputStream decompress(final InputStream raw, final String name) throws IOException {
+        raw.mark(4);
+        final int b0 = raw.read();
+        final int b1 = raw.read();
+        final int b2 = raw.read();
+        final int b3 = raw.read();
+        raw.reset();
+        if (b0 == 0x1f && b1 == 0x8b) {
+            return new GZIPInputStream(raw, 1 << 16);
+        }
+        if (b0 == 0x28 && b1 == 0xb5 && b2 == 0x2f && b3 == 0xfd) {
+            throw new IOException(name + ": zstd-compressed; decompress it first (zstd -d " + name + ")");
+        }
+        return raw;
+    }
+
+    /** Reads the next kmem event into {@code ev}; false at the end of the input. */
+    public boolean next(final KmemEvent ev) throws IOException {
+        while (true) {
+            final int ls = readLine();
+            if (ls < 0) {
+                return false;
+            }
+            final int le = lineEnd;
+            if (lineTooLong) {
+                fail("line longer than " + MAX_LINE + " bytes (binary data?)");
+                continue;
+            }
+            ev.reset();
+            ev.lineNo = lineNo;
+            final int r = parse(ev, ls, le);
+            if (r > 0) {
+                events++;
+                perType[ev.type]++;
+                return true;
+            }
+            if (r < 0) {
+                fail(err);
+            }
+        }
+    }
+
+    private void fail(final String message) {
+        malformed++;
+        if (errors != null) {
+            errors.error(lineNo, message);
+        }
+    }
+
+    public long lineNo() {
+        return lineNo;
+    }
+
+    /** Events read so far. */
+    public long events() {
+        return events;
+    }
+
+    public long events(final int type) {
+        return perType[type];
+    }
+
+    /** Malformed lines so far. */
+    public long malformed() {
+        return malformed;
+    }
+
+    /** Well-formed events other than the six kmem ones (skipped). */
+    public long otherEvents() {
+        return otherEvents;
+    }
+
+    /** Events the kernel reported lost ({@code CPU:N [LOST M EVENTS]}). */
+    public long lostEvents() {
+        return lostEvents;
+    }
+
+    @Override
+    public void close() throws IOException {
+        in.close();
+    }
+
+    // ---- line reading ------------------------------------------------------------------------------------------
+
+    private int lineEnd;
+    private boolean lineTooLong;
+
+    /** Finds the next line in {@code buf}; returns its start (end in {@link #lineEnd}), or -1 at EOF. */
+    private int readLine() throws IOException {
+        lineTooLong = false;
+        while (true) {
+            for (int i = bufPos; i < bufEnd; i++) {
+                if (buf[i] == '\n') {
+                    final int start = bufPos;
+                    bufPos = i + 1;
+                    lineNo++;
+                    if (i - start > MAX_LINE) {
+                        lineTooLong = true;
+                    }
+                    lineEnd = i > start && buf[i - 1] == '\r' ? i - 1 : i;
+                    return start;
+                }
+            }
+            if (eof) {
+                if (bufPos < bufEnd) {
+                    final int start = bufPos;
+                    bufPos = bufEnd;
+                    lineNo++;
+                    lineEnd = bufEnd;
+                    lineTooLong = bufEnd - start > MAX_LINE;
+                    return start;
+                }
+                return -1;
+            }
+            if (bufEnd - bufPos > MAX_LINE) {
+                // an overlong line: drop what we have, remember it, and resync at the next newline
+                skipToNewline();
+                lineNo++;
+                lineTooLong = true;
+                lineEnd = bufPos;
+                return bufPos;
+            }
+            fill();
+        }
+    }
+
+    private void skipToNewline() throws IOException {
+        while (true) {
+            for (int i = bufPos; i < bufEnd; i++) {
+                if (buf[i] == '\n') {
+                    bufPos = i + 1;
+                    return;
+                }
+            }
+            bufPos = bufEnd;
+            if (eof) {
+                return;
+            }
+            fill();
+        }
+    }
+
+    private void fill() throws IOException {
+        if (bufPos > 0) {
+            System.arraycopy(buf, bufPos, buf, 0, bufEnd - bufPos);
+            bufEnd -= bufPos;
+            bufPos = 0;
+        }
+        final int n = in.read(buf, bufEnd, buf.length - bufEnd);
+        if (n < 0) {
+            eof = true;
+        } else {
+            bufEnd += n;
+        }
+    }
+
+    // ---- parsing -----------------------------------------------------------------------------------------------
+
+    private static final int F_PTR = 1;
+    private static final int F_REQ = 2;
+    private static final int F_ALLOC = 4;
+    private static final int F_GFP = 8;
+    private static final int F_NAME = 16;
+    private static final int F_PFN = 32;
+    private static final int F_ORDER = 64;
+
+    private static final int[] REQUIRED = {
+        F_PTR | F_REQ | F_ALLOC | F_GFP,
+        F_PTR,
+        F_PTR | F_NAME | F_REQ | F_ALLOC | F_GFP,
+        F_PTR | F_NAME,
+        F_PFN | F_ORDER | F_GFP,
+        F_PFN | F_ORDER,
+    };
+
+    /** 1: an event; 0: a line to skip; -1: malformed ({@link #err} says why). */
+    private int parse(final KmemEvent ev, final int ls, final int le) {
+        int p = skipBlanks(ls, le);
+        if (p == le || buf[p] == '#') {
+            return 0;
+        }
+        if (startsWith(p, le, "CPU:")) {
+            final int lost = indexOf(p, le, "[LOST ");
+            if (lost >= 0) {
+                final long n = parseDec(lost + 6, le);
+                if (n >= 0) {
+                    lostEvents += n;
+                }
+                return 0;
+            }
+        }
+        for (int i = p; i < le; i++) {
+            final int b = buf[i] & 0xff;
+            if (b < 0x20 && b != '\t' || b == 0x7f) {
+                return error("not a trace line (binary data)");
+            }
+        }
+        // the CPU column "[NNN]": the first '[' followed by digits and ']'
+        int cpuOpen = -1;
+        for (int i = p; i < le; i++) {
+            if (buf[i] == '[' && i + 1 < le && isDigit(buf[i + 1])) {
+                int j = i + 1;
+                while (j < le && isDigit(buf[j])) {
+                    j++;
+                }
+                if (j < le && buf[j] == ']') {
+                    cpuOpen = i;
+                    break;
+                }
+            }
+        }
+        if (cpuOpen < 0) {
+            return error("not a trace line (no [CPU] column)");
+        }
+        final long cpu = parseDec(cpuOpen + 1, le);
+        if (cpu < 0 || cpu > 8191) {
+            return error("CPU [" + text(cpuOpen + 1, indexOf(cpuOpen, le, "]")) + "] out of range");
+        }
+        ev.cpu = (int) cpu;
+        // pid: digits after the last '-' before the CPU column
+        int dash = cpuOpen - 1;
+        while (dash > p && buf[dash] == ' ') {
+            dash--;
+        }
+        final int pidEnd = dash + 1;
+        while (dash > p && buf[dash] != '-') {
+            dash--;
+        }
+        if (buf[dash] == '-') {
+            final long pid = parseDecRange(dash + 1, pidEnd);
+            ev.pid = pid >= 0 && pid <= Integer.MAX_VALUE ? (int) pid : 0;
+        }
+        // after ']': [flags] timestamp: event: fields
+        p = cpuOpen;
+        while (buf[p] != ']') {
+            p++;
+        }
+        p = skipBlanks(p + 1, le);
+        int tokEnd = tokenEnd(p, le);
+        if (tokEnd <= p || buf[tokEnd - 1] != ':' || !isDigit(buf[p])) {
+            // a flags column comes first
+            p = skipBlanks(tokEnd, le);
+            tokEnd = tokenEnd(p, le);
+        }
+        if (tokEnd <= p || buf[tokEnd - 1] != ':' || !isDigit(buf[p])) {
+            return error("missing time stamp after the [CPU] column");
+        }
+        final long ts = parseTimestamp(p, tokEnd - 1);
+        if (ts < 0) {
+            return error("bad time stamp '" + text(p, tokEnd - 1) + "'");
+        }
+        ev.timestampMicros = ts;
+        p = skipBlanks(tokEnd, le);
+        tokEnd = tokenEnd(p, le);
+        if (tokEnd <= p + 1 || buf[tokEnd - 1] != ':') {
+            return error("missing event name after the time stamp");
+        }
+        final int type = eventType(p, tokEnd - 1);
+        if (type < 0) {
+            otherEvents++;
+            return 0;
+        }
+        ev.type = type;
+        return parseFields(ev, tokEnd, le);
+    }
+
+    private int parseFields(final KmemEvent ev, final int from, final int le) {
+        int seen = 0;
+        int p = from;
+        final String evName = KmemEvent.typeName(ev.type);
+        while (true) {
+            p = skipBlanks(p, le);
+            if (p >= le) {
+                break;
+            }
+            final int end = tokenEnd(p, le);
+            int eq = p;
+            while (eq < end && buf[eq] != '=') {
+                eq++;
+            }
+            if (eq == end || eq == p) {
+                return error(evName + ": '" + text(p, end) + "' is no key=value field");
+            }
+            final int v = eq + 1;
+            final int klen = eq - p;
+            if (key(p, klen, "ptr")) {
+                final long x = parseHex(v, end);
+                if (x == BAD) {
+                    return error(evName + ": bad ptr=" + text(v, end) + " (expected: up to 16 hex digits)");
+                }
+                ev.ptr = x;
+                seen |= F_PTR;
+            } else if (key(p, klen, "bytes_req")) {
+                ev.bytesReq = parseDecRange(v, end);
+                if (ev.bytesReq < 0 || ev.bytesReq > MAX_BYTES) {
+                    return error(evName + ": bytes_req=" + text(v, end) + " out of range (expected: 0 to 2^40)");
+                }
+                seen |= F_REQ;
+            } else if (key(p, klen, "bytes_alloc")) {
+                ev.bytesAlloc = parseDecRange(v, end);
+                if (ev.bytesAlloc < 0 || ev.bytesAlloc > MAX_BYTES) {
+                    return error(evName + ": bytes_alloc=" + text(v, end) + " out of range (expected: 0 to 2^40)");
+                }
+                seen |= F_ALLOC;
+            } else if (key(p, klen, "gfp_flags")) {
+                ev.gfp = gfp(v, end);
+                seen |= F_GFP;
+            } else if (key(p, klen, "name")) {
+                if (end == v) {
+                    return error(evName + ": empty name=");
+                }
+                ev.cacheName = names.string(buf, v, end - v);
+                seen |= F_NAME;
+            } else if (key(p, klen, "pfn")) {
+                final long x = parseHex(v, end);
+                if (x == BAD) {
+                    return error(evName + ": bad pfn=" + text(v, end) + " (expected: a hex number, 0x...)");
+                }
+                ev.pfn = x;
+                seen |= F_PFN;
+            } else if (key(p, klen, "order")) {
+                final long x = parseDecRange(v, end);
+                if (x < 0 || x > 10) {
+                    return error(evName + ": order=" + text(v, end) + " out of range (expected: 0 to 10)");
+                }
+                ev.order = (int) x;
+                seen |= F_ORDER;
+            } else if (key(p, klen, "node")) {
+                final long x = parseSigned(v, end);
+                ev.node = x >= -1 && x < 1024 ? (int) x : -1;
+            } else if (key(p, klen, "migratetype")) {
+                final long x = parseSigned(v, end);
+                ev.migratetype = x >= -1 && x < 16 ? (int) x : -1;
+            }
+            p = end;
+        }
+        final int missing = REQUIRED[ev.type] & ~seen;
+        if (missing != 0) {
+            return error(evName + ": missing field " + fieldName(Integer.lowestOneBit(missing))
+                + " (line truncated?)");
+        }
+        return 1;
+    }
+
+    private static String fieldName(final int bit) {
+        return switch (bit) {
+            case F_PTR -> "ptr=";
+            case F_REQ -> "bytes_req=";
+            case F_ALLOC -> "bytes_alloc=";
+            case F_GFP -> "gfp_flags=";
+            case F_NAME -> "name=";
+            case F_PFN -> "pfn=";
+            default -> "order=";
+        };
+    }
+
+    private int gfp(final int v, final int end) {
+        final int cached = gfps.intValue(buf, v, end - v);
+        if (cached != Interner.MISSING) {
+            return cached;
+        }
+        int flags = 0;
+        int s = v;
+        for (int i = v; i <= end; i++) {
+            if (i == end || buf[i] == '|') {
+                if (i > s) {
+                    final String part = text(s, i);
+                    if (Gfp.isKnown(part)) {
+                        flags |= Gfp.parse(part);
+                    } else if (part.startsWith("0x")) {
+                        final long x = parseHex(s, i);
+                        if (x != BAD) {
+                            flags |= (int) x;
+                        }
+                    }
+                }
+                s = i + 1;
+            }
+        }
+        gfps.putInt(buf, v, end - v, flags);
+        return flags;
+    }
+
+    private int eventType(final int s, final int e) {
+        for (int t = 0; t < KmemEvent.NR_TYPES; t++) {
+            final byte[] n = EVENT_NAMES[t];
+            if (n.length == e - s && java.util.Arrays.equals(buf, s, e, n, 0, n.length)) {
+                return t;
+            }
+        }
+        return -1;
+    }
+
+    private int error(final String message) {
+        err = message;
+        return -1;
+    }
+
+    // ---- small byte helpers ------------------------------------------------------------------------------------
+
+    private static final long BAD = Long.MIN_VALUE;
+
+    private static boolean isDigit(final byte b) {
+        return b >= '0' && b <= '9';
+    }
+
+    private int skipBlanks(final int from, final int le) {
+        int p = from;
+        while (p < le && (buf[p] == ' ' || buf[p] == '\t')) {
+            p++;
+        }
+        return p;
+    }
+
+    private int tokenEnd(final int from, final int le) {
+        int p = from;
+        while (p < le && buf[p] != ' ' && buf[p] != '\t') {
+            p++;
+        }
+        return p;
+    }
+
+    private boolean startsWith(final int p, final int le, final String s) {
+        if (le - p < s.length()) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            if (buf[p + i] != s.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private int indexOf(final int from, final int le, final String s) {
+        for (int i = from; i + s.length() <= le; i++) {
+            if (startsWith(i, le, s)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private boolean key(final int p, final int len, final String k) {
+        return len == k.length() && startsWith(p, p + len, k);
+    }
+
+    /** Decimal digits from {@code from} up to the first non-digit; -1 when none or too large. */
+    private long parseDec(final int from, final int le) {
+        int e = from;
+        while (e < le && isDigit(buf[e])) {
+            e++;
+        }
+        return parseDecRange(from, e);
+    }
+
+    /** The whole of {@code [s, e)} as an unsigned decimal; -1 when malformed or over 2^62. */
+    private long parseDecRange(final int s, final int e) {
+        if (e <= s || e - s > 18) {
+            return -1;
+        }
+        long v = 0;
+        for (int i = s; i < e; i++) {
+            if (!isDigit(buf[i])) {
+                return -1;
+            }
+            v = v * 10 + (buf[i] - '0');
+        }
+        return v;
+    }
+
+    private long parseSigned(final int s, final int e) {
+        if (e > s && buf[s] == '-') {
+            final long v = parseDecRange(s + 1, e);
+            return v < 0 ? BAD : -v;
+        }
+        final long v = parseDecRange(s, e);
+        return v < 0 ? BAD : v;
+    }
+
+    /** Hex with or without 0x, at most 16 digits (unsigned 64 bits); {@link #BAD} otherwise. */
+    private long parseHex(final int from, final int e) {
+        int s = from;
+        if (e - s >= 2 && buf[s] == '0' && (buf[s + 1] == 'x' || buf[s + 1] == 'X')) {
+            s += 2;
+        }
+        while (s < e - 1 && buf[s] == '0') {
+            s++;
+        }
+        if (e <= s || e - s > 16) {
+            return BAD;
+        }
+        long v = 0;
+        for (int i = s; i < e; i++) {
+            final int d = Character.digit(buf[i], 16);
+            if (d < 0) {
+                return BAD;
+            }
+            v = v << 4 | d;
+        }
+        return v;
+    }
+
+    /** seconds.micro -> micros; -1 when malformed. */
+    private long parseTimestamp(final int s, final int e) {
+        int dot = s;
+        while (dot < e && buf[dot] != '.') {
+            dot++;
+        }
+        final long secs = parseDecRange(s, dot);
+        if (secs < 0 || secs > 1L << 40) {
+            return -1;
+        }
+        long frac = 0;
+        int digits = 0;
+        for (int i = dot + 1; i < e; i++) {
+            if (!isDigit(buf[i])) {
+                return -1;
+            }
+            if (digits < 6) {
+                frac = frac * 10 + (buf[i] - '0');
+                digits++;
+            }
+        }
+        while (digits < 6) {
+            frac *= 10;
+            digits++;
+        }
+        return secs * 1_000_000 + frac;
+    }
+
+    private String text(final int s, final int e) {
+        final int end = Math.max(s, Math.min(e < 0 ? s : e, s + 80));
+        return new String(buf, s, end - s, StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * A small open-addressing table from byte strings to an interned String or an int, so that the cache names and
+     * gfp strings of millions of lines cost one allocation each. Bounded: past {@link #MAX} entries it stops
+     * caching (hostile input with a new name on every line then allocates, but memory stays bounded).
+     */
+    static final class Interner {
+        static final int MISSING = Integer.MIN_VALUE;
+        static final int MAX = 1 << 15;
+        private byte[][] keys = new byte[256][];
+        private String[] strings = new String[256];
+        private int[] ints = new int[256];
+        private int size;
+
+        String string(final byte[] b, final int off, final int len) {
+            final int i = find(b, off, len);
+            if (keys[i] != null) {
+                if (strings[i] == null) {
+                    strings[i] = new String(b, off, len, StandardCharsets.ISO_8859_1);
+                }
+                return strings[i];
+            }
+            final String s = new String(b, off, len, StandardCharsets.ISO_8859_1);
+            if (size < MAX) {
+                insert(i, b, off, len);
+                strings[i] = s;
+            }
+            return s;
+        }
+
+        int intValue(final byte[] b, final int off, final int len) {
+            final int i = find(b, off, len);
+            return keys[i] != null ? ints[i] : MISSING;
+        }
+
+        void putInt(final byte[] b, final int off, final int len, final int v) {
+            final int i = find(b, off, len);
+            if (keys[i] == null) {
+                if (size >= MAX) {
+                    return;
+                }
+                insert(i, b, off, len);
+            }
+            ints[i] = v;
+        }
+
+        private void insert(final int i, final byte[] b, final int off, final int len) {
+            keys[i] = java.util.Arrays.copyOfRange(b, off, off + len);
+            size++;
+            if (size * 2 > keys.length) {
+                grow();
+            }
+        }
+
+        private int find(final byte[] b, final int off, final int len) {
+            int h = 1;
+            for (int i = off; i < off + len; i++) {
+                h = 31 * h + b[i];
+            }
+            final int mask = keys.length - 1;
+            int i = (h ^ h >>> 16) & mask;
+            while (keys[i] != null && !java.util.Arrays.equals(keys[i], 0, keys[i].length, b, off, off + len)) {
+                i = (i + 1) & mask;
+            }
+            return i;
+        }
+
+        private void grow() {
+            final byte[][] oldK = keys;
+            final String[] oldS = strings;
+            final int[] oldI = ints;
+            keys = new byte[oldK.length * 2][];
+            strings = new String[oldK.length * 2];
+            ints = new int[oldK.length * 2];
+            for (int j = 0; j < oldK.length; j++) {
+                if (oldK[j] != null) {
+                    final int i = find(oldK[j], 0, oldK[j].length);
+                    keys[i] = oldK[j];
+                    strings[i] = oldS[j];
+                    ints[i] = oldI[j];
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,209 @@
+package org.mm4j.trace.kmem;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.mm4j.page.Gfp;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class KmemTraceReaderTest {
+    static final Path SAMPLE = Path.of("../../shared/samples/slab/kmem-sample.trace.gz");
+
+    private final List<String> errors = new ArrayList<>();
+
+    private KmemTraceReader reader(final String text) {
+        return reader(text.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    private KmemTraceReader reader(final byte[] bytes) {
+        return new KmemTraceReader(new ByteArrayInputStream(bytes), (line, msg) -> errors.add(line + ": " + msg));
+    }
+
+    private List<KmemEvent> readAll(final KmemTraceReader r) throws IOException {
+        final List<KmemEvent> out = new ArrayList<>();
+        KmemEvent ev = new KmemEvent();
+        while (r.next(ev)) {
+            out.add(ev);
+            ev = new KmemEvent();
+        }
+        return out;
+    }
+
+    @Test
+    void readsTheSixReadmeExamples() throws IOException {
+        final String text = """
+            bash-6060    [000] .....  3741.299930: kmalloc: call_site=alloc_pipe_info+0x5d/0x230 ptr=0000000052566df2 bytes_req=176 bytes_alloc=192 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO node=-1 accounted=true
+            bash-6060    [000] .N...  3741.300221: kfree: call_site=ida_alloc_range+0x39b/0x400 ptr=0000000000000000
+            bash-6060    [000] .....  3741.299926: kmem_cache_alloc: call_site=alloc_inode+0xa3/0xd0 ptr=000000001fabf133 name=inode_cache bytes_req=616 bytes_alloc=624 gfp_flags=GFP_KERNEL node=-1 accounted=true
+            bash-6060    [000] .....  3741.299773: kmem_cache_free: call_site=__fput+0x141/0x2a0 ptr=00000000dcab866d name=lsm_file_cache
+            bash-6060    [000] .....  3741.299784: mm_page_alloc: page=00000000fc4077b6 pfn=0x10eb66 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP
+            mktemp-6064    [001] .....  3741.305092: mm_page_free: page=000000001eae6757 pfn=0x203132 order=0
+            """;
+        final KmemTraceReader r = reader(text);
+        final List<KmemEvent> evs = readAll(r);
+        assertEquals(List.of(), errors);
+        assertEquals(6, evs.size());
+        final KmemEvent km = evs.get(0);
+        assertEquals(KmemEvent.KMALLOC, km.type());
+        assertEquals(0x52566df2L, km.ptr());
+        assertEquals(176, km.bytesReq());
+        assertEquals(192, km.bytesAlloc());
+        assertEquals(Gfp.KERNEL_ACCOUNT | Gfp.ZERO, km.gfp());
+        assertEquals(6060, km.pid());
+        assertEquals(3741_299930L, km.timestampMicros());
+        assertEquals(0, evs.get(1).ptr());
+        assertEquals(KmemEvent.KFREE, evs.get(1).type());
+        final KmemEvent kca = evs.get(2);
+        assertEquals("inode_cache", kca.cacheName());
+        assertEquals(616, kca.bytesReq());
+        assertEquals("lsm_file_cache", evs.get(3).cacheName());
+        assertNull(evs.get(4).cacheName());
+        assertEquals(0x10eb66, evs.get(4).pfn());
+        assertEquals(1, evs.get(4).migratetype());
+        assertEquals(Gfp.HIGHUSER_MOVABLE | Gfp.COMP, evs.get(4).gfp());
+        assertEquals(0x203132, evs.get(5).pfn());
+        assertEquals(1, evs.get(5).cpu());
+        assertEquals(6, evs.get(5).lineNo());
+    }
+
+    @Test
+    void oddButValidLines() throws IOException {
+        final String text = """
+            # tracer: nop
+            #
+            Web Content-12345 [003] d..1. 10.5: kmem_cache_free: name=dentry ptr=00000000deadbeef call_site=x+0x1/0x2
+            kworker/u8:2-99 [001] 10.000001: kfree: ptr=0x1234
+            CPU:1 [LOST 17 EVENTS]
+            <idle>-0       [000] d.s2.  11.000000: mm_page_alloc_zone_locked: page=0000 pfn=0x1 order=0 migratetype=0 percpu_refill=1
+
+            sh-1 [000] ..... 12.0: mm_page_alloc: page=0000000000000000 pfn=0xffffffffffffffff order=3 migratetype=0 gfp_flags=GFP_KERNEL|__GFP_SKIP_KASAN
+            """;
+        final KmemTraceReader r = reader(text);
+        final List<KmemEvent> evs = readAll(r);
+        assertEquals(List.of(), errors);
+        assertEquals(3, evs.size());
+        assertEquals("dentry", evs.get(0).cacheName());
+        assertEquals(0xdeadbeefL, evs.get(0).ptr());
+        assertEquals(3, evs.get(0).cpu());
+        assertEquals(12345, evs.get(0).pid());
+        assertEquals(0x1234, evs.get(1).ptr());
+        assertEquals(10_000001L, evs.get(1).timestampMicros());
+        assertEquals(-1L, evs.get(2).pfn());
+        assertEquals(Gfp.KERNEL, evs.get(2).gfp(), "unknown flag names are dropped");
+        assertEquals(17, r.lostEvents());
+        assertEquals(1, r.otherEvents());
+        assertEquals(0, r.malformed());
+    }
+
+    @Test
+    void hostileLinesAreClearErrorsAndReadingGoesOn() throws IOException {
+        final String text = """
+            bash-1 [000] ..... 1.0: kmalloc: call_site=a+0x1/0x2 ptr=0000000052566df2 bytes_req=176
+            bash-1 [000] ..... 1.0: kmalloc: ptr=1 bytes_req=99999999999999999999 bytes_alloc=8 gfp_flags=GFP_KERNEL
+            bash-1 [000] ..... 1.0: kmalloc: ptr=1 bytes_req=8 bytes_alloc=1099511627777 gfp_flags=GFP_KERNEL
+            bash-1 [000] ..... 1.0: kfree: ptr=123456789abcdef01
+            bash-1 [000] ..... 1.0: mm_page_free: pfn=0x10 order=11
+            bash-1 [000] ..... 1.0: mm_page_free: pfn=zz order=1
+            bash-1 [99999] ..... 1.0: kfree: ptr=1
+            bash-1 ..... 1.0: kfree: ptr=1
+            bash-1 [000] ..... : kfree: ptr=1
+            bash-1 [000] ..... 1.0: kfree: ptr
+            bash-1 [000] ..... 1.0: kmem_cache_free: ptr=1 name=
+            bash-1 [000] ..... 1.0: kfree: ptr=0000000000000001
+            """;
+        final KmemTraceReader r = reader(text);
+        final List<KmemEvent> evs = readAll(r);
+        assertEquals(1, evs.size());
+        assertEquals(12, evs.get(0).lineNo());
+        assertEquals(List.of(
+            "1: kmalloc: missing field bytes_alloc= (line truncated?)",
+            "2: kmalloc: bytes_req=99999999999999999999 out of range (expected: 0 to 2^40)",
+            "3: kmalloc: bytes_alloc=1099511627777 out of range (expected: 0 to 2^40)",
+            "4: kfree: bad ptr=123456789abcdef01 (expected: up to 16 hex digits)",
+            "5: mm_page_free: order=11 out of range (expected: 0 to 10)",
+            "6: mm_page_free: bad pfn=zz (expected: a hex number, 0x...)",
+            "7: CPU [99999] out of range",
+            "8: not a trace line (no [CPU] column)",
+            "9: missing time stamp after the [CPU] column",
+            "10: kfree: 'ptr' is no key=value field",
+            "11: kmem_cache_free: empty name="), errors);
+        assertEquals(11, r.malformed());
+    }
+
+    @Test
+    void binaryGarbageAndOverlongLinesAreBounded() throws IOException {
+        final byte[] junk = new byte[300_000];
+        new Random(42).nextBytes(junk);
+        final KmemTraceReader r = reader(junk);
+        assertTrue(readAll(r).isEmpty());
+        assertTrue(r.malformed() > 0);
+        assertEquals(r.malformed(), errors.size());
+        assertTrue(errors.stream().allMatch(e -> e.contains("binary data") || e.contains("no [CPU] column")),
+            errors.toString());
+
+        errors.clear();
+        final String longLine = "x".repeat(100_000) + "\nbash-1 [000] ..... 1.0: kfree: ptr=1\n";
+        final KmemTraceReader r2 = reader(longLine);
+        assertEquals(1, readAll(r2).size());
+        assertEquals(List.of("1: line longer than 4096 bytes (binary data?)"), errors);
+    }
+
+    @Test
+    void emptyInputHasNoEvents() throws IOException {
+        final KmemTraceReader r = reader("");
+        assertFalse(r.next(new KmemEvent()));
+        assertEquals(0, r.lineNo());
+        final KmemTraceReader r2 = reader("bash-1 [000] ..... 1.0: kfree: ptr=1");
+        assertEquals(1, readAll(r2).size(), "a last line without newline still counts");
+    }
+
+    @Test
+    void internsCacheNames() throws IOException {
+        final KmemTraceReader r = reader("""
+            a-1 [000] . 1.0: kmem_cache_free: ptr=1 name=dentry
+            a-1 [000] . 1.0: kmem_cache_free: ptr=2 name=dentry
+            """);
+        final List<KmemEvent> evs = readAll(r);
+        assertSame(evs.get(0).cacheName(), evs.get(1).cacheName());
+    }
+
+    @Test
+    void readsTheWholeRealSample() throws IOException {
+        Assumptions.assumeTrue(Files.exists(SAMPLE), "../shared/samples absent");
+        try (InputStream in = KmemTraceReader.open(SAMPLE); KmemTraceReader r = new KmemTraceReader(in,
+            (line, msg) -> errors.add(line + ": " + msg))) {
+            final KmemEvent ev = new KmemEvent();
+            long caches = 0;
+            while (r.next(ev)) {
+                if (ev.type() == KmemEvent.KMEM_CACHE_ALLOC) {
+                    caches += ev.cacheName() != null ? 1 : 0;
+                }
+            }
+            assertEquals(List.of(), errors);
+            assertEquals(150_000, r.events());
+            assertEquals(150_000, r.lineNo());
+            // the counts grep finds in the sample
+            assertEquals(4_943, r.events(KmemEvent.KMALLOC));
+            assertEquals(16_707, r.events(KmemEvent.KFREE));
+            assertEquals(45_027, r.events(KmemEvent.KMEM_CACHE_ALLOC));
+            assertEquals(48_670, r.events(KmemEvent.KMEM_CACHE_FREE));
+            assertEquals(21_695, r.events(KmemEvent.MM_PAGE_ALLOC));
+            assertEquals(12_958, r.events(KmemEvent.MM_PAGE_FREE));
+            assertEquals(45_027, caches);
+        }
+    }
+}
