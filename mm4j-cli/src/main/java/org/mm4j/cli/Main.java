@@ -8,11 +8,17 @@ import java.io.PrintStream;
 
 /**
  * The {@code mm4j} command. With no subcommand it runs the main job: the replay of the bundled kernel trace
- * ({@link ReplayKmemCommand#mainJob()}). Subcommands are listed in {@link #SUBCOMMANDS}; a subsystem adds its own
+ * ({@link ReplayKmemCommand#mainJob()}). The subcommands are listed in the annotation; a subsystem adds its own
  * with one line there.
  */
 @Command(name = "mm4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     usageHelpAutoWidth = true,
+    subcommands = {
+        ShellCommand.class,
+        ReplayCommand.class,
+        BenchCommand.class,
+        CommandLine.HelpCommand.class,
+    },
     description = {
         "The Linux kernel's memory-management core (buddy page allocator, SLUB, process address spaces)",
         "rebuilt in Java over off-heap memory, observable like a running kernel. Models Linux 6.18.",
@@ -21,14 +27,6 @@ import java.io.PrintStream;
         "model, prints the summary and writes an HTML report to ./mm4j-report.html."},
     footer = {"", "Run 'mm4j help COMMAND' or 'mm4j COMMAND --help' for a command's manual."})
 public final class Main implements java.util.concurrent.Callable<Integer> {
-    /** The subcommands of {@code mm4j}: add one line per command. */
-    static final Class<?>[] SUBCOMMANDS = {
-        ShellCommand.class,
-        ReplayCommand.class,
-        BenchCommand.class,
-        CommandLine.HelpCommand.class,
-    };
-
     public static void main(final String[] args) {
         System.exit(run(args));
     }
@@ -41,10 +39,6 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
     static CommandLine commandLine() {
         final CommandLine cl = new CommandLine(new Main());
-        for (final Class<?> c : SUBCOMMANDS) {
-            cl.addSubcommand(c);
-        }
-        ReplayCommand.withSubcommands(cl.getSubcommands().get("replay"));
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("mm4j: " + (ex.getMessage() != null ? ex.getMessage() : ex.toString()));
             if (System.getenv("MM4J_DEBUG") != null) {

@@ -7,32 +7,23 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code mm4j replay}: the parent of the trace replays. Subcommands: {@code kmem} (ftrace kmem events, this
- * module) and {@code strace} (syscall logs, the address-space replay); each adds itself in {@link #SUBCOMMANDS}.
+ * module) and {@code strace} (syscall logs, the address-space replay); each adds itself with one line in the
+ * annotation's {@code subcommands}.
  */
 @Command(name = "replay", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    subcommands = {
+        ReplayKmemCommand.class,
+    },
     description = {"Replays a real kernel trace through the model.", "",
         "  kmem    an ftrace capture of kmem:kmalloc/kfree/kmem_cache_alloc/kmem_cache_free/",
         "          mm_page_alloc/mm_page_free through SLUB and the buddy allocator",
         "  strace  a syscall log (strace -f -e trace=%memory) through the process address spaces"})
 public final class ReplayCommand implements Runnable {
-    /** The replay subcommands: add one line per replay. */
-    static final Class<?>[] SUBCOMMANDS = {
-        ReplayKmemCommand.class,
-    };
-
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing replay kind (kmem or strace)");
-    }
-
-    /** Adds the subcommands (picocli cannot take a non-constant array in the annotation). */
-    static CommandLine withSubcommands(final CommandLine replay) {
-        for (final Class<?> c : SUBCOMMANDS) {
-            replay.addSubcommand(c);
-        }
-        return replay;
     }
 }
