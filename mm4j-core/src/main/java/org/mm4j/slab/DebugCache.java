@@ -42,9 +42,12 @@ public interface DebugCache {
     /** {@code set_freepointer(s, object, fp)}. */
     void setFreePointer(long object, long fp);
 
-    /** sizeof(orig_size) in the metadata (8 in 6.18, {@code unsigned long}). */
+    /**
+     * sizeof(orig_size) in the metadata of kmalloc caches with SLAB_STORE_USER: {@code unsigned int} in 6.18 (the
+     * word-aligned {@code unsigned long} came later); it must match the layout {@code calculate_sizes} made.
+     */
     default int origSizeBytes() {
-        return 8;
+        return 4;
     }
 
     default boolean has(final long flag) {

@@ -52,6 +52,7 @@ public final class SlubDebug {
     private final AtomicInteger taint = new AtomicInteger();
     private final List<DebugListener> listeners = new CopyOnWriteArrayList<>();
     private final ThreadLocal<int[]> kunit = new ThreadLocal<>();
+    private final ThreadLocal<int[]> events = ThreadLocal.withInitial(() -> new int[1]);
     private final ThreadLocal<SlubDebugException> pending = new ThreadLocal<>();
     private volatile boolean strict;
     private volatile boolean warnings = true;
@@ -161,8 +162,17 @@ public final class SlubDebug {
         return new KunitErrors();
     }
 
-    /** {@code slab_add_kunit_errors()}. */
+    /**
+     * The number of error events (the points where the kernel calls {@code slab_add_kunit_errors()}) seen on the
+     * calling thread so far, printed or not; a caller takes the difference around a check to count its errors.
+     */
+    public int errorEvents() {
+        return events.get()[0];
+    }
+
+    /** {@code slab_add_kunit_errors()}: counts the event, and says whether a kunit scope swallows it. */
     private boolean slabAddKunitErrors() {
+        events.get()[0]++;
         final int[] c = kunit.get();
         if (c == null) {
             return false;

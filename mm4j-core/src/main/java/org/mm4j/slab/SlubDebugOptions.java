@@ -17,7 +17,8 @@ import java.util.List;
  * skipped"), collected in {@link #messages()} for the boot log.
  *
  * <p>Flag values are those of {@code SlabFlags} (the SLUB core's {@code slab_flags_t} bits); the constants here
- * name the ones the debug code tests. Instances are immutable and thread-safe; {@link #kmemCacheFlags} is called once per cache creation.
+ * name the ones the debug code tests. Instances are immutable and thread-safe; {@link #kmemCacheFlags} is
+ * called once per cache creation.
  */
 public final class SlubDebugOptions {
     /** SLAB_CONSISTENCY_CHECKS (F): consistency checks on alloc and free. */

@@ -63,7 +63,7 @@ final class DebugHarness implements AutoCloseable {
             if (has(SlubDebugOptions.SLAB_STORE_USER)) {
                 sz += 2 * DebugTrack.TRACK_SIZE;
                 if (has(SlubDebugOptions.SLAB_KMALLOC)) {
-                    sz += 8;
+                    sz += 4;
                 }
             }
             if (has(SlubDebugOptions.SLAB_RED_ZONE)) {
