@@ -105,6 +105,8 @@ public final class BootParams {
             throw new CmdlineException("mem=" + all.getOrDefault("mem", "256M") + " gives " + (mem / nodes >> 20)
                 + "M per node with numa=fake=" + nodes + " (expected: at least " + (MIN_MEM >> 20) + "M per node)");
         }
+        // every fake node gets the same whole number of MAX_PAGE_ORDER blocks, as numa_emulation splits evenly
+        mem -= mem % ((long) nodes * MIN_MEM);
         return new BootParams(line, all, unknown, mem, cpus, nodes, slubDebug, maxOrder < 0 ? 3 : maxOrder,
             minOrder, minObjects, initAlloc, initFree, nomerge, sheaves);
     }
@@ -148,6 +150,8 @@ public final class BootParams {
             case 'M' -> shift = 20;
             case 'G' -> shift = 30;
             case 'T' -> shift = 40;
+            case 'P' -> shift = 50;
+            case 'E' -> shift = 60;
             default -> { }
         }
         if (shift != 0) {
@@ -192,20 +196,40 @@ public final class BootParams {
         }
     }
 
-    private static boolean parseBool(final String key, final String value) {
+    /** {@code kstrtobool}: y/Y/t/T/1 or "on" is true, n/N/f/F/0 or "off" is false; a bare flag is true. */
+    static boolean parseBool(final String key, final String value) {
         if (value == null) {
             return true;
         }
-        return switch (value) {
-            case "1", "y", "Y", "on" -> true;
-            case "0", "n", "N", "off" -> false;
-            default -> throw new CmdlineException(key + "=" + value + " is not a boolean (expected: 0 or 1)");
-        };
+        if (!value.isEmpty()) {
+            switch (value.charAt(0)) {
+                case 'y', 'Y', 't', 'T', '1' -> {
+                    return true;
+                }
+                case 'n', 'N', 'f', 'F', '0' -> {
+                    return false;
+                }
+                case 'o', 'O' -> {
+                    if (value.length() > 1 && (value.charAt(1) == 'n' || value.charAt(1) == 'N')) {
+                        return true;
+                    }
+                    if (value.length() > 1 && (value.charAt(1) == 'f' || value.charAt(1) == 'F')) {
+                        return false;
+                    }
+                }
+                default -> {
+                }
+            }
+        }
+        throw new CmdlineException(key + "=" + value + " is not a boolean (expected: 0 or 1, y or n, on or off)");
     }
 
     private static int parseNuma(final String value) {
+        if ("off".equals(value)) {
+            return 1;
+        }
         if (value == null || !value.startsWith("fake=")) {
-            throw new CmdlineException("numa=" + value + " is not supported (expected: numa=fake=N)");
+            throw new CmdlineException("numa=" + value + " is not supported (expected: numa=fake=N or numa=off)");
         }
         return parseInt("numa=fake", value.substring(5), 1, 64);
     }

@@ -377,4 +377,29 @@ class BuddyAllocatorTest {
             assertEquals(1, v.get(VmStat.PGFAULT));
         }
     }
+
+    @Test
+    void validateCatchesCorruption() {
+        try (Kernel k = boot("mem=16M nr_cpus=1")) {
+            final BuddyAllocator b = k.buddy();
+            final Zone z = b.zones().get(0);
+            final long p = b.allocPages(Gfp.KERNEL, 4);
+            k.memMap().setFlag(p, MemMap.PG_BUDDY);
+            assertTrue(b.validate().stream().anyMatch(e -> e.contains("PG_buddy but on no free list")),
+                b.validate().toString());
+            k.memMap().clearFlag(p, MemMap.PG_BUDDY);
+            z.nrFree[2]++;
+            assertTrue(b.validate().stream().anyMatch(e -> e.startsWith(z + ": nr_free[2]=")));
+            z.nrFree[2]--;
+            k.memMap().setRefcount(p, 0);
+            assertTrue(b.validate().stream().anyMatch(e -> e.contains("neither free nor allocated")));
+            k.memMap().setRefcount(p, 1);
+            b.checkInvariants();
+            final long q = z.freeHead[Zone.MAX_PAGE_ORDER][MigrateType.MOVABLE];
+            z.freeHead[Zone.MAX_PAGE_ORDER][MigrateType.MOVABLE] = -1;
+            assertThrows(IllegalStateException.class, b::checkInvariants);
+            z.freeHead[Zone.MAX_PAGE_ORDER][MigrateType.MOVABLE] = q;
+            b.checkInvariants();
+        }
+    }
 }

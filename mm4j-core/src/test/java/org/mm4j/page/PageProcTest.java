@@ -1,0 +1,153 @@
+package org.mm4j.page;
+
+import org.junit.jupiter.api.Test;
+import org.mm4j.kernel.Kernel;
+import org.mm4j.kernel.ProcFs;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The /proc files against the kernel's format strings (mm/vmstat.c, fs/proc/meminfo.c of Linux 6.18). */
+class PageProcTest {
+    @Test
+    void buddyinfoIsFragShowPrint() {
+        try (Kernel k = Kernel.boot("mem=16M nr_cpus=1")) {
+            // "Node %d, zone %8s " then "%6lu " per order
+            assertEquals("Node 0, zone   Normal      1      1      1      1      1      1      1      1      1      1"
+                + "      3 \n", k.procfs().read("/proc/buddyinfo"));
+        }
+        try (Kernel k = Kernel.boot("mem=32M nr_cpus=1 numa=fake=2")) {
+            final List<String> lines = k.procfs().read("/proc/buddyinfo").lines().toList();
+            assertEquals(2, lines.size());
+            assertTrue(lines.get(1).startsWith("Node 1, zone   Normal      0      0"), lines.get(1));
+        }
+    }
+
+    @Test
+    void pagetypeinfoIsPagetypeinfoShow() {
+        try (Kernel k = Kernel.boot("mem=16M nr_cpus=1")) {
+            final String expected = """
+                Page block order: 9
+                Pages per block:  512
+
+                Free pages count per migrate type at order       0      1      2      3      4      5      6      7      8      9     10\s
+                Node    0, zone   Normal, type    Unmovable      0      0      0      0      0      0      0      0      0      0      0\s
+                Node    0, zone   Normal, type      Movable      1      1      1      1      1      1      1      1      1      1      3\s
+                Node    0, zone   Normal, type  Reclaimable      0      0      0      0      0      0      0      0      0      0      0\s
+                Node    0, zone   Normal, type   HighAtomic      0      0      0      0      0      0      0      0      0      0      0\s
+                Node    0, zone   Normal, type          CMA      0      0      0      0      0      0      0      0      0      0      0\s
+                Node    0, zone   Normal, type      Isolate      0      0      0      0      0      0      0      0      0      0      0\s
+
+                Number of blocks type     Unmovable      Movable  Reclaimable   HighAtomic          CMA      Isolate\s
+                Node 0, zone   Normal            0            8            0            0            0            0\s
+                """;
+            assertEquals(expected, k.procfs().read("/proc/pagetypeinfo"));
+        }
+    }
+
+    private static final String[] MEMINFO_LABELS = {"MemTotal", "MemFree", "MemAvailable", "Buffers", "Cached",
+        "SwapCached", "Active", "Inactive", "Active(anon)", "Inactive(anon)", "Active(file)", "Inactive(file)",
+        "Unevictable", "Mlocked", "SwapTotal", "SwapFree", "Zswap", "Zswapped", "Dirty", "Writeback", "AnonPages",
+        "Mapped", "Shmem", "KReclaimable", "Slab", "SReclaimable", "SUnreclaim", "KernelStack", "PageTables",
+        "SecPageTables", "NFS_Unstable", "Bounce", "WritebackTmp", "CommitLimit", "Committed_AS", "VmallocTotal",
+        "VmallocUsed", "VmallocChunk", "Percpu", "HardwareCorrupted", "AnonHugePages", "ShmemHugePages",
+        "ShmemPmdMapped", "FileHugePages", "FilePmdMapped", "CmaTotal", "CmaFree", "Unaccepted", "Balloon",
+        "HugePages_Total", "HugePages_Free", "HugePages_Rsvd", "HugePages_Surp", "Hugepagesize", "Hugetlb",
+        "DirectMap4k", "DirectMap2M", "DirectMap1G"};
+
+    @Test
+    void meminfoHasTheKernelsLinesInOrderAndLayout() {
+        try (Kernel k = Kernel.boot("mem=16M nr_cpus=1")) {
+            final List<String> lines = k.procfs().read("/proc/meminfo").lines().toList();
+            assertEquals(MEMINFO_LABELS.length, lines.size());
+            for (int i = 0; i < lines.size(); i++) {
+                final String l = lines.get(i);
+                assertTrue(l.startsWith(MEMINFO_LABELS[i] + ":"), l);
+                if (l.startsWith("HugePages_")) {
+                    assertTrue(l.matches("HugePages_\\w{4,5}: {3,4}[ \\d]{5}"), l);
+                } else if (l.startsWith("HardwareCorrupted")) {
+                    assertEquals("HardwareCorrupted:     0 kB", l);
+                } else {
+                    // show_val_kb: a 16-column label, the value in 8 columns, " kB"
+                    assertTrue(l.matches(".{16}[ \\d]{7}\\d+ kB"), "'" + l + "'");
+                }
+            }
+            assertEquals(String.format("MemTotal:       %8d kB", 4095 * 4), lines.get(0));
+            assertEquals(String.format("MemFree:        %8d kB", 4095 * 4), lines.get(1));
+            assertEquals("VmallocTotal:   34359738367 kB", lines.get(35));
+            assertEquals("Hugepagesize:       2048 kB", lines.get(53));
+        }
+    }
+
+    @Test
+    void meminfoSlabLinesComeFromTheVmstatCountersAndMemFreeFromTheBuddyLists() {
+        try (Kernel k = Kernel.boot("mem=16M nr_cpus=1")) {
+            k.vmstat().add(VmStat.NR_SLAB_RECLAIMABLE, 10);
+            k.vmstat().add(VmStat.NR_SLAB_UNRECLAIMABLE, 5);
+            final long p = k.buddy().allocPages(Gfp.KERNEL, 4);
+            final String mi = k.procfs().read("/proc/meminfo");
+            assertTrue(mi.contains("\nSlab:                 60 kB\n"), mi);
+            assertTrue(mi.contains("\nSReclaimable:         40 kB\n"), mi);
+            assertTrue(mi.contains("\nSUnreclaim:           20 kB\n"), mi);
+            assertTrue(mi.contains("\nKReclaimable:         40 kB\n"), mi);
+            assertTrue(mi.contains(String.format("\nMemFree:        %8d kB\n", (4095 - 16) * 4)), mi);
+            // MemAvailable: free - totalreserve + reclaimable slab - min(reclaimable / 2, low watermarks)
+            final BuddyAllocator b = k.buddy();
+            final long low = b.zones().get(0).watermark(Zone.WMARK_LOW);
+            final long avail = b.freePages() - b.totalreservePages() + 10 - Math.min(5, low);
+            assertTrue(mi.contains(String.format("\nMemAvailable:   %8d kB\n", avail * 4)), mi);
+            b.freePages(p, 4);
+        }
+    }
+
+    @Test
+    void vmstatIsOneNameValuePerLineInTheKernelsOrder() {
+        try (Kernel k = Kernel.boot("mem=16M nr_cpus=2")) {
+            k.buddy().allocPages(Gfp.KERNEL, 0);
+            k.vmstat().add(VmStat.NR_ANON_THPS, 1024);
+            final List<String> lines = k.procfs().read("/proc/vmstat").lines().toList();
+            assertEquals(VmStat.NR_PRINTED + 1, lines.size());
+            for (final String l : lines) {
+                assertTrue(l.matches("[a-z0-9_]+ \\d+"), l);
+            }
+            assertTrue(lines.get(0).startsWith("nr_free_pages "));
+            // the unmovable refill claimed an order-10 block: two order-10 and two order-9 blocks stay free
+            assertEquals("nr_free_pages_blocks " + (2 * 1024 + 2 * 512), lines.get(1));
+            assertEquals("nr_unstable 0", lines.get(lines.size() - 1));
+            final List<String> names = lines.stream().map(l -> l.substring(0, l.indexOf(' '))).toList();
+            final String[] order = {"nr_free_pages", "nr_zone_inactive_anon", "numa_hit", "nr_inactive_anon",
+                "nr_slab_reclaimable", "nr_slab_unreclaimable", "nr_anon_pages", "nr_dirty_threshold", "pgpgin",
+                "pgalloc_dma", "pgalloc_dma32", "pgalloc_normal", "pgalloc_movable", "allocstall_dma", "pgfree",
+                "pgfault", "pgmajfault", "thp_fault_alloc", "vmacache_find_calls", "vmacache_find_hits", "swap_ra",
+                "direct_map_level3_collapses", "nr_unstable"};
+            int last = -1;
+            for (final String n : order) {
+                final int i = names.indexOf(n);
+                assertTrue(i > last, n + " out of order");
+                last = i;
+            }
+            assertTrue(lines.contains("pgalloc_normal 1"), "pages handed out, not refilled: " + lines);
+            assertTrue(lines.contains("nr_anon_transparent_hugepages 2"), "printed in THP units");
+        }
+    }
+
+    @Test
+    void minFreeKbytesSysctlRecomputesWatermarks() {
+        try (Kernel k = Kernel.boot("mem=64M nr_cpus=1")) {
+            final ProcFs fs = k.procfs();
+            assertEquals("1023\n", fs.read("/proc/sys/vm/min_free_kbytes"));
+            fs.write("/proc/sys/vm/min_free_kbytes", "4096");
+            final Zone z = k.buddy().zones().get(0);
+            assertEquals(1024, z.watermark(Zone.WMARK_MIN));
+            assertEquals("4096\n", fs.read("/proc/sys/vm/min_free_kbytes"));
+            assertThrows(ProcFs.ProcFsException.class, () -> fs.write("/proc/sys/vm/min_free_kbytes", "lots"));
+            assertThrows(ProcFs.ProcFsException.class, () -> fs.write("/proc/sys/vm/watermark_scale_factor", "0"));
+            fs.write("/proc/sys/vm/watermark_scale_factor", "1000");
+            // tmp = max(1024 >> 2, 16383 * 1000 / 10000)
+            assertEquals(1024 + 1638, z.watermark(Zone.WMARK_LOW));
+        }
+    }
+}
