@@ -20,11 +20,11 @@ import java.io.PrintStream;
         CommandLine.HelpCommand.class,
     },
     description = {
-        "The Linux kernel's memory-management core (buddy page allocator, SLUB, process address spaces)",
-        "rebuilt in Java over off-heap memory, observable like a running kernel. Models Linux 6.18.",
+        "The Linux kernel's memory-management core (buddy page allocator, SLUB, process address spaces) "
+            + "rebuilt in Java over off-heap memory, observable like a running kernel. Models Linux 6.18.",
         "",
-        "Without a command: replays the bundled slice of a real kernel trace (kmem events) through the",
-        "model, prints the summary and writes an HTML report to ./mm4j-report.html."},
+        "Without a command: replays the bundled slice of a real kernel trace (kmem events) through the model, "
+            + "prints the summary and writes an HTML report to ./mm4j-report.html."},
     footer = {"", "Run 'mm4j help COMMAND' or 'mm4j COMMAND --help' for a command's manual."})
 public final class Main implements java.util.concurrent.Callable<Integer> {
     public static void main(final String[] args) {

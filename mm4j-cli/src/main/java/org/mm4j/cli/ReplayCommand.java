@@ -14,10 +14,10 @@ import picocli.CommandLine.Spec;
     subcommands = {
         ReplayKmemCommand.class,
     },
-    description = {"Replays a real kernel trace through the model.", "",
-        "  kmem    an ftrace capture of kmem:kmalloc/kfree/kmem_cache_alloc/kmem_cache_free/",
-        "          mm_page_alloc/mm_page_free through SLUB and the buddy allocator",
-        "  strace  a syscall log (strace -f -e trace=%memory) through the process address spaces"})
+    header = "Replays a real kernel trace (ftrace kmem events, strace logs) through the model.",
+    description = {"", "Subcommands:",
+        "%n  kmem    an ftrace capture of the kmem events through SLUB and the buddy allocator",
+        "  strace  a syscall log (strace -f -e trace=%%memory) through the process address spaces"})
 public final class ReplayCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -29,29 +29,32 @@ import java.util.concurrent.Callable;
 /** {@code mm4j replay kmem [--cmdline ...] [--report OUT.html] FILE[.gz|.zst]}. */
 @Command(name = "kmem", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
     usageHelpAutoWidth = true,
+    header = "Replays an ftrace capture of kmem events through SLUB and the buddy allocator.",
     description = {
-        "Replays an ftrace capture of the kmem events (kmalloc, kfree, kmem_cache_alloc, kmem_cache_free,",
-        "mm_page_alloc, mm_page_free; the text of /sys/kernel/tracing/trace_pipe) through mm4j's SLUB and",
-        "buddy allocator, each event on the CPU slot the trace names.",
         "",
-        "Caches named in the events are created on first sight (with the kernel's geometry where mm4j",
-        "knows the cache, else with the event's bytes_alloc as object size); kmalloc events go through",
-        "mm4j's kmalloc. Pointers are hashed by the kernel: an alloc and its free are matched by that",
-        "value; frees of objects allocated before the capture began are counted and skipped, kfree(NULL)",
-        "is legal. Page events are matched by pfn.",
+        "Replays an ftrace capture of the kmem events (kmalloc, kfree, kmem_cache_alloc, kmem_cache_free, "
+            + "mm_page_alloc, mm_page_free: the text of /sys/kernel/tracing/trace_pipe) through mm4j's SLUB and "
+            + "buddy allocator, each event on the CPU slot the trace names.",
         "",
-        "Prints the final /proc/slabinfo and /proc/buddyinfo, totals (events/s, peak slab memory, slabs",
-        "discarded), internal fragmentation per cache (requested vs allocated bytes) and the SLUB",
-        "fast/slow path share per cache. Memory stays bounded whatever the trace's length; a progress",
-        "bar is drawn on standard error when it is a terminal. Malformed lines are reported with file and",
-        "line, counted, and skipped.",
+        "Caches named in the events are created on first sight (with the kernel's geometry where mm4j knows "
+            + "the cache, else with the event's bytes_alloc as object size); kmalloc events go through mm4j's "
+            + "kmalloc. Pointers are hashed by the kernel: an alloc and its free are matched by that value; frees "
+            + "of objects allocated before the capture began are counted and skipped; kfree(NULL) is legal. Page "
+            + "events are matched by pfn.",
+        "",
+        "Prints the final /proc/slabinfo and /proc/buddyinfo, totals (events/s, peak slab memory, slabs "
+            + "discarded), internal fragmentation per cache (requested vs allocated bytes) and the SLUB fast/slow "
+            + "path share per cache. Memory stays bounded whatever the trace's length; a progress bar is drawn on "
+            + "standard error when it is a terminal. Malformed lines are reported with file and line, counted, "
+            + "and skipped.",
         "",
         "Capture a trace like this (as root):",
-        "  cd /sys/kernel/tracing && for e in kmalloc kfree kmem_cache_alloc kmem_cache_free \\",
-        "    mm_page_alloc mm_page_free; do echo 1 > events/kmem/$e/enable; done",
-        "  cat trace_pipe | gzip > kmem.trace.gz      # while the workload runs; then disable"},
-    footer = {"", "Exit status: 0 when the trace replayed with no malformed line, 1 when some lines were",
-        "malformed (they are skipped), 2 when the file cannot be read or --cmdline is bad."})
+        "%n  cd /sys/kernel/tracing",
+        "  for e in kmalloc kfree kmem_cache_alloc kmem_cache_free mm_page_alloc mm_page_free; do",
+        "    echo 1 > events/kmem/$e/enable; done",
+        "  cat trace_pipe | gzip > kmem.trace.gz     # while the workload runs; then disable them"},
+    footer = {"", "Exit status: 0 when the trace replayed with no malformed line, 1 when some lines were "
+        + "malformed (they are skipped), 2 when the file cannot be read or --cmdline is bad."})
 public final class ReplayKmemCommand implements Callable<Integer> {
     /** The bundled default input: a slice of a real Linux 6.18 capture (see its README section). */
     static final String BUNDLED = "/org/mm4j/cli/kmem-default.trace.gz";

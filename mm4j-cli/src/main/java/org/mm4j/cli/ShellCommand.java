@@ -19,32 +19,37 @@ import java.util.concurrent.Callable;
 /** {@code mm4j shell [--cmdline "..."] [SCRIPT]}. */
 @Command(name = "shell", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     sortOptions = false, usageHelpAutoWidth = true,
+    header = "The kernel-like shell: slab, kmalloc, page and raw-memory commands, /proc and /sys, syscalls.",
     description = {
-        "Boots a model kernel and reads commands, one a line, from SCRIPT, from standard input, or (on a",
-        "terminal) interactively with line editing, history (~/.mm4j_history) and tab completion of",
-        "commands and /proc, /sys paths. Each command prints what the kernel interface would print.",
         "",
-        "Commands (type 'help' in the shell for all, 'help COMMAND' for one):",
-        "  kmem_cache_create NAME SIZE [align=N] [flags=A|B] [ctor=NAME] ...  kmem_cache_alloc NAME",
-        "  kmem_cache_free NAME ADDR   kmem_cache_shrink|kmem_cache_destroy NAME",
-        "  kmalloc SIZE   kzalloc SIZE   kcalloc N SIZE   krealloc ADDR SIZE   kfree ADDR   ksize ADDR",
+        "Boots a model kernel and reads commands, one a line, from SCRIPT, from standard input, or (on a "
+            + "terminal) interactively with line editing, history (~/.mm4j_history) and tab completion of commands "
+            + "and /proc, /sys paths. Each command prints what the kernel interface would print.",
+        "",
+        "Commands (type 'help' in the shell for all of them, 'help COMMAND' for one):",
+        "%n  kmem_cache_create NAME SIZE [align=N] [flags=A|B] [ctor=NAME] ...",
+        "  kmem_cache_alloc NAME   kmem_cache_free NAME ADDR",
+        "  kmem_cache_shrink NAME  kmem_cache_destroy NAME",
+        "  kmalloc SIZE  kzalloc SIZE  kcalloc N SIZE  krealloc ADDR SIZE",
+        "  kfree ADDR  ksize ADDR",
         "  alloc_pages ORDER   __free_pages ADDR ORDER",
-        "  read ADDR LEN   write ADDR HEXBYTES   fill ADDR LEN BYTE      (raw kernel memory)",
+        "  read ADDR LEN   write ADDR HEXBYTES   fill ADDR LEN BYTE   (raw memory)",
         "  cat PATH   echo VALUE > PATH   ls PATH   dmesg [-c]",
-        "  mmap(...) munmap(...) mprotect(...) brk(...) ...   touch ADDR [r|w|x]   fork | ps | pid N",
+        "  mmap(...) munmap(...) mprotect(...) brk(...) ...   (strace syntax)",
+        "  touch ADDR [r|w|x]   fork   ps   pid N",
         "",
-        "Values: 'p = kmalloc 64' stores the first word printed in $p; $(COMMAND) substitutes the first",
-        "line a command prints; numbers and addresses may be expressions: write ($p & ~4095) + 64 12.",
-        "'#' starts a comment."},
+        "Values: 'p = kmalloc 64' stores the first word printed in $p; $(COMMAND) substitutes the first line a "
+            + "command prints; numbers and addresses may be expressions: write ($p & ~4095) + 64 12. '#' starts "
+            + "a comment."},
     footer = {
         "",
         "Errors print 'mm4j: <line>: <message>' on standard error and the shell goes on.",
         "",
-        "Exit status: 0 when every line succeeded, 1 when any line failed, 2 on a usage error",
-        "(bad --cmdline, unreadable SCRIPT); 'exit N' ends with N.",
+        "Exit status: 0 when every line succeeded, 1 when any line failed, 2 on a usage error (bad --cmdline, "
+            + "unreadable SCRIPT); 'exit N' ends with N.",
         "",
         "Example:",
-        "  printf 'p = kmalloc 100\\nksize $p\\nkfree $p\\n' | mm4j shell --cmdline \"slub_debug=FZP\""})
+        "%n  printf 'p = kmalloc 100\\nksize $p\\n' | mm4j shell --cmdline slub_debug=FZP"})
 public final class ShellCommand implements Callable<Integer> {
     @Option(names = "--cmdline", paramLabel = "PARAMS",
         description = "Kernel command line to boot with, e.g. \"mem=256M nr_cpus=2 slub_debug=FZPU\".")

@@ -154,13 +154,24 @@ public final class Shell {
         } catch (final IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException
                  | UnsupportedOperationException | ArithmeticException e) {
             fail(e.getMessage() != null ? e.getMessage() : e.toString());
-        } catch (final RuntimeException | StackOverflowError e) {
-            fail("internal error: " + e);
-            if (System.getenv("MM4J_DEBUG") != null) {
-                e.printStackTrace(err);
+        } catch (final RuntimeException e) {
+            if (e.getClass().getName().startsWith("org.mm4j.") && e.getMessage() != null) {
+                // the model's own exceptions (a segmentation fault, a strict-mode debug report) are user-level
+                fail(e.getMessage());
+            } else {
+                internalError(e);
             }
+        } catch (final StackOverflowError e) {
+            internalError(e);
         }
         return false;
+    }
+
+    private void internalError(final Throwable e) {
+        fail("internal error: " + e);
+        if (System.getenv("MM4J_DEBUG") != null) {
+            e.printStackTrace(err);
+        }
     }
 
     private void fail(final String message) {
