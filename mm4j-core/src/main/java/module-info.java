@@ -7,4 +7,5 @@ module org.mm4j.core {
     exports org.mm4j.boot;
     exports org.mm4j.page;
     exports org.mm4j.trace.kmem;
+    exports org.mm4j.slab;
 }

@@ -6,6 +6,7 @@ import org.mm4j.page.MemMap;
 import org.mm4j.page.PageProc;
 import org.mm4j.page.PhysicalMemory;
 import org.mm4j.page.VmStat;
+import org.mm4j.slab.Slub;
 
 /**
  * A booted model kernel: owns physical memory, the {@code struct page} table, the buddy allocator, the CPU
@@ -25,6 +26,7 @@ public final class Kernel implements AutoCloseable {
     private final BuddyAllocator buddy;
     private final VmStat vmstat;
     private final ProcFs procfs = new ProcFs();
+    private final Slub slab;
     private volatile boolean closed;
 
     private Kernel(final BootParams params) {
@@ -41,6 +43,7 @@ public final class Kernel implements AutoCloseable {
         PageProc.register(procfs, buddy);
         log.printk("Memory: %dK/%dK available (%dK kernel struct page table)",
             buddy.freePages() * 4, mem.totalPages() * 4, mem.totalPages() * MemMap.ENTRY_SIZE / 1024);
+        this.slab = new Slub(params, mem, memMap, buddy, cpus, log, procfs);
         if (!params.unknown().isEmpty()) {
             log.printk("Unknown kernel command line parameters \"%s\", will be passed to user space.",
                 String.join(" ", params.unknown()));
@@ -83,6 +86,11 @@ public final class Kernel implements AutoCloseable {
     /** The VM counters of /proc/vmstat and /proc/meminfo; every subsystem counts its events here. */
     public VmStat vmstat() {
         return vmstat;
+    }
+
+    /** The SLUB allocator: kmem caches and the kmalloc family. */
+    public Slub slab() {
+        return slab;
     }
 
     /** The /proc and /sys files each subsystem registers. */

@@ -1,0 +1,121 @@
+package org.mm4j.slab;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * {@code struct node_barn} (Linux 6.18): a node's depot of full and empty sheaves, at most
+ * {@link #MAX_FULL_SHEAVES} and {@link #MAX_EMPTY_SHEAVES} of each. Threads: every field under {@link #lock};
+ * {@link #nrFull()}/{@link #nrEmpty()} may be read racily for statistics.
+ */
+final class Barn {
+    static final int MAX_FULL_SHEAVES = 10;
+    static final int MAX_EMPTY_SHEAVES = 10;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final ArrayDeque<Sheaf> full = new ArrayDeque<>();
+    private final ArrayDeque<Sheaf> empty = new ArrayDeque<>();
+    private volatile int nrFull;
+    private volatile int nrEmpty;
+
+    /** {@code barn_get_full_sheaf}-like: a full sheaf, or null. */
+    Sheaf getFull() {
+        lock.lock();
+        try {
+            final Sheaf s = full.pollFirst();
+            if (s != null) {
+                nrFull--;
+            }
+            return s;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Puts a full sheaf; false (the caller keeps it) when the barn already holds the maximum. */
+    boolean putFull(final Sheaf sheaf) {
+        lock.lock();
+        try {
+            if (nrFull >= MAX_FULL_SHEAVES) {
+                return false;
+            }
+            full.addLast(sheaf);
+            nrFull++;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    Sheaf getEmpty() {
+        lock.lock();
+        try {
+            final Sheaf s = empty.pollFirst();
+            if (s != null) {
+                nrEmpty--;
+            }
+            return s;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Puts an empty sheaf; false when the barn is at its limit (the caller drops it). */
+    boolean putEmpty(final Sheaf sheaf) {
+        lock.lock();
+        try {
+            if (nrEmpty >= MAX_EMPTY_SHEAVES) {
+                return false;
+            }
+            empty.addLast(sheaf);
+            nrEmpty++;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@code barn_shrink}: takes every sheaf out (full ones to be flushed by the caller). */
+    Sheaf[] drainAll() {
+        lock.lock();
+        try {
+            final Sheaf[] out = new Sheaf[full.size() + empty.size()];
+            int i = 0;
+            for (final Sheaf s : full) {
+                out[i++] = s;
+            }
+            for (final Sheaf s : empty) {
+                out[i++] = s;
+            }
+            full.clear();
+            empty.clear();
+            nrFull = 0;
+            nrEmpty = 0;
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Objects held in full sheaves (racy; for statistics and accounting after quiescence). */
+    long objects() {
+        lock.lock();
+        try {
+            long n = 0;
+            for (final Sheaf s : full) {
+                n += s.size;
+            }
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    int nrFull() {
+        return nrFull;
+    }
+
+    int nrEmpty() {
+        return nrEmpty;
+    }
+}

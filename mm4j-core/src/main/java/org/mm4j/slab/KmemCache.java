@@ -1,0 +1,1785 @@
+package org.mm4j.slab;
+
+import org.mm4j.kernel.CpuSlots;
+import org.mm4j.kernel.KernelLog;
+import org.mm4j.page.BuddyAllocator;
+import org.mm4j.page.Gfp;
+import org.mm4j.page.MemMap;
+import org.mm4j.page.PhysicalMemory;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+import static org.mm4j.slab.SlabFlags.SLAB_CACHE_DMA;
+import static org.mm4j.slab.SlabFlags.SLAB_CACHE_DMA32;
+import static org.mm4j.slab.SlabFlags.SLAB_DEBUG_FLAGS;
+import static org.mm4j.slab.SlabFlags.SLAB_RECLAIM_ACCOUNT;
+import static org.mm4j.slab.SlabFlags.SLAB_STORE_USER;
+
+/**
+ * {@code struct kmem_cache}: a SLUB object cache of Linux 6.18 ({@code mm/slub.c}) over the model's physical
+ * memory. Objects are handed out as kernel virtual addresses ({@code PAGE_OFFSET + phys}).
+ *
+ * <p>Notation: a <em>slab</em> is named by the pfn of its head page; an object by its physical address
+ * ({@code phys}; 0 is NULL, pfn 0 being reserved); in packed words an object is a 32-bit reference
+ * {@code phys >>> 3}. The free pointer of a free object is 8 bytes at {@link #offset()} holding the next free
+ * object's phys (0 ends the list).
+ *
+ * <p>Layout of the per-CPU data ({@code struct kmem_cache_cpu}), one {@link #STRIDE}-long block per CPU slot in
+ * {@link #pcpu} (a heap {@code long[]}, 512 bytes per slot so slots do not share cache lines):
+ * <pre>
+ *  +0  word      freelist ref (bits 63..32) | tid (bits 31..0); tid bit 0 = LOCKED (mm4j, see below)
+ *  +1  slab      pfn of the CPU slab ({@code c->slab}), -1 = none
+ *  +2  partial   pfn of the first CPU partial slab ({@code c->partial}), -1 = none
+ *  +3  freelist  the CPU freelist (phys) while the slot is LOCKED
+ *  +4  object    scratch for debug allocations (pc.object) while locked
+ *  +8  stats     one counter per {@link StatItem}
+ * </pre>
+ * The slab word ({@link MemMap#SLAB_WORD}, {@code slab->freelist + counters}) packs
+ * {@code freelist ref (63..32) | inuse (31..16) | objects (15..1) | frozen (0)} and changes only by CAS.
+ *
+ * <p>Invariants: (1) an object is in exactly one of: a CPU freelist, a slab freelist, a sheaf, or the hands of
+ * a caller. (2) {@code inuse} of a slab counts the objects not on its own freelist (objects on a CPU freelist or
+ * in sheaves count as in use, as in the kernel). (3) a frozen slab is some slot's CPU slab and is on no list;
+ * CPU partial slabs are not frozen and are on no node list ({@code !ON_PARTIAL && !frozen}, 6.8+ scheme).
+ *
+ * <p>Concurrency (lock order: 1. slab_mutex ({@link Slub}), 2. a slot's {@code local_lock}
+ * ({@link #slotLock}), 3. {@code n->list_lock}, 4. the barn lock). The fast paths take no lock: alloc and free
+ * read the slot word then {@code c->slab} and finish with one CAS on the word ({@code this_cpu_cmpxchg_double}
+ * on the packed {freelist, tid}). Departure from Linux, named: several Java threads may share one CPU slot and
+ * cannot be kept off it while the slow path runs, so the slow path, holding the slot lock, <em>seizes</em> the
+ * word (CAS to freelist NULL with the LOCKED bit) and publishes it again at the end (new freelist, next tid,
+ * unlocked). While LOCKED, fast allocations find no freelist and queue on the slot lock; fast frees see LOCKED
+ * and take {@code __slab_free}, which is always correct. The 32-bit tid wraps after 2^31 operations on a slot;
+ * an ABA needs a thread stalled between its read and CAS for exactly that many operations.
+ */
+public final class KmemCache {
+    static final int STRIDE = 64;
+    static final int W_WORD = 0;
+    static final int W_SLAB = 1;
+    static final int W_PARTIAL = 2;
+    static final int W_FREELIST = 3;
+    static final int W_OBJECT = 4;
+    static final int W_STATS = 8;
+    static final long LOCKED = 1L;
+    static final long TID_STEP = 2L;
+    static final long TID_MASK = 0xffffffffL;
+
+    private static final VarHandle LA = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final int S_ALLOC_FASTPATH = W_STATS + StatItem.ALLOC_FASTPATH.ordinal();
+    private static final int S_FREE_FASTPATH = W_STATS + StatItem.FREE_FASTPATH.ordinal();
+    private static final int S_CPU_FAIL = W_STATS + StatItem.CMPXCHG_DOUBLE_CPU_FAIL.ordinal();
+
+    final Slub slub;
+    final int id;
+    private final String name;
+    final Geometry geo;
+    private final PhysicalMemory mem;
+    private final MemorySegment seg;
+    private final MemMap mm;
+    private final BuddyAllocator buddy;
+    private final CpuSlots cpus;
+    private final KernelLog log;
+    private final int nrCpus;
+    private final int nrNodes;
+
+    final long flags;
+    final Ctor ctor;
+    private final boolean debug;
+    final int size;
+    final int offset;
+    final int redLeftPad;
+    final int align;
+    private final long recip;
+    private final int oo;
+    private final int allocGfp;
+    volatile int objectSize;
+    volatile int inuse;
+    volatile int minPartial;
+    volatile int cpuPartial;
+    volatile int cpuPartialSlabs;
+    final int useroffset;
+    final int usersize;
+    final int sheafCapacity;
+    /** {@code s->refcount}: 1 + number of aliases merged into this cache; guarded by slab_mutex. */
+    int refcount = 1;
+    final List<String> aliasNames = new ArrayList<>();
+    /** The name the cache shows under /sys/kernel/slab (":0000064" for mergeable caches). */
+    String sysfsName;
+    private volatile boolean destroyed;
+
+    final long[] pcpu;
+    private final ReentrantLock[] slotLock;
+    final KmemCacheNode[] nodes;
+    final CpuSheaves[] pcs;
+
+    KmemCache(final Slub slub, final int id, final String name, final Geometry geo, final KmemCacheArgs args) {
+        this.slub = slub;
+        this.id = id;
+        this.name = name;
+        this.geo = geo;
+        this.mem = slub.mem;
+        this.seg = mem.nrNodes() == 1 ? mem.node(0) : null;
+        this.mm = slub.memMap;
+        this.buddy = slub.buddy;
+        this.cpus = slub.cpus;
+        this.log = slub.log;
+        this.nrCpus = cpus.nrCpus();
+        this.nrNodes = mem.nrNodes();
+        this.flags = geo.flags();
+        this.ctor = args.ctor();
+        this.debug = (flags & SLAB_DEBUG_FLAGS) != 0;
+        this.size = geo.size();
+        this.offset = geo.offset();
+        this.redLeftPad = geo.redLeftPad();
+        this.align = geo.align();
+        this.recip = ((1L << 32) + size - 1) / size;
+        this.oo = geo.order();
+        this.objectSize = geo.objectSize();
+        this.inuse = geo.inuse();
+        this.minPartial = geo.minPartial();
+        this.cpuPartial = geo.cpuPartial();
+        this.cpuPartialSlabs = geo.cpuPartialSlabs();
+        this.useroffset = args.useroffset();
+        this.usersize = args.usersize();
+        this.sheafCapacity = debug ? 0 : Math.max(0, args.sheafCapacity());
+        int g = Gfp.COMP;
+        if ((flags & SLAB_CACHE_DMA) != 0) {
+            g |= Gfp.DMA;
+        }
+        if ((flags & SLAB_CACHE_DMA32) != 0) {
+            g |= Gfp.DMA32;
+        }
+        if ((flags & SLAB_RECLAIM_ACCOUNT) != 0) {
+            g |= Gfp.RECLAIMABLE;
+        }
+        this.allocGfp = g;
+        this.pcpu = new long[nrCpus * STRIDE];
+        this.slotLock = new ReentrantLock[nrCpus];
+        for (int c = 0; c < nrCpus; c++) {
+            slotLock[c] = new ReentrantLock();
+            pcpu[c * STRIDE + W_WORD] = (long) c << 1 & TID_MASK;  // init_tid(cpu), LOCKED clear
+            pcpu[c * STRIDE + W_SLAB] = -1;
+            pcpu[c * STRIDE + W_PARTIAL] = -1;
+        }
+        this.nodes = new KmemCacheNode[nrNodes];
+        for (int n = 0; n < nrNodes; n++) {
+            nodes[n] = new KmemCacheNode(n, sheafCapacity > 0 || slub.threadSheafCapacity() > 0);
+        }
+        if (sheafCapacity > 0) {
+            pcs = new CpuSheaves[nrCpus];
+            for (int c = 0; c < nrCpus; c++) {
+                pcs[c] = new CpuSheaves(sheafCapacity);
+            }
+        } else {
+            pcs = null;
+        }
+    }
+
+    // ------------------------------------------------------------------ geometry and identity
+
+    public String name() {
+        return name;
+    }
+
+    public int objectSize() {
+        return objectSize;
+    }
+
+    /** {@code s->size} (sysfs slab_size). */
+    public int size() {
+        return size;
+    }
+
+    public int align() {
+        return align;
+    }
+
+    public int offset() {
+        return offset;
+    }
+
+    public int inuse() {
+        return inuse;
+    }
+
+    public int redLeftPad() {
+        return redLeftPad;
+    }
+
+    public int order() {
+        return oo;
+    }
+
+    public int objsPerSlab() {
+        return geo.objects();
+    }
+
+    public int minPartial() {
+        return minPartial;
+    }
+
+    public int cpuPartial() {
+        return cpuPartial;
+    }
+
+    public int sheafCapacity() {
+        return sheafCapacity;
+    }
+
+    public long flags() {
+        return flags;
+    }
+
+    public Ctor ctor() {
+        return ctor;
+    }
+
+    public int usersize() {
+        return usersize;
+    }
+
+    public Geometry geometry() {
+        return geo;
+    }
+
+    /** {@code kmem_cache_debug()}: the cache takes only the slow, list_lock-serialized paths. */
+    public boolean isDebug() {
+        return debug;
+    }
+
+    public boolean isDestroyed() {
+        return destroyed;
+    }
+
+    /** Aliases merged into this cache (sysfs {@code aliases} = their number). */
+    public int aliases() {
+        synchronized (slub) {
+            return refcount < 0 ? 0 : refcount - 1;
+        }
+    }
+
+    /** Names of the caches merged into this one (in merge order). */
+    public List<String> aliasNames() {
+        synchronized (slub) {
+            return List.copyOf(aliasNames);
+        }
+    }
+
+    /** The real native address of the object at {@code kaddr}. */
+    public long nativeAddress(final long kaddr) {
+        return mem.nativeAddress(PhysicalMemory.virtToPhys(kaddr));
+    }
+
+    /** A bounded view of the object at {@code kaddr} ({@code object_size} bytes). */
+    public MemorySegment segment(final long kaddr) {
+        final long phys = PhysicalMemory.virtToPhys(kaddr);
+        if (!mem.validPhys(phys)) {
+            throw new IllegalArgumentException("address 0x" + Long.toHexString(kaddr) + " is not in memory");
+        }
+        return mem.slice(phys, objectSize);
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+
+    // ------------------------------------------------------------------ public alloc/free API
+
+    /** {@code kmem_cache_alloc(s, GFP_KERNEL)}. */
+    public long alloc() {
+        return allocNode(Gfp.KERNEL, -1);
+    }
+
+    /** {@code kmem_cache_alloc(s, gfp)}: a kernel virtual address, or 0 when memory is exhausted. */
+    public long alloc(final int gfp) {
+        return allocNode(gfp, -1);
+    }
+
+    /** {@code kmem_cache_alloc_node(s, gfp, nid)} ({@code nid < 0} = NUMA_NO_NODE). */
+    public long allocNode(final int gfp, final int nid) {
+        checkLive("kmem_cache_alloc");
+        final long phys = slabAllocNode(cpus.current(), gfp, nid, objectSize);
+        if (phys == 0) {
+            return 0;
+        }
+        postAlloc(phys, gfp);
+        return PhysicalMemory.PAGE_OFFSET + phys;
+    }
+
+    /** {@code kmem_cache_free(s, x)}. Freeing 0 (NULL) is a no-op. */
+    public void free(final long kaddr) {
+        if (kaddr == 0) {
+            return;
+        }
+        checkLive("kmem_cache_free");
+        final long phys = kaddr - PhysicalMemory.PAGE_OFFSET;
+        final long slab = slub.virtToSlab(phys);
+        if (slab < 0) {
+            slub.reportNotSlab("kmem_cache_free", kaddr);
+            return;
+        }
+        final int cid = mm.lpInt(slab, MemMap.SLAB_CACHE);
+        if (cid != id) {
+            final KmemCache real = slub.cacheById(cid);
+            final String msg = "kmem_cache_free: Wrong slab cache. " + name + " but object is from "
+                + (real == null ? "?" : real.name);
+            slub.warn(msg);
+            if (real == null || real.destroyed) {
+                throw new IllegalArgumentException(msg);
+            }
+            real.freeChecked(cpus.current(), slab, phys);
+            return;
+        }
+        freeChecked(cpus.current(), slab, phys);
+    }
+
+    /** {@code kmem_cache_alloc_bulk}: fills {@code out[0..n)}; returns n, or 0 (nothing allocated) on failure. */
+    public int allocBulk(final int gfp, final long[] out, final int n) {
+        checkLive("kmem_cache_alloc_bulk");
+        if (n < 0 || n > out.length) {
+            throw new IllegalArgumentException("n=" + n + " (expected: 0 to " + out.length + ")");
+        }
+        if (n == 0) {
+            return 0;
+        }
+        final int cpu = cpus.current();
+        final int got = allocBulkPhys(cpu, gfp, out, 0, n);
+        if (got < n) {
+            freeBulkPhys(cpu, out, got);
+            return 0;
+        }
+        for (int i = 0; i < n; i++) {
+            postAlloc(out[i], gfp);
+            out[i] += PhysicalMemory.PAGE_OFFSET;
+        }
+        return n;
+    }
+
+    /** {@code kmem_cache_free_bulk}: frees {@code objs[0..n)} (kernel virtual addresses). */
+    public void freeBulk(final long[] objs, final int n) {
+        checkLive("kmem_cache_free_bulk");
+        if (n < 0 || n > objs.length) {
+            throw new IllegalArgumentException("n=" + n + " (expected: 0 to " + objs.length + ")");
+        }
+        final int cpu = cpus.current();
+        final long[] phys = new long[n];
+        int m = 0;
+        for (int i = 0; i < n; i++) {
+            if (objs[i] == 0) {
+                continue;
+            }
+            final long p = objs[i] - PhysicalMemory.PAGE_OFFSET;
+            final long slab = slub.virtToSlab(p);
+            if (slab < 0 || mm.lpInt(slab, MemMap.SLAB_CACHE) != id || !validObject(slab, p)) {
+                free(objs[i]);  // reports the problem as a single free would
+                continue;
+            }
+            if (slub.initOnFree) {
+                mem.fill(p, objectSize, (byte) 0);
+            }
+            if (pcs != null) {
+                slabFree(cpu, slab, p);
+            } else {
+                phys[m++] = p;
+            }
+        }
+        freeBulkPhys(cpu, phys, m);
+    }
+
+    /** {@code kmem_cache_shrink}: flushes CPU slabs and sheaves, frees empty slabs, sorts partial lists. */
+    public void shrink() {
+        checkLive("kmem_cache_shrink");
+        flushAll();
+        doShrink();
+    }
+
+    /** {@code kmem_cache_destroy}. */
+    public void destroy() {
+        slub.destroy(this);
+    }
+
+    /** The value of one statistic summed over CPU slots. */
+    public long stat(final StatItem item) {
+        long sum = 0;
+        for (int c = 0; c < nrCpus; c++) {
+            sum += pcpu[c * STRIDE + W_STATS + item.ordinal()];
+        }
+        return sum;
+    }
+
+    /** The value of one statistic on one CPU slot. */
+    public long stat(final StatItem item, final int cpu) {
+        return pcpu[cpu * STRIDE + W_STATS + item.ordinal()];
+    }
+
+    /** Clears a statistic on every slot (writing 0 to its sysfs file). */
+    public void clearStat(final StatItem item) {
+        for (int c = 0; c < nrCpus; c++) {
+            pcpu[c * STRIDE + W_STATS + item.ordinal()] = 0;
+        }
+    }
+
+    // ------------------------------------------------------------------ internals: memory and words
+
+    private long getFp(final long objPhys) {
+        return seg != null ? seg.get(ValueLayout.JAVA_LONG, objPhys + offset) : mem.getLong(objPhys + offset);
+    }
+
+    private void setFp(final long objPhys, final long fpPhys) {
+        if (seg != null) {
+            seg.set(ValueLayout.JAVA_LONG, objPhys + offset, fpPhys);
+        } else {
+            mem.putLong(objPhys + offset, fpPhys);
+        }
+    }
+
+    long freepointer(final long objPhys) {
+        return getFp(objPhys);
+    }
+
+    static long slabWord(final long freelistPhys, final int inuse, final int objects, final boolean frozen) {
+        return (freelistPhys >>> 3) << 32 | (long) inuse << 16 | (long) objects << 1 | (frozen ? 1 : 0);
+    }
+
+    static long wFreelist(final long w) {
+        return (w >>> 32) << 3;
+    }
+
+    static int wInuse(final long w) {
+        return (int) (w >>> 16) & 0xffff;
+    }
+
+    static int wObjects(final long w) {
+        return (int) (w >>> 1) & 0x7fff;
+    }
+
+    static boolean wFrozen(final long w) {
+        return (w & 1) != 0;
+    }
+
+    private void stat(final int cpu, final StatItem item) {
+        pcpu[cpu * STRIDE + W_STATS + item.ordinal()]++;
+    }
+
+    private void statAdd(final int cpu, final StatItem item, final int n) {
+        pcpu[cpu * STRIDE + W_STATS + item.ordinal()] += n;
+    }
+
+    private void checkLive(final String op) {
+        if (destroyed) {
+            throw new IllegalStateException(op + ": cache " + name + " was destroyed (use after"
+                + " kmem_cache_destroy)");
+        }
+    }
+
+    void markDestroyed() {
+        destroyed = true;
+    }
+
+    private int localNode(final int cpu) {
+        return cpu % nrNodes;
+    }
+
+    private int slabNid(final long slab) {
+        return mem.pfnToNid(slab);
+    }
+
+    private int slabOrder(final long slab) {
+        return mm.test(slab, MemMap.PG_HEAD) ? mm.compoundOrder(slab) : 0;
+    }
+
+    /** First object of a slab (phys). */
+    long slabStart(final long slab) {
+        return PhysicalMemory.pfnToPhys(slab) + redLeftPad;
+    }
+
+    /** Whether {@code phys} is the start of an object of {@code slab} ({@code check_valid_pointer}). */
+    boolean validObject(final long slab, final long phys) {
+        final long off = phys - slabStart(slab);
+        if (off < 0) {
+            return false;
+        }
+        final long idx = (off * recip) >>> 32;
+        return idx * size == off && idx < wObjects(mm.lvLong(slab, MemMap.SLAB_WORD));
+    }
+
+    /** Seizes a slot's word (slot lock held): the CPU freelist moves to {@code pcpu[+3]}, LOCKED is set. */
+    private void seize(final int cpu) {
+        final int base = cpu * STRIDE;
+        for (;;) {
+            final long w = (long) LA.getVolatile(pcpu, base);
+            final long nw = ((w & TID_MASK) + TID_STEP - 1) & TID_MASK | LOCKED;
+            if (LA.compareAndSet(pcpu, base, w, nw)) {
+                pcpu[base + W_FREELIST] = wFreelist(w);
+                return;
+            }
+        }
+    }
+
+    /** Publishes the slot's freelist again with the next tid, clears LOCKED and drops the slot lock. */
+    private void release(final int cpu) {
+        final int base = cpu * STRIDE;
+        final long w = (long) LA.getVolatile(pcpu, base);
+        final long fl = pcpu[base + W_FREELIST];
+        pcpu[base + W_FREELIST] = 0;
+        LA.setVolatile(pcpu, base, (fl >>> 3) << 32 | ((w & TID_MASK) + 1) & TID_MASK);
+        slotLock[cpu].unlock();
+    }
+
+    private void lockSlot(final int cpu) {
+        slotLock[cpu].lock();
+        seize(cpu);
+    }
+
+    // ------------------------------------------------------------------ allocation
+
+    /** {@code slab_alloc_node}: sheaves first (when the cache has them), then the lockless CPU freelist. */
+    long slabAllocNode(final int cpu, final int gfp, final int nid, final int origSize) {
+        if (pcs != null && nid < 0) {
+            final long obj = allocFromPcs(cpu, gfp);
+            if (obj != 0) {
+                return obj;
+            }
+        }
+        return allocCpuSlab(cpu, gfp, nid, origSize);
+    }
+
+    /** {@code __slab_alloc_node}: the lockless per-CPU freelist fast path. */
+    long allocCpuSlab(final int cpu, final int gfp, final int nid, final int origSize) {
+        final int base = cpu * STRIDE;
+        for (;;) {
+            final long w = (long) LA.getVolatile(pcpu, base);
+            final long obj = wFreelist(w);
+            if (obj == 0 || (nid >= 0 && nid < nrNodes && mem.pfnToNid(obj >>> PhysicalMemory.PAGE_SHIFT) != nid)) {
+                return slabAllocSlow(cpu, gfp, nid, origSize);
+            }
+            final long next = getFp(obj);
+            final long nw = (next >>> 3) << 32 | ((w & TID_MASK) + TID_STEP) & TID_MASK;
+            if (LA.compareAndSet(pcpu, base, w, nw)) {
+                pcpu[base + S_ALLOC_FASTPATH]++;
+                return obj;
+            }
+            pcpu[base + S_CPU_FAIL]++;
+        }
+    }
+
+    void postAlloc(final long phys, final int gfp) {
+        if ((gfp & Gfp.ZERO) != 0 || slub.initOnAlloc) {
+            mem.fill(phys, objectSize, (byte) 0);
+        } else if (slub.initOnFree && offset < objectSize) {
+            setFp(phys, 0);  // maybe_wipe_obj_freeptr
+        }
+    }
+
+    private long slabAllocSlow(final int cpu, final int gfp, final int nid, final int origSize) {
+        lockSlot(cpu);
+        try {
+            return slabAllocLocked(cpu, gfp, nid, origSize);
+        } finally {
+            release(cpu);
+        }
+    }
+
+    private long loadFreelist(final int base, final long freelist) {
+        pcpu[base + W_FREELIST] = getFp(freelist);
+        return freelist;
+    }
+
+    /** {@code ___slab_alloc} with the slot lock held and its word seized. Returns phys or 0. */
+    private long slabAllocLocked(final int cpu, final int gfp, final int nidArg, final int origSize) {
+        final int base = cpu * STRIDE;
+        final int nid = nidArg >= nrNodes ? -1 : nidArg;
+        stat(cpu, StatItem.ALLOC_SLOWPATH);
+        long slab = pcpu[base + W_SLAB];
+        if (slab >= 0) {
+            if (nid >= 0 && slabNid(slab) != nid) {
+                stat(cpu, StatItem.ALLOC_NODE_MISMATCH);
+                final long fl = pcpu[base + W_FREELIST];
+                pcpu[base + W_SLAB] = -1;
+                pcpu[base + W_FREELIST] = 0;
+                deactivateSlab(cpu, slab, fl);
+            } else {
+                long fl = pcpu[base + W_FREELIST];
+                if (fl != 0) {
+                    return loadFreelist(base, fl);
+                }
+                fl = getFreelist(cpu, slab);
+                if (fl != 0) {
+                    stat(cpu, StatItem.ALLOC_REFILL);
+                    return loadFreelist(base, fl);
+                }
+                pcpu[base + W_SLAB] = -1;
+                stat(cpu, StatItem.DEACTIVATE_BYPASS);
+            }
+        }
+        // new_slab: the CPU partial list
+        while ((slab = pcpu[base + W_PARTIAL]) >= 0) {
+            pcpu[base + W_PARTIAL] = partialNext(slab);
+            if (nid < 0 || slabNid(slab) == nid) {
+                pcpu[base + W_SLAB] = slab;
+                final long fl = getFreelist(cpu, slab);
+                if (fl == 0) {
+                    slub.warn("SLUB " + name + ": cpu partial slab pfn " + slab + " has no free object");
+                    pcpu[base + W_SLAB] = -1;
+                    continue;
+                }
+                stat(cpu, StatItem.CPU_PARTIAL_ALLOC);
+                return loadFreelist(base, fl);
+            }
+            setPartialNext(slab, -1, 0);
+            putPartials(cpu, slab);
+        }
+        // new_objects: the node partial lists, then a new slab
+        for (int pass = 0; pass < 2; pass++) {
+            final boolean thisNode = pass == 0 && nid >= 0 || (gfp & Gfp.THISNODE) != 0;
+            slab = getPartial(cpu, nid, thisNode, origSize);
+            if (slab >= 0) {
+                if (debug) {
+                    return pcpu[base + W_OBJECT];
+                }
+                final long fl = freezeSlab(cpu, slab);
+                pcpu[base + W_SLAB] = slab;
+                return loadFreelist(base, fl);
+            }
+            slab = newSlab(cpu, gfp | (thisNode ? Gfp.THISNODE : 0), nid);
+            if (slab >= 0) {
+                break;
+            }
+            if (nid < 0 || (gfp & Gfp.THISNODE) != 0) {
+                break;
+            }
+        }
+        if (slab < 0) {
+            slabOutOfMemory(gfp, nid);
+            return 0;
+        }
+        stat(cpu, StatItem.ALLOC_SLAB);
+        if (debug) {
+            return allocSingleFromNewSlab(slab, origSize);
+        }
+        final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
+        final long fl = wFreelist(w);
+        mm.svLong(slab, MemMap.SLAB_WORD, slabWord(0, wObjects(w), wObjects(w), true));
+        incSlabsNode(slabNid(slab), wObjects(w));
+        pcpu[base + W_SLAB] = slab;
+        return loadFreelist(base, fl);
+    }
+
+    /** {@code get_freelist}: takes the slab's freelist for the CPU; unfreezes the slab when it is empty. */
+    private long getFreelist(final int cpu, final long slab) {
+        for (;;) {
+            final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
+            final long fl = wFreelist(w);
+            final long nw = slabWord(0, wObjects(w), wObjects(w), fl != 0);
+            if (mm.casLong(slab, MemMap.SLAB_WORD, w, nw)) {
+                return fl;
+            }
+            stat(cpu, StatItem.CMPXCHG_DOUBLE_FAIL);
+        }
+    }
+
+    /** {@code freeze_slab}: takes the freelist of a slab just removed from a partial list and freezes it. */
+    private long freezeSlab(final int cpu, final long slab) {
+        for (;;) {
+            final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
+            final long nw = slabWord(0, wObjects(w), wObjects(w), true);
+            if (mm.casLong(slab, MemMap.SLAB_WORD, w, nw)) {
+                return wFreelist(w);
+            }
+            stat(cpu, StatItem.CMPXCHG_DOUBLE_FAIL);
+        }
+    }
+
+    private void slabOutOfMemory(final int gfp, final int nid) {
+        if ((gfp & Gfp.NOWARN) != 0) {
+            return;
+        }
+        log.printk("SLUB: Unable to allocate memory on node %d, gfp=%#x(%s)", nid, gfp, Gfp.toString(gfp));
+        log.printk("  cache: %s, object size: %d, buffer size: %d, default order: %d, min order: %d", name,
+            objectSize, size, oo, geo.minOrder());
+        for (final KmemCacheNode n : nodes) {
+            log.printk("  node %d: slabs: %d, objs: %d, free: %d", n.nid, n.nrSlabs.get(), n.totalObjects.get(),
+                countPartialFree(n));
+        }
+    }
+
+    // ------------------------------------------------------------------ partial lists
+
+    private long partialNext(final long slab) {
+        final long v = mm.lpLong(slab, MemMap.SLAB_NEXT);
+        return (v & 0xffffffffffL) - 1;
+    }
+
+    private int partialSlabs(final long slab) {
+        return (int) (mm.lpLong(slab, MemMap.SLAB_NEXT) >>> 40);
+    }
+
+    private void setPartialNext(final long slab, final long next, final int slabs) {
+        mm.spLong(slab, MemMap.SLAB_NEXT, (long) slabs << 40 | (next + 1));
+    }
+
+    /** {@code get_partial}: the local (or asked) node, then other nodes with more than min_partial slabs. */
+    private long getPartial(final int cpu, final int nid, final boolean thisNode, final int origSize) {
+        final int search = nid < 0 ? localNode(cpu) : nid;
+        long slab = getPartialNode(cpu, nodes[search], origSize);
+        if (slab >= 0 || (nid >= 0 && thisNode)) {
+            return slab;
+        }
+        for (final KmemCacheNode n : nodes) {
+            if (n.nid != search && n.nrPartial > minPartial) {
+                slab = getPartialNode(cpu, n, origSize);
+                if (slab >= 0) {
+                    return slab;
+                }
+            }
+        }
+        return -1;
+    }
+
+    /** {@code get_partial_node}: one slab for the CPU, and up to half of cpu_partial_slabs for its partial list. */
+    private long getPartialNode(final int cpu, final KmemCacheNode n, final int origSize) {
+        if (n.nrPartial == 0) {
+            return -1;
+        }
+        long partial = -1;
+        int partialSlabs = 0;
+        n.listLock.lock();
+        try {
+            long slab = n.partialHead;
+            while (slab >= 0) {
+                final long next = mm.lruNext(slab);
+                if (debug) {
+                    final long obj = allocSingleFromPartial(n, slab, origSize);
+                    if (obj != 0) {
+                        partial = slab;
+                        pcpu[cpu * STRIDE + W_OBJECT] = obj;
+                        break;
+                    }
+                    slab = next;
+                    continue;
+                }
+                n.removePartial(mm, slab);
+                if (partial < 0) {
+                    partial = slab;
+                    stat(cpu, StatItem.ALLOC_FROM_PARTIAL);
+                    if (cpuPartialSlabs == 0) {
+                        break;
+                    }
+                } else {
+                    putCpuPartial(cpu, slab, false);
+                    stat(cpu, StatItem.CPU_PARTIAL_NODE);
+                    if (++partialSlabs > cpuPartialSlabs / 2) {
+                        break;
+                    }
+                }
+                slab = next;
+            }
+        } finally {
+            n.listLock.unlock();
+        }
+        return partial;
+    }
+
+    /** {@code alloc_single_from_partial} (debug caches; list_lock held). */
+    private long allocSingleFromPartial(final KmemCacheNode n, final long slab, final int origSize) {
+        final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
+        final long obj = wFreelist(w);
+        final int objects = wObjects(w);
+        final int inuseNow = wInuse(w) + 1;
+        mm.svLong(slab, MemMap.SLAB_WORD, slabWord(getFp(obj), inuseNow, objects, false));
+        if (!slub.hooks().allocDebugProcessing(this, slab, obj, origSize)) {
+            n.removePartial(mm, slab);
+            return 0;
+        }
+        if (inuseNow == objects) {
+            n.removePartial(mm, slab);
+            if ((flags & SLAB_STORE_USER) != 0) {
+                n.addFull(mm, slab);
+            }
+        }
+        return obj;
+    }
+
+    /** {@code alloc_single_from_new_slab} (debug caches). */
+    private long allocSingleFromNewSlab(final long slab, final int origSize) {
+        final KmemCacheNode n = nodes[slabNid(slab)];
+        final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
+        final long obj = wFreelist(w);
+        final int objects = wObjects(w);
+        n.listLock.lock();
+        try {
+            mm.svLong(slab, MemMap.SLAB_WORD, slabWord(getFp(obj), 1, objects, false));
+            incSlabsNode(n.nid, objects);
+            if (!slub.hooks().allocDebugProcessing(this, slab, obj, origSize)) {
+                n.addPartial(mm, slab, false);
+                return 0;
+            }
+            if (objects == 1) {
+                if ((flags & SLAB_STORE_USER) != 0) {
+                    n.addFull(mm, slab);
+                }
+            } else {
+                n.addPartial(mm, slab, false);
+            }
+        } finally {
+            n.listLock.unlock();
+        }
+        return obj;
+    }
+
+    /** {@code put_cpu_partial}: pushes an (unfrozen, off-list) slab on the CPU partial list, draining if full. */
+    private void putCpuPartial(final int cpu, final long slab, final boolean drain) {
+        final int base = cpu * STRIDE;
+        long slabToPut = -1;
+        slotLock[cpu].lock();
+        try {
+            long old = pcpu[base + W_PARTIAL];
+            int slabs = 0;
+            if (old >= 0) {
+                if (drain && partialSlabs(old) >= cpuPartialSlabs) {
+                    slabToPut = old;
+                    old = -1;
+                } else {
+                    slabs = partialSlabs(old);
+                }
+            }
+            setPartialNext(slab, old, slabs + 1);
+            pcpu[base + W_PARTIAL] = slab;
+        } finally {
+            slotLock[cpu].unlock();
+        }
+        if (slabToPut >= 0) {
+            putPartials(cpu, slabToPut);
+            stat(cpu, StatItem.CPU_PARTIAL_DRAIN);
+        }
+    }
+
+    /** {@code __put_partials}: moves a chain of CPU partial slabs to their node lists (or frees empty ones). */
+    private void putPartials(final int cpu, final long chain) {
+        long slab = chain;
+        long discard = -1;
+        while (slab >= 0) {
+            final long next = partialNext(slab);
+            setPartialNext(slab, -1, 0);
+            final KmemCacheNode n = nodes[slabNid(slab)];
+            n.listLock.lock();
+            try {
+                if (wInuse(mm.lvLong(slab, MemMap.SLAB_WORD)) == 0 && n.nrPartial >= minPartial) {
+                    setPartialNext(slab, discard, 0);
+                    discard = slab;
+                } else {
+                    n.addPartial(mm, slab, true);
+                    stat(cpu, StatItem.FREE_ADD_PARTIAL);
+                }
+            } finally {
+                n.listLock.unlock();
+            }
+            slab = next;
+        }
+        while (discard >= 0) {
+            final long next = partialNext(discard);
+            setPartialNext(discard, -1, 0);
+            stat(cpu, StatItem.DEACTIVATE_EMPTY);
+            discardSlab(discard);
+            stat(cpu, StatItem.FREE_SLAB);
+            discard = next;
+        }
+    }
+
+    /** {@code deactivate_slab}: returns a CPU slab and its CPU freelist to the slab, unfreezes it, lists it. */
+    private void deactivateSlab(final int cpu, final long slab, final long freelist) {
+        final KmemCacheNode n = nodes[slabNid(slab)];
+        boolean toTail = false;
+        if (wFreelist(mm.lvLong(slab, MemMap.SLAB_WORD)) != 0) {
+            stat(cpu, StatItem.DEACTIVATE_REMOTE_FREES);
+            toTail = true;
+        }
+        int freeDelta = 0;
+        long tail = 0;
+        final int maxObjects = wObjects(mm.lvLong(slab, MemMap.SLAB_WORD));
+        for (long p = freelist; p != 0; p = getFp(p)) {
+            tail = p;
+            if (++freeDelta > maxObjects) {
+                slub.warn("SLUB " + name + ": Freelist cycle detected in cpu freelist of slab pfn " + slab);
+                break;
+            }
+        }
+        long nw;
+        for (;;) {
+            final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
+            final int in = wInuse(w) - freeDelta;
+            long fl = wFreelist(w);
+            if (tail != 0) {
+                setFp(tail, fl);
+                fl = freelist;
+            }
+            nw = slabWord(fl, in, wObjects(w), false);
+            if (mm.casLong(slab, MemMap.SLAB_WORD, w, nw)) {
+                break;
+            }
+            stat(cpu, StatItem.CMPXCHG_DOUBLE_FAIL);
+        }
+        if (wInuse(nw) == 0 && n.nrPartial >= minPartial) {
+            stat(cpu, StatItem.DEACTIVATE_EMPTY);
+            discardSlab(slab);
+            stat(cpu, StatItem.FREE_SLAB);
+        } else if (wFreelist(nw) != 0) {
+            n.listLock.lock();
+            try {
+                n.addPartial(mm, slab, toTail);
+            } finally {
+                n.listLock.unlock();
+            }
+            stat(cpu, toTail ? StatItem.DEACTIVATE_TO_TAIL : StatItem.DEACTIVATE_TO_HEAD);
+        } else {
+            stat(cpu, StatItem.DEACTIVATE_FULL);
+        }
+    }
+
+    // ------------------------------------------------------------------ slabs from and to the buddy allocator
+
+    /** {@code new_slab}/{@code allocate_slab}: pages from the buddy allocator, objects set up and linked. */
+    private long newSlab(final int cpu, final int gfp, final int nid) {
+        final int node = nid < 0 ? localNode(cpu) : nid;
+        final int base = (gfp & (Gfp.THISNODE | Gfp.NOWARN)) | allocGfp;
+        int order = oo;
+        long pfn = buddy.allocPagesNode(base | Gfp.NOWARN | Gfp.NORETRY, order, node);
+        if (pfn < 0 && geo.minOrder() != oo) {
+            order = geo.minOrder();
+            pfn = buddy.allocPagesNode(base, order, node);
+            if (pfn >= 0) {
+                stat(cpu, StatItem.ORDER_FALLBACK);
+            }
+        }
+        if (pfn < 0) {
+            return -1;
+        }
+        final int objects = Geometry.orderObjects(order, size);
+        mm.setFlag(pfn, MemMap.PG_SLAB);
+        mm.spInt(pfn, MemMap.SLAB_CACHE, id);
+        mm.privateWord(pfn, 0);
+        mm.spLong(pfn, MemMap.SLAB_NEXT, 0);
+        mm.lruNext(pfn, -1);
+        mm.lruPrev(pfn, -1);
+        final SlubDebugHooks hooks = slub.hooks();
+        if (debug) {
+            hooks.setupSlab(this, pfn);
+        }
+        final long start = slabStart(pfn);
+        for (int i = 0; i < objects; i++) {
+            final long p = start + (long) i * size;
+            if (debug) {
+                hooks.setupObject(this, pfn, p);
+            }
+            if (ctor != null) {
+                ctor.construct(mem.slice(p, objectSize));
+            }
+            setFp(p, i + 1 < objects ? p + size : 0);
+        }
+        mm.svLong(pfn, MemMap.SLAB_WORD, slabWord(start, 0, objects, false));
+        slub.accountSlabPages(this, 1 << order);
+        return pfn;
+    }
+
+    private void incSlabsNode(final int nid, final int objects) {
+        nodes[nid].nrSlabs.incrementAndGet();
+        nodes[nid].totalObjects.addAndGet(objects);
+    }
+
+    /** {@code discard_slab}: uncounts the slab and frees its pages. */
+    private void discardSlab(final long slab) {
+        final KmemCacheNode n = nodes[slabNid(slab)];
+        n.nrSlabs.decrementAndGet();
+        n.totalObjects.addAndGet(-wObjects(mm.lvLong(slab, MemMap.SLAB_WORD)));
+        freeSlab(slab);
+    }
+
+    private void freeSlab(final long slab) {
+        final int order = slabOrder(slab);
+        mm.svLong(slab, MemMap.SLAB_WORD, 0);
+        mm.spInt(slab, MemMap.SLAB_CACHE, 0);
+        mm.privateWord(slab, 0);
+        mm.spLong(slab, MemMap.SLAB_NEXT, 0);
+        mm.lruNext(slab, -1);
+        mm.lruPrev(slab, -1);
+        mm.clearFlag(slab, MemMap.PG_SLAB);
+        slub.accountSlabPages(this, -(1 << order));
+        buddy.freePages(slab, order);
+    }
+
+    // ------------------------------------------------------------------ free
+
+    /** A free whose slab belongs to this cache: checks the pointer, then {@code slab_free}. */
+    void freeChecked(final int cpu, final long slab, final long phys) {
+        if (!validObject(slab, phys)) {
+            slub.slabErr(this, slab, "Invalid object pointer 0x" + Long.toHexString(phys
+                + PhysicalMemory.PAGE_OFFSET));
+            throw new IllegalArgumentException(name + ": invalid object pointer 0x"
+                + Long.toHexString(phys + PhysicalMemory.PAGE_OFFSET) + " (not the start of an object)");
+        }
+        if (slub.initOnFree) {
+            mem.fill(phys, objectSize, (byte) 0);
+        }
+        slabFree(cpu, slab, phys);
+    }
+
+    /** {@code slab_free}: a sheaf when the cache has them, else {@code do_slab_free}. */
+    void slabFree(final int cpu, final long slab, final long phys) {
+        if (pcs != null && freeToPcs(cpu, phys)) {
+            return;
+        }
+        doSlabFree(cpu, slab, phys, phys, 1);
+    }
+
+    /** {@code do_slab_free}: the lockless fast path when the object's slab is this CPU's slab. */
+    void doSlabFree(final int cpu, final long slab, final long head, final long tail, final int cnt) {
+        if (debug) {
+            slabFreeSlow(cpu, slab, head, tail, cnt);
+            return;
+        }
+        final int base = cpu * STRIDE;
+        for (;;) {
+            final long w = (long) LA.getVolatile(pcpu, base);
+            final long cslab = (long) LA.getAcquire(pcpu, base + W_SLAB);
+            if (slab != cslab || (w & LOCKED) != 0) {
+                slabFreeSlow(cpu, slab, head, tail, cnt);
+                return;
+            }
+            final long fl = wFreelist(w);
+            if (fl == head) {
+                doubleFree(slab, head);
+                return;
+            }
+            setFp(tail, fl);
+            final long nw = (head >>> 3) << 32 | ((w & TID_MASK) + TID_STEP) & TID_MASK;
+            if (LA.compareAndSet(pcpu, base, w, nw)) {
+                pcpu[base + S_FREE_FASTPATH] += cnt;
+                return;
+            }
+            pcpu[base + S_CPU_FAIL]++;
+        }
+    }
+
+    private void doubleFree(final long slab, final long obj) {
+        slub.slabErr(this, slab, "Object already free (double free of 0x"
+            + Long.toHexString(obj + PhysicalMemory.PAGE_OFFSET) + ")");
+        throw new IllegalStateException(name + ": double free of 0x" + Long.toHexString(obj
+            + PhysicalMemory.PAGE_OFFSET));
+    }
+
+    /** {@code __slab_free}: frees to the slab's own freelist; list handling when the slab becomes partial/empty. */
+    private void slabFreeSlow(final int cpu, final long slab, final long head, final long tail, final int cnt) {
+        stat(cpu, StatItem.FREE_SLOWPATH);
+        if (debug) {
+            freeToPartialList(cpu, slab, head, tail, cnt);
+            return;
+        }
+        KmemCacheNode n = null;
+        boolean onNodePartial = false;
+        long prior;
+        boolean wasFrozen;
+        long nw;
+        try {
+            for (;;) {
+                if (n != null) {
+                    n.listLock.unlock();
+                    n = null;
+                }
+                final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
+                prior = wFreelist(w);
+                if (prior == head) {
+                    doubleFree(slab, head);
+                    return;
+                }
+                setFp(tail, prior);
+                wasFrozen = wFrozen(w);
+                final int in = wInuse(w) - cnt;
+                if (in < 0) {
+                    slub.slabErr(this, slab, "Slab has " + wInuse(w) + " allocated objects but " + cnt
+                        + " are to be freed");
+                    throw new IllegalStateException(name + ": free of more objects than allocated in slab pfn "
+                        + slab + " (double free?)");
+                }
+                nw = slabWord(head, in, wObjects(w), wasFrozen);
+                if ((in == 0 || prior == 0) && !wasFrozen) {
+                    if (!hasCpuPartial() || prior != 0) {
+                        n = nodes[slabNid(slab)];
+                        n.listLock.lock();
+                        onNodePartial = (mm.privateWord(slab) & KmemCacheNode.ON_PARTIAL) != 0;
+                    }
+                }
+                if (mm.casLong(slab, MemMap.SLAB_WORD, w, nw)) {
+                    break;
+                }
+                stat(cpu, StatItem.CMPXCHG_DOUBLE_FAIL);
+            }
+            if (n == null) {
+                if (wasFrozen) {
+                    stat(cpu, StatItem.FREE_FROZEN);
+                } else if (prior == 0 && hasCpuPartial()) {
+                    putCpuPartial(cpu, slab, true);
+                    stat(cpu, StatItem.CPU_PARTIAL_FREE);
+                }
+                return;
+            }
+            if (prior != 0 && !onNodePartial) {
+                return;  // on a CPU partial list: not ours to move
+            }
+            if (wInuse(nw) == 0 && n.nrPartial >= minPartial) {
+                if (prior != 0) {
+                    n.removePartial(mm, slab);
+                    stat(cpu, StatItem.FREE_REMOVE_PARTIAL);
+                }
+                n.listLock.unlock();
+                n = null;
+                stat(cpu, StatItem.FREE_SLAB);
+                discardSlab(slab);
+                return;
+            }
+            if (!hasCpuPartial() && prior == 0) {
+                n.addPartial(mm, slab, true);
+                stat(cpu, StatItem.FREE_ADD_PARTIAL);
+            }
+        } finally {
+            if (n != null) {
+                n.listLock.unlock();
+            }
+        }
+    }
+
+    /** {@code kmem_cache_has_cpu_partial}. */
+    private boolean hasCpuPartial() {
+        return !debug;
+    }
+
+    /** {@code free_to_partial_list}: the debug-cache free, serialized under list_lock. */
+    private void freeToPartialList(final int cpu, final long slab, final long head, final long tail, final int cnt) {
+        final KmemCacheNode n = nodes[slabNid(slab)];
+        boolean discard = false;
+        n.listLock.lock();
+        try {
+            int done = 0;
+            long p = head;
+            for (int i = 0; i < cnt; i++) {
+                if (!slub.hooks().freeDebugProcessing(this, slab, p)) {
+                    slub.log.printk("FIX %s: Object at 0x%x not freed", name, p + PhysicalMemory.PAGE_OFFSET);
+                    return;
+                }
+                done++;
+                if (p == tail) {
+                    break;
+                }
+                p = getFp(p);
+            }
+            final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
+            final long prior = wFreelist(w);
+            if (wInuse(w) < done) {
+                slub.slabErr(this, slab, "Slab has " + wInuse(w) + " allocated objects but " + done
+                    + " are to be freed");
+                return;
+            }
+            if (isOnFreelist(slab, head)) {
+                doubleFree(slab, head);
+                return;
+            }
+            setFp(tail, prior);
+            final int in = wInuse(w) - done;
+            mm.svLong(slab, MemMap.SLAB_WORD, slabWord(head, in, wObjects(w), false));
+            discard = in == 0 && n.nrPartial >= minPartial;
+            if (prior == 0) {
+                n.removeFull(mm, slab);
+                if (!discard) {
+                    n.addPartial(mm, slab, true);
+                    stat(cpu, StatItem.FREE_ADD_PARTIAL);
+                }
+            } else if (discard) {
+                n.removePartial(mm, slab);
+                stat(cpu, StatItem.FREE_REMOVE_PARTIAL);
+            }
+            if (discard) {
+                n.nrSlabs.decrementAndGet();
+                n.totalObjects.addAndGet(-wObjects(w));
+            }
+        } finally {
+            n.listLock.unlock();
+        }
+        if (discard) {
+            stat(cpu, StatItem.FREE_SLAB);
+            freeSlab(slab);
+        }
+    }
+
+    /** Whether {@code obj} is on the slab's own freelist (bounded walk). */
+    boolean isOnFreelist(final long slab, final long obj) {
+        final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
+        int n = 0;
+        for (long p = wFreelist(w); p != 0 && n <= wObjects(w); p = getFp(p), n++) {
+            if (p == obj) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ------------------------------------------------------------------ bulk
+
+    /** {@code __kmem_cache_alloc_bulk}: objects (phys) into {@code out[from..from+n)}; returns how many. */
+    int allocBulkPhys(final int cpu, final int gfp, final long[] out, final int from, final int n) {
+        final int base = cpu * STRIDE;
+        lockSlot(cpu);
+        try {
+            for (int i = 0; i < n; i++) {
+                final long fl = pcpu[base + W_FREELIST];
+                final long obj;
+                if (fl != 0) {
+                    pcpu[base + W_FREELIST] = getFp(fl);
+                    obj = fl;
+                    stat(cpu, StatItem.ALLOC_FASTPATH);
+                } else {
+                    obj = slabAllocLocked(cpu, gfp, -1, objectSize);
+                    if (obj == 0) {
+                        return i;
+                    }
+                }
+                out[from + i] = obj;
+            }
+            return n;
+        } finally {
+            release(cpu);
+        }
+    }
+
+    /**
+     * {@code __kmem_cache_free_bulk}: frees objects (phys, all of this cache, already checked) by building a
+     * detached freelist per slab ({@code build_detached_freelist}, look-ahead 3) and freeing each in one go.
+     */
+    void freeBulkPhys(final int cpu, final long[] p, final int count) {
+        int size0 = count;
+        final long[] work = java.util.Arrays.copyOf(p, count);
+        while (size0 > 0) {
+            // build_detached_freelist
+            final long head = work[--size0];
+            final long slab = slub.virtToSlab(head);
+            long tail = head;
+            int cnt = 1;
+            int lookahead = 3;
+            long fl = head;
+            for (int i = size0 - 1; i >= 0; i--) {
+                final long obj = work[i];
+                if (slub.virtToSlab(obj) == slab) {
+                    setFp(obj, fl);
+                    fl = obj;
+                    cnt++;
+                    work[i] = work[--size0];
+                } else if (--lookahead == 0) {
+                    break;
+                }
+            }
+            doSlabFree(cpu, slab, fl, tail, cnt);
+        }
+    }
+
+    // ------------------------------------------------------------------ flush, shrink, shutdown
+
+    /** {@code flush_all}: every slot's sheaves, CPU slab and CPU partial list go back to the node lists. */
+    void flushAll() {
+        if (pcs != null) {
+            for (int c = 0; c < nrCpus; c++) {
+                pcsFlush(c);
+            }
+        }
+        slub.flushThreadSheaves(this);
+        for (int c = 0; c < nrCpus; c++) {
+            flushCpuSlab(c);
+        }
+    }
+
+    /** {@code __flush_cpu_slab}: run for slot {@code cpu} from any thread. */
+    void flushCpuSlab(final int cpu) {
+        final int base = cpu * STRIDE;
+        long slab;
+        long fl;
+        long partial;
+        lockSlot(cpu);
+        try {
+            slab = pcpu[base + W_SLAB];
+            fl = pcpu[base + W_FREELIST];
+            pcpu[base + W_SLAB] = -1;
+            pcpu[base + W_FREELIST] = 0;
+            partial = pcpu[base + W_PARTIAL];
+            pcpu[base + W_PARTIAL] = -1;
+        } finally {
+            release(cpu);
+        }
+        if (slab >= 0) {
+            deactivateSlab(cpu, slab, fl);
+            stat(cpu, StatItem.CPUSLAB_FLUSH);
+        }
+        if (partial >= 0) {
+            putPartials(cpu, partial);
+        }
+    }
+
+    /** {@code __kmem_cache_do_shrink}: frees empty partial slabs; fuller slabs first on each list. */
+    void doShrink() {
+        for (final KmemCacheNode n : nodes) {
+            if (n.barn != null) {
+                for (final Sheaf s : n.barn.drainAll()) {
+                    flushSheafToSlabs(cpus.current(), s);
+                }
+            }
+            final List<Long> discard = new ArrayList<>();
+            n.listLock.lock();
+            try {
+                final List<List<Long>> promote = new ArrayList<>();
+                for (int i = 0; i < 32; i++) {
+                    promote.add(new ArrayList<>());
+                }
+                long slab = n.partialHead;
+                while (slab >= 0) {
+                    final long next = mm.lruNext(slab);
+                    final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
+                    final int free = wObjects(w) - wInuse(w);
+                    if (free == wObjects(w)) {
+                        n.removePartial(mm, slab);
+                        n.nrSlabs.decrementAndGet();
+                        n.totalObjects.addAndGet(-wObjects(w));
+                        discard.add(slab);
+                    } else if (free <= 32) {
+                        n.removePartial(mm, slab);
+                        promote.get(free - 1).add(slab);
+                    }
+                    slab = next;
+                }
+                for (int i = 31; i >= 0; i--) {
+                    final List<Long> l = promote.get(i);
+                    for (int j = l.size() - 1; j >= 0; j--) {
+                        n.addPartial(mm, l.get(j), false);
+                    }
+                }
+            } finally {
+                n.listLock.unlock();
+            }
+            for (final long s : discard) {
+                freeSlab(s);
+            }
+        }
+    }
+
+    /**
+     * {@code __kmem_cache_shutdown}: flushes, frees empty slabs, reports objects still allocated. Returns the
+     * number of slabs that could not be freed (0 = the cache is empty).
+     */
+    int shutdown() {
+        flushAll();
+        doShrink();
+        int left = 0;
+        for (final KmemCacheNode n : nodes) {
+            n.listLock.lock();
+            try {
+                for (long slab = n.partialHead; slab >= 0; slab = mm.lruNext(slab)) {
+                    listSlabObjects(slab);
+                    left++;
+                }
+            } finally {
+                n.listLock.unlock();
+            }
+        }
+        // full slabs are on no list (as in the kernel without STORE_USER); find them in mem_map to report them
+        for (final long slab : slabsOfCache()) {
+            if ((mm.privateWord(slab) & KmemCacheNode.ON_PARTIAL) == 0) {
+                listSlabObjects(slab);
+                left++;
+            }
+        }
+        return left;
+    }
+
+    /** {@code list_slab_objects}: the kernel's report of a slab that still has objects at shutdown. */
+    private void listSlabObjects(final long slab) {
+        slub.slabErr(this, slab, "Objects remaining in " + name + " on __kmem_cache_shutdown()");
+        final boolean[] free = freeMap(slab);
+        final long start = slabStart(slab);
+        final long page = PhysicalMemory.pfnToPhys(slab);
+        for (int i = 0; i < free.length; i++) {
+            if (!free[i]) {
+                final long p = start + (long) i * size;
+                log.printk("Object 0x%016x @offset=%d", p + PhysicalMemory.PAGE_OFFSET, p - page);
+            }
+        }
+    }
+
+    /** Which objects of a slab are on its freelist ({@code __fill_map}). */
+    boolean[] freeMap(final long slab) {
+        final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
+        final boolean[] map = new boolean[wObjects(w)];
+        final long start = slabStart(slab);
+        int n = 0;
+        for (long p = wFreelist(w); p != 0 && n < map.length; p = getFp(p), n++) {
+            final long idx = (p - start) / size;
+            if (idx >= 0 && idx < map.length) {
+                map[(int) idx] = true;
+            }
+        }
+        return map;
+    }
+
+    /** Every slab of this cache, found by a walk of mem_map (head pages with PG_slab and our cache id). */
+    List<Long> slabsOfCache() {
+        final List<Long> out = new ArrayList<>();
+        final long total = mm.nrPages();
+        for (long pfn = 1; pfn < total; pfn++) {
+            final long f = mm.flags(pfn);
+            if ((f & MemMap.PG_SLAB) != 0 && (f & MemMap.PG_TAIL) == 0 && mm.lpInt(pfn, MemMap.SLAB_CACHE) == id) {
+                out.add(pfn);
+            }
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ validate and counters
+
+    /**
+     * {@code validate_slab_cache}: flushes, then checks every slab (freelist well formed and inside the slab, no
+     * cycle, free count + inuse = objects for unfrozen slabs), the partial lists (membership flags, counts) and
+     * the node counters. Problems are reported to the kernel log; returns the number of errors.
+     */
+    public int validate() {
+        checkLive("validate");
+        flushAll();
+        int errors = 0;
+        for (final KmemCacheNode n : nodes) {
+            n.listLock.lock();
+            try {
+                long count = 0;
+                long prev = -1;
+                for (long slab = n.partialHead; slab >= 0; slab = mm.lruNext(slab)) {
+                    count++;
+                    if (mm.lruPrev(slab) != prev) {
+                        errors += error("SLUB %s: partial list of node %d broken at slab pfn %d", name, n.nid, slab);
+                        break;
+                    }
+                    prev = slab;
+                    final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
+                    if ((mm.privateWord(slab) & KmemCacheNode.ON_PARTIAL) == 0 || wFrozen(w)) {
+                        errors += error("SLUB %s: slab pfn %d on the partial list is %s", name, slab,
+                            wFrozen(w) ? "frozen" : "not marked partial");
+                    }
+                    if (wInuse(w) >= wObjects(w)) {
+                        errors += error("SLUB %s: full slab pfn %d on the partial list", name, slab);
+                    }
+                    if (count > n.nrPartial + 1_000_000) {
+                        break;
+                    }
+                }
+                if (count != n.nrPartial) {
+                    errors += error("SLUB %s: %d partial slabs counted but counter=%d", name, count, n.nrPartial);
+                }
+                if (prev != n.partialTail) {
+                    errors += error("SLUB %s: partial list tail mismatch on node %d", name, n.nid);
+                }
+            } finally {
+                n.listLock.unlock();
+            }
+        }
+        final long[] slabsPerNode = new long[nrNodes];
+        final long[] objsPerNode = new long[nrNodes];
+        for (final long slab : slabsOfCache()) {
+            final KmemCacheNode n = nodes[slabNid(slab)];
+            n.listLock.lock();
+            try {
+                errors += validateSlab(slab);
+                slabsPerNode[n.nid]++;
+                objsPerNode[n.nid] += wObjects(mm.lvLong(slab, MemMap.SLAB_WORD));
+            } finally {
+                n.listLock.unlock();
+            }
+        }
+        for (final KmemCacheNode n : nodes) {
+            if (slabsPerNode[n.nid] != n.nrSlabs.get()) {
+                errors += error("SLUB: %s %d slabs counted but counter=%d", name, slabsPerNode[n.nid],
+                    n.nrSlabs.get());
+            }
+            if (objsPerNode[n.nid] != n.totalObjects.get()) {
+                errors += error("SLUB: %s %d objects counted but counter=%d", name, objsPerNode[n.nid],
+                    n.totalObjects.get());
+            }
+        }
+        return errors;
+    }
+
+    private int validateSlab(final long slab) {
+        int errors = 0;
+        final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
+        final int objects = wObjects(w);
+        final int order = slabOrder(slab);
+        final int maxObjects = Geometry.orderObjects(order, size);
+        if (objects > maxObjects) {
+            errors += slabError(slab, "objects " + objects + " > max " + maxObjects);
+        }
+        if (wInuse(w) > objects) {
+            errors += slabError(slab, "inuse " + wInuse(w) + " > max " + objects);
+        }
+        int nr = 0;
+        long p = wFreelist(w);
+        while (p != 0 && nr <= objects) {
+            if (slub.virtToSlab(p) != slab || !validObject(slab, p)) {
+                errors += slabError(slab, "Freepointer 0x" + Long.toHexString(p + PhysicalMemory.PAGE_OFFSET)
+                    + " corrupt");
+                break;
+            }
+            nr++;
+            p = getFp(p);
+        }
+        if (nr > objects) {
+            errors += slabError(slab, "Freelist cycle detected");
+        } else if (!wFrozen(w) && nr + wInuse(w) != objects) {
+            errors += slabError(slab, "Wrong object count. Counter is " + wInuse(w) + " but counted were "
+                + (objects - nr));
+        }
+        errors += slub.hooks().validateSlab(this, slab);
+        return errors;
+    }
+
+    private int slabError(final long slab, final String text) {
+        slub.slabErr(this, slab, text);
+        return 1;
+    }
+
+    private int error(final String fmt, final Object... args) {
+        log.printk(fmt, args);
+        return 1;
+    }
+
+    long nrSlabs() {
+        long n = 0;
+        for (final KmemCacheNode k : nodes) {
+            n += k.nrSlabs.get();
+        }
+        return n;
+    }
+
+    long totalObjects() {
+        long n = 0;
+        for (final KmemCacheNode k : nodes) {
+            n += k.totalObjects.get();
+        }
+        return n;
+    }
+
+    long countPartialFree(final KmemCacheNode n) {
+        n.listLock.lock();
+        try {
+            long x = 0;
+            for (long slab = n.partialHead; slab >= 0; slab = mm.lruNext(slab)) {
+                final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
+                x += wObjects(w) - wInuse(w);
+            }
+            return x;
+        } finally {
+            n.listLock.unlock();
+        }
+    }
+
+    /** Per-node value of partial slabs, objects in them ({@code count_inuse}) or their capacity. */
+    long countPartial(final KmemCacheNode n, final int what) {
+        n.listLock.lock();
+        try {
+            long x = 0;
+            for (long slab = n.partialHead; slab >= 0; slab = mm.lruNext(slab)) {
+                final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
+                x += what == 0 ? 1 : what == 1 ? wInuse(w) : wObjects(w);
+            }
+            return x;
+        } finally {
+            n.listLock.unlock();
+        }
+    }
+
+    /** Objects handed out to callers (slab inuse minus objects on CPU freelists and in sheaves); quiescent only. */
+    public long activeObjects() {
+        long inuseSum = 0;
+        for (final long slab : slabsOfCache()) {
+            inuseSum += wInuse(mm.lvLong(slab, MemMap.SLAB_WORD));
+        }
+        for (int c = 0; c < nrCpus; c++) {
+            slotLock[c].lock();
+            try {
+                for (long p = wFreelist((long) LA.getVolatile(pcpu, c * STRIDE)); p != 0; p = getFp(p)) {
+                    inuseSum--;
+                }
+            } finally {
+                slotLock[c].unlock();
+            }
+            if (pcs != null) {
+                inuseSum -= pcs[c].objects();
+            }
+        }
+        for (final KmemCacheNode n : nodes) {
+            if (n.barn != null) {
+                inuseSum -= n.barn.objects();
+            }
+        }
+        inuseSum -= slub.threadSheafObjects(this);
+        return inuseSum;
+    }
+
+    /** {@code cpu_slabs}: CPU slabs plus slabs on CPU partial lists, per node. */
+    long[] cpuSlabs() {
+        final long[] perNode = new long[nrNodes];
+        for (int c = 0; c < nrCpus; c++) {
+            final long slab = pcpu[c * STRIDE + W_SLAB];
+            if (slab >= 0) {
+                perNode[slabNid(slab)]++;
+            }
+            final long partial = pcpu[c * STRIDE + W_PARTIAL];
+            if (partial >= 0) {
+                perNode[slabNid(partial)] += partialSlabs(partial);
+            }
+        }
+        return perNode;
+    }
+
+    /** Slabs on slot {@code cpu}'s partial list (for slabs_cpu_partial). */
+    int cpuPartialSlabsOf(final int cpu) {
+        final long partial = pcpu[cpu * STRIDE + W_PARTIAL];
+        return partial >= 0 ? partialSlabs(partial) : 0;
+    }
+
+    int nrCpus() {
+        return nrCpus;
+    }
+
+    // ------------------------------------------------------------------ sheaves (per CPU slot, 6.18)
+
+    /** {@code alloc_from_pcs}: pops from the slot's main sheaf under its try-lock. Returns phys or 0. */
+    private long allocFromPcs(final int cpu, final int gfp) {
+        final CpuSheaves p = pcs[cpu];
+        if (!p.tryLock()) {
+            return 0;
+        }
+        try {
+            Sheaf main = p.main;
+            if (main.size == 0) {
+                if (p.spare != null && p.spare.size > 0) {
+                    p.main = p.spare;
+                    p.spare = main;
+                } else {
+                    final KmemCacheNode n = nodes[localNode(cpu)];
+                    final Sheaf full = n.barn.getFull();
+                    if (full != null) {
+                        stat(cpu, StatItem.BARN_GET);
+                        if (p.spare == null) {
+                            p.spare = main;
+                        } else if (!n.barn.putEmpty(main)) {
+                            stat(cpu, StatItem.SHEAF_FREE);
+                        }
+                        p.main = full;
+                    } else {
+                        stat(cpu, StatItem.BARN_GET_FAIL);
+                        if (refillSheaf(cpu, gfp, main) == 0) {
+                            return 0;
+                        }
+                    }
+                }
+                main = p.main;
+            }
+            stat(cpu, StatItem.ALLOC_PCS);
+            return main.objects[--main.size];
+        } finally {
+            p.unlock();
+        }
+    }
+
+    /** {@code free_to_pcs}: pushes on the slot's main sheaf; false when the try-lock fails. */
+    private boolean freeToPcs(final int cpu, final long phys) {
+        final CpuSheaves p = pcs[cpu];
+        if (!p.tryLock()) {
+            return false;
+        }
+        try {
+            Sheaf main = p.main;
+            if (main.size == main.capacity()) {
+                if (p.spare != null && p.spare.size < p.spare.capacity()) {
+                    p.main = p.spare;
+                    p.spare = main;
+                } else {
+                    final KmemCacheNode n = nodes[localNode(cpu)];
+                    Sheaf empty = n.barn.getEmpty();
+                    if (empty == null) {
+                        empty = new Sheaf(sheafCapacity);
+                        stat(cpu, StatItem.SHEAF_ALLOC);
+                    }
+                    if (n.barn.putFull(main)) {
+                        stat(cpu, StatItem.BARN_PUT);
+                    } else {
+                        stat(cpu, StatItem.BARN_PUT_FAIL);
+                        flushSheafToSlabs(cpu, main);
+                        if (!n.barn.putEmpty(main)) {
+                            stat(cpu, StatItem.SHEAF_FREE);
+                        }
+                    }
+                    p.main = empty;
+                }
+                main = p.main;
+            }
+            main.objects[main.size++] = phys;
+            stat(cpu, StatItem.FREE_PCS);
+            return true;
+        } finally {
+            p.unlock();
+        }
+    }
+
+    /** {@code refill_sheaf}: fills a sheaf to capacity by bulk allocation from slabs. Returns objects added. */
+    int refillSheaf(final int cpu, final int gfp, final Sheaf sheaf) {
+        final int want = sheaf.capacity() - sheaf.size;
+        if (want <= 0) {
+            return 0;
+        }
+        final int got = allocBulkPhys(cpu, gfp, sheaf.objects, sheaf.size, want);
+        sheaf.size += got;
+        statAdd(cpu, StatItem.SHEAF_REFILL, got);
+        return got;
+    }
+
+    /** {@code sheaf_flush_unused}: returns every object of a sheaf to its slab. */
+    void flushSheafToSlabs(final int cpu, final Sheaf sheaf) {
+        if (sheaf.size == 0) {
+            return;
+        }
+        statAdd(cpu, StatItem.SHEAF_FLUSH, sheaf.size);
+        freeBulkPhys(cpu, sheaf.objects, sheaf.size);
+        sheaf.size = 0;
+    }
+
+    /** {@code pcs_flush_all} for one slot. */
+    private void pcsFlush(final int cpu) {
+        final CpuSheaves p = pcs[cpu];
+        p.lock();
+        try {
+            flushSheafToSlabs(cpu, p.main);
+            if (p.spare != null) {
+                flushSheafToSlabs(cpu, p.spare);
+            }
+        } finally {
+            p.unlock();
+        }
+    }
+
+    /** Barn of the node local to slot {@code cpu} (thread sheaves use it too). */
+    Barn barn(final int cpu) {
+        return nodes[localNode(cpu)].barn;
+    }
+
+    void statInc(final int cpu, final StatItem item) {
+        stat(cpu, item);
+    }
+}

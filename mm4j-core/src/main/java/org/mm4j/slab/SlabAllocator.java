@@ -1,0 +1,351 @@
+package org.mm4j.slab;
+
+import org.mm4j.page.Gfp;
+import org.mm4j.page.MemMap;
+import org.mm4j.page.PhysicalMemory;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+import java.util.Arrays;
+
+/**
+ * The JVM-facing view of kmalloc: a {@link SegmentAllocator} whose segments can be freed one by one (by segment or
+ * by address), backed by the kmalloc caches with <em>per-thread sheaves</em> in front.
+ *
+ * <p>Departure from Linux 6.18, named: the kernel keeps sheaves per CPU under a {@code local_trylock}; a JVM
+ * thread cannot disable preemption, so a per-CPU-slot sheaf costs one atomic per operation (see
+ * {@link CpuSheaves}, the kernel-faithful path for caches created with {@code sheaf_capacity}). This allocator
+ * gives each thread its own main and spare sheaf (Bonwick's magazines, libumem's per-thread caches): the hot
+ * alloc/free paths are a bounds check, an array load/store and a statistics increment, with no lock and no
+ * atomic. Full and empty sheaves travel through the node's {@link Barn} exactly as per-CPU sheaves do, and
+ * refill/flush go to the slab layer in bulk, so objects freed by another thread come back in whole sheaves.
+ * Sheaf capacity: boot option {@code mm4j.sheaves=N} (default {@value #DEFAULT_SHEAF_CAPACITY}; 0 = no sheaves,
+ * every call goes to the per-CPU slab paths).
+ *
+ * <p>Threads: confined to its owner thread (like {@code Arena.ofConfined()}); other threads get a
+ * {@link WrongThreadException}. Objects may be freed by any thread (through its own allocator, or
+ * {@link Slub#kfree}). Objects left in the sheaves of a thread that ended are flushed by the next
+ * {@code kmem_cache_shrink}/{@code validate}/{@code destroy}.
+ */
+public final class SlabAllocator implements SegmentAllocator {
+    public static final int DEFAULT_SHEAF_CAPACITY = 32;
+
+    private final Slub slub;
+    private final Thread owner;
+    private final int capacity;
+    private final int cpu;
+    private final PhysicalMemory mem;
+    private final MemMap mm;
+    private ThreadSheaves[] byId = new ThreadSheaves[64];
+    private final ThreadSheaves[] kmalloc = new ThreadSheaves[Slub.KMALLOC_SHIFT_HIGH + 1];
+
+    SlabAllocator(final Slub slub, final Thread owner, final int capacity) {
+        this.slub = slub;
+        this.owner = owner;
+        this.capacity = capacity;
+        this.cpu = slub.cpus.current();
+        this.mem = slub.mem;
+        this.mm = slub.memMap;
+    }
+
+    Thread owner() {
+        return owner;
+    }
+
+    /** Sheaf capacity of this allocator (0 = sheaves off). */
+    public int sheafCapacity() {
+        return capacity;
+    }
+
+    private void checkOwner() {
+        if (Thread.currentThread() != owner) {
+            throw new WrongThreadException("SlabAllocator of " + owner.getName() + " used from "
+                + Thread.currentThread().getName());
+        }
+    }
+
+    /** {@code kmalloc(size, GFP_KERNEL)} through this thread's sheaves: a kernel virtual address or 0. */
+    public long kmalloc(final long size) {
+        if (Thread.currentThread() != owner) {
+            checkOwner();
+        }
+        if (size > 0 && size <= Slub.KMALLOC_MAX_CACHE_SIZE && capacity > 0) {
+            final ThreadSheaves t = kmalloc[Slub.kmallocIndex(size)];
+            if (t != null) {
+                final Sheaf m = t.main;
+                if (m.size > 0) {
+                    t.cache.pcpu[t.statBase + ALLOC_PCS]++;
+                    return PhysicalMemory.PAGE_OFFSET + m.objects[--m.size];
+                }
+            }
+            return kmallocSlow(size);
+        }
+        return slub.kmalloc(size, Gfp.KERNEL);
+    }
+
+    private static final int ALLOC_PCS = StatItem.ALLOC_PCS.ordinal();
+    private static final int FREE_PCS = StatItem.FREE_PCS.ordinal();
+
+    private long kmallocSlow(final long size) {
+        final int idx = Slub.kmallocIndex(size);
+        ThreadSheaves t = kmalloc[idx];
+        if (t == null) {
+            final KmemCache s = slub.kmallocCacheByIndex(Slub.KMALLOC_NORMAL, idx);
+            if (s.isDebug()) {
+                return slub.kmalloc(size, Gfp.KERNEL);
+            }
+            t = sheavesOf(s);
+            kmalloc[idx] = t;
+        }
+        final long phys = t.allocSlow();
+        if (phys == 0) {
+            return 0;
+        }
+        t.cache.statInc(cpu, StatItem.ALLOC_PCS);
+        if (slub.initOnAlloc) {
+            mem.fill(phys, t.cache.objectSize(), (byte) 0);
+        }
+        return PhysicalMemory.PAGE_OFFSET + phys;
+    }
+
+    /** {@code kfree(x)} through this thread's sheaves (any slab object; large kmallocs go to the buddy). */
+    public void kfree(final long kaddr) {
+        if (Thread.currentThread() != owner) {
+            checkOwner();
+        }
+        final long phys = kaddr - PhysicalMemory.PAGE_OFFSET;
+        if (capacity == 0 || !mem.validPhys(phys)) {
+            slub.kfree(kaddr);
+            return;
+        }
+        final long head = mm.compoundHead(phys >>> PhysicalMemory.PAGE_SHIFT);
+        if ((mm.flags(head) & MemMap.PG_SLAB) == 0) {
+            slub.kfree(kaddr);
+            return;
+        }
+        final int id = mm.lpInt(head, MemMap.SLAB_CACHE);
+        final ThreadSheaves[] ids = byId;
+        ThreadSheaves t = id < ids.length ? ids[id] : null;
+        if (t == null) {
+            final KmemCache s = slub.cacheById(id);
+            if (s == null || s.isDebug() || s.isDestroyed()) {
+                slub.kfree(kaddr);
+                return;
+            }
+            t = sheavesOf(s);
+        }
+        if (!t.cache.validObject(head, phys)) {
+            t.cache.freeChecked(cpu, head, phys);  // reports and throws
+            return;
+        }
+        if (slub.initOnFree) {
+            mem.fill(phys, t.cache.objectSize(), (byte) 0);
+        }
+        final Sheaf m = t.main;
+        if (m.size < m.objects.length) {
+            m.objects[m.size++] = phys;
+            t.cache.pcpu[t.statBase + FREE_PCS]++;
+            return;
+        }
+        t.freeSlow(phys);
+        t.cache.statInc(cpu, StatItem.FREE_PCS);
+    }
+
+    /** {@code kmem_cache_alloc(s)} through this thread's sheaves. */
+    public long alloc(final KmemCache s) {
+        checkOwner();
+        if (capacity == 0 || s.isDebug()) {
+            return s.alloc(Gfp.KERNEL);
+        }
+        final ThreadSheaves t = sheavesOf(s);
+        final Sheaf m = t.main;
+        final long phys = m.size > 0 ? m.objects[--m.size] : t.allocSlow();
+        if (phys == 0) {
+            return 0;
+        }
+        s.statInc(cpu, StatItem.ALLOC_PCS);
+        s.postAlloc(phys, Gfp.KERNEL);
+        return PhysicalMemory.PAGE_OFFSET + phys;
+    }
+
+    /** {@code kmem_cache_free(s, x)} through this thread's sheaves. */
+    public void free(final KmemCache s, final long kaddr) {
+        checkOwner();
+        final long phys = kaddr - PhysicalMemory.PAGE_OFFSET;
+        final long slab = slub.virtToSlab(phys);
+        if (capacity == 0 || s.isDebug() || slab < 0 || mm.lpInt(slab, MemMap.SLAB_CACHE) != s.id) {
+            s.free(kaddr);
+            return;
+        }
+        kfree(kaddr);
+    }
+
+    private ThreadSheaves sheavesOf(final KmemCache s) {
+        if (s.isDestroyed()) {
+            throw new IllegalStateException("cache " + s.name() + " was destroyed");
+        }
+        if (s.id >= byId.length) {
+            byId = Arrays.copyOf(byId, Math.max(s.id + 1, byId.length * 2));
+        }
+        ThreadSheaves t = byId[s.id];
+        if (t == null) {
+            t = new ThreadSheaves(s, capacity, cpu);
+            byId[s.id] = t;
+        }
+        return t;
+    }
+
+    /**
+     * {@link SegmentAllocator#allocate(long, long)}: a kmalloc object of at least {@code byteSize} bytes aligned
+     * to {@code byteAlignment} (kmalloc caches align power-of-two sizes to their size; larger requests are page
+     * blocks), returned as a segment of exactly {@code byteSize} bytes.
+     *
+     * @throws OutOfMemoryError when the model's memory is exhausted
+     */
+    @Override
+    public MemorySegment allocate(final long byteSize, final long byteAlignment) {
+        if (byteSize < 0) {
+            throw new IllegalArgumentException("byteSize=" + byteSize + " (expected: >= 0)");
+        }
+        if (byteAlignment <= 0 || Long.bitCount(byteAlignment) != 1) {
+            throw new IllegalArgumentException("byteAlignment=" + byteAlignment + " (expected: a power of two)");
+        }
+        long size = Math.max(byteSize, 1);
+        if (byteAlignment > 8) {
+            size = Math.max(size, byteAlignment);
+            if (size <= Slub.KMALLOC_MAX_CACHE_SIZE) {
+                final int idx = Slub.kmallocIndex(size);
+                final int cacheAlign = idx == 1 ? 32 : idx == 2 ? 64 : 1 << idx;
+                if (cacheAlign < byteAlignment) {
+                    size = Long.highestOneBit(size - 1) << 1;
+                }
+            }
+        }
+        final long kaddr = kmalloc(size);
+        if (kaddr == 0) {
+            throw new OutOfMemoryError("mm4j: kmalloc(" + size + ") failed: model memory exhausted");
+        }
+        return slub.segment(kaddr, byteSize);
+    }
+
+    /** Frees a segment this allocator (or any kmalloc view of the same kernel) returned. */
+    public void free(final MemorySegment segment) {
+        final long kaddr = slub.kaddrOfNative(segment.address());
+        if (kaddr == 0) {
+            throw new IllegalArgumentException("segment at native 0x" + Long.toHexString(segment.address())
+                + " is not in the model's memory");
+        }
+        kfree(kaddr);
+    }
+
+    /** Returns every object this thread holds in sheaves of {@code s} to the slab layer. */
+    void flush(final KmemCache s) {
+        final ThreadSheaves[] ids = byId;
+        final ThreadSheaves t = s.id < ids.length ? ids[s.id] : null;
+        if (t != null) {
+            t.flush();
+        }
+    }
+
+    /** Returns every object this thread holds in any sheaf to the slab layer. */
+    public void flush() {
+        checkOwner();
+        flushAllCaches();
+    }
+
+    void flushAllCaches() {
+        for (final ThreadSheaves t : byId) {
+            if (t != null) {
+                t.flush();
+            }
+        }
+    }
+
+    long objects(final KmemCache s) {
+        final ThreadSheaves[] ids = byId;
+        final ThreadSheaves t = s.id < ids.length ? ids[s.id] : null;
+        return t == null ? 0 : t.main.size + (t.spare == null ? 0 : t.spare.size);
+    }
+
+    /** One thread's main and spare sheaf of one cache. Touched only by the owner (or after it ended). */
+    static final class ThreadSheaves {
+        final KmemCache cache;
+        final int cpu;
+        final int statBase;
+        Sheaf main;
+        Sheaf spare;
+
+        ThreadSheaves(final KmemCache cache, final int capacity, final int cpu) {
+            this.cache = cache;
+            this.cpu = cpu;
+            this.statBase = cpu * KmemCache.STRIDE + KmemCache.W_STATS;
+            this.main = new Sheaf(capacity);
+            cache.statInc(cpu, StatItem.SHEAF_ALLOC);
+        }
+
+        /** Main is empty: swap with a non-empty spare, take a full sheaf from the barn, or refill. */
+        long allocSlow() {
+            final Sheaf m = main;
+            if (spare != null && spare.size > 0) {
+                main = spare;
+                spare = m;
+            } else {
+                final Barn barn = cache.barn(cpu);
+                final Sheaf full = barn.getFull();
+                if (full != null) {
+                    cache.statInc(cpu, StatItem.BARN_GET);
+                    if (spare == null) {
+                        spare = m;
+                    } else if (!barn.putEmpty(m)) {
+                        cache.statInc(cpu, StatItem.SHEAF_FREE);
+                    }
+                    main = full;
+                } else {
+                    cache.statInc(cpu, StatItem.BARN_GET_FAIL);
+                    if (cache.refillSheaf(cpu, Gfp.KERNEL, m) == 0) {
+                        return 0;
+                    }
+                }
+            }
+            final Sheaf n = main;
+            return n.objects[--n.size];
+        }
+
+        /** Main is full: swap with a non-full spare, or park main in the barn (or flush it) for an empty one. */
+        void freeSlow(final long phys) {
+            final Sheaf m = main;
+            if (spare != null && spare.size < spare.capacity()) {
+                main = spare;
+                spare = m;
+            } else {
+                final Barn barn = cache.barn(cpu);
+                Sheaf empty = barn.getEmpty();
+                if (empty == null) {
+                    empty = new Sheaf(m.capacity());
+                    cache.statInc(cpu, StatItem.SHEAF_ALLOC);
+                }
+                if (spare == null) {
+                    spare = m;
+                } else if (barn.putFull(m)) {
+                    cache.statInc(cpu, StatItem.BARN_PUT);
+                } else {
+                    cache.statInc(cpu, StatItem.BARN_PUT_FAIL);
+                    cache.flushSheafToSlabs(cpu, m);
+                    if (!barn.putEmpty(m)) {
+                        cache.statInc(cpu, StatItem.SHEAF_FREE);
+                    }
+                }
+                main = empty;
+            }
+            final Sheaf n = main;
+            n.objects[n.size++] = phys;
+        }
+
+        void flush() {
+            cache.flushSheafToSlabs(cpu, main);
+            if (spare != null) {
+                cache.flushSheafToSlabs(cpu, spare);
+            }
+        }
+    }
+}

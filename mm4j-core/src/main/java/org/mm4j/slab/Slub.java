@@ -1,0 +1,708 @@
+package org.mm4j.slab;
+
+import org.mm4j.boot.BootParams;
+import org.mm4j.kernel.CpuSlots;
+import org.mm4j.kernel.KernelLog;
+import org.mm4j.kernel.ProcFs;
+import org.mm4j.page.BuddyAllocator;
+import org.mm4j.page.Gfp;
+import org.mm4j.page.MemMap;
+import org.mm4j.page.PhysicalMemory;
+import org.mm4j.page.VmStat;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The slab allocator of one {@link org.mm4j.kernel.Kernel}: the cache list ({@code slab_caches} under
+ * {@code slab_mutex}), cache creation with merging ({@code __kmem_cache_create_args}, {@code find_mergeable}),
+ * destruction, the kmalloc family over the kmalloc caches ({@code kmalloc_caches[type][index]}, the
+ * {@code size_index} table, large allocations from the buddy allocator), and the JVM-facing
+ * {@link SlabAllocator} (a {@link java.lang.foreign.SegmentAllocator} with per-thread sheaves).
+ *
+ * <p>Addresses are kernel virtual addresses ({@code PAGE_OFFSET + phys}); 0 is NULL and 16 is
+ * {@code ZERO_SIZE_PTR}, what {@code kmalloc(0)} returns. Allocation failure returns 0 as in the kernel;
+ * programming errors (negative sizes, frees of foreign pointers, use of a destroyed cache) are reported in the
+ * kernel's words to the kernel log and thrown as {@link IllegalArgumentException}/{@link IllegalStateException}.
+ *
+ * <p>Threads: every method may be called from any thread. Cache creation and destruction are serialized on
+ * this object (the kernel's {@code slab_mutex}); allocation and free follow {@link KmemCache}'s rules.
+ */
+public final class Slub {
+    /** {@code ZERO_SIZE_PTR}: what kmalloc(0) returns; kfree/ksize accept it. */
+    public static final long ZERO_SIZE_PTR = 16;
+    public static final int KMALLOC_SHIFT_LOW = 3;
+    public static final int KMALLOC_SHIFT_HIGH = 13;
+    /** {@code KMALLOC_MAX_CACHE_SIZE}: larger requests go to the page allocator. */
+    public static final int KMALLOC_MAX_CACHE_SIZE = 1 << KMALLOC_SHIFT_HIGH;
+    /** {@code KMALLOC_MAX_SIZE}: the largest kmalloc (an order-MAX_PAGE_ORDER block). */
+    public static final long KMALLOC_MAX_SIZE = (long) Geometry.PAGE_SIZE << Geometry.MAX_PAGE_ORDER;
+    /** The kmalloc cache types, in the kernel's {@code enum kmalloc_cache_type} order. */
+    public static final int KMALLOC_NORMAL = 0;
+    public static final int KMALLOC_RECLAIM = 1;
+    public static final int KMALLOC_DMA = 2;
+    public static final int KMALLOC_CGROUP = 3;
+    public static final int NR_KMALLOC_TYPES = 4;
+    /** Head-page private word of a large kmalloc (the kernel's PGTY_large_kmalloc page type). */
+    static final long LARGE_KMALLOC = 0x6c61726765L;
+    private static final String[] TYPE_PREFIX = {"kmalloc-", "kmalloc-rcl-", "dma-kmalloc-", "kmalloc-cg-"};
+    private static final String[] SHORT_SIZE = {"", "96", "192", "8", "16", "32", "64", "128", "256", "512", "1k",
+        "2k", "4k", "8k"};
+    /** {@code kmalloc_size_index[24]}: cache index of sizes 1..192 by {@code (size - 1) / 8}. */
+    private static final byte[] SIZE_INDEX = {3, 4, 5, 5, 6, 6, 6, 6, 1, 1, 1, 1, 7, 7, 7, 7, 2, 2, 2, 2, 2, 2, 2,
+        2};
+
+    final PhysicalMemory mem;
+    final MemMap memMap;
+    final BuddyAllocator buddy;
+    final CpuSlots cpus;
+    final KernelLog log;
+    final boolean initOnAlloc;
+    final boolean initOnFree;
+    private final int nrCpus;
+    private final int maxOrder;
+    private final int minOrder;
+    private final int minObjects;
+    private final boolean nomerge;
+    private final int threadSheafCapacity;
+    private final SlubDebugOptions debugOptions;
+    private volatile SlubDebugHooks hooks = SlubDebugHooks.NONE;
+    private final ProcFs procfs;
+
+    /** {@code slab_caches}, oldest first. Guarded by this. */
+    private final List<KmemCache> slabCaches = new ArrayList<>();
+    /** Names (cache names, alias names) to caches. Guarded by this. */
+    private final Map<String, KmemCache> byName = new LinkedHashMap<>();
+    /** Cache ids (SLAB_CACHE of a slab's head page) to caches; copy-on-write, read without lock. */
+    private volatile KmemCache[] byId = new KmemCache[64];
+    private int nextId = 1;
+    private final KmemCache[][] kmallocCaches = new KmemCache[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1];
+    final AtomicLong slabReclaimablePages = new AtomicLong();
+    final AtomicLong slabUnreclaimablePages = new AtomicLong();
+    private final AtomicLong largeKmallocPages = new AtomicLong();
+    private final ThreadLocal<SlabAllocator> threadAllocator;
+    private final List<SlabAllocator> allocators = new CopyOnWriteArrayList<>();
+
+    public Slub(final BootParams params, final PhysicalMemory mem, final MemMap memMap, final BuddyAllocator buddy,
+                final CpuSlots cpus, final KernelLog log, final ProcFs procfs) {
+        this.procfs = procfs;
+        this.mem = mem;
+        this.memMap = memMap;
+        this.buddy = buddy;
+        this.cpus = cpus;
+        this.log = log;
+        this.nrCpus = cpus.nrCpus();
+        this.maxOrder = params.slubMaxOrder();
+        this.minOrder = params.slubMinOrder();
+        this.minObjects = params.slubMinObjects();
+        this.nomerge = params.slabNomerge();
+        this.initOnAlloc = params.initOnAlloc();
+        this.initOnFree = params.initOnFree();
+        this.threadSheafCapacity = params.all().containsKey("mm4j.sheaves") ? params.sheafCapacity()
+            : SlabAllocator.DEFAULT_SHEAF_CAPACITY;
+        this.debugOptions = SlubDebugOptions.parse(params.slubDebug());
+        for (final String u : debugOptions.unknownLetters()) {
+            log.printk("slab_debug option '%s' unknown. skipped", u);
+        }
+        this.threadAllocator = ThreadLocal.withInitial(this::newAllocator);
+        createKmallocCaches();
+        SlubSysfs.register(this);
+    }
+
+    /** {@code create_kmalloc_caches}: every type (normal, rcl, dma, cg), 96 and 192 first, then 8 .. 8k. */
+    private void createKmallocCaches() {
+        for (int type = 0; type < NR_KMALLOC_TYPES; type++) {
+            for (final int idx : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}) {
+                long flags = SlabFlags.SLAB_KMALLOC;
+                switch (type) {
+                    case KMALLOC_RECLAIM -> flags |= SlabFlags.SLAB_RECLAIM_ACCOUNT;
+                    case KMALLOC_DMA -> flags |= SlabFlags.SLAB_CACHE_DMA;
+                    case KMALLOC_CGROUP -> flags |= SlabFlags.SLAB_ACCOUNT;
+                    default -> flags |= SlabFlags.SLAB_NO_MERGE;
+                }
+                final int size = kmallocSize(idx);
+                final KmemCacheArgs args = new KmemCacheArgs(0, flags, null, false, 0, 0, size, 0);
+                kmallocCaches[type][idx] = create(TYPE_PREFIX[type] + SHORT_SIZE[idx], size, args, false);
+            }
+        }
+    }
+
+    /** Object size of kmalloc cache index {@code idx} (1 = 96, 2 = 192, else 2^idx). */
+    public static int kmallocSize(final int idx) {
+        return idx == 1 ? 96 : idx == 2 ? 192 : 1 << idx;
+    }
+
+    /** {@code kmalloc_index()}/{@code kmalloc_slab()}: the cache index for {@code size} (1..8192). */
+    public static int kmallocIndex(final long size) {
+        if (size <= 192) {
+            return SIZE_INDEX[(int) (size - 1) >>> 3];
+        }
+        return 64 - Long.numberOfLeadingZeros(size - 1);
+    }
+
+    /** {@code kmalloc_type()}: DMA, then RECLAIMABLE, then ACCOUNT (cgroup), else normal. */
+    public static int kmallocType(final int gfp) {
+        if ((gfp & (Gfp.DMA | Gfp.RECLAIMABLE | Gfp.ACCOUNT)) == 0) {
+            return KMALLOC_NORMAL;
+        }
+        if ((gfp & Gfp.DMA) != 0) {
+            return KMALLOC_DMA;
+        }
+        return (gfp & Gfp.RECLAIMABLE) != 0 ? KMALLOC_RECLAIM : KMALLOC_CGROUP;
+    }
+
+    /** The kmalloc cache serving {@code size} with {@code gfp}, or null for 0 and sizes above 8k. */
+    public KmemCache kmallocCache(final long size, final int gfp) {
+        if (size <= 0 || size > KMALLOC_MAX_CACHE_SIZE) {
+            return null;
+        }
+        return kmallocCaches[kmallocType(gfp)][kmallocIndex(size)];
+    }
+
+    KmemCache kmallocCacheByIndex(final int type, final int idx) {
+        return kmallocCaches[type][idx];
+    }
+
+    // ------------------------------------------------------------------ cache creation and destruction
+
+    /** {@code kmem_cache_create(name, size, align, flags, ctor)}. */
+    public KmemCache kmemCacheCreate(final String name, final int size, final int align, final long flags,
+                                     final Ctor ctor) {
+        return kmemCacheCreate(name, size, KmemCacheArgs.of(align, flags, ctor));
+    }
+
+    /**
+     * {@code kmem_cache_create(name, size, &args, flags)}: a new cache, or an existing compatible one this name
+     * becomes an alias of (unless {@code slab_nomerge}). Bad arguments are an {@link IllegalArgumentException}
+     * naming them (the kernel's -EINVAL).
+     */
+    public KmemCache kmemCacheCreate(final String name, final int size, final KmemCacheArgs args) {
+        return create(name, size, args == null ? KmemCacheArgs.DEFAULT : args, true);
+    }
+
+    private synchronized KmemCache create(final String name, final int size, final KmemCacheArgs args,
+                                          final boolean mayMerge) {
+        if (name == null || name.isBlank() || name.contains("/") || name.chars().anyMatch(Character::isWhitespace)) {
+            throw new IllegalArgumentException("kmem_cache_create: bad cache name '" + name + "' (expected: a"
+                + " non-empty name without spaces or '/')");
+        }
+        if (size <= 0 || size > KMALLOC_MAX_SIZE) {
+            throw new IllegalArgumentException("kmem_cache_create(" + name + "): size " + size + " (expected: 1 to "
+                + KMALLOC_MAX_SIZE + ")");
+        }
+        if (byName.containsKey(name)) {
+            throw new IllegalArgumentException("kmem_cache_create(" + name + "): a cache of that name exists");
+        }
+        if (args.useroffset() < 0 || args.usersize() < 0 || args.useroffset() > size
+            || args.usersize() > size - args.useroffset()) {
+            throw new IllegalArgumentException("kmem_cache_create(" + name + "): usercopy region "
+                + args.useroffset() + "+" + args.usersize() + " outside the object of " + size + " bytes");
+        }
+        if (args.sheafCapacity() < 0 || args.sheafCapacity() > 4096) {
+            throw new IllegalArgumentException("kmem_cache_create(" + name + "): sheaf_capacity "
+                + args.sheafCapacity() + " (expected: 0 to 4096)");
+        }
+        final long flags = debugOptions.cacheFlags(args.flags(), name);
+        if (mayMerge && args.usersize() == 0 && args.sheafCapacity() == 0) {
+            final KmemCache s = findMergeable(size, args.align(), flags, args.ctor());
+            if (s != null) {
+                s.refcount++;
+                s.aliasNames.add(name);
+                s.objectSize = Math.max(s.objectSize, size);
+                s.inuse = Math.max(s.inuse, Geometry.alignUp(size, 8));
+                byName.put(name, s);
+                return s;
+            }
+        }
+        final Geometry geo = Geometry.compute(size, args.align(), flags, args.ctor() != null, nrCpus, maxOrder,
+            minOrder, minObjects, args.useFreeptrOffset(), args.freeptrOffset());
+        final int id = nextId++;
+        final KmemCache s = new KmemCache(this, id, name, geo, args);
+        if (id >= byId.length) {
+            byId = java.util.Arrays.copyOf(byId, byId.length * 2);
+        }
+        final KmemCache[] ids = byId.clone();
+        ids[id] = s;
+        byId = ids;
+        slabCaches.add(s);
+        byName.put(name, s);
+        s.sysfsName = unmergeable(s) ? name : uniqueId(s);
+        return s;
+    }
+
+    /** {@code slab_unmergeable()}. */
+    boolean unmergeable(final KmemCache s) {
+        return nomerge || (s.flags & SlabFlags.SLAB_NEVER_MERGE) != 0 || s.ctor != null || s.usersize != 0
+            || s.sheafCapacity > 0 || s.refcount < 0;
+    }
+
+    /** {@code find_mergeable()}: the oldest compatible cache, or null. */
+    private KmemCache findMergeable(final int sizeArg, final int alignArg, final long flags, final Ctor ctor) {
+        if (nomerge || ctor != null || (flags & SlabFlags.SLAB_NEVER_MERGE) != 0) {
+            return null;
+        }
+        if (alignArg < 0 || (alignArg != 0 && Integer.bitCount(alignArg) != 1)) {
+            return null;
+        }
+        int size = Geometry.alignUp(sizeArg, 8);
+        final int align = Geometry.calculateAlignment(flags, alignArg, size);
+        size = Geometry.alignUp(size, align);
+        for (final KmemCache s : slabCaches) {
+            if (unmergeable(s) || size > s.size
+                || (flags & SlabFlags.SLAB_MERGE_SAME) != (s.flags & SlabFlags.SLAB_MERGE_SAME)
+                || (s.size & ~(align - 1)) != s.size || s.size - size >= 8) {
+                continue;
+            }
+            return s;
+        }
+        return null;
+    }
+
+    /** {@code create_unique_id()}: ":[flags-]size" (d = DMA, D = DMA32, a = reclaim, F = checks, A = account). */
+    static String uniqueId(final KmemCache s) {
+        final StringBuilder sb = new StringBuilder(":");
+        if ((s.flags & SlabFlags.SLAB_CACHE_DMA) != 0) {
+            sb.append('d');
+        }
+        if ((s.flags & SlabFlags.SLAB_CACHE_DMA32) != 0) {
+            sb.append('D');
+        }
+        if ((s.flags & SlabFlags.SLAB_RECLAIM_ACCOUNT) != 0) {
+            sb.append('a');
+        }
+        if ((s.flags & SlabFlags.SLAB_CONSISTENCY_CHECKS) != 0) {
+            sb.append('F');
+        }
+        if ((s.flags & SlabFlags.SLAB_ACCOUNT) != 0) {
+            sb.append('A');
+        }
+        if (sb.length() > 1) {
+            sb.append('-');
+        }
+        return sb.append(String.format("%07d", s.size)).toString();
+    }
+
+    /**
+     * {@code kmem_cache_destroy}: drops one reference (an alias); the last one flushes and shuts the cache
+     * down, reporting objects still allocated as the kernel does. The cache leaves the list either way.
+     */
+    public void destroy(final KmemCache s) {
+        if (s == null) {
+            return;
+        }
+        final int left;
+        synchronized (this) {
+            if (s.isDestroyed()) {
+                throw new IllegalStateException("kmem_cache_destroy: cache " + s.name() + " already destroyed");
+            }
+            if ((s.flags & SlabFlags.SLAB_KMALLOC) != 0) {
+                throw new IllegalArgumentException("kmem_cache_destroy: " + s.name() + " is a kmalloc cache");
+            }
+            s.refcount--;
+            if (s.refcount > 0) {
+                final String alias = s.aliasNames.isEmpty() ? null : s.aliasNames.remove(s.aliasNames.size() - 1);
+                if (alias != null) {
+                    byName.remove(alias);
+                }
+                return;
+            }
+            left = s.shutdown();
+            if (left != 0) {
+                log.printk("------------[ cut here ]------------");
+                log.printk("kmem_cache_destroy %s: Slab cache still has objects when called from %s", s.name(),
+                    caller());
+                log.printk("WARNING: CPU: %d PID: %d at mm/slab_common.c:529 kmem_cache_destroy+0x1a0/0x1c0",
+                    cpus.current(), ProcessHandle.current().pid());
+                log.printk("---[ end trace 0000000000000000 ]---");
+            }
+            s.markDestroyed();
+            slabCaches.remove(s);
+            byName.values().removeIf(c -> c == s);
+        }
+    }
+
+    private static String caller() {
+        for (final StackTraceElement e : Thread.currentThread().getStackTrace()) {
+            final String c = e.getClassName();
+            if (!c.startsWith("org.mm4j.slab.") && !c.startsWith("java.")) {
+                return e.getMethodName() + "+0x0/0x0 [" + c.substring(c.lastIndexOf('.') + 1) + "]";
+            }
+        }
+        return "kmem_cache_destroy+0x0/0x0";
+    }
+
+    /** A cache by name; an alias name resolves to the cache it was merged into. Null when none. */
+    public synchronized KmemCache findCache(final String name) {
+        return byName.get(name);
+    }
+
+    /** Every cache, newest first (the order of /proc/slabinfo). */
+    public synchronized List<KmemCache> caches() {
+        final List<KmemCache> l = new ArrayList<>(slabCaches);
+        Collections.reverse(l);
+        return l;
+    }
+
+    /** Names under /sys/kernel/slab: sysfs names of caches and every alias name. */
+    synchronized Map<String, KmemCache> sysfsEntries() {
+        final Map<String, KmemCache> m = new LinkedHashMap<>();
+        for (final KmemCache s : slabCaches) {
+            m.put(s.sysfsName, s);
+            m.put(s.name(), s);
+        }
+        m.putAll(byName);
+        return m;
+    }
+
+    KmemCache cacheById(final int id) {
+        final KmemCache[] ids = byId;
+        return id > 0 && id < ids.length ? ids[id] : null;
+    }
+
+    SlubDebugHooks hooks() {
+        return hooks;
+    }
+
+    /** Installs the SLUB debugging hooks (issue 4). */
+    public void setDebugHooks(final SlubDebugHooks h) {
+        this.hooks = h == null ? SlubDebugHooks.NONE : h;
+    }
+
+    ProcFs procfs() {
+        return procfs;
+    }
+
+    public SlubDebugOptions debugOptions() {
+        return debugOptions;
+    }
+
+    public int nrCpus() {
+        return nrCpus;
+    }
+
+    // ------------------------------------------------------------------ kmalloc family
+
+    /** {@code kmalloc(size, gfp)}. */
+    public long kmalloc(final long size, final int gfp) {
+        return kmallocNode(size, gfp, -1);
+    }
+
+    /** {@code kzalloc(size, gfp)}. */
+    public long kzalloc(final long size, final int gfp) {
+        return kmallocNode(size, gfp | Gfp.ZERO, -1);
+    }
+
+    /** {@code kmalloc_array(n, size, gfp)}: 0 when {@code n * size} overflows. */
+    public long kmallocArray(final long n, final long size, final int gfp) {
+        if (n < 0 || size < 0) {
+            throw new IllegalArgumentException("kmalloc_array: n=" + n + " size=" + size + " (expected: >= 0)");
+        }
+        if (size != 0 && n > Long.MAX_VALUE / size) {
+            return 0;
+        }
+        return kmallocNode(n * size, gfp, -1);
+    }
+
+    /** {@code kcalloc(n, size, gfp)}: zeroed, overflow checked. */
+    public long kcalloc(final long n, final long size, final int gfp) {
+        return kmallocArray(n, size, gfp | Gfp.ZERO);
+    }
+
+    /** {@code kmalloc_node(size, gfp, nid)} ({@code nid < 0} = NUMA_NO_NODE). */
+    public long kmallocNode(final long size, final int gfp, final int nid) {
+        if (size < 0) {
+            throw new IllegalArgumentException("kmalloc: size " + size + " (expected: >= 0)");
+        }
+        if (size > KMALLOC_MAX_CACHE_SIZE) {
+            return kmallocLarge(size, gfp, nid);
+        }
+        if (size == 0) {
+            return ZERO_SIZE_PTR;
+        }
+        final KmemCache s = kmallocCaches[kmallocType(gfp)][kmallocIndex(size)];
+        final long phys = s.slabAllocNode(cpus.current(), gfp, nid, (int) size);
+        if (phys == 0) {
+            return 0;
+        }
+        s.postAlloc(phys, gfp);
+        return PhysicalMemory.PAGE_OFFSET + phys;
+    }
+
+    /** {@code __kmalloc_large_node}: a compound page block straight from the buddy allocator. */
+    private long kmallocLarge(final long size, final int gfp, final int nid) {
+        if (size > KMALLOC_MAX_SIZE) {
+            if ((gfp & Gfp.NOWARN) == 0) {
+                log.printk("------------[ cut here ]------------");
+                log.printk("WARNING: CPU: %d PID: %d at mm/slub.c:4420 __kmalloc_large_node+0x%x/0x140: kmalloc"
+                    + " of %d bytes exceeds KMALLOC_MAX_SIZE (%d)", cpus.current(), ProcessHandle.current().pid(),
+                    0x9c, size, KMALLOC_MAX_SIZE);
+                log.printk("---[ end trace 0000000000000000 ]---");
+            }
+            return 0;
+        }
+        final int order = Geometry.getOrder(size);
+        final long pfn = buddy.allocPagesNode((gfp & ~Gfp.DMA32) | Gfp.COMP, order, nid);
+        if (pfn < 0) {
+            return 0;
+        }
+        memMap.privateWord(pfn, LARGE_KMALLOC);
+        largeKmallocPages.addAndGet(1L << order);
+        slabUnreclaimablePages.addAndGet(1L << order);
+        buddy.vmstat().add(VmStat.NR_SLAB_UNRECLAIMABLE, 1L << order);
+        if (initOnAlloc && (gfp & Gfp.ZERO) == 0) {
+            mem.fill(PhysicalMemory.pfnToPhys(pfn), (long) Geometry.PAGE_SIZE << order, (byte) 0);
+        }
+        return PhysicalMemory.pageAddress(pfn);
+    }
+
+    /** {@code kfree(x)}: NULL and ZERO_SIZE_PTR are ignored; anything else must be a kmalloc'ed object. */
+    public void kfree(final long kaddr) {
+        if (kaddr == 0 || kaddr == ZERO_SIZE_PTR) {
+            return;
+        }
+        final long phys = kaddr - PhysicalMemory.PAGE_OFFSET;
+        if (!mem.validPhys(phys)) {
+            reportNotSlab("kfree", kaddr);
+            return;
+        }
+        final long pfn = phys >>> PhysicalMemory.PAGE_SHIFT;
+        final long head = memMap.compoundHead(pfn);
+        if (memMap.test(head, MemMap.PG_SLAB)) {
+            final KmemCache s = cacheById(memMap.lpInt(head, MemMap.SLAB_CACHE));
+            if (s == null || s.isDestroyed()) {
+                throw new IllegalStateException("kfree: 0x" + Long.toHexString(kaddr) + " belongs to destroyed cache "
+                    + (s == null ? "?" : s.name()));
+            }
+            s.freeChecked(cpus.current(), head, phys);
+            return;
+        }
+        freeLarge("kfree", kaddr, head, phys);
+    }
+
+    private void freeLarge(final String op, final long kaddr, final long head, final long phys) {
+        if (memMap.privateWord(head) != LARGE_KMALLOC || !memMap.test(head, MemMap.PG_HEAD)
+            || PhysicalMemory.pfnToPhys(head) != phys) {
+            dumpPage(head, "Not a kmalloc allocation");
+            throw new IllegalArgumentException(op + ": 0x" + Long.toHexString(kaddr) + " is not a kmalloc"
+                + " allocation");
+        }
+        final int order = memMap.compoundOrder(head);
+        memMap.privateWord(head, 0);
+        largeKmallocPages.addAndGet(-(1L << order));
+        slabUnreclaimablePages.addAndGet(-(1L << order));
+        buddy.vmstat().add(VmStat.NR_SLAB_UNRECLAIMABLE, -(1L << order));
+        buddy.freePages(head, order);
+    }
+
+    /** {@code ksize(x)}: the usable size of an allocated object. */
+    public long ksize(final long kaddr) {
+        if (kaddr == 0 || kaddr == ZERO_SIZE_PTR) {
+            return 0;
+        }
+        final long phys = kaddr - PhysicalMemory.PAGE_OFFSET;
+        if (!mem.validPhys(phys)) {
+            reportNotSlab("ksize", kaddr);
+            return 0;
+        }
+        final long head = memMap.compoundHead(phys >>> PhysicalMemory.PAGE_SHIFT);
+        if (memMap.test(head, MemMap.PG_SLAB)) {
+            final KmemCache s = cacheById(memMap.lpInt(head, MemMap.SLAB_CACHE));
+            if (s == null || !s.validObject(head, phys)) {
+                throw new IllegalArgumentException("ksize: 0x" + Long.toHexString(kaddr) + " is not an object");
+            }
+            return slabKsize(s);
+        }
+        if (memMap.privateWord(head) == LARGE_KMALLOC && memMap.test(head, MemMap.PG_HEAD)) {
+            return (long) Geometry.PAGE_SIZE << memMap.compoundOrder(head);
+        }
+        dumpPage(head, "Not a kmalloc allocation");
+        throw new IllegalArgumentException("ksize: 0x" + Long.toHexString(kaddr) + " is not a kmalloc allocation");
+    }
+
+    /** {@code slab_ksize()}. */
+    static int slabKsize(final KmemCache s) {
+        if ((s.flags & (SlabFlags.SLAB_RED_ZONE | SlabFlags.SLAB_POISON)) != 0) {
+            return s.objectSize();
+        }
+        if ((s.flags & (SlabFlags.SLAB_TYPESAFE_BY_RCU | SlabFlags.SLAB_STORE_USER)) != 0) {
+            return s.inuse();
+        }
+        return s.size();
+    }
+
+    /**
+     * {@code krealloc(p, new_size, gfp)}: grows by moving when the object is too small; {@code new_size} 0 frees
+     * and returns ZERO_SIZE_PTR; 0 on failure (the old object stays valid).
+     */
+    public long krealloc(final long kaddr, final long newSize, final int gfp) {
+        if (newSize < 0) {
+            throw new IllegalArgumentException("krealloc: size " + newSize + " (expected: >= 0)");
+        }
+        if (newSize == 0) {
+            kfree(kaddr);
+            return ZERO_SIZE_PTR;
+        }
+        if (kaddr == 0 || kaddr == ZERO_SIZE_PTR) {
+            return kmalloc(newSize, gfp);
+        }
+        final long ks = ksize(kaddr);
+        if (newSize <= ks) {
+            return kaddr;
+        }
+        final long ret = kmalloc(newSize, gfp);
+        if (ret == 0) {
+            return 0;
+        }
+        final long from = kaddr - PhysicalMemory.PAGE_OFFSET;
+        final long to = ret - PhysicalMemory.PAGE_OFFSET;
+        MemorySegment.copy(mem.slice(from, ks), 0, mem.slice(to, ks), 0, ks);
+        if ((gfp & Gfp.ZERO) != 0) {
+            mem.fill(to + ks, newSize - ks, (byte) 0);
+        }
+        kfree(kaddr);
+        return ret;
+    }
+
+    /** {@code kmalloc_node} then the usable size: convenience for FFM users. */
+    public MemorySegment segment(final long kaddr, final long byteSize) {
+        final long phys = kaddr - PhysicalMemory.PAGE_OFFSET;
+        if (!mem.validPhys(phys) || !mem.validPhys(phys + byteSize - 1)) {
+            throw new IllegalArgumentException("0x" + Long.toHexString(kaddr) + "+" + byteSize
+                + " is not inside the model's memory");
+        }
+        return mem.slice(phys, byteSize);
+    }
+
+    /** The real native address of {@code kaddr}. */
+    public long nativeAddress(final long kaddr) {
+        return mem.nativeAddress(kaddr - PhysicalMemory.PAGE_OFFSET);
+    }
+
+    /** The kernel address of a native address inside the model's memory, or 0. */
+    public long kaddrOfNative(final long nativeAddress) {
+        final long phys = mem.nativeToPhys(nativeAddress);
+        return phys < 0 ? 0 : PhysicalMemory.PAGE_OFFSET + phys;
+    }
+
+    // ------------------------------------------------------------------ the JVM-facing allocator
+
+    /**
+     * The calling thread's {@link SlabAllocator}: a {@link java.lang.foreign.SegmentAllocator} over kmalloc with
+     * per-thread sheaves (capacity {@code mm4j.sheaves=N}, default {@link SlabAllocator#DEFAULT_SHEAF_CAPACITY};
+     * 0 = the CPU-slab paths). Confined to the calling thread.
+     */
+    public SlabAllocator allocator() {
+        return threadAllocator.get();
+    }
+
+    private SlabAllocator newAllocator() {
+        final SlabAllocator a = new SlabAllocator(this, Thread.currentThread(), threadSheafCapacity);
+        allocators.add(a);
+        return a;
+    }
+
+    int threadSheafCapacity() {
+        return threadSheafCapacity;
+    }
+
+    /** Flushes the sheaves of {@code s} held by this thread's allocator and by allocators of dead threads. */
+    void flushThreadSheaves(final KmemCache s) {
+        for (final SlabAllocator a : allocators) {
+            if (a.owner() == Thread.currentThread()) {
+                a.flush(s);
+            } else if (!a.owner().isAlive()) {
+                // the thread ended (isAlive() == false makes its writes visible): return all its sheaves
+                a.flushAllCaches();
+                allocators.remove(a);
+            }
+        }
+    }
+
+    /** Objects of {@code s} held in thread sheaves (exact when those threads are quiescent). */
+    long threadSheafObjects(final KmemCache s) {
+        long n = 0;
+        for (final SlabAllocator a : allocators) {
+            n += a.objects(s);
+        }
+        return n;
+    }
+
+    // ------------------------------------------------------------------ shared helpers
+
+    /** {@code virt_to_slab}: head pfn of the slab holding {@code phys}, or -1. */
+    long virtToSlab(final long phys) {
+        if (!mem.validPhys(phys)) {
+            return -1;
+        }
+        final long head = memMap.compoundHead(phys >>> PhysicalMemory.PAGE_SHIFT);
+        return memMap.test(head, MemMap.PG_SLAB) ? head : -1;
+    }
+
+    void reportNotSlab(final String op, final long kaddr) {
+        final long phys = kaddr - PhysicalMemory.PAGE_OFFSET;
+        if (mem.validPhys(phys)) {
+            dumpPage(memMap.compoundHead(phys >>> PhysicalMemory.PAGE_SHIFT), "Not a kmalloc allocation");
+        } else {
+            log.printk("%s: Object is not a Slab page! (0x%x is outside the kernel direct map)", op, kaddr);
+        }
+        throw new IllegalArgumentException(op + ": 0x" + Long.toHexString(kaddr) + " is not a slab object");
+    }
+
+    private void dumpPage(final long pfn, final String reason) {
+        log.printk("------------[ cut here ]------------");
+        log.printk("WARNING: CPU: %d PID: %d at mm/slub.c:4755 free_large_kmalloc+0x62/0x90", cpus.current(),
+            ProcessHandle.current().pid());
+        log.printk("page: refcount:%d mapcount:%d mapping:0000000000000000 index:0x0 pfn:0x%x",
+            memMap.refcount(pfn), memMap.lpInt(pfn, MemMap.MAPCOUNT), pfn);
+        log.printk("flags: 0x%x", memMap.flags(pfn) & ~MemMap.MT_MASK);
+        log.printk("page dumped because: %s", reason);
+        log.printk("---[ end trace 0000000000000000 ]---");
+    }
+
+    /** {@code slab_err}: the BUG banner, the message, the slab line. */
+    void slabErr(final KmemCache s, final long slab, final String text) {
+        synchronized (log) {
+            log.printk("=============================================================================");
+            log.printk("BUG %s (Not tainted): %s", s.name(), text);
+            log.printk("-----------------------------------------------------------------------------");
+            log.printk("");
+            final long w = memMap.lvLong(slab, MemMap.SLAB_WORD);
+            final long fl = KmemCache.wFreelist(w);
+            log.printk("Slab 0x%016x objects=%d used=%d fp=0x%016x flags=%s", PhysicalMemory.pageAddress(slab),
+                KmemCache.wObjects(w), KmemCache.wInuse(w), fl == 0 ? 0 : fl + PhysicalMemory.PAGE_OFFSET,
+                memMap.test(slab, MemMap.PG_HEAD) ? "slab|head" : "slab");
+        }
+    }
+
+    void warn(final String text) {
+        log.printk("------------[ cut here ]------------");
+        log.printk("WARNING: CPU: %d PID: %d: %s", cpus.current(), ProcessHandle.current().pid(), text);
+        log.printk("---[ end trace 0000000000000000 ]---");
+    }
+
+    void accountSlabPages(final KmemCache s, final int delta) {
+        if ((s.flags & SlabFlags.SLAB_RECLAIM_ACCOUNT) != 0) {
+            slabReclaimablePages.addAndGet(delta);
+            buddy.vmstat().add(VmStat.NR_SLAB_RECLAIMABLE, delta);
+        } else {
+            slabUnreclaimablePages.addAndGet(delta);
+            buddy.vmstat().add(VmStat.NR_SLAB_UNRECLAIMABLE, delta);
+        }
+    }
+
+    /** Pages held by reclaimable slabs ({@code NR_SLAB_RECLAIMABLE_B / PAGE_SIZE}). */
+    public long slabReclaimablePages() {
+        return slabReclaimablePages.get();
+    }
+
+    /** Pages held by unreclaimable slabs and large kmallocs. */
+    public long slabUnreclaimablePages() {
+        return slabUnreclaimablePages.get();
+    }
+}
