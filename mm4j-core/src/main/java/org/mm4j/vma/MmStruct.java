@@ -1,0 +1,1860 @@
+package org.mm4j.vma;
+
+import static org.mm4j.vma.Errno.EACCES;
+import static org.mm4j.vma.Errno.EBADF;
+import static org.mm4j.vma.Errno.EEXIST;
+import static org.mm4j.vma.Errno.EFAULT;
+import static org.mm4j.vma.Errno.EINVAL;
+import static org.mm4j.vma.Errno.ENOMEM;
+import static org.mm4j.vma.Errno.EOPNOTSUPP;
+import static org.mm4j.vma.Errno.EOVERFLOW;
+import static org.mm4j.vma.Errno.EPERM;
+import static org.mm4j.vma.VmFlags.VM_ACCESS_FLAGS;
+import static org.mm4j.vma.VmFlags.VM_ACCOUNT;
+import static org.mm4j.vma.VmFlags.VM_DONTCOPY;
+import static org.mm4j.vma.VmFlags.VM_DONTDUMP;
+import static org.mm4j.vma.VmFlags.VM_DONTEXPAND;
+import static org.mm4j.vma.VmFlags.VM_EXEC;
+import static org.mm4j.vma.VmFlags.VM_GROWSDOWN;
+import static org.mm4j.vma.VmFlags.VM_HUGEPAGE;
+import static org.mm4j.vma.VmFlags.VM_HUGETLB;
+import static org.mm4j.vma.VmFlags.VM_IO;
+import static org.mm4j.vma.VmFlags.VM_LOCKED;
+import static org.mm4j.vma.VmFlags.VM_LOCKED_MASK;
+import static org.mm4j.vma.VmFlags.VM_LOCKONFAULT;
+import static org.mm4j.vma.VmFlags.VM_MAYEXEC;
+import static org.mm4j.vma.VmFlags.VM_MAYREAD;
+import static org.mm4j.vma.VmFlags.VM_MAYSHARE;
+import static org.mm4j.vma.VmFlags.VM_MAYWRITE;
+import static org.mm4j.vma.VmFlags.VM_NOHUGEPAGE;
+import static org.mm4j.vma.VmFlags.VM_NORESERVE;
+import static org.mm4j.vma.VmFlags.VM_PFNMAP;
+import static org.mm4j.vma.VmFlags.VM_RAND_READ;
+import static org.mm4j.vma.VmFlags.VM_READ;
+import static org.mm4j.vma.VmFlags.VM_SEQ_READ;
+import static org.mm4j.vma.VmFlags.VM_SHARED;
+import static org.mm4j.vma.VmFlags.VM_SPECIAL;
+import static org.mm4j.vma.VmFlags.VM_WIPEONFORK;
+import static org.mm4j.vma.VmFlags.VM_WRITE;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntSupplier;
+
+/**
+ * A process address space ({@code mm_struct}) with the memory system calls of Linux 6.18 and its merge/split
+ * rules ({@code mm/mmap.c}, {@code mm/vma.c}, {@code mm/mprotect.c}, {@code mm/mremap.c}, {@code mm/madvise.c},
+ * {@code mm/mlock.c}); the VMA structure is the 5.x one (augmented rbtree + list + vmacache), see
+ * {@link VmaTree}.
+ *
+ * <p>Results: each syscall returns what the kernel returns: an address or 0 on success, {@code -errno} on failure
+ * ({@link Errno#isError}); {@code brk} returns the (possibly unchanged) break. Bad arguments never corrupt the
+ * tree: every check that can fail runs before the first change, except where the kernel itself leaves partial
+ * effects (a failing mprotect/mlock/madvise over several VMAs keeps the changes made before the failure).
+ *
+ * <p>Layout (x86-64, 4-level paging): {@link #TASK_SIZE}, {@code mmap_base} below the stack
+ * ({@link #mmapBaseFor}), top-down placement through the tree's subtree gaps, or the legacy bottom-up layout.
+ *
+ * <p>Threads: every syscall and fault holds this mm's monitor (the model's {@code mmap_lock} taken for write);
+ * {@link #findVma} from other threads must hold it too. Page tables are owned by {@link PageTables}.
+ */
+public final class MmStruct {
+    public static final long PAGE_SIZE = 4096;
+    public static final long PAGE_MASK = ~(PAGE_SIZE - 1);
+    public static final long TASK_SIZE = 0x7ffffffff000L;
+    public static final long DEFAULT_MAP_WINDOW = TASK_SIZE;
+    public static final long PMD_SIZE = 2L << 20;
+    public static final long SIZE_128M = 128L << 20;
+    public static final int DEFAULT_MAX_MAP_COUNT = 65530;
+    public static final int ANON_VMA_NAME_MAX_LEN = 80;
+
+    final VmaTree tree = new VmaTree();
+    private final IntSupplier maxMapCount;
+    private final ThreadLocal<VmaCache> vmacache = ThreadLocal.withInitial(VmaCache::new);
+    /** {@code mm->vmacache_seqnum}: bumped on every change of the VMA set ({@code vmacache_invalidate}). */
+    long seqnum;
+
+    long mmapBase;
+    long mmapLegacyBase = pageAlign(TASK_SIZE / 3);
+    boolean topdown = true;
+    long mmapMinAddr = PAGE_SIZE;
+    long rlimitStack = 8L << 20;
+    long startBrk;
+    long brk;
+    long startStack;
+    /** Whether /proc/PID/maps ends with the {@code [vsyscall]} gate VMA. */
+    boolean gateVma = true;
+    PageTables pageTables;
+    /** Replay in trace-address mode: the address the next non-fixed placement takes if it is free, or -1. */
+    private long placementOverride = -1;
+
+    public MmStruct(final IntSupplier maxMapCount) {
+        this.maxMapCount = maxMapCount;
+        this.mmapBase = mmapBaseFor(rlimitStack, 0);
+    }
+
+    public MmStruct() {
+        this(() -> DEFAULT_MAX_MAP_COUNT);
+    }
+
+    // ------------------------------------------------------------------------------------------------ layout
+
+    static long pageAlign(final long x) {
+        return (x + PAGE_SIZE - 1) & PAGE_MASK;
+    }
+
+    /** x86 {@code mmap_base()}: TASK_SIZE less the clamped stack gap and {@code rnd}. */
+    public static long mmapBaseFor(final long rlimitStack, final long rnd) {
+        return mmapBaseFor(rlimitStack, rnd, 0);
+    }
+
+    /** As above, with {@code stackRandomPad} the stack's maximal randomization (0 when ASLR is off). */
+    public static long mmapBaseFor(final long rlimitStack, final long rnd, final long stackRandomPad) {
+        long gap = rlimitStack;
+        final long pad = stackRandomPad + VmaTree.STACK_GUARD_GAP;
+        if (gap + pad > gap) {
+            gap += pad;
+        }
+        final long gapMax = TASK_SIZE / 6 * 5;
+        if (gap < SIZE_128M) {
+            gap = SIZE_128M;
+        } else if (gap > gapMax) {
+            gap = gapMax;
+        }
+        return pageAlign(TASK_SIZE - gap - rnd);
+    }
+
+    /**
+     * Replay support: the next non-fixed placement ({@code get_unmapped_area} without MAP_FIXED) returns
+     * {@code addr} when that range is free, as the logged kernel chose it; -1 clears.
+     */
+    public synchronized void setPlacementOverride(final long addr) {
+        this.placementOverride = addr;
+    }
+
+    public long mmapBase() {
+        return mmapBase;
+    }
+
+    public void setMmapBase(final long base) {
+        this.mmapBase = base;
+    }
+
+    /** {@code MMF_TOPDOWN}: false selects the legacy bottom-up layout from {@link #mmapLegacyBase}. */
+    public void setTopdown(final boolean topdown) {
+        this.topdown = topdown;
+    }
+
+    public boolean topdown() {
+        return topdown;
+    }
+
+    public void setLegacyBase(final long base) {
+        this.mmapLegacyBase = base;
+    }
+
+    public void setMmapMinAddr(final long addr) {
+        this.mmapMinAddr = addr;
+    }
+
+    public void setRlimitStack(final long bytes) {
+        this.rlimitStack = bytes;
+    }
+
+    public void setStackGuardGap(final long bytes) {
+        tree.stackGuardGap = bytes;
+    }
+
+    public long startBrk() {
+        return startBrk;
+    }
+
+    public long brkValue() {
+        return brk;
+    }
+
+    /** Sets {@code start_brk} and {@code brk} (exec's {@code set_brk}). */
+    public void setBrk(final long startBrk, final long brk) {
+        this.startBrk = startBrk;
+        this.brk = brk;
+    }
+
+    public long startStack() {
+        return startStack;
+    }
+
+    public void setStartStack(final long addr) {
+        this.startStack = addr;
+    }
+
+    public void setGateVma(final boolean present) {
+        this.gateVma = present;
+    }
+
+    public int mapCount() {
+        return tree.count;
+    }
+
+    int maxMapCount() {
+        return maxMapCount.getAsInt();
+    }
+
+    /** The VMAs in address order (a snapshot). */
+    public synchronized List<Vma> vmas() {
+        final List<Vma> out = new ArrayList<>(tree.count);
+        for (Vma v = tree.first; v != null; v = v.next) {
+            out.add(v);
+        }
+        return out;
+    }
+
+    /** Checks the tree's invariants (tests). */
+    public synchronized void validate() {
+        tree.validate();
+    }
+
+    // ------------------------------------------------------------------------------------------------ lookup
+
+    /**
+     * {@code find_vma}: the first VMA with {@code end > addr}, or null. A vmacache hit costs four compares; a
+     * miss walks the tree. Allocates nothing (after the calling thread's first lookup).
+     */
+    public Vma findVma(final long addr) {
+        final VmaCache c = vmacache.get();
+        c.findCalls++;
+        if (c.seqnum != seqnum) {
+            c.seqnum = seqnum;
+            c.flush();
+        } else {
+            final Vma[] vs = c.vmas;
+            int idx = VmaCache.hash(addr);
+            for (int i = 0; i < VmaCache.VMACACHE_SIZE; i++) {
+                final Vma v = vs[idx];
+                if (v != null && v.start <= addr && v.end > addr) {
+                    c.findHits++;
+                    return v;
+                }
+                idx = (idx + 1) & (VmaCache.VMACACHE_SIZE - 1);
+            }
+        }
+        final Vma v = tree.find(addr);
+        if (v != null) {
+            c.vmas[VmaCache.hash(addr)] = v;
+        }
+        return v;
+    }
+
+    /** {@code find_vma} without the cache (the tree walk alone). */
+    public Vma findVmaNoCache(final long addr) {
+        return tree.find(addr);
+    }
+
+    /** {@code find_vma_prev}: {@code [0]} = find_vma(addr), {@code [1]} = the VMA before it (either may be null). */
+    public Vma[] findVmaPrev(final long addr) {
+        final Vma v = findVma(addr);
+        return new Vma[] {v, v != null ? v.prev : tree.last};
+    }
+
+    /** {@code find_vma_intersection}: the first VMA overlapping {@code [start, end)}, or null. */
+    public Vma findVmaIntersection(final long start, final long end) {
+        final Vma v = findVma(start);
+        return v != null && v.start < end ? v : null;
+    }
+
+    /** {@code vma_lookup}: the VMA containing {@code addr}, or null. */
+    public Vma vmaLookup(final long addr) {
+        final Vma v = findVma(addr);
+        return v != null && v.start <= addr ? v : null;
+    }
+
+    /** {@code find_extend_vma}: the VMA containing addr, growing a stack down to it when allowed; or null. */
+    public synchronized Vma findExtendVma(final long addr) {
+        final long a = addr & PAGE_MASK;
+        final Vma v = findVma(a);
+        if (v != null && v.start <= a) {
+            return v;
+        }
+        if (v != null && (v.flags & VM_GROWSDOWN) != 0 && expandDownwards(v, a) == 0) {
+            return v;
+        }
+        return null;
+    }
+
+    private void invalidate() {
+        seqnum++;
+    }
+
+    // ------------------------------------------------------------------------------------------------ tree edits
+
+    void insertVma(final Vma v) {
+        tree.insert(v);
+        invalidate();
+    }
+
+    void removeVma(final Vma v) {
+        if (pageTables != null) {
+            pageTables.zapRange(v, v.start, v.end);
+        }
+        tree.erase(v);
+        invalidate();
+    }
+
+    private void setRange(final Vma v, final long start, final long end, final long pgoff) {
+        v.start = start;
+        v.end = end;
+        v.pgoff = pgoff;
+        tree.adjusted(v);
+        invalidate();
+    }
+
+    /** {@code __split_vma}: splits at addr; {@code newBelow}: the new VMA is the lower part. Returns it. */
+    private Vma splitVmaUnchecked(final Vma v, final long addr, final boolean newBelow) {
+        final Vma n = v.dup();
+        final long delta = (addr - v.start) >>> 12;
+        if (newBelow) {
+            n.end = addr;
+            setRange(v, addr, v.end, v.pgoff + delta);
+        } else {
+            n.start = addr;
+            n.pgoff = v.pgoff + delta;
+            setRange(v, v.start, addr, v.pgoff);
+        }
+        insertVma(n);
+        return n;
+    }
+
+    /** {@code split_vma}: refuses with ENOMEM when the map count is at its limit. Returns 0 or -errno. */
+    private int splitVma(final Vma v, final long addr, final boolean newBelow) {
+        if (tree.count >= maxMapCount()) {
+            return -ENOMEM;
+        }
+        splitVmaUnchecked(v, addr, newBelow);
+        return 0;
+    }
+
+    // ------------------------------------------------------------------------------------------------ merging
+
+    /** The state of one merge attempt ({@code struct vma_merge_struct}). */
+    private static final class Vmg {
+        Vma prev;
+        Vma next;
+        Vma middle;
+        Vma copiedFrom;
+        long start;
+        long end;
+        long pgoff;
+        long flags;
+        VmFile file;
+        AnonVma anonVma;
+        String anonName;
+        boolean justExpand;
+    }
+
+    private static boolean hadUncowedParents(final Vma v) {
+        return v != null && v.anonVma != null && v.anonVma.parent != null;
+    }
+
+    private static boolean isMergeableVma(final Vmg g, final Vma v) {
+        return ((v.flags ^ g.flags) & ~VmFlags.VM_SOFTDIRTY) == 0 && v.file == g.file
+            && v.specialName == null && java.util.Objects.equals(v.anonName, g.anonName);
+    }
+
+    private static boolean isMergeableAnonVma(final Vmg g, final Vma tgt) {
+        final AnonVma tgtAnon = tgt.anonVma;
+        final AnonVma srcAnon = g.anonVma;
+        if (tgtAnon == null && srcAnon != null) {
+            return !hadUncowedParents(g.middle) && !hadUncowedParents(g.copiedFrom);
+        }
+        if (tgtAnon != null && srcAnon == null) {
+            return !hadUncowedParents(tgt);
+        }
+        return srcAnon == tgtAnon;
+    }
+
+    private static boolean areAnonVmasCompatible(final Vma a, final Vma b) {
+        if (a.anonVma != null && b.anonVma != null && a.anonVma != b.anonVma) {
+            return false;
+        }
+        if (a.anonVma == null && b.anonVma == null) {
+            return true;
+        }
+        return !hadUncowedParents(a) && !hadUncowedParents(b);
+    }
+
+    private static boolean canMergeBefore(final Vmg g) {
+        final long pglen = (g.end - g.start) >>> 12;
+        return isMergeableVma(g, g.next) && isMergeableAnonVma(g, g.next) && g.next.pgoff == g.pgoff + pglen;
+    }
+
+    private static boolean canMergeAfter(final Vmg g) {
+        return isMergeableVma(g, g.prev) && isMergeableAnonVma(g, g.prev)
+            && g.prev.pgoff + g.prev.pages() == g.pgoff;
+    }
+
+    private static void dupAnonVma(final Vma dst, final Vma src) {
+        if (src != null && src.anonVma != null && dst.anonVma == null) {
+            dst.anonVma = src.anonVma;
+        }
+    }
+
+    /**
+     * {@code vma_merge_new_range}: merges the new range {@code [g.start, g.end)} (not yet in the tree) with the
+     * adjacent prev and/or next. Returns the VMA that now covers it, or null when nothing merges.
+     */
+    private Vma mergeNewRange(final Vmg g) {
+        final Vma prev = g.prev;
+        final Vma next = g.next;
+        if ((g.flags & VM_SPECIAL) != 0) {
+            return null;
+        }
+        final boolean left = prev != null && prev.end == g.start && canMergeAfter(g);
+        final boolean right = !g.justExpand && next != null && next.start == g.end && canMergeBefore(g)
+            && (!left || areAnonVmasCompatible(prev, next));
+        if (!left && !right) {
+            return null;
+        }
+        if (left && right) {
+            final long end = next.end;
+            dupAnonVma(prev, next);
+            dupAnonVma(prev, g.copiedFrom);
+            removeVma(next);
+            setRange(prev, prev.start, end, prev.pgoff);
+            return prev;
+        }
+        if (left) {
+            dupAnonVma(prev, g.copiedFrom);
+            setRange(prev, prev.start, g.end, prev.pgoff);
+            return prev;
+        }
+        dupAnonVma(next, g.copiedFrom);
+        setRange(next, g.start, next.end, g.pgoff);
+        return next;
+    }
+
+    /**
+     * {@code vma_merge_existing_range}: {@code [start, end)} of {@code middle} is getting new flags / name; merge
+     * it with its neighbours if they then match. Returns the merged VMA or null.
+     */
+    private Vma mergeExistingRange(final Vmg g) {
+        final Vma middle = g.middle;
+        final boolean leftSide = g.start == middle.start;
+        final boolean rightSide = g.end == middle.end;
+        if ((g.flags & VM_SPECIAL) != 0 || middle.specialName != null || (!leftSide && !rightSide)) {
+            return null;
+        }
+        final Vma prev = middle.prev;
+        final Vma next = middle.next;
+        g.prev = prev;
+        g.next = next;
+        final boolean mergeLeft = leftSide && prev != null && prev.end == g.start && canMergeAfter(g);
+        final boolean mergeRight = rightSide && next != null && next.start == g.end && canMergeBefore(g)
+            && (!mergeLeft || areAnonVmasCompatible(prev, next));
+        if (!mergeLeft && !mergeRight) {
+            return null;
+        }
+        if (mergeLeft && mergeRight) {
+            if (prev.anonVma == null) {
+                dupAnonVma(prev, next.anonVma != null ? next : middle);
+            }
+            final long end = next.end;
+            removeVma(middle);
+            removeVma(next);
+            setRange(prev, prev.start, end, prev.pgoff);
+            return prev;
+        }
+        if (mergeLeft) {
+            dupAnonVma(prev, middle);
+            if (rightSide) {
+                removeVma(middle);
+            } else {
+                setRange(middle, g.end, middle.end, middle.pgoff + ((g.end - middle.start) >>> 12));
+            }
+            setRange(prev, prev.start, g.end, prev.pgoff);
+            return prev;
+        }
+        dupAnonVma(next, middle);
+        if (leftSide) {
+            removeVma(middle);
+        } else {
+            setRange(middle, middle.start, g.start, middle.pgoff);
+        }
+        setRange(next, g.start, next.end, g.pgoff);
+        return next;
+    }
+
+    private int modifyError;
+
+    /**
+     * {@code vma_modify}: merge {@code [start, end)} of {@code vma} (which gets {@code newFlags} and
+     * {@code newName}) with its neighbours, or split it out. Returns the VMA covering exactly the range (whose
+     * flags/name the caller then sets), or null with {@link #modifyError} set.
+     */
+    private Vma vmaModify(final Vma vma, final long start, final long end, final long newFlags,
+                          final String newName) {
+        final Vmg g = new Vmg();
+        g.middle = vma;
+        g.start = start;
+        g.end = end;
+        g.flags = newFlags;
+        g.file = vma.file;
+        g.anonVma = vma.anonVma;
+        g.anonName = newName;
+        g.pgoff = vma.pgoff + ((start - vma.start) >>> 12);
+        final Vma merged = mergeExistingRange(g);
+        if (merged != null) {
+            return merged;
+        }
+        if (vma.start < start) {
+            final int err = splitVma(vma, start, true);
+            if (err != 0) {
+                modifyError = err;
+                return null;
+            }
+        }
+        if (vma.end > end) {
+            final int err = splitVma(vma, end, false);
+            if (err != 0) {
+                modifyError = err;
+                return null;
+            }
+        }
+        return vma;
+    }
+
+    // ------------------------------------------------------------------------------------------------ placement
+
+    private static boolean hintValid(final long addr, final long len) {
+        if (Long.compareUnsigned(TASK_SIZE - len, addr) < 0) {
+            return false;
+        }
+        return (addr > DEFAULT_MAP_WINDOW) == (addr + len > DEFAULT_MAP_WINDOW);
+    }
+
+    private long archGetUnmappedAreaBottomup(final long addr0, final long len, final int flags) {
+        if ((flags & Mman.MAP_FIXED) != 0) {
+            return addr0;
+        }
+        if (len > TASK_SIZE) {
+            return -ENOMEM;
+        }
+        if (addr0 != 0) {
+            final long addr = pageAlign(addr0);
+            if (hintValid(addr, len)) {
+                final Vma v = findVma(addr);
+                if (v == null || addr + len <= tree.startGap(v)) {
+                    return addr;
+                }
+            }
+        }
+        final long r = tree.lowestGap(len, Math.max(mmapLegacyBase, mmapMinAddr), TASK_SIZE);
+        return r == -1 ? -ENOMEM : r;
+    }
+
+    private long archGetUnmappedAreaTopdown(final long addr0, final long len, final int flags) {
+        if (len > TASK_SIZE) {
+            return -ENOMEM;
+        }
+        if ((flags & Mman.MAP_FIXED) != 0) {
+            return addr0;
+        }
+        if (addr0 != 0) {
+            final long addr = addr0 & PAGE_MASK;
+            if (hintValid(addr, len)) {
+                final Vma v = findVma(addr);
+                if (v == null || addr + len <= tree.startGap(v)) {
+                    return addr;
+                }
+            }
+        }
+        final long r = tree.highestGap(len, Math.max(PAGE_SIZE, mmapMinAddr), mmapBase);
+        if (r != -1) {
+            return r;
+        }
+        return archGetUnmappedAreaBottomup(addr0, len, flags);
+    }
+
+    private long mmGetUnmappedArea(final long addr, final long len, final int flags) {
+        return topdown ? archGetUnmappedAreaTopdown(addr, len, flags)
+            : archGetUnmappedAreaBottomup(addr, len, flags);
+    }
+
+    /** {@code __thp_get_unmapped_area} then the plain search ({@code thp_get_unmapped_area_vmflags}). */
+    private long thpGetUnmappedArea(final long addr, final long len, final long pgoff, final int flags) {
+        final long off = pgoff << 12;
+        final long offEnd = off + len;
+        final long offAlign = (off + PMD_SIZE - 1) & ~(PMD_SIZE - 1);
+        if (!(offEnd <= offAlign || offEnd - offAlign < PMD_SIZE)) {
+            final long lenPad = len + PMD_SIZE;
+            if (lenPad >= len && off + lenPad >= off) {
+                long ret = mmGetUnmappedArea(addr, lenPad, flags);
+                if (!Errno.isError(ret)) {
+                    if (ret == addr) {
+                        return addr;
+                    }
+                    final long offSub = (off - ret) & (PMD_SIZE - 1);
+                    if (topdown && offSub == 0) {
+                        return ret + PMD_SIZE;
+                    }
+                    return ret + offSub;
+                }
+            }
+        }
+        return mmGetUnmappedArea(addr, len, flags);
+    }
+
+    /**
+     * {@code __get_unmapped_area}: where a mapping of {@code len} bytes goes. Anonymous private mappings with no
+     * hint and a multiple of 2 MiB and ext4 file mappings covering a 2 MiB-aligned file block are THP-aligned.
+     */
+    public synchronized long getUnmappedArea(final VmFile file, final long addr, final long len, final long pgoff,
+                                             final int flags) {
+        if (Long.compareUnsigned(len, TASK_SIZE) > 0) {
+            return -ENOMEM;
+        }
+        if (placementOverride != -1 && (flags & Mman.MAP_FIXED) == 0) {
+            final long o = placementOverride;
+            placementOverride = -1;
+            if ((o & ~PAGE_MASK) == 0 && Long.compareUnsigned(o, mmapMinAddr) >= 0
+                && Long.compareUnsigned(o, TASK_SIZE - len) <= 0 && findVmaIntersection(o, o + len) == null) {
+                return o;
+            }
+        }
+        long r;
+        if (file != null) {
+            r = file.kind == VmFile.Kind.EXT4 ? thpGetUnmappedArea(addr, len, pgoff, flags)
+                : mmGetUnmappedArea(addr, len, flags);
+        } else if ((flags & Mman.MAP_SHARED) != 0) {
+            r = mmGetUnmappedArea(addr, len, flags);
+        } else if (addr == 0 && (len & (PMD_SIZE - 1)) == 0) {
+            r = thpGetUnmappedArea(addr, len, 0, flags);
+        } else {
+            r = mmGetUnmappedArea(addr, len, flags);
+        }
+        if (Errno.isError(r)) {
+            return r;
+        }
+        if (Long.compareUnsigned(r, TASK_SIZE - len) > 0) {
+            return -ENOMEM;
+        }
+        if ((r & ~PAGE_MASK) != 0) {
+            return -EINVAL;
+        }
+        if (Long.compareUnsigned(r, mmapMinAddr) < 0) {
+            return -EPERM;
+        }
+        return r;
+    }
+
+    // ------------------------------------------------------------------------------------------------ mmap
+
+    /**
+     * {@code mmap(addr, len, prot, flags, fd, off)}: {@code file} is the open file for a file mapping (null with
+     * MAP_ANONYMOUS; null without it is EBADF). Returns the address or -errno.
+     */
+    public synchronized long mmap(final long addr, final long len, final int prot, final int flags,
+                                  final VmFile file, final long off) {
+        if ((off & ~PAGE_MASK) != 0) {
+            return -EINVAL;
+        }
+        VmFile f = null;
+        if ((flags & Mman.MAP_ANONYMOUS) == 0) {
+            if (file == null) {
+                return -EBADF;
+            }
+            if ((flags & Mman.MAP_HUGETLB) != 0) {
+                return -EINVAL;
+            }
+            f = file;
+        } else if ((flags & Mman.MAP_HUGETLB) != 0) {
+            return -ENOMEM; // no huge pages are reserved in the model
+        }
+        if (f != null && f.inode.path.equals("/dev/zero")) {
+            // mmap of /dev/zero: private becomes anonymous memory, shared a new shmem object
+            f = null;
+            final int fl = flags | Mman.MAP_ANONYMOUS;
+            return doMmap(null, addr, len, prot, fl, Long.divideUnsigned(off, PAGE_SIZE));
+        }
+        return doMmap(f, addr, len, prot, flags, Long.divideUnsigned(off, PAGE_SIZE));
+    }
+
+    private long doMmap(final VmFile file, long addr, long len, final int prot, int flags, long pgoff) {
+        if (len == 0) {
+            return -EINVAL;
+        }
+        if ((flags & Mman.MAP_FIXED_NOREPLACE) != 0) {
+            flags |= Mman.MAP_FIXED;
+        }
+        if ((flags & Mman.MAP_FIXED) == 0) {
+            addr &= PAGE_MASK;
+            if (addr != 0 && addr < mmapMinAddr) {
+                addr = pageAlign(mmapMinAddr);
+            }
+        }
+        len = pageAlign(len);
+        if (len == 0) {
+            return -ENOMEM;
+        }
+        if (pgoff + (len >>> 12) < pgoff) {
+            return -EOVERFLOW;
+        }
+        if (tree.count > maxMapCount()) {
+            return -ENOMEM;
+        }
+        long vmFlags = VmFlags.protToFlags(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+        if ((flags & Mman.MAP_GROWSDOWN) != 0) {
+            vmFlags |= VM_GROWSDOWN;
+        }
+        if ((flags & Mman.MAP_LOCKED) != 0) {
+            vmFlags |= VM_LOCKED;
+        }
+        if ((flags & Mman.MAP_STACK) != 0) {
+            vmFlags |= VM_NOHUGEPAGE;
+        }
+        final long a = getUnmappedArea(file, addr, len, pgoff, flags);
+        if (Errno.isError(a)) {
+            return a;
+        }
+        addr = a;
+        if ((flags & Mman.MAP_FIXED_NOREPLACE) != 0 && findVmaIntersection(addr, addr + len) != null) {
+            return -EEXIST;
+        }
+        if (file != null) {
+            switch (flags & Mman.MAP_TYPE) {
+                case Mman.MAP_SHARED, Mman.MAP_SHARED_VALIDATE -> {
+                    if ((flags & Mman.MAP_TYPE) == Mman.MAP_SHARED) {
+                        flags &= Mman.LEGACY_MAP_MASK;
+                    } else if ((flags & ~(Mman.LEGACY_MAP_MASK | Mman.MAP_FIXED_NOREPLACE)) != 0) {
+                        return -EOPNOTSUPP;
+                    }
+                    if ((prot & Mman.PROT_WRITE) != 0 && !file.writable) {
+                        return -EACCES;
+                    }
+                    vmFlags |= VM_SHARED | VM_MAYSHARE;
+                    if (!file.writable) {
+                        vmFlags &= ~(VM_MAYWRITE | VM_SHARED);
+                    }
+                    if (!file.readable) {
+                        return -EACCES;
+                    }
+                    if ((vmFlags & VM_GROWSDOWN) != 0) {
+                        return -EINVAL;
+                    }
+                }
+                case Mman.MAP_PRIVATE -> {
+                    if (!file.readable) {
+                        return -EACCES;
+                    }
+                    if ((vmFlags & VM_GROWSDOWN) != 0) {
+                        return -EINVAL;
+                    }
+                }
+                default -> {
+                    return -EINVAL;
+                }
+            }
+        } else {
+            switch (flags & Mman.MAP_TYPE) {
+                case Mman.MAP_SHARED -> {
+                    if ((vmFlags & VM_GROWSDOWN) != 0) {
+                        return -EINVAL;
+                    }
+                    pgoff = 0;
+                    vmFlags |= VM_SHARED | VM_MAYSHARE;
+                }
+                case Mman.MAP_PRIVATE -> pgoff = addr >>> 12;
+                default -> {
+                    return -EINVAL;
+                }
+            }
+        }
+        if ((flags & Mman.MAP_NORESERVE) != 0) {
+            vmFlags |= VM_NORESERVE;
+        }
+        final long r = mmapRegion(file, addr, len, vmFlags, pgoff);
+        if (!Errno.isError(r) && ((vmFlags & VM_LOCKED) != 0
+            || (flags & (Mman.MAP_POPULATE | Mman.MAP_NONBLOCK)) == Mman.MAP_POPULATE)) {
+            populate(r, r + len);
+        }
+        return r;
+    }
+
+    /** {@code mmap_region}: unmaps what is in the way, then merges or inserts the new VMA. */
+    private long mmapRegion(final VmFile file, final long addr, final long len, long vmFlags, final long pgoff) {
+        final long end = addr + len;
+        final Vma first = findVma(addr);
+        if (first != null && first.start < end) {
+            if (addr > first.start && end < first.end && tree.count >= maxMapCount()) {
+                return -ENOMEM;
+            }
+        }
+        if ((vmFlags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) == VM_WRITE) {
+            vmFlags |= VM_ACCOUNT;
+        }
+        if (first != null && first.start < end) {
+            unmapRange(first, addr, end);
+        }
+        final Vmg g = new Vmg();
+        g.prev = tree.findBefore(addr);
+        g.next = g.prev == null ? tree.first : g.prev.next;
+        g.start = addr;
+        g.end = end;
+        g.flags = vmFlags;
+        g.file = file;
+        g.pgoff = pgoff;
+        Vma vma = (g.prev != null || g.next != null) ? mergeNewRange(g) : null;
+        if (vma == null) {
+            vma = new Vma(this, addr, end, vmFlags, pgoff);
+            if (file != null) {
+                vma.file = file;
+            } else if ((vmFlags & VM_SHARED) != 0) {
+                vma.file = VmFile.shmemZero(len);
+            }
+            insertVma(vma);
+        }
+        if ((vmFlags & VM_LOCKED) != 0 && ((vmFlags & VM_SPECIAL) != 0)) {
+            vma.flags &= ~VM_LOCKED_MASK;
+        }
+        return addr;
+    }
+
+    // ------------------------------------------------------------------------------------------------ munmap
+
+    /** Unmaps {@code [start, end)} beginning at {@code vma} (the first overlapping VMA), splitting at the ends. */
+    private void unmapRange(final Vma vma, final long start, final long end) {
+        if (start > vma.start) {
+            splitVmaUnchecked(vma, start, true);
+        }
+        Vma v = vma;
+        while (v != null && v.start < end) {
+            if (v.end > end) {
+                splitVmaUnchecked(v, end, false);
+            }
+            final Vma nextV = v.next;
+            removeVma(v);
+            v = nextV;
+        }
+    }
+
+    /** {@code do_vmi_align_munmap}: the map-count check, then the unmap. */
+    private int alignMunmap(final Vma vma, final long start, final long end) {
+        if (start > vma.start && end < vma.end && tree.count >= maxMapCount()) {
+            return -ENOMEM;
+        }
+        unmapRange(vma, start, end);
+        return 0;
+    }
+
+    /** {@code do_vmi_munmap}. */
+    private int doMunmap(final long start, final long len) {
+        if ((start & ~PAGE_MASK) != 0 || Long.compareUnsigned(start, TASK_SIZE) > 0
+            || Long.compareUnsigned(len, TASK_SIZE - start) > 0) {
+            return -EINVAL;
+        }
+        final long end = start + pageAlign(len);
+        if (end == start) {
+            return -EINVAL;
+        }
+        final Vma vma = findVma(start);
+        if (vma == null || vma.start >= end) {
+            return 0;
+        }
+        return alignMunmap(vma, start, end);
+    }
+
+    /** {@code munmap(addr, len)}: 0 or -errno. */
+    public synchronized long munmap(final long addr, final long len) {
+        return doMunmap(addr, len);
+    }
+
+    // ------------------------------------------------------------------------------------------------ mprotect
+
+    /** {@code mprotect(start, len, prot)}: 0 or -errno; changes made before a failure stay (as in the kernel). */
+    public synchronized long mprotect(long start, long len, int prot) {
+        final int grows = prot & (Mman.PROT_GROWSDOWN | Mman.PROT_GROWSUP);
+        prot &= ~(Mman.PROT_GROWSDOWN | Mman.PROT_GROWSUP);
+        if (grows == (Mman.PROT_GROWSDOWN | Mman.PROT_GROWSUP)) {
+            return -EINVAL;
+        }
+        if ((start & ~PAGE_MASK) != 0) {
+            return -EINVAL;
+        }
+        if (len == 0) {
+            return 0;
+        }
+        len = pageAlign(len);
+        long end = start + len;
+        if (Long.compareUnsigned(end, start) <= 0) {
+            return -ENOMEM;
+        }
+        if ((prot & ~(Mman.PROT_READ | Mman.PROT_WRITE | Mman.PROT_EXEC | Mman.PROT_SEM)) != 0) {
+            return -EINVAL;
+        }
+        Vma vma = findVma(start);
+        if (vma == null || vma.start >= end) {
+            return -ENOMEM;
+        }
+        if ((grows & Mman.PROT_GROWSDOWN) != 0) {
+            if (vma.start >= end) {
+                return -ENOMEM;
+            }
+            start = vma.start;
+            if ((vma.flags & VM_GROWSDOWN) == 0) {
+                return -EINVAL;
+            }
+        } else if (vma.start > start) {
+            return -ENOMEM;
+        } else if (grows != 0) {
+            return -EINVAL;
+        }
+        long nstart = start;
+        long tmp = vma.start;
+        int error = 0;
+        while (vma != null && vma.start < end) {
+            if (vma.start != tmp) {
+                error = -ENOMEM;
+                break;
+            }
+            long newFlags = VmFlags.protToFlags(prot) | (vma.flags & ~VM_ACCESS_FLAGS);
+            if ((newFlags & ~(newFlags >>> 4) & VM_ACCESS_FLAGS) != 0) {
+                error = -EACCES;
+                break;
+            }
+            tmp = Math.min(vma.end, end);
+            final Vma r = mprotectFixup(vma, nstart, tmp, newFlags);
+            if (r == null) {
+                error = modifyError;
+                break;
+            }
+            tmp = r.end;
+            nstart = tmp;
+            vma = r.next;
+        }
+        if (error == 0 && tmp < end) {
+            error = -ENOMEM;
+        }
+        return error;
+    }
+
+    private Vma mprotectFixup(final Vma vma, final long start, final long end, long newFlags) {
+        final long oldFlags = vma.flags;
+        if (newFlags == oldFlags) {
+            return vma;
+        }
+        if ((newFlags & VM_WRITE) != 0) {
+            if ((oldFlags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE)) == 0) {
+                newFlags |= VM_ACCOUNT;
+            }
+        } else if ((oldFlags & VM_ACCOUNT) != 0 && vma.isAnonymous() && vma.anonVma == null) {
+            newFlags &= ~VM_ACCOUNT;
+        }
+        final Vma r = vmaModify(vma, start, end, newFlags, vma.anonName);
+        if (r == null) {
+            return null;
+        }
+        r.flags = newFlags;
+        if (pageTables != null) {
+            pageTables.changeProtection(r, start, end);
+        }
+        if ((oldFlags & (VM_WRITE | VM_SHARED | VM_LOCKED)) == VM_LOCKED && (newFlags & VM_WRITE) != 0) {
+            populate(start, end);
+        }
+        return r;
+    }
+
+    // ------------------------------------------------------------------------------------------------ brk
+
+    /** {@code brk(addr)}: the new break, or the unchanged one on failure (brk(0) queries it). */
+    public synchronized long brk(final long newBrkReq) {
+        final long origBrk = brk;
+        if (newBrkReq < startBrk) {
+            return brk;
+        }
+        final long newBrk = pageAlign(newBrkReq);
+        final long oldBrk = pageAlign(brk);
+        if (oldBrk == newBrk) {
+            brk = newBrkReq;
+            return brk;
+        }
+        if (newBrkReq <= brk) {
+            final Vma v = findVma(newBrk);
+            if (v == null || v.start >= oldBrk) {
+                return origBrk;
+            }
+            brk = newBrkReq;
+            if (alignMunmap(v, newBrk, oldBrk) != 0) {
+                brk = origBrk;
+            }
+            return brk;
+        }
+        // check_brk_limits: a MAP_FIXED get_unmapped_area of the new range
+        final long len = newBrk - oldBrk;
+        if (len > TASK_SIZE || oldBrk > TASK_SIZE - len || oldBrk < mmapMinAddr) {
+            return origBrk;
+        }
+        final Vma next = findVma(oldBrk);
+        if (next != null && next.start < newBrk + PAGE_SIZE + tree.stackGuardGap
+            && newBrk + PAGE_SIZE > tree.startGap(next)) {
+            return origBrk;
+        }
+        final Vma p = tree.findBefore(oldBrk);
+        final Vma brkVma = p != null && p.start >= startBrk ? p : null;
+        if (doBrkFlags(brkVma, oldBrk, len) != 0) {
+            return origBrk;
+        }
+        brk = newBrkReq;
+        return brk;
+    }
+
+    private int doBrkFlags(final Vma vma, final long addr, final long len) {
+        final long flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT;
+        if (tree.count > maxMapCount()) {
+            return -ENOMEM;
+        }
+        if (vma != null && vma.end == addr) {
+            final Vmg g = new Vmg();
+            g.prev = vma;
+            g.next = vma.next;
+            g.start = addr;
+            g.end = addr + len;
+            g.flags = flags;
+            g.pgoff = addr >>> 12;
+            g.justExpand = true;
+            if (mergeNewRange(g) != null) {
+                return 0;
+            }
+        }
+        insertVma(new Vma(this, addr, addr + len, flags, addr >>> 12));
+        return 0;
+    }
+
+    // ------------------------------------------------------------------------------------------------ mremap
+
+    /** The state of one mremap ({@code struct vma_remap_struct}). */
+    private static final class Vrm {
+        Vma vma;
+        long addr;
+        long oldLen;
+        long newLen;
+        int flags;
+        long newAddr;
+        int type; // 0 no resize, 1 shrink, 2 expand
+
+        boolean impliesNewAddr() {
+            return (flags & (Mman.MREMAP_FIXED | Mman.MREMAP_DONTUNMAP)) != 0;
+        }
+    }
+
+    private static final int NO_RESIZE = 0;
+    private static final int SHRINK = 1;
+    private static final int EXPAND = 2;
+
+    /** {@code mremap(addr, old_len, new_len, flags, new_addr)}: the new address or -errno. */
+    public synchronized long mremap(final long addr, final long oldLen, final long newLen, final int flags,
+                                    final long newAddr) {
+        final Vrm vrm = new Vrm();
+        vrm.addr = addr;
+        vrm.oldLen = pageAlign(oldLen);
+        vrm.newLen = pageAlign(newLen);
+        vrm.flags = flags;
+        vrm.newAddr = newAddr;
+        if ((flags & ~(Mman.MREMAP_FIXED | Mman.MREMAP_MAYMOVE | Mman.MREMAP_DONTUNMAP)) != 0) {
+            return -EINVAL;
+        }
+        if ((addr & ~PAGE_MASK) != 0) {
+            return -EINVAL;
+        }
+        if (vrm.newLen == 0 || Long.compareUnsigned(vrm.newLen, TASK_SIZE) > 0) {
+            return -EINVAL;
+        }
+        if (vrm.impliesNewAddr()) {
+            if (newAddr > TASK_SIZE - vrm.newLen || newAddr < 0) {
+                return -EINVAL;
+            }
+            if ((newAddr & ~PAGE_MASK) != 0) {
+                return -EINVAL;
+            }
+            if ((flags & Mman.MREMAP_MAYMOVE) == 0) {
+                return -EINVAL;
+            }
+            if ((flags & Mman.MREMAP_DONTUNMAP) != 0 && vrm.oldLen != vrm.newLen) {
+                return -EINVAL;
+            }
+            if (addr + vrm.oldLen > newAddr && newAddr + vrm.newLen > addr) {
+                return -EINVAL;
+            }
+            if (tree.count + 2 >= maxMapCount() - 3) {
+                return -ENOMEM;
+            }
+        }
+        if ((flags & Mman.MREMAP_FIXED) != 0 && vrm.oldLen == vrm.newLen) {
+            return remapMove(vrm);
+        }
+        vrm.vma = vmaLookup(addr);
+        final long res = checkPrepVma(vrm);
+        if (res != 0) {
+            return res;
+        }
+        return vrm.impliesNewAddr() ? mremapTo(vrm) : mremapAt(vrm);
+    }
+
+    private long checkPrepVma(final Vrm vrm) {
+        final Vma vma = vrm.vma;
+        if (vma == null) {
+            return -EFAULT;
+        }
+        vrm.type = vrm.oldLen == vrm.newLen ? NO_RESIZE : vrm.oldLen > vrm.newLen ? SHRINK : EXPAND;
+        if (!vrm.impliesNewAddr()) {
+            vrm.newAddr = vrm.addr;
+        }
+        if (vrm.type != EXPAND && !vrm.impliesNewAddr()) {
+            return 0;
+        }
+        long oldLen = vrm.oldLen;
+        final long newLen = vrm.newLen;
+        if (oldLen == 0 && (vma.flags & (VM_SHARED | VM_MAYSHARE)) == 0) {
+            return -EINVAL;
+        }
+        if ((vrm.flags & Mman.MREMAP_DONTUNMAP) != 0 && (vma.flags & (VM_DONTEXPAND | VM_PFNMAP)) != 0) {
+            return -EINVAL;
+        }
+        if (vrm.type == SHRINK) {
+            oldLen = newLen;
+        }
+        if (oldLen > vma.end - vrm.addr) {
+            return -EFAULT;
+        }
+        if (newLen == oldLen) {
+            return 0;
+        }
+        final long pgoff = vma.pgoff + ((vrm.addr - vma.start) >>> 12);
+        if (pgoff + (newLen >>> 12) < pgoff) {
+            return -EINVAL;
+        }
+        if ((vma.flags & (VM_DONTEXPAND | VM_PFNMAP)) != 0) {
+            return -EFAULT;
+        }
+        return 0;
+    }
+
+    private long mremapAt(final Vrm vrm) {
+        switch (vrm.type) {
+            case NO_RESIZE:
+                return vrm.addr;
+            case SHRINK: {
+                final int err = doMunmap(vrm.addr + vrm.newLen, vrm.oldLen - vrm.newLen);
+                return err != 0 ? err : vrm.addr;
+            }
+            default:
+                return expandVma(vrm);
+        }
+    }
+
+    private long expandVma(final Vrm vrm) {
+        final Vma vma = vrm.vma;
+        final long delta = vrm.newLen - vrm.oldLen;
+        if (vma.end - vrm.addr == vrm.oldLen && vmaExpandable(vma, delta)) {
+            final Vmg g = new Vmg();
+            g.prev = vma;
+            g.next = vma.next;
+            g.middle = vma;
+            g.start = vma.end;
+            g.end = vma.end + delta;
+            g.flags = vma.flags;
+            g.file = vma.file;
+            g.anonVma = vma.anonVma;
+            g.anonName = vma.anonName;
+            g.pgoff = vma.pgoff + vma.pages();
+            if (mergeNewRange(g) == null) {
+                return -ENOMEM;
+            }
+            if ((vma.flags & VM_LOCKED) != 0) {
+                populate(vrm.addr + vrm.oldLen, vrm.addr + vrm.newLen);
+            }
+            return vrm.addr;
+        }
+        if ((vrm.flags & Mman.MREMAP_MAYMOVE) == 0) {
+            return -ENOMEM;
+        }
+        final long err = setNewAddr(vrm);
+        if (err != 0) {
+            return err;
+        }
+        return moveVma(vrm);
+    }
+
+    private boolean vmaExpandable(final Vma vma, final long delta) {
+        final long end = vma.end + delta;
+        if (end < vma.end) {
+            return false;
+        }
+        if (findVmaIntersection(vma.end, end) != null) {
+            return false;
+        }
+        return end - vma.start <= TASK_SIZE && vma.start <= TASK_SIZE - (end - vma.start);
+    }
+
+    private long setNewAddr(final Vrm vrm) {
+        final Vma vma = vrm.vma;
+        final long pgoff = vma.pgoff + ((vrm.addr - vma.start) >>> 12);
+        final long hint = vrm.impliesNewAddr() ? vrm.newAddr : 0;
+        int mapFlags = 0;
+        if ((vrm.flags & Mman.MREMAP_FIXED) != 0) {
+            mapFlags |= Mman.MAP_FIXED;
+        }
+        if ((vma.flags & VM_MAYSHARE) != 0) {
+            mapFlags |= Mman.MAP_SHARED;
+        }
+        final long res = getUnmappedArea(vma.file, hint, vrm.newLen, pgoff, mapFlags);
+        if (Errno.isError(res)) {
+            return res;
+        }
+        vrm.newAddr = res;
+        return 0;
+    }
+
+    private long mremapTo(final Vrm vrm) {
+        if ((vrm.flags & Mman.MREMAP_FIXED) != 0) {
+            final int err = doMunmap(vrm.newAddr, vrm.newLen);
+            if (err != 0) {
+                return err;
+            }
+            vrm.vma = vmaLookup(vrm.addr);
+            if (vrm.vma == null) {
+                return -EFAULT;
+            }
+        }
+        if (vrm.type == SHRINK) {
+            final int err = doMunmap(vrm.addr + vrm.newLen, vrm.oldLen - vrm.newLen);
+            if (err != 0) {
+                return err;
+            }
+            vrm.vma = vmaLookup(vrm.addr);
+            if (vrm.vma == null) {
+                return -EFAULT;
+            }
+            vrm.oldLen = vrm.newLen;
+        }
+        final long err = setNewAddr(vrm);
+        if (err != 0) {
+            return err;
+        }
+        return moveVma(vrm);
+    }
+
+    /** {@code remap_move}: a same-length MREMAP_FIXED move, possibly of several VMAs (6.17+). */
+    private long remapMove(final Vrm vrm) {
+        final long start = vrm.addr;
+        final long end = vrm.addr + vrm.oldLen;
+        long target = vrm.newAddr;
+        long res = -EFAULT;
+        long lastEnd = 0;
+        boolean seen = false;
+        long pos = start;
+        while (true) {
+            final Vma vma = findVma(pos);
+            if (vma == null || vma.start >= end) {
+                break;
+            }
+            final long a = Math.max(vma.start, start);
+            final long l = Math.min(end, vma.end) - a;
+            if (!seen && start < vma.start) {
+                return -EFAULT;
+            }
+            final long offset = seen ? vma.start - lastEnd : 0;
+            lastEnd = vma.end;
+            final Vrm one = new Vrm();
+            one.vma = vma;
+            one.addr = a;
+            one.newAddr = target + offset;
+            one.oldLen = l;
+            one.newLen = l;
+            one.flags = vrm.flags;
+            long r = checkPrepVma(one);
+            if (r == 0) {
+                r = mremapTo(one);
+            }
+            if (Errno.isError(r)) {
+                return r;
+            }
+            if (!seen) {
+                res = r;
+            }
+            seen = true;
+            target = r + l;
+            pos = lastEnd; // the iterator continues after the VMA it found, whatever the move did to it
+        }
+        return res;
+    }
+
+    private long moveVma(final Vrm vrm) {
+        if (tree.count >= maxMapCount() - 3) {
+            return -ENOMEM;
+        }
+        Vma vma = vrm.vma;
+        final long newPgoff = vma.pgoff + ((vrm.addr - vma.start) >>> 12);
+        final Vma[] src = {vma};
+        final Vma newVma = copyVma(src, vrm.newAddr, vrm.newLen, newPgoff);
+        vma = src[0];
+        if (pageTables != null) {
+            pageTables.moveRange(vrm.addr, vrm.newAddr, vrm.oldLen);
+        }
+        if ((vrm.flags & Mman.MREMAP_DONTUNMAP) != 0) {
+            vma.flags &= ~VM_LOCKED_MASK;
+            if (newVma != vma && vrm.addr == vma.start && vrm.addr + vrm.oldLen == vma.end) {
+                vma.anonVma = null;
+            }
+        } else {
+            unmapSourceVma(vma, vrm.addr, vrm.oldLen);
+        }
+        if ((newVma.flags & VM_LOCKED) != 0 && vrm.newLen > vrm.oldLen) {
+            populate(vrm.newAddr + vrm.oldLen, vrm.newAddr + vrm.newLen);
+        }
+        return vrm.newAddr;
+    }
+
+    private void unmapSourceVma(final Vma vma, final long addr, final long len) {
+        final boolean accountable = (vma.flags & VM_ACCOUNT) != 0;
+        final long vmStart = vma.start;
+        final long vmEnd = vma.end;
+        if (accountable) {
+            vma.flags &= ~VM_ACCOUNT;
+        }
+        final int err = doMunmap(addr, len);
+        if (err != 0) {
+            if (accountable) {
+                vma.flags |= VM_ACCOUNT;
+            }
+            return;
+        }
+        if (accountable) {
+            final long end = addr + len;
+            if (vmStart < addr) {
+                final Vma p = tree.findBefore(addr);
+                if (p != null) {
+                    p.flags |= VM_ACCOUNT;
+                }
+            }
+            if (vmEnd > end) {
+                final Vma n = findVma(addr);
+                if (n != null) {
+                    n.flags |= VM_ACCOUNT;
+                }
+            }
+        }
+    }
+
+    /** {@code copy_vma}: the destination VMA of a move, merged with its new neighbours when possible. */
+    private Vma copyVma(final Vma[] vmap, final long addr, final long len, long pgoff) {
+        final Vma vma = vmap[0];
+        if (vma.isAnonymous() && vma.anonVma == null) {
+            pgoff = addr >>> 12;
+        }
+        final Vmg g = new Vmg();
+        g.prev = tree.findBefore(addr);
+        g.next = g.prev == null ? tree.first : g.prev.next;
+        g.middle = vma;
+        g.copiedFrom = vma;
+        g.start = addr;
+        g.end = addr + len;
+        g.flags = vma.flags;
+        g.file = vma.file;
+        g.anonVma = vma.anonVma;
+        g.anonName = vma.anonName;
+        g.pgoff = pgoff;
+        final long vmaStart = vma.start;
+        final Vma merged = mergeNewRange(g);
+        if (merged != null) {
+            if (vmaStart >= merged.start && vmaStart < merged.end) {
+                vmap[0] = merged;
+            }
+            return merged;
+        }
+        final Vma n = vma.dup();
+        n.start = addr;
+        n.end = addr + len;
+        n.pgoff = pgoff;
+        insertVma(n);
+        return n;
+    }
+
+    // ------------------------------------------------------------------------------------------------ madvise
+
+    private static boolean madviseBehaviorValid(final int b) {
+        return b >= 0 && b <= 4 || b >= 8 && b <= 25;
+    }
+
+    /** {@code madvise(start, len, behavior)}: 0 or -errno. */
+    public synchronized long madvise(final long start, final long lenIn, final int behavior) {
+        if (!madviseBehaviorValid(behavior)) {
+            return -EINVAL;
+        }
+        if ((start & ~PAGE_MASK) != 0) {
+            return -EINVAL;
+        }
+        final long len = pageAlign(lenIn);
+        if (lenIn != 0 && len == 0) {
+            return -EINVAL;
+        }
+        final long end = start + len;
+        if (Long.compareUnsigned(end, start) < 0) {
+            return -EINVAL;
+        }
+        if (end == start) {
+            return 0;
+        }
+        return walkVmas(start, end, (vma, s, e) -> madviseVma(vma, s, e, behavior));
+    }
+
+    /** What {@link #walkVmas} applies to each VMA piece: the resulting VMA (for the walk to continue) or null. */
+    private interface Visit {
+        Vma visit(Vma vma, long start, long end);
+    }
+
+    /** {@code madvise_walk_vmas}: visits each mapped piece; a hole gives ENOMEM at the end, an error stops. */
+    private long walkVmas(long start, final long end, final Visit visit) {
+        int unmappedError = 0;
+        Vma vma = findVma(start);
+        while (true) {
+            if (vma == null) {
+                return -ENOMEM;
+            }
+            if (start < vma.start) {
+                unmappedError = -ENOMEM;
+                start = vma.start;
+                if (start >= end) {
+                    break;
+                }
+            }
+            final long tmp = Math.min(vma.end, end);
+            final Vma r = visit.visit(vma, start, tmp);
+            if (r == null) {
+                return modifyError;
+            }
+            start = Math.max(tmp, r.end);
+            if (start >= end) {
+                break;
+            }
+            vma = findVma(r.end);
+        }
+        return unmappedError;
+    }
+
+    private Vma madviseVma(final Vma vma, final long start, final long end, final int behavior) {
+        long newFlags = vma.flags;
+        switch (behavior) {
+            case Mman.MADV_DONTNEED, Mman.MADV_DONTNEED_LOCKED -> {
+                long forbidden = VM_PFNMAP;
+                if (behavior != Mman.MADV_DONTNEED_LOCKED) {
+                    forbidden |= VM_LOCKED;
+                }
+                if ((vma.flags & forbidden) != 0) {
+                    return fail(-EINVAL);
+                }
+                if (pageTables != null) {
+                    pageTables.zapRange(vma, start, end);
+                }
+                return vma;
+            }
+            case Mman.MADV_FREE -> {
+                if (!vma.isAnonymous()) {
+                    return fail(-EINVAL);
+                }
+                if (pageTables != null) {
+                    pageTables.zapRange(vma, start, end);
+                }
+                return vma;
+            }
+            case Mman.MADV_REMOVE -> {
+                if ((vma.flags & VM_LOCKED) != 0) {
+                    return fail(-EINVAL);
+                }
+                if (vma.file == null || (vma.flags & VM_SHARED) == 0) {
+                    return fail(-EACCES);
+                }
+                if (pageTables != null) {
+                    pageTables.zapRange(vma, start, end);
+                }
+                return vma;
+            }
+            case Mman.MADV_POPULATE_READ, Mman.MADV_POPULATE_WRITE -> {
+                populate(start, end);
+                return vma;
+            }
+            case Mman.MADV_WILLNEED, Mman.MADV_COLD, Mman.MADV_PAGEOUT, Mman.MADV_COLLAPSE,
+                 Mman.MADV_MERGEABLE, Mman.MADV_UNMERGEABLE -> {
+                return vma;
+            }
+            case Mman.MADV_NORMAL -> newFlags &= ~(VM_RAND_READ | VM_SEQ_READ);
+            case Mman.MADV_SEQUENTIAL -> newFlags = (newFlags & ~VM_RAND_READ) | VM_SEQ_READ;
+            case Mman.MADV_RANDOM -> newFlags = (newFlags & ~VM_SEQ_READ) | VM_RAND_READ;
+            case Mman.MADV_DONTFORK -> newFlags |= VM_DONTCOPY;
+            case Mman.MADV_DOFORK -> {
+                if ((vma.flags & VM_IO) != 0) {
+                    return fail(-EINVAL);
+                }
+                newFlags &= ~VM_DONTCOPY;
+            }
+            case Mman.MADV_WIPEONFORK -> {
+                if (vma.file != null || (vma.flags & VM_SHARED) != 0) {
+                    return fail(-EINVAL);
+                }
+                newFlags |= VM_WIPEONFORK;
+            }
+            case Mman.MADV_KEEPONFORK -> newFlags &= ~VM_WIPEONFORK;
+            case Mman.MADV_DONTDUMP -> newFlags |= VM_DONTDUMP;
+            case Mman.MADV_DODUMP -> {
+                if ((newFlags & VM_SPECIAL) != 0) {
+                    return fail(-EINVAL);
+                }
+                newFlags &= ~VM_DONTDUMP;
+            }
+            case Mman.MADV_HUGEPAGE -> newFlags = (newFlags & ~VM_NOHUGEPAGE) | VM_HUGEPAGE;
+            case Mman.MADV_NOHUGEPAGE -> newFlags = (newFlags & ~VM_HUGEPAGE) | VM_NOHUGEPAGE;
+            default -> {
+                return fail(-EINVAL);
+            }
+        }
+        if (newFlags == vma.flags) {
+            return vma;
+        }
+        final Vma r = vmaModify(vma, start, end, newFlags, vma.anonName);
+        if (r != null) {
+            r.flags = newFlags;
+        }
+        return r;
+    }
+
+    private Vma fail(final int errno) {
+        modifyError = errno;
+        return null;
+    }
+
+    // ------------------------------------------------------------------------------------------------ mlock
+
+    /** {@code mlock(start, len)}: 0 or -errno; the locked range is faulted in. */
+    public synchronized long mlock(final long start, final long len) {
+        return doMlock(start, len, VM_LOCKED);
+    }
+
+    /** {@code mlock2(start, len, MLOCK_ONFAULT)} when {@code onFault}. */
+    public synchronized long mlock2(final long start, final long len, final boolean onFault) {
+        return doMlock(start, len, onFault ? VM_LOCKED | VM_LOCKONFAULT : VM_LOCKED);
+    }
+
+    /** {@code munlock(start, len)}. */
+    public synchronized long munlock(final long start, final long len) {
+        return doMlock(start, len, 0);
+    }
+
+    private long doMlock(final long startIn, final long lenIn, final long lockFlags) {
+        final long len = pageAlign(lenIn + (startIn & ~PAGE_MASK));
+        final long start = startIn & PAGE_MASK;
+        final long end = start + len;
+        if (Long.compareUnsigned(end, start) < 0) {
+            return -EINVAL;
+        }
+        if (end == start) {
+            return 0;
+        }
+        Vma vma = vmaLookup(start);
+        if (vma == null) {
+            return -ENOMEM;
+        }
+        long nstart = start;
+        long tmp = vma.start;
+        while (vma != null && vma.start < end) {
+            if (vma.start != tmp) {
+                return -ENOMEM;
+            }
+            final long newFlags = (vma.flags & ~VM_LOCKED_MASK) | lockFlags;
+            tmp = Math.min(vma.end, end);
+            Vma r = vma;
+            if (newFlags != vma.flags && (vma.flags & VM_SPECIAL) == 0) {
+                r = vmaModify(vma, nstart, tmp, newFlags, vma.anonName);
+                if (r == null) {
+                    return modifyError;
+                }
+                r.flags = newFlags;
+            }
+            tmp = r.end;
+            nstart = tmp;
+            vma = r.next;
+        }
+        if (tmp < end) {
+            return -ENOMEM;
+        }
+        if ((lockFlags & VM_LOCKED) != 0 && (lockFlags & VM_LOCKONFAULT) == 0) {
+            populate(start, end);
+        }
+        return 0;
+    }
+
+    // ------------------------------------------------------------------------------------------------ prctl
+
+    private static boolean validNameChar(final char c) {
+        return c >= 0x20 && c < 0x7f && c != '\\' && c != '`' && c != '$' && c != '[' && c != ']';
+    }
+
+    /**
+     * {@code prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, start, len, name)}: names anonymous memory ({@code name}
+     * null clears). 0 or -errno.
+     */
+    public synchronized long setAnonName(final long start, final long lenIn, final String name) {
+        if (name != null) {
+            if (name.length() >= ANON_VMA_NAME_MAX_LEN) {
+                return -EINVAL;
+            }
+            for (int i = 0; i < name.length(); i++) {
+                if (!validNameChar(name.charAt(i))) {
+                    return -EINVAL;
+                }
+            }
+        }
+        if ((start & ~PAGE_MASK) != 0) {
+            return -EINVAL;
+        }
+        final long len = pageAlign(lenIn);
+        if (lenIn != 0 && len == 0) {
+            return -EINVAL;
+        }
+        final long end = start + len;
+        if (Long.compareUnsigned(end, start) < 0) {
+            return -EINVAL;
+        }
+        if (end == start) {
+            return 0;
+        }
+        return walkVmas(start, end, (vma, s, e) -> {
+            if (vma.file != null && !vma.file.isShmem()) {
+                return fail(-EBADF);
+            }
+            if (java.util.Objects.equals(vma.anonName, name)) {
+                return vma;
+            }
+            final Vma r = vmaModify(vma, s, e, vma.flags, name);
+            if (r != null) {
+                r.anonName = name;
+            }
+            return r;
+        });
+    }
+
+    /** {@code prctl(option, arg2, arg3, arg4, name)} for PR_SET_VMA; other options give EINVAL. */
+    public synchronized long prctl(final int option, final long arg2, final long start, final long len,
+                                   final String name) {
+        if (option != Mman.PR_SET_VMA || arg2 != Mman.PR_SET_VMA_ANON_NAME) {
+            return -EINVAL;
+        }
+        return setAnonName(start, len, name);
+    }
+
+    // ------------------------------------------------------------------------------------------------ faults
+
+    /** {@code expand_downwards}: grows a stack VMA down to {@code addr}; 0 or -errno. */
+    int expandDownwards(final Vma vma, final long addrIn) {
+        final long addr = addrIn & PAGE_MASK;
+        if (addr < mmapMinAddr) {
+            return -EPERM;
+        }
+        final Vma prev = vma.prev;
+        if (prev != null && (prev.flags & VM_GROWSDOWN) == 0 && (prev.flags & VM_ACCESS_FLAGS) != 0
+            && addr - prev.end < tree.stackGuardGap) {
+            return -ENOMEM;
+        }
+        if (vma.end - addr > rlimitStack) {
+            return -ENOMEM;
+        }
+        final long grow = (vma.start - addr) >>> 12;
+        setRange(vma, addr, vma.end, vma.pgoff - grow);
+        return 0;
+    }
+
+    /**
+     * {@code handle_mm_fault} for a user access at {@code addr}: 'r', 'w' or 'x'. Finds (or grows) the VMA,
+     * checks the access, and maps the page. Throws {@link SegmentationFault} as the kernel would send SIGSEGV.
+     */
+    public synchronized void handleMmFault(final long addr, final char access) {
+        Vma vma = findVma(addr);
+        if (vma == null || Long.compareUnsigned(addr, TASK_SIZE) >= 0) {
+            throw new SegmentationFault(addr, SegmentationFault.SEGV_MAPERR);
+        }
+        if (vma.start > addr) {
+            if ((vma.flags & VM_GROWSDOWN) == 0 || expandDownwards(vma, addr) != 0) {
+                throw new SegmentationFault(addr, SegmentationFault.SEGV_MAPERR);
+            }
+        }
+        final boolean write = access == 'w';
+        switch (access) {
+            case 'w' -> {
+                if ((vma.flags & VM_WRITE) == 0) {
+                    throw new SegmentationFault(addr, SegmentationFault.SEGV_ACCERR);
+                }
+            }
+            case 'x' -> {
+                if ((vma.flags & VM_EXEC) == 0) {
+                    throw new SegmentationFault(addr, SegmentationFault.SEGV_ACCERR);
+                }
+            }
+            case 'r' -> {
+                if ((vma.flags & VM_ACCESS_FLAGS) == 0) {
+                    throw new SegmentationFault(addr, SegmentationFault.SEGV_ACCERR);
+                }
+            }
+            default -> throw new IllegalArgumentException("access '" + access + "' (expected: r, w or x)");
+        }
+        if (write && (vma.flags & VM_SHARED) == 0 && vma.anonVma == null) {
+            anonVmaPrepare(vma);
+        }
+        if (pageTables != null) {
+            pageTables.fault(vma, addr & PAGE_MASK, write);
+        }
+    }
+
+    /** A user access (the shell's {@code touch}); see {@link #handleMmFault}. */
+    public void touch(final long addr, final char access) {
+        handleMmFault(addr, access);
+    }
+
+    /** {@code __anon_vma_prepare}: reuse a compatible neighbour's anon_vma (next first), else a new one. */
+    void anonVmaPrepare(final Vma vma) {
+        AnonVma av = null;
+        final Vma next = vma.next;
+        if (next != null && next.start == vma.end && anonVmaCompatible(vma, next) && next.anonVma != null
+            && next.anonVma.parent == null) {
+            av = next.anonVma;
+        }
+        final Vma prev = vma.prev;
+        if (av == null && prev != null && prev.end == vma.start && anonVmaCompatible(prev, vma)
+            && prev.anonVma != null && prev.anonVma.parent == null) {
+            av = prev.anonVma;
+        }
+        vma.anonVma = av != null ? av : new AnonVma(null);
+    }
+
+    private static boolean anonVmaCompatible(final Vma a, final Vma b) {
+        return a.end == b.start && a.file == b.file
+            && ((a.flags ^ b.flags) & ~(VM_ACCESS_FLAGS | VmFlags.VM_SOFTDIRTY)) == 0
+            && b.pgoff == a.pgoff + ((b.start - a.start) >>> 12);
+    }
+
+    /** {@code __mm_populate}: faults every page of the mapped part of {@code [start, end)} in. */
+    void populate(final long start, final long end) {
+        for (Vma v = findVma(start); v != null && v.start < end; v = v.next) {
+            if ((v.flags & (VM_IO | VM_PFNMAP)) != 0 || (v.flags & VM_ACCESS_FLAGS) == 0) {
+                continue;
+            }
+            final boolean write = (v.flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
+            if (write && v.anonVma == null) {
+                anonVmaPrepare(v);
+            }
+            if (pageTables != null) {
+                for (long a = Math.max(start, v.start); a < Math.min(end, v.end); a += PAGE_SIZE) {
+                    pageTables.fault(v, a, write);
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ setup
+
+    /**
+     * Adds a VMA as exec or the loader left it (replay's {@code #BEFORE}): no merging. {@code special} names a
+     * special mapping ([vdso], [vvar], ...), which never merges.
+     */
+    public synchronized Vma addInitialVma(final long start, final long end, final long flags, final long pgoff,
+                                          final VmFile file, final String special, final boolean faulted) {
+        if ((start & ~PAGE_MASK) != 0 || (end & ~PAGE_MASK) != 0 || Long.compareUnsigned(start, end) >= 0) {
+            throw new IllegalArgumentException(String.format("bad VMA range %x-%x", start, end));
+        }
+        final Vma other = findVmaIntersection(start, end);
+        if (other != null) {
+            throw new IllegalArgumentException(String.format("VMA %x-%x overlaps %s", start, end, other));
+        }
+        final Vma v = new Vma(this, start, end, flags | (special != null ? VM_DONTEXPAND : 0), pgoff);
+        v.file = file;
+        v.specialName = special;
+        if (faulted) {
+            v.anonVma = new AnonVma(null);
+        }
+        insertVma(v);
+        return v;
+    }
+
+    // ------------------------------------------------------------------------------------------------ views
+
+    /** The name show_map_vma prints for {@code v}, or null. */
+    String vmaName(final Vma v) {
+        if (v.file != null) {
+            if (v.anonName != null && v.file.isShmem()) {
+                return "[anon_shmem:" + v.anonName + "]";
+            }
+            return v.file.mapsName();
+        }
+        if (v.specialName != null) {
+            return v.specialName;
+        }
+        if (v.start < brk && v.end > startBrk) {
+            return "[heap]";
+        }
+        if (v.start <= startStack && v.end >= startStack) {
+            return "[stack]";
+        }
+        if (v.anonName != null) {
+            return "[anon:" + v.anonName + "]";
+        }
+        return null;
+    }
+
+    private static void hex8(final StringBuilder sb, final long x) {
+        final String h = Long.toHexString(x);
+        for (int i = h.length(); i < 8; i++) {
+            sb.append('0');
+        }
+        sb.append(h);
+    }
+
+    /** One /proc/PID/maps line (with its newline), as {@code show_map_vma} formats it. */
+    String mapsLine(final Vma v, final StringBuilder sb) {
+        final int lineStart = sb.length();
+        hex8(sb, v.start);
+        sb.append('-');
+        hex8(sb, v.end);
+        sb.append(' ');
+        sb.append((v.flags & VM_READ) != 0 ? 'r' : '-');
+        sb.append((v.flags & VM_WRITE) != 0 ? 'w' : '-');
+        sb.append((v.flags & VM_EXEC) != 0 ? 'x' : '-');
+        sb.append((v.flags & VM_MAYSHARE) != 0 ? 's' : 'p');
+        sb.append(' ');
+        hex8(sb, v.file != null ? v.pgoff << 12 : 0);
+        final int major = v.file != null ? v.file.inode.devMajor : 0;
+        final int minor = v.file != null ? v.file.inode.devMinor : 0;
+        sb.append(String.format(" %02x:%02x %d ", major, minor, v.file != null ? v.file.inode.ino : 0));
+        appendName(sb, lineStart, vmaName(v));
+        return sb.toString();
+    }
+
+    private static void appendName(final StringBuilder sb, final int lineStart, final String name) {
+        if (name != null) {
+            final int width = 25 + 6 * 8 - 1;
+            while (sb.length() - lineStart < width) {
+                sb.append(' ');
+            }
+            sb.append(' ').append(name);
+        }
+        sb.append('\n');
+    }
+
+    /** /proc/PID/maps. */
+    public synchronized String maps() {
+        final StringBuilder sb = new StringBuilder();
+        for (Vma v = tree.first; v != null; v = v.next) {
+            mapsLine(v, sb);
+        }
+        if (gateVma) {
+            final int ls = sb.length();
+            sb.append("ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0 ");
+            appendName(sb, ls, "[vsyscall]");
+        }
+        return sb.toString();
+    }
+}

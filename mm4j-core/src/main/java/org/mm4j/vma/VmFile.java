@@ -1,0 +1,141 @@
+package org.mm4j.vma;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A {@code struct file}: one open of a file (VMAs merge only within one struct file). It names its
+ * {@link Inode} (path, size, device and inode numbers, content) and its open mode.
+ *
+ * <p>Kinds: a regular file on ext4 (THP-aligned placement of large mappings, {@code thp_get_unmapped_area}),
+ * a shmem object (each shared anonymous mmap: "/dev/zero (deleted)"), or another file without a
+ * {@code get_unmapped_area} of its own.
+ */
+public final class VmFile {
+    /** The backing object: the model's inode. Content comes from bytes, a real file, or reads as zeros. */
+    public static final class Inode {
+        private static final AtomicLong NEXT_INO = new AtomicLong(1_000_000);
+        final String path;
+        final long size;
+        final int devMajor;
+        final int devMinor;
+        final long ino;
+        final boolean deleted;
+        private final byte[] bytes;
+        private final Path realFile;
+
+        public Inode(final String path, final long size, final int devMajor, final int devMinor, final long ino,
+                     final boolean deleted, final byte[] bytes, final Path realFile) {
+            this.path = path;
+            this.size = size;
+            this.devMajor = devMajor;
+            this.devMinor = devMinor;
+            this.ino = ino;
+            this.deleted = deleted;
+            this.bytes = bytes;
+            this.realFile = realFile;
+        }
+
+        /** A file of {@code size} bytes reading as zeros, on the model's root device (fe:00). */
+        public static Inode of(final String path, final long size) {
+            return new Inode(path, size, 0xfe, 0, NEXT_INO.getAndIncrement(), false, null, null);
+        }
+
+        public static Inode ofBytes(final String path, final byte[] content) {
+            return new Inode(path, content.length, 0xfe, 0, NEXT_INO.getAndIncrement(), false, content.clone(),
+                null);
+        }
+
+        /** A model file backed by a real file of this machine (read when a page faults in). */
+        public static Inode ofRealFile(final Path file) throws IOException {
+            return new Inode(file.toString(), Files.size(file), 0xfe, 0, NEXT_INO.getAndIncrement(), false, null,
+                file);
+        }
+
+        public String path() {
+            return path;
+        }
+
+        public long size() {
+            return size;
+        }
+
+        public long ino() {
+            return ino;
+        }
+
+        /** Copies the file's bytes at {@code offset} into {@code dst} (zeros past EOF or with no content). */
+        public void read(final long offset, final byte[] dst) {
+            java.util.Arrays.fill(dst, (byte) 0);
+            if (offset >= size) {
+                return;
+            }
+            final int n = (int) Math.min(dst.length, size - offset);
+            if (bytes != null) {
+                System.arraycopy(bytes, (int) offset, dst, 0, n);
+            } else if (realFile != null) {
+                try (var ch = java.nio.channels.FileChannel.open(realFile)) {
+                    ch.read(java.nio.ByteBuffer.wrap(dst, 0, n), offset);
+                } catch (final IOException e) {
+                    throw new java.io.UncheckedIOException("reading " + realFile, e);
+                }
+            }
+        }
+    }
+
+    public enum Kind { EXT4, SHMEM, OTHER }
+
+    private static final AtomicLong IDS = new AtomicLong();
+    private final long id = IDS.incrementAndGet();
+    final Inode inode;
+    final boolean readable;
+    final boolean writable;
+    final Kind kind;
+
+    public VmFile(final Inode inode, final boolean readable, final boolean writable, final Kind kind) {
+        this.inode = inode;
+        this.readable = readable;
+        this.writable = writable;
+        this.kind = kind;
+    }
+
+    /** Opens a regular ext4 file: {@code mode} "O_RDONLY", "O_WRONLY" or "O_RDWR". */
+    public static VmFile open(final Inode inode, final String mode) {
+        return switch (mode) {
+            case "O_RDONLY" -> new VmFile(inode, true, false, Kind.EXT4);
+            case "O_WRONLY" -> new VmFile(inode, false, true, Kind.EXT4);
+            case "O_RDWR" -> new VmFile(inode, true, true, Kind.EXT4);
+            default -> throw new IllegalArgumentException("unknown open mode '" + mode
+                + "' (expected: O_RDONLY, O_WRONLY or O_RDWR)");
+        };
+    }
+
+    /** {@code shmem_zero_setup}: the object behind one shared anonymous mapping. */
+    static VmFile shmemZero(final long size) {
+        return new VmFile(new Inode("/dev/zero", size, 0, 1, Inode.NEXT_INO.getAndIncrement(), true, null, null),
+            true, true, Kind.SHMEM);
+    }
+
+    public Inode inode() {
+        return inode;
+    }
+
+    public String path() {
+        return inode.path;
+    }
+
+    public long id() {
+        return id;
+    }
+
+    public boolean isShmem() {
+        return kind == Kind.SHMEM;
+    }
+
+    /** The name /proc/PID/maps prints. */
+    String mapsName() {
+        return inode.deleted ? inode.path + " (deleted)" : inode.path;
+    }
+}
