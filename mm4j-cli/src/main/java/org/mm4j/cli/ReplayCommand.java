@@ -13,6 +13,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "replay", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     subcommands = {
         ReplayKmemCommand.class,
+        ReplayStraceCommand.class,
     },
     header = "Replays a real kernel trace (ftrace kmem events, strace logs) through the model.",
     description = {"", "Subcommands:",

@@ -134,6 +134,7 @@ public final class StraceReplayer {
 
     /** Builds the initial mm from the headers and #BEFORE. Returns whether start_brk is known. */
     private boolean setup(final TraceCase tc, final MmStruct mm, final StraceSyscall sys, final Result res) {
+        mm.setGateVma(tc.beforeUnknown); // [vsyscall] is shown when #BEFORE lists it
         final String rl = tc.headerOr("rlimit_stack", "8388608");
         if (rl.equals("unlimited")) {
             mm.setTopdown(false);

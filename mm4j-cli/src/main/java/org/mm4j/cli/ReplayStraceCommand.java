@@ -1,0 +1,131 @@
+package org.mm4j.cli;
+
+import org.mm4j.boot.BootParams;
+import org.mm4j.vma.replay.StraceReplayer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code mm4j replay strace [--cmdline ...] [--addresses trace|model] [--out DIR] FILE...}. */
+@Command(name = "strace", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {
+        "Replays memory-syscall logs through mm4j's process address space (mm_struct, VMAs, the mmap",
+        "family with Linux 6.18's merge, split and placement rules) and prints the final",
+        "/proc/<pid>/maps of each FILE.",
+        "",
+        "FILE is a case in the layout of samples/vma (#BEFORE maps, #OPS syscall lines as strace -y",
+        "prints them and #touch lines, #AFTER maps): the replay starts from #BEFORE and compares its",
+        "maps with #AFTER and every result with the kernel's. A plain 'strace -f -y -e trace=%memory'",
+        "log works too (pid prefixes, <unfinished ...>/<... resumed> pairs, signals, exits; openat and",
+        "close lines, when logged, make one struct file per open); its start state is unknown.",
+        "",
+        "Summaries, disagreements and malformed lines (with file and line) go to standard error; a bad",
+        "line is skipped and the replay goes on."},
+    footer = {"", "Exit status: 0 when every FILE matched (maps and results), 1 when some disagreed or had",
+        "malformed lines, 2 when a file cannot be read or --cmdline is bad."})
+public final class ReplayStraceCommand implements Callable<Integer> {
+    @Option(names = "--cmdline", paramLabel = "PARAMS", defaultValue = "",
+        description = "Kernel command line of the model (checked; the replay needs no memory).")
+    String cmdline;
+
+    @Option(names = "--addresses", paramLabel = "trace|model", defaultValue = "trace",
+        description = "trace: put each non-fixed mapping where the log says the kernel put it (default); "
+            + "model: let mm4j's get_unmapped_area choose and count the placements equal to the kernel's.")
+    String addresses;
+
+    @Option(names = "--out", paramLabel = "DIR",
+        description = "Write DIR/<FILE's name> in the case layout with mm4j's own '= result' on every call "
+            + "line and mm4j's #AFTER maps (diff it against FILE).")
+    Path out;
+
+    @Option(names = "--max-report", paramLabel = "N", defaultValue = "20",
+        description = "Disagreements printed per file (default: ${DEFAULT-VALUE}).")
+    int maxReport;
+
+    @Parameters(arity = "1..*", paramLabel = "FILE", description = "Case files or strace logs.")
+    List<Path> files;
+
+    @Override
+    public Integer call() {
+        return run(System.out, System.err);
+    }
+
+    int run(final PrintStream stdout, final PrintStream stderr) {
+        try {
+            BootParams.parse(cmdline);
+        } catch (final IllegalArgumentException e) {
+            stderr.println("mm4j: --cmdline: " + e.getMessage());
+            return 2;
+        }
+        final StraceReplayer.AddressMode mode;
+        switch (addresses) {
+            case "trace" -> mode = StraceReplayer.AddressMode.TRACE;
+            case "model" -> mode = StraceReplayer.AddressMode.MODEL;
+            default -> {
+                stderr.println("mm4j: --addresses: '" + addresses + "' (expected: trace or model)");
+                return 2;
+            }
+        }
+        int status = 0;
+        for (final Path f : files) {
+            final String text;
+            try {
+                text = Files.readString(f);
+            } catch (final NoSuchFileException e) {
+                stderr.println("mm4j: " + f + ": No such file or directory");
+                status = 2;
+                continue;
+            } catch (final IOException e) {
+                stderr.println("mm4j: " + f + ": " + e.getMessage());
+                status = 2;
+                continue;
+            }
+            final StraceReplayer.Result r = new StraceReplayer(mode).replay(f.getFileName().toString(), text);
+            if (files.size() > 1) {
+                stdout.println("==> " + f + " <==");
+            }
+            stdout.print(r.maps);
+            stderr.println(r.summary());
+            int n = 0;
+            for (final String m : r.mismatches) {
+                if (n++ < maxReport) {
+                    stderr.println("  " + m);
+                }
+            }
+            if (r.afterDiff != null) {
+                n = 0;
+                for (final String d : r.afterDiff) {
+                    if (n++ < maxReport) {
+                        stderr.println("  " + d);
+                    }
+                }
+            }
+            for (final String e : r.errors) {
+                stderr.println("mm4j: " + e);
+            }
+            if (out != null) {
+                try {
+                    StraceReplayer.write(r, out);
+                } catch (final IOException e) {
+                    stderr.println("mm4j: --out " + out + ": " + e.getMessage());
+                    status = 2;
+                }
+            }
+            final boolean ok = r.errors.isEmpty() && r.mismatches.isEmpty()
+                && (r.afterDiff == null || r.afterDiff.isEmpty());
+            if (!ok && status == 0) {
+                status = 1;
+            }
+        }
+        return status;
+    }
+}

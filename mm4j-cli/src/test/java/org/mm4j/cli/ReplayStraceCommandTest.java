@@ -1,0 +1,87 @@
+package org.mm4j.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ReplayStraceCommandTest {
+    private static final String CASE = """
+        #vmaoracle 1
+        #mode norandom
+        #rlimit_stack 8388608
+        #mmap_base 0x7ffff7fff000
+        #BEFORE
+        555555554000-555555555000 r--p 00000000 fe:00 11                         /tmp/prog
+        7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0                          [stack]
+        #OPS
+        brk(NULL)                               = 0x555555559000
+        mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7ffff7ffd000
+        mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7ffff7ffc000
+        brk(0x55555557a000)                     = 0x55555557a000
+        #AFTER
+        555555554000-555555555000 r--p 00000000 fe:00 11                         /tmp/prog
+        555555559000-55555557a000 rw-p 00000000 00:00 0                          [heap]
+        7ffff7ffc000-7ffff7fff000 rw-p 00000000 00:00 0\s
+        7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0                          [stack]
+        #END
+        """;
+
+    private static int run(final ByteArrayOutputStream out, final ByteArrayOutputStream err, final String... args) {
+        final ReplayStraceCommand c = new ReplayStraceCommand();
+        new picocli.CommandLine(c).parseArgs(args);
+        return c.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true,
+            StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void replaysCaseAndWritesOutLayout(@TempDir final Path dir) throws IOException {
+        final Path f = dir.resolve("mine.trace");
+        Files.writeString(f, CASE);
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        final ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(0, run(out, err, "--addresses", "model", "--out", dir.resolve("o").toString(), f.toString()),
+            err::toString);
+        final String maps = out.toString(StandardCharsets.UTF_8);
+        assertTrue(maps.contains("555555559000-55555557a000 rw-p 00000000 00:00 0                          [heap]\n"));
+        assertTrue(maps.endsWith("[vsyscall]\n") || maps.contains("[stack]"), maps);
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("maps MATCH #AFTER; results 4/4"));
+        final List<String> written = Files.readAllLines(dir.resolve("o").resolve("mine.trace"));
+        assertTrue(written.contains("brk(0x55555557a000)                     = 0x55555557a000"), written::toString);
+        assertEquals("#END", written.get(written.size() - 1));
+    }
+
+    @Test
+    void disagreementGivesStatusOne(@TempDir final Path dir) throws IOException {
+        final Path f = dir.resolve("bad.trace");
+        Files.writeString(f, CASE.replace("= 0x7ffff7ffc000", "= 0x7ffff7000000"));
+        final ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(1, run(new ByteArrayOutputStream(), err, "--addresses", "model", f.toString()));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("kernel = 0x7ffff7000000, mm4j = 0x7ffff7ffc000"),
+            err::toString);
+    }
+
+    @Test
+    void missingFileAndBadOptions(@TempDir final Path dir) {
+        final ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(2, run(new ByteArrayOutputStream(), err, dir.resolve("nope").toString()));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("No such file or directory"));
+        assertEquals(2, run(new ByteArrayOutputStream(), new ByteArrayOutputStream(), "--addresses", "x",
+            dir.resolve("nope").toString()));
+    }
+
+    @Test
+    void registeredUnderReplay() {
+        assertTrue(Main.commandLine().getSubcommands().get("replay").getSubcommands().containsKey("strace"));
+    }
+}
