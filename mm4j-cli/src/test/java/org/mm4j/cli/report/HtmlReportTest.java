@@ -1,0 +1,96 @@
+package org.mm4j.cli.report;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class HtmlReportTest {
+    static HtmlReport sample() {
+        final HtmlReport h = new HtmlReport("test <report> & co");
+        h.heading("Lines").paragraph("a paragraph with <b>markup</b> that must be escaped");
+        final double[] x = {0, 10, 20, 30};
+        h.lineChart("two series", "events", "KiB", x, List.of("a", "b"),
+            List.of(new double[] {1, 2, 3, 4}, new double[] {4, 3, 2, 1}), false);
+        h.lineChart("stacked", "events", "KiB", x, List.of("a", "b"),
+            List.of(new double[] {1, 2, 3, 4}, new double[] {4, 3, 2, 1}), true);
+        h.barChart("bars", "KiB", List.of("kmalloc-64", "dentry"), List.of("requested", "allocated"),
+            List.of(new double[] {10, 20}, new double[] {16, 24}));
+        h.shareChart("shares", List.of("kmalloc-64"), List.of("fast", "slow"), new double[][] {{90, 10}});
+        h.strip("maps", 0x400000, 0x7ffffffff000L, List.of(
+            new HtmlReport.Segment(0x400000, 0x401000, "/usr/bin/cat", "file"),
+            new HtmlReport.Segment(0x1000000, 0x1021000, "[heap]", "heap"),
+            new HtmlReport.Segment(0x7ffffffde000L, 0x7ffffffff000L, "[stack]", "stack")));
+        h.table(List.of("cache", "n"), List.of(List.of("x<y", "1")));
+        h.pre("text", "Node 0, zone   Normal <pre>");
+        return h;
+    }
+
+    static int count(final String text, final String regex) {
+        final Matcher m = Pattern.compile(regex).matcher(text);
+        int n = 0;
+        while (m.find()) {
+            n++;
+        }
+        return n;
+    }
+
+    @Test
+    void selfContainedAndEscaped() {
+        final HtmlReport h = sample();
+        final String html = h.html();
+        assertEquals(5, h.charts());
+        assertEquals(5, count(html, "<svg "));
+        assertEquals(2, count(html, "<polyline class=\"series\""));
+        assertEquals(2, count(html, "<polygon class=\"series\""));
+        assertEquals(4 + 2, count(html, "<rect class=\"bar\""));
+        assertEquals(3, count(html, "<rect class=\"seg\""));
+        assertTrue(html.contains("test &lt;report&gt; &amp; co"));
+        assertTrue(html.contains("&lt;b&gt;markup&lt;/b&gt;"));
+        assertFalse(html.contains("<script"));
+        assertFalse(html.replace("http://www.w3.org/2000/svg", "").contains("://"), "no external reference");
+    }
+
+    @Test
+    void niceScales() {
+        assertEquals(1, HtmlReport.niceCeil(0));
+        assertEquals(10, HtmlReport.niceCeil(9.5));
+        assertEquals(1200, HtmlReport.niceCeil(1001));
+        assertEquals("1.23M", HtmlReport.human(1_234_567));
+        assertEquals("42", HtmlReport.human(42));
+    }
+
+    /** Renders in headless Chromium (skipped when absent) and counts what the browser's DOM holds. */
+    @Test
+    void rendersInHeadlessChromium(@TempDir final Path dir) throws Exception {
+        final Path chromium = Path.of("/usr/bin/chromium");
+        Assumptions.assumeTrue(Files.isExecutable(chromium), "no /usr/bin/chromium");
+        final Path file = dir.resolve("r.html");
+        final HtmlReport h = sample();
+        h.write(file);
+        final Process p = new ProcessBuilder(chromium.toString(), "--headless", "--no-sandbox", "--disable-gpu",
+            "--user-data-dir=" + dir.resolve("profile"), "--dump-dom", file.toUri().toString())
+            .redirectError(dir.resolve("chromium.err").toFile()).start();
+        final byte[] out = p.getInputStream().readAllBytes();
+        Assumptions.assumeTrue(p.waitFor(120, TimeUnit.SECONDS), "chromium did not finish");
+        final String dom = new String(out, StandardCharsets.UTF_8);
+        Assumptions.assumeTrue(p.exitValue() == 0 && !dom.isEmpty(), "chromium could not run here");
+        // the browser parsed every chart and shape the page declares
+        assertEquals(5, count(dom, "<svg "));
+        assertEquals(2, count(dom, "<polyline "));
+        assertEquals(2, count(dom, "<polygon "));
+        assertEquals(3, count(dom, "<rect class=\"seg\""));
+        assertTrue(dom.contains("<figcaption>stacked</figcaption>"));
+    }
+}
