@@ -4,6 +4,8 @@ import org.mm4j.cli.report.HtmlReport;
 import org.mm4j.kernel.Kernel;
 import org.mm4j.kernel.ProcFs;
 import org.mm4j.page.Zone;
+import org.mm4j.slab.KmemCache;
+import org.mm4j.slab.StatItem;
 import org.mm4j.trace.kmem.KmemEvent;
 import org.mm4j.trace.kmem.KmemReplayer;
 import org.mm4j.trace.kmem.KmemTraceReader;
@@ -60,10 +62,12 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     static final String BUNDLED = "/org/mm4j/cli/kmem-default.trace.gz";
     static final String DEFAULT_REPORT = "mm4j-report.html";
     static final String DEFAULT_MEM = "mem=1G";
+    /** Each cache the trace names stays its own (the names in a trace already are the kernel's merge survivors). */
+    static final String DEFAULT_OPTS = "slab_nomerge";
 
     @Option(names = "--cmdline", paramLabel = "PARAMS",
-        description = "Kernel command line to boot with (default: " + DEFAULT_MEM + "; mem=1G is added when "
-            + "PARAMS sets no mem=).")
+        description = "Kernel command line to boot with (default: \"" + DEFAULT_MEM + " " + DEFAULT_OPTS + "\"; "
+            + DEFAULT_MEM + " is added when PARAMS sets no mem=).")
     String cmdline = "";
 
     @Option(names = "--report", paramLabel = "OUT.html",
@@ -101,7 +105,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             err.println("mm4j: " + message(e, file));
             return 2;
         }
-        final String cl = cmdline == null || cmdline.isBlank() ? DEFAULT_MEM
+        final String cl = cmdline == null || cmdline.isBlank() ? DEFAULT_MEM + " " + DEFAULT_OPTS
             : cmdline.matches("(^|.*\\s)mem=.*") ? cmdline : DEFAULT_MEM + " " + cmdline;
         final Kernel kernel = Main.bootOrNull(cl, err);
         if (kernel == null) {
@@ -340,9 +344,9 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "allocation failures  model: %,d page, %,d object; traced kernel: %,d page%n",
                 rp.modelPageFailures(), rp.modelObjectFailures(), rp.kernelPageFailures());
         }
-        if (rp.slabEventsSkipped() > 0) {
-            out.printf(Locale.ROOT, "slab events not replayed (no SLUB in this build)  %,d%n", rp.slabEventsSkipped());
-        }
+        out.printf(Locale.ROOT, "peak slab memory  %,d KiB; slabs allocated %,d, discarded %,d (FREE_SLAB); "
+            + "caches created for the trace %,d%n", rp.peakSlabPages() * 4, rp.stat(StatItem.ALLOC_SLAB),
+            rp.stat(StatItem.FREE_SLAB), rp.cachesCreated());
         if (rp.cpuFolded() > 0) {
             out.printf(Locale.ROOT, "events on CPUs >= nr_cpus=%d, replayed on CPU %% nr_cpus  %,d%n",
                 k.cpus().nrCpus(), rp.cpuFolded());
@@ -357,6 +361,44 @@ public final class ReplayKmemCommand implements Callable<Integer> {
                     c.bytesAlloc(), 100 * c.wasteShare());
             }
         }
+        final java.util.LinkedHashMap<String, long[]> paths = paths(k);
+        if (!paths.isEmpty()) {
+            out.println();
+            out.println("== SLUB fast vs slow path per cache (stat counters: alloc_fastpath, alloc_slowpath, "
+                + "free_fastpath, free_slowpath) ==");
+            out.printf("%-24s %12s %12s %7s %12s %12s %7s%n", "cache", "alloc fast", "alloc slow", "fast",
+                "free fast", "free slow", "fast");
+            int shown = 0;
+            for (final java.util.Map.Entry<String, long[]> e : paths.entrySet()) {
+                if (shown++ == 20) {
+                    out.printf("(%d more caches: cat /sys/kernel/slab/CACHE/alloc_fastpath ...)%n", paths.size() - 20);
+                    break;
+                }
+                final long[] v = e.getValue();
+                out.printf(Locale.ROOT, "%-24s %,12d %,12d %s %,12d %,12d %s%n", e.getKey(), v[0], v[1],
+                    share(v[0], v[0] + v[1]), v[2], v[3], share(v[2], v[2] + v[3]));
+            }
+        }
+    }
+
+    /** Per cache: {fast allocs, slow allocs, fast frees, slow frees}, for caches that served anything. */
+    static java.util.LinkedHashMap<String, long[]> paths(final Kernel k) {
+        final java.util.LinkedHashMap<String, long[]> out = new java.util.LinkedHashMap<>();
+        final List<KmemCache> caches = new ArrayList<>(k.slab().caches());
+        caches.sort(Comparator.comparingLong((KmemCache c) -> -(c.stat(StatItem.ALLOC_FASTPATH)
+            + c.stat(StatItem.ALLOC_SLOWPATH))).thenComparing(KmemCache::name));
+        for (final KmemCache c : caches) {
+            final long[] v = {c.stat(StatItem.ALLOC_FASTPATH), c.stat(StatItem.ALLOC_SLOWPATH),
+                c.stat(StatItem.FREE_FASTPATH), c.stat(StatItem.FREE_SLOWPATH)};
+            if (v[0] + v[1] + v[2] + v[3] > 0) {
+                out.put(c.name(), v);
+            }
+        }
+        return out;
+    }
+
+    private static String share(final long part, final long total) {
+        return total == 0 ? "     -" : String.format(Locale.ROOT, "%5.1f%%", 100.0 * part / total);
     }
 
     static List<KmemReplayer.CacheStats> byAllocated(final KmemReplayer rp) {
@@ -434,6 +476,24 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             h.barChart("Requested vs allocated KiB (replayed allocations, 15 largest caches)", "KiB", labels,
                 List.of("requested", "allocated"), List.of(req, alloc));
             h.table(List.of("cache", "allocs", "requested B", "allocated B", "waste"), rows);
+        }
+        final java.util.LinkedHashMap<String, long[]> paths = paths(k);
+        if (!paths.isEmpty()) {
+            final List<String> labels = new ArrayList<>();
+            final List<double[]> rows = new ArrayList<>();
+            for (final java.util.Map.Entry<String, long[]> e : paths.entrySet()) {
+                if (labels.size() == 30) {
+                    break;
+                }
+                final long[] v = e.getValue();
+                labels.add(e.getKey() + " alloc");
+                rows.add(new double[] {v[0], v[1]});
+                labels.add(e.getKey() + " free");
+                rows.add(new double[] {v[2], v[3]});
+            }
+            h.heading("SLUB fast vs slow path per cache");
+            h.shareChart("Share of fast-path allocations and frees (the 15 busiest caches)", labels,
+                List.of("fast path", "slow path"), rows.toArray(new double[0][]));
         }
         h.heading("Buddy allocator: free pages per order over time");
         final List<String> orders = new ArrayList<>();

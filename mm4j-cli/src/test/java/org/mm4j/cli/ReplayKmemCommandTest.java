@@ -43,7 +43,13 @@ class ReplayKmemCommandTest {
         assertFalse(html.contains("<script"), "no script");
         assertFalse(html.contains("http://") && html.replace("http://www.w3.org/2000/svg", "").contains("http://"),
             "no network reference");
-        assertTrue(html.split("<svg", -1).length - 1 >= 1, "charts");
+        // slab memory over time, fragmentation, fast/slow shares, buddy free blocks over time
+        assertEquals(4, html.split("<svg", -1).length - 1, "charts");
+        assertTrue(r.out().contains("== /proc/slabinfo (final) ==\nslabinfo - version: 2.1\n"), r.out());
+        assertTrue(r.out().contains("\nbuffer_head "), "a cache named by the trace exists in the model");
+        assertTrue(r.out().matches("(?s).*peak slab memory  [0-9,]+ KiB.*"), r.out());
+        assertTrue(r.out().contains("== SLUB fast vs slow path per cache"), r.out());
+        assertTrue(r.out().contains("== internal fragmentation per cache"), r.out());
     }
 
     @Test

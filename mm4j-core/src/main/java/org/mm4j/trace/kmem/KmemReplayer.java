@@ -2,7 +2,12 @@ package org.mm4j.trace.kmem;
 
 import org.mm4j.kernel.Kernel;
 import org.mm4j.page.BuddyAllocator;
+import org.mm4j.page.PhysicalMemory;
 import org.mm4j.page.Zone;
+import org.mm4j.slab.KmemCache;
+import org.mm4j.slab.KmemCacheArgs;
+import org.mm4j.slab.Slub;
+import org.mm4j.slab.StatItem;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -20,6 +25,11 @@ import java.util.Map;
  * seen frees an object allocated before the capture began: counted and skipped. {@code kfree(NULL)} is legal and
  * counted. Page events whose pfn is -1 record a failed allocation of the real kernel and are skipped.
  *
+ * <p>Caches: a cache named in a kmem_cache_alloc event is looked up in the model's SLUB and, when absent, created
+ * with the event's {@code bytes_alloc} as object size (the kernel prints {@code s->size} there); kmalloc events go
+ * through the model's kmalloc, which picks the size class and type (cg, rcl) from the size and gfp flags. Frees go
+ * through {@code kfree}, which finds each object's cache from its slab page, as the kernel's does.
+ *
  * <p>Departures, named: the real kernel's slab pages also appear as mm_page_alloc/mm_page_free events, so the model's
  * buddy allocator sees that traffic twice (once from the model's own SLUB, once replayed). Objects alive when the
  * capture started are not in the model, so slab occupancy starts from empty.
@@ -34,7 +44,6 @@ public final class KmemReplayer {
     public static final class CacheStats {
         final String name;
         long allocs;
-        long frees;
         long failures;
         long bytesReq;
         long bytesAlloc;
@@ -50,10 +59,6 @@ public final class KmemReplayer {
 
         public long allocs() {
             return allocs;
-        }
-
-        public long frees() {
-            return frees;
         }
 
         public long failures() {
@@ -76,8 +81,23 @@ public final class KmemReplayer {
         }
     }
 
+    /** A cache as the trace names it, with the model's cache behind it. */
+    private static final class TraceCache {
+        final KmemCache cache;
+        final CacheStats stats;
+
+        TraceCache(final KmemCache cache, final CacheStats stats) {
+            this.cache = cache;
+            this.stats = stats;
+        }
+    }
+
     private final Kernel kernel;
     private final BuddyAllocator buddy;
+    private final Slub slub;
+    private final Map<String, TraceCache> traceCaches = new HashMap<>();
+    private long peakSlabPages;
+    private long cachesCreated;
     private final int nrCpus;
     private final LongLongMap objects = new LongLongMap(1 << 12, MAX_TRACKED);
     private final LongLongMap pages = new LongLongMap(1 << 12, MAX_TRACKED);
@@ -97,13 +117,13 @@ public final class KmemReplayer {
     private long untracked;
     private long orderMismatches;
     private long cpuFolded;
-    private long slabEventsSkipped;
     private long lastMicros;
     private long firstMicros = -1;
 
     public KmemReplayer(final Kernel kernel) {
         this.kernel = kernel;
         this.buddy = kernel.buddy();
+        this.slub = kernel.slab();
         this.nrCpus = kernel.cpus().nrCpus();
     }
 
@@ -167,11 +187,100 @@ public final class KmemReplayer {
     }
 
     private void slabEvent(final KmemEvent ev) {
-        if (ev.type() == KmemEvent.KFREE && ev.ptr() == 0) {
+        switch (ev.type()) {
+            case KmemEvent.KMALLOC -> kmalloc(ev);
+            case KmemEvent.KMEM_CACHE_ALLOC -> kmemCacheAlloc(ev);
+            default -> free(ev);
+        }
+        final long slabPages = slub.slabReclaimablePages() + slub.slabUnreclaimablePages();
+        if (slabPages > peakSlabPages) {
+            peakSlabPages = slabPages;
+        }
+    }
+
+    private void kmalloc(final KmemEvent ev) {
+        final long kaddr = slub.kmalloc(ev.bytesReq(), ev.gfp());
+        final KmemCache c = slub.kmallocCache(ev.bytesReq(), ev.gfp());
+        final CacheStats st = stats(c != null ? c.name() : "kmalloc-large");
+        if (kaddr == 0) {
+            st.failures++;
+            modelObjectFailures++;
+            return;
+        }
+        st.allocs++;
+        st.bytesReq += ev.bytesReq();
+        st.bytesAlloc += c != null ? c.size() : slub.ksize(kaddr);
+        track(ev.ptr(), kaddr);
+    }
+
+    private void kmemCacheAlloc(final KmemEvent ev) {
+        final TraceCache tc = traceCache(ev);
+        if (tc == null) {
+            modelObjectFailures++;
+            return;
+        }
+        final long kaddr = tc.cache.alloc(ev.gfp());
+        if (kaddr == 0) {
+            tc.stats.failures++;
+            modelObjectFailures++;
+            return;
+        }
+        tc.stats.allocs++;
+        tc.stats.bytesReq += ev.bytesReq();
+        tc.stats.bytesAlloc += tc.cache.size();
+        track(ev.ptr(), kaddr);
+    }
+
+    private TraceCache traceCache(final KmemEvent ev) {
+        final String name = ev.cacheName();
+        TraceCache tc = traceCaches.get(name);
+        if (tc != null && !tc.cache.isDestroyed()) {
+            return tc;
+        }
+        KmemCache c = slub.findCache(name);
+        if (c == null) {
+            final long size = ev.bytesAlloc() > 0 ? ev.bytesAlloc() : ev.bytesReq();
+            if (size <= 0 || size > Slub.KMALLOC_MAX_SIZE) {
+                return null;
+            }
+            try {
+                c = slub.kmemCacheCreate(name, (int) size, KmemCacheArgs.DEFAULT);
+                cachesCreated++;
+            } catch (final IllegalArgumentException | IllegalStateException e) {
+                return null;
+            }
+        }
+        tc = new TraceCache(c, stats(name));
+        traceCaches.put(name, tc);
+        return tc;
+    }
+
+    private void track(final long ptr, final long kaddr) {
+        if (ptr == 0) {
+            return;
+        }
+        final long old = objects.get(ptr);
+        if (old != LongLongMap.MISSING) {
+            // the same hashed pointer allocated again without a captured free: let the old object go
+            slub.kfree(old);
+        }
+        if (!objects.put(ptr, kaddr)) {
+            untracked++;
+            slub.kfree(kaddr);
+        }
+    }
+
+    private void free(final KmemEvent ev) {
+        if (ev.ptr() == 0) {
             kfreeNull++;
             return;
         }
-        slabEventsSkipped++;
+        final long kaddr = objects.remove(ev.ptr());
+        if (kaddr == LongLongMap.MISSING) {
+            preCaptureObjectFrees++;
+            return;
+        }
+        slub.kfree(kaddr);
     }
 
     private CacheStats stats(final String name) {
@@ -191,11 +300,54 @@ public final class KmemReplayer {
                 freeScratch[o] += z.nrFree(o);
             }
         }
-        final int n = timeline.seriesNames().size();
-        if (seriesScratch.length < n) {
-            seriesScratch = new long[Math.max(n, 2 * seriesScratch.length)];
+        // slab bytes per cache, as /proc/slabinfo shows them (num_slabs x pagesperslab)
+        final List<KmemCache> all = slub.caches();
+        for (final KmemCache c : all) {
+            final int i = timeline.seriesIndex(c.name());
+            if (seriesScratch.length <= i) {
+                seriesScratch = java.util.Arrays.copyOf(seriesScratch, Math.max(i + 1, 2 * seriesScratch.length));
+            }
         }
+        java.util.Arrays.fill(seriesScratch, 0);
+        for (final KmemCache c : all) {
+            seriesScratch[timeline.seriesIndex(c.name())] = slabPages(c) << PhysicalMemory.PAGE_SHIFT;
+        }
+        final int n = timeline.seriesNames().size();
         timeline.add(events, lastMicros, freeScratch, java.util.Arrays.copyOf(seriesScratch, n));
+    }
+
+    /** Pages in the slabs of {@code c}: total_objects / objs_per_slab slabs of 2^order pages. */
+    private long slabPages(final KmemCache c) {
+        final String text;
+        try {
+            text = kernel.procfs().read("/sys/kernel/slab/" + c.name() + "/slabs");
+        } catch (final RuntimeException e) {
+            return 0;
+        }
+        long slabs = 0;
+        for (int i = 0; i < text.length() && Character.isDigit(text.charAt(i)); i++) {
+            slabs = slabs * 10 + (text.charAt(i) - '0');
+        }
+        return slabs << c.order();
+    }
+
+    /** Slab pages at the highest point of the replay. */
+    public long peakSlabPages() {
+        return peakSlabPages;
+    }
+
+    /** Caches the replay created (named in the trace, unknown to the model). */
+    public long cachesCreated() {
+        return cachesCreated;
+    }
+
+    /** The sum of one SLUB statistic over every cache. */
+    public long stat(final StatItem item) {
+        long n = 0;
+        for (final KmemCache c : slub.caches()) {
+            n += c.stat(item);
+        }
+        return n;
     }
 
     public Timeline timeline() {
@@ -252,10 +404,6 @@ public final class KmemReplayer {
     /** Events whose CPU was >= nr_cpus, replayed on CPU % nr_cpus. */
     public long cpuFolded() {
         return cpuFolded;
-    }
-
-    public long slabEventsSkipped() {
-        return slabEventsSkipped;
     }
 
     /** Objects and pages allocated during the replay and still live. */
