@@ -37,7 +37,8 @@ public final class Shell {
         ProcCommands::register,
         PageCommands::register,
         MemoryCommands::register,
-        SlabCommands::register);
+        SlabCommands::register,
+        VmaCommands::register);
 
     private static final Pattern ASSIGN = Pattern.compile("^\\s*([A-Za-z_][A-Za-z0-9_]*)\\s*=(?!=)\\s*(.*)$");
     private static final Pattern SYSCALL = Pattern.compile("^\\s*[a-z_][a-z0-9_]*\\(.*");
@@ -56,6 +57,7 @@ public final class Shell {
     private final Map<String, String> vars = new LinkedHashMap<>();
     private final Map<Class<?>, Object> state = new LinkedHashMap<>();
     private final Map<String, String> helpTopics = new TreeMap<>();
+    private final List<Consumer<Shell>> inits = new ArrayList<>();
     private SyscallHandler syscalls;
     private int lineNo;
     private int failures;
@@ -69,6 +71,14 @@ public final class Shell {
         for (final Consumer<Shell> g : GROUPS) {
             g.accept(this);
         }
+        for (final Consumer<Shell> init : inits) {
+            init.accept(this);
+        }
+    }
+
+    /** Runs {@code init} once every group is registered (state that registers /proc files, ...). */
+    public void registerInit(final Consumer<Shell> init) {
+        inits.add(init);
     }
 
     public Kernel kernel() {
@@ -243,10 +253,21 @@ public final class Shell {
         return Long.compareUnsigned(v, 1L << 48) >= 0 ? String.format("0x%016x", v) : Long.toUnsignedString(v);
     }
 
-    /** The first blank-separated word of the first non-empty line of {@code text}, or "". */
+    /** An address or number in hex, as syscall arguments are written. */
+    public static String formatHex(final long v) {
+        return "0x" + Long.toHexString(v);
+    }
+
+    /**
+     * The first blank-separated word of the first non-empty line of {@code text}, or "". A syscall's
+     * {@code = result} line gives its result.
+     */
     public static String firstWord(final String text) {
         for (final String l : text.split("\n")) {
-            final String s = l.strip();
+            String s = l.strip();
+            if (s.startsWith("= ")) {
+                s = s.substring(2).strip();
+            }
             if (!s.isEmpty()) {
                 final int sp = indexOfBlank(s);
                 return sp < 0 ? s : s.substring(0, sp);
