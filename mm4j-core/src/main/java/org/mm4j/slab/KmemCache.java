@@ -58,7 +58,7 @@ import static org.mm4j.slab.SlabFlags.SLAB_STORE_USER;
  * and take {@code __slab_free}, which is always correct. The 32-bit tid wraps after 2^31 operations on a slot;
  * an ABA needs a thread stalled between its read and CAS for exactly that many operations.
  */
-public final class KmemCache {
+public final class KmemCache implements DebugCache {
     static final int STRIDE = 64;
     static final int W_WORD = 0;
     static final int W_SLAB = 1;
@@ -271,6 +271,28 @@ public final class KmemCache {
         }
     }
 
+    @Override
+    public boolean objectPoison() {
+        return (flags & SlabFlags.OBJECT_POISON) != 0;
+    }
+
+    /** {@code get_freepointer} on kernel virtual addresses (0 = NULL). */
+    @Override
+    public long getFreePointer(final long object) {
+        final long fp = getFp(object - PhysicalMemory.PAGE_OFFSET);
+        return fp == 0 ? 0 : fp + PhysicalMemory.PAGE_OFFSET;
+    }
+
+    /** {@code set_freepointer} on kernel virtual addresses (0 = NULL). */
+    @Override
+    public void setFreePointer(final long object, final long fp) {
+        setFp(object - PhysicalMemory.PAGE_OFFSET, fp == 0 ? 0 : fp - PhysicalMemory.PAGE_OFFSET);
+    }
+
+    private static long kaddr(final long phys) {
+        return PhysicalMemory.PAGE_OFFSET + phys;
+    }
+
     /** The real native address of the object at {@code kaddr}. */
     public long nativeAddress(final long kaddr) {
         return mem.nativeAddress(PhysicalMemory.virtToPhys(kaddr));
@@ -306,6 +328,9 @@ public final class KmemCache {
     public long allocNode(final int gfp, final int nid) {
         checkLive("kmem_cache_alloc");
         final long phys = slabAllocNode(cpus.current(), gfp, nid, objectSize);
+        if (debug) {
+            slub.debug().checkpoint();
+        }
         if (phys == 0) {
             return 0;
         }
@@ -330,10 +355,11 @@ public final class KmemCache {
             final KmemCache real = slub.cacheById(cid);
             final String msg = "kmem_cache_free: Wrong slab cache. " + name + " but object is from "
                 + (real == null ? "?" : real.name);
-            slub.warn(msg);
             if (real == null || real.destroyed) {
+                slub.warn(msg);
                 throw new IllegalArgumentException(msg);
             }
+            slub.debug().wrongCacheWarning(this, real, new SlabPage(slub, slab), kaddr);
             real.freeChecked(cpus.current(), slab, phys);
             return;
         }
@@ -507,7 +533,8 @@ public final class KmemCache {
             return false;
         }
         final long idx = (off * recip) >>> 32;
-        return idx * size == off && idx < wObjects(mm.lvLong(slab, MemMap.SLAB_WORD));
+        // objects of a slab never change while it is a slab: a plain read
+        return idx * size == off && idx < wObjects(mm.lpLong(slab, MemMap.SLAB_WORD));
     }
 
     /** Seizes a slot's word (slot lock held): the CPU freelist moves to {@code pcpu[+3]}, LOCKED is set. */
@@ -794,10 +821,11 @@ public final class KmemCache {
         final int objects = wObjects(w);
         final int inuseNow = wInuse(w) + 1;
         mm.svLong(slab, MemMap.SLAB_WORD, slabWord(getFp(obj), inuseNow, objects, false));
-        if (!slub.hooks().allocDebugProcessing(this, slab, obj, origSize)) {
+        if (!slub.debug().allocDebugProcessing(this, new SlabPage(slub, slab), kaddr(obj), origSize)) {
             n.removePartial(mm, slab);
             return 0;
         }
+        slub.debug().setTrack(this, kaddr(obj), true);
         if (inuseNow == objects) {
             n.removePartial(mm, slab);
             if ((flags & SLAB_STORE_USER) != 0) {
@@ -817,10 +845,14 @@ public final class KmemCache {
         try {
             mm.svLong(slab, MemMap.SLAB_WORD, slabWord(getFp(obj), 1, objects, false));
             incSlabsNode(n.nid, objects);
-            if (!slub.hooks().allocDebugProcessing(this, slab, obj, origSize)) {
-                n.addPartial(mm, slab, false);
+            if (!slub.debug().allocDebugProcessing(this, new SlabPage(slub, slab), kaddr(obj), origSize)) {
+                // the checks marked every object used: the slab leaves service (on the full list with U)
+                if ((flags & SLAB_STORE_USER) != 0) {
+                    n.addFull(mm, slab);
+                }
                 return 0;
             }
+            slub.debug().setTrack(this, kaddr(obj), true);
             if (objects == 1) {
                 if ((flags & SLAB_STORE_USER) != 0) {
                     n.addFull(mm, slab);
@@ -968,15 +1000,15 @@ public final class KmemCache {
         mm.spLong(pfn, MemMap.SLAB_NEXT, 0);
         mm.lruNext(pfn, -1);
         mm.lruPrev(pfn, -1);
-        final SlubDebugHooks hooks = slub.hooks();
+        final SlubDebug dbg = slub.debug();
         if (debug) {
-            hooks.setupSlab(this, pfn);
+            dbg.setupSlabDebug(this, PhysicalMemory.pageAddress(pfn), (long) PhysicalMemory.PAGE_SIZE << order);
         }
         final long start = slabStart(pfn);
         for (int i = 0; i < objects; i++) {
             final long p = start + (long) i * size;
             if (debug) {
-                hooks.setupObject(this, pfn, p);
+                dbg.setupObjectDebug(this, kaddr(p));
             }
             if (ctor != null) {
                 ctor.construct(mem.slice(p, objectSize));
@@ -1018,16 +1050,24 @@ public final class KmemCache {
 
     /** A free whose slab belongs to this cache: checks the pointer, then {@code slab_free}. */
     void freeChecked(final int cpu, final long slab, final long phys) {
+        if (debug && (flags & SlabFlags.SLAB_CONSISTENCY_CHECKS) != 0) {
+            slabFree(cpu, slab, phys);  // free_consistency_checks report bad pointers in the kernel's words
+            slub.debug().checkpoint();
+            return;
+        }
         if (!validObject(slab, phys)) {
             slub.slabErr(this, slab, "Invalid object pointer 0x" + Long.toHexString(phys
                 + PhysicalMemory.PAGE_OFFSET));
             throw new IllegalArgumentException(name + ": invalid object pointer 0x"
                 + Long.toHexString(phys + PhysicalMemory.PAGE_OFFSET) + " (not the start of an object)");
         }
-        if (slub.initOnFree) {
+        if (slub.initOnFree && !debug) {
             mem.fill(phys, objectSize, (byte) 0);
         }
         slabFree(cpu, slab, phys);
+        if (debug) {
+            slub.debug().checkpoint();
+        }
     }
 
     /** {@code slab_free}: a sheaf when the cache has them, else {@code do_slab_free}. */
@@ -1165,19 +1205,11 @@ public final class KmemCache {
         boolean discard = false;
         n.listLock.lock();
         try {
-            int done = 0;
-            long p = head;
-            for (int i = 0; i < cnt; i++) {
-                if (!slub.hooks().freeDebugProcessing(this, slab, p)) {
-                    slub.log.printk("FIX %s: Object at 0x%x not freed", name, p + PhysicalMemory.PAGE_OFFSET);
-                    return;
-                }
-                done++;
-                if (p == tail) {
-                    break;
-                }
-                p = getFp(p);
+            final int[] bulk = {cnt};
+            if (!slub.debug().freeDebugProcessing(this, new SlabPage(slub, slab), kaddr(head), kaddr(tail), bulk)) {
+                return;
             }
+            final int done = bulk[0];
             final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
             final long prior = wFreelist(w);
             if (wInuse(w) < done) {
@@ -1185,7 +1217,7 @@ public final class KmemCache {
                     + " are to be freed");
                 return;
             }
-            if (isOnFreelist(slab, head)) {
+            if ((flags & SlabFlags.SLAB_CONSISTENCY_CHECKS) == 0 && isOnFreelist(slab, head)) {
                 doubleFree(slab, head);
                 return;
             }
@@ -1404,6 +1436,10 @@ public final class KmemCache {
 
     /** {@code list_slab_objects}: the kernel's report of a slab that still has objects at shutdown. */
     private void listSlabObjects(final long slab) {
+        if (debug) {
+            slub.debug().listSlabObjects(this, new SlabPage(slub, slab));
+            return;
+        }
         slub.slabErr(this, slab, "Objects remaining in " + name + " on __kmem_cache_shutdown()");
         final boolean[] free = freeMap(slab);
         final long start = slabStart(slab);
@@ -1544,7 +1580,12 @@ public final class KmemCache {
             errors += slabError(slab, "Wrong object count. Counter is " + wInuse(w) + " but counted were "
                 + (objects - nr));
         }
-        errors += slub.hooks().validateSlab(this, slab);
+        if (debug) {
+            final SlubDebug dbg = slub.debug();
+            final int before = dbg.errorEvents();
+            dbg.validateSlab(this, new SlabPage(slub, slab));
+            errors += dbg.errorEvents() - before;
+        }
         return errors;
     }
 

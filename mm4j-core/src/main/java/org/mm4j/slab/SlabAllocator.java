@@ -118,8 +118,15 @@ public final class SlabAllocator implements SegmentAllocator {
             slub.kfree(kaddr);
             return;
         }
-        final long head = mm.compoundHead(phys >>> PhysicalMemory.PAGE_SHIFT);
-        if ((mm.flags(head) & MemMap.PG_SLAB) == 0) {
+        // a slab page's flags and head are stable while the caller holds one of its objects: plain reads
+        final long pfn = phys >>> PhysicalMemory.PAGE_SHIFT;
+        long f = mm.lpLong(pfn, MemMap.FLAGS);
+        long head = pfn;
+        if ((f & MemMap.PG_TAIL) != 0) {
+            head = mm.lpLong(pfn, MemMap.PRIVATE);
+            f = mm.lpLong(head, MemMap.FLAGS);
+        }
+        if ((f & MemMap.PG_SLAB) == 0) {
             slub.kfree(kaddr);
             return;
         }

@@ -72,7 +72,7 @@ public final class Slub {
     private final boolean nomerge;
     private final int threadSheafCapacity;
     private final SlubDebugOptions debugOptions;
-    private volatile SlubDebugHooks hooks = SlubDebugHooks.NONE;
+    private final SlubDebug debug;
     private final ProcFs procfs;
 
     /** {@code slab_caches}, oldest first. Guarded by this. */
@@ -107,9 +107,10 @@ public final class Slub {
         this.threadSheafCapacity = params.all().containsKey("mm4j.sheaves") ? params.sheafCapacity()
             : SlabAllocator.DEFAULT_SHEAF_CAPACITY;
         this.debugOptions = SlubDebugOptions.parse(params.slubDebug());
-        for (final String u : debugOptions.unknownLetters()) {
-            log.printk("slab_debug option '%s' unknown. skipped", u);
+        for (final String m : debugOptions.messages()) {
+            log.printk(m);
         }
+        this.debug = new SlubDebug(mem, log, cpus, debugOptions);
         this.threadAllocator = ThreadLocal.withInitial(this::newAllocator);
         createKmallocCaches();
         SlubSysfs.register(this);
@@ -314,27 +315,12 @@ public final class Slub {
             }
             left = s.shutdown();
             if (left != 0) {
-                log.printk("------------[ cut here ]------------");
-                log.printk("kmem_cache_destroy %s: Slab cache still has objects when called from %s", s.name(),
-                    caller());
-                log.printk("WARNING: CPU: %d PID: %d at mm/slab_common.c:529 kmem_cache_destroy+0x1a0/0x1c0",
-                    cpus.current(), ProcessHandle.current().pid());
-                log.printk("---[ end trace 0000000000000000 ]---");
+                debug.destroyBusyWarning(s.name());
             }
             s.markDestroyed();
             slabCaches.remove(s);
             byName.values().removeIf(c -> c == s);
         }
-    }
-
-    private static String caller() {
-        for (final StackTraceElement e : Thread.currentThread().getStackTrace()) {
-            final String c = e.getClassName();
-            if (!c.startsWith("org.mm4j.slab.") && !c.startsWith("java.")) {
-                return e.getMethodName() + "+0x0/0x0 [" + c.substring(c.lastIndexOf('.') + 1) + "]";
-            }
-        }
-        return "kmem_cache_destroy+0x0/0x0";
     }
 
     /** A cache by name; an alias name resolves to the cache it was merged into. Null when none. */
@@ -365,13 +351,9 @@ public final class Slub {
         return id > 0 && id < ids.length ? ids[id] : null;
     }
 
-    SlubDebugHooks hooks() {
-        return hooks;
-    }
-
-    /** Installs the SLUB debugging hooks (issue 4). */
-    public void setDebugHooks(final SlubDebugHooks h) {
-        this.hooks = h == null ? SlubDebugHooks.NONE : h;
+    /** SLUB debugging (slub_debug=): checks, reports, tracks, kunit-style error counting. */
+    public SlubDebug debug() {
+        return debug;
     }
 
     ProcFs procfs() {
@@ -472,8 +454,13 @@ public final class Slub {
             return;
         }
         final long pfn = phys >>> PhysicalMemory.PAGE_SHIFT;
-        final long head = memMap.compoundHead(pfn);
-        if (memMap.test(head, MemMap.PG_SLAB)) {
+        long f = memMap.lpLong(pfn, MemMap.FLAGS);
+        long head = pfn;
+        if ((f & MemMap.PG_TAIL) != 0) {
+            head = memMap.lpLong(pfn, MemMap.PRIVATE);
+            f = memMap.lpLong(head, MemMap.FLAGS);
+        }
+        if ((f & MemMap.PG_SLAB) != 0) {
             final KmemCache s = cacheById(memMap.lpInt(head, MemMap.SLAB_CACHE));
             if (s == null || s.isDestroyed()) {
                 throw new IllegalStateException("kfree: 0x" + Long.toHexString(kaddr) + " belongs to destroyed cache "

@@ -1,0 +1,127 @@
+package org.mm4j.bench;
+
+import org.mm4j.kernel.Kernel;
+import org.mm4j.page.Gfp;
+import org.mm4j.slab.KmemCache;
+import org.mm4j.slab.SlabAllocator;
+import org.mm4j.slab.Slub;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * JMH benchmarks of SLUB's fast paths, one alloc+free pair per operation:
+ * <ul>
+ *   <li>{@code cpuSlab*}: the kernel-faithful per-CPU slab path (lockless freelist + tid CAS), through
+ *       {@code kmalloc}/{@code kfree} and {@code kmem_cache_alloc}/{@code kmem_cache_free};</li>
+ *   <li>{@code sheaves*}: the JVM-facing {@link SlabAllocator} with per-thread sheaves (no lock, no atomic).</li>
+ * </ul>
+ * Run: {@code java -jar mm4j-bench/target/mm4j-benchmarks.jar SlubBench -f 1 -wi 3 -i 5}.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-Xmn256m", "--enable-native-access=ALL-UNNAMED"})
+@State(Scope.Thread)
+public class SlubBench {
+    private static final int BATCH = 1024;
+    private static final int RANDOM = 4096;
+
+    private Kernel kernel;
+    private Slub slub;
+    private SlabAllocator sheaves;
+    private KmemCache cache64;
+    private final long[] objs = new long[BATCH];
+    private final long[] sizes = new long[RANDOM];
+    private int next;
+
+    @Setup(Level.Trial)
+    public void boot() {
+        kernel = Kernel.boot("mem=512M nr_cpus=2");
+        slub = kernel.slab();
+        sheaves = slub.allocator();
+        cache64 = slub.kmemCacheCreate("bench_64", 64, 0, 0, null);
+        final SplittableRandom r = new SplittableRandom(42);
+        for (int i = 0; i < RANDOM; i++) {
+            sizes[i] = 8 + r.nextInt(8192 - 8 + 1);
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void shutdown() {
+        kernel.close();
+    }
+
+    @Benchmark
+    public long cpuSlabKmalloc64() {
+        final long p = slub.kmalloc(64, Gfp.KERNEL);
+        slub.kfree(p);
+        return p;
+    }
+
+    @Benchmark
+    public long cpuSlabKmemCache64() {
+        final long p = cache64.alloc(Gfp.KERNEL);
+        cache64.free(p);
+        return p;
+    }
+
+    @Benchmark
+    public long sheavesKmalloc64() {
+        final long p = sheaves.kmalloc(64);
+        sheaves.kfree(p);
+        return p;
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public long cpuSlabBatch1024x64() {
+        for (int i = 0; i < BATCH; i++) {
+            objs[i] = slub.kmalloc(64, Gfp.KERNEL);
+        }
+        for (int i = 0; i < BATCH; i++) {
+            slub.kfree(objs[i]);
+        }
+        return objs[0];
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public long sheavesBatch1024x64() {
+        for (int i = 0; i < BATCH; i++) {
+            objs[i] = sheaves.kmalloc(64);
+        }
+        for (int i = 0; i < BATCH; i++) {
+            sheaves.kfree(objs[i]);
+        }
+        return objs[0];
+    }
+
+    @Benchmark
+    public long cpuSlabKmallocRandom() {
+        final long p = slub.kmalloc(sizes[next++ & (RANDOM - 1)], Gfp.KERNEL);
+        slub.kfree(p);
+        return p;
+    }
+
+    @Benchmark
+    public long sheavesKmallocRandom() {
+        final long p = sheaves.kmalloc(sizes[next++ & (RANDOM - 1)]);
+        sheaves.kfree(p);
+        return p;
+    }
+}
