@@ -725,11 +725,11 @@ public final class BuddyAllocator {
         try {
             pcp.freeCount >>= 1;
             final int pindex = Pcp.pindex(mt, order);
-            if (pcp.head[pindex] < 0) {
+            if (pcp.head(pindex) < 0) {
                 final int batch = nrPcpAlloc(pcp, z, order);
                 final int alloced = rmqueueBulk(z, order, batch, pcp, pindex, mt, allocFlags);
                 pcp.count += alloced << order;
-                if (pcp.head[pindex] < 0) {
+                if (pcp.head(pindex) < 0) {
                     return -1;
                 }
             }
@@ -1049,16 +1049,16 @@ public final class BuddyAllocator {
     /** {@code prep_new_page}: refcount, compound metadata, zeroing. */
     private void prepNewPage(final long pfn, final int order, final int gfp) {
         memMap.spInt(pfn, MemMap.COMPOUND_ORDER, order);
-        memMap.setRefcount(pfn, 1);
+        memMap.soRefcount(pfn, 1);
         if (order > 0 && (gfp & Gfp.COMP) != 0) {
-            memMap.setFlags(pfn, MemMap.PG_HEAD);
+            memMap.soFlags(pfn, MemMap.PG_HEAD);
             final long n = 1L << order;
             for (long i = 1; i < n; i++) {
                 memMap.privateWord(pfn + i, pfn);
-                memMap.setFlags(pfn + i, MemMap.PG_TAIL);
+                memMap.soFlags(pfn + i, MemMap.PG_TAIL);
             }
         } else {
-            memMap.setFlags(pfn, 0);
+            memMap.soFlags(pfn, 0);
         }
         if (((gfp & Gfp.ZERO) != 0 || opts.initOnAlloc()) && !opts.initOnFree()) {
             mem.fill(PhysicalMemory.pfnToPhys(pfn), (long) PhysicalMemory.PAGE_SIZE << order, (byte) 0);
@@ -1212,11 +1212,11 @@ public final class BuddyAllocator {
         final long flags = memMap.flags(pfn);
         if ((flags & MemMap.PG_HEAD) != 0) {
             for (long i = 1; i < 1L << order; i++) {
-                memMap.setFlags(pfn + i, 0);
+                memMap.soFlags(pfn + i, 0);
                 memMap.privateWord(pfn + i, 0);
             }
         }
-        memMap.setFlags(pfn, 0);
+        memMap.soFlags(pfn, 0);
         memMap.privateWord(pfn, 0);
         memMap.spInt(pfn, MemMap.COMPOUND_ORDER, 0);
         if (opts.initOnFree()) {
@@ -1334,7 +1334,7 @@ public final class BuddyAllocator {
                     if (++pindex > Pcp.NR_PCP_LISTS - 1) {
                         pindex = 0;
                     }
-                } while (pcp.head[pindex] < 0);
+                } while (pcp.head(pindex) < 0);
                 final int order = Pcp.pindexToOrder(pindex);
                 final int nrPages = 1 << order;
                 do {
@@ -1342,7 +1342,7 @@ public final class BuddyAllocator {
                     count -= nrPages;
                     pcp.count -= nrPages;
                     freeOneLocked(z, pfn, order, z.pageblockMigratetype(pfn), false);
-                } while (count > 0 && pcp.head[pindex] >= 0);
+                } while (count > 0 && pcp.head(pindex) >= 0);
             }
         } finally {
             z.lock.unlock();
@@ -1435,27 +1435,11 @@ public final class BuddyAllocator {
     /** {@code __add_to_free_list} + {@code set_buddy_order}. */
     private void linkFree(final Zone z, final long pfn, final int order, final int mt, final boolean tail) {
         if (tail) {
-            final long t = z.freeTail[order][mt];
-            memMap.lruPrev(pfn, t);
-            memMap.lruNext(pfn, -1);
-            if (t >= 0) {
-                memMap.lruNext(t, pfn);
-            } else {
-                z.freeHead[order][mt] = pfn;
-            }
-            z.freeTail[order][mt] = pfn;
+            PageList.addTail(memMap, z.freeHead[order], mt, z.freeTail[order], mt, pfn);
         } else {
-            final long h = z.freeHead[order][mt];
-            memMap.lruNext(pfn, h);
-            memMap.lruPrev(pfn, -1);
-            if (h >= 0) {
-                memMap.lruPrev(h, pfn);
-            } else {
-                z.freeTail[order][mt] = pfn;
-            }
-            z.freeHead[order][mt] = pfn;
+            PageList.addHead(memMap, z.freeHead[order], mt, z.freeTail[order], mt, pfn);
         }
-        memMap.setFlags(pfn, MemMap.PG_BUDDY | ((long) mt << MemMap.MT_SHIFT));
+        memMap.soFlags(pfn, MemMap.PG_BUDDY | ((long) mt << MemMap.MT_SHIFT));
         memMap.privateWord(pfn, order);
         z.freeCount[order][mt]++;
         z.nrFree[order]++;
@@ -1466,21 +1450,8 @@ public final class BuddyAllocator {
 
     /** {@code __del_page_from_free_list}: unlinks without touching NR_FREE_PAGES. */
     private void unlinkFree(final Zone z, final long pfn, final int order, final int mt) {
-        final long next = memMap.lruNext(pfn);
-        final long prev = memMap.lruPrev(pfn);
-        if (prev >= 0) {
-            memMap.lruNext(prev, next);
-        } else {
-            z.freeHead[order][mt] = next;
-        }
-        if (next >= 0) {
-            memMap.lruPrev(next, prev);
-        } else {
-            z.freeTail[order][mt] = prev;
-        }
-        memMap.lruNext(pfn, -1);
-        memMap.lruPrev(pfn, -1);
-        memMap.setFlags(pfn, 0);
+        PageList.unlink(memMap, z.freeHead[order], mt, z.freeTail[order], mt, pfn);
+        memMap.soFlags(pfn, 0);
         memMap.privateWord(pfn, 0);
         z.freeCount[order][mt]--;
         z.nrFree[order]--;
@@ -1887,7 +1858,7 @@ public final class BuddyAllocator {
         for (int pindex = 0; pindex < Pcp.NR_PCP_LISTS; pindex++) {
             final int order = Pcp.pindexToOrder(pindex);
             int n = 0;
-            for (long pfn = p.head[pindex]; pfn >= 0; pfn = memMap.lruNext(pfn)) {
+            for (long pfn = p.head(pindex); pfn >= 0; pfn = memMap.lruNext(pfn)) {
                 if (++n > mem.totalPages()) {
                     errors.add(z + " cpu " + cpu + ": pcp list " + pindex + " has a cycle");
                     break;
@@ -1908,8 +1879,8 @@ public final class BuddyAllocator {
                 seen.set(from, (int) (from + size));
                 pages += size;
             }
-            if (n != p.listCount[pindex]) {
-                errors.add(z + " cpu " + cpu + ": pcp list " + pindex + " counts " + p.listCount[pindex] + ", has " + n);
+            if (n != p.listCount(pindex)) {
+                errors.add(z + " cpu " + cpu + ": pcp list " + pindex + " counts " + p.listCount(pindex) + ", has " + n);
             }
         }
         if (pages != p.count) {

@@ -158,6 +158,14 @@ public final class MemMap implements AutoCloseable {
         LONG.setVolatile(table, at(pfn, FLAGS), flags);
     }
 
+    /**
+     * Replaces the whole flags word with a release store ("so", no StoreLoad fence): for the page allocator's
+     * hot paths, where the page is owned exclusively or the zone/pcp lock orders the store.
+     */
+    public void soFlags(final long pfn, final long flags) {
+        LONG.setRelease(table, at(pfn, FLAGS), flags);
+    }
+
     public int migratetype(final long pfn) {
         return (int) ((flags(pfn) & MT_MASK) >>> MT_SHIFT);
     }
@@ -201,6 +209,11 @@ public final class MemMap implements AutoCloseable {
 
     public void setRefcount(final long pfn, final int count) {
         svInt(pfn, REFCOUNT, count);
+    }
+
+    /** Release store of the refcount (the page is owned exclusively, as at allocation). */
+    public void soRefcount(final long pfn, final int count) {
+        INT.setRelease(table, at(pfn, REFCOUNT), count);
     }
 
     public int compoundOrder(final long pfn) {

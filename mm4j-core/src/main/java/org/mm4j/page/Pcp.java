@@ -19,7 +19,7 @@ import java.util.Arrays;
  * the lock and read racily by /proc/vmstat, like the kernel's per-CPU vm events. Pages on these lists have
  * refcount 0 and are not PG_buddy; they count neither as free (NR_FREE_PAGES) nor as allocated.
  */
-final class Pcp {
+final class Pcp extends PcpFields {
     static final int NR_PCP_LISTS = MigrateType.PCPTYPES * (Zone.PAGE_ALLOC_COSTLY_ORDER + 1);
     /** CONFIG_PCP_BATCH_SCALE_MAX default. */
     static final int PCP_BATCH_SCALE_MAX = 5;
@@ -27,41 +27,39 @@ final class Pcp {
     static final int PCPF_PREV_FREE_HIGH_ORDER = 1;
     static final int PCPF_FREE_HIGH_BATCH = 2;
 
+    static final int PAD = 8;
+    static final int HEAD = PAD;
+    static final int TAIL = PAD + NR_PCP_LISTS;
     private static final VarHandle LOCK;
 
     static {
         try {
-            LOCK = MethodHandles.lookup().findVarHandle(Pcp.class, "locked", int.class);
+            LOCK = MethodHandles.lookup().findVarHandle(PcpFields.class, "locked", int.class);
         } catch (final ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
-    @SuppressWarnings("unused")
-    private volatile int locked;
-    final long[] head = new long[NR_PCP_LISTS];
-    final long[] tail = new long[NR_PCP_LISTS];
-    final int[] listCount = new int[NR_PCP_LISTS];
-    int count;
-    int high;
-    int highMin;
-    int highMax;
-    int batch;
-    int freeCount;
-    int allocFactor;
-    int flags;
-    // vm events counted under the lock, folded into /proc/vmstat
-    long pgalloc;
-    long pgfree;
-    long numaHit;
-    long numaMiss;
-    long numaForeign;
-    long numaLocal;
-    long numaOther;
+    // trailing padding: the next object on the heap starts a cache line further
+    long q00;
+    long q01;
+    long q02;
+    long q03;
+    long q04;
+    long q05;
+    long q06;
+    long q07;
 
     Pcp() {
-        Arrays.fill(head, -1L);
-        Arrays.fill(tail, -1L);
+        Arrays.fill(lists, -1L);
+    }
+
+    long head(final int pindex) {
+        return lists[HEAD + pindex];
+    }
+
+    int listCount(final int pindex) {
+        return listCounts[2 * PAD + pindex];
     }
 
     static int pindex(final int mt, final int order) {
@@ -88,65 +86,68 @@ final class Pcp {
 
     /** {@code list_add}: pushes at the head (lock held). */
     void addHead(final MemMap mm, final int pindex, final long pfn) {
-        final long h = head[pindex];
-        mm.lruNext(pfn, h);
-        mm.lruPrev(pfn, -1);
-        if (h >= 0) {
-            mm.lruPrev(h, pfn);
-        } else {
-            tail[pindex] = pfn;
-        }
-        head[pindex] = pfn;
-        listCount[pindex]++;
+        PageList.addHead(mm, lists, HEAD + pindex, lists, TAIL + pindex, pfn);
+        listCounts[2 * PAD + pindex]++;
     }
 
     /** {@code list_add_tail} (lock held). */
     void addTail(final MemMap mm, final int pindex, final long pfn) {
-        final long t = tail[pindex];
-        mm.lruPrev(pfn, t);
-        mm.lruNext(pfn, -1);
-        if (t >= 0) {
-            mm.lruNext(t, pfn);
-        } else {
-            head[pindex] = pfn;
-        }
-        tail[pindex] = pfn;
-        listCount[pindex]++;
+        PageList.addTail(mm, lists, HEAD + pindex, lists, TAIL + pindex, pfn);
+        listCounts[2 * PAD + pindex]++;
     }
 
     /** Removes and returns the first page of a list, or -1 (lock held). */
     long removeHead(final MemMap mm, final int pindex) {
-        final long pfn = head[pindex];
-        if (pfn >= 0) {
-            unlink(mm, pindex, pfn);
-        }
-        return pfn;
+        return remove(mm, pindex, lists[HEAD + pindex]);
     }
 
     /** Removes and returns the last page of a list ({@code list_last_entry}), or -1 (lock held). */
     long removeTail(final MemMap mm, final int pindex) {
-        final long pfn = tail[pindex];
+        return remove(mm, pindex, lists[TAIL + pindex]);
+    }
+
+    private long remove(final MemMap mm, final int pindex, final long pfn) {
         if (pfn >= 0) {
-            unlink(mm, pindex, pfn);
+            PageList.unlink(mm, lists, HEAD + pindex, lists, TAIL + pindex, pfn);
+            listCounts[2 * PAD + pindex]--;
         }
         return pfn;
     }
+}
 
-    private void unlink(final MemMap mm, final int pindex, final long pfn) {
-        final long next = mm.lruNext(pfn);
-        final long prev = mm.lruPrev(pfn);
-        if (prev >= 0) {
-            mm.lruNext(prev, next);
-        } else {
-            head[pindex] = next;
-        }
-        if (next >= 0) {
-            mm.lruPrev(next, prev);
-        } else {
-            tail[pindex] = prev;
-        }
-        mm.lruNext(pfn, -1);
-        mm.lruPrev(pfn, -1);
-        listCount[pindex]--;
-    }
+/** Leading padding of {@link Pcp} (fields of a superclass come first in the object). */
+abstract class PcpPad {
+    long p00;
+    long p01;
+    long p02;
+    long p03;
+    long p04;
+    long p05;
+    long p06;
+    long p07;
+}
+
+/** The fields of {@link Pcp}, between two paddings (agrona/JCTools style). */
+abstract class PcpFields extends PcpPad {
+    volatile int locked;
+    /** Padding, list heads, list tails, padding: one array, so no other CPU's data shares its cache lines. */
+    final long[] lists = new long[Pcp.PAD + 2 * Pcp.NR_PCP_LISTS + Pcp.PAD];
+    final int[] listCounts = new int[2 * Pcp.PAD + Pcp.NR_PCP_LISTS + 2 * Pcp.PAD];
+    int count;
+    int high;
+    int highMin;
+    int highMax;
+    int batch;
+    int freeCount;
+    int allocFactor;
+    int flags;
+    // vm events counted under the lock, folded into /proc/vmstat
+    long pgalloc;
+    long pgfree;
+    long numaHit;
+    long numaMiss;
+    long numaForeign;
+    long numaLocal;
+    long numaOther;
+
 }
