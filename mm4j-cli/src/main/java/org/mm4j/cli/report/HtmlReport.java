@@ -241,6 +241,44 @@ public final class HtmlReport {
         return svgClose(s);
     }
 
+    /**
+     * The strip of a {@code /proc/PID/maps} text (as the kernel prints it): one segment per line, coloured by
+     * kind ([heap], [stack], [vdso]-like specials, file-backed, anonymous). The [vsyscall] gate is left out.
+     */
+    public HtmlReport mapsStrip(final String chartTitle, final String mapsText) {
+        final List<Segment> segs = mapsSegments(mapsText);
+        if (segs.isEmpty()) {
+            return paragraph(chartTitle + ": no mappings");
+        }
+        return strip(chartTitle, segs.get(0).start(), segs.get(segs.size() - 1).end(), segs);
+    }
+
+    /** Parses /proc/PID/maps lines into segments (lines that do not parse are skipped). */
+    public static List<Segment> mapsSegments(final String mapsText) {
+        final List<Segment> out = new java.util.ArrayList<>();
+        for (final String line : mapsText.split("\n")) {
+            final String[] f = line.strip().split("\\s+", 6);
+            if (f.length < 5 || f[0].indexOf('-') < 0) {
+                continue;
+            }
+            try {
+                final String[] range = f[0].split("-");
+                final long start = Long.parseUnsignedLong(range[0], 16);
+                final long end = Long.parseUnsignedLong(range[1], 16);
+                final String name = f.length == 6 ? f[5].strip() : "";
+                if (name.equals("[vsyscall]")) {
+                    continue;
+                }
+                final String kind = name.equals("[heap]") ? "heap" : name.equals("[stack]") ? "stack"
+                    : name.startsWith("[anon") || name.isEmpty() ? "anon" : name.startsWith("[") ? "special" : "file";
+                out.add(new Segment(start, end, (f[1] + " " + name).strip(), kind));
+            } catch (final NumberFormatException | ArrayIndexOutOfBoundsException e) {
+                // not a maps line
+            }
+        }
+        return out;
+    }
+
     private static String shortLabel(final Segment g) {
         final String l = g.label() == null ? "" : g.label();
         final int slash = l.lastIndexOf('/');

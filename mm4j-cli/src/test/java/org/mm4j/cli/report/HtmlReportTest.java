@@ -63,6 +63,26 @@ class HtmlReportTest {
     }
 
     @Test
+    void mapsTextBecomesAStrip() {
+        final String maps = """
+            00400000-00401000 r-xp 00000000 08:01 123                                /usr/bin/cat
+            01000000-01021000 rw-p 00000000 00:00 0                                  [heap]
+            7f0000000000-7f0000002000 rw-p 00000000 00:00 0 
+            7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0                          [stack]
+            ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]
+            """;
+        final List<HtmlReport.Segment> segs = HtmlReport.mapsSegments(maps);
+        assertEquals(4, segs.size());
+        assertEquals("file", segs.get(0).kind());
+        assertEquals("heap", segs.get(1).kind());
+        assertEquals("anon", segs.get(2).kind());
+        assertEquals("stack", segs.get(3).kind());
+        assertEquals(0x7ffffffff000L, segs.get(3).end());
+        final HtmlReport h = new HtmlReport("m").mapsStrip("pid 1", maps);
+        assertEquals(4, count(h.html(), "<rect class=\"seg\""));
+    }
+
+    @Test
     void niceScales() {
         assertEquals(1, HtmlReport.niceCeil(0));
         assertEquals(10, HtmlReport.niceCeil(9.5));
