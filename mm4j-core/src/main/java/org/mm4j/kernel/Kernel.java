@@ -7,6 +7,7 @@ import org.mm4j.page.PageProc;
 import org.mm4j.page.PhysicalMemory;
 import org.mm4j.page.VmStat;
 import org.mm4j.slab.Slub;
+import org.mm4j.vma.Processes;
 
 /**
  * A booted model kernel: owns physical memory, the {@code struct page} table, the buddy allocator, the CPU
@@ -27,6 +28,7 @@ public final class Kernel implements AutoCloseable {
     private final VmStat vmstat;
     private final ProcFs procfs = new ProcFs();
     private final Slub slab;
+    private final Processes processes;
     private volatile boolean closed;
 
     private Kernel(final BootParams params) {
@@ -44,6 +46,7 @@ public final class Kernel implements AutoCloseable {
         log.printk("Memory: %dK/%dK available (%dK kernel struct page table)",
             buddy.freePages() * 4, mem.totalPages() * 4, mem.totalPages() * MemMap.ENTRY_SIZE / 1024);
         this.slab = new Slub(params, mem, memMap, buddy, cpus, log, procfs);
+        this.processes = new Processes(this);
         if (!params.unknown().isEmpty()) {
             log.printk("Unknown kernel command line parameters \"%s\", will be passed to user space.",
                 String.join(" ", params.unknown()));
@@ -91,6 +94,11 @@ public final class Kernel implements AutoCloseable {
     /** The SLUB allocator: kmem caches and the kmalloc family. */
     public Slub slab() {
         return slab;
+    }
+
+    /** The process table: pid 1 and its forks, each with its address space. */
+    public Processes processes() {
+        return processes;
     }
 
     /** The /proc and /sys files each subsystem registers. */

@@ -70,7 +70,9 @@ public final class MmStruct {
 
     final VmaTree tree = new VmaTree();
     private final IntSupplier maxMapCount;
-    private final ThreadLocal<VmaCache> vmacache = ThreadLocal.withInitial(VmaCache::new);
+    /** The vmacaches of the threads that used this mm (for the vmstat counters). */
+    private final java.util.Queue<VmaCache> caches = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final ThreadLocal<VmaCache> vmacache = ThreadLocal.withInitial(() -> new VmaCache(caches));
     /** {@code mm->vmacache_seqnum}: bumped on every change of the VMA set ({@code vmacache_invalidate}). */
     long seqnum;
 
@@ -278,6 +280,24 @@ public final class MmStruct {
             return v;
         }
         return null;
+    }
+
+    /** {@code vmacache_find_calls} of all threads on this mm. */
+    public long vmacacheFindCalls() {
+        long n = 0;
+        for (final VmaCache c : caches) {
+            n += c.findCalls;
+        }
+        return n;
+    }
+
+    /** {@code vmacache_find_hits} of all threads on this mm. */
+    public long vmacacheFindHits() {
+        long n = 0;
+        for (final VmaCache c : caches) {
+            n += c.findHits;
+        }
+        return n;
     }
 
     private void invalidate() {
@@ -519,6 +539,41 @@ public final class MmStruct {
             }
         }
         return vma;
+    }
+
+    // --------------------------------------------------------------------- test hooks (tools/testing/vma)
+
+    /** {@code alloc_and_link_vma}: links an anonymous VMA as given, no merging (tests). */
+    Vma linkVma(final long start, final long end, final long pgoff, final long flags) {
+        final Vma v = new Vma(this, start, end, flags, pgoff);
+        insertVma(v);
+        return v;
+    }
+
+    /** {@code merge_new}: tries to merge a new range with its neighbours (tests); null when nothing merges. */
+    Vma mergeNew(final long start, final long end, final long pgoff, final long flags, final AnonVma anonVma) {
+        final Vmg g = new Vmg();
+        g.prev = tree.findBefore(start);
+        g.next = g.prev == null ? tree.first : g.prev.next;
+        g.start = start;
+        g.end = end;
+        g.pgoff = pgoff;
+        g.flags = flags;
+        g.anonVma = anonVma;
+        return mergeNewRange(g);
+    }
+
+    /** {@code vma_modify_flags} (tests): merge or split; the caller sets the flags on the result. */
+    Vma modifyFlags(final Vma vma, final long start, final long end, final long flags) {
+        final Vma r = vmaModify(vma, start, end, flags, vma.anonName);
+        if (r != null) {
+            r.flags = flags;
+        }
+        return r;
+    }
+
+    int lastModifyError() {
+        return modifyError;
     }
 
     // ------------------------------------------------------------------------------------------------ placement
@@ -1780,6 +1835,96 @@ public final class MmStruct {
         return v;
     }
 
+    // ------------------------------------------------------------------------------------------------ pages
+
+    /** Gives this mm page tables whose pages come from {@code pager} (without them faults map nothing). */
+    public synchronized void attachPager(final Pager pager) {
+        if (pageTables != null) {
+            throw new IllegalStateException("page tables already attached");
+        }
+        pageTables = new PageTables(pager);
+        this.pager = pager;
+    }
+
+    private Pager pager;
+
+    /** Reads one user byte at {@code addr} as the process would (faulting it in). */
+    public synchronized byte readUser(final long addr) {
+        handleMmFault(addr, 'r');
+        return pageTables == null ? 0 : pageTables.readByte(addr);
+    }
+
+    /** Writes one user byte at {@code addr} as the process would (faulting, copy-on-write). */
+    public synchronized void writeUser(final long addr, final byte value) {
+        handleMmFault(addr, 'w');
+        if (pageTables != null) {
+            pageTables.writeByte(addr, value);
+        }
+    }
+
+    /** The PTE of {@code addr} (0 when not present or no page tables): {@code pfn << 12 | flags}. */
+    public synchronized long pte(final long addr) {
+        return pageTables == null ? 0 : pageTables.pte(addr);
+    }
+
+    /** RSS in pages: {@code [0]} MM_ANONPAGES, {@code [1]} MM_FILEPAGES, {@code [2]} MM_SHMEMPAGES. */
+    public synchronized long[] rss() {
+        return pageTables == null ? new long[3]
+            : new long[] {pageTables.rssAnon, pageTables.rssFile, pageTables.rssShmem};
+    }
+
+    /**
+     * {@code dup_mmap} for fork: a copy of this address space; private pages are shared copy-on-write, VMAs with
+     * VM_DONTCOPY are left out, VM_WIPEONFORK ones come back empty, anon_vmas get a child anon_vma.
+     */
+    public synchronized MmStruct dupMmap() {
+        final MmStruct c = new MmStruct(maxMapCount);
+        c.mmapBase = mmapBase;
+        c.mmapLegacyBase = mmapLegacyBase;
+        c.topdown = topdown;
+        c.mmapMinAddr = mmapMinAddr;
+        c.rlimitStack = rlimitStack;
+        c.tree.stackGuardGap = tree.stackGuardGap;
+        c.startBrk = startBrk;
+        c.brk = brk;
+        c.startStack = startStack;
+        c.gateVma = gateVma;
+        if (pager != null) {
+            c.attachPager(pager);
+        }
+        for (Vma v = tree.first; v != null; v = v.next) {
+            if ((v.flags & VM_DONTCOPY) != 0) {
+                continue;
+            }
+            final Vma n = v.dup();
+            n.mm = c;
+            n.flags &= ~VM_LOCKED_MASK;
+            if ((v.flags & VM_WIPEONFORK) != 0) {
+                n.anonVma = null;
+            } else if (v.anonVma != null) {
+                n.anonVma = new AnonVma(v.anonVma);
+            }
+            c.insertVma(n);
+            if (pageTables != null && (v.flags & VM_WIPEONFORK) == 0) {
+                pageTables.copyTo(c.pageTables, v);
+            }
+        }
+        return c;
+    }
+
+    /** {@code exit_mmap}: frees every page and page table; the mm is empty afterwards. */
+    public synchronized void exitMmap() {
+        final List<Vma> all = vmas();
+        if (pageTables != null) {
+            pageTables.destroy(all);
+            pageTables = null;
+        }
+        for (final Vma v : all) {
+            tree.erase(v);
+        }
+        invalidate();
+    }
+
     // ------------------------------------------------------------------------------------------------ views
 
     /** The name show_map_vma prints for {@code v}, or null. */
@@ -1854,6 +1999,103 @@ public final class MmStruct {
             final int ls = sb.length();
             sb.append("ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0 ");
             appendName(sb, ls, "[vsyscall]");
+        }
+        return sb.toString();
+    }
+
+    private static void kb(final StringBuilder sb, final String name, final long kb) {
+        sb.append(name);
+        for (int i = name.length(); i < 16; i++) {
+            sb.append(' ');
+        }
+        final String v = Long.toString(kb);
+        for (int i = v.length(); i < 8; i++) {
+            sb.append(' ');
+        }
+        sb.append(v).append(" kB\n");
+    }
+
+    /** /proc/PID/smaps: each maps line followed by its memory counters and VmFlags. */
+    public synchronized String smaps() {
+        final StringBuilder sb = new StringBuilder();
+        for (Vma v = tree.first; v != null; v = v.next) {
+            mapsLine(v, sb);
+            final long[] res = pageTables == null ? new long[2] : pageTables.residentPages(v.start, v.end);
+            final long pss = pageTables == null ? 0 : pageTables.pss(v.start, v.end);
+            final boolean shared = (v.flags & VM_MAYSHARE) != 0;
+            kb(sb, "Size:", (v.end - v.start) >>> 10);
+            kb(sb, "KernelPageSize:", 4);
+            kb(sb, "MMUPageSize:", 4);
+            kb(sb, "Rss:", res[0] * 4);
+            kb(sb, "Pss:", pss >>> 10);
+            kb(sb, "Pss_Dirty:", res[1] * 4 == 0 ? 0 : pss >>> 10);
+            kb(sb, "Shared_Clean:", 0);
+            kb(sb, "Shared_Dirty:", shared ? res[0] * 4 : 0);
+            kb(sb, "Private_Clean:", shared ? 0 : (res[0] - res[1]) * 4);
+            kb(sb, "Private_Dirty:", shared ? 0 : res[1] * 4);
+            kb(sb, "Referenced:", res[0] * 4);
+            kb(sb, "Anonymous:", res[1] * 4);
+            kb(sb, "KSM:", 0);
+            kb(sb, "LazyFree:", 0);
+            kb(sb, "AnonHugePages:", 0);
+            kb(sb, "ShmemPmdMapped:", 0);
+            kb(sb, "FilePmdMapped:", 0);
+            kb(sb, "Shared_Hugetlb:", 0);
+            kb(sb, "Private_Hugetlb:", 0);
+            kb(sb, "Swap:", 0);
+            kb(sb, "SwapPss:", 0);
+            kb(sb, "Locked:", (v.flags & VM_LOCKED) != 0 ? pss >>> 10 : 0);
+            sb.append("THPeligible:    0\n");
+            sb.append("VmFlags: ");
+            for (final String f : VmFlags.toString(v.flags).split(" ")) {
+                if (!f.isEmpty()) {
+                    sb.append(f).append(' ');
+                }
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** Virtual memory totals in pages: {@code [0]} total_vm, {@code [1]} data_vm, {@code [2]} stack_vm,
+     *  {@code [3]} exec_vm, {@code [4]} locked_vm. */
+    public synchronized long[] vmCounters() {
+        final long[] n = new long[5];
+        for (Vma v = tree.first; v != null; v = v.next) {
+            final long pages = v.pages();
+            n[0] += pages;
+            if ((v.flags & VM_GROWSDOWN) != 0) {
+                n[2] += pages;
+            } else if ((v.flags & (VM_WRITE | VM_SHARED)) == VM_WRITE) {
+                n[1] += pages;
+            } else if ((v.flags & (VM_EXEC | VM_WRITE)) == VM_EXEC) {
+                n[3] += pages;
+            }
+            if ((v.flags & VM_LOCKED) != 0) {
+                n[4] += pages;
+            }
+        }
+        return n;
+    }
+
+    /** The memory lines of /proc/PID/status (VmPeak ... VmSwap). */
+    public synchronized String statusVm() {
+        final long[] vm = vmCounters();
+        final long[] rss = rss();
+        final long rssAll = rss[0] + rss[1] + rss[2];
+        final StringBuilder sb = new StringBuilder();
+        final String[] names = {"VmPeak", "VmSize", "VmLck", "VmPin", "VmHWM", "VmRSS", "RssAnon", "RssFile",
+            "RssShmem", "VmData", "VmStk", "VmExe", "VmLib", "VmPTE", "VmSwap"};
+        final long pte = pageTables == null ? 0 : pageTables.tablePages * 4;
+        final long[] vals = {vm[0] * 4, vm[0] * 4, vm[4] * 4, 0, rssAll * 4, rssAll * 4, rss[0] * 4, rss[1] * 4,
+            rss[2] * 4, vm[1] * 4, vm[2] * 4, vm[3] * 4, 0, pte, 0};
+        for (int i = 0; i < names.length; i++) {
+            final String v = Long.toString(vals[i]);
+            sb.append(names[i]).append(":\t");
+            for (int k = v.length(); k < 8; k++) {
+                sb.append(' ');
+            }
+            sb.append(v).append(" kB\n");
         }
         return sb.toString();
     }

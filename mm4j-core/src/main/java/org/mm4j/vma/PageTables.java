@@ -1,16 +1,316 @@
 package org.mm4j.vma;
 
-/** Placeholder replaced by the 4-level page tables. */
+/**
+ * The 4-level x86-64 page tables of one mm: PGD, PUD, PMD and PTE tables of 512 eight-byte entries, each table
+ * a page from the buddy allocator; entries are stored in physical memory like the MMU's.
+ *
+ * <p>Entry layout: {@code pfn << 12 | flags}; {@link #P} present, {@link #RW} writable, {@link #USER},
+ * {@link #ANON} (software bit: the page is a private anonymous page this mm may own). Faults follow
+ * {@code handle_mm_fault}: an anonymous read maps the zero page read-only, a write allocates a zeroed page, a
+ * write to a read-only private page copies it unless this is its only mapping ({@code do_wp_page} reuse), file
+ * pages come from the {@link Pager}'s page cache. RSS counters are kept per kind (anon, file, shmem).
+ *
+ * <p>Threads: only under the owning mm's lock.
+ */
 final class PageTables {
-    void zapRange(final Vma vma, final long start, final long end) {
+    static final long P = 1;
+    static final long RW = 1 << 1;
+    static final long USER = 1 << 2;
+    static final long ANON = 1L << 9;
+    private static final long PFN_MASK = 0x000ffffffffff000L;
+
+    private final Pager pager;
+    private final long pgd;
+    long rssAnon;
+    long rssFile;
+    long rssShmem;
+    long tablePages = 1;
+
+    PageTables(final Pager pager) {
+        this.pager = pager;
+        this.pgd = pager.allocZeroed();
+        if (pgd < 0) {
+            throw new OutOfMemoryError("no page for the PGD");
+        }
     }
 
-    void changeProtection(final Vma vma, final long start, final long end) {
+    private long entry(final long table, final int idx) {
+        return pager.mem().getLong((table << 12) + idx * 8L);
     }
 
-    void moveRange(final long from, final long to, final long len) {
+    private void setEntry(final long table, final int idx, final long e) {
+        pager.mem().putLong((table << 12) + idx * 8L, e);
     }
 
+    /** The physical address of addr's PTE, allocating tables when {@code alloc}; -1 when absent. */
+    private long ptep(final long addr, final boolean alloc) {
+        long table = pgd;
+        for (int shift = 39; shift > 12; shift -= 9) {
+            final int idx = (int) (addr >>> shift) & 511;
+            long e = entry(table, idx);
+            if ((e & P) == 0) {
+                if (!alloc) {
+                    return -1;
+                }
+                final long pfn = pager.allocZeroed();
+                if (pfn < 0) {
+                    return -1;
+                }
+                tablePages++;
+                e = (pfn << 12) | P | RW | USER;
+                setEntry(table, idx, e);
+            }
+            table = (e & PFN_MASK) >>> 12;
+        }
+        return (table << 12) + ((addr >>> 12) & 511) * 8L;
+    }
+
+    /** The PTE of {@code addr} (0 when none). */
+    long pte(final long addr) {
+        final long p = ptep(addr, false);
+        return p < 0 ? 0 : pager.mem().getLong(p);
+    }
+
+    private void accountAdd(final Vma vma, final long e, final int delta) {
+        if ((e & ANON) != 0) {
+            rssAnon += delta;
+        } else if (vma != null && vma.file != null && vma.file.isShmem()) {
+            rssShmem += delta;
+        } else if (!pager.isZeroPage((e & PFN_MASK) >>> 12)) {
+            rssFile += delta;
+        }
+    }
+
+    /** {@code handle_mm_fault} after the VMA and access checks. Throws OutOfMemoryError when out of pages. */
     void fault(final Vma vma, final long addr, final boolean write) {
+        final long p = ptep(addr, true);
+        if (p < 0) {
+            throw new OutOfMemoryError("no page for a page table");
+        }
+        final long e = pager.mem().getLong(p);
+        if ((e & P) != 0 && (!write || (e & RW) != 0)) {
+            return; // the MMU would not have faulted
+        }
+        pager.countFault();
+        final boolean writable = (vma.flags & VmFlags.VM_WRITE) != 0;
+        final boolean shared = (vma.flags & VmFlags.VM_SHARED) != 0;
+        if ((e & P) == 0) {
+            long pfn;
+            long flags = P | USER;
+            if (vma.file == null) {
+                if (!write) {
+                    pfn = pager.zeroPage();
+                } else {
+                    pfn = pager.allocZeroed();
+                    flags |= ANON | RW;
+                }
+            } else {
+                final long pgoff = vma.pgoff + ((addr - vma.start) >>> 12);
+                final long cache = pager.pageCachePage(vma.file.inode, pgoff);
+                if (cache < 0) {
+                    throw new OutOfMemoryError("no page for the page cache");
+                }
+                if (write && !shared) {
+                    pfn = copyPage(cache);
+                    flags |= ANON | RW;
+                } else {
+                    pfn = cache;
+                    if (shared && writable) {
+                        flags |= RW;
+                    }
+                }
+            }
+            if (pfn < 0) {
+                throw new OutOfMemoryError("no page for user memory");
+            }
+            pager.setMapcount(pfn, pager.mapcount(pfn) + 1);
+            final long ne = (pfn << 12) | flags;
+            pager.mem().putLong(p, ne);
+            accountAdd(vma, ne, 1);
+            return;
+        }
+        if (write && (e & RW) == 0) {
+            final long pfn = (e & PFN_MASK) >>> 12;
+            if (shared) {
+                pager.mem().putLong(p, e | RW);
+                return;
+            }
+            if ((e & ANON) != 0 && pager.mapcount(pfn) == 1) {
+                pager.mem().putLong(p, e | RW); // do_wp_page: the only mapping reuses the page
+                return;
+            }
+            final long copy = copyPage(pfn);
+            if (copy < 0) {
+                throw new OutOfMemoryError("no page for copy-on-write");
+            }
+            dropPage(vma, e);
+            pager.setMapcount(copy, 1);
+            final long ne = (copy << 12) | P | USER | RW | ANON;
+            pager.mem().putLong(p, ne);
+            accountAdd(vma, ne, 1);
+        }
+    }
+
+    private long copyPage(final long from) {
+        final long to = pager.allocZeroed();
+        if (to >= 0) {
+            pager.mem().segmentOf(to << 12).asSlice(pager.mem().nodeOffset(to << 12), 4096)
+                .copyFrom(pager.mem().segmentOf(from << 12).asSlice(pager.mem().nodeOffset(from << 12), 4096));
+        }
+        return to;
+    }
+
+    /** Unmaps one PTE's page: drops the mapcount, frees an anonymous page nobody maps any more. */
+    private void dropPage(final Vma vma, final long e) {
+        final long pfn = (e & PFN_MASK) >>> 12;
+        accountAdd(vma, e, -1);
+        final int mc = pager.mapcount(pfn) - 1;
+        pager.setMapcount(pfn, mc);
+        if (mc <= 0 && (e & ANON) != 0) {
+            pager.free(pfn);
+        }
+    }
+
+    /** Calls {@code f} with the physical address of every present PTE in {@code [start, end)}. */
+    /** What {@link #forEachPte} calls for each present PTE. */
+    private interface PteVisitor {
+        void visit(long addr, long ptep);
+    }
+
+    private void forEachPte(final long start, final long end, final PteVisitor f) {
+        long a = start;
+        while (a < end) {
+            final long p = ptep(a, false);
+            if (p < 0) {
+                a = (a + (1L << 21)) & ~((1L << 21) - 1); // no PTE table: skip to the next PMD
+                continue;
+            }
+            if ((pager.mem().getLong(p) & P) != 0) {
+                f.visit(a, p);
+            }
+            a += 4096;
+        }
+    }
+
+    /** {@code zap_page_range}: unmaps every page of {@code [start, end)}. */
+    void zapRange(final Vma vma, final long start, final long end) {
+        forEachPte(start, end, (a, p) -> {
+            dropPage(vma, pager.mem().getLong(p));
+            pager.mem().putLong(p, 0);
+        });
+    }
+
+    /** {@code change_protection}: write access is granted again only through a fault. */
+    void changeProtection(final Vma vma, final long start, final long end) {
+        final boolean sharedWritable = (vma.flags & (VmFlags.VM_SHARED | VmFlags.VM_WRITE))
+            == (VmFlags.VM_SHARED | VmFlags.VM_WRITE);
+        forEachPte(start, end, (a, p) -> {
+            final long e = pager.mem().getLong(p);
+            pager.mem().putLong(p, sharedWritable ? e | RW : e & ~RW);
+        });
+    }
+
+    /** {@code move_page_tables}: the PTEs of {@code [from, from+len)} move to {@code to}. */
+    void moveRange(final long from, final long to, final long len) {
+        final boolean up = to > from;
+        for (long off = up ? len - 4096 : 0; up ? off >= 0 : off < len; off += up ? -4096 : 4096) {
+            final long src = ptep(from + off, false);
+            if (src < 0) {
+                continue;
+            }
+            final long e = pager.mem().getLong(src);
+            if ((e & P) == 0) {
+                continue;
+            }
+            final long dst = ptep(to + off, true);
+            if (dst < 0) {
+                throw new OutOfMemoryError("no page for a page table");
+            }
+            pager.mem().putLong(dst, e);
+            pager.mem().putLong(src, 0);
+        }
+    }
+
+    /**
+     * {@code copy_page_range} at fork: the child maps the same pages; private pages become read-only in both
+     * (copy-on-write).
+     */
+    void copyTo(final PageTables child, final Vma vma) {
+        final boolean cow = (vma.flags & VmFlags.VM_SHARED) == 0;
+        forEachPte(vma.start, vma.end, (addr, p) -> {
+            long e = pager.mem().getLong(p);
+            if (cow) {
+                e &= ~RW;
+                pager.mem().putLong(p, e);
+            }
+            final long dst = child.ptep(addr, true);
+            if (dst < 0) {
+                throw new OutOfMemoryError("no page for a page table");
+            }
+            pager.mem().putLong(dst, e);
+            final long pfn = (e & PFN_MASK) >>> 12;
+            pager.setMapcount(pfn, pager.mapcount(pfn) + 1);
+            child.accountAdd(vma, e, 1);
+        });
+    }
+
+    /** Reads a user byte (after a successful fault the page is present). */
+    byte readByte(final long addr) {
+        final long e = pte(addr);
+        return pager.mem().getByte((e & PFN_MASK) + (addr & 4095));
+    }
+
+    void writeByte(final long addr, final byte b) {
+        final long e = pte(addr);
+        pager.mem().putByte((e & PFN_MASK) + (addr & 4095), b);
+    }
+
+    /** Frees every page and every table (exit_mmap). */
+    void destroy(final Iterable<Vma> vmas) {
+        for (final Vma v : vmas) {
+            zapRange(v, v.start, v.end);
+        }
+        freeTables(pgd, 4);
+    }
+
+    private void freeTables(final long table, final int level) {
+        if (level > 1) {
+            for (int i = 0; i < 512; i++) {
+                final long e = entry(table, i);
+                if ((e & P) != 0) {
+                    freeTables((e & PFN_MASK) >>> 12, level - 1);
+                }
+            }
+        }
+        pager.free(table);
+    }
+
+    /** Present pages in {@code [start, end)}: {@code [0]} all, {@code [1]} anonymous. */
+    long[] residentPages(final long start, final long end) {
+        final long[] n = new long[2];
+        forEachPte(start, end, (a, p) -> {
+            final long e = pager.mem().getLong(p);
+            if (pager.isZeroPage((e & PFN_MASK) >>> 12)) {
+                return;
+            }
+            n[0]++;
+            if ((e & ANON) != 0) {
+                n[1]++;
+            }
+        });
+        return n;
+    }
+
+    /** Proportional set size in bytes of {@code [start, end)} (each page divided by its mapcount). */
+    long pss(final long start, final long end) {
+        final long[] pss = new long[1];
+        forEachPte(start, end, (a, p) -> {
+            final long pfn = (pager.mem().getLong(p) & PFN_MASK) >>> 12;
+            if (pager.isZeroPage(pfn)) {
+                return;
+            }
+            pss[0] += 4096L / Math.max(1, pager.mapcount(pfn));
+        });
+        return pss[0];
     }
 }

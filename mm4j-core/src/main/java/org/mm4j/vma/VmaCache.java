@@ -1,7 +1,6 @@
 package org.mm4j.vma;
 
 import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * The per-thread {@code vmacache} of kernels 3.15-5.19 ({@code mm/vmacache.c}): four recently found VMAs, slot
@@ -13,18 +12,13 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  */
 final class VmaCache {
     static final int VMACACHE_SIZE = 4;
-    /** Every cache ever made, for the vmstat sums (a cache lives as long as its thread uses the mm). */
-    private static final Queue<VmaCache> ALL = new ConcurrentLinkedQueue<>();
-    private static volatile long retiredCalls;
-    private static volatile long retiredHits;
-
     final Vma[] vmas = new Vma[VMACACHE_SIZE];
     long seqnum = -1;
     long findCalls;
     long findHits;
 
-    VmaCache() {
-        ALL.add(this);
+    VmaCache(final Queue<VmaCache> registry) {
+        registry.add(this);
     }
 
     static int hash(final long addr) {
@@ -36,33 +30,5 @@ final class VmaCache {
         vmas[1] = null;
         vmas[2] = null;
         vmas[3] = null;
-    }
-
-    /** {@code vmacache_find_calls} over all threads. */
-    static long totalCalls() {
-        long n = retiredCalls;
-        for (final VmaCache c : ALL) {
-            n += c.findCalls;
-        }
-        return n;
-    }
-
-    /** {@code vmacache_find_hits} over all threads. */
-    static long totalHits() {
-        long n = retiredHits;
-        for (final VmaCache c : ALL) {
-            n += c.findHits;
-        }
-        return n;
-    }
-
-    /** Drops a cache whose mm is gone, keeping its counts. */
-    synchronized void retire() {
-        if (ALL.remove(this)) {
-            synchronized (VmaCache.class) {
-                retiredCalls += findCalls;
-                retiredHits += findHits;
-            }
-        }
     }
 }

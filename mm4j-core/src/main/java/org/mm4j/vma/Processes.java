@@ -1,0 +1,285 @@
+package org.mm4j.vma;
+
+import org.mm4j.kernel.Kernel;
+import org.mm4j.kernel.ProcFs;
+import org.mm4j.page.VmStat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+
+/**
+ * The model's process table: each process is a pid with an {@link MmStruct}. Boot creates pid 1 ("mm4j", a
+ * static PIE with [heap], [vvar], [vvar_vclock], [vdso] and [stack] laid out as x86-64 exec does); {@link #fork}
+ * copies the current process copy-on-write; {@link #switchTo} picks the process the shell's syscalls run in.
+ *
+ * <p>Layout randomization ({@code randomize_va_space}): on by default from a fixed seed so runs repeat;
+ * the boot parameter {@code norandmaps} turns it off (as {@code setarch -R}), {@code mm4j.aslr_seed=N} picks
+ * the seed. Files: {@code /proc/<pid>/{maps,smaps,status}}, {@code /proc/self/...},
+ * {@code /proc/sys/vm/max_map_count} (writable), {@code /proc/sys/vm/mmap_min_addr},
+ * {@code /proc/sys/kernel/randomize_va_space}; {@code vmacache_find_calls/hits} in /proc/vmstat.
+ *
+ * <p>Threads: the table is guarded by this object's monitor; each mm by its own.
+ */
+public final class Processes {
+    /** A process ({@code task_struct} reduced to what the address space needs). */
+    public static final class Task {
+        private final int pid;
+        private final int ppid;
+        private final String comm;
+        private final MmStruct mm;
+
+        Task(final int pid, final int ppid, final String comm, final MmStruct mm) {
+            this.pid = pid;
+            this.ppid = ppid;
+            this.comm = comm;
+            this.mm = mm;
+        }
+
+        public int pid() {
+            return pid;
+        }
+
+        public int ppid() {
+            return ppid;
+        }
+
+        public String comm() {
+            return comm;
+        }
+
+        public MmStruct mm() {
+            return mm;
+        }
+    }
+
+    private final Pager pager;
+    private final Map<Integer, Task> tasks = new TreeMap<>();
+    private volatile int maxMapCount = MmStruct.DEFAULT_MAX_MAP_COUNT;
+    private volatile int randomizeVaSpace;
+    private volatile long mmapMinAddr = 4096;
+    private final SplittableRandom random;
+    private int nextPid = 1;
+    private Task current;
+    private long retiredCalls;
+    private long retiredHits;
+
+    public Processes(final Kernel kernel) {
+        this.pager = new Pager(kernel.buddy(), kernel.vmstat());
+        boolean aslr = true;
+        long seed = 1;
+        for (final String p : kernel.params().unknown()) {
+            if (p.equals("norandmaps")) {
+                aslr = false;
+            } else if (p.startsWith("mm4j.aslr_seed=")) {
+                try {
+                    seed = Long.parseLong(p.substring("mm4j.aslr_seed=".length()));
+                } catch (final NumberFormatException e) {
+                    kernel.log().printk("mm4j.aslr_seed: bad value '%s', using 1", p);
+                }
+            }
+        }
+        this.randomizeVaSpace = aslr ? 2 : 0;
+        this.random = new SplittableRandom(seed);
+        current = spawn("mm4j", 0);
+        register(kernel.procfs());
+        kernel.vmstat().addFolder(v -> {
+            final long[] ch = cacheCounts();
+            v[VmStat.VMACACHE_FIND_CALLS] += ch[0];
+            v[VmStat.VMACACHE_FIND_HITS] += ch[1];
+        });
+    }
+
+    private synchronized long[] cacheCounts() {
+        long calls = retiredCalls;
+        long hits = retiredHits;
+        for (final Task t : tasks.values()) {
+            calls += t.mm.vmacacheFindCalls();
+            hits += t.mm.vmacacheFindHits();
+        }
+        return new long[] {calls, hits};
+    }
+
+    /** The layout exec gives a new program: the binary, brk, vdso and stack; randomized when ASLR is on. */
+    private synchronized Task spawn(final String comm, final int ppid) {
+        final MmStruct mm = new MmStruct(() -> maxMapCount);
+        mm.setMmapMinAddr(mmapMinAddr);
+        final boolean aslr = randomizeVaSpace != 0;
+        final long mmapRnd = aslr ? (random.nextLong() & ((1L << 28) - 1)) << 12 : 0;
+        final long stackRndPad = aslr ? 0x3fffffL << 12 : 0;
+        mm.setMmapBase(MmStruct.mmapBaseFor(8L << 20, mmapRnd, stackRndPad));
+        mm.attachPager(pager);
+        final long loadBias = 0x555555554000L + (aslr ? (random.nextLong() & ((1L << 28) - 1)) << 12 : 0);
+        final VmFile exe = VmFile.open(VmFile.Inode.of("/usr/bin/" + comm, 0x5000), "O_RDONLY");
+        final long rx = VmFlags.VM_READ | VmFlags.VM_MAYREAD | VmFlags.VM_MAYWRITE | VmFlags.VM_MAYEXEC;
+        mm.addInitialVma(loadBias, loadBias + 0x1000, rx, 0, exe, null, false);
+        mm.addInitialVma(loadBias + 0x1000, loadBias + 0x2000, rx | VmFlags.VM_EXEC, 1, exe, null, false);
+        mm.addInitialVma(loadBias + 0x2000, loadBias + 0x3000, rx, 2, exe, null, false);
+        mm.addInitialVma(loadBias + 0x3000, loadBias + 0x4000, rx | VmFlags.VM_WRITE | VmFlags.VM_ACCOUNT, 3, exe,
+            null, false);
+        final long bssEnd = loadBias + 0x5000;
+        final long brk = bssEnd + (aslr ? (random.nextLong() & 0x1fffL) << 12 : 0);
+        mm.setBrk(brk, brk);
+        final long stackTop = MmStruct.TASK_SIZE - (aslr ? (random.nextLong() & 0x3fffffL) << 12 : 0);
+        final long stackFlags = rx | VmFlags.VM_WRITE | VmFlags.VM_GROWSDOWN | VmFlags.VM_ACCOUNT;
+        mm.addInitialVma(stackTop - 0x21000, stackTop, stackFlags, (stackTop - 0x21000) >>> 12, null, null, true);
+        mm.setStartStack(stackTop - 0x1000);
+        final long vdsoLen = 8 * MmStruct.PAGE_SIZE;
+        final long vdso = mm.getUnmappedArea(null, 0, vdsoLen, 0, 0);
+        final long ro = VmFlags.VM_READ | VmFlags.VM_MAYREAD;
+        mm.addInitialVma(vdso, vdso + 0x4000, ro | VmFlags.VM_IO | VmFlags.VM_PFNMAP, 0, null, "[vvar]", false);
+        mm.addInitialVma(vdso + 0x4000, vdso + 0x6000, ro | VmFlags.VM_IO | VmFlags.VM_PFNMAP, 0, null,
+            "[vvar_vclock]", false);
+        mm.addInitialVma(vdso + 0x6000, vdso + 0x8000, ro | VmFlags.VM_EXEC | VmFlags.VM_MAYEXEC, 0, null,
+            "[vdso]", false);
+        final Task t = new Task(nextPid++, ppid, comm, mm);
+        tasks.put(t.pid, t);
+        return t;
+    }
+
+    public synchronized Task current() {
+        return current;
+    }
+
+    /** The current process's address space. */
+    public synchronized MmStruct currentMm() {
+        return current.mm;
+    }
+
+    public synchronized Task get(final int pid) {
+        return tasks.get(pid);
+    }
+
+    /** Forks the current process (copy-on-write); the current process stays current. Returns the child pid. */
+    public synchronized int fork() {
+        final Task child = new Task(nextPid++, current.pid, current.comm, current.mm.dupMmap());
+        tasks.put(child.pid, child);
+        return child.pid;
+    }
+
+    /** Makes {@code pid} the current process; IllegalArgumentException when there is no such process. */
+    public synchronized void switchTo(final int pid) {
+        final Task t = tasks.get(pid);
+        if (t == null) {
+            throw new IllegalArgumentException("no process with pid " + pid);
+        }
+        current = t;
+    }
+
+    /** Ends process {@code pid} (not pid 1): its memory is freed. */
+    public synchronized void exit(final int pid) {
+        final Task t = tasks.get(pid);
+        if (t == null || pid == 1) {
+            throw new IllegalArgumentException(pid == 1 ? "pid 1 cannot exit" : "no process with pid " + pid);
+        }
+        retiredCalls += t.mm.vmacacheFindCalls();
+        retiredHits += t.mm.vmacacheFindHits();
+        t.mm.exitMmap();
+        tasks.remove(pid);
+        if (current == t) {
+            current = tasks.get(1);
+        }
+    }
+
+    public synchronized List<Task> tasks() {
+        return new ArrayList<>(tasks.values());
+    }
+
+    /** {@code ps}: PID, PPID, VSZ and RSS in KiB, the current process marked with '*'. */
+    public synchronized String ps() {
+        final StringBuilder sb = new StringBuilder("    PID    PPID      VSZ     RSS COMMAND\n");
+        for (final Task t : tasks.values()) {
+            final long[] rss = t.mm.rss();
+            sb.append(String.format("%c%6d %7d %8d %7d %s%n", t == current ? '*' : ' ', t.pid, t.ppid,
+                t.mm.vmCounters()[0] * 4, (rss[0] + rss[1] + rss[2]) * 4, t.comm));
+        }
+        return sb.toString();
+    }
+
+    public int maxMapCount() {
+        return maxMapCount;
+    }
+
+    public void setMaxMapCount(final int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("max_map_count must be >= 0");
+        }
+        this.maxMapCount = n;
+    }
+
+    private static long parseSysctl(final String value, final long min, final long max) {
+        try {
+            final long v = Long.parseLong(value.strip());
+            if (v < min || v > max) {
+                throw new ProcFs.ProcFsException("write error: Invalid argument");
+            }
+            return v;
+        } catch (final NumberFormatException e) {
+            throw new ProcFs.ProcFsException("write error: Invalid argument");
+        }
+    }
+
+    private String status(final Task t) {
+        return "Name:\t" + t.comm + "\nUmask:\t0022\nState:\tR (running)\nTgid:\t" + t.pid + "\nNgid:\t0\nPid:\t"
+            + t.pid + "\nPPid:\t" + t.ppid + "\nTracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t64\n"
+            + "Groups:\t\nNStgid:\t" + t.pid + "\nNSpid:\t" + t.pid + "\nNSpgid:\t" + t.pid + "\nNSsid:\t" + t.pid
+            + "\nKthread:\t0\n" + t.mm.statusVm() + "Threads:\t1\n";
+    }
+
+    private void register(final ProcFs procfs) {
+        procfs.registerFile("/proc/sys/vm/max_map_count", () -> maxMapCount + "\n");
+        procfs.registerWriter("/proc/sys/vm/max_map_count",
+            v -> maxMapCount = (int) parseSysctl(v, 0, Integer.MAX_VALUE));
+        procfs.registerFile("/proc/sys/vm/mmap_min_addr", () -> mmapMinAddr + "\n");
+        procfs.registerWriter("/proc/sys/vm/mmap_min_addr", v -> mmapMinAddr = parseSysctl(v, 0, 1L << 32));
+        procfs.registerFile("/proc/sys/kernel/randomize_va_space", () -> randomizeVaSpace + "\n");
+        procfs.registerWriter("/proc/sys/kernel/randomize_va_space",
+            v -> randomizeVaSpace = (int) parseSysctl(v, 0, 2));
+        procfs.registerDir("/proc", new ProcFs.Dir() {
+            @Override
+            public String read(final String rest) {
+                final int slash = rest.indexOf('/');
+                if (slash < 0) {
+                    return null;
+                }
+                final Task t;
+                synchronized (Processes.this) {
+                    final String who = rest.substring(0, slash);
+                    if (who.equals("self")) {
+                        t = current;
+                    } else {
+                        try {
+                            t = tasks.get(Integer.parseInt(who));
+                        } catch (final NumberFormatException e) {
+                            return null;
+                        }
+                    }
+                }
+                if (t == null) {
+                    return null;
+                }
+                return switch (rest.substring(slash + 1)) {
+                    case "maps" -> t.mm.maps();
+                    case "smaps" -> t.mm.smaps();
+                    case "status" -> status(t);
+                    default -> null;
+                };
+            }
+
+            @Override
+            public List<String> list(final String rest) {
+                if (rest.isEmpty()) {
+                    final List<String> out = new ArrayList<>();
+                    synchronized (Processes.this) {
+                        tasks.keySet().forEach(p -> out.add(Integer.toString(p)));
+                    }
+                    out.add("self");
+                    return out;
+                }
+                return List.of("maps", "smaps", "status");
+            }
+        });
+    }
+}
