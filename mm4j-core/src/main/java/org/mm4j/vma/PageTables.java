@@ -20,18 +20,15 @@ final class PageTables {
     private static final long PFN_MASK = 0x000ffffffffff000L;
 
     private final Pager pager;
-    private final long pgd;
+    /** The PGD's pfn; -1 until the first fault (an mm that never faults takes no memory). */
+    private long pgd = -1;
     long rssAnon;
     long rssFile;
     long rssShmem;
-    long tablePages = 1;
+    long tablePages;
 
     PageTables(final Pager pager) {
         this.pager = pager;
-        this.pgd = pager.allocZeroed();
-        if (pgd < 0) {
-            throw new OutOfMemoryError("no page for the PGD");
-        }
     }
 
     private long entry(final long table, final int idx) {
@@ -44,6 +41,16 @@ final class PageTables {
 
     /** The physical address of addr's PTE, allocating tables when {@code alloc}; -1 when absent. */
     private long ptep(final long addr, final boolean alloc) {
+        if (pgd < 0) {
+            if (!alloc) {
+                return -1;
+            }
+            pgd = pager.allocZeroed();
+            if (pgd < 0) {
+                return -1;
+            }
+            tablePages = 1;
+        }
         long table = pgd;
         for (int shift = 39; shift > 12; shift -= 9) {
             final int idx = (int) (addr >>> shift) & 511;
@@ -270,7 +277,10 @@ final class PageTables {
         for (final Vma v : vmas) {
             zapRange(v, v.start, v.end);
         }
-        freeTables(pgd, 4);
+        if (pgd >= 0) {
+            freeTables(pgd, 4);
+            pgd = -1;
+        }
     }
 
     private void freeTables(final long table, final int level) {
