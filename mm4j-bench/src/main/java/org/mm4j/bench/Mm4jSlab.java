@@ -1,14 +1,101 @@
 package org.mm4j.bench;
 
+import org.mm4j.kernel.Kernel;
+import org.mm4j.page.Gfp;
+import org.mm4j.slab.SlabAllocator;
+import org.mm4j.slab.Slub;
+
 /**
- * mm4j's SLUB through kmalloc/kfree on a booted model kernel: {@code mm4j} with sheaves (the JVM-facing
- * default), {@code mm4j-cpu-slab} on the kernel-faithful per-CPU slab path without sheaves.
+ * mm4j's SLUB on a booted model kernel ({@value #CMDLINE}), measured two ways:
+ * <ul>
+ * <li>{@code mm4j}: the JVM-facing allocator, {@link Slub#allocator()}, i.e. kmalloc/kfree through the calling
+ *     thread's sheaves ({@code mm4j.sheaves=}{@value #SHEAVES}, the documented default) in front of the slab
+ *     layer;</li>
+ * <li>{@code mm4j-cpu-slab}: the kernel-faithful path, {@link Slub#kmalloc}/{@link Slub#kfree} on the per-CPU
+ *     slab with its freelist+tid CAS, no sheaves ({@code mm4j.sheaves=0}).</li>
+ * </ul>
+ * Each benchmark thread is pinned to its own CPU slot by {@link #bindThread} (the producer of the remote-free
+ * workload on CPU 0, its consumer on CPU 1) and, for {@code mm4j}, keeps its own {@link SlabAllocator}, as a JVM
+ * program would; allocators are confined to their thread, so two are cached here by thread.
+ *
+ * <p>Threads: any number; a thread that did not call {@link #bindThread} gets its allocator from {@link Slub}'s
+ * thread-local on each call. The two cached (owner, allocator) pairs are plain fields: each is written by the one
+ * thread bound to that CPU and only that thread can find itself in it.
  */
-final class Mm4jSlab {
-    private Mm4jSlab() {
+final class Mm4jSlab implements Allocator {
+    static final String CMDLINE = "mem=128M nr_cpus=2";
+    static final int SHEAVES = SlabAllocator.DEFAULT_SHEAF_CAPACITY;
+
+    private final String name;
+    private final Kernel kernel;
+    private final Slub slab;
+    private final boolean sheaves;
+    private Thread owner0;
+    private SlabAllocator allocator0;
+    private Thread owner1;
+    private SlabAllocator allocator1;
+
+    private Mm4jSlab(final String name, final Kernel kernel, final boolean sheaves) {
+        this.name = name;
+        this.kernel = kernel;
+        this.slab = kernel.slab();
+        this.sheaves = sheaves;
     }
 
     static Allocator open(final String name, final boolean sheaves) {
-        throw new Allocators.Unavailable("org.mm4j.slab (SLUB) has not landed on main yet");
+        return new Mm4jSlab(name, Kernel.boot(CMDLINE + " mm4j.sheaves=" + (sheaves ? SHEAVES : 0)), sheaves);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public void bindThread(final int cpu) {
+        kernel.cpus().pin(cpu % kernel.cpus().nrCpus());
+        if (sheaves) {
+            final SlabAllocator a = slab.allocator();
+            if (cpu == 0) {
+                allocator0 = a;
+                owner0 = Thread.currentThread();
+            } else {
+                allocator1 = a;
+                owner1 = Thread.currentThread();
+            }
+        }
+    }
+
+    private SlabAllocator mine() {
+        final Thread t = Thread.currentThread();
+        return t == owner0 ? allocator0 : t == owner1 ? allocator1 : slab.allocator();
+    }
+
+    @Override
+    public long alloc(final long byteSize, final Object[] refs, final int slot) {
+        final long p = sheaves ? mine().kmalloc(byteSize) : slab.kmalloc(byteSize, Gfp.KERNEL);
+        if (p == 0) {
+            throw new OutOfMemoryError(name + ": kmalloc(" + byteSize + ") failed on " + CMDLINE);
+        }
+        return p;
+    }
+
+    @Override
+    public void free(final long address, final long byteSize, final Object[] refs, final int slot) {
+        if (sheaves) {
+            mine().kfree(address);
+        } else {
+            slab.kfree(address);
+        }
+    }
+
+    @Override
+    public long nativeAddress(final long address) {
+        return slab.nativeAddress(address);
+    }
+
+    @Override
+    public void close() {
+        kernel.close();
     }
 }
