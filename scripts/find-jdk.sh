@@ -20,6 +20,8 @@ mm4j_find_jdk() {
     case "$v" in ''|*[!0-9]*) continue ;; esac
     if [ "$v" -ge 25 ]; then
       export JAVA_HOME="$c"
+      # Maven's own Guice still calls sun.misc.Unsafe; JDK 24+ warns on every build unless told it is allowed
+      case " ${MAVEN_OPTS:-} " in *sun-misc-unsafe*) ;; *) export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" ;; esac
       return 0
     fi
   done
