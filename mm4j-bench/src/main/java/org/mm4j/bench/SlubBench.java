@@ -19,6 +19,12 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import org.openjdk.jmh.annotations.Group;
+import org.openjdk.jmh.annotations.GroupThreads;
+import org.openjdk.jmh.infra.Control;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -122,6 +128,106 @@ public class SlubBench {
     public long sheavesKmallocRandom() {
         final long p = sheaves.kmalloc(sizes[next++ & (RANDOM - 1)]);
         sheaves.kfree(p);
+        return p;
+    }
+
+    /** Two threads, one allocating, the other freeing what it receives (remote frees), 64-byte objects. */
+    @State(Scope.Group)
+    public static class Remote {
+        private static final VarHandle IDX = MethodHandles.arrayElementVarHandle(long[].class);
+        private static final int CAP = 1024;
+        Kernel kernel;
+        final long[] ring = new long[CAP];
+        /** [0] = head (consumer), [16] = tail (producer), on separate cache lines. */
+        final long[] idx = new long[32];
+
+        @Setup(Level.Trial)
+        public void boot() {
+            kernel = Kernel.boot("mem=512M nr_cpus=2");
+        }
+
+        @TearDown(Level.Trial)
+        public void shutdown() {
+            kernel.close();
+        }
+
+        boolean offer(final long v, final Control c) {
+            final long t = idx[16];
+            while (t - (long) IDX.getAcquire(idx, 0) == CAP) {
+                if (c.stopMeasurement) {
+                    return false;
+                }
+                Thread.onSpinWait();
+            }
+            ring[(int) t & (CAP - 1)] = v;
+            IDX.setRelease(idx, 16, t + 1);
+            return true;
+        }
+
+        long poll(final Control c) {
+            final long h = idx[0];
+            while ((long) IDX.getAcquire(idx, 16) == h) {
+                if (c.stopMeasurement) {
+                    return 0;
+                }
+                Thread.onSpinWait();
+            }
+            final long v = ring[(int) h & (CAP - 1)];
+            IDX.setRelease(idx, 0, h + 1);
+            return v;
+        }
+    }
+
+    /** The calling benchmark thread's sheaves. */
+    @State(Scope.Thread)
+    public static class Mine {
+        SlabAllocator a;
+
+        @Setup(Level.Trial)
+        public void setup(final Remote r) {
+            a = r.kernel.slab().allocator();
+        }
+    }
+
+    @Benchmark
+    @Group("remoteFreeCpuSlab")
+    @GroupThreads(1)
+    public boolean remoteCpuSlabProducer(final Remote r, final Control c) {
+        final long p = r.kernel.slab().kmalloc(64, Gfp.KERNEL);
+        if (!r.offer(p, c)) {
+            r.kernel.slab().kfree(p);
+            return false;
+        }
+        return true;
+    }
+
+    @Benchmark
+    @Group("remoteFreeCpuSlab")
+    @GroupThreads(1)
+    public long remoteCpuSlabConsumer(final Remote r, final Control c) {
+        final long p = r.poll(c);
+        r.kernel.slab().kfree(p);
+        return p;
+    }
+
+    @Benchmark
+    @Group("remoteFreeSheaves")
+    @GroupThreads(1)
+    public boolean remoteSheavesProducer(final Remote r, final Mine m, final Control c) {
+        final long p = m.a.kmalloc(64);
+        if (!r.offer(p, c)) {
+            m.a.kfree(p);
+            return false;
+        }
+        return true;
+    }
+
+    @Benchmark
+    @Group("remoteFreeSheaves")
+    @GroupThreads(1)
+    public long remoteSheavesConsumer(final Remote r, final Mine m, final Control c) {
+        final long p = r.poll(c);
+        m.a.kfree(p);
         return p;
     }
 }
