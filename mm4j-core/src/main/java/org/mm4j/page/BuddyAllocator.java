@@ -155,6 +155,8 @@ public final class BuddyAllocator {
                     splitLargeBuddy(z, pfn, order, true);
                     pfn += 1L << order;
                 }
+                // memblock_free_all frees through __free_pages_ok, which counts pgfree
+                z.events[Zone.EV_PGFREE] += z.managedPages;
             } finally {
                 z.lock.unlock();
             }
@@ -815,16 +817,17 @@ public final class BuddyAllocator {
                     return -1;
                 }
             }
+            // vm events of this path are kept in the zone, under its lock (the pcp path keeps them in the pcp)
+            z.events[Zone.EV_PGALLOC] += 1L << order;
+            z.events[z.nid == preferred.nid ? Zone.EV_NUMA_HIT : Zone.EV_NUMA_MISS]++;
+            if (z.nid != preferred.nid) {
+                z.events[Zone.EV_NUMA_FOREIGN]++;
+            }
+            z.events[z.nid == cpuToNode(cpu) ? Zone.EV_NUMA_LOCAL : Zone.EV_NUMA_OTHER]++;
+            return pfn;
         } finally {
             z.lock.unlock();
         }
-        vmstat.addOn(cpu, VmStat.PGALLOC + z.type, 1L << order);
-        vmstat.addOn(cpu, z.nid == preferred.nid ? VmStat.NUMA_HIT : VmStat.NUMA_MISS, 1);
-        if (z.nid != preferred.nid) {
-            vmstat.addOn(cpu, VmStat.NUMA_FOREIGN, 1);
-        }
-        vmstat.addOn(cpu, z.nid == cpuToNode(cpu) ? VmStat.NUMA_LOCAL : VmStat.NUMA_OTHER, 1);
-        return pfn;
     }
 
     /** {@code __rmqueue} (zone lock held): preferred list, then claim a fallback block, then steal. */
@@ -1354,10 +1357,10 @@ public final class BuddyAllocator {
         z.lock.lock();
         try {
             splitLargeBuddy(z, pfn, order, false);
+            z.events[Zone.EV_PGFREE] += 1L << order;
         } finally {
             z.lock.unlock();
         }
-        vmstat.add(VmStat.PGFREE, 1L << order);
     }
 
     /** {@code split_large_buddy}: frees a block pageblock by pageblock so each keeps its own migratetype. */
@@ -1568,21 +1571,35 @@ public final class BuddyAllocator {
 
     // ------------------------------------------------------------------ statistics
 
+    /** A zone's allocation events: its buddy-path counts plus its per-CPU lists' (racy sums, as the kernel's). */
+    static long[] zoneEvents(final Zone z) {
+        final long[] ev = z.events.clone();
+        for (final Pcp p : z.pcp) {
+            ev[Zone.EV_PGALLOC] += p.pgalloc;
+            ev[Zone.EV_PGFREE] += p.pgfree;
+            ev[Zone.EV_NUMA_HIT] += p.numaHit;
+            ev[Zone.EV_NUMA_MISS] += p.numaMiss;
+            ev[Zone.EV_NUMA_FOREIGN] += p.numaForeign;
+            ev[Zone.EV_NUMA_LOCAL] += p.numaLocal;
+            ev[Zone.EV_NUMA_OTHER] += p.numaOther;
+        }
+        return ev;
+    }
+
     private void foldVmstat(final long[] v) {
         long free = 0;
         long blocks = 0;
         for (final Zone z : zones) {
             free += z.freePages;
             blocks += z.freeBlocksPages;
-            for (final Pcp p : z.pcp) {
-                v[VmStat.PGALLOC + z.type] += p.pgalloc;
-                v[VmStat.PGFREE] += p.pgfree;
-                v[VmStat.NUMA_HIT] += p.numaHit;
-                v[VmStat.NUMA_MISS] += p.numaMiss;
-                v[VmStat.NUMA_FOREIGN] += p.numaForeign;
-                v[VmStat.NUMA_LOCAL] += p.numaLocal;
-                v[VmStat.NUMA_OTHER] += p.numaOther;
-            }
+            final long[] ev = zoneEvents(z);
+            v[VmStat.PGALLOC + z.type] += ev[Zone.EV_PGALLOC];
+            v[VmStat.NUMA_HIT] += ev[Zone.EV_NUMA_HIT];
+            v[VmStat.NUMA_MISS] += ev[Zone.EV_NUMA_MISS];
+            v[VmStat.NUMA_FOREIGN] += ev[Zone.EV_NUMA_FOREIGN];
+            v[VmStat.NUMA_LOCAL] += ev[Zone.EV_NUMA_LOCAL];
+            v[VmStat.NUMA_OTHER] += ev[Zone.EV_NUMA_OTHER];
+            v[VmStat.PGFREE] += ev[Zone.EV_PGFREE];
         }
         v[VmStat.NR_FREE_PAGES] = free;
         v[VmStat.NR_FREE_PAGES_BLOCKS] = blocks;

@@ -8,7 +8,7 @@ import java.util.List;
  * The page allocator's /proc files, printed with the kernel's format strings: {@code /proc/buddyinfo}
  * ({@code frag_show_print}), {@code /proc/pagetypeinfo} ({@code pagetypeinfo_show}), {@code /proc/meminfo}
  * ({@code meminfo_proc_show}, {@code hugetlb_report_meminfo}, x86 {@code arch_report_meminfo}),
- * {@code /proc/vmstat} ({@code vmstat_show}), and the sysctls {@code /proc/sys/vm/min_free_kbytes} and
+ * {@code /proc/vmstat} ({@code vmstat_show}), {@code /proc/zoneinfo} ({@code zoneinfo_show_print}), and the sysctls {@code /proc/sys/vm/min_free_kbytes} and
  * {@code watermark_scale_factor}.
  *
  * <p>Lines for things the model does not have (swap, page cache, hugetlb pools, CMA) print 0, keeping the
@@ -31,6 +31,7 @@ public final class PageProc {
         procfs.registerFile("/proc/pagetypeinfo", () -> pagetypeinfo(buddy));
         procfs.registerFile("/proc/meminfo", () -> meminfo(buddy));
         procfs.registerFile("/proc/vmstat", () -> vmstat(buddy));
+        procfs.registerFile("/proc/zoneinfo", () -> zoneinfo(buddy));
         procfs.registerFile("/proc/sys/vm/min_free_kbytes", () -> buddy.minFreeKbytes() + "\n");
         procfs.registerWriter("/proc/sys/vm/min_free_kbytes", v -> buddy.setMinFreeKbytes(sysctlInt(
             "min_free_kbytes", v, 0, Integer.MAX_VALUE)));
@@ -229,6 +230,89 @@ public final class PageProc {
             sb.append(VmStat.name(i)).append(' ').append(v[i]).append('\n');
         }
         sb.append("nr_unstable 0\n");
+        return sb.toString();
+    }
+
+    /** The kernel's {@code fls()}: the 1-based index of the highest set bit, 0 for 0. */
+    static int fls(final long x) {
+        return 64 - Long.numberOfLeadingZeros(x);
+    }
+
+    /** {@code calculate_normal_threshold}: the per-CPU vmstat drift a zone tolerates. */
+    static int statThreshold(final long managedPages, final int cpus) {
+        final long mem = managedPages >> (27 - PhysicalMemory.PAGE_SHIFT);
+        return (int) Math.min(125, 2L * fls(cpus) * (1 + fls(mem)));
+    }
+
+    /**
+     * {@code /proc/zoneinfo}: every zone type of every node (unpopulated ones with their zeros), the node's
+     * counters before its first populated zone (the model keeps node counters globally and shows them on node 0),
+     * free pages, watermarks, lowmem protection, zone counters, and each CPU's pageset.
+     */
+    public static String zoneinfo(final BuddyAllocator buddy) {
+        final long[] v = buddy.vmstat().snapshot();
+        for (final int i : VmStat.PRINT_IN_THP) {
+            v[i] /= HPAGE_PMD_NR;
+        }
+        final int nrCpus = buddy.cpus().nrCpus();
+        final StringBuilder sb = new StringBuilder(8192);
+        for (int nid = 0; nid < buddy.memory().nrNodes(); nid++) {
+            boolean first = true;
+            for (int type = 0; type < Zone.MAX_NR_ZONES; type++) {
+                Zone z = null;
+                for (final Zone c : buddy.zones()) {
+                    if (c.nid == nid && c.type == type) {
+                        z = c;
+                    }
+                }
+                sb.append(String.format("Node %d, zone %8s", nid, Zone.ZONE_NAMES[type]));
+                if (z != null && first) {
+                    first = false;
+                    sb.append("\n  per-node stats");
+                    for (int i = VmStat.NR_INACTIVE_ANON; i <= VmStat.NR_BALLOON_PAGES; i++) {
+                        sb.append(String.format("\n      %-12s %d", VmStat.name(i), nid == 0 ? v[i] : 0));
+                    }
+                }
+                sb.append(String.format("\n  pages free     %d\n        boost    %d\n        min      %d"
+                        + "\n        low      %d\n        high     %d\n        promo    %d\n        spanned  %d"
+                        + "\n        present  %d\n        managed  %d\n        cma      %d",
+                    z == null ? 0 : z.freePages, 0, z == null ? 0 : z.watermark[Zone.WMARK_MIN],
+                    z == null ? 0 : z.watermark[Zone.WMARK_LOW], z == null ? 0 : z.watermark[Zone.WMARK_HIGH],
+                    z == null ? 0 : z.watermark[Zone.WMARK_PROMO], z == null ? 0 : z.spannedPages(),
+                    z == null ? 0 : z.presentPages, z == null ? 0 : z.managedPages, 0));
+                sb.append("\n        protection: (");
+                for (int j = 0; j < Zone.MAX_NR_ZONES; j++) {
+                    sb.append(j == 0 ? "" : ", ").append(z == null ? 0 : z.lowmemReserve[j]);
+                }
+                sb.append(')');
+                if (z == null) {
+                    sb.append('\n');
+                    continue;
+                }
+                final long[] ev = BuddyAllocator.zoneEvents(z);
+                for (int i = VmStat.NR_FREE_PAGES; i <= VmStat.indexOf("nr_unaccepted"); i++) {
+                    final long val = i == VmStat.NR_FREE_PAGES ? z.freePages
+                        : i == VmStat.NR_FREE_PAGES_BLOCKS ? z.freeBlocksPages : 0;
+                    sb.append(String.format("\n      %-12s %d", VmStat.name(i), val));
+                }
+                final long[] numa = {ev[Zone.EV_NUMA_HIT], ev[Zone.EV_NUMA_MISS], ev[Zone.EV_NUMA_FOREIGN], 0,
+                    ev[Zone.EV_NUMA_LOCAL], ev[Zone.EV_NUMA_OTHER]};
+                for (int i = 0; i < numa.length; i++) {
+                    sb.append(String.format("\n      %-12s %d", VmStat.name(VmStat.NUMA_HIT + i), numa[i]));
+                }
+                sb.append("\n  pagesets");
+                for (int cpu = 0; cpu < nrCpus; cpu++) {
+                    final Pcp p = z.pcp[cpu];
+                    sb.append(String.format("\n    cpu: %d\n              count:    %d\n              high:     %d"
+                            + "\n              batch:    %d\n              high_min: %d\n              high_max: %d",
+                        cpu, p.count, p.high, p.batch, p.highMin, p.highMax));
+                    sb.append(String.format("\n  vm stats threshold: %d", statThreshold(z.managedPages, nrCpus)));
+                }
+                sb.append(String.format("\n  node_unreclaimable:  %d\n  start_pfn:           %d"
+                        + "\n  reserved_highatomic: %d\n  free_highatomic:     %d\n",
+                    0, z.startPfn, z.nrReservedHighatomic, z.nrFreeHighatomic));
+            }
+        }
         return sb.toString();
     }
 }

@@ -70,6 +70,15 @@ public final class Zone {
     volatile boolean belowHigh;
     /** {@code enum rmqueue_mode} remembered across one {@code rmqueue_bulk} (zone lock held). */
     int rmqueueMode;
+    /** vm events of the buddy path (zone lock held): EV_* indexes. */
+    final long[] events = new long[7];
+    static final int EV_PGALLOC = 0;
+    static final int EV_PGFREE = 1;
+    static final int EV_NUMA_HIT = 2;
+    static final int EV_NUMA_MISS = 3;
+    static final int EV_NUMA_FOREIGN = 4;
+    static final int EV_NUMA_LOCAL = 5;
+    static final int EV_NUMA_OTHER = 6;
     Pcp[] pcp;
     int pcpBatch;
     int pcpHighMin;

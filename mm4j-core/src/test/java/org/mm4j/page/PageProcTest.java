@@ -150,4 +150,71 @@ class PageProcTest {
             assertEquals(1024 + 1638, z.watermark(Zone.WMARK_LOW));
         }
     }
+
+    @Test
+    void zoneinfoIsZoneinfoShowPrint() {
+        try (Kernel k = Kernel.boot("mem=16M nr_cpus=1")) {
+            final String zi = k.procfs().read("/proc/zoneinfo");
+            assertTrue(zi.startsWith("""
+                Node 0, zone      DMA
+                  pages free     0
+                        boost    0
+                        min      0
+                        low      0
+                        high     0
+                        promo    0
+                        spanned  0
+                        present  0
+                        managed  0
+                        cma      0
+                        protection: (0, 0, 0, 0, 0)
+                Node 0, zone    DMA32
+                """), zi);
+            assertTrue(zi.contains("""
+                Node 0, zone   Normal
+                  per-node stats
+                      nr_inactive_anon 0
+                """), zi);
+            // min_free_kbytes 511 -> min 127; tmp = max(127 >> 2, 4) = 31
+            assertTrue(zi.contains("""
+                  pages free     4095
+                        boost    0
+                        min      127
+                        low      158
+                        high     189
+                        promo    220
+                        spanned  4096
+                        present  4096
+                        managed  4095
+                        cma      0
+                        protection: (0, 0, 0, 0, 0)
+                      nr_free_pages 4095
+                """), zi);
+            assertTrue(zi.contains("""
+                  pagesets
+                    cpu: 0
+                              count:    0
+                              high:     158
+                              batch:    1
+                              high_min: 158
+                              high_max: 511
+                  vm stats threshold: 2
+                  node_unreclaimable:  0
+                  start_pfn:           0
+                  reserved_highatomic: 0
+                  free_highatomic:     0
+                Node 0, zone  Movable
+                """), zi);
+            assertTrue(zi.endsWith("Node 0, zone   Device\n  pages free     0\n        boost    0\n        min      0"
+                + "\n        low      0\n        high     0\n        promo    0\n        spanned  0\n        present  0"
+                + "\n        managed  0\n        cma      0\n        protection: (0, 0, 0, 0, 0)\n"), zi);
+        }
+    }
+
+    @Test
+    void pgfreeCountsTheBootFreesAsLinuxDoes() {
+        try (Kernel k = Kernel.boot("mem=16M nr_cpus=1")) {
+            assertEquals(4095, k.vmstat().get(VmStat.PGFREE));
+        }
+    }
 }
