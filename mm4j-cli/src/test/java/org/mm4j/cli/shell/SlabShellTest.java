@@ -88,4 +88,30 @@ class SlabShellTest {
         assertTrue(r.out().contains(": 5a 5a 5a 5a 5a 5a 5a 5a"), "the ctor ran: " + r.out());
         assertTrue(r.err().contains("mm4j: 8: missing SIZE; usage: kmem_cache_create NAME SIZE"), r.err());
     }
+
+    @Test
+    void aRawWriteIntoARedZoneIsReportedByValidate() {
+        final ShellRun r = ShellRun.run("""
+            kmem_cache_create foo 64 flags=SLAB_RED_ZONE|SLAB_POISON
+            p = kmem_cache_alloc foo
+            dmesg -C
+            echo 1 > /sys/kernel/slab/foo/validate
+            dmesg
+            write $p+64 12
+            echo 1 > /sys/kernel/slab/foo/validate
+            dmesg -c
+            kmem_cache_free foo $p
+            echo 1 > /sys/kernel/slab/foo/validate
+            dmesg
+            """);
+        final String[] parts = r.out().split("BUG foo", -1);
+        assertTrue(r.out().startsWith("0xffff888"), r.out());
+        assertEquals("", r.err());
+        // nothing before the write, a red-zone report after it, the cache clean again after the FIX
+        assertTrue(parts.length >= 2, r.out());
+        assertTrue(r.out().contains("Right Redzone overwritten"), r.out());
+        assertTrue(r.out().contains("FIX foo: Restoring Right Redzone"), r.out());
+        final int afterFix = r.out().lastIndexOf("FIX foo");
+        assertTrue(r.out().indexOf("BUG foo", afterFix) < 0, "validate is clean after the fix: " + r.out());
+    }
 }

@@ -102,7 +102,7 @@ public final class KmemReplayer {
     private final LongLongMap objects = new LongLongMap(1 << 12, MAX_TRACKED);
     private final LongLongMap pages = new LongLongMap(1 << 12, MAX_TRACKED);
     private final Map<String, CacheStats> caches = new HashMap<>();
-    private final Timeline timeline = new Timeline(256);
+    private final Timeline timeline = new Timeline(512);
     private final long[] freeScratch = new long[Timeline.ORDERS];
     private long[] seriesScratch = new long[16];
 
