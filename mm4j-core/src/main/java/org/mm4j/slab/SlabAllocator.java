@@ -36,6 +36,8 @@ public final class SlabAllocator implements SegmentAllocator {
     private final int cpu;
     private final PhysicalMemory mem;
     private final MemMap mm;
+    private final long totalBytes;
+    private final boolean initOnFree;
     private ThreadSheaves[] byId = new ThreadSheaves[64];
     private final ThreadSheaves[] kmalloc = new ThreadSheaves[Slub.KMALLOC_SHIFT_HIGH + 1];
 
@@ -46,6 +48,8 @@ public final class SlabAllocator implements SegmentAllocator {
         this.cpu = slub.cpus.current();
         this.mem = slub.mem;
         this.mm = slub.memMap;
+        this.totalBytes = slub.mem.totalBytes();
+        this.initOnFree = slub.initOnFree;
     }
 
     Thread owner() {
@@ -74,7 +78,7 @@ public final class SlabAllocator implements SegmentAllocator {
             if (t != null) {
                 final Sheaf m = t.main;
                 if (m.size > 0) {
-                    t.cache.pcpu[t.statBase + ALLOC_PCS]++;
+                    t.pcpu[t.statBase + ALLOC_PCS]++;
                     return PhysicalMemory.PAGE_OFFSET + m.objects[--m.size];
                 }
             }
@@ -114,7 +118,7 @@ public final class SlabAllocator implements SegmentAllocator {
             checkOwner();
         }
         final long phys = kaddr - PhysicalMemory.PAGE_OFFSET;
-        if (capacity == 0 || !mem.validPhys(phys)) {
+        if (capacity == 0 || phys < 0 || phys >= totalBytes) {
             slub.kfree(kaddr);
             return;
         }
@@ -145,13 +149,13 @@ public final class SlabAllocator implements SegmentAllocator {
             t.cache.freeChecked(cpu, head, phys);  // reports and throws
             return;
         }
-        if (slub.initOnFree) {
+        if (initOnFree) {
             mem.fill(phys, t.cache.objectSize(), (byte) 0);
         }
         final Sheaf m = t.main;
         if (m.size < m.objects.length) {
             m.objects[m.size++] = phys;
-            t.cache.pcpu[t.statBase + FREE_PCS]++;
+            t.pcpu[t.statBase + FREE_PCS]++;
             return;
         }
         t.freeSlow(phys);
@@ -277,6 +281,7 @@ public final class SlabAllocator implements SegmentAllocator {
     /** One thread's main and spare sheaf of one cache. Touched only by the owner (or after it ended). */
     static final class ThreadSheaves {
         final KmemCache cache;
+        final long[] pcpu;
         final int cpu;
         final int statBase;
         Sheaf main;
@@ -284,6 +289,7 @@ public final class SlabAllocator implements SegmentAllocator {
 
         ThreadSheaves(final KmemCache cache, final int capacity, final int cpu) {
             this.cache = cache;
+            this.pcpu = cache.pcpu;
             this.cpu = cpu;
             this.statBase = cpu * KmemCache.STRIDE + KmemCache.W_STATS;
             this.main = new Sheaf(capacity);

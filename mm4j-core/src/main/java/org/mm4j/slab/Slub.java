@@ -661,9 +661,10 @@ public final class Slub {
             log.printk("");
             final long w = memMap.lvLong(slab, MemMap.SLAB_WORD);
             final long fl = KmemCache.wFreelist(w);
-            log.printk("Slab 0x%016x objects=%d used=%d fp=0x%016x flags=%s", PhysicalMemory.pageAddress(slab),
+            final SlabPage page = new SlabPage(this, slab);
+            log.printk("Slab 0x%016x objects=%d used=%d fp=0x%016x flags=%s", page.structAddress(),
                 KmemCache.wObjects(w), KmemCache.wInuse(w), fl == 0 ? 0 : fl + PhysicalMemory.PAGE_OFFSET,
-                memMap.test(slab, MemMap.PG_HEAD) ? "slab|head" : "slab");
+                page.flagsText());
         }
     }
 
