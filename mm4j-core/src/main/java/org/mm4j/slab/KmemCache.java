@@ -1436,7 +1436,7 @@ public final class KmemCache implements DebugCache {
 
     /** {@code list_slab_objects}: the kernel's report of a slab that still has objects at shutdown. */
     private void listSlabObjects(final long slab) {
-        if (debug) {
+        if (slub.debug() != null) {  // CONFIG_SLUB_DEBUG: every cache, debug flags or not
             slub.debug().listSlabObjects(this, new SlabPage(slub, slab));
             return;
         }
@@ -1552,6 +1552,12 @@ public final class KmemCache implements DebugCache {
     }
 
     private int validateSlab(final long slab) {
+        if (debug) {  // validate_slab of mm/slub.c alone, with its repairs and kunit counting
+            final SlubDebug dbg = slub.debug();
+            final int before = dbg.errorEvents();
+            dbg.validateSlab(this, new SlabPage(slub, slab));
+            return dbg.errorEvents() - before;
+        }
         int errors = 0;
         final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
         final int objects = wObjects(w);
@@ -1579,12 +1585,6 @@ public final class KmemCache implements DebugCache {
         } else if (!wFrozen(w) && nr + wInuse(w) != objects) {
             errors += slabError(slab, "Wrong object count. Counter is " + wInuse(w) + " but counted were "
                 + (objects - nr));
-        }
-        if (debug) {
-            final SlubDebug dbg = slub.debug();
-            final int before = dbg.errorEvents();
-            dbg.validateSlab(this, new SlabPage(slub, slab));
-            errors += dbg.errorEvents() - before;
         }
         return errors;
     }

@@ -538,6 +538,9 @@ public final class Slub {
         if (kaddr == 0 || kaddr == ZERO_SIZE_PTR) {
             return kmalloc(newSize, gfp);
         }
+        if (SlubDebugSupport.kreallocInPlace(this, kaddr, newSize, (gfp & Gfp.ZERO) != 0 || initOnAlloc)) {
+            return kaddr;  // __do_krealloc with orig_size tracked: precise zeroing, new kmalloc red zone
+        }
         final long ks = ksize(kaddr);
         if (newSize <= ks) {
             return kaddr;
@@ -548,9 +551,10 @@ public final class Slub {
         }
         final long from = kaddr - PhysicalMemory.PAGE_OFFSET;
         final long to = ret - PhysicalMemory.PAGE_OFFSET;
-        MemorySegment.copy(mem.slice(from, ks), 0, mem.slice(to, ks), 0, ks);
+        final long copy = SlubDebugSupport.copySize(this, kaddr, ks);  // orig_size bytes when tracked
+        MemorySegment.copy(mem.slice(from, copy), 0, mem.slice(to, copy), 0, copy);
         if ((gfp & Gfp.ZERO) != 0) {
-            mem.fill(to + ks, newSize - ks, (byte) 0);
+            mem.fill(to + copy, newSize - copy, (byte) 0);
         }
         kfree(kaddr);
         return ret;

@@ -192,11 +192,11 @@ public final class SlubDebug {
     }
 
     private static boolean slubDebugOrigSize(final DebugCache s) {
-        return s.has(SlubDebugOptions.SLAB_STORE_USER) && s.has(SlubDebugOptions.SLAB_KMALLOC);
+        return s.has(SlabFlags.SLAB_STORE_USER) && s.has(SlabFlags.SLAB_KMALLOC);
     }
 
     private static long sizeFromObject(final DebugCache s) {
-        return s.has(SlubDebugOptions.SLAB_RED_ZONE) ? s.size() - s.redLeftPad() : s.size();
+        return s.has(SlabFlags.SLAB_RED_ZONE) ? s.size() - s.redLeftPad() : s.size();
     }
 
     /** {@code get_track(s, object, alloc)}: the address of the alloc (true) or free (false) track. */
@@ -265,7 +265,7 @@ public final class SlubDebug {
             return true;
         }
         final long base = slab.address();
-        final long o = s.has(SlubDebugOptions.SLAB_RED_ZONE) ? object - s.redLeftPad() : object;
+        final long o = s.has(SlabFlags.SLAB_RED_ZONE) ? object - s.redLeftPad() : object;
         return !(Long.compareUnsigned(o, base) < 0
             || Long.compareUnsigned(o, base + (long) slab.objects() * s.size()) >= 0
             || Long.remainderUnsigned(o - base, s.size()) != 0);
@@ -287,7 +287,7 @@ public final class SlubDebug {
 
     /** {@code print_tracking}. */
     void printTracking(final List<String> out, final DebugCache s, final long object) {
-        if (!s.has(SlubDebugOptions.SLAB_STORE_USER)) {
+        if (!s.has(SlabFlags.SLAB_STORE_USER)) {
             return;
         }
         final long now = tracks.jiffies();
@@ -303,17 +303,17 @@ public final class SlubDebug {
         out.add("Object 0x" + DebugFormat.ptr(p) + " @offset=" + (p - addr) + " fp=0x"
             + DebugFormat.ptr(s.getFreePointer(p)));
         out.add("");
-        if (s.has(SlubDebugOptions.SLAB_RED_ZONE)) {
+        if (s.has(SlabFlags.SLAB_RED_ZONE)) {
             DebugFormat.hexDump(out, "Redzone  ", mem, p - s.redLeftPad(), s.redLeftPad());
         } else if (p > addr + 16) {
             DebugFormat.hexDump(out, "Bytes b4 ", mem, p - 16, 16);
         }
         DebugFormat.hexDump(out, "Object   ", mem, p, Math.min(s.objectSize(), 4096));
-        if (s.has(SlubDebugOptions.SLAB_RED_ZONE)) {
+        if (s.has(SlabFlags.SLAB_RED_ZONE)) {
             DebugFormat.hexDump(out, "Redzone  ", mem, p + s.objectSize(), s.inuse() - s.objectSize());
         }
         long off = getInfoEnd(s);
-        if (s.has(SlubDebugOptions.SLAB_STORE_USER)) {
+        if (s.has(SlabFlags.SLAB_STORE_USER)) {
             off += 2L * DebugTrack.TRACK_SIZE;
         }
         if (slubDebugOrigSize(s)) {
@@ -371,7 +371,7 @@ public final class SlubDebug {
         }
         DebugTrack.Track alloc = null;
         DebugTrack.Track free = null;
-        if (s != null && object != 0 && s.has(SlubDebugOptions.SLAB_STORE_USER) && slab != null
+        if (s != null && object != 0 && s.has(SlabFlags.SLAB_STORE_USER) && slab != null
             && checkValidPointer(s, slab, object)) {
             alloc = tracks.read(mem, trackAddress(s, object, true));
             free = tracks.read(mem, trackAddress(s, object, false));
@@ -457,7 +457,7 @@ public final class SlubDebug {
     /** {@code init_object}: red zones to {@code val}, poison (6b..a5), kmalloc red zone past orig_size. */
     public void initObject(final DebugCache s, final long object, final int val) {
         long poisonSize = s.objectSize();
-        if (s.has(SlubDebugOptions.SLAB_RED_ZONE)) {
+        if (s.has(SlabFlags.SLAB_RED_ZONE)) {
             fill(object - s.redLeftPad(), s.redLeftPad(), val);
             if (slubDebugOrigSize(s) && val == SLUB_RED_ACTIVE) {
                 poisonSize = getOrigSize(s, object);
@@ -467,18 +467,18 @@ public final class SlubDebug {
             fill(object, poisonSize - 1, POISON_FREE);
             fill(object + poisonSize - 1, 1, POISON_END);
         }
-        if (s.has(SlubDebugOptions.SLAB_RED_ZONE)) {
+        if (s.has(SlabFlags.SLAB_RED_ZONE)) {
             fill(object + poisonSize, s.inuse() - poisonSize, val);
         }
     }
 
     /** {@code setup_object_debug}: a new object of a new slab is free: inactive red zones, poison, no tracks. */
     public void setupObjectDebug(final DebugCache s, final long object) {
-        if (!s.has(SlubDebugOptions.SLAB_STORE_USER | SlubDebugOptions.SLAB_RED_ZONE) && !s.objectPoison()) {
+        if (!s.has(SlabFlags.SLAB_STORE_USER | SlabFlags.SLAB_RED_ZONE) && !s.objectPoison()) {
             return;
         }
         initObject(s, object, SLUB_RED_INACTIVE);
-        if (s.has(SlubDebugOptions.SLAB_STORE_USER)) {
+        if (s.has(SlabFlags.SLAB_STORE_USER)) {
             DebugTrack.clear(mem, trackAddress(s, object, true));
             DebugTrack.clear(mem, trackAddress(s, object, false));
         }
@@ -486,14 +486,14 @@ public final class SlubDebug {
 
     /** {@code setup_slab_debug}: a new slab of a poisoning cache is filled with 0x5a first. */
     public void setupSlabDebug(final DebugCache s, final long slabAddress, final long byteSize) {
-        if (s.has(SlubDebugOptions.SLAB_POISON)) {
+        if (s.has(SlabFlags.SLAB_POISON)) {
             fill(slabAddress, byteSize, POISON_INUSE);
         }
     }
 
     /** {@code set_track(s, object, TRACK_ALLOC/TRACK_FREE, addr)}: records the Java caller. */
     public void setTrack(final DebugCache s, final long object, final boolean alloc) {
-        if (s.has(SlubDebugOptions.SLAB_STORE_USER)) {
+        if (s.has(SlabFlags.SLAB_STORE_USER)) {
             tracks.record(mem, trackAddress(s, object, alloc), cpus.current());
         }
     }
@@ -531,9 +531,9 @@ public final class SlubDebug {
     /** {@code check_pad_bytes}: the padding after the metadata holds 0x5a. */
     boolean checkPadBytes(final DebugCache s, final DebugSlab slab, final long p) {
         long off = getInfoEnd(s);
-        if (s.has(SlubDebugOptions.SLAB_STORE_USER)) {
+        if (s.has(SlabFlags.SLAB_STORE_USER)) {
             off += 2L * DebugTrack.TRACK_SIZE;
-            if (s.has(SlubDebugOptions.SLAB_KMALLOC)) {
+            if (s.has(SlabFlags.SLAB_KMALLOC)) {
                 off += s.origSizeBytes();
             }
         }
@@ -546,7 +546,7 @@ public final class SlubDebug {
 
     /** {@code slab_pad_check}: the bytes after the last object of a poisoning cache's slab hold 0x5a. */
     public void slabPadCheck(final DebugCache s, final DebugSlab slab) {
-        if (!s.has(SlubDebugOptions.SLAB_POISON)) {
+        if (!s.has(SlabFlags.SLAB_POISON)) {
             return;
         }
         final long start = slab.address();
@@ -584,7 +584,7 @@ public final class SlubDebug {
         final long p = object;
         final long endObject = object + s.objectSize();
         boolean ret = true;
-        if (s.has(SlubDebugOptions.SLAB_RED_ZONE)) {
+        if (s.has(SlabFlags.SLAB_RED_ZONE)) {
             if (!checkBytesAndReport(s, slab, object, "Left Redzone", object - s.redLeftPad(), val, s.redLeftPad(),
                 ret)) {
                 ret = false;
@@ -600,13 +600,13 @@ public final class SlubDebug {
                     ret = false;
                 }
             }
-        } else if (s.has(SlubDebugOptions.SLAB_POISON) && s.objectSize() < s.inuse()) {
+        } else if (s.has(SlabFlags.SLAB_POISON) && s.objectSize() < s.inuse()) {
             if (!checkBytesAndReport(s, slab, p, "Alignment padding", endObject, POISON_INUSE,
                 s.inuse() - s.objectSize(), ret)) {
                 ret = false;
             }
         }
-        if (s.has(SlubDebugOptions.SLAB_POISON)) {
+        if (s.has(SlabFlags.SLAB_POISON)) {
             if (val != SLUB_RED_ACTIVE && s.objectPoison()) {
                 if (s.objectSize() > 1 && !checkBytesAndReport(s, slab, p, "Poison", p, POISON_FREE,
                     s.objectSize() - 1L, ret)) {
@@ -702,7 +702,7 @@ public final class SlubDebug {
 
     /** {@code trace()}: SLAB_TRACE lines for each alloc and free. */
     void trace(final DebugCache s, final DebugSlab slab, final long object, final boolean alloc) {
-        if (!s.has(SlubDebugOptions.SLAB_TRACE)) {
+        if (!s.has(SlabFlags.SLAB_TRACE)) {
             return;
         }
         final List<String> out = new ArrayList<>();
@@ -724,7 +724,7 @@ public final class SlubDebug {
      */
     public boolean allocDebugProcessing(final DebugCache s, final DebugSlab slab, final long object,
                                         final long origSize) {
-        if (s.has(SlubDebugOptions.SLAB_CONSISTENCY_CHECKS)) {
+        if (s.has(SlabFlags.SLAB_CONSISTENCY_CHECKS)) {
             boolean ok = checkSlab(s, slab);
             if (ok && !checkValidPointer(s, slab, object)) {
                 objectErr(s, slab, object, "Freelist Pointer check fails");
@@ -761,7 +761,7 @@ public final class SlubDebug {
         int cnt = 0;
         out:
         {
-            if (s.has(SlubDebugOptions.SLAB_CONSISTENCY_CHECKS) && !checkSlab(s, slab)) {
+            if (s.has(SlabFlags.SLAB_CONSISTENCY_CHECKS) && !checkSlab(s, slab)) {
                 break out;
             }
             if (slab.inuse() < bulkCnt[0]) {
@@ -773,7 +773,7 @@ public final class SlubDebug {
                 if (++cnt > bulkCnt[0]) {
                     break;
                 }
-                if (s.has(SlubDebugOptions.SLAB_CONSISTENCY_CHECKS) && !freeConsistencyChecks(s, slab, object)) {
+                if (s.has(SlabFlags.SLAB_CONSISTENCY_CHECKS) && !freeConsistencyChecks(s, slab, object)) {
                     break out;
                 }
                 setTrack(s, object, false);
@@ -833,7 +833,7 @@ public final class SlubDebug {
             return;
         }
         final BitSet free = freeMap(s, slab);
-        final long first = slab.address() + (s.has(SlubDebugOptions.SLAB_RED_ZONE) ? s.redLeftPad() : 0);
+        final long first = slab.address() + (s.has(SlabFlags.SLAB_RED_ZONE) ? s.redLeftPad() : 0);
         for (int i = 0; i < slab.objects(); i++) {
             final long p = first + (long) i * s.size();
             if (!checkObject(s, slab, p, free.get(i) ? SLUB_RED_INACTIVE : SLUB_RED_ACTIVE)) {
@@ -845,7 +845,7 @@ public final class SlubDebug {
     /** {@code __fill_map}: the indexes of the free objects. */
     private BitSet freeMap(final DebugCache s, final DebugSlab slab) {
         final BitSet map = new BitSet(slab.objects());
-        final long first = slab.address() + (s.has(SlubDebugOptions.SLAB_RED_ZONE) ? s.redLeftPad() : 0);
+        final long first = slab.address() + (s.has(SlabFlags.SLAB_RED_ZONE) ? s.redLeftPad() : 0);
         int guard = 0;
         for (long p = slab.freelist(); p != 0 && guard <= slab.objects(); p = s.getFreePointer(p), guard++) {
             map.set((int) ((p - first) / s.size()));
@@ -869,7 +869,7 @@ public final class SlubDebug {
             log.printk("SLUB " + s.name() + ": " + count + " partial slabs counted but counter=" + nrPartial);
             slabAddKunitErrors();
         }
-        if (!s.has(SlubDebugOptions.SLAB_STORE_USER)) {
+        if (!s.has(SlabFlags.SLAB_STORE_USER)) {
             return count;
         }
         for (final DebugSlab slab : full) {
@@ -893,7 +893,7 @@ public final class SlubDebug {
             slabBug(out, s.name(), "Objects remaining on __kmem_cache_shutdown()");
         }
         final BitSet free = freeMap(s, slab);
-        final long first = slab.address() + (s.has(SlubDebugOptions.SLAB_RED_ZONE) ? s.redLeftPad() : 0);
+        final long first = slab.address() + (s.has(SlabFlags.SLAB_RED_ZONE) ? s.redLeftPad() : 0);
         long firstLeak = 0;
         for (int i = 0; i < slab.objects(); i++) {
             if (free.get(i)) {
@@ -972,10 +972,10 @@ public final class SlubDebug {
     public String traces(final DebugCache s, final Iterable<? extends DebugSlab> slabs, final boolean alloc,
                          final boolean withStacks, final int onlineNodes) {
         final DebugTrack.Locations t = tracks.locations();
-        if (s.has(SlubDebugOptions.SLAB_STORE_USER)) {
+        if (s.has(SlabFlags.SLAB_STORE_USER)) {
             for (final DebugSlab slab : slabs) {
                 final BitSet free = freeMap(s, slab);
-                final long first = slab.address() + (s.has(SlubDebugOptions.SLAB_RED_ZONE) ? s.redLeftPad() : 0);
+                final long first = slab.address() + (s.has(SlabFlags.SLAB_RED_ZONE) ? s.redLeftPad() : 0);
                 for (int i = 0; i < slab.objects(); i++) {
                     if (free.get(i)) {
                         continue;

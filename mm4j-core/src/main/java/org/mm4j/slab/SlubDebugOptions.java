@@ -21,37 +21,9 @@ import java.util.List;
  * called once per cache creation.
  */
 public final class SlubDebugOptions {
-    /** SLAB_CONSISTENCY_CHECKS (F): consistency checks on alloc and free. */
-    public static final long SLAB_CONSISTENCY_CHECKS = 1L;
-    /** SLAB_RED_ZONE (Z). */
-    public static final long SLAB_RED_ZONE = 1L << 1;
-    /** SLAB_POISON (P). */
-    public static final long SLAB_POISON = 1L << 2;
-    /** SLAB_KMALLOC: a kmalloc cache (orig_size is tracked with U). */
-    public static final long SLAB_KMALLOC = 1L << 3;
-    /** SLAB_STORE_USER (U). */
-    public static final long SLAB_STORE_USER = 1L << 7;
-    /** SLAB_TYPESAFE_BY_RCU. */
-    public static final long SLAB_TYPESAFE_BY_RCU = 1L << 9;
-    /** SLAB_TRACE (T). */
-    public static final long SLAB_TRACE = 1L << 10;
-    /** SLAB_NOLEAKTRACE: U is not applied from the global default. */
-    public static final long SLAB_NOLEAKTRACE = 1L << 11;
-    /** SLAB_FAILSLAB (A). */
-    public static final long SLAB_FAILSLAB = 1L << 13;
-    /** SLAB_NO_USER_FLAGS: the boot option does not apply to this cache. */
-    public static final long SLAB_NO_USER_FLAGS = 1L << 16;
-
-    /** The flags that make a cache a debug cache ({@code SLAB_DEBUG_FLAGS}). */
-    public static final long SLAB_DEBUG_FLAGS = SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | SLAB_TRACE
-        | SLAB_CONSISTENCY_CHECKS;
-    /** {@code DEBUG_DEFAULT_FLAGS}: what "slub_debug" alone turns on. */
-    public static final long DEBUG_DEFAULT_FLAGS = SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON
-        | SLAB_STORE_USER;
     /** {@code DEBUG_METADATA_FLAGS}: dropped by {@code O} when they would raise the order. */
-    public static final long DEBUG_METADATA_FLAGS = SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER;
-    /** {@code SLAB_NO_CMPXCHG}: these flags take the locked slow paths only. */
-    public static final long SLAB_NO_CMPXCHG = SLAB_CONSISTENCY_CHECKS | SLAB_STORE_USER | SLAB_TRACE;
+    public static final long DEBUG_METADATA_FLAGS = SlabFlags.SLAB_RED_ZONE | SlabFlags.SLAB_POISON
+        | SlabFlags.SLAB_STORE_USER;
 
     /** One {@code ;}-separated block that names caches. */
     private record Block(long flags, List<String> caches) { }
@@ -83,7 +55,7 @@ public final class SlubDebugOptions {
             return NONE;
         }
         if (value.isEmpty()) {
-            return new SlubDebugOptions(DEBUG_DEFAULT_FLAGS, List.of(), false, List.of(), value);
+            return new SlubDebugOptions(SlabFlags.DEBUG_DEFAULT_FLAGS, List.of(), false, List.of(), value);
         }
         final List<String> msgs = new ArrayList<>();
         final List<Block> listed = new ArrayList<>();
@@ -101,19 +73,19 @@ public final class SlubDebugOptions {
             }
             long flags;
             if (value.charAt(i) == ',') {
-                flags = DEBUG_DEFAULT_FLAGS;
+                flags = SlabFlags.DEBUG_DEFAULT_FLAGS;
             } else {
                 flags = 0;
                 for (; i < n && value.charAt(i) != ',' && value.charAt(i) != ';'; i++) {
                     final char c = value.charAt(i);
                     switch (Character.toLowerCase(c)) {
                         case '-' -> flags = 0;
-                        case 'f' -> flags |= SLAB_CONSISTENCY_CHECKS;
-                        case 'z' -> flags |= SLAB_RED_ZONE;
-                        case 'p' -> flags |= SLAB_POISON;
-                        case 'u' -> flags |= SLAB_STORE_USER;
-                        case 't' -> flags |= SLAB_TRACE;
-                        case 'a' -> flags |= SLAB_FAILSLAB;
+                        case 'f' -> flags |= SlabFlags.SLAB_CONSISTENCY_CHECKS;
+                        case 'z' -> flags |= SlabFlags.SLAB_RED_ZONE;
+                        case 'p' -> flags |= SlabFlags.SLAB_POISON;
+                        case 'u' -> flags |= SlabFlags.SLAB_STORE_USER;
+                        case 't' -> flags |= SlabFlags.SLAB_TRACE;
+                        case 'a' -> flags |= SlabFlags.SLAB_FAILSLAB;
                         case 'o' -> higherOrder = true;
                         default -> msgs.add("slab_debug option '" + c + "' unknown. skipped");
                     }
@@ -153,12 +125,12 @@ public final class SlubDebugOptions {
      * Caches created with SLAB_NO_USER_FLAGS keep their flags as they are.
      */
     public long kmemCacheFlags(final long flags, final String name) {
-        if ((flags & SLAB_NO_USER_FLAGS) != 0) {
+        if ((flags & SlabFlags.SLAB_NO_USER_FLAGS) != 0) {
             return flags;
         }
         long global = globalFlags;
-        if ((flags & SLAB_NOLEAKTRACE) != 0) {
-            global &= ~SLAB_STORE_USER;
+        if ((flags & SlabFlags.SLAB_NOLEAKTRACE) != 0) {
+            global &= ~SlabFlags.SLAB_STORE_USER;
         }
         for (final Block b : blocks) {
             for (final String pattern : b.caches()) {
@@ -257,7 +229,7 @@ public final class SlubDebugOptions {
         if (hasCtor) {
             return false;
         }
-        if ((cacheFlags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON)) != 0) {
+        if ((cacheFlags & (SlabFlags.SLAB_TYPESAFE_BY_RCU | SlabFlags.SLAB_POISON)) != 0) {
             return gfpZero;
         }
         return true;
@@ -265,12 +237,13 @@ public final class SlubDebugOptions {
 
     /** {@code slab_want_init_on_free}: init_on_free=1 zeroes freed objects, not in poisoning, RCU or ctor caches. */
     public static boolean wantInitOnFree(final boolean initOnFree, final long cacheFlags, final boolean hasCtor) {
-        return initOnFree && !hasCtor && (cacheFlags & (SLAB_POISON | SLAB_TYPESAFE_BY_RCU)) == 0;
+        return initOnFree && !hasCtor && (cacheFlags & (SlabFlags.SLAB_POISON
+            | SlabFlags.SLAB_TYPESAFE_BY_RCU)) == 0;
     }
 
     /** The boot message the kernel prints when POISON and init_on_* are both on, or null. */
     public String initOnMessage(final boolean initOnAlloc, final boolean initOnFree) {
-        if ((initOnAlloc || initOnFree) && (globalFlags & SLAB_POISON) != 0) {
+        if ((initOnAlloc || initOnFree) && (globalFlags & SlabFlags.SLAB_POISON) != 0) {
             return "mem auto-init: SLAB_POISON will take precedence over init_on_alloc/init_on_free";
         }
         return null;
@@ -279,22 +252,22 @@ public final class SlubDebugOptions {
     /** The letters of {@code flags} in slub_debug order (for messages and tests). */
     public static String letters(final long flags) {
         final StringBuilder sb = new StringBuilder();
-        if ((flags & SLAB_CONSISTENCY_CHECKS) != 0) {
+        if ((flags & SlabFlags.SLAB_CONSISTENCY_CHECKS) != 0) {
             sb.append('F');
         }
-        if ((flags & SLAB_RED_ZONE) != 0) {
+        if ((flags & SlabFlags.SLAB_RED_ZONE) != 0) {
             sb.append('Z');
         }
-        if ((flags & SLAB_POISON) != 0) {
+        if ((flags & SlabFlags.SLAB_POISON) != 0) {
             sb.append('P');
         }
-        if ((flags & SLAB_STORE_USER) != 0) {
+        if ((flags & SlabFlags.SLAB_STORE_USER) != 0) {
             sb.append('U');
         }
-        if ((flags & SLAB_TRACE) != 0) {
+        if ((flags & SlabFlags.SLAB_TRACE) != 0) {
             sb.append('T');
         }
-        if ((flags & SLAB_FAILSLAB) != 0) {
+        if ((flags & SlabFlags.SLAB_FAILSLAB) != 0) {
             sb.append('A');
         }
         return sb.toString();

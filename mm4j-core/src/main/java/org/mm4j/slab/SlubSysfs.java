@@ -15,8 +15,9 @@ import java.util.Map;
  */
 final class SlubSysfs {
     static final String SYS = "/sys/kernel/slab";
-    private static final String[] ATTRS = {"aliases", "align", "cache_dma", "cpu_partial", "cpu_slabs", "ctor",
-        "destroy_by_rcu", "hwcache_align", "min_partial", "object_size", "objects", "objects_partial",
+    private static final String[] ATTRS = {"aliases", "align", "alloc_calls", "cache_dma", "cpu_partial",
+        "cpu_slabs", "ctor", "destroy_by_rcu", "free_calls", "hwcache_align", "min_partial", "object_size", "objects",
+        "objects_partial",
         "objs_per_slab", "order", "partial", "poison", "reclaim_account", "red_zone", "remote_node_defrag_ratio",
         "sanity_checks", "sheaf_capacity", "shrink", "slab_size", "slabs", "slabs_cpu_partial", "store_user",
         "total_objects", "trace", "usersize", "validate"};
@@ -30,6 +31,7 @@ final class SlubSysfs {
             return;
         }
         procfs.registerFile("/proc/slabinfo", () -> slabinfo(slub));
+        SlubDebugSupport.register(slub, procfs);
         procfs.registerDir(SYS, new ProcFs.Dir() {
             @Override
             public String read(final String rest) {
@@ -138,6 +140,7 @@ final class SlubSysfs {
             case "poison": return flag(s, SlabFlags.SLAB_POISON);
             case "store_user": return flag(s, SlabFlags.SLAB_STORE_USER);
             case "shrink", "validate": return "";
+            case "alloc_calls", "free_calls": return SlubDebugSupport.traces(s, attr.equals("alloc_calls"), false);
             case "partial":
                 for (final KmemCacheNode n : s.nodes) {
                     v[n.nid] = s.countPartial(n, 0);

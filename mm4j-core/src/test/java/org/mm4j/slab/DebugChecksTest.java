@@ -14,11 +14,11 @@ import org.junit.jupiter.api.Test;
 
 /** One test per SLUB debug check, asserting the exact 6.18 headings in dmesg and the repair. */
 class DebugChecksTest {
-    private static final long F = SlubDebugOptions.SLAB_CONSISTENCY_CHECKS;
-    private static final long Z = SlubDebugOptions.SLAB_RED_ZONE;
-    private static final long P = SlubDebugOptions.SLAB_POISON;
-    private static final long U = SlubDebugOptions.SLAB_STORE_USER;
-    private static final long T = SlubDebugOptions.SLAB_TRACE;
+    private static final long F = SlabFlags.SLAB_CONSISTENCY_CHECKS;
+    private static final long Z = SlabFlags.SLAB_RED_ZONE;
+    private static final long P = SlabFlags.SLAB_POISON;
+    private static final long U = SlabFlags.SLAB_STORE_USER;
+    private static final long T = SlabFlags.SLAB_TRACE;
     private static final String HEX = "0x[0-9a-f]{16}";
 
     private static void assertLine(final List<String> dmesg, final String regex) {

@@ -48,25 +48,25 @@ final class DebugHarness implements AutoCloseable {
             this.objectSize = objectSize;
             this.flags = flags;
             int sz = (objectSize + 7) & ~7;
-            if (has(SlubDebugOptions.SLAB_RED_ZONE) && sz == objectSize) {
+            if (has(SlabFlags.SLAB_RED_ZONE) && sz == objectSize) {
                 sz += 8;
             }
             inuse = sz;
-            final boolean origSize = has(SlubDebugOptions.SLAB_STORE_USER) && has(SlubDebugOptions.SLAB_KMALLOC);
-            if (has(SlubDebugOptions.SLAB_POISON)
-                || (has(SlubDebugOptions.SLAB_RED_ZONE) && (objectSize < 8 || origSize))) {
+            final boolean origSize = has(SlabFlags.SLAB_STORE_USER) && has(SlabFlags.SLAB_KMALLOC);
+            if (has(SlabFlags.SLAB_POISON)
+                || (has(SlabFlags.SLAB_RED_ZONE) && (objectSize < 8 || origSize))) {
                 offset = sz;
                 sz += 8;
             } else {
                 offset = (objectSize / 2) & ~7;
             }
-            if (has(SlubDebugOptions.SLAB_STORE_USER)) {
+            if (has(SlabFlags.SLAB_STORE_USER)) {
                 sz += 2 * DebugTrack.TRACK_SIZE;
-                if (has(SlubDebugOptions.SLAB_KMALLOC)) {
+                if (has(SlabFlags.SLAB_KMALLOC)) {
                     sz += 4;
                 }
             }
-            if (has(SlubDebugOptions.SLAB_RED_ZONE)) {
+            if (has(SlabFlags.SLAB_RED_ZONE)) {
                 sz += 8;
                 redLeftPad = 8;
                 sz += redLeftPad;
@@ -88,7 +88,7 @@ final class DebugHarness implements AutoCloseable {
 
         @Override
         public boolean objectPoison() {
-            return has(SlubDebugOptions.SLAB_POISON);
+            return has(SlabFlags.SLAB_POISON);
         }
 
         @Override
@@ -142,7 +142,7 @@ final class DebugHarness implements AutoCloseable {
                 }
                 if (slab.inuse == slab.objects) {
                     partial.remove(slab);
-                    if (has(SlubDebugOptions.SLAB_STORE_USER)) {
+                    if (has(SlabFlags.SLAB_STORE_USER)) {
                         full.add(0, slab);
                     }
                 }
@@ -157,7 +157,7 @@ final class DebugHarness implements AutoCloseable {
                 return 0;
             }
             if (slab.inuse == slab.objects) {
-                if (has(SlubDebugOptions.SLAB_STORE_USER)) {
+                if (has(SlabFlags.SLAB_STORE_USER)) {
                     full.add(0, slab);
                 }
             } else {
@@ -237,7 +237,6 @@ final class DebugHarness implements AutoCloseable {
             }
             if (!partial.isEmpty() || nrSlabs != 0) {
                 busy = true;
-                debug.destroyBusyWarning(name);
             }
             return !busy;
         }

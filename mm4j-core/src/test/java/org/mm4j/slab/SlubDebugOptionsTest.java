@@ -85,15 +85,15 @@ class SlubDebugOptionsTest {
     @Test
     void noUserFlagsAndNoLeakTrace() {
         final SlubDebugOptions o = SlubDebugOptions.parse("FZPU");
-        assertEquals(SlubDebugOptions.SLAB_NO_USER_FLAGS,
-            o.kmemCacheFlags(SlubDebugOptions.SLAB_NO_USER_FLAGS, "x"));
-        assertEquals("FZP", SlubDebugOptions.letters(o.kmemCacheFlags(SlubDebugOptions.SLAB_NOLEAKTRACE, "x")));
+        assertEquals(SlabFlags.SLAB_NO_USER_FLAGS,
+            o.kmemCacheFlags(SlabFlags.SLAB_NO_USER_FLAGS, "x"));
+        assertEquals("FZP", SlubDebugOptions.letters(o.kmemCacheFlags(SlabFlags.SLAB_NOLEAKTRACE, "x")));
     }
 
     @Test
     void requestedFlagsAreKept() {
         assertEquals("ZP", SlubDebugOptions.letters(
-            SlubDebugOptions.parse("P").kmemCacheFlags(SlubDebugOptions.SLAB_RED_ZONE, "x")));
+            SlubDebugOptions.parse("P").kmemCacheFlags(SlabFlags.SLAB_RED_ZONE, "x")));
     }
 
     @Test
@@ -109,7 +109,7 @@ class SlubDebugOptionsTest {
 
     @Test
     void initOnAllocAndFreeYieldToPoison() {
-        final long poison = SlubDebugOptions.SLAB_POISON;
+        final long poison = SlabFlags.SLAB_POISON;
         assertTrue(SlubDebugOptions.wantInitOnAlloc(true, 0, false, false));
         assertFalse(SlubDebugOptions.wantInitOnAlloc(true, poison, false, false));
         assertTrue(SlubDebugOptions.wantInitOnAlloc(true, poison, false, true));
