@@ -1,86 +1,36 @@
 package org.mm4j.cli.shell;
 
-import org.mm4j.kernel.ProcFs;
-import org.mm4j.vma.MmStruct;
+import org.mm4j.vma.Processes;
 import org.mm4j.vma.replay.StraceSyscall;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
-import java.util.TreeMap;
+import java.util.Map;
 
 /**
- * The process side of the shell: system-call lines in strace syntax, {@code touch}, {@code ps}, {@code pid}, and
- * {@code /proc/self/maps}, {@code /proc/PID/maps}. The shell starts with one process (pid 1) whose address space
- * is empty; {@code mmap(...)} and friends build it.
+ * The process side of the shell, over {@code kernel.processes()}: system-call lines in strace syntax on the current
+ * process, {@code touch}, {@code fork}, {@code ps}, {@code pid}. The /proc/PID and /proc/self files are the
+ * process table's own. Each process keeps its own open-file table for file-backed mmap lines.
  */
 final class VmaCommands {
-    /** A process of the shell: its address space and its open files. */
-    static final class Proc {
-        final int pid;
-        final MmStruct mm;
-        final StraceSyscall syscalls = new StraceSyscall();
+    /** The strace interpreters of the shell's processes (their fd tables), by pid. */
+    static final class Syscalls {
+        final Map<Integer, StraceSyscall> byPid = new HashMap<>();
 
-        Proc(final int pid, final MmStruct mm) {
-            this.pid = pid;
-            this.mm = mm;
-        }
-    }
-
-    /** The shell's processes and the current one. */
-    static final class Procs {
-        final TreeMap<Integer, Proc> all = new TreeMap<>();
-        int current = 1;
-
-        Proc current() {
-            return all.get(current);
+        StraceSyscall of(final int pid) {
+            return byPid.computeIfAbsent(pid, p -> new StraceSyscall());
         }
     }
 
     private VmaCommands() {
     }
 
-    static Procs procs(final Shell sh) {
-        return sh.state(Procs.class, () -> {
-            final Procs p = new Procs();
-            add(sh, p, new Proc(1, new MmStruct()));
-            final ProcFs fs = sh.kernel().procfs();
-            fs.registerDir("/proc/self", new ProcFs.Dir() {
-                @Override
-                public String read(final String rest) {
-                    return file(p.current(), rest);
-                }
-
-                @Override
-                public List<String> list(final String rest) {
-                    return rest.isEmpty() ? List.of("maps") : List.of();
-                }
-            });
-            return p;
-        });
-    }
-
-    private static void add(final Shell sh, final Procs p, final Proc proc) {
-        p.all.put(proc.pid, proc);
-        sh.kernel().procfs().registerDir("/proc/" + proc.pid, new ProcFs.Dir() {
-            @Override
-            public String read(final String rest) {
-                return file(proc, rest);
-            }
-
-            @Override
-            public List<String> list(final String rest) {
-                return rest.isEmpty() ? List.of("maps") : List.of();
-            }
-        });
-    }
-
-    private static String file(final Proc proc, final String rest) {
-        return rest.equals("maps") ? proc.mm.maps() : null;
+    static Processes procs(final Shell sh) {
+        return sh.kernel().processes();
     }
 
     static void register(final Shell sh) {
-        // the /proc/self files exist from the start
-        sh.registerInit(VmaCommands::procs);
         sh.syscallHandler(VmaCommands::syscall);
         sh.helpTopic("syscalls", """
             System calls in strace syntax, on the current process's address space: mmap munmap mprotect
@@ -97,31 +47,34 @@ final class VmaCommands {
             (anonymous read: the zero page; write: a new zeroed page; copy-on-write after fork). An access outside
             any VMA or against its protection is an error: 'Segmentation fault (SEGV_MAPERR|SEGV_ACCERR) at ADDR'.""",
             VmaCommands::touch));
-        sh.register(new Cmd("ps", "ps", "list the shell's processes",
-            "One line per process: PID, VMAs, and a '*' on the current one.",
+        sh.register(new Cmd("fork", "fork", "fork the current process (copy-on-write)",
+            """
+            Copies the current process as fork() does (dup_mmap: private pages shared copy-on-write, VM_DONTCOPY
+            VMAs left out, VM_WIPEONFORK ones empty) and prints the child's pid; the parent stays current
+            ('pid N' switches).""",
             (s, a, out) -> {
                 a.end();
-                final Procs p = procs(s);
-                out.append("  PID  VMAS\n");
-                for (final Proc proc : p.all.values()) {
-                    out.append(String.format("%s%4d %5d%n", proc.pid == p.current ? "*" : " ", proc.pid,
-                        proc.mm.mapCount()));
-                }
+                out.append(procs(s).fork()).append('\n');
+            }));
+        sh.register(new Cmd("ps", "ps", "list the processes",
+            "PID, PPID, VSZ and RSS in KiB and the command; '*' marks the current process.",
+            (s, a, out) -> {
+                a.end();
+                out.append(procs(s).ps());
             }));
         sh.register(new Cmd("pid", "pid [N]", "switch to process N (or print the current pid)",
             "Later syscall lines, touch and /proc/self go to process N.",
             (s, a, out) -> {
-                final Procs p = procs(s);
                 if (a.atEnd()) {
-                    out.append(p.current).append('\n');
+                    out.append(procs(s).current().pid()).append('\n');
                     return;
                 }
                 final int n = a.intArg("N", 1, Integer.MAX_VALUE);
                 a.end();
-                if (!p.all.containsKey(n)) {
+                if (procs(s).get(n) == null) {
                     throw new ShellException("pid: no process " + n + " (ps lists them)");
                 }
-                p.current = n;
+                procs(s).switchTo(n);
             }));
     }
 
@@ -132,12 +85,13 @@ final class VmaCommands {
         if (!acc.equals("r") && !acc.equals("w") && !acc.equals("x")) {
             throw new ShellException("touch: access '" + acc + "' (expected: r, w or x)");
         }
-        procs(sh).current().mm.touch(addr, acc.charAt(0));
+        procs(sh).currentMm().touch(addr, acc.charAt(0));
     }
 
     private static String syscall(final Shell sh, final String line) {
-        final Proc proc = procs(sh).current();
-        final String result = proc.syscalls.execute(proc.mm, evaluateArgs(line));
+        final Processes.Task task = procs(sh).current();
+        final StraceSyscall sys = sh.state(Syscalls.class, Syscalls::new).of(task.pid());
+        final String result = sys.execute(task.mm(), evaluateArgs(line));
         return result.startsWith("=") ? result + "\n" : "= " + result + "\n";
     }
 

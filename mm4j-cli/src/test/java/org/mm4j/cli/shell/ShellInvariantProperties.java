@@ -34,7 +34,7 @@ class ShellInvariantProperties {
 
     @Provide
     Arbitrary<List<Tuple3<Integer, Integer, Integer>>> ops() {
-        return Arbitraries.integers().between(0, 11).flatMap(op -> Arbitraries.integers().between(0, 1000)
+        return Arbitraries.integers().between(0, 14).flatMap(op -> Arbitraries.integers().between(0, 1000)
                 .flatMap(a -> Arbitraries.integers().between(0, 1000).map(b -> Tuple.of(op, a, b))))
             .list().ofMaxSize(120);
     }
@@ -44,6 +44,7 @@ class ShellInvariantProperties {
         final StringBuilder script = new StringBuilder();
         final List<String> live = new ArrayList<>();      // "kfree $vN" or "kmem_cache_free cK $vN" or pages
         final boolean[] created = new boolean[CACHE_SPECS.length];
+        final List<Integer> maps = new ArrayList<>();
         int v = 0;
         for (final Tuple3<Integer, Integer, Integer> t : ops) {
             final int a = t.get2();
@@ -92,6 +93,25 @@ class ShellInvariantProperties {
                         created[c] = false;
                     }
                 }
+                case 12 -> {
+                    script.append("m").append(v).append(" = mmap(NULL, ").append(4096 * (1 + a % 8))
+                        .append(", PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)\n")
+                        .append("touch $m").append(v).append(" w\n");
+                    maps.add(v++);
+                }
+                case 13 -> {
+                    if (!maps.isEmpty()) {
+                        final int m = maps.get(a % maps.size());
+                        script.append("touch $m").append(m).append(" + 4096 * 0 r\n")
+                            .append("munmap($m").append(m).append(", 4096)\n");
+                        maps.remove(Integer.valueOf(m));
+                    }
+                }
+                case 14 -> {
+                    if (b % 4 == 0) {
+                        script.append("fork\n");
+                    }
+                }
                 default -> {
                     // krealloc a live kmalloc object in place of the old one
                     for (int i = 0; i < live.size(); i++) {
@@ -126,6 +146,9 @@ class ShellInvariantProperties {
             assertTrue(k.log().messages().stream().noneMatch(m -> m.contains("BUG")),
                 () -> String.join("\n", k.log().messages()));
             assertEquals(List.of(), k.buddy().validate());
+            for (final org.mm4j.vma.Processes.Task t : k.processes().tasks()) {
+                t.mm().validate();
+            }
         }
     }
 }

@@ -28,7 +28,7 @@ class VmaShellTest {
         assertEquals("0", out[4]);
         final String start = out[0].substring(4);
         final String end = Long.toHexString(Long.parseLong(start, 16) + 4096);
-        assertTrue(out[5].startsWith(start + "-" + end + " r--p 00000000 00:00 0"), out[5]);
+        assertTrue(r.out().contains("\n" + start + "-" + end + " r--p 00000000 00:00 0"), r.out());
         final String[] err = r.err().split("\n");
         assertEquals(2, err.length, r.err());
         assertEquals("mm4j: 4: Segmentation fault at 0x" + end + " (SEGV_MAPERR)", err[0]);
@@ -47,22 +47,34 @@ class VmaShellTest {
     }
 
     @Test
-    void processesAndBadLines() {
+    void processesForkAndBadLines() {
         final ShellRun r = ShellRun.run("""
             pid
+            p = mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)
+            write_ok = print 1
+            touch $p w
+            c = fork
+            pid $c
+            pid
+            touch $p w
             ps
             pid 7
             touch 0x1000 z
             mmap(
             frob(1, 2)
-            ls /proc/self
             """);
-        assertEquals("1\n  PID  VMAS\n*   1     0\nmaps\n", r.out());
+        final String[] out = r.out().split("\n");
+        assertEquals("1", out[0]);
+        assertEquals("2", out[3], "fork prints the child's pid");
+        assertEquals("2", out[4]);
+        assertTrue(out[5].matches(" +PID +PPID +VSZ +RSS COMMAND"), out[5]);
+        assertTrue(out[6].matches(" +1 +0 .*"), out[6]);
+        assertTrue(out[7].matches("\\* +2 +1 .*"), out[7]);
         final String[] err = r.err().split("\n");
-        assertEquals("mm4j: 3: pid: no process 7 (ps lists them)", err[0]);
-        assertEquals("mm4j: 4: touch: access 'z' (expected: r, w or x)", err[1]);
-        assertTrue(err[2].startsWith("mm4j: 5: "), r.err());
-        assertTrue(err[3].startsWith("mm4j: 6: "), r.err());
+        assertEquals("mm4j: 10: pid: no process 7 (ps lists them)", err[0]);
+        assertEquals("mm4j: 11: touch: access 'z' (expected: r, w or x)", err[1]);
+        assertTrue(err[2].startsWith("mm4j: 12: "), r.err());
+        assertTrue(err[3].startsWith("mm4j: 13: "), r.err());
         assertEquals(4, err.length, r.err());
     }
 }
