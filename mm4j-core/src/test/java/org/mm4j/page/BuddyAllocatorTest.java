@@ -402,4 +402,35 @@ class BuddyAllocatorTest {
             b.checkInvariants();
         }
     }
+
+    @Test
+    void hotPathAllocatesNothingOnTheJavaHeap() throws ReflectiveOperationException {
+        // through reflection: the test module does not read java.management at compile time
+        final Object mx = Class.forName("java.lang.management.ManagementFactory").getMethod("getThreadMXBean")
+            .invoke(null);
+        final java.lang.reflect.Method allocated = Class.forName("com.sun.management.ThreadMXBean")
+            .getMethod("getCurrentThreadAllocatedBytes");
+        try (Kernel k = boot("mem=64M nr_cpus=2")) {
+            final BuddyAllocator b = k.buddy();
+            final long[] p = new long[64];
+            for (int round = 0; round < 3; round++) {
+                final long before = (Long) allocated.invoke(mx);
+                for (int n = 0; n < 2000; n++) {
+                    for (int i = 0; i < p.length; i++) {
+                        p[i] = b.allocPages(Gfp.KERNEL, i & 3);
+                    }
+                    for (int i = 0; i < p.length; i++) {
+                        b.freePages(p[i], i & 3);
+                    }
+                }
+                final long bytes = (Long) allocated.invoke(mx) - before;
+                if (round == 2) {
+                    // 256000 allocations and frees, refills and drains included
+                    assertTrue(bytes < 4096, "allocated " + bytes + " bytes on the Java heap");
+                }
+            }
+            b.drainAllPages();
+            b.checkInvariants();
+        }
+    }
 }
