@@ -38,8 +38,9 @@ import java.util.concurrent.Callable;
             + "mm_page_alloc, mm_page_free: the text of /sys/kernel/tracing/trace_pipe) through mm4j's SLUB and "
             + "buddy allocator, each event on the CPU slot the trace names.",
         "",
-        "Caches named in the events are created on first sight (with the kernel's geometry where mm4j knows "
-            + "the cache, else with the event's bytes_alloc as object size); kmalloc events go through mm4j's "
+        "Caches named in the events are created on first sight with the kernel's geometry (bytes_req is the "
+            + "cache's object_size, bytes_alloc its size: mm4j picks the flags that give that size, else uses "
+            + "bytes_alloc as object size); kmalloc events go through mm4j's "
             + "kmalloc. Pointers are hashed by the kernel: an alloc and its free are matched by that value; frees "
             + "of objects allocated before the capture began are counted and skipped; kfree(NULL) is legal. Page "
             + "events are matched by pfn.",
@@ -344,9 +345,10 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "allocation failures  model: %,d page, %,d object; traced kernel: %,d page%n",
                 rp.modelPageFailures(), rp.modelObjectFailures(), rp.kernelPageFailures());
         }
-        out.printf(Locale.ROOT, "peak slab memory  %,d KiB; slabs allocated %,d, discarded %,d (FREE_SLAB); "
-            + "caches created for the trace %,d%n", rp.peakSlabPages() * 4, rp.stat(StatItem.ALLOC_SLAB),
-            rp.stat(StatItem.FREE_SLAB), rp.cachesCreated());
+        out.printf(Locale.ROOT, "peak slab memory  %,d KiB; slabs allocated %,d, discarded %,d (FREE_SLAB)%n",
+            rp.peakSlabPages() * 4, rp.stat(StatItem.ALLOC_SLAB), rp.stat(StatItem.FREE_SLAB));
+        out.printf(Locale.ROOT, "caches created for the trace  %,d (%,d with the kernel's object_size and size)%n",
+            rp.cachesCreated(), rp.cachesMatched());
         if (rp.cpuFolded() > 0) {
             out.printf(Locale.ROOT, "events on CPUs >= nr_cpus=%d, replayed on CPU %% nr_cpus  %,d%n",
                 k.cpus().nrCpus(), rp.cpuFolded());

@@ -4,8 +4,11 @@ import org.mm4j.kernel.Kernel;
 import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.PhysicalMemory;
 import org.mm4j.page.Zone;
+import org.mm4j.slab.Ctor;
+import org.mm4j.slab.Geometry;
 import org.mm4j.slab.KmemCache;
 import org.mm4j.slab.KmemCacheArgs;
+import org.mm4j.slab.SlabFlags;
 import org.mm4j.slab.Slub;
 import org.mm4j.slab.StatItem;
 
@@ -26,7 +29,10 @@ import java.util.Map;
  * counted. Page events whose pfn is -1 record a failed allocation of the real kernel and are skipped.
  *
  * <p>Caches: a cache named in a kmem_cache_alloc event is looked up in the model's SLUB and, when absent, created
- * with the event's {@code bytes_alloc} as object size (the kernel prints {@code s->size} there); kmalloc events go
+ * with the kernel's geometry: {@code bytes_req} is the cache's {@code object_size} and {@code bytes_alloc} its
+ * {@code size}, so the replay picks the flags (none, SLAB_HWCACHE_ALIGN, a constructor) under which mm4j's
+ * calculate_sizes gives that size; when none does, the cache is made with {@code bytes_alloc} as object size.
+ * kmalloc events go
  * through the model's kmalloc, which picks the size class and type (cg, rcl) from the size and gfp flags. Frees go
  * through {@code kfree}, which finds each object's cache from its slab page, as the kernel's does.
  *
@@ -98,6 +104,7 @@ public final class KmemReplayer {
     private final Map<String, TraceCache> traceCaches = new HashMap<>();
     private long peakSlabPages;
     private long cachesCreated;
+    private long cachesMatched;
     private final int nrCpus;
     private final LongLongMap objects = new LongLongMap(1 << 12, MAX_TRACKED);
     private final LongLongMap pages = new LongLongMap(1 << 12, MAX_TRACKED);
@@ -240,11 +247,17 @@ public final class KmemReplayer {
         KmemCache c = slub.findCache(name);
         if (c == null) {
             final long size = ev.bytesAlloc() > 0 ? ev.bytesAlloc() : ev.bytesReq();
-            if (size <= 0 || size > Slub.KMALLOC_MAX_SIZE) {
+            if (size <= 0 || size > Slub.KMALLOC_MAX_SIZE || ev.bytesReq() > Slub.KMALLOC_MAX_SIZE) {
                 return null;
             }
             try {
-                c = slub.kmemCacheCreate(name, (int) size, KmemCacheArgs.DEFAULT);
+                final KmemCacheArgs args = kernelGeometry((int) ev.bytesReq(), (int) size);
+                if (args != null) {
+                    c = slub.kmemCacheCreate(name, (int) ev.bytesReq(), args);
+                    cachesMatched++;
+                } else {
+                    c = slub.kmemCacheCreate(name, (int) size, KmemCacheArgs.DEFAULT);
+                }
                 cachesCreated++;
             } catch (final IllegalArgumentException | IllegalStateException e) {
                 return null;
@@ -253,6 +266,37 @@ public final class KmemReplayer {
         tc = new TraceCache(c, stats(name));
         traceCaches.put(name, tc);
         return tc;
+    }
+
+    /** A no-op constructor: the kernel cache had one (its free pointer sits after the object). */
+    private static final Ctor TRACE_CTOR = Ctor.named("ctor+0x0/0x10", seg -> { });
+
+    /**
+     * Arguments under which a cache of {@code objectSize} (the event's bytes_req: {@code s->object_size}) gets
+     * the per-object size the kernel printed ({@code bytes_alloc}: {@code s->size}): plain, hardware-cache
+     * aligned, with a constructor (free pointer moved out of the object), or both; null when none fits.
+     */
+    private KmemCacheArgs kernelGeometry(final int objectSize, final int size) {
+        if (objectSize <= 0 || objectSize > size) {
+            return null;
+        }
+        final long[] flags = {0, SlabFlags.SLAB_HWCACHE_ALIGN};
+        for (final boolean ctor : new boolean[] {false, true}) {
+            for (final long f : flags) {
+                final Geometry g;
+                try {
+                    g = Geometry.compute(objectSize, 0, f, ctor, nrCpus, kernel.params().slubMaxOrder(),
+                        kernel.params().slubMinOrder(), kernel.params().slubMinObjects(), false, 0);
+                } catch (final IllegalArgumentException e) {
+                    continue;
+                }
+                if (g.size() == size) {
+                    KmemCacheArgs a = KmemCacheArgs.DEFAULT.withFlags(f);
+                    return ctor ? a.withCtor(TRACE_CTOR) : a;
+                }
+            }
+        }
+        return null;
     }
 
     private void track(final long ptr, final long kaddr) {
@@ -339,6 +383,11 @@ public final class KmemReplayer {
     /** Caches the replay created (named in the trace, unknown to the model). */
     public long cachesCreated() {
         return cachesCreated;
+    }
+
+    /** Of {@link #cachesCreated()}, those whose object_size and size equal the kernel's (from the events). */
+    public long cachesMatched() {
+        return cachesMatched;
     }
 
     /** The sum of one SLUB statistic over every cache. */
