@@ -85,6 +85,7 @@ public final class BuddyAllocator {
     private int minFreeKbytes;
     private int userMinFreeKbytes = -1;
     private int watermarkScaleFactor = WATERMARK_SCALE_FACTOR_DEFAULT;
+    private int percpuPagelistHighFraction;
     private long totalreservePages;
 
     /** An allocator on one CPU slot with default options and its own counters (tests and tools). */
@@ -316,8 +317,16 @@ public final class BuddyAllocator {
 
     private void zoneSetPagesetHighAndBatch(final Zone z) {
         final int batch = zoneBatchsize(z.managedPages);
-        final int highMin = zoneHighsize(z, batch, 0);
-        final int highMax = zoneHighsize(z, batch, MIN_PERCPU_PAGELIST_HIGH_FRACTION);
+        final int highMin;
+        final int highMax;
+        if (percpuPagelistHighFraction != 0) {
+            // tuned by hand: no auto-tuning, high_min = high_max
+            highMin = zoneHighsize(z, batch, percpuPagelistHighFraction);
+            highMax = highMin;
+        } else {
+            highMin = zoneHighsize(z, batch, 0);
+            highMax = zoneHighsize(z, batch, MIN_PERCPU_PAGELIST_HIGH_FRACTION);
+        }
         z.pcpBatch = batch;
         z.pcpHighMin = highMin;
         z.pcpHighMax = highMax;
@@ -457,6 +466,27 @@ public final class BuddyAllocator {
         synchronized (this) {
             watermarkScaleFactor = factor;
             setupPerZoneWmarks();
+        }
+    }
+
+    public int percpuPagelistHighFraction() {
+        return percpuPagelistHighFraction;
+    }
+
+    /**
+     * {@code vm.percpu_pagelist_high_fraction}: 0 (auto-tuned pcp high between high_min and high_max) or at least
+     * 8, the fraction of a zone's managed pages each node's CPUs may keep on their lists together.
+     */
+    public void setPercpuPagelistHighFraction(final int fraction) {
+        if (fraction != 0 && fraction < MIN_PERCPU_PAGELIST_HIGH_FRACTION) {
+            throw new IllegalArgumentException("percpu_pagelist_high_fraction=" + fraction + " (expected: 0 or >= "
+                + MIN_PERCPU_PAGELIST_HIGH_FRACTION + ")");
+        }
+        synchronized (this) {
+            percpuPagelistHighFraction = fraction;
+            for (final Zone z : zones) {
+                zoneSetPagesetHighAndBatch(z);
+            }
         }
     }
 

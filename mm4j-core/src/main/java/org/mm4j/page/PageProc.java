@@ -8,8 +8,8 @@ import java.util.List;
  * The page allocator's /proc files, printed with the kernel's format strings: {@code /proc/buddyinfo}
  * ({@code frag_show_print}), {@code /proc/pagetypeinfo} ({@code pagetypeinfo_show}), {@code /proc/meminfo}
  * ({@code meminfo_proc_show}, {@code hugetlb_report_meminfo}, x86 {@code arch_report_meminfo}),
- * {@code /proc/vmstat} ({@code vmstat_show}), {@code /proc/zoneinfo} ({@code zoneinfo_show_print}), and the sysctls {@code /proc/sys/vm/min_free_kbytes} and
- * {@code watermark_scale_factor}.
+ * {@code /proc/vmstat} ({@code vmstat_show}), {@code /proc/zoneinfo} ({@code zoneinfo_show_print}), and the sysctls {@code /proc/sys/vm/min_free_kbytes},
+ * {@code watermark_scale_factor} and {@code percpu_pagelist_high_fraction}.
  *
  * <p>Lines for things the model does not have (swap, page cache, hugetlb pools, CMA) print 0, keeping the
  * kernel's line order. Threads: any; each view reads counters racily, under zone locks where the kernel takes them.
@@ -36,6 +36,16 @@ public final class PageProc {
         procfs.registerWriter("/proc/sys/vm/min_free_kbytes", v -> buddy.setMinFreeKbytes(sysctlInt(
             "min_free_kbytes", v, 0, Integer.MAX_VALUE)));
         procfs.registerFile("/proc/sys/vm/watermark_scale_factor", () -> buddy.watermarkScaleFactor() + "\n");
+        procfs.registerFile("/proc/sys/vm/percpu_pagelist_high_fraction",
+            () -> buddy.percpuPagelistHighFraction() + "\n");
+        procfs.registerWriter("/proc/sys/vm/percpu_pagelist_high_fraction", v -> {
+            final int f = sysctlInt("percpu_pagelist_high_fraction", v, 0, Integer.MAX_VALUE);
+            try {
+                buddy.setPercpuPagelistHighFraction(f);
+            } catch (final IllegalArgumentException e) {
+                throw new ProcFs.ProcFsException("write error: Invalid argument (" + e.getMessage() + ")");
+            }
+        });
         procfs.registerWriter("/proc/sys/vm/watermark_scale_factor", v -> buddy.setWatermarkScaleFactor(sysctlInt(
             "watermark_scale_factor", v, 1, 3000)));
     }

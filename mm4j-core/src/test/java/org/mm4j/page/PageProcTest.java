@@ -148,6 +148,15 @@ class PageProcTest {
             fs.write("/proc/sys/vm/watermark_scale_factor", "1000");
             // tmp = max(1024 >> 2, 16383 * 1000 / 10000)
             assertEquals(1024 + 1638, z.watermark(Zone.WMARK_LOW));
+            assertEquals("0\n", fs.read("/proc/sys/vm/percpu_pagelist_high_fraction"));
+            assertThrows(ProcFs.ProcFsException.class,
+                () -> fs.write("/proc/sys/vm/percpu_pagelist_high_fraction", "4"));
+            fs.write("/proc/sys/vm/percpu_pagelist_high_fraction", "16");
+            // zone_highsize: managed / fraction over the node's one CPU, no auto-tuning
+            assertEquals(16383 / 16, z.pcpHighMin());
+            assertEquals(16383 / 16, z.pcpHighMax());
+            fs.write("/proc/sys/vm/percpu_pagelist_high_fraction", "0");
+            assertEquals((1024 + 1638) / 1, z.pcpHighMin());
         }
     }
 
