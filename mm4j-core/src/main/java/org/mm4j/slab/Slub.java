@@ -658,18 +658,7 @@ public final class Slub {
 
     /** {@code slab_err}: the BUG banner, the message, the slab line. */
     void slabErr(final KmemCache s, final long slab, final String text) {
-        synchronized (log) {
-            log.printk("=============================================================================");
-            log.printk("BUG %s (Not tainted): %s", s.name(), text);
-            log.printk("-----------------------------------------------------------------------------");
-            log.printk("");
-            final long w = memMap.lvLong(slab, MemMap.SLAB_WORD);
-            final long fl = KmemCache.wFreelist(w);
-            final SlabPage page = new SlabPage(this, slab);
-            log.printk("Slab 0x%016x objects=%d used=%d fp=0x%016x flags=%s", page.structAddress(),
-                KmemCache.wObjects(w), KmemCache.wInuse(w), fl == 0 ? 0 : fl + PhysicalMemory.PAGE_OFFSET,
-                page.flagsText());
-        }
+        debug.slabErr(s, new SlabPage(this, slab), text);  // the kernel's report, taint, WARN, kunit counting
     }
 
     void warn(final String text) {
