@@ -70,6 +70,20 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         return c != null && c.isTerminal();
     }
 
+    /**
+     * Whether standard error is a terminal (for progress bars): on Linux by where fd 2 points, elsewhere when the
+     * console is a terminal.
+     */
+    static boolean stderrIsTerminal() {
+        try {
+            final String target = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/2"))
+                .toString();
+            return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+        } catch (final java.io.IOException | UnsupportedOperationException | SecurityException e) {
+            return isTerminal();
+        }
+    }
+
     static String versionLine() {
         final String v = Main.class.getPackage().getImplementationVersion();
         return "mm4j " + (v != null ? v : "0.1.0") + ", models Linux " + Kernel.VERSION;

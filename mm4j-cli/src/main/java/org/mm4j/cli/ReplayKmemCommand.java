@@ -98,7 +98,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     static int replay(final String file, final String cmdline, final Path report, final int maxErrors,
                       final PrintStream out, final PrintStream err) {
         final String name = file == null ? "bundled trace (a 100,000-event slice of a real Linux 6.18 capture)"
-            : file;
+            : file.equals("-") ? "standard input" : file;
         final Input input;
         try {
             input = open(file);
@@ -113,14 +113,15 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             closeQuietly(input.stream);
             return 2;
         }
-        final String shortName = file == null ? "kmem-default.trace.gz" : Path.of(file).getFileName().toString();
+        final String shortName = file == null ? "kmem-default.trace.gz" : file.equals("-") ? "stdin"
+            : Path.of(file).getFileName().toString();
         final long[] shown = {0};
         final KmemTraceReader.ErrorSink sink = (line, msg) -> {
             if (shown[0]++ < maxErrors) {
                 err.println("mm4j: " + shortName + ":" + line + ": " + msg);
             }
         };
-        final Progress progress = new Progress(err, input.size, Main.isTerminal() && file != null);
+        final Progress progress = new Progress(err, input.size, err == System.err && Main.stderrIsTerminal() && file != null);
         try (kernel; KmemTraceReader reader = new KmemTraceReader(input.stream, sink)) {
             final KmemReplayer replayer = new KmemReplayer(kernel);
             final KmemEvent ev = new KmemEvent();
@@ -434,7 +435,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
                 }
             }
             java.util.Arrays.sort(idx, (a, b) -> Long.compare(peak[b], peak[a]));
-            final int top = Math.min(8, idx.length);
+            final int top = Math.min(10, idx.length);
             final List<String> names = new ArrayList<>();
             final List<double[]> ys = new ArrayList<>();
             for (int t = 0; t < top; t++) {
@@ -508,8 +509,8 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             }
             fy.add(y);
         }
-        h.lineChart("Free blocks per order (/proc/buddyinfo over time)", "events replayed", "free blocks", x, orders,
-            fy, false);
+        h.lineChart("Free blocks per order (/proc/buddyinfo over time, log scale)", "events replayed",
+            "free blocks (log)", x, orders, fy, false, true);
         h.pre("/proc/buddyinfo (final)", procOr(k, "/proc/buddyinfo", buddyinfo(k)));
         final String slabinfo = procOr(k, "/proc/slabinfo", null);
         if (slabinfo != null) {

@@ -78,6 +78,16 @@ public final class HtmlReport {
      */
     public HtmlReport lineChart(final String chartTitle, final String xLabel, final String yLabel, final double[] x,
                                 final List<String> names, final List<double[]> ys, final boolean stacked) {
+        return lineChart(chartTitle, xLabel, yLabel, x, names, ys, stacked, false);
+    }
+
+    /**
+     * As {@link #lineChart(String, String, String, double[], List, List, boolean)}; with {@code logY} (lines only)
+     * the y axis is logarithmic, log10(1 + v), so series of very different sizes stay readable.
+     */
+    public HtmlReport lineChart(final String chartTitle, final String xLabel, final String yLabel, final double[] x,
+                                final List<String> names, final List<double[]> ys, final boolean stacked,
+                                final boolean logY) {
         final int h = 300;
         final int left = 80;
         final int right = 200;
@@ -95,17 +105,17 @@ public final class HtmlReport {
             }
             ymax = Math.max(ymax, sum);
         }
-        ymax = niceCeil(ymax);
+        ymax = logY ? Math.max(1, Math.ceil(Math.log10(1 + ymax))) : niceCeil(ymax);
         final double xmin = n == 0 ? 0 : x[0];
         final double xmax = n == 0 ? 1 : Math.max(x[n - 1], xmin + 1e-9);
         final StringBuilder s = svgOpen(chartTitle, h);
-        axes(s, left, top, pw, ph, xmin, xmax, 0, ymax, xLabel, yLabel);
+        axes(s, left, top, pw, ph, xmin, xmax, 0, ymax, xLabel, yLabel, logY);
         for (int k = 0; k < ys.size(); k++) {
             final double[] y = ys.get(k);
             final String color = PALETTE[k % PALETTE.length];
             final StringBuilder pts = new StringBuilder();
             for (int i = 0; i < n; i++) {
-                final double v = stacked ? base[i] + y[i] : y[i];
+                final double v = stacked ? base[i] + y[i] : logY ? Math.log10(1 + Math.max(0, y[i])) : y[i];
                 pts.append(fmt(left + (x[i] - xmin) / (xmax - xmin) * pw)).append(',')
                     .append(fmt(top + ph - v / ymax * ph)).append(' ');
             }
@@ -149,7 +159,7 @@ public final class HtmlReport {
         max = niceCeil(max);
         final StringBuilder s = svgOpen(chartTitle, h);
         final int ph = groupH * labels.size();
-        axes(s, left, top, pw, ph, 0, max, Double.NaN, Double.NaN, unit, null);
+        axes(s, left, top, pw, ph, 0, max, Double.NaN, Double.NaN, unit, null, false);
         for (int g = 0; g < labels.size(); g++) {
             final int gy = top + g * groupH + 4;
             s.append("<text x=\"").append(left - 6).append("\" y=\"").append(gy + groupH / 2)
@@ -177,7 +187,7 @@ public final class HtmlReport {
         final int h = top + barH * labels.size() + 45;
         final int pw = W - left - right;
         final StringBuilder s = svgOpen(chartTitle, h);
-        axes(s, left, top, pw, barH * labels.size(), 0, 100, Double.NaN, Double.NaN, "%", null);
+        axes(s, left, top, pw, barH * labels.size(), 0, 100, Double.NaN, Double.NaN, "%", null, false);
         for (int g = 0; g < labels.size(); g++) {
             final int y = top + g * barH;
             double total = 0;
@@ -324,7 +334,7 @@ public final class HtmlReport {
     /** Axes with 5 ticks on x ({@code [x0, x1]}) and, unless NaN, on y ({@code [y0, y1]}). */
     private static void axes(final StringBuilder s, final int left, final int top, final int pw, final int ph,
                              final double x0, final double x1, final double y0, final double y1,
-                             final String xLabel, final String yLabel) {
+                             final String xLabel, final String yLabel, final boolean logY) {
         s.append("<g class=\"axis\"><line x1=\"").append(left).append("\" y1=\"").append(top + ph).append("\" x2=\"")
             .append(left + pw).append("\" y2=\"").append(top + ph).append("\"/><line x1=\"").append(left)
             .append("\" y1=\"").append(top).append("\" x2=\"").append(left).append("\" y2=\"").append(top + ph)
@@ -342,7 +352,7 @@ public final class HtmlReport {
                 s.append("<line class=\"grid\" x1=\"").append(left).append("\" y1=\"").append(fmt(py))
                     .append("\" x2=\"").append(left + pw).append("\" y2=\"").append(fmt(py)).append("\"/><text x=\"")
                     .append(left - 5).append("\" y=\"").append(fmt(py + 4)).append("\" text-anchor=\"end\">")
-                    .append(human(yv)).append("</text>\n");
+                    .append(logY ? human(Math.round(Math.pow(10, yv) - 1)) : human(yv)).append("</text>\n");
             }
         }
         s.append("<text x=\"").append(left + pw / 2).append("\" y=\"").append(top + ph + 35)
