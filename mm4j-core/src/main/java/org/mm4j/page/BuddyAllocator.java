@@ -86,6 +86,9 @@ public final class BuddyAllocator {
     private int userMinFreeKbytes = -1;
     private int watermarkScaleFactor = WATERMARK_SCALE_FACTOR_DEFAULT;
     private int percpuPagelistHighFraction;
+    private static final long WARN_INTERVAL_NANOS = 10_000_000_000L;
+    private long warnBegin;
+    private int warnMissed;
     private long totalreservePages;
 
     /** An allocator on one CPU slot with default options and its own counters (tests and tools). */
@@ -617,10 +620,34 @@ public final class BuddyAllocator {
             }
         }
         if ((gfp & Gfp.NOWARN) == 0) {
-            log.printk("%s: page allocation failure: order:%d, mode:%#x(%s), nodemask=(null)", comm(), order, gfp,
-                Gfp.toString(gfp));
+            warnAlloc(gfp, order, highest);
         }
         return -1;
+    }
+
+    /**
+     * {@code warn_alloc}: "page allocation failure" and {@code show_mem}, rate-limited as the kernel's
+     * {@code nopage_rs} (one report per 10 s; the suppressed ones are counted in the next).
+     */
+    private void warnAlloc(final int gfp, final int order, final int highest) {
+        final long now = System.nanoTime();
+        final int missed;
+        synchronized (this) {
+            if (warnBegin != 0 && now - warnBegin < WARN_INTERVAL_NANOS) {
+                warnMissed++;
+                return;
+            }
+            missed = warnMissed;
+            warnMissed = 0;
+            warnBegin = now;
+        }
+        if (missed > 0) {
+            log.printk("warn_alloc: %d callbacks suppressed", missed);
+        }
+        final String mems = nrNodes == 1 ? "0" : "0-" + (nrNodes - 1);
+        log.printk("%s: page allocation failure: order:%d, mode:%#x(%s), nodemask=(null),cpuset=/,mems_allowed=%s",
+            comm(), order, gfp, Gfp.toString(gfp), mems);
+        log.printk(PageProc.showMem(this, highest));
     }
 
     /** {@code get_page_from_freelist}: the first zone of the zonelist that passes its watermark and has a page. */

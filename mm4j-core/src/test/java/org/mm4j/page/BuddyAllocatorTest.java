@@ -217,9 +217,19 @@ class BuddyAllocatorTest {
             }
             assertTrue(k.log().messages().isEmpty(), k.log().messages().toString());
             assertEquals(-1, b.allocPages(Gfp.KERNEL, 10));
-            assertTrue(k.log().messages().stream().anyMatch(l -> l.matches(
-                ".*: page allocation failure: order:10, mode:0x[0-9a-f]+\\(GFP_KERNEL\\), nodemask=\\(null\\)")),
-                k.log().messages().toString());
+            final List<String> m = k.log().messages();
+            assertTrue(m.get(0).matches(".*: page allocation failure: order:10, mode:0x[0-9a-f]+\\(GFP_KERNEL\\), "
+                + "nodemask=\\(null\\),cpuset=/,mems_allowed=0"), m.toString());
+            // warn_alloc's show_mem: the buddy lists per order with their migratetype letters
+            assertEquals("Mem-Info:", m.get(1));
+            assertTrue(m.stream().anyMatch(l -> l.matches("Node 0 Normal: (\\d+\\*\\d+kB (\\([UMEHCI]+\\) )?){11}"
+                + "= \\d+kB")), m.toString());
+            assertTrue(m.stream().anyMatch(l -> l.startsWith("Node 0 Normal free:") && l.contains(" min:508kB ")), m.toString());
+            assertTrue(m.contains("lowmem_reserve[]: 0 0 0 0 0"), m.toString());
+            assertEquals("0 pages hwpoisoned", m.get(m.size() - 1));
+            k.log().clear();
+            assertEquals(-1, b.allocPages(Gfp.KERNEL, 10));
+            assertTrue(k.log().messages().isEmpty(), "rate-limited to one report per 10 s");
             big.forEach(x -> b.freePages(x, 10));
             b.checkInvariants();
         }
