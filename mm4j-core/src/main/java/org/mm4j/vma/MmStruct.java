@@ -73,6 +73,8 @@ public final class MmStruct {
     /** The vmacaches of the threads that used this mm (for the vmstat counters). */
     private final java.util.Queue<VmaCache> caches = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final ThreadLocal<VmaCache> vmacache = ThreadLocal.withInitial(() -> new VmaCache(caches));
+    /** The cache of the first thread that looked up (the usual single-threaded case skips the ThreadLocal). */
+    private VmaCache firstCache;
     /** {@code mm->vmacache_seqnum}: bumped on every change of the VMA set ({@code vmacache_invalidate}). */
     long seqnum;
 
@@ -222,7 +224,13 @@ public final class MmStruct {
      * miss walks the tree. Allocates nothing (after the calling thread's first lookup).
      */
     public Vma findVma(final long addr) {
-        final VmaCache c = vmacache.get();
+        VmaCache c = firstCache;
+        if (c == null || c.owner != Thread.currentThread()) {
+            c = vmacache.get();
+            if (firstCache == null) {
+                firstCache = c; // one racy publication of a complete object: any winner is correct
+            }
+        }
         c.findCalls++;
         if (c.seqnum != seqnum) {
             c.seqnum = seqnum;

@@ -17,6 +17,9 @@ final class VmaCache {
     long findCalls;
     long findHits;
 
+    /** The thread this cache belongs to. */
+    final Thread owner = Thread.currentThread();
+
     VmaCache(final Queue<VmaCache> registry) {
         registry.add(this);
     }

@@ -1,0 +1,141 @@
+package org.mm4j.bench;
+
+import org.mm4j.kernel.Kernel;
+import org.mm4j.vma.MmStruct;
+import org.mm4j.vma.Mman;
+import org.mm4j.vma.Vma;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The address-space side: {@code find_vma} over 16, 1 024 and 65 530 VMAs (the default {@code max_map_count}),
+ * for a repeated address (a vmacache hit), random addresses through the vmacache (mostly misses, then the tree
+ * walk) and the bare tree walk, beside {@code java.util.TreeMap.floorEntry} over the same ranges;
+ * an {@code mmap}+{@code munmap} pair, an {@code mprotect} split and re-merge, and an anonymous write fault
+ * ({@code handle_mm_fault} + {@code MADV_DONTNEED}). ns per operation.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-Xmn256m", "-XX:+AlwaysPreTouch"})
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+public class VmaBench {
+    static final long BASE = 0x100000000L;
+    static final int NR_ADDRS = 4096;
+
+    @Param({"16", "1024", "65530"})
+    public int vmas;
+
+    Kernel kernel;
+    MmStruct mm;
+    final TreeMap<Long, long[]> ranges = new TreeMap<>();
+    final long[] addrs = new long[NR_ADDRS];
+    int next;
+    long repeated;
+    long splitVma;
+    long faultPage;
+
+    @Setup(Level.Trial)
+    public void setup() {
+        kernel = Kernel.boot("mem=256M norandmaps");
+        mm = kernel.processes().currentMm();
+        final int rw = Mman.PROT_READ | Mman.PROT_WRITE;
+        final int fixed = Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED;
+        for (int i = 0; i < vmas - 16; i++) {
+            final long a = BASE + i * 0x2000L; // one page mapped, one page hole: nothing merges
+            if (mm.mmap(a, 4096, rw, fixed, null, 0) != a) {
+                throw new IllegalStateException("setup mmap failed at " + i);
+            }
+        }
+        for (final Vma v : mm.vmas()) {
+            ranges.put(v.start(), new long[] {v.start(), v.end()});
+        }
+        final SplittableRandom r = new SplittableRandom(7);
+        final Vma[] all = mm.vmas().toArray(new Vma[0]);
+        for (int i = 0; i < NR_ADDRS; i++) {
+            final Vma v = all[r.nextInt(all.length)];
+            addrs[i] = v.start() + r.nextLong(v.end() - v.start());
+        }
+        repeated = addrs[0];
+        splitVma = mm.mmap(0, 3 * 4096, rw, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, null, 0);
+        faultPage = mm.mmap(0, 4096, rw | Mman.PROT_EXEC, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, null, 0);
+    }
+
+    @TearDown(Level.Trial)
+    public void close() {
+        kernel.close();
+    }
+
+    private long nextAddr() {
+        final long a = addrs[next];
+        next = (next + 1) & (NR_ADDRS - 1);
+        return a;
+    }
+
+    @Benchmark
+    public Vma findVmaRepeated() {
+        return mm.findVma(repeated);
+    }
+
+    @Benchmark
+    public Vma findVmaRandom() {
+        return mm.findVma(nextAddr());
+    }
+
+    @Benchmark
+    public Vma treeWalkRandom() {
+        return mm.findVmaNoCache(nextAddr());
+    }
+
+    @Benchmark
+    public long[] treeMapRepeated() {
+        final Map.Entry<Long, long[]> e = ranges.floorEntry(repeated);
+        return e != null && e.getValue()[1] > repeated ? e.getValue() : null;
+    }
+
+    @Benchmark
+    public long[] treeMapRandom() {
+        final long a = nextAddr();
+        final Map.Entry<Long, long[]> e = ranges.floorEntry(a);
+        return e != null && e.getValue()[1] > a ? e.getValue() : null;
+    }
+
+    /** One anonymous page: placed top-down through the subtree gaps, then unmapped. */
+    @Benchmark
+    public long mmapMunmap() {
+        final long a = mm.mmap(0, 4096, Mman.PROT_READ, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, null, 0);
+        mm.munmap(a, 4096);
+        return a;
+    }
+
+    /** The middle page of a 3-page VMA goes read-only (a split into three) and back (a three-way merge). */
+    @Benchmark
+    public long mprotectSplitMerge() {
+        mm.mprotect(splitVma + 4096, 4096, Mman.PROT_READ);
+        return mm.mprotect(splitVma + 4096, 4096, Mman.PROT_READ | Mman.PROT_WRITE);
+    }
+
+    /** An anonymous write fault (a zeroed page from the buddy allocator) and its MADV_DONTNEED. */
+    @Benchmark
+    public long anonFault() {
+        mm.writeUser(faultPage, (byte) 1);
+        return mm.madvise(faultPage, 4096, Mman.MADV_DONTNEED);
+    }
+}
