@@ -87,6 +87,7 @@ public final class BuddyAllocator {
     private int watermarkScaleFactor = WATERMARK_SCALE_FACTOR_DEFAULT;
     private int percpuPagelistHighFraction;
     private static final long WARN_INTERVAL_NANOS = 10_000_000_000L;
+    private static final long VMSTAT_INTERVAL_NANOS = 1_000_000_000L;
     private long warnBegin;
     private int warnMissed;
     private long totalreservePages;
@@ -785,6 +786,12 @@ public final class BuddyAllocator {
             pcp.freeCount >>= 1;
             final int pindex = Pcp.pindex(mt, order);
             if (pcp.head(pindex) < 0) {
+                final long now = System.nanoTime();
+                if (now - pcp.lastDecay >= VMSTAT_INTERVAL_NANOS) {
+                    // the once-a-second vmstat_update of this CPU, run where the CPU next needs its list
+                    pcp.lastDecay = now;
+                    decayPcpHigh(z, pcp);
+                }
                 final int batch = nrPcpAlloc(pcp, z, order);
                 final int alloced = rmqueueBulk(z, order, batch, pcp, pindex, mt, allocFlags);
                 pcp.count += alloced << order;
@@ -809,6 +816,46 @@ public final class BuddyAllocator {
             return pfn;
         } finally {
             pcp.unlock();
+        }
+    }
+
+    /**
+     * {@code decay_pcp_high} (pcp lock held): lowers an auto-tuned {@code pcp->high} by an eighth towards
+     * high_min and frees what lies above it, batch by batch. Returns whether more decay remains.
+     */
+    private boolean decayPcpHigh(final Zone z, final Pcp pcp) {
+        boolean todo = false;
+        final int batch = pcp.batch;
+        if (pcp.high > pcp.highMin) {
+            pcp.high = Math.max(Math.max(pcp.count - (batch << Pcp.PCP_BATCH_SCALE_MAX), pcp.high - (pcp.high >> 3)),
+                pcp.highMin);
+            todo = pcp.high > pcp.highMin;
+        }
+        int toDrain = pcp.count - pcp.high;
+        while (toDrain > 0) {
+            final int n = Math.min(toDrain, batch);
+            freePcppagesBulk(z, n, pcp, 0);
+            todo = true;
+            toDrain -= n;
+        }
+        return todo;
+    }
+
+    /**
+     * {@code vm.stat_refresh}: runs every CPU's vmstat tick now ({@code refresh_cpu_vm_stats}), which decays
+     * each per-CPU list's auto-tuned high and frees the pages above it.
+     */
+    public void statRefresh() {
+        for (final Zone z : zones) {
+            for (final Pcp p : z.pcp) {
+                p.lock();
+                try {
+                    p.lastDecay = System.nanoTime();
+                    decayPcpHigh(z, p);
+                } finally {
+                    p.unlock();
+                }
+            }
         }
     }
 

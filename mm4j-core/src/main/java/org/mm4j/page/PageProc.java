@@ -36,6 +36,11 @@ public final class PageProc {
         procfs.registerWriter("/proc/sys/vm/min_free_kbytes", v -> buddy.setMinFreeKbytes(sysctlInt(
             "min_free_kbytes", v, 0, Integer.MAX_VALUE)));
         procfs.registerFile("/proc/sys/vm/watermark_scale_factor", () -> buddy.watermarkScaleFactor() + "\n");
+        procfs.registerFile("/proc/sys/vm/stat_refresh", () -> {
+            buddy.statRefresh();
+            return "";
+        });
+        procfs.registerWriter("/proc/sys/vm/stat_refresh", v -> buddy.statRefresh());
         procfs.registerFile("/proc/sys/vm/percpu_pagelist_high_fraction",
             () -> buddy.percpuPagelistHighFraction() + "\n");
         procfs.registerWriter("/proc/sys/vm/percpu_pagelist_high_fraction", v -> {

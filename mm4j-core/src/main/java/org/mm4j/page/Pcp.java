@@ -149,5 +149,7 @@ abstract class PcpFields extends PcpPad {
     long numaForeign;
     long numaLocal;
     long numaOther;
+    /** When {@code decay_pcp_high} last ran on this list (System.nanoTime), the kernel's vmstat_update tick. */
+    long lastDecay;
 
 }

@@ -443,4 +443,32 @@ class BuddyAllocatorTest {
             b.checkInvariants();
         }
     }
+
+    @Test
+    void pcpHighGrowsWithUseAndDecaysOnStatRefresh() {
+        try (Kernel k = boot("mem=256M nr_cpus=2")) {
+            k.cpus().pin(0);
+            final BuddyAllocator b = k.buddy();
+            final Zone z = b.zones().get(0);
+            final List<Long> pages = new ArrayList<>();
+            for (int i = 0; i < 3000; i++) {
+                pages.add(b.allocPages(Gfp.KERNEL, 0));
+            }
+            // each refill raised high by a batch (nr_pcp_alloc), up to high_max
+            assertTrue(z.pcpHigh(0) > z.pcpHighMin(), "high " + z.pcpHigh(0));
+            pages.forEach(p -> b.freePages(p, 0));
+            final int high = z.pcpHigh(0);
+            final int count = z.pcpCount(0);
+            assertTrue(count > z.pcpHighMin(), "count " + count);
+            k.procfs().write("/proc/sys/vm/stat_refresh", "1");
+            assertEquals(Math.max(Math.max(count - (15 << 5), high - (high >> 3)), z.pcpHighMin()), z.pcpHigh(0));
+            assertTrue(z.pcpCount(0) <= z.pcpHigh(0));
+            for (int i = 0; i < 40; i++) {
+                b.statRefresh();
+            }
+            assertEquals(z.pcpHighMin(), z.pcpHigh(0));
+            assertTrue(z.pcpCount(0) <= z.pcpHighMin());
+            b.checkInvariants();
+        }
+    }
 }
