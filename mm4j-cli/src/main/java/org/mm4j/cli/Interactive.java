@@ -113,6 +113,16 @@ final class Interactive {
         }
     }
 
+    /** A path with entries below it that is not itself a readable file. */
+    static boolean isDirectory(final ProcFs fs, final String path) {
+        try {
+            fs.read(path);
+            return false;
+        } catch (final RuntimeException e) {
+            return !ProcCommands.entries(fs, path).isEmpty();
+        }
+    }
+
     /** The paths that complete {@code prefix}: entries of its directory, a trailing '/' on directories. */
     static List<String> completePath(final ProcFs fs, final String prefix) {
         final int slash = prefix.lastIndexOf('/');
@@ -122,7 +132,7 @@ final class Interactive {
         for (final String e : ProcCommands.entries(fs, dir)) {
             final String full = base + e;
             if (full.startsWith(prefix)) {
-                out.add(ProcCommands.entries(fs, full).isEmpty() ? full : full + "/");
+                out.add(isDirectory(fs, full) ? full + "/" : full);
             }
         }
         return List.copyOf(out);

@@ -71,7 +71,9 @@ public final class ShellCommand implements Callable<Integer> {
         try (kernel) {
             final Shell shell = new Shell(kernel, out, err);
             if (script != null && !script.equals("-")) {
-                try (BufferedReader in = Files.newBufferedReader(Path.of(script), StandardCharsets.UTF_8)) {
+                // bytes that are no UTF-8 become U+FFFD: a garbled line is an error of that line, not of the run
+                try (BufferedReader in = new BufferedReader(new InputStreamReader(Files.newInputStream(Path.of(script)),
+                    StandardCharsets.UTF_8))) {
                     return shell.runScript(in);
                 } catch (final NoSuchFileException e) {
                     err.println("mm4j: " + script + ": No such file or directory");

@@ -102,15 +102,16 @@ final class VmaCommands {
      */
     static String evaluateArgs(final String line) {
         final int open = line.indexOf('(');
-        final int close = matchingClose(line, open);
-        if (open < 0 || close < 0) {
+        if (open < 0) {
             return line;
         }
+        // one scan: split at top-level commas until the ')' that closes the argument list
         final List<String> args = new ArrayList<>();
         int depth = 0;
         char quote = 0;
         int start = open + 1;
-        for (int i = open + 1; i < close; i++) {
+        int close = -1;
+        for (int i = open + 1; i < line.length() && close < 0; i++) {
             final char c = line.charAt(i);
             if (quote != 0) {
                 if (c == '\\') {
@@ -122,12 +123,17 @@ final class VmaCommands {
                 quote = c;
             } else if (c == '(' || c == '[' || c == '{') {
                 depth++;
+            } else if (c == ')' && depth == 0) {
+                close = i;
             } else if (c == ')' || c == ']' || c == '}') {
                 depth--;
             } else if (c == ',' && depth == 0) {
                 args.add(line.substring(start, i));
                 start = i + 1;
             }
+        }
+        if (close < 0) {
+            return line;
         }
         args.add(line.substring(start, close));
         final StringBuilder sb = new StringBuilder(line.substring(0, open + 1));
@@ -151,30 +157,5 @@ final class VmaCommands {
         } catch (final ShellException e) {
             return arg;
         }
-    }
-
-    private static int matchingClose(final String s, final int open) {
-        if (open < 0) {
-            return -1;
-        }
-        int depth = 0;
-        char quote = 0;
-        for (int i = open; i < s.length(); i++) {
-            final char c = s.charAt(i);
-            if (quote != 0) {
-                if (c == '\\') {
-                    i++;
-                } else if (c == quote) {
-                    quote = 0;
-                }
-            } else if (c == '"') {
-                quote = c;
-            } else if (c == '(') {
-                depth++;
-            } else if (c == ')' && --depth == 0) {
-                return i;
-            }
-        }
-        return -1;
     }
 }

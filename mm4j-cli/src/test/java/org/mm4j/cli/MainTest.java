@@ -1,0 +1,86 @@
+package org.mm4j.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The command line as a user calls it: exit status, stdout, stderr. */
+class MainTest {
+    record Run(int status, String out, String err) {
+    }
+
+    static synchronized Run main(final String... args) {
+        final PrintStream oldOut = System.out;
+        final PrintStream oldErr = System.err;
+        final ByteArrayOutputStream o = new ByteArrayOutputStream();
+        final ByteArrayOutputStream e = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+            final int status = Main.run(args);
+            return new Run(status, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void versionAndHelp() {
+        Run r = main("--version");
+        assertEquals(0, r.status());
+        assertTrue(r.out().startsWith("mm4j 0.1.0, models Linux 6.18"), r.out());
+        r = main("help");
+        assertEquals(0, r.status());
+        for (final String c : new String[] {"shell", "replay", "bench", "help"}) {
+            assertTrue(r.out().contains("\n  " + c + " "), c + " in " + r.out());
+        }
+        r = main("help", "replay");
+        assertTrue(r.out().contains("kmem") && r.out().contains("strace"), r.out());
+        for (final String[] cmd : new String[][] {{"shell", "--help"}, {"replay", "kmem", "--help"}}) {
+            r = main(cmd);
+            assertEquals(0, r.status(), String.join(" ", cmd));
+            assertTrue(r.out().contains("Usage: mm4j " + String.join(" ", cmd).replace(" --help", "")), r.out());
+            assertTrue(r.out().contains("Exit status"), r.out());
+        }
+    }
+
+    @Test
+    void shellScriptFileAndErrors(@TempDir final Path dir) throws Exception {
+        final Path script = dir.resolve("s.mm4j");
+        Files.writeString(script, "print 6 * 7\nnosuch\n");
+        Run r = main("shell", "--cmdline", "mem=16M", script.toString());
+        assertEquals(1, r.status());
+        assertEquals("42\n", r.out());
+        assertEquals("mm4j: 2: unknown command 'nosuch' (try: help)\n", r.err());
+        r = main("shell", dir.resolve("nosuch.mm4j").toString());
+        assertEquals(2, r.status());
+        assertEquals("mm4j: " + dir.resolve("nosuch.mm4j") + ": No such file or directory\n", r.err());
+        r = main("shell", "--cmdline", "mem=lots", script.toString());
+        assertEquals(2, r.status());
+        assertTrue(r.err().startsWith("mm4j: --cmdline: "), r.err());
+        r = main("shell", "--frobnicate");
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("Unknown option: '--frobnicate'"), r.err());
+    }
+
+    @Test
+    void binaryGarbageScriptIsErrorsNotACrash(@TempDir final Path dir) throws Exception {
+        final byte[] junk = new byte[20_000];
+        new java.util.Random(7).nextBytes(junk);
+        final Path script = dir.resolve("junk");
+        Files.write(script, junk);
+        final Run r = main("shell", "--cmdline", "mem=16M", script.toString());
+        assertEquals(1, r.status());
+        assertTrue(r.err().lines().allMatch(l -> l.startsWith("mm4j: ")), r.err());
+        assertTrue(!r.err().contains("internal error"), r.err());
+    }
+}
