@@ -27,7 +27,8 @@ import org.mm4j.page.PhysicalMemory;
  * </pre>
  * The bytes live off-heap in the object's metadata, exactly where the kernel keeps them; the side tables map the
  * {@code addr} and {@code handle} numbers back to Java frames, as kallsyms and the stack depot do for the kernel.
- * A call site is the first frame outside mm4j-core's own classes (the Java caller, like {@code _RET_IP_}); the
+ * A call site is the first frame outside the allocator's own classes (mm4j-core's kernel, page and slab code, not
+ * its tests; the Java caller, like {@code _RET_IP_}); the
  * stack is that frame and up to {@link #stackDepth()} - 1 more callers.
  *
  * <p>Threads: {@link #record} and the readers may run concurrently from any thread; the tables only grow
@@ -66,8 +67,10 @@ public final class DebugTrack {
             if (type.getName().startsWith("java.") || type.getName().startsWith("jdk.")) {
                 return true;
             }
-            if (!type.getName().startsWith("org.mm4j.")) {
-                return false;
+            final String pkg = type.getPackageName();
+            if (!(pkg.equals("org.mm4j.slab") || pkg.equals("org.mm4j.kernel") || pkg.equals("org.mm4j.page")
+                || pkg.equals("org.mm4j.boot"))) {
+                return false;  // callers: user code, mm4j's shell and replayers (even when packed in one jar)
             }
             final CodeSource cs = type.getProtectionDomain().getCodeSource();
             return CORE == null || cs == null || Objects.equals(cs.getLocation(), CORE.getLocation());
@@ -77,6 +80,7 @@ public final class DebugTrack {
     private final long epochNanos = System.nanoTime();
     private final StackWalker walker = StackWalker.getInstance(EnumSet.of(StackWalker.Option.RETAIN_CLASS_REFERENCE));
     private final Map<CallSite, Integer> siteIds = new ConcurrentHashMap<>();
+    private final Map<FrameKey, Integer> frameIds = new ConcurrentHashMap<>();
     private final List<CallSite> sites = new CopyOnWriteArrayList<>();
     private final Map<StackKey, Integer> stackIds = new ConcurrentHashMap<>();
     private final List<int[]> stacks = new CopyOnWriteArrayList<>();
@@ -139,15 +143,27 @@ public final class DebugTrack {
         mem.putLong(phys + WHEN, jiffies());
     }
 
+    /** A frame's identity without resolving its file and line (the costly part of a stack walk). */
+    private record FrameKey(Class<?> type, String method, String descriptor, int bci) {
+    }
+
     private int intern(final StackWalker.StackFrame f) {
+        final FrameKey key = new FrameKey(f.getDeclaringClass(), f.getMethodName(), f.getDescriptor(),
+            f.getByteCodeIndex());
+        final Integer known = frameIds.get(key);
+        if (known != null) {
+            return known;
+        }
         final CallSite site = new CallSite(f.getClassName(), f.getMethodName(), f.getFileName(), f.getLineNumber(),
             f.getByteCodeIndex());
-        return siteIds.computeIfAbsent(site, s -> {
+        final int id = siteIds.computeIfAbsent(site, s -> {
             synchronized (sites) {
                 sites.add(s);
                 return sites.size();
             }
         });
+        frameIds.put(key, id);
+        return id;
     }
 
     /** Clears a track ({@code init_tracking}). */
