@@ -471,4 +471,22 @@ class BuddyAllocatorTest {
             b.checkInvariants();
         }
     }
+
+    /** The real 4 GiB split; 5 GiB of memory, so only with {@code -Dmm4j.bigmem=true}. */
+    @Test
+    void memAbove4GiBHasADma32ZoneBelow4GiB() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Boolean.getBoolean("mm4j.bigmem"), "needs -Dmm4j.bigmem=true");
+        try (Kernel k = boot("mem=5G nr_cpus=2")) {
+            final BuddyAllocator b = k.buddy();
+            assertEquals(2, b.zones().size());
+            assertEquals("DMA32", b.zones().get(0).name());
+            assertEquals(1L << 20, b.zones().get(0).endPfn());
+            assertEquals((1L << 20) - 1, b.zones().get(0).managedPages());
+            assertEquals(1L << 18, b.zones().get(1).managedPages());
+            assertTrue(b.zones().get(1).contains(b.allocPages(Gfp.KERNEL, 0)));
+            assertTrue(b.zones().get(0).contains(b.allocPages(Gfp.KERNEL | Gfp.DMA32, 0)));
+            assertTrue(k.procfs().read("/proc/vmstat").contains("\npgalloc_dma32 1\n"));
+            b.checkInvariants();
+        }
+    }
 }
