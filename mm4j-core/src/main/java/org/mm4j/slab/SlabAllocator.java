@@ -38,7 +38,9 @@ public final class SlabAllocator implements SegmentAllocator {
     private final MemMap mm;
     private final long totalBytes;
     private final boolean initOnFree;
+    private final boolean initOnAlloc;
     private ThreadSheaves[] byId = new ThreadSheaves[64];
+    private final java.util.HashMap<Long, Long> overAligned = new java.util.HashMap<>();
     private final ThreadSheaves[] kmalloc = new ThreadSheaves[Slub.KMALLOC_SHIFT_HIGH + 1];
 
     SlabAllocator(final Slub slub, final Thread owner, final int capacity) {
@@ -50,6 +52,7 @@ public final class SlabAllocator implements SegmentAllocator {
         this.mm = slub.memMap;
         this.totalBytes = slub.mem.totalBytes();
         this.initOnFree = slub.initOnFree;
+        this.initOnAlloc = slub.initOnAlloc;
     }
 
     Thread owner() {
@@ -77,7 +80,7 @@ public final class SlabAllocator implements SegmentAllocator {
             final ThreadSheaves t = kmalloc[Slub.kmallocIndex(size)];
             if (t != null) {
                 final Sheaf m = t.main;
-                if (m.size > 0) {
+                if (m.size > 0 && !initOnAlloc) {
                     t.pcpu[t.statBase + ALLOC_PCS]++;
                     return PhysicalMemory.PAGE_OFFSET + m.objects[--m.size];
                 }
@@ -101,12 +104,13 @@ public final class SlabAllocator implements SegmentAllocator {
             t = sheavesOf(s);
             kmalloc[idx] = t;
         }
-        final long phys = t.allocSlow();
+        final Sheaf m = t.main;
+        final long phys = m.size > 0 ? m.objects[--m.size] : t.allocSlow();
         if (phys == 0) {
             return 0;
         }
         t.cache.statInc(cpu, StatItem.ALLOC_PCS);
-        if (slub.initOnAlloc) {
+        if (initOnAlloc) {
             mem.fill(phys, t.cache.objectSize(), (byte) 0);
         }
         return PhysicalMemory.PAGE_OFFSET + phys;
@@ -222,6 +226,9 @@ public final class SlabAllocator implements SegmentAllocator {
             throw new IllegalArgumentException("byteAlignment=" + byteAlignment + " (expected: a power of two)");
         }
         long size = Math.max(byteSize, 1);
+        if (byteAlignment > PhysicalMemory.PAGE_SIZE) {
+            return allocateOverAligned(byteSize, byteAlignment);
+        }
         if (byteAlignment > 8) {
             size = Math.max(size, byteAlignment);
             if (size <= Slub.KMALLOC_MAX_CACHE_SIZE) {
@@ -239,8 +246,31 @@ public final class SlabAllocator implements SegmentAllocator {
         return slub.segment(kaddr, byteSize);
     }
 
+    /**
+     * Alignments above a page: the model's memory is page-aligned in native memory, not more, so such a segment
+     * is cut from a large kmalloc of {@code byteSize + byteAlignment} bytes; this allocator remembers where the
+     * block starts, so such segments must be freed through the allocator that made them.
+     */
+    private MemorySegment allocateOverAligned(final long byteSize, final long byteAlignment) {
+        final long kaddr = kmalloc(byteSize + byteAlignment);
+        if (kaddr == 0) {
+            throw new OutOfMemoryError("mm4j: kmalloc(" + (byteSize + byteAlignment) + ") failed");
+        }
+        final long nat = slub.nativeAddress(kaddr);
+        final long aligned = (nat + byteAlignment - 1) & -byteAlignment;
+        overAligned.put(aligned, kaddr);
+        return slub.segment(kaddr + (aligned - nat), byteSize);
+    }
+
     /** Frees a segment this allocator (or any kmalloc view of the same kernel) returned. */
     public void free(final MemorySegment segment) {
+        if (!overAligned.isEmpty()) {
+            final Long block = overAligned.remove(segment.address());
+            if (block != null) {
+                kfree(block);
+                return;
+            }
+        }
         final long kaddr = slub.kaddrOfNative(segment.address());
         if (kaddr == 0) {
             throw new IllegalArgumentException("segment at native 0x" + Long.toHexString(segment.address())
