@@ -2,6 +2,7 @@ package org.mm4j.vma;
 
 import static org.mm4j.vma.Errno.EACCES;
 import static org.mm4j.vma.Errno.EBADF;
+import static org.mm4j.vma.Errno.EBUSY;
 import static org.mm4j.vma.Errno.EEXIST;
 import static org.mm4j.vma.Errno.EFAULT;
 import static org.mm4j.vma.Errno.EINVAL;
@@ -86,6 +87,8 @@ public final class MmStruct {
     long startBrk;
     long brk;
     long startStack;
+    /** {@code mm->def_flags}: flags every new mapping gets ({@code VM_LOCKED} after mlockall(MCL_FUTURE)). */
+    long defFlags;
     /** Whether /proc/PID/maps ends with the {@code [vsyscall]} gate VMA. */
     boolean gateVma = true;
     PageTables pageTables;
@@ -763,7 +766,7 @@ public final class MmStruct {
         if (tree.count > maxMapCount()) {
             return -ENOMEM;
         }
-        long vmFlags = VmFlags.protToFlags(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+        long vmFlags = VmFlags.protToFlags(prot) | defFlags | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
         if ((flags & Mman.MAP_GROWSDOWN) != 0) {
             vmFlags |= VM_GROWSDOWN;
         }
@@ -1069,7 +1072,7 @@ public final class MmStruct {
     }
 
     private int doBrkFlags(final Vma vma, final long addr, final long len) {
-        final long flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT;
+        final long flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT | defFlags;
         if (tree.count > maxMapCount()) {
             return -ENOMEM;
         }
@@ -1650,6 +1653,95 @@ public final class MmStruct {
             populate(start, end);
         }
         return 0;
+    }
+
+    public static final int MCL_CURRENT = 1;
+    public static final int MCL_FUTURE = 2;
+    public static final int MCL_ONFAULT = 4;
+
+    /** {@code mlockall(flags)}: locks every VMA (MCL_CURRENT) and/or every future one (MCL_FUTURE). */
+    public synchronized long mlockall(final int flags) {
+        if (flags == 0 || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) != 0 || flags == MCL_ONFAULT) {
+            return -EINVAL;
+        }
+        return applyMlockall(flags);
+    }
+
+    /** {@code munlockall()}. */
+    public synchronized long munlockall() {
+        return applyMlockall(0);
+    }
+
+    private long applyMlockall(final int flags) {
+        defFlags &= ~VM_LOCKED_MASK;
+        if ((flags & MCL_FUTURE) != 0) {
+            defFlags |= VM_LOCKED | ((flags & MCL_ONFAULT) != 0 ? VM_LOCKONFAULT : 0);
+            if ((flags & MCL_CURRENT) == 0) {
+                return 0;
+            }
+        }
+        long toAdd = 0;
+        if ((flags & MCL_CURRENT) != 0) {
+            toAdd = VM_LOCKED | ((flags & MCL_ONFAULT) != 0 ? VM_LOCKONFAULT : 0);
+        }
+        Vma vma = tree.first;
+        while (vma != null) {
+            final long newFlags = (vma.flags & ~VM_LOCKED_MASK) | toAdd;
+            Vma r = vma;
+            if (newFlags != vma.flags && (vma.flags & VM_SPECIAL) == 0) {
+                r = vmaModify(vma, vma.start, vma.end, newFlags, vma.anonName);
+                if (r == null) {
+                    break; // errors are ignored, as mlockall does
+                }
+                r.flags = newFlags;
+            }
+            vma = r.next;
+        }
+        if ((toAdd & VM_LOCKED) != 0 && (toAdd & VM_LOCKONFAULT) == 0 && tree.first != null) {
+            populate(tree.first.start, tree.last.end);
+        }
+        return 0;
+    }
+
+    /** {@code msync(start, len, flags)}: checks the range (no writeback in the model); 0 or -errno. */
+    public synchronized long msync(final long start, final long lenIn, final int flags) {
+        final int msAsync = 1;
+        final int msInvalidate = 2;
+        final int msSync = 4;
+        if ((flags & ~(msAsync | msInvalidate | msSync)) != 0 || (start & ~PAGE_MASK) != 0
+            || (flags & msAsync) != 0 && (flags & msSync) != 0) {
+            return -EINVAL;
+        }
+        final long end = start + pageAlign(lenIn);
+        if (Long.compareUnsigned(end, start) < 0) {
+            return -ENOMEM;
+        }
+        if (end == start) {
+            return 0;
+        }
+        long s = start;
+        Vma vma = findVma(s);
+        int unmapped = 0;
+        while (true) {
+            if (vma == null) {
+                return -ENOMEM;
+            }
+            if (s < vma.start) {
+                unmapped = -ENOMEM;
+                s = vma.start;
+                if (s >= end) {
+                    return unmapped;
+                }
+            }
+            if ((flags & msInvalidate) != 0 && (vma.flags & VM_LOCKED) != 0) {
+                return -EBUSY;
+            }
+            s = vma.end;
+            if (s >= end) {
+                return unmapped;
+            }
+            vma = vma.next;
+        }
     }
 
     // ------------------------------------------------------------------------------------------------ prctl

@@ -132,4 +132,46 @@ class SyscallErrnoTest {
         assertEquals(0, mm.munmap(big + 4096, 4096));
         mm.validate();
     }
+
+    @Test
+    void mlockallSetsDefFlagsAndLocksEverything() {
+        final MmStruct mm = mm();
+        final long a = mm.mmap(0, 8192, RW, ANON, null, 0);
+        assertEquals(-Errno.EINVAL, mm.mlockall(0));
+        assertEquals(0, mm.mlockall(MmStruct.MCL_CURRENT | MmStruct.MCL_FUTURE));
+        assertTrue((mm.vmaLookup(a).flags() & VmFlags.VM_LOCKED) != 0);
+        final long b = mm.mmap(0, 4096, Mman.PROT_READ, ANON, null, 0);
+        assertTrue((mm.vmaLookup(b).flags() & VmFlags.VM_LOCKED) != 0, "MCL_FUTURE: def_flags");
+        assertEquals(-Errno.EINVAL, mm.madvise(a, 4096, Mman.MADV_DONTNEED), "DONTNEED refuses locked memory");
+        assertEquals(0, mm.munlockall());
+        assertEquals(0, mm.vmaLookup(a).flags() & VmFlags.VM_LOCKED);
+        assertEquals(0, mm.mlock(a + 100, 10), "mlock rounds to pages");
+        assertEquals(3, mm.mapCount(), "one locked page split out");
+        assertEquals(0, mm.munlock(a, 8192));
+        assertEquals(2, mm.mapCount(), "merged back");
+        assertEquals(-Errno.ENOMEM, mm.mlock(0x10000, 4096));
+        assertEquals(0, mm.msync(a, 8192, 4));
+        assertEquals(-Errno.EINVAL, mm.msync(a, 8192, 5));
+        assertEquals(-Errno.ENOMEM, mm.msync(0x10000, 8192, 4));
+        mm.validate();
+    }
+
+    @Test
+    void straceLinesRunAndPrintInStraceStyle() {
+        final MmStruct mm = mm();
+        final org.mm4j.vma.replay.StraceSyscall sys = new org.mm4j.vma.replay.StraceSyscall();
+        final String r = sys.execute(mm, "mmap(NULL, 4096, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x1234");
+        assertEquals("0x7ffff7ffe000", r);
+        assertEquals("-1 EINVAL (Invalid argument)", sys.execute(mm, "munmap(0x7ffff7ffe001, 4096)"));
+        assertEquals("-1 EINVAL (Invalid argument)", sys.execute(mm,
+            "madvise(0x7ffff7ffe000, 4096, 0x66 /* MADV_??? */) = -1 EINVAL (Invalid argument)"));
+        assertEquals("0", sys.execute(mm, "munlockall()"));
+        final IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> sys.execute(mm, "mmap(NULL, 4096, PROT_READ, MAP_BOGUS, -1, 0)"));
+        assertTrue(e.getMessage().contains("unknown mmap flag 'MAP_BOGUS'"), e.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+            () -> sys.execute(mm, "munmap(0x1000"));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+            () -> sys.execute(mm, "munmap(0x1000, 4096, 5)"));
+    }
 }

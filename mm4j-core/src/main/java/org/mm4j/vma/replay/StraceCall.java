@@ -80,7 +80,10 @@ public record StraceCall(int pid, String name, List<String> args, String result)
         if (close < 0) {
             throw new IllegalArgumentException("missing ')' closing the arguments of " + name);
         }
-        final String last = line.substring(argStart, close).strip();
+        for (int k = 0; k < args.size(); k++) {
+            args.set(k, stripComment(args.get(k)));
+        }
+        final String last = stripComment(line.substring(argStart, close).strip());
         if (!last.isEmpty() || !args.isEmpty()) {
             args.add(last);
         }
@@ -99,6 +102,17 @@ public record StraceCall(int pid, String name, List<String> args, String result)
             }
         }
         return new StraceCall(pid, name, List.copyOf(args), result);
+    }
+
+    /** Drops strace's {@code /* ... *}{@code /} annotations ({@code 0x66 /* MADV_??? *}{@code /} -> {@code 0x66}). */
+    private static String stripComment(final String arg) {
+        final int open = arg.indexOf("/*");
+        if (open < 0 || arg.startsWith("\"")) {
+            return arg;
+        }
+        final int close = arg.indexOf("*/", open);
+        final String rest = close < 0 ? "" : arg.substring(close + 2);
+        return (arg.substring(0, open) + rest).strip();
     }
 
     /** The call part as strace prints it: {@code name(a, b, c)}. */

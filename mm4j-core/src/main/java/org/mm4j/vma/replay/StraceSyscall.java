@@ -59,7 +59,10 @@ public final class StraceSyscall {
 
     /** The syscalls this class runs (others in a log are memory-neutral or unsupported and are skipped). */
     public static final List<String> SUPPORTED = List.of("mmap", "munmap", "mprotect", "pkey_mprotect", "mremap",
-        "brk", "madvise", "mlock", "mlock2", "munlock", "prctl");
+        "brk", "madvise", "mlock", "mlock2", "munlock", "mlockall", "munlockall", "msync", "prctl");
+    private static final Map<String, Integer> MCL = Map.of("MCL_CURRENT", MmStruct.MCL_CURRENT,
+        "MCL_FUTURE", MmStruct.MCL_FUTURE, "MCL_ONFAULT", MmStruct.MCL_ONFAULT);
+    private static final Map<String, Integer> MS = Map.of("MS_ASYNC", 1, "MS_INVALIDATE", 2, "MS_SYNC", 4);
 
     /** key "fd<path>" -> the open file. */
     private final Map<String, VmFile> files = new HashMap<>();
@@ -148,6 +151,17 @@ public final class StraceSyscall {
                 final String f = a.get(2);
                 final boolean onFault = f.contains("MLOCK_ONFAULT") || (!f.startsWith("M") && num(f) == 1);
                 return mm.mlock2(num(a.get(0)), num(a.get(1)), onFault);
+            }
+            case "mlockall" -> {
+                need(c, 1);
+                return mm.mlockall((int) flags(a.get(0), MCL, "mlockall flag"));
+            }
+            case "munlockall" -> {
+                return mm.munlockall();
+            }
+            case "msync" -> {
+                need(c, 3);
+                return mm.msync(num(a.get(0)), num(a.get(1)), (int) flags(a.get(2), MS, "msync flag"));
             }
             case "prctl" -> {
                 if (a.size() < 5 || !a.get(0).equals("PR_SET_VMA")) {
