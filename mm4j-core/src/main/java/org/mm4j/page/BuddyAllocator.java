@@ -77,6 +77,10 @@ public final class BuddyAllocator {
     private final Options opts;
     private final Zone[] zones;
     private final Zone[][] zonelist;
+    /** Zones by node and zone type (null where a node has no such zone). */
+    private final Zone[][] byNodeType;
+    /** Index into {@code zones} of every pageblock's zone ({@code page_zone} without the flags bits). */
+    private final short[] zoneOfBlock;
     private final int nrNodes;
     private final int nrCpus;
     private final AtomicLong badPages = new AtomicLong();
@@ -126,6 +130,14 @@ public final class BuddyAllocator {
             }
         }
         this.zones = zs.toArray(new Zone[0]);
+        this.byNodeType = new Zone[nrNodes][Zone.MAX_NR_ZONES];
+        this.zoneOfBlock = new short[(int) (mem.totalPages() >>> Zone.PAGEBLOCK_ORDER)];
+        for (short i = 0; i < zones.length; i++) {
+            final Zone z = zones[i];
+            byNodeType[z.nid][z.type] = z;
+            Arrays.fill(zoneOfBlock, (int) (z.startPfn >>> Zone.PAGEBLOCK_ORDER),
+                (int) (z.endPfn >>> Zone.PAGEBLOCK_ORDER), i);
+        }
         this.zonelist = buildZonelists();
         // pfn 0 stays reserved (as low memory is on x86): a physical address of 0 then never names an object
         memMap.setFlag(0, MemMap.PG_RESERVED);
@@ -193,12 +205,7 @@ public final class BuddyAllocator {
     }
 
     private Zone zoneAt(final int nid, final int type) {
-        for (final Zone z : zones) {
-            if (z.nid == nid && z.type == type) {
-                return z;
-            }
-        }
-        return null;
+        return byNodeType[nid][type];
     }
 
     // ------------------------------------------------------------------ setup: watermarks and pcp sizes
@@ -383,12 +390,7 @@ public final class BuddyAllocator {
 
     /** The zone holding {@code pfn}, or null. */
     public Zone zoneOf(final long pfn) {
-        for (final Zone z : zones) {
-            if (z.contains(pfn)) {
-                return z;
-            }
-        }
-        return null;
+        return mem.validPfn(pfn) ? zones[zoneOfBlock[(int) (pfn >>> Zone.PAGEBLOCK_ORDER)]] : null;
     }
 
     /** NR_FREE_PAGES: pages in the buddy free lists of every zone (per-CPU list pages excluded, as in Linux). */
