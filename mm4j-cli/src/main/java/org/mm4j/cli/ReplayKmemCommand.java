@@ -80,7 +80,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     int maxErrors;
 
     @Parameters(index = "0", paramLabel = "FILE",
-        description = "The trace: plain text, gzip (.gz) or zstd (.zst, decoded with the zstd program); '-' "
+        description = "The trace: plain text, gzip (.gz) or zstd (.zst), told apart by their first bytes; '-' "
             + "reads standard input.")
     String file;
 
@@ -216,19 +216,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
         }
         final long size = Files.size(p);
         final Counter c = new Counter(Files.newInputStream(p));
-        final BufferedInputStream raw = new BufferedInputStream(c, 1 << 16);
-        if (isZstd(raw)) {
-            return new Input(Zstd.decode(raw, p), c, size);
-        }
-        return new Input(KmemTraceReader.decompress(raw, file), c, size);
-    }
-
-    private static boolean isZstd(final BufferedInputStream raw) throws IOException {
-        raw.mark(4);
-        final byte[] m = raw.readNBytes(4);
-        raw.reset();
-        return m.length == 4 && (m[0] & 0xff) == 0x28 && (m[1] & 0xff) == 0xb5 && (m[2] & 0xff) == 0x2f
-            && (m[3] & 0xff) == 0xfd;
+        return new Input(KmemTraceReader.decompress(new BufferedInputStream(c, 1 << 16), file), c, size);
     }
 
     private static void closeQuietly(final InputStream in) {

@@ -68,9 +68,7 @@ public final class KmemTraceReader implements AutoCloseable {
     }
 
     /**
-     * Opens a trace file, decompressing gzip ({@code .gz}, or by its magic bytes). zstd is recognised by its magic
-     * and refused with a clear message (core has no zstd decoder; the CLI decodes it before handing the stream
-     * here).
+     * Opens a trace file, decompressing gzip or zstd (recognised by their magic bytes, whatever the name).
      */
     public static InputStream open(final Path file) throws IOException {
         if (!Files.exists(file)) {
@@ -80,7 +78,7 @@ public final class KmemTraceReader implements AutoCloseable {
         return decompress(raw, file.toString());
     }
 
-    /** Wraps {@code raw} (which must support mark) in a gzip decoder when it starts with gzip's magic. */
+    /** Wraps {@code raw} (which must support mark) in a gzip or zstd decoder when it starts with their magic. */
     public static InputStream decompress(final InputStream raw, final String name) throws IOException {
         raw.mark(4);
         final int b0 = raw.read();
@@ -92,7 +90,7 @@ public final class KmemTraceReader implements AutoCloseable {
             return new GZIPInputStream(raw, 1 << 16);
         }
         if (b0 == 0x28 && b1 == 0xb5 && b2 == 0x2f && b3 == 0xfd) {
-            throw new IOException(name + ": zstd-compressed; decompress it first (zstd -d " + name + ")");
+            return new ZstdInputStream(raw);
         }
         return raw;
     }

@@ -1,0 +1,769 @@
+package org.mm4j.trace.kmem;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * A streaming zstd decoder (RFC 8878) in plain Java: frames, skippable frames, raw/RLE/compressed blocks, Huffman
+ * literals (1 or 4 streams, tree reuse), FSE-coded sequences (predefined, RLE, compressed and repeated tables),
+ * repeat offsets. Dictionaries are not supported (a frame that names one is an error); the content checksum is
+ * skipped, not verified.
+ *
+ * <p>Memory: the decoded history is kept for the frame's window only (at most {@link #MAX_WINDOW}), so a multi-GB
+ * trace decodes in bounded memory. Malformed input is an {@link IOException} saying what is wrong. Not
+ * thread-safe.
+ */
+public final class ZstdInputStream extends InputStream {
+    /** Largest window accepted (zstd --long=31 needs more; such a file is refused with a clear error). */
+    public static final int MAX_WINDOW = 1 << 28;
+    private static final int MAGIC = 0xFD2FB528;
+    private static final int BLOCK_MAX = 128 << 10;
+
+    private static final int[] LL_BASE = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 20, 22, 24,
+        28, 32, 40, 48, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536};
+    private static final int[] LL_BITS = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 3, 3, 4,
+        6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    private static final int[] ML_BASE = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
+        24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 37, 39, 41, 43, 47, 51, 59, 67, 83, 99, 131, 259, 515, 1027,
+        2051, 4099, 8195, 16387, 32771, 65539};
+    private static final int[] ML_BITS = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    private static final short[] LL_DEFAULT = {4, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2,
+        2, 3, 2, 1, 1, 1, 1, 1, -1, -1, -1, -1};
+    private static final short[] ML_DEFAULT = {1, 4, 3, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1, -1, -1};
+    private static final short[] OF_DEFAULT = {1, 1, 1, 1, 1, 1, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        -1, -1, -1, -1, -1};
+    private static final Fse LL_PREDEFINED = Fse.build(LL_DEFAULT, 6);
+    private static final Fse ML_PREDEFINED = Fse.build(ML_DEFAULT, 6);
+    private static final Fse OF_PREDEFINED = Fse.build(OF_DEFAULT, 5);
+
+    private final InputStream in;
+    private byte[] hist = new byte[0];
+    private int histLen;
+    private int readPos;
+    private int windowSize;
+    private boolean inFrame;
+    private boolean lastBlock;
+    private boolean checksum;
+    private boolean eof;
+    private final byte[] block = new byte[BLOCK_MAX];
+    private final int[] rep = new int[3];
+    private Huffman huffman;
+    private Fse llTable;
+    private Fse ofTable;
+    private Fse mlTable;
+    private byte[] literals = new byte[BLOCK_MAX];
+    private long frames;
+
+    public ZstdInputStream(final InputStream in) {
+        this.in = in;
+    }
+
+    @Override
+    public int read() throws IOException {
+        final byte[] one = new byte[1];
+        final int n = read(one, 0, 1);
+        return n < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(final byte[] b, final int off, final int len) throws IOException {
+        if (len == 0) {
+            return 0;
+        }
+        while (readPos == histLen) {
+            if (!nextBlock()) {
+                return -1;
+            }
+        }
+        final int n = Math.min(len, histLen - readPos);
+        System.arraycopy(hist, readPos, b, off, n);
+        readPos += n;
+        return n;
+    }
+
+    @Override
+    public void close() throws IOException {
+        in.close();
+    }
+
+    // ---- frames and blocks -------------------------------------------------------------------------------------
+
+    /** Decodes the next block (starting frames as needed); false at the end of the input. */
+    private boolean nextBlock() throws IOException {
+        if (eof) {
+            return false;
+        }
+        if (!inFrame || lastBlock) {
+            if (inFrame && checksum) {
+                readFully(block, 0, 4);
+            }
+            inFrame = false;
+            if (!startFrame()) {
+                eof = true;
+                return false;
+            }
+        }
+        compact();
+        final int h0 = readByteOrFail();
+        final int h = h0 | readByteOrFail() << 8 | readByteOrFail() << 16;
+        lastBlock = (h & 1) != 0;
+        final int type = h >>> 1 & 3;
+        final int size = h >>> 3;
+        switch (type) {
+            case 0 -> {
+                check(size <= BLOCK_MAX, "raw block of " + size + " bytes");
+                ensure(size);
+                readFully(hist, histLen, size);
+                histLen += size;
+            }
+            case 1 -> {
+                check(size <= BLOCK_MAX, "RLE block of " + size + " bytes");
+                final byte v = (byte) readByteOrFail();
+                ensure(size);
+                java.util.Arrays.fill(hist, histLen, histLen + size, v);
+                histLen += size;
+            }
+            case 2 -> {
+                check(size <= BLOCK_MAX, "compressed block of " + size + " bytes");
+                readFully(block, 0, size);
+                decompressBlock(size);
+            }
+            default -> throw new IOException("zstd: reserved block type (corrupt data)");
+        }
+        return true;
+    }
+
+    /** Reads a frame header (skipping skippable frames); false at a clean end of input. */
+    private boolean startFrame() throws IOException {
+        while (true) {
+            final int b0 = in.read();
+            if (b0 < 0) {
+                return false;
+            }
+            final int magic = b0 | readByteOrFail() << 8 | readByteOrFail() << 16 | readByteOrFail() << 24;
+            if ((magic & 0xFFFFFFF0) == 0x184D2A50) {
+                long skip = readLe(4);
+                while (skip > 0) {
+                    final long n = in.skip(skip);
+                    if (n <= 0) {
+                        if (in.read() < 0) {
+                            throw new EOFException("zstd: truncated skippable frame");
+                        }
+                        skip--;
+                    } else {
+                        skip -= n;
+                    }
+                }
+                continue;
+            }
+            if (magic != MAGIC) {
+                throw new IOException(frames == 0 ? "not zstd data (bad magic number)"
+                    : "zstd: garbage after frame " + frames);
+            }
+            break;
+        }
+        frames++;
+        final int fhd = readByteOrFail();
+        final int fcsFlag = fhd >>> 6;
+        final boolean single = (fhd & 0x20) != 0;
+        check((fhd & 0x08) == 0, "reserved frame header bit set");
+        checksum = (fhd & 0x04) != 0;
+        final int dictFlag = fhd & 3;
+        long window = 0;
+        if (!single) {
+            final int wd = readByteOrFail();
+            final int exp = wd >>> 3;
+            final long base = 1L << (10 + exp);
+            window = base + (base >>> 3) * (wd & 7);
+        }
+        final int dictBytes = dictFlag == 0 ? 0 : dictFlag == 1 ? 1 : dictFlag == 2 ? 2 : 4;
+        if (dictBytes > 0 && readLe(dictBytes) != 0) {
+            throw new IOException("zstd: frame needs a dictionary (not supported)");
+        }
+        final int fcsBytes = fcsFlag == 0 ? (single ? 1 : 0) : fcsFlag == 1 ? 2 : fcsFlag == 2 ? 4 : 8;
+        long fcs = fcsBytes == 0 ? -1 : readLe(fcsBytes);
+        if (fcsBytes == 2) {
+            fcs += 256;
+        }
+        if (single) {
+            window = fcs;
+        }
+        if (window > MAX_WINDOW || window < 0) {
+            throw new IOException("zstd: window of " + window + " bytes is larger than " + MAX_WINDOW
+                + " (decompress with the zstd program first)");
+        }
+        windowSize = (int) Math.max(window, 1);
+        histLen = 0;
+        readPos = 0;
+        rep[0] = 1;
+        rep[1] = 4;
+        rep[2] = 8;
+        huffman = null;
+        llTable = null;
+        ofTable = null;
+        mlTable = null;
+        inFrame = true;
+        lastBlock = false;
+        return true;
+    }
+
+    /** Drops history older than the window (amortized: only when twice the window is held). */
+    private void compact() {
+        if (readPos < histLen) {
+            return;
+        }
+        if (histLen > 2 * windowSize) {
+            final int keep = windowSize;
+            System.arraycopy(hist, histLen - keep, hist, 0, keep);
+            histLen = keep;
+            readPos = keep;
+        }
+    }
+
+    private void ensure(final int more) throws IOException {
+        final long need = (long) histLen + more;
+        if (need > hist.length) {
+            final long cap = Math.max(need, Math.min(2L * windowSize + 2L * BLOCK_MAX, Math.max(hist.length * 2L,
+                1 << 16)));
+            if (cap > Integer.MAX_VALUE - 16) {
+                throw new IOException("zstd: window too large");
+            }
+            hist = java.util.Arrays.copyOf(hist, (int) Math.max(cap, need));
+        }
+    }
+
+    // ---- compressed blocks -------------------------------------------------------------------------------------
+
+    private void decompressBlock(final int size) throws IOException {
+        int p = 0;
+        final int b0 = block[0] & 0xff;
+        final int litType = b0 & 3;
+        final int sizeFormat = b0 >>> 2 & 3;
+        final int litSize;
+        if (litType <= 1) {
+            final int hdr;
+            if ((sizeFormat & 1) == 0) {
+                litSize = b0 >>> 3;
+                hdr = 1;
+            } else if (sizeFormat == 1) {
+                litSize = b0 >>> 4 | u8(1) << 4;
+                hdr = 2;
+            } else {
+                litSize = b0 >>> 4 | u8(1) << 4 | u8(2) << 12;
+                hdr = 3;
+            }
+            p = hdr;
+            if (literals.length < litSize) {
+                literals = new byte[litSize];
+            }
+            if (litType == 0) {
+                check(p + litSize <= size, "raw literals past the block");
+                System.arraycopy(block, p, literals, 0, litSize);
+                p += litSize;
+            } else {
+                check(p < size, "RLE literals past the block");
+                java.util.Arrays.fill(literals, 0, litSize, block[p]);
+                p++;
+            }
+        } else {
+            final int streams = sizeFormat == 0 ? 1 : 4;
+            final int compSize;
+            final int hdr = sizeFormat <= 1 ? 3 : sizeFormat == 2 ? 4 : 5;
+            check(hdr <= size, "literals header past the block");
+            long v = 0;
+            for (int i = hdr - 1; i >= 0; i--) {
+                v = v << 8 | u8(i);
+            }
+            final int bits = sizeFormat <= 1 ? 10 : sizeFormat == 2 ? 14 : 18;
+            litSize = (int) (v >>> 4 & ((1 << bits) - 1));
+            compSize = (int) (v >>> (4 + bits) & ((1 << bits) - 1));
+            p = hdr;
+            check(p + compSize <= size, "compressed literals past the block");
+            check(litSize <= BLOCK_MAX, "literals of " + litSize + " bytes");
+            if (literals.length < litSize) {
+                literals = new byte[litSize];
+            }
+            int q = p;
+            if (litType == 2) {
+                huffman = new Huffman();
+                q = huffman.read(block, p, p + compSize);
+            } else {
+                check(huffman != null, "treeless literals without a previous Huffman table");
+            }
+            huffman.decode(block, q, p + compSize, streams, literals, litSize);
+            p += compSize;
+        }
+        sequences(p, size, litSize);
+    }
+
+    private void sequences(final int start, final int end, final int litSize) throws IOException {
+        int p = start;
+        check(p < end || p == end, "sequences past the block");
+        if (p == end) {
+            copyLiterals(0, litSize);
+            return;
+        }
+        final int b0 = u8(p++);
+        int nbSeq;
+        if (b0 == 0) {
+            copyLiterals(0, litSize);
+            return;
+        } else if (b0 < 128) {
+            nbSeq = b0;
+        } else if (b0 < 255) {
+            nbSeq = (b0 - 128) << 8 | u8(p++);
+        } else {
+            nbSeq = u8(p) + (u8(p + 1) << 8) + 0x7F00;
+            p += 2;
+        }
+        check(p < end, "sequence modes past the block");
+        final int modes = u8(p++);
+        check((modes & 3) == 0, "reserved sequence mode bits set");
+        final int[] pos = {p};
+        llTable = table(modes >>> 6, LL_PREDEFINED, llTable, 35, 9, pos, end, "literal length");
+        ofTable = table(modes >>> 4 & 3, OF_PREDEFINED, ofTable, 31, 8, pos, end, "offset");
+        mlTable = table(modes >>> 2 & 3, ML_PREDEFINED, mlTable, 52, 9, pos, end, "match length");
+        p = pos[0];
+        final BackwardBits bits = new BackwardBits(block, p, end);
+        int ll = llTable.init(bits);
+        int of = ofTable.init(bits);
+        int ml = mlTable.init(bits);
+        int lit = 0;
+        for (int s = 0; s < nbSeq; s++) {
+            final int ofCode = ofTable.symbol[of];
+            final int mlCode = mlTable.symbol[ml];
+            final int llCode = llTable.symbol[ll];
+            check(ofCode <= 31 && mlCode < ML_BASE.length && llCode < LL_BASE.length, "bad sequence code");
+            final long ofValue = (1L << ofCode) + bits.read(ofCode);
+            final int matchLen = ML_BASE[mlCode] + (int) bits.read(ML_BITS[mlCode]);
+            final int litLen = LL_BASE[llCode] + (int) bits.read(LL_BITS[llCode]);
+            final int offset = offset(ofValue, litLen);
+            if (s + 1 < nbSeq) {
+                ll = llTable.update(ll, bits);
+                ml = mlTable.update(ml, bits);
+                of = ofTable.update(of, bits);
+            }
+            check(lit + litLen <= litSize, "sequence uses more literals than decoded");
+            copyLiterals(lit, litLen);
+            lit += litLen;
+            check(offset > 0 && offset <= histLen, "match offset " + offset + " before the start of the window");
+            ensure(matchLen);
+            int src = histLen - offset;
+            if (offset >= matchLen) {
+                System.arraycopy(hist, src, hist, histLen, matchLen);
+                histLen += matchLen;
+            } else {
+                for (int i = 0; i < matchLen; i++) {
+                    hist[histLen++] = hist[src++];
+                }
+            }
+        }
+        check(bits.exhausted(), "sequence bitstream not fully consumed (corrupt data)");
+        copyLiterals(lit, litSize - lit);
+    }
+
+    private int offset(final long ofValue, final int litLen) throws IOException {
+        if (ofValue > 3) {
+            check(ofValue - 3 <= Integer.MAX_VALUE, "offset too large");
+            final int o = (int) (ofValue - 3);
+            rep[2] = rep[1];
+            rep[1] = rep[0];
+            rep[0] = o;
+            return o;
+        }
+        int idx = (int) ofValue - 1;
+        if (litLen == 0) {
+            idx++;
+        }
+        if (idx == 0) {
+            return rep[0];
+        }
+        final int o = idx < 3 ? rep[idx] : rep[0] - 1;
+        if (idx > 1) {
+            rep[2] = rep[1];
+        }
+        rep[1] = rep[0];
+        rep[0] = o;
+        return o;
+    }
+
+    private void copyLiterals(final int from, final int n) throws IOException {
+        ensure(n);
+        System.arraycopy(literals, from, hist, histLen, n);
+        histLen += n;
+    }
+
+    private Fse table(final int mode, final Fse predefined, final Fse previous, final int maxSymbol,
+                      final int maxLog, final int[] pos, final int end, final String what) throws IOException {
+        switch (mode) {
+            case 0 -> {
+                return predefined;
+            }
+            case 1 -> {
+                check(pos[0] < end, what + " RLE symbol past the block");
+                return Fse.rle(u8(pos[0]++));
+            }
+            case 2 -> {
+                final ForwardBits fb = new ForwardBits(block, pos[0], end);
+                final Fse t = Fse.read(fb, maxSymbol, maxLog);
+                pos[0] = fb.bytePosition();
+                return t;
+            }
+            default -> {
+                check(previous != null, what + " table repeated before one was given");
+                return previous;
+            }
+        }
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------------------------
+
+    private int u8(final int i) {
+        return block[i] & 0xff;
+    }
+
+    private int readByteOrFail() throws IOException {
+        final int b = in.read();
+        if (b < 0) {
+            throw new EOFException("zstd: unexpected end of data (truncated file?)");
+        }
+        return b;
+    }
+
+    private long readLe(final int n) throws IOException {
+        long v = 0;
+        for (int i = 0; i < n; i++) {
+            v |= (long) readByteOrFail() << (8 * i);
+        }
+        return v;
+    }
+
+    private void readFully(final byte[] b, final int off, final int n) throws IOException {
+        int done = 0;
+        while (done < n) {
+            final int r = in.read(b, off + done, n - done);
+            if (r < 0) {
+                throw new EOFException("zstd: unexpected end of data (truncated file?)");
+            }
+            done += r;
+        }
+    }
+
+    static void check(final boolean ok, final String what) throws IOException {
+        if (!ok) {
+            throw new IOException("zstd: corrupt data (" + what + ")");
+        }
+    }
+
+    static int highBit(final int v) {
+        return 31 - Integer.numberOfLeadingZeros(v);
+    }
+
+    /** Little-endian bits read forwards (FSE table descriptions). */
+    static final class ForwardBits {
+        private final byte[] b;
+        private final int end;
+        private long bitPos;
+
+        ForwardBits(final byte[] b, final int start, final int end) {
+            this.b = b;
+            this.end = end;
+            this.bitPos = (long) start * 8;
+        }
+
+        int read(final int n) throws IOException {
+            int v = 0;
+            for (int i = 0; i < n; i++) {
+                final int byteIdx = (int) (bitPos >>> 3);
+                check(byteIdx < end, "table description past the block");
+                v |= (b[byteIdx] >>> (bitPos & 7) & 1) << i;
+                bitPos++;
+            }
+            return v;
+        }
+
+        void unread(final int n) {
+            bitPos -= n;
+        }
+
+        int bytePosition() {
+            return (int) ((bitPos + 7) >>> 3);
+        }
+    }
+
+    /** Bits read backwards from the end of a stream, after its end marker; zeros once past its start. */
+    static final class BackwardBits {
+        private final byte[] b;
+        private final int start;
+        private long offset;
+
+        BackwardBits(final byte[] b, final int start, final int end) throws IOException {
+            check(end > start, "empty bitstream");
+            final int last = b[end - 1] & 0xff;
+            check(last != 0, "bitstream without end marker");
+            this.b = b;
+            this.start = start;
+            this.offset = (long) (end - start) * 8 - (8 - highBit(last));
+        }
+
+        long read(final int n) {
+            if (n == 0) {
+                return 0;
+            }
+            offset -= n;
+            long actualOff = offset;
+            int actualBits = n;
+            if (offset < 0) {
+                actualBits += (int) offset;
+                actualOff = 0;
+            }
+            long v = 0;
+            for (int i = actualBits - 1; i >= 0; i--) {
+                final long bit = actualOff + i;
+                v = v << 1 | (b[start + (int) (bit >>> 3)] >>> (bit & 7) & 1);
+            }
+            if (offset < 0) {
+                v <<= -offset;
+            }
+            return v;
+        }
+
+        boolean exhausted() {
+            return offset == 0;
+        }
+
+        boolean overflowed() {
+            return offset < 0;
+        }
+    }
+
+    /** An FSE decoding table. */
+    static final class Fse {
+        final int log;
+        final int[] symbol;
+        final int[] nbBits;
+        final int[] base;
+
+        private Fse(final int log) {
+            this.log = log;
+            this.symbol = new int[1 << log];
+            this.nbBits = new int[1 << log];
+            this.base = new int[1 << log];
+        }
+
+        static Fse rle(final int sym) {
+            final Fse t = new Fse(0);
+            t.symbol[0] = sym;
+            return t;
+        }
+
+        int init(final BackwardBits bits) {
+            return (int) bits.read(log);
+        }
+
+        int update(final int state, final BackwardBits bits) {
+            return base[state] + (int) bits.read(nbBits[state]);
+        }
+
+        /** Reads a normalized-count description (FSE_readNCount) and builds the table. */
+        static Fse read(final ForwardBits in, final int maxSymbol, final int maxLog) throws IOException {
+            final int log = in.read(4) + 5;
+            check(log <= maxLog, "FSE accuracy log " + log + " above " + maxLog);
+            final short[] probs = new short[maxSymbol + 1];
+            int remaining = (1 << log) + 1;
+            int threshold = 1 << log;
+            int nbBits = log + 1;
+            int sym = 0;
+            while (remaining > 1 && sym <= maxSymbol) {
+                final int max = 2 * threshold - 1 - remaining;
+                int value = in.read(nbBits - 1);
+                if (value < max) {
+                    // small value: nbBits - 1 bits were enough
+                } else {
+                    value |= in.read(1) << (nbBits - 1);
+                    if (value >= threshold) {
+                        value -= max;
+                    }
+                }
+                final int prob = value - 1;
+                probs[sym++] = (short) prob;
+                remaining -= prob < 0 ? -prob : prob;
+                if (prob == 0) {
+                    while (true) {
+                        final int repeat = in.read(2);
+                        for (int i = 0; i < repeat && sym <= maxSymbol; i++) {
+                            probs[sym++] = 0;
+                        }
+                        if (repeat != 3) {
+                            break;
+                        }
+                    }
+                }
+                while (remaining < threshold && threshold > 1) {
+                    nbBits--;
+                    threshold >>= 1;
+                }
+            }
+            check(remaining == 1, "FSE probabilities do not add up");
+            return build(java.util.Arrays.copyOf(probs, sym), log);
+        }
+
+        static Fse build(final short[] probs, final int log) {
+            final Fse t = new Fse(log);
+            final int size = 1 << log;
+            int high = size - 1;
+            final int[] next = new int[probs.length];
+            for (int s = 0; s < probs.length; s++) {
+                if (probs[s] == -1) {
+                    t.symbol[high--] = s;
+                    next[s] = 1;
+                } else {
+                    next[s] = probs[s];
+                }
+            }
+            final int step = (size >>> 1) + (size >>> 3) + 3;
+            final int mask = size - 1;
+            int pos = 0;
+            for (int s = 0; s < probs.length; s++) {
+                for (int i = 0; i < probs[s]; i++) {
+                    t.symbol[pos] = s;
+                    do {
+                        pos = (pos + step) & mask;
+                    } while (pos > high);
+                }
+            }
+            for (int u = 0; u < size; u++) {
+                final int s = t.symbol[u];
+                final int ns = next[s]++;
+                t.nbBits[u] = log - highBit(ns);
+                t.base[u] = (ns << t.nbBits[u]) - size;
+            }
+            return t;
+        }
+    }
+
+    /** A Huffman decoding table for literals. */
+    static final class Huffman {
+        private int maxBits;
+        private byte[] symbols;
+        private byte[] bits;
+
+        /** Reads the tree description at {@code p}; returns where the streams start. */
+        int read(final byte[] b, final int p, final int end) throws IOException {
+            check(p < end, "Huffman header past the block");
+            final int header = b[p] & 0xff;
+            final int[] weights = new int[256];
+            int n;
+            int q;
+            if (header >= 128) {
+                n = header - 127;
+                q = p + 1 + (n + 1) / 2;
+                check(q <= end, "Huffman weights past the block");
+                for (int i = 0; i < n; i++) {
+                    final int byteVal = b[p + 1 + i / 2] & 0xff;
+                    weights[i] = (i & 1) == 0 ? byteVal >>> 4 : byteVal & 0xf;
+                }
+            } else {
+                q = p + 1 + header;
+                check(q <= end, "Huffman weights past the block");
+                final ForwardBits fb = new ForwardBits(b, p + 1, q);
+                final Fse t = Fse.read(fb, 255, 6);
+                final BackwardBits bb = new BackwardBits(b, fb.bytePosition(), q);
+                int s1 = t.init(bb);
+                int s2 = t.init(bb);
+                n = 0;
+                while (true) {
+                    check(n < 255, "too many Huffman weights");
+                    weights[n++] = t.symbol[s1];
+                    s1 = t.update(s1, bb);
+                    if (bb.overflowed()) {
+                        weights[n++] = t.symbol[s2];
+                        break;
+                    }
+                    check(n < 255, "too many Huffman weights");
+                    weights[n++] = t.symbol[s2];
+                    s2 = t.update(s2, bb);
+                    if (bb.overflowed()) {
+                        weights[n++] = t.symbol[s1];
+                        break;
+                    }
+                }
+            }
+            int sum = 0;
+            for (int i = 0; i < n; i++) {
+                check(weights[i] <= 11, "Huffman weight above 11");
+                sum += weights[i] == 0 ? 0 : 1 << (weights[i] - 1);
+            }
+            check(sum > 0, "Huffman weights all zero");
+            maxBits = highBit(sum) + 1;
+            final int left = (1 << maxBits) - sum;
+            check(Integer.bitCount(left) == 1, "Huffman weights do not make a full tree");
+            weights[n++] = highBit(left) + 1;
+            check(maxBits <= 11, "Huffman table log above 11");
+            final int size = 1 << maxBits;
+            symbols = new byte[size];
+            bits = new byte[size];
+            final int[] rankCount = new int[maxBits + 2];
+            for (int i = 0; i < n; i++) {
+                if (weights[i] > 0) {
+                    rankCount[maxBits + 1 - weights[i]]++;
+                }
+            }
+            final int[] rankIdx = new int[maxBits + 2];
+            rankIdx[maxBits] = 0;
+            for (int nb = maxBits; nb >= 1; nb--) {
+                rankIdx[nb - 1] = rankIdx[nb] + rankCount[nb] * (1 << (maxBits - nb));
+            }
+            for (int i = 0; i < n; i++) {
+                if (weights[i] > 0) {
+                    final int nb = maxBits + 1 - weights[i];
+                    final int len = 1 << (maxBits - nb);
+                    final int code = rankIdx[nb];
+                    java.util.Arrays.fill(symbols, code, code + len, (byte) i);
+                    java.util.Arrays.fill(bits, code, code + len, (byte) nb);
+                    rankIdx[nb] += len;
+                }
+            }
+            return q;
+        }
+
+        void decode(final byte[] b, final int start, final int end, final int streams, final byte[] out,
+                    final int outSize) throws IOException {
+            if (streams == 1) {
+                decodeStream(b, start, end, out, 0, outSize);
+                return;
+            }
+            check(start + 6 <= end, "Huffman jump table past the block");
+            final int s1 = (b[start] & 0xff) | (b[start + 1] & 0xff) << 8;
+            final int s2 = (b[start + 2] & 0xff) | (b[start + 3] & 0xff) << 8;
+            final int s3 = (b[start + 4] & 0xff) | (b[start + 5] & 0xff) << 8;
+            final int p1 = start + 6;
+            final int p2 = p1 + s1;
+            final int p3 = p2 + s2;
+            final int p4 = p3 + s3;
+            check(p4 <= end, "Huffman streams past the block");
+            final int seg = (outSize + 3) / 4;
+            check(3 * seg <= outSize, "literal streams larger than the literals");
+            decodeStream(b, p1, p2, out, 0, seg);
+            decodeStream(b, p2, p3, out, seg, seg);
+            decodeStream(b, p3, p4, out, 2 * seg, seg);
+            decodeStream(b, p4, end, out, 3 * seg, outSize - 3 * seg);
+        }
+
+        private void decodeStream(final byte[] b, final int start, final int end, final byte[] out, final int off,
+                                  final int n) throws IOException {
+            final BackwardBits bb = new BackwardBits(b, start, end);
+            final int mask = (1 << maxBits) - 1;
+            int state = (int) bb.read(maxBits);
+            for (int i = 0; i < n; i++) {
+                out[off + i] = symbols[state];
+                final int nb = bits[state];
+                state = ((state << nb) + (int) bb.read(nb)) & mask;
+            }
+            check(bb.offset == -maxBits, "Huffman stream not fully consumed (corrupt data)");
+        }
+    }
+}
