@@ -74,7 +74,15 @@ public final class ZstdInputStream extends InputStream {
             return 0;
         }
         while (readPos == histLen) {
-            if (!nextBlock()) {
+            final boolean more;
+            try {
+                more = nextBlock();
+            } catch (final IndexOutOfBoundsException | NegativeArraySizeException | ArithmeticException e) {
+                // a corrupt table or length that slipped past the checks: still a data error, never a crash
+                eof = true;
+                throw new IOException("zstd: corrupt data (" + e.getClass().getSimpleName() + ")", e);
+            }
+            if (!more) {
                 return -1;
             }
         }

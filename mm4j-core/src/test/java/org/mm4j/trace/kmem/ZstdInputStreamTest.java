@@ -106,4 +106,24 @@ class ZstdInputStreamTest {
         assertTrue(bad instanceof IOException, bad.toString());
         assertThrows(IOException.class, () -> unzstd("not zstd at all".getBytes()));
     }
+
+    /** Random corruption never escapes as anything but an IOException (or, rarely, still-valid output). */
+    @Test
+    void fuzzedInputOnlyEverFailsWithIoException() throws IOException {
+        final byte[] z = resource("small.trace.zst");
+        final Random rnd = new Random(99);
+        for (int t = 0; t < 300; t++) {
+            final byte[] f = z.clone();
+            final int flips = 1 + rnd.nextInt(4);
+            for (int i = 0; i < flips; i++) {
+                f[4 + rnd.nextInt(f.length - 4)] ^= (byte) (1 + rnd.nextInt(255));
+            }
+            try {
+                unzstd(f);
+            } catch (final IOException e) {
+                assertTrue(e.getMessage().startsWith("zstd: ") || e.getMessage().startsWith("not zstd"),
+                    e.getMessage());
+            }
+        }
+    }
 }
