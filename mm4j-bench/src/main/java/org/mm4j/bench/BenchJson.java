@@ -9,7 +9,8 @@ import java.util.Locale;
 
 /**
  * Writes the comparison as a JSON array of rows
- * {@code {"workload", "allocator", "threads", "ns_per_op", "error"}} (plus {@code "note"} on a skipped row), one row
+ * {@code {"workload", "allocator", "threads", "ns_per_op", "error"}} (plus {@code "median"} on a measured row and
+ * {@code "note"} on a skipped one), one row
  * a line, so that anyone can rerun the comparison and diff the results. No JSON library: the format is this small.
  */
 public final class BenchJson {
@@ -25,6 +26,9 @@ public final class BenchJson {
                 .append(", \"threads\": ").append(r.threads())
                 .append(", \"ns_per_op\": ").append(number(r.nsPerOp()))
                 .append(", \"error\": ").append(number(r.error()));
+            if (r.median() != null) {
+                sb.append(", \"median\": ").append(number(r.median()));
+            }
             if (r.note() != null) {
                 sb.append(", \"note\": ").append(string(r.note()));
             }

@@ -224,6 +224,8 @@ public final class PeerComparison {
         System.out.println(header());
         System.out.print(ResultTable.render(rows));
         System.out.println();
+        System.out.print(ResultTable.renderMedians(rows));
+        System.out.println();
         System.out.println("Targets (mm4j's ns/op over the peer's, same run):");
         System.out.print(Targets.report(rows));
         if (s.json != null) {
@@ -286,7 +288,8 @@ public final class PeerComparison {
                     continue;
                 }
                 final Result<?> res = r.getPrimaryResult();
-                rows.add(Row.measured(w.label(), name, w.threads(), res.getScore(), res.getScoreError()));
+                rows.add(Row.measured(w.label(), name, w.threads(), res.getScore(), res.getScoreError(),
+                    res.getStatistics().getPercentile(50)));
             }
         }
         return rows;

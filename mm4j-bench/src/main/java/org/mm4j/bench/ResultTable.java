@@ -5,13 +5,26 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
-/** Prints the rows as a table: one line per allocator, one column per workload, "ns ± error" per cell. */
+/** Prints the rows as a table: one line per allocator, one column per workload. */
 public final class ResultTable {
     private ResultTable() {
     }
 
+    /** JMH scores, "mean ± error" per cell, and the notes of skipped rows. */
     public static String render(final List<Row> rows) {
+        return render(rows, "ns per alloc+free", ResultTable::cell, true);
+    }
+
+    /** The median iteration per cell. */
+    public static String renderMedians(final List<Row> rows) {
+        return render(rows, "median iteration, ns", r -> r == null ? "-" : r.median() == null ? "skipped"
+            : String.format(Locale.ROOT, "%.1f", r.median()), false);
+    }
+
+    private static String render(final List<Row> rows, final String title, final Function<Row, String> cell,
+                                 final boolean withNotes) {
         final List<String> workloads = new ArrayList<>();
         final Map<String, Map<String, Row>> byAllocator = new LinkedHashMap<>();
         for (final Row r : rows) {
@@ -21,7 +34,7 @@ public final class ResultTable {
             byAllocator.computeIfAbsent(r.allocator(), k -> new LinkedHashMap<>()).put(r.workload(), r);
         }
         final StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%-24s", "ns per alloc+free"));
+        sb.append(String.format(Locale.ROOT, "%-24s", title));
         for (final String w : workloads) {
             sb.append(String.format(Locale.ROOT, " %22s", w));
         }
@@ -31,8 +44,8 @@ public final class ResultTable {
             sb.append(String.format(Locale.ROOT, "%-24s", e.getKey()));
             for (final String w : workloads) {
                 final Row r = e.getValue().get(w);
-                sb.append(String.format(Locale.ROOT, " %22s", cell(r)));
-                if (r != null && r.note() != null) {
+                sb.append(String.format(Locale.ROOT, " %22s", cell.apply(r)));
+                if (withNotes && r != null && r.note() != null) {
                     notes.putIfAbsent(e.getKey() + ": " + r.note(), "");
                 }
             }

@@ -3,6 +3,7 @@ package org.mm4j.bench;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
 
 /**
  * The speed targets of the SLUB issue as ratios within one run: {@code mm4j}'s ns/op divided by a peer's must be
@@ -24,8 +25,11 @@ public final class Targets {
         new Target("remote-free-2t-64", "glibc-malloc", 1.0 / 2, "1/2"),
         new Target("remote-free-2t-64", "jemalloc", 1.0, "1"));
 
-    /** The outcome of one target: ratio NaN when either row is missing. */
-    public record Outcome(Target target, String subject, double ratio) {
+    /**
+     * The outcome of one target: {@code ratio} of the JMH scores (means), {@code medianRatio} of the median
+     * iterations; NaN when either row is missing.
+     */
+    public record Outcome(Target target, String subject, double ratio, double medianRatio) {
         public boolean known() {
             return Double.isFinite(ratio);
         }
@@ -49,8 +53,10 @@ public final class Targets {
             final String verdict = met()
                 ? String.format(Locale.ROOT, "met (%.2fx margin)", 1 / missFactor())
                 : String.format(Locale.ROOT, "MISSED: %.2fx too slow", missFactor());
-            return String.format(Locale.ROOT, "%-62s = %6.3f (target <= %s)  %s", head, ratio, target.limitText(),
-                verdict);
+            final String median = Double.isFinite(medianRatio)
+                ? String.format(Locale.ROOT, ", medians %.3f", medianRatio) : "";
+            return String.format(Locale.ROOT, "%-62s = %6.3f (target <= %s%s)  %s", head, ratio, target.limitText(),
+                median, verdict);
         }
     }
 
@@ -60,18 +66,26 @@ public final class Targets {
     public static List<Outcome> evaluate(final List<Row> rows, final String subject) {
         final List<Outcome> out = new ArrayList<>();
         for (final Target t : ALL) {
-            final Double mine = score(rows, t.workload(), subject);
-            final Double peer = score(rows, t.workload(), t.peer());
-            final double ratio = mine == null || peer == null || peer == 0 ? Double.NaN : mine / peer;
-            out.add(new Outcome(t, subject, ratio));
+            final Row mine = row(rows, t.workload(), subject);
+            final Row peer = row(rows, t.workload(), t.peer());
+            out.add(new Outcome(t, subject, ratio(mine, peer, Row::nsPerOp), ratio(mine, peer, Row::median)));
         }
         return out;
     }
 
-    static Double score(final List<Row> rows, final String workload, final String allocator) {
+    private static double ratio(final Row mine, final Row peer, final Function<Row, Double> value) {
+        if (mine == null || peer == null) {
+            return Double.NaN;
+        }
+        final Double a = value.apply(mine);
+        final Double b = value.apply(peer);
+        return a == null || b == null || b == 0 ? Double.NaN : a / b;
+    }
+
+    private static Row row(final List<Row> rows, final String workload, final String allocator) {
         for (final Row r : rows) {
             if (r.workload().equals(workload) && r.allocator().equals(allocator) && r.ran()) {
-                return r.nsPerOp();
+                return r;
             }
         }
         return null;

@@ -14,11 +14,11 @@ import org.junit.jupiter.api.io.TempDir;
 /** The JSON rows, the table, the target ratios and the command line of the comparison. */
 class ReportTest {
     private static final List<Row> ROWS = List.of(
-        Row.measured("alloc-free-64", "mm4j", 1, 6.0, 0.25),
-        Row.measured("alloc-free-64", "glibc-malloc", 1, 24.0, Double.NaN),
-        Row.measured("alloc-free-64", "jemalloc", 1, 5.0, 0.5),
+        Row.measured("alloc-free-64", "mm4j", 1, 6.0, 0.25, 5.9),
+        Row.measured("alloc-free-64", "glibc-malloc", 1, 24.0, Double.NaN, Double.NaN),
+        Row.measured("alloc-free-64", "jemalloc", 1, 5.0, 0.5, 5.0),
         Row.skipped("alloc-free-64", "mimalloc", 1, "Debian package \"libmimalloc2.0\" not loadable"),
-        Row.measured("remote-free-2t-64", "mm4j", 2, 50.0, 1.0));
+        Row.measured("remote-free-2t-64", "mm4j", 2, 50.0, 1.0, 49.5));
 
     @Test
     void jsonHasTheFiveFieldsPerRowAndEscapesNotes(@TempDir final Path dir) throws Exception {
@@ -27,12 +27,12 @@ class ReportTest {
         final String json = Files.readString(f);
         assertEquals("""
             [
-              {"workload": "alloc-free-64", "allocator": "mm4j", "threads": 1, "ns_per_op": 6.000, "error": 0.250},
+              {"workload": "alloc-free-64", "allocator": "mm4j", "threads": 1, "ns_per_op": 6.000, "error": 0.250, "median": 5.900},
               {"workload": "alloc-free-64", "allocator": "glibc-malloc", "threads": 1, "ns_per_op": 24.000, "error": null},
-              {"workload": "alloc-free-64", "allocator": "jemalloc", "threads": 1, "ns_per_op": 5.000, "error": 0.500},
+              {"workload": "alloc-free-64", "allocator": "jemalloc", "threads": 1, "ns_per_op": 5.000, "error": 0.500, "median": 5.000},
               {"workload": "alloc-free-64", "allocator": "mimalloc", "threads": 1, "ns_per_op": null, "error": null, \
             "note": "Debian package \\"libmimalloc2.0\\" not loadable"},
-              {"workload": "remote-free-2t-64", "allocator": "mm4j", "threads": 2, "ns_per_op": 50.000, "error": 1.000}
+              {"workload": "remote-free-2t-64", "allocator": "mm4j", "threads": 2, "ns_per_op": 50.000, "error": 1.000, "median": 49.500}
             ]
             """, json);
         assertEquals("\"a\\\\b\\u0001\\n\"", BenchJson.string("a\\b\u0001\n"));
@@ -66,6 +66,8 @@ class ReportTest {
             lines[1]);
         assertTrue(t.contains("mimalloc") && t.contains("skipped"));
         assertTrue(t.contains("note: mimalloc: Debian package"), t);
+        final String m = ResultTable.renderMedians(ROWS);
+        assertTrue(m.startsWith("median iteration, ns") && m.contains(" 5.9 ") && m.contains("49.5"), m);
     }
 
     @Test
