@@ -82,4 +82,46 @@ class BuddyPropertyTest {
             assertEquals(initial, PageProc.buddyinfo(b), "everything merged back");
         }
     }
+
+    /** Two zones (DMA32 below pfn 2048, Normal above) and two CPU slots: no merge crosses the zone boundary. */
+    @Property(tries = 100)
+    void randomAllocFreeWithTwoZones(@ForAll("opLists") final List<Op> ops) {
+        try (PhysicalMemory m = new PhysicalMemory(16L << 20, 1); MemMap mm = new MemMap(m.totalPages())) {
+            final org.mm4j.kernel.CpuSlots cpus = new org.mm4j.kernel.CpuSlots(2);
+            final BuddyAllocator b = new BuddyAllocator(m, mm, new org.mm4j.kernel.KernelLog(), cpus,
+                new VmStat(cpus), new BuddyAllocator.Options(false, false, 2048));
+            final String initial = PageProc.buddyinfo(b);
+            final List<long[]> live = new ArrayList<>();
+            for (final Op op : ops) {
+                switch (op.kind()) {
+                    case 0 -> {
+                        final int gfp = op.arg() % 3 == 0 ? op.gfp() | Gfp.DMA32 : op.gfp();
+                        final long pfn = b.allocPages(gfp | Gfp.NOWARN, op.order());
+                        if (pfn >= 0) {
+                            if ((gfp & Gfp.DMA32) != 0) {
+                                assertTrue(pfn + (1L << op.order()) <= 2048, "GFP_DMA32 below the limit");
+                            }
+                            live.add(new long[] {pfn, op.order()});
+                        }
+                    }
+                    case 1 -> {
+                        if (!live.isEmpty()) {
+                            final long[] blk = live.remove(op.arg() % live.size());
+                            assertTrue(b.freePages(blk[0], (int) blk[1]));
+                        }
+                    }
+                    case 2 -> b.drainAllPages();
+                    default -> cpus.pin(op.arg() % 2);
+                }
+                final List<String> errors = b.validate();
+                assertTrue(errors.isEmpty(), op + ": " + errors);
+            }
+            for (final long[] blk : live) {
+                assertTrue(b.freePages(blk[0], (int) blk[1]));
+            }
+            b.drainAllPages();
+            b.checkInvariants();
+            assertEquals(initial, PageProc.buddyinfo(b), "everything merged back, zone by zone");
+        }
+    }
 }
