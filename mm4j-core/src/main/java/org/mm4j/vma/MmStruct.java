@@ -2120,21 +2120,19 @@ public final class MmStruct {
         final StringBuilder sb = new StringBuilder();
         for (Vma v = tree.first; v != null; v = v.next) {
             mapsLine(v, sb);
-            final long[] res = pageTables == null ? new long[2] : pageTables.residentPages(v.start, v.end);
-            final long pss = pageTables == null ? 0 : pageTables.pss(v.start, v.end);
-            final boolean shared = (v.flags & VM_MAYSHARE) != 0;
+            final long[] c = pageTables == null ? new long[8] : pageTables.smapsCounts(v.start, v.end);
             kb(sb, "Size:", (v.end - v.start) >>> 10);
             kb(sb, "KernelPageSize:", 4);
             kb(sb, "MMUPageSize:", 4);
-            kb(sb, "Rss:", res[0] * 4);
-            kb(sb, "Pss:", pss >>> 10);
-            kb(sb, "Pss_Dirty:", res[1] * 4 == 0 ? 0 : pss >>> 10);
-            kb(sb, "Shared_Clean:", 0);
-            kb(sb, "Shared_Dirty:", shared ? res[0] * 4 : 0);
-            kb(sb, "Private_Clean:", shared ? 0 : (res[0] - res[1]) * 4);
-            kb(sb, "Private_Dirty:", shared ? 0 : res[1] * 4);
-            kb(sb, "Referenced:", res[0] * 4);
-            kb(sb, "Anonymous:", res[1] * 4);
+            kb(sb, "Rss:", c[0] >>> 10);
+            kb(sb, "Pss:", c[1] >>> 10);
+            kb(sb, "Pss_Dirty:", c[7] >>> 10);
+            kb(sb, "Shared_Clean:", c[2] >>> 10);
+            kb(sb, "Shared_Dirty:", c[3] >>> 10);
+            kb(sb, "Private_Clean:", c[4] >>> 10);
+            kb(sb, "Private_Dirty:", c[5] >>> 10);
+            kb(sb, "Referenced:", c[0] >>> 10);
+            kb(sb, "Anonymous:", c[6] >>> 10);
             kb(sb, "KSM:", 0);
             kb(sb, "LazyFree:", 0);
             kb(sb, "AnonHugePages:", 0);
@@ -2144,7 +2142,7 @@ public final class MmStruct {
             kb(sb, "Private_Hugetlb:", 0);
             kb(sb, "Swap:", 0);
             kb(sb, "SwapPss:", 0);
-            kb(sb, "Locked:", (v.flags & VM_LOCKED) != 0 ? pss >>> 10 : 0);
+            kb(sb, "Locked:", (v.flags & VM_LOCKED) != 0 ? c[1] >>> 10 : 0);
             sb.append("THPeligible:    0\n");
             sb.append("VmFlags: ");
             for (final String f : VmFlags.toString(v.flags).split(" ")) {

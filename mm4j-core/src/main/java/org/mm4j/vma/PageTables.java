@@ -16,6 +16,7 @@ final class PageTables {
     static final long P = 1;
     static final long RW = 1 << 1;
     static final long USER = 1 << 2;
+    static final long DIRTY = 1L << 6;
     static final long ANON = 1L << 9;
     private static final long PFN_MASK = 0x000ffffffffff000L;
 
@@ -109,7 +110,7 @@ final class PageTables {
                     pfn = pager.zeroPage();
                 } else {
                     pfn = pager.allocZeroed();
-                    flags |= ANON | RW;
+                    flags |= ANON | RW | DIRTY;
                 }
             } else {
                 final long pgoff = vma.pgoff + ((addr - vma.start) >>> 12);
@@ -119,11 +120,11 @@ final class PageTables {
                 }
                 if (write && !shared) {
                     pfn = copyPage(cache);
-                    flags |= ANON | RW;
+                    flags |= ANON | RW | DIRTY;
                 } else {
                     pfn = cache;
                     if (shared && writable) {
-                        flags |= RW;
+                        flags |= RW | (write ? DIRTY : 0);
                     }
                 }
             }
@@ -139,11 +140,11 @@ final class PageTables {
         if (write && (e & RW) == 0) {
             final long pfn = (e & PFN_MASK) >>> 12;
             if (shared) {
-                pager.mem().putLong(p, e | RW);
+                pager.mem().putLong(p, e | RW | DIRTY);
                 return;
             }
             if ((e & ANON) != 0 && pager.mapcount(pfn) == 1) {
-                pager.mem().putLong(p, e | RW); // do_wp_page: the only mapping reuses the page
+                pager.mem().putLong(p, e | RW | DIRTY); // do_wp_page: the only mapping reuses the page
                 return;
             }
             final long copy = copyPage(pfn);
@@ -152,7 +153,7 @@ final class PageTables {
             }
             dropPage(vma, e);
             pager.setMapcount(copy, 1);
-            final long ne = (copy << 12) | P | USER | RW | ANON;
+            final long ne = (copy << 12) | P | USER | RW | ANON | DIRTY;
             pager.mem().putLong(p, ne);
             accountAdd(vma, ne, 1);
         }
@@ -295,32 +296,31 @@ final class PageTables {
         pager.free(table);
     }
 
-    /** Present pages in {@code [start, end)}: {@code [0]} all, {@code [1]} anonymous. */
-    long[] residentPages(final long start, final long end) {
-        final long[] n = new long[2];
+    /**
+     * The smaps counters of {@code [start, end)} in bytes: rss, pss, shared_clean, shared_dirty, private_clean,
+     * private_dirty, anonymous, pss_dirty (a page is shared when more than one PTE maps it; the zero page does
+     * not count, as {@code vm_normal_page} skips it).
+     */
+    long[] smapsCounts(final long start, final long end) {
+        final long[] n = new long[8];
         forEachPte(start, end, (a, p) -> {
             final long e = pager.mem().getLong(p);
-            if (pager.isZeroPage((e & PFN_MASK) >>> 12)) {
-                return;
-            }
-            n[0]++;
-            if ((e & ANON) != 0) {
-                n[1]++;
-            }
-        });
-        return n;
-    }
-
-    /** Proportional set size in bytes of {@code [start, end)} (each page divided by its mapcount). */
-    long pss(final long start, final long end) {
-        final long[] pss = new long[1];
-        forEachPte(start, end, (a, p) -> {
-            final long pfn = (pager.mem().getLong(p) & PFN_MASK) >>> 12;
+            final long pfn = (e & PFN_MASK) >>> 12;
             if (pager.isZeroPage(pfn)) {
                 return;
             }
-            pss[0] += 4096L / Math.max(1, pager.mapcount(pfn));
+            final int mc = Math.max(1, pager.mapcount(pfn));
+            final boolean dirty = (e & (DIRTY | ANON)) != 0;
+            n[0] += 4096;
+            n[1] += 4096 / mc;
+            n[mc > 1 ? (dirty ? 3 : 2) : (dirty ? 5 : 4)] += 4096;
+            if ((e & ANON) != 0) {
+                n[6] += 4096;
+            }
+            if (dirty) {
+                n[7] += 4096 / mc;
+            }
         });
-        return pss[0];
+        return n;
     }
 }

@@ -86,6 +86,11 @@ class FaultForkTest {
         assertEquals(0, parent.madvise(wipe, 4096, Mman.MADV_WIPEONFORK));
         final int pid = ps.fork();
         final MmStruct child = ps.get(pid).mm();
+        final String smaps = parent.smaps();
+        final int at = smaps.indexOf(String.format("%08x-", a));
+        final String block = smaps.substring(at, smaps.indexOf("VmFlags", at));
+        assertTrue(block.contains("Pss:                   2 kB") && block.contains("Shared_Dirty:          4 kB"),
+            block);
         assertEquals(parent.pte(a) & ~0xfffL, child.pte(a) & ~0xfffL, "same page until a write");
         assertEquals(1, child.readUser(a));
         child.writeUser(a, (byte) 2);
