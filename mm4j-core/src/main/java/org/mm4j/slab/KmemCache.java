@@ -1548,6 +1548,9 @@ public final class KmemCache implements DebugCache {
                     n.totalObjects.get());
             }
         }
+        if (debug) {
+            slub.debug().checkpoint();  // strict mode: the first report, now that the walk and its repairs are done
+        }
         return errors;
     }
 

@@ -1,0 +1,98 @@
+package org.mm4j.slab;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.mm4j.kernel.Kernel;
+
+/** SLUB debugging through the public API: listener, strict mode, tracks, sysfs and debugfs files, slub_debug=. */
+class SlubDebugApiTest {
+    private static void poke(final Kernel k, final long kaddr, final int value) {
+        k.slab().segment(kaddr, 1).set(ValueLayout.JAVA_BYTE, 0, (byte) value);
+    }
+
+    @Test
+    void listenerAndStrictMode() {
+        try (Kernel k = Kernel.boot("mem=32M nr_cpus=2")) {
+            final SlubDebug debug = k.slab().debug();
+            final List<DebugReport> reports = new ArrayList<>();
+            debug.addListener(reports::add);
+            final KmemCache s = k.slab().kmemCacheCreate("strict", 64, 0,
+                SlabFlags.SLAB_CONSISTENCY_CHECKS | SlabFlags.SLAB_POISON | SlabFlags.SLAB_STORE_USER, null);
+            final long p = s.alloc();
+            s.free(p);
+            poke(k, p + 3, 0x00);  // write after free
+            debug.strict(true);
+            final SlubDebugException e = assertThrows(SlubDebugException.class, s::validate);
+            assertEquals("Poison", e.report().what());
+            assertEquals(p + 3, e.report().start());
+            assertEquals(0x6b, e.report().expected());
+            assertTrue(e.report().freeTrack().stack().stream()
+                .anyMatch(c -> c.methodName().equals("listenerAndStrictMode")), e.report().freeTrack().toString());
+            assertEquals(1, reports.size());
+            final long q = s.alloc();  // repaired: usable again, no exception
+            assertNotEquals(0, q);
+            s.free(q);
+            s.validate();
+            final long r = s.alloc();
+            s.free(r);
+            assertThrows(SlubDebugException.class, () -> s.free(r), "double free in strict mode");
+            debug.strict(false);
+            assertEquals(2, reports.size());
+        }
+    }
+
+    @Test
+    void sysfsAndDebugfsFiles() {
+        try (Kernel k = Kernel.boot("mem=32M nr_cpus=2 slub_debug=FZPU,track_me")) {
+            final KmemCache s = k.slab().kmemCacheCreate("track_me", 100, 0, 0, null);
+            final KmemCache plain = k.slab().kmemCacheCreate("plain_one", 100, 0, 0, null);
+            assertTrue(s.isDebug());
+            assertTrue(!plain.isDebug());
+            final String dir = "/sys/kernel/slab/track_me/";
+            for (final String f : new String[] {"red_zone", "poison", "store_user", "sanity_checks"}) {
+                assertEquals("1\n", k.procfs().read(dir + f), f);
+            }
+            assertEquals("0\n", k.procfs().read(dir + "trace"));
+            final long[] o = new long[2];
+            for (int i = 0; i < 2; i++) {
+                o[i] = s.alloc();  // one call site
+            }
+            final long a = o[0];
+            final long b = o[1];
+            final String calls = k.procfs().read(dir + "alloc_calls");
+            assertTrue(calls.matches("      2 org\\.mm4j\\.slab\\.SlubDebugApiTest\\.sysfsAndDebugfsFiles\\+0x[0-9a-f]+"
+                + "/0x0 \\[SlubDebugApiTest\\.java:\\d+] age=\\d+(/\\d+/\\d+)? pid=\\d+ cpus=\\d\\n"), calls);
+            final String traces = k.procfs().read("/sys/kernel/debug/slab/track_me/alloc_traces");
+            assertTrue(traces.contains("\n        org.mm4j.slab.SlubDebugApiTest.sysfsAndDebugfsFiles+0x"), traces);
+            s.free(a);
+            assertTrue(k.procfs().read(dir + "free_calls").startsWith("      1 <not-available> "),
+                "the one allocated object was never freed");
+            s.free(b);
+            assertEquals("No data\n", k.procfs().read(dir + "alloc_calls"));
+            k.log().clear();
+            k.procfs().write(dir + "validate", "1");
+            assertTrue(k.log().messages().isEmpty(), "validate on a clean cache reports nothing: "
+                + k.log().messages());
+            assertThrows(RuntimeException.class, () -> k.procfs().read("/sys/kernel/debug/slab/plain_one/alloc_traces"));
+            assertNull(SlubDebugSupport.traces(plain, true, false));
+        }
+    }
+
+    @Test
+    void bootOptionWithOrderRuleAndDash() {
+        try (Kernel k = Kernel.boot("mem=32M nr_cpus=2 slub_debug=FZPU;-,no_debug")) {
+            assertTrue(k.slab().kmemCacheCreate("some_cache", 64, 0, 0, null).isDebug());
+            assertTrue(!k.slab().kmemCacheCreate("no_debug", 64, 0, 0, null).isDebug());
+            assertTrue(k.slab().findCache("kmalloc-64").isDebug());
+        }
+    }
+}
