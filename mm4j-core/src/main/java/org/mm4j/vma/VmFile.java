@@ -101,12 +101,28 @@ public final class VmFile {
         this.kind = kind;
     }
 
-    /** Opens a regular ext4 file: {@code mode} "O_RDONLY", "O_WRONLY" or "O_RDWR". */
+    /**
+     * The file system kind of {@code path} on the machine the samples come from: tmpfs / memfd objects are shmem
+     * (no THP placement with shmem_enabled=never), procfs/sysfs/devices have no get_unmapped_area of their own,
+     * everything else is on the ext4 root.
+     */
+    public static Kind kindFor(final String path) {
+        if (path.startsWith("/dev/shm/") || path.startsWith("/run/") || path.startsWith("/memfd:")) {
+            return Kind.SHMEM;
+        }
+        if (path.startsWith("/proc/") || path.startsWith("/sys/") || path.startsWith("/dev/")) {
+            return Kind.OTHER;
+        }
+        return Kind.EXT4;
+    }
+
+    /** Opens a file: {@code mode} "O_RDONLY", "O_WRONLY" or "O_RDWR"; the kind follows {@link #kindFor}. */
     public static VmFile open(final Inode inode, final String mode) {
+        final Kind kind = kindFor(inode.path);
         return switch (mode) {
-            case "O_RDONLY" -> new VmFile(inode, true, false, Kind.EXT4);
-            case "O_WRONLY" -> new VmFile(inode, false, true, Kind.EXT4);
-            case "O_RDWR" -> new VmFile(inode, true, true, Kind.EXT4);
+            case "O_RDONLY" -> new VmFile(inode, true, false, kind);
+            case "O_WRONLY" -> new VmFile(inode, false, true, kind);
+            case "O_RDWR" -> new VmFile(inode, true, true, kind);
             default -> throw new IllegalArgumentException("unknown open mode '" + mode
                 + "' (expected: O_RDONLY, O_WRONLY or O_RDWR)");
         };

@@ -107,4 +107,23 @@ class VmaTreeTest {
         assertEquals(0x2aaaaaaab000L, legacy.mmap(0, 4096, Mman.PROT_READ, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS,
             null, 0));
     }
+
+    @Test
+    void thpPlacementOnlyForExt4Files() {
+        final MmStruct mm = new MmStruct();
+        mm.setMmapBase(0x7ffff7fff000L);
+        final VmFile ext4 = VmFile.open(VmFile.Inode.of("/tmp/big", 4L << 20), "O_RDWR");
+        final VmFile tmpfs = VmFile.open(VmFile.Inode.of("/dev/shm/big", 4L << 20), "O_RDWR");
+        assertEquals(VmFile.Kind.SHMEM, VmFile.kindFor("/dev/shm/big"));
+        final long a = mm.mmap(0, 2L << 20, Mman.PROT_READ, Mman.MAP_SHARED, ext4, 0);
+        assertEquals(0, a & ((2L << 20) - 1), "ext4: (address - offset) is 2 MiB aligned");
+        final long b = mm.mmap(0, 2L << 20, Mman.PROT_READ, Mman.MAP_SHARED, tmpfs, 0);
+        assertEquals(a - (2L << 20), b, "tmpfs: plain top-down placement right below");
+        mm.munmap(b, 2L << 20);
+        final long c = mm.mmap(0, 4L << 20, Mman.PROT_READ, Mman.MAP_PRIVATE, ext4, 0x1000);
+        assertEquals(0, (c - 0x1000) & ((2L << 20) - 1),
+            "a file range holding an aligned 2 MiB block is placed with address = offset mod 2 MiB");
+        final long d = mm.mmap(0, 3L << 20, Mman.PROT_READ, Mman.MAP_PRIVATE, ext4, 0x1000);
+        assertEquals(c - (3L << 20), d, "[0x1000, 0x301000) holds no aligned 2 MiB block: not aligned");
+    }
 }

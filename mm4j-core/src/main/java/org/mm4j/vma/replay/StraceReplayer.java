@@ -253,7 +253,7 @@ public final class StraceReplayer {
         if (f == null) {
             final VmFile.Inode ino = new VmFile.Inode(shmem ? "/dev/zero" : name, 0, m.devMajor(), m.devMinor(),
                 m.inode(), shmem, null, null);
-            f = new VmFile(ino, true, true, shmem ? VmFile.Kind.SHMEM : VmFile.Kind.EXT4);
+            f = new VmFile(ino, true, true, shmem ? VmFile.Kind.SHMEM : VmFile.kindFor(name));
             files.put(key, f);
             if (!shmem) {
                 sys.putInode(ino);
