@@ -181,6 +181,38 @@ class KmemTraceReaderTest {
         assertSame(evs.get(0).cacheName(), evs.get(1).cacheName());
     }
 
+    /** After warm-up, reading lines allocates nothing per line (names and gfp strings are interned). */
+    @Test
+    void readingAllocatesNothingPerLine() throws IOException, ReflectiveOperationException {
+        final StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 20_000; i++) {
+            sb.append("cat-6063 [001] ..... 3743.525636: kmem_cache_alloc: call_site=alloc_buffer_head+0x1d/0x90 ptr=")
+                .append(String.format("%016x", 0x1000L + i)).append(" name=buffer_head bytes_req=104 bytes_alloc=104 ")
+                .append("gfp_flags=GFP_NOFS|__GFP_ZERO|__GFP_NOFAIL|__GFP_ACCOUNT node=-1 accounted=true\n")
+                .append("cat-6063 [000] ..... 3743.525637: mm_page_alloc: page=00000000ed0de2e3 pfn=0x12c880 order=0 ")
+                .append("migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_WRITE|__GFP_COMP\n");
+        }
+        final byte[] bytes = sb.toString().getBytes(StandardCharsets.US_ASCII);
+        // through reflection: the test module does not read java.management at compile time
+        final Object mx = Class.forName("java.lang.management.ManagementFactory").getMethod("getThreadMXBean")
+            .invoke(null);
+        final java.lang.reflect.Method allocatedBytes = Class.forName("com.sun.management.ThreadMXBean")
+            .getMethod("getCurrentThreadAllocatedBytes");
+        long allocated = 0;
+        for (int round = 0; round < 3; round++) {
+            final KmemTraceReader r = reader(bytes);
+            final KmemEvent ev = new KmemEvent();
+            final long before = (Long) allocatedBytes.invoke(mx);
+            while (r.next(ev)) {
+                // read only
+            }
+            allocated = (Long) allocatedBytes.invoke(mx) - before;
+            assertEquals(40_000, r.events());
+        }
+        // the reader's own buffers and interned strings come to a few KiB; 40,000 lines must not add per line
+        assertTrue(allocated < 40_000, "allocated " + allocated + " bytes for 40,000 lines");
+    }
+
     @Test
     void readsTheWholeRealSample() throws IOException {
         Assumptions.assumeTrue(Files.exists(SAMPLE), "../shared/samples absent");
