@@ -347,6 +347,13 @@ public final class KmemCache implements DebugCache {
         final long phys = kaddr - PhysicalMemory.PAGE_OFFSET;
         final long slab = slub.virtToSlab(phys);
         if (slab < 0) {
+            if (debug && (flags & SlabFlags.SLAB_CONSISTENCY_CHECKS) != 0 && mem.validPhys(phys)) {
+                // cache_from_obj -> virt_to_cache: WARN and leave the memory alone
+                slub.debug().notSlabWarning(name, kaddr);
+                slub.debug().checkpoint();
+                throw new IllegalArgumentException("kmem_cache_free(" + name + ", 0x" + Long.toHexString(kaddr)
+                    + "): not in a slab page");
+            }
             slub.reportNotSlab("kmem_cache_free", kaddr);
             return;
         }

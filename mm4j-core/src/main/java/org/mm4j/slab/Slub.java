@@ -221,8 +221,13 @@ public final class Slub {
                 return s;
             }
         }
-        final Geometry geo = Geometry.compute(size, args.align(), flags, args.ctor() != null, nrCpus, maxOrder,
+        Geometry geo = Geometry.compute(size, args.align(), flags, args.ctor() != null, nrCpus, maxOrder,
             minOrder, minObjects, args.useFreeptrOffset(), args.freeptrOffset());
+        final long lean = debugOptions.applyHigherOrderRule(flags, geo.size(), size);  // slub_debug=O
+        if (lean != flags) {
+            geo = Geometry.compute(size, args.align(), lean, args.ctor() != null, nrCpus, maxOrder, minOrder,
+                minObjects, args.useFreeptrOffset(), args.freeptrOffset());
+        }
         final int id = nextId++;
         final KmemCache s = new KmemCache(this, id, name, geo, args);
         if (id >= byId.length) {

@@ -82,7 +82,8 @@ class SlubDebugApiTest {
             k.procfs().write(dir + "validate", "1");
             assertTrue(k.log().messages().isEmpty(), "validate on a clean cache reports nothing: "
                 + k.log().messages());
-            assertThrows(RuntimeException.class, () -> k.procfs().read("/sys/kernel/debug/slab/plain_one/alloc_traces"));
+            assertThrows(RuntimeException.class,
+                () -> k.procfs().read("/sys/kernel/debug/slab/plain_one/alloc_traces"));
             assertNull(SlubDebugSupport.traces(plain, true, false));
         }
     }
@@ -93,6 +94,33 @@ class SlubDebugApiTest {
             assertTrue(k.slab().kmemCacheCreate("some_cache", 64, 0, 0, null).isDebug());
             assertTrue(!k.slab().kmemCacheCreate("no_debug", 64, 0, 0, null).isDebug());
             assertTrue(k.slab().findCache("kmalloc-64").isDebug());
+        }
+    }
+
+    @Test
+    void orderRuleDropsMetadataDebugging() {
+        try (Kernel k = Kernel.boot("mem=32M nr_cpus=2 slub_debug=FZPUO")) {
+            // 4096-byte objects need order 1 with red zones and tracks: O keeps only F (and T)
+            final KmemCache big = k.slab().kmemCacheCreate("big_one", 4096, 0, 0, null);
+            assertEquals(SlabFlags.SLAB_CONSISTENCY_CHECKS, big.flags() & SlabFlags.SLAB_DEBUG_FLAGS);
+            assertEquals(4096, big.size());
+            assertEquals("0\n", k.procfs().read("/sys/kernel/slab/big_one/red_zone"));
+            final KmemCache small = k.slab().kmemCacheCreate("small_one", 64, 0, 0, null);
+            assertEquals(SlabFlags.DEBUG_DEFAULT_FLAGS, small.flags() & SlabFlags.SLAB_DEBUG_FLAGS);
+        }
+    }
+
+    @Test
+    void freeOfAnAddressOutsideAnySlab() {
+        try (Kernel k = Kernel.boot("mem=32M nr_cpus=2")) {
+            final KmemCache s = k.slab().kmemCacheCreate("fcache", 64, 0, SlabFlags.SLAB_CONSISTENCY_CHECKS, null);
+            final long page = org.mm4j.page.PhysicalMemory.pageAddress(k.buddy().allocPages(0, 0));
+            k.log().clear();
+            assertThrows(IllegalArgumentException.class, () -> s.free(page + 64));
+            assertTrue(k.log().messages().contains("virt_to_cache: Object is not a Slab page!"),
+                String.join("\n", k.log().messages()));
+            final long p = s.alloc();
+            s.free(p);
         }
     }
 }
