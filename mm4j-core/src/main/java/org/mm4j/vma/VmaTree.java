@@ -144,52 +144,54 @@ final class VmaTree {
         insertFixup(v);
     }
 
+    /** The child of {@code n} on side {@code left}. */
+    private static Vma child(final Vma n, final boolean left) {
+        return left ? n.left : n.right;
+    }
+
+    private static void setChild(final Vma n, final boolean left, final Vma c) {
+        if (left) {
+            n.left = c;
+        } else {
+            n.right = c;
+        }
+    }
+
+    /** Inserts with the red-black fix-up; {@code side} names the parent's side, the mirror case is the same. */
     private void insertFixup(Vma z) {
         while (z.parent != null && z.parent.red) {
             final Vma p = z.parent;
             final Vma g = p.parent;
-            if (p == g.left) {
-                final Vma u = g.right;
-                if (u != null && u.red) {
-                    p.red = false;
-                    u.red = false;
-                    g.red = true;
-                    z = g;
-                } else {
-                    if (z == p.right) {
-                        z = p;
-                        rotateLeft(z);
-                    }
-                    z.parent.red = false;
-                    z.parent.parent.red = true;
-                    rotateRight(z.parent.parent);
-                }
+            final boolean side = p == g.left;
+            final Vma u = child(g, !side);
+            if (u != null && u.red) {
+                p.red = false;
+                u.red = false;
+                g.red = true;
+                z = g;
             } else {
-                final Vma u = g.left;
-                if (u != null && u.red) {
-                    p.red = false;
-                    u.red = false;
-                    g.red = true;
-                    z = g;
-                } else {
-                    if (z == p.left) {
-                        z = p;
-                        rotateRight(z);
-                    }
-                    z.parent.red = false;
-                    z.parent.parent.red = true;
-                    rotateLeft(z.parent.parent);
+                if (z == child(p, !side)) {
+                    z = p;
+                    rotate(z, side);
                 }
+                z.parent.red = false;
+                z.parent.parent.red = true;
+                rotate(z.parent.parent, !side);
             }
         }
         root.red = false;
     }
 
-    private void rotateLeft(final Vma x) {
-        final Vma y = x.right;
-        x.right = y.left;
-        if (y.left != null) {
-            y.left.parent = x;
+    /**
+     * Rotates at {@code x}: {@code toLeft} moves x down to the left (its right child comes up), else the mirror.
+     * Recomputes the augmented gap of the two nodes that changed subtrees.
+     */
+    private void rotate(final Vma x, final boolean toLeft) {
+        final Vma y = child(x, !toLeft);
+        final Vma inner = child(y, toLeft);
+        setChild(x, !toLeft, inner);
+        if (inner != null) {
+            inner.parent = x;
         }
         y.parent = x.parent;
         if (x.parent == null) {
@@ -199,27 +201,7 @@ final class VmaTree {
         } else {
             x.parent.right = y;
         }
-        y.left = x;
-        x.parent = y;
-        recompute(x);
-        recompute(y);
-    }
-
-    private void rotateRight(final Vma x) {
-        final Vma y = x.left;
-        x.left = y.right;
-        if (y.right != null) {
-            y.right.parent = x;
-        }
-        y.parent = x.parent;
-        if (x.parent == null) {
-            root = y;
-        } else if (x == x.parent.right) {
-            x.parent.right = y;
-        } else {
-            x.parent.left = y;
-        }
-        y.right = x;
+        setChild(y, toLeft, x);
         x.parent = y;
         recompute(x);
         recompute(y);
@@ -304,62 +286,33 @@ final class VmaTree {
 
     private void eraseFixup(Vma x, Vma parent) {
         while (x != root && !isRed(x)) {
-            if (x == parent.left) {
-                Vma w = parent.right;
-                if (isRed(w)) {
-                    w.red = false;
-                    parent.red = true;
-                    rotateLeft(parent);
-                    w = parent.right;
-                }
-                if (!isRed(w.left) && !isRed(w.right)) {
-                    w.red = true;
-                    x = parent;
-                    parent = x.parent;
-                } else {
-                    if (!isRed(w.right)) {
-                        w.left.red = false;
-                        w.red = true;
-                        rotateRight(w);
-                        w = parent.right;
-                    }
-                    w.red = parent.red;
-                    parent.red = false;
-                    if (w.right != null) {
-                        w.right.red = false;
-                    }
-                    rotateLeft(parent);
-                    x = root;
-                    parent = null;
-                }
+            final boolean side = x == parent.left;
+            Vma w = child(parent, !side);
+            if (isRed(w)) {
+                w.red = false;
+                parent.red = true;
+                rotate(parent, side);
+                w = child(parent, !side);
+            }
+            if (!isRed(w.left) && !isRed(w.right)) {
+                w.red = true;
+                x = parent;
+                parent = x.parent;
             } else {
-                Vma w = parent.left;
-                if (isRed(w)) {
-                    w.red = false;
-                    parent.red = true;
-                    rotateRight(parent);
-                    w = parent.left;
-                }
-                if (!isRed(w.right) && !isRed(w.left)) {
+                if (!isRed(child(w, !side))) {
+                    child(w, side).red = false;
                     w.red = true;
-                    x = parent;
-                    parent = x.parent;
-                } else {
-                    if (!isRed(w.left)) {
-                        w.right.red = false;
-                        w.red = true;
-                        rotateLeft(w);
-                        w = parent.left;
-                    }
-                    w.red = parent.red;
-                    parent.red = false;
-                    if (w.left != null) {
-                        w.left.red = false;
-                    }
-                    rotateRight(parent);
-                    x = root;
-                    parent = null;
+                    rotate(w, !side);
+                    w = child(parent, !side);
                 }
+                w.red = parent.red;
+                parent.red = false;
+                if (child(w, !side) != null) {
+                    child(w, !side).red = false;
+                }
+                rotate(parent, side);
+                x = root;
+                parent = null;
             }
         }
         if (x != null) {
