@@ -289,10 +289,14 @@ public final class HtmlReport {
         return out;
     }
 
+    /** "r--p /usr/bin/cat" -> "r--p cat": the permissions and the file's base name. */
     private static String shortLabel(final Segment g) {
         final String l = g.label() == null ? "" : g.label();
-        final int slash = l.lastIndexOf('/');
-        return slash >= 0 && slash < l.length() - 1 ? l.substring(slash + 1) : l;
+        final int sp = l.indexOf(' ');
+        final String perms = sp < 0 ? "" : l.substring(0, sp + 1);
+        final String name = sp < 0 ? l : l.substring(sp + 1);
+        final int slash = name.lastIndexOf('/');
+        return perms + (slash >= 0 && slash < name.length() - 1 ? name.substring(slash + 1) : name);
     }
 
     private static String kindColor(final String kind) {

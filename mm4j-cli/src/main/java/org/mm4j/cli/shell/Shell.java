@@ -38,7 +38,8 @@ public final class Shell {
         PageCommands::register,
         MemoryCommands::register,
         SlabCommands::register,
-        VmaCommands::register);
+        VmaCommands::register,
+        ReportCommands::register);
 
     private static final Pattern ASSIGN = Pattern.compile("^\\s*([A-Za-z_][A-Za-z0-9_]*)\\s*=(?!=)\\s*(.*)$");
     private static final Pattern SYSCALL = Pattern.compile("^\\s*[a-z_][a-z0-9_]*\\(.*");

@@ -77,4 +77,22 @@ class VmaShellTest {
         assertTrue(err[3].startsWith("mm4j: 13: "), r.err());
         assertEquals(4, err.length, r.err());
     }
+
+    @Test
+    void reportWritesTheStateAsOnePage(@org.junit.jupiter.api.io.TempDir final java.nio.file.Path dir)
+        throws java.io.IOException {
+        final java.nio.file.Path f = dir.resolve("state.html");
+        final ShellRun r = ShellRun.run("""
+            mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)
+            fork
+            q = kmalloc 100
+            report %s
+            """.formatted(f));
+        assertEquals("", r.err());
+        assertTrue(r.out().endsWith(f.toAbsolutePath() + "\n"), r.out());
+        final String html = java.nio.file.Files.readString(f);
+        assertEquals(2, html.split("<svg ", -1).length - 1, "one strip per process");
+        assertTrue(html.contains("<td>kmalloc-128</td>"), "the cache in use is listed");
+        assertTrue(html.contains("[stack]"));
+    }
 }
