@@ -13,11 +13,13 @@ import java.util.Map;
  * "Unknown kernel command line parameters ...". A malformed value of a known parameter is a
  * {@link CmdlineException} naming the parameter and value. Instances are immutable and safe to share.
  *
- * <p>Parameters: {@code mem=} (K/M/G suffix, default 256M), {@code nr_cpus=} (default: available processors),
- * {@code numa=fake=N}, {@code slub_debug=}/{@code slab_debug=} (stored verbatim, parsed by the slab layer),
- * {@code slub_max_order=}, {@code slub_min_order=}, {@code slub_min_objects=} (also spelled {@code slab_*}),
- * {@code init_on_alloc=}, {@code init_on_free=}, {@code slab_nomerge}, {@code slab_merge}, and mm4j's own
- * {@code mm4j.sheaves=} (sheaf capacity the JVM-facing allocator gives caches that do not ask for one).
+ * <p>Parameters: {@code mem=} (a {@code memparse} size: K/M/G/T suffix in either case or 0x hex, default 256M;
+ * rounded down to whole 4 MiB blocks per node), {@code nr_cpus=} (default: available processors, at most
+ * {@link #MAX_CPUS}), {@code numa=fake=N} or {@code numa=off}, {@code slub_debug=}/{@code slab_debug=} (stored
+ * verbatim, parsed by the slab layer), {@code slub_max_order=}, {@code slub_min_order=}, {@code slub_min_objects=}
+ * (also spelled {@code slab_*}), {@code init_on_alloc=}, {@code init_on_free=} ({@code kstrtobool}: 1/y/t/on or
+ * 0/n/f/off), {@code slab_nomerge}, {@code slab_merge}, and mm4j's own {@code mm4j.sheaves=} (sheaf capacity the
+ * JVM-facing allocator gives caches that do not ask for one).
  */
 public final class BootParams {
     public static final long DEFAULT_MEM = 256L << 20;
