@@ -605,8 +605,19 @@ public final class KmemCache implements DebugCache {
     }
 
     void postAlloc(final long phys, final int gfp) {
-        if ((gfp & Gfp.ZERO) != 0 || slub.initOnAlloc) {
-            mem.fill(phys, objectSize, (byte) 0);
+        postAlloc(phys, gfp, objectSize);
+    }
+
+    /**
+     * {@code slab_post_alloc_hook}: zeroes the object when {@code slab_want_init_on_alloc} says so (POISON and
+     * constructors take precedence over init_on_alloc); a kmalloc debug cache with U or Z zeroes only the
+     * {@code origSize} bytes asked for, so the kmalloc red zone after them stays intact.
+     */
+    void postAlloc(final long phys, final int gfp, final long origSize) {
+        if (SlubDebugOptions.wantInitOnAlloc(slub.initOnAlloc, flags, ctor != null, (gfp & Gfp.ZERO) != 0)) {
+            final boolean kmallocRedzone = (flags & SlabFlags.SLAB_KMALLOC) != 0
+                && (flags & (SlabFlags.SLAB_STORE_USER | SlabFlags.SLAB_RED_ZONE)) != 0;
+            mem.fill(phys, kmallocRedzone ? Math.min(origSize, objectSize) : objectSize, (byte) 0);
         } else if (slub.initOnFree && offset < objectSize) {
             setFp(phys, 0);  // maybe_wipe_obj_freeptr
         }
@@ -1068,7 +1079,7 @@ public final class KmemCache implements DebugCache {
             throw new IllegalArgumentException(name + ": invalid object pointer 0x"
                 + Long.toHexString(phys + PhysicalMemory.PAGE_OFFSET) + " (not the start of an object)");
         }
-        if (slub.initOnFree && !debug) {
+        if (SlubDebugOptions.wantInitOnFree(slub.initOnFree, flags, ctor != null)) {
             mem.fill(phys, objectSize, (byte) 0);
         }
         slabFree(cpu, slab, phys);

@@ -417,7 +417,7 @@ public final class Slub {
         if (phys == 0) {
             return 0;
         }
-        s.postAlloc(phys, gfp);
+        s.postAlloc(phys, gfp, size);
         return PhysicalMemory.PAGE_OFFSET + phys;
     }
 

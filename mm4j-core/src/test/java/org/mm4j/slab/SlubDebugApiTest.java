@@ -123,4 +123,22 @@ class SlubDebugApiTest {
             s.free(p);
         }
     }
+
+    @Test
+    void kzallocKeepsTheKmallocRedzone() {
+        try (Kernel k = Kernel.boot("mem=32M nr_cpus=2 init_on_alloc=1 slub_debug=FZPU,kmalloc-64")) {
+            final long p = k.slab().kzalloc(40, org.mm4j.page.Gfp.KERNEL);
+            final long q = k.slab().kmalloc(50, org.mm4j.page.Gfp.KERNEL);
+            for (int i = 0; i < 40; i++) {
+                assertEquals(0, k.slab().segment(p + i, 1).get(ValueLayout.JAVA_BYTE, 0), "byte " + i);
+            }
+            assertEquals((byte) SlubDebug.SLUB_RED_ACTIVE, k.slab().segment(p + 40, 1).get(ValueLayout.JAVA_BYTE, 0));
+            try (SlubDebug.KunitErrors e = k.slab().debug().kunitErrors()) {
+                k.slab().findCache("kmalloc-64").validate();
+                assertEquals(0, e.count(), "zeroing stopped at orig_size");
+            }
+            k.slab().kfree(p);
+            k.slab().kfree(q);
+        }
+    }
 }
