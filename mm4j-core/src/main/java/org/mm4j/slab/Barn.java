@@ -4,8 +4,11 @@ import java.util.ArrayDeque;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * {@code struct node_barn} (Linux 6.18): a node's depot of full and empty sheaves, at most
- * {@link #MAX_FULL_SHEAVES} and {@link #MAX_EMPTY_SHEAVES} of each. Threads: every field under {@link #lock};
+ * {@code struct node_barn} (Linux 6.18): a node's depot of full and empty sheaves, at most {@link #maxFull} and
+ * {@link #maxEmpty} of each: the kernel's {@link #MAX_FULL_SHEAVES}/{@link #MAX_EMPTY_SHEAVES} for caches with
+ * per-CPU sheaves; for caches served only by the JVM's per-thread sheaves, up to about 256 KiB of objects, since
+ * a thread that frees in bursts (a consumer of another thread's objects) would otherwise push most sheaves back
+ * through the slab layer (a tuning departure, named). Threads: every field under {@link #lock};
  * {@link #nrFull()}/{@link #nrEmpty()} may be read racily for statistics.
  */
 final class Barn {
@@ -17,6 +20,18 @@ final class Barn {
     private final ArrayDeque<Sheaf> empty = new ArrayDeque<>();
     private volatile int nrFull;
     private volatile int nrEmpty;
+    private final int maxFull;
+    private final int maxEmpty;
+
+    Barn(final int maxFull, final int maxEmpty) {
+        this.maxFull = maxFull;
+        this.maxEmpty = maxEmpty;
+    }
+
+    /** A barn with the kernel's limits. */
+    Barn() {
+        this(MAX_FULL_SHEAVES, MAX_EMPTY_SHEAVES);
+    }
 
     /** {@code barn_get_full_sheaf}-like: a full sheaf, or null. */
     Sheaf getFull() {
@@ -36,7 +51,7 @@ final class Barn {
     boolean putFull(final Sheaf sheaf) {
         lock.lock();
         try {
-            if (nrFull >= MAX_FULL_SHEAVES) {
+            if (nrFull >= maxFull) {
                 return false;
             }
             full.addLast(sheaf);
@@ -64,7 +79,7 @@ final class Barn {
     boolean putEmpty(final Sheaf sheaf) {
         lock.lock();
         try {
-            if (nrEmpty >= MAX_EMPTY_SHEAVES) {
+            if (nrEmpty >= maxEmpty) {
                 return false;
             }
             empty.addLast(sheaf);

@@ -168,8 +168,18 @@ public final class KmemCache implements DebugCache {
             pcpu[c * STRIDE + W_PARTIAL] = -1;
         }
         this.nodes = new KmemCacheNode[nrNodes];
+        final int threadCap = slub.threadSheafCapacity();
         for (int n = 0; n < nrNodes; n++) {
-            nodes[n] = new KmemCacheNode(n, sheafCapacity > 0 || slub.threadSheafCapacity() > 0);
+            final Barn barn;
+            if (sheafCapacity > 0) {
+                barn = new Barn();
+            } else if (threadCap > 0) {
+                final int max = Math.max(Barn.MAX_FULL_SHEAVES, Math.min(64, (256 << 10) / (threadCap * size)));
+                barn = new Barn(max, max);
+            } else {
+                barn = null;
+            }
+            nodes[n] = new KmemCacheNode(n, barn);
         }
         if (sheafCapacity > 0) {
             pcs = new CpuSheaves[nrCpus];

@@ -32,9 +32,9 @@ final class KmemCacheNode {
     final AtomicLong totalObjects = new AtomicLong();
     final Barn barn;
 
-    KmemCacheNode(final int nid, final boolean withBarn) {
+    KmemCacheNode(final int nid, final Barn barn) {
         this.nid = nid;
-        this.barn = withBarn ? new Barn() : null;
+        this.barn = barn;
     }
 
     /** {@code __add_partial}: to the head (DEACTIVATE_TO_HEAD) or the tail of the list. */

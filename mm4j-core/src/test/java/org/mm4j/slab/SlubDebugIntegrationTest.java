@@ -83,4 +83,14 @@ class SlubDebugIntegrationTest {
             }
         }
     }
+
+    @Test
+    void optionOSkipsDebugWhenItWouldRaiseTheOrder() {
+        try (Kernel k = Kernel.boot("mem=32M nr_cpus=2 slub_debug=FZPUO")) {
+            assertTrue(!k.slab().findCache("kmalloc-4k").isDebug() || k.slab().findCache("kmalloc-4k").flags()
+                == (k.slab().findCache("kmalloc-4k").flags() & ~SlabFlags.SLAB_RED_ZONE), "4k loses Z/P/U");
+            assertEquals("0\n", k.procfs().read("/sys/kernel/slab/kmalloc-4k/red_zone"));
+            assertEquals("1\n", k.procfs().read("/sys/kernel/slab/kmalloc-64/red_zone"));
+        }
+    }
 }
