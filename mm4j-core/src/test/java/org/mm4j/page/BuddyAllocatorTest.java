@@ -489,4 +489,36 @@ class BuddyAllocatorTest {
             b.checkInvariants();
         }
     }
+
+    @Test
+    void highOrderAtomicAllocationUnderPressureReservesAHighAtomicPageblock() {
+        try (Kernel k = boot("mem=256M nr_cpus=1")) {
+            final BuddyAllocator b = k.buddy();
+            final Zone z = b.zones().get(0);
+            final List<Long> pages = new ArrayList<>();
+            long p;
+            while ((p = b.allocPages(Gfp.KERNEL | Gfp.NOWARN, 0)) >= 0) {
+                pages.add(p);
+            }
+            assertEquals(0, z.nrFree(0, MigrateType.HIGHATOMIC) + z.nrFree(1, MigrateType.HIGHATOMIC));
+            // GFP_ATOMIC, order 1: the slow path sets ALLOC_HIGHATOMIC and reserve_highatomic_pageblock runs
+            final long a = b.allocPages(Gfp.ATOMIC, 1);
+            assertTrue(a >= 0);
+            assertEquals(MigrateType.HIGHATOMIC, z.pageblockMigratetype(a));
+            assertEquals(Zone.PAGEBLOCK_NR_PAGES, PageProc.zoneinfo(b).lines()
+                .filter(l -> l.startsWith("  reserved_highatomic:")).mapToLong(l -> Long.parseLong(l.substring(22).strip()))
+                .sum());
+            final String blocks = k.procfs().read("/proc/pagetypeinfo").lines()
+                .filter(l -> l.startsWith("Node 0, zone   Normal ")).findFirst().orElseThrow();
+            assertEquals("1", blocks.substring(22).trim().split(" +")[MigrateType.HIGHATOMIC], blocks);
+            b.checkInvariants();
+            b.freePages(a, 1);
+            pages.forEach(x -> b.freePages(x, 0));
+            b.drainAllPages();
+            b.checkInvariants();
+            // the reserved block's free pages are HighAtomic: not counted as usable by normal allocations
+            assertTrue(z.nrFree(0, MigrateType.HIGHATOMIC) + z.nrFree(1, MigrateType.HIGHATOMIC)
+                + z.nrFree(Zone.PAGEBLOCK_ORDER, MigrateType.HIGHATOMIC) > 0);
+        }
+    }
 }
