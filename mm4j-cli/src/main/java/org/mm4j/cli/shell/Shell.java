@@ -42,7 +42,9 @@ public final class Shell {
         ReportCommands::register);
 
     private static final Pattern ASSIGN = Pattern.compile("^\\s*([A-Za-z_][A-Za-z0-9_]*)\\s*=(?!=)\\s*(.*)$");
-    private static final Pattern SYSCALL = Pattern.compile("^\\s*[a-z_][a-z0-9_]*\\(.*");
+    /** A system call as strace prints it, optionally with strace -f's pid prefix ("1234 " or "[pid 1234] "). */
+    private static final Pattern SYSCALL =
+        Pattern.compile("^\\s*(\\d+\\s+|\\[pid\\s+\\d+\\]\\s*)?[a-z_][a-z0-9_]*\\(.*");
     private static final int MAX_SUBST_DEPTH = 16;
 
     /** Runs a line shaped like a system call ({@code name(args...)}), returning what it prints. */

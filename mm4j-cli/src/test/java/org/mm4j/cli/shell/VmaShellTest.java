@@ -36,6 +36,18 @@ class VmaShellTest {
     }
 
     @Test
+    void straceDashFLinesWithPidPrefixesRun() {
+        final ShellRun r = ShellRun.run("""
+            1234 mmap(NULL, 4096, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000
+            [pid  1234] brk(NULL) = 0x555555559000
+            """);
+        assertEquals("", r.err());
+        final String[] out = r.out().split("\n");
+        assertTrue(out[0].matches("= 0x7f[0-9a-f]+"), out[0]);
+        assertTrue(out[1].matches("= 0x[0-9a-f]+"), out[1]);
+    }
+
+    @Test
     void argumentExpressionsAreEvaluatedFlagsAreNot() {
         assertEquals("munmap( 0x1100, 4096)", VmaCommands.evaluateArgs("munmap(0x1000 + 256, 4096)"));
         assertEquals("mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE, -1, 0)",
