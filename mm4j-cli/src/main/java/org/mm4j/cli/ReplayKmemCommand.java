@@ -113,8 +113,8 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             closeQuietly(input.stream);
             return 2;
         }
-        final String shortName = file == null ? "kmem-default.trace.gz" : file.equals("-") ? "stdin"
-            : Path.of(file).getFileName().toString();
+        // errors name the file as the user wrote it (like a compiler's FILE:LINE: message)
+        final String shortName = file == null ? "kmem-default.trace.gz" : file.equals("-") ? "stdin" : file;
         final long[] shown = {0};
         final KmemTraceReader.ErrorSink sink = (line, msg) -> {
             if (shown[0]++ < maxErrors) {
