@@ -1518,6 +1518,9 @@ public final class KmemCache implements DebugCache {
     public int validate() {
         checkLive("validate");
         flushAll();
+        if (debug) {
+            return SlubDebugSupport.validate(this);  // validate_slab_cache of mm/slub.c: the node lists, locked
+        }
         int errors = 0;
         for (final KmemCacheNode n : nodes) {
             n.listLock.lock();
