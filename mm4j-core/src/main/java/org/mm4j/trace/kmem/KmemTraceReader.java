@@ -307,7 +307,7 @@ public final class KmemTraceReader implements AutoCloseable {
         while (dash > p && buf[dash] != '-') {
             dash--;
         }
-        if (buf[dash] == '-') {
+        if (dash >= p && dash < cpuOpen && buf[dash] == '-') {
             final long pid = parseDecRange(dash + 1, pidEnd);
             ev.pid = pid >= 0 && pid <= Integer.MAX_VALUE ? (int) pid : 0;
         }

@@ -1,0 +1,86 @@
+package org.mm4j.trace.kmem;
+
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Mangled real lines never make the reader throw: each line is an event, a skipped line, or one clear error. */
+class KmemTraceReaderProperties {
+    private static final String[] LINES = {
+        "bash-6060    [000] .....  3741.299930: kmalloc: call_site=alloc_pipe_info+0x5d/0x230 ptr=0000000052566df2 "
+            + "bytes_req=176 bytes_alloc=192 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO node=-1 accounted=true",
+        "bash-6060    [000] .N...  3741.300221: kfree: call_site=ida_alloc_range+0x39b/0x400 ptr=0000000000000000",
+        "bash-6060    [000] .....  3741.299926: kmem_cache_alloc: call_site=alloc_inode+0xa3/0xd0 ptr=000000001fabf133 "
+            + "name=inode_cache bytes_req=616 bytes_alloc=624 gfp_flags=GFP_KERNEL node=-1 accounted=true",
+        "bash-6060    [000] .....  3741.299773: kmem_cache_free: call_site=__fput+0x141/0x2a0 ptr=00000000dcab866d "
+            + "name=lsm_file_cache",
+        "bash-6060    [000] .....  3741.299784: mm_page_alloc: page=00000000fc4077b6 pfn=0x10eb66 order=0 "
+            + "migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP",
+        "mktemp-6064    [000] .....  3741.305092: mm_page_free: page=000000001eae6757 pfn=0x203132 order=0"};
+
+    static String mangle(final String line, final Random rnd) {
+        final StringBuilder sb = new StringBuilder(line);
+        final int ops = 1 + rnd.nextInt(3);
+        for (int i = 0; i < ops && !sb.isEmpty(); i++) {
+            final int at = rnd.nextInt(sb.length());
+            switch (rnd.nextInt(6)) {
+                case 0 -> sb.setLength(at);                                        // truncate
+                case 1 -> sb.deleteCharAt(at);                                     // drop a character
+                case 2 -> sb.insert(at, (char) (11 + rnd.nextInt(245)));           // any byte but a newline
+                case 3 -> sb.insert(at, "9".repeat(1 + rnd.nextInt(30)));          // huge numbers
+                case 4 -> {                                                        // swap two fields
+                    final String[] f = sb.toString().split(" ");
+                    final int a = rnd.nextInt(f.length);
+                    final int b = rnd.nextInt(f.length);
+                    final String t = f[a];
+                    f[a] = f[b];
+                    f[b] = t;
+                    sb.setLength(0);
+                    sb.append(String.join(" ", f));
+                }
+                default -> sb.insert(at, " =:[]|");
+            }
+        }
+        return sb.toString();
+    }
+
+    @Property(tries = 1000)
+    void mangledLinesAreEventsOrClearErrors(@ForAll @IntRange(min = 0, max = Integer.MAX_VALUE) final int seed)
+        throws IOException {
+        final Random rnd = new Random(seed);
+        final StringBuilder text = new StringBuilder();
+        final int n = 1 + rnd.nextInt(40);
+        for (int i = 0; i < n; i++) {
+            final String l = LINES[rnd.nextInt(LINES.length)];
+            text.append(rnd.nextInt(3) == 0 ? l : mangle(l, rnd)).append(rnd.nextInt(20) == 0 ? "\r\n" : "\n");
+        }
+        final List<String> errors = new ArrayList<>();
+        final KmemTraceReader r = new KmemTraceReader(new ByteArrayInputStream(
+            text.toString().getBytes(StandardCharsets.ISO_8859_1)), (line, msg) -> {
+                assertTrue(line >= 1 && line <= n, "line " + line);
+                assertTrue(!msg.isBlank() && msg.length() < 400, msg);
+                errors.add(msg);
+            });
+        final KmemEvent ev = new KmemEvent();
+        long events = 0;
+        while (r.next(ev)) {
+            events++;
+            assertTrue(ev.type() >= 0 && ev.type() < KmemEvent.NR_TYPES);
+            assertTrue(ev.order() >= 0 && ev.order() <= 10);
+            assertTrue(ev.bytesReq() >= 0 && ev.bytesReq() <= KmemTraceReader.MAX_BYTES);
+        }
+        assertEquals(n, r.lineNo());
+        assertEquals(errors.size(), r.malformed());
+        assertTrue(events + r.malformed() + r.otherEvents() <= n);
+    }
+}
