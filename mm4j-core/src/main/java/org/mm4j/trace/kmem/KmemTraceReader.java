@@ -109,7 +109,14 @@ public final class KmemTraceReader implements AutoCloseable {
             }
             ev.reset();
             ev.lineNo = lineNo;
-            final int r = parse(ev, ls, le);
+            int r;
+            try {
+                r = parse(ev, ls, le);
+            } catch (final IndexOutOfBoundsException | NumberFormatException e) {
+                // a shape no check foresaw: still this line's error, never the reader's end
+                err = "unparsable line";
+                r = -1;
+            }
             if (r > 0) {
                 events++;
                 perType[ev.type]++;
