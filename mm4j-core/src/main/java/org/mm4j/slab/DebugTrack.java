@@ -183,22 +183,26 @@ public final class DebugTrack {
         return sites.get((int) id - 1);
     }
 
+    /** The fields of a track as stored. */
+    private record Raw(long addr, int handle, int cpu, int pid, long when) {
+        static Raw of(final PhysicalMemory mem, final long trackKaddr) {
+            final long phys = PhysicalMemory.virtToPhys(trackKaddr);
+            final long handleCpu = mem.getLong(phys + HANDLE);
+            return new Raw(mem.getLong(phys + ADDR), (int) handleCpu, (int) (handleCpu >>> 32),
+                (int) mem.getLong(phys + PID), mem.getLong(phys + WHEN));
+        }
+    }
+
     /** Decodes the track at {@code trackKaddr}. */
     public Track read(final PhysicalMemory mem, final long trackKaddr) {
-        final long phys = PhysicalMemory.virtToPhys(trackKaddr);
-        final long addr = mem.getLong(phys + ADDR);
-        final long handleCpu = mem.getLong(phys + HANDLE);
-        final int handle = (int) handleCpu;
-        final int cpu = (int) (handleCpu >>> 32);
-        final int pid = (int) mem.getLong(phys + PID);
-        final long when = mem.getLong(phys + WHEN);
+        final Raw r = Raw.of(mem, trackKaddr);
         final List<CallSite> stack = new ArrayList<>();
-        if (handle > 0 && handle <= stacks.size()) {
-            for (final int id : stacks.get(handle - 1)) {
+        if (r.handle() > 0 && r.handle() <= stacks.size()) {
+            for (final int id : stacks.get(r.handle() - 1)) {
                 stack.add(sites.get(id - 1));
             }
         }
-        return new Track(site(addr), stack, cpu, pid, when);
+        return new Track(site(r.addr()), stack, r.cpu(), r.pid(), r.when());
     }
 
     /** Raw {@code addr} field of the track (0 when never set). */
@@ -260,13 +264,12 @@ public final class DebugTrack {
 
         /** {@code add_location(t, s, track, orig_size)}: {@code waste} is object_size - orig_size. */
         void add(final PhysicalMemory mem, final long trackKaddr, final long waste, final int nid) {
-            final long phys = PhysicalMemory.virtToPhys(trackKaddr);
-            final long addr = mem.getLong(phys + ADDR);
-            final long handleCpu = mem.getLong(phys + HANDLE);
-            final int handle = (int) handleCpu;
-            final int cpu = (int) (handleCpu >>> 32);
-            final long pid = (int) mem.getLong(phys + PID);
-            final long when = mem.getLong(phys + WHEN);
+            final Raw r = Raw.of(mem, trackKaddr);
+            final long addr = r.addr();
+            final int handle = r.handle();
+            final int cpu = r.cpu();
+            final long pid = r.pid();
+            final long when = r.when();
             final long age = now - when;
             final Location l = byKey.computeIfAbsent(List.of(addr, (long) handle, waste),
                 k -> new Location(addr, handle, waste));
