@@ -101,6 +101,13 @@ final class Interactive {
                 }
                 return;
             }
+            final String cmd = line.words().isEmpty() ? "" : line.words().get(0);
+            if (line.wordIndex() == 1 && cmd.startsWith("kmem_cache_") && !cmd.equals("kmem_cache_create")) {
+                for (final String c : cacheNames(shell)) {
+                    candidates.add(new Candidate(c));
+                }
+                return;
+            }
             if (word.startsWith("/")) {
                 for (final String p : completePath(shell.kernel().procfs(), word)) {
                     candidates.add(new Candidate(p, p, null, null, p.endsWith("/") ? "" : " ", null, !p.endsWith("/")));
@@ -111,6 +118,15 @@ final class Interactive {
                 }
             }
         }
+    }
+
+    /** The names of the slab caches, for kmem_cache_alloc/free/shrink/destroy. */
+    static List<String> cacheNames(final Shell shell) {
+        final List<String> out = new java.util.ArrayList<>();
+        for (final org.mm4j.slab.KmemCache c : shell.kernel().slab().caches()) {
+            out.add(c.name());
+        }
+        return out;
     }
 
     /** A path with entries below it that is not itself a readable file. */
