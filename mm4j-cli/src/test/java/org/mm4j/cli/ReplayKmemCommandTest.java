@@ -72,6 +72,24 @@ class ReplayKmemCommandTest {
     }
 
     @Test
+    void eventsOnCpusBeyondNrCpusAreFoldedAndCounted(@TempDir final Path dir) throws IOException {
+        final Path f = dir.resolve("cpus.trace");
+        Files.writeString(f, """
+            a-1 [000] ..... 1.0: kmalloc: ptr=0000000000000011 bytes_req=100 bytes_alloc=128 gfp_flags=GFP_KERNEL
+            a-1 [003] ..... 1.1: kfree: ptr=0000000000000011
+            a-1 [002] ..... 1.2: kmem_cache_alloc: ptr=0000000000000022 name=dentry bytes_req=192 bytes_alloc=192 gfp_flags=GFP_KERNEL
+            a-1 [001] ..... 1.3: kmem_cache_free: ptr=0000000000000022 name=dentry
+            a-1 [001] ..... 1.4: kmem_cache_free: ptr=0000000000000033 name=dentry
+            """);
+        final Run r = replay(f.toString(), "mem=16M nr_cpus=2", null);
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("events on CPUs >= nr_cpus=2, replayed on CPU % nr_cpus  2"), r.out());
+        assertTrue(r.out().contains("frees of objects allocated before the capture  1 (skipped)"), r.out());
+        assertTrue(r.out().contains("still live at the end  0 objects"), r.out());
+        assertTrue(r.out().matches("(?s).*kmalloc-128 +1 +100 +128 +21\\.9%.*"), r.out());
+    }
+
+    @Test
     void unreadableInputIsAClearError(@TempDir final Path dir) throws IOException {
         Run r = replay(dir.resolve("nosuch.trace").toString(), "", null);
         assertEquals(2, r.status());
