@@ -622,6 +622,15 @@ public final class BuddyAllocator {
                 return pfn;
             }
         }
+        if ((gfp & Gfp.NOFAIL) != 0) {
+            // __alloc_pages_may_oom: a non-failing request gets the reserves (the model cannot loop until an OOM
+            // kill frees memory, so it fails after that, with the report)
+            pfn = getPageFromFreelist(gfp, order, ALLOC_NO_WATERMARKS | (allocFlags & ALLOC_KSWAPD), prefNid,
+                highest, mt, cpu);
+            if (pfn >= 0) {
+                return pfn;
+            }
+        }
         if ((gfp & Gfp.NOWARN) == 0) {
             warnAlloc(gfp, order, highest);
         }

@@ -521,4 +521,34 @@ class BuddyAllocatorTest {
                 + z.nrFree(Zone.PAGEBLOCK_ORDER, MigrateType.HIGHATOMIC) > 0);
         }
     }
+
+    @Test
+    void directReclaimDrainsOtherCpusListsAndNofailTakesTheReserves() {
+        try (Kernel k = boot("mem=64M nr_cpus=2")) {
+            final BuddyAllocator b = k.buddy();
+            final Zone z = b.zones().get(0);
+            k.cpus().pin(1);
+            final List<Long> held = new ArrayList<>();
+            for (int i = 0; i < 3000; i++) {
+                held.add(b.allocPages(Gfp.KERNEL, 0));
+            }
+            held.forEach(p -> b.freePages(p, 0));
+            final int onCpu1 = z.pcpCount(1);
+            assertTrue(onCpu1 > 0);
+            k.cpus().pin(0);
+            long n = 0;
+            while (b.allocPages(Gfp.NOWAIT | Gfp.NOWARN, 0) >= 0) {
+                n++;
+            }
+            assertEquals(onCpu1, z.pcpCount(1), "GFP_NOWAIT does not reclaim: CPU 1's list stays");
+            while (b.allocPages(Gfp.KERNEL | Gfp.NOWARN, 0) >= 0) {
+                n++;
+            }
+            assertEquals(0, z.pcpCount(1), "direct reclaim drained every CPU's lists");
+            assertEquals(-1, b.allocPages(Gfp.KERNEL | Gfp.NOWARN, 0));
+            assertTrue(b.allocPages(Gfp.KERNEL | Gfp.NOFAIL, 0) >= 0, "__GFP_NOFAIL gets the reserves");
+            assertTrue(n > 0);
+            b.checkInvariants();
+        }
+    }
 }
