@@ -40,14 +40,6 @@ public final class ArgReader {
         return atEnd() ? null : nextWord();
     }
 
-    /** The next word without consuming it, or null at the end. */
-    public String peekWord() {
-        final int save = pos;
-        final String w = optWord();
-        pos = save;
-        return w;
-    }
-
     /** An expression argument (number or address). */
     public long expr(final String what) {
         if (atEnd()) {
@@ -67,16 +59,6 @@ public final class ArgReader {
         return (int) v;
     }
 
-    /** An optional expression argument. */
-    public long optExpr(final long dflt) {
-        if (atEnd()) {
-            return dflt;
-        }
-        final long[] r = Expr.evalPrefix(text, pos);
-        pos = (int) r[1];
-        return r[0];
-    }
-
     /** All remaining words. */
     public List<String> rest() {
         final List<String> out = new ArrayList<>();
@@ -84,14 +66,6 @@ public final class ArgReader {
             out.add(nextWord());
         }
         return out;
-    }
-
-    /** The raw remaining text (stripped). */
-    public String restText() {
-        skipBlanks();
-        final String r = text.substring(pos).strip();
-        pos = text.length();
-        return r;
     }
 
     /** The remaining words as {@code key=value} options, each key one of {@code allowed}. */

@@ -60,7 +60,6 @@ public final class Shell {
     private final Map<String, String> vars = new LinkedHashMap<>();
     private final Map<Class<?>, Object> state = new LinkedHashMap<>();
     private final Map<String, String> helpTopics = new TreeMap<>();
-    private final List<Consumer<Shell>> inits = new ArrayList<>();
     private SyscallHandler syscalls;
     private int lineNo;
     private int failures;
@@ -74,15 +73,8 @@ public final class Shell {
         for (final Consumer<Shell> g : GROUPS) {
             g.accept(this);
         }
-        for (final Consumer<Shell> init : inits) {
-            init.accept(this);
-        }
     }
 
-    /** Runs {@code init} once every group is registered (state that registers /proc files, ...). */
-    public void registerInit(final Consumer<Shell> init) {
-        inits.add(init);
-    }
 
     public Kernel kernel() {
         return kernel;
