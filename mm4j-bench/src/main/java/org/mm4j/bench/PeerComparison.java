@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
@@ -54,6 +55,7 @@ public final class PeerComparison {
     static final List<String> FORK_HEAP_ARGS = List.of("-Xms512m", "-Xmx512m", "-Xmn128m", "-XX:+AlwaysPreTouch");
 
     private static final String LAUNCHED = "mm4j.bench.launched";
+    private static final int LOCK_WAIT_MINUTES = 15;
 
     private PeerComparison() {
     }
@@ -163,6 +165,9 @@ public final class PeerComparison {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-D" + LAUNCHED + "=true");
         cmd.add("-Xmx512m");
+        if (Boolean.getBoolean("jmh.ignoreLock")) {
+            cmd.add("-Djmh.ignoreLock=true");
+        }
         cmd.addAll(PEER_JVM_ARGS);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
@@ -214,10 +219,10 @@ public final class PeerComparison {
         }
         final Map<String, RunResult> results = new HashMap<>();
         if (!plain.isEmpty()) {
-            collect(new Runner(options(s, plain, false)).run(), results);
+            collect(runWhenLockFree(options(s, plain, false)), results);
         }
         if (!fast.isEmpty()) {
-            collect(new Runner(options(s, fast, true)).run(), results);
+            collect(runWhenLockFree(options(s, fast, true)), results);
         }
         final List<Row> rows = rows(s, results, unavailable);
         System.out.println();
@@ -264,6 +269,37 @@ public final class PeerComparison {
             .jvmArgs(jvm.toArray(String[]::new))
             .shouldFailOnError(false)
             .build();
+    }
+
+    /**
+     * Runs JMH, waiting (up to {@value #LOCK_WAIT_MINUTES} minutes) while another JMH run on this machine holds
+     * JMH's lock file: two benchmark runs at once would distort each other's numbers.
+     */
+    static Collection<RunResult> runWhenLockFree(final org.openjdk.jmh.runner.options.Options o)
+            throws RunnerException {
+        final long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(LOCK_WAIT_MINUTES);
+        boolean told = false;
+        while (true) {
+            try {
+                return new Runner(o).run();
+            } catch (final RunnerException e) {
+                final String m = String.valueOf(e.getMessage());
+                if (!m.contains("JMH lock") || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                if (!told) {
+                    System.out.println("mm4j bench: another JMH run holds its lock file; waiting for it to end "
+                        + "(at most " + LOCK_WAIT_MINUTES + " min; -Djmh.ignoreLock=true runs anyway)");
+                    told = true;
+                }
+                try {
+                    Thread.sleep(5_000);
+                } catch (final InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     private static void collect(final Collection<RunResult> run, final Map<String, RunResult> into) {
