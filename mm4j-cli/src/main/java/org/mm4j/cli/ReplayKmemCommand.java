@@ -338,6 +338,9 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             rp.peakSlabPages() * 4, rp.stat(StatItem.ALLOC_SLAB), rp.stat(StatItem.FREE_SLAB));
         out.printf(Locale.ROOT, "caches created for the trace  %,d (%,d with the kernel's object_size and size)%n",
             rp.cachesCreated(), rp.cachesMatched());
+        if (rp.refused() > 0) {
+            out.printf(Locale.ROOT, "events the model refused  %,d (first: %s)%n", rp.refused(), rp.firstRefusal());
+        }
         if (rp.cpuFolded() > 0) {
             out.printf(Locale.ROOT, "events on CPUs >= nr_cpus=%d, replayed on CPU %% nr_cpus  %,d%n",
                 k.cpus().nrCpus(), rp.cpuFolded());

@@ -80,11 +80,14 @@ class ReplayKmemCommandTest {
             a-1 [002] ..... 1.2: kmem_cache_alloc: ptr=0000000000000022 name=dentry bytes_req=192 bytes_alloc=192 gfp_flags=GFP_KERNEL
             a-1 [001] ..... 1.3: kmem_cache_free: ptr=0000000000000022 name=dentry
             a-1 [001] ..... 1.4: kmem_cache_free: ptr=0000000000000033 name=dentry
+            a-1 [001] ..... 1.5: kmalloc: ptr=0000000000000044 bytes_req=1099511627776 bytes_alloc=1099511627776 gfp_flags=GFP_KERNEL
+            a-1 [001] ..... 1.6: kfree: ptr=0000000000000044
             """);
         final Run r = replay(f.toString(), "mem=16M nr_cpus=2", null);
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("events on CPUs >= nr_cpus=2, replayed on CPU % nr_cpus  2"), r.out());
-        assertTrue(r.out().contains("frees of objects allocated before the capture  1 (skipped)"), r.out());
+        assertTrue(r.out().contains("frees of objects allocated before the capture  2 (skipped)"), r.out());
+        assertTrue(r.out().contains("allocation failures  model: 0 page, 1 object"), r.out());
         assertTrue(r.out().contains("still live at the end  0 objects"), r.out());
         assertTrue(r.out().matches("(?s).*kmalloc-128 +1 +100 +128 +21\\.9%.*"), r.out());
     }

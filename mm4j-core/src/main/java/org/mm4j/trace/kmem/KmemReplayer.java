@@ -105,6 +105,8 @@ public final class KmemReplayer {
     private long peakSlabPages;
     private long cachesCreated;
     private long cachesMatched;
+    private long refused;
+    private String firstRefusal;
     private final int nrCpus;
     private final LongLongMap objects = new LongLongMap(1 << 12, MAX_TRACKED);
     private final LongLongMap pages = new LongLongMap(1 << 12, MAX_TRACKED);
@@ -148,10 +150,18 @@ public final class KmemReplayer {
         lastMicros = ev.timestampMicros();
         events++;
         perType[ev.type()]++;
-        switch (ev.type()) {
-            case KmemEvent.MM_PAGE_ALLOC -> pageAlloc(ev);
-            case KmemEvent.MM_PAGE_FREE -> pageFree(ev);
-            default -> slabEvent(ev);
+        try {
+            switch (ev.type()) {
+                case KmemEvent.MM_PAGE_ALLOC -> pageAlloc(ev);
+                case KmemEvent.MM_PAGE_FREE -> pageFree(ev);
+                default -> slabEvent(ev);
+            }
+        } catch (final IllegalArgumentException | IllegalStateException e) {
+            // the model refused this event (an absurd size, say): counted, and the replay goes on
+            refused++;
+            if (firstRefusal == null) {
+                firstRefusal = "line " + ev.lineNo() + ": " + e.getMessage();
+            }
         }
         if (timeline.due(events)) {
             sample();
@@ -388,6 +398,16 @@ public final class KmemReplayer {
     /** Of {@link #cachesCreated()}, those whose object_size and size equal the kernel's (from the events). */
     public long cachesMatched() {
         return cachesMatched;
+    }
+
+    /** Events the model refused with an error (see {@link #firstRefusal()}). */
+    public long refused() {
+        return refused;
+    }
+
+    /** The first refusal's line and message, or null. */
+    public String firstRefusal() {
+        return firstRefusal;
     }
 
     /** The sum of one SLUB statistic over every cache. */
