@@ -17,13 +17,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The bundled real trace replayed with full SLUB debugging (consistency checks, red zones, poisoning, owner
  * tracking) on every cache: the replay never frees what it did not allocate, never frees twice, never writes
- * outside an object, and leaves every cache and the buddy allocator consistent. Red zones (Z) run on the named
- * caches only: kmalloc(__GFP_ZERO) under Z zeroes the kmalloc red zone past orig_size in this build (6.18 zeroes
- * orig_size bytes only), a SLUB finding this test turned up.
+ * outside an object (kmalloc red zones past orig_size included), and leaves every cache and the buddy allocator
+ * consistent.
  */
 class ReplayIntegrityTest {
     @ParameterizedTest
-    @ValueSource(strings = {"slub_debug=FPU",
+    @ValueSource(strings = {"slub_debug=FZPU",
         "slub_debug=FZPU,buffer_head,dentry,vm_area_struct,maple_node,filp,names_cache,anon_vma_chain"})
     void bundledTraceUnderSlubDebugLeavesNoReport(final String debug) throws IOException {
         try (Kernel k = Kernel.boot("mem=512M nr_cpus=2 slab_nomerge " + debug);
