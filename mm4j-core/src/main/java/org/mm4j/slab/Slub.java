@@ -508,6 +508,7 @@ public final class Slub {
             if (s == null || !s.validObject(head, phys)) {
                 throw new IllegalArgumentException("ksize: 0x" + Long.toHexString(kaddr) + " is not an object");
             }
+            debug.skipOrigSizeCheck(s, kaddr);  // __ksize: the caller may now use all of it
             return slabKsize(s);
         }
         if (memMap.privateWord(head) == LARGE_KMALLOC && memMap.test(head, MemMap.PG_HEAD)) {
@@ -546,6 +547,7 @@ public final class Slub {
         if (SlubDebugSupport.kreallocInPlace(this, kaddr, newSize, (gfp & Gfp.ZERO) != 0 || initOnAlloc)) {
             return kaddr;  // __do_krealloc with orig_size tracked: precise zeroing, new kmalloc red zone
         }
+        final long tracked = SlubDebugSupport.copySize(this, kaddr, Long.MAX_VALUE);  // before ksize() resets it
         final long ks = ksize(kaddr);
         if (newSize <= ks) {
             return kaddr;
@@ -556,7 +558,7 @@ public final class Slub {
         }
         final long from = kaddr - PhysicalMemory.PAGE_OFFSET;
         final long to = ret - PhysicalMemory.PAGE_OFFSET;
-        final long copy = SlubDebugSupport.copySize(this, kaddr, ks);  // orig_size bytes when tracked
+        final long copy = Math.min(tracked, ks);  // the kernel copies orig_size bytes when it is tracked
         MemorySegment.copy(mem.slice(from, copy), 0, mem.slice(to, copy), 0, copy);
         if ((gfp & Gfp.ZERO) != 0) {
             mem.fill(to + copy, newSize - copy, (byte) 0);

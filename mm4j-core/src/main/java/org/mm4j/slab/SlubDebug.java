@@ -217,6 +217,11 @@ public final class SlubDebug {
         return s.origSizeBytes() == 8 ? mem.getLong(phys) : mem.getLong(phys) & 0xffffffffL;
     }
 
+    /** {@code skip_orig_size_check}: after {@code ksize()} the whole object is the caller's (no kmalloc red zone). */
+    public void skipOrigSizeCheck(final DebugCache s, final long object) {
+        setOrigSize(s, object, s.objectSize());
+    }
+
     /** {@code set_orig_size}. */
     public void setOrigSize(final DebugCache s, final long object, final long origSize) {
         if (!slubDebugOrigSize(s)) {

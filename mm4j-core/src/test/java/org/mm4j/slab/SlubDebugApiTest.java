@@ -141,4 +141,18 @@ class SlubDebugApiTest {
             k.slab().kfree(q);
         }
     }
+
+    @Test
+    void ksizeHandsTheWholeObjectOver() {
+        try (Kernel k = Kernel.boot("mem=32M nr_cpus=2 slub_debug=ZU,kmalloc-64")) {
+            final long p = k.slab().kmalloc(40, org.mm4j.page.Gfp.KERNEL);
+            assertEquals(64, k.slab().ksize(p));
+            k.slab().segment(p, 64).fill((byte) 0x11);  // legal after ksize(), as in the kernel
+            try (SlubDebug.KunitErrors e = k.slab().debug().kunitErrors()) {
+                k.slab().findCache("kmalloc-64").validate();
+                assertEquals(0, e.count());
+            }
+            k.slab().kfree(p);
+        }
+    }
 }
