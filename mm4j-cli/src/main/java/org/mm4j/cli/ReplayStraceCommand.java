@@ -1,6 +1,7 @@
 package org.mm4j.cli;
 
 import org.mm4j.boot.BootParams;
+import org.mm4j.cli.report.HtmlReport;
 import org.mm4j.vma.replay.StraceReplayer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -47,6 +48,11 @@ public final class ReplayStraceCommand implements Callable<Integer> {
             + "line and mm4j's #AFTER maps (diff it against FILE).")
     Path out;
 
+    @Option(names = "--report", paramLabel = "OUT.html",
+        description = "Also write one self-contained HTML page: per FILE the summary, the disagreements and the "
+            + "address space before and after, each drawn as a strip of its mappings.")
+    Path report;
+
     @Option(names = "--max-report", paramLabel = "N", defaultValue = "20",
         description = "Disagreements printed per file (default: ${DEFAULT-VALUE}).")
     int maxReport;
@@ -76,6 +82,8 @@ public final class ReplayStraceCommand implements Callable<Integer> {
             }
         }
         int status = 0;
+        final HtmlReport html = report == null ? null
+            : new HtmlReport("mm4j replay strace: " + files.size() + " file(s)");
         for (final Path f : files) {
             final String text;
             try {
@@ -112,6 +120,9 @@ public final class ReplayStraceCommand implements Callable<Integer> {
             for (final String e : r.errors) {
                 stderr.println("mm4j: " + e);
             }
+            if (html != null) {
+                addToReport(html, f, text, r);
+            }
             if (out != null) {
                 try {
                     StraceReplayer.write(r, out);
@@ -126,6 +137,46 @@ public final class ReplayStraceCommand implements Callable<Integer> {
                 status = 1;
             }
         }
+        if (html != null) {
+            try {
+                html.write(report);
+                stderr.println("Report: " + report.toAbsolutePath());
+            } catch (final IOException e) {
+                stderr.println("mm4j: --report " + report + ": " + e.getMessage());
+                status = 2;
+            }
+        }
         return status;
+    }
+
+    private void addToReport(final HtmlReport html, final Path f, final String text, final StraceReplayer.Result r) {
+        html.heading(f.getFileName().toString());
+        html.paragraph(r.summary());
+        final List<String> problems = new java.util.ArrayList<>(r.mismatches);
+        if (r.afterDiff != null) {
+            problems.addAll(r.afterDiff);
+        }
+        r.errors.forEach(problems::add);
+        if (!problems.isEmpty()) {
+            html.pre("Disagreements and malformed lines", String.join("\n",
+                problems.subList(0, Math.min(problems.size(), maxReport))));
+        }
+        final String before = block(text, "#BEFORE", "#OPS");
+        if (!before.isBlank()) {
+            html.mapsStrip("Address space before (#BEFORE)", before);
+        }
+        html.mapsStrip("Address space after the replay (mm4j)", r.maps);
+        html.pre("/proc/PID/maps after the replay", r.maps);
+    }
+
+    /** The lines strictly between the marker lines {@code from} and {@code to} ("" when absent). */
+    static String block(final String text, final String from, final String to) {
+        final int a = text.indexOf("\n" + from);
+        if (a < 0) {
+            return "";
+        }
+        final int start = text.indexOf('\n', a + 1);
+        final int end = text.indexOf("\n" + to, start);
+        return start < 0 || end < 0 ? "" : text.substring(start + 1, end + 1);
     }
 }

@@ -84,4 +84,23 @@ class ReplayStraceCommandTest {
     void registeredUnderReplay() {
         assertTrue(Main.commandLine().getSubcommands().get("replay").getSubcommands().containsKey("strace"));
     }
+
+    @Test
+    void reportDrawsBeforeAndAfterStrips(@TempDir final Path dir) throws IOException {
+        final Path f = dir.resolve("mine.trace");
+        Files.writeString(f, CASE);
+        final Path html = dir.resolve("r.html");
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        final ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(0, run(out, err, "--report", html.toString(), f.toString()));
+        final String page = Files.readString(html);
+        assertTrue(page.contains("Address space before (#BEFORE)"), page);
+        assertTrue(page.contains("Address space after the replay (mm4j)"), page);
+        assertTrue(page.split("<svg", -1).length - 1 >= 2, "two strips");
+        assertTrue(page.contains("[heap]"), "after maps listed");
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("Report: "));
+        assertEquals("555555554000-555555555000 r--p 00000000 fe:00 11                         /tmp/prog\n"
+            + "7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0                          [stack]\n",
+            ReplayStraceCommand.block(CASE, "#BEFORE", "#OPS"));
+    }
 }
