@@ -38,6 +38,7 @@ class SlubDebugStressTest {
             final java.util.concurrent.ArrayBlockingQueue<Long> handoff = new java.util.concurrent.ArrayBlockingQueue<>(
                 4096);
             final AtomicBoolean stop = new AtomicBoolean();
+            final AtomicBoolean producerDone = new AtomicBoolean();
             final AtomicInteger ops = new AtomicInteger();
             final Thread producer = new Thread(() -> {
                 final SplittableRandom rnd = new SplittableRandom(1);
@@ -57,7 +58,7 @@ class SlubDebugStressTest {
                 }
             });
             final Thread consumer = new Thread(() -> {
-                while (!stop.get() || !handoff.isEmpty()) {
+                while (!producerDone.get() || !handoff.isEmpty()) {
                     final Long p;
                     try {
                         p = handoff.poll(10, java.util.concurrent.TimeUnit.MILLISECONDS);
@@ -86,6 +87,7 @@ class SlubDebugStressTest {
             Thread.sleep(millis);
             stop.set(true);
             producer.join();
+            producerDone.set(true);  // the consumer drains what is left, then stops
             consumer.join();
             validator.join();
             s.validate();
