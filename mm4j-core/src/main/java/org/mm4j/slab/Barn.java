@@ -6,7 +6,7 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * {@code struct node_barn} (Linux 6.18): a node's depot of full and empty sheaves, at most {@link #maxFull} and
  * {@link #maxEmpty} of each: the kernel's {@link #MAX_FULL_SHEAVES}/{@link #MAX_EMPTY_SHEAVES} for caches with
- * per-CPU sheaves; for caches served only by the JVM's per-thread sheaves, up to about 256 KiB of objects, since
+ * per-CPU sheaves; for caches served only by the JVM's per-thread sheaves, up to about 1 MiB of objects (at most 64 sheaves), since
  * a thread that frees in bursts (a consumer of another thread's objects) would otherwise push most sheaves back
  * through the slab layer (a tuning departure, named). Threads: every field under {@link #lock};
  * {@link #nrFull()}/{@link #nrEmpty()} may be read racily for statistics.

@@ -174,7 +174,7 @@ public final class KmemCache implements DebugCache {
             if (sheafCapacity > 0) {
                 barn = new Barn();
             } else if (threadCap > 0) {
-                final int max = Math.max(Barn.MAX_FULL_SHEAVES, Math.min(64, (256 << 10) / (threadCap * size)));
+                final int max = Math.max(Barn.MAX_FULL_SHEAVES, Math.min(64, (1 << 20) / (threadCap * size)));
                 barn = new Barn(max, max);
             } else {
                 barn = null;

@@ -118,27 +118,50 @@ public final class SlabAllocator implements SegmentAllocator {
 
     /** {@code kfree(x)} through this thread's sheaves (any slab object; large kmallocs go to the buddy). */
     public void kfree(final long kaddr) {
-        if (Thread.currentThread() != owner) {
-            checkOwner();
-        }
+        // the hot path is kept small so that the JIT inlines it: everything unusual goes to kfreeSlow
         final long phys = kaddr - PhysicalMemory.PAGE_OFFSET;
-        if (capacity == 0 || phys < 0 || phys >= totalBytes) {
-            slub.kfree(kaddr);
+        if (Thread.currentThread() != owner || phys < 0 || phys >= totalBytes || capacity == 0) {
+            kfreeSlow(kaddr);
             return;
         }
-        // a slab page's flags and head are stable while the caller holds one of its objects: plain reads
-        final long pfn = phys >>> PhysicalMemory.PAGE_SHIFT;
-        long f = mm.lpLong(pfn, MemMap.FLAGS);
-        long head = pfn;
+        // a slab page's flags, cache id and object count are stable while the caller holds one of its objects
+        long head = phys >>> PhysicalMemory.PAGE_SHIFT;
+        long f = mm.lpLong(head, MemMap.FLAGS);
         if ((f & MemMap.PG_TAIL) != 0) {
-            head = mm.lpLong(pfn, MemMap.PRIVATE);
+            head = mm.lpLong(head, MemMap.PRIVATE);
             f = mm.lpLong(head, MemMap.FLAGS);
         }
-        if ((f & MemMap.PG_SLAB) == 0) {
+        final int id = mm.lpInt(head, MemMap.SLAB_CACHE);
+        final ThreadSheaves[] ids = byId;
+        final ThreadSheaves t = id < ids.length ? ids[id] : null;
+        if ((f & MemMap.PG_SLAB) == 0 || t == null || initOnFree) {
+            kfreeSlow(kaddr);
+            return;
+        }
+        final long off = phys - (head << PhysicalMemory.PAGE_SHIFT) - t.redLeftPad;
+        final long idx = (off * t.recip) >>> 32;
+        final Sheaf m = t.main;
+        final int n = m.size;
+        if (off < 0 || idx * t.size != off || idx >= KmemCache.wObjects(mm.lpLong(head, MemMap.SLAB_WORD))
+            || n == m.objects.length) {
+            kfreeSlow(kaddr);
+            return;
+        }
+        m.objects[n] = phys;
+        m.size = n + 1;
+        t.pcpu[t.statBase + FREE_PCS]++;
+    }
+
+    /** The rest of kfree: other threads, sheaves off, large kmallocs, new caches, bad pointers, full sheaves. */
+    private void kfreeSlow(final long kaddr) {
+        checkOwner();
+        final long phys = kaddr - PhysicalMemory.PAGE_OFFSET;
+        final long slab = capacity == 0 ? -1 : slub.virtToSlab(phys);
+        if (slab < 0) {
             slub.kfree(kaddr);
             return;
         }
-        final int id = mm.lpInt(head, MemMap.SLAB_CACHE);
+        final int id = mm.lpInt(slab, MemMap.SLAB_CACHE);
         final ThreadSheaves[] ids = byId;
         ThreadSheaves t = id < ids.length ? ids[id] : null;
         if (t == null) {
@@ -149,8 +172,8 @@ public final class SlabAllocator implements SegmentAllocator {
             }
             t = sheavesOf(s);
         }
-        if (!t.cache.validObject(head, phys)) {
-            t.cache.freeChecked(cpu, head, phys);  // reports and throws
+        if (!t.cache.validObject(slab, phys)) {
+            t.cache.freeChecked(cpu, slab, phys);  // reports and throws
             return;
         }
         if (initOnFree) {
@@ -159,10 +182,9 @@ public final class SlabAllocator implements SegmentAllocator {
         final Sheaf m = t.main;
         if (m.size < m.objects.length) {
             m.objects[m.size++] = phys;
-            t.pcpu[t.statBase + FREE_PCS]++;
-            return;
+        } else {
+            t.freeSlow(phys);
         }
-        t.freeSlow(phys);
         t.cache.statInc(cpu, StatItem.FREE_PCS);
     }
 
@@ -314,6 +336,9 @@ public final class SlabAllocator implements SegmentAllocator {
         final long[] pcpu;
         final int cpu;
         final int statBase;
+        final int size;
+        final int redLeftPad;
+        final long recip;
         Sheaf main;
         Sheaf spare;
 
@@ -321,6 +346,9 @@ public final class SlabAllocator implements SegmentAllocator {
             this.cache = cache;
             this.pcpu = cache.pcpu;
             this.cpu = cpu;
+            this.size = cache.size();
+            this.redLeftPad = cache.redLeftPad();
+            this.recip = ((1L << 32) + size - 1) / size;
             this.statBase = cpu * KmemCache.STRIDE + KmemCache.W_STATS;
             this.main = new Sheaf(capacity);
             cache.statInc(cpu, StatItem.SHEAF_ALLOC);
