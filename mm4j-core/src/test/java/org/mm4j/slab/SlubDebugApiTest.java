@@ -155,4 +155,21 @@ class SlubDebugApiTest {
             k.slab().kfree(p);
         }
     }
+
+    @Test
+    void traceFlagPrintsEachAllocAndFree() {
+        try (Kernel k = Kernel.boot("mem=32M nr_cpus=2 slub_debug=T,traced")) {
+            final KmemCache s = k.slab().kmemCacheCreate("traced", 32, 0, 0, null);
+            k.log().clear();
+            final long p = s.alloc();
+            s.free(p);
+            final List<String> d = k.log().messages();
+            final String hex = "0x[0-9a-f]{16}";
+            assertTrue(d.stream().anyMatch(l -> l.matches("TRACE traced alloc " + hex + " inuse=1 fp=" + hex)),
+                String.join("\n", d));
+            assertTrue(d.stream().anyMatch(l -> l.matches("TRACE traced free " + hex + " inuse=1 fp=" + hex)));
+            assertTrue(d.stream().anyMatch(l -> l.startsWith("Object ffff")), "the freed object's bytes");
+            assertTrue(d.contains("Call Trace:"));
+        }
+    }
 }
