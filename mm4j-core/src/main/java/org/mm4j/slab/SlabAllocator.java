@@ -142,8 +142,8 @@ public final class SlabAllocator implements SegmentAllocator {
         final long idx = (off * t.recip) >>> 32;
         final Sheaf m = t.main;
         final int n = m.size;
-        if (off < 0 || idx * t.size != off || idx >= KmemCache.wObjects(mm.lpLong(head, MemMap.SLAB_WORD))
-            || n == m.objects.length) {
+        if (off < 0 || idx * t.size != off || n == m.objects.length
+            || idx >= (t.fixedObjects > 0 ? t.fixedObjects : KmemCache.wObjects(mm.lpLong(head, MemMap.SLAB_WORD)))) {
             kfreeSlow(kaddr);
             return;
         }
@@ -339,6 +339,8 @@ public final class SlabAllocator implements SegmentAllocator {
         final int size;
         final int redLeftPad;
         final long recip;
+        /** Objects per slab when every slab has the same order (no fallback order), else 0: read the slab. */
+        final int fixedObjects;
         Sheaf main;
         Sheaf spare;
 
@@ -349,6 +351,7 @@ public final class SlabAllocator implements SegmentAllocator {
             this.size = cache.size();
             this.redLeftPad = cache.redLeftPad();
             this.recip = ((1L << 32) + size - 1) / size;
+            this.fixedObjects = cache.order() == cache.geometry().minOrder() ? cache.objsPerSlab() : 0;
             this.statBase = cpu * KmemCache.STRIDE + KmemCache.W_STATS;
             this.main = new Sheaf(capacity);
             cache.statInc(cpu, StatItem.SHEAF_ALLOC);

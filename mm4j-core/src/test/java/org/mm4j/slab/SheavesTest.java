@@ -30,6 +30,9 @@ class SheavesTest {
             assertEquals(3, ints.getAtIndex(ValueLayout.JAVA_INT, 2));
             a.free(ints);
             assertThrows(IllegalArgumentException.class, () -> a.allocate(8, 3));
+            final long p = a.kmalloc(64);
+            assertThrows(IllegalArgumentException.class, () -> a.kfree(p + 8), "inside an object");
+            a.kfree(p);
             assertThrows(IllegalArgumentException.class, () -> a.free(MemorySegment.ofArray(new byte[8])));
             final AtomicReference<Throwable> t = new AtomicReference<>();
             final Thread other = new Thread(() -> {
