@@ -452,20 +452,25 @@ public final class KmemCache implements DebugCache {
     public long stat(final StatItem item) {
         long sum = 0;
         for (int c = 0; c < nrCpus; c++) {
-            sum += pcpu[c * STRIDE + W_STATS + item.ordinal()];
+            sum += stat(item, c);
         }
         return sum;
     }
 
-    /** The value of one statistic on one CPU slot. */
+    /** The value of one statistic on one CPU slot (with the per-thread sheaves' fast-path counts). */
     public long stat(final StatItem item, final int cpu) {
-        return pcpu[cpu * STRIDE + W_STATS + item.ordinal()];
+        final long v = pcpu[cpu * STRIDE + W_STATS + item.ordinal()];
+        return item == StatItem.ALLOC_PCS || item == StatItem.FREE_PCS ? v + slub.threadSheafStat(this, item, cpu)
+            : v;
     }
 
     /** Clears a statistic on every slot (writing 0 to its sysfs file). */
     public void clearStat(final StatItem item) {
         for (int c = 0; c < nrCpus; c++) {
             pcpu[c * STRIDE + W_STATS + item.ordinal()] = 0;
+        }
+        if (item == StatItem.ALLOC_PCS || item == StatItem.FREE_PCS) {
+            slub.clearThreadSheafStat(this, item);
         }
     }
 

@@ -81,7 +81,7 @@ public final class SlabAllocator implements SegmentAllocator {
             if (t != null) {
                 final Sheaf m = t.main;
                 if (m.size > 0 && !initOnAlloc) {
-                    t.pcpu[t.statBase + ALLOC_PCS]++;
+                    t.allocPcs++;
                     return PhysicalMemory.PAGE_OFFSET + m.objects[--m.size];
                 }
             }
@@ -90,8 +90,6 @@ public final class SlabAllocator implements SegmentAllocator {
         return slub.kmalloc(size, Gfp.KERNEL);
     }
 
-    private static final int ALLOC_PCS = StatItem.ALLOC_PCS.ordinal();
-    private static final int FREE_PCS = StatItem.FREE_PCS.ordinal();
 
     private long kmallocSlow(final long size) {
         final int idx = Slub.kmallocIndex(size);
@@ -149,7 +147,7 @@ public final class SlabAllocator implements SegmentAllocator {
         }
         m.objects[n] = phys;
         m.size = n + 1;
-        t.pcpu[t.statBase + FREE_PCS]++;
+        t.freePcs++;
     }
 
     /** The rest of kfree: other threads, sheaves off, large kmallocs, new caches, bad pointers, full sheaves. */
@@ -316,10 +314,41 @@ public final class SlabAllocator implements SegmentAllocator {
         flushAllCaches();
     }
 
+    /** Returns all sheaves and folds the fast-path counts into the caches' per-CPU statistics. */
     void flushAllCaches() {
         for (final ThreadSheaves t : byId) {
             if (t != null) {
+                t.pcpu[t.statBase + StatItem.ALLOC_PCS.ordinal()] += t.allocPcs;
+                t.pcpu[t.statBase + StatItem.FREE_PCS.ordinal()] += t.freePcs;
+                t.allocPcs = 0;
+                t.freePcs = 0;
+            }
+        }
+        for (final ThreadSheaves t : byId) {
+            if (t != null) {
                 t.flush();
+            }
+        }
+    }
+
+    /** This thread's fast-path ALLOC_PCS/FREE_PCS of {@code s} on {@code cpu} (racy, like the kernel's stats). */
+    long pendingStat(final KmemCache s, final StatItem item, final int cpu) {
+        final ThreadSheaves[] ids = byId;
+        final ThreadSheaves t = s.id < ids.length ? ids[s.id] : null;
+        if (t == null || t.cpu != cpu) {
+            return 0;
+        }
+        return item == StatItem.ALLOC_PCS ? t.allocPcs : item == StatItem.FREE_PCS ? t.freePcs : 0;
+    }
+
+    void clearPendingStat(final KmemCache s, final StatItem item) {
+        final ThreadSheaves[] ids = byId;
+        final ThreadSheaves t = s.id < ids.length ? ids[s.id] : null;
+        if (t != null) {
+            if (item == StatItem.ALLOC_PCS) {
+                t.allocPcs = 0;
+            } else if (item == StatItem.FREE_PCS) {
+                t.freePcs = 0;
             }
         }
     }
@@ -336,6 +365,12 @@ public final class SlabAllocator implements SegmentAllocator {
         final long[] pcpu;
         final int cpu;
         final int statBase;
+        /**
+         * ALLOC_PCS / FREE_PCS of the fast paths, counted here (plain fields, owner only) and added to the
+         * cache's per-CPU counters when they are read, so the hot path touches no shared array.
+         */
+        long allocPcs;
+        long freePcs;
         final int size;
         final int redLeftPad;
         final long recip;

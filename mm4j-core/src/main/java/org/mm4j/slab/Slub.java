@@ -622,6 +622,21 @@ public final class Slub {
         }
     }
 
+    /** Fast-path sheaf counts of every thread allocator for {@code s} on {@code cpu}. */
+    long threadSheafStat(final KmemCache s, final StatItem item, final int cpu) {
+        long n = 0;
+        for (final SlabAllocator a : allocators) {
+            n += a.pendingStat(s, item, cpu);
+        }
+        return n;
+    }
+
+    void clearThreadSheafStat(final KmemCache s, final StatItem item) {
+        for (final SlabAllocator a : allocators) {
+            a.clearPendingStat(s, item);
+        }
+    }
+
     /** Objects of {@code s} held in thread sheaves (exact when those threads are quiescent). */
     long threadSheafObjects(final KmemCache s) {
         long n = 0;
