@@ -153,24 +153,35 @@ public class SlubBench {
 
         boolean offer(final long v, final Control c) {
             final long t = idx[16];
+            int spins = 0;
             while (t - (long) IDX.getAcquire(idx, 0) == CAP) {
                 if (c.stopMeasurement) {
                     return false;
                 }
-                Thread.onSpinWait();
+                backOff(++spins);
             }
             ring[(int) t & (CAP - 1)] = v;
             IDX.setRelease(idx, 16, t + 1);
             return true;
         }
 
+        /** Spin briefly, then yield: on two shared CPUs the other side may be descheduled. */
+        private static void backOff(final int spins) {
+            if (spins < 64) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+        }
+
         long poll(final Control c) {
             final long h = idx[0];
+            int spins = 0;
             while ((long) IDX.getAcquire(idx, 16) == h) {
                 if (c.stopMeasurement) {
                     return 0;
                 }
-                Thread.onSpinWait();
+                backOff(++spins);
             }
             final long v = ring[(int) h & (CAP - 1)];
             IDX.setRelease(idx, 0, h + 1);
