@@ -33,10 +33,7 @@ final class PageCommands {
         a.end();
         final long pfn = sh.kernel().buddy().allocPages(gfp, order);
         if (pfn < 0) {
-            if ((gfp & Gfp.NOWARN) == 0) {
-                sh.kernel().log().printk("mm4j: page allocation failure: order:%d, mode:%#x(%s), nodemask=(null)",
-                    order, gfp, Gfp.toString(gfp));
-            }
+            // the allocator itself reports the failure in dmesg (warn_alloc, rate-limited, unless __GFP_NOWARN)
             out.append(String.format("0x%016x%n", 0L));
             return;
         }
