@@ -124,27 +124,6 @@ public final class Gfp {
 
     /** Prints flags as ftrace's {@code show_gfp_flags} does: composites first, then single bits. */
     public static String toString(final int gfp) {
-        if (gfp == 0) {
-            return "0";
-        }
-        final StringBuilder sb = new StringBuilder();
-        int rest = gfp;
-        for (final Map.Entry<String, Integer> e : NAMES.entrySet()) {
-            final int v = e.getValue();
-            if (v != 0 && (rest & v) == v) {
-                if (!sb.isEmpty()) {
-                    sb.append('|');
-                }
-                sb.append(e.getKey());
-                rest &= ~v;
-            }
-        }
-        if (rest != 0) {
-            if (!sb.isEmpty()) {
-                sb.append('|');
-            }
-            sb.append("0x").append(Integer.toHexString(rest));
-        }
-        return sb.toString();
+        return org.mm4j.kernel.FlagNames.format(gfp & 0xffffffffL, NAMES, false);
     }
 }

@@ -127,27 +127,6 @@ public final class SlabFlags {
 
     /** The flags as {@code SLAB_A|SLAB_B} ("0" when none). */
     public static String toString(final long flags) {
-        if (flags == 0) {
-            return "0";
-        }
-        final StringBuilder sb = new StringBuilder();
-        long rest = flags;
-        for (final Map.Entry<String, Long> e : NAMES.entrySet()) {
-            final long v = e.getValue();
-            if (v != 0 && Long.bitCount(v) == 1 && (rest & v) != 0) {
-                if (!sb.isEmpty()) {
-                    sb.append('|');
-                }
-                sb.append(e.getKey());
-                rest &= ~v;
-            }
-        }
-        if (rest != 0) {
-            if (!sb.isEmpty()) {
-                sb.append('|');
-            }
-            sb.append("0x").append(Long.toHexString(rest));
-        }
-        return sb.toString();
+        return org.mm4j.kernel.FlagNames.format(flags, NAMES, true);
     }
 }
