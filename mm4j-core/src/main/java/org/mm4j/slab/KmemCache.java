@@ -112,6 +112,8 @@ public final class KmemCache implements DebugCache {
     /** The name the cache shows under /sys/kernel/slab (":0000064" for mergeable caches). */
     String sysfsName;
     private volatile boolean destroyed;
+    /** Bit set in the cache id of slabs left behind by a destroyed cache (see {@link #markDestroyed}). */
+    static final int DESTROYED_ID = 1 << 30;
 
     final long[] pcpu;
     private final ReentrantLock[] slotLock;
@@ -527,8 +529,16 @@ public final class KmemCache implements DebugCache {
         }
     }
 
+    /**
+     * Marks the cache destroyed. Slabs still holding objects (reported by {@link #shutdown}) keep PG_slab but
+     * their cache id gets {@link #DESTROYED_ID}: lock-free lookups by id (the thread sheaves' fast path) then
+     * miss and fall to the slow paths, which name the destroyed cache ({@link Slub#cacheById} strips the bit).
+     */
     void markDestroyed() {
         destroyed = true;
+        for (final long slab : slabsOfCache()) {
+            mm.spInt(slab, MemMap.SLAB_CACHE, id | DESTROYED_ID);
+        }
     }
 
     private int localNode(final int cpu) {

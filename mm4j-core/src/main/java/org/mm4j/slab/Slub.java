@@ -351,7 +351,8 @@ public final class Slub {
         return m;
     }
 
-    KmemCache cacheById(final int id) {
+    KmemCache cacheById(final int slabCacheId) {
+        final int id = slabCacheId & ~KmemCache.DESTROYED_ID;  // slabs left by a destroyed cache still name it
         final KmemCache[] ids = byId;
         return id > 0 && id < ids.length ? ids[id] : null;
     }

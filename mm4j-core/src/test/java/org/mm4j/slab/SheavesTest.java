@@ -129,4 +129,24 @@ class SheavesTest {
             assertEquals(Slub.ZERO_SIZE_PTR, k.slab().kmalloc(0, Gfp.KERNEL));
         }
     }
+
+    @Test
+    void threadSheavesRejectObjectsOfADestroyedCache() {
+        try (Kernel k = Kernel.boot("mem=64M nr_cpus=2")) {
+            final Slub slub = k.slab();
+            final KmemCache s = slub.kmemCacheCreate("victim", 64, 0, 0, null);
+            final SlabAllocator a = slub.allocator();
+            final long kept = a.alloc(s);
+            final long kept2 = a.alloc(s);
+            a.free(s, a.alloc(s));  // the thread now has sheaves of "victim" (a fast-path id lookup hits)
+            s.destroy();
+            assertTrue(k.log().messages().stream().anyMatch(l -> l.contains("Objects remaining") && l.contains("victim")));
+            final IllegalStateException e = assertThrows(IllegalStateException.class, () -> a.kfree(kept));
+            assertTrue(e.getMessage().contains("destroyed cache victim"), e.getMessage());
+            assertThrows(IllegalStateException.class, () -> a.free(s, kept2));
+            assertThrows(IllegalStateException.class, () -> a.alloc(s));
+            assertThrows(IllegalStateException.class, () -> slub.kfree(kept));
+            assertEquals(0, a.objects(s), "no object of the destroyed cache went into a sheaf");
+        }
+    }
 }
