@@ -13,6 +13,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 import static org.mm4j.slab.SlabFlags.SLAB_CACHE_DMA;
@@ -112,6 +113,13 @@ public final class KmemCache implements DebugCache {
     /** The name the cache shows under /sys/kernel/slab (":0000064" for mergeable caches). */
     String sysfsName;
     private volatile boolean destroyed;
+    /**
+     * Slab creations and discards begun and done (a slab gaining PG_slab up to being counted in its node, or
+     * being uncounted up to losing PG_slab): validate compares its mem_map count with the node counters only
+     * over a walk that no such change overlapped. Slow paths only (they go to the buddy allocator anyway).
+     */
+    private final AtomicLong slabChangesBegun = new AtomicLong();
+    private final AtomicLong slabChangesDone = new AtomicLong();
     /** Bit set in the cache id of slabs left behind by a destroyed cache (see {@link #markDestroyed}). */
     static final int DESTROYED_ID = 1 << 30;
 
@@ -1037,6 +1045,7 @@ public final class KmemCache implements DebugCache {
             return -1;
         }
         final int objects = Geometry.orderObjects(order, size);
+        slabChangesBegun.incrementAndGet();  // done in incSlabsNode
         mm.setFlag(pfn, MemMap.PG_SLAB);
         mm.spInt(pfn, MemMap.SLAB_CACHE, id);
         mm.privateWord(pfn, 0);
@@ -1066,13 +1075,20 @@ public final class KmemCache implements DebugCache {
     private void incSlabsNode(final int nid, final int objects) {
         nodes[nid].nrSlabs.incrementAndGet();
         nodes[nid].totalObjects.addAndGet(objects);
+        slabChangesDone.incrementAndGet();
+    }
+
+    /** Uncounts a slab about to be freed ({@code dec_slabs_node}); {@link #freeSlab} completes the change. */
+    private void decSlabsNode(final KmemCacheNode n, final int objects) {
+        slabChangesBegun.incrementAndGet();
+        n.nrSlabs.decrementAndGet();
+        n.totalObjects.addAndGet(-objects);
     }
 
     /** {@code discard_slab}: uncounts the slab and frees its pages. */
     private void discardSlab(final long slab) {
         final KmemCacheNode n = nodes[slabNid(slab)];
-        n.nrSlabs.decrementAndGet();
-        n.totalObjects.addAndGet(-wObjects(mm.lvLong(slab, MemMap.SLAB_WORD)));
+        decSlabsNode(n, wObjects(mm.lvLong(slab, MemMap.SLAB_WORD)));
         freeSlab(slab);
     }
 
@@ -1085,6 +1101,7 @@ public final class KmemCache implements DebugCache {
         mm.lruNext(slab, -1);
         mm.lruPrev(slab, -1);
         mm.clearFlag(slab, MemMap.PG_SLAB);
+        slabChangesDone.incrementAndGet();
         slub.accountSlabPages(this, -(1 << order));
         buddy.freePages(slab, order);
     }
@@ -1279,8 +1296,7 @@ public final class KmemCache implements DebugCache {
                 stat(cpu, StatItem.FREE_REMOVE_PARTIAL);
             }
             if (discard) {
-                n.nrSlabs.decrementAndGet();
-                n.totalObjects.addAndGet(-wObjects(w));
+                decSlabsNode(n, wObjects(w));
             }
         } finally {
             n.listLock.unlock();
@@ -1424,8 +1440,7 @@ public final class KmemCache implements DebugCache {
                     final int free = wObjects(w) - wInuse(w);
                     if (free == wObjects(w)) {
                         n.removePartial(mm, slab);
-                        n.nrSlabs.decrementAndGet();
-                        n.totalObjects.addAndGet(-wObjects(w));
+                        decSlabsNode(n, wObjects(w));
                         discard.add(slab);
                     } else if (free <= 32) {
                         n.removePartial(mm, slab);
@@ -1571,73 +1586,121 @@ public final class KmemCache implements DebugCache {
                 n.listLock.unlock();
             }
         }
-        final long[] slabsPerNode = new long[nrNodes];
-        final long[] objsPerNode = new long[nrNodes];
         for (final long slab : slabsOfCache()) {
             final KmemCacheNode n = nodes[slabNid(slab)];
-            n.listLock.lock();
+            n.listLock.lock();  // partial-list slabs stand still; others are re-checked before being judged
             try {
                 errors += validateSlab(slab);
-                slabsPerNode[n.nid]++;
-                objsPerNode[n.nid] += wObjects(mm.lvLong(slab, MemMap.SLAB_WORD));
             } finally {
                 n.listLock.unlock();
             }
         }
-        for (final KmemCacheNode n : nodes) {
-            if (slabsPerNode[n.nid] != n.nrSlabs.get()) {
-                errors += error("SLUB: %s %d slabs counted but counter=%d", name, slabsPerNode[n.nid],
-                    n.nrSlabs.get());
-            }
-            if (objsPerNode[n.nid] != n.totalObjects.get()) {
-                errors += error("SLUB: %s %d objects counted but counter=%d", name, objsPerNode[n.nid],
-                    n.totalObjects.get());
-            }
-        }
-        if (debug) {
-            slub.debug().checkpoint();  // strict mode: the first report, now that the walk and its repairs are done
-        }
-        return errors;
+        return errors + validateCounters();
     }
 
-    private int validateSlab(final long slab) {
-        if (debug) {  // validate_slab of mm/slub.c alone, with its repairs and kunit counting
-            final SlubDebug dbg = slub.debug();
-            final int before = dbg.errorEvents();
-            dbg.validateSlab(this, new SlabPage(slub, slab));
-            return dbg.errorEvents() - before;
+    /**
+     * Compares the slabs and objects found in mem_map with the node counters, over a walk that no slab creation
+     * or discard overlapped (retried a few times; under constant churn there is nothing exact to compare).
+     */
+    private int validateCounters() {
+        for (int attempt = 0; attempt < 8; attempt++) {
+            final long begun = slabChangesBegun.get();
+            if (slabChangesDone.get() != begun) {
+                Thread.yield();
+                continue;
+            }
+            final long[] slabsPerNode = new long[nrNodes];
+            final long[] objsPerNode = new long[nrNodes];
+            for (final long slab : slabsOfCache()) {
+                slabsPerNode[slabNid(slab)]++;
+                objsPerNode[slabNid(slab)] += wObjects(mm.lvLong(slab, MemMap.SLAB_WORD));
+            }
+            final long[] counted = new long[2 * nrNodes];
+            for (final KmemCacheNode n : nodes) {
+                counted[2 * n.nid] = n.nrSlabs.get();
+                counted[2 * n.nid + 1] = n.totalObjects.get();
+            }
+            if (slabChangesBegun.get() != begun) {
+                continue;  // a slab came or went during the walk
+            }
+            int errors = 0;
+            for (final KmemCacheNode n : nodes) {
+                if (slabsPerNode[n.nid] != counted[2 * n.nid]) {
+                    errors += error("SLUB: %s %d slabs counted but counter=%d", name, slabsPerNode[n.nid],
+                        counted[2 * n.nid]);
+                }
+                if (objsPerNode[n.nid] != counted[2 * n.nid + 1]) {
+                    errors += error("SLUB: %s %d objects counted but counter=%d", name, objsPerNode[n.nid],
+                        counted[2 * n.nid + 1]);
+                }
+            }
+            return errors;
         }
-        int errors = 0;
-        final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
+        return 0;
+    }
+
+    /**
+     * {@code validate_slab} of a non-debug cache, under the node's list_lock. Only a partial-list slab stands
+     * still under that lock: a CPU (frozen) or CPU-partial slab changes by cmpxchg of its slab word and can be
+     * discarded meanwhile. So the checks run on one snapshot of the slab word, and are judged only when the slab
+     * is still this cache's and its word unchanged afterwards (frees push onto the freelist and taking it swaps
+     * the word, so an unchanged word means the walked chain was the freelist); otherwise it is tried again, and
+     * left alone when it never holds still. The freelist of a frozen slab is not walked: its owner takes it.
+     */
+    private int validateSlab(final long slab) {
+        for (int attempt = 0; attempt < 4; attempt++) {
+            if (!isOurSlab(slab)) {
+                return 0;  // discarded (or never finished) since mem_map was scanned
+            }
+            final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
+            final List<String> problems = slabProblems(slab, w);
+            if (isOurSlab(slab) && mm.lvLong(slab, MemMap.SLAB_WORD) == w) {
+                for (final String text : problems) {
+                    slub.slabErr(this, slab, text);
+                }
+                return problems.size();
+            }
+        }
+        return 0;
+    }
+
+    private boolean isOurSlab(final long slab) {
+        final long f = mm.flags(slab);
+        return (f & MemMap.PG_SLAB) != 0 && (f & MemMap.PG_TAIL) == 0 && mm.lpInt(slab, MemMap.SLAB_CACHE) == id;
+    }
+
+    /** What is wrong with a slab whose slab word was {@code w} (the kernel's validate_slab texts). */
+    private List<String> slabProblems(final long slab, final long w) {
+        final List<String> out = new ArrayList<>(0);
         final int objects = wObjects(w);
         final int order = slabOrder(slab);
         final int maxObjects = Geometry.orderObjects(order, size);
         if (objects > maxObjects) {
-            errors += slabError(slab, "objects " + objects + " > max " + maxObjects);
+            out.add("objects " + objects + " > max " + maxObjects);
         }
         if (wInuse(w) > objects) {
-            errors += slabError(slab, "inuse " + wInuse(w) + " > max " + objects);
+            out.add("inuse " + wInuse(w) + " > max " + objects);
+        }
+        if (wFrozen(w)) {
+            return out;
         }
         int nr = 0;
         long p = wFreelist(w);
         while (p != 0 && nr <= objects) {
             if (slub.virtToSlab(p) != slab || !validObject(slab, p)) {
-                errors += slabError(slab, "Freepointer 0x" + Long.toHexString(p + PhysicalMemory.PAGE_OFFSET)
-                    + " corrupt");
-                break;
+                out.add("Freepointer 0x" + Long.toHexString(p + PhysicalMemory.PAGE_OFFSET) + " corrupt");
+                return out;
             }
             nr++;
             p = getFp(p);
         }
         if (nr > objects) {
-            errors += slabError(slab, "Freelist cycle detected");
-        } else if (!wFrozen(w) && nr + wInuse(w) != objects) {
-            errors += slabError(slab, "Wrong object count. Counter is " + wInuse(w) + " but counted were "
-                + (objects - nr));
+            out.add("Freelist cycle detected");
+        } else if (nr + wInuse(w) != objects) {
+            out.add("Wrong object count. Counter is " + wInuse(w) + " but counted were " + (objects - nr));
         }
-        return errors;
+        return out;
     }
-
     private int slabError(final long slab, final String text) {
         slub.slabErr(this, slab, text);
         return 1;
