@@ -34,8 +34,10 @@ final class SlabPage implements DebugSlab {
 
     @Override
     public String flagsText() {
-        final long f = mm.flags(pfn) & ~MemMap.MT_MASK;
-        return String.format("0x%x(%s|node=%d|zone=1)", f, mm.test(pfn, MemMap.PG_HEAD) ? "head" : "slab", nid());
+        // %pGp of 6.18: named page flags, then the fields (node, zone). Slab is a page type since 6.10, not a
+        // page flag, so an order-0 slab shows no flag name at all: 0x0(node=0|zone=1); a compound one "head|".
+        final long f = mm.flags(pfn) & ~(MemMap.MT_MASK | MemMap.PG_SLAB);
+        return String.format("0x%x(%snode=%d|zone=1)", f, (f & MemMap.PG_HEAD) != 0 ? "head|" : "", nid());
     }
 
     @Override

@@ -297,4 +297,22 @@ class SlubTest {
             assertTrue(k.procfs().list("/sys/kernel/slab").contains("fmt"));
         }
     }
+
+    @Test
+    void slabFlagsTextIsThePgpOf618() {
+        try (Kernel k = Kernel.boot("mem=64M nr_cpus=2")) {
+            final Slub slub = k.slab();
+            final long small = slub.kmalloc(64, org.mm4j.page.Gfp.KERNEL);
+            final long big = slub.kmalloc(8192, org.mm4j.page.Gfp.KERNEL);
+            final String order0 = new SlabPage(slub, slub.virtToSlab(small - org.mm4j.page.PhysicalMemory.PAGE_OFFSET))
+                .flagsText();
+            final String compound = new SlabPage(slub, slub.virtToSlab(big - org.mm4j.page.PhysicalMemory.PAGE_OFFSET))
+                .flagsText();
+            // slab is a page type in 6.18, not a page flag: %pGp names no "slab"
+            assertTrue(order0.matches("0x0\\(node=0\\|zone=1\\)"), order0);
+            assertTrue(compound.matches("0x[0-9a-f]+\\(head\\|node=0\\|zone=1\\)"), compound);
+            slub.kfree(small);
+            slub.kfree(big);
+        }
+    }
 }
