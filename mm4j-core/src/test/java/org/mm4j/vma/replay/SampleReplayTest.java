@@ -33,7 +33,7 @@ class SampleReplayTest {
     }
 
     static Path samplesDir() {
-        for (final String p : List.of("../shared/samples/vma", "../../shared/samples/vma", "/work/shared/samples/vma")) {
+        for (final String p : List.of("../shared/samples/vma", "../../shared/samples/vma")) {
             final Path d = Path.of(p);
             if (Files.isDirectory(d)) {
                 return d;
