@@ -27,7 +27,12 @@ import java.util.Map;
 public final class BootParams {
     public static final long DEFAULT_MEM = 256L << 20;
     public static final long MIN_MEM = 4L << 20;
-    public static final long MAX_MEM = 32L << 30;
+    /**
+     * The largest {@code mem=}: 1 TiB, where the per-CPU {freelist, tid} word of the slab allocator still keeps a
+     * 27-bit tid (see {@code KmemCache}). Memory is reserved lazily, so the limit in practice is what the host can
+     * reserve; a host that cannot is a boot error naming {@code mem=}.
+     */
+    public static final long MAX_MEM = 1L << 40;
     public static final int MAX_CPUS = 256;
 
     private final String cmdline;
@@ -191,7 +196,7 @@ public final class BootParams {
         final long n = parseSize(key, value);
         if (n < MIN_MEM || n > MAX_MEM) {
             throw new CmdlineException(key + "=" + value + " is out of range (expected: " + (MIN_MEM >> 20)
-                + "M to " + (MAX_MEM >> 30) + "G)");
+                + "M to " + (MAX_MEM >> 40) + "T)");
         }
         return n & ~((1L << 22) - 1);  // whole MAX_PAGE_ORDER blocks, as memblock trims
     }

@@ -361,18 +361,22 @@ public final class KmemCache implements DebugCache {
         return PhysicalMemory.PAGE_OFFSET + phys;
     }
 
-    /** The real native address of the object at {@code kaddr}. */
+    /**
+     * The real native address of the object at {@code kaddr}.
+     *
+     * @throws IllegalArgumentException naming {@code kaddr} when it is not inside the model's memory
+     */
     public long nativeAddress(final long kaddr) {
-        return mem.nativeAddress(PhysicalMemory.virtToPhys(kaddr));
+        return slub.nativeAddress(kaddr);
     }
 
-    /** A bounded view of the object at {@code kaddr} ({@code object_size} bytes). */
+    /**
+     * A bounded view of the object at {@code kaddr} ({@code object_size} bytes).
+     *
+     * @throws IllegalArgumentException naming {@code kaddr} when the view is not inside the model's memory
+     */
     public MemorySegment segment(final long kaddr) {
-        final long phys = PhysicalMemory.virtToPhys(kaddr);
-        if (!mem.validPhys(phys)) {
-            throw new IllegalArgumentException("address 0x" + Long.toHexString(kaddr) + " is not in memory");
-        }
-        return mem.slice(phys, objectSize);
+        return slub.segment(kaddr, objectSize);
     }
 
     @Override

@@ -586,16 +586,32 @@ public final class Slub {
     /** {@code kmalloc_node} then the usable size: convenience for FFM users. */
     public MemorySegment segment(final long kaddr, final long byteSize) {
         final long phys = kaddr - PhysicalMemory.PAGE_OFFSET;
-        if (!mem.validPhys(phys) || !mem.validPhys(phys + byteSize - 1)) {
+        if (byteSize < 0 || !mem.validPhys(phys) || (byteSize > 0 && !mem.validPhys(phys + byteSize - 1))) {
             throw new IllegalArgumentException("0x" + Long.toHexString(kaddr) + "+" + byteSize
-                + " is not inside the model's memory");
+                + " is not inside the model's memory (expected: 0x" + Long.toHexString(PhysicalMemory.PAGE_OFFSET)
+                + " to 0x" + Long.toHexString(PhysicalMemory.PAGE_OFFSET + mem.totalBytes()) + ")");
         }
         return mem.slice(phys, byteSize);
     }
 
-    /** The real native address of {@code kaddr}. */
+    /**
+     * The real native address of {@code kaddr}.
+     *
+     * @throws IllegalArgumentException naming {@code kaddr} when it is not inside the model's memory
+     */
     public long nativeAddress(final long kaddr) {
-        return mem.nativeAddress(kaddr - PhysicalMemory.PAGE_OFFSET);
+        return mem.nativeAddress(kaddrToPhys(kaddr));
+    }
+
+    /** {@code __pa(kaddr)}, refusing an address outside the model's memory with an exception naming it. */
+    private long kaddrToPhys(final long kaddr) {
+        final long phys = kaddr - PhysicalMemory.PAGE_OFFSET;
+        if (!mem.validPhys(phys)) {
+            throw new IllegalArgumentException("0x" + Long.toHexString(kaddr) + " is not inside the model's memory"
+                + " (expected: 0x" + Long.toHexString(PhysicalMemory.PAGE_OFFSET) + " to 0x"
+                + Long.toHexString(PhysicalMemory.PAGE_OFFSET + mem.totalBytes()) + ")");
+        }
+        return phys;
     }
 
     /** The kernel address of a native address inside the model's memory, or 0. */
