@@ -1425,7 +1425,12 @@ public final class KmemCache implements DebugCache {
     /** Hands out an object taken from a freelist (whose free pointer was already checked when it was taken). */
     boolean handoutFromFreelist(final long phys) {
         if (keyIsFp) {
-            raw(phys + keyOffset, slub.initOnFree ? 0 : ~(freeKey ^ phys));  // no stale pointer left behind
+            final long at = phys + keyOffset;
+            if (!slub.initOnFree && raw(at) == ~(freeKey ^ phys)) {
+                badHandout(phys);  // still marked handed out: it is on a freelist twice
+                return false;
+            }
+            raw(at, slub.initOnFree ? 0 : ~(freeKey ^ phys));  // no stale pointer left behind
             return true;
         }
         return handoutFromSheaf(phys);
