@@ -26,8 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * dmesg, the victim's memory back in the buddy allocator, SIGKILL for a faulting victim, never a JVM Error.
  */
 class OomKillerTest {
-    static final int RW = Mman.PROT_READ | Mman.PROT_WRITE;
-    static final int ANON = Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS;
+    static final int RW = FaultForkTest.RW;
+    static final int ANON = FaultForkTest.ANON;
     static final long MB = 1L << 20;
     private Kernel k;
     private Processes ps;

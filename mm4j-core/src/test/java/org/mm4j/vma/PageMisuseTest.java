@@ -21,8 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * "BUG: Bad page state" reason and changes nothing; {@code _mapcount} follows map, fork, copy-on-write and zap.
  */
 class PageMisuseTest {
-    static final int RW = Mman.PROT_READ | Mman.PROT_WRITE;
-    static final int ANON = Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS;
+    static final int RW = FaultForkTest.RW;
+    static final int ANON = FaultForkTest.ANON;
     private Kernel k;
     private Processes ps;
     private BuddyAllocator buddy;
