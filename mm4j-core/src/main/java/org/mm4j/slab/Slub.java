@@ -50,7 +50,7 @@ public final class Slub {
     public static final int KMALLOC_CGROUP = 3;
     public static final int NR_KMALLOC_TYPES = 4;
     /** Head-page private word of a large kmalloc (the kernel's PGTY_large_kmalloc page type). */
-    static final long LARGE_KMALLOC = 0x6c61726765L;
+    static final long LARGE_KMALLOC = MemMap.PGTY_LARGE_KMALLOC;
     private static final String[] TYPE_PREFIX = {"kmalloc-", "kmalloc-rcl-", "dma-kmalloc-", "kmalloc-cg-"};
     private static final String[] SHORT_SIZE = {"", "96", "192", "8", "16", "32", "64", "128", "256", "512", "1k",
         "2k", "4k", "8k"};
