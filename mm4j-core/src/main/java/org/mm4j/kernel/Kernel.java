@@ -139,6 +139,7 @@ public final class Kernel implements AutoCloseable {
             throw new IllegalStateException("kernel already closed");
         }
         closed = true;
+        slab.close();  // before the memory goes: thread allocators forget their sheaves
         memMap.close();
         mem.close();
     }

@@ -640,6 +640,13 @@ public final class Slub {
         return a;
     }
 
+    /** The kernel is closing: every thread's allocator forgets its sheaves (see {@link SlabAllocator}). */
+    public void close() {
+        for (final SlabAllocator a : allocators) {
+            a.forgetSheaves();
+        }
+    }
+
     int threadSheafCapacity() {
         return threadSheafCapacity;
     }
