@@ -24,6 +24,10 @@ import java.util.Arrays;
  * Sheaf capacity: boot option {@code mm4j.sheaves=N} (default {@value #DEFAULT_SHEAF_CAPACITY}; 0 = no sheaves,
  * every call goes to the per-CPU slab paths).
  *
+ * <p>Safety: a free checks and writes the object's free key, an allocation checks and clears it
+ * ({@link KmemCache#checkFree}, {@link KmemCache#handoutFromSheaf}): a double free is refused (reported and thrown,
+ * nothing changed) and no object is handed out twice; {@code mm4j.double_free=kernel} turns this off.
+ *
  * <p>Threads: confined to its owner thread (like {@code Arena.ofConfined()}); other threads get a
  * {@link WrongThreadException}. Objects may be freed by any thread (through its own allocator, or
  * {@link Slub#kfree}). Objects left in the sheaves of a thread that ended are flushed by the next
