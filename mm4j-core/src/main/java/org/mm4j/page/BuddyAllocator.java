@@ -1716,6 +1716,24 @@ public final class BuddyAllocator {
         return n;
     }
 
+    /**
+     * The pfn ranges still deferred, as {@code [start0, end0, start1, end1, ...]} in ascending order: a snapshot
+     * for walkers of mem_map (a range only shrinks from its start, so a block outside a snapshot stays outside).
+     */
+    public long[] deferredRanges() {
+        final long[] out = new long[zones.length * 2];
+        int n = 0;
+        for (final Zone z : zones) {
+            final long end = z.deferredEnd;
+            final long start = z.deferredPfn;
+            if (start < end) {
+                out[n++] = start;
+                out[n++] = end;
+            }
+        }
+        return Arrays.copyOf(out, n);
+    }
+
     /** Makes the struct page of {@code pfn} real when it is still deferred (before a dump or check reads it). */
     private void initDeferredAt(final long pfn) {
         for (final Zone z : zones) {

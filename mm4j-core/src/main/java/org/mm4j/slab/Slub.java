@@ -70,6 +70,8 @@ public final class Slub {
     private final int minOrder;
     private final int minObjects;
     private final boolean nomerge;
+    /** {@code CONFIG_SLUB_STATS}: whether /sys/kernel/slab/CACHE/ shows the stat files (alloc_fastpath, ...). */
+    final boolean slubStats;
     private final int threadSheafCapacity;
     private final SlubDebugOptions debugOptions;
     private final SlubDebug debug;
@@ -112,6 +114,7 @@ public final class Slub {
         this.minOrder = params.slubMinOrder();
         this.minObjects = params.slubMinObjects();
         this.nomerge = params.slabNomerge();
+        this.slubStats = params.config().isEnabled("SLUB_STATS");
         this.initOnAlloc = params.initOnAlloc();
         this.initOnFree = params.initOnFree();
         this.threadSheafCapacity = params.all().containsKey("mm4j.sheaves") ? params.sheafCapacity()
