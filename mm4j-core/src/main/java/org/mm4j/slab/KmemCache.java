@@ -403,7 +403,13 @@ public final class KmemCache implements DebugCache {
             return 0;
         }
         final int cpu = cpus.current();
-        final int got = allocBulkPhys(cpu, gfp, out, 0, n);
+        final boolean mayReclaim = (gfp & Gfp.DIRECT_RECLAIM) != 0;
+        int got = allocBulkPhys(cpu, mayReclaim ? gfp | Gfp.NOWARN : gfp, out, 0, n);
+        if (got < n && mayReclaim) {
+            freeBulkPhys(cpu, out, got);
+            slub.reclaimStranded();
+            got = allocBulkPhys(cpu, gfp, out, 0, n);
+        }
         if (got < n) {
             freeBulkPhys(cpu, out, got);
             return 0;
@@ -607,8 +613,27 @@ public final class KmemCache implements DebugCache {
 
     // ------------------------------------------------------------------ allocation
 
-    /** {@code slab_alloc_node}: sheaves first (when the cache has them), then the lockless CPU freelist. */
+    /**
+     * {@code slab_alloc_node}, and what the page allocator's direct reclaim would do before it fails: when the
+     * first attempt finds no memory and {@code gfp} may reclaim, the stranded sheaves are reclaimed
+     * ({@link Slub#reclaimStranded()}, with no slab lock held here) and the allocation is tried once more; only
+     * that last attempt reports the failure (the first runs with {@code __GFP_NOWARN}).
+     */
     long slabAllocNode(final int cpu, final int gfp, final int nid, final int origSize) {
+        if ((gfp & Gfp.DIRECT_RECLAIM) == 0) {
+            return slabAllocNodeOnce(cpu, gfp, nid, origSize);
+        }
+        final long obj = slabAllocNodeOnce(cpu, gfp | Gfp.NOWARN, nid, origSize);
+        return obj != 0 ? obj : slabAllocAfterReclaim(gfp, nid, origSize);
+    }
+
+    private long slabAllocAfterReclaim(final int gfp, final int nid, final int origSize) {
+        slub.reclaimStranded();
+        return slabAllocNodeOnce(cpus.current(), gfp, nid, origSize);
+    }
+
+    /** {@code slab_alloc_node}: sheaves first (when the cache has them), then the lockless CPU freelist. */
+    private long slabAllocNodeOnce(final int cpu, final int gfp, final int nid, final int origSize) {
         if (pcs != null && nid < 0) {
             final long obj = allocFromPcs(cpu, gfp);
             if (obj != 0) {
@@ -1756,7 +1781,11 @@ public final class KmemCache implements DebugCache {
         }
     }
 
-    /** Objects handed out to callers (slab inuse minus objects on CPU freelists and in sheaves); quiescent only. */
+    /**
+     * Objects handed out to callers (slab inuse minus objects on CPU freelists and in sheaves); quiescent only.
+     * Objects in sheaves count as allocated for the slab layer and /proc/slabinfo (as the kernel's per-CPU
+     * sheaves do) but not here: see {@link #sheafUsage()} for the identity that ties the three together.
+     */
     public long activeObjects() {
         long inuseSum = 0;
         for (final long slab : slabsOfCache()) {
@@ -1925,6 +1954,50 @@ public final class KmemCache implements DebugCache {
         } finally {
             p.unlock();
         }
+    }
+
+    /**
+     * The reclaim of {@link Slub#reclaimStranded()} for this cache: every slot's per-CPU sheaves and every
+     * barn's sheaves back to the slabs, then the empty slabs back to the page allocator ({@link #doShrink}).
+     * No slab lock may be held by the caller.
+     */
+    void reclaimSheaves() {
+        if (pcs != null) {
+            for (int c = 0; c < nrCpus; c++) {
+                pcsFlush(c);
+            }
+        }
+        doShrink();
+    }
+
+    /**
+     * Objects parked in sheaves of this cache and their bound (racy while threads run; exact at a quiet point).
+     * The slab layer counts these objects as allocated ({@code inuse}, {@code /proc/slabinfo} active_objs), as
+     * the kernel counts its per-CPU sheaves; {@link #activeObjects()} does not (no caller holds them). At a
+     * quiet point after a flush ({@link #validate}, {@link #shrink}): active_objs = activeObjects() +
+     * sheafUsage().objects().
+     */
+    public SheafUsage sheafUsage() {
+        long cpuObjects = 0;
+        if (pcs != null) {
+            for (final CpuSheaves p : pcs) {
+                cpuObjects += p.objects();
+            }
+        }
+        long barnObjects = 0;
+        long barnLimit = 0;
+        final int barnCap = Math.max(sheafCapacity, slub.threadSheafCapacity());  // thread sheaves park here too
+        for (final KmemCacheNode n : nodes) {
+            if (n.barn != null) {
+                barnObjects += n.barn.objects();
+                barnLimit += (long) n.barn.maxFull() * barnCap;
+            }
+        }
+        final int holders = slub.threadSheafHolders(this);
+        final long perThread = debug ? 0 : 2L * slub.threadSheafCapacity();
+        final long cpuLimit = pcs == null ? 0 : 2L * nrCpus * sheafCapacity;
+        return new SheafUsage(slub.threadSheafObjects(this), holders, perThread, cpuObjects, cpuLimit,
+            barnObjects, barnLimit);
     }
 
     /** Barn of the node local to slot {@code cpu} (thread sheaves use it too). */
