@@ -1456,7 +1456,13 @@ public final class KmemCache implements DebugCache {
 
     // ------------------------------------------------------------------ flush, shrink, shutdown
 
-    /** {@code flush_all}: every slot's sheaves, CPU slab and CPU partial list go back to the node lists. */
+    /**
+     * {@code flush_all}: every slot's sheaves, the calling thread's and ended threads' sheaves, the barns'
+     * sheaves, then every CPU slab and CPU partial list go back to the node lists. The sheaves go first: freeing
+     * their objects can put slabs on the calling slot's CPU partial list, which the CPU flush then empties (with
+     * the barns drained after it, as {@code __kmem_cache_do_shrink} alone would, a shrink or a destroy left
+     * empty slabs on a CPU partial list; mm4j drains them here, a departure in order only).
+     */
     void flushAll() {
         if (pcs != null) {
             for (int c = 0; c < nrCpus; c++) {
@@ -1464,6 +1470,7 @@ public final class KmemCache implements DebugCache {
             }
         }
         slub.flushThreadSheaves(this);
+        drainBarns();
         for (int c = 0; c < nrCpus; c++) {
             flushCpuSlab(c);
         }
@@ -1495,14 +1502,20 @@ public final class KmemCache implements DebugCache {
         }
     }
 
-    /** {@code __kmem_cache_do_shrink}: frees empty partial slabs; fuller slabs first on each list. */
-    void doShrink() {
+    /** {@code barn_shrink} of every node: full sheaves back to the slabs, empty ones dropped. */
+    private void drainBarns() {
         for (final KmemCacheNode n : nodes) {
             if (n.barn != null) {
                 for (final Sheaf s : n.barn.drainAll()) {
                     flushSheafToSlabs(cpus.current(), s);
                 }
             }
+        }
+    }
+
+    /** {@code __kmem_cache_do_shrink}: frees empty partial slabs; fuller slabs first on each list. */
+    void doShrink() {
+        for (final KmemCacheNode n : nodes) {
             final List<Long> discard = new ArrayList<>();
             n.listLock.lock();
             try {
@@ -2009,16 +2022,12 @@ public final class KmemCache implements DebugCache {
     }
 
     /**
-     * The reclaim of {@link Slub#reclaimStranded()} for this cache: every slot's per-CPU sheaves and every
-     * barn's sheaves back to the slabs, then the empty slabs back to the page allocator ({@link #doShrink}).
-     * No slab lock may be held by the caller.
+     * The reclaim of {@link Slub#reclaimStranded()} for this cache, a {@code kmem_cache_shrink}: the per-CPU,
+     * the calling thread's, ended threads' and the barns' sheaves back to the slabs, the CPU slabs back to the
+     * node lists, then the empty slabs back to the page allocator. No slab lock may be held by the caller.
      */
     void reclaimSheaves() {
-        if (pcs != null) {
-            for (int c = 0; c < nrCpus; c++) {
-                pcsFlush(c);
-            }
-        }
+        flushAll();
         doShrink();
     }
 
