@@ -46,7 +46,7 @@ final class JcstressSupport {
 
     /** The head of slot {@code cpu}'s lockless freelist (phys, 0 = empty), read from its {freelist, tid} word. */
     static long cpuFreelist(final KmemCache s, final int cpu) {
-        return KmemCache.wFreelist(s.pcpu[cpu * KmemCache.STRIDE + KmemCache.W_WORD]);
+        return s.cpuFreelist(s.pcpu[cpu * KmemCache.STRIDE + KmemCache.W_WORD]);
     }
 
     /** Whether the slot's word is seized by a slow path (its LOCKED bit). */
@@ -54,9 +54,9 @@ final class JcstressSupport {
         return (s.pcpu[cpu * KmemCache.STRIDE + KmemCache.W_WORD] & KmemCache.LOCKED) != 0;
     }
 
-    /** The free pointer stored in the free object {@code phys}. */
+    /** The free pointer stored in the free object {@code phys} (decoded; -1 when corrupt). */
     static long next(final KmemCache s, final long phys) {
-        return s.freepointer(phys);
+        return s.nextChecked(slabOf(phys), phys);
     }
 
     /** Objects on slot {@code cpu}'s lockless freelist (bounded walk; -1 when longer than any slab). */
@@ -67,7 +67,7 @@ final class JcstressSupport {
     /** Whether {@code phys} is on slot {@code cpu}'s lockless freelist. */
     static boolean onCpuFreelist(final KmemCache s, final int cpu, final long phys) {
         int n = 0;
-        for (long p = cpuFreelist(s, cpu); p != 0 && n <= s.objsPerSlab(); p = s.freepointer(p), n++) {
+        for (long p = cpuFreelist(s, cpu); p > 0 && n <= s.objsPerSlab(); p = next(s, p), n++) {
             if (p == phys) {
                 return true;
             }
@@ -77,8 +77,8 @@ final class JcstressSupport {
 
     private static int chainLength(final KmemCache s, final long head) {
         int n = 0;
-        for (long p = head; p != 0; p = s.freepointer(p)) {
-            if (++n > s.objsPerSlab()) {
+        for (long p = head; p != 0; p = next(s, p)) {
+            if (p < 0 || ++n > s.objsPerSlab()) {
                 return -1;
             }
         }
@@ -105,7 +105,7 @@ final class JcstressSupport {
 
     /** Objects on the slab's own freelist (-1 when the chain is longer than the slab). */
     static int slabFreeCount(final KmemCache s, final long slab) {
-        return chainLength(s, KmemCache.wFreelist(slabWord(slab)));
+        return chainLength(s, KmemCache.wFreelist(slab, slabWord(slab)));
     }
 
     static boolean onSlabFreelist(final KmemCache s, final long slab, final long phys) {
