@@ -48,16 +48,21 @@ public class SheafBarnExchangeTest {
         if (s.allocBulk(Gfp.KERNEL, objs, objs.length) != objs.length) {
             throw new IllegalStateException("model memory exhausted: the jcstress run is sized wrong");
         }
-        parked = sheaf(objs, 0);
+        parked = sheaf(s, objs, 0);
         s.pcs[1].main = parked;
-        s.pcs[1].spare = sheaf(objs, CAP);
+        s.pcs[1].spare = sheaf(s, objs, CAP);
         z = objs[2 * CAP];
     }
 
-    private static Sheaf sheaf(final long[] kaddrs, final int from) {
+    /** A full sheaf of handed-out objects, each marked free as {@code free_to_pcs} marks what it takes. */
+    private static Sheaf sheaf(final KmemCache s, final long[] kaddrs, final int from) {
         final Sheaf sh = new Sheaf(CAP);
         for (int i = 0; i < CAP; i++) {
-            sh.objects[sh.size++] = JcstressSupport.phys(kaddrs[from + i]);
+            final long phys = JcstressSupport.phys(kaddrs[from + i]);
+            if (s.checkKey) {
+                s.markFree(phys);
+            }
+            sh.objects[sh.size++] = phys;
         }
         return sh;
     }
