@@ -1905,7 +1905,15 @@ public final class KmemCache implements DebugCache {
     List<Long> slabsOfCache() {
         final List<Long> out = new ArrayList<>();
         final long total = mm.nrPages();
+        // deferred struct pages hold no slab: skip them, so the walk costs what is in use, not mem=
+        final long[] deferred = buddy.deferredRanges();
+        int d = 0;
         for (long pfn = 1; pfn < total; pfn++) {
+            if (d < deferred.length && pfn >= deferred[d]) {
+                pfn = Math.max(pfn, deferred[d + 1]) - 1;
+                d += 2;
+                continue;
+            }
             final long f = mm.flags(pfn);
             if ((f & MemMap.PG_SLAB) != 0 && (f & MemMap.PG_TAIL) == 0 && mm.lpInt(pfn, MemMap.SLAB_CACHE) == id) {
                 out.add(pfn);

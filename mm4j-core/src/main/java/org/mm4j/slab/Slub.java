@@ -50,7 +50,7 @@ public final class Slub {
     public static final int KMALLOC_CGROUP = 3;
     public static final int NR_KMALLOC_TYPES = 4;
     /** Head-page private word of a large kmalloc (the kernel's PGTY_large_kmalloc page type). */
-    static final long LARGE_KMALLOC = 0x6c61726765L;
+    static final long LARGE_KMALLOC = MemMap.PGTY_LARGE_KMALLOC;
     private static final String[] TYPE_PREFIX = {"kmalloc-", "kmalloc-rcl-", "dma-kmalloc-", "kmalloc-cg-"};
     private static final String[] SHORT_SIZE = {"", "96", "192", "8", "16", "32", "64", "128", "256", "512", "1k",
         "2k", "4k", "8k"};
@@ -70,6 +70,8 @@ public final class Slub {
     private final int minOrder;
     private final int minObjects;
     private final boolean nomerge;
+    /** {@code CONFIG_SLUB_STATS}: whether /sys/kernel/slab/CACHE/ shows the stat files (alloc_fastpath, ...). */
+    final boolean slubStats;
     private final int threadSheafCapacity;
     private final SlubDebugOptions debugOptions;
     private final SlubDebug debug;
@@ -112,6 +114,7 @@ public final class Slub {
         this.minOrder = params.slubMinOrder();
         this.minObjects = params.slubMinObjects();
         this.nomerge = params.slabNomerge();
+        this.slubStats = params.config().isEnabled("SLUB_STATS");
         this.initOnAlloc = params.initOnAlloc();
         this.initOnFree = params.initOnFree();
         this.threadSheafCapacity = params.all().containsKey("mm4j.sheaves") ? params.sheafCapacity()
