@@ -8,7 +8,8 @@ import java.util.Map;
 
 /**
  * {@code /proc/slabinfo} (mm/slab_common.c, "slabinfo - version: 2.1") and {@code /sys/kernel/slab/<cache>/<attr>}
- * (mm/slub.c sysfs attributes and CONFIG_SLUB_STATS files) in the kernel's formats. Alias names and the
+ * (mm/slub.c sysfs attributes, and the CONFIG_SLUB_STATS files when the config has it: boot with
+ * {@code mm4j.config.SLUB_STATS=y}; the Java API's {@code stat()} counts either way) in the kernel's formats. Alias names and the
  * ":[flags-]size" names of mergeable caches resolve to the same directory, as the kernel's symlinks do.
  *
  * <p>Departure: {@code validate} works on every cache (the kernel accepts it only on debug caches).
@@ -64,8 +65,10 @@ final class SlubSysfs {
                     return List.of();
                 }
                 final List<String> out = new ArrayList<>(List.of(ATTRS));
-                for (final StatItem i : StatItem.values()) {
-                    out.add(i.sysfsName());
+                if (slub.slubStats) {
+                    for (final StatItem i : StatItem.values()) {
+                        out.add(i.sysfsName());
+                    }
                 }
                 out.sort(null);
                 return out;
@@ -182,8 +185,8 @@ final class SlubSysfs {
             }
             default: {
                 final StatItem item = StatItem.ofSysfsName(attr);
-                if (item == null) {
-                    return null;
+                if (item == null || !s.slub.slubStats) {
+                    return null;  // the stat files exist only with CONFIG_SLUB_STATS
                 }
                 final StringBuilder sb = new StringBuilder().append(s.stat(item));
                 for (int c = 0; c < s.nrCpus(); c++) {
@@ -223,7 +226,7 @@ final class SlubSysfs {
             }
             default -> {
                 final StatItem item = StatItem.ofSysfsName(attr);
-                if (item == null) {
+                if (item == null || !s.slub.slubStats) {
                     return false;
                 }
                 if (!value.startsWith("0")) {

@@ -62,8 +62,8 @@ class ShellTest {
         assertEquals("0", out[1]);
         final String[] err = r.err().split("\n");
         assertEquals(3, err.length, r.err());
-        assertTrue(err[0].matches("mm4j: 4: __free_pages: Bad page state at pfn 0x[0-9a-f]+, order 3 \\(see dmesg\\)"),
-            err[0]);
+        assertTrue(err[0].matches("mm4j: 4: __free_pages: refused, BUG: Bad page state at pfn 0x[0-9a-f]+, order 3: "
+            + "VM_BUG_ON_PAGE\\(page_ref_count\\(page\\) == 0\\) \\(see dmesg; the page stays with its owner\\)"), err[0]);
         assertTrue(err[1].matches("mm4j: 5: __free_pages: " + ADDR + " is not page-aligned"), err[1]);
         assertEquals("mm4j: 6: __free_pages: 0x0000000000001000 is outside the model's memory "
             + "(0xffff888000000000-0xffff888003ffffff)", err[2]);
@@ -129,6 +129,20 @@ class ShellTest {
             mm4j: 3: echo: write error: /proc/nosuch: No such file or directory
             mm4j: 6: unknown gfp flag '__GFP_BOGUS' in GFP_KERNEL|__GFP_BOGUS
             """, r.err());
+    }
+
+    @Test
+    void configGzShowsTheBuildConfigurationWithBootOverrides() {
+        final ShellRun r = ShellRun.run("mem=16M nr_cpus=1 mm4j.config.SLAB_FREELIST_RANDOM=n", """
+            cat /proc/config.gz
+            zcat /proc/config.gz
+            zcat /proc/meminfo
+            """);
+        final String text = org.mm4j.boot.KernelConfig.defaults().text()
+            .replace("CONFIG_SLAB_FREELIST_RANDOM=y", "# CONFIG_SLAB_FREELIST_RANDOM is not set");
+        assertEquals(text + text, r.out());
+        assertTrue(r.out().contains("\nCONFIG_SLAB_FREELIST_HARDENED=y\n"));
+        assertEquals("mm4j: 3: zcat: /proc/meminfo: not in gzip format\n", r.err());
     }
 
     @Test
