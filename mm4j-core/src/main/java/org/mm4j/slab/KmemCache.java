@@ -52,6 +52,15 @@ import static org.mm4j.slab.SlabFlags.SLAB_STORE_USER;
  * in sheaves count as in use, as in the kernel). (3) a frozen slab is some slot's CPU slab and is on no list;
  * CPU partial slabs are not frozen and are on no node list ({@code !ON_PARTIAL && !frozen}, 6.8+ scheme).
  *
+ * <p>Safety (mm4j; off with {@code mm4j.double_free=kernel} and in debug caches, which keep the kernel's own
+ * checks): (4) a free object of this cache holds its key {@code freeKey ^ phys} in its key word
+ * ({@link #keyOffset}) wherever it is (sheaf, barn, CPU or slab freelist), written when it is freed or its slab
+ * made; an object in a caller's hands does not (cleared when handed out). Where the key shares the free pointer's
+ * word ({@link #keyIsFp}) (4) holds in sheaves only; on freelists that word holds the encoded pointer. A free
+ * checks (4) first ({@link #checkFree}); a handout checks and clears it ({@link #handoutFromSheaf}). (5) a free
+ * pointer is followed only when it decodes to NULL or an object of the same slab ({@link #nextChecked}); stored
+ * values are {@code freelist_ptr_encode}d when {@code CONFIG_SLAB_FREELIST_HARDENED}.
+ *
  * <p>Concurrency (lock order: 1. slab_mutex ({@link Slub}), 2. a slot's {@code local_lock}
  * ({@link #slotLock}), 3. {@code n->list_lock}, 4. the barn lock). The fast paths take no lock: alloc and free
  * read the slot word then {@code c->slab} and finish with one CAS on the word ({@code this_cpu_cmpxchg_double}
@@ -1425,7 +1434,12 @@ public final class KmemCache implements DebugCache {
     /** Hands out an object taken from a freelist (whose free pointer was already checked when it was taken). */
     boolean handoutFromFreelist(final long phys) {
         if (keyIsFp) {
-            raw(phys + keyOffset, slub.initOnFree ? 0 : ~(freeKey ^ phys));  // no stale pointer left behind
+            final long at = phys + keyOffset;
+            if (!slub.initOnFree && raw(at) == ~(freeKey ^ phys)) {
+                badHandout(phys);  // still marked handed out: it is on a freelist twice
+                return false;
+            }
+            raw(at, slub.initOnFree ? 0 : ~(freeKey ^ phys));  // no stale pointer left behind
             return true;
         }
         return handoutFromSheaf(phys);
