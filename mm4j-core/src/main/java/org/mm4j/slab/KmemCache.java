@@ -464,7 +464,13 @@ public final class KmemCache implements DebugCache {
             return 0;
         }
         final int cpu = cpus.current();
-        final int got = allocBulkPhys(cpu, gfp, out, 0, n);
+        final boolean mayReclaim = (gfp & Gfp.DIRECT_RECLAIM) != 0;
+        int got = allocBulkPhys(cpu, mayReclaim ? gfp | Gfp.NOWARN : gfp, out, 0, n);
+        if (got < n && mayReclaim) {
+            freeBulkPhys(cpu, out, got);
+            slub.reclaimStranded();
+            got = allocBulkPhys(cpu, gfp, out, 0, n);
+        }
         if (got < n) {
             freeBulkPhys(cpu, out, got);
             return 0;
@@ -771,8 +777,27 @@ public final class KmemCache implements DebugCache {
 
     // ------------------------------------------------------------------ allocation
 
-    /** {@code slab_alloc_node}: sheaves first (when the cache has them), then the lockless CPU freelist. */
+    /**
+     * {@code slab_alloc_node}, and what the page allocator's direct reclaim would do before it fails: when the
+     * first attempt finds no memory and {@code gfp} may reclaim, the stranded sheaves are reclaimed
+     * ({@link Slub#reclaimStranded()}, with no slab lock held here) and the allocation is tried once more; only
+     * that last attempt reports the failure (the first runs with {@code __GFP_NOWARN}).
+     */
     long slabAllocNode(final int cpu, final int gfp, final int nid, final int origSize) {
+        if ((gfp & Gfp.DIRECT_RECLAIM) == 0) {
+            return slabAllocNodeOnce(cpu, gfp, nid, origSize);
+        }
+        final long obj = slabAllocNodeOnce(cpu, gfp | Gfp.NOWARN, nid, origSize);
+        return obj != 0 ? obj : slabAllocAfterReclaim(gfp, nid, origSize);
+    }
+
+    private long slabAllocAfterReclaim(final int gfp, final int nid, final int origSize) {
+        slub.reclaimStranded();
+        return slabAllocNodeOnce(cpus.current(), gfp, nid, origSize);
+    }
+
+    /** {@code slab_alloc_node}: sheaves first (when the cache has them), then the lockless CPU freelist. */
+    private long slabAllocNodeOnce(final int cpu, final int gfp, final int nid, final int origSize) {
         if (pcs != null && nid < 0) {
             for (;;) {
                 final long obj = allocFromPcs(cpu, gfp);
@@ -1745,7 +1770,13 @@ public final class KmemCache implements DebugCache {
 
     // ------------------------------------------------------------------ flush, shrink, shutdown
 
-    /** {@code flush_all}: every slot's sheaves, CPU slab and CPU partial list go back to the node lists. */
+    /**
+     * {@code flush_all}: every slot's sheaves, the calling thread's and ended threads' sheaves, the barns'
+     * sheaves, then every CPU slab and CPU partial list go back to the node lists. The sheaves go first: freeing
+     * their objects can put slabs on the calling slot's CPU partial list, which the CPU flush then empties (with
+     * the barns drained after it, as {@code __kmem_cache_do_shrink} alone would, a shrink or a destroy left
+     * empty slabs on a CPU partial list; mm4j drains them here, a departure in order only).
+     */
     void flushAll() {
         if (pcs != null) {
             for (int c = 0; c < nrCpus; c++) {
@@ -1753,6 +1784,7 @@ public final class KmemCache implements DebugCache {
             }
         }
         slub.flushThreadSheaves(this);
+        drainBarns();
         for (int c = 0; c < nrCpus; c++) {
             flushCpuSlab(c);
         }
@@ -1784,14 +1816,20 @@ public final class KmemCache implements DebugCache {
         }
     }
 
-    /** {@code __kmem_cache_do_shrink}: frees empty partial slabs; fuller slabs first on each list. */
-    void doShrink() {
+    /** {@code barn_shrink} of every node: full sheaves back to the slabs, empty ones dropped. */
+    private void drainBarns() {
         for (final KmemCacheNode n : nodes) {
             if (n.barn != null) {
                 for (final Sheaf s : n.barn.drainAll()) {
                     flushSheafToSlabs(cpus.current(), s);
                 }
             }
+        }
+    }
+
+    /** {@code __kmem_cache_do_shrink}: frees empty partial slabs; fuller slabs first on each list. */
+    void doShrink() {
+        for (final KmemCacheNode n : nodes) {
             final List<Long> discard = new ArrayList<>();
             n.listLock.lock();
             try {
@@ -2134,7 +2172,11 @@ public final class KmemCache implements DebugCache {
         }
     }
 
-    /** Objects handed out to callers (slab inuse minus objects on CPU freelists and in sheaves); quiescent only. */
+    /**
+     * Objects handed out to callers (slab inuse minus objects on CPU freelists and in sheaves); quiescent only.
+     * Objects in sheaves count as allocated for the slab layer and /proc/slabinfo (as the kernel's per-CPU
+     * sheaves do) but not here: see {@link #sheafUsage()} for the identity that ties the three together.
+     */
     public long activeObjects() {
         long inuseSum = 0;
         for (final long slab : slabsOfCache()) {
@@ -2313,6 +2355,46 @@ public final class KmemCache implements DebugCache {
         } finally {
             p.unlock();
         }
+    }
+
+    /**
+     * The reclaim of {@link Slub#reclaimStranded()} for this cache, a {@code kmem_cache_shrink}: the per-CPU,
+     * the calling thread's, ended threads' and the barns' sheaves back to the slabs, the CPU slabs back to the
+     * node lists, then the empty slabs back to the page allocator. No slab lock may be held by the caller.
+     */
+    void reclaimSheaves() {
+        flushAll();
+        doShrink();
+    }
+
+    /**
+     * Objects parked in sheaves of this cache and their bound (racy while threads run; exact at a quiet point).
+     * The slab layer counts these objects as allocated ({@code inuse}, {@code /proc/slabinfo} active_objs), as
+     * the kernel counts its per-CPU sheaves; {@link #activeObjects()} does not (no caller holds them). At a
+     * quiet point after a flush ({@link #validate}, {@link #shrink}): active_objs = activeObjects() +
+     * sheafUsage().objects().
+     */
+    public SheafUsage sheafUsage() {
+        long cpuObjects = 0;
+        if (pcs != null) {
+            for (final CpuSheaves p : pcs) {
+                cpuObjects += p.objects();
+            }
+        }
+        long barnObjects = 0;
+        long barnLimit = 0;
+        final int barnCap = Math.max(sheafCapacity, slub.threadSheafCapacity());  // thread sheaves park here too
+        for (final KmemCacheNode n : nodes) {
+            if (n.barn != null) {
+                barnObjects += n.barn.objects();
+                barnLimit += (long) n.barn.maxFull() * barnCap;
+            }
+        }
+        final int holders = slub.threadSheafHolders(this);
+        final long perThread = debug ? 0 : 2L * slub.threadSheafCapacity();
+        final long cpuLimit = pcs == null ? 0 : 2L * nrCpus * sheafCapacity;
+        return new SheafUsage(slub.threadSheafObjects(this), holders, perThread, cpuObjects, cpuLimit,
+            barnObjects, barnLimit);
     }
 
     /** Barn of the node local to slot {@code cpu} (thread sheaves use it too). */
