@@ -1750,7 +1750,15 @@ public final class BuddyAllocator {
     private void initDeferredAt(final long pfn) {
         for (final Zone z : zones) {
             if (pfn >= z.deferredPfn && pfn < z.deferredEnd) {
-                initDeferred();
+                // only this zone's lock (a caller may hold it already: it is reentrant; no other zone's is taken)
+                z.lock.lock();
+                try {
+                    if (z.deferredPfn < z.deferredEnd) {
+                        initDeferredLocked(z);
+                    }
+                } finally {
+                    z.lock.unlock();
+                }
                 return;
             }
         }

@@ -1071,6 +1071,9 @@ public final class MmStruct {
             return origBrk;
         }
         brk = newBrkReq;
+        if ((defFlags & VM_LOCKED) != 0) {
+            populate(oldBrk, newBrk); // mm_populate after mlockall(MCL_FUTURE): errors are ignored
+        }
         return brk;
     }
 
@@ -1837,6 +1840,9 @@ public final class MmStruct {
      * checks the access, and maps the page. Throws {@link SegmentationFault} as the kernel would send SIGSEGV.
      */
     public synchronized void handleMmFault(final long addr, final char access) {
+        if (killedPid != 0) {
+            throw new ProcessKilledException(killedPid, killedComm); // its access after the OOM kill
+        }
         Vma vma = findVma(addr);
         if (vma == null || Long.compareUnsigned(addr, TASK_SIZE) >= 0) {
             throw new SegmentationFault(addr, SegmentationFault.SEGV_MAPERR);
@@ -1967,6 +1973,15 @@ public final class MmStruct {
     }
 
     private Pager pager;
+    /** The pid (and name) of the process this mm belonged to once the OOM killer killed it; 0 while alive. */
+    private volatile int killedPid;
+    private volatile String killedComm;
+
+    /** Marks this mm as the OOM killer's victim's: later faults end in {@link ProcessKilledException}. */
+    void markKilled(final int pid, final String comm) {
+        killedComm = comm;
+        killedPid = pid;
+    }
 
     /** Reads one user byte at {@code addr} as the process would (faulting it in). */
     public synchronized byte readUser(final long addr) {

@@ -231,6 +231,7 @@ public final class Processes {
      * the table; when it was current, pid 1 becomes current. Idempotent.
      */
     void reapOomVictim(final Task t) {
+        t.mm.markKilled(t.pid, t.comm);
         synchronized (t.mm) {
             if (!t.reaped) {
                 t.reaped = true;

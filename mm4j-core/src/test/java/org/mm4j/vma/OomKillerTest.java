@@ -243,6 +243,52 @@ class OomKillerTest {
     }
 
     @Test
+    void twoProcessesFaultingAtOnceEndWithoutDeadlock() throws InterruptedException {
+        final int a = childWith(MB);
+        final int b = childWith(MB);
+        final Throwable[] ends = new Throwable[2];
+        final Thread[] threads = new Thread[2];
+        for (int i = 0; i < 2; i++) {
+            final int slot = i;
+            final MmStruct mm = ps.get(i == 0 ? a : b).mm();
+            threads[i] = new Thread(() -> {
+                try {
+                    final long m = mm.mmap(0, 128 * MB, RW, ANON, null, 0);
+                    for (long p = m; ; p += 4096) {
+                        mm.touch(p, 'w');
+                    }
+                } catch (final ProcessKilledException | ModelOutOfMemoryException e) {
+                    ends[slot] = e;
+                }
+            });
+            threads[i].start();
+        }
+        for (final Thread t : threads) {
+            t.join(120_000); // a deadlock guard, not a timing assertion
+            assertFalse(t.isAlive(), "a faulting thread never ended: deadlock");
+        }
+        // both ran out; at least one was killed; a survivor ends when nothing killable is left
+        assertTrue(ends[0] instanceof ProcessKilledException || ends[1] instanceof ProcessKilledException,
+            ends[0] + " / " + ends[1]);
+        assertTrue(ps.get(a) == null || ps.get(b) == null, "at most one child remains");
+        assertNotNull(ps.get(1));
+        assertTrue(k.buddy().validate().isEmpty(), k.buddy().validate().toString());
+    }
+
+    @Test
+    void brkAfterMlockallFutureIsPopulatedBestEffort() {
+        final MmStruct mm = ps.currentMm();
+        assertEquals(0, mm.mlockall(MmStruct.MCL_CURRENT | MmStruct.MCL_FUTURE));
+        final long b = mm.brk(0);
+        final long rss0 = mm.rss()[0];
+        assertEquals(b + 8 * 4096, mm.brk(b + 8 * 4096));
+        assertEquals(rss0 + 8, mm.rss()[0], "mm_populate of the new break");
+        exhaustFromInit();
+        final long b2 = mm.brk(0);
+        assertEquals(b2 + 16 * 4096, mm.brk(b2 + 16 * 4096), "brk succeeds; its population is best effort");
+    }
+
+    @Test
     void noOutOfMemoryErrorEscapesTheApi() {
         final int child = childWith(4 * MB);
         final MmStruct mm = ps.currentMm();
