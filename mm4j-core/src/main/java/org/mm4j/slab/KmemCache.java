@@ -89,6 +89,21 @@ public final class KmemCache implements DebugCache {
     static final int W_FREELIST = 3;
     static final int W_OBJECT = 4;
     static final int W_STATS = 8;
+    /**
+     * Model events that 6.18 has no {@code stat_item} for, counted after the statistics in each slot's block (plain
+     * increments on paths that already left the fast path, racy like the kernel's stats); read by the stress tests
+     * to prove the race they target happened ({@link #modelEvent}).
+     */
+    static final int W_EVENTS = W_STATS + StatItem.COUNT;
+    /** {@code do_slab_free} found the object's slab is its slot's CPU slab but the word seized (LOCKED). */
+    static final int E_FREE_MET_LOCKED = 0;
+    /** The per-CPU sheaves' try-lock was held by another thread of the slot (alloc or free fell back). */
+    static final int E_PCS_TRYLOCK_FAIL = 1;
+    static final int NR_EVENTS = 2;
+
+    static {
+        assert W_EVENTS + NR_EVENTS <= STRIDE : "per-slot block too small for the statistics";
+    }
     static final long LOCKED = 1L;
     static final long TID_STEP = 2L;
     /** The fewest tid bits mm4j accepts (a 26-bit counter: see the class comment on the ABA window). */
@@ -146,6 +161,8 @@ public final class KmemCache implements DebugCache {
      */
     private final AtomicLong slabChangesBegun = new AtomicLong();
     private final AtomicLong slabChangesDone = new AtomicLong();
+    /** Slabs that changed under a validate walk (re-read or left unjudged) and counter comparisons retried. */
+    private final AtomicLong validateRaces = new AtomicLong();
     /** Bit set in the cache id of slabs left behind by a destroyed cache (see {@link #markDestroyed}). */
     static final int DESTROYED_ID = 1 << 30;
 
@@ -464,7 +481,13 @@ public final class KmemCache implements DebugCache {
             return 0;
         }
         final int cpu = cpus.current();
-        final int got = allocBulkPhys(cpu, gfp, out, 0, n);
+        final boolean mayReclaim = (gfp & Gfp.DIRECT_RECLAIM) != 0;
+        int got = allocBulkPhys(cpu, mayReclaim ? gfp | Gfp.NOWARN : gfp, out, 0, n);
+        if (got < n && mayReclaim) {
+            freeBulkPhys(cpu, out, got);
+            slub.reclaimStranded();
+            got = allocBulkPhys(cpu, gfp, out, 0, n);
+        }
         if (got < n) {
             freeBulkPhys(cpu, out, got);
             return 0;
@@ -771,8 +794,27 @@ public final class KmemCache implements DebugCache {
 
     // ------------------------------------------------------------------ allocation
 
-    /** {@code slab_alloc_node}: sheaves first (when the cache has them), then the lockless CPU freelist. */
+    /**
+     * {@code slab_alloc_node}, and what the page allocator's direct reclaim would do before it fails: when the
+     * first attempt finds no memory and {@code gfp} may reclaim, the stranded sheaves are reclaimed
+     * ({@link Slub#reclaimStranded()}, with no slab lock held here) and the allocation is tried once more; only
+     * that last attempt reports the failure (the first runs with {@code __GFP_NOWARN}).
+     */
     long slabAllocNode(final int cpu, final int gfp, final int nid, final int origSize) {
+        if ((gfp & Gfp.DIRECT_RECLAIM) == 0) {
+            return slabAllocNodeOnce(cpu, gfp, nid, origSize);
+        }
+        final long obj = slabAllocNodeOnce(cpu, gfp | Gfp.NOWARN, nid, origSize);
+        return obj != 0 ? obj : slabAllocAfterReclaim(gfp, nid, origSize);
+    }
+
+    private long slabAllocAfterReclaim(final int gfp, final int nid, final int origSize) {
+        slub.reclaimStranded();
+        return slabAllocNodeOnce(cpus.current(), gfp, nid, origSize);
+    }
+
+    /** {@code slab_alloc_node}: sheaves first (when the cache has them), then the lockless CPU freelist. */
+    private long slabAllocNodeOnce(final int cpu, final int gfp, final int nid, final int origSize) {
         if (pcs != null && nid < 0) {
             for (;;) {
                 final long obj = allocFromPcs(cpu, gfp);
@@ -1498,6 +1540,9 @@ public final class KmemCache implements DebugCache {
             final long w = (long) LA.getVolatile(pcpu, base);
             final long cslab = (long) LA.getAcquire(pcpu, base + W_SLAB);
             if (slab != cslab || (w & LOCKED) != 0) {
+                if (slab == cslab) {
+                    pcpu[base + W_EVENTS + E_FREE_MET_LOCKED]++;
+                }
                 slabFreeSlow(cpu, slab, head, tail, cnt);
                 return;
             }
@@ -1745,7 +1790,13 @@ public final class KmemCache implements DebugCache {
 
     // ------------------------------------------------------------------ flush, shrink, shutdown
 
-    /** {@code flush_all}: every slot's sheaves, CPU slab and CPU partial list go back to the node lists. */
+    /**
+     * {@code flush_all}: every slot's sheaves, the calling thread's and ended threads' sheaves, the barns'
+     * sheaves, then every CPU slab and CPU partial list go back to the node lists. The sheaves go first: freeing
+     * their objects can put slabs on the calling slot's CPU partial list, which the CPU flush then empties (with
+     * the barns drained after it, as {@code __kmem_cache_do_shrink} alone would, a shrink or a destroy left
+     * empty slabs on a CPU partial list; mm4j drains them here, a departure in order only).
+     */
     void flushAll() {
         if (pcs != null) {
             for (int c = 0; c < nrCpus; c++) {
@@ -1753,6 +1804,7 @@ public final class KmemCache implements DebugCache {
             }
         }
         slub.flushThreadSheaves(this);
+        drainBarns();
         for (int c = 0; c < nrCpus; c++) {
             flushCpuSlab(c);
         }
@@ -1784,14 +1836,20 @@ public final class KmemCache implements DebugCache {
         }
     }
 
-    /** {@code __kmem_cache_do_shrink}: frees empty partial slabs; fuller slabs first on each list. */
-    void doShrink() {
+    /** {@code barn_shrink} of every node: full sheaves back to the slabs, empty ones dropped. */
+    private void drainBarns() {
         for (final KmemCacheNode n : nodes) {
             if (n.barn != null) {
                 for (final Sheaf s : n.barn.drainAll()) {
                     flushSheafToSlabs(cpus.current(), s);
                 }
             }
+        }
+    }
+
+    /** {@code __kmem_cache_do_shrink}: frees empty partial slabs; fuller slabs first on each list. */
+    void doShrink() {
+        for (final KmemCacheNode n : nodes) {
             final List<Long> discard = new ArrayList<>();
             n.listLock.lock();
             try {
@@ -1984,6 +2042,7 @@ public final class KmemCache implements DebugCache {
         for (int attempt = 0; attempt < 8; attempt++) {
             final long begun = slabChangesBegun.get();
             if (slabChangesDone.get() != begun) {
+                validateRaces.incrementAndGet();
                 Thread.yield();
                 continue;
             }
@@ -1999,6 +2058,7 @@ public final class KmemCache implements DebugCache {
                 counted[2 * n.nid + 1] = n.totalObjects.get();
             }
             if (slabChangesBegun.get() != begun) {
+                validateRaces.incrementAndGet();
                 continue;  // a slab came or went during the walk
             }
             int errors = 0;
@@ -2028,6 +2088,7 @@ public final class KmemCache implements DebugCache {
     private int validateSlab(final long slab) {
         for (int attempt = 0; attempt < 4; attempt++) {
             if (!isOurSlab(slab)) {
+                validateRaces.incrementAndGet();
                 return 0;  // discarded (or never finished) since mem_map was scanned
             }
             final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
@@ -2038,6 +2099,7 @@ public final class KmemCache implements DebugCache {
                 }
                 return problems.size();
             }
+            validateRaces.incrementAndGet();
         }
         return 0;
     }
@@ -2134,7 +2196,11 @@ public final class KmemCache implements DebugCache {
         }
     }
 
-    /** Objects handed out to callers (slab inuse minus objects on CPU freelists and in sheaves); quiescent only. */
+    /**
+     * Objects handed out to callers (slab inuse minus objects on CPU freelists and in sheaves); quiescent only.
+     * Objects in sheaves count as allocated for the slab layer and /proc/slabinfo (as the kernel's per-CPU
+     * sheaves do) but not here: see {@link #sheafUsage()} for the identity that ties the three together.
+     */
     public long activeObjects() {
         long inuseSum = 0;
         for (final long slab : slabsOfCache()) {
@@ -2199,6 +2265,7 @@ public final class KmemCache implements DebugCache {
     private long allocFromPcs(final int cpu, final int gfp) {
         final CpuSheaves p = pcs[cpu];
         if (!p.tryLock()) {
+            pcpu[cpu * STRIDE + W_EVENTS + E_PCS_TRYLOCK_FAIL]++;
             return 0;
         }
         try {
@@ -2238,6 +2305,7 @@ public final class KmemCache implements DebugCache {
     private boolean freeToPcs(final int cpu, final long phys) {
         final CpuSheaves p = pcs[cpu];
         if (!p.tryLock()) {
+            pcpu[cpu * STRIDE + W_EVENTS + E_PCS_TRYLOCK_FAIL]++;
             return false;
         }
         try {
@@ -2315,9 +2383,68 @@ public final class KmemCache implements DebugCache {
         }
     }
 
+    /**
+     * The reclaim of {@link Slub#reclaimStranded()} for this cache, a {@code kmem_cache_shrink}: the per-CPU,
+     * the calling thread's, ended threads' and the barns' sheaves back to the slabs, the CPU slabs back to the
+     * node lists, then the empty slabs back to the page allocator. No slab lock may be held by the caller.
+     */
+    void reclaimSheaves() {
+        flushAll();
+        doShrink();
+    }
+
+    /**
+     * Objects parked in sheaves of this cache and their bound (racy while threads run; exact at a quiet point).
+     * The slab layer counts these objects as allocated ({@code inuse}, {@code /proc/slabinfo} active_objs), as
+     * the kernel counts its per-CPU sheaves; {@link #activeObjects()} does not (no caller holds them). At a
+     * quiet point after a flush ({@link #validate}, {@link #shrink}): active_objs = activeObjects() +
+     * sheafUsage().objects().
+     */
+    public SheafUsage sheafUsage() {
+        long cpuObjects = 0;
+        if (pcs != null) {
+            for (final CpuSheaves p : pcs) {
+                cpuObjects += p.objects();
+            }
+        }
+        long barnObjects = 0;
+        long barnLimit = 0;
+        final int barnCap = Math.max(sheafCapacity, slub.threadSheafCapacity());  // thread sheaves park here too
+        for (final KmemCacheNode n : nodes) {
+            if (n.barn != null) {
+                barnObjects += n.barn.objects();
+                barnLimit += (long) n.barn.maxFull() * barnCap;
+            }
+        }
+        final int holders = slub.threadSheafHolders(this);
+        final long perThread = debug ? 0 : 2L * slub.threadSheafCapacity();
+        final long cpuLimit = pcs == null ? 0 : 2L * nrCpus * sheafCapacity;
+        return new SheafUsage(slub.threadSheafObjects(this), holders, perThread, cpuObjects, cpuLimit,
+            barnObjects, barnLimit);
+    }
+
     /** Barn of the node local to slot {@code cpu} (thread sheaves use it too). */
     Barn barn(final int cpu) {
         return nodes[localNode(cpu)].barn;
+    }
+
+    /** A model event ({@code E_*}) summed over slots (racy while the cache is busy). */
+    long modelEvent(final int event) {
+        long sum = 0;
+        for (int c = 0; c < nrCpus; c++) {
+            sum += pcpu[c * STRIDE + W_EVENTS + event];
+        }
+        return sum;
+    }
+
+    /** Slab creations and discards begun so far (a validate walk overlapped slab churn when this moved). */
+    long slabChanges() {
+        return slabChangesBegun.get();
+    }
+
+    /** Slabs seen changing under validate walks, and counter comparisons retried, so far. */
+    long validateRaces() {
+        return validateRaces.get();
     }
 
     void statInc(final int cpu, final StatItem item) {

@@ -12,13 +12,16 @@ import java.util.Map;
  * {@code mm4j.config.SLUB_STATS=y}; the Java API's {@code stat()} counts either way) in the kernel's formats. Alias names and the
  * ":[flags-]size" names of mergeable caches resolve to the same directory, as the kernel's symlinks do.
  *
- * <p>Departure: {@code validate} works on every cache (the kernel accepts it only on debug caches).
+ * <p>Departures: {@code validate} works on every cache (the kernel accepts it only on debug caches);
+ * {@code mm4j_sheaves} is mm4j's own attribute: the objects parked in sheaves (per-thread, per-CPU, barns), their
+ * bound, then where they are ({@link SheafUsage#sysfs()}). /proc/slabinfo counts those objects as active, as the
+ * kernel counts its per-CPU sheaves.
  */
 final class SlubSysfs {
     static final String SYS = "/sys/kernel/slab";
     private static final String[] ATTRS = {"aliases", "align", "alloc_calls", "cache_dma", "cpu_partial",
-        "cpu_slabs", "ctor", "destroy_by_rcu", "free_calls", "hwcache_align", "min_partial", "object_size", "objects",
-        "objects_partial",
+        "cpu_slabs", "ctor", "destroy_by_rcu", "free_calls", "hwcache_align", "min_partial", "mm4j_sheaves",
+        "object_size", "objects", "objects_partial",
         "objs_per_slab", "order", "partial", "poison", "reclaim_account", "red_zone", "remote_node_defrag_ratio",
         "sanity_checks", "sheaf_capacity", "shrink", "slab_size", "slabs", "slabs_cpu_partial", "store_user",
         "total_objects", "trace", "usersize", "validate"};
@@ -129,6 +132,7 @@ final class SlubSysfs {
             case "min_partial": return s.minPartial() + "\n";
             case "cpu_partial": return s.cpuPartial() + "\n";
             case "sheaf_capacity": return s.sheafCapacity() + "\n";
+            case "mm4j_sheaves": return s.sheafUsage().sysfs();
             case "aliases": return s.aliases() + "\n";
             case "ctor": return s.ctor() == null ? "" : s.ctor().name() + "\n";
             case "usersize": return s.usersize() + "\n";

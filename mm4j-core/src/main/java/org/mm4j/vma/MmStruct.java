@@ -1071,6 +1071,9 @@ public final class MmStruct {
             return origBrk;
         }
         brk = newBrkReq;
+        if ((defFlags & VM_LOCKED) != 0) {
+            populate(oldBrk, newBrk); // mm_populate after mlockall(MCL_FUTURE): errors are ignored
+        }
         return brk;
     }
 
@@ -1835,8 +1838,15 @@ public final class MmStruct {
     /**
      * {@code handle_mm_fault} for a user access at {@code addr}: 'r', 'w' or 'x'. Finds (or grows) the VMA,
      * checks the access, and maps the page. Throws {@link SegmentationFault} as the kernel would send SIGSEGV.
+     * When no page is free the OOM killer runs (with a kernel from {@code Kernel.boot}) and the fault goes on.
+     *
+     * @throws ProcessKilledException when the OOM killer chose this process (now or earlier): SIGKILL
+     * @throws ModelOutOfMemoryException when no page could be had and nothing was killable
      */
     public synchronized void handleMmFault(final long addr, final char access) {
+        if (killedPid != 0) {
+            throw new ProcessKilledException(killedPid, killedComm); // its access after the OOM kill
+        }
         Vma vma = findVma(addr);
         if (vma == null || Long.compareUnsigned(addr, TASK_SIZE) >= 0) {
             throw new SegmentationFault(addr, SegmentationFault.SEGV_MAPERR);
@@ -1967,6 +1977,15 @@ public final class MmStruct {
     }
 
     private Pager pager;
+    /** The pid (and name) of the process this mm belonged to once the OOM killer killed it; 0 while alive. */
+    private volatile int killedPid;
+    private volatile String killedComm;
+
+    /** Marks this mm as the OOM killer's victim's: later faults end in {@link ProcessKilledException}. */
+    void markKilled(final int pid, final String comm) {
+        killedComm = comm;
+        killedPid = pid;
+    }
 
     /** Reads one user byte at {@code addr} as the process would (faulting it in). */
     public synchronized byte readUser(final long addr) {

@@ -67,7 +67,7 @@ final class PageTables {
                 return -1;
             }
             final long t = pager.allocTable(current, site);
-            if (t < 0 || pgd >= 0) { // (an OOM kill of this very mm cannot reach here: it throws)
+            if (t < 0) {
                 return -1;
             }
             pgd = t;
@@ -156,7 +156,7 @@ final class PageTables {
             if (pfn < 0) {
                 return VM_FAULT_OOM;
             }
-            pager.setMapcount(pfn, pager.mapcount(pfn) + 1);
+            pager.mapPage(pfn, (flags & ANON) != 0);
             final long ne = (pfn << 12) | flags;
             pager.mem().putLong(p, ne);
             accountAdd(vma, ne, 1);
@@ -176,14 +176,8 @@ final class PageTables {
             if (copy < 0) {
                 return VM_FAULT_OOM;
             }
-            if (pager.mem().getLong(p) != e) {
-                // the OOM killer ran meanwhile and changed this mapping (it cannot: only this mm's own kill does,
-                // and that throws); kept as the kernel's pte_same() recheck
-                pager.free(copy);
-                return VM_FAULT_OK;
-            }
             dropPage(vma, e);
-            pager.setMapcount(copy, 1);
+            pager.mapPage(copy, true);
             final long ne = (copy << 12) | P | USER | RW | ANON | DIRTY;
             pager.mem().putLong(p, ne);
             accountAdd(vma, ne, 1);
@@ -204,10 +198,8 @@ final class PageTables {
     private void dropPage(final Vma vma, final long e) {
         final long pfn = (e & PFN_MASK) >>> 12;
         accountAdd(vma, e, -1);
-        final int mc = Math.max(0, pager.mapcount(pfn) - 1);
-        pager.setMapcount(pfn, mc);
-        if (mc <= 0 && (e & ANON) != 0) {
-            pager.free(pfn);
+        if (pager.unmapPage(pfn, (e & ANON) != 0) == 0 && (e & ANON) != 0) {
+            pager.freeAnon(pfn);
         }
     }
 
@@ -262,18 +254,18 @@ final class PageTables {
                 off = ((from + off + (1L << 21)) & ~((1L << 21) - 1)) - from - 4096;
                 continue;
             }
-            if ((pager.mem().getLong(src) & P) != 0 && ptepWithSite(to + off) < 0) {
+            if ((pager.mem().getLong(src) & P) != 0 && ptepForMove(to + off) < 0) {
                 return false;
             }
         }
         return true;
     }
 
-    private long ptepWithSite(final long addr) {
+    private long ptepForMove(final long addr) {
         return ptep(addr, true, owner, "move_page_tables");
     }
 
-    /** {@code move_page_tables}: the PTEs of {@code [from, from+len)} move to {@code to} (after {@link #prepareMove}). */
+    /** {@code move_page_tables}: the PTEs of {@code [from, from+len)} move to {@code to} (prepareMove first). */
     void moveRange(final long from, final long to, final long len) {
         final boolean up = to > from;
         for (long off = up ? len - 4096 : 0; up ? off >= 0 : off < len; off += up ? -4096 : 4096) {
@@ -317,8 +309,7 @@ final class PageTables {
                 pager.mem().putLong(p, e);
             }
             pager.mem().putLong(dst, e);
-            final long pfn = (e & PFN_MASK) >>> 12;
-            pager.setMapcount(pfn, pager.mapcount(pfn) + 1);
+            pager.mapPage((e & PFN_MASK) >>> 12, (e & ANON) != 0);
             child.accountAdd(vma, e, 1);
         });
         return ok[0];

@@ -69,7 +69,7 @@ public final class Pager {
 
     /** A zeroed page (page cache, the zero page); -1 when memory is exhausted (no OOM killer). */
     synchronized long allocZeroed() {
-        return allocZeroedGfp(GFP_USER);
+        return allocZeroedGfp(oomKiller == null ? GFP_USER : GFP_USER | Gfp.NORETRY);
     }
 
     private long allocZeroedGfp(final int gfp) {
@@ -88,7 +88,11 @@ public final class Pager {
      * chose the faulting process. {@code site} names the kernel function that allocates, for the report.
      */
     long allocUser(final MmStruct current, final String site) {
-        return allocRetrying(current, GFP_USER_PAGE, site);
+        final long pfn = allocRetrying(current, GFP_USER_PAGE, site);
+        if (pfn >= 0 && vmstat != null) {
+            vmstat.add(VmStat.NR_INACTIVE_ANON, 1); // a new anonymous folio goes to the inactive anon LRU
+        }
+        return pfn;
     }
 
     /** A page-table page ({@code pte_alloc_one}, {@link MemMap#PG_PGTABLE} set); as {@link #allocUser}. */
@@ -117,8 +121,9 @@ public final class Pager {
             final OomKiller k = oomKiller;
             final long pfn;
             synchronized (this) {
-                // with an OOM killer the failure is reported by it, not by warn_alloc
-                pfn = allocZeroedGfp(k == null ? gfp : gfp | Gfp.NOWARN);
+                // with an OOM killer the failure is reported by it, not by warn_alloc; NORETRY: the buddy
+                // allocator must not run the killer itself (this thread holds this monitor)
+                pfn = allocZeroedGfp(k == null ? gfp : gfp | Gfp.NOWARN | Gfp.NORETRY);
             }
             if (pfn >= 0) {
                 return pfn;
@@ -172,11 +177,16 @@ public final class Pager {
         if (have != null) {
             return have;
         }
-        final long pfn = allocZeroedGfp(oomKiller == null ? GFP_USER_PAGE : GFP_USER_PAGE | Gfp.NOWARN);
+        final long pfn = allocZeroedGfp(oomKiller == null ? GFP_USER_PAGE
+            : GFP_USER_PAGE | Gfp.NOWARN | Gfp.NORETRY);
         if (pfn < 0) {
             return -1;
         }
         memMap.spLong(pfn, MemMap.MAPPING, inode.ino != 0 ? inode.ino : System.identityHashCode(inode) | 1L);
+        if (vmstat != null) {
+            vmstat.add(VmStat.NR_FILE_PAGES, 1);
+            vmstat.add(VmStat.NR_INACTIVE_FILE, 1);
+        }
         final byte[] buf = new byte[4096];
         inode.read(pgoff << 12, buf);
         mem.segmentOf(pfn << 12).asSlice(mem.nodeOffset(pfn << 12), 4096)
@@ -193,6 +203,36 @@ public final class Pager {
             }
         }
         return false;
+    }
+
+    /**
+     * One more PTE maps {@code pfn} ({@code folio_add_*_rmap}): the first mapping counts the page in
+     * {@code nr_anon_mapped} (AnonPages) or {@code nr_mapped} (Mapped); the zero page is not counted.
+     */
+    void mapPage(final long pfn, final boolean anon) {
+        final int mc = mapcount(pfn);
+        setMapcount(pfn, mc + 1);
+        if (mc == 0 && vmstat != null && pfn != zeroPfn) {
+            vmstat.add(anon ? VmStat.NR_ANON_MAPPED : VmStat.NR_FILE_MAPPED, 1);
+        }
+    }
+
+    /** One PTE less maps {@code pfn} ({@code folio_remove_rmap_pte}); returns the mapcount left. */
+    int unmapPage(final long pfn, final boolean anon) {
+        final int mc = Math.max(0, mapcount(pfn) - 1);
+        setMapcount(pfn, mc);
+        if (mc == 0 && vmstat != null && pfn != zeroPfn) {
+            vmstat.add(anon ? VmStat.NR_ANON_MAPPED : VmStat.NR_FILE_MAPPED, -1);
+        }
+        return mc;
+    }
+
+    /** An anonymous page nobody maps any more: off the (model's notional) inactive anon LRU, back to the buddy. */
+    void freeAnon(final long pfn) {
+        if (vmstat != null) {
+            vmstat.add(VmStat.NR_INACTIVE_ANON, -1);
+        }
+        free(pfn);
     }
 
     int mapcount(final long pfn) {

@@ -8,6 +8,7 @@ import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.MemMap;
 import org.mm4j.page.PhysicalMemory;
+import org.mm4j.page.VmStat;
 
 import java.nio.charset.StandardCharsets;
 
@@ -146,8 +147,11 @@ class PageMisuseTest {
         final long a = parent.mmap(0, 4096, RW, ANON, null, 0);
         parent.writeUser(a, (byte) 1);
         final long pfn = pfnOf(parent, a);
+        final long anon0 = k.vmstat().get(VmStat.NR_ANON_MAPPED);
+        final long inactive0 = k.vmstat().get(VmStat.NR_INACTIVE_ANON);
         final int child = ps.fork();
         assertEquals(2, memMap.lpInt(pfn, MemMap.MAPCOUNT), "shared copy-on-write");
+        assertEquals(anon0, k.vmstat().get(VmStat.NR_ANON_MAPPED), "AnonPages counts a shared page once");
         refused(pfn, 0, "nonzero mapcount");
         final MmStruct cm = ps.get(child).mm();
         cm.writeUser(a, (byte) 2); // copy-on-write: the child gets its own page
@@ -155,11 +159,17 @@ class PageMisuseTest {
         final long copy = pfnOf(cm, a);
         assertNotEquals(pfn, copy);
         assertEquals(1, memMap.lpInt(copy, MemMap.MAPCOUNT));
+        assertEquals(anon0 + 1, k.vmstat().get(VmStat.NR_ANON_MAPPED));
+        assertEquals(inactive0 + 1, k.vmstat().get(VmStat.NR_INACTIVE_ANON));
         ps.exit(child);
+        assertEquals(anon0, k.vmstat().get(VmStat.NR_ANON_MAPPED));
+        assertEquals(inactive0, k.vmstat().get(VmStat.NR_INACTIVE_ANON));
         assertEquals(0, memMap.refcount(copy), "the child's copy went back when it exited");
         assertEquals(1, parent.readUser(a));
         assertEquals(0, parent.munmap(a, 4096));
         assertEquals(0, memMap.refcount(pfn), "unmapped and freed");
         assertEquals(0, memMap.lpInt(pfn, MemMap.MAPCOUNT));
+        assertEquals(anon0 - 1, k.vmstat().get(VmStat.NR_ANON_MAPPED));
+        assertEquals(inactive0 - 1, k.vmstat().get(VmStat.NR_INACTIVE_ANON));
     }
 }
