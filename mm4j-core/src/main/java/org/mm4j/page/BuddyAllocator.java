@@ -84,6 +84,12 @@ public final class BuddyAllocator {
     private final int nrNodes;
     private final int nrCpus;
     private final AtomicLong badPages = new AtomicLong();
+    /**
+     * pcp try-locks that found the lock held (another thread of the slot, or a drain) and fell back to the zone
+     * lists: a model event with no vmstat item, counted only on that fallback path (stress tests read it).
+     */
+    private final AtomicLong pcpTrylockFailures = new AtomicLong();
+    private volatile String lastBadPageReason;
     private final long reservedPages;
     private volatile boolean mobilityDisabled;
     private int minFreeKbytes;
@@ -93,6 +99,7 @@ public final class BuddyAllocator {
     private static final long WARN_INTERVAL_NANOS = 10_000_000_000L;
     private static final long VMSTAT_INTERVAL_NANOS = 1_000_000_000L;
     private long warnBegin;
+    private volatile OomHandler oomHandler;
     private int warnMissed;
     private long totalreservePages;
 
@@ -163,14 +170,27 @@ public final class BuddyAllocator {
             Arrays.fill(z.pageblockMt, (byte) initialMt);
             z.lock.lock();
             try {
+                // deferred struct page init: write the first section's struct pages now, the rest when used
+                final long maxBlock = 1L << Zone.MAX_PAGE_ORDER;
+                final long eagerEnd = Math.min(z.endPfn, (z.startPfn + DEFERRED_EAGER_PAGES + maxBlock - 1)
+                    & -maxBlock);
+                final long deferredEnd = z.endPfn & -maxBlock;
                 long pfn = Math.max(z.startPfn, 1);
                 while (pfn < z.endPfn) {
+                    if (pfn == eagerEnd && eagerEnd < deferredEnd) {
+                        deferBlocks(z, eagerEnd, deferredEnd, initialMt);
+                        pfn = deferredEnd;
+                        continue;
+                    }
                     int order = Math.min(Long.numberOfTrailingZeros(pfn), Zone.MAX_PAGE_ORDER);
                     while (pfn + (1L << order) > z.endPfn) {
                         order--;
                     }
                     splitLargeBuddy(z, pfn, order, true);
                     pfn += 1L << order;
+                }
+                if (z.deferredPfn < z.deferredEnd && z.freeHead[Zone.MAX_PAGE_ORDER][initialMt] < 0) {
+                    initDeferredBlock(z);
                 }
                 // memblock_free_all frees through __free_pages_ok, which counts pgfree
                 z.events[Zone.EV_PGFREE] += z.managedPages;
@@ -447,6 +467,11 @@ public final class BuddyAllocator {
         return mobilityDisabled;
     }
 
+    /** The "page dumped because" text of the latest "Bad page state" report (null before the first). */
+    public String lastBadPageReason() {
+        return lastBadPageReason;
+    }
+
     /** Number of "Bad page state" reports so far (TAINT_BAD_PAGE count). */
     public long badPageReports() {
         return badPages.get();
@@ -621,6 +646,14 @@ public final class BuddyAllocator {
             if (pfn >= 0) {
                 return pfn;
             }
+            // __alloc_pages_may_oom: the OOM killer frees a process's memory, then the allocation is retried
+            final OomHandler oom = oomHandler;
+            while (oom != null && mayOom(gfp, order, highest) && oom.outOfMemory(gfp, order)) {
+                pfn = getPageFromFreelist(gfp, order, allocFlags, prefNid, highest, mt, cpu);
+                if (pfn >= 0) {
+                    return pfn;
+                }
+            }
         }
         if ((gfp & Gfp.NOFAIL) != 0) {
             // __alloc_pages_may_oom: a non-failing request gets the reserves (the model cannot loop until an OOM
@@ -635,6 +668,35 @@ public final class BuddyAllocator {
             warnAlloc(gfp, order, highest);
         }
         return -1;
+    }
+
+    /**
+     * What the page allocator calls when an allocation that may invoke the OOM killer found no page after
+     * reclaim ({@code out_of_memory}); the vma package's OOM killer implements it.
+     */
+    public interface OomHandler {
+        /** Kills a process to free memory; true when the allocation should be retried. */
+        boolean outOfMemory(int gfp, int order);
+    }
+
+    /** Makes allocations that may invoke the OOM killer call {@code handler} (null: they fail). */
+    public void setOomHandler(final OomHandler handler) {
+        this.oomHandler = handler;
+    }
+
+    /**
+     * {@code __alloc_pages_may_oom}'s conditions: the caller may reclaim and retry (no __GFP_NORETRY), and unless
+     * __GFP_NOFAIL, the order is not costly (> 3), neither __GFP_RETRY_MAYFAIL nor __GFP_THISNODE is set, and
+     * the request may use ZONE_NORMAL.
+     */
+    static boolean mayOom(final int gfp, final int order, final int highest) {
+        if ((gfp & Gfp.NORETRY) != 0) {
+            return false;
+        }
+        if ((gfp & Gfp.NOFAIL) != 0) {
+            return true;
+        }
+        return order <= 3 && (gfp & (Gfp.RETRY_MAYFAIL | Gfp.THISNODE)) == 0 && highest >= Zone.ZONE_NORMAL;
     }
 
     /**
@@ -791,6 +853,7 @@ public final class BuddyAllocator {
                                 final int allocFlags, final int cpu) {
         final Pcp pcp = z.pcp[cpu];
         if (!pcp.tryLock()) {
+            pcpTrylockFailures.incrementAndGet();
             return -1;
         }
         try {
@@ -1208,8 +1271,9 @@ public final class BuddyAllocator {
             badPage(pfn, "VM_BUG_ON_PAGE(pfn & ((1 << order) - 1))");
             return false;
         }
-        if ((flags & (MemMap.PG_RESERVED | MemMap.PG_SLAB)) != 0) {
-            badPage(pfn, "PAGE_FLAGS_CHECK_AT_FREE flag(s) set");
+        final String inUse = freePageBadReason(pfn, flags);
+        if (inUse != null) {
+            badPage(pfn, inUse);
             return false;
         }
         while (true) {
@@ -1235,6 +1299,33 @@ public final class BuddyAllocator {
         freePagesPrepare(pfn, order);
         freeFrozenPages(pfn, order);
         return true;
+    }
+
+    /**
+     * {@code page_bad_reason(page, PAGE_FLAGS_CHECK_AT_FREE)} for a page still owned by someone, or null: checked
+     * before the reference is dropped, so a refused free changes nothing. As in the kernel the last matching
+     * reason wins: a user mapping ({@code _mapcount}), a page-cache {@code mapping}, reserved/slab/zero-page flags.
+     * Page types the model keeps alive where 6.18 silently resets {@code page_type} at free (a page table, a large
+     * kmalloc) are refused too, naming the type (a departure: the kernel would hand the page out twice).
+     */
+    private String freePageBadReason(final long pfn, final long flags) {
+        String reason = null;
+        if (memMap.lpInt(pfn, MemMap.MAPCOUNT) != 0) {
+            reason = "nonzero mapcount";
+        }
+        if ((flags & MemMap.PG_SLAB) == 0 && memMap.lpLong(pfn, MemMap.MAPPING) != 0) {
+            reason = "non-NULL mapping";
+        }
+        if ((flags & (MemMap.PG_RESERVED | MemMap.PG_SLAB | MemMap.PG_ZERO_PAGE)) != 0) {
+            reason = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
+        }
+        if ((flags & MemMap.PG_PGTABLE) != 0) {
+            reason = "page_type table still set (the page is in use as a page table)";
+        }
+        if ((flags & MemMap.PG_HEAD) != 0 && memMap.privateWord(pfn) == MemMap.PGTY_LARGE_KMALLOC) {
+            reason = "page_type large_kmalloc still set (a kmalloc allocation: free it with kfree)";
+        }
+        return reason;
     }
 
     /** {@code free_pages(addr, order)}: {@link #freePages} by kernel virtual address. */
@@ -1365,8 +1456,14 @@ public final class BuddyAllocator {
                 pcp.unlock();
             }
         } else {
+            pcpTrylockFailures.incrementAndGet();
             freeOnePage(z, pfn, order);
         }
+    }
+
+    /** pcp try-locks (alloc and free) that found the lock held and went to the zone lists, so far. */
+    long pcpTrylockFailures() {
+        return pcpTrylockFailures.get();
     }
 
     /** {@code free_frozen_page_commit} (pcp lock held). */
@@ -1550,8 +1647,18 @@ public final class BuddyAllocator {
         }
     }
 
-    /** {@code __add_to_free_list} + {@code set_buddy_order}. */
+    /**
+     * {@code __add_to_free_list} + {@code set_buddy_order}. A block queued at the tail of the list that deferred
+     * blocks end must come after them: their struct pages are written first ({@link #initDeferred}).
+     */
     private void linkFree(final Zone z, final long pfn, final int order, final int mt, final boolean tail) {
+        if (tail && order == Zone.MAX_PAGE_ORDER && mt == z.deferredMt && z.deferredPfn < z.deferredEnd) {
+            initDeferredLocked(z);
+        }
+        linkFreeRaw(z, pfn, order, mt, tail);
+    }
+
+    private void linkFreeRaw(final Zone z, final long pfn, final int order, final int mt, final boolean tail) {
         if (tail) {
             PageList.addTail(memMap, z.freeHead[order], mt, z.freeTail[order], mt, pfn);
         } else {
@@ -1575,6 +1682,120 @@ public final class BuddyAllocator {
         z.nrFree[order]--;
         if (order >= Zone.PAGEBLOCK_ORDER && mt != MigrateType.ISOLATE) {
             z.freeBlocksPages -= 1L << order;
+        }
+        if (order == Zone.MAX_PAGE_ORDER && mt == z.deferredMt && z.freeHead[order][mt] < 0
+            && z.deferredPfn < z.deferredEnd) {
+            initDeferredBlock(z);
+        }
+    }
+
+    // ------------------------------------------------------------------ deferred struct page init
+
+    /**
+     * Pages of each zone whose struct pages boot writes at once: the first memory section (128 MiB on x86-64),
+     * as {@code defer_init()} keeps the first section of a node.
+     */
+    static final long DEFERRED_EAGER_PAGES = (128L << 20) >>> PhysicalMemory.PAGE_SHIFT;
+
+    /**
+     * Counts {@code [start, end)} (whole MAX_PAGE_ORDER blocks) as free blocks of type {@code mt} without writing
+     * their struct pages (zone lock held, boot). Departure from Linux, named: the kernel defers only the highest
+     * zone of each node and finishes the rest in {@code page_alloc_init_late} before user space runs; mm4j defers in
+     * every zone and writes a block's struct page only when the allocator reaches it (or {@link #initDeferred}
+     * is asked), so boot time and resident memory do not grow with {@code mem=}. What the allocator hands out, in
+     * which order, and every counter are the same as with all struct pages written at boot.
+     */
+    private void deferBlocks(final Zone z, final long start, final long end, final int mt) {
+        final long blocks = (end - start) >>> Zone.MAX_PAGE_ORDER;
+        z.deferredMt = mt;
+        z.deferredPfn = start;
+        z.deferredEnd = end;
+        accountFreepages(z, end - start, mt);
+        z.freeCount[Zone.MAX_PAGE_ORDER][mt] += blocks;
+        z.nrFree[Zone.MAX_PAGE_ORDER] += blocks;
+        z.freeBlocksPages += end - start;
+    }
+
+    /** Writes the struct page of the next deferred block, queueing it at its list's tail (zone lock held). */
+    private void initDeferredBlock(final Zone z) {
+        final long pfn = z.deferredPfn;
+        final int mt = z.deferredMt;
+        z.deferredPfn = pfn + (1L << Zone.MAX_PAGE_ORDER);
+        // it was counted at boot: take it out of the counters, then queue it as any free block
+        z.freeCount[Zone.MAX_PAGE_ORDER][mt]--;
+        z.nrFree[Zone.MAX_PAGE_ORDER]--;
+        z.freeBlocksPages -= 1L << Zone.MAX_PAGE_ORDER;
+        linkFreeRaw(z, pfn, Zone.MAX_PAGE_ORDER, mt, true);
+    }
+
+    private void initDeferredLocked(final Zone z) {
+        final long t0 = System.nanoTime();
+        final long pages = z.deferredEnd - z.deferredPfn;
+        while (z.deferredPfn < z.deferredEnd) {
+            initDeferredBlock(z);
+        }
+        log.printk("node %d zone %s: %d deferred pages initialised in %dms", z.nid, z.name, pages,
+            (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /**
+     * Writes every struct page still deferred ({@code deferred_init_memmap}), as the kernel does before user space:
+     * afterwards every free block is on a list. Validation and pfn walkers call it; allocation never needs to.
+     */
+    public void initDeferred() {
+        for (final Zone z : zones) {
+            initDeferred(z);
+        }
+    }
+
+    /** Writes the deferred struct pages of {@code z}, taking its lock (reentrant: a holder may call it). */
+    private void initDeferred(final Zone z) {
+        if (z.deferredPfn < z.deferredEnd) {
+            z.lock.lock();
+            try {
+                if (z.deferredPfn < z.deferredEnd) {
+                    initDeferredLocked(z);
+                }
+            } finally {
+                z.lock.unlock();
+            }
+        }
+    }
+
+    /** Pages whose struct pages are still deferred (free, counted, not yet written). */
+    public long deferredPages() {
+        long n = 0;
+        for (final Zone z : zones) {
+            n += Math.max(0, z.deferredEnd - z.deferredPfn);
+        }
+        return n;
+    }
+
+    /**
+     * The pfn ranges still deferred, as {@code [start0, end0, start1, end1, ...]} in ascending order: a snapshot
+     * for walkers of mem_map (a range only shrinks from its start, so a block outside a snapshot stays outside).
+     */
+    public long[] deferredRanges() {
+        final long[] out = new long[zones.length * 2];
+        int n = 0;
+        for (final Zone z : zones) {
+            final long end = z.deferredEnd;
+            final long start = z.deferredPfn;
+            if (start < end) {
+                out[n++] = start;
+                out[n++] = end;
+            }
+        }
+        return Arrays.copyOf(out, n);
+    }
+
+    /** Makes the struct page of {@code pfn} real when it is still deferred (before a dump or check reads it). */
+    private void initDeferredAt(final long pfn) {
+        for (final Zone z : zones) {
+            if (pfn >= z.deferredPfn && pfn < z.deferredEnd) {
+                initDeferred(z);  // only this zone's lock: a caller may hold it already; no other zone's is taken
+                return;
+            }
         }
     }
 
@@ -1736,13 +1957,16 @@ public final class BuddyAllocator {
 
     private void badPageOutside(final long pfn, final String reason) {
         badPages.incrementAndGet();
+        lastBadPageReason = reason;
         log.printk("BUG: Bad page state in process %s  pfn:%05x", comm(), pfn);
         log.printk("page dumped because: %s (valid pfns 0x0-0x%x)", reason, mem.totalPages() - 1);
     }
 
     /** {@code bad_page}: "BUG: Bad page state" and a {@code dump_page}; nothing of the page is changed. */
     void badPage(final long pfn, final String reason) {
+        initDeferredAt(pfn);
         badPages.incrementAndGet();
+        lastBadPageReason = reason;
         final StringBuilder sb = new StringBuilder(512);
         sb.append(String.format("BUG: Bad page state in process %s  pfn:%05x%n", comm(), pfn));
         dumpPage(sb, pfn);
@@ -1754,8 +1978,9 @@ public final class BuddyAllocator {
     void dumpPage(final StringBuilder sb, final long pfn) {
         final long flags = memMap.flags(pfn);
         final long head = memMap.compoundHead(pfn);
-        sb.append(String.format("page: refcount:%d mapcount:%d mapping:0000000000000000 index:0x0 pfn:0x%x%n",
-            memMap.refcount(pfn), memMap.lpInt(pfn, MemMap.MAPCOUNT), pfn));
+        final long mapping = (flags & MemMap.PG_SLAB) == 0 ? memMap.lpLong(pfn, MemMap.MAPPING) : 0;
+        sb.append(String.format("page: refcount:%d mapcount:%d mapping:%016x index:0x0 pfn:0x%x%n",
+            memMap.refcount(pfn), memMap.lpInt(pfn, MemMap.MAPCOUNT), mapping, pfn));
         if ((flags & (MemMap.PG_HEAD | MemMap.PG_TAIL)) != 0) {
             sb.append(String.format("head: order:%d mapcount:0 entire_mapcount:0 pincount:0 pfn:0x%x%n",
                 memMap.compoundOrder(head), head));
@@ -1779,6 +2004,8 @@ public final class BuddyAllocator {
             sb.append("page_type: f5(slab)\n");
         } else if ((flags & MemMap.PG_PGTABLE) != 0) {
             sb.append("page_type: f2(table)\n");
+        } else if ((flags & MemMap.PG_HEAD) != 0 && memMap.privateWord(pfn) == MemMap.PGTY_LARGE_KMALLOC) {
+            sb.append("page_type: f8(large_kmalloc)\n");
         }
         for (int line = 0; line < 2; line++) {
             sb.append("raw:");
@@ -1807,6 +2034,7 @@ public final class BuddyAllocator {
      * </ol>
      */
     public List<String> validate() {
+        initDeferred();
         final List<String> errors = new ArrayList<>();
         final long total = mem.totalPages();
         final BitSet seen = new BitSet((int) total);

@@ -12,12 +12,13 @@ import java.lang.invoke.VarHandle;
  * depends on the page's type flag):
  * <pre>
  *  0  flags      long  PG_* bits (see the constants), and the migratetype of a free block in bits 56..59
- *  8  lruNext    long  buddy: next pfn on the free list (-1 = none); slab: next slab on a partial list
- * 16  lruPrev    long  buddy: previous pfn; slab: previous slab on a list
+ *  8  lruNext    long  buddy: next pfn on the free list (-1 = none; stored + 1); slab: next slab on a list
+ * 16  lruPrev    long  buddy: previous pfn (stored + 1); slab: previous slab on a list
  * 24  private    long  buddy: order of a free block; tail page: pfn of its head (compound_head)
  * 32  refcount   int   _refcount
  * 36  mapcount   int   _mapcount (user mappings)
- * 40  slabWord   long  slab: freelist + counters, updated with one 64-bit CAS (layout owned by the slab package)
+ * 40  slabWord   long  slab: freelist + counters, updated with one 64-bit CAS (layout owned by the slab package);
+ *                       page-cache page: its mapping (the file's address_space, as a nonzero id; 0 = NULL)
  * 48  slabCache  int   slab: id of the kmem_cache that owns the slab
  * 52  compound   int   head page: compound order
  * 56  slabNext   long  slab: per-CPU partial chain (next slab pfn, and a count) — owned by the slab package
@@ -38,6 +39,8 @@ public final class MemMap implements AutoCloseable {
     public static final int REFCOUNT = 32;
     public static final int MAPCOUNT = 36;
     public static final int SLAB_WORD = 40;
+    /** {@code page->mapping} of a page-cache page (a union with {@link #SLAB_WORD}: never both). */
+    public static final int MAPPING = SLAB_WORD;
     public static final int SLAB_CACHE = 48;
     public static final int COMPOUND_ORDER = 52;
     public static final int SLAB_NEXT = 56;
@@ -56,6 +59,11 @@ public final class MemMap implements AutoCloseable {
     public static final long PG_PGTABLE = 1L << 18;
     public static final long PG_ANON = 1L << 19;
     public static final long PG_ZERO_PAGE = 1L << 20;
+    /**
+     * Head-page {@link #PRIVATE} word of a large kmalloc: the kernel's {@code PGTY_large_kmalloc} page type (the
+     * slab package sets and clears it; the buddy allocator refuses to free such a page with __free_pages).
+     */
+    public static final long PGTY_LARGE_KMALLOC = 0x6c61726765L;
     public static final int MT_SHIFT = 56;
     public static final long MT_MASK = 0xfL << MT_SHIFT;
 
@@ -66,13 +74,22 @@ public final class MemMap implements AutoCloseable {
     private final MemorySegment table;
     private final long nrPages;
 
+    /**
+     * Reserves the table as a {@link Reservation} (lazily committed on Linux: 64 bytes per page of {@code mem=} are
+     * address space until an entry is first written). A zero entry is a valid, empty {@code struct page}: the
+     * list links are stored plus one, so "no link" (-1) is the zero the fresh reservation already holds, and
+     * nothing walks the table at boot.
+     *
+     * @throws Reservation.ReservationException when the host cannot reserve the table
+     */
     public MemMap(final long nrPages) {
         this.arena = Arena.ofShared();
         this.nrPages = nrPages;
-        this.table = arena.allocate(nrPages * ENTRY_SIZE, 64);
-        for (long pfn = 0; pfn < nrPages; pfn++) {
-            lruNext(pfn, -1);
-            lruPrev(pfn, -1);
+        try {
+            this.table = Reservation.reserve(arena, nrPages * ENTRY_SIZE, 64);
+        } catch (final RuntimeException e) {
+            arena.close();
+            throw e;
         }
     }
 
@@ -179,20 +196,22 @@ public final class MemMap implements AutoCloseable {
 
     // ---- named fields ----
 
+    /** The next pfn on the page's list, -1 = none (stored plus one, so a zero entry has no links). */
     public long lruNext(final long pfn) {
-        return lpLong(pfn, LRU_NEXT);
+        return lpLong(pfn, LRU_NEXT) - 1;
     }
 
     public void lruNext(final long pfn, final long next) {
-        spLong(pfn, LRU_NEXT, next);
+        spLong(pfn, LRU_NEXT, next + 1);
     }
 
+    /** The previous pfn on the page's list, -1 = none (stored plus one). */
     public long lruPrev(final long pfn) {
-        return lpLong(pfn, LRU_PREV);
+        return lpLong(pfn, LRU_PREV) - 1;
     }
 
     public void lruPrev(final long pfn, final long prev) {
-        spLong(pfn, LRU_PREV, prev);
+        spLong(pfn, LRU_PREV, prev + 1);
     }
 
     public long privateWord(final long pfn) {
@@ -227,9 +246,7 @@ public final class MemMap implements AutoCloseable {
 
     /** Clears every field of an entry (the page must be owned exclusively). */
     public void reset(final long pfn) {
-        table.asSlice(pfn * ENTRY_SIZE, ENTRY_SIZE).fill((byte) 0);
-        lruNext(pfn, -1);
-        lruPrev(pfn, -1);
+        table.asSlice(pfn * ENTRY_SIZE, ENTRY_SIZE).fill((byte) 0);  // links read as -1
     }
 
     @Override

@@ -52,6 +52,15 @@ import static org.mm4j.slab.SlabFlags.SLAB_STORE_USER;
  * in sheaves count as in use, as in the kernel). (3) a frozen slab is some slot's CPU slab and is on no list;
  * CPU partial slabs are not frozen and are on no node list ({@code !ON_PARTIAL && !frozen}, 6.8+ scheme).
  *
+ * <p>Safety (mm4j; off with {@code mm4j.double_free=kernel} and in debug caches, which keep the kernel's own
+ * checks): (4) a free object of this cache holds its key {@code freeKey ^ phys} in its key word
+ * ({@link #keyOffset}) wherever it is (sheaf, barn, CPU or slab freelist), written when it is freed or its slab
+ * made; an object in a caller's hands does not (cleared when handed out). Where the key shares the free pointer's
+ * word ({@link #keyIsFp}) (4) holds in sheaves only; on freelists that word holds the encoded pointer. A free
+ * checks (4) first ({@link #checkFree}); a handout checks and clears it ({@link #handoutFromSheaf}). (5) a free
+ * pointer is followed only when it decodes to NULL or an object of the same slab ({@link #nextChecked}); stored
+ * values are {@code freelist_ptr_encode}d when {@code CONFIG_SLAB_FREELIST_HARDENED}.
+ *
  * <p>Concurrency (lock order: 1. slab_mutex ({@link Slub}), 2. a slot's {@code local_lock}
  * ({@link #slotLock}), 3. {@code n->list_lock}, 4. the barn lock). The fast paths take no lock: alloc and free
  * read the slot word then {@code c->slab} and finish with one CAS on the word ({@code this_cpu_cmpxchg_double}
@@ -80,6 +89,21 @@ public final class KmemCache implements DebugCache {
     static final int W_FREELIST = 3;
     static final int W_OBJECT = 4;
     static final int W_STATS = 8;
+    /**
+     * Model events that 6.18 has no {@code stat_item} for, counted after the statistics in each slot's block (plain
+     * increments on paths that already left the fast path, racy like the kernel's stats); read by the stress tests
+     * to prove the race they target happened ({@link #modelEvent}).
+     */
+    static final int W_EVENTS = W_STATS + StatItem.COUNT;
+    /** {@code do_slab_free} found the object's slab is its slot's CPU slab but the word seized (LOCKED). */
+    static final int E_FREE_MET_LOCKED = 0;
+    /** The per-CPU sheaves' try-lock was held by another thread of the slot (alloc or free fell back). */
+    static final int E_PCS_TRYLOCK_FAIL = 1;
+    static final int NR_EVENTS = 2;
+
+    static {
+        assert W_EVENTS + NR_EVENTS <= STRIDE : "per-slot block too small for the statistics";
+    }
     static final long LOCKED = 1L;
     static final long TID_STEP = 2L;
     /** The fewest tid bits mm4j accepts (a 26-bit counter: see the class comment on the ABA window). */
@@ -137,8 +161,26 @@ public final class KmemCache implements DebugCache {
      */
     private final AtomicLong slabChangesBegun = new AtomicLong();
     private final AtomicLong slabChangesDone = new AtomicLong();
+    /** Slabs that changed under a validate walk (re-read or left unjudged) and counter comparisons retried. */
+    private final AtomicLong validateRaces = new AtomicLong();
     /** Bit set in the cache id of slabs left behind by a destroyed cache (see {@link #markDestroyed}). */
     static final int DESTROYED_ID = 1 << 30;
+
+    /** {@code s->random}: the per-cache secret of hardened free pointers (0 without SLAB_FREELIST_HARDENED). */
+    final long random;
+    private final boolean hardened;
+    /** {@code s->random_seq}: offsets of the objects of an oo-order slab in shuffled order, or null. */
+    private final int[] randomSeq;
+    private final long shuffleStream;
+    private final AtomicLong shuffles = new AtomicLong();
+    /** Double frees refused (not {@code mm4j.double_free=kernel}, not a debug cache): the key checks run. */
+    final boolean checkKey;
+    /** The boot's double-free key; a free object holds {@code freeKey ^ phys} in its key word. */
+    final long freeKey;
+    /** Offset of the key word in an object slot (the free pointer's own word when {@link #keyIsFp}). */
+    final int keyOffset;
+    /** No spare word for the key (8-byte objects; ctor and RCU caches, whose contents must survive a free). */
+    final boolean keyIsFp;
 
     final long[] pcpu;
     private final ReentrantLock[] slotLock;
@@ -192,6 +234,15 @@ public final class KmemCache implements DebugCache {
             g |= Gfp.RECLAIMABLE;
         }
         this.allocGfp = g;
+        this.hardened = slub.freelistHardened;
+        this.random = hardened ? SlabRandom.next(slub.randomSeed, SlabRandom.stream(name, 1), 0) : 0;
+        this.randomSeq = slub.freelistRandom ? initCacheRandomSeq(slub.randomSeed) : null;
+        this.shuffleStream = SlabRandom.stream(name, 3);
+        this.checkKey = slub.refuseDoubleFree && !debug;
+        this.freeKey = slub.freeKey;
+        final boolean preserve = ctor != null || (flags & SlabFlags.SLAB_TYPESAFE_BY_RCU) != 0;
+        this.keyIsFp = preserve || size < 16;
+        this.keyOffset = keyIsFp ? offset : offset == 0 ? 8 : 0;
         this.pcpu = new long[nrCpus * STRIDE];
         this.slotLock = new ReentrantLock[nrCpus];
         for (int c = 0; c < nrCpus; c++) {
@@ -336,18 +387,22 @@ public final class KmemCache implements DebugCache {
         return PhysicalMemory.PAGE_OFFSET + phys;
     }
 
-    /** The real native address of the object at {@code kaddr}. */
+    /**
+     * The real native address of the object at {@code kaddr}.
+     *
+     * @throws IllegalArgumentException naming {@code kaddr} when it is not inside the model's memory
+     */
     public long nativeAddress(final long kaddr) {
-        return mem.nativeAddress(PhysicalMemory.virtToPhys(kaddr));
+        return slub.nativeAddress(kaddr);
     }
 
-    /** A bounded view of the object at {@code kaddr} ({@code object_size} bytes). */
+    /**
+     * A bounded view of the object at {@code kaddr} ({@code object_size} bytes).
+     *
+     * @throws IllegalArgumentException naming {@code kaddr} when the view is not inside the model's memory
+     */
     public MemorySegment segment(final long kaddr) {
-        final long phys = PhysicalMemory.virtToPhys(kaddr);
-        if (!mem.validPhys(phys)) {
-            throw new IllegalArgumentException("address 0x" + Long.toHexString(kaddr) + " is not in memory");
-        }
-        return mem.slice(phys, objectSize);
+        return slub.segment(kaddr, objectSize);
     }
 
     @Override
@@ -426,10 +481,27 @@ public final class KmemCache implements DebugCache {
             return 0;
         }
         final int cpu = cpus.current();
-        final int got = allocBulkPhys(cpu, gfp, out, 0, n);
+        final boolean mayReclaim = (gfp & Gfp.DIRECT_RECLAIM) != 0;
+        int got = allocBulkPhys(cpu, mayReclaim ? gfp | Gfp.NOWARN : gfp, out, 0, n);
+        if (got < n && mayReclaim) {
+            freeBulkPhys(cpu, out, got);
+            slub.reclaimStranded();
+            got = allocBulkPhys(cpu, gfp, out, 0, n);
+        }
         if (got < n) {
             freeBulkPhys(cpu, out, got);
             return 0;
+        }
+        for (int i = 0; i < n; i++) {
+            while (checkKey && !handoutFromFreelist(out[i])) {
+                if (allocBulkPhys(cpu, gfp, out, i, 1) == 0) {  // the bad object was dropped: take another
+                    for (int j = 0; j < i; j++) {
+                        markFree(out[j]);
+                    }
+                    freeBulkPhys(cpu, out, i);
+                    return 0;
+                }
+            }
         }
         for (int i = 0; i < n; i++) {
             postAlloc(out[i], gfp);
@@ -447,18 +519,32 @@ public final class KmemCache implements DebugCache {
         final int cpu = cpus.current();
         final long[] phys = new long[n];
         int m = 0;
+        RuntimeException refused = null;
         for (int i = 0; i < n; i++) {
             if (objs[i] == 0) {
                 continue;
             }
             final long p = objs[i] - PhysicalMemory.PAGE_OFFSET;
             final long slab = slub.virtToSlab(p);
-            if (slab < 0 || mm.lpInt(slab, MemMap.SLAB_CACHE) != id || !validObject(slab, p)) {
-                free(objs[i]);  // reports the problem as a single free would
+            try {
+                if (slab < 0 || mm.lpInt(slab, MemMap.SLAB_CACHE) != id || !validObject(slab, p)) {
+                    free(objs[i]);  // reports the problem as a single free would
+                    continue;
+                }
+                if (checkKey) {
+                    checkFree(slab, p);
+                }
+            } catch (final RuntimeException e) {
+                if (refused == null) {
+                    refused = e;  // the rest is freed; the first refusal is thrown at the end
+                }
                 continue;
             }
             if (slub.initOnFree) {
                 mem.fill(p, objectSize, (byte) 0);
+            }
+            if (checkKey) {
+                markFree(p);
             }
             if (pcs != null) {
                 slabFree(cpu, slab, p);
@@ -467,6 +553,9 @@ public final class KmemCache implements DebugCache {
             }
         }
         freeBulkPhys(cpu, phys, m);
+        if (refused != null) {
+            throw refused;
+        }
     }
 
     /** {@code kmem_cache_shrink}: flushes CPU slabs and sheaves, frees empty slabs, sorts partial lists. */
@@ -509,20 +598,67 @@ public final class KmemCache implements DebugCache {
 
     // ------------------------------------------------------------------ internals: memory and words
 
-    private long getFp(final long objPhys) {
-        return seg != null ? seg.get(ValueLayout.JAVA_LONG, objPhys + offset) : mem.getLong(objPhys + offset);
+    private long raw(final long phys) {
+        return seg != null ? seg.get(ValueLayout.JAVA_LONG, phys) : mem.getLong(phys);
     }
 
-    private void setFp(final long objPhys, final long fpPhys) {
+    private void raw(final long phys, final long value) {
         if (seg != null) {
-            seg.set(ValueLayout.JAVA_LONG, objPhys + offset, fpPhys);
+            seg.set(ValueLayout.JAVA_LONG, phys, value);
         } else {
-            mem.putLong(objPhys + offset, fpPhys);
+            mem.putLong(phys, value);
         }
     }
 
-    long freepointer(final long objPhys) {
-        return getFp(objPhys);
+    /**
+     * {@code get_freepointer} + {@code freelist_ptr_decode}: the next free object (phys, 0 = NULL) as stored in
+     * the object. Unchecked: a corrupted word decodes to anything; callers that follow it use
+     * {@link #nextFree}/{@link #nextChecked}.
+     */
+    private long getFp(final long objPhys) {
+        final long at = objPhys + offset;
+        long v = raw(at);
+        if (hardened) {
+            v ^= random ^ Long.reverseBytes(PhysicalMemory.PAGE_OFFSET + at);
+        }
+        return v == 0 ? 0 : v - PhysicalMemory.PAGE_OFFSET;
+    }
+
+    /**
+     * {@code set_freepointer} + {@code freelist_ptr_encode}: stores the kernel address of the next free object,
+     * XORed with {@code s->random} and the byte-swapped address of the word itself when hardened.
+     */
+    private void setFp(final long objPhys, final long fpPhys) {
+        final long at = objPhys + offset;
+        long v = fpPhys == 0 ? 0 : PhysicalMemory.PAGE_OFFSET + fpPhys;
+        if (hardened) {
+            v ^= random ^ Long.reverseBytes(PhysicalMemory.PAGE_OFFSET + at);
+        }
+        raw(at, v);
+    }
+
+    /**
+     * The next free object after {@code obj} on a freelist of {@code slab}, or -1 when the stored pointer is not
+     * NULL and not an object of that slab (corrupt: never followed). Reports nothing.
+     */
+    long nextChecked(final long slab, final long obj) {
+        final long next = getFp(obj);
+        return next == 0 || validObject(slab, next) ? next : -1;
+    }
+
+    /**
+     * {@link #nextChecked} that reports a corrupt pointer. Departure from Linux, named: without slub_debug a
+     * 6.18 kernel follows whatever the word decodes to; mm4j reports it and cuts the freelist there (the objects
+     * after the cut stay counted as in use).
+     */
+    private long nextFree(final long slab, final long obj) {
+        final long next = nextChecked(slab, obj);
+        if (next < 0) {
+            slub.slabErr(this, slab, "Freechain corrupt: free pointer of object 0x" + Long.toHexString(kaddr(obj))
+                + " decodes to 0x" + Long.toHexString(getFp(obj) + PhysicalMemory.PAGE_OFFSET)
+                + " (mm4j: not followed, freelist cut)");
+        }
+        return next;
     }
 
     /**
@@ -621,12 +757,11 @@ public final class KmemCache implements DebugCache {
     /** Whether {@code phys} is the start of an object of {@code slab} ({@code check_valid_pointer}). */
     boolean validObject(final long slab, final long phys) {
         final long off = phys - slabStart(slab);
-        if (off < 0) {
+        // objects of a slab never change while it is a slab: a plain read
+        if (off < 0 || off >= (long) wObjects(mm.lpLong(slab, MemMap.SLAB_WORD)) * size) {
             return false;
         }
-        final long idx = (off * recip) >>> 32;
-        // objects of a slab never change while it is a slab: a plain read
-        return idx * size == off && idx < wObjects(mm.lpLong(slab, MemMap.SLAB_WORD));
+        return ((off * recip) >>> 32) * size == off;
     }
 
     /** Seizes a slot's word (slot lock held): the CPU freelist moves to {@code pcpu[+3]}, LOCKED is set. */
@@ -659,15 +794,44 @@ public final class KmemCache implements DebugCache {
 
     // ------------------------------------------------------------------ allocation
 
-    /** {@code slab_alloc_node}: sheaves first (when the cache has them), then the lockless CPU freelist. */
+    /**
+     * {@code slab_alloc_node}, and what the page allocator's direct reclaim would do before it fails: when the
+     * first attempt finds no memory and {@code gfp} may reclaim, the stranded sheaves are reclaimed
+     * ({@link Slub#reclaimStranded()}, with no slab lock held here) and the allocation is tried once more; only
+     * that last attempt reports the failure (the first runs with {@code __GFP_NOWARN}).
+     */
     long slabAllocNode(final int cpu, final int gfp, final int nid, final int origSize) {
+        if ((gfp & Gfp.DIRECT_RECLAIM) == 0) {
+            return slabAllocNodeOnce(cpu, gfp, nid, origSize);
+        }
+        final long obj = slabAllocNodeOnce(cpu, gfp | Gfp.NOWARN, nid, origSize);
+        return obj != 0 ? obj : slabAllocAfterReclaim(gfp, nid, origSize);
+    }
+
+    private long slabAllocAfterReclaim(final int gfp, final int nid, final int origSize) {
+        slub.reclaimStranded();
+        return slabAllocNodeOnce(cpus.current(), gfp, nid, origSize);
+    }
+
+    /** {@code slab_alloc_node}: sheaves first (when the cache has them), then the lockless CPU freelist. */
+    private long slabAllocNodeOnce(final int cpu, final int gfp, final int nid, final int origSize) {
         if (pcs != null && nid < 0) {
-            final long obj = allocFromPcs(cpu, gfp);
-            if (obj != 0) {
+            for (;;) {
+                final long obj = allocFromPcs(cpu, gfp);
+                if (obj == 0) {
+                    break;
+                }
+                if (!checkKey || handoutFromSheaf(obj)) {
+                    return obj;
+                }
+            }
+        }
+        for (;;) {
+            final long obj = allocCpuSlab(cpu, gfp, nid, origSize);
+            if (obj == 0 || !checkKey || handoutFromFreelist(obj)) {
                 return obj;
             }
         }
-        return allocCpuSlab(cpu, gfp, nid, origSize);
     }
 
     /** {@code __slab_alloc_node}: the lockless per-CPU freelist fast path. */
@@ -679,7 +843,11 @@ public final class KmemCache implements DebugCache {
             if (obj == 0 || (nid >= 0 && nid < nrNodes && mem.pfnToNid(obj >>> PhysicalMemory.PAGE_SHIFT) != nid)) {
                 return slabAllocSlow(cpu, gfp, nid, origSize);
             }
+            final long cslab = (long) LA.getAcquire(pcpu, base + W_SLAB);
             final long next = getFp(obj);
+            if (next != 0 && (cslab < 0 || !validObject(cslab, next))) {
+                return slabAllocSlow(cpu, gfp, nid, origSize);  // corrupt, or a stale read: decided under the lock
+            }
             final long nw = cpuWord(next, (w & tidMask) + TID_STEP);
             if (LA.compareAndSet(pcpu, base, w, nw)) {
                 pcpu[base + S_ALLOC_FASTPATH]++;
@@ -704,7 +872,7 @@ public final class KmemCache implements DebugCache {
                 && (flags & (SlabFlags.SLAB_STORE_USER | SlabFlags.SLAB_RED_ZONE)) != 0;
             mem.fill(phys, kmallocRedzone ? Math.min(origSize, objectSize) : objectSize, (byte) 0);
         } else if (slub.initOnFree && offset < objectSize) {
-            setFp(phys, 0);  // maybe_wipe_obj_freeptr
+            raw(phys + offset, 0);  // maybe_wipe_obj_freeptr (a raw zero, not an encoded NULL)
         }
     }
 
@@ -717,8 +885,10 @@ public final class KmemCache implements DebugCache {
         }
     }
 
+    /** Takes {@code freelist} (an object of the slot's CPU slab) and keeps the rest as the CPU freelist. */
     private long loadFreelist(final int base, final long freelist) {
-        pcpu[base + W_FREELIST] = getFp(freelist);
+        final long next = nextFree(pcpu[base + W_SLAB], freelist);
+        pcpu[base + W_FREELIST] = Math.max(next, 0);
         return freelist;
     }
 
@@ -1039,7 +1209,7 @@ public final class KmemCache implements DebugCache {
         int freeDelta = 0;
         long tail = 0;
         final int maxObjects = wObjects(mm.lvLong(slab, MemMap.SLAB_WORD));
-        for (long p = freelist; p != 0; p = getFp(p)) {
+        for (long p = freelist; p > 0; p = nextFree(slab, p)) {
             tail = p;
             if (++freeDelta > maxObjects) {
                 slub.warn("SLUB " + name + ": Freelist cycle detected in cpu freelist of slab pfn " + slab);
@@ -1117,11 +1287,82 @@ public final class KmemCache implements DebugCache {
             if (ctor != null) {
                 ctor.construct(mem.slice(p, objectSize));
             }
-            setFp(p, i + 1 < objects ? p + size : 0);
+            if (checkKey && !keyIsFp) {
+                markFree(p);
+            }
         }
-        mm.svLong(pfn, MemMap.SLAB_WORD, slabWord(pfn, start, 0, objects, false));
+        final long head = randomSeq != null && objects >= 2 ? shuffleFreelist(start, objects) : start;
+        if (head == start) {
+            for (int i = 0; i < objects; i++) {
+                final long p = start + (long) i * size;
+                setFp(p, i + 1 < objects ? p + size : 0);
+            }
+        }
+        mm.svLong(pfn, MemMap.SLAB_WORD, slabWord(pfn, head, 0, objects, false));
         slub.accountSlabPages(this, 1 << order);
         return pfn;
+    }
+
+    /**
+     * {@code init_cache_random_seq}: a Fisher-Yates shuffle ({@code freelist_randomize}) of the object indices of
+     * an oo-order slab, turned into offsets; null when a slab holds fewer than 2 objects.
+     */
+    private int[] initCacheRandomSeq(final long seed) {
+        final int count = geo.objects();
+        if (count < 2) {
+            return null;
+        }
+        final int[] seq = new int[count];
+        for (int i = 0; i < count; i++) {
+            seq[i] = i;
+        }
+        final long stream = SlabRandom.stream(name, 2);
+        for (int i = count - 1; i > 0; i--) {
+            final int r = SlabRandom.below(SlabRandom.next(seed, stream, i), i + 1);
+            final int t = seq[i];
+            seq[i] = seq[r];
+            seq[r] = t;
+        }
+        for (int i = 0; i < count; i++) {
+            seq[i] *= size;
+        }
+        return seq;
+    }
+
+    /**
+     * {@code shuffle_freelist}: links the objects of a new slab in {@code random_seq} order from a random start
+     * ({@code next_freelist_entry} skips offsets past a smaller fallback-order slab). Returns the first object.
+     */
+    private long shuffleFreelist(final long start, final int objects) {
+        final int count = randomSeq.length;
+        int pos = SlabRandom.below(SlabRandom.next(slub.randomSeed, shuffleStream, shuffles.getAndIncrement()),
+            count);
+        final long limit = (long) objects * size;
+        long head = -1;
+        long cur = -1;
+        for (int i = 0; i < objects; i++) {
+            long off;
+            do {
+                off = randomSeq[pos];
+                if (++pos >= count) {
+                    pos = 0;
+                }
+            } while (off >= limit);
+            final long p = start + off;
+            if (cur < 0) {
+                head = p;
+            } else {
+                setFp(cur, p);
+            }
+            cur = p;
+        }
+        setFp(cur, 0);
+        return head;
+    }
+
+    /** The offsets of {@code random_seq} (a copy), or null when the cache's new slabs are not shuffled. */
+    public int[] randomSeq() {
+        return randomSeq == null ? null : randomSeq.clone();
     }
 
     private void incSlabsNode(final int nid, final int objects) {
@@ -1173,13 +1414,111 @@ public final class KmemCache implements DebugCache {
             throw new IllegalArgumentException(name + ": invalid object pointer 0x"
                 + Long.toHexString(phys + PhysicalMemory.PAGE_OFFSET) + " (not the start of an object)");
         }
+        if (checkKey) {
+            checkFree(slab, phys);
+        }
         if (SlubDebugOptions.wantInitOnFree(slub.initOnFree, flags, ctor != null)) {
             mem.fill(phys, objectSize, (byte) 0);
+        }
+        if (checkKey) {
+            markFree(phys);
         }
         slabFree(cpu, slab, phys);
         if (debug) {
             slub.debug().checkpoint();
         }
+    }
+
+    // ------------------------------------------------------------------ double-free refusal (mm4j, see Safety)
+
+    /**
+     * Refuses the free of an object that is already free: a report and an {@link IllegalStateException}, nothing
+     * changed. An object whose key word holds its key ({@code freeKey ^ phys}) is free (a live object's key word
+     * was cleared when it was handed out; only a program that read the key out of freed memory could write it
+     * back). Where the key shares the free pointer's word, an object on a freelist holds an encoded pointer
+     * instead: when that decodes to NULL or an object of the slab, a walk of the slab's freelist and of the CPU
+     * freelists on it decides.
+     */
+    void checkFree(final long slab, final long phys) {
+        final long w = raw(phys + keyOffset);
+        boolean free = w == (freeKey ^ phys);
+        if (!free && keyIsFp) {
+            final long p = getFp(phys);
+            free = (p == 0 || validObject(slab, p)) && onFreelists(slab, phys);
+        }
+        if (free) {
+            refuse(slab, phys, "Object already free (double free of 0x" + Long.toHexString(kaddr(phys))
+                + " refused; mm4j departure: Linux 6.18 without slub_debug would hand the object out twice)",
+                name + ": double free of 0x" + Long.toHexString(kaddr(phys)) + " refused (already free)");
+        }
+    }
+
+    /** Writes an object's key: it is free from here on. */
+    void markFree(final long phys) {
+        raw(phys + keyOffset, freeKey ^ phys);
+    }
+
+    /**
+     * Hands out an object popped from a sheaf: true when it carried its key (now cleared); false when it did
+     * not (reported: a double free that raced with the first, or a write after free) and the object is dropped,
+     * never handed to a second owner.
+     */
+    boolean handoutFromSheaf(final long phys) {
+        final long at = phys + keyOffset;
+        if (raw(at) != (freeKey ^ phys)) {
+            badHandout(phys);
+            return false;
+        }
+        raw(at, keyIsFp && !slub.initOnFree ? ~(freeKey ^ phys) : 0);
+        return true;
+    }
+
+    /** Hands out an object taken from a freelist (whose free pointer was already checked when it was taken). */
+    boolean handoutFromFreelist(final long phys) {
+        if (keyIsFp) {
+            final long at = phys + keyOffset;
+            if (!slub.initOnFree && raw(at) == ~(freeKey ^ phys)) {
+                badHandout(phys);  // still marked handed out: it is on a freelist twice
+                return false;
+            }
+            raw(at, slub.initOnFree ? 0 : ~(freeKey ^ phys));  // no stale pointer left behind
+            return true;
+        }
+        return handoutFromSheaf(phys);
+    }
+
+    private void badHandout(final long phys) {
+        final long slab = slub.virtToSlab(phys);
+        slub.slabErr(this, slab, "Free object 0x" + Long.toHexString(kaddr(phys)) + " lost its free mark (a racing"
+            + " double free or a write after free; mm4j: dropped, not handed out)");
+        slub.debug().clearPending();
+    }
+
+    /** Whether {@code phys} is on the freelist of {@code slab} or on a CPU freelist of a slot using the slab. */
+    private boolean onFreelists(final long slab, final long phys) {
+        if (isOnFreelist(slab, phys)) {
+            return true;
+        }
+        for (int c = 0; c < nrCpus; c++) {
+            if (pcpu[c * STRIDE + W_SLAB] != slab) {
+                continue;
+            }
+            lockSlot(c);
+            try {
+                if (pcpu[c * STRIDE + W_SLAB] == slab) {
+                    final int max = wObjects(mm.lvLong(slab, MemMap.SLAB_WORD));
+                    int n = 0;
+                    for (long p = pcpu[c * STRIDE + W_FREELIST]; p > 0 && n <= max; p = nextChecked(slab, p), n++) {
+                        if (p == phys) {
+                            return true;
+                        }
+                    }
+                }
+            } finally {
+                release(c);
+            }
+        }
+        return isOnFreelist(slab, phys);  // a flush may have moved it meanwhile
     }
 
     /** {@code slab_free}: a sheaf when the cache has them, else {@code do_slab_free}. */
@@ -1201,11 +1540,14 @@ public final class KmemCache implements DebugCache {
             final long w = (long) LA.getVolatile(pcpu, base);
             final long cslab = (long) LA.getAcquire(pcpu, base + W_SLAB);
             if (slab != cslab || (w & LOCKED) != 0) {
+                if (slab == cslab) {
+                    pcpu[base + W_EVENTS + E_FREE_MET_LOCKED]++;
+                }
                 slabFreeSlow(cpu, slab, head, tail, cnt);
                 return;
             }
             final long fl = cpuFreelist(w);
-            if (fl == head) {
+            if (fl == head && (hardened || checkKey)) {
                 doubleFree(slab, head);
                 return;
             }
@@ -1219,11 +1561,28 @@ public final class KmemCache implements DebugCache {
         }
     }
 
+    /**
+     * {@code BUG_ON(object == fp)} of {@code set_freepointer} (SLAB_FREELIST_HARDENED's naive detection: the
+     * object freed is the head of the freelist it goes to). The kernel oopses; mm4j reports and throws.
+     */
     private void doubleFree(final long slab, final long obj) {
-        slub.slabErr(this, slab, "Object already free (double free of 0x"
-            + Long.toHexString(obj + PhysicalMemory.PAGE_OFFSET) + ")");
-        throw new IllegalStateException(name + ": double free of 0x" + Long.toHexString(obj
-            + PhysicalMemory.PAGE_OFFSET));
+        if (!checkKey) {
+            log.printk("kernel BUG at mm/slub.c (set_freepointer): object == fp, naive detection of double free or"
+                + " corruption");
+        }
+        refuse(slab, obj, "Object already free (double free of 0x" + Long.toHexString(kaddr(obj)) + ")",
+            name + ": double free of 0x" + Long.toHexString(kaddr(obj)));
+    }
+
+    /** Reports {@code text} as slab_err does and throws an {@link IllegalStateException} with {@code message}. */
+    private void refuse(final long slab, final long obj, final String text, final String message) {
+        slub.slabErr(this, slab, text);
+        try {
+            slub.debug().checkpoint();  // the report is this exception's: no strict-mode leftover for a later call
+        } catch (final SlubDebugException e) {
+            throw new IllegalStateException(message, e);
+        }
+        throw new IllegalStateException(message);
     }
 
     /** {@code __slab_free}: frees to the slab's own freelist; list handling when the slab becomes partial/empty. */
@@ -1246,7 +1605,7 @@ public final class KmemCache implements DebugCache {
                 }
                 final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
                 prior = wFreelist(slab, w);
-                if (prior == head) {
+                if (prior == head && (hardened || checkKey)) {
                     doubleFree(slab, head);
                     return;
                 }
@@ -1363,7 +1722,7 @@ public final class KmemCache implements DebugCache {
     boolean isOnFreelist(final long slab, final long obj) {
         final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
         int n = 0;
-        for (long p = wFreelist(slab, w); p != 0 && n <= wObjects(w); p = getFp(p), n++) {
+        for (long p = wFreelist(slab, w); p > 0 && n <= wObjects(w); p = nextChecked(slab, p), n++) {
             if (p == obj) {
                 return true;
             }
@@ -1382,7 +1741,7 @@ public final class KmemCache implements DebugCache {
                 final long fl = pcpu[base + W_FREELIST];
                 final long obj;
                 if (fl != 0) {
-                    pcpu[base + W_FREELIST] = getFp(fl);
+                    pcpu[base + W_FREELIST] = Math.max(nextFree(pcpu[base + W_SLAB], fl), 0);
                     obj = fl;
                     stat(cpu, StatItem.ALLOC_FASTPATH);
                 } else {
@@ -1431,7 +1790,13 @@ public final class KmemCache implements DebugCache {
 
     // ------------------------------------------------------------------ flush, shrink, shutdown
 
-    /** {@code flush_all}: every slot's sheaves, CPU slab and CPU partial list go back to the node lists. */
+    /**
+     * {@code flush_all}: every slot's sheaves, the calling thread's and ended threads' sheaves, the barns'
+     * sheaves, then every CPU slab and CPU partial list go back to the node lists. The sheaves go first: freeing
+     * their objects can put slabs on the calling slot's CPU partial list, which the CPU flush then empties (with
+     * the barns drained after it, as {@code __kmem_cache_do_shrink} alone would, a shrink or a destroy left
+     * empty slabs on a CPU partial list; mm4j drains them here, a departure in order only).
+     */
     void flushAll() {
         if (pcs != null) {
             for (int c = 0; c < nrCpus; c++) {
@@ -1439,6 +1804,7 @@ public final class KmemCache implements DebugCache {
             }
         }
         slub.flushThreadSheaves(this);
+        drainBarns();
         for (int c = 0; c < nrCpus; c++) {
             flushCpuSlab(c);
         }
@@ -1470,14 +1836,20 @@ public final class KmemCache implements DebugCache {
         }
     }
 
-    /** {@code __kmem_cache_do_shrink}: frees empty partial slabs; fuller slabs first on each list. */
-    void doShrink() {
+    /** {@code barn_shrink} of every node: full sheaves back to the slabs, empty ones dropped. */
+    private void drainBarns() {
         for (final KmemCacheNode n : nodes) {
             if (n.barn != null) {
                 for (final Sheaf s : n.barn.drainAll()) {
                     flushSheafToSlabs(cpus.current(), s);
                 }
             }
+        }
+    }
+
+    /** {@code __kmem_cache_do_shrink}: frees empty partial slabs; fuller slabs first on each list. */
+    void doShrink() {
+        for (final KmemCacheNode n : nodes) {
             final List<Long> discard = new ArrayList<>();
             n.listLock.lock();
             try {
@@ -1490,6 +1862,10 @@ public final class KmemCache implements DebugCache {
                     final long next = mm.lruNext(slab);
                     final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
                     final int free = wObjects(w) - wInuse(w);
+                    if (free <= 0 || free > wObjects(w)) {
+                        slab = next;  // counters broken (mm4j.double_free=kernel): leave it for validate
+                        continue;
+                    }
                     if (free == wObjects(w)) {
                         n.removePartial(mm, slab);
                         decSlabsNode(n, wObjects(w));
@@ -1568,7 +1944,7 @@ public final class KmemCache implements DebugCache {
         final boolean[] map = new boolean[wObjects(w)];
         final long start = slabStart(slab);
         int n = 0;
-        for (long p = wFreelist(slab, w); p != 0 && n < map.length; p = getFp(p), n++) {
+        for (long p = wFreelist(slab, w); p > 0 && n < map.length; p = nextChecked(slab, p), n++) {
             final long idx = (p - start) / size;
             if (idx >= 0 && idx < map.length) {
                 map[(int) idx] = true;
@@ -1581,7 +1957,15 @@ public final class KmemCache implements DebugCache {
     List<Long> slabsOfCache() {
         final List<Long> out = new ArrayList<>();
         final long total = mm.nrPages();
+        // deferred struct pages hold no slab: skip them, so the walk costs what is in use, not mem=
+        final long[] deferred = buddy.deferredRanges();
+        int d = 0;
         for (long pfn = 1; pfn < total; pfn++) {
+            if (d < deferred.length && pfn >= deferred[d]) {
+                pfn = Math.max(pfn, deferred[d + 1]) - 1;
+                d += 2;
+                continue;
+            }
             final long f = mm.flags(pfn);
             if ((f & MemMap.PG_SLAB) != 0 && (f & MemMap.PG_TAIL) == 0 && mm.lpInt(pfn, MemMap.SLAB_CACHE) == id) {
                 out.add(pfn);
@@ -1658,6 +2042,7 @@ public final class KmemCache implements DebugCache {
         for (int attempt = 0; attempt < 8; attempt++) {
             final long begun = slabChangesBegun.get();
             if (slabChangesDone.get() != begun) {
+                validateRaces.incrementAndGet();
                 Thread.yield();
                 continue;
             }
@@ -1673,6 +2058,7 @@ public final class KmemCache implements DebugCache {
                 counted[2 * n.nid + 1] = n.totalObjects.get();
             }
             if (slabChangesBegun.get() != begun) {
+                validateRaces.incrementAndGet();
                 continue;  // a slab came or went during the walk
             }
             int errors = 0;
@@ -1702,6 +2088,7 @@ public final class KmemCache implements DebugCache {
     private int validateSlab(final long slab) {
         for (int attempt = 0; attempt < 4; attempt++) {
             if (!isOurSlab(slab)) {
+                validateRaces.incrementAndGet();
                 return 0;  // discarded (or never finished) since mem_map was scanned
             }
             final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
@@ -1712,6 +2099,7 @@ public final class KmemCache implements DebugCache {
                 }
                 return problems.size();
             }
+            validateRaces.incrementAndGet();
         }
         return 0;
     }
@@ -1808,7 +2196,11 @@ public final class KmemCache implements DebugCache {
         }
     }
 
-    /** Objects handed out to callers (slab inuse minus objects on CPU freelists and in sheaves); quiescent only. */
+    /**
+     * Objects handed out to callers (slab inuse minus objects on CPU freelists and in sheaves); quiescent only.
+     * Objects in sheaves count as allocated for the slab layer and /proc/slabinfo (as the kernel's per-CPU
+     * sheaves do) but not here: see {@link #sheafUsage()} for the identity that ties the three together.
+     */
     public long activeObjects() {
         long inuseSum = 0;
         for (final long slab : slabsOfCache()) {
@@ -1817,9 +2209,14 @@ public final class KmemCache implements DebugCache {
         for (int c = 0; c < nrCpus; c++) {
             slotLock[c].lock();
             try {
-                for (long p = cpuFreelist((long) LA.getVolatile(pcpu, c * STRIDE)); p != 0; p = getFp(p)) {
-                    inuseSum--;
+                final long cslab = pcpu[c * STRIDE + W_SLAB];
+                final int max = cslab < 0 ? 0 : wObjects(mm.lvLong(cslab, MemMap.SLAB_WORD));
+                int n = 0;
+                for (long p = cpuFreelist((long) LA.getVolatile(pcpu, c * STRIDE)); p > 0 && n < max;
+                     p = nextChecked(cslab, p)) {
+                    n++;
                 }
+                inuseSum -= n;
             } finally {
                 slotLock[c].unlock();
             }
@@ -1868,6 +2265,7 @@ public final class KmemCache implements DebugCache {
     private long allocFromPcs(final int cpu, final int gfp) {
         final CpuSheaves p = pcs[cpu];
         if (!p.tryLock()) {
+            pcpu[cpu * STRIDE + W_EVENTS + E_PCS_TRYLOCK_FAIL]++;
             return 0;
         }
         try {
@@ -1907,6 +2305,7 @@ public final class KmemCache implements DebugCache {
     private boolean freeToPcs(final int cpu, final long phys) {
         final CpuSheaves p = pcs[cpu];
         if (!p.tryLock()) {
+            pcpu[cpu * STRIDE + W_EVENTS + E_PCS_TRYLOCK_FAIL]++;
             return false;
         }
         try {
@@ -1950,6 +2349,11 @@ public final class KmemCache implements DebugCache {
             return 0;
         }
         final int got = allocBulkPhys(cpu, gfp, sheaf.objects, sheaf.size, want);
+        if (checkKey && keyIsFp) {
+            for (int i = sheaf.size; i < sheaf.size + got; i++) {
+                markFree(sheaf.objects[i]);  // off the freelist, the free pointer's word holds the key
+            }
+        }
         sheaf.size += got;
         statAdd(cpu, StatItem.SHEAF_REFILL, got);
         return got;
@@ -1979,9 +2383,68 @@ public final class KmemCache implements DebugCache {
         }
     }
 
+    /**
+     * The reclaim of {@link Slub#reclaimStranded()} for this cache, a {@code kmem_cache_shrink}: the per-CPU,
+     * the calling thread's, ended threads' and the barns' sheaves back to the slabs, the CPU slabs back to the
+     * node lists, then the empty slabs back to the page allocator. No slab lock may be held by the caller.
+     */
+    void reclaimSheaves() {
+        flushAll();
+        doShrink();
+    }
+
+    /**
+     * Objects parked in sheaves of this cache and their bound (racy while threads run; exact at a quiet point).
+     * The slab layer counts these objects as allocated ({@code inuse}, {@code /proc/slabinfo} active_objs), as
+     * the kernel counts its per-CPU sheaves; {@link #activeObjects()} does not (no caller holds them). At a
+     * quiet point after a flush ({@link #validate}, {@link #shrink}): active_objs = activeObjects() +
+     * sheafUsage().objects().
+     */
+    public SheafUsage sheafUsage() {
+        long cpuObjects = 0;
+        if (pcs != null) {
+            for (final CpuSheaves p : pcs) {
+                cpuObjects += p.objects();
+            }
+        }
+        long barnObjects = 0;
+        long barnLimit = 0;
+        final int barnCap = Math.max(sheafCapacity, slub.threadSheafCapacity());  // thread sheaves park here too
+        for (final KmemCacheNode n : nodes) {
+            if (n.barn != null) {
+                barnObjects += n.barn.objects();
+                barnLimit += (long) n.barn.maxFull() * barnCap;
+            }
+        }
+        final int holders = slub.threadSheafHolders(this);
+        final long perThread = debug ? 0 : 2L * slub.threadSheafCapacity();
+        final long cpuLimit = pcs == null ? 0 : 2L * nrCpus * sheafCapacity;
+        return new SheafUsage(slub.threadSheafObjects(this), holders, perThread, cpuObjects, cpuLimit,
+            barnObjects, barnLimit);
+    }
+
     /** Barn of the node local to slot {@code cpu} (thread sheaves use it too). */
     Barn barn(final int cpu) {
         return nodes[localNode(cpu)].barn;
+    }
+
+    /** A model event ({@code E_*}) summed over slots (racy while the cache is busy). */
+    long modelEvent(final int event) {
+        long sum = 0;
+        for (int c = 0; c < nrCpus; c++) {
+            sum += pcpu[c * STRIDE + W_EVENTS + event];
+        }
+        return sum;
+    }
+
+    /** Slab creations and discards begun so far (a validate walk overlapped slab churn when this moved). */
+    long slabChanges() {
+        return slabChangesBegun.get();
+    }
+
+    /** Slabs seen changing under validate walks, and counter comparisons retried, so far. */
+    long validateRaces() {
+        return validateRaces.get();
     }
 
     void statInc(final int cpu, final StatItem item) {

@@ -16,8 +16,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The slab allocator of one {@link org.mm4j.kernel.Kernel}: the cache list ({@code slab_caches} under
@@ -50,7 +50,7 @@ public final class Slub {
     public static final int KMALLOC_CGROUP = 3;
     public static final int NR_KMALLOC_TYPES = 4;
     /** Head-page private word of a large kmalloc (the kernel's PGTY_large_kmalloc page type). */
-    static final long LARGE_KMALLOC = 0x6c61726765L;
+    static final long LARGE_KMALLOC = MemMap.PGTY_LARGE_KMALLOC;
     private static final String[] TYPE_PREFIX = {"kmalloc-", "kmalloc-rcl-", "dma-kmalloc-", "kmalloc-cg-"};
     private static final String[] SHORT_SIZE = {"", "96", "192", "8", "16", "32", "64", "128", "256", "512", "1k",
         "2k", "4k", "8k"};
@@ -70,9 +70,21 @@ public final class Slub {
     private final int minOrder;
     private final int minObjects;
     private final boolean nomerge;
+    /** {@code CONFIG_SLUB_STATS}: whether /sys/kernel/slab/CACHE/ shows the stat files (alloc_fastpath, ...). */
+    final boolean slubStats;
     private final int threadSheafCapacity;
     private final SlubDebugOptions debugOptions;
     private final SlubDebug debug;
+    /** {@code CONFIG_SLAB_FREELIST_HARDENED}: free pointers stored obfuscated, and checked before use. */
+    final boolean freelistHardened;
+    /** {@code CONFIG_SLAB_FREELIST_RANDOM}: new slabs link their objects in a shuffled order. */
+    final boolean freelistRandom;
+    /** {@code mm4j.random_seed}: the seed of every random value of the slab layer. */
+    final long randomSeed;
+    /** Not {@code mm4j.double_free=kernel}: every double free is refused (see {@link KmemCache}, Safety). */
+    final boolean refuseDoubleFree;
+    /** The per-boot double-free key: a free object holds {@code freeKey ^ phys} in its key word. */
+    final long freeKey;
     private final ProcFs procfs;
 
     /** {@code slab_caches}, oldest first. Guarded by this. */
@@ -87,7 +99,12 @@ public final class Slub {
     final AtomicLong slabUnreclaimablePages = new AtomicLong();
     private final AtomicLong largeKmallocPages = new AtomicLong();
     private final ThreadLocal<SlabAllocator> threadAllocator;
-    private final List<SlabAllocator> allocators = new CopyOnWriteArrayList<>();
+    /** Platform threads' allocators with sheaves, and their reaper. */
+    final ThreadSheafRegistry threadSheaves = new ThreadSheafRegistry();
+    /** The allocator every virtual thread shares: no sheaves, unconfined. */
+    private final SlabAllocator sharedAllocator;
+    /** Serializes {@link #reclaimStranded()} (taken with no slab lock held). */
+    private final ReentrantLock reclaimLock = new ReentrantLock();
 
     public Slub(final BootParams params, final PhysicalMemory mem, final MemMap memMap, final BuddyAllocator buddy,
                 final CpuSlots cpus, final KernelLog log, final ProcFs procfs) {
@@ -102,16 +119,23 @@ public final class Slub {
         this.minOrder = params.slubMinOrder();
         this.minObjects = params.slubMinObjects();
         this.nomerge = params.slabNomerge();
+        this.slubStats = params.config().isEnabled("SLUB_STATS");
         this.initOnAlloc = params.initOnAlloc();
         this.initOnFree = params.initOnFree();
         this.threadSheafCapacity = params.all().containsKey("mm4j.sheaves") ? params.sheafCapacity()
             : SlabAllocator.DEFAULT_SHEAF_CAPACITY;
+        this.freelistHardened = params.config().isEnabled("SLAB_FREELIST_HARDENED");
+        this.freelistRandom = params.config().isEnabled("SLAB_FREELIST_RANDOM");
+        this.randomSeed = params.randomSeed();
+        this.refuseDoubleFree = !params.doubleFreeKernel();
+        this.freeKey = SlabRandom.next(randomSeed, 0x6b6579L, 0) | 1L << 63;  // never 0 (a zeroed object)
         this.debugOptions = SlubDebugOptions.parse(params.slubDebug());
         for (final String m : debugOptions.messages()) {
             log.printk(m);
         }
         this.debug = new SlubDebug(mem, log, cpus, debugOptions);
         this.threadAllocator = ThreadLocal.withInitial(this::newAllocator);
+        this.sharedAllocator = new SlabAllocator(this, null, 0, 0);
         createKmallocCaches();
         SlubSysfs.register(this);
     }
@@ -184,7 +208,78 @@ public final class Slub {
      * naming them (the kernel's -EINVAL).
      */
     public KmemCache kmemCacheCreate(final String name, final int size, final KmemCacheArgs args) {
-        return create(name, size, args == null ? KmemCacheArgs.DEFAULT : args, true);
+        final KmemCacheArgs a = args == null ? KmemCacheArgs.DEFAULT : args;
+        checkCacheName(name);
+        final long bad = a.flags() & ~SlabFlags.SLAB_FLAGS_PERMITTED;
+        if (bad != 0) {
+            throw new IllegalArgumentException(String.format("kmem_cache_create(%s): flags 0x%x outside"
+                + " SLAB_FLAGS_PERMITTED (bits 0x%x are unknown or reserved to the allocator): -EINVAL", name,
+                a.flags(), bad));
+        }
+        return create(name, size, a, true);
+    }
+
+    /** Longest cache name: one sysfs directory name under /sys/kernel/slab (NAME_MAX). */
+    public static final int MAX_CACHE_NAME = 255;
+
+    /**
+     * The name rules of {@code kmem_cache_create} and of its sysfs directory: not empty, not {@code .} or
+     * {@code ..}, no {@code /}, blank or control character, at most {@link #MAX_CACHE_NAME} bytes (UTF-8).
+     */
+    static void checkCacheName(final String name) {
+        if (name == null || name.isEmpty()) {
+            throw new IllegalArgumentException("kmem_cache_create: empty cache name: -EINVAL");
+        }
+        final int bytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (bytes > MAX_CACHE_NAME) {
+            throw new IllegalArgumentException("kmem_cache_create: cache name of " + bytes + " bytes is longer than"
+                + " " + MAX_CACHE_NAME + " (one /sys/kernel/slab directory name): -ENAMETOOLONG");
+        }
+        if (name.equals(".") || name.equals("..")) {
+            throw new IllegalArgumentException("kmem_cache_create: cache name '" + name + "' cannot be a"
+                + " /sys/kernel/slab directory: -EINVAL");
+        }
+        if (name.chars().anyMatch(c -> c == '/' || Character.isWhitespace(c) || Character.isISOControl(c))) {
+            throw new IllegalArgumentException("kmem_cache_create: bad cache name '" + name + "' (expected: a"
+                + " name without blanks, control characters or '/'): -EINVAL");
+        }
+    }
+
+    /** Whether {@code s} is one of the boot kmalloc caches (never destroyed). */
+    private boolean isBootKmalloc(final KmemCache s) {
+        for (final KmemCache[] row : kmallocCaches) {
+            for (final KmemCache c : row) {
+                if (c == s) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@code kmem_cache_destroy} of the cache or alias named {@code name}: that name goes away (each name can be
+     * destroyed once) and the cache loses one reference; the last reference shuts it down. An unknown name is an
+     * {@link IllegalArgumentException}.
+     */
+    public void kmemCacheDestroy(final String name) {
+        final KmemCache s;
+        synchronized (this) {
+            s = byName.get(name);
+            if (s == null) {
+                throw new IllegalArgumentException("kmem_cache_destroy: no cache or alias named '" + name + "'");
+            }
+            if (isBootKmalloc(s) && s.name().equals(name)) {
+                throw new IllegalArgumentException("kmem_cache_destroy: " + name + " is a kmalloc cache");
+            }
+            if (s.refcount > 1) {
+                s.refcount--;
+                byName.remove(name);
+                s.aliasNames.remove(name);
+                return;
+            }
+        }
+        destroy(s);
     }
 
     private synchronized KmemCache create(final String name, final int size, final KmemCacheArgs args,
@@ -307,7 +402,7 @@ public final class Slub {
             if (s.isDestroyed()) {
                 throw new IllegalStateException("kmem_cache_destroy: cache " + s.name() + " already destroyed");
             }
-            if ((s.flags & SlabFlags.SLAB_KMALLOC) != 0) {
+            if (isBootKmalloc(s)) {
                 throw new IllegalArgumentException("kmem_cache_destroy: " + s.name() + " is a kmalloc cache");
             }
             s.refcount--;
@@ -435,7 +530,13 @@ public final class Slub {
             return 0;
         }
         final int order = Geometry.getOrder(size);
-        final long pfn = buddy.allocPagesNode((gfp & ~Gfp.DMA32) | Gfp.COMP, order, nid);
+        final int pageGfp = (gfp & ~Gfp.DMA32) | Gfp.COMP;
+        long pfn = buddy.allocPagesNode((gfp & Gfp.DIRECT_RECLAIM) != 0 ? pageGfp | Gfp.NOWARN : pageGfp, order,
+            nid);
+        if (pfn < 0 && (gfp & Gfp.DIRECT_RECLAIM) != 0) {
+            reclaimStranded();
+            pfn = buddy.allocPagesNode(pageGfp, order, nid);
+        }
         if (pfn < 0) {
             return 0;
         }
@@ -571,16 +672,32 @@ public final class Slub {
     /** {@code kmalloc_node} then the usable size: convenience for FFM users. */
     public MemorySegment segment(final long kaddr, final long byteSize) {
         final long phys = kaddr - PhysicalMemory.PAGE_OFFSET;
-        if (!mem.validPhys(phys) || !mem.validPhys(phys + byteSize - 1)) {
+        if (byteSize < 0 || !mem.validPhys(phys) || (byteSize > 0 && !mem.validPhys(phys + byteSize - 1))) {
             throw new IllegalArgumentException("0x" + Long.toHexString(kaddr) + "+" + byteSize
-                + " is not inside the model's memory");
+                + " is not inside the model's memory (expected: 0x" + Long.toHexString(PhysicalMemory.PAGE_OFFSET)
+                + " to 0x" + Long.toHexString(PhysicalMemory.PAGE_OFFSET + mem.totalBytes()) + ")");
         }
         return mem.slice(phys, byteSize);
     }
 
-    /** The real native address of {@code kaddr}. */
+    /**
+     * The real native address of {@code kaddr}.
+     *
+     * @throws IllegalArgumentException naming {@code kaddr} when it is not inside the model's memory
+     */
     public long nativeAddress(final long kaddr) {
-        return mem.nativeAddress(kaddr - PhysicalMemory.PAGE_OFFSET);
+        return mem.nativeAddress(kaddrToPhys(kaddr));
+    }
+
+    /** {@code __pa(kaddr)}, refusing an address outside the model's memory with an exception naming it. */
+    private long kaddrToPhys(final long kaddr) {
+        final long phys = kaddr - PhysicalMemory.PAGE_OFFSET;
+        if (!mem.validPhys(phys)) {
+            throw new IllegalArgumentException("0x" + Long.toHexString(kaddr) + " is not inside the model's memory"
+                + " (expected: 0x" + Long.toHexString(PhysicalMemory.PAGE_OFFSET) + " to 0x"
+                + Long.toHexString(PhysicalMemory.PAGE_OFFSET + mem.totalBytes()) + ")");
+        }
+        return phys;
     }
 
     /** The kernel address of a native address inside the model's memory, or 0. */
@@ -592,17 +709,23 @@ public final class Slub {
     // ------------------------------------------------------------------ the JVM-facing allocator
 
     /**
-     * The calling thread's {@link SlabAllocator}: a {@link java.lang.foreign.SegmentAllocator} over kmalloc with
-     * per-thread sheaves (capacity {@code mm4j.sheaves=N}, default {@link SlabAllocator#DEFAULT_SHEAF_CAPACITY};
-     * 0 = the CPU-slab paths). Confined to the calling thread.
+     * The calling thread's {@link SlabAllocator}: a {@link java.lang.foreign.SegmentAllocator} over kmalloc.
+     * A platform thread gets its own, confined to it, with per-thread sheaves (capacity {@code mm4j.sheaves=N},
+     * default {@link SlabAllocator#DEFAULT_SHEAF_CAPACITY}; 0 = the CPU-slab paths), given back when it ends.
+     * Every virtual thread gets the same shared allocator without sheaves: its calls take the per-CPU slab paths
+     * (the lockless {@code cmpxchg} on the CPU slot's freelist, the slot lock on the slow path), so virtual
+     * threads strand nothing and cost no registration.
      */
     public SlabAllocator allocator() {
-        return threadAllocator.get();
+        return Thread.currentThread().isVirtual() ? sharedAllocator : threadAllocator.get();
     }
 
     private SlabAllocator newAllocator() {
-        final SlabAllocator a = new SlabAllocator(this, Thread.currentThread(), threadSheafCapacity);
-        allocators.add(a);
+        final SlabAllocator a = new SlabAllocator(this, Thread.currentThread(), threadSheafCapacity,
+            cpus.current());
+        if (threadSheafCapacity > 0) {
+            threadSheaves.register(a);
+        }
         return a;
     }
 
@@ -610,30 +733,61 @@ public final class Slub {
         return threadSheafCapacity;
     }
 
-    /** Flushes the sheaves of {@code s} held by this thread's allocator and by allocators of dead threads. */
+    /**
+     * Flushes the sheaves of {@code s} held by this thread's allocator and all sheaves of allocators of ended
+     * threads (each exactly once, see {@link ThreadSheafRegistry}). Never touches a live thread's sheaves.
+     */
     void flushThreadSheaves(final KmemCache s) {
-        for (final SlabAllocator a : allocators) {
-            if (a.owner() == Thread.currentThread()) {
+        final Thread me = Thread.currentThread();
+        for (final SlabAllocator a : threadSheaves.owners()) {
+            if (a.owner() == me) {
                 a.flush(s);
             } else if (!a.owner().isAlive()) {
-                // the thread ended (isAlive() == false makes its writes visible): return all its sheaves
-                a.flushAllCaches();
-                allocators.remove(a);
+                threadSheaves.reap(a);
             }
+        }
+    }
+
+    /**
+     * What the kernel does before an allocation fails (direct reclaim's {@code drain_all_pages} and shrinkers,
+     * {@code flush_all} of the per-CPU sheaves): returns the sheaves of ended threads and of the calling thread,
+     * the per-CPU sheaves and the barns' sheaves of every cache to the slabs, and frees the empty slabs. Called
+     * with no slab lock held, by an allocation about to fail (which then retries once). Live threads' sheaves
+     * are never touched: at most {@code 2 x mm4j.sheaves} objects per live thread and cache stay out of reach.
+     * Departure from Linux, named: the kernel has no shrinker for sheaves; mm4j reclaims them here because a JVM
+     * thread, unlike a CPU, can end with its cache full.
+     */
+    public void reclaimStranded() {
+        reclaimLock.lock();
+        try {
+            threadSheaves.reapEnded();
+            final Thread me = Thread.currentThread();
+            for (final SlabAllocator a : threadSheaves.owners()) {
+                if (a.owner() == me) {
+                    a.flushAllCaches();
+                }
+            }
+            for (final KmemCache s : caches()) {
+                if (!s.isDestroyed()) {
+                    s.reclaimSheaves();
+                }
+            }
+        } finally {
+            reclaimLock.unlock();
         }
     }
 
     /** Fast-path sheaf counts of every thread allocator for {@code s} on {@code cpu}. */
     long threadSheafStat(final KmemCache s, final StatItem item, final int cpu) {
         long n = 0;
-        for (final SlabAllocator a : allocators) {
+        for (final SlabAllocator a : threadSheaves.owners()) {
             n += a.pendingStat(s, item, cpu);
         }
         return n;
     }
 
     void clearThreadSheafStat(final KmemCache s, final StatItem item) {
-        for (final SlabAllocator a : allocators) {
+        for (final SlabAllocator a : threadSheaves.owners()) {
             a.clearPendingStat(s, item);
         }
     }
@@ -641,10 +795,46 @@ public final class Slub {
     /** Objects of {@code s} held in thread sheaves (exact when those threads are quiescent). */
     long threadSheafObjects(final KmemCache s) {
         long n = 0;
-        for (final SlabAllocator a : allocators) {
+        for (final SlabAllocator a : threadSheaves.owners()) {
             n += a.objects(s);
         }
         return n;
+    }
+
+    /** Registered threads holding sheaves of {@code s} (including ended ones not yet reaped). */
+    int threadSheafHolders(final KmemCache s) {
+        int n = 0;
+        for (final SlabAllocator a : threadSheaves.owners()) {
+            if (a.hasSheaves(s)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Platform threads registered with sheaves (live, or ended and not yet reaped). */
+    public int threadSheafOwners() {
+        return threadSheaves.liveOwners();
+    }
+
+    /** Ended platform threads whose sheaves have not gone back yet (0 once the reaper caught up). */
+    public int endedThreadSheafOwners() {
+        return threadSheaves.endedOwners();
+    }
+
+    /** Ended threads whose sheaves went back (by the reaper or a slow path). */
+    public long reapedThreads() {
+        return threadSheaves.reapedThreads();
+    }
+
+    /** Objects that went back with the sheaves of ended threads. */
+    public long reapedObjects() {
+        return threadSheaves.reapedObjects();
+    }
+
+    /** Stops the sheaf reaper (waiting for a flush in progress); {@link org.mm4j.kernel.Kernel#close()}. */
+    public void shutdownThreads() {
+        threadSheaves.close();
     }
 
     // ------------------------------------------------------------------ shared helpers
