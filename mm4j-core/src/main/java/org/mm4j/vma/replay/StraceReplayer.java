@@ -36,7 +36,7 @@ import java.util.function.IntSupplier;
  * <p>Bad lines do not stop a replay: each becomes an entry of {@link Result#errors} naming the file and line
  * (a line that is not UTF-8 too). The input is read as a stream, one line at a time ({@link LineReader}): memory
  * stays bounded whatever its size (the case layout's header and maps sections are kept, at most
- * {@link TraceCase#MAX_KEPT_LINES} lines; the #OPS lines and a raw log's lines are not). A line longer than
+ * {@link TraceCase#MAX_KEPT_LINES} lines and 64 MiB; the #OPS lines and a raw log's lines are not). A line longer than
  * {@link LineReader#MAX_LINE} ends the replay with an {@link InputLineException} {@code FILE:LINE: line longer than
  * 1048576 bytes}. Files named by the log ({@code openat} results, {@code FD<PATH>} arguments) are model files
  * (zeros), never read from this machine.
