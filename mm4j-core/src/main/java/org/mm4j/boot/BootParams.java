@@ -19,7 +19,9 @@ import java.util.Map;
  * verbatim, parsed by the slab layer), {@code slub_max_order=}, {@code slub_min_order=}, {@code slub_min_objects=}
  * (also spelled {@code slab_*}), {@code init_on_alloc=}, {@code init_on_free=} ({@code kstrtobool}: 1/y/t/on or
  * 0/n/f/off), {@code slab_nomerge}, {@code slab_merge}, and mm4j's own {@code mm4j.sheaves=} (sheaf capacity the
- * JVM-facing allocator gives caches that do not ask for one).
+ * JVM-facing allocator gives caches that do not ask for one), {@code mm4j.config.NAME=y|n|value} (overrides
+ * one symbol of the build configuration, {@link #config()}; see {@link KernelConfig}). {@code init_on_alloc} and
+ * {@code init_on_free} default to {@code CONFIG_INIT_ON_ALLOC_DEFAULT_ON} / {@code CONFIG_INIT_ON_FREE_DEFAULT_ON}.
  */
 public final class BootParams {
     public static final long DEFAULT_MEM = 256L << 20;
@@ -39,6 +41,7 @@ public final class BootParams {
     private final boolean initOnFree;
     private final boolean slabNomerge;
     private final int sheafCapacity;
+    private final KernelConfig config;
     private final Map<String, String> all;
     private final List<String> unknown;
 
@@ -46,7 +49,7 @@ public final class BootParams {
                        final long memBytes, final int nrCpus, final int numaNodes, final String slubDebug,
                        final int slubMaxOrder, final int slubMinOrder, final int slubMinObjects,
                        final boolean initOnAlloc, final boolean initOnFree, final boolean slabNomerge,
-                       final int sheafCapacity) {
+                       final int sheafCapacity, final KernelConfig config) {
         this.cmdline = cmdline;
         this.all = Collections.unmodifiableMap(all);
         this.unknown = List.copyOf(unknown);
@@ -61,6 +64,7 @@ public final class BootParams {
         this.initOnFree = initOnFree;
         this.slabNomerge = slabNomerge;
         this.sheafCapacity = sheafCapacity;
+        this.config = config;
     }
 
     /** Parses {@code cmdline} ({@code null} or blank gives the defaults). */
@@ -75,8 +79,9 @@ public final class BootParams {
         int maxOrder = -1;
         int minOrder = 0;
         int minObjects = 0;
-        boolean initAlloc = false;
-        boolean initFree = false;
+        Boolean initAlloc = null;
+        Boolean initFree = null;
+        final Map<String, String> configOverrides = new LinkedHashMap<>();
         boolean nomerge = false;
         int sheaves = 0;
         for (final String word : tokenize(line)) {
@@ -84,6 +89,10 @@ public final class BootParams {
             final String key = eq < 0 ? word : word.substring(0, eq);
             final String value = eq < 0 ? null : word.substring(eq + 1);
             all.put(key, value);
+            if (key.startsWith(KernelConfig.PARAM_PREFIX)) {
+                configOverrides.put(key.substring(KernelConfig.PARAM_PREFIX.length()), value);
+                continue;
+            }
             switch (key.replace('-', '_')) {
                 case "mem" -> mem = parseMem(key, value);
                 case "nr_cpus" -> cpus = parseInt(key, value, 1, MAX_CPUS);
@@ -107,10 +116,13 @@ public final class BootParams {
             throw new CmdlineException("mem=" + all.getOrDefault("mem", "256M") + " gives " + (mem / nodes >> 20)
                 + "M per node with numa=fake=" + nodes + " (expected: at least " + (MIN_MEM >> 20) + "M per node)");
         }
+        final KernelConfig config = KernelConfig.withOverrides(configOverrides);
         // every fake node gets the same whole number of MAX_PAGE_ORDER blocks, as numa_emulation splits evenly
         mem -= mem % ((long) nodes * MIN_MEM);
         return new BootParams(line, all, unknown, mem, cpus, nodes, slubDebug, maxOrder < 0 ? 3 : maxOrder,
-            minOrder, minObjects, initAlloc, initFree, nomerge, sheaves);
+            minOrder, minObjects,
+            initAlloc != null ? initAlloc : config.isEnabled("INIT_ON_ALLOC_DEFAULT_ON"),
+            initFree != null ? initFree : config.isEnabled("INIT_ON_FREE_DEFAULT_ON"), nomerge, sheaves, config);
     }
 
     private static List<String> tokenize(final String line) {
@@ -285,6 +297,11 @@ public final class BootParams {
     /** mm4j.sheaves=N: sheaf capacity for caches that did not ask for one; 0 = Linux 6.18's default (none). */
     public int sheafCapacity() {
         return sheafCapacity;
+    }
+
+    /** The build configuration: the reference kernel's, with the {@code mm4j.config.NAME=} overrides. */
+    public KernelConfig config() {
+        return config;
     }
 
     /** Every parameter given, in order, with its value ({@code null} for a bare word). */

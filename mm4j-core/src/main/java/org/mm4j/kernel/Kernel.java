@@ -43,6 +43,8 @@ public final class Kernel implements AutoCloseable {
         this.buddy = new BuddyAllocator(mem, memMap, log, cpus, vmstat, new BuddyAllocator.Options(
             params.initOnAlloc(), params.initOnFree(), BuddyAllocator.Options.DEFAULT.dma32LimitPfn()));
         PageProc.register(procfs, buddy);
+        // CONFIG_IKCONFIG_PROC: the shell shows the decompressed text (what zcat prints)
+        procfs.registerFile("/proc/config.gz", () -> params.config().text());
         log.printk("Memory: %dK/%dK available (%dK kernel struct page table)",
             buddy.freePages() * 4, mem.totalPages() * 4, mem.totalPages() * MemMap.ENTRY_SIZE / 1024);
         this.slab = new Slub(params, mem, memMap, buddy, cpus, log, procfs);

@@ -27,22 +27,25 @@ import static org.mm4j.slab.SlabFlags.SLAB_STORE_USER;
  * memory. Objects are handed out as kernel virtual addresses ({@code PAGE_OFFSET + phys}).
  *
  * <p>Notation: a <em>slab</em> is named by the pfn of its head page; an object by its physical address
- * ({@code phys}; 0 is NULL, pfn 0 being reserved); in packed words an object is a 32-bit reference
- * {@code phys >>> 3}. The free pointer of a free object is 8 bytes at {@link #offset()} holding the next free
+ * ({@code phys}; 0 is NULL, pfn 0 being reserved); in packed words an object is a reference: {@code phys >>> 3}
+ * in the per-CPU word, slab-relative in the slab word (see below). The free pointer of a free object is 8 bytes at {@link #offset()} holding the next free
  * object's phys (0 ends the list).
  *
  * <p>Layout of the per-CPU data ({@code struct kmem_cache_cpu}), one {@link #STRIDE}-long block per CPU slot in
  * {@link #pcpu} (a heap {@code long[]}, 512 bytes per slot so slots do not share cache lines):
  * <pre>
- *  +0  word      freelist ref (bits 63..32) | tid (bits 31..0); tid bit 0 = LOCKED (mm4j, see below)
+ *  +0  word      freelist ref phys>>>3 (bits 63..T) | tid (bits T-1..0); tid bit 0 = LOCKED (mm4j, see below)
  *  +1  slab      pfn of the CPU slab ({@code c->slab}), -1 = none
  *  +2  partial   pfn of the first CPU partial slab ({@code c->partial}), -1 = none
  *  +3  freelist  the CPU freelist (phys) while the slot is LOCKED
  *  +4  object    scratch for debug allocations (pc.object) while locked
  *  +8  stats     one counter per {@link StatItem}
  * </pre>
+ * T = {@link #tidBits(long)}: the ref takes the bits the highest physical address needs (phys>>>3: 25 bits at
+ * mem=256M, 35 at 256G, 37 at the 1 TiB maximum), the tid the rest (39, 29, 27 bits).
  * The slab word ({@link MemMap#SLAB_WORD}, {@code slab->freelist + counters}) packs
- * {@code freelist ref (63..32) | inuse (31..16) | objects (15..1) | frozen (0)} and changes only by CAS.
+ * {@code freelist ref (63..32) | inuse (31..16) | objects (15..1) | frozen (0)} and changes only by CAS; its ref is
+ * slab-relative ({@code ((phys - slab phys) >>> 3) + 1}, 0 = NULL), so it needs no more bits as memory grows.
  *
  * <p>Invariants: (1) an object is in exactly one of: a CPU freelist, a slab freelist, a sheaf, or the hands of
  * a caller. (2) {@code inuse} of a slab counts the objects not on its own freelist (objects on a CPU freelist or
@@ -56,8 +59,18 @@ import static org.mm4j.slab.SlabFlags.SLAB_STORE_USER;
  * cannot be kept off it while the slow path runs, so the slow path, holding the slot lock, <em>seizes</em> the
  * word (CAS to freelist NULL with the LOCKED bit) and publishes it again at the end (new freelist, next tid,
  * unlocked). While LOCKED, fast allocations find no freelist and queue on the slot lock; fast frees see LOCKED
- * and take {@code __slab_free}, which is always correct. The 32-bit tid wraps after 2^31 operations on a slot;
- * an ABA needs a thread stalled between its read and CAS for exactly that many operations.
+ * and take {@code __slab_free}, which is always correct.
+ *
+ * <p>The ABA window of the per-CPU word. Linux compares {freelist, tid} with a double-word cmpxchg and a full
+ * {@code unsigned long} tid; Java has no 128-bit CAS, so mm4j packs both into one long and trades tid bits for
+ * reference bits as {@code mem=} grows. Every operation on a slot advances its tid by {@link #TID_STEP} (a
+ * seize/release pair too), so the counter has T-1 bits and repeats after 2^(T-1) operations on that slot. A stale
+ * CAS succeeds wrongly only if its thread stalls between reading the word and its CAS while that very slot runs
+ * exactly a multiple of 2^(T-1) operations and ends on the same freelist head: at the 1 TiB maximum (T = 27)
+ * that is 2^26 (67 million) operations, 2^28 at 256 GiB, at least 2^31 up to 32 GiB (today's default keeps more).
+ * A 32-bit Linux kernel with CONFIG_PREEMPTION accepts less: its 32-bit tid advances by
+ * {@code TID_STEP = roundup_pow_of_two(NR_CPUS)} (256 with the reference config), wrapping after 2^24 operations
+ * per CPU. {@link #MIN_TID_BITS} holds the floor, and {@code BootParams.MAX_MEM} stays within it.
  */
 public final class KmemCache implements DebugCache {
     static final int STRIDE = 64;
@@ -69,7 +82,8 @@ public final class KmemCache implements DebugCache {
     static final int W_STATS = 8;
     static final long LOCKED = 1L;
     static final long TID_STEP = 2L;
-    static final long TID_MASK = 0xffffffffL;
+    /** The fewest tid bits mm4j accepts (a 26-bit counter: see the class comment on the ABA window). */
+    static final int MIN_TID_BITS = 27;
 
     private static final VarHandle LA = MethodHandles.arrayElementVarHandle(long[].class);
     private static final int S_ALLOC_FASTPATH = W_STATS + StatItem.ALLOC_FASTPATH.ordinal();
@@ -97,6 +111,9 @@ public final class KmemCache implements DebugCache {
     final int redLeftPad;
     final int align;
     private final long recip;
+    /** Low bits of the per-CPU word holding the tid ({@link #tidBits(long)}); the freelist ref is above them. */
+    private final int tidBits;
+    private final long tidMask;
     private final int oo;
     private final int allocGfp;
     volatile int objectSize;
@@ -149,6 +166,12 @@ public final class KmemCache implements DebugCache {
         this.redLeftPad = geo.redLeftPad();
         this.align = geo.align();
         this.recip = ((1L << 32) + size - 1) / size;
+        this.tidBits = tidBits(mem.totalBytes());
+        if (tidBits < MIN_TID_BITS) {
+            throw new IllegalArgumentException("physical memory of " + mem.totalBytes() + " bytes leaves " + tidBits
+                + " tid bits in the per-CPU word (expected: at least " + MIN_TID_BITS + ")");
+        }
+        this.tidMask = (1L << tidBits) - 1;
         this.oo = geo.order();
         this.objectSize = geo.objectSize();
         this.inuse = geo.inuse();
@@ -173,7 +196,7 @@ public final class KmemCache implements DebugCache {
         this.slotLock = new ReentrantLock[nrCpus];
         for (int c = 0; c < nrCpus; c++) {
             slotLock[c] = new ReentrantLock();
-            pcpu[c * STRIDE + W_WORD] = (long) c << 1 & TID_MASK;  // init_tid(cpu), LOCKED clear
+            pcpu[c * STRIDE + W_WORD] = cpuWord(0, (long) c << 1);  // init_tid(cpu), LOCKED clear
             pcpu[c * STRIDE + W_SLAB] = -1;
             pcpu[c * STRIDE + W_PARTIAL] = -1;
         }
@@ -502,12 +525,41 @@ public final class KmemCache implements DebugCache {
         return getFp(objPhys);
     }
 
-    static long slabWord(final long freelistPhys, final int inuse, final int objects, final boolean frozen) {
-        return (freelistPhys >>> 3) << 32 | (long) inuse << 16 | (long) objects << 1 | (frozen ? 1 : 0);
+    /**
+     * The slab word of {@code slab}: its freelist is stored slab-relative, {@code ((phys - slabPhys) >>> 3) + 1}
+     * with 0 = NULL, so the word does not cap physical memory (a slab spans at most 2^22 bytes: 20 of the 32 bits
+     * would do).
+     */
+    static long slabWord(final long slab, final long freelistPhys, final int inuse, final int objects,
+                         final boolean frozen) {
+        final long ref = freelistPhys == 0 ? 0
+            : ((freelistPhys - PhysicalMemory.pfnToPhys(slab)) >>> 3) + 1 & 0xffffffffL;
+        return ref << 32 | (long) inuse << 16 | (long) objects << 1 | (frozen ? 1 : 0);
     }
 
-    static long wFreelist(final long w) {
-        return (w >>> 32) << 3;
+    /** The freelist (phys, 0 = NULL) of slab word {@code w} of {@code slab}. */
+    static long wFreelist(final long slab, final long w) {
+        final long ref = w >>> 32;
+        return ref == 0 ? 0 : PhysicalMemory.pfnToPhys(slab) + ((ref - 1) << 3);
+    }
+
+    /**
+     * Bits of the per-CPU word below the freelist reference: the tid, bit 0 of it {@link #LOCKED}. The reference
+     * {@code phys >>> 3} takes just the bits the machine's memory needs; the tid takes the rest.
+     */
+    static int tidBits(final long totalBytes) {
+        final int refBits = 64 - Long.numberOfLeadingZeros(Math.max(1, (totalBytes - 1) >>> 3));
+        return 64 - refBits;
+    }
+
+    /** The per-CPU word {freelist, tid}: ref {@code phys >>> 3} above {@link #tidBits}, the tid below. */
+    long cpuWord(final long freelistPhys, final long tid) {
+        return (freelistPhys >>> 3) << tidBits | tid & tidMask;
+    }
+
+    /** The CPU freelist (phys, 0 = NULL) of per-CPU word {@code w}. */
+    long cpuFreelist(final long w) {
+        return (w >>> tidBits) << 3;
     }
 
     static int wInuse(final long w) {
@@ -582,9 +634,9 @@ public final class KmemCache implements DebugCache {
         final int base = cpu * STRIDE;
         for (;;) {
             final long w = (long) LA.getVolatile(pcpu, base);
-            final long nw = ((w & TID_MASK) + TID_STEP - 1) & TID_MASK | LOCKED;
+            final long nw = cpuWord(0, (w & tidMask) + TID_STEP - 1) | LOCKED;
             if (LA.compareAndSet(pcpu, base, w, nw)) {
-                pcpu[base + W_FREELIST] = wFreelist(w);
+                pcpu[base + W_FREELIST] = cpuFreelist(w);
                 return;
             }
         }
@@ -596,7 +648,7 @@ public final class KmemCache implements DebugCache {
         final long w = (long) LA.getVolatile(pcpu, base);
         final long fl = pcpu[base + W_FREELIST];
         pcpu[base + W_FREELIST] = 0;
-        LA.setVolatile(pcpu, base, (fl >>> 3) << 32 | ((w & TID_MASK) + 1) & TID_MASK);
+        LA.setVolatile(pcpu, base, cpuWord(fl, (w & tidMask) + 1));
         slotLock[cpu].unlock();
     }
 
@@ -623,12 +675,12 @@ public final class KmemCache implements DebugCache {
         final int base = cpu * STRIDE;
         for (;;) {
             final long w = (long) LA.getVolatile(pcpu, base);
-            final long obj = wFreelist(w);
+            final long obj = cpuFreelist(w);
             if (obj == 0 || (nid >= 0 && nid < nrNodes && mem.pfnToNid(obj >>> PhysicalMemory.PAGE_SHIFT) != nid)) {
                 return slabAllocSlow(cpu, gfp, nid, origSize);
             }
             final long next = getFp(obj);
-            final long nw = (next >>> 3) << 32 | ((w & TID_MASK) + TID_STEP) & TID_MASK;
+            final long nw = cpuWord(next, (w & tidMask) + TID_STEP);
             if (LA.compareAndSet(pcpu, base, w, nw)) {
                 pcpu[base + S_ALLOC_FASTPATH]++;
                 return obj;
@@ -743,8 +795,8 @@ public final class KmemCache implements DebugCache {
             return allocSingleFromNewSlab(slab, origSize);
         }
         final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
-        final long fl = wFreelist(w);
-        mm.svLong(slab, MemMap.SLAB_WORD, slabWord(0, wObjects(w), wObjects(w), true));
+        final long fl = wFreelist(slab, w);
+        mm.svLong(slab, MemMap.SLAB_WORD, slabWord(slab, 0, wObjects(w), wObjects(w), true));
         incSlabsNode(slabNid(slab), wObjects(w));
         pcpu[base + W_SLAB] = slab;
         return loadFreelist(base, fl);
@@ -754,8 +806,8 @@ public final class KmemCache implements DebugCache {
     private long getFreelist(final int cpu, final long slab) {
         for (;;) {
             final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
-            final long fl = wFreelist(w);
-            final long nw = slabWord(0, wObjects(w), wObjects(w), fl != 0);
+            final long fl = wFreelist(slab, w);
+            final long nw = slabWord(slab, 0, wObjects(w), wObjects(w), fl != 0);
             if (mm.casLong(slab, MemMap.SLAB_WORD, w, nw)) {
                 return fl;
             }
@@ -767,9 +819,9 @@ public final class KmemCache implements DebugCache {
     private long freezeSlab(final int cpu, final long slab) {
         for (;;) {
             final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
-            final long nw = slabWord(0, wObjects(w), wObjects(w), true);
+            final long nw = slabWord(slab, 0, wObjects(w), wObjects(w), true);
             if (mm.casLong(slab, MemMap.SLAB_WORD, w, nw)) {
-                return wFreelist(w);
+                return wFreelist(slab, w);
             }
             stat(cpu, StatItem.CMPXCHG_DOUBLE_FAIL);
         }
@@ -868,10 +920,10 @@ public final class KmemCache implements DebugCache {
     /** {@code alloc_single_from_partial} (debug caches; list_lock held). */
     private long allocSingleFromPartial(final KmemCacheNode n, final long slab, final int origSize) {
         final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
-        final long obj = wFreelist(w);
+        final long obj = wFreelist(slab, w);
         final int objects = wObjects(w);
         final int inuseNow = wInuse(w) + 1;
-        mm.svLong(slab, MemMap.SLAB_WORD, slabWord(getFp(obj), inuseNow, objects, false));
+        mm.svLong(slab, MemMap.SLAB_WORD, slabWord(slab, getFp(obj), inuseNow, objects, false));
         if (!slub.debug().allocDebugProcessing(this, new SlabPage(slub, slab), kaddr(obj), origSize)) {
             n.removePartial(mm, slab);
             return 0;
@@ -890,11 +942,11 @@ public final class KmemCache implements DebugCache {
     private long allocSingleFromNewSlab(final long slab, final int origSize) {
         final KmemCacheNode n = nodes[slabNid(slab)];
         final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
-        final long obj = wFreelist(w);
+        final long obj = wFreelist(slab, w);
         final int objects = wObjects(w);
         n.listLock.lock();
         try {
-            mm.svLong(slab, MemMap.SLAB_WORD, slabWord(getFp(obj), 1, objects, false));
+            mm.svLong(slab, MemMap.SLAB_WORD, slabWord(slab, getFp(obj), 1, objects, false));
             incSlabsNode(n.nid, objects);
             if (!slub.debug().allocDebugProcessing(this, new SlabPage(slub, slab), kaddr(obj), origSize)) {
                 // the checks marked every object used: the slab leaves service (on the full list with U)
@@ -980,7 +1032,7 @@ public final class KmemCache implements DebugCache {
     private void deactivateSlab(final int cpu, final long slab, final long freelist) {
         final KmemCacheNode n = nodes[slabNid(slab)];
         boolean toTail = false;
-        if (wFreelist(mm.lvLong(slab, MemMap.SLAB_WORD)) != 0) {
+        if (wFreelist(slab, mm.lvLong(slab, MemMap.SLAB_WORD)) != 0) {
             stat(cpu, StatItem.DEACTIVATE_REMOTE_FREES);
             toTail = true;
         }
@@ -998,12 +1050,12 @@ public final class KmemCache implements DebugCache {
         for (;;) {
             final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
             final int in = wInuse(w) - freeDelta;
-            long fl = wFreelist(w);
+            long fl = wFreelist(slab, w);
             if (tail != 0) {
                 setFp(tail, fl);
                 fl = freelist;
             }
-            nw = slabWord(fl, in, wObjects(w), false);
+            nw = slabWord(slab, fl, in, wObjects(w), false);
             if (mm.casLong(slab, MemMap.SLAB_WORD, w, nw)) {
                 break;
             }
@@ -1013,7 +1065,7 @@ public final class KmemCache implements DebugCache {
             stat(cpu, StatItem.DEACTIVATE_EMPTY);
             discardSlab(slab);
             stat(cpu, StatItem.FREE_SLAB);
-        } else if (wFreelist(nw) != 0) {
+        } else if (wFreelist(slab, nw) != 0) {
             n.listLock.lock();
             try {
                 n.addPartial(mm, slab, toTail);
@@ -1067,7 +1119,7 @@ public final class KmemCache implements DebugCache {
             }
             setFp(p, i + 1 < objects ? p + size : 0);
         }
-        mm.svLong(pfn, MemMap.SLAB_WORD, slabWord(start, 0, objects, false));
+        mm.svLong(pfn, MemMap.SLAB_WORD, slabWord(pfn, start, 0, objects, false));
         slub.accountSlabPages(this, 1 << order);
         return pfn;
     }
@@ -1152,13 +1204,13 @@ public final class KmemCache implements DebugCache {
                 slabFreeSlow(cpu, slab, head, tail, cnt);
                 return;
             }
-            final long fl = wFreelist(w);
+            final long fl = cpuFreelist(w);
             if (fl == head) {
                 doubleFree(slab, head);
                 return;
             }
             setFp(tail, fl);
-            final long nw = (head >>> 3) << 32 | ((w & TID_MASK) + TID_STEP) & TID_MASK;
+            final long nw = cpuWord(head, (w & tidMask) + TID_STEP);
             if (LA.compareAndSet(pcpu, base, w, nw)) {
                 pcpu[base + S_FREE_FASTPATH] += cnt;
                 return;
@@ -1193,7 +1245,7 @@ public final class KmemCache implements DebugCache {
                     n = null;
                 }
                 final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
-                prior = wFreelist(w);
+                prior = wFreelist(slab, w);
                 if (prior == head) {
                     doubleFree(slab, head);
                     return;
@@ -1207,7 +1259,7 @@ public final class KmemCache implements DebugCache {
                     throw new IllegalStateException(name + ": free of more objects than allocated in slab pfn "
                         + slab + " (double free?)");
                 }
-                nw = slabWord(head, in, wObjects(w), wasFrozen);
+                nw = slabWord(slab, head, in, wObjects(w), wasFrozen);
                 if ((in == 0 || prior == 0) && !wasFrozen) {
                     if (!hasCpuPartial() || prior != 0) {
                         n = nodes[slabNid(slab)];
@@ -1271,7 +1323,7 @@ public final class KmemCache implements DebugCache {
             }
             final int done = bulk[0];
             final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
-            final long prior = wFreelist(w);
+            final long prior = wFreelist(slab, w);
             if (wInuse(w) < done) {
                 slub.slabErr(this, slab, "Slab has " + wInuse(w) + " allocated objects but " + done
                     + " are to be freed");
@@ -1283,7 +1335,7 @@ public final class KmemCache implements DebugCache {
             }
             setFp(tail, prior);
             final int in = wInuse(w) - done;
-            mm.svLong(slab, MemMap.SLAB_WORD, slabWord(head, in, wObjects(w), false));
+            mm.svLong(slab, MemMap.SLAB_WORD, slabWord(slab, head, in, wObjects(w), false));
             discard = in == 0 && n.nrPartial >= minPartial;
             if (prior == 0) {
                 n.removeFull(mm, slab);
@@ -1311,7 +1363,7 @@ public final class KmemCache implements DebugCache {
     boolean isOnFreelist(final long slab, final long obj) {
         final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
         int n = 0;
-        for (long p = wFreelist(w); p != 0 && n <= wObjects(w); p = getFp(p), n++) {
+        for (long p = wFreelist(slab, w); p != 0 && n <= wObjects(w); p = getFp(p), n++) {
             if (p == obj) {
                 return true;
             }
@@ -1516,7 +1568,7 @@ public final class KmemCache implements DebugCache {
         final boolean[] map = new boolean[wObjects(w)];
         final long start = slabStart(slab);
         int n = 0;
-        for (long p = wFreelist(w); p != 0 && n < map.length; p = getFp(p), n++) {
+        for (long p = wFreelist(slab, w); p != 0 && n < map.length; p = getFp(p), n++) {
             final long idx = (p - start) / size;
             if (idx >= 0 && idx < map.length) {
                 map[(int) idx] = true;
@@ -1685,7 +1737,7 @@ public final class KmemCache implements DebugCache {
             return out;
         }
         int nr = 0;
-        long p = wFreelist(w);
+        long p = wFreelist(slab, w);
         while (p != 0 && nr <= objects) {
             if (slub.virtToSlab(p) != slab || !validObject(slab, p)) {
                 out.add("Freepointer 0x" + Long.toHexString(p + PhysicalMemory.PAGE_OFFSET) + " corrupt");
@@ -1765,7 +1817,7 @@ public final class KmemCache implements DebugCache {
         for (int c = 0; c < nrCpus; c++) {
             slotLock[c].lock();
             try {
-                for (long p = wFreelist((long) LA.getVolatile(pcpu, c * STRIDE)); p != 0; p = getFp(p)) {
+                for (long p = cpuFreelist((long) LA.getVolatile(pcpu, c * STRIDE)); p != 0; p = getFp(p)) {
                     inuseSum--;
                 }
             } finally {

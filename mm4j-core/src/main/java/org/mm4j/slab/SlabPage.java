@@ -55,7 +55,7 @@ final class SlabPage implements DebugSlab {
     }
 
     private void word(final long freelistPhys, final int inuse, final int objects, final boolean frozen) {
-        mm.svLong(pfn, MemMap.SLAB_WORD, KmemCache.slabWord(freelistPhys, inuse, objects, frozen));
+        mm.svLong(pfn, MemMap.SLAB_WORD, KmemCache.slabWord(pfn, freelistPhys, inuse, objects, frozen));
     }
 
     @Override
@@ -66,7 +66,7 @@ final class SlabPage implements DebugSlab {
     @Override
     public void objects(final int objects) {
         final long w = word();
-        word(KmemCache.wFreelist(w), KmemCache.wInuse(w), objects & 0x7fff, KmemCache.wFrozen(w));
+        word(KmemCache.wFreelist(pfn, w), KmemCache.wInuse(w), objects & 0x7fff, KmemCache.wFrozen(w));
     }
 
     @Override
@@ -77,12 +77,12 @@ final class SlabPage implements DebugSlab {
     @Override
     public void inuse(final int inuse) {
         final long w = word();
-        word(KmemCache.wFreelist(w), inuse & 0xffff, KmemCache.wObjects(w), KmemCache.wFrozen(w));
+        word(KmemCache.wFreelist(pfn, w), inuse & 0xffff, KmemCache.wObjects(w), KmemCache.wFrozen(w));
     }
 
     @Override
     public long freelist() {
-        final long fl = KmemCache.wFreelist(word());
+        final long fl = KmemCache.wFreelist(pfn, word());
         return fl == 0 ? 0 : PhysicalMemory.PAGE_OFFSET + fl;
     }
 

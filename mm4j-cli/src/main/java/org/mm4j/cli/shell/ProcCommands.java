@@ -18,6 +18,12 @@ public final class ProcCommands {
             /proc/vmstat, /proc/slabinfo, /sys/kernel/slab/CACHE/ATTR, /proc/PID/maps|smaps|status (self = the
             current process) ... 'ls /proc', 'ls /sys/kernel/slab' list what exists.""",
             ProcCommands::cat));
+        sh.register(new Cmd("zcat", "zcat PATH...", "print a compressed /proc file (/proc/config.gz)",
+            """
+            zcat /proc/config.gz prints the model kernel's build configuration (CONFIG_X=y lines and
+            '# CONFIG_X is not set'), the reference 6.18.44 config with the mm4j.config.NAME= boot overrides.
+            'cat /proc/config.gz' prints the same text.""",
+            ProcCommands::zcat));
         sh.register(new Cmd("echo", "echo VALUE [> PATH]", "write a value to a /sys or /proc file, or print it",
             """
             echo 1 > /sys/kernel/slab/CACHE/validate   walks every slab of CACHE and reports to dmesg
@@ -54,6 +60,27 @@ public final class ProcCommands {
                 out.append('\n');
             }
         }
+    }
+
+    private static void zcat(final Shell sh, final ArgReader a, final StringBuilder out) {
+        final List<String> paths = a.rest();
+        if (paths.isEmpty()) {
+            throw a.missing("PATH");
+        }
+        for (final String p : paths) {
+            if (!p.endsWith(".gz")) {
+                throw new ShellException("zcat: " + p + ": not in gzip format");
+            }
+        }
+        final StringBuilder sb = new StringBuilder();
+        for (final String p : paths) {
+            try {
+                sb.append(sh.kernel().procfs().read(p));
+            } catch (final ProcFs.ProcFsException e) {
+                throw new ShellException("zcat: " + e.getMessage());
+            }
+        }
+        out.append(sb);
     }
 
     private static void echo(final Shell sh, final ArgReader a, final StringBuilder out) {

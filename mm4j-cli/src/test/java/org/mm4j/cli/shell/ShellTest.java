@@ -132,6 +132,20 @@ class ShellTest {
     }
 
     @Test
+    void configGzShowsTheBuildConfigurationWithBootOverrides() {
+        final ShellRun r = ShellRun.run("mem=16M nr_cpus=1 mm4j.config.SLAB_FREELIST_RANDOM=n", """
+            cat /proc/config.gz
+            zcat /proc/config.gz
+            zcat /proc/meminfo
+            """);
+        final String text = org.mm4j.boot.KernelConfig.defaults().text()
+            .replace("CONFIG_SLAB_FREELIST_RANDOM=y", "# CONFIG_SLAB_FREELIST_RANDOM is not set");
+        assertEquals(text + text, r.out());
+        assertTrue(r.out().contains("\nCONFIG_SLAB_FREELIST_HARDENED=y\n"));
+        assertEquals("mm4j: 3: zcat: /proc/meminfo: not in gzip format\n", r.err());
+    }
+
+    @Test
     void allocationFailurePrintsNullAndWarns() {
         final StringBuilder script = new StringBuilder();
         for (int i = 0; i < 20; i++) {
