@@ -198,8 +198,10 @@ class DebugChecksTest {
             final KmemCache s = create(k, "head", 64, P);
             final long a = s.alloc();
             final SlabPage slab = slabOf(k, a);
-            // an 8-byte aligned address (the slab word keeps freelist >> 3) below the slab: no object of it
-            slab.freelist(0xffff888000000008L);
+            // inside the slab and 8-byte aligned (the slab word counts the freelist in 8-byte units), no object's start
+            assertNotEquals(0, 8 % s.size());
+            slab.freelist(slab.address() + 8);
+            assertEquals(slab.address() + 8, slab.freelist());
             s.validate();
             assertLine(k.log().messages(), "BUG head \\(Not tainted\\): Freepointer corrupt");
             assertLine(k.log().messages(), "FIX head: Freelist cleared");
