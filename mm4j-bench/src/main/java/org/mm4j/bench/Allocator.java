@@ -44,6 +44,28 @@ public interface Allocator extends AutoCloseable {
         return address;
     }
 
+    /**
+     * Writes {@code value} into the first and the last 8 bytes of an allocation of {@code byteSize} (&gt;= 8) bytes,
+     * the way a user of this allocator would: native memory through a {@link java.lang.foreign.MemorySegment}
+     * over the whole address space (at {@link #nativeAddress}); object allocators override it (a heap array, a
+     * Netty {@code ByteBuf}, an mm4j segment). Every workload calls it on every object it allocates.
+     */
+    default void write8(final long address, final long byteSize, final Object[] refs, final int slot,
+                        final long value) {
+        final long n = nativeAddress(address);
+        Memory.EVERYTHING.set(Memory.LONG, n, value);
+        Memory.EVERYTHING.set(Memory.LONG, n + byteSize - 8, value);
+    }
+
+    /**
+     * Reads the 8 bytes at {@code offset} of an allocation (what {@link #write8} wrote there): how the tests check
+     * that a workload's objects really hold what it wrote.
+     */
+    default long read8(final long address, final long byteSize, final Object[] refs, final int slot,
+                       final long offset) {
+        return Memory.EVERYTHING.get(Memory.LONG, nativeAddress(address) + offset);
+    }
+
     /** Releases everything the allocator holds. Allocations still live are lost. */
     @Override
     default void close() {

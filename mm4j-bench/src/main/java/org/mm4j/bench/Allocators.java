@@ -9,9 +9,15 @@ import java.util.List;
 public final class Allocators {
     /** Every row name, in table order. */
     public static final List<String> NAMES = List.of(
-        "mm4j", "mm4j-cpu-slab",
+        "mm4j", "mm4j-segment", "mm4j-cpu-slab",
         "glibc-malloc", "glibc-malloc-critical", "jemalloc", "mimalloc",
-        "unsafe", "netty-pooled-direct", "netty-pooled-direct-ftl", "heap", "arena-bump");
+        "unsafe", "netty-pooled-direct", "netty-pooled-direct-ftl", "heap", "arena-bump", "arena-bump-256k");
+
+    /**
+     * Rows shown for information only, never in a target: {@code glibc-malloc} is the plain (non-critical) FFM
+     * downcall, which pays two thread-state transitions per call that the other native rows do not.
+     */
+    public static final List<String> INFORMATION_ONLY = List.of("glibc-malloc");
 
     /** Rows whose benchmark threads must be Netty FastThreadLocalThreads (run with {@link FastThreadExecutor}). */
     public static final List<String> FAST_THREAD_NAMES = List.of("netty-pooled-direct-ftl");
@@ -37,6 +43,7 @@ public final class Allocators {
     public static Allocator open(final String name) {
         return switch (name) {
             case "mm4j" -> Mm4jSlab.open(name, true);
+            case "mm4j-segment" -> Mm4jSegments.open(name);
             case "mm4j-cpu-slab" -> Mm4jSlab.open(name, false);
             case "glibc-malloc" -> NativeMalloc.glibc(name, false);
             case "glibc-malloc-critical" -> NativeMalloc.glibc(name, true);
@@ -46,7 +53,8 @@ public final class Allocators {
             case "netty-pooled-direct" -> new NettyPooledDirect(name, false);
             case "netty-pooled-direct-ftl" -> new NettyPooledDirect(name, true);
             case "heap" -> new HeapArrays();
-            case "arena-bump" -> new ArenaBump();
+            case "arena-bump" -> new ArenaBump(name, ArenaBump.BIG);
+            case "arena-bump-256k" -> new ArenaBump(name, ArenaBump.CACHE_RESIDENT);
             default -> throw new IllegalArgumentException("unknown allocator '" + name + "' (expected one of "
                 + String.join(", ", NAMES) + ")");
         };

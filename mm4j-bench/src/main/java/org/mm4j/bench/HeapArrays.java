@@ -1,5 +1,9 @@
 package org.mm4j.bench;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
 /**
  * {@code new byte[n]} on the Java heap: allocation is a TLAB bump, "free" is dropping the reference and leaving the
  * rest to the garbage collector, whose cost the row includes (the forks run with a fixed heap and young gen).
@@ -11,6 +15,9 @@ package org.mm4j.bench;
  * <p>Threads: thread-safe (each thread writes only the slots it was given).
  */
 final class HeapArrays implements Allocator {
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class,
+        ByteOrder.nativeOrder());
+
     @Override
     public String name() {
         return "heap";
@@ -25,5 +32,19 @@ final class HeapArrays implements Allocator {
     @Override
     public void free(final long address, final long byteSize, final Object[] refs, final int slot) {
         // the garbage collector frees it once refs[slot] is overwritten
+    }
+
+    @Override
+    public void write8(final long address, final long byteSize, final Object[] refs, final int slot,
+                       final long value) {
+        final byte[] b = (byte[]) refs[slot];
+        LONGS.set(b, 0, value);
+        LONGS.set(b, b.length - 8, value);
+    }
+
+    @Override
+    public long read8(final long address, final long byteSize, final Object[] refs, final int slot,
+                      final long offset) {
+        return (long) LONGS.get((byte[]) refs[slot], (int) offset);
     }
 }

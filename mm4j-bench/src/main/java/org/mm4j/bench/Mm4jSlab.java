@@ -11,6 +11,9 @@ import org.mm4j.slab.Slub;
  * <li>{@code mm4j}: the JVM-facing allocator, {@link Slub#allocator()}, i.e. kmalloc/kfree through the calling
  *     thread's sheaves ({@code mm4j.sheaves=}{@value #SHEAVES}, the documented default) in front of the slab
  *     layer;</li>
+ * <li>{@code mm4j-segment}: the same allocator through its {@link java.lang.foreign.SegmentAllocator} face,
+ *     {@link SlabAllocator#allocate(long)} and {@link SlabAllocator#free(java.lang.foreign.MemorySegment)}, the
+ *     segment kept in the caller's slot and written through ({@link Mm4jSegments});</li>
  * <li>{@code mm4j-cpu-slab}: the kernel-faithful path, {@link Slub#kmalloc}/{@link Slub#kfree} on the per-CPU
  *     slab with its freelist+tid CAS, no sheaves ({@code mm4j.sheaves=0}).</li>
  * </ul>
@@ -22,7 +25,7 @@ import org.mm4j.slab.Slub;
  * thread-local on each call. The two cached (owner, allocator) pairs are plain fields: each is written by the one
  * thread bound to that CPU and only that thread can find itself in it.
  */
-final class Mm4jSlab implements Allocator {
+class Mm4jSlab implements Allocator {
     static final String CMDLINE = "mem=128M nr_cpus=2";
     static final int SHEAVES = SlabAllocator.DEFAULT_SHEAF_CAPACITY;
 
@@ -35,7 +38,7 @@ final class Mm4jSlab implements Allocator {
     private Thread owner1;
     private SlabAllocator allocator1;
 
-    private Mm4jSlab(final String name, final Kernel kernel, final boolean sheaves) {
+    Mm4jSlab(final String name, final Kernel kernel, final boolean sheaves) {
         this.name = name;
         this.kernel = kernel;
         this.slab = kernel.slab();
@@ -43,16 +46,21 @@ final class Mm4jSlab implements Allocator {
     }
 
     static Allocator open(final String name, final boolean sheaves) {
-        return new Mm4jSlab(name, Kernel.boot(CMDLINE + " mm4j.sheaves=" + (sheaves ? SHEAVES : 0)), sheaves);
+        return new Mm4jSlab(name, boot(sheaves), sheaves);
     }
 
     @Override
-    public String name() {
+    public final String name() {
         return name;
     }
 
+    /** Boots the model kernel of the {@code mm4j} rows, with or without per-thread sheaves. */
+    static Kernel boot(final boolean sheaves) {
+        return Kernel.boot(CMDLINE + " mm4j.sheaves=" + (sheaves ? SHEAVES : 0));
+    }
+
     @Override
-    public void bindThread(final int cpu) {
+    public final void bindThread(final int cpu) {
         kernel.cpus().pin(cpu % kernel.cpus().nrCpus());
         if (sheaves) {
             final SlabAllocator a = slab.allocator();
@@ -66,7 +74,7 @@ final class Mm4jSlab implements Allocator {
         }
     }
 
-    private SlabAllocator mine() {
+    final SlabAllocator mine() {
         final Thread t = Thread.currentThread();
         return t == owner0 ? allocator0 : t == owner1 ? allocator1 : slab.allocator();
     }
@@ -95,7 +103,7 @@ final class Mm4jSlab implements Allocator {
     }
 
     @Override
-    public void close() {
+    public final void close() {
         kernel.close();
     }
 }

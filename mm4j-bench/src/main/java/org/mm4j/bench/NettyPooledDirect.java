@@ -46,6 +46,21 @@ final class NettyPooledDirect implements Allocator {
         refs[slot] = null;
     }
 
+    /** Through the {@code ByteBuf}, as Netty users write (big-endian, bounds- and reference-count-checked). */
+    @Override
+    public void write8(final long address, final long byteSize, final Object[] refs, final int slot,
+                       final long value) {
+        final ByteBuf b = (ByteBuf) refs[slot];
+        b.setLong(0, value);
+        b.setLong((int) byteSize - 8, value);
+    }
+
+    @Override
+    public long read8(final long address, final long byteSize, final Object[] refs, final int slot,
+                      final long offset) {
+        return ((ByteBuf) refs[slot]).getLong((int) offset);
+    }
+
     @Override
     public void bindThread(final int cpu) {
         if (fastThreads && !(Thread.currentThread() instanceof FastThreadLocalThread)) {

@@ -54,6 +54,13 @@ public final class PeerComparison {
      */
     static final List<String> FORK_HEAP_ARGS = List.of("-Xms512m", "-Xmx512m", "-Xmn128m", "-XX:+AlwaysPreTouch");
 
+    /** Forks of a run whose numbers may be published (README): JMH's run-to-run variance needs several JVMs. */
+    public static final int MIN_PUBLISHED_FORKS = 3;
+    static final int DEFAULT_FORKS = MIN_PUBLISHED_FORKS;
+    static final int DEFAULT_WARMUP = 3;
+    static final int DEFAULT_ITERATIONS = 4;
+    static final int DEFAULT_TIME_MS = 500;
+
     private static final String LAUNCHED = "mm4j.bench.launched";
     private static final int LOCK_WAIT_MINUTES = 15;
 
@@ -73,19 +80,24 @@ public final class PeerComparison {
         boolean list;
 
         int forks() {
-            return forks >= 0 ? forks : quick ? 1 : 2;
+            return forks >= 0 ? forks : quick ? 1 : DEFAULT_FORKS;
         }
 
         int warmup() {
-            return warmup >= 0 ? warmup : quick ? 4 : 5;
+            return warmup >= 0 ? warmup : quick ? 2 : DEFAULT_WARMUP;
         }
 
         int iterations() {
-            return iterations >= 1 ? iterations : quick ? 5 : 8;
+            return iterations >= 1 ? iterations : quick ? 3 : DEFAULT_ITERATIONS;
         }
 
         int timeMs() {
-            return timeMs >= 1 ? timeMs : quick ? 500 : 1000;
+            return timeMs >= 1 ? timeMs : quick ? 300 : DEFAULT_TIME_MS;
+        }
+
+        /** Fewer forks than a publishable run needs ({@value #MIN_PUBLISHED_FORKS}), or {@code --quick}. */
+        boolean smokeOnly() {
+            return quick || forks() < MIN_PUBLISHED_FORKS;
         }
     }
 
@@ -214,6 +226,12 @@ public final class PeerComparison {
             s.warmup(), s.iterations(), s.timeMs(),
             Math.max(1, Math.round(combos * Math.max(1, s.forks()) * ((s.warmup() + s.iterations()) * s.timeMs()
                 / 1000.0 + 2) / 60)));
+        if (s.smokeOnly()) {
+            System.out.println("mm4j bench: SMOKE TEST ONLY (" + s.forks() + " fork(s)" + (s.quick ? ", --quick" : "")
+                + "): these numbers show that every row runs, they are not for publication; figures in the README "
+                + "come from a run with >= " + MIN_PUBLISHED_FORKS + " forks");
+        }
+        System.out.println("mm4j bench: " + machine() + "; load before: " + loadAverage());
         for (final Map.Entry<String, String> e : unavailable.entrySet()) {
             System.out.println("mm4j bench: skipping " + e.getKey() + ": " + e.getValue());
         }
@@ -231,8 +249,13 @@ public final class PeerComparison {
         System.out.println();
         System.out.print(ResultTable.renderMedians(rows));
         System.out.println();
-        System.out.println("Targets (mm4j's ns/op over the peer's, same run):");
+        System.out.println("Targets (ns/op over the peer's, same run; glibc-malloc is information only):");
         System.out.print(Targets.report(rows));
+        System.out.println();
+        System.out.println("Ratios to the fastest of jemalloc and mimalloc (ns/op over its ns/op, same run):");
+        System.out.print(Targets.bestPeerRatios(rows));
+        System.out.println();
+        System.out.println("mm4j bench: load after: " + loadAverage() + (s.smokeOnly() ? " (SMOKE TEST ONLY)" : ""));
         if (s.json != null) {
             BenchJson.write(rows, s.json);
             System.out.println("mm4j bench: wrote " + rows.size() + " rows to " + s.json);
@@ -245,6 +268,33 @@ public final class PeerComparison {
             ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ISO_LOCAL_DATE),
             System.getProperty("java.version"), System.getProperty("java.vm.name"),
             Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"), System.getProperty("os.arch"));
+    }
+
+    /** The CPU model and count (from {@code /proc/cpuinfo} where there is one) and the JDK. */
+    static String machine() {
+        String model = System.getProperty("os.arch");
+        try {
+            for (final String line : java.nio.file.Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    model = line.substring(line.indexOf(':') + 1).trim();
+                    break;
+                }
+            }
+        } catch (final IOException | RuntimeException e) {
+            // not Linux: the architecture will do
+        }
+        return String.format(Locale.ROOT, "%s, %d CPUs, JDK %s", model, Runtime.getRuntime().availableProcessors(),
+            System.getProperty("java.version"));
+    }
+
+    /** The 1, 5 and 15 minute load averages ({@code /proc/loadavg}), or "unknown". */
+    static String loadAverage() {
+        try {
+            final String[] f = java.nio.file.Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (final IOException | RuntimeException e) {
+            return "unknown";
+        }
     }
 
     static org.openjdk.jmh.runner.options.Options options(final Settings s, final List<String> allocators,

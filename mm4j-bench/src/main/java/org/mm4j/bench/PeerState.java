@@ -14,16 +14,24 @@ import org.openjdk.jmh.annotations.TearDown;
  */
 @State(Scope.Thread)
 public abstract class PeerState {
-    @Param({"mm4j", "mm4j-cpu-slab", "glibc-malloc", "glibc-malloc-critical", "jemalloc", "mimalloc", "unsafe",
-        "netty-pooled-direct", "heap", "arena-bump"})
+    @Param({"mm4j", "mm4j-segment", "mm4j-cpu-slab", "glibc-malloc", "glibc-malloc-critical", "jemalloc",
+        "mimalloc", "unsafe", "netty-pooled-direct", "heap", "arena-bump", "arena-bump-256k"})
     public String allocator;
 
     /** The allocator under test, open from {@link #setUp} to {@link #tearDown}; the benchmark thread is CPU 0. */
     protected Allocator a;
 
+    /** Stamp written into the next object (first and last 8 bytes): counts the objects allocated. */
+    protected long stamp;
+
     @Setup(Level.Trial)
     public final void setUp() {
-        a = Allocators.open(allocator);
+        setUp(Allocators.open(allocator));
+    }
+
+    /** Sets the state up over an allocator already open (the tests wrap one to watch what a workload does). */
+    final void setUp(final Allocator opened) {
+        a = opened;
         a.bindThread(0);
         prepare();
     }

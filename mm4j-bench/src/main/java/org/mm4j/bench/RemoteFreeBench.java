@@ -9,9 +9,11 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * Workload {@code remote-free-2t-64}: the JMH thread (CPU 0) allocates 64-byte objects into a bounded SPSC ring of
+ * Workload {@code remote-free-2t-64}: the JMH thread (CPU 0) allocates 64-byte objects, writes their first and
+ * last 8 bytes and puts them into a bounded SPSC ring of
  * {@value #RING} slots; a consumer thread (CPU 1, started for the trial) frees every object it takes out, so every
  * free is remote; the consumer frees whatever the ring shows and hands the slots back at most {@value #HANDBACK}
  * at a time, so the ring's own cache-line traffic stays small beside the allocators'. One operation = one object through the pipeline; since the ring is bounded, the producer's
@@ -68,14 +70,18 @@ public class RemoteFreeBench extends PeerState {
     }
 
     @Benchmark
-    public void remoteFree64() {
+    public void remoteFree64(final Blackhole bh) {
         final SpscRing r = ring;
         final long t = r.lpTail();
         if (t - r.lpHeadCache() >= r.capacity()) {
             waitForRoom(r, t);
         }
         final int i = (int) t & r.mask;
-        r.addrs[i] = a.alloc(SIZE, r.refs, i);
+        final Allocator al = a;
+        final long p = al.alloc(SIZE, r.refs, i);
+        al.write8(p, SIZE, r.refs, i, stamp++);
+        bh.consume(p);
+        r.addrs[i] = p;
         r.soTail(t + 1);
     }
 

@@ -7,7 +7,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 
-/** Prints the rows as a table: one line per allocator, one column per workload. */
+/**
+ * Prints the rows as a table: one line per allocator, one column per workload; rows that are information only
+ * ({@link Allocators#INFORMATION_ONLY}) say so, and multi-thread cells too noisy to rank get a note.
+ */
 public final class ResultTable {
     private ResultTable() {
     }
@@ -41,12 +44,16 @@ public final class ResultTable {
         sb.append('\n');
         final Map<String, String> notes = new LinkedHashMap<>();
         for (final Map.Entry<String, Map<String, Row>> e : byAllocator.entrySet()) {
-            sb.append(String.format(Locale.ROOT, "%-24s", e.getKey()));
+            sb.append(String.format(Locale.ROOT, "%-24s", e.getKey()
+                + (Allocators.INFORMATION_ONLY.contains(e.getKey()) ? " (info only)" : "")));
             for (final String w : workloads) {
                 final Row r = e.getValue().get(w);
                 sb.append(String.format(Locale.ROOT, " %22s", cell.apply(r)));
                 if (withNotes && r != null && r.note() != null) {
                     notes.putIfAbsent(e.getKey() + ": " + r.note(), "");
+                }
+                if (withNotes && r != null && r.ran() && r.threads() > 1 && Targets.tooNoisy(r) != null) {
+                    notes.putIfAbsent(w + ": not ranked: " + Targets.tooNoisy(r), "");
                 }
             }
             sb.append('\n');

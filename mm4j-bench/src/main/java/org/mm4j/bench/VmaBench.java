@@ -18,6 +18,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.util.Arrays;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
@@ -26,16 +27,19 @@ import java.util.concurrent.TimeUnit;
 /**
  * The address-space side: {@code find_vma} over 16, 1 024 and 65 530 VMAs (the default {@code max_map_count}),
  * for a repeated address (a vmacache hit), random addresses through the vmacache (mostly misses, then the tree
- * walk) and the bare tree walk, beside {@code java.util.TreeMap.floorEntry} over the same ranges;
+ * walk) and the bare tree walk, beside two plain-Java baselines over the same ranges: {@code java.util.TreeMap}'s
+ * {@code floorEntry} (its keys pre-boxed, so the call itself boxes no {@code Long}: the map's own comparisons
+ * still unbox each key it passes) and a sorted {@code long[]} of starts with {@code Arrays.binarySearch} (the
+ * cheapest structure there is for a map that never changes; a VMA tree must also insert, split and merge);
  * an {@code mmap}+{@code munmap} pair, an {@code mprotect} split and re-merge, and an anonymous write fault
  * ({@code handle_mm_fault} + {@code MADV_DONTNEED}). ns per operation.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-Xmn256m", "-XX:+AlwaysPreTouch"})
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
+@Fork(value = 3, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-Xmn256m", "-XX:+AlwaysPreTouch"})
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
 public class VmaBench {
     static final long BASE = 0x100000000L;
     static final int NR_ADDRS = 4096;
@@ -47,8 +51,14 @@ public class VmaBench {
     MmStruct mm;
     final TreeMap<Long, long[]> ranges = new TreeMap<>();
     final long[] addrs = new long[NR_ADDRS];
+    /** {@link #addrs}, boxed once at setup so the TreeMap baseline boxes nothing per call. */
+    final Long[] boxedAddrs = new Long[NR_ADDRS];
+    /** Starts and ends of the VMAs, sorted by start: the binary-search baseline. */
+    long[] starts;
+    long[] ends;
     int next;
     long repeated;
+    Long boxedRepeated;
     long splitVma;
     long faultPage;
 
@@ -74,6 +84,17 @@ public class VmaBench {
             addrs[i] = v.start() + r.nextLong(v.end() - v.start());
         }
         repeated = addrs[0];
+        boxedRepeated = repeated;
+        for (int i = 0; i < NR_ADDRS; i++) {
+            boxedAddrs[i] = addrs[i];
+        }
+        starts = new long[ranges.size()];
+        ends = new long[ranges.size()];
+        int n = 0;
+        for (final long[] range : ranges.values()) {
+            starts[n] = range[0];
+            ends[n++] = range[1];
+        }
         splitVma = mm.mmap(0, 3 * 4096, rw, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, null, 0);
         faultPage = mm.mmap(0, 4096, rw | Mman.PROT_EXEC, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, null, 0);
     }
@@ -84,9 +105,7 @@ public class VmaBench {
     }
 
     private long nextAddr() {
-        final long a = addrs[next];
-        next = (next + 1) & (NR_ADDRS - 1);
-        return a;
+        return addrs[nextIndex()];
     }
 
     @Benchmark
@@ -104,17 +123,41 @@ public class VmaBench {
         return mm.findVmaNoCache(nextAddr());
     }
 
+    private int nextIndex() {
+        final int i = next;
+        next = (i + 1) & (NR_ADDRS - 1);
+        return i;
+    }
+
     @Benchmark
     public long[] treeMapRepeated() {
-        final Map.Entry<Long, long[]> e = ranges.floorEntry(repeated);
-        return e != null && e.getValue()[1] > repeated ? e.getValue() : null;
+        final Long a = boxedRepeated;
+        final Map.Entry<Long, long[]> e = ranges.floorEntry(a);
+        return e != null && e.getValue()[1] > a ? e.getValue() : null;
     }
 
     @Benchmark
     public long[] treeMapRandom() {
-        final long a = nextAddr();
+        final Long a = boxedAddrs[nextIndex()];
         final Map.Entry<Long, long[]> e = ranges.floorEntry(a);
         return e != null && e.getValue()[1] > a ? e.getValue() : null;
+    }
+
+    /** The index of the VMA holding {@code a} in the sorted arrays, or -1. */
+    private int binarySearch(final long a) {
+        final int i = Arrays.binarySearch(starts, a);
+        final int at = i >= 0 ? i : -i - 2; // the last start <= a
+        return at >= 0 && ends[at] > a ? at : -1;
+    }
+
+    @Benchmark
+    public int binarySearchRepeated() {
+        return binarySearch(repeated);
+    }
+
+    @Benchmark
+    public int binarySearchRandom() {
+        return binarySearch(nextAddr());
     }
 
     /** One anonymous page: placed top-down through the subtree gaps, then unmapped. */

@@ -10,7 +10,9 @@ public enum Workload {
     BATCH_1024X64("batch-1024x64", BatchBench.class, "batch1024x64", 1),
     BATCH_1024X1K("batch-1024x1k", BatchBench.class, "batch1024x1k", 1),
     KMALLOC_RANDOM("kmalloc-random-8-8192", KmallocRandomBench.class, "kmallocRandom", 1),
-    REMOTE_FREE_2T_64("remote-free-2t-64", RemoteFreeBench.class, "remoteFree64", 2);
+    REMOTE_FREE_2T_64("remote-free-2t-64", RemoteFreeBench.class, "remoteFree64", 2),
+    RING_64("ring-64", Ring64Bench.class, "ring64", 1),
+    RING_MIXED_16_4096("ring-mixed-16-4096", RingMixedBench.class, "ringMixed", 1);
 
     private final String label;
     private final String benchmark;

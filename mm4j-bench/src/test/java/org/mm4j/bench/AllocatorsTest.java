@@ -9,15 +9,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.openjdk.jmh.infra.Blackhole;
+
 import static org.mm4j.testing.Prerequisite.requireOrSkip;
 
-/** Every allocator row allocates and frees real memory, and every workload loop runs over it (no timing). */
+/**
+ * Every allocator row allocates and frees real memory, and every workload does what it says over every row: writes
+ * both ends of each object, keeps its live set, frees what it allocated (behaviour, no timing).
+ */
 class AllocatorsTest {
 
     static Stream<String> names() {
@@ -88,41 +95,161 @@ class AllocatorsTest {
         });
     }
 
+    private static final Blackhole BH = new Blackhole(
+        "Today's password is swordfish. I understand instantiating Blackholes directly is dangerous.");
+
+    /** Opens row {@code name} behind a {@link Watching} decorator and sets {@code state} up over it. */
+    private static Watching setUp(final PeerState state, final String name) {
+        state.allocator = name;
+        final Watching w = new Watching(Allocators.open(name));
+        state.setUp(w);
+        return w;
+    }
+
+    /** After the trial: nothing left live, and no breach of the workload contract along the way. */
+    private static void tearDownClean(final PeerState state, final Watching w, final String what) {
+        state.tearDown();
+        assertEquals(List.of(), w.violations(), what);
+        assertEquals(0, w.live(), what + ": objects left live after tearDown");
+        assertEquals(w.allocs(), w.frees(), what);
+    }
+
+    /**
+     * The cache-resident bump floor has no free: its 256 KiB wrap, and live objects overlap, when the live set is
+     * larger (mixed ring about 750 KiB, random kmalloc about 300 KiB); the 64 KiB sets of the 64-byte workloads fit.
+     */
+    private static boolean wrapsUnderItsLiveSet(final String name, final String workload) {
+        return name.equals("arena-bump-256k")
+            && (workload.equals("ring-mixed-16-4096") || workload.equals("kmalloc-random-8-8192"));
+    }
+
+    private static void assertLiveMemoryHoldsWhatWasWritten(final Watching w, final String what) {
+        final List<String> bad = w.checkLiveMemory();
+        assertTrue(bad.isEmpty(), what + ": " + bad.size() + " bad objects, first: " + bad.stream().limit(3).toList());
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("names")
-    void everyWorkloadLoopRuns(final String name) throws Throwable {
+    void allocFreeWritesEachObjectAndHoldsAtMostOne(final String name) throws Throwable {
         onAllocatorThread(name, () -> {
             final AllocFreeBench af = new AllocFreeBench();
-            af.allocator = name;
-            af.setUp();
+            final Watching w = setUp(af, name);
             for (int i = 0; i < 1000; i++) {
-                af.allocFree64();
+                af.allocFree64(BH);
+                assertEquals(0, w.live());
             }
-            af.tearDown();
+            assertEquals(1000, w.allocs());
+            assertEquals(1, w.maxLive());
+            assertEquals(List.of(64L), w.sizes().stream().distinct().toList());
+            tearDownClean(af, w, name + " alloc-free-64");
+        });
+    }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("names")
+    void batchWritesAllThousandAndTwentyFourObjectsThenFreesThem(final String name) throws Throwable {
+        onAllocatorThread(name, () -> {
             final BatchBench b = new BatchBench();
-            b.allocator = name;
-            b.setUp();
-            b.batch1024x64();
-            b.batch1024x1k();
-            b.tearDown();
+            final Watching w = setUp(b, name);
+            b.allocAll(64, BH);
+            assertEquals(BatchBench.BATCH, w.live());
+            assertLiveMemoryHoldsWhatWasWritten(w, name + " batch-1024x64");
+            b.freeAll(64);
+            assertEquals(0, w.live());
+            assertEquals(-1, w.firstFreedOutOfOrder(), "frees in allocation order");
+            b.batch1024x64(BH);
+            b.batch1024x1k(BH);
+            assertEquals(BatchBench.BATCH, w.maxLive());
+            assertEquals(3L * BatchBench.BATCH, w.allocs());
+            tearDownClean(b, w, name + " batch");
+        });
+    }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("names")
+    void kmallocRandomKeepsTwoHundredFiftySixWrittenObjects(final String name) throws Throwable {
+        onAllocatorThread(name, () -> {
             final KmallocRandomBench k = new KmallocRandomBench();
-            k.allocator = name;
-            k.setUp();
+            final Watching w = setUp(k, name);
+            assertEquals(KmallocRandomBench.LIVE, w.live());
             for (int i = 0; i < 5000; i++) {
-                k.kmallocRandom();
+                k.kmallocRandom(BH);
             }
-            k.tearDown();
+            assertEquals(KmallocRandomBench.LIVE, w.maxLive());
+            assertEquals(KmallocRandomBench.LIVE, w.live());
+            assertEquals(KmallocRandomBench.LIVE + 5000, w.allocs());
+            if (!wrapsUnderItsLiveSet(name, "kmalloc-random-8-8192")) {
+                assertLiveMemoryHoldsWhatWasWritten(w, name + " kmalloc-random-8-8192");
+            }
+            tearDownClean(k, w, name + " kmalloc-random-8-8192");
+        });
+    }
 
+    static Stream<Arguments> ringsByName() {
+        return Allocators.NAMES.stream().flatMap(n -> Stream.of(Arguments.of(n, "ring-64"),
+            Arguments.of(n, "ring-mixed-16-4096")));
+    }
+
+    /**
+     * A ring keeps exactly 1024 live objects between operations, allocates the new one before it frees the oldest
+     * (1025 live for a moment, frees in allocation order), follows the seeded size sequence, and every live object
+     * holds what was written into both of its ends.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("ringsByName")
+    void ringKeepsItsLiveSetAllocatingBeforeFreeingTheOldest(final String name, final String workload)
+            throws Throwable {
+        onAllocatorThread(name, () -> {
+            final RingBench r = workload.equals("ring-64") ? new Ring64Bench() : new RingMixedBench();
+            final Watching w = setUp(r, name);
+            assertEquals(RingBench.LIVE, w.live());
+            final int steps = 5000;
+            for (int i = 0; i < steps; i++) {
+                r.step(BH);
+                assertEquals(RingBench.LIVE, w.live(), "live objects after step " + i);
+            }
+            assertEquals(RingBench.LIVE + 1, w.maxLive(), "the new object is allocated before the oldest is freed");
+            assertEquals(-1, w.firstFreedOutOfOrder(), "each step frees the oldest object");
+            final List<Long> sizes = w.sizes();
+            assertEquals(RingBench.LIVE + steps, sizes.size());
+            for (int k = 0; k < sizes.size(); k++) {
+                assertEquals(r.sizeOf(k), (long) sizes.get(k), "size of object " + k);
+            }
+            if (workload.equals("ring-mixed-16-4096")) {
+                assertEquals(List.of(16L, 4096L), List.of(sizes.stream().mapToLong(x -> x).min().orElseThrow(),
+                    sizes.stream().mapToLong(x -> x).max().orElseThrow()), "sizes span 16..4096");
+            }
+            if (!wrapsUnderItsLiveSet(name, workload)) {
+                assertLiveMemoryHoldsWhatWasWritten(w, name + " " + workload);
+            }
+            tearDownClean(r, w, name + " " + workload);
+        });
+    }
+
+    @Test
+    void ringSizeSequencesAreSeededAndTheSameForEveryRun() {
+        final RingBench a = new RingMixedBench();
+        final RingBench b = new RingMixedBench();
+        for (int k = 0; k < RingBench.SEQUENCE; k++) {
+            assertEquals(a.sizeOf(k), b.sizeOf(k));
+        }
+        assertEquals(64, new Ring64Bench().sizeOf(12345));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("names")
+    void remoteFreeWritesEveryObjectAndTheConsumerFreesThemAll(final String name) throws Throwable {
+        onAllocatorThread(name, () -> {
             final RemoteFreeBench r = new RemoteFreeBench();
-            r.allocator = name;
-            r.setUp();
+            final Watching w = setUp(r, name);
             for (int i = 0; i < 5000; i++) {
-                r.remoteFree64();
+                r.remoteFree64(BH);
             }
             r.drain();
-            r.tearDown();
+            assertEquals(0, w.live());
+            assertEquals(5000, w.frees());
+            assertTrue(w.maxLive() <= RemoteFreeBench.RING, "at most a ring of live objects: " + w.maxLive());
+            tearDownClean(r, w, name + " remote-free-2t-64");
         });
     }
 

@@ -39,22 +39,67 @@ class ReportTest {
     }
 
     @Test
-    void targetsSayMetOrByHowMuchMissed() {
-        final List<Targets.Outcome> out = Targets.evaluate(ROWS, "mm4j");
-        final Targets.Outcome vsGlibc = out.get(0);
-        assertEquals("glibc-malloc", vsGlibc.target().peer());
-        assertEquals(0.25, vsGlibc.ratio(), 1e-12);
-        assertTrue(vsGlibc.met());
-        final Targets.Outcome vsJemalloc = out.stream()
-            .filter(o -> o.target().workload().equals("alloc-free-64") && o.target().peer().equals("jemalloc"))
+    void targetsCompareWithTheBestOfJemallocAndMimallocAndSayMetOrByHowMuchMissed() {
+        final List<Row> rows = List.of(
+            Row.measured("ring-64", "mm4j", 1, 15.0, 0.2, 15.0),
+            Row.measured("ring-64", "mm4j-segment", 1, 21.0, 0.2, 21.0),
+            Row.measured("ring-64", "glibc-malloc", 1, 2.0, 0.1, 2.0),
+            Row.measured("ring-64", "jemalloc", 1, 16.0, 0.3, 16.0),
+            Row.measured("ring-64", "mimalloc", 1, 12.0, 0.3, 12.0));
+        final List<Targets.Outcome> out = Targets.evaluate(rows);
+        final Targets.Outcome vsBest = out.stream()
+            .filter(o -> o.target().workload().equals("ring-64") && o.target().subject().equals("mm4j"))
             .findFirst().orElseThrow();
-        assertFalse(vsJemalloc.met());
-        assertEquals(1.2, vsJemalloc.missFactor(), 1e-12);
-        assertTrue(vsJemalloc.describe().contains("MISSED: 1.20x too slow"), vsJemalloc.describe());
-        final Targets.Outcome vsMimalloc = out.stream()
-            .filter(o -> o.target().peer().equals("mimalloc")).findFirst().orElseThrow();
-        assertFalse(vsMimalloc.known());
-        assertTrue(vsMimalloc.describe().contains("not measured"));
+        assertEquals("mimalloc", vsBest.peer(), "the faster of the two, never the information-only glibc row");
+        assertEquals(1.25, vsBest.ratio(), 1e-12);
+        assertFalse(vsBest.met());
+        assertTrue(vsBest.describe().contains("best of jemalloc/mimalloc (mimalloc)")
+            && vsBest.describe().contains("MISSED: 1.25x too slow"), vsBest.describe());
+        final Targets.Outcome segment = out.stream()
+            .filter(o -> o.target().workload().equals("ring-64") && o.target().subject().equals("mm4j-segment"))
+            .findFirst().orElseThrow();
+        assertEquals(1.4, segment.ratio(), 1e-12);
+        assertFalse(segment.met(), "limit 1.3");
+        final Targets.Outcome missing = out.stream()
+            .filter(o -> o.target().workload().equals("alloc-free-64")).findFirst().orElseThrow();
+        assertFalse(missing.known());
+        assertTrue(missing.describe().contains("not measured"));
+        assertTrue(Targets.ALL.stream().noneMatch(t -> t.peers().contains("glibc-malloc")),
+            "the plain glibc downcall is information only");
+    }
+
+    @Test
+    void producerConsumerIsNotRankedWhenAnErrorExceedsTwentyPercent() {
+        final List<Row> noisy = List.of(
+            Row.measured("remote-free-2t-64", "mm4j", 2, 30.0, 3.0, 30.0),
+            Row.measured("remote-free-2t-64", "jemalloc", 2, 40.0, 8.5, 40.0));
+        final Targets.Outcome o = Targets.evaluate(noisy).stream()
+            .filter(x -> x.target().workload().equals("remote-free-2t-64")).findFirst().orElseThrow();
+        assertTrue(o.known());
+        assertFalse(o.ranked());
+        assertFalse(o.met(), "a ratio that cannot be ranked is never met");
+        assertTrue(o.describe().contains("NOT RANKED: jemalloc's error is 21 % of its score"), o.describe());
+        assertTrue(ResultTable.render(noisy).contains("remote-free-2t-64: not ranked: jemalloc's error is 21 %"),
+            ResultTable.render(noisy));
+        assertTrue(Targets.bestPeerRatios(noisy).contains("not ranked"), Targets.bestPeerRatios(noisy));
+
+        final List<Row> quiet = List.of(
+            Row.measured("remote-free-2t-64", "mm4j", 2, 30.0, 3.0, 30.0),
+            Row.measured("remote-free-2t-64", "jemalloc", 2, 40.0, 8.0, 40.0));
+        final Targets.Outcome q = Targets.evaluate(quiet).stream()
+            .filter(x -> x.target().workload().equals("remote-free-2t-64")).findFirst().orElseThrow();
+        assertTrue(q.ranked() && q.met(), q.describe());
+    }
+
+    @Test
+    void ratiosToTheBestPeerCoverEveryWorkload() {
+        final String r = Targets.bestPeerRatios(List.of(
+            Row.measured("alloc-free-64", "mm4j", 1, 12.0, 0.1, 12.0),
+            Row.measured("alloc-free-64", "jemalloc", 1, 10.0, 0.1, 10.0),
+            Row.measured("alloc-free-64", "mimalloc", 1, 15.0, 0.1, 15.0),
+            Row.measured("alloc-free-64", "arena-bump-256k", 1, 2.0, 0.1, 2.0)));
+        final String line = r.lines().filter(l -> l.startsWith("alloc-free-64")).findFirst().orElseThrow();
+        assertTrue(line.contains("jemalloc") && line.contains("1.20") && line.contains("0.20"), line);
     }
 
     @Test
@@ -79,6 +124,11 @@ class ReportTest {
         assertEquals(List.of("glibc-malloc", "heap"), s.allocators);
         assertEquals(List.of(Workload.ALLOC_FREE_64), s.workloads);
         assertEquals(1, s.forks());
+        assertTrue(s.smokeOnly(), "--quick is a smoke test");
+        final PeerComparison.Settings full = PeerComparison.parse(new String[0]);
+        assertEquals(PeerComparison.MIN_PUBLISHED_FORKS, full.forks());
+        assertFalse(full.smokeOnly());
+        assertTrue(PeerComparison.parse(new String[] {"--forks", "2"}).smokeOnly());
         final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
             () -> PeerComparison.parse(new String[] {"--allocators", "glibc,heap"}));
         assertTrue(e.getMessage().contains("'glibc'"), e.getMessage());
@@ -101,7 +151,7 @@ class ReportTest {
         for (final Workload w : Workload.values()) {
             final int dot = w.benchmark().lastIndexOf('.');
             final Class<?> c = Class.forName(w.benchmark().substring(0, dot));
-            c.getMethod(w.benchmark().substring(dot + 1));
+            c.getMethod(w.benchmark().substring(dot + 1), org.openjdk.jmh.infra.Blackhole.class);
             assertEquals(w, Workload.byBenchmark(w.benchmark()));
             assertEquals(w, Workload.byLabel(w.label()));
         }

@@ -23,15 +23,18 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = {"Runs the JMH peer comparison and prints a table; writes JSON rows "
         + "{workload, allocator, threads, ns_per_op, error}.",
-        "Workloads: alloc-free-64, batch-1024x64, batch-1024x1k, kmalloc-random-8-8192, remote-free-2t-64.",
-        "Allocators: mm4j, mm4j-cpu-slab, glibc-malloc, glibc-malloc-critical, jemalloc, mimalloc, unsafe, "
-            + "netty-pooled-direct, netty-pooled-direct-ftl, heap, arena-bump (rows whose library is absent are "
-            + "skipped with a note)."})
+        "Workloads (every object's first and last 8 bytes written): alloc-free-64, batch-1024x64, batch-1024x1k, "
+            + "kmalloc-random-8-8192, remote-free-2t-64, ring-64, ring-mixed-16-4096.",
+        "Allocators: mm4j (kmalloc/kfree), mm4j-segment (allocate/free(MemorySegment)), mm4j-cpu-slab, "
+            + "glibc-malloc (plain downcall, information only), glibc-malloc-critical, jemalloc, mimalloc, unsafe, "
+            + "netty-pooled-direct, netty-pooled-direct-ftl, heap, arena-bump, arena-bump-256k (rows whose library "
+            + "is absent are skipped with a note)."})
 public final class BenchCommand implements Callable<Integer> {
     static final String MAIN_CLASS = "org.mm4j.bench.PeerComparison";
     static final String JAR = "mm4j-bench/target/mm4j-benchmarks.jar";
 
-    @Option(names = "--quick", description = "Few short iterations, 1 fork (under 10 minutes on 2 cores).")
+    @Option(names = "--quick", description = "Smoke test only: 1 fork, few short iterations (numbers not for "
+        + "publication; the README's come from >= 3 forks).")
     boolean quick;
 
     @Option(names = "--json", paramLabel = "FILE",
@@ -44,11 +47,17 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--workloads", paramLabel = "LIST", split = ",", description = "Only these workloads.")
     List<String> workloads;
 
-    @Option(names = "--forks", paramLabel = "N", description = "JMH forks per row (default 2, quick 1).")
+    @Option(names = "--forks", paramLabel = "N", description = "JMH forks per row (default 3, quick 1).")
     Integer forks;
 
-    @Option(names = "--iterations", paramLabel = "N", description = "Measurement iterations (default 8, quick 5).")
+    @Option(names = "--warmup", paramLabel = "N", description = "Warm-up iterations (default 3, quick 2).")
+    Integer warmup;
+
+    @Option(names = "--iterations", paramLabel = "N", description = "Measurement iterations (default 4, quick 3).")
     Integer iterations;
+
+    @Option(names = "--time", paramLabel = "MS", description = "Length of each iteration (default 500, quick 300).")
+    Integer timeMs;
 
     @Option(names = "--list", description = "List the allocator rows and whether each can run here, then stop.")
     boolean list;
@@ -111,9 +120,17 @@ public final class BenchCommand implements Callable<Integer> {
             a.add("--forks");
             a.add(forks.toString());
         }
+        if (warmup != null) {
+            a.add("--warmup");
+            a.add(warmup.toString());
+        }
         if (iterations != null) {
             a.add("--iterations");
             a.add(iterations.toString());
+        }
+        if (timeMs != null) {
+            a.add("--time");
+            a.add(timeMs.toString());
         }
         return a;
     }

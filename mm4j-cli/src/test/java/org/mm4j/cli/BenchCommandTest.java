@@ -20,10 +20,11 @@ class BenchCommandTest {
     void optionsBecomePeerComparisonArguments() {
         final BenchCommand c = new BenchCommand();
         new CommandLine(c).parseArgs("--quick", "--json", "out.json", "--allocators", "mm4j,glibc-malloc",
-            "--workloads", "alloc-free-64", "--forks", "2");
+            "--workloads", "alloc-free-64", "--forks", "2", "--warmup", "3", "--iterations", "4", "--time", "500");
         final List<String> args = c.arguments(Path.of("out.json"));
         assertEquals(List.of("--quick", "--json", Path.of("out.json").toAbsolutePath().toString(),
-            "--allocators", "mm4j,glibc-malloc", "--workloads", "alloc-free-64", "--forks", "2"), args);
+            "--allocators", "mm4j,glibc-malloc", "--workloads", "alloc-free-64", "--forks", "2", "--warmup", "3",
+            "--iterations", "4", "--time", "500"), args);
         final List<String> cmd = BenchCommand.command(Path.of("/jdk/bin/java"), Path.of("/r/b.jar"), args);
         assertEquals(List.of("/jdk/bin/java", "-Xmx512m", "--enable-native-access=ALL-UNNAMED", "-cp", "/r/b.jar",
             "org.mm4j.bench.PeerComparison"), cmd.subList(0, 6));

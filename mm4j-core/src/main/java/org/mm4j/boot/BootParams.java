@@ -19,14 +19,20 @@ import java.util.Map;
  * verbatim, parsed by the slab layer), {@code slub_max_order=}, {@code slub_min_order=}, {@code slub_min_objects=}
  * (also spelled {@code slab_*}), {@code init_on_alloc=}, {@code init_on_free=} ({@code kstrtobool}: 1/y/t/on or
  * 0/n/f/off), {@code slab_nomerge}, {@code slab_merge}, and mm4j's own {@code mm4j.sheaves=} (sheaf capacity the
- * JVM-facing allocator gives caches that do not ask for one), {@code mm4j.config.NAME=y|n|value} (overrides
+ * JVM-facing allocator gives caches that do not ask for one), {@code mm4j.double_free=refuse|kernel},
+ * {@code mm4j.random_seed=N}, {@code mm4j.config.NAME=y|n|value} (overrides
  * one symbol of the build configuration, {@link #config()}; see {@link KernelConfig}). {@code init_on_alloc} and
  * {@code init_on_free} default to {@code CONFIG_INIT_ON_ALLOC_DEFAULT_ON} / {@code CONFIG_INIT_ON_FREE_DEFAULT_ON}.
  */
 public final class BootParams {
     public static final long DEFAULT_MEM = 256L << 20;
     public static final long MIN_MEM = 4L << 20;
-    public static final long MAX_MEM = 32L << 30;
+    /**
+     * The largest {@code mem=}: 1 TiB, where the per-CPU {freelist, tid} word of the slab allocator still keeps a
+     * 27-bit tid (see {@code KmemCache}). Memory is reserved lazily, so the limit in practice is what the host can
+     * reserve; a host that cannot is a boot error naming {@code mem=}.
+     */
+    public static final long MAX_MEM = 1L << 40;
     public static final int MAX_CPUS = 256;
 
     private final String cmdline;
@@ -106,6 +112,8 @@ public final class BootParams {
                 case "slab_nomerge", "slub_nomerge" -> nomerge = true;
                 case "slab_merge", "slub_merge" -> nomerge = false;
                 case "mm4j.sheaves" -> sheaves = parseInt(key, value, 0, 4096);
+                case "mm4j.double_free" -> parseDoubleFree(key, value);
+                case "mm4j.random_seed" -> parseSeed(key, value);
                 default -> unknown.add(word);
             }
         }
@@ -188,7 +196,7 @@ public final class BootParams {
         final long n = parseSize(key, value);
         if (n < MIN_MEM || n > MAX_MEM) {
             throw new CmdlineException(key + "=" + value + " is out of range (expected: " + (MIN_MEM >> 20)
-                + "M to " + (MAX_MEM >> 30) + "G)");
+                + "M to " + (MAX_MEM >> 40) + "T)");
         }
         return n & ~((1L << 22) - 1);  // whole MAX_PAGE_ORDER blocks, as memblock trims
     }
@@ -297,6 +305,40 @@ public final class BootParams {
     /** mm4j.sheaves=N: sheaf capacity for caches that did not ask for one; 0 = Linux 6.18's default (none). */
     public int sheafCapacity() {
         return sheafCapacity;
+    }
+
+    /**
+     * {@code mm4j.double_free=}: {@code refuse} (default: every double and invalid free is refused, reported and
+     * thrown) or {@code kernel} (what Linux 6.18 with the reference config does: only the naive check of
+     * {@code CONFIG_SLAB_FREELIST_HARDENED}, otherwise silent corruption).
+     */
+    public boolean doubleFreeKernel() {
+        return "kernel".equals(all.get("mm4j.double_free"));
+    }
+
+    /**
+     * {@code mm4j.random_seed=N}: the seed of the model's {@code get_random_*} (per-cache {@code s->random},
+     * {@code random_seq}, shuffle positions, the double-free key), so runs are reproducible; default 0.
+     */
+    public long randomSeed() {
+        final String v = all.get("mm4j.random_seed");
+        return v == null ? 0 : parseSeed("mm4j.random_seed", v);
+    }
+
+    private static void parseDoubleFree(final String key, final String value) {
+        if (!"kernel".equals(value) && !"refuse".equals(value)) {
+            throw new CmdlineException(key + "=" + value + " (expected: refuse or kernel)");
+        }
+    }
+
+    private static long parseSeed(final String key, final String value) {
+        try {
+            return value != null && value.startsWith("0x") ? Long.parseUnsignedLong(value.substring(2), 16)
+                : Long.parseLong(value == null ? "" : value);
+        } catch (final NumberFormatException ex) {
+            throw new CmdlineException(key + "=" + value + " is not a number (expected: a decimal or 0x hex"
+                + " integer)");
+        }
     }
 
     /** The build configuration: the reference kernel's, with the {@code mm4j.config.NAME=} overrides. */

@@ -1,10 +1,12 @@
 package org.mm4j.kernel;
 
 import org.mm4j.boot.BootParams;
+import org.mm4j.boot.CmdlineException;
 import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.MemMap;
 import org.mm4j.page.PageProc;
 import org.mm4j.page.PhysicalMemory;
+import org.mm4j.page.Reservation;
 import org.mm4j.page.VmStat;
 import org.mm4j.slab.Slub;
 import org.mm4j.vma.Processes;
@@ -37,8 +39,16 @@ public final class Kernel implements AutoCloseable {
         this.cpus = new CpuSlots(params.nrCpus());
         log.printk("Linux version %s (mm4j) #1 SMP PREEMPT_DYNAMIC", VERSION);
         log.printk("Command line: %s", params.cmdline());
-        this.mem = new PhysicalMemory(params.memBytes(), params.numaNodes());
-        this.memMap = new MemMap(mem.totalPages());
+        this.mem = reserve(params, () -> new PhysicalMemory(params.memBytes(), params.numaNodes()));
+        final PhysicalMemory m = mem;
+        this.memMap = reserve(params, () -> {
+            try {
+                return new MemMap(m.totalPages());
+            } catch (final RuntimeException e) {
+                m.close();
+                throw e;
+            }
+        });
         this.vmstat = new VmStat(cpus);
         this.buddy = new BuddyAllocator(mem, memMap, log, cpus, vmstat, new BuddyAllocator.Options(
             params.initOnAlloc(), params.initOnFree(), BuddyAllocator.Options.DEFAULT.dma32LimitPfn()));
@@ -52,6 +62,16 @@ public final class Kernel implements AutoCloseable {
         if (!params.unknown().isEmpty()) {
             log.printk("Unknown kernel command line parameters \"%s\", will be passed to user space.",
                 String.join(" ", params.unknown()));
+        }
+    }
+
+    /** Runs a reservation of boot; a host that cannot reserve {@code mem=} is a boot error naming it. */
+    private static <T> T reserve(final BootParams params, final java.util.function.Supplier<T> what) {
+        try {
+            return what.get();
+        } catch (final Reservation.ReservationException e) {
+            throw new CmdlineException("mem=" + params.all().getOrDefault("mem", (params.memBytes() >> 20) + "M")
+                + ": " + e.getMessage() + " (expected: a mem= this host can reserve)");
         }
     }
 

@@ -163,14 +163,27 @@ public final class BuddyAllocator {
             Arrays.fill(z.pageblockMt, (byte) initialMt);
             z.lock.lock();
             try {
+                // deferred struct page init: write the first section's struct pages now, the rest when used
+                final long maxBlock = 1L << Zone.MAX_PAGE_ORDER;
+                final long eagerEnd = Math.min(z.endPfn, (z.startPfn + DEFERRED_EAGER_PAGES + maxBlock - 1)
+                    & -maxBlock);
+                final long deferredEnd = z.endPfn & -maxBlock;
                 long pfn = Math.max(z.startPfn, 1);
                 while (pfn < z.endPfn) {
+                    if (pfn == eagerEnd && eagerEnd < deferredEnd) {
+                        deferBlocks(z, eagerEnd, deferredEnd, initialMt);
+                        pfn = deferredEnd;
+                        continue;
+                    }
                     int order = Math.min(Long.numberOfTrailingZeros(pfn), Zone.MAX_PAGE_ORDER);
                     while (pfn + (1L << order) > z.endPfn) {
                         order--;
                     }
                     splitLargeBuddy(z, pfn, order, true);
                     pfn += 1L << order;
+                }
+                if (z.deferredPfn < z.deferredEnd && z.freeHead[Zone.MAX_PAGE_ORDER][initialMt] < 0) {
+                    initDeferredBlock(z);
                 }
                 // memblock_free_all frees through __free_pages_ok, which counts pgfree
                 z.events[Zone.EV_PGFREE] += z.managedPages;
@@ -1550,8 +1563,18 @@ public final class BuddyAllocator {
         }
     }
 
-    /** {@code __add_to_free_list} + {@code set_buddy_order}. */
+    /**
+     * {@code __add_to_free_list} + {@code set_buddy_order}. A block queued at the tail of the list that deferred
+     * blocks end must come after them: their struct pages are written first ({@link #initDeferred}).
+     */
     private void linkFree(final Zone z, final long pfn, final int order, final int mt, final boolean tail) {
+        if (tail && order == Zone.MAX_PAGE_ORDER && mt == z.deferredMt && z.deferredPfn < z.deferredEnd) {
+            initDeferredLocked(z);
+        }
+        linkFreeRaw(z, pfn, order, mt, tail);
+    }
+
+    private void linkFreeRaw(final Zone z, final long pfn, final int order, final int mt, final boolean tail) {
         if (tail) {
             PageList.addTail(memMap, z.freeHead[order], mt, z.freeTail[order], mt, pfn);
         } else {
@@ -1575,6 +1598,97 @@ public final class BuddyAllocator {
         z.nrFree[order]--;
         if (order >= Zone.PAGEBLOCK_ORDER && mt != MigrateType.ISOLATE) {
             z.freeBlocksPages -= 1L << order;
+        }
+        if (order == Zone.MAX_PAGE_ORDER && mt == z.deferredMt && z.freeHead[order][mt] < 0
+            && z.deferredPfn < z.deferredEnd) {
+            initDeferredBlock(z);
+        }
+    }
+
+    // ------------------------------------------------------------------ deferred struct page init
+
+    /**
+     * Pages of each zone whose struct pages boot writes at once: the first memory section (128 MiB on x86-64),
+     * as {@code defer_init()} keeps the first section of a node.
+     */
+    static final long DEFERRED_EAGER_PAGES = (128L << 20) >>> PhysicalMemory.PAGE_SHIFT;
+
+    /**
+     * Counts {@code [start, end)} (whole MAX_PAGE_ORDER blocks) as free blocks of type {@code mt} without writing
+     * their struct pages (zone lock held, boot). Departure from Linux, named: the kernel defers only the highest
+     * zone of each node and finishes the rest in {@code page_alloc_init_late} before user space runs; mm4j defers in
+     * every zone and writes a block's struct page only when the allocator reaches it (or {@link #initDeferred}
+     * is asked), so boot time and resident memory do not grow with {@code mem=}. What the allocator hands out, in
+     * which order, and every counter are the same as with all struct pages written at boot.
+     */
+    private void deferBlocks(final Zone z, final long start, final long end, final int mt) {
+        final long blocks = (end - start) >>> Zone.MAX_PAGE_ORDER;
+        z.deferredMt = mt;
+        z.deferredPfn = start;
+        z.deferredEnd = end;
+        accountFreepages(z, end - start, mt);
+        z.freeCount[Zone.MAX_PAGE_ORDER][mt] += blocks;
+        z.nrFree[Zone.MAX_PAGE_ORDER] += blocks;
+        z.freeBlocksPages += end - start;
+    }
+
+    /** Writes the struct page of the next deferred block, queueing it at its list's tail (zone lock held). */
+    private void initDeferredBlock(final Zone z) {
+        final long pfn = z.deferredPfn;
+        final int mt = z.deferredMt;
+        z.deferredPfn = pfn + (1L << Zone.MAX_PAGE_ORDER);
+        // it was counted at boot: take it out of the counters, then queue it as any free block
+        z.freeCount[Zone.MAX_PAGE_ORDER][mt]--;
+        z.nrFree[Zone.MAX_PAGE_ORDER]--;
+        z.freeBlocksPages -= 1L << Zone.MAX_PAGE_ORDER;
+        linkFreeRaw(z, pfn, Zone.MAX_PAGE_ORDER, mt, true);
+    }
+
+    private void initDeferredLocked(final Zone z) {
+        final long t0 = System.nanoTime();
+        final long pages = z.deferredEnd - z.deferredPfn;
+        while (z.deferredPfn < z.deferredEnd) {
+            initDeferredBlock(z);
+        }
+        log.printk("node %d zone %s: %d deferred pages initialised in %dms", z.nid, z.name, pages,
+            (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /**
+     * Writes every struct page still deferred ({@code deferred_init_memmap}), as the kernel does before user space:
+     * afterwards every free block is on a list. Validation and pfn walkers call it; allocation never needs to.
+     */
+    public void initDeferred() {
+        for (final Zone z : zones) {
+            if (z.deferredPfn < z.deferredEnd) {
+                z.lock.lock();
+                try {
+                    if (z.deferredPfn < z.deferredEnd) {
+                        initDeferredLocked(z);
+                    }
+                } finally {
+                    z.lock.unlock();
+                }
+            }
+        }
+    }
+
+    /** Pages whose struct pages are still deferred (free, counted, not yet written). */
+    public long deferredPages() {
+        long n = 0;
+        for (final Zone z : zones) {
+            n += Math.max(0, z.deferredEnd - z.deferredPfn);
+        }
+        return n;
+    }
+
+    /** Makes the struct page of {@code pfn} real when it is still deferred (before a dump or check reads it). */
+    private void initDeferredAt(final long pfn) {
+        for (final Zone z : zones) {
+            if (pfn >= z.deferredPfn && pfn < z.deferredEnd) {
+                initDeferred();
+                return;
+            }
         }
     }
 
@@ -1742,6 +1856,7 @@ public final class BuddyAllocator {
 
     /** {@code bad_page}: "BUG: Bad page state" and a {@code dump_page}; nothing of the page is changed. */
     void badPage(final long pfn, final String reason) {
+        initDeferredAt(pfn);
         badPages.incrementAndGet();
         final StringBuilder sb = new StringBuilder(512);
         sb.append(String.format("BUG: Bad page state in process %s  pfn:%05x%n", comm(), pfn));
@@ -1807,6 +1922,7 @@ public final class BuddyAllocator {
      * </ol>
      */
     public List<String> validate() {
+        initDeferred();
         final List<String> errors = new ArrayList<>();
         final long total = mem.totalPages();
         final BitSet seen = new BitSet((int) total);

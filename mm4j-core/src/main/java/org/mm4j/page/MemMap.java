@@ -12,8 +12,8 @@ import java.lang.invoke.VarHandle;
  * depends on the page's type flag):
  * <pre>
  *  0  flags      long  PG_* bits (see the constants), and the migratetype of a free block in bits 56..59
- *  8  lruNext    long  buddy: next pfn on the free list (-1 = none); slab: next slab on a partial list
- * 16  lruPrev    long  buddy: previous pfn; slab: previous slab on a list
+ *  8  lruNext    long  buddy: next pfn on the free list (-1 = none; stored + 1); slab: next slab on a list
+ * 16  lruPrev    long  buddy: previous pfn (stored + 1); slab: previous slab on a list
  * 24  private    long  buddy: order of a free block; tail page: pfn of its head (compound_head)
  * 32  refcount   int   _refcount
  * 36  mapcount   int   _mapcount (user mappings)
@@ -66,13 +66,22 @@ public final class MemMap implements AutoCloseable {
     private final MemorySegment table;
     private final long nrPages;
 
+    /**
+     * Reserves the table as a {@link Reservation} (lazily committed on Linux: 64 bytes per page of {@code mem=} are
+     * address space until an entry is first written). A zero entry is a valid, empty {@code struct page}: the
+     * list links are stored plus one, so "no link" (-1) is the zero the fresh reservation already holds, and
+     * nothing walks the table at boot.
+     *
+     * @throws Reservation.ReservationException when the host cannot reserve the table
+     */
     public MemMap(final long nrPages) {
         this.arena = Arena.ofShared();
         this.nrPages = nrPages;
-        this.table = arena.allocate(nrPages * ENTRY_SIZE, 64);
-        for (long pfn = 0; pfn < nrPages; pfn++) {
-            lruNext(pfn, -1);
-            lruPrev(pfn, -1);
+        try {
+            this.table = Reservation.reserve(arena, nrPages * ENTRY_SIZE, 64);
+        } catch (final RuntimeException e) {
+            arena.close();
+            throw e;
         }
     }
 
@@ -179,20 +188,22 @@ public final class MemMap implements AutoCloseable {
 
     // ---- named fields ----
 
+    /** The next pfn on the page's list, -1 = none (stored plus one, so a zero entry has no links). */
     public long lruNext(final long pfn) {
-        return lpLong(pfn, LRU_NEXT);
+        return lpLong(pfn, LRU_NEXT) - 1;
     }
 
     public void lruNext(final long pfn, final long next) {
-        spLong(pfn, LRU_NEXT, next);
+        spLong(pfn, LRU_NEXT, next + 1);
     }
 
+    /** The previous pfn on the page's list, -1 = none (stored plus one). */
     public long lruPrev(final long pfn) {
-        return lpLong(pfn, LRU_PREV);
+        return lpLong(pfn, LRU_PREV) - 1;
     }
 
     public void lruPrev(final long pfn, final long prev) {
-        spLong(pfn, LRU_PREV, prev);
+        spLong(pfn, LRU_PREV, prev + 1);
     }
 
     public long privateWord(final long pfn) {
@@ -227,9 +238,7 @@ public final class MemMap implements AutoCloseable {
 
     /** Clears every field of an entry (the page must be owned exclusively). */
     public void reset(final long pfn) {
-        table.asSlice(pfn * ENTRY_SIZE, ENTRY_SIZE).fill((byte) 0);
-        lruNext(pfn, -1);
-        lruPrev(pfn, -1);
+        table.asSlice(pfn * ENTRY_SIZE, ENTRY_SIZE).fill((byte) 0);  // links read as -1
     }
 
     @Override

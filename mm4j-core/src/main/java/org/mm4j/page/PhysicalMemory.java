@@ -14,8 +14,8 @@ import java.lang.foreign.ValueLayout;
  * ({@code 0xffff888000123440}); a native address is where the byte really lives in this process, for FFM users
  * and native code.
  *
- * <p>Invariants: the segments live from construction to {@link #close()}; the segment of node {@code n} is
- * page-aligned in native memory. Threads: all methods are safe from any thread; the bytes themselves are owned by
+ * <p>Invariants: the segments live from construction to {@link #close()}; the nodes are consecutive slices of one
+ * page-aligned reservation ({@link Reservation}), which reads as zero until written. Threads: all methods are safe from any thread; the bytes themselves are owned by
  * whoever allocated them from the buddy allocator.
  */
 public final class PhysicalMemory implements AutoCloseable {
@@ -33,8 +33,12 @@ public final class PhysicalMemory implements AutoCloseable {
     private final MemorySegment all;
 
     /**
-     * Allocates {@code totalBytes} split evenly over {@code nrNodes} nodes. Every byte is zeroed (and so touched)
-     * here, so the first use of a page on a hot path costs no page fault of the host.
+     * Reserves {@code totalBytes} split evenly over {@code nrNodes} nodes, as one {@link Reservation}: on Linux an
+     * anonymous {@code mmap} with {@code MAP_NORESERVE}, so boot costs neither time nor resident memory in
+     * proportion to {@code mem=}; each host page is committed (already zero) on its first use. Elsewhere the
+     * fallback commits and zeroes everything here.
+     *
+     * @throws Reservation.ReservationException when the host cannot reserve that much address space
      */
     public PhysicalMemory(final long totalBytes, final int nrNodes) {
         if (nrNodes < 1 || totalBytes <= 0 || totalBytes % ((long) nrNodes << 22) != 0) {
@@ -46,12 +50,19 @@ public final class PhysicalMemory implements AutoCloseable {
         this.nodeBase = new long[nrNodes];
         this.nodeBytes = totalBytes / nrNodes;
         this.totalBytes = totalBytes;
+        final MemorySegment whole;
+        try {
+            whole = Reservation.reserve(arena, totalBytes, PAGE_SIZE);
+        } catch (final RuntimeException e) {
+            arena.close();
+            throw e;
+        }
         for (int n = 0; n < nrNodes; n++) {
-            nodes[n] = arena.allocate(nodeBytes, PAGE_SIZE);
+            nodes[n] = whole.asSlice(n * nodeBytes, nodeBytes);
             nodeBase[n] = nodes[n].address();
         }
-        // one view over everything when the nodes happen to be one range is not guaranteed: keep per-node access
-        this.all = nrNodes == 1 ? nodes[0] : null;
+        // the nodes are one contiguous reservation: one view serves every physical address
+        this.all = whole;
     }
 
     public long totalBytes() {
@@ -98,11 +109,11 @@ public final class PhysicalMemory implements AutoCloseable {
 
     /** The node segment holding {@code phys}; index into it with {@link #nodeOffset(long)}. */
     public MemorySegment segmentOf(final long phys) {
-        return all != null ? all : nodes[(int) (phys / nodeBytes)];
+        return all;
     }
 
     public long nodeOffset(final long phys) {
-        return all != null ? phys : phys % nodeBytes;
+        return phys;
     }
 
     /** A bounded view of {@code [phys, phys + byteSize)}, which must not cross a node boundary. */
@@ -110,9 +121,19 @@ public final class PhysicalMemory implements AutoCloseable {
         return segmentOf(phys).asSlice(nodeOffset(phys), byteSize);
     }
 
-    /** The real native address of physical address {@code phys}. */
+    /**
+     * The real native address of physical address {@code phys}.
+     *
+     * @throws IllegalArgumentException when {@code phys} is not inside the model's memory (the one way from the
+     *                                  public API toward foreign memory stays closed)
+     */
     public long nativeAddress(final long phys) {
-        return all != null ? nodeBase[0] + phys : nodeBase[(int) (phys / nodeBytes)] + phys % nodeBytes;
+        if (phys < 0 || phys >= totalBytes) {
+            throw new IllegalArgumentException("physical address 0x" + Long.toHexString(phys)
+                + " (kernel address 0x" + Long.toHexString(PAGE_OFFSET + phys) + ") is not inside the model's memory"
+                + " (expected: below 0x" + Long.toHexString(totalBytes) + ", mem=" + (totalBytes >> 20) + "M)");
+        }
+        return nodeBase[0] + phys;
     }
 
     /** Physical address of a native address inside the model's memory, or -1 when it is not ours. */

@@ -79,6 +79,16 @@ public final class Zone {
     static final int EV_NUMA_FOREIGN = 4;
     static final int EV_NUMA_LOCAL = 5;
     static final int EV_NUMA_OTHER = 6;
+    /**
+     * Deferred struct page init ({@code CONFIG_DEFERRED_STRUCT_PAGE_INIT}): {@code [deferredPfn, deferredEnd)} are
+     * free MAX_PAGE_ORDER blocks of type {@link #deferredMt} whose {@code struct page}s are not written yet. They
+     * count in every free counter and stand, in ascending order, at the tail of the order-MAX_PAGE_ORDER list of
+     * that type; while any remain that list is never empty (see {@code BuddyAllocator#initDeferredBlock}).
+     * Guarded by {@link #lock}; volatile for the lock-free "is anything deferred" check.
+     */
+    volatile long deferredPfn;
+    volatile long deferredEnd;
+    int deferredMt;
     Pcp[] pcp;
     int pcpBatch;
     int pcpHighMin;

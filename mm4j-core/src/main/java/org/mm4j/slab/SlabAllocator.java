@@ -80,9 +80,19 @@ public final class SlabAllocator implements SegmentAllocator {
             final ThreadSheaves t = kmalloc[Slub.kmallocIndex(size)];
             if (t != null) {
                 final Sheaf m = t.main;
-                if (m.size > 0 && !initOnAlloc) {
+                final int n = m.size;
+                if (n > 0 && !initOnAlloc && t.keyOffset >= 0) {
+                    final long phys = m.objects[n - 1];
+                    if (t.checkKey) {  // the object must carry its free key; handing out clears it
+                        final long at = phys + t.keyOffset;
+                        if (mem.getLong(at) != (t.freeKey ^ phys)) {
+                            return kmallocSlow(size);  // reports and drops it
+                        }
+                        mem.putLong(at, 0);
+                    }
+                    m.size = n - 1;
                     t.allocPcs++;
-                    return PhysicalMemory.PAGE_OFFSET + m.objects[--m.size];
+                    return PhysicalMemory.PAGE_OFFSET + phys;
                 }
             }
             return kmallocSlow(size);
@@ -102,8 +112,7 @@ public final class SlabAllocator implements SegmentAllocator {
             t = sheavesOf(s);
             kmalloc[idx] = t;
         }
-        final Sheaf m = t.main;
-        final long phys = m.size > 0 ? m.objects[--m.size] : t.allocSlow();
+        final long phys = t.pop();
         if (phys == 0) {
             return 0;
         }
@@ -140,10 +149,19 @@ public final class SlabAllocator implements SegmentAllocator {
         final long idx = (off * t.recip) >>> 32;
         final Sheaf m = t.main;
         final int n = m.size;
-        if (off < 0 || idx * t.size != off || n == m.objects.length
+        if (off < 0 || idx * t.size != off || n == m.objects.length || t.keyOffset < 0
             || idx >= (t.fixedObjects > 0 ? t.fixedObjects : KmemCache.wObjects(mm.lpLong(head, MemMap.SLAB_WORD)))) {
             kfreeSlow(kaddr);
             return;
+        }
+        if (t.checkKey) {  // already free (its key in place): the slow path reports and refuses
+            final long at = phys + t.keyOffset;
+            final long key = t.freeKey ^ phys;
+            if (mem.getLong(at) == key) {
+                kfreeSlow(kaddr);
+                return;
+            }
+            mem.putLong(at, key);
         }
         m.objects[n] = phys;
         m.size = n + 1;
@@ -174,8 +192,14 @@ public final class SlabAllocator implements SegmentAllocator {
             t.cache.freeChecked(cpu, slab, phys);  // reports and throws
             return;
         }
+        if (t.checkKey) {
+            t.cache.checkFree(slab, phys);  // a double free: reported and thrown, nothing changed
+        }
         if (initOnFree) {
             mem.fill(phys, t.cache.objectSize(), (byte) 0);
+        }
+        if (t.checkKey) {
+            t.cache.markFree(phys);
         }
         final Sheaf m = t.main;
         if (m.size < m.objects.length) {
@@ -193,8 +217,7 @@ public final class SlabAllocator implements SegmentAllocator {
             return s.alloc(Gfp.KERNEL);
         }
         final ThreadSheaves t = sheavesOf(s);
-        final Sheaf m = t.main;
-        final long phys = m.size > 0 ? m.objects[--m.size] : t.allocSlow();
+        final long phys = t.pop();
         if (phys == 0) {
             return 0;
         }
@@ -376,6 +399,11 @@ public final class SlabAllocator implements SegmentAllocator {
         final long recip;
         /** Objects per slab when every slab has the same order (no fallback order), else 0: read the slab. */
         final int fixedObjects;
+        /** Double frees refused: frees check and write the key, allocations check and clear it. */
+        final boolean checkKey;
+        final long freeKey;
+        /** The cache's key word, or -1 when it shares the free pointer's word (the slow paths handle those). */
+        final int keyOffset;
         Sheaf main;
         Sheaf spare;
 
@@ -388,8 +416,22 @@ public final class SlabAllocator implements SegmentAllocator {
             this.recip = ((1L << 32) + size - 1) / size;
             this.fixedObjects = cache.order() == cache.geometry().minOrder() ? cache.objsPerSlab() : 0;
             this.statBase = cpu * KmemCache.STRIDE + KmemCache.W_STATS;
+            this.checkKey = cache.checkKey;
+            this.freeKey = cache.freeKey;
+            this.keyOffset = cache.keyIsFp ? -1 : cache.keyOffset;
             this.main = new Sheaf(capacity);
             cache.statInc(cpu, StatItem.SHEAF_ALLOC);
+        }
+
+        /** Pops an object to hand out (its free key checked and cleared), or 0 when memory is exhausted. */
+        long pop() {
+            for (;;) {
+                final Sheaf m = main;
+                final long phys = m.size > 0 ? m.objects[--m.size] : allocSlow();
+                if (phys == 0 || !checkKey || cache.handoutFromSheaf(phys)) {
+                    return phys;
+                }
+            }
         }
 
         /** Main is empty: swap with a non-empty spare, take a full sheaf from the barn, or refill. */

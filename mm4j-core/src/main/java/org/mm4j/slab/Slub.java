@@ -73,6 +73,16 @@ public final class Slub {
     private final int threadSheafCapacity;
     private final SlubDebugOptions debugOptions;
     private final SlubDebug debug;
+    /** {@code CONFIG_SLAB_FREELIST_HARDENED}: free pointers stored obfuscated, and checked before use. */
+    final boolean freelistHardened;
+    /** {@code CONFIG_SLAB_FREELIST_RANDOM}: new slabs link their objects in a shuffled order. */
+    final boolean freelistRandom;
+    /** {@code mm4j.random_seed}: the seed of every random value of the slab layer. */
+    final long randomSeed;
+    /** Not {@code mm4j.double_free=kernel}: every double free is refused (see {@link KmemCache}, Safety). */
+    final boolean refuseDoubleFree;
+    /** The per-boot double-free key: a free object holds {@code freeKey ^ phys} in its key word. */
+    final long freeKey;
     private final ProcFs procfs;
 
     /** {@code slab_caches}, oldest first. Guarded by this. */
@@ -106,6 +116,11 @@ public final class Slub {
         this.initOnFree = params.initOnFree();
         this.threadSheafCapacity = params.all().containsKey("mm4j.sheaves") ? params.sheafCapacity()
             : SlabAllocator.DEFAULT_SHEAF_CAPACITY;
+        this.freelistHardened = params.config().isEnabled("SLAB_FREELIST_HARDENED");
+        this.freelistRandom = params.config().isEnabled("SLAB_FREELIST_RANDOM");
+        this.randomSeed = params.randomSeed();
+        this.refuseDoubleFree = !params.doubleFreeKernel();
+        this.freeKey = SlabRandom.next(randomSeed, 0x6b6579L, 0) | 1L << 63;  // never 0 (a zeroed object)
         this.debugOptions = SlubDebugOptions.parse(params.slubDebug());
         for (final String m : debugOptions.messages()) {
             log.printk(m);
@@ -571,16 +586,32 @@ public final class Slub {
     /** {@code kmalloc_node} then the usable size: convenience for FFM users. */
     public MemorySegment segment(final long kaddr, final long byteSize) {
         final long phys = kaddr - PhysicalMemory.PAGE_OFFSET;
-        if (!mem.validPhys(phys) || !mem.validPhys(phys + byteSize - 1)) {
+        if (byteSize < 0 || !mem.validPhys(phys) || (byteSize > 0 && !mem.validPhys(phys + byteSize - 1))) {
             throw new IllegalArgumentException("0x" + Long.toHexString(kaddr) + "+" + byteSize
-                + " is not inside the model's memory");
+                + " is not inside the model's memory (expected: 0x" + Long.toHexString(PhysicalMemory.PAGE_OFFSET)
+                + " to 0x" + Long.toHexString(PhysicalMemory.PAGE_OFFSET + mem.totalBytes()) + ")");
         }
         return mem.slice(phys, byteSize);
     }
 
-    /** The real native address of {@code kaddr}. */
+    /**
+     * The real native address of {@code kaddr}.
+     *
+     * @throws IllegalArgumentException naming {@code kaddr} when it is not inside the model's memory
+     */
     public long nativeAddress(final long kaddr) {
-        return mem.nativeAddress(kaddr - PhysicalMemory.PAGE_OFFSET);
+        return mem.nativeAddress(kaddrToPhys(kaddr));
+    }
+
+    /** {@code __pa(kaddr)}, refusing an address outside the model's memory with an exception naming it. */
+    private long kaddrToPhys(final long kaddr) {
+        final long phys = kaddr - PhysicalMemory.PAGE_OFFSET;
+        if (!mem.validPhys(phys)) {
+            throw new IllegalArgumentException("0x" + Long.toHexString(kaddr) + " is not inside the model's memory"
+                + " (expected: 0x" + Long.toHexString(PhysicalMemory.PAGE_OFFSET) + " to 0x"
+                + Long.toHexString(PhysicalMemory.PAGE_OFFSET + mem.totalBytes()) + ")");
+        }
+        return phys;
     }
 
     /** The kernel address of a native address inside the model's memory, or 0. */

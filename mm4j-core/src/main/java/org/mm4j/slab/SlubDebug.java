@@ -117,6 +117,10 @@ public final class SlubDebug {
      * a debug cache is complete and its locks are released; {@link #validateSlabCache}-style entry points of the
      * allocator do the same.
      */
+    void clearPending() {
+        pending.remove();
+    }
+
     public void checkpoint() {
         final SlubDebugException e = pending.get();
         if (e != null) {

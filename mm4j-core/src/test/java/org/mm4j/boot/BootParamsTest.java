@@ -73,7 +73,7 @@ class BootParamsTest {
         expect("mem=abc", "mem=abc is not a size");
         expect("mem=", "mem= needs a value");
         expect("mem=2M", "mem=2M is out of range");
-        expect("mem=64G", "mem=64G is out of range");
+        expect("mem=2T", "mem=2T is out of range");
         expect("mem=99999999999999999999", "mem=99999999999999999999 is not a size");
         expect("nr_cpus=0", "nr_cpus=0 is out of range");
         expect("nr_cpus=two", "nr_cpus=two is not a number");

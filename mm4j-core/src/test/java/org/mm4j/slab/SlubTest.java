@@ -21,7 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SlubTest {
     @Test
     void allocFreeFastPathAndStats() {
-        try (Kernel k = Kernel.boot("mem=32M nr_cpus=2")) {
+        // fixed free order: SLAB_FREELIST_RANDOM off, so a new slab hands out objects in address order
+        try (Kernel k = Kernel.boot("mem=32M nr_cpus=2 mm4j.config.SLAB_FREELIST_RANDOM=n")) {
             k.cpus().pin(0);
             final KmemCache s = k.slab().kmemCacheCreate("foo", 64, 0, 0, null);
             final long a = s.alloc();

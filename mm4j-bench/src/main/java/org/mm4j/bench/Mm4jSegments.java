@@ -1,0 +1,56 @@
+package org.mm4j.bench;
+
+import java.lang.foreign.MemorySegment;
+import org.mm4j.slab.SlabAllocator;
+
+/**
+ * Row {@code mm4j-segment}: mm4j's JVM-facing allocator used as a {@link java.lang.foreign.SegmentAllocator},
+ * the API a Java program is most likely to call: {@link SlabAllocator#allocate(long)} returns a
+ * {@link MemorySegment} (kept in {@code refs[slot]}, as the program would keep it), writes go through the segment
+ * and {@link SlabAllocator#free(MemorySegment)} gives it back. The difference to the {@code mm4j} row (kernel
+ * addresses through {@code kmalloc}/{@code kfree}) is the cost of the FFM face: a segment object per allocation
+ * and the native-to-kernel address translation on free.
+ *
+ * <p>Threads: as {@link Mm4jSlab}.
+ */
+final class Mm4jSegments extends Mm4jSlab {
+    private Mm4jSegments(final String name) {
+        super(name, boot(true), true);
+    }
+
+    static Allocator open(final String name) {
+        return new Mm4jSegments(name);
+    }
+
+    @Override
+    public long alloc(final long byteSize, final Object[] refs, final int slot) {
+        final MemorySegment m = mine().allocate(byteSize);
+        refs[slot] = m;
+        return m.address();
+    }
+
+    @Override
+    public void free(final long address, final long byteSize, final Object[] refs, final int slot) {
+        mine().free((MemorySegment) refs[slot]);
+        refs[slot] = null;
+    }
+
+    @Override
+    public long nativeAddress(final long address) {
+        return address;
+    }
+
+    @Override
+    public void write8(final long address, final long byteSize, final Object[] refs, final int slot,
+                       final long value) {
+        final MemorySegment m = (MemorySegment) refs[slot];
+        m.set(Memory.LONG, 0, value);
+        m.set(Memory.LONG, byteSize - 8, value);
+    }
+
+    @Override
+    public long read8(final long address, final long byteSize, final Object[] refs, final int slot,
+                      final long offset) {
+        return ((MemorySegment) refs[slot]).get(Memory.LONG, offset);
+    }
+}

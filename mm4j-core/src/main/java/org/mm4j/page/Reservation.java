@@ -1,0 +1,123 @@
+package org.mm4j.page;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Lazily committed, zero-filled native memory for the model's physical memory and {@code mem_map}: an anonymous
+ * private {@code mmap} with {@code MAP_NORESERVE} through FFM's {@link Linker} (no JNI) on Linux, so a reservation
+ * costs address space only and each host page is committed, already zero, when first touched. Elsewhere (another
+ * OS, or native access denied) it falls back to {@link Arena#allocate}, which commits and zeroes everything up
+ * front.
+ *
+ * <p>Invariants: a reservation's bytes read as zero until written; it lives until its arena closes, which unmaps
+ * it. Threads: {@link #reserve} may be called from any thread; the memory is as thread-safe as any segment.
+ */
+public final class Reservation {
+    private static final int PROT_READ_WRITE = 0x1 | 0x2;
+    // Linux values, the same on x86-64 and arm64
+    private static final int MAP_PRIVATE = 0x02;
+    private static final int MAP_ANONYMOUS = 0x20;
+    private static final int MAP_NORESERVE = 0x4000;
+    private static final int ENOMEM = 12;
+
+    private static final Native NATIVE = Native.load();
+
+    private Reservation() {
+    }
+
+    /** The downcalls, or null where the fallback is used. */
+    private record Native(MethodHandle mmap, MethodHandle munmap, MemoryLayout stateLayout, VarHandle errno) {
+        static Native load() {
+            final String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+            if (!os.contains("linux") || !"true".equals(System.getProperty("mm4j.mmap", "true"))) {
+                return null;
+            }
+            try {
+                final Linker linker = Linker.nativeLinker();
+                final SymbolLookup libc = linker.defaultLookup();
+                final Optional<MemorySegment> mmap = libc.find("mmap");
+                final Optional<MemorySegment> munmap = libc.find("munmap");
+                if (mmap.isEmpty() || munmap.isEmpty()) {
+                    return null;
+                }
+                final Linker.Option errno = Linker.Option.captureCallState("errno");
+                final MemoryLayout state = Linker.Option.captureStateLayout();
+                return new Native(
+                    linker.downcallHandle(mmap.get(), FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                        ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                        ValueLayout.JAVA_LONG), errno),
+                    linker.downcallHandle(munmap.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                        ValueLayout.ADDRESS, ValueLayout.JAVA_LONG)),
+                    state, state.varHandle(MemoryLayout.PathElement.groupElement("errno")));
+            } catch (final IllegalCallerException | UnsupportedOperationException e) {
+                return null;  // native access denied (--illegal-native-access=deny) or no linker: fall back
+            }
+        }
+    }
+
+    /** Whether reservations are lazy here (mmap with MAP_NORESERVE) rather than committed up front. */
+    public static boolean isLazy() {
+        return NATIVE != null;
+    }
+
+    /**
+     * Reserves {@code byteSize} zeroed bytes aligned to {@code alignment} (at most the host page size on the lazy
+     * path, where mmap returns page-aligned memory), unmapped when {@code arena} closes.
+     *
+     * @throws ReservationException when the host cannot reserve that much address space (mmap fails)
+     */
+    static MemorySegment reserve(final Arena arena, final long byteSize, final long alignment) {
+        if (NATIVE == null) {
+            try {
+                return arena.allocate(byteSize, alignment);
+            } catch (final OutOfMemoryError e) {
+                throw new ReservationException("cannot allocate " + byteSize + " bytes off heap: " + e.getMessage());
+            }
+        }
+        final MemorySegment addr;
+        final int err;
+        try (Arena tmp = Arena.ofConfined()) {
+            final MemorySegment state = tmp.allocate(NATIVE.stateLayout());
+            try {
+                addr = (MemorySegment) NATIVE.mmap().invokeExact(state, MemorySegment.NULL, byteSize,
+                    PROT_READ_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L);
+            } catch (final Throwable t) {
+                throw new IllegalStateException("mmap downcall failed", t);
+            }
+            err = (int) NATIVE.errno().get(state, 0L);
+        }
+        if (addr.address() == -1L || addr.address() == 0L) {
+            throw new ReservationException("cannot reserve " + byteSize + " bytes of address space (mmap: "
+                + (err == ENOMEM ? "ENOMEM" : "errno " + err) + ")");
+        }
+        final MethodHandle munmap = NATIVE.munmap();
+        final long address = addr.address();
+        return addr.reinterpret(byteSize, arena, s -> {
+            try {
+                final int rc = (int) munmap.invokeExact(MemorySegment.ofAddress(address), byteSize);
+                assert rc == 0 : "munmap failed";
+            } catch (final Throwable t) {
+                throw new IllegalStateException("munmap downcall failed", t);
+            }
+        });
+    }
+
+    /** The host could not reserve the memory asked for; the message names the size and the reason. */
+    public static final class ReservationException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        ReservationException(final String message) {
+            super(message);
+        }
+    }
+}

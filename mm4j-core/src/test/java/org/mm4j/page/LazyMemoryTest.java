@@ -1,0 +1,163 @@
+package org.mm4j.page;
+
+import org.junit.jupiter.api.Test;
+import org.mm4j.boot.CmdlineException;
+import org.mm4j.kernel.Kernel;
+import org.mm4j.slab.Slub;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mm4j.testing.Prerequisite.requireOrSkip;
+
+/** Memory reserved, not committed, at boot: deferred struct pages, lazy reservations, addresses above 32 GiB. */
+class LazyMemoryTest {
+    /**
+     * The same random program on a kernel whose struct pages are deferred and on one where they were all written
+     * right after boot: every allocation returns the same pfn and /proc/buddyinfo agrees at every step.
+     */
+    @Test
+    void deferredStructPagesChangeNothingTheAllocatorShows() {
+        try (Kernel lazy = Kernel.boot("mem=1G nr_cpus=1"); Kernel eager = Kernel.boot("mem=1G nr_cpus=1")) {
+            final BuddyAllocator a = lazy.buddy();
+            final BuddyAllocator b = eager.buddy();
+            final long deferredAtBoot = a.deferredPages();
+            assertEquals((1L << 30) - (128L << 20) >>> PhysicalMemory.PAGE_SHIFT, deferredAtBoot,
+                "mem=1G defers all but the first 128 MiB");
+            b.initDeferred();
+            assertEquals(0, b.deferredPages());
+            assertEquals(PageProc.buddyinfo(b), PageProc.buddyinfo(a));
+            assertEquals(b.freePages(), a.freePages());
+            final int[] gfps = {Gfp.KERNEL, Gfp.KERNEL | Gfp.MOVABLE, Gfp.KERNEL | Gfp.RECLAIMABLE, Gfp.ATOMIC};
+            final Random rnd = new Random(42);
+            final List<long[]> live = new ArrayList<>();
+            for (int step = 0; step < 3000; step++) {
+                if (live.isEmpty() || rnd.nextInt(3) != 0) {
+                    final int order = rnd.nextInt(4) == 0 ? Zone.MAX_PAGE_ORDER - rnd.nextInt(2) : rnd.nextInt(4);
+                    final int gfp = gfps[rnd.nextInt(gfps.length)] | Gfp.NOWARN;
+                    final long pa = a.allocPages(gfp, order);
+                    final long pb = b.allocPages(gfp, order);
+                    assertEquals(pb, pa, "step " + step + " order " + order);
+                    if (pa >= 0) {
+                        live.add(new long[] {pa, order});
+                    }
+                } else {
+                    final long[] x = live.remove(rnd.nextInt(live.size()));
+                    assertTrue(a.freePages(x[0], (int) x[1]));
+                    assertTrue(b.freePages(x[0], (int) x[1]));
+                }
+                if (step % 100 == 0) {
+                    assertEquals(PageProc.buddyinfo(b), PageProc.buddyinfo(a), "step " + step);
+                }
+            }
+            assertTrue(a.deferredPages() < deferredAtBoot, "the program reached deferred blocks");
+            live.forEach(x -> a.freePages(x[0], (int) x[1]));
+            live.forEach(x -> b.freePages(x[0], (int) x[1]));
+            a.drainAllPages();
+            b.drainAllPages();
+            assertEquals(PageProc.buddyinfo(b), PageProc.buddyinfo(a));
+            a.checkInvariants();
+            assertEquals(0, a.deferredPages(), "validate writes what is still deferred first");
+            b.checkInvariants();
+        }
+    }
+
+    @Test
+    void everyMaxOrderBlockIsHandedOutOnceInAscendingOrder() {
+        try (Kernel k = Kernel.boot("mem=64M nr_cpus=1")) {
+            final BuddyAllocator b = k.buddy();
+            final long before = b.freePages();
+            final List<Long> got = new ArrayList<>();
+            long p;
+            while ((p = b.allocPages(Gfp.KERNEL | Gfp.MOVABLE | Gfp.NOWARN, Zone.MAX_PAGE_ORDER)) >= 0) {
+                assertTrue(got.isEmpty() || p > got.getLast(), "ascending: " + got + " then " + p);
+                got.add(p);
+            }
+            // 16 blocks, the first split for reserved pfn 0: 15, less what the watermarks keep back
+            assertTrue(got.size() >= 10 && got.size() <= 15, got.toString());
+            got.forEach(x -> b.freePages(x, Zone.MAX_PAGE_ORDER));
+            assertEquals(before, b.freePages());
+            b.checkInvariants();
+        }
+    }
+
+    /** mem=64G with two fake nodes: node 1 lies above the old 32 GiB cap of the packed slab words. */
+    @Test
+    void slabObjectsAbove32GiBGoThroughTheFastPaths() {
+        final Kernel k;
+        try {
+            k = Kernel.boot("mem=64G numa=fake=2 nr_cpus=2");
+        } catch (final CmdlineException e) {
+            assertTrue(e.getMessage().startsWith("mem=64G: cannot reserve"), e.getMessage());
+            requireOrSkip(false, "this host cannot reserve 64G: " + e.getMessage());
+            return;
+        }
+        try (k) {
+            final Slub slub = k.slab();
+            final long above = PhysicalMemory.PAGE_OFFSET + (32L << 30);
+            final List<Long> live = new ArrayList<>();
+            for (int round = 0; round < 50; round++) {
+                for (int i = 0; i < 200; i++) {
+                    final long x = slub.kmallocNode(64, Gfp.KERNEL, 1);
+                    assertTrue(x >= above, Long.toHexString(x));
+                    slub.segment(x, 64).set(ValueLayout.JAVA_LONG, 8, x);
+                    live.add(x);
+                }
+                for (final long x : live) {
+                    assertEquals(x, slub.segment(x, 64).get(ValueLayout.JAVA_LONG, 8));
+                    slub.kfree(x);
+                }
+                live.clear();
+            }
+            assertTrue(k.buddy().deferredPages() > 0, "64G stays mostly deferred");
+            assertTrue(k.memory().totalBytes() == 64L << 30);
+        }
+    }
+
+    @Test
+    void addressesOutsideModelMemoryAreRefusedByName() {
+        try (Kernel k = Kernel.boot("mem=16M nr_cpus=1")) {
+            final Slub slub = k.slab();
+            final IllegalArgumentException zero = assertThrows(IllegalArgumentException.class,
+                () -> slub.nativeAddress(0));
+            assertTrue(zero.getMessage().startsWith("0x0 is not inside the model's memory"), zero.getMessage());
+            final long end = PhysicalMemory.PAGE_OFFSET + (16L << 20);
+            final IllegalArgumentException past = assertThrows(IllegalArgumentException.class,
+                () -> slub.nativeAddress(end));
+            assertTrue(past.getMessage().contains(Long.toHexString(end)), past.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> slub.segment(end - 8, 16));
+            assertThrows(IllegalArgumentException.class, () -> slub.segment(0, 8));
+            final IllegalArgumentException phys = assertThrows(IllegalArgumentException.class,
+                () -> k.memory().nativeAddress(-1));
+            assertTrue(phys.getMessage().contains("0xffffffffffffffff"), phys.getMessage());
+            final long x = slub.kmalloc(64, Gfp.KERNEL);
+            assertEquals(slub.segment(x, 64).address(), slub.nativeAddress(x), "inside: the real address");
+            final var cache = slub.kmallocCache(64, Gfp.KERNEL);
+            final IllegalArgumentException viaCache = assertThrows(IllegalArgumentException.class,
+                () -> cache.nativeAddress(end + 64));
+            assertTrue(viaCache.getMessage().contains(Long.toHexString(end + 64)), viaCache.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> cache.segment(12345));
+            slub.kfree(x);
+        }
+    }
+
+    @Test
+    void aReservationTheHostCannotMakeIsAClearError() {
+        requireOrSkip(Reservation.isLazy(), "no lazy mmap reservation here (Linux only)");
+        try (Arena arena = Arena.ofShared()) {
+            // 2^50 bytes: more than a 47-bit user address space holds
+            final Reservation.ReservationException e = assertThrows(Reservation.ReservationException.class,
+                () -> Reservation.reserve(arena, 1L << 50, PhysicalMemory.PAGE_SIZE));
+            assertTrue(e.getMessage().contains("cannot reserve 1125899906842624 bytes"), e.getMessage());
+            final MemorySegment ok = Reservation.reserve(arena, 1L << 30, PhysicalMemory.PAGE_SIZE);
+            assertEquals(0, ok.get(ValueLayout.JAVA_LONG, (1L << 30) - 8), "fresh reservations read as zero");
+        }
+    }
+}
