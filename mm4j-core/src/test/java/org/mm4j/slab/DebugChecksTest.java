@@ -46,6 +46,11 @@ class DebugChecksTest {
         return new SlabPage(k.slab(), pfn);
     }
 
+    /** A report's {@code @offset=}: the byte's distance from its slab's start (the free order is shuffled). */
+    private static long inSlab(final Kernel k, final long kaddr) {
+        return kaddr - slabOf(k, kaddr).address();
+    }
+
     private static void poke(final Kernel k, final long kaddr, final int value) {
         k.slab().segment(kaddr, 1).set(ValueLayout.JAVA_BYTE, 0, (byte) value);
     }
@@ -81,7 +86,7 @@ class DebugChecksTest {
             s.validate();
             final List<String> d = k.log().messages();
             assertLine(d, "\\[Left Redzone overwritten] " + HEX + "-" + HEX
-                + " @offset=5\\. First byte 0x55 instead of 0xcc");
+                + " @offset=" + inSlab(k, p - 3) + "\\. First byte 0x55 instead of 0xcc");
             assertLine(d, "BUG rz \\(Not tainted\\): Object corrupt");
             assertLine(d, "FIX rz: Restoring Left Redzone " + HEX + "-" + HEX + "=0xcc");
             assertLine(d, "Redzone  ffff[0-9a-f]{12}: cc cc cc cc cc 55 cc cc {26}\\.\\.\\.\\.\\.U\\.\\.");
@@ -108,7 +113,7 @@ class DebugChecksTest {
             assertEquals("", d.get(i + 2));
             assertTrue(d.get(i + 3).matches("Slab 0xffffea[0-9a-f]{10} objects=\\d+ used=1 fp=" + HEX
                 + " flags=.*"), d.get(i + 3));
-            assertTrue(d.get(i + 4).matches("Object " + HEX + " @offset=8 fp=" + HEX), d.get(i + 4));
+            assertTrue(d.get(i + 4).matches("Object " + String.format("0x%016x", p) + " @offset=" + inSlab(k, p) + " fp=" + HEX), d.get(i + 4));
             assertEquals("", d.get(i + 5));
             assertTrue(d.get(i + 6).startsWith("Redzone  "));
             assertTrue(d.get(i + 7).startsWith("Object   ") && d.get(i + 7).endsWith("  kkkkkkkkkkkkkkkk"));
@@ -127,7 +132,7 @@ class DebugChecksTest {
             poke(k, p + 61, 0x01);
             s.validate();
             assertLine(k.log().messages(), "\\[Alignment padding overwritten] " + HEX + "-" + HEX
-                + " @offset=61\\. First byte 0x1 instead of 0x5a");
+                + " @offset=" + inSlab(k, p + 61) + "\\. First byte 0x1 instead of 0x5a");
         }
     }
 
@@ -309,7 +314,7 @@ class DebugChecksTest {
             poke(k, a + 10, 0x00);
             final long b = s.alloc();
             final List<String> d = k.log().messages();
-            assertLine(d, "\\[Poison overwritten] .* @offset=10\\. First byte 0x0 instead of 0x6b");
+            assertLine(d, "\\[Poison overwritten] .* @offset=" + inSlab(k, a + 10) + "\\. First byte 0x0 instead of 0x6b");
             assertLine(d, "FIX uaf: Marking all objects used");
             assertNotEquals(0, b, "another slab serves the allocation");
             assertNotEquals(a, b);
