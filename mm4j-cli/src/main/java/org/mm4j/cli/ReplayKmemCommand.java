@@ -365,7 +365,8 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             int shown = 0;
             for (final java.util.Map.Entry<String, long[]> e : paths.entrySet()) {
                 if (shown++ == 20) {
-                    out.printf("(%d more caches: cat /sys/kernel/slab/CACHE/alloc_fastpath ...)%n", paths.size() - 20);
+                    out.printf("(%d more caches: /sys/kernel/slab/CACHE/alloc_fastpath ... with mm4j.config.SLUB_STATS=y)%n",
+                        paths.size() - 20);
                     break;
                 }
                 final long[] v = e.getValue();

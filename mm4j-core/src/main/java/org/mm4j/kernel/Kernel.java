@@ -139,6 +139,7 @@ public final class Kernel implements AutoCloseable {
             throw new IllegalStateException("kernel already closed");
         }
         closed = true;
+        slab.shutdownThreads();  // no sheaf flush may run once the memory is gone
         memMap.close();
         mem.close();
     }

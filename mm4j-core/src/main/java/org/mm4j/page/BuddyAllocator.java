@@ -84,6 +84,7 @@ public final class BuddyAllocator {
     private final int nrNodes;
     private final int nrCpus;
     private final AtomicLong badPages = new AtomicLong();
+    private volatile String lastBadPageReason;
     private final long reservedPages;
     private volatile boolean mobilityDisabled;
     private int minFreeKbytes;
@@ -458,6 +459,11 @@ public final class BuddyAllocator {
     /** Whether grouping by mobility is off ({@code page_group_by_mobility_disabled}, tiny memory). */
     public boolean mobilityDisabled() {
         return mobilityDisabled;
+    }
+
+    /** The "page dumped because" text of the latest "Bad page state" report (null before the first). */
+    public String lastBadPageReason() {
+        return lastBadPageReason;
     }
 
     /** Number of "Bad page state" reports so far (TAINT_BAD_PAGE count). */
@@ -1221,8 +1227,9 @@ public final class BuddyAllocator {
             badPage(pfn, "VM_BUG_ON_PAGE(pfn & ((1 << order) - 1))");
             return false;
         }
-        if ((flags & (MemMap.PG_RESERVED | MemMap.PG_SLAB)) != 0) {
-            badPage(pfn, "PAGE_FLAGS_CHECK_AT_FREE flag(s) set");
+        final String inUse = freePageBadReason(pfn, flags);
+        if (inUse != null) {
+            badPage(pfn, inUse);
             return false;
         }
         while (true) {
@@ -1248,6 +1255,33 @@ public final class BuddyAllocator {
         freePagesPrepare(pfn, order);
         freeFrozenPages(pfn, order);
         return true;
+    }
+
+    /**
+     * {@code page_bad_reason(page, PAGE_FLAGS_CHECK_AT_FREE)} for a page still owned by someone, or null: checked
+     * before the reference is dropped, so a refused free changes nothing. As in the kernel the last matching
+     * reason wins: a user mapping ({@code _mapcount}), a page-cache {@code mapping}, reserved/slab/zero-page flags.
+     * Page types the model keeps alive where 6.18 silently resets {@code page_type} at free (a page table, a large
+     * kmalloc) are refused too, naming the type (a departure: the kernel would hand the page out twice).
+     */
+    private String freePageBadReason(final long pfn, final long flags) {
+        String reason = null;
+        if (memMap.lpInt(pfn, MemMap.MAPCOUNT) != 0) {
+            reason = "nonzero mapcount";
+        }
+        if ((flags & MemMap.PG_SLAB) == 0 && memMap.lpLong(pfn, MemMap.MAPPING) != 0) {
+            reason = "non-NULL mapping";
+        }
+        if ((flags & (MemMap.PG_RESERVED | MemMap.PG_SLAB | MemMap.PG_ZERO_PAGE)) != 0) {
+            reason = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
+        }
+        if ((flags & MemMap.PG_PGTABLE) != 0) {
+            reason = "page_type table still set (the page is in use as a page table)";
+        }
+        if ((flags & MemMap.PG_HEAD) != 0 && memMap.privateWord(pfn) == MemMap.PGTY_LARGE_KMALLOC) {
+            reason = "page_type large_kmalloc still set (a kmalloc allocation: free it with kfree)";
+        }
+        return reason;
     }
 
     /** {@code free_pages(addr, order)}: {@link #freePages} by kernel virtual address. */
@@ -1682,6 +1716,24 @@ public final class BuddyAllocator {
         return n;
     }
 
+    /**
+     * The pfn ranges still deferred, as {@code [start0, end0, start1, end1, ...]} in ascending order: a snapshot
+     * for walkers of mem_map (a range only shrinks from its start, so a block outside a snapshot stays outside).
+     */
+    public long[] deferredRanges() {
+        final long[] out = new long[zones.length * 2];
+        int n = 0;
+        for (final Zone z : zones) {
+            final long end = z.deferredEnd;
+            final long start = z.deferredPfn;
+            if (start < end) {
+                out[n++] = start;
+                out[n++] = end;
+            }
+        }
+        return Arrays.copyOf(out, n);
+    }
+
     /** Makes the struct page of {@code pfn} real when it is still deferred (before a dump or check reads it). */
     private void initDeferredAt(final long pfn) {
         for (final Zone z : zones) {
@@ -1850,6 +1902,7 @@ public final class BuddyAllocator {
 
     private void badPageOutside(final long pfn, final String reason) {
         badPages.incrementAndGet();
+        lastBadPageReason = reason;
         log.printk("BUG: Bad page state in process %s  pfn:%05x", comm(), pfn);
         log.printk("page dumped because: %s (valid pfns 0x0-0x%x)", reason, mem.totalPages() - 1);
     }
@@ -1858,6 +1911,7 @@ public final class BuddyAllocator {
     void badPage(final long pfn, final String reason) {
         initDeferredAt(pfn);
         badPages.incrementAndGet();
+        lastBadPageReason = reason;
         final StringBuilder sb = new StringBuilder(512);
         sb.append(String.format("BUG: Bad page state in process %s  pfn:%05x%n", comm(), pfn));
         dumpPage(sb, pfn);
@@ -1869,8 +1923,9 @@ public final class BuddyAllocator {
     void dumpPage(final StringBuilder sb, final long pfn) {
         final long flags = memMap.flags(pfn);
         final long head = memMap.compoundHead(pfn);
-        sb.append(String.format("page: refcount:%d mapcount:%d mapping:0000000000000000 index:0x0 pfn:0x%x%n",
-            memMap.refcount(pfn), memMap.lpInt(pfn, MemMap.MAPCOUNT), pfn));
+        final long mapping = (flags & MemMap.PG_SLAB) == 0 ? memMap.lpLong(pfn, MemMap.MAPPING) : 0;
+        sb.append(String.format("page: refcount:%d mapcount:%d mapping:%016x index:0x0 pfn:0x%x%n",
+            memMap.refcount(pfn), memMap.lpInt(pfn, MemMap.MAPCOUNT), mapping, pfn));
         if ((flags & (MemMap.PG_HEAD | MemMap.PG_TAIL)) != 0) {
             sb.append(String.format("head: order:%d mapcount:0 entire_mapcount:0 pincount:0 pfn:0x%x%n",
                 memMap.compoundOrder(head), head));
@@ -1894,6 +1949,8 @@ public final class BuddyAllocator {
             sb.append("page_type: f5(slab)\n");
         } else if ((flags & MemMap.PG_PGTABLE) != 0) {
             sb.append("page_type: f2(table)\n");
+        } else if ((flags & MemMap.PG_HEAD) != 0 && memMap.privateWord(pfn) == MemMap.PGTY_LARGE_KMALLOC) {
+            sb.append("page_type: f8(large_kmalloc)\n");
         }
         for (int line = 0; line < 2; line++) {
             sb.append("raw:");

@@ -17,7 +17,8 @@ import java.lang.invoke.VarHandle;
  * 24  private    long  buddy: order of a free block; tail page: pfn of its head (compound_head)
  * 32  refcount   int   _refcount
  * 36  mapcount   int   _mapcount (user mappings)
- * 40  slabWord   long  slab: freelist + counters, updated with one 64-bit CAS (layout owned by the slab package)
+ * 40  slabWord   long  slab: freelist + counters, updated with one 64-bit CAS (layout owned by the slab package);
+ *                       page-cache page: its mapping (the file's address_space, as a nonzero id; 0 = NULL)
  * 48  slabCache  int   slab: id of the kmem_cache that owns the slab
  * 52  compound   int   head page: compound order
  * 56  slabNext   long  slab: per-CPU partial chain (next slab pfn, and a count) — owned by the slab package
@@ -38,6 +39,8 @@ public final class MemMap implements AutoCloseable {
     public static final int REFCOUNT = 32;
     public static final int MAPCOUNT = 36;
     public static final int SLAB_WORD = 40;
+    /** {@code page->mapping} of a page-cache page (a union with {@link #SLAB_WORD}: never both). */
+    public static final int MAPPING = SLAB_WORD;
     public static final int SLAB_CACHE = 48;
     public static final int COMPOUND_ORDER = 52;
     public static final int SLAB_NEXT = 56;
@@ -56,6 +59,11 @@ public final class MemMap implements AutoCloseable {
     public static final long PG_PGTABLE = 1L << 18;
     public static final long PG_ANON = 1L << 19;
     public static final long PG_ZERO_PAGE = 1L << 20;
+    /**
+     * Head-page {@link #PRIVATE} word of a large kmalloc: the kernel's {@code PGTY_large_kmalloc} page type (the
+     * slab package sets and clears it; the buddy allocator refuses to free such a page with __free_pages).
+     */
+    public static final long PGTY_LARGE_KMALLOC = 0x6c61726765L;
     public static final int MT_SHIFT = 56;
     public static final long MT_MASK = 0xfL << MT_SHIFT;
 

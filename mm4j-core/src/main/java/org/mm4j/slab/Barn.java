@@ -126,6 +126,11 @@ final class Barn {
         }
     }
 
+    /** The most full sheaves this barn parks. */
+    int maxFull() {
+        return maxFull;
+    }
+
     int nrFull() {
         return nrFull;
     }

@@ -52,6 +52,15 @@ import static org.mm4j.slab.SlabFlags.SLAB_STORE_USER;
  * in sheaves count as in use, as in the kernel). (3) a frozen slab is some slot's CPU slab and is on no list;
  * CPU partial slabs are not frozen and are on no node list ({@code !ON_PARTIAL && !frozen}, 6.8+ scheme).
  *
+ * <p>Safety (mm4j; off with {@code mm4j.double_free=kernel} and in debug caches, which keep the kernel's own
+ * checks): (4) a free object of this cache holds its key {@code freeKey ^ phys} in its key word
+ * ({@link #keyOffset}) wherever it is (sheaf, barn, CPU or slab freelist), written when it is freed or its slab
+ * made; an object in a caller's hands does not (cleared when handed out). Where the key shares the free pointer's
+ * word ({@link #keyIsFp}) (4) holds in sheaves only; on freelists that word holds the encoded pointer. A free
+ * checks (4) first ({@link #checkFree}); a handout checks and clears it ({@link #handoutFromSheaf}). (5) a free
+ * pointer is followed only when it decodes to NULL or an object of the same slab ({@link #nextChecked}); stored
+ * values are {@code freelist_ptr_encode}d when {@code CONFIG_SLAB_FREELIST_HARDENED}.
+ *
  * <p>Concurrency (lock order: 1. slab_mutex ({@link Slub}), 2. a slot's {@code local_lock}
  * ({@link #slotLock}), 3. {@code n->list_lock}, 4. the barn lock). The fast paths take no lock: alloc and free
  * read the slot word then {@code c->slab} and finish with one CAS on the word ({@code this_cpu_cmpxchg_double}
@@ -455,7 +464,13 @@ public final class KmemCache implements DebugCache {
             return 0;
         }
         final int cpu = cpus.current();
-        final int got = allocBulkPhys(cpu, gfp, out, 0, n);
+        final boolean mayReclaim = (gfp & Gfp.DIRECT_RECLAIM) != 0;
+        int got = allocBulkPhys(cpu, mayReclaim ? gfp | Gfp.NOWARN : gfp, out, 0, n);
+        if (got < n && mayReclaim) {
+            freeBulkPhys(cpu, out, got);
+            slub.reclaimStranded();
+            got = allocBulkPhys(cpu, gfp, out, 0, n);
+        }
         if (got < n) {
             freeBulkPhys(cpu, out, got);
             return 0;
@@ -762,8 +777,27 @@ public final class KmemCache implements DebugCache {
 
     // ------------------------------------------------------------------ allocation
 
-    /** {@code slab_alloc_node}: sheaves first (when the cache has them), then the lockless CPU freelist. */
+    /**
+     * {@code slab_alloc_node}, and what the page allocator's direct reclaim would do before it fails: when the
+     * first attempt finds no memory and {@code gfp} may reclaim, the stranded sheaves are reclaimed
+     * ({@link Slub#reclaimStranded()}, with no slab lock held here) and the allocation is tried once more; only
+     * that last attempt reports the failure (the first runs with {@code __GFP_NOWARN}).
+     */
     long slabAllocNode(final int cpu, final int gfp, final int nid, final int origSize) {
+        if ((gfp & Gfp.DIRECT_RECLAIM) == 0) {
+            return slabAllocNodeOnce(cpu, gfp, nid, origSize);
+        }
+        final long obj = slabAllocNodeOnce(cpu, gfp | Gfp.NOWARN, nid, origSize);
+        return obj != 0 ? obj : slabAllocAfterReclaim(gfp, nid, origSize);
+    }
+
+    private long slabAllocAfterReclaim(final int gfp, final int nid, final int origSize) {
+        slub.reclaimStranded();
+        return slabAllocNodeOnce(cpus.current(), gfp, nid, origSize);
+    }
+
+    /** {@code slab_alloc_node}: sheaves first (when the cache has them), then the lockless CPU freelist. */
+    private long slabAllocNodeOnce(final int cpu, final int gfp, final int nid, final int origSize) {
         if (pcs != null && nid < 0) {
             for (;;) {
                 final long obj = allocFromPcs(cpu, gfp);
@@ -1425,7 +1459,12 @@ public final class KmemCache implements DebugCache {
     /** Hands out an object taken from a freelist (whose free pointer was already checked when it was taken). */
     boolean handoutFromFreelist(final long phys) {
         if (keyIsFp) {
-            raw(phys + keyOffset, slub.initOnFree ? 0 : ~(freeKey ^ phys));  // no stale pointer left behind
+            final long at = phys + keyOffset;
+            if (!slub.initOnFree && raw(at) == ~(freeKey ^ phys)) {
+                badHandout(phys);  // still marked handed out: it is on a freelist twice
+                return false;
+            }
+            raw(at, slub.initOnFree ? 0 : ~(freeKey ^ phys));  // no stale pointer left behind
             return true;
         }
         return handoutFromSheaf(phys);
@@ -1731,7 +1770,13 @@ public final class KmemCache implements DebugCache {
 
     // ------------------------------------------------------------------ flush, shrink, shutdown
 
-    /** {@code flush_all}: every slot's sheaves, CPU slab and CPU partial list go back to the node lists. */
+    /**
+     * {@code flush_all}: every slot's sheaves, the calling thread's and ended threads' sheaves, the barns'
+     * sheaves, then every CPU slab and CPU partial list go back to the node lists. The sheaves go first: freeing
+     * their objects can put slabs on the calling slot's CPU partial list, which the CPU flush then empties (with
+     * the barns drained after it, as {@code __kmem_cache_do_shrink} alone would, a shrink or a destroy left
+     * empty slabs on a CPU partial list; mm4j drains them here, a departure in order only).
+     */
     void flushAll() {
         if (pcs != null) {
             for (int c = 0; c < nrCpus; c++) {
@@ -1739,6 +1784,7 @@ public final class KmemCache implements DebugCache {
             }
         }
         slub.flushThreadSheaves(this);
+        drainBarns();
         for (int c = 0; c < nrCpus; c++) {
             flushCpuSlab(c);
         }
@@ -1770,14 +1816,20 @@ public final class KmemCache implements DebugCache {
         }
     }
 
-    /** {@code __kmem_cache_do_shrink}: frees empty partial slabs; fuller slabs first on each list. */
-    void doShrink() {
+    /** {@code barn_shrink} of every node: full sheaves back to the slabs, empty ones dropped. */
+    private void drainBarns() {
         for (final KmemCacheNode n : nodes) {
             if (n.barn != null) {
                 for (final Sheaf s : n.barn.drainAll()) {
                     flushSheafToSlabs(cpus.current(), s);
                 }
             }
+        }
+    }
+
+    /** {@code __kmem_cache_do_shrink}: frees empty partial slabs; fuller slabs first on each list. */
+    void doShrink() {
+        for (final KmemCacheNode n : nodes) {
             final List<Long> discard = new ArrayList<>();
             n.listLock.lock();
             try {
@@ -1885,7 +1937,15 @@ public final class KmemCache implements DebugCache {
     List<Long> slabsOfCache() {
         final List<Long> out = new ArrayList<>();
         final long total = mm.nrPages();
+        // deferred struct pages hold no slab: skip them, so the walk costs what is in use, not mem=
+        final long[] deferred = buddy.deferredRanges();
+        int d = 0;
         for (long pfn = 1; pfn < total; pfn++) {
+            if (d < deferred.length && pfn >= deferred[d]) {
+                pfn = Math.max(pfn, deferred[d + 1]) - 1;
+                d += 2;
+                continue;
+            }
             final long f = mm.flags(pfn);
             if ((f & MemMap.PG_SLAB) != 0 && (f & MemMap.PG_TAIL) == 0 && mm.lpInt(pfn, MemMap.SLAB_CACHE) == id) {
                 out.add(pfn);
@@ -2112,7 +2172,11 @@ public final class KmemCache implements DebugCache {
         }
     }
 
-    /** Objects handed out to callers (slab inuse minus objects on CPU freelists and in sheaves); quiescent only. */
+    /**
+     * Objects handed out to callers (slab inuse minus objects on CPU freelists and in sheaves); quiescent only.
+     * Objects in sheaves count as allocated for the slab layer and /proc/slabinfo (as the kernel's per-CPU
+     * sheaves do) but not here: see {@link #sheafUsage()} for the identity that ties the three together.
+     */
     public long activeObjects() {
         long inuseSum = 0;
         for (final long slab : slabsOfCache()) {
@@ -2291,6 +2355,46 @@ public final class KmemCache implements DebugCache {
         } finally {
             p.unlock();
         }
+    }
+
+    /**
+     * The reclaim of {@link Slub#reclaimStranded()} for this cache, a {@code kmem_cache_shrink}: the per-CPU,
+     * the calling thread's, ended threads' and the barns' sheaves back to the slabs, the CPU slabs back to the
+     * node lists, then the empty slabs back to the page allocator. No slab lock may be held by the caller.
+     */
+    void reclaimSheaves() {
+        flushAll();
+        doShrink();
+    }
+
+    /**
+     * Objects parked in sheaves of this cache and their bound (racy while threads run; exact at a quiet point).
+     * The slab layer counts these objects as allocated ({@code inuse}, {@code /proc/slabinfo} active_objs), as
+     * the kernel counts its per-CPU sheaves; {@link #activeObjects()} does not (no caller holds them). At a
+     * quiet point after a flush ({@link #validate}, {@link #shrink}): active_objs = activeObjects() +
+     * sheafUsage().objects().
+     */
+    public SheafUsage sheafUsage() {
+        long cpuObjects = 0;
+        if (pcs != null) {
+            for (final CpuSheaves p : pcs) {
+                cpuObjects += p.objects();
+            }
+        }
+        long barnObjects = 0;
+        long barnLimit = 0;
+        final int barnCap = Math.max(sheafCapacity, slub.threadSheafCapacity());  // thread sheaves park here too
+        for (final KmemCacheNode n : nodes) {
+            if (n.barn != null) {
+                barnObjects += n.barn.objects();
+                barnLimit += (long) n.barn.maxFull() * barnCap;
+            }
+        }
+        final int holders = slub.threadSheafHolders(this);
+        final long perThread = debug ? 0 : 2L * slub.threadSheafCapacity();
+        final long cpuLimit = pcs == null ? 0 : 2L * nrCpus * sheafCapacity;
+        return new SheafUsage(slub.threadSheafObjects(this), holders, perThread, cpuObjects, cpuLimit,
+            barnObjects, barnLimit);
     }
 
     /** Barn of the node local to slot {@code cpu} (thread sheaves use it too). */

@@ -1,5 +1,6 @@
 package org.mm4j.slab;
 
+import org.mm4j.kernel.ModelOutOfMemoryException;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.MemMap;
 import org.mm4j.page.PhysicalMemory;
@@ -7,6 +8,9 @@ import org.mm4j.page.PhysicalMemory;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The JVM-facing view of kmalloc: a {@link SegmentAllocator} whose segments can be freed one by one (by segment or
@@ -22,10 +26,19 @@ import java.util.Arrays;
  * Sheaf capacity: boot option {@code mm4j.sheaves=N} (default {@value #DEFAULT_SHEAF_CAPACITY}; 0 = no sheaves,
  * every call goes to the per-CPU slab paths).
  *
- * <p>Threads: confined to its owner thread (like {@code Arena.ofConfined()}); other threads get a
- * {@link WrongThreadException}. Objects may be freed by any thread (through its own allocator, or
- * {@link Slub#kfree}). Objects left in the sheaves of a thread that ended are flushed by the next
- * {@code kmem_cache_shrink}/{@code validate}/{@code destroy}.
+ * <p>Threads: a platform thread's allocator is confined to it (like {@code Arena.ofConfined()}); other threads
+ * get a {@link WrongThreadException}. Objects may be freed by any thread (through its own allocator, or
+ * {@link Slub#kfree}). When the thread ends, its sheaves go back to the slab layer exactly once, within about
+ * {@value ThreadSheafRegistry#MAX_POLL_MILLIS} ms ({@link ThreadSheafRegistry}'s reaper), or at once when a
+ * {@code kmem_cache_shrink}/{@code validate}/{@code destroy} or an allocation about to fail gets there first.
+ * Virtual threads share one <em>unconfined</em> allocator without sheaves (every call takes the per-CPU slab
+ * paths of the calling thread's CPU slot), so that a million short-lived virtual threads strand nothing.
+ *
+ * <p>Bound on what sheaves hold: per thread, {@code 2 x mm4j.sheaves} objects (main + spare) of each cache the
+ * thread used, until it ends; per barn (one per cache and node), the barn's full-sheaf limit times the sheaf
+ * capacity ({@link KmemCache#sheafUsage()}). Exhaustion: the {@code long}-returning calls return 0, as
+ * {@code kmalloc} does; {@link #allocate} throws {@link ModelOutOfMemoryException}. Before either, stranded
+ * sheaves are reclaimed and the allocation retried ({@link Slub#reclaimStranded()}).
  */
 public final class SlabAllocator implements SegmentAllocator {
     public static final int DEFAULT_SHEAF_CAPACITY = 32;
@@ -40,14 +53,25 @@ public final class SlabAllocator implements SegmentAllocator {
     private final boolean initOnFree;
     private final boolean initOnAlloc;
     private ThreadSheaves[] byId = new ThreadSheaves[64];
-    private final java.util.HashMap<Long, Long> overAligned = new java.util.HashMap<>();
+    private final Map<Long, Long> overAligned;
+    /** The owner ended and its sheaves went back ({@link ThreadSheafRegistry#reap}). Guarded by this. */
+    boolean reaped;
     private final ThreadSheaves[] kmalloc = new ThreadSheaves[Slub.KMALLOC_SHIFT_HIGH + 1];
 
-    SlabAllocator(final Slub slub, final Thread owner, final int capacity) {
+    /**
+     * @param owner the confining thread, or null for the virtual threads' shared allocator (then
+     *              {@code capacity} must be 0)
+     * @param cpu   the owner's CPU slot (statistics and barn of its sheaves)
+     */
+    SlabAllocator(final Slub slub, final Thread owner, final int capacity, final int cpu) {
+        if (owner == null && capacity != 0) {
+            throw new IllegalArgumentException("capacity=" + capacity + " (expected: 0 for a shared allocator)");
+        }
         this.slub = slub;
         this.owner = owner;
         this.capacity = capacity;
-        this.cpu = slub.cpus.current();
+        this.cpu = cpu;
+        this.overAligned = owner == null ? new ConcurrentHashMap<>() : new HashMap<>();
         this.mem = slub.mem;
         this.mm = slub.memMap;
         this.totalBytes = slub.mem.totalBytes();
@@ -55,6 +79,7 @@ public final class SlabAllocator implements SegmentAllocator {
         this.initOnAlloc = slub.initOnAlloc;
     }
 
+    /** The confining thread; null for the virtual threads' shared allocator. */
     Thread owner() {
         return owner;
     }
@@ -65,7 +90,7 @@ public final class SlabAllocator implements SegmentAllocator {
     }
 
     private void checkOwner() {
-        if (Thread.currentThread() != owner) {
+        if (owner != null && Thread.currentThread() != owner) {
             throw new WrongThreadException("SlabAllocator of " + owner.getName() + " used from "
                 + Thread.currentThread().getName());
         }
@@ -258,7 +283,8 @@ public final class SlabAllocator implements SegmentAllocator {
      * to {@code byteAlignment} (kmalloc caches align power-of-two sizes to their size; larger requests are page
      * blocks), returned as a segment of exactly {@code byteSize} bytes.
      *
-     * @throws OutOfMemoryError when the model's memory is exhausted
+     * @throws ModelOutOfMemoryException when the model's memory is exhausted (after stranded sheaves were
+     *                                    reclaimed), naming the size and gfp flags
      */
     @Override
     public MemorySegment allocate(final long byteSize, final long byteAlignment) {
@@ -284,7 +310,7 @@ public final class SlabAllocator implements SegmentAllocator {
         }
         final long kaddr = kmalloc(size);
         if (kaddr == 0) {
-            throw new OutOfMemoryError("mm4j: kmalloc(" + size + ") failed: model memory exhausted");
+            throw exhausted(byteSize, byteAlignment, size);
         }
         return slub.segment(kaddr, byteSize);
     }
@@ -297,12 +323,18 @@ public final class SlabAllocator implements SegmentAllocator {
     private MemorySegment allocateOverAligned(final long byteSize, final long byteAlignment) {
         final long kaddr = kmalloc(byteSize + byteAlignment);
         if (kaddr == 0) {
-            throw new OutOfMemoryError("mm4j: kmalloc(" + (byteSize + byteAlignment) + ") failed");
+            throw exhausted(byteSize, byteAlignment, byteSize + byteAlignment);
         }
         final long nat = slub.nativeAddress(kaddr);
         final long aligned = (nat + byteAlignment - 1) & -byteAlignment;
         overAligned.put(aligned, kaddr);
         return slub.segment(kaddr + (aligned - nat), byteSize);
+    }
+
+    private ModelOutOfMemoryException exhausted(final long byteSize, final long byteAlignment, final long size) {
+        return new ModelOutOfMemoryException("allocate(byteSize=" + byteSize + ", byteAlignment=" + byteAlignment
+            + "): kmalloc(" + size + ", " + Gfp.toString(Gfp.KERNEL) + ") failed: model memory exhausted ("
+            + slub.mem.totalBytes() / 1024 + " kB)");
     }
 
     /** Frees a segment this allocator (or any kmalloc view of the same kernel) returned. */
@@ -337,8 +369,12 @@ public final class SlabAllocator implements SegmentAllocator {
         flushAllCaches();
     }
 
-    /** Returns all sheaves and folds the fast-path counts into the caches' per-CPU statistics. */
-    void flushAllCaches() {
+    /**
+     * Returns all sheaves and folds the fast-path counts into the caches' per-CPU statistics. Only the owner, or
+     * one reaper after the owner ended. Sheaves of a destroyed cache are dropped (their objects were reported as
+     * remaining when it was destroyed). Returns the objects returned.
+     */
+    long flushAllCaches() {
         for (final ThreadSheaves t : byId) {
             if (t != null) {
                 t.pcpu[t.statBase + StatItem.ALLOC_PCS.ordinal()] += t.allocPcs;
@@ -347,11 +383,13 @@ public final class SlabAllocator implements SegmentAllocator {
                 t.freePcs = 0;
             }
         }
+        long n = 0;
         for (final ThreadSheaves t : byId) {
             if (t != null) {
-                t.flush();
+                n += t.flush();
             }
         }
+        return n;
     }
 
     /** This thread's fast-path ALLOC_PCS/FREE_PCS of {@code s} on {@code cpu} (racy, like the kernel's stats). */
@@ -374,6 +412,11 @@ public final class SlabAllocator implements SegmentAllocator {
                 t.freePcs = 0;
             }
         }
+    }
+
+    boolean hasSheaves(final KmemCache s) {
+        final ThreadSheaves[] ids = byId;
+        return s.id < ids.length && ids[s.id] != null;
     }
 
     long objects(final KmemCache s) {
@@ -453,8 +496,12 @@ public final class SlabAllocator implements SegmentAllocator {
                     main = full;
                 } else {
                     cache.statInc(cpu, StatItem.BARN_GET_FAIL);
-                    if (cache.refillSheaf(cpu, Gfp.KERNEL, m) == 0) {
-                        return 0;
+                    if (cache.refillSheaf(cpu, Gfp.KERNEL | Gfp.NOWARN, m) == 0) {
+                        // before failing, take back what ended threads and barns strand, then try once more
+                        cache.slub.reclaimStranded();
+                        if (cache.refillSheaf(cpu, Gfp.KERNEL, m) == 0) {
+                            return 0;
+                        }
                     }
                 }
             }
@@ -492,11 +539,20 @@ public final class SlabAllocator implements SegmentAllocator {
             n.objects[n.size++] = phys;
         }
 
-        void flush() {
+        long flush() {
+            final long n = main.size + (spare == null ? 0 : spare.size);
+            if (cache.isDestroyed()) {
+                main.size = 0;
+                if (spare != null) {
+                    spare.size = 0;
+                }
+                return 0;
+            }
             cache.flushSheafToSlabs(cpu, main);
             if (spare != null) {
                 cache.flushSheafToSlabs(cpu, spare);
             }
+            return n;
         }
     }
 }

@@ -16,8 +16,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The slab allocator of one {@link org.mm4j.kernel.Kernel}: the cache list ({@code slab_caches} under
@@ -50,7 +50,7 @@ public final class Slub {
     public static final int KMALLOC_CGROUP = 3;
     public static final int NR_KMALLOC_TYPES = 4;
     /** Head-page private word of a large kmalloc (the kernel's PGTY_large_kmalloc page type). */
-    static final long LARGE_KMALLOC = 0x6c61726765L;
+    static final long LARGE_KMALLOC = MemMap.PGTY_LARGE_KMALLOC;
     private static final String[] TYPE_PREFIX = {"kmalloc-", "kmalloc-rcl-", "dma-kmalloc-", "kmalloc-cg-"};
     private static final String[] SHORT_SIZE = {"", "96", "192", "8", "16", "32", "64", "128", "256", "512", "1k",
         "2k", "4k", "8k"};
@@ -70,6 +70,8 @@ public final class Slub {
     private final int minOrder;
     private final int minObjects;
     private final boolean nomerge;
+    /** {@code CONFIG_SLUB_STATS}: whether /sys/kernel/slab/CACHE/ shows the stat files (alloc_fastpath, ...). */
+    final boolean slubStats;
     private final int threadSheafCapacity;
     private final SlubDebugOptions debugOptions;
     private final SlubDebug debug;
@@ -97,7 +99,12 @@ public final class Slub {
     final AtomicLong slabUnreclaimablePages = new AtomicLong();
     private final AtomicLong largeKmallocPages = new AtomicLong();
     private final ThreadLocal<SlabAllocator> threadAllocator;
-    private final List<SlabAllocator> allocators = new CopyOnWriteArrayList<>();
+    /** Platform threads' allocators with sheaves, and their reaper. */
+    final ThreadSheafRegistry threadSheaves = new ThreadSheafRegistry();
+    /** The allocator every virtual thread shares: no sheaves, unconfined. */
+    private final SlabAllocator sharedAllocator;
+    /** Serializes {@link #reclaimStranded()} (taken with no slab lock held). */
+    private final ReentrantLock reclaimLock = new ReentrantLock();
 
     public Slub(final BootParams params, final PhysicalMemory mem, final MemMap memMap, final BuddyAllocator buddy,
                 final CpuSlots cpus, final KernelLog log, final ProcFs procfs) {
@@ -112,6 +119,7 @@ public final class Slub {
         this.minOrder = params.slubMinOrder();
         this.minObjects = params.slubMinObjects();
         this.nomerge = params.slabNomerge();
+        this.slubStats = params.config().isEnabled("SLUB_STATS");
         this.initOnAlloc = params.initOnAlloc();
         this.initOnFree = params.initOnFree();
         this.threadSheafCapacity = params.all().containsKey("mm4j.sheaves") ? params.sheafCapacity()
@@ -127,6 +135,7 @@ public final class Slub {
         }
         this.debug = new SlubDebug(mem, log, cpus, debugOptions);
         this.threadAllocator = ThreadLocal.withInitial(this::newAllocator);
+        this.sharedAllocator = new SlabAllocator(this, null, 0, 0);
         createKmallocCaches();
         SlubSysfs.register(this);
     }
@@ -450,7 +459,13 @@ public final class Slub {
             return 0;
         }
         final int order = Geometry.getOrder(size);
-        final long pfn = buddy.allocPagesNode((gfp & ~Gfp.DMA32) | Gfp.COMP, order, nid);
+        final int pageGfp = (gfp & ~Gfp.DMA32) | Gfp.COMP;
+        long pfn = buddy.allocPagesNode((gfp & Gfp.DIRECT_RECLAIM) != 0 ? pageGfp | Gfp.NOWARN : pageGfp, order,
+            nid);
+        if (pfn < 0 && (gfp & Gfp.DIRECT_RECLAIM) != 0) {
+            reclaimStranded();
+            pfn = buddy.allocPagesNode(pageGfp, order, nid);
+        }
         if (pfn < 0) {
             return 0;
         }
@@ -623,17 +638,23 @@ public final class Slub {
     // ------------------------------------------------------------------ the JVM-facing allocator
 
     /**
-     * The calling thread's {@link SlabAllocator}: a {@link java.lang.foreign.SegmentAllocator} over kmalloc with
-     * per-thread sheaves (capacity {@code mm4j.sheaves=N}, default {@link SlabAllocator#DEFAULT_SHEAF_CAPACITY};
-     * 0 = the CPU-slab paths). Confined to the calling thread.
+     * The calling thread's {@link SlabAllocator}: a {@link java.lang.foreign.SegmentAllocator} over kmalloc.
+     * A platform thread gets its own, confined to it, with per-thread sheaves (capacity {@code mm4j.sheaves=N},
+     * default {@link SlabAllocator#DEFAULT_SHEAF_CAPACITY}; 0 = the CPU-slab paths), given back when it ends.
+     * Every virtual thread gets the same shared allocator without sheaves: its calls take the per-CPU slab paths
+     * (the lockless {@code cmpxchg} on the CPU slot's freelist, the slot lock on the slow path), so virtual
+     * threads strand nothing and cost no registration.
      */
     public SlabAllocator allocator() {
-        return threadAllocator.get();
+        return Thread.currentThread().isVirtual() ? sharedAllocator : threadAllocator.get();
     }
 
     private SlabAllocator newAllocator() {
-        final SlabAllocator a = new SlabAllocator(this, Thread.currentThread(), threadSheafCapacity);
-        allocators.add(a);
+        final SlabAllocator a = new SlabAllocator(this, Thread.currentThread(), threadSheafCapacity,
+            cpus.current());
+        if (threadSheafCapacity > 0) {
+            threadSheaves.register(a);
+        }
         return a;
     }
 
@@ -641,30 +662,61 @@ public final class Slub {
         return threadSheafCapacity;
     }
 
-    /** Flushes the sheaves of {@code s} held by this thread's allocator and by allocators of dead threads. */
+    /**
+     * Flushes the sheaves of {@code s} held by this thread's allocator and all sheaves of allocators of ended
+     * threads (each exactly once, see {@link ThreadSheafRegistry}). Never touches a live thread's sheaves.
+     */
     void flushThreadSheaves(final KmemCache s) {
-        for (final SlabAllocator a : allocators) {
-            if (a.owner() == Thread.currentThread()) {
+        final Thread me = Thread.currentThread();
+        for (final SlabAllocator a : threadSheaves.owners()) {
+            if (a.owner() == me) {
                 a.flush(s);
             } else if (!a.owner().isAlive()) {
-                // the thread ended (isAlive() == false makes its writes visible): return all its sheaves
-                a.flushAllCaches();
-                allocators.remove(a);
+                threadSheaves.reap(a);
             }
+        }
+    }
+
+    /**
+     * What the kernel does before an allocation fails (direct reclaim's {@code drain_all_pages} and shrinkers,
+     * {@code flush_all} of the per-CPU sheaves): returns the sheaves of ended threads and of the calling thread,
+     * the per-CPU sheaves and the barns' sheaves of every cache to the slabs, and frees the empty slabs. Called
+     * with no slab lock held, by an allocation about to fail (which then retries once). Live threads' sheaves
+     * are never touched: at most {@code 2 x mm4j.sheaves} objects per live thread and cache stay out of reach.
+     * Departure from Linux, named: the kernel has no shrinker for sheaves; mm4j reclaims them here because a JVM
+     * thread, unlike a CPU, can end with its cache full.
+     */
+    public void reclaimStranded() {
+        reclaimLock.lock();
+        try {
+            threadSheaves.reapEnded();
+            final Thread me = Thread.currentThread();
+            for (final SlabAllocator a : threadSheaves.owners()) {
+                if (a.owner() == me) {
+                    a.flushAllCaches();
+                }
+            }
+            for (final KmemCache s : caches()) {
+                if (!s.isDestroyed()) {
+                    s.reclaimSheaves();
+                }
+            }
+        } finally {
+            reclaimLock.unlock();
         }
     }
 
     /** Fast-path sheaf counts of every thread allocator for {@code s} on {@code cpu}. */
     long threadSheafStat(final KmemCache s, final StatItem item, final int cpu) {
         long n = 0;
-        for (final SlabAllocator a : allocators) {
+        for (final SlabAllocator a : threadSheaves.owners()) {
             n += a.pendingStat(s, item, cpu);
         }
         return n;
     }
 
     void clearThreadSheafStat(final KmemCache s, final StatItem item) {
-        for (final SlabAllocator a : allocators) {
+        for (final SlabAllocator a : threadSheaves.owners()) {
             a.clearPendingStat(s, item);
         }
     }
@@ -672,10 +724,46 @@ public final class Slub {
     /** Objects of {@code s} held in thread sheaves (exact when those threads are quiescent). */
     long threadSheafObjects(final KmemCache s) {
         long n = 0;
-        for (final SlabAllocator a : allocators) {
+        for (final SlabAllocator a : threadSheaves.owners()) {
             n += a.objects(s);
         }
         return n;
+    }
+
+    /** Registered threads holding sheaves of {@code s} (including ended ones not yet reaped). */
+    int threadSheafHolders(final KmemCache s) {
+        int n = 0;
+        for (final SlabAllocator a : threadSheaves.owners()) {
+            if (a.hasSheaves(s)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Platform threads registered with sheaves (live, or ended and not yet reaped). */
+    public int threadSheafOwners() {
+        return threadSheaves.liveOwners();
+    }
+
+    /** Ended platform threads whose sheaves have not gone back yet (0 once the reaper caught up). */
+    public int endedThreadSheafOwners() {
+        return threadSheaves.endedOwners();
+    }
+
+    /** Ended threads whose sheaves went back (by the reaper or a slow path). */
+    public long reapedThreads() {
+        return threadSheaves.reapedThreads();
+    }
+
+    /** Objects that went back with the sheaves of ended threads. */
+    public long reapedObjects() {
+        return threadSheaves.reapedObjects();
+    }
+
+    /** Stops the sheaf reaper (waiting for a flush in progress); {@link org.mm4j.kernel.Kernel#close()}. */
+    public void shutdownThreads() {
+        threadSheaves.close();
     }
 
     // ------------------------------------------------------------------ shared helpers

@@ -8,16 +8,20 @@ import java.util.Map;
 
 /**
  * {@code /proc/slabinfo} (mm/slab_common.c, "slabinfo - version: 2.1") and {@code /sys/kernel/slab/<cache>/<attr>}
- * (mm/slub.c sysfs attributes and CONFIG_SLUB_STATS files) in the kernel's formats. Alias names and the
+ * (mm/slub.c sysfs attributes, and the CONFIG_SLUB_STATS files when the config has it: boot with
+ * {@code mm4j.config.SLUB_STATS=y}; the Java API's {@code stat()} counts either way) in the kernel's formats. Alias names and the
  * ":[flags-]size" names of mergeable caches resolve to the same directory, as the kernel's symlinks do.
  *
- * <p>Departure: {@code validate} works on every cache (the kernel accepts it only on debug caches).
+ * <p>Departures: {@code validate} works on every cache (the kernel accepts it only on debug caches);
+ * {@code mm4j_sheaves} is mm4j's own attribute: the objects parked in sheaves (per-thread, per-CPU, barns), their
+ * bound, then where they are ({@link SheafUsage#sysfs()}). /proc/slabinfo counts those objects as active, as the
+ * kernel counts its per-CPU sheaves.
  */
 final class SlubSysfs {
     static final String SYS = "/sys/kernel/slab";
     private static final String[] ATTRS = {"aliases", "align", "alloc_calls", "cache_dma", "cpu_partial",
-        "cpu_slabs", "ctor", "destroy_by_rcu", "free_calls", "hwcache_align", "min_partial", "object_size", "objects",
-        "objects_partial",
+        "cpu_slabs", "ctor", "destroy_by_rcu", "free_calls", "hwcache_align", "min_partial", "mm4j_sheaves",
+        "object_size", "objects", "objects_partial",
         "objs_per_slab", "order", "partial", "poison", "reclaim_account", "red_zone", "remote_node_defrag_ratio",
         "sanity_checks", "sheaf_capacity", "shrink", "slab_size", "slabs", "slabs_cpu_partial", "store_user",
         "total_objects", "trace", "usersize", "validate"};
@@ -64,8 +68,10 @@ final class SlubSysfs {
                     return List.of();
                 }
                 final List<String> out = new ArrayList<>(List.of(ATTRS));
-                for (final StatItem i : StatItem.values()) {
-                    out.add(i.sysfsName());
+                if (slub.slubStats) {
+                    for (final StatItem i : StatItem.values()) {
+                        out.add(i.sysfsName());
+                    }
                 }
                 out.sort(null);
                 return out;
@@ -126,6 +132,7 @@ final class SlubSysfs {
             case "min_partial": return s.minPartial() + "\n";
             case "cpu_partial": return s.cpuPartial() + "\n";
             case "sheaf_capacity": return s.sheafCapacity() + "\n";
+            case "mm4j_sheaves": return s.sheafUsage().sysfs();
             case "aliases": return s.aliases() + "\n";
             case "ctor": return s.ctor() == null ? "" : s.ctor().name() + "\n";
             case "usersize": return s.usersize() + "\n";
@@ -182,8 +189,8 @@ final class SlubSysfs {
             }
             default: {
                 final StatItem item = StatItem.ofSysfsName(attr);
-                if (item == null) {
-                    return null;
+                if (item == null || !s.slub.slubStats) {
+                    return null;  // the stat files exist only with CONFIG_SLUB_STATS
                 }
                 final StringBuilder sb = new StringBuilder().append(s.stat(item));
                 for (int c = 0; c < s.nrCpus(); c++) {
@@ -223,7 +230,7 @@ final class SlubSysfs {
             }
             default -> {
                 final StatItem item = StatItem.ofSysfsName(attr);
-                if (item == null) {
+                if (item == null || !s.slub.slubStats) {
                     return false;
                 }
                 if (!value.startsWith("0")) {

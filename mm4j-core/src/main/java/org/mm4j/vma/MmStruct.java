@@ -1,6 +1,7 @@
 package org.mm4j.vma;
 
 import static org.mm4j.vma.Errno.EACCES;
+import static org.mm4j.vma.Errno.EAGAIN;
 import static org.mm4j.vma.Errno.EBADF;
 import static org.mm4j.vma.Errno.EBUSY;
 import static org.mm4j.vma.Errno.EEXIST;
@@ -37,6 +38,8 @@ import static org.mm4j.vma.VmFlags.VM_SHARED;
 import static org.mm4j.vma.VmFlags.VM_SPECIAL;
 import static org.mm4j.vma.VmFlags.VM_WIPEONFORK;
 import static org.mm4j.vma.VmFlags.VM_WRITE;
+
+import org.mm4j.kernel.ModelOutOfMemoryException;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -1068,6 +1071,9 @@ public final class MmStruct {
             return origBrk;
         }
         brk = newBrkReq;
+        if ((defFlags & VM_LOCKED) != 0) {
+            populate(oldBrk, newBrk); // mm_populate after mlockall(MCL_FUTURE): errors are ignored
+        }
         return brk;
     }
 
@@ -1359,6 +1365,9 @@ public final class MmStruct {
         Vma vma = vrm.vma;
         final long newPgoff = vma.pgoff + ((vrm.addr - vma.start) >>> 12);
         final Vma[] src = {vma};
+        if (pageTables != null && !pageTables.prepareMove(vrm.addr, vrm.newAddr, vrm.oldLen)) {
+            return -ENOMEM; // move_page_tables could not allocate a table: nothing moved
+        }
         final Vma newVma = copyVma(src, vrm.newAddr, vrm.newLen, newPgoff);
         vma = src[0];
         if (pageTables != null) {
@@ -1543,7 +1552,9 @@ public final class MmStruct {
                 return vma;
             }
             case Mman.MADV_POPULATE_READ, Mman.MADV_POPULATE_WRITE -> {
-                populate(start, end);
+                if (populate(start, end) != 0) {
+                    return fail(-ENOMEM); // madvise_populate: out of memory
+                }
                 return vma;
             }
             case Mman.MADV_WILLNEED, Mman.MADV_COLD, Mman.MADV_PAGEOUT, Mman.MADV_COLLAPSE,
@@ -1649,8 +1660,8 @@ public final class MmStruct {
         if (tmp < end) {
             return -ENOMEM;
         }
-        if ((lockFlags & VM_LOCKED) != 0 && (lockFlags & VM_LOCKONFAULT) == 0) {
-            populate(start, end);
+        if ((lockFlags & VM_LOCKED) != 0 && (lockFlags & VM_LOCKONFAULT) == 0 && populate(start, end) == -ENOMEM) {
+            return -EAGAIN; // __mlock_posix_error_return: a failed fault-in is EAGAIN for mlock
         }
         return 0;
     }
@@ -1829,6 +1840,9 @@ public final class MmStruct {
      * checks the access, and maps the page. Throws {@link SegmentationFault} as the kernel would send SIGSEGV.
      */
     public synchronized void handleMmFault(final long addr, final char access) {
+        if (killedPid != 0) {
+            throw new ProcessKilledException(killedPid, killedComm); // its access after the OOM kill
+        }
         Vma vma = findVma(addr);
         if (vma == null || Long.compareUnsigned(addr, TASK_SIZE) >= 0) {
             throw new SegmentationFault(addr, SegmentationFault.SEGV_MAPERR);
@@ -1861,7 +1875,12 @@ public final class MmStruct {
             anonVmaPrepare(vma);
         }
         if (pageTables != null) {
-            pageTables.fault(vma, addr & PAGE_MASK, write);
+            if (pageTables.fault(vma, addr & PAGE_MASK, write) == PageTables.VM_FAULT_OOM) {
+                // VM_FAULT_OOM after the OOM killer found nothing to kill (the kernel panics here)
+                throw new ModelOutOfMemoryException(String.format("Out of memory: no page for the %s fault at 0x%x, "
+                    + "and no killable process (pid 1 and oom_score_adj -1000 are exempt; see dmesg)",
+                    write ? "write" : "read", addr));
+            }
         }
     }
 
@@ -1892,8 +1911,12 @@ public final class MmStruct {
             && b.pgoff == a.pgoff + ((b.start - a.start) >>> 12);
     }
 
-    /** {@code __mm_populate}: faults every page of the mapped part of {@code [start, end)} in. */
-    void populate(final long start, final long end) {
+    /**
+     * {@code __mm_populate}: faults every page of the mapped part of {@code [start, end)} in; 0, or -ENOMEM when
+     * out of memory (it stops there, as {@code populate_vma_page_range} does; callers that ignore errors, like
+     * MAP_POPULATE and mlockall, keep what was faulted).
+     */
+    long populate(final long start, final long end) {
         for (Vma v = findVma(start); v != null && v.start < end; v = v.next) {
             if ((v.flags & (VM_IO | VM_PFNMAP)) != 0 || (v.flags & VM_ACCESS_FLAGS) == 0) {
                 continue;
@@ -1904,10 +1927,13 @@ public final class MmStruct {
             }
             if (pageTables != null) {
                 for (long a = Math.max(start, v.start); a < Math.min(end, v.end); a += PAGE_SIZE) {
-                    pageTables.fault(v, a, write);
+                    if (pageTables.fault(v, a, write) == PageTables.VM_FAULT_OOM) {
+                        return -ENOMEM;
+                    }
                 }
             }
         }
+        return 0;
     }
 
     // ------------------------------------------------------------------------------------------------ setup
@@ -1942,11 +1968,20 @@ public final class MmStruct {
         if (pageTables != null) {
             throw new IllegalStateException("page tables already attached");
         }
-        pageTables = new PageTables(pager);
+        pageTables = new PageTables(pager, this);
         this.pager = pager;
     }
 
     private Pager pager;
+    /** The pid (and name) of the process this mm belonged to once the OOM killer killed it; 0 while alive. */
+    private volatile int killedPid;
+    private volatile String killedComm;
+
+    /** Marks this mm as the OOM killer's victim's: later faults end in {@link ProcessKilledException}. */
+    void markKilled(final int pid, final String comm) {
+        killedComm = comm;
+        killedPid = pid;
+    }
 
     /** Reads one user byte at {@code addr} as the process would (faulting it in). */
     public synchronized byte readUser(final long addr) {
@@ -1976,9 +2011,27 @@ public final class MmStruct {
     /**
      * {@code dup_mmap} for fork: a copy of this address space; private pages are shared copy-on-write, VMAs with
      * VM_DONTCOPY are left out, VM_WIPEONFORK ones come back empty, anon_vmas get a child anon_vma.
+     *
+     * @throws ModelOutOfMemoryException when a page table of the child could not be had even after the OOM killer
+     *         (the half-made child is freed again; fork's -ENOMEM)
+     * @throws ProcessKilledException when the OOM killer chose this process meanwhile (the child is freed too)
      */
     public synchronized MmStruct dupMmap() {
         final MmStruct c = new MmStruct(maxMapCount);
+        try {
+            if (!dupMmapInto(c)) {
+                c.exitMmap();
+                throw new ModelOutOfMemoryException("fork: out of memory for the child's page tables (dup_mmap: "
+                    + "ENOMEM)");
+            }
+        } catch (final ProcessKilledException e) {
+            c.exitMmap();
+            throw e;
+        }
+        return c;
+    }
+
+    private boolean dupMmapInto(final MmStruct c) {
         c.mmapBase = mmapBase;
         c.mmapLegacyBase = mmapLegacyBase;
         c.topdown = topdown;
@@ -2005,11 +2058,37 @@ public final class MmStruct {
                 n.anonVma = new AnonVma(v.anonVma);
             }
             c.insertVma(n);
-            if (pageTables != null && (v.flags & VM_WIPEONFORK) == 0) {
-                pageTables.copyTo(c.pageTables, v);
+            if (pageTables != null && (v.flags & VM_WIPEONFORK) == 0 && !pageTables.copyTo(c.pageTables, v)) {
+                return false;
             }
         }
-        return c;
+        return true;
+    }
+
+    /**
+     * The OOM killer's view, read without this mm's lock (racy, as {@code get_mm_rss}): {@code [0]} MM_ANONPAGES,
+     * {@code [1]} MM_FILEPAGES, {@code [2]} MM_SHMEMPAGES, {@code [3]} page-table bytes.
+     */
+    long[] oomCounters() {
+        final PageTables pt = pageTables;
+        return pt == null ? new long[4] : new long[] {pt.rssAnon, pt.rssFile, pt.rssShmem, pt.tablePages * PAGE_SIZE};
+    }
+
+    /**
+     * {@code total_vm} in pages read without this mm's lock (for the OOM report of another process): exact when
+     * the caller holds the lock or the mm is idle, a best effort while it changes.
+     */
+    long totalVmRacy() {
+        long n = 0;
+        int left = tree.count + 16;
+        try {
+            for (Vma v = tree.first; v != null && left-- > 0; v = v.next) {
+                n += v.pages();
+            }
+        } catch (final RuntimeException e) {
+            return n; // torn by a concurrent change
+        }
+        return n;
     }
 
     /** {@code exit_mmap}: frees every page and page table; the mm is empty afterwards. */

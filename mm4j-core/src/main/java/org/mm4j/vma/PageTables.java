@@ -10,7 +10,13 @@ package org.mm4j.vma;
  * write to a read-only private page copies it unless this is its only mapping ({@code do_wp_page} reuse), file
  * pages come from the {@link Pager}'s page cache. RSS counters are kept per kind (anon, file, shmem).
  *
- * <p>Threads: only under the owning mm's lock.
+ * <p>Invariants: a page's {@code _mapcount} equals the number of PTEs (of every mm) that map it, kept by map,
+ * unmap, copy-on-write, fork and zap; every table page carries {@link org.mm4j.page.MemMap#PG_PGTABLE} and is
+ * counted in {@link #tablePages}. Out of memory: allocations go through the {@link Pager}, which runs the OOM
+ * killer; a fault that still gets no page returns {@link #VM_FAULT_OOM} and changes no PTE.
+ *
+ * <p>Threads: only under the owning mm's lock; the rss and table counters may be read racily (the OOM killer's
+ * {@code get_mm_rss}).
  */
 final class PageTables {
     static final long P = 1;
@@ -19,17 +25,23 @@ final class PageTables {
     static final long DIRTY = 1L << 6;
     static final long ANON = 1L << 9;
     private static final long PFN_MASK = 0x000ffffffffff000L;
+    /** {@link #fault} results: the page is mapped, or no memory could be had for it. */
+    static final int VM_FAULT_OK = 0;
+    static final int VM_FAULT_OOM = 1;
 
     private final Pager pager;
+    /** The mm these tables translate for (whose process the OOM killer blames for its allocations). */
+    private final MmStruct owner;
     /** The PGD's pfn; -1 until the first fault (an mm that never faults takes no memory). */
     private long pgd = -1;
-    long rssAnon;
-    long rssFile;
-    long rssShmem;
-    long tablePages;
+    volatile long rssAnon;
+    volatile long rssFile;
+    volatile long rssShmem;
+    volatile long tablePages;
 
-    PageTables(final Pager pager) {
+    PageTables(final Pager pager, final MmStruct owner) {
         this.pager = pager;
+        this.owner = owner;
     }
 
     private long entry(final long table, final int idx) {
@@ -40,16 +52,25 @@ final class PageTables {
         pager.mem().putLong((table << 12) + idx * 8L, e);
     }
 
-    /** The physical address of addr's PTE, allocating tables when {@code alloc}; -1 when absent. */
+    /** The physical address of addr's PTE; -1 when absent. */
     private long ptep(final long addr, final boolean alloc) {
+        return ptep(addr, alloc, owner, "__pte_alloc");
+    }
+
+    /**
+     * The physical address of addr's PTE, allocating missing tables when {@code alloc} (as {@code current}'s
+     * allocations, for the OOM killer); -1 when absent or when no page could be had for a table.
+     */
+    private long ptep(final long addr, final boolean alloc, final MmStruct current, final String site) {
         if (pgd < 0) {
             if (!alloc) {
                 return -1;
             }
-            pgd = pager.allocZeroed();
-            if (pgd < 0) {
+            final long t = pager.allocTable(current, site);
+            if (t < 0 || pgd >= 0) { // (an OOM kill of this very mm cannot reach here: it throws)
                 return -1;
             }
+            pgd = t;
             tablePages = 1;
         }
         long table = pgd;
@@ -60,7 +81,7 @@ final class PageTables {
                 if (!alloc) {
                     return -1;
                 }
-                final long pfn = pager.allocZeroed();
+                final long pfn = pager.allocTable(current, site);
                 if (pfn < 0) {
                     return -1;
                 }
@@ -89,15 +110,19 @@ final class PageTables {
         }
     }
 
-    /** {@code handle_mm_fault} after the VMA and access checks. Throws OutOfMemoryError when out of pages. */
-    void fault(final Vma vma, final long addr, final boolean write) {
+    /**
+     * {@code handle_mm_fault} after the VMA and access checks: {@link #VM_FAULT_OK}, or {@link #VM_FAULT_OOM} when
+     * no page could be had even after the OOM killer (nothing changed then). Throws {@link ProcessKilledException}
+     * when the OOM killer chose this very process.
+     */
+    int fault(final Vma vma, final long addr, final boolean write) {
         final long p = ptep(addr, true);
         if (p < 0) {
-            throw new OutOfMemoryError("no page for a page table");
+            return VM_FAULT_OOM;
         }
         final long e = pager.mem().getLong(p);
         if ((e & P) != 0 && (!write || (e & RW) != 0)) {
-            return; // the MMU would not have faulted
+            return VM_FAULT_OK; // the MMU would not have faulted
         }
         pager.countFault();
         final boolean writable = (vma.flags & VmFlags.VM_WRITE) != 0;
@@ -109,17 +134,17 @@ final class PageTables {
                 if (!write) {
                     pfn = pager.zeroPage();
                 } else {
-                    pfn = pager.allocZeroed();
+                    pfn = pager.allocUser(owner, "do_anonymous_page");
                     flags |= ANON | RW | DIRTY;
                 }
             } else {
                 final long pgoff = vma.pgoff + ((addr - vma.start) >>> 12);
-                final long cache = pager.pageCachePage(vma.file.inode, pgoff);
+                final long cache = pager.pageCachePage(vma.file.inode, pgoff, owner);
                 if (cache < 0) {
-                    throw new OutOfMemoryError("no page for the page cache");
+                    return VM_FAULT_OOM;
                 }
                 if (write && !shared) {
-                    pfn = copyPage(cache);
+                    pfn = copyPage(cache, "do_cow_fault");
                     flags |= ANON | RW | DIRTY;
                 } else {
                     pfn = cache;
@@ -129,38 +154,39 @@ final class PageTables {
                 }
             }
             if (pfn < 0) {
-                throw new OutOfMemoryError("no page for user memory");
+                return VM_FAULT_OOM;
             }
-            pager.setMapcount(pfn, pager.mapcount(pfn) + 1);
+            pager.mapPage(pfn, (flags & ANON) != 0);
             final long ne = (pfn << 12) | flags;
             pager.mem().putLong(p, ne);
             accountAdd(vma, ne, 1);
-            return;
+            return VM_FAULT_OK;
         }
         if (write && (e & RW) == 0) {
             final long pfn = (e & PFN_MASK) >>> 12;
             if (shared) {
                 pager.mem().putLong(p, e | RW | DIRTY);
-                return;
+                return VM_FAULT_OK;
             }
             if ((e & ANON) != 0 && pager.mapcount(pfn) == 1) {
                 pager.mem().putLong(p, e | RW | DIRTY); // do_wp_page: the only mapping reuses the page
-                return;
+                return VM_FAULT_OK;
             }
-            final long copy = copyPage(pfn);
+            final long copy = copyPage(pfn, "wp_page_copy");
             if (copy < 0) {
-                throw new OutOfMemoryError("no page for copy-on-write");
+                return VM_FAULT_OOM;
             }
             dropPage(vma, e);
-            pager.setMapcount(copy, 1);
+            pager.mapPage(copy, true);
             final long ne = (copy << 12) | P | USER | RW | ANON | DIRTY;
             pager.mem().putLong(p, ne);
             accountAdd(vma, ne, 1);
         }
+        return VM_FAULT_OK;
     }
 
-    private long copyPage(final long from) {
-        final long to = pager.allocZeroed();
+    private long copyPage(final long from, final String site) {
+        final long to = pager.allocUser(owner, site);
         if (to >= 0) {
             pager.mem().segmentOf(to << 12).asSlice(pager.mem().nodeOffset(to << 12), 4096)
                 .copyFrom(pager.mem().segmentOf(from << 12).asSlice(pager.mem().nodeOffset(from << 12), 4096));
@@ -172,10 +198,8 @@ final class PageTables {
     private void dropPage(final Vma vma, final long e) {
         final long pfn = (e & PFN_MASK) >>> 12;
         accountAdd(vma, e, -1);
-        final int mc = pager.mapcount(pfn) - 1;
-        pager.setMapcount(pfn, mc);
-        if (mc <= 0 && (e & ANON) != 0) {
-            pager.free(pfn);
+        if (pager.unmapPage(pfn, (e & ANON) != 0) == 0 && (e & ANON) != 0) {
+            pager.freeAnon(pfn);
         }
     }
 
@@ -218,7 +242,30 @@ final class PageTables {
         });
     }
 
-    /** {@code move_page_tables}: the PTEs of {@code [from, from+len)} move to {@code to}. */
+    /**
+     * Allocates every table {@link #moveRange} will need at {@code to}, so that the move itself cannot fail;
+     * false when a table page could not be had (nothing moved; tables already made stay, empty, as the
+     * kernel's do until {@code free_pgtables}).
+     */
+    boolean prepareMove(final long from, final long to, final long len) {
+        for (long off = 0; off < len; off += 4096) {
+            final long src = ptep(from + off, false);
+            if (src < 0) {
+                off = ((from + off + (1L << 21)) & ~((1L << 21) - 1)) - from - 4096;
+                continue;
+            }
+            if ((pager.mem().getLong(src) & P) != 0 && ptepWithSite(to + off) < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private long ptepWithSite(final long addr) {
+        return ptep(addr, true, owner, "move_page_tables");
+    }
+
+    /** {@code move_page_tables}: the PTEs of {@code [from, from+len)} move to {@code to} (after {@link #prepareMove}). */
     void moveRange(final long from, final long to, final long len) {
         final boolean up = to > from;
         for (long off = up ? len - 4096 : 0; up ? off >= 0 : off < len; off += up ? -4096 : 4096) {
@@ -230,9 +277,10 @@ final class PageTables {
             if ((e & P) == 0) {
                 continue;
             }
-            final long dst = ptep(to + off, true);
+            final long dst = ptep(to + off, false);
             if (dst < 0) {
-                throw new OutOfMemoryError("no page for a page table");
+                throw new IllegalStateException(String.format("move_page_tables: no table for 0x%x (expected: "
+                    + "prepareMove made it)", to + off));
             }
             pager.mem().putLong(dst, e);
             pager.mem().putLong(src, 0);
@@ -241,25 +289,30 @@ final class PageTables {
 
     /**
      * {@code copy_page_range} at fork: the child maps the same pages; private pages become read-only in both
-     * (copy-on-write).
+     * (copy-on-write). False when a table page for the child could not be had (the caller tears the child down).
      */
-    void copyTo(final PageTables child, final Vma vma) {
+    boolean copyTo(final PageTables child, final Vma vma) {
         final boolean cow = (vma.flags & VmFlags.VM_SHARED) == 0;
+        final boolean[] ok = {true};
         forEachPte(vma.start, vma.end, (addr, p) -> {
+            if (!ok[0]) {
+                return;
+            }
             long e = pager.mem().getLong(p);
+            final long dst = child.ptep(addr, true, owner, "copy_pte_range");
+            if (dst < 0) {
+                ok[0] = false;
+                return;
+            }
             if (cow) {
                 e &= ~RW;
                 pager.mem().putLong(p, e);
             }
-            final long dst = child.ptep(addr, true);
-            if (dst < 0) {
-                throw new OutOfMemoryError("no page for a page table");
-            }
             pager.mem().putLong(dst, e);
-            final long pfn = (e & PFN_MASK) >>> 12;
-            pager.setMapcount(pfn, pager.mapcount(pfn) + 1);
+            pager.mapPage((e & PFN_MASK) >>> 12, (e & ANON) != 0);
             child.accountAdd(vma, e, 1);
         });
+        return ok[0];
     }
 
     /** Reads a user byte (after a successful fault the page is present). */
@@ -293,7 +346,8 @@ final class PageTables {
                 }
             }
         }
-        pager.free(table);
+        pager.freeTable(table);
+        tablePages--;
     }
 
     /**

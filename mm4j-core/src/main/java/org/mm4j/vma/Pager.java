@@ -15,22 +15,46 @@ import java.util.Map;
  *
  * <p>Page ownership: a user page's {@code _mapcount} (in {@link MemMap}) counts the PTEs mapping it; an
  * anonymous page goes back to the buddy allocator when the last PTE goes, a page-cache page stays with its
- * inode. Threads: all methods are synchronized (faults of different processes may race).
+ * inode (its {@link MemMap#MAPPING} names the inode), a page-table page carries {@link MemMap#PG_PGTABLE} (and
+ * counts in {@code nr_page_table_pages}) until its table is freed. The buddy allocator refuses to free a page in
+ * any of these states.
+ *
+ * <p>Out of memory: {@link #allocUser} and {@link #allocTable} invoke the {@link OomKiller} (when one is attached)
+ * and retry as {@code __alloc_pages_slowpath} does after {@code __alloc_pages_may_oom} made progress; they return
+ * -1 when nothing could be freed, and throw {@link ProcessKilledException} when the faulting process itself was the
+ * victim.
+ *
+ * <p>Threads: the page-cache and zero-page methods are synchronized (faults of different processes may race);
+ * {@link #allocUser}/{@link #allocTable} are not, so that the OOM killer never runs under this object's monitor.
  */
 public final class Pager {
     static final int GFP_USER = Gfp.KERNEL | Gfp.HARDWALL;
+    /** {@code vma_alloc_folio(GFP_HIGHUSER_MOVABLE, 0, ...)}: an anonymous or copy-on-write page (a folio). */
+    static final int GFP_USER_PAGE = Gfp.HIGHUSER_MOVABLE | Gfp.COMP;
+    /** {@code GFP_PGTABLE_USER}: a page-table page. */
+    static final int GFP_PGTABLE_USER = Gfp.KERNEL_ACCOUNT | Gfp.ZERO;
     private final BuddyAllocator buddy;
     private final PhysicalMemory mem;
     private final MemMap memMap;
     private final VmStat vmstat;
     private long zeroPfn = -1;
     private final Map<VmFile.Inode, Map<Long, Long>> pageCache = new HashMap<>();
+    private volatile OomKiller oomKiller;
 
     public Pager(final BuddyAllocator buddy, final VmStat vmstat) {
         this.buddy = buddy;
         this.mem = buddy.memory();
         this.memMap = buddy.memMap();
         this.vmstat = vmstat;
+    }
+
+    /** Makes allocation failures of user memory invoke {@code killer} (null: they just fail). */
+    void setOomKiller(final OomKiller killer) {
+        this.oomKiller = killer;
+    }
+
+    BuddyAllocator buddy() {
+        return buddy;
     }
 
     PhysicalMemory mem() {
@@ -43,16 +67,73 @@ public final class Pager {
         }
     }
 
-    /** A zeroed page (page tables, anonymous memory); -1 when memory is exhausted. */
+    /** A zeroed page (page cache, the zero page); -1 when memory is exhausted (no OOM killer). */
     synchronized long allocZeroed() {
-        final long pfn = buddy.allocPages(GFP_USER, 0);
+        return allocZeroedGfp(GFP_USER);
+    }
+
+    private long allocZeroedGfp(final int gfp) {
+        final long pfn = buddy.allocPages(gfp, 0);
         if (pfn >= 0) {
             mem.fill(pfn << 12, 4096, (byte) 0);
             memMap.spInt(pfn, MemMap.MAPCOUNT, 0);
+            memMap.spLong(pfn, MemMap.MAPPING, 0);
         }
         return pfn;
     }
 
+    /**
+     * A zeroed page of user memory for a fault in {@code current} (which may be null: no process to blame), with
+     * the OOM killer behind it; -1 when none can be had. Throws {@link ProcessKilledException} when the OOM killer
+     * chose the faulting process. {@code site} names the kernel function that allocates, for the report.
+     */
+    long allocUser(final MmStruct current, final String site) {
+        final long pfn = allocRetrying(current, GFP_USER_PAGE, site);
+        if (pfn >= 0 && vmstat != null) {
+            vmstat.add(VmStat.NR_INACTIVE_ANON, 1); // a new anonymous folio goes to the inactive anon LRU
+        }
+        return pfn;
+    }
+
+    /** A page-table page ({@code pte_alloc_one}, {@link MemMap#PG_PGTABLE} set); as {@link #allocUser}. */
+    long allocTable(final MmStruct current, final String site) {
+        final long pfn = allocRetrying(current, GFP_PGTABLE_USER, site);
+        if (pfn >= 0) {
+            memMap.setFlag(pfn, MemMap.PG_PGTABLE);
+            if (vmstat != null) {
+                vmstat.add(VmStat.NR_PAGETABLE, 1);
+            }
+        }
+        return pfn;
+    }
+
+    /** {@code pte_free}: a page-table page goes back to the buddy allocator. */
+    void freeTable(final long pfn) {
+        memMap.clearFlag(pfn, MemMap.PG_PGTABLE);
+        if (vmstat != null) {
+            vmstat.add(VmStat.NR_PAGETABLE, -1);
+        }
+        free(pfn);
+    }
+
+    private long allocRetrying(final MmStruct current, final int gfp, final String site) {
+        while (true) {
+            final OomKiller k = oomKiller;
+            final long pfn;
+            synchronized (this) {
+                // with an OOM killer the failure is reported by it, not by warn_alloc
+                pfn = allocZeroedGfp(k == null ? gfp : gfp | Gfp.NOWARN);
+            }
+            if (pfn >= 0) {
+                return pfn;
+            }
+            if (k == null || !k.outOfMemory(current, gfp, 0, site)) {
+                return -1;
+            }
+        }
+    }
+
+    /** A user page nobody maps any more goes back to the buddy allocator. */
     synchronized void free(final long pfn) {
         buddy.freePages(pfn, 0);
     }
@@ -60,7 +141,11 @@ public final class Pager {
     /** {@code ZERO_PAGE(0)}: mapped read-only for anonymous read faults. */
     synchronized long zeroPage() {
         if (zeroPfn < 0) {
-            zeroPfn = allocZeroed();
+            final long pfn = allocZeroed();
+            if (pfn < 0) {
+                return -1;
+            }
+            zeroPfn = pfn;
             memMap.setFlag(zeroPfn, MemMap.PG_ZERO_PAGE);
         }
         return zeroPfn;
@@ -70,6 +155,20 @@ public final class Pager {
         return pfn == zeroPfn;
     }
 
+    /** {@link #pageCachePage(VmFile.Inode, long)} with the OOM killer behind it, for a fault in {@code current}. */
+    long pageCachePage(final VmFile.Inode inode, final long pgoff, final MmStruct current) {
+        while (true) {
+            final long pfn = pageCachePage(inode, pgoff);
+            if (pfn >= 0) {
+                return pfn;
+            }
+            final OomKiller k = oomKiller;
+            if (k == null || !k.outOfMemory(current, GFP_USER_PAGE, 0, "filemap_fault")) {
+                return -1;
+            }
+        }
+    }
+
     /** The page-cache page of {@code inode} at file page {@code pgoff}, read in on first use; -1 on OOM. */
     synchronized long pageCachePage(final VmFile.Inode inode, final long pgoff) {
         final Map<Long, Long> pages = pageCache.computeIfAbsent(inode, k -> new HashMap<>());
@@ -77,9 +176,14 @@ public final class Pager {
         if (have != null) {
             return have;
         }
-        final long pfn = allocZeroed();
+        final long pfn = allocZeroedGfp(oomKiller == null ? GFP_USER_PAGE : GFP_USER_PAGE | Gfp.NOWARN);
         if (pfn < 0) {
             return -1;
+        }
+        memMap.spLong(pfn, MemMap.MAPPING, inode.ino != 0 ? inode.ino : System.identityHashCode(inode) | 1L);
+        if (vmstat != null) {
+            vmstat.add(VmStat.NR_FILE_PAGES, 1);
+            vmstat.add(VmStat.NR_INACTIVE_FILE, 1);
         }
         final byte[] buf = new byte[4096];
         inode.read(pgoff << 12, buf);
@@ -97,6 +201,36 @@ public final class Pager {
             }
         }
         return false;
+    }
+
+    /**
+     * One more PTE maps {@code pfn} ({@code folio_add_*_rmap}): the first mapping counts the page in
+     * {@code nr_anon_mapped} (AnonPages) or {@code nr_mapped} (Mapped); the zero page is not counted.
+     */
+    void mapPage(final long pfn, final boolean anon) {
+        final int mc = mapcount(pfn);
+        setMapcount(pfn, mc + 1);
+        if (mc == 0 && vmstat != null && pfn != zeroPfn) {
+            vmstat.add(anon ? VmStat.NR_ANON_MAPPED : VmStat.NR_FILE_MAPPED, 1);
+        }
+    }
+
+    /** One PTE less maps {@code pfn} ({@code folio_remove_rmap_pte}); returns the mapcount left. */
+    int unmapPage(final long pfn, final boolean anon) {
+        final int mc = Math.max(0, mapcount(pfn) - 1);
+        setMapcount(pfn, mc);
+        if (mc == 0 && vmstat != null && pfn != zeroPfn) {
+            vmstat.add(anon ? VmStat.NR_ANON_MAPPED : VmStat.NR_FILE_MAPPED, -1);
+        }
+        return mc;
+    }
+
+    /** An anonymous page nobody maps any more: off the (model's notional) inactive anon LRU, back to the buddy. */
+    void freeAnon(final long pfn) {
+        if (vmstat != null) {
+            vmstat.add(VmStat.NR_INACTIVE_ANON, -1);
+        }
+        free(pfn);
     }
 
     int mapcount(final long pfn) {

@@ -1,6 +1,7 @@
 package org.mm4j.vma;
 
 import org.mm4j.kernel.Kernel;
+import org.mm4j.kernel.ModelOutOfMemoryException;
 import org.mm4j.kernel.ProcFs;
 import org.mm4j.page.VmStat;
 
@@ -8,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
  * The model's process table: each process is a pid with an {@link MmStruct}. Boot creates pid 1 ("mm4j", a
@@ -19,9 +20,16 @@ import java.util.TreeMap;
  * the boot parameter {@code norandmaps} turns it off (as {@code setarch -R}), {@code mm4j.aslr_seed=N} picks
  * the seed. Files: {@code /proc/<pid>/{maps,smaps,status}}, {@code /proc/self/...},
  * {@code /proc/sys/vm/max_map_count} (writable), {@code /proc/sys/vm/mmap_min_addr},
- * {@code /proc/sys/kernel/randomize_va_space}; {@code vmacache_find_calls/hits} in /proc/vmstat.
+ * {@code /proc/sys/kernel/randomize_va_space}; {@code vmacache_find_calls/hits} in /proc/vmstat;
+ * {@code /proc/<pid>/oom_score} and {@code /proc/<pid>/oom_score_adj} (writable, -1000..1000).
  *
- * <p>Threads: the table is guarded by this object's monitor; each mm by its own.
+ * <p>Out of memory: faults that get no page run the {@link OomKiller}, which kills the process with the highest
+ * badness (never pid 1, the global init, nor one with {@code oom_score_adj} -1000): its memory is freed and it
+ * leaves the table; when it was the current process, pid 1 becomes current.
+ *
+ * <p>Threads: changes of the table and of {@code current} are made under this object's monitor; the table is a
+ * concurrent map read without it (the OOM killer runs under an mm's lock and must not wait for this monitor while
+ * a fork holds it). An mm's lock is never taken while this monitor is held, except for the victim of an OOM kill.
  */
 public final class Processes {
     /** A process ({@code task_struct} reduced to what the address space needs). */
@@ -30,12 +38,40 @@ public final class Processes {
         private final int ppid;
         private final String comm;
         private final MmStruct mm;
+        /** {@code signal->oom_score_adj}, inherited at fork. */
+        private volatile int oomScoreAdj;
+        /** {@code tsk_is_oom_victim}: chosen and killed by the OOM killer. */
+        private volatile boolean oomVictim;
+        /** Its memory was freed (exit_mmap ran); guarded by the mm's lock. */
+        private boolean reaped;
 
         Task(final int pid, final int ppid, final String comm, final MmStruct mm) {
             this.pid = pid;
             this.ppid = ppid;
             this.comm = comm;
             this.mm = mm;
+        }
+
+        /** {@code /proc/PID/oom_score_adj}: -1000 (never OOM-killed) to 1000. */
+        public int oomScoreAdj() {
+            return oomScoreAdj;
+        }
+
+        /** Sets {@code oom_score_adj}; IllegalArgumentException outside -1000..1000. */
+        public void setOomScoreAdj(final int adj) {
+            if (adj < OomKiller.OOM_SCORE_ADJ_MIN || adj > OomKiller.OOM_SCORE_ADJ_MAX) {
+                throw new IllegalArgumentException("oom_score_adj=" + adj + " (expected: -1000 to 1000)");
+            }
+            this.oomScoreAdj = adj;
+        }
+
+        /** Whether the OOM killer killed this process. */
+        public boolean isOomVictim() {
+            return oomVictim;
+        }
+
+        void markOomVictim() {
+            oomVictim = true;
         }
 
         public int pid() {
@@ -56,18 +92,21 @@ public final class Processes {
     }
 
     private final Pager pager;
-    private final Map<Integer, Task> tasks = new TreeMap<>();
+    private final OomKiller oomKiller;
+    private final Map<Integer, Task> tasks = new ConcurrentSkipListMap<>();
     private volatile int maxMapCount = MmStruct.DEFAULT_MAX_MAP_COUNT;
     private volatile int randomizeVaSpace;
     private volatile long mmapMinAddr = 4096;
     private final SplittableRandom random;
     private int nextPid = 1;
-    private Task current;
+    private volatile Task current;
     private long retiredCalls;
     private long retiredHits;
 
     public Processes(final Kernel kernel) {
         this.pager = new Pager(kernel.buddy(), kernel.vmstat());
+        this.oomKiller = new OomKiller(this, kernel.buddy(), kernel.log());
+        pager.setOomKiller(oomKiller);
         boolean aslr = true;
         long seed = 1;
         for (final String p : kernel.params().unknown()) {
@@ -139,24 +178,75 @@ public final class Processes {
         return t;
     }
 
-    public synchronized Task current() {
+    public Task current() {
         return current;
     }
 
     /** The current process's address space. */
-    public synchronized MmStruct currentMm() {
+    public MmStruct currentMm() {
         return current.mm;
     }
 
-    public synchronized Task get(final int pid) {
+    public Task get(final int pid) {
         return tasks.get(pid);
     }
 
-    /** Forks the current process (copy-on-write); the current process stays current. Returns the child pid. */
-    public synchronized int fork() {
-        final Task child = new Task(nextPid++, current.pid, current.comm, current.mm.dupMmap());
-        tasks.put(child.pid, child);
-        return child.pid;
+    /** The process whose address space is {@code mm}, or null. */
+    Task taskOf(final MmStruct mm) {
+        for (final Task t : tasks.values()) {
+            if (t.mm == mm) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Forks the current process (copy-on-write); the current process stays current. Returns the child pid, or
+     * {@code -ENOMEM} when the child's page tables could not be had even after the OOM killer ran (nothing of the
+     * child remains). Throws {@link ProcessKilledException} when the OOM killer chose the forking process itself.
+     */
+    public int fork() {
+        final Task parent = current;
+        final MmStruct childMm;
+        try {
+            childMm = parent.mm.dupMmap(); // not under this monitor: it may run the OOM killer
+        } catch (final ModelOutOfMemoryException e) {
+            return -Errno.ENOMEM;
+        }
+        synchronized (this) {
+            if (!tasks.containsKey(parent.pid)) {
+                childMm.exitMmap(); // the parent was killed meanwhile
+                throw new ProcessKilledException(parent.pid, parent.comm);
+            }
+            final Task child = new Task(nextPid++, parent.pid, parent.comm, childMm);
+            child.oomScoreAdj = parent.oomScoreAdj;
+            tasks.put(child.pid, child);
+            return child.pid;
+        }
+    }
+
+    /**
+     * The OOM killer's end of a victim: frees its memory ({@code exit_mmap}, under its mm's lock) and removes it from
+     * the table; when it was current, pid 1 becomes current. Idempotent.
+     */
+    void reapOomVictim(final Task t) {
+        t.mm.markKilled(t.pid, t.comm);
+        synchronized (t.mm) {
+            if (!t.reaped) {
+                t.reaped = true;
+                t.mm.exitMmap();
+            }
+        }
+        synchronized (this) {
+            if (tasks.remove(t.pid) != null) {
+                retiredCalls += t.mm.vmacacheFindCalls();
+                retiredHits += t.mm.vmacacheFindHits();
+            }
+            if (current == t) {
+                current = tasks.get(1);
+            }
+        }
     }
 
     /** Makes {@code pid} the current process; IllegalArgumentException when there is no such process. */
@@ -169,27 +259,42 @@ public final class Processes {
     }
 
     /** Ends process {@code pid} (not pid 1): its memory is freed. */
-    public synchronized void exit(final int pid) {
-        final Task t = tasks.get(pid);
-        if (t == null || pid == 1) {
-            throw new IllegalArgumentException(pid == 1 ? "pid 1 cannot exit" : "no process with pid " + pid);
+    public void exit(final int pid) {
+        final Task t;
+        synchronized (this) {
+            t = tasks.get(pid);
+            if (t == null || pid == 1) {
+                throw new IllegalArgumentException(pid == 1 ? "pid 1 cannot exit" : "no process with pid " + pid);
+            }
+            retiredCalls += t.mm.vmacacheFindCalls();
+            retiredHits += t.mm.vmacacheFindHits();
+            tasks.remove(pid);
+            if (current == t) {
+                current = tasks.get(1);
+            }
         }
-        retiredCalls += t.mm.vmacacheFindCalls();
-        retiredHits += t.mm.vmacacheFindHits();
-        t.mm.exitMmap();
-        tasks.remove(pid);
-        if (current == t) {
-            current = tasks.get(1);
+        synchronized (t.mm) { // not under this monitor (see the class comment)
+            if (!t.reaped) {
+                t.reaped = true;
+                t.mm.exitMmap();
+            }
         }
     }
 
-    public synchronized List<Task> tasks() {
+    /** The processes in pid order (a snapshot). */
+    public List<Task> tasks() {
         return new ArrayList<>(tasks.values());
     }
 
+    /** {@code /proc/PID/oom_score} of {@code t}: its badness scaled to 0..2000 (0 when it cannot be killed). */
+    public long oomScore(final Task t) {
+        return oomKiller.oomScore(t);
+    }
+
     /** {@code ps}: PID, PPID, VSZ and RSS in KiB, the current process marked with '*'. */
-    public synchronized String ps() {
+    public String ps() {
         final StringBuilder sb = new StringBuilder("    PID    PPID      VSZ     RSS COMMAND\n");
+        final Task current = this.current;
         for (final Task t : tasks.values()) {
             final long[] rss = t.mm.rss();
             sb.append(String.format("%c%6d %7d %8d %7d %s%n", t == current ? '*' : ' ', t.pid, t.ppid,
@@ -264,8 +369,42 @@ public final class Processes {
                     case "maps" -> t.mm.maps();
                     case "smaps" -> t.mm.smaps();
                     case "status" -> status(t);
+                    case "oom_score" -> oomKiller.oomScore(t) + "\n";
+                    case "oom_score_adj" -> t.oomScoreAdj + "\n";
                     default -> null;
                 };
+            }
+
+            @Override
+            public boolean write(final String rest, final String value) {
+                final int slash = rest.indexOf('/');
+                if (slash < 0 || !rest.substring(slash + 1).equals("oom_score_adj")) {
+                    return false;
+                }
+                final String who = rest.substring(0, slash);
+                final Task t;
+                try {
+                    t = who.equals("self") ? current : tasks.get(Integer.parseInt(who));
+                } catch (final NumberFormatException e) {
+                    return false;
+                }
+                if (t == null) {
+                    return false;
+                }
+                // oom_score_adj_write: kstrtoint of the stripped text, then the range check; -EINVAL otherwise
+                final int adj;
+                try {
+                    adj = Integer.parseInt(value.strip());
+                } catch (final NumberFormatException e) {
+                    throw new ProcFs.ProcFsException("Invalid argument (oom_score_adj '" + value.strip()
+                        + "' is not a number)");
+                }
+                if (adj < OomKiller.OOM_SCORE_ADJ_MIN || adj > OomKiller.OOM_SCORE_ADJ_MAX) {
+                    throw new ProcFs.ProcFsException("Invalid argument (oom_score_adj " + adj
+                        + " is outside -1000..1000)");
+                }
+                t.oomScoreAdj = adj;
+                return true;
             }
 
             @Override
@@ -278,7 +417,7 @@ public final class Processes {
                     out.add("self");
                     return out;
                 }
-                return List.of("maps", "smaps", "status");
+                return List.of("maps", "oom_score", "oom_score_adj", "smaps", "status");
             }
         });
     }

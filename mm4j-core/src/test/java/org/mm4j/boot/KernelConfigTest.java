@@ -78,6 +78,21 @@ class KernelConfigTest {
     }
 
     @Test
+    void slubStatFilesExistOnlyWithConfigSlubStats() {
+        try (Kernel k = Kernel.boot("mem=16M nr_cpus=1")) {
+            k.slab().kfree(k.slab().kmalloc(64, org.mm4j.page.Gfp.KERNEL));
+            assertThrows(org.mm4j.kernel.ProcFs.ProcFsException.class,
+                () -> k.procfs().read("/sys/kernel/slab/kmalloc-64/alloc_fastpath"), "not set in the reference");
+            assertFalse(k.procfs().list("/sys/kernel/slab/kmalloc-64").contains("alloc_fastpath"));
+            assertTrue(k.procfs().list("/sys/kernel/slab/kmalloc-64").contains("objects"));
+        }
+        try (Kernel k = Kernel.boot("mem=16M nr_cpus=1 mm4j.config.SLUB_STATS=y")) {
+            assertTrue(k.procfs().read("/sys/kernel/slab/kmalloc-64/alloc_fastpath").matches("\\d+( C\\d+=\\d+)*\n"));
+            assertTrue(k.procfs().list("/sys/kernel/slab/kmalloc-64").contains("alloc_fastpath"));
+        }
+    }
+
+    @Test
     void badOverridesNameTheParameter() {
         expect("mm4j.config.NO_SUCH_THING=y", "mm4j.config.NO_SUCH_THING=y: no CONFIG_NO_SUCH_THING");
         expect("mm4j.config.SLUB_STATS=maybe", "mm4j.config.SLUB_STATS=maybe is not a bool");

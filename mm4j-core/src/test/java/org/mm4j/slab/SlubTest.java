@@ -22,7 +22,7 @@ class SlubTest {
     @Test
     void allocFreeFastPathAndStats() {
         // fixed free order: SLAB_FREELIST_RANDOM off, so a new slab hands out objects in address order
-        try (Kernel k = Kernel.boot("mem=32M nr_cpus=2 mm4j.config.SLAB_FREELIST_RANDOM=n")) {
+        try (Kernel k = Kernel.boot("mem=32M nr_cpus=2 mm4j.config.SLAB_FREELIST_RANDOM=n mm4j.config.SLUB_STATS=y")) {
             k.cpus().pin(0);
             final KmemCache s = k.slab().kmemCacheCreate("foo", 64, 0, 0, null);
             final long a = s.alloc();
@@ -272,7 +272,7 @@ class SlubTest {
 
     @Test
     void slabinfoAndSysfsFormats() {
-        try (Kernel k = Kernel.boot("mem=32M nr_cpus=2")) {
+        try (Kernel k = Kernel.boot("mem=32M nr_cpus=2 mm4j.config.SLUB_STATS=y")) {
             k.cpus().pin(1);
             final KmemCache s = k.slab().kmemCacheCreate("fmt", 256, 0, SlabFlags.SLAB_HWCACHE_ALIGN, null);
             for (int i = 0; i < 3; i++) {

@@ -22,8 +22,10 @@ final class PageCommands {
         sh.register(new Cmd("__free_pages", "__free_pages ADDR ORDER", "free 2^ORDER pages to the buddy allocator",
             """
             ADDR is the address alloc_pages printed and ORDER the order it was allocated with. A bad free (double
-            free, wrong order, a tail page, an address that is no page) is refused with 'BUG: Bad page state' in
-            dmesg and an error; the free lists stay intact.""",
+            free, wrong order, a tail page, an address that is no page) or a free of a page someone else owns (mapped
+            by a process: nonzero mapcount; in a page cache: non-NULL mapping; the zero page, a reserved or slab
+            page: PAGE_FLAGS_CHECK_AT_FREE flag(s) set; a page table; a kmalloc allocation) is refused with
+            'BUG: Bad page state' in dmesg and an error naming the reason; nothing changes.""",
             PageCommands::freePages));
     }
 
@@ -63,8 +65,8 @@ final class PageCommands {
         }
         final long pfn = PhysicalMemory.virtToPfn(addr);
         if (!sh.kernel().buddy().freePages(pfn, order)) {
-            throw new ShellException(String.format("__free_pages: Bad page state at pfn 0x%x, order %d (see dmesg)",
-                pfn, order));
+            throw new ShellException(String.format("__free_pages: refused, BUG: Bad page state at pfn 0x%x, order %d:"
+                + " %s (see dmesg; the page stays with its owner)", pfn, order, sh.kernel().buddy().lastBadPageReason()));
         }
     }
 }

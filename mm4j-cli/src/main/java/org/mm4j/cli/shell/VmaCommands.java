@@ -1,5 +1,6 @@
 package org.mm4j.cli.shell;
 
+import org.mm4j.vma.ProcessKilledException;
 import org.mm4j.vma.Processes;
 import org.mm4j.vma.replay.StraceSyscall;
 
@@ -45,16 +46,25 @@ final class VmaCommands {
             """
             Reads (r, the default), writes (w) or executes (x) the page at ADDR as the CPU would: a fault maps it
             (anonymous read: the zero page; write: a new zeroed page; copy-on-write after fork). An access outside
-            any VMA or against its protection is an error: 'Segmentation fault (SEGV_MAPERR|SEGV_ACCERR) at ADDR'.""",
+            any VMA or against its protection is an error: 'Segmentation fault (SEGV_MAPERR|SEGV_ACCERR) at ADDR'.
+            When no page is free the OOM killer runs (report in dmesg): it kills the process with the highest
+            oom_score (never pid 1, nor oom_score_adj -1000) and the access goes on; when that is the current
+            process the access ends with 'Killed' and the shell goes on in pid 1.""",
             VmaCommands::touch));
         sh.register(new Cmd("fork", "fork", "fork the current process (copy-on-write)",
             """
             Copies the current process as fork() does (dup_mmap: private pages shared copy-on-write, VM_DONTCOPY
             VMAs left out, VM_WIPEONFORK ones empty) and prints the child's pid; the parent stays current
-            ('pid N' switches).""",
+            ('pid N' switches). Out of memory for the child's page tables runs the OOM killer; when nothing can be
+            killed, fork fails with ENOMEM and no child remains.""",
             (s, a, out) -> {
                 a.end();
-                out.append(procs(s).fork()).append('\n');
+                final int pid = killedGoesOn(s, () -> procs(s).fork());
+                if (pid < 0) {
+                    throw new ShellException("fork: Cannot allocate memory (ENOMEM: no page for the child's page "
+                        + "tables, even after the OOM killer; see dmesg)");
+                }
+                out.append(pid).append('\n');
             }));
         sh.register(new Cmd("ps", "ps", "list the processes",
             "PID, PPID, VSZ and RSS in KiB and the command; '*' marks the current process.",
@@ -85,14 +95,30 @@ final class VmaCommands {
         if (!acc.equals("r") && !acc.equals("w") && !acc.equals("x")) {
             throw new ShellException("touch: access '" + acc + "' (expected: r, w or x)");
         }
-        procs(sh).currentMm().touch(addr, acc.charAt(0));
+        killedGoesOn(sh, () -> {
+            procs(sh).currentMm().touch(addr, acc.charAt(0));
+            return 0;
+        });
     }
 
     private static String syscall(final Shell sh, final String line) {
         final Processes.Task task = procs(sh).current();
         final StraceSyscall sys = sh.state(Syscalls.class, Syscalls::new).of(task.pid());
-        final String result = sys.execute(task.mm(), evaluateArgs(line));
+        final String result = killedGoesOn(sh, () -> sys.execute(task.mm(), evaluateArgs(line)));
         return result.startsWith("=") ? result + "\n" : "= " + result + "\n";
+    }
+
+    /**
+     * Runs {@code action} in the current process; when the OOM killer kills that process meanwhile, the error
+     * says so ("Killed", as a shell reports SIGKILL) and names the process the shell goes on in.
+     */
+    private static <T> T killedGoesOn(final Shell sh, final java.util.function.Supplier<T> action) {
+        try {
+            return action.get();
+        } catch (final ProcessKilledException e) {
+            sh.state(Syscalls.class, Syscalls::new).byPid.remove(e.pid());
+            throw new ShellException(e.getMessage() + "; the shell goes on in pid " + procs(sh).current().pid());
+        }
     }
 
     /**
