@@ -10,4 +10,5 @@ module org.mm4j.core {
     exports org.mm4j.slab;
     exports org.mm4j.vma;
     exports org.mm4j.vma.replay;
+    exports org.mm4j.io;
 }

@@ -10,6 +10,7 @@ import org.mm4j.trace.kmem.KmemEvent;
 import org.mm4j.trace.kmem.KmemReplayer;
 import org.mm4j.trace.kmem.KmemTraceReader;
 import org.mm4j.trace.kmem.Timeline;
+import org.mm4j.trace.kmem.ZstdInputStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -75,6 +76,11 @@ public final class ReplayKmemCommand implements Callable<Integer> {
         description = "Also write a self-contained HTML report with SVG charts (no network, no script).")
     Path report;
 
+    @Option(names = "--zstd-memory", paramLabel = "SIZE", defaultValue = "128M",
+        description = "Largest zstd window decoded, as zstd --memory=SIZE (bytes, or K, M, G; default: "
+            + "${DEFAULT-VALUE}, at most 1G); a frame needing more is refused before any memory is taken.")
+    String zstdMemory;
+
     @Option(names = "--max-errors", paramLabel = "N", defaultValue = "20",
         description = "Print at most N malformed-line errors (all are counted; default: ${DEFAULT-VALUE}).")
     int maxErrors;
@@ -86,22 +92,47 @@ public final class ReplayKmemCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return replay(file, cmdline, report, maxErrors, System.out, System.err);
+        final long window;
+        try {
+            window = ZstdInputStream.parseMemory(zstdMemory);
+            if (window < 1024) {
+                throw new IllegalArgumentException("size '" + zstdMemory + "' below 1 KiB");
+            }
+        } catch (final IllegalArgumentException e) {
+            System.err.println("mm4j: --zstd-memory: " + e.getMessage());
+            return 2;
+        }
+        return replay(file, cmdline, report, maxErrors, window, System.out, System.err);
     }
 
     /** The main job: the bundled trace slice, the report in ./mm4j-report.html. */
     static int mainJob() {
-        return replay(null, "", Path.of(DEFAULT_REPORT), 20, System.out, System.err);
+        return replay(null, "", Path.of(DEFAULT_REPORT), 20, ZstdInputStream.DEFAULT_MAX_WINDOW, System.out,
+            System.err);
     }
 
     /** Replays {@code file} (null = the bundled slice); returns the exit status. */
     static int replay(final String file, final String cmdline, final Path report, final int maxErrors,
                       final PrintStream out, final PrintStream err) {
+        return replay(file, cmdline, report, maxErrors, ZstdInputStream.DEFAULT_MAX_WINDOW, out, err);
+    }
+
+    /** As above, refusing zstd frames whose window is above {@code zstdWindow} bytes. */
+    static int replay(final String file, final String cmdline, final Path report, final int maxErrors,
+                      final long zstdWindow, final PrintStream out, final PrintStream err) {
+        if (report != null) {
+            try {
+                HtmlReport.checkOutput(report);
+            } catch (final IOException e) {
+                err.println("mm4j: --report " + e.getMessage());
+                return 2;
+            }
+        }
         final String name = file == null ? "bundled trace (a 100,000-event slice of a real Linux 6.18 capture)"
             : file.equals("-") ? "standard input" : file;
         final Input input;
         try {
-            input = open(file);
+            input = open(file, zstdWindow);
         } catch (final IOException e) {
             err.println("mm4j: " + message(e, file));
             return 2;
@@ -122,7 +153,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             }
         };
         final Progress progress = new Progress(err, input.size, err == System.err && Main.stderrIsTerminal() && file != null);
-        try (kernel; KmemTraceReader reader = new KmemTraceReader(input.stream, sink)) {
+        try (kernel; KmemTraceReader reader = new KmemTraceReader(input.stream, shortName, sink)) {
             final KmemReplayer replayer = new KmemReplayer(kernel);
             final KmemEvent ev = new KmemEvent();
             final long t0 = System.nanoTime();
@@ -195,17 +226,21 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     }
 
     static Input open(final String file) throws IOException {
+        return open(file, ZstdInputStream.DEFAULT_MAX_WINDOW);
+    }
+
+    static Input open(final String file, final long zstdWindow) throws IOException {
         if (file == null) {
             final InputStream res = ReplayKmemCommand.class.getResourceAsStream(BUNDLED);
             if (res == null) {
                 throw new IOException("the bundled trace " + BUNDLED + " is missing from this build");
             }
             final Counter c = new Counter(res);
-            return new Input(KmemTraceReader.decompress(new BufferedInputStream(c, 1 << 16), "bundled"), c, -1);
+            return new Input(KmemTraceReader.decompress(new BufferedInputStream(c, 1 << 16), "bundled", zstdWindow), c, -1);
         }
         if (file.equals("-")) {
             final Counter c = new Counter(System.in);
-            return new Input(KmemTraceReader.decompress(new BufferedInputStream(c, 1 << 16), "stdin"), c, -1);
+            return new Input(KmemTraceReader.decompress(new BufferedInputStream(c, 1 << 16), "stdin", zstdWindow), c, -1);
         }
         final Path p = Path.of(file);
         if (!Files.exists(p)) {
@@ -216,7 +251,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
         }
         final long size = Files.size(p);
         final Counter c = new Counter(Files.newInputStream(p));
-        return new Input(KmemTraceReader.decompress(new BufferedInputStream(c, 1 << 16), file), c, size);
+        return new Input(KmemTraceReader.decompress(new BufferedInputStream(c, 1 << 16), file, zstdWindow), c, size);
     }
 
     private static void closeQuietly(final InputStream in) {

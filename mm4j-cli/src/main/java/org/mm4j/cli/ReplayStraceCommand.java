@@ -2,15 +2,20 @@ package org.mm4j.cli;
 
 import org.mm4j.boot.BootParams;
 import org.mm4j.cli.report.HtmlReport;
+import org.mm4j.trace.kmem.KmemTraceReader;
 import org.mm4j.vma.replay.StraceReplayer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -30,7 +35,10 @@ import java.util.concurrent.Callable;
         "close lines, when logged, make one struct file per open); its start state is unknown.",
         "",
         "Summaries, disagreements and malformed lines (with file and line) go to standard error; a bad",
-        "line is skipped and the replay goes on."},
+        "line is skipped and the replay goes on. A FILE is read as a stream, line by line, in bounded",
+        "memory (gzip and zstd files too); a line over 1 MiB (1048576 bytes) ends that FILE's replay",
+        "with 'FILE:LINE: line longer than 1048576 bytes'. Files the log names are model files (zeros),",
+        "never read from this machine."},
     footer = {"", "Exit status: 0 when every FILE matched (maps and results), 1 when some disagreed or had",
         "malformed lines, 2 when a file cannot be read or --cmdline is bad."})
 public final class ReplayStraceCommand implements Callable<Integer> {
@@ -45,7 +53,8 @@ public final class ReplayStraceCommand implements Callable<Integer> {
 
     @Option(names = "--out", paramLabel = "DIR",
         description = "Write DIR/<FILE's name> in the case layout with mm4j's own '= result' on every call "
-            + "line and mm4j's #AFTER maps (diff it against FILE).")
+            + "line and mm4j's #AFTER maps (diff it against FILE). DIR is created when missing if its parent "
+            + "directory exists (as mkdir; never mkdir -p).")
     Path out;
 
     @Option(names = "--report", paramLabel = "OUT.html",
@@ -82,22 +91,56 @@ public final class ReplayStraceCommand implements Callable<Integer> {
             }
         }
         int status = 0;
+        if (report != null) {
+            try {
+                HtmlReport.checkOutput(report);
+            } catch (final IOException e) {
+                stderr.println("mm4j: --report " + e.getMessage());
+                return 2;
+            }
+        }
+        if (out != null) {
+            try {
+                StraceReplayer.outDir(out);
+            } catch (final IOException e) {
+                stderr.println("mm4j: --out " + e.getMessage());
+                return 2;
+            }
+        }
         final HtmlReport html = report == null ? null
             : new HtmlReport("mm4j replay strace: " + files.size() + " file(s)");
         for (final Path f : files) {
-            final String text;
-            try {
-                text = Files.readString(f);
-            } catch (final NoSuchFileException e) {
+            if (!Files.exists(f)) {
                 stderr.println("mm4j: " + f + ": No such file or directory");
                 status = 2;
                 continue;
-            } catch (final IOException e) {
-                stderr.println("mm4j: " + f + ": " + e.getMessage());
+            }
+            if (Files.isDirectory(f)) {
+                stderr.println("mm4j: " + f + ": Is a directory");
                 status = 2;
                 continue;
             }
-            final StraceReplayer.Result r = new StraceReplayer(mode).replay(f.getFileName().toString(), text);
+            final StraceReplayer.Result r;
+            final Path outFile = out == null ? null : out.resolve(f.getFileName().toString());
+            try (InputStream in = KmemTraceReader.decompress(new BufferedInputStream(Files.newInputStream(f),
+                     1 << 16), f.toString());
+                 Writer w = outFile == null ? Writer.nullWriter()
+                     : Files.newBufferedWriter(outFile, StandardCharsets.UTF_8)) {
+                r = new StraceReplayer(mode).replay(f.toString(), in, line -> {
+                    try {
+                        w.write(line);
+                        w.write('\n');
+                    } catch (final IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+            } catch (final IOException | UncheckedIOException e) {
+                final String m = e.getMessage() == null ? e.toString() : e.getMessage();
+                stderr.println("mm4j: " + (m.startsWith(f.getFileName().toString()) || m.startsWith(f.toString())
+                    ? m : f + ": " + m));
+                status = 2;
+                continue;
+            }
             if (files.size() > 1) {
                 stdout.println("==> " + f + " <==");
             }
@@ -120,18 +163,13 @@ public final class ReplayStraceCommand implements Callable<Integer> {
             for (final String e : r.errors) {
                 stderr.println("mm4j: " + e);
             }
+            if (r.errorCount > r.errors.size()) {
+                stderr.println("mm4j: " + f + ": " + (r.errorCount - r.errors.size()) + " more bad lines not shown");
+            }
             if (html != null) {
-                addToReport(html, f, text, r);
+                addToReport(html, f, r);
             }
-            if (out != null) {
-                try {
-                    StraceReplayer.write(r, out);
-                } catch (final IOException e) {
-                    stderr.println("mm4j: --out " + out + ": " + e.getMessage());
-                    status = 2;
-                }
-            }
-            final boolean ok = r.errors.isEmpty() && r.mismatches.isEmpty()
+            final boolean ok = r.errorCount == 0 && r.mismatchCount == 0
                 && (r.afterDiff == null || r.afterDiff.isEmpty());
             if (!ok && status == 0) {
                 status = 1;
@@ -149,7 +187,7 @@ public final class ReplayStraceCommand implements Callable<Integer> {
         return status;
     }
 
-    private void addToReport(final HtmlReport html, final Path f, final String text, final StraceReplayer.Result r) {
+    private void addToReport(final HtmlReport html, final Path f, final StraceReplayer.Result r) {
         html.heading(f.getFileName().toString());
         html.paragraph(r.summary());
         final List<String> problems = new java.util.ArrayList<>(r.mismatches);
@@ -161,7 +199,7 @@ public final class ReplayStraceCommand implements Callable<Integer> {
             html.pre("Disagreements and malformed lines", String.join("\n",
                 problems.subList(0, Math.min(problems.size(), maxReport))));
         }
-        final String before = block(text, "#BEFORE", "#OPS");
+        final String before = r.beforeMaps;
         if (!before.isBlank()) {
             html.mapsStrip("Address space before (#BEFORE)", before);
         }

@@ -6,11 +6,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -71,10 +69,13 @@ public final class ShellCommand implements Callable<Integer> {
         try (kernel) {
             final Shell shell = new Shell(kernel, out, err);
             if (script != null && !script.equals("-")) {
-                // bytes that are no UTF-8 become U+FFFD: a garbled line is an error of that line, not of the run
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(Files.newInputStream(Path.of(script)),
-                    StandardCharsets.UTF_8))) {
-                    return shell.runScript(in);
+                // a line that is no UTF-8 is an error of that line, not of the run; an overlong one ends the run
+                if (Files.isDirectory(Path.of(script))) {
+                    err.println("mm4j: " + script + ": Is a directory");
+                    return 2;
+                }
+                try (InputStream in = Files.newInputStream(Path.of(script))) {
+                    return shell.runScript(in, script);
                 } catch (final NoSuchFileException e) {
                     err.println("mm4j: " + script + ": No such file or directory");
                     return 2;
@@ -86,8 +87,7 @@ public final class ShellCommand implements Callable<Integer> {
             if (script == null && Main.isTerminal()) {
                 return Interactive.run(shell);
             }
-            final BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-            return shell.runScript(in);
+            return shell.runScript(System.in, "stdin");
         }
     }
 }

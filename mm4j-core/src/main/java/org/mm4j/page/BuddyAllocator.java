@@ -84,6 +84,11 @@ public final class BuddyAllocator {
     private final int nrNodes;
     private final int nrCpus;
     private final AtomicLong badPages = new AtomicLong();
+    /**
+     * pcp try-locks that found the lock held (another thread of the slot, or a drain) and fell back to the zone
+     * lists: a model event with no vmstat item, counted only on that fallback path (stress tests read it).
+     */
+    private final AtomicLong pcpTrylockFailures = new AtomicLong();
     private volatile String lastBadPageReason;
     private final long reservedPages;
     private volatile boolean mobilityDisabled;
@@ -810,6 +815,7 @@ public final class BuddyAllocator {
                                 final int allocFlags, final int cpu) {
         final Pcp pcp = z.pcp[cpu];
         if (!pcp.tryLock()) {
+            pcpTrylockFailures.incrementAndGet();
             return -1;
         }
         try {
@@ -1412,8 +1418,14 @@ public final class BuddyAllocator {
                 pcp.unlock();
             }
         } else {
+            pcpTrylockFailures.incrementAndGet();
             freeOnePage(z, pfn, order);
         }
+    }
+
+    /** pcp try-locks (alloc and free) that found the lock held and went to the zone lists, so far. */
+    long pcpTrylockFailures() {
+        return pcpTrylockFailures.get();
     }
 
     /** {@code free_frozen_page_commit} (pcp lock held). */
@@ -1738,7 +1750,15 @@ public final class BuddyAllocator {
     private void initDeferredAt(final long pfn) {
         for (final Zone z : zones) {
             if (pfn >= z.deferredPfn && pfn < z.deferredEnd) {
-                initDeferred();
+                // only this zone's lock (a caller may hold it already: it is reentrant; no other zone's is taken)
+                z.lock.lock();
+                try {
+                    if (z.deferredPfn < z.deferredEnd) {
+                        initDeferredLocked(z);
+                    }
+                } finally {
+                    z.lock.unlock();
+                }
                 return;
             }
         }

@@ -89,6 +89,21 @@ public final class KmemCache implements DebugCache {
     static final int W_FREELIST = 3;
     static final int W_OBJECT = 4;
     static final int W_STATS = 8;
+    /**
+     * Model events that 6.18 has no {@code stat_item} for, counted after the statistics in each slot's block (plain
+     * increments on paths that already left the fast path, racy like the kernel's stats); read by the stress tests
+     * to prove the race they target happened ({@link #modelEvent}).
+     */
+    static final int W_EVENTS = W_STATS + StatItem.COUNT;
+    /** {@code do_slab_free} found the object's slab is its slot's CPU slab but the word seized (LOCKED). */
+    static final int E_FREE_MET_LOCKED = 0;
+    /** The per-CPU sheaves' try-lock was held by another thread of the slot (alloc or free fell back). */
+    static final int E_PCS_TRYLOCK_FAIL = 1;
+    static final int NR_EVENTS = 2;
+
+    static {
+        assert W_EVENTS + NR_EVENTS <= STRIDE : "per-slot block too small for the statistics";
+    }
     static final long LOCKED = 1L;
     static final long TID_STEP = 2L;
     /** The fewest tid bits mm4j accepts (a 26-bit counter: see the class comment on the ABA window). */
@@ -146,6 +161,8 @@ public final class KmemCache implements DebugCache {
      */
     private final AtomicLong slabChangesBegun = new AtomicLong();
     private final AtomicLong slabChangesDone = new AtomicLong();
+    /** Slabs that changed under a validate walk (re-read or left unjudged) and counter comparisons retried. */
+    private final AtomicLong validateRaces = new AtomicLong();
     /** Bit set in the cache id of slabs left behind by a destroyed cache (see {@link #markDestroyed}). */
     static final int DESTROYED_ID = 1 << 30;
 
@@ -1523,6 +1540,9 @@ public final class KmemCache implements DebugCache {
             final long w = (long) LA.getVolatile(pcpu, base);
             final long cslab = (long) LA.getAcquire(pcpu, base + W_SLAB);
             if (slab != cslab || (w & LOCKED) != 0) {
+                if (slab == cslab) {
+                    pcpu[base + W_EVENTS + E_FREE_MET_LOCKED]++;
+                }
                 slabFreeSlow(cpu, slab, head, tail, cnt);
                 return;
             }
@@ -2022,6 +2042,7 @@ public final class KmemCache implements DebugCache {
         for (int attempt = 0; attempt < 8; attempt++) {
             final long begun = slabChangesBegun.get();
             if (slabChangesDone.get() != begun) {
+                validateRaces.incrementAndGet();
                 Thread.yield();
                 continue;
             }
@@ -2037,6 +2058,7 @@ public final class KmemCache implements DebugCache {
                 counted[2 * n.nid + 1] = n.totalObjects.get();
             }
             if (slabChangesBegun.get() != begun) {
+                validateRaces.incrementAndGet();
                 continue;  // a slab came or went during the walk
             }
             int errors = 0;
@@ -2066,6 +2088,7 @@ public final class KmemCache implements DebugCache {
     private int validateSlab(final long slab) {
         for (int attempt = 0; attempt < 4; attempt++) {
             if (!isOurSlab(slab)) {
+                validateRaces.incrementAndGet();
                 return 0;  // discarded (or never finished) since mem_map was scanned
             }
             final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
@@ -2076,6 +2099,7 @@ public final class KmemCache implements DebugCache {
                 }
                 return problems.size();
             }
+            validateRaces.incrementAndGet();
         }
         return 0;
     }
@@ -2241,6 +2265,7 @@ public final class KmemCache implements DebugCache {
     private long allocFromPcs(final int cpu, final int gfp) {
         final CpuSheaves p = pcs[cpu];
         if (!p.tryLock()) {
+            pcpu[cpu * STRIDE + W_EVENTS + E_PCS_TRYLOCK_FAIL]++;
             return 0;
         }
         try {
@@ -2280,6 +2305,7 @@ public final class KmemCache implements DebugCache {
     private boolean freeToPcs(final int cpu, final long phys) {
         final CpuSheaves p = pcs[cpu];
         if (!p.tryLock()) {
+            pcpu[cpu * STRIDE + W_EVENTS + E_PCS_TRYLOCK_FAIL]++;
             return false;
         }
         try {
@@ -2400,6 +2426,25 @@ public final class KmemCache implements DebugCache {
     /** Barn of the node local to slot {@code cpu} (thread sheaves use it too). */
     Barn barn(final int cpu) {
         return nodes[localNode(cpu)].barn;
+    }
+
+    /** A model event ({@code E_*}) summed over slots (racy while the cache is busy). */
+    long modelEvent(final int event) {
+        long sum = 0;
+        for (int c = 0; c < nrCpus; c++) {
+            sum += pcpu[c * STRIDE + W_EVENTS + event];
+        }
+        return sum;
+    }
+
+    /** Slab creations and discards begun so far (a validate walk overlapped slab churn when this moved). */
+    long slabChanges() {
+        return slabChangesBegun.get();
+    }
+
+    /** Slabs seen changing under validate walks, and counter comparisons retried, so far. */
+    long validateRaces() {
+        return validateRaces.get();
     }
 
     void statInc(final int cpu, final StatItem item) {

@@ -51,6 +51,15 @@ public final class SlabFlags {
     public static final long SLAB_MERGE_SAME = SLAB_RECLAIM_ACCOUNT | SLAB_CACHE_DMA | SLAB_CACHE_DMA32
         | SLAB_ACCOUNT;
 
+    /**
+     * The flags {@code kmem_cache_create} accepts ({@code SLAB_FLAGS_PERMITTED} of mm/slab.h in 6.18:
+     * SLAB_CORE_FLAGS | SLAB_DEBUG_FLAGS); any other bit, known or not, is -EINVAL.
+     */
+    public static final long SLAB_FLAGS_PERMITTED = SLAB_HWCACHE_ALIGN | SLAB_CACHE_DMA | SLAB_CACHE_DMA32
+        | SLAB_PANIC | SLAB_TYPESAFE_BY_RCU | SLAB_NOLEAKTRACE | SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT
+        | SLAB_NO_USER_FLAGS | SLAB_KMALLOC | SLAB_NO_MERGE
+        | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | SLAB_TRACE | SLAB_CONSISTENCY_CHECKS;
+
     private static final Map<String, Long> NAMES = new LinkedHashMap<>();
 
     static {

@@ -208,7 +208,78 @@ public final class Slub {
      * naming them (the kernel's -EINVAL).
      */
     public KmemCache kmemCacheCreate(final String name, final int size, final KmemCacheArgs args) {
-        return create(name, size, args == null ? KmemCacheArgs.DEFAULT : args, true);
+        final KmemCacheArgs a = args == null ? KmemCacheArgs.DEFAULT : args;
+        checkCacheName(name);
+        final long bad = a.flags() & ~SlabFlags.SLAB_FLAGS_PERMITTED;
+        if (bad != 0) {
+            throw new IllegalArgumentException(String.format("kmem_cache_create(%s): flags 0x%x outside"
+                + " SLAB_FLAGS_PERMITTED (bits 0x%x are unknown or reserved to the allocator): -EINVAL", name,
+                a.flags(), bad));
+        }
+        return create(name, size, a, true);
+    }
+
+    /** Longest cache name: one sysfs directory name under /sys/kernel/slab (NAME_MAX). */
+    public static final int MAX_CACHE_NAME = 255;
+
+    /**
+     * The name rules of {@code kmem_cache_create} and of its sysfs directory: not empty, not {@code .} or
+     * {@code ..}, no {@code /}, blank or control character, at most {@link #MAX_CACHE_NAME} bytes (UTF-8).
+     */
+    static void checkCacheName(final String name) {
+        if (name == null || name.isEmpty()) {
+            throw new IllegalArgumentException("kmem_cache_create: empty cache name: -EINVAL");
+        }
+        final int bytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (bytes > MAX_CACHE_NAME) {
+            throw new IllegalArgumentException("kmem_cache_create: cache name of " + bytes + " bytes is longer than"
+                + " " + MAX_CACHE_NAME + " (one /sys/kernel/slab directory name): -ENAMETOOLONG");
+        }
+        if (name.equals(".") || name.equals("..")) {
+            throw new IllegalArgumentException("kmem_cache_create: cache name '" + name + "' cannot be a"
+                + " /sys/kernel/slab directory: -EINVAL");
+        }
+        if (name.chars().anyMatch(c -> c == '/' || Character.isWhitespace(c) || Character.isISOControl(c))) {
+            throw new IllegalArgumentException("kmem_cache_create: bad cache name '" + name + "' (expected: a"
+                + " name without blanks, control characters or '/'): -EINVAL");
+        }
+    }
+
+    /** Whether {@code s} is one of the boot kmalloc caches (never destroyed). */
+    private boolean isBootKmalloc(final KmemCache s) {
+        for (final KmemCache[] row : kmallocCaches) {
+            for (final KmemCache c : row) {
+                if (c == s) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@code kmem_cache_destroy} of the cache or alias named {@code name}: that name goes away (each name can be
+     * destroyed once) and the cache loses one reference; the last reference shuts it down. An unknown name is an
+     * {@link IllegalArgumentException}.
+     */
+    public void kmemCacheDestroy(final String name) {
+        final KmemCache s;
+        synchronized (this) {
+            s = byName.get(name);
+            if (s == null) {
+                throw new IllegalArgumentException("kmem_cache_destroy: no cache or alias named '" + name + "'");
+            }
+            if (isBootKmalloc(s) && s.name().equals(name)) {
+                throw new IllegalArgumentException("kmem_cache_destroy: " + name + " is a kmalloc cache");
+            }
+            if (s.refcount > 1) {
+                s.refcount--;
+                byName.remove(name);
+                s.aliasNames.remove(name);
+                return;
+            }
+        }
+        destroy(s);
     }
 
     private synchronized KmemCache create(final String name, final int size, final KmemCacheArgs args,
@@ -331,7 +402,7 @@ public final class Slub {
             if (s.isDestroyed()) {
                 throw new IllegalStateException("kmem_cache_destroy: cache " + s.name() + " already destroyed");
             }
-            if ((s.flags & SlabFlags.SLAB_KMALLOC) != 0) {
+            if (isBootKmalloc(s)) {
                 throw new IllegalArgumentException("kmem_cache_destroy: " + s.name() + " is a kmalloc cache");
             }
             s.refcount--;

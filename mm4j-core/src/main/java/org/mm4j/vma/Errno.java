@@ -14,6 +14,7 @@ public final class Errno {
     public static final int EEXIST = 17;
     public static final int ENODEV = 19;
     public static final int EINVAL = 22;
+    public static final int EMFILE = 24;
     public static final int ETXTBSY = 26;
     public static final int EFBIG = 27;
     public static final int E2BIG = 7;
@@ -30,6 +31,7 @@ public final class Errno {
         {"22", "EINVAL", "Invalid argument"}, {"26", "ETXTBSY", "Text file busy"},
         {"27", "EFBIG", "File too large"}, {"75", "EOVERFLOW", "Value too large for defined data type"},
         {"95", "EOPNOTSUPP", "Operation not supported"},
+        {"24", "EMFILE", "Too many open files"},
     };
 
     private Errno() {

@@ -1,8 +1,5 @@
 package org.mm4j.vma;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -14,7 +11,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code get_unmapped_area} of its own.
  */
 public final class VmFile {
-    /** The backing object: the model's inode. Content comes from bytes, a real file, or reads as zeros. */
+    /**
+     * The backing object: the model's inode. Content comes from the bytes the model was given (a shell
+     * {@code mkfile}), or reads as zeros; never from a file of the machine mm4j runs on (what the model writes
+     * through a shared mapping stays in its page cache).
+     */
     public static final class Inode {
         private static final AtomicLong NEXT_INO = new AtomicLong(1_000_000);
         final String path;
@@ -24,34 +25,34 @@ public final class VmFile {
         final long ino;
         final boolean deleted;
         private final byte[] bytes;
-        private final Path realFile;
 
         public Inode(final String path, final long size, final int devMajor, final int devMinor, final long ino,
-                     final boolean deleted, final byte[] bytes, final Path realFile) {
+                     final boolean deleted, final byte[] bytes) {
             this.path = path;
             this.size = size;
             this.devMajor = devMajor;
             this.devMinor = devMinor;
             this.ino = ino;
             this.deleted = deleted;
+            if (bytes != null && bytes.length > size) {
+                throw new IllegalArgumentException("content of " + bytes.length + " bytes is larger than the file ("
+                    + size + " bytes)");
+            }
             this.bytes = bytes;
-            this.realFile = realFile;
         }
 
         /** A file of {@code size} bytes reading as zeros, on the model's root device (fe:00). */
         public static Inode of(final String path, final long size) {
-            return new Inode(path, size, 0xfe, 0, NEXT_INO.getAndIncrement(), false, null, null);
+            return new Inode(path, size, 0xfe, 0, NEXT_INO.getAndIncrement(), false, null);
         }
 
         public static Inode ofBytes(final String path, final byte[] content) {
-            return new Inode(path, content.length, 0xfe, 0, NEXT_INO.getAndIncrement(), false, content.clone(),
-                null);
+            return new Inode(path, content.length, 0xfe, 0, NEXT_INO.getAndIncrement(), false, content.clone());
         }
 
-        /** A model file backed by a real file of this machine (read when a page faults in). */
-        public static Inode ofRealFile(final Path file) throws IOException {
-            return new Inode(file.toString(), Files.size(file), 0xfe, 0, NEXT_INO.getAndIncrement(), false, null,
-                file);
+        /** A file of {@code size} bytes whose first bytes are {@code content} (zeros after it). */
+        public static Inode of(final String path, final long size, final byte[] content) {
+            return new Inode(path, size, 0xfe, 0, NEXT_INO.getAndIncrement(), false, content.clone());
         }
 
         public String path() {
@@ -73,14 +74,8 @@ public final class VmFile {
                 return;
             }
             final int n = (int) Math.min(dst.length, size - offset);
-            if (bytes != null) {
-                System.arraycopy(bytes, (int) offset, dst, 0, n);
-            } else if (realFile != null) {
-                try (var ch = java.nio.channels.FileChannel.open(realFile)) {
-                    ch.read(java.nio.ByteBuffer.wrap(dst, 0, n), offset);
-                } catch (final IOException e) {
-                    throw new java.io.UncheckedIOException("reading " + realFile, e);
-                }
+            if (bytes != null && offset < bytes.length) {
+                System.arraycopy(bytes, (int) offset, dst, 0, (int) Math.min(n, bytes.length - offset));
             }
         }
     }
@@ -130,7 +125,7 @@ public final class VmFile {
 
     /** {@code shmem_zero_setup}: the object behind one shared anonymous mapping. */
     static VmFile shmemZero(final long size) {
-        return new VmFile(new Inode("/dev/zero", size, 0, 1, Inode.NEXT_INO.getAndIncrement(), true, null, null),
+        return new VmFile(new Inode("/dev/zero", size, 0, 1, Inode.NEXT_INO.getAndIncrement(), true, null),
             true, true, Kind.SHMEM);
     }
 

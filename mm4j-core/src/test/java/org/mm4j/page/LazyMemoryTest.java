@@ -70,6 +70,24 @@ class LazyMemoryTest {
     }
 
     @Test
+    void aBadFreeOfADeferredPageIsReportedAsOfAWrittenOne() {
+        try (Kernel lazy = Kernel.boot("mem=1G nr_cpus=1"); Kernel eager = Kernel.boot("mem=1G nr_cpus=1")) {
+            eager.buddy().initDeferred();
+            final long pfn = (512L << 20) >>> PhysicalMemory.PAGE_SHIFT;
+            assertTrue(lazy.buddy().deferredPages() > 0);
+            lazy.log().clear();
+            eager.log().clear();
+            assertEquals(false, lazy.buddy().freePages(pfn, 0));
+            assertEquals(false, eager.buddy().freePages(pfn, 0));
+            final List<String> got = lazy.log().messages();
+            final List<String> want = eager.log().messages();
+            assertEquals(want, got.subList(got.size() - want.size(), got.size()), "the same bad_page report");
+            assertTrue(String.join("\n", got).contains("deferred pages initialised"), got.toString());
+            lazy.buddy().checkInvariants();
+        }
+    }
+
+    @Test
     void everyMaxOrderBlockIsHandedOutOnceInAscendingOrder() {
         try (Kernel k = Kernel.boot("mem=64M nr_cpus=1")) {
             final BuddyAllocator b = k.buddy();

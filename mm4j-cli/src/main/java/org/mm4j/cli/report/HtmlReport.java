@@ -437,10 +437,23 @@ public final class HtmlReport {
     }
 
     public void write(final Path file) throws IOException {
-        final Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
+        checkOutput(file);
         Files.writeString(file, html(), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Checks that {@code file} can be written without creating anything but the file itself: its directory must
+     * exist (no directory is ever created silently). Throws a {@link java.nio.file.NoSuchFileException} naming the
+     * missing directory, or one saying that the path is a directory.
+     */
+    public static void checkOutput(final Path file) throws IOException {
+        final Path parent = file.toAbsolutePath().normalize().getParent();
+        if (parent != null && !Files.isDirectory(parent)) {
+            throw new java.nio.file.NoSuchFileException(file.toString(), null, "No such file or directory"
+                + " (directory " + parent + " does not exist)");
+        }
+        if (Files.isDirectory(file)) {
+            throw new IOException(file + ": Is a directory");
+        }
     }
 }

@@ -9,12 +9,17 @@ package org.mm4j.cli.shell;
  * <p>An argument expression is read greedily: after a complete operand, the expression goes on only when the next
  * non-blank character is a binary operator, so {@code write ($p & ~4095) + 64 12} reads {@code ($p & ~4095) + 64}
  * as the address and {@code 12} as the next argument. Overflow of a literal, division by zero and syntax errors are
- * {@link ShellException}s naming the text at fault. Stateless and thread-safe.
+ * {@link ShellException}s naming the text at fault. Parentheses and unary operators nest at most
+ * {@link #MAX_NESTING} deep ({@code expression nesting too deep} beyond: the recursive descent never runs out of
+ * stack). Stateless and thread-safe.
  */
 public final class Expr {
+    /** Deepest nesting of parentheses and unary operators accepted. */
+    public static final int MAX_NESTING = 256;
     private final String text;
     private final int start;
     private int pos;
+    private int nesting;
 
     private Expr(final String text, final int pos) {
         this.text = text;
@@ -119,7 +124,7 @@ public final class Expr {
 
     private long nonZero(final long v, final String what) {
         if (v == 0) {
-            throw new ShellException(what + " by zero in '" + text.substring(start).strip() + "'");
+            throw new ShellException(what + " by zero in '" + clip(text.substring(start).strip()) + "'");
         }
         return v;
     }
@@ -130,27 +135,32 @@ public final class Expr {
             throw error("expression expected");
         }
         final char c = text.charAt(pos);
-        if (c == '-') {
-            pos++;
-            return -parseUnary();
-        }
-        if (c == '+') {
-            pos++;
-            return parseUnary();
-        }
-        if (c == '~') {
-            pos++;
-            return ~parseUnary();
-        }
-        if (c == '(') {
-            pos++;
-            final long v = parseOr();
-            skipBlanks();
-            if (pos >= text.length() || text.charAt(pos) != ')') {
-                throw error("missing ')'");
+        if (c == '-' || c == '+' || c == '~' || c == '(') {
+            if (++nesting > MAX_NESTING) {
+                throw new ShellException("bad expression: expression nesting too deep (more than " + MAX_NESTING
+                    + " levels of parentheses and unary operators)");
             }
-            pos++;
-            return v;
+            try {
+                pos++;
+                if (c == '-') {
+                    return -parseUnary();
+                }
+                if (c == '+') {
+                    return parseUnary();
+                }
+                if (c == '~') {
+                    return ~parseUnary();
+                }
+                final long v = parseOr();
+                skipBlanks();
+                if (pos >= text.length() || text.charAt(pos) != ')') {
+                    throw error("missing ')'");
+                }
+                pos++;
+                return v;
+            } finally {
+                nesting--;
+            }
         }
         if (c >= '0' && c <= '9') {
             return parseNumber();
@@ -175,7 +185,7 @@ public final class Expr {
             while (pos < text.length() && Character.isLetterOrDigit(text.charAt(pos))) {
                 pos++;
             }
-            throw new ShellException("bad number '" + text.substring(from, pos) + "'");
+            throw new ShellException("bad number '" + clip(text.substring(from, pos)) + "'");
         }
         final String lit = text.substring(digits, pos);
         if (lit.isEmpty()) {
@@ -184,7 +194,7 @@ public final class Expr {
         try {
             return Long.parseUnsignedLong(lit, hex ? 16 : 10);
         } catch (final NumberFormatException e) {
-            throw new ShellException("number too large: " + text.substring(from, pos)
+            throw new ShellException("number too large: " + clip(text.substring(from, pos))
                 + " (expected: at most 64 bits)");
         }
     }
@@ -213,7 +223,12 @@ public final class Expr {
     }
 
     private ShellException error(final String what) {
-        final String rest = pos < text.length() ? " at '" + text.substring(pos).strip() + "'" : "";
-        return new ShellException("bad expression '" + text.substring(start).strip() + "': " + what + rest);
+        final String rest = pos < text.length() ? " at '" + clip(text.substring(pos).strip()) + "'" : "";
+        return new ShellException("bad expression '" + clip(text.substring(start).strip()) + "': " + what + rest);
+    }
+
+    /** At most 80 characters of {@code s} for an error message (a hostile line may be 1 MiB). */
+    static String clip(final String s) {
+        return s.length() <= 80 ? s : s.substring(0, 77) + "...";
     }
 }

@@ -19,7 +19,7 @@ final class ReportCommands {
             """
             Writes one self-contained HTML page (inline SVG, no script, no network): each process's address
             space as a strip (/proc/PID/maps), the slab caches in use (/proc/slabinfo), /proc/buddyinfo and
-            /proc/meminfo. Prints the file's path.""",
+            /proc/meminfo. Prints the file's path. The file's directory must exist (none is created).""",
             ReportCommands::report));
     }
 
@@ -56,7 +56,8 @@ final class ReportCommands {
         try {
             h.write(p);
         } catch (final IOException e) {
-            throw new ShellException("report: " + file + ": " + e.getMessage());
+            final String m = String.valueOf(e.getMessage());
+            throw new ShellException("report: " + (m.startsWith(file) ? m : file + ": " + m));
         }
         out.append(p.toAbsolutePath().normalize()).append('\n');
     }

@@ -1,9 +1,12 @@
 package org.mm4j.cli.shell;
 
+import org.mm4j.io.InputLineException;
+import org.mm4j.io.LineReader;
 import org.mm4j.kernel.Kernel;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -142,6 +145,43 @@ public final class Shell {
         return status();
     }
 
+    /**
+     * Runs a script read as a stream ({@link LineReader}: lines of at most 1 MiB, UTF-8). A line that is not UTF-8
+     * fails ({@code mm4j: FILE:LINE: not UTF-8 text ...}) and the script goes on; a line longer than the limit
+     * ends the run with {@code mm4j: FILE:LINE: line longer than 1048576 bytes} and status 2.
+     */
+    public int runScript(final InputStream in, final String source) {
+        final LineReader lines = new LineReader(in, source);
+        try {
+            while (exitStatus == null) {
+                final String line;
+                try {
+                    line = lines.readLine();
+                } catch (final InputLineException e) {
+                    if (!e.recoverable()) {
+                        throw e;
+                    }
+                    lineNo++;
+                    failures++;
+                    out.flush();
+                    err.println("mm4j: " + e.getMessage());
+                    err.flush();
+                    continue;
+                }
+                if (line == null) {
+                    break;
+                }
+                runLine(line);
+            }
+        } catch (final IOException e) {
+            out.flush();
+            err.println("mm4j: " + e.getMessage());
+            err.flush();
+            return 2;
+        }
+        return status();
+    }
+
     /** The exit status a run ends with now. */
     public int status() {
         return exitStatus != null ? exitStatus : failures > 0 ? 1 : 0;
@@ -150,6 +190,7 @@ public final class Shell {
     /** Runs one line (the next line number); returns false when it failed (the error is already printed). */
     public boolean runLine(final String rawLine) {
         lineNo++;
+        substDepth = 0;
         try {
             final String text = runLineCapture(rawLine);
             out.print(text);
@@ -335,10 +376,10 @@ public final class Shell {
                 if (inner.isBlank()) {
                     throw new ShellException("empty $()");
                 }
-                if (++substDepth > MAX_SUBST_DEPTH) {
-                    substDepth = 0;
-                    throw new ShellException("$(...) nested too deeply");
+                if (substDepth >= MAX_SUBST_DEPTH) {
+                    throw new ShellException("$(...) nested too deeply (at most " + MAX_SUBST_DEPTH + " levels)");
                 }
+                substDepth++;
                 try {
                     sb.append(firstLine(execute(inner)));
                 } finally {

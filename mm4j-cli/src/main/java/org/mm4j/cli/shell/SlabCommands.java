@@ -58,12 +58,13 @@ final class SlabCommands {
                 c.shrink();
             }));
         sh.register(new Cmd("kmem_cache_destroy", "kmem_cache_destroy NAME", "destroy a cache",
-            "Destroys NAME; objects still allocated are reported in dmesg ('Objects remaining in NAME on\n"
+            "Destroys NAME (a cache or an alias: that name only, once); the last name of a cache shuts it down,\n"
+                + "and objects still allocated are reported in dmesg ('Objects remaining in NAME on\n"
                 + "__kmem_cache_shutdown()') as the kernel does.",
             (s, a, out) -> {
-                final KmemCache c = cache(s, a.word("NAME"));
+                final String name = a.word("NAME");
                 a.end();
-                c.destroy();
+                slub(s).kmemCacheDestroy(name);
             }));
         sh.register(new Cmd("kmalloc", "kmalloc SIZE [GFP]", "allocate SIZE bytes",
             "Prints the address. kmalloc 0 returns ZERO_SIZE_PTR (0x0000000000000010); above 8 KiB the pages\n"

@@ -2,12 +2,14 @@ package org.mm4j.cli.shell;
 
 import org.mm4j.vma.ProcessKilledException;
 import org.mm4j.vma.Processes;
+import org.mm4j.vma.VmFile;
 import org.mm4j.vma.replay.StraceSyscall;
 
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The process side of the shell, over {@code kernel.processes()}: system-call lines in strace syntax on the current
@@ -15,14 +17,22 @@ import java.util.Map;
  * process table's own. Each process keeps its own open-file table for file-backed mmap lines.
  */
 final class VmaCommands {
-    /** The strace interpreters of the shell's processes (their fd tables), by pid. */
+    /**
+     * The strace interpreters of the shell's processes (their fd tables), by pid, over one table of model files
+     * (the model's tmpfs: {@code mkfile} and {@code openat(..., O_CREAT)} add to it; nothing of the host's file
+     * system is ever read).
+     */
     static final class Syscalls {
         final Map<Integer, StraceSyscall> byPid = new HashMap<>();
+        final Map<String, VmFile.Inode> files = new TreeMap<>();
 
         StraceSyscall of(final int pid) {
-            return byPid.computeIfAbsent(pid, p -> new StraceSyscall());
+            return byPid.computeIfAbsent(pid, p -> new StraceSyscall(files));
         }
     }
+
+    /** Largest model file {@code mkfile} makes (its pages read as zeros; only the given bytes take memory). */
+    static final long MAX_FILE_SIZE = 1L << 40;
 
     private VmaCommands() {
     }
@@ -41,7 +51,18 @@ final class VmaCommands {
             Arguments may hold $NAME and expressions: p = mmap(NULL, 8192, PROT_READ|PROT_WRITE,
             MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) stores the address; munmap($p+4096, 4096) unmaps its second page.
             cat /proc/self/maps shows the result.
+            Files are the model's own, never the host's: openat(AT_FDCWD, "/f", O_RDWR) opens a model file made
+            with mkfile (or O_CREAT makes an empty one; else -1 ENOENT) and returns the lowest free fd from 3;
+            close(fd) closes it; mmap(..., fd, off) or mmap(..., 3</f>, off) maps it. Its pages hold the bytes
+            mkfile gave, zeros elsewhere, and what the model writes through MAP_SHARED (the model's page cache).
             """);
+        sh.register(new Cmd("mkfile", "mkfile PATH SIZE [HEXBYTES]", "make a file in the model's file system",
+            """
+            Creates (or replaces) the model file PATH (absolute) of SIZE bytes, starting with HEXBYTES (e.g.
+            48656c6c6f for "Hello"), zeros after them. openat and mmap see only such model files: the shell never
+            reads the host's files (openat of /etc/passwd is -1 ENOENT unless mkfile made it). 'mkfile' alone
+            lists the model files.""",
+            VmaCommands::mkfile));
         sh.register(new Cmd("touch", "touch ADDR [r|w|x]", "a user-space access in the current process",
             """
             Reads (r, the default), writes (w) or executes (x) the page at ADDR as the CPU would: a fault maps it
@@ -86,6 +107,37 @@ final class VmaCommands {
                 }
                 procs(s).switchTo(n);
             }));
+    }
+
+    private static void mkfile(final Shell sh, final ArgReader a, final StringBuilder out) {
+        final Map<String, VmFile.Inode> files = sh.state(Syscalls.class, Syscalls::new).files;
+        if (a.atEnd()) {
+            for (final VmFile.Inode i : files.values()) {
+                out.append(String.format("%-40s %d bytes, inode %d%n", i.path(), i.size(), i.ino()));
+            }
+            return;
+        }
+        final String path = a.word("PATH");
+        final long size = a.expr("SIZE");
+        final String hex = a.atEnd() ? "" : a.word("HEXBYTES");
+        a.end();
+        if (!path.startsWith("/") || path.length() > 4096 || path.chars().anyMatch(c -> c < 0x20)
+            || !java.nio.file.Path.of(path).normalize().toString().equals(path) || path.equals("/")) {
+            throw new ShellException("mkfile: PATH '" + Expr.clip(path) + "' (expected: an absolute, normalized path"
+                + " of a file, at most 4096 bytes)");
+        }
+        if (size < 0 || size > MAX_FILE_SIZE) {
+            throw new ShellException("mkfile: SIZE " + Long.toUnsignedString(size) + " out of range (expected: 0 to "
+                + MAX_FILE_SIZE + ")");
+        }
+        if (hex.length() % 2 != 0 || !hex.matches("[0-9a-fA-F]*")) {
+            throw new ShellException("mkfile: HEXBYTES '" + Expr.clip(hex) + "' (expected: an even number of hex"
+                + " digits, e.g. 48656c6c6f)");
+        }
+        if (hex.length() / 2 > size) {
+            throw new ShellException("mkfile: " + hex.length() / 2 + " bytes of content do not fit SIZE " + size);
+        }
+        files.put(path, VmFile.Inode.of(path, size, java.util.HexFormat.of().parseHex(hex)));
     }
 
     private static void touch(final Shell sh, final ArgReader a, final StringBuilder out) {

@@ -1,5 +1,7 @@
 package org.mm4j.trace.kmem;
 
+import org.mm4j.io.InputLineException;
+import org.mm4j.io.LineReader;
 import org.mm4j.page.Gfp;
 
 import java.io.BufferedInputStream;
@@ -21,9 +23,12 @@ import java.util.zip.GZIPInputStream;
  * ignored, a missing required field is an error. Blank lines, {@code #} comments and {@code CPU:N [LOST M EVENTS]}
  * lines are skipped (the lost count is kept); events other than the six kmem ones are counted and skipped.
  *
- * <p>Errors: a malformed line (truncated, binary, a number out of range, a line over {@link #MAX_LINE} bytes) goes
- * to the {@link ErrorSink} with its line number and a message naming the field at fault, is counted, and reading
- * goes on with the next line. Not thread-safe.
+ * <p>Errors: a malformed line (truncated, binary, not UTF-8, a number out of range, a line over {@link #MAX_LINE}
+ * bytes) goes to the {@link ErrorSink} with its line number and a message naming the field at fault, is counted,
+ * and reading goes on with the next line. A line longer than {@link LineReader#MAX_LINE} (1 MiB: no trace line,
+ * e.g. {@code /dev/zero}) ends the reading with an {@link InputLineException}
+ * {@code SOURCE:LINE: line longer than 1048576 bytes}, so an input without newlines never hangs the reader. Not
+ * thread-safe.
  */
 public final class KmemTraceReader implements AutoCloseable {
     /** Receives each malformed line. */
@@ -61,9 +66,16 @@ public final class KmemTraceReader implements AutoCloseable {
     private long lostEvents;
     private final long[] perType = new long[KmemEvent.NR_TYPES];
     private String err;
+    private final String source;
 
     public KmemTraceReader(final InputStream in, final ErrorSink errors) {
+        this(in, "input", errors);
+    }
+
+    /** A reader whose fatal errors name {@code source} (the file as the user wrote it). */
+    public KmemTraceReader(final InputStream in, final String source, final ErrorSink errors) {
         this.in = in;
+        this.source = source;
         this.errors = errors;
     }
 
@@ -80,6 +92,16 @@ public final class KmemTraceReader implements AutoCloseable {
 
     /** Wraps {@code raw} (which must support mark) in a gzip or zstd decoder when it starts with their magic. */
     public static InputStream decompress(final InputStream raw, final String name) throws IOException {
+        return decompress(raw, name, ZstdInputStream.DEFAULT_MAX_WINDOW);
+    }
+
+    /**
+     * As {@link #decompress(InputStream, String)}, refusing zstd frames whose window is above
+     * {@code zstdMaxWindow} bytes (as {@code zstd --memory=} does). gzip's CRC-32 and size trailer are checked by
+     * {@link GZIPInputStream}; zstd's content checksum by {@link ZstdInputStream}.
+     */
+    public static InputStream decompress(final InputStream raw, final String name, final long zstdMaxWindow)
+        throws IOException {
         raw.mark(4);
         final int b0 = raw.read();
         final int b1 = raw.read();
@@ -90,7 +112,7 @@ public final class KmemTraceReader implements AutoCloseable {
             return new GZIPInputStream(raw, 1 << 16);
         }
         if (b0 == 0x28 && b1 == 0xb5 && b2 == 0x2f && b3 == 0xfd) {
-            return new ZstdInputStream(raw);
+            return new ZstdInputStream(raw, zstdMaxWindow);
         }
         return raw;
     }
@@ -213,12 +235,18 @@ public final class KmemTraceReader implements AutoCloseable {
     }
 
     private void skipToNewline() throws IOException {
+        long skipped = 0;
         while (true) {
             for (int i = bufPos; i < bufEnd; i++) {
                 if (buf[i] == '\n') {
                     bufPos = i + 1;
                     return;
                 }
+            }
+            skipped += bufEnd - bufPos;
+            if (skipped > LineReader.MAX_LINE) {
+                throw new InputLineException(source, lineNo + 1, "line longer than " + LineReader.MAX_LINE
+                    + " bytes", false);
             }
             bufPos = bufEnd;
             if (eof) {
@@ -277,10 +305,19 @@ public final class KmemTraceReader implements AutoCloseable {
                 return 0;
             }
         }
+        boolean ascii = true;
         for (int i = p; i < le; i++) {
             final int b = buf[i] & 0xff;
             if (b < 0x20 && b != '\t' || b == 0x7f) {
                 return error("not a trace line (binary data)");
+            }
+            ascii &= b < 0x80;
+        }
+        if (!ascii) {
+            final int bad = firstNonUtf8(p, le);
+            if (bad >= 0) {
+                return error(String.format("not UTF-8 text (byte 0x%02x at column %d)", buf[bad] & 0xff,
+                    bad - ls + 1));
             }
         }
         // the CPU column "[NNN]": the first '[' followed by digits and ']'
@@ -475,6 +512,30 @@ public final class KmemTraceReader implements AutoCloseable {
             if (n.length == e - s && java.util.Arrays.equals(buf, s, e, n, 0, n.length)) {
                 return t;
             }
+        }
+        return -1;
+    }
+
+    /** The index of the first byte in {@code [p, le)} that is no part of a well-formed UTF-8 sequence; -1: none. */
+    private int firstNonUtf8(final int p, final int le) {
+        int i = p;
+        while (i < le) {
+            final int b = buf[i] & 0xff;
+            final int n = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2
+                : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+            if (n < 0) {
+                return i;
+            }
+            for (int k = 1; k <= n; k++) {
+                if (i + k >= le || (buf[i + k] & 0xc0) != 0x80) {
+                    return i;
+                }
+            }
+            if (n == 2 && (b == 0xe0 && (buf[i + 1] & 0xff) < 0xa0 || b == 0xed && (buf[i + 1] & 0xff) > 0x9f)
+                || n == 3 && (b == 0xf0 && (buf[i + 1] & 0xff) < 0x90 || b == 0xf4 && (buf[i + 1] & 0xff) > 0x8f)) {
+                return i;
+            }
+            i += n + 1;
         }
         return -1;
     }

@@ -7,16 +7,21 @@ import java.io.InputStream;
 /**
  * A streaming zstd decoder (RFC 8878) in plain Java: frames, skippable frames, raw/RLE/compressed blocks, Huffman
  * literals (1 or 4 streams, tree reuse), FSE-coded sequences (predefined, RLE, compressed and repeated tables),
- * repeat offsets. Dictionaries are not supported (a frame that names one is an error); the content checksum is
- * skipped, not verified.
+ * repeat offsets. Dictionaries are not supported (a frame that names one is an error). A frame's content checksum
+ * (the low 32 bits of the {@link Xxh64} of its decoded bytes), when present, is verified at the frame's end: a
+ * mismatch is an {@link IOException} naming the frame and its offset.
  *
- * <p>Memory: the decoded history is kept for the frame's window only (at most {@link #MAX_WINDOW}), so a multi-GB
- * trace decodes in bounded memory. Malformed input is an {@link IOException} saying what is wrong. Not
- * thread-safe.
+ * <p>Memory: the decoded history is kept for the frame's window only, and a frame whose window is larger than the
+ * limit ({@link #DEFAULT_MAX_WINDOW}, 128 MiB, unless the constructor is given another, at most
+ * {@link #MAX_WINDOW}) is refused before anything is allocated, as {@code zstd --memory=} does; so a multi-GB
+ * trace decodes in bounded memory. Malformed input is an {@link IOException} saying what is wrong, with the
+ * compressed offset. Not thread-safe.
  */
 public final class ZstdInputStream extends InputStream {
-    /** Largest window accepted (zstd --long=31 needs more; such a file is refused with a clear error). */
-    public static final int MAX_WINDOW = 1 << 28;
+    /** The window limit unless the caller gives another (zstd's own default for --memory is 128 MiB). */
+    public static final int DEFAULT_MAX_WINDOW = 1 << 27;
+    /** The largest window limit that can be set (the history, twice the window, must fit one Java array). */
+    public static final int MAX_WINDOW = 1 << 30;
     private static final int MAGIC = 0xFD2FB528;
     private static final int BLOCK_MAX = 128 << 10;
 
@@ -56,9 +61,54 @@ public final class ZstdInputStream extends InputStream {
     private Fse mlTable;
     private byte[] literals = new byte[BLOCK_MAX];
     private long frames;
+    private final long maxWindow;
+    private final Xxh64 xxh = new Xxh64(0);
+    /** Bytes of compressed input consumed (for error messages). */
+    private long inPos;
+    private long frameStart;
 
     public ZstdInputStream(final InputStream in) {
+        this(in, DEFAULT_MAX_WINDOW);
+    }
+
+    /**
+     * A decoder that refuses frames whose window is larger than {@code maxWindow} bytes (1 KiB to
+     * {@link #MAX_WINDOW}).
+     */
+    public ZstdInputStream(final InputStream in, final long maxWindow) {
+        if (maxWindow < 1024 || maxWindow > MAX_WINDOW) {
+            throw new IllegalArgumentException("zstd window limit " + maxWindow + " out of range (expected: 1 KiB"
+                + " to " + (MAX_WINDOW >> 20) + " MiB)");
+        }
         this.in = in;
+        this.maxWindow = maxWindow;
+    }
+
+    /** Parses a size as {@code zstd --memory=} takes it: bytes, or with a K/KiB/KB, M/MiB/MB or G/GiB/GB suffix. */
+    public static long parseMemory(final String text) {
+        final String t = text.strip();
+        int i = 0;
+        while (i < t.length() && Character.isDigit(t.charAt(i))) {
+            i++;
+        }
+        if (i == 0 || i > 12) {
+            throw new IllegalArgumentException("bad size '" + text + "' (expected: a number of bytes, or with K, M"
+                + " or G, e.g. 512M)");
+        }
+        final long n = Long.parseLong(t.substring(0, i));
+        final int shift = switch (t.substring(i)) {
+            case "" -> 0;
+            case "K", "KiB", "KB", "k" -> 10;
+            case "M", "MiB", "MB", "m" -> 20;
+            case "G", "GiB", "GB", "g" -> 30;
+            default -> throw new IllegalArgumentException("bad size '" + text + "' (expected: a number of bytes,"
+                + " or with K, M or G, e.g. 512M)");
+        };
+        if (n > MAX_WINDOW >> shift) {
+            throw new IllegalArgumentException("size '" + text + "' above the largest zstd window mm4j decodes ("
+                + (MAX_WINDOW >> 20) + " MiB)");
+        }
+        return n << shift;
     }
 
     @Override
@@ -107,6 +157,15 @@ public final class ZstdInputStream extends InputStream {
         if (!inFrame || lastBlock) {
             if (inFrame && checksum) {
                 readFully(block, 0, 4);
+                final int stored = (block[0] & 0xff) | (block[1] & 0xff) << 8 | (block[2] & 0xff) << 16
+                    | (block[3] & 0xff) << 24;
+                final int actual = (int) xxh.digest();
+                if (stored != actual) {
+                    eof = true;
+                    throw new IOException(String.format("zstd: content checksum mismatch in frame %d (starting at"
+                        + " offset %d): stored %08x, decoded data hashes to %08x (corrupt data)", frames,
+                        frameStart, stored, actual));
+                }
             }
             inFrame = false;
             if (!startFrame()) {
@@ -120,6 +179,7 @@ public final class ZstdInputStream extends InputStream {
         lastBlock = (h & 1) != 0;
         final int type = h >>> 1 & 3;
         final int size = h >>> 3;
+        final int before = histLen;
         switch (type) {
             case 0 -> {
                 check(size <= BLOCK_MAX, "raw block of " + size + " bytes");
@@ -139,7 +199,11 @@ public final class ZstdInputStream extends InputStream {
                 readFully(block, 0, size);
                 decompressBlock(size);
             }
-            default -> throw new IOException("zstd: reserved block type (corrupt data)");
+            default -> throw new IOException("zstd: reserved block type (corrupt data) at offset " + (inPos - 3));
+        }
+        check(histLen - before <= BLOCK_MAX, "block decodes to " + (histLen - before) + " bytes, above 128 KiB");
+        if (checksum) {
+            xxh.update(hist, before, histLen - before);
         }
         return true;
     }
@@ -151,6 +215,8 @@ public final class ZstdInputStream extends InputStream {
             if (b0 < 0) {
                 return false;
             }
+            frameStart = inPos;
+            inPos++;
             final int magic = b0 | readByteOrFail() << 8 | readByteOrFail() << 16 | readByteOrFail() << 24;
             if ((magic & 0xFFFFFFF0) == 0x184D2A50) {
                 long skip = readLe(4);
@@ -161,15 +227,17 @@ public final class ZstdInputStream extends InputStream {
                             throw new EOFException("zstd: truncated skippable frame");
                         }
                         skip--;
+                        inPos++;
                     } else {
                         skip -= n;
+                        inPos += n;
                     }
                 }
                 continue;
             }
             if (magic != MAGIC) {
                 throw new IOException(frames == 0 ? "not zstd data (bad magic number)"
-                    : "zstd: garbage after frame " + frames);
+                    : "zstd: garbage after frame " + frames + " at offset " + frameStart);
             }
             break;
         }
@@ -199,10 +267,13 @@ public final class ZstdInputStream extends InputStream {
         if (single) {
             window = fcs;
         }
-        if (window > MAX_WINDOW || window < 0) {
-            throw new IOException("zstd: window of " + window + " bytes is larger than " + MAX_WINDOW
-                + " (decompress with the zstd program first)");
+        if (window > maxWindow || window < 0) {
+            throw new IOException("zstd: frame " + frames + " (at offset " + frameStart + ") needs a window of "
+                + (window < 0 ? Long.toUnsignedString(window) + " bytes" : sizeText(window))
+                + ", above the memory limit of " + sizeText(maxWindow) + " (as zstd --memory=: allow more with"
+                + " --zstd-memory=SIZE, at most " + (MAX_WINDOW >> 20) + " MiB, or decompress with the zstd program)");
         }
+        xxh.reset();
         windowSize = (int) Math.max(window, 1);
         histLen = 0;
         readPos = 0;
@@ -433,11 +504,16 @@ public final class ZstdInputStream extends InputStream {
         return block[i] & 0xff;
     }
 
+    private static String sizeText(final long bytes) {
+        return bytes % (1 << 20) == 0 ? (bytes >> 20) + " MiB" : bytes + " bytes";
+    }
+
     private int readByteOrFail() throws IOException {
         final int b = in.read();
         if (b < 0) {
-            throw new EOFException("zstd: unexpected end of data (truncated file?)");
+            throw new EOFException("zstd: unexpected end of data at offset " + inPos + " (truncated file?)");
         }
+        inPos++;
         return b;
     }
 
@@ -454,9 +530,10 @@ public final class ZstdInputStream extends InputStream {
         while (done < n) {
             final int r = in.read(b, off + done, n - done);
             if (r < 0) {
-                throw new EOFException("zstd: unexpected end of data (truncated file?)");
+                throw new EOFException("zstd: unexpected end of data at offset " + inPos + " (truncated file?)");
             }
             done += r;
+            inPos += r;
         }
     }
 

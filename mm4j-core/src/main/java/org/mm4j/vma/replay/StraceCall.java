@@ -17,11 +17,11 @@ public record StraceCall(int pid, String name, List<String> args, String result)
         String line = lineIn.strip();
         int pid = -1;
         int i = 0;
-        while (i < line.length() && Character.isDigit(line.charAt(i))) {
+        while (i < line.length() && line.charAt(i) >= '0' && line.charAt(i) <= '9') {
             i++;
         }
         if (i > 0 && i < line.length() && line.charAt(i) == ' ') {
-            pid = Integer.parseInt(line.substring(0, i));
+            pid = pid(line.substring(0, i));
             line = line.substring(i).strip();
         }
         if (line.startsWith("[pid ")) {
@@ -29,7 +29,7 @@ public record StraceCall(int pid, String name, List<String> args, String result)
             if (close < 0) {
                 throw new IllegalArgumentException("unclosed '[pid' prefix");
             }
-            pid = Integer.parseInt(line.substring(5, close).strip());
+            pid = pid(line.substring(5, close).strip());
             line = line.substring(close + 1).strip();
         }
         final int open = line.indexOf('(');
@@ -105,6 +105,18 @@ public record StraceCall(int pid, String name, List<String> args, String result)
     }
 
     /** Drops strace's {@code /* ... *}{@code /} annotations ({@code 0x66 /* MADV_??? *}{@code /} -> {@code 0x66}). */
+    private static int pid(final String digits) {
+        try {
+            final int v = Integer.parseInt(digits);
+            if (v >= 0) {
+                return v;
+            }
+        } catch (final NumberFormatException e) {
+            // below
+        }
+        throw new IllegalArgumentException("bad pid '" + digits + "' (expected: a process id)");
+    }
+
     private static String stripComment(final String arg) {
         final int open = arg.indexOf("/*");
         if (open < 0 || arg.startsWith("\"")) {

@@ -4,9 +4,9 @@ package org.mm4j.vma.replay;
 public final class StraceParseException extends RuntimeException {
     private static final long serialVersionUID = 1L;
     private final String source;
-    private final int lineNo;
+    private final long lineNo;
 
-    public StraceParseException(final String source, final int lineNo, final String message) {
+    public StraceParseException(final String source, final long lineNo, final String message) {
         super((source == null ? "" : source + ":") + (lineNo > 0 ? lineNo + ": " : "") + message);
         this.source = source;
         this.lineNo = lineNo;
@@ -16,7 +16,7 @@ public final class StraceParseException extends RuntimeException {
         return source;
     }
 
-    public int lineNo() {
+    public long lineNo() {
         return lineNo;
     }
 }

@@ -6,13 +6,21 @@ import org.mm4j.vma.SegmentationFault;
 import org.mm4j.vma.VmFile;
 import org.mm4j.vma.VmFlags;
 
+import org.mm4j.io.InputLineException;
+import org.mm4j.io.LineReader;
+
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.IntSupplier;
 
 /**
@@ -25,7 +33,13 @@ import java.util.function.IntSupplier;
  * (when that range is free in the model); {@link AddressMode#MODEL} lets mm4j's own {@code get_unmapped_area}
  * choose and counts how many placements equal the kernel's.
  *
- * <p>Bad lines do not stop a replay: each becomes an entry of {@link Result#errors} naming the file and line.
+ * <p>Bad lines do not stop a replay: each becomes an entry of {@link Result#errors} naming the file and line
+ * (a line that is not UTF-8 too). The input is read as a stream, one line at a time ({@link LineReader}): memory
+ * stays bounded whatever its size (the case layout's header and maps sections are kept, at most
+ * {@link TraceCase#MAX_KEPT_LINES} lines; the #OPS lines and a raw log's lines are not). A line longer than
+ * {@link LineReader#MAX_LINE} ends the replay with an {@link InputLineException} {@code FILE:LINE: line longer than
+ * 1048576 bytes}. Files named by the log ({@code openat} results, {@code FD<PATH>} arguments) are model files
+ * (zeros), never read from this machine.
  */
 public final class StraceReplayer {
     public enum AddressMode { TRACE, MODEL }
@@ -38,17 +52,46 @@ public final class StraceReplayer {
         /** The case layout with mm4j's own results and #AFTER (what --out writes). */
         public final List<String> out = new ArrayList<>();
         public String maps = "";
-        public int calls;
-        public int callsMatched;
-        public int placements;
-        public int placementsMatched;
+        public long calls;
+        public long callsMatched;
+        public long placements;
+        public long placementsMatched;
+        /** The first {@link #MAX_KEPT} disagreements; {@link #mismatchCount} counts them all. */
         public final List<String> mismatches = new ArrayList<>();
+        /** The first {@link #MAX_KEPT} bad lines; {@link #errorCount} counts them all. */
         public final List<String> errors = new ArrayList<>();
+        public long mismatchCount;
+        public long errorCount;
         /** The differences to the log's #AFTER (empty: a match); null when the log has no #AFTER. */
         public List<String> afterDiff;
+        /** The #BEFORE maps of a case ("" for a raw log). */
+        public String beforeMaps = "";
+        /** Where the case-layout lines go ({@link #out} unless the caller streams them elsewhere). */
+        final Consumer<String> outSink;
 
         Result(final String source) {
+            this(source, null);
+        }
+
+        Result(final String source, final Consumer<String> outSink) {
             this.source = source;
+            this.outSink = outSink == null ? out::add : outSink;
+        }
+
+        void addError(final String e) {
+            if (errorCount++ < MAX_KEPT) {
+                errors.add(e);
+            }
+        }
+
+        void addMismatch(final String m) {
+            if (mismatchCount++ < MAX_KEPT) {
+                mismatches.add(m);
+            }
+        }
+
+        void emit(final String line) {
+            outSink.accept(line);
         }
 
         /** True when the maps match #AFTER and every call returned the kernel's result. */
@@ -60,9 +103,12 @@ public final class StraceReplayer {
             return String.format("%s: %s; results %d/%d equal the kernel's; placements %d/%d; %d bad line(s)",
                 source, afterDiff == null ? "no #AFTER to compare" : afterDiff.isEmpty() ? "maps MATCH #AFTER"
                     : "maps MISMATCH #AFTER (" + afterDiff.size() + " line(s) differ)",
-                callsMatched, calls, placementsMatched, placements, errors.size());
+                callsMatched, calls, placementsMatched, placements, errorCount);
         }
     }
+
+    /** Errors and disagreements kept in a {@link Result} (all are counted). */
+    public static final int MAX_KEPT = 1000;
 
     private final IntSupplier maxMapCount;
     private final AddressMode mode;
@@ -76,57 +122,112 @@ public final class StraceReplayer {
         this(mode, () -> MmStruct.DEFAULT_MAX_MAP_COUNT);
     }
 
+    /** Replays {@code file}, streaming it line by line. */
     public Result replay(final Path file) throws IOException {
-        return replay(file.getFileName().toString(), Files.readString(file));
+        try (InputStream in = Files.newInputStream(file)) {
+            return replay(file.getFileName().toString(), in, null);
+        }
     }
 
+    /** Replays a log held in memory; its case-layout output is kept in {@link Result#out}. */
     public Result replay(final String source, final String text) {
-        if (TraceCase.looksLikeCase(text)) {
-            final TraceCase tc;
-            try {
-                tc = TraceCase.parse(source, text);
-            } catch (final StraceParseException e) {
-                final Result r = new Result(source);
-                r.errors.add(e.getMessage());
-                return r;
-            }
-            return replayCase(tc);
+        try {
+            return replay(source, new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)), null);
+        } catch (final IOException e) {
+            final Result r = new Result(source);
+            r.addError(e.getMessage());
+            return r;
         }
-        return replayRaw(source, text);
+    }
+
+    /**
+     * Replays {@code in} (a case file, recognised by its first line starting with {@code #}, or a plain strace
+     * log) one line at a time. The case-layout output lines go to {@code outSink} (null: kept in
+     * {@link Result#out}; pass {@code l -> { }} for a replay of any size in bounded memory). Throws
+     * {@link InputLineException} for a line longer than {@link LineReader#MAX_LINE}, and the stream's own
+     * IOExceptions.
+     */
+    public Result replay(final String source, final InputStream in, final Consumer<String> outSink)
+        throws IOException {
+        final Result res = new Result(source, outSink);
+        final LineReader lines = new LineReader(in, source);
+        final String first = nextLine(lines, res);
+        if (first != null && first.startsWith("#")) {
+            return replayCase(res, lines, first);
+        }
+        return replayRaw(res, lines, first);
+    }
+
+    /** The next line; a line that is no UTF-8 is an error of that line, and reading goes on. */
+    private static String nextLine(final LineReader lines, final Result res) throws IOException {
+        while (true) {
+            try {
+                return lines.readLine();
+            } catch (final InputLineException e) {
+                if (!e.recoverable()) {
+                    throw e;
+                }
+                res.addError(e.getMessage());
+            }
+        }
     }
 
     // ------------------------------------------------------------------------------------------- case layout
 
-    private Result replayCase(final TraceCase tc) {
-        final Result res = new Result(tc.source);
+    private Result replayCase(final Result res, final LineReader lines, final String first) throws IOException {
+        final TraceCase tc = TraceCase.begin(res.source);
         final MmStruct mm = new MmStruct(maxMapCount);
         final StraceSyscall sys = new StraceSyscall();
-        boolean brkKnown = setup(tc, mm, sys, res);
-        for (final TraceCase.Line h : tc.headers) {
-            res.out.add(h.text());
-        }
-        res.out.add(tc.beforeUnknown ? "#BEFORE unknown" : "#BEFORE");
-        for (final TraceCase.Line b : tc.before) {
-            res.out.add(b.text());
-        }
-        res.out.add("#OPS");
-        for (final TraceCase.Line op : tc.ops) {
-            brkKnown = applyOp(tc.source, op.no(), op.text(), mm, sys, res, brkKnown);
+        boolean started = false;
+        boolean brkKnown = false;
+        try {
+            for (String line = first; line != null; line = nextLine(lines, res)) {
+                final long no = lines.lineNo();
+                if (tc.feed(no, line)) {
+                    brkKnown = applyOp(tc.source, no, line, mm, sys, res, brkKnown);
+                } else if (!started && tc.section() >= 2) {
+                    started = true;
+                    brkKnown = start(tc, mm, sys, res);
+                }
+            }
+            tc.end();
+        } catch (final StraceParseException e) {
+            final Result r = new Result(res.source, l -> { });
+            r.addError(e.getMessage());
+            return r;
         }
         finish(mm, res, tc.hasAfter ? String.join("\n", tc.after.stream().map(TraceCase.Line::text).toList())
             : null);
         return res;
     }
 
+    /** At #OPS: builds the start state from the headers and #BEFORE and writes them out. */
+    private boolean start(final TraceCase tc, final MmStruct mm, final StraceSyscall sys, final Result res) {
+        final boolean brkKnown = setup(tc, mm, sys, res);
+        for (final TraceCase.Line h : tc.headers) {
+            res.emit(h.text());
+        }
+        res.emit(tc.beforeUnknown ? "#BEFORE unknown" : "#BEFORE");
+        final StringBuilder before = new StringBuilder();
+        for (final TraceCase.Line b : tc.before) {
+            res.emit(b.text());
+            before.append(b.text()).append('\n');
+        }
+        res.beforeMaps = before.toString();
+        tc.before.clear();
+        res.emit("#OPS");
+        return brkKnown;
+    }
+
     private void finish(final MmStruct mm, final Result res, final String expectedAfter) {
         res.maps = mm.maps();
-        res.out.add("#AFTER");
+        res.emit("#AFTER");
         for (final String l : res.maps.split("\n")) {
             if (!l.isEmpty()) {
-                res.out.add(l);
+                res.emit(l);
             }
         }
-        res.out.add("#END");
+        res.emit("#END");
         if (expectedAfter != null) {
             res.afterDiff = MapsLine.diff(MapsLine.parseAll(expectedAfter), MapsLine.parseAll(res.maps));
         }
@@ -142,7 +243,7 @@ public final class StraceReplayer {
             try {
                 mm.setRlimitStack(Long.parseLong(rl));
             } catch (final NumberFormatException e) {
-                res.errors.add(tc.source + ": bad #rlimit_stack '" + rl + "'");
+                res.addError(tc.source + ": bad #rlimit_stack '" + rl + "'");
             }
         }
         for (final String f : tc.header("file")) {
@@ -155,7 +256,7 @@ public final class StraceReplayer {
                 sys.putInode(ino);
                 sys.openFile(Integer.parseInt(p[0]), VmFile.open(ino, p[3]));
             } catch (final IllegalArgumentException e) {
-                res.errors.add(tc.source + ": bad #file line '" + f + "': " + e.getMessage());
+                res.addError(tc.source + ": bad #file line '" + f + "': " + e.getMessage());
             }
         }
         boolean brkKnown = false;
@@ -168,7 +269,7 @@ public final class StraceReplayer {
                     brkKnown = true;
                 }
             } catch (final IllegalArgumentException e) {
-                res.errors.add(tc.source + ":" + l.no() + ": " + e.getMessage());
+                res.addError(tc.source + ":" + l.no() + ": " + e.getMessage());
             }
             if (m.name().endsWith("/ld-linux-x86-64.so.2")) {
                 ldsoEnd = Math.max(ldsoEnd, m.end());
@@ -252,7 +353,7 @@ public final class StraceReplayer {
         VmFile f = files.get(key);
         if (f == null) {
             final VmFile.Inode ino = new VmFile.Inode(shmem ? "/dev/zero" : name, 0, m.devMajor(), m.devMinor(),
-                m.inode(), shmem, null, null);
+                m.inode(), shmem, null);
             f = new VmFile(ino, true, true, shmem ? VmFile.Kind.SHMEM : VmFile.kindFor(name));
             files.put(key, f);
             if (!shmem) {
@@ -299,10 +400,10 @@ public final class StraceReplayer {
     }
 
     /** Applies one op line; returns whether start_brk is now known. */
-    private boolean applyOp(final String source, final int no, final String text, final MmStruct mm,
+    private boolean applyOp(final String source, final long no, final String text, final MmStruct mm,
                             final StraceSyscall sys, final Result res, boolean brkKnown) {
         if (text.startsWith("#touch")) {
-            res.out.add(text);
+            res.emit(text);
             final String[] p = text.split("\\s+");
             try {
                 if (p.length < 2) {
@@ -311,26 +412,26 @@ public final class StraceReplayer {
                 final char access = p.length > 2 ? p[2].charAt(0) : 'w';
                 mm.touch(StraceSyscall.num(p[1]), access);
             } catch (final SegmentationFault e) {
-                res.mismatches.add(source + ":" + no + ": " + text + ": " + e.getMessage());
+                res.addMismatch(source + ":" + no + ": " + text + ": " + e.getMessage());
             } catch (final IllegalArgumentException e) {
-                res.errors.add(source + ":" + no + ": " + e.getMessage());
+                res.addError(source + ":" + no + ": " + e.getMessage());
             }
             return brkKnown;
         }
         if (text.startsWith("#") || text.isBlank()) {
-            res.out.add(text);
+            res.emit(text);
             return brkKnown;
         }
         final StraceCall c;
         try {
             c = StraceCall.parse(text);
         } catch (final IllegalArgumentException e) {
-            res.errors.add(source + ":" + no + ": " + e.getMessage());
-            res.out.add(text);
+            res.addError(source + ":" + no + ": " + e.getMessage());
+            res.emit(text);
             return brkKnown;
         }
         if (!StraceSyscall.isSupported(c.name())) {
-            res.out.add(text);
+            res.emit(text);
             return brkKnown;
         }
         final long logged = resultValue(c.result());
@@ -351,8 +452,8 @@ public final class StraceReplayer {
             r = sys.run(mm, c);
         } catch (final IllegalArgumentException e) {
             mm.setPlacementOverride(-1);
-            res.errors.add(source + ":" + no + ": " + e.getMessage());
-            res.out.add(text);
+            res.addError(source + ":" + no + ": " + e.getMessage());
+            res.emit(text);
             return brkKnown;
         }
         mm.setPlacementOverride(-1);
@@ -360,14 +461,14 @@ public final class StraceReplayer {
             System.err.println(no + " count=" + mm.mapCount() + " " + text);
         }
         final String ours = StraceSyscall.format(c.name(), r);
-        res.out.add(StraceCall.format(c.callText(), ours));
+        res.emit(StraceCall.format(c.callText(), ours));
         if (c.result() != null) {
             res.calls++;
             final boolean same = logged == r;
             if (same) {
                 res.callsMatched++;
             } else {
-                res.mismatches.add(source + ":" + no + ": " + c.callText() + ": kernel = " + c.result()
+                res.addMismatch(source + ":" + no + ": " + c.callText() + ": kernel = " + c.result()
                     + ", mm4j = " + ours);
             }
             if (placement && !Errno.isError(logged) && logged != Long.MIN_VALUE
@@ -383,42 +484,53 @@ public final class StraceReplayer {
 
     // ------------------------------------------------------------------------------------------- raw strace
 
-    private Result replayRaw(final String source, final String text) {
-        final Result res = new Result(source);
+    /** Most pids with an {@code <unfinished ...>} call at once (the kernel's pid_max is 4194304). */
+    private static final int MAX_PENDING = 1 << 16;
+
+    private Result replayRaw(final Result res, final LineReader lines, final String first) throws IOException {
+        final String source = res.source;
         final MmStruct mm = new MmStruct(maxMapCount);
         final StraceSyscall sys = new StraceSyscall();
-        res.out.add("#vmaoracle 1");
-        res.out.add("#note replayed by mm4j from a plain strace log; the starting address space is not known");
-        res.out.add("#BEFORE unknown");
-        res.out.add("#OPS");
+        res.emit("#vmaoracle 1");
+        res.emit("#note replayed by mm4j from a plain strace log; the starting address space is not known");
+        res.emit("#BEFORE unknown");
+        res.emit("#OPS");
         final Map<Integer, String> pending = new HashMap<>();
         boolean brkKnown = false;
-        final String[] lines = text.split("\n");
-        for (int i = 0; i < lines.length; i++) {
-            final int no = i + 1;
-            String line = lines[i].strip();
+        for (String raw = first; raw != null; raw = nextLine(lines, res)) {
+            final long no = lines.lineNo();
+            String line = raw.strip();
             if (line.isEmpty()) {
                 continue;
             }
             int pid = -1;
             int k = 0;
-            while (k < line.length() && Character.isDigit(line.charAt(k))) {
+            while (k < line.length() && line.charAt(k) >= '0' && line.charAt(k) <= '9') {
                 k++;
             }
             if (k > 0 && k < line.length() && line.charAt(k) == ' ') {
-                pid = Integer.parseInt(line.substring(0, k));
+                pid = pid(line.substring(0, k));
                 line = line.substring(k + 1).strip();
             } else if (line.startsWith("[pid ")) {
                 final int close = line.indexOf(']');
                 if (close > 0) {
-                    pid = Integer.parseInt(line.substring(5, close).strip());
+                    pid = pid(line.substring(5, close).strip());
                     line = line.substring(close + 1).strip();
                 }
+            }
+            if (pid == Integer.MIN_VALUE) {
+                res.addError(source + ":" + no + ": bad pid (expected: 1 to 4194304)");
+                continue;
             }
             if (line.startsWith("---") || line.startsWith("+++")) {
                 continue; // signals and exits do not change the address space
             }
             if (line.endsWith("<unfinished ...>")) {
+                if (pending.size() >= MAX_PENDING && !pending.containsKey(pid)) {
+                    res.addError(source + ":" + no + ": more than " + MAX_PENDING + " calls '<unfinished ...>' at "
+                        + "once");
+                    continue;
+                }
                 pending.put(pid, line.substring(0, line.length() - "<unfinished ...>".length()).stripTrailing());
                 continue;
             }
@@ -426,7 +538,7 @@ public final class StraceReplayer {
                 final int end = line.indexOf("resumed>");
                 final String head = pending.remove(pid);
                 if (end < 0 || head == null) {
-                    res.errors.add(source + ":" + no + ": '<... resumed>' without its '<unfinished ...>' line");
+                    res.addError(source + ":" + no + ": '<... resumed>' without its '<unfinished ...>' line");
                     continue;
                 }
                 final String tail = line.substring(end + "resumed>".length());
@@ -437,7 +549,7 @@ public final class StraceReplayer {
             try {
                 c = StraceCall.parse(line);
             } catch (final IllegalArgumentException e) {
-                res.errors.add(source + ":" + no + ": " + e.getMessage());
+                res.addError(source + ":" + no + ": " + e.getMessage());
                 continue;
             }
             if (c.name().equals("openat") || c.name().equals("open")) {
@@ -450,7 +562,7 @@ public final class StraceReplayer {
                     final int lt = a.indexOf('<');
                     sys.closeFd((int) StraceSyscall.num(lt < 0 ? a : a.substring(0, lt)));
                 } catch (final IllegalArgumentException e) {
-                    res.errors.add(source + ":" + no + ": " + e.getMessage());
+                    res.addError(source + ":" + no + ": " + e.getMessage());
                 }
                 continue;
             }
@@ -461,10 +573,24 @@ public final class StraceReplayer {
                 mm, sys, res, brkKnown);
         }
         for (final Map.Entry<Integer, String> e : pending.entrySet()) {
-            res.errors.add(source + ": pid " + e.getKey() + ": '<unfinished ...>' never resumed: " + e.getValue());
+            res.addError(source + ": pid " + e.getKey() + ": '<unfinished ...>' never resumed: " + e.getValue());
         }
         finish(mm, res, null);
         return res;
+    }
+
+    /** A pid as strace prints it; Integer.MIN_VALUE when it is none (too large, not digits). */
+    private static int pid(final String digits) {
+        if (digits.isEmpty() || digits.length() > 7) {
+            return Integer.MIN_VALUE;
+        }
+        for (int i = 0; i < digits.length(); i++) {
+            if (digits.charAt(i) < '0' || digits.charAt(i) > '9') {
+                return Integer.MIN_VALUE;
+            }
+        }
+        final int v = Integer.parseInt(digits);
+        return v >= 1 && v <= 4194304 ? v : Integer.MIN_VALUE;
     }
 
     private static void openFrom(final StraceSyscall sys, final StraceCall c) {
@@ -495,9 +621,29 @@ public final class StraceReplayer {
 
     /** Writes {@code res.out} to {@code dir/name}. */
     public static Path write(final Result res, final Path dir) throws IOException {
-        Files.createDirectories(dir);
+        outDir(dir);
         final Path p = dir.resolve(Path.of(res.source).getFileName().toString());
         Files.writeString(p, String.join("\n", res.out) + "\n");
         return p;
+    }
+
+    /**
+     * Makes {@code dir} ready for {@code --out}: an existing directory is used; a missing one is created only when
+     * its parent exists (as {@code mkdir}, never {@code mkdir -p}); otherwise a {@link NoSuchFileException} names
+     * the missing parent directory.
+     */
+    public static Path outDir(final Path dir) throws IOException {
+        if (Files.isDirectory(dir)) {
+            return dir;
+        }
+        if (Files.exists(dir)) {
+            throw new java.nio.file.NotDirectoryException(dir.toString());
+        }
+        final Path parent = dir.toAbsolutePath().normalize().getParent();
+        if (parent != null && !Files.isDirectory(parent)) {
+            throw new NoSuchFileException(dir.toString(), null, "directory " + parent + " does not exist");
+        }
+        Files.createDirectory(dir);
+        return dir;
     }
 }

@@ -5,8 +5,6 @@ import org.mm4j.vma.MmStruct;
 import org.mm4j.vma.Mman;
 import org.mm4j.vma.VmFile;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,8 +16,11 @@ import java.util.Map;
  *
  * <p>Files: {@code FD<PATH>} arguments name open files. Each distinct open is one {@code struct file}
  * ({@link VmFile}); files registered with {@link #openFile} (a trace's {@code #file} lines, or strace's
- * {@code openat} results) are used as given, others are opened on first use (backed by the real file of that path
- * when it exists on this machine, else by an empty file).
+ * {@code openat} results) are used as given, others are opened on first use. Every file is a model file: its
+ * inode comes from the table of model files given to the constructor (the shell's {@code mkfile}), or is a new
+ * empty one; no file of the machine mm4j runs on is ever opened or read. {@link #execute} also runs
+ * {@code openat}/{@code open} (of a model file; {@code O_CREAT} creates an empty one, else {@code -ENOENT}) and
+ * {@code close}, as the shell needs; the replayer takes both from the log's results instead.
  *
  * <p>Threads: not thread-safe; one instance per replay or shell.
  */
@@ -64,6 +65,19 @@ public final class StraceSyscall {
         "MCL_FUTURE", MmStruct.MCL_FUTURE, "MCL_ONFAULT", MmStruct.MCL_ONFAULT);
     private static final Map<String, Integer> MS = Map.of("MS_ASYNC", 1, "MS_INVALIDATE", 2, "MS_SYNC", 4);
 
+    /** The model's files by path (shared by every process of one shell). */
+    private final Map<String, VmFile.Inode> inodes;
+
+    /** An interpreter with its own, initially empty, table of model files. */
+    public StraceSyscall() {
+        this(new HashMap<>());
+    }
+
+    /** An interpreter whose files are those of {@code modelFiles} (paths to inodes; new files are added to it). */
+    public StraceSyscall(final Map<String, VmFile.Inode> modelFiles) {
+        this.inodes = modelFiles;
+    }
+
     /** key "fd<path>" -> the open file. */
     private final Map<String, VmFile> files = new HashMap<>();
     /** fd -> path of the last file used through that fd (a new path on the fd means a new open). */
@@ -93,7 +107,79 @@ public final class StraceSyscall {
      */
     public String execute(final MmStruct mm, final String straceLine) {
         final StraceCall c = StraceCall.parse(straceLine);
-        return format(c.name(), run(mm, c));
+        switch (c.name()) {
+            case "openat", "open" -> {
+                return Errno.strace(openat(c), false);
+            }
+            case "close" -> {
+                need(c, 1);
+                final long fd = num(c.args().get(0).replaceAll("<.*>$", ""));
+                if (fd < 0 || fd > Integer.MAX_VALUE || !lastPathOfFd.containsKey((int) fd)) {
+                    return Errno.strace(-Errno.EBADF, false);
+                }
+                closeFd((int) fd);
+                return Errno.strace(0, false);
+            }
+            default -> {
+                return format(c.name(), run(mm, c));
+            }
+        }
+    }
+
+    /** Most files one process may have open (RLIMIT_NOFILE's usual soft limit). */
+    public static final int NR_OPEN = 1024;
+
+    /** {@code openat(AT_FDCWD|dirfd, "PATH", FLAGS[, MODE])} of a model file: the lowest free fd (from 3). */
+    private long openat(final StraceCall c) {
+        final List<String> a = c.args();
+        final boolean at = c.name().equals("openat");
+        if (a.size() < (at ? 3 : 2) || a.size() > (at ? 4 : 3)) {
+            throw new IllegalArgumentException(c.name() + " takes " + (at ? "3 or 4" : "2 or 3") + " arguments, found "
+                + a.size());
+        }
+        final String pathArg = string(a.get(at ? 1 : 0));
+        if (pathArg == null) {
+            return -Errno.EFAULT;
+        }
+        if (pathArg.isEmpty()) {
+            return -Errno.ENOENT;
+        }
+        if (at && !pathArg.startsWith("/") && !a.get(0).strip().equals("AT_FDCWD")) {
+            throw new IllegalArgumentException("openat: only AT_FDCWD or an absolute path is supported");
+        }
+        final String path = java.nio.file.Path.of("/").resolve(pathArg).normalize().toString();
+        final String flagText = a.get(at ? 2 : 1);
+        String mode = "O_RDONLY";
+        boolean create = false;
+        for (final String part : flagText.split("\\|")) {
+            switch (part.strip()) {
+                case "O_RDONLY" -> mode = "O_RDONLY";
+                case "O_WRONLY" -> mode = "O_WRONLY";
+                case "O_RDWR" -> mode = "O_RDWR";
+                case "O_CREAT" -> create = true;
+                case "O_CLOEXEC", "O_NOFOLLOW", "O_NONBLOCK", "O_LARGEFILE", "O_NOATIME", "O_SYNC", "O_DSYNC",
+                     "O_TRUNC", "O_APPEND", "O_EXCL", "O_NOCTTY", "O_DIRECT" -> {
+                }
+                default -> throw new IllegalArgumentException("unknown open flag '" + part.strip() + "'");
+            }
+        }
+        VmFile.Inode ino = inodes.get(path);
+        if (ino == null) {
+            if (!create) {
+                return -Errno.ENOENT;
+            }
+            ino = VmFile.Inode.of(path, 0);
+            inodes.put(path, ino);
+        }
+        int fd = 3;
+        while (lastPathOfFd.containsKey(fd)) {
+            fd++;
+        }
+        if (fd >= NR_OPEN) {
+            return -Errno.EMFILE;
+        }
+        openFile(fd, VmFile.open(ino, mode));
+        return fd;
     }
 
     /** The strace text of {@code result} for {@code syscall} (addresses in hex for mmap, mremap and brk). */
@@ -265,21 +351,9 @@ public final class StraceSyscall {
         return f;
     }
 
-    private final Map<String, VmFile.Inode> inodes = new HashMap<>();
-
-    /** The inode of {@code path}: shared by every open of it. */
+    /** The model inode of {@code path}, shared by every open of it: a new empty file when there is none. */
     public VmFile.Inode inode(final String path) {
-        return inodes.computeIfAbsent(path, p -> {
-            final Path real = Path.of(p);
-            try {
-                if (Files.isRegularFile(real) && Files.isReadable(real)) {
-                    return VmFile.Inode.ofRealFile(real);
-                }
-            } catch (final java.io.IOException | SecurityException e) {
-                // fall through: a model file of unknown content
-            }
-            return VmFile.Inode.of(p, 0);
-        });
+        return inodes.computeIfAbsent(path, p -> VmFile.Inode.of(p, 0));
     }
 
     /** Registers an inode (a trace's {@code #file} or {@code #BEFORE} file) so later opens share it. */

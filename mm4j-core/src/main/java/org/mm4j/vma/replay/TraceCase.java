@@ -10,7 +10,7 @@ import java.util.List;
  */
 public final class TraceCase {
     /** A line of the file with its 1-based number. */
-    public record Line(int no, String text) {
+    public record Line(long no, String text) {
     }
 
     public final String source;
@@ -35,73 +35,107 @@ public final class TraceCase {
     public static TraceCase parse(final String source, final String text) {
         final TraceCase tc = new TraceCase(source);
         final String[] lines = text.split("\n", -1);
-        int section = 0; // 0 header, 1 before, 2 ops, 3 after, 4 end
         for (int i = 0; i < lines.length; i++) {
-            final String line = lines[i];
-            final int no = i + 1;
-            if (line.isEmpty() && i == lines.length - 1) {
+            if (lines[i].isEmpty() && i == lines.length - 1) {
                 break;
             }
-            if (line.startsWith("#BEFORE")) {
-                section = 1;
-                if (!line.strip().equals("#BEFORE")) {
-                    if (line.strip().equals("#BEFORE unknown")) {
-                        tc.beforeUnknown = true;
-                    } else {
-                        throw new StraceParseException(source, no, "unexpected text after #BEFORE: '" + line + "'");
-                    }
-                }
-                continue;
-            }
-            switch (line) {
-                case "#OPS" -> {
-                    section = 2;
-                    continue;
-                }
-                case "#AFTER" -> {
-                    section = 3;
-                    tc.hasAfter = true;
-                    continue;
-                }
-                case "#END" -> {
-                    section = 4;
-                    tc.ended = true;
-                    continue;
-                }
-                default -> {
-                }
-            }
-            switch (section) {
-                case 0 -> {
-                    if (!line.startsWith("#")) {
-                        throw new StraceParseException(source, no, "header line does not start with '#': '"
-                            + line + "'");
-                    }
-                    tc.headers.add(new Line(no, line));
-                }
-                case 1 -> {
-                    if (line.startsWith("#") && tc.beforeUnknown) {
-                        continue;
-                    }
-                    if (MapsLine.parse(line) == null) {
-                        throw new StraceParseException(source, no, "not a /proc/PID/maps line: '" + line + "'");
-                    }
-                    tc.before.add(new Line(no, line));
-                }
-                case 2 -> tc.ops.add(new Line(no, line));
-                case 3 -> {
-                    if (MapsLine.parse(line) == null) {
-                        throw new StraceParseException(source, no, "not a /proc/PID/maps line: '" + line + "'");
-                    }
-                    tc.after.add(new Line(no, line));
-                }
-                default -> throw new StraceParseException(source, no, "text after #END: '" + line + "'");
+            if (tc.feed(i + 1, lines[i])) {
+                tc.ops.add(new Line(i + 1, lines[i]));
             }
         }
+        tc.end();
+        return tc;
+    }
+
+    /** An empty case to be filled line by line with {@link #feed} (streaming: the #OPS lines are not kept). */
+    static TraceCase begin(final String source) {
+        return new TraceCase(source);
+    }
+
+    /** The section being read: 0 headers, 1 #BEFORE, 2 #OPS, 3 #AFTER, 4 after #END. */
+    int section() {
+        return section;
+    }
+
+    /** The most #BEFORE, #AFTER or header lines a case may have (maps are bounded by vm.max_map_count). */
+    static final int MAX_KEPT_LINES = 1 << 20;
+
+    private int section;
+
+    /**
+     * Reads line {@code no}: a section marker, a header, a maps line or (returned true) an #OPS line, which the
+     * caller runs or keeps. Throws {@link StraceParseException} naming the line for a malformed one.
+     */
+    boolean feed(final long no, final String line) {
+        if (line.startsWith("#BEFORE")) {
+            section = 1;
+            if (!line.strip().equals("#BEFORE")) {
+                if (line.strip().equals("#BEFORE unknown")) {
+                    beforeUnknown = true;
+                } else {
+                    throw new StraceParseException(source, no, "unexpected text after #BEFORE: '" + line + "'");
+                }
+            }
+            return false;
+        }
+        switch (line) {
+            case "#OPS" -> {
+                section = 2;
+                return false;
+            }
+            case "#AFTER" -> {
+                section = 3;
+                hasAfter = true;
+                return false;
+            }
+            case "#END" -> {
+                section = 4;
+                ended = true;
+                return false;
+            }
+            default -> {
+            }
+        }
+        if (headers.size() + before.size() + after.size() >= MAX_KEPT_LINES && section != 2) {
+            throw new StraceParseException(source, no, "more than " + MAX_KEPT_LINES
+                + " header and maps lines (no /proc/PID/maps is that long)");
+        }
+        switch (section) {
+            case 0 -> {
+                if (!line.startsWith("#")) {
+                    throw new StraceParseException(source, no, "header line does not start with '#': '"
+                        + line + "'");
+                }
+                headers.add(new Line(no, line));
+            }
+            case 1 -> {
+                if (line.startsWith("#") && beforeUnknown) {
+                    return false;
+                }
+                if (MapsLine.parse(line) == null) {
+                    throw new StraceParseException(source, no, "not a /proc/PID/maps line: '" + line + "'");
+                }
+                before.add(new Line(no, line));
+            }
+            case 2 -> {
+                return true;
+            }
+            case 3 -> {
+                if (MapsLine.parse(line) == null) {
+                    throw new StraceParseException(source, no, "not a /proc/PID/maps line: '" + line + "'");
+                }
+                after.add(new Line(no, line));
+            }
+            default -> throw new StraceParseException(source, no, "text after #END: '" + line + "'");
+        }
+        return false;
+    }
+
+    /** Checks the case is complete (it had an #OPS line). */
+    void end() {
         if (section < 2) {
             throw new StraceParseException(source, 0, "no #OPS line");
         }
-        return tc;
     }
 
     /** The values of header {@code #key} (without the key). */

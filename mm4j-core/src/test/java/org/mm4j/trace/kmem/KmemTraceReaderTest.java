@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mm4j.testing.Prerequisite.requireOrSkip;
 
@@ -152,7 +153,8 @@ class KmemTraceReaderTest {
         assertTrue(readAll(r).isEmpty());
         assertTrue(r.malformed() > 0);
         assertEquals(r.malformed(), errors.size());
-        assertTrue(errors.stream().allMatch(e -> e.contains("binary data") || e.contains("no [CPU] column")),
+        assertTrue(errors.stream().allMatch(e -> e.contains("binary data") || e.contains("no [CPU] column")
+            || e.contains("not UTF-8 text")),
             errors.toString());
 
         errors.clear();
@@ -237,5 +239,28 @@ class KmemTraceReaderTest {
             assertEquals(12_958, r.events(KmemEvent.MM_PAGE_FREE));
             assertEquals(45_027, caches);
         }
+    }
+
+    /** /dev/zero (no newline, ever): the reader stops after 1 MiB of one line with FILE:LINE, no hang. */
+    @Test
+    void anEndlessLineEndsTheReadingWithFileAndLine() throws IOException {
+        final org.mm4j.io.EndlessZeros zeros = new org.mm4j.io.EndlessZeros(4L << 20);
+        final KmemTraceReader r = new KmemTraceReader(new java.io.SequenceInputStream(new java.io.ByteArrayInputStream(
+            "bash-1 [000] ..... 1.0: kfree: ptr=1\n".getBytes(StandardCharsets.US_ASCII)), zeros), "/dev/zero",
+            (line, msg) -> errors.add(line + ": " + msg));
+        final KmemEvent ev = new KmemEvent();
+        assertTrue(r.next(ev));
+        final org.mm4j.io.InputLineException e = assertThrows(org.mm4j.io.InputLineException.class,
+            () -> r.next(ev));
+        assertEquals("/dev/zero:2: line longer than 1048576 bytes", e.getMessage());
+    }
+
+    @Test
+    void aLineThatIsNotUtf8IsAnErrorOfThatLine() throws IOException {
+        final byte[] b = "bash-1 [000] ..... 1.0: kmem_cache_free: ptr=1 name=caf\u00e9\nbash-1 [000] ..... 1.0: kmem_cache_free: ptr=1 name=X\n"
+            .getBytes(StandardCharsets.ISO_8859_1);
+        final KmemTraceReader r = reader(b);
+        assertEquals(1, readAll(r).size());
+        assertEquals(List.of("1: not UTF-8 text (byte 0xe9 at column 56)"), errors);
     }
 }

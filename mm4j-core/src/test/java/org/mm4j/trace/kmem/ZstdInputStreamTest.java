@@ -126,4 +126,108 @@ class ZstdInputStreamTest {
             }
         }
     }
+
+    /** A single-segment frame of one raw block with the content checksum: the smallest checksummed frame. */
+    static byte[] rawFrame(final byte[] content) {
+        final java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
+        o.writeBytes(new byte[] {0x28, (byte) 0xb5, 0x2f, (byte) 0xfd, 0x24, (byte) content.length});
+        final int h = 1 | content.length << 3;
+        o.writeBytes(new byte[] {(byte) h, (byte) (h >>> 8), (byte) (h >>> 16)});
+        o.writeBytes(content);
+        final int sum = (int) Xxh64.hash(content, 0, content.length);
+        o.writeBytes(new byte[] {(byte) sum, (byte) (sum >>> 8), (byte) (sum >>> 16), (byte) (sum >>> 24)});
+        return o.toByteArray();
+    }
+
+    @Test
+    void theContentChecksumIsVerified() throws IOException {
+        final byte[] text = "kmalloc: ptr=1 bytes_req=8 bytes_alloc=8\n".getBytes();
+        final byte[] frame = rawFrame(text);
+        assertArrayEquals(text, unzstd(frame));
+        frame[10] ^= 0x20; // one bit of the raw content: the frame still parses, the data differs
+        final IOException e = assertThrows(IOException.class, () -> unzstd(frame));
+        assertTrue(e.getMessage().startsWith("zstd: content checksum mismatch in frame 1 (starting at offset 0)"),
+            e.getMessage());
+    }
+
+    /** Any single flipped bit of a real checksummed file is an error or (a dead bit) the same text: never other text. */
+    @Test
+    void aFlippedBitNeverDecodesToOtherText() throws IOException {
+        final byte[] z = resource("small.trace.zst");
+        final byte[] plain = unzstd(z);
+        final Random rnd = new Random(11);
+        int refused = 0;
+        for (int i = 0; i < 300; i++) {
+            final byte[] bad = z.clone();
+            final int bit = rnd.nextInt(bad.length * 8);
+            bad[bit >>> 3] ^= (byte) (1 << (bit & 7));
+            try {
+                assertArrayEquals(plain, unzstd(bad), "bit " + bit + " changed the text without an error");
+            } catch (final IOException e) {
+                refused++;
+            }
+        }
+        assertTrue(refused > 250, refused + " of 300 flips refused");
+    }
+
+    @Test
+    void aWindowAboveTheLimitIsRefusedBeforeAnyAllocation() {
+        // frame header: no checksum, not single-segment, window descriptor 0x90 = 2^28 (zstd --long=28)
+        final byte[] hdr = {0x28, (byte) 0xb5, 0x2f, (byte) 0xfd, 0x00, (byte) 0x90, 1, 0, 0};
+        final IOException e = assertThrows(IOException.class, () -> unzstd(hdr));
+        assertEquals("zstd: frame 1 (at offset 0) needs a window of 256 MiB, above the memory limit of 128 MiB (as"
+            + " zstd --memory=: allow more with --zstd-memory=SIZE, at most 1024 MiB, or decompress with the zstd"
+            + " program)", e.getMessage());
+        // with a higher limit the header passes (and the truncated block is the error)
+        final IOException t = assertThrows(IOException.class, () -> new ZstdInputStream(new ByteArrayInputStream(
+            Arrays.copyOf(hdr, 7)), ZstdInputStream.parseMemory("512M")).readAllBytes());
+        assertTrue(t.getMessage().contains("unexpected end of data"), t.getMessage());
+    }
+
+    @Test
+    void memorySizesParseAsZstdTakesThem() {
+        assertEquals(128L << 20, ZstdInputStream.parseMemory("128M"));
+        assertEquals(1L << 30, ZstdInputStream.parseMemory("1G"));
+        assertEquals(4096, ZstdInputStream.parseMemory("4K"));
+        assertEquals(5000, ZstdInputStream.parseMemory("5000"));
+        assertThrows(IllegalArgumentException.class, () -> ZstdInputStream.parseMemory("2G"));
+        assertThrows(IllegalArgumentException.class, () -> ZstdInputStream.parseMemory("12Q"));
+        assertThrows(IllegalArgumentException.class, () -> ZstdInputStream.parseMemory(""));
+    }
+
+    /** What zstd --long=28 writes from a pipe (window 2^28) is refused by default and decodes with more memory. */
+    @Test
+    void zstdLong28NeedsTheMemoryFlag(@TempDir final Path dir) throws Exception {
+        final File zstd = new File("/usr/bin/zstd");
+        Assumptions.assumeTrue(zstd.canExecute(), "no zstd program");
+        final byte[] text = "mm_page_alloc: pfn=0x1 order=0 migratetype=0 gfp_flags=GFP_KERNEL\n".repeat(2000)
+            .getBytes();
+        final Path in = dir.resolve("in");
+        Files.write(in, text);
+        final Process p = new ProcessBuilder(zstd.getPath(), "-q", "--long=28", "-c").redirectInput(in.toFile())
+            .start();
+        final byte[] z = p.getInputStream().readAllBytes();
+        assertEquals(0, p.waitFor());
+        final IOException e = assertThrows(IOException.class, () -> unzstd(z));
+        assertTrue(e.getMessage().contains("needs a window of 256 MiB, above the memory limit of 128 MiB"),
+            e.getMessage());
+        try (InputStream d = new ZstdInputStream(new ByteArrayInputStream(z), 256L << 20)) {
+            assertArrayEquals(text, d.readAllBytes());
+        }
+    }
+
+    /** gzip input is checked by java.util.zip: a changed CRC-32 in the trailer is an error, not other text. */
+    @Test
+    void gzipChecksItsCrc() throws IOException {
+        final byte[] gz = resource("small.trace.gz");
+        final byte[] bad = gz.clone();
+        bad[bad.length - 6] ^= 1; // a bit of the CRC-32 in the 8-byte trailer
+        final IOException e = assertThrows(IOException.class, () -> {
+            try (InputStream in = KmemTraceReader.decompress(new java.io.BufferedInputStream(
+                new ByteArrayInputStream(bad)), "t.gz")) {
+                in.readAllBytes();
+            }
+        });
+        assertEquals("Corrupt GZIP trailer", e.getMessage());
+    }
 }
