@@ -199,7 +199,7 @@ class ZstdInputStreamTest {
     @Test
     void zstdLong28NeedsTheMemoryFlag(@TempDir final Path dir) throws Exception {
         final File zstd = new File("/usr/bin/zstd");
-        Assumptions.assumeTrue(zstd.canExecute(), "no zstd program");
+        requireOrSkip(zstd.canExecute(), "no zstd program at " + zstd);
         final byte[] text = "mm_page_alloc: pfn=0x1 order=0 migratetype=0 gfp_flags=GFP_KERNEL\n".repeat(2000)
             .getBytes();
         final Path in = dir.resolve("in");
