@@ -99,6 +99,7 @@ public final class BuddyAllocator {
     private static final long WARN_INTERVAL_NANOS = 10_000_000_000L;
     private static final long VMSTAT_INTERVAL_NANOS = 1_000_000_000L;
     private long warnBegin;
+    private volatile OomHandler oomHandler;
     private int warnMissed;
     private long totalreservePages;
 
@@ -645,6 +646,14 @@ public final class BuddyAllocator {
             if (pfn >= 0) {
                 return pfn;
             }
+            // __alloc_pages_may_oom: the OOM killer frees a process's memory, then the allocation is retried
+            final OomHandler oom = oomHandler;
+            while (oom != null && mayOom(gfp, order, highest) && oom.outOfMemory(gfp, order)) {
+                pfn = getPageFromFreelist(gfp, order, allocFlags, prefNid, highest, mt, cpu);
+                if (pfn >= 0) {
+                    return pfn;
+                }
+            }
         }
         if ((gfp & Gfp.NOFAIL) != 0) {
             // __alloc_pages_may_oom: a non-failing request gets the reserves (the model cannot loop until an OOM
@@ -659,6 +668,35 @@ public final class BuddyAllocator {
             warnAlloc(gfp, order, highest);
         }
         return -1;
+    }
+
+    /**
+     * What the page allocator calls when an allocation that may invoke the OOM killer found no page after
+     * reclaim ({@code out_of_memory}); the vma package's OOM killer implements it.
+     */
+    public interface OomHandler {
+        /** Kills a process to free memory; true when the allocation should be retried. */
+        boolean outOfMemory(int gfp, int order);
+    }
+
+    /** Makes allocations that may invoke the OOM killer call {@code handler} (null: they fail). */
+    public void setOomHandler(final OomHandler handler) {
+        this.oomHandler = handler;
+    }
+
+    /**
+     * {@code __alloc_pages_may_oom}'s conditions: the caller may reclaim and retry (no __GFP_NORETRY), and unless
+     * __GFP_NOFAIL, the order is not costly (> 3), neither __GFP_RETRY_MAYFAIL nor __GFP_THISNODE is set, and
+     * the request may use ZONE_NORMAL.
+     */
+    static boolean mayOom(final int gfp, final int order, final int highest) {
+        if ((gfp & Gfp.NORETRY) != 0) {
+            return false;
+        }
+        if ((gfp & Gfp.NOFAIL) != 0) {
+            return true;
+        }
+        return order <= 3 && (gfp & (Gfp.RETRY_MAYFAIL | Gfp.THISNODE)) == 0 && highest >= Zone.ZONE_NORMAL;
     }
 
     /**

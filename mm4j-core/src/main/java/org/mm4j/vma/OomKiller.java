@@ -112,16 +112,7 @@ final class OomKiller {
             dieIfVictim(cur);
             final long totalPages = totalPages();
             final List<Processes.Task> tasks = procs.tasks();
-            Processes.Task chosen = null;
-            long chosenPoints = Long.MIN_VALUE;
-            for (final Processes.Task t : tasks) {
-                final long points = badness(t, totalPages);
-                if (points == Long.MIN_VALUE || points < chosenPoints) {
-                    continue;
-                }
-                chosen = t;
-                chosenPoints = points;
-            }
+            final Processes.Task chosen = select(tasks, totalPages);
             if (chosen == null) {
                 if (rateLimitOk()) {
                     log.printk(header(cur, gfp, order, site, tasks, null));
@@ -140,6 +131,56 @@ final class OomKiller {
         } finally {
             oomLock.unlock();
         }
+    }
+
+    /**
+     * The page allocator's {@code __alloc_pages_may_oom} for a kernel allocation (kmalloc's new slab,
+     * alloc_pages) made on behalf of the current process: a victim is killed as for a fault, but the caller is
+     * never unwound (it may hold slab locks): when the current process is the victim it is killed and the shell
+     * goes on in pid 1. With nothing killable it returns false without a report (the allocator's warn_alloc
+     * follows; Linux would panic).
+     */
+    boolean outOfMemoryKernel(final int gfp, final int order) {
+        if (!oomLock.tryLock()) {
+            try {
+                Thread.sleep(1);
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+            return true;
+        }
+        try {
+            final Processes.Task cur = procs.current();
+            final long totalPages = totalPages();
+            final List<Processes.Task> tasks = procs.tasks();
+            final Processes.Task chosen = select(tasks, totalPages);
+            if (chosen == null) {
+                return false;
+            }
+            if (rateLimitOk()) {
+                log.printk(header(cur, gfp, order, "kernel", tasks, chosen));
+            }
+            kill(chosen);
+            return true;
+        } finally {
+            oomLock.unlock();
+        }
+    }
+
+    /** {@code select_bad_process}: the task with the highest badness (the later one on ties), or null. */
+    private static Processes.Task select(final List<Processes.Task> tasks, final long totalPages) {
+        Processes.Task chosen = null;
+        long chosenPoints = Long.MIN_VALUE;
+        for (final Processes.Task t : tasks) {
+            final long points = badness(t, totalPages);
+            if (points == Long.MIN_VALUE || points < chosenPoints) {
+                continue;
+            }
+            chosen = t;
+            chosenPoints = points;
+        }
+        return chosen;
     }
 
     /** A victim that is still running a fault frees its own memory and leaves with SIGKILL. */
@@ -238,6 +279,7 @@ final class OomKiller {
                 "do_syscall_64", "entry_SYSCALL_64_after_hwframe");
             case "__pte_alloc" -> List.of("__pte_alloc", "__handle_mm_fault", "handle_mm_fault", "do_user_addr_fault",
                 "exc_page_fault", "asm_exc_page_fault");
+            case "kernel" -> List.of("alloc_pages_noprof", "(a kernel allocation: kmalloc's new slab or alloc_pages)");
             default -> List.of("vma_alloc_folio_noprof", site, "__handle_mm_fault", "handle_mm_fault",
                 "do_user_addr_fault", "exc_page_fault", "asm_exc_page_fault");
         };

@@ -69,7 +69,7 @@ public final class Pager {
 
     /** A zeroed page (page cache, the zero page); -1 when memory is exhausted (no OOM killer). */
     synchronized long allocZeroed() {
-        return allocZeroedGfp(GFP_USER);
+        return allocZeroedGfp(oomKiller == null ? GFP_USER : GFP_USER | Gfp.NORETRY);
     }
 
     private long allocZeroedGfp(final int gfp) {
@@ -121,8 +121,9 @@ public final class Pager {
             final OomKiller k = oomKiller;
             final long pfn;
             synchronized (this) {
-                // with an OOM killer the failure is reported by it, not by warn_alloc
-                pfn = allocZeroedGfp(k == null ? gfp : gfp | Gfp.NOWARN);
+                // with an OOM killer the failure is reported by it, not by warn_alloc; NORETRY: the buddy
+                // allocator must not run the killer itself (this thread holds this monitor)
+                pfn = allocZeroedGfp(k == null ? gfp : gfp | Gfp.NOWARN | Gfp.NORETRY);
             }
             if (pfn >= 0) {
                 return pfn;
@@ -176,7 +177,8 @@ public final class Pager {
         if (have != null) {
             return have;
         }
-        final long pfn = allocZeroedGfp(oomKiller == null ? GFP_USER_PAGE : GFP_USER_PAGE | Gfp.NOWARN);
+        final long pfn = allocZeroedGfp(oomKiller == null ? GFP_USER_PAGE
+            : GFP_USER_PAGE | Gfp.NOWARN | Gfp.NORETRY);
         if (pfn < 0) {
             return -1;
         }

@@ -107,6 +107,7 @@ public final class Processes {
         this.pager = new Pager(kernel.buddy(), kernel.vmstat());
         this.oomKiller = new OomKiller(this, kernel.buddy(), kernel.log());
         pager.setOomKiller(oomKiller);
+        kernel.buddy().setOomHandler(oomKiller::outOfMemoryKernel);
         boolean aslr = true;
         long seed = 1;
         for (final String p : kernel.params().unknown()) {

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.mm4j.kernel.Kernel;
 import org.mm4j.kernel.ModelOutOfMemoryException;
 import org.mm4j.kernel.ProcFs;
+import org.mm4j.page.Gfp;
 import org.mm4j.page.VmStat;
 
 import java.util.List;
@@ -273,6 +274,25 @@ class OomKillerTest {
         assertTrue(ps.get(a) == null || ps.get(b) == null, "at most one child remains");
         assertNotNull(ps.get(1));
         assertTrue(k.buddy().validate().isEmpty(), k.buddy().validate().toString());
+    }
+
+    @Test
+    void kernelAllocationsInvokeTheKillerWhereLinuxDoes() {
+        final int hog = childWith(24 * MB);
+        long held = 0;
+        while (k.buddy().allocPages(Gfp.KERNEL | Gfp.NORETRY | Gfp.NOWARN, 0) >= 0) {
+            held++; // __GFP_NORETRY never invokes the OOM killer
+        }
+        assertNotNull(ps.get(hog));
+        assertEquals(-1, k.buddy().allocPages(Gfp.KERNEL | Gfp.NOWARN, 4), "a costly order does not either");
+        assertEquals(-1, k.buddy().allocPages(Gfp.KERNEL | Gfp.RETRY_MAYFAIL | Gfp.NOWARN, 0));
+        assertNotNull(ps.get(hog));
+        assertTrue(k.buddy().allocPages(Gfp.KERNEL, 0) >= 0, "GFP_KERNEL order 0: the killer frees a process");
+        assertNull(ps.get(hog));
+        assertTrue(dmesg().contains("mm4j invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0"),
+            dmesg());
+        assertTrue(dmesg().contains("Out of memory: Killed process " + hog + " (mm4j)"), dmesg());
+        assertTrue(held > 1000, "memory was filled: " + held);
     }
 
     @Test
