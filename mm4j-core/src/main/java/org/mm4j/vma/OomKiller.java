@@ -49,6 +49,10 @@ final class OomKiller {
     private final BuddyAllocator buddy;
     private final KernelLog log;
     private final ReentrantLock oomLock = new ReentrantLock();
+    /** {@code vm.oom_dump_tasks}: the task table in the report (default 1). */
+    volatile int oomDumpTasks = 1;
+    /** {@code vm.oom_kill_allocating_task}: kill the allocating task instead of scanning (default 0). */
+    volatile int oomKillAllocatingTask;
     private long rsBegin;
     private int rsPrinted;
     private int rsMissed;
@@ -112,6 +116,13 @@ final class OomKiller {
             dieIfVictim(cur);
             final long totalPages = totalPages();
             final List<Processes.Task> tasks = procs.tasks();
+            if (killAllocating(cur)) {
+                if (rateLimitOk()) {
+                    log.printk(header(cur, gfp, order, site, tasks, cur));
+                }
+                kill(cur, "Out of memory (oom_kill_allocating_task)");
+                throw new ProcessKilledException(cur.pid(), cur.comm());
+            }
             final Processes.Task chosen = select(tasks, totalPages);
             if (chosen == null) {
                 if (rateLimitOk()) {
@@ -123,7 +134,7 @@ final class OomKiller {
             if (rateLimitOk()) {
                 log.printk(header(cur, gfp, order, site, tasks, chosen));
             }
-            kill(chosen);
+            kill(chosen, "Out of memory");
             if (chosen == cur) {
                 throw new ProcessKilledException(chosen.pid(), chosen.comm());
             }
@@ -154,18 +165,25 @@ final class OomKiller {
             final Processes.Task cur = procs.current();
             final long totalPages = totalPages();
             final List<Processes.Task> tasks = procs.tasks();
-            final Processes.Task chosen = select(tasks, totalPages);
+            final Processes.Task chosen = killAllocating(cur) ? cur : select(tasks, totalPages);
             if (chosen == null) {
                 return false;
             }
             if (rateLimitOk()) {
                 log.printk(header(cur, gfp, order, "kernel", tasks, chosen));
             }
-            kill(chosen);
+            kill(chosen, chosen == cur && killAllocating(cur) ? "Out of memory (oom_kill_allocating_task)"
+                : "Out of memory");
             return true;
         } finally {
             oomLock.unlock();
         }
+    }
+
+    /** {@code sysctl_oom_kill_allocating_task} and the allocating task may be killed (not init, not -1000). */
+    private boolean killAllocating(final Processes.Task cur) {
+        return oomKillAllocatingTask != 0 && cur != null && cur.pid() != 1 && !cur.isOomVictim()
+            && cur.oomScoreAdj() != OOM_SCORE_ADJ_MIN;
     }
 
     /** {@code select_bad_process}: the task with the highest badness (the later one on ties), or null. */
@@ -192,15 +210,16 @@ final class OomKiller {
     }
 
     /** {@code __oom_kill_process}: the "Killed process" line, SIGKILL, and the memory back ({@code exit_mmap}). */
-    private void kill(final Processes.Task victim) {
+    private void kill(final Processes.Task victim, final String message) {
         final long[] c = victim.mm().oomCounters();
         final long totalVm = victim.mm().totalVmRacy();
         victim.markOomVictim();
         if (buddy.vmstat() != null) {
             buddy.vmstat().inc(VmStat.OOM_KILL);
         }
-        log.printk(String.format("Out of memory: Killed process %d (%s) total-vm:%dkB, anon-rss:%dkB, file-rss:%dkB,"
-                + " shmem-rss:%dkB, UID:0 pgtables:%dkB oom_score_adj:%d", victim.pid(), victim.comm(), totalVm * 4,
+        log.printk(String.format("%s: Killed process %d (%s) total-vm:%dkB, anon-rss:%dkB, file-rss:%dkB,"
+                + " shmem-rss:%dkB, UID:0 pgtables:%dkB oom_score_adj:%d", message, victim.pid(), victim.comm(),
+            totalVm * 4,
             c[0] * 4, c[1] * 4, c[2] * 4, c[3] >> 10, victim.oomScoreAdj()));
         procs.reapOomVictim(victim);
     }
@@ -245,10 +264,12 @@ final class OomKiller {
         if (sb.charAt(sb.length() - 1) != '\n') {
             sb.append('\n');
         }
-        sb.append("Tasks state (memory values in pages):\n");
-        sb.append("[  pid  ]   uid  tgid total_vm      rss rss_anon rss_file rss_shmem pgtables_bytes swapents"
-            + " oom_score_adj name\n");
-        for (final Processes.Task t : tasks) {
+        if (oomDumpTasks != 0) {
+            sb.append("Tasks state (memory values in pages):\n");
+            sb.append("[  pid  ]   uid  tgid total_vm      rss rss_anon rss_file rss_shmem pgtables_bytes swapents"
+                + " oom_score_adj name\n");
+        }
+        for (final Processes.Task t : oomDumpTasks != 0 ? tasks : List.<Processes.Task>of()) {
             if (t.pid() == 1 || t.isOomVictim()) {
                 continue; // oom_unkillable_task, or already gone
             }

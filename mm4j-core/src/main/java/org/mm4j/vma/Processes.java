@@ -21,7 +21,8 @@ import java.util.concurrent.ConcurrentSkipListMap;
  * the seed. Files: {@code /proc/<pid>/{maps,smaps,status}}, {@code /proc/self/...},
  * {@code /proc/sys/vm/max_map_count} (writable), {@code /proc/sys/vm/mmap_min_addr},
  * {@code /proc/sys/kernel/randomize_va_space}; {@code vmacache_find_calls/hits} in /proc/vmstat;
- * {@code /proc/<pid>/oom_score} and {@code /proc/<pid>/oom_score_adj} (writable, -1000..1000).
+ * {@code /proc/<pid>/oom_score} and {@code /proc/<pid>/oom_score_adj} (writable, -1000..1000),
+ * {@code /proc/sys/vm/oom_dump_tasks} and {@code /proc/sys/vm/oom_kill_allocating_task} (writable).
  *
  * <p>Out of memory: faults that get no page run the {@link OomKiller}, which kills the process with the highest
  * badness (never pid 1, the global init, nor one with {@code oom_score_adj} -1000): its memory is freed and it
@@ -340,6 +341,12 @@ public final class Processes {
             v -> maxMapCount = (int) parseSysctl(v, 0, Integer.MAX_VALUE));
         procfs.registerFile("/proc/sys/vm/mmap_min_addr", () -> mmapMinAddr + "\n");
         procfs.registerWriter("/proc/sys/vm/mmap_min_addr", v -> mmapMinAddr = parseSysctl(v, 0, 1L << 32));
+        procfs.registerFile("/proc/sys/vm/oom_dump_tasks", () -> oomKiller.oomDumpTasks + "\n");
+        procfs.registerWriter("/proc/sys/vm/oom_dump_tasks",
+            v -> oomKiller.oomDumpTasks = (int) parseSysctl(v, Integer.MIN_VALUE, Integer.MAX_VALUE));
+        procfs.registerFile("/proc/sys/vm/oom_kill_allocating_task", () -> oomKiller.oomKillAllocatingTask + "\n");
+        procfs.registerWriter("/proc/sys/vm/oom_kill_allocating_task",
+            v -> oomKiller.oomKillAllocatingTask = (int) parseSysctl(v, Integer.MIN_VALUE, Integer.MAX_VALUE));
         procfs.registerFile("/proc/sys/kernel/randomize_va_space", () -> randomizeVaSpace + "\n");
         procfs.registerWriter("/proc/sys/kernel/randomize_va_space",
             v -> randomizeVaSpace = (int) parseSysctl(v, 0, 2));

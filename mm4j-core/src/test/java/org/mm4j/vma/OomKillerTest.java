@@ -296,6 +296,28 @@ class OomKillerTest {
     }
 
     @Test
+    void oomKillAllocatingTaskKillsTheFaultingProcessAndDumpTasksCanBeOff() {
+        final int big = childWith(24 * MB);
+        final int small = childWith(MB);
+        k.procfs().write("/proc/sys/vm/oom_kill_allocating_task", "1");
+        k.procfs().write("/proc/sys/vm/oom_dump_tasks", "0");
+        assertEquals("1\n", k.procfs().read("/proc/sys/vm/oom_kill_allocating_task"));
+        ps.switchTo(small);
+        final MmStruct mm = ps.currentMm();
+        final long a = mm.mmap(0, 128 * MB, RW, ANON, null, 0);
+        assertThrows(ProcessKilledException.class, () -> {
+            for (long p = a; ; p += 4096) {
+                mm.touch(p, 'w');
+            }
+        });
+        assertNull(ps.get(small), "the allocating task went");
+        assertNotNull(ps.get(big), "although another process was larger");
+        assertTrue(dmesg().contains("Out of memory (oom_kill_allocating_task): Killed process " + small + " (mm4j)"),
+            dmesg());
+        assertFalse(dmesg().contains("Tasks state"), "vm.oom_dump_tasks=0");
+    }
+
+    @Test
     void brkAfterMlockallFutureIsPopulatedBestEffort() {
         final MmStruct mm = ps.currentMm();
         assertEquals(0, mm.mlockall(MmStruct.MCL_CURRENT | MmStruct.MCL_FUTURE));
