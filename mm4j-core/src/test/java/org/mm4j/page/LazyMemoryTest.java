@@ -17,7 +17,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.mm4j.testing.Prerequisite.requireOrSkip;
 
 /** Memory reserved, not committed, at boot: deferred struct pages, lazy reservations, addresses above 32 GiB. */
 class LazyMemoryTest {
@@ -116,7 +116,7 @@ class LazyMemoryTest {
             k = Kernel.boot("mem=64G numa=fake=2 nr_cpus=2");
         } catch (final CmdlineException e) {
             assertTrue(e.getMessage().startsWith("mem=64G: cannot reserve"), e.getMessage());
-            assumeTrue(false, "this host cannot reserve 64G: " + e.getMessage());
+            requireOrSkip(false, "this host cannot reserve 64G: " + e.getMessage());
             return;
         }
         try (k) {
@@ -201,7 +201,7 @@ class LazyMemoryTest {
 
     @Test
     void aReservationTheHostCannotMakeIsAClearError() {
-        assumeTrue(Reservation.isLazy(), "mmap reservations are used on Linux only");
+        requireOrSkip(Reservation.isLazy(), "no lazy mmap reservation here (Linux only)");
         try (Arena arena = Arena.ofShared()) {
             // 2^50 bytes: more than a 47-bit user address space holds
             final Reservation.ReservationException e = assertThrows(Reservation.ReservationException.class,
