@@ -259,6 +259,17 @@ class SafetyTest {
         }
     }
 
+    @Test
+    void anAllocatorUsedAfterItsKernelClosedThrowsInsteadOfTouchingFreedMemory() {
+        final Kernel k = Kernel.boot("mem=32M nr_cpus=1");
+        final SlabAllocator a = k.slab().allocator();
+        final long p = a.kmalloc(64);
+        a.kfree(a.kmalloc(64));  // the sheaf holds objects
+        k.close();
+        assertThrows(IllegalStateException.class, () -> a.kmalloc(64));
+        assertThrows(IllegalStateException.class, () -> a.kfree(p));
+    }
+
     // ------------------------------------------------------------------ the kernel's behaviour, for learners
 
     @Test
