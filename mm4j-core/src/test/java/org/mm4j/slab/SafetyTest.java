@@ -223,6 +223,16 @@ class SafetyTest {
     }
 
     @Test
+    void fakeNumaNodesKeepTheChecks() {
+        try (Kernel k = Kernel.boot("mem=64M nr_cpus=2 numa=fake=2")) {
+            final SlabAllocator a = k.slab().allocator();
+            final long p = a.kmalloc(256);
+            a.kfree(p);
+            assertRefused(k, "kmalloc-256", p, () -> a.kfree(p));
+        }
+    }
+
+    @Test
     void bulkFreeRefusesTheDuplicateAndFreesTheRest() {
         try (Kernel k = Kernel.boot("mem=32M nr_cpus=1")) {
             final long free0 = freeAtBoot(k);
