@@ -89,7 +89,7 @@ class StraceStreamingTest {
         final Generator g = new Generator(bytes, () -> quarter[0] = usedHeapAfterGc());
         final long t0 = System.nanoTime();
         final StraceReplayer.Result r = new StraceReplayer(StraceReplayer.AddressMode.TRACE).replay("generated", g,
-            line -> { });
+            StraceReplayer.DISCARD);
         final double secs = (System.nanoTime() - t0) / 1e9;
         final long end = usedHeapAfterGc();
         System.out.printf("StraceStreamingTest: %d bytes, %d lines in %.1f s (%.0f MB/s); retained heap %d KiB at"
