@@ -467,6 +467,12 @@ public final class SlabAllocator implements SegmentAllocator {
             this.fixedObjects = cache.order() == cache.geometry().minOrder() ? cache.objsPerSlab() : 0;
             this.statBase = cpu * KmemCache.STRIDE + KmemCache.W_STATS;
             this.base = cache.slub.mem.nativeAddress(0);
+            final long last = cache.slub.mem.totalBytes() - 1;
+            if (cache.slub.mem.nativeAddress(last) != base + last) {
+                throw new IllegalStateException("model memory is not one contiguous native range (phys 0x"
+                    + Long.toHexString(last) + " at native 0x" + Long.toHexString(cache.slub.mem.nativeAddress(last))
+                    + ", expected: 0x" + Long.toHexString(base + last) + ")");
+            }
             this.mm = cache.slub.memMap;
             this.checkKey = cache.checkKey;
             this.freeKey = cache.freeKey;
