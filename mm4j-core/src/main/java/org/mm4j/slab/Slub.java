@@ -531,8 +531,9 @@ public final class Slub {
         }
         final int order = Geometry.getOrder(size);
         final int pageGfp = (gfp & ~Gfp.DMA32) | Gfp.COMP;
-        long pfn = buddy.allocPagesNode((gfp & Gfp.DIRECT_RECLAIM) != 0 ? pageGfp | Gfp.NOWARN : pageGfp, order,
-            nid);
+        // the first attempt neither warns nor calls the OOM killer (__GFP_NORETRY): stranded sheaves go first
+        long pfn = buddy.allocPagesNode((gfp & Gfp.DIRECT_RECLAIM) != 0 ? pageGfp | Gfp.NOWARN | Gfp.NORETRY
+            : pageGfp, order, nid);
         if (pfn < 0 && (gfp & Gfp.DIRECT_RECLAIM) != 0) {
             reclaimStranded();
             pfn = buddy.allocPagesNode(pageGfp, order, nid);

@@ -4,6 +4,8 @@ import org.junit.jupiter.api.Test;
 import org.mm4j.kernel.Kernel;
 import org.mm4j.kernel.ModelOutOfMemoryException;
 import org.mm4j.page.Gfp;
+import org.mm4j.vma.Mman;
+import org.mm4j.vma.Processes;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -296,6 +298,47 @@ class ThreadSheavesTest {
             }
         }
         throw new AssertionError(c.name() + " not in /proc/slabinfo");
+    }
+
+    /** Stranded sheaves go back before the OOM killer picks a victim (a large kmalloc may call it). */
+    @Test
+    void strandedSheavesGoBeforeTheOomKiller() throws Exception {
+        try (Kernel k = Kernel.boot("mem=32M nr_cpus=2 norandmaps")) {
+            final Slub slub = k.slab();
+            slub.threadSheaves.pauseDaemon(true);
+            final Processes ps = k.processes();
+            ps.switchTo(1);
+            final int pid = ps.fork();
+            ps.switchTo(pid);
+            final long a = ps.currentMm().mmap(0, 8L << 20, Mman.PROT_READ | Mman.PROT_WRITE,
+                Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_POPULATE, null, 0);
+            assertTrue(a > 0);
+            ps.switchTo(1);
+            // threads strand sheaves until little is left; stop before any of them needs a reclaim
+            final AtomicInteger threads = new AtomicInteger();
+            while (k.buddy().freePages() > 1024) {
+                platformThreads(1, 1, () -> {
+                    final SlabAllocator al = slub.allocator();
+                    al.kfree(al.kmalloc(4096));
+                });
+                threads.incrementAndGet();
+            }
+            assertEquals(0, slub.reapedThreads(), "nothing reaped yet");
+            final List<Long> large = new ArrayList<>();
+            long p;
+            while ((p = slub.kmalloc(16 * 1024, Gfp.KERNEL)) != 0 && slub.reapedThreads() == 0) {
+                large.add(p);
+            }
+            assertTrue(slub.reapedThreads() > 0, "a large kmalloc reclaimed the " + threads + " threads' sheaves");
+            assertTrue(k.log().messages().stream().noneMatch(l -> l.contains("Killed process")),
+                "no process was killed while sheaves could be reclaimed");
+            for (final long x : large) {
+                slub.kfree(x);
+            }
+            if (p != 0) {
+                slub.kfree(p);
+            }
+        }
     }
 
     /** Real exhaustion: the SegmentAllocator throws ModelOutOfMemoryException, kmalloc returns 0. */
