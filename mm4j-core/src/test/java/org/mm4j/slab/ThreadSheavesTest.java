@@ -187,6 +187,34 @@ class ThreadSheavesTest {
         }
     }
 
+    /** A virtual thread that asks for its own sheaves gets them, and they go back when it ends. */
+    @Test
+    void aVirtualThreadMayAskForItsOwnSheaves() throws Exception {
+        try (Kernel k = Kernel.boot("mem=32M nr_cpus=2")) {
+            final Slub slub = k.slab();
+            final KmemCache c = slub.findCache("kmalloc-64");
+            final AtomicReference<Throwable> failure = new AtomicReference<>();
+            final Thread v = Thread.ofVirtual().start(() -> {
+                try {
+                    final SlabAllocator a = slub.confinedAllocator();
+                    assertEquals(SlabAllocator.DEFAULT_SHEAF_CAPACITY, a.sheafCapacity());
+                    a.kfree(a.kmalloc(64));
+                    assertEquals(1, c.sheafUsage().threads());
+                    assertTrue(c.sheafUsage().threadObjects() > 0);
+                } catch (final Throwable e) {
+                    failure.set(e);
+                }
+            });
+            v.join();
+            assertNull(failure.get());
+            await(() -> slub.endedThreadSheafOwners() == 0, "the virtual thread's sheaves went back");
+            assertEquals(1, slub.reapedThreads());
+            assertEquals(0, c.sheafUsage().threadObjects());
+            assertEquals(0, c.validate());
+            assertEquals(0, c.activeObjects());
+        }
+    }
+
     /**
      * What the per-CPU slab layer may keep with nothing allocated: per CPU slot its slab and CPU partial slabs
      * (plus one in flight), and min_partial empty slabs per node.
