@@ -52,9 +52,11 @@ public final class Targets {
     /**
      * The outcome of one target against its fastest available peer {@code peer}: {@code ratio} of the JMH scores
      * (means), {@code medianRatio} of the median iterations; NaN when a row is missing. {@code unranked} holds
-     * the reason a ranking is refused (error too large), else null.
+     * the reason a ranking is refused (error too large), else null; {@code withinErrors}: the two scores' 99.9 %
+     * intervals overlap, so the verdict is not significant (it is still reported).
      */
-    public record Outcome(Target target, String peer, double ratio, double medianRatio, String unranked) {
+    public record Outcome(Target target, String peer, double ratio, double medianRatio, String unranked,
+                          boolean withinErrors) {
         public boolean known() {
             return Double.isFinite(ratio);
         }
@@ -86,8 +88,9 @@ public final class Targets {
                 : String.format(Locale.ROOT, "MISSED: %.2fx too slow", missFactor());
             final String median = Double.isFinite(medianRatio)
                 ? String.format(Locale.ROOT, ", medians %.3f", medianRatio) : "";
-            return String.format(Locale.ROOT, "%-62s = %6.3f (target <= %s%s)  %s", head, ratio, target.limitText(),
-                median, verdict);
+            return String.format(Locale.ROOT, "%-62s = %6.3f (target <= %s%s)  %s%s", head, ratio,
+                target.limitText(), median, verdict,
+                unranked == null && withinErrors ? " (scores within each other's 99.9 % errors)" : "");
         }
     }
 
@@ -113,7 +116,18 @@ public final class Targets {
                 unranked = tooNoisy(best);
             }
         }
-        return new Outcome(t, peer, ratio(mine, best, Row::nsPerOp), ratio(mine, best, Row::median), unranked);
+        return new Outcome(t, peer, ratio(mine, best, Row::nsPerOp), ratio(mine, best, Row::median), unranked,
+            overlap(mine, best));
+    }
+
+    /** True when both rows ran and their 99.9 % intervals (score ± error) overlap; a missing error counts as 0. */
+    static boolean overlap(final Row x, final Row y) {
+        if (x == null || y == null) {
+            return false;
+        }
+        final double ex = x.error() == null ? 0 : x.error();
+        final double ey = y.error() == null ? 0 : y.error();
+        return Math.abs(x.nsPerOp() - y.nsPerOp()) <= ex + ey;
     }
 
     /** Null when the row's error is within {@value #MAX_RANKED_ERROR_PERCENT} % of its score, else why not. */

@@ -13,12 +13,13 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.openjdk.jmh.infra.Blackhole;
+
+import static org.mm4j.testing.Prerequisite.requireOrSkip;
 
 /**
  * Every allocator row allocates and frees real memory, and every workload does what it says over every row: writes
@@ -33,7 +34,7 @@ class AllocatorsTest {
     /** Runs {@code body} on a thread of the kind the allocator needs (Netty FTL rows need FastThreadLocalThreads). */
     private static void onAllocatorThread(final String name, final ThrowingRunnable body) throws Throwable {
         final String why = Allocators.unavailableReason(name);
-        Assumptions.assumeTrue(why == null, () -> name + " skipped: " + why);
+        requireOrSkip(why == null, name + " unavailable: " + why);
         final AtomicReference<Throwable> failure = new AtomicReference<>();
         final Thread t;
         try (Allocator probe = Allocators.open(name)) {

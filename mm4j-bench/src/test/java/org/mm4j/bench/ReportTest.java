@@ -55,6 +55,14 @@ class ReportTest {
         assertFalse(vsBest.met());
         assertTrue(vsBest.describe().contains("best of jemalloc/mimalloc (mimalloc)")
             && vsBest.describe().contains("MISSED: 1.25x too slow"), vsBest.describe());
+        assertFalse(vsBest.withinErrors(), "15.0 ± 0.2 against 12.0 ± 0.3");
+        assertFalse(vsBest.describe().contains("within"), vsBest.describe());
+        final Targets.Outcome close = Targets.evaluate(List.of(
+            Row.measured("ring-64", "mm4j", 1, 64.5, 21.6, 57.4),
+            Row.measured("ring-64", "mimalloc", 1, 61.5, 11.5, 57.8))).get(1);
+        assertEquals("ring-64", close.target().workload());
+        assertTrue(close.withinErrors() && !close.met(), close.describe());
+        assertTrue(close.describe().contains("within each other's 99.9 % errors"), close.describe());
         final Targets.Outcome segment = out.stream()
             .filter(o -> o.target().workload().equals("ring-64") && o.target().subject().equals("mm4j-segment"))
             .findFirst().orElseThrow();

@@ -1,6 +1,5 @@
 package org.mm4j.cli;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -16,6 +15,7 @@ import java.util.zip.GZIPOutputStream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mm4j.testing.Prerequisite.requireOrSkip;
 
 /**
  * Issue 11, reproductions 3 to 5 and 7 through the command line: endless and non-UTF-8 input, zstd windows and
@@ -51,7 +51,7 @@ class HostileInputTest {
 
     @Test
     void replayStraceOfDevZeroIsALineTooLongNotAnOutOfMemoryError() {
-        Assumptions.assumeTrue(Files.isReadable(Path.of("/dev/zero")), "no /dev/zero");
+        requireOrSkip(Files.isReadable(Path.of("/dev/zero")), "no /dev/zero");
         final Run r = strace("/dev/zero");
         assertEquals(2, r.status());
         assertEquals("mm4j: /dev/zero:1: line longer than 1048576 bytes\n", r.err());
@@ -59,7 +59,7 @@ class HostileInputTest {
 
     @Test
     void replayKmemOfDevZeroStopsWithFileAndLine() {
-        Assumptions.assumeTrue(Files.isReadable(Path.of("/dev/zero")), "no /dev/zero");
+        requireOrSkip(Files.isReadable(Path.of("/dev/zero")), "no /dev/zero");
         final Run r = kmem("/dev/zero", null, 128L << 20);
         assertEquals(2, r.status());
         assertEquals("mm4j: /dev/zero:1: line longer than 1048576 bytes\n", r.err());

@@ -15,6 +15,7 @@ import java.util.zip.GZIPOutputStream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mm4j.testing.Prerequisite.requireOrSkip;
 
 class ReplayKmemCommandTest {
     record Run(int status, String out, String err) {
@@ -132,8 +133,8 @@ class ReplayKmemCommandTest {
 
     @Test
     void zstdTracesAreDecodedInJava(@TempDir final Path dir) throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(new java.io.File("/usr/bin/zstd").canExecute(),
-            "no zstd program to make the input (the decoder itself is tested in core)");
+        requireOrSkip(new java.io.File("/usr/bin/zstd").canExecute(),
+            "no /usr/bin/zstd to make the input (the decoder itself is tested in core)");
         final Path plain = dir.resolve("t.trace");
         Files.writeString(plain, "x-1 [000] ..... 1.0: kfree: ptr=0000000000000000\n".repeat(1000));
         final Process p = new ProcessBuilder("/usr/bin/zstd", "-q", plain.toString()).start();

@@ -1744,15 +1744,20 @@ public final class BuddyAllocator {
      */
     public void initDeferred() {
         for (final Zone z : zones) {
-            if (z.deferredPfn < z.deferredEnd) {
-                z.lock.lock();
-                try {
-                    if (z.deferredPfn < z.deferredEnd) {
-                        initDeferredLocked(z);
-                    }
-                } finally {
-                    z.lock.unlock();
+            initDeferred(z);
+        }
+    }
+
+    /** Writes the deferred struct pages of {@code z}, taking its lock (reentrant: a holder may call it). */
+    private void initDeferred(final Zone z) {
+        if (z.deferredPfn < z.deferredEnd) {
+            z.lock.lock();
+            try {
+                if (z.deferredPfn < z.deferredEnd) {
+                    initDeferredLocked(z);
                 }
+            } finally {
+                z.lock.unlock();
             }
         }
     }
@@ -1788,15 +1793,7 @@ public final class BuddyAllocator {
     private void initDeferredAt(final long pfn) {
         for (final Zone z : zones) {
             if (pfn >= z.deferredPfn && pfn < z.deferredEnd) {
-                // only this zone's lock (a caller may hold it already: it is reentrant; no other zone's is taken)
-                z.lock.lock();
-                try {
-                    if (z.deferredPfn < z.deferredEnd) {
-                        initDeferredLocked(z);
-                    }
-                } finally {
-                    z.lock.unlock();
-                }
+                initDeferred(z);  // only this zone's lock: a caller may hold it already; no other zone's is taken
                 return;
             }
         }

@@ -1838,6 +1838,10 @@ public final class MmStruct {
     /**
      * {@code handle_mm_fault} for a user access at {@code addr}: 'r', 'w' or 'x'. Finds (or grows) the VMA,
      * checks the access, and maps the page. Throws {@link SegmentationFault} as the kernel would send SIGSEGV.
+     * When no page is free the OOM killer runs (with a kernel from {@code Kernel.boot}) and the fault goes on.
+     *
+     * @throws ProcessKilledException when the OOM killer chose this process (now or earlier): SIGKILL
+     * @throws ModelOutOfMemoryException when no page could be had and nothing was killable
      */
     public synchronized void handleMmFault(final long addr, final char access) {
         if (killedPid != 0) {

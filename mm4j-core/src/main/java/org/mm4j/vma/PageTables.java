@@ -67,7 +67,7 @@ final class PageTables {
                 return -1;
             }
             final long t = pager.allocTable(current, site);
-            if (t < 0 || pgd >= 0) { // (an OOM kill of this very mm cannot reach here: it throws)
+            if (t < 0) {
                 return -1;
             }
             pgd = t;
@@ -254,18 +254,18 @@ final class PageTables {
                 off = ((from + off + (1L << 21)) & ~((1L << 21) - 1)) - from - 4096;
                 continue;
             }
-            if ((pager.mem().getLong(src) & P) != 0 && ptepWithSite(to + off) < 0) {
+            if ((pager.mem().getLong(src) & P) != 0 && ptepForMove(to + off) < 0) {
                 return false;
             }
         }
         return true;
     }
 
-    private long ptepWithSite(final long addr) {
+    private long ptepForMove(final long addr) {
         return ptep(addr, true, owner, "move_page_tables");
     }
 
-    /** {@code move_page_tables}: the PTEs of {@code [from, from+len)} move to {@code to} (after {@link #prepareMove}). */
+    /** {@code move_page_tables}: the PTEs of {@code [from, from+len)} move to {@code to} (prepareMove first). */
     void moveRange(final long from, final long to, final long len) {
         final boolean up = to > from;
         for (long off = up ? len - 4096 : 0; up ? off >= 0 : off < len; off += up ? -4096 : 4096) {

@@ -8,6 +8,8 @@ import org.mm4j.slab.Slub;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -15,7 +17,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.mm4j.testing.Prerequisite.requireOrSkip;
 
 /** Memory reserved, not committed, at boot: deferred struct pages, lazy reservations, addresses above 32 GiB. */
 class LazyMemoryTest {
@@ -114,7 +116,7 @@ class LazyMemoryTest {
             k = Kernel.boot("mem=64G numa=fake=2 nr_cpus=2");
         } catch (final CmdlineException e) {
             assertTrue(e.getMessage().startsWith("mem=64G: cannot reserve"), e.getMessage());
-            assumeTrue(false, "this host cannot reserve 64G: " + e.getMessage());
+            requireOrSkip(false, "this host cannot reserve 64G: " + e.getMessage());
             return;
         }
         try (k) {
@@ -171,9 +173,35 @@ class LazyMemoryTest {
         }
     }
 
+    /** The fallback of other systems (Arena allocation, committed at boot), forced with -Dmm4j.mmap=false. */
+    @Test
+    void theArenaFallbackBootsAndAllocates() throws Exception {
+        final Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Dmm4j.mmap=false", "-cp", System.getProperty("java.class.path"), FallbackMain.class.getName())
+            .redirectErrorStream(true).start();
+        final String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        assertEquals("lazy=false kmalloc=ok zero=0\n", out);
+    }
+
+    /** Run by {@link #theArenaFallbackBootsAndAllocates} in its own JVM. */
+    public static final class FallbackMain {
+        public static void main(final String[] args) {
+            try (Kernel k = Kernel.boot("mem=16M nr_cpus=1")) {
+                final long x = k.slab().kmalloc(64, Gfp.KERNEL | Gfp.ZERO);
+                final long zero = k.slab().segment(x, 64).get(ValueLayout.JAVA_LONG, 0);
+                k.slab().segment(x, 64).set(ValueLayout.JAVA_LONG, 0, 42);
+                k.slab().kfree(x);
+                k.buddy().checkInvariants();
+                System.out.print("lazy=" + Reservation.isLazy() + " kmalloc=" + (x != 0 ? "ok" : "null") + " zero="
+                    + zero + "\n");
+            }
+        }
+    }
+
     @Test
     void aReservationTheHostCannotMakeIsAClearError() {
-        assumeTrue(Reservation.isLazy(), "mmap reservations are used on Linux only");
+        requireOrSkip(Reservation.isLazy(), "no lazy mmap reservation here (Linux only)");
         try (Arena arena = Arena.ofShared()) {
             // 2^50 bytes: more than a 47-bit user address space holds
             final Reservation.ReservationException e = assertThrows(Reservation.ReservationException.class,

@@ -10,9 +10,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.junit.jupiter.api.Test;
+import java.lang.foreign.ValueLayout;
 
-/** One test per SLUB debug check, asserting the exact 6.18 headings in dmesg and the repair. */
+import org.junit.jupiter.api.Test;
+import org.mm4j.kernel.Kernel;
+import org.mm4j.page.PhysicalMemory;
+
+/**
+ * One test per SLUB debug check, asserting the exact 6.18 headings in dmesg and the repair. Every cache is a real
+ * {@link KmemCache} made by {@code kmem_cache_create} with the debug flags (its layout is the allocator's
+ * calculate_sizes), driven through the allocator's own alloc, free and validate paths.
+ */
 class DebugChecksTest {
     private static final long F = SlabFlags.SLAB_CONSISTENCY_CHECKS;
     private static final long Z = SlabFlags.SLAB_RED_ZONE;
@@ -20,6 +28,45 @@ class DebugChecksTest {
     private static final long U = SlabFlags.SLAB_STORE_USER;
     private static final long T = SlabFlags.SLAB_TRACE;
     private static final String HEX = "0x[0-9a-f]{16}";
+
+    private static Kernel boot() {
+        return Kernel.boot("mem=32M nr_cpus=2");
+    }
+
+    /** A cache with exactly {@code flags} (no boot-option flags, never merged). */
+    private static KmemCache create(final Kernel k, final String name, final int size, final long flags) {
+        return k.slab().kmemCacheCreate(name, size, 0, flags | SlabFlags.SLAB_NO_USER_FLAGS | SlabFlags.SLAB_NO_MERGE,
+            null);
+    }
+
+    /** The slab (its struct page) holding the object at {@code kaddr}. */
+    private static SlabPage slabOf(final Kernel k, final long kaddr) {
+        final long pfn = k.slab().virtToSlab(kaddr - PhysicalMemory.PAGE_OFFSET);
+        assertTrue(pfn >= 0, () -> Long.toHexString(kaddr) + " is in a slab");
+        return new SlabPage(k.slab(), pfn);
+    }
+
+    /** A report's {@code @offset=}: the byte's distance from its slab's start (the free order is shuffled). */
+    private static long inSlab(final Kernel k, final long kaddr) {
+        return kaddr - slabOf(k, kaddr).address();
+    }
+
+    private static void poke(final Kernel k, final long kaddr, final int value) {
+        k.slab().segment(kaddr, 1).set(ValueLayout.JAVA_BYTE, 0, (byte) value);
+    }
+
+    private static int peek(final Kernel k, final long kaddr) {
+        return k.slab().segment(kaddr, 1).get(ValueLayout.JAVA_BYTE, 0) & 0xff;
+    }
+
+    private static void pokeLong(final Kernel k, final long kaddr, final long value) {
+        k.slab().segment(kaddr, 8).set(ValueLayout.JAVA_LONG_UNALIGNED, 0, value);
+    }
+
+    /** BUG banners plus FIX lines in dmesg. */
+    private static int bugsAndFixes(final Kernel k) {
+        return (int) count(k.log().messages(), "BUG ") + (int) count(k.log().messages(), "FIX ");
+    }
 
     private static void assertLine(final List<String> dmesg, final String regex) {
         assertTrue(dmesg.stream().anyMatch(l -> l.matches(regex)), "no line matching " + regex + " in\n"
@@ -32,33 +79,33 @@ class DebugChecksTest {
 
     @Test
     void leftRedzone() {
-        try (DebugHarness h = new DebugHarness()) {
-            final DebugHarness.Cache s = h.create("rz", 64, Z);
+        try (Kernel k = boot()) {
+            final KmemCache s = create(k, "rz", 64, Z);
             final long p = s.alloc();
-            h.write(p - 3, 0x55);
+            poke(k, p - 3, 0x55);
             s.validate();
-            final List<String> d = h.dmesg();
+            final List<String> d = k.log().messages();
             assertLine(d, "\\[Left Redzone overwritten] " + HEX + "-" + HEX
-                + " @offset=5\\. First byte 0x55 instead of 0xcc");
+                + " @offset=" + inSlab(k, p - 3) + "\\. First byte 0x55 instead of 0xcc");
             assertLine(d, "BUG rz \\(Not tainted\\): Object corrupt");
             assertLine(d, "FIX rz: Restoring Left Redzone " + HEX + "-" + HEX + "=0xcc");
             assertLine(d, "Redzone  ffff[0-9a-f]{12}: cc cc cc cc cc 55 cc cc {26}\\.\\.\\.\\.\\.U\\.\\.");
-            assertEquals(0xcc, h.read(p - 3), "restored");
-            h.log.clear();
+            assertEquals(0xcc, peek(k, p - 3), "restored");
+            k.log().clear();
             s.validate();
-            assertEquals(0, h.bugsAndFixes(), "clean after the fix");
+            assertEquals(0, bugsAndFixes(k), "clean after the fix");
         }
     }
 
     @Test
     void trailerLayout() {
-        try (DebugHarness h = new DebugHarness()) {
-            h.debug.warnings(false);
-            final DebugHarness.Cache s = h.create("layout", 64, Z | P);
+        try (Kernel k = boot()) {
+            k.slab().debug().warnings(false);
+            final KmemCache s = create(k, "layout", 64, Z | P);
             final long p = s.alloc();
-            h.write(p + 64, 0x12);
+            poke(k, p + 64, 0x12);
             s.validate();
-            final List<String> d = h.dmesg();
+            final List<String> d = k.log().messages();
             final int i = d.indexOf("BUG layout (Not tainted): Object corrupt");
             assertTrue(i > 0, String.join("\n", d));
             assertEquals("=".repeat(77), d.get(i - 1));
@@ -66,7 +113,7 @@ class DebugChecksTest {
             assertEquals("", d.get(i + 2));
             assertTrue(d.get(i + 3).matches("Slab 0xffffea[0-9a-f]{10} objects=\\d+ used=1 fp=" + HEX
                 + " flags=.*"), d.get(i + 3));
-            assertTrue(d.get(i + 4).matches("Object " + HEX + " @offset=8 fp=" + HEX), d.get(i + 4));
+            assertTrue(d.get(i + 4).matches("Object " + String.format("0x%016x", p) + " @offset=" + inSlab(k, p) + " fp=" + HEX), d.get(i + 4));
             assertEquals("", d.get(i + 5));
             assertTrue(d.get(i + 6).startsWith("Redzone  "));
             assertTrue(d.get(i + 7).startsWith("Object   ") && d.get(i + 7).endsWith("  kkkkkkkkkkkkkkkk"));
@@ -78,50 +125,51 @@ class DebugChecksTest {
 
     @Test
     void alignmentPaddingWithPoisonOnly() {
-        try (DebugHarness h = new DebugHarness()) {
-            final DebugHarness.Cache s = h.create("align", 60, P);
+        try (Kernel k = boot()) {
+            final KmemCache s = create(k, "align", 60, P);
             final long p = s.alloc();
             s.free(p);
-            h.write(p + 61, 0x01);
+            poke(k, p + 61, 0x01);
             s.validate();
-            assertLine(h.dmesg(), "\\[Alignment padding overwritten] " + HEX + "-" + HEX
-                + " @offset=61\\. First byte 0x1 instead of 0x5a");
+            assertLine(k.log().messages(), "\\[Alignment padding overwritten] " + HEX + "-" + HEX
+                + " @offset=" + inSlab(k, p + 61) + "\\. First byte 0x1 instead of 0x5a");
         }
     }
 
     @Test
     void endPoisonAndObjectPadding() {
-        try (DebugHarness h = new DebugHarness()) {
-            final DebugHarness.Cache s = h.create("endp", 64, P | U);
+        try (Kernel k = boot()) {
+            final KmemCache s = create(k, "endp", 64, P | U);
             final long p = s.alloc();
             s.free(p);
-            h.write(p + 63, 0x00);
+            poke(k, p + 63, 0x00);
             s.validate();
-            assertLine(h.dmesg(), "\\[End Poison overwritten] .* First byte 0x0 instead of 0xa5");
+            assertLine(k.log().messages(), "\\[End Poison overwritten] .* First byte 0x0 instead of 0xa5");
         }
-        try (DebugHarness h = new DebugHarness()) {
-            final DebugHarness.Cache s = h.create("opad", 64, Z | P | U);
+        try (Kernel k = boot()) {
+            final KmemCache s = create(k, "opad", 64, Z | P | U);
             final long p = s.alloc();
             // padding: after the free pointer, both tracks
             final long pad = p + s.inuse() + 8 + 2 * DebugTrack.TRACK_SIZE;
-            h.write(pad, 0x77);
+            poke(k, pad, 0x77);
             s.validate();
-            assertLine(h.dmesg(), "\\[Object padding overwritten] .* First byte 0x77 instead of 0x5a");
-            assertLine(h.dmesg(), "FIX opad: Restoring Object padding " + HEX + "-" + HEX + "=0x5a");
+            assertLine(k.log().messages(), "\\[Object padding overwritten] .* First byte 0x77 instead of 0x5a");
+            assertLine(k.log().messages(), "FIX opad: Restoring Object padding " + HEX + "-" + HEX + "=0x5a");
         }
     }
 
     @Test
     void slabPadding() {
-        try (DebugHarness h = new DebugHarness()) {
-            final DebugHarness.Cache s = h.create("spad", 200, P);
+        try (Kernel k = boot()) {
+            final KmemCache s = create(k, "spad", 200, P);
             final long p = s.alloc();
-            final long slab = p & ~4095L;
-            assertNotEquals(0, 4096 % s.size(), "the slab has a remainder");
-            h.write(slab + 4095, 0x00);
+            final SlabPage slab = slabOf(k, p);
+            final long last = slab.byteSize() - 1;
+            assertNotEquals(0, slab.byteSize() % s.size(), "the slab has a remainder");
+            poke(k, slab.address() + last, 0x00);
             s.validate();
-            final List<String> d = h.dmesg();
-            assertLine(d, "BUG spad \\(Not tainted\\): Padding overwritten\\. " + HEX + "-" + HEX + " @offset=4095");
+            final List<String> d = k.log().messages();
+            assertLine(d, "BUG spad \\(Not tainted\\): Padding overwritten\\. " + HEX + "-" + HEX + " @offset=" + last);
             assertLine(d, "Padding  ?ffff[0-9a-f]{12}: .*");
             assertLine(d, "FIX spad: Restoring slab padding " + HEX + "-" + HEX + "=0x5a");
         }
@@ -129,16 +177,16 @@ class DebugChecksTest {
 
     @Test
     void freePointerCorruptInAFreeObject() {
-        try (DebugHarness h = new DebugHarness()) {
-            final DebugHarness.Cache s = h.create("fp", 64, P);
+        try (Kernel k = boot()) {
+            final KmemCache s = create(k, "fp", 64, P);
             final long a = s.alloc();
             final long b = s.alloc();
             s.free(a);
             s.free(b);
             // b is on the freelist head; corrupt the free pointer of a (second on the list): the chain is cut
-            h.writeLong(a + s.offset(), 0x1234);
+            pokeLong(k, a + s.offset(), 0x1234);
             s.validate();
-            final List<String> d = h.dmesg();
+            final List<String> d = k.log().messages();
             assertLine(d, "BUG fp \\(Not tainted\\): Freechain corrupt");
             assertLine(d, "BUG fp \\(Tainted: G    B   W {10}\\): Wrong object count\\. Counter is 0 but counted"
                 + " were \\d+");
@@ -151,105 +199,122 @@ class DebugChecksTest {
 
     @Test
     void freePointerCorruptAtTheSlabHead() {
-        try (DebugHarness h = new DebugHarness()) {
-            final DebugHarness.Cache s = h.create("head", 64, P);
+        try (Kernel k = boot()) {
+            final KmemCache s = create(k, "head", 64, P);
             final long a = s.alloc();
-            final DebugHarness.Slab slab = s.slabOf(a);
-            slab.freelist = 0xffff888000000003L;
+            final SlabPage slab = slabOf(k, a);
+            // inside the slab and 8-byte aligned (the slab word counts the freelist in 8-byte units), no object's start
+            assertNotEquals(0, 8 % s.size());
+            slab.freelist(slab.address() + 8);
+            assertEquals(slab.address() + 8, slab.freelist());
             s.validate();
-            assertLine(h.dmesg(), "BUG head \\(Not tainted\\): Freepointer corrupt");
-            assertLine(h.dmesg(), "FIX head: Freelist cleared");
-            assertEquals(slab.objects, slab.inuse);
+            assertLine(k.log().messages(), "BUG head \\(Not tainted\\): Freepointer corrupt");
+            assertLine(k.log().messages(), "FIX head: Freelist cleared");
+            assertEquals(slab.objects(), slab.inuse());
         }
     }
 
     @Test
     void freelistCycle() {
-        try (DebugHarness h = new DebugHarness()) {
-            final DebugHarness.Cache s = h.create("cycle", 64, 0);
+        try (Kernel k = boot()) {
+            // a debug cache keeps the slab's freelist in the slab (no per-CPU slab holds it)
+            final KmemCache s = create(k, "cycle", 64, F);
             final long a = s.alloc();
-            final DebugHarness.Slab slab = s.slabOf(a);
-            final long first = slab.freelist;
+            final SlabPage slab = slabOf(k, a);
+            final long first = slab.freelist();
             s.setFreePointer(first, first);
             s.validate();
-            assertLine(h.dmesg(), "BUG cycle \\(Not tainted\\): Freelist cycle detected");
-            assertLine(h.dmesg(), "FIX cycle: Freelist cleared");
+            assertLine(k.log().messages(), "BUG cycle \\(Not tainted\\): Freelist cycle detected");
+            assertLine(k.log().messages(), "FIX cycle: Freelist cleared");
         }
     }
 
     @Test
     void wrongNumberOfObjects() {
-        try (DebugHarness h = new DebugHarness()) {
-            final DebugHarness.Cache s = h.create("nobj", 64, F);
+        try (Kernel k = boot()) {
+            final KmemCache s = create(k, "nobj", 64, F);
             final long a = s.alloc();
-            final DebugHarness.Slab slab = s.slabOf(a);
-            final int right = slab.objects;
-            slab.objects = right - 1;
+            final SlabPage slab = slabOf(k, a);
+            final int right = slab.objects();
+            slab.objects(right - 1);
             s.validate();
-            assertLine(h.dmesg(), "BUG nobj \\(.*\\): Wrong number of objects\\. Found " + (right - 1)
+            assertLine(k.log().messages(), "BUG nobj \\(.*\\): Wrong number of objects\\. Found " + (right - 1)
                 + " but should be " + right);
-            assertLine(h.dmesg(), "FIX nobj: Number of objects adjusted");
-            assertEquals(right, slab.objects);
+            assertLine(k.log().messages(), "FIX nobj: Number of objects adjusted");
+            assertEquals(right, slab.objects());
         }
     }
 
+    /**
+     * A double free is refused with exactly two reports: mm/slub.c's free_consistency_checks finds the object
+     * on_freelist and calls object_err ("Object already free", one report), then free_debug_processing, its
+     * checks failed, calls slab_fix ("Object at ... not freed", the second). Both count one slab_errors in a
+     * kunit test (each starts with slab_add_kunit_errors) and each prints one BUG or FIX line otherwise.
+     */
     @Test
     void doubleFree() {
-        try (DebugHarness h = new DebugHarness()) {
-            final DebugHarness.Cache s = h.create("dbl", 64, F | Z | P | U);
+        try (Kernel k = boot()) {
+            final KmemCache s = create(k, "dbl", 64, F | Z | P | U);
             final long a = s.alloc();
             final long keep = s.alloc();
             s.free(a);
+            k.log().clear();
             s.free(a);
-            final List<String> d = h.dmesg();
+            final List<String> d = k.log().messages();
             assertLine(d, "BUG dbl \\(Not tainted\\): Object already free");
-            // the harness is test code, so its frames are the "callers"; with the real allocator they are skipped
-            assertLine(d, "Allocated in .*\\+0x[0-9a-f]+/0x0 \\[\\w+\\.java:\\d+] age=\\d+ cpu=\\d pid=\\d+");
-            assertLine(d, "Freed in .*\\+0x[0-9a-f]+/0x0 \\[\\w+\\.java:\\d+] age=\\d+ cpu=\\d pid=\\d+");
-            assertLine(d, " org\\.mm4j\\.slab\\.DebugChecksTest\\.doubleFree\\+0x[0-9a-f]+/0x0 "
-                + "\\[DebugChecksTest\\.java:\\d+]");
+            // the allocator's own frames are skipped: the caller is this test
+            assertLine(d, "Allocated in org\\.mm4j\\.slab\\.DebugChecksTest\\.doubleFree\\+0x[0-9a-f]+/0x0 "
+                + "\\[DebugChecksTest\\.java:\\d+] age=\\d+ cpu=\\d pid=\\d+");
+            assertLine(d, "Freed in org\\.mm4j\\.slab\\.DebugChecksTest\\.doubleFree\\+0x[0-9a-f]+/0x0 "
+                + "\\[DebugChecksTest\\.java:\\d+] age=\\d+ cpu=\\d pid=\\d+");
             assertLine(d, "FIX dbl: Object at " + HEX + " not freed");
             assertEquals(1, count(d, "BUG "));
+            assertEquals(1, count(d, "FIX "));
+            assertEquals(1, slabOf(k, a).inuse(), "only keep is in use: the second free changed nothing");
+            try (SlubDebug.KunitErrors errors = k.slab().debug().kunitErrors()) {
+                s.free(a);
+                assertEquals(2, errors.count(), "object_err + slab_fix");
+            }
             s.free(keep);
         }
     }
 
     @Test
     void invalidObjectPointer() {
-        try (DebugHarness h = new DebugHarness()) {
-            final DebugHarness.Cache s = h.create("inv", 64, F);
+        try (Kernel k = boot()) {
+            final KmemCache s = create(k, "inv", 64, F);
             final long a = s.alloc();
             s.free(a + 8);
-            assertLine(h.dmesg(), "BUG inv \\(Not tainted\\): Invalid object pointer " + HEX);
-            assertLine(h.dmesg(), "FIX inv: Object at " + HEX + " not freed");
+            assertLine(k.log().messages(), "BUG inv \\(Not tainted\\): Invalid object pointer " + HEX);
+            assertLine(k.log().messages(), "FIX inv: Object at " + HEX + " not freed");
             s.free(a);
         }
     }
 
     @Test
     void freeingWithABadRedzoneIsRefused() {
-        try (DebugHarness h = new DebugHarness()) {
-            final DebugHarness.Cache s = h.create("frz", 64, F | Z);
+        try (Kernel k = boot()) {
+            final KmemCache s = create(k, "frz", 64, F | Z);
             final long a = s.alloc();
-            h.write(a + 64, 0x99);
+            poke(k, a + 64, 0x99);
             s.free(a);
-            final List<String> d = h.dmesg();
+            final List<String> d = k.log().messages();
             assertLine(d, "\\[Right Redzone overwritten] .* First byte 0x99 instead of 0xcc");
             assertLine(d, "FIX frz: Object at " + HEX + " not freed");
-            assertEquals(1, s.slabOf(a).inuse, "leaked, as the kernel does");
+            assertEquals(1, slabOf(k, a).inuse(), "leaked, as the kernel does");
         }
     }
 
     @Test
     void allocCheckFindsUseAfterFree() {
-        try (DebugHarness h = new DebugHarness()) {
-            final DebugHarness.Cache s = h.create("uaf", 64, F | P);
+        try (Kernel k = boot()) {
+            final KmemCache s = create(k, "uaf", 64, F | P);
             final long a = s.alloc();
             s.free(a);
-            h.write(a + 10, 0x00);
+            poke(k, a + 10, 0x00);
             final long b = s.alloc();
-            final List<String> d = h.dmesg();
-            assertLine(d, "\\[Poison overwritten] .* @offset=10\\. First byte 0x0 instead of 0x6b");
+            final List<String> d = k.log().messages();
+            assertLine(d, "\\[Poison overwritten] .* @offset=" + inSlab(k, a + 10) + "\\. First byte 0x0 instead of 0x6b");
             assertLine(d, "FIX uaf: Marking all objects used");
             assertNotEquals(0, b, "another slab serves the allocation");
             assertNotEquals(a, b);
@@ -258,38 +323,41 @@ class DebugChecksTest {
 
     @Test
     void trace() {
-        try (DebugHarness h = new DebugHarness()) {
-            final DebugHarness.Cache s = h.create("tr", 32, T);
+        try (Kernel k = boot()) {
+            final KmemCache s = create(k, "tr", 32, T);
             final long a = s.alloc();
             s.free(a);
-            assertLine(h.dmesg(), "TRACE tr alloc " + HEX + " inuse=1 fp=" + HEX);
-            assertLine(h.dmesg(), "TRACE tr free " + HEX + " inuse=1 fp=" + HEX);
-            assertLine(h.dmesg(), "Object ffff[0-9a-f]{12}: .*");
+            assertLine(k.log().messages(), "TRACE tr alloc " + HEX + " inuse=1 fp=" + HEX);
+            assertLine(k.log().messages(), "TRACE tr free " + HEX + " inuse=1 fp=" + HEX);
+            assertLine(k.log().messages(), "Object ffff[0-9a-f]{12}: .*");
         }
     }
 
     @Test
     void wrongCacheAndNotSlab() {
-        try (DebugHarness h = new DebugHarness()) {
-            final DebugHarness.Cache s = h.create("one", 64, F | U);
-            final DebugHarness.Cache t = h.create("two", 64, F);
+        try (Kernel k = boot()) {
+            final KmemCache s = create(k, "one", 64, F | U);
+            final KmemCache t = create(k, "two", 64, F);
             final long a = s.alloc();
-            h.debug.wrongCacheWarning(t, s, s.slabOf(a), a);
-            assertLine(h.dmesg(), "cache_from_obj: Wrong slab cache\\. two but object is from one");
-            assertLine(h.dmesg(), "Allocated in .*");
-            h.debug.notSlabWarning("one", 0xffff888000300000L);
-            assertLine(h.dmesg(), "virt_to_cache: Object is not a Slab page!");
+            // kmem_cache_free(two, a): cache_from_obj warns, then frees a into its own cache
+            t.free(a);
+            assertLine(k.log().messages(), "cache_from_obj: Wrong slab cache\\. two but object is from one");
+            assertLine(k.log().messages(), "Allocated in org\\.mm4j\\.slab\\.DebugChecksTest\\.wrongCacheAndNotSlab\\+.*");
+            assertEquals(0, s.activeObjects(), "freed into one");
+            final long page = PhysicalMemory.pageAddress(k.buddy().allocPages(0, 0));
+            assertThrows(IllegalArgumentException.class, () -> s.free(page + 64));
+            assertLine(k.log().messages(), "virt_to_cache: Object is not a Slab page!");
         }
     }
 
     @Test
     void listenerGetsObjects() {
-        try (DebugHarness h = new DebugHarness()) {
+        try (Kernel k = boot()) {
             final List<DebugReport> reports = new ArrayList<>();
-            h.debug.addListener(reports::add);
-            final DebugHarness.Cache s = h.create("lis", 64, Z | U);
+            k.slab().debug().addListener(reports::add);
+            final KmemCache s = create(k, "lis", 64, Z | U);
             final long p = s.alloc();
-            h.write(p + 65, 0x42);
+            poke(k, p + 65, 0x42);
             s.validate();
             assertEquals(1, reports.size());
             final DebugReport r = reports.get(0);
@@ -302,7 +370,7 @@ class DebugChecksTest {
             assertEquals(0x42, r.found());
             assertEquals(0xcc, r.expected());
             assertEquals(p, r.object());
-            assertEquals(p & ~4095L, r.slab());
+            assertEquals(slabOf(k, p).address(), r.slab());
             assertTrue(r.allocTrack().stack().stream().anyMatch(c -> c.methodName().equals("listenerGetsObjects")),
                 r.allocTrack().toString());
             assertNull(r.freeTrack().site());
@@ -312,46 +380,44 @@ class DebugChecksTest {
 
     @Test
     void strictModeThrowsAfterTheRepair() {
-        try (DebugHarness h = new DebugHarness()) {
-            h.debug.strict(true);
-            final DebugHarness.Cache s = h.create("strict", 64, F | P);
+        try (Kernel k = boot()) {
+            k.slab().debug().strict(true);
+            final KmemCache s = create(k, "strict", 64, F | P);
             final long p = s.alloc();
             s.free(p);
-            h.write(p, 0x00);
+            poke(k, p, 0x00);
             final SlubDebugException e = assertThrows(SlubDebugException.class, s::validate);
             assertEquals("Poison", e.report().what());
             assertTrue(e.getMessage().startsWith("strict: Object corrupt [Poison overwritten]"), e.getMessage());
-            assertEquals(0x6b, h.read(p), "repaired before the throw");
+            assertEquals(0x6b, peek(k, p), "repaired before the throw");
             s.validate();
             final long q = s.alloc();
             assertNotEquals(0, q);
             s.free(q);
-            h.debug.strict(false);
-            assertFalse(h.debug.strict());
+            k.slab().debug().strict(false);
+            assertFalse(k.slab().debug().strict());
         }
     }
 
     @Test
     void allocTracesAggregate() {
-        try (DebugHarness h = new DebugHarness()) {
-            final DebugHarness.Cache s = h.create("calls", 64, U);
+        try (Kernel k = boot()) {
+            final KmemCache s = create(k, "calls", 64, U);
             final List<Long> objs = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 objs.add(s.alloc());
             }
-            final String text = h.debug.traces(s, s.all(), true, false, 1);
-            assertEquals(3, total(text), text);
-            for (final String line : text.split("\n")) {
-                assertTrue(line.matches(" {6}\\d org\\.mm4j\\.slab\\.DebugHarness\\$Cache\\.alloc\\+0x[0-9a-f]+/0x0 "
-                    + "\\[DebugHarness\\.java:\\d+] age=\\d+(/\\d+/\\d+)? pid=\\d+ cpus=0"), line);
-            }
-            assertTrue(h.debug.traces(s, s.all(), true, true, 1).contains("\n        org.mm4j.slab.DebugChecksTest"
+            final String text = SlubDebugSupport.traces(s, true, false);
+            // one call site: one line for the three objects
+            assertTrue(text.matches("      3 org\\.mm4j\\.slab\\.DebugChecksTest\\.allocTracesAggregate\\+0x[0-9a-f]+/0x0 "
+                + "\\[DebugChecksTest\\.java:\\d+] age=\\d+(/\\d+/\\d+)? pid=\\d+ cpus=\\d\n"), text);
+            assertTrue(SlubDebugSupport.traces(s, true, true).contains("\n        org.mm4j.slab.DebugChecksTest"
                 + ".allocTracesAggregate+0x"));
             s.free(objs.get(0));
-            assertEquals(2, total(h.debug.traces(s, s.all(), true, false, 1)));
+            assertEquals(2, total(SlubDebugSupport.traces(s, true, false)));
             // free_traces walks the allocated objects too: never freed, their free track is empty
-            assertTrue(h.debug.traces(s, s.all(), false, false, 1).startsWith("      2 <not-available> age="));
-            assertEquals("No data\n", h.debug.traces(h.create("empty", 64, U), List.of(), true, false, 1));
+            assertTrue(SlubDebugSupport.traces(s, false, false).startsWith("      2 <not-available> age="));
+            assertEquals("No data\n", SlubDebugSupport.traces(create(k, "empty", 64, U), true, false));
         }
     }
 

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.mm4j.testing.Prerequisite.requireOrSkip;
 
 class GeometryTest {
     private static List<Map<String, String>> rows(final InputStream in) throws IOException {
@@ -76,7 +76,7 @@ class GeometryTest {
         final Path p = Path.of("../shared/samples/slab/slabgeom-kmalloc.tsv");
         final Path q = Path.of("../../shared/samples/slab/slabgeom-kmalloc.tsv");
         final Path f = Files.exists(p) ? p : q;
-        assumeTrue(Files.exists(f), "shared samples absent");
+        requireOrSkip(Files.exists(f), f + " absent");
         try (InputStream in = Files.newInputStream(f)) {
             checkRows(rows(in));
         }

@@ -223,6 +223,16 @@ class SafetyTest {
     }
 
     @Test
+    void fakeNumaNodesKeepTheChecks() {
+        try (Kernel k = Kernel.boot("mem=64M nr_cpus=2 numa=fake=2")) {
+            final SlabAllocator a = k.slab().allocator();
+            final long p = a.kmalloc(256);
+            a.kfree(p);
+            assertRefused(k, "kmalloc-256", p, () -> a.kfree(p));
+        }
+    }
+
+    @Test
     void bulkFreeRefusesTheDuplicateAndFreesTheRest() {
         try (Kernel k = Kernel.boot("mem=32M nr_cpus=1")) {
             final long free0 = freeAtBoot(k);
@@ -259,6 +269,17 @@ class SafetyTest {
         }
     }
 
+    @Test
+    void anAllocatorUsedAfterItsKernelClosedThrowsInsteadOfTouchingFreedMemory() {
+        final Kernel k = Kernel.boot("mem=32M nr_cpus=1");
+        final SlabAllocator a = k.slab().allocator();
+        final long p = a.kmalloc(64);
+        a.kfree(a.kmalloc(64));  // the sheaf holds objects
+        k.close();
+        assertThrows(IllegalStateException.class, () -> a.kmalloc(64));
+        assertThrows(IllegalStateException.class, () -> a.kfree(p));
+    }
+
     // ------------------------------------------------------------------ the kernel's behaviour, for learners
 
     @Test
@@ -269,6 +290,28 @@ class SafetyTest {
             a.kfree(p);
             a.kfree(p);  // accepted: 6.18 has no check on this path
             assertEquals(a.kmalloc(64), a.kmalloc(64), "one object, two owners: the kernel's silent corruption");
+        }
+    }
+
+    @Test
+    void kernelModeCorruptionNeverHangsTheWalks() {
+        // the item 1 after a.flush(): activeObjects looped forever on the cycle, holding the slot lock
+        try (Kernel k = Kernel.boot("mem=32M nr_cpus=1 mm4j.double_free=kernel")) {
+            final SlabAllocator a = k.slab().allocator();
+            final KmemCache s = k.slab().kmallocCache(64, Gfp.KERNEL);
+            final long p = a.kmalloc(64);
+            a.kfree(p);
+            a.kfree(p);
+            try {
+                a.flush();
+            } catch (final IllegalStateException e) {
+                // set_freepointer's BUG_ON(object == fp) stops the second free of p, as the kernel would BUG
+            }
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () -> {
+                s.activeObjects();
+                assertTrue(s.validate() > 0, "validate reports the corruption");
+                s.activeObjects();
+            });
         }
     }
 

@@ -66,7 +66,8 @@ final class PageCommands {
         final long pfn = PhysicalMemory.virtToPfn(addr);
         if (!sh.kernel().buddy().freePages(pfn, order)) {
             throw new ShellException(String.format("__free_pages: refused, BUG: Bad page state at pfn 0x%x, order %d:"
-                + " %s (see dmesg; the page stays with its owner)", pfn, order, sh.kernel().buddy().lastBadPageReason()));
+                + " %s (see dmesg; the page stays with its owner)", pfn, order,
+                sh.kernel().buddy().lastBadPageReason()));
         }
     }
 }

@@ -77,6 +77,26 @@ class OomShellTest {
     }
 
     @Test
+    void kernelAllocationsOfTheShellKillTheHogToo() {
+        final ShellRun r = ShellRun.run("mem=64M", """
+            fork
+            pid 2
+            m = mmap(NULL, 0x2800000, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_POPULATE, -1, 0)
+            pid 1
+            """ + "alloc_pages 0\n".repeat(6000) + """
+            ps
+            dmesg
+            """);
+        noJvmErrors(r);
+        assertEquals("", r.err(), "every GFP_KERNEL page was had: the killer freed the hog's memory");
+        assertFalse(r.out().contains("0x0000000000000000"), "no alloc_pages failed");
+        assertTrue(r.out().contains("mm4j invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0"),
+            r.out());
+        assertTrue(r.out().contains("Out of memory: Killed process 2 (mm4j)"), r.out());
+        assertFalse(r.out().contains("\n      2 "), "ps has no pid 2");
+    }
+
+    @Test
     void oomScoreAdjIsCheckedAsTheKernelDoes() {
         final ShellRun r = ShellRun.run("""
             echo 1001 > /proc/self/oom_score_adj

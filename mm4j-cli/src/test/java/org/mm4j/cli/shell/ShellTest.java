@@ -63,7 +63,8 @@ class ShellTest {
         final String[] err = r.err().split("\n");
         assertEquals(3, err.length, r.err());
         assertTrue(err[0].matches("mm4j: 4: __free_pages: refused, BUG: Bad page state at pfn 0x[0-9a-f]+, order 3: "
-            + "VM_BUG_ON_PAGE\\(page_ref_count\\(page\\) == 0\\) \\(see dmesg; the page stays with its owner\\)"), err[0]);
+            + "VM_BUG_ON_PAGE\\(page_ref_count\\(page\\) == 0\\) \\(see dmesg; the page stays with its owner\\)"),
+            err[0]);
         assertTrue(err[1].matches("mm4j: 5: __free_pages: " + ADDR + " is not page-aligned"), err[1]);
         assertEquals("mm4j: 6: __free_pages: 0x0000000000001000 is outside the model's memory "
             + "(0xffff888000000000-0xffff888003ffffff)", err[2]);

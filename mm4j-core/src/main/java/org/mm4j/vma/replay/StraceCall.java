@@ -104,7 +104,6 @@ public record StraceCall(int pid, String name, List<String> args, String result)
         return new StraceCall(pid, name, List.copyOf(args), result);
     }
 
-    /** Drops strace's {@code /* ... *}{@code /} annotations ({@code 0x66 /* MADV_??? *}{@code /} -> {@code 0x66}). */
     private static int pid(final String digits) {
         try {
             final int v = Integer.parseInt(digits);
@@ -117,6 +116,7 @@ public record StraceCall(int pid, String name, List<String> args, String result)
         throw new IllegalArgumentException("bad pid '" + digits + "' (expected: a process id)");
     }
 
+    /** Drops strace's {@code /* ... *}{@code /} annotations ({@code 0x66 /* MADV_??? *}{@code /} -> {@code 0x66}). */
     private static String stripComment(final String arg) {
         final int open = arg.indexOf("/*");
         if (open < 0 || arg.startsWith("\"")) {

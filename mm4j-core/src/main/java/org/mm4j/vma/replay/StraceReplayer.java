@@ -36,7 +36,7 @@ import java.util.function.IntSupplier;
  * <p>Bad lines do not stop a replay: each becomes an entry of {@link Result#errors} naming the file and line
  * (a line that is not UTF-8 too). The input is read as a stream, one line at a time ({@link LineReader}): memory
  * stays bounded whatever its size (the case layout's header and maps sections are kept, at most
- * {@link TraceCase#MAX_KEPT_LINES} lines; the #OPS lines and a raw log's lines are not). A line longer than
+ * {@link TraceCase#MAX_KEPT_LINES} lines and 64 MiB; the #OPS lines and a raw log's lines are not). A line longer than
  * {@link LineReader#MAX_LINE} ends the replay with an {@link InputLineException} {@code FILE:LINE: line longer than
  * 1048576 bytes}. Files named by the log ({@code openat} results, {@code FD<PATH>} arguments) are model files
  * (zeros), never read from this machine.
@@ -106,6 +106,9 @@ public final class StraceReplayer {
                 callsMatched, calls, placementsMatched, placements, errorCount);
         }
     }
+
+    /** An output sink that drops the case-layout lines (a replay of any size then keeps none). */
+    public static final Consumer<String> DISCARD = l -> { };
 
     /** Errors and disagreements kept in a {@link Result} (all are counted). */
     public static final int MAX_KEPT = 1000;
@@ -430,8 +433,14 @@ public final class StraceReplayer {
             res.emit(text);
             return brkKnown;
         }
+        return applyCall(source, no, text, c, mm, sys, res, brkKnown);
+    }
+
+    /** Applies one parsed call ({@code text}: its line, written out when it is not run). */
+    private boolean applyCall(final String source, final long no, final String text, final StraceCall c,
+                              final MmStruct mm, final StraceSyscall sys, final Result res, boolean brkKnown) {
         if (!StraceSyscall.isSupported(c.name())) {
-            res.emit(text);
+            res.emit(text != null ? text : StraceCall.format(c.callText(), c.result()));
             return brkKnown;
         }
         final long logged = resultValue(c.result());
@@ -453,15 +462,17 @@ public final class StraceReplayer {
         } catch (final IllegalArgumentException e) {
             mm.setPlacementOverride(-1);
             res.addError(source + ":" + no + ": " + e.getMessage());
-            res.emit(text);
+            res.emit(text != null ? text : StraceCall.format(c.callText(), c.result()));
             return brkKnown;
         }
         mm.setPlacementOverride(-1);
         if (DEBUG) {
-            System.err.println(no + " count=" + mm.mapCount() + " " + text);
+            System.err.println(no + " count=" + mm.mapCount() + " " + c.callText());
         }
         final String ours = StraceSyscall.format(c.name(), r);
-        res.emit(StraceCall.format(c.callText(), ours));
+        if (res.outSink != DISCARD) {
+            res.emit(StraceCall.format(c.callText(), ours));
+        }
         if (c.result() != null) {
             res.calls++;
             final boolean same = logged == r;
@@ -569,8 +580,8 @@ public final class StraceReplayer {
             if (!StraceSyscall.isSupported(c.name())) {
                 continue;
             }
-            brkKnown = applyOp(source, no, StraceCall.format(c.callText(), c.result() == null ? "?" : c.result()),
-                mm, sys, res, brkKnown);
+            final StraceCall call = c.result() != null ? c : new StraceCall(c.pid(), c.name(), c.args(), "?");
+            brkKnown = applyCall(source, no, null, call, mm, sys, res, brkKnown);
         }
         for (final Map.Entry<Integer, String> e : pending.entrySet()) {
             res.addError(source + ": pid " + e.getKey() + ": '<unfinished ...>' never resumed: " + e.getValue());

@@ -59,8 +59,11 @@ public final class TraceCase {
 
     /** The most #BEFORE, #AFTER or header lines a case may have (maps are bounded by vm.max_map_count). */
     static final int MAX_KEPT_LINES = 1 << 20;
+    /** The most characters those kept lines may have together. */
+    static final long MAX_KEPT_CHARS = 64L << 20;
 
     private int section;
+    private long keptChars;
 
     /**
      * Reads line {@code no}: a section marker, a header, a maps line or (returned true) an #OPS line, which the
@@ -96,9 +99,10 @@ public final class TraceCase {
             default -> {
             }
         }
-        if (headers.size() + before.size() + after.size() >= MAX_KEPT_LINES && section != 2) {
-            throw new StraceParseException(source, no, "more than " + MAX_KEPT_LINES
-                + " header and maps lines (no /proc/PID/maps is that long)");
+        if (section != 2 && (headers.size() + before.size() + after.size() >= MAX_KEPT_LINES
+            || (keptChars += line.length()) > MAX_KEPT_CHARS)) {
+            throw new StraceParseException(source, no, "more than " + MAX_KEPT_LINES + " header and maps lines or "
+                + (MAX_KEPT_CHARS >> 20) + " MiB of them (no /proc/PID/maps is that long)");
         }
         switch (section) {
             case 0 -> {

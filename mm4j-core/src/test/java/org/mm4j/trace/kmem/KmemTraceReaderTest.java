@@ -1,6 +1,5 @@
 package org.mm4j.trace.kmem;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.mm4j.page.Gfp;
 
@@ -20,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mm4j.testing.Prerequisite.requireOrSkip;
 
 class KmemTraceReaderTest {
     static final Path SAMPLE = Path.of("../../shared/samples/slab/kmem-sample.trace.gz");
@@ -217,7 +217,7 @@ class KmemTraceReaderTest {
 
     @Test
     void readsTheWholeRealSample() throws IOException {
-        Assumptions.assumeTrue(Files.exists(SAMPLE), "../shared/samples absent");
+        requireOrSkip(Files.exists(SAMPLE), SAMPLE + " absent");
         try (InputStream in = KmemTraceReader.open(SAMPLE); KmemTraceReader r = new KmemTraceReader(in,
             (line, msg) -> errors.add(line + ": " + msg))) {
             final KmemEvent ev = new KmemEvent();

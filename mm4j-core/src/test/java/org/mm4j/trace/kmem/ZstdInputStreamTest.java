@@ -1,6 +1,5 @@
 package org.mm4j.trace.kmem;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mm4j.testing.Prerequisite.requireOrSkip;
 
 class ZstdInputStreamTest {
     static byte[] resource(final String name) throws IOException {
@@ -46,7 +46,7 @@ class ZstdInputStreamTest {
     @Test
     void decodesWhatTheZstdProgramWrites(@TempDir final Path dir) throws Exception {
         final File zstd = new File("/usr/bin/zstd");
-        Assumptions.assumeTrue(zstd.canExecute(), "no zstd program");
+        requireOrSkip(zstd.canExecute(), "no zstd program at " + zstd);
         final Random rnd = new Random(1);
         final byte[] text = resource("small.trace.gz");
         final byte[] trace;
@@ -199,7 +199,7 @@ class ZstdInputStreamTest {
     @Test
     void zstdLong28NeedsTheMemoryFlag(@TempDir final Path dir) throws Exception {
         final File zstd = new File("/usr/bin/zstd");
-        Assumptions.assumeTrue(zstd.canExecute(), "no zstd program");
+        requireOrSkip(zstd.canExecute(), "no zstd program at " + zstd);
         final byte[] text = "mm_page_alloc: pfn=0x1 order=0 migratetype=0 gfp_flags=GFP_KERNEL\n".repeat(2000)
             .getBytes();
         final Path in = dir.resolve("in");

@@ -1,6 +1,5 @@
 package org.mm4j.vma.replay;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -18,6 +17,7 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mm4j.testing.Prerequisite.requireOrSkip;
 
 /**
  * Every case captured on a real Linux 6.18 (bundled copies, and ../shared/samples/vma when present) must end with
@@ -70,7 +70,7 @@ class SampleReplayTest {
     @Test
     void everySampleCaseMatchesKernelInBothModes() throws IOException {
         final Path dir = samplesDir();
-        Assumptions.assumeTrue(dir != null, "../shared/samples/vma not present");
+        requireOrSkip(dir != null, "../shared/samples/vma absent");
         final List<Path> cases;
         try (Stream<Path> s = Files.list(dir)) {
             cases = s.filter(p -> p.getFileName().toString().endsWith(".trace")).sorted().toList();
