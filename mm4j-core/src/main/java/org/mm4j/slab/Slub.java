@@ -835,6 +835,9 @@ public final class Slub {
     /** Stops the sheaf reaper (waiting for a flush in progress); {@link org.mm4j.kernel.Kernel#close()}. */
     public void shutdownThreads() {
         threadSheaves.close();
+        for (final SlabAllocator a : threadSheaves.owners()) {
+            a.forgetSheaves();  // their hot paths read object memory unchecked: nothing left to pop once it is gone
+        }
     }
 
     // ------------------------------------------------------------------ shared helpers

@@ -8,6 +8,8 @@ import org.mm4j.slab.Slub;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -168,6 +170,32 @@ class LazyMemoryTest {
             assertTrue(viaCache.getMessage().contains(Long.toHexString(end + 64)), viaCache.getMessage());
             assertThrows(IllegalArgumentException.class, () -> cache.segment(12345));
             slub.kfree(x);
+        }
+    }
+
+    /** The fallback of other systems (Arena allocation, committed at boot), forced with -Dmm4j.mmap=false. */
+    @Test
+    void theArenaFallbackBootsAndAllocates() throws Exception {
+        final Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Dmm4j.mmap=false", "-cp", System.getProperty("java.class.path"), FallbackMain.class.getName())
+            .redirectErrorStream(true).start();
+        final String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        assertEquals("lazy=false kmalloc=ok zero=0\n", out);
+    }
+
+    /** Run by {@link #theArenaFallbackBootsAndAllocates} in its own JVM. */
+    public static final class FallbackMain {
+        public static void main(final String[] args) {
+            try (Kernel k = Kernel.boot("mem=16M nr_cpus=1")) {
+                final long x = k.slab().kmalloc(64, Gfp.KERNEL | Gfp.ZERO);
+                final long zero = k.slab().segment(x, 64).get(ValueLayout.JAVA_LONG, 0);
+                k.slab().segment(x, 64).set(ValueLayout.JAVA_LONG, 0, 42);
+                k.slab().kfree(x);
+                k.buddy().checkInvariants();
+                System.out.print("lazy=" + Reservation.isLazy() + " kmalloc=" + (x != 0 ? "ok" : "null") + " zero="
+                    + zero + "\n");
+            }
         }
     }
 
