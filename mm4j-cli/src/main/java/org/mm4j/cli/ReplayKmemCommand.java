@@ -7,6 +7,8 @@ import org.mm4j.page.Zone;
 import org.mm4j.slab.KmemCache;
 import org.mm4j.slab.StatItem;
 import org.mm4j.trace.kmem.KmemEvent;
+import org.mm4j.trace.kmem.KmemEventBatch;
+import org.mm4j.trace.kmem.KmemEventPipe;
 import org.mm4j.trace.kmem.KmemReplayer;
 import org.mm4j.trace.kmem.KmemTraceReader;
 import org.mm4j.trace.kmem.Timeline;
@@ -120,6 +122,15 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     /** As above, refusing zstd frames whose window is above {@code zstdWindow} bytes. */
     static int replay(final String file, final String cmdline, final Path report, final int maxErrors,
                       final long zstdWindow, final PrintStream out, final PrintStream err) {
+        return replay(file, cmdline, report, maxErrors, zstdWindow, true, out, err);
+    }
+
+    /**
+     * As above; {@code pipelined} false reads and replays on this one thread (the reference the pipelined path is
+     * tested against: both must print the same).
+     */
+    static int replay(final String file, final String cmdline, final Path report, final int maxErrors,
+                      final long zstdWindow, final boolean pipelined, final PrintStream out, final PrintStream err) {
         if (report != null) {
             try {
                 HtmlReport.checkOutput(report);
@@ -153,14 +164,27 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             }
         };
         final Progress progress = new Progress(err, input.size, err == System.err && Main.stderrIsTerminal() && file != null);
-        try (kernel; KmemTraceReader reader = new KmemTraceReader(input.stream, shortName, sink)) {
+        try (kernel; KmemTraceReader reader = new KmemTraceReader(input.stream, shortName, sink);
+             KmemEventPipe pipe = pipelined ? new KmemEventPipe(reader) : null) {
             final KmemReplayer replayer = new KmemReplayer(kernel);
             final KmemEvent ev = new KmemEvent();
             final long t0 = System.nanoTime();
-            while (reader.next(ev)) {
-                replayer.replay(ev);
-                if ((replayer.events() & 0x3fff) == 0) {
+            if (pipe != null) {
+                // decompression and parsing run on the pipe's thread, the model on this one
+                for (KmemEventBatch b = pipe.next(); b != null; b = pipe.next()) {
+                    for (int i = 0, n = b.size(); i < n; i++) {
+                        b.load(i, ev);
+                        replayer.replay(ev);
+                    }
+                    pipe.recycle(b);
                     progress.update(input.counter.count, replayer.events());
+                }
+            } else {
+                while (reader.next(ev)) {
+                    replayer.replay(ev);
+                    if ((replayer.events() & 0x3fff) == 0) {
+                        progress.update(input.counter.count, replayer.events());
+                    }
                 }
             }
             replayer.sample();
