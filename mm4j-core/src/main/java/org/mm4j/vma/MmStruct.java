@@ -1185,6 +1185,10 @@ public final class MmStruct {
         long oldLen = vrm.oldLen;
         final long newLen = vrm.newLen;
         if (oldLen == 0 && (vma.flags & (VM_SHARED | VM_MAYSHARE)) == 0) {
+            if (pager != null) {
+                pager.warnOnce("mremap_dup_private", this,
+                    "attempted to duplicate a private mapping with mremap.  This is not supported.");
+            }
             return -EINVAL;
         }
         if ((vrm.flags & Mman.MREMAP_DONTUNMAP) != 0 && (vma.flags & (VM_DONTEXPAND | VM_PFNMAP)) != 0) {

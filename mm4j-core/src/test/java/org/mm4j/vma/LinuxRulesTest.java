@@ -5,6 +5,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.mm4j.kernel.Kernel;
 
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -93,5 +95,24 @@ class LinuxRulesTest {
         assertTrue(k.log().lines().stream().noneMatch(l -> l.contains("Unknown kernel command line")),
             String.join("\n", k.log().lines()));
         assertEquals(0x7ffff7fff000L, mm.mmapBase(), "and it still turns randomisation off");
+    }
+    /**
+     * mm/mremap.c (the old_len == 0 check of the mremap VMA checks): duplicating a private mapping is -EINVAL with
+     * {@code pr_warn_once("%s (%d): attempted to duplicate a private mapping with mremap.  This is not supported.")};
+     * a shared mapping may be duplicated.
+     */
+    @Test
+    void mremapDuplicatingAPrivateMappingWarnsOnce() {
+        final String warning = "mm4j (1): attempted to duplicate a private mapping with mremap.  This is not"
+            + " supported.";
+        final long a = mm.mmap(0, 4096, RW, ANON, null, 0);
+        k.log().clear();
+        assertEquals(-Errno.EINVAL, mm.mremap(a, 0, 4096, Mman.MREMAP_MAYMOVE, 0));
+        assertEquals(List.of(warning), k.log().messages());
+        assertEquals(-Errno.EINVAL, mm.mremap(a, 0, 8192, Mman.MREMAP_MAYMOVE, 0));
+        assertEquals(List.of(warning), k.log().messages(), "pr_warn_once: printed once per boot");
+        final long s = mm.mmap(0, 4096, RW, Mman.MAP_SHARED | Mman.MAP_ANONYMOUS, null, 0);
+        final long dup = mm.mremap(s, 0, 4096, Mman.MREMAP_MAYMOVE, 0);
+        assertTrue(dup > 0 && dup != s, Long.toHexString(dup));
     }
 }
