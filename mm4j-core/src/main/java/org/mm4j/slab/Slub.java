@@ -32,7 +32,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * kernel's words to the kernel log and thrown as {@link IllegalArgumentException}/{@link IllegalStateException}.
  *
  * <p>Threads: every method may be called from any thread. Cache creation and destruction are serialized on
- * this object (the kernel's {@code slab_mutex}); allocation and free follow {@link KmemCache}'s rules.
+ * this object (the kernel's {@code slab_mutex}); allocation and free follow {@link KmemCache}'s rules. The
+ * per-thread sheaves of {@link #allocator()} are returned when their thread ends by a daemon thread,
+ * {@code mm4j-sheaf-reaper} ({@link ThreadSheafRegistry}), started on first use and stopped by
+ * {@link #shutdownThreads()}.
  */
 public final class Slub {
     /** {@code ZERO_SIZE_PTR}: what kmalloc(0) returns; kfree/ksize accept it. */
