@@ -17,6 +17,7 @@ import java.io.PrintStream;
         ShellCommand.class,
         ReplayCommand.class,
         BenchCommand.class,
+        GenerateKmemCommand.class,
         CommandLine.HelpCommand.class,
     },
     description = {

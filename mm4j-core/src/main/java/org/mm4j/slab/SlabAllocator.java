@@ -7,6 +7,8 @@ import org.mm4j.page.PhysicalMemory;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -26,6 +28,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * Sheaf capacity: boot option {@code mm4j.sheaves=N} (default {@value #DEFAULT_SHEAF_CAPACITY}; 0 = no sheaves,
  * every call goes to the per-CPU slab paths).
  *
+ * <p>Safety: a free checks and writes the object's free key, an allocation checks and clears it
+ * ({@link KmemCache#checkFree}, {@link KmemCache#handoutFromSheaf}): a double free is refused (reported and thrown,
+ * nothing changed) and no object is handed out twice; {@code mm4j.double_free=kernel} turns this off.
+ *
  * <p>Threads: a platform thread's allocator is confined to it (like {@code Arena.ofConfined()}); other threads
  * get a {@link WrongThreadException}. Objects may be freed by any thread (through its own allocator, or
  * {@link Slub#kfree}). When the thread ends, its sheaves go back to the slab layer exactly once, within about
@@ -42,6 +48,17 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class SlabAllocator implements SegmentAllocator {
     public static final int DEFAULT_SHEAF_CAPACITY = 32;
+    /**
+     * The key word of an object on the hot paths, by native address through one segment spanning the address
+     * space: a constant segment, so an access is a plain load or store (a checked access through the model's
+     * segment costs a chain of dependent loads, 30-50 % of an alloc+free pair). Only addresses inside the model's
+     * memory reach it: {@link #kfree} checks the pointer (and reads mem_map, which fails once the kernel is
+     * closed) first; {@link #kmalloc} pops its own sheaves, which {@link #forgetSheaves} empties when the kernel
+     * closes.
+     */
+    @SuppressWarnings("restricted")
+    private static final MemorySegment ALL_MEMORY = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    private static final VarHandle RAW = ValueLayout.JAVA_LONG_UNALIGNED.varHandle();
 
     private final Slub slub;
     private final Thread owner;
@@ -110,10 +127,10 @@ public final class SlabAllocator implements SegmentAllocator {
                     final long phys = m.objects[n - 1];
                     if (t.checkKey) {  // the object must carry its free key; handing out clears it
                         final long at = phys + t.keyOffset;
-                        if (mem.getLong(at) != (t.freeKey ^ phys)) {
+                        if ((long) RAW.get(ALL_MEMORY, t.base + at) != (t.freeKey ^ phys)) {
                             return kmallocSlow(size);  // reports and drops it
                         }
-                        mem.putLong(at, 0);
+                        RAW.set(ALL_MEMORY, t.base + at, 0L);
                     }
                     m.size = n - 1;
                     t.allocPcs++;
@@ -166,31 +183,9 @@ public final class SlabAllocator implements SegmentAllocator {
         final int id = mm.lpInt(head, MemMap.SLAB_CACHE);
         final ThreadSheaves[] ids = byId;
         final ThreadSheaves t = id < ids.length ? ids[id] : null;
-        if ((f & MemMap.PG_SLAB) == 0 || t == null || initOnFree) {
+        if ((f & MemMap.PG_SLAB) == 0 || t == null || initOnFree || !t.freeFast(phys, head)) {
             kfreeSlow(kaddr);
-            return;
         }
-        final long off = phys - (head << PhysicalMemory.PAGE_SHIFT) - t.redLeftPad;
-        final long idx = (off * t.recip) >>> 32;
-        final Sheaf m = t.main;
-        final int n = m.size;
-        if (off < 0 || idx * t.size != off || n == m.objects.length || t.keyOffset < 0
-            || idx >= (t.fixedObjects > 0 ? t.fixedObjects : KmemCache.wObjects(mm.lpLong(head, MemMap.SLAB_WORD)))) {
-            kfreeSlow(kaddr);
-            return;
-        }
-        if (t.checkKey) {  // already free (its key in place): the slow path reports and refuses
-            final long at = phys + t.keyOffset;
-            final long key = t.freeKey ^ phys;
-            if (mem.getLong(at) == key) {
-                kfreeSlow(kaddr);
-                return;
-            }
-            mem.putLong(at, key);
-        }
-        m.objects[n] = phys;
-        m.size = n + 1;
-        t.freePcs++;
     }
 
     /** The rest of kfree: other threads, sheaves off, large kmallocs, new caches, bad pointers, full sheaves. */
@@ -363,6 +358,15 @@ public final class SlabAllocator implements SegmentAllocator {
         }
     }
 
+    /**
+     * The kernel is closing: this allocator forgets its sheaves (their memory goes away), so that a later call
+     * takes the slow paths, which fail on the closed memory with an exception instead of touching it.
+     */
+    void forgetSheaves() {
+        Arrays.fill(kmalloc, null);
+        byId = new ThreadSheaves[byId.length];
+    }
+
     /** Returns every object this thread holds in any sheaf to the slab layer. */
     public void flush() {
         checkOwner();
@@ -442,6 +446,9 @@ public final class SlabAllocator implements SegmentAllocator {
         final long recip;
         /** Objects per slab when every slab has the same order (no fallback order), else 0: read the slab. */
         final int fixedObjects;
+        /** Native address of physical address 0 (the model's memory is one contiguous reservation). */
+        final long base;
+        final MemMap mm;
         /** Double frees refused: frees check and write the key, allocations check and clear it. */
         final boolean checkKey;
         final long freeKey;
@@ -459,6 +466,14 @@ public final class SlabAllocator implements SegmentAllocator {
             this.recip = ((1L << 32) + size - 1) / size;
             this.fixedObjects = cache.order() == cache.geometry().minOrder() ? cache.objsPerSlab() : 0;
             this.statBase = cpu * KmemCache.STRIDE + KmemCache.W_STATS;
+            this.base = cache.slub.mem.nativeAddress(0);
+            final long last = cache.slub.mem.totalBytes() - 1;
+            if (cache.slub.mem.nativeAddress(last) != base + last) {
+                throw new IllegalStateException("model memory is not one contiguous native range (phys 0x"
+                    + Long.toHexString(last) + " at native 0x" + Long.toHexString(cache.slub.mem.nativeAddress(last))
+                    + ", expected: 0x" + Long.toHexString(base + last) + ")");
+            }
+            this.mm = cache.slub.memMap;
             this.checkKey = cache.checkKey;
             this.freeKey = cache.freeKey;
             this.keyOffset = cache.keyIsFp ? -1 : cache.keyOffset;
@@ -507,6 +522,35 @@ public final class SlabAllocator implements SegmentAllocator {
             }
             final Sheaf n = main;
             return n.objects[--n.size];
+        }
+
+        /**
+         * The free fast path (a separate method so that {@link #kfree} stays small enough to be inlined): pushes
+         * {@code phys}, an object of the slab at pfn {@code head}, on the main sheaf after checking and writing
+         * its free key. False, with nothing changed, for anything unusual (not an object start, main full, key
+         * shares the free pointer's word, already free): the slow path handles and reports it.
+         */
+        boolean freeFast(final long phys, final long head) {
+            final long off = phys - (head << PhysicalMemory.PAGE_SHIFT) - redLeftPad;
+            final long idx = (off * recip) >>> 32;
+            final Sheaf m = main;
+            final int n = m.size;
+            if (off < 0 || idx * size != off || n == m.objects.length || keyOffset < 0
+                || idx >= (fixedObjects > 0 ? fixedObjects : KmemCache.wObjects(mm.lpLong(head, MemMap.SLAB_WORD)))) {
+                return false;
+            }
+            if (checkKey) {
+                final long at = phys + keyOffset;
+                final long key = freeKey ^ phys;
+                if ((long) RAW.get(ALL_MEMORY, base + at) == key) {
+                    return false;
+                }
+                RAW.set(ALL_MEMORY, base + at, key);
+            }
+            m.objects[n] = phys;
+            m.size = n + 1;
+            freePcs++;
+            return true;
         }
 
         /** Main is full: swap with a non-full spare, or park main in the barn (or flush it) for an empty one. */

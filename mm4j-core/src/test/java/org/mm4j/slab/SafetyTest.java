@@ -222,6 +222,43 @@ class SafetyTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {32, 0})
+    void invalidFreesAreRefusedOnEveryPath(final int sheaves) {
+        try (Kernel k = Kernel.boot("mem=64M nr_cpus=2 mm4j.sheaves=" + sheaves)) {
+            final long free0 = freeAtBoot(k);
+            for (final Path path : paths(k)) {
+                final long p = path.alloc.getAsLong();
+                for (final long bad : new long[] {p + 8, p - 8, p + 1, 0xffff880000000000L, PhysicalMemory.PAGE_OFFSET
+                    + k.memory().totalBytes() + 64}) {
+                    k.log().clear();
+                    final RuntimeException e = assertThrows(RuntimeException.class, () -> path.free.accept(bad),
+                        path.name + " " + hex(bad));
+                    assertTrue(e instanceof IllegalArgumentException || e instanceof IllegalStateException,
+                        path.name + ": " + e);
+                    assertFalse(k.log().messages().isEmpty(), path.name + ": no report for " + hex(bad));
+                }
+                path.free.accept(p);  // the object itself is still live and frees normally
+            }
+            final List<KmemCache> caches = new ArrayList<>();
+            for (final String n : List.of("kmalloc-8", "kmalloc-64", "kmalloc-128", "safety_obj", "safety_sheaf",
+                "safety_ctor", "safety_rcu")) {
+                caches.add(k.slab().findCache(n));
+            }
+            assertClean(k, free0, caches.toArray(KmemCache[]::new));
+        }
+    }
+
+    @Test
+    void fakeNumaNodesKeepTheChecks() {
+        try (Kernel k = Kernel.boot("mem=64M nr_cpus=2 numa=fake=2")) {
+            final SlabAllocator a = k.slab().allocator();
+            final long p = a.kmalloc(256);
+            a.kfree(p);
+            assertRefused(k, "kmalloc-256", p, () -> a.kfree(p));
+        }
+    }
+
     @Test
     void bulkFreeRefusesTheDuplicateAndFreesTheRest() {
         try (Kernel k = Kernel.boot("mem=32M nr_cpus=1")) {
@@ -259,6 +296,17 @@ class SafetyTest {
         }
     }
 
+    @Test
+    void anAllocatorUsedAfterItsKernelClosedThrowsInsteadOfTouchingFreedMemory() {
+        final Kernel k = Kernel.boot("mem=32M nr_cpus=1");
+        final SlabAllocator a = k.slab().allocator();
+        final long p = a.kmalloc(64);
+        a.kfree(a.kmalloc(64));  // the sheaf holds objects
+        k.close();
+        assertThrows(IllegalStateException.class, () -> a.kmalloc(64));
+        assertThrows(IllegalStateException.class, () -> a.kfree(p));
+    }
+
     // ------------------------------------------------------------------ the kernel's behaviour, for learners
 
     @Test
@@ -269,6 +317,28 @@ class SafetyTest {
             a.kfree(p);
             a.kfree(p);  // accepted: 6.18 has no check on this path
             assertEquals(a.kmalloc(64), a.kmalloc(64), "one object, two owners: the kernel's silent corruption");
+        }
+    }
+
+    @Test
+    void kernelModeCorruptionNeverHangsTheWalks() {
+        // the item 1 after a.flush(): activeObjects looped forever on the cycle, holding the slot lock
+        try (Kernel k = Kernel.boot("mem=32M nr_cpus=1 mm4j.double_free=kernel")) {
+            final SlabAllocator a = k.slab().allocator();
+            final KmemCache s = k.slab().kmallocCache(64, Gfp.KERNEL);
+            final long p = a.kmalloc(64);
+            a.kfree(p);
+            a.kfree(p);
+            try {
+                a.flush();
+            } catch (final IllegalStateException e) {
+                // set_freepointer's BUG_ON(object == fp) stops the second free of p, as the kernel would BUG
+            }
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () -> {
+                s.activeObjects();
+                assertTrue(s.validate() > 0, "validate reports the corruption");
+                s.activeObjects();
+            });
         }
     }
 

@@ -33,7 +33,7 @@ public final class Expr {
         final long v = e.parseOr();
         e.skipBlanks();
         if (e.pos < text.length()) {
-            throw e.error("unexpected '" + text.substring(e.pos) + "'");
+            throw e.error("unexpected '" + clip(text.substring(e.pos)) + "'");
         }
         return v;
     }
@@ -178,7 +178,7 @@ public final class Expr {
             pos += 2;
         }
         final int digits = pos;
-        while (pos < text.length() && Character.digit(text.charAt(pos), hex ? 16 : 10) >= 0) {
+        while (pos < text.length() && isDigit(text.charAt(pos), hex)) {
             pos++;
         }
         if (pos < text.length() && (Character.isLetterOrDigit(text.charAt(pos)) || text.charAt(pos) == '_')) {
@@ -189,7 +189,7 @@ public final class Expr {
         }
         final String lit = text.substring(digits, pos);
         if (lit.isEmpty()) {
-            throw new ShellException("bad number '" + text.substring(from, pos) + "'");
+            throw new ShellException("bad number '" + clip(text.substring(from, pos)) + "'");
         }
         try {
             return Long.parseUnsignedLong(lit, hex ? 16 : 10);
@@ -197,6 +197,11 @@ public final class Expr {
             throw new ShellException("number too large: " + clip(text.substring(from, pos))
                 + " (expected: at most 64 bits)");
         }
+    }
+
+    /** An ASCII digit (hex or decimal): other scripts' digits are no number here. */
+    private static boolean isDigit(final char c, final boolean hex) {
+        return c >= '0' && c <= '9' || hex && (c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F');
     }
 
     /** Whether a binary operator {@code op} follows (after blanks); leaves {@code pos} at it when so. */

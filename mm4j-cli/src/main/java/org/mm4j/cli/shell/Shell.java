@@ -277,7 +277,7 @@ public final class Shell {
         final String name = sp < 0 ? line : line.substring(0, sp);
         final Cmd cmd = commands.get(name);
         if (cmd == null) {
-            throw new ShellException("unknown command '" + name + "' (try: help)");
+            throw new ShellException("unknown command '" + Expr.clip(name) + "' (try: help)");
         }
         final StringBuilder sb = new StringBuilder();
         cmd.handler().run(this, new ArgReader(sp < 0 ? "" : line.substring(sp + 1), cmd.synopsis()), sb);

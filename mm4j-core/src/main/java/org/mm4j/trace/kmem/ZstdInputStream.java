@@ -581,8 +581,11 @@ public final class ZstdInputStream extends InputStream {
 
     /** Bits read backwards from the end of a stream, after its end marker; zeros once past its start. */
     static final class BackwardBits {
+        private static final java.lang.invoke.VarHandle LE_LONG = java.lang.invoke.MethodHandles
+            .byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
         private final byte[] b;
         private final int start;
+        private final int end;
         private long offset;
 
         BackwardBits(final byte[] b, final int start, final int end) throws IOException {
@@ -591,6 +594,7 @@ public final class ZstdInputStream extends InputStream {
             check(last != 0, "bitstream without end marker");
             this.b = b;
             this.start = start;
+            this.end = end;
             this.offset = (long) (end - start) * 8 - (8 - highBit(last));
         }
 
@@ -599,6 +603,14 @@ public final class ZstdInputStream extends InputStream {
                 return 0;
             }
             offset -= n;
+            final long off = offset;
+            if (off >= 0 && n <= 56) {
+                // fast path: one little-endian 8-byte load holds bits [off, off + n) (n + (off & 7) <= 63)
+                final int at = start + (int) (off >>> 3);
+                if (at + 8 <= end) {
+                    return (long) LE_LONG.get(b, at) >>> (off & 7) & (1L << n) - 1;
+                }
+            }
             long actualOff = offset;
             int actualBits = n;
             if (offset < 0) {

@@ -11,15 +11,19 @@ public record MapsLine(long start, long end, String perms, long offset, int devM
     private static final Pattern RE = Pattern.compile(
         "^([0-9a-f]+)-([0-9a-f]+) ([r-][w-][x-][ps]) ([0-9a-f]+) ([0-9a-f]+):([0-9a-f]+) ([0-9]+)(?: +(.*))?$");
 
-    /** Parses a maps line, or returns null when it is not one. */
+    /** Parses a maps line, or returns null when it is not one (numbers out of range included). */
     public static MapsLine parse(final String line) {
         final Matcher m = RE.matcher(line);
         if (!m.matches()) {
             return null;
         }
-        return new MapsLine(Long.parseUnsignedLong(m.group(1), 16), Long.parseUnsignedLong(m.group(2), 16),
-            m.group(3), Long.parseUnsignedLong(m.group(4), 16), Integer.parseInt(m.group(5), 16),
-            Integer.parseInt(m.group(6), 16), Long.parseLong(m.group(7)), m.group(8) == null ? "" : m.group(8));
+        try {
+            return new MapsLine(Long.parseUnsignedLong(m.group(1), 16), Long.parseUnsignedLong(m.group(2), 16),
+                m.group(3), Long.parseUnsignedLong(m.group(4), 16), Integer.parseInt(m.group(5), 16),
+                Integer.parseInt(m.group(6), 16), Long.parseLong(m.group(7)), m.group(8) == null ? "" : m.group(8));
+        } catch (final NumberFormatException e) {
+            return null; // a number out of range (found by StraceFuzzTest#straceReplay): not a maps line
+        }
     }
 
     /** Every maps line of {@code text}, in order (other lines ignored). */

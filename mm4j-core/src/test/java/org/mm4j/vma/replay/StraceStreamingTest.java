@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code replay strace} reads its input as a stream: a generated log of any size replays in bounded memory, and
- * hostile input (an endless line, bytes that are no UTF-8) is a clear error. The default size is 48 MiB; the soak
+ * hostile input (an endless line, bytes that are no UTF-8) is a clear error. The default size is 32 MiB; the soak
  * size is set with {@code -Dmm4j.strace.soakBytes=3g} (see the README).
  */
 class StraceStreamingTest {
@@ -79,12 +79,12 @@ class StraceStreamingTest {
     }
 
     /**
-     * A generated log (48 MiB by default, -Dmm4j.strace.soakBytes for GBs) replays with every call matched and the
+     * A generated log (32 MiB by default, -Dmm4j.strace.soakBytes for GBs) replays with every call matched and the
      * retained heap does not grow with the input: measured after GC at a quarter and at the end of the stream.
      */
     @Test
     void aGeneratedLogReplaysInBoundedMemory() throws IOException {
-        final long bytes = parseSize(System.getProperty("mm4j.strace.soakBytes", "48m"));
+        final long bytes = parseSize(System.getProperty("mm4j.strace.soakBytes", "32m"));
         final long[] quarter = {0};
         final Generator g = new Generator(bytes, () -> quarter[0] = usedHeapAfterGc());
         final long t0 = System.nanoTime();
@@ -100,8 +100,8 @@ class StraceStreamingTest {
         assertEquals(r.calls, r.callsMatched, r.mismatches::toString);
         assertTrue(r.maps.lines().allMatch(l -> l.endsWith("[vsyscall]")), r.maps);
         assertTrue(quarter[0] > 0, "the quarter mark was reached");
-        // the whole input held as text would be 3/4 of it more at the end; allow 16 MiB of GC noise
-        assertTrue(end - quarter[0] < 16L << 20, "retained heap grew from " + quarter[0] + " to " + end
+        // the whole input held as text would be 3/4 of it more at the end; allow 8 MiB of GC noise
+        assertTrue(end - quarter[0] < 8L << 20, "retained heap grew from " + quarter[0] + " to " + end
             + " bytes while streaming " + bytes + " bytes");
     }
 

@@ -1,0 +1,97 @@
+package org.mm4j.bench;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * The safety checks' cost measured in <em>thread CPU time</em>, for a machine too loaded for wall-clock JMH
+ * numbers: {@code SafetyCost ALLOCATOR ROUNDS} runs alloc-free-64, ring-64 and ring-mixed-16-4096 (the JMH
+ * workloads' operations, {@link AllocFreeBench}, {@link RingBench}) in rounds of {@value #BATCH} operations and
+ * prints the median CPU ns per alloc+free pair of each. Start it for {@code mm4j} and for
+ * {@code mm4j-double-free-kernel} at the same time, so both see the same background load; descheduled time is not
+ * CPU time. Not a JMH benchmark: no fork isolation beyond the separate processes, and CPU time still carries the
+ * cache pollution of context switches.
+ */
+public final class SafetyCost {
+    static final int BATCH = 200_000;
+    private static final ThreadMXBean MX = ManagementFactory.getThreadMXBean();
+
+    private SafetyCost() {
+    }
+
+    public static void main(final String[] args) {
+        final String name = args.length > 0 ? args[0] : "mm4j";
+        final int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 60;
+        final int[] sizes64 = new int[RingBench.SEQUENCE];
+        Arrays.fill(sizes64, 64);
+        final int[] mixed = KmallocRandomBench.logUniform(RingBench.SEQUENCE, RingMixedBench.SEED,
+            RingMixedBench.MIN_SIZE, RingMixedBench.MAX_SIZE);
+        try (Allocator a = Allocators.open(name)) {
+            a.bindThread(0);
+            final double[][] ns = new double[3][rounds];
+            long sink = 0;
+            for (int r = 0; r < rounds; r++) {
+                for (int w = 0; w < 3; w++) {
+                    final long t0 = MX.getCurrentThreadCpuTime();
+                    sink += w == 0 ? allocFree(a) : ring(a, w == 1 ? sizes64 : mixed);
+                    ns[w][r] = (MX.getCurrentThreadCpuTime() - t0) / (double) BATCH;
+                }
+            }
+            final String[] labels = {"alloc-free-64", "ring-64", "ring-mixed-16-4096"};
+            for (int w = 0; w < 3; w++) {
+                final double[] tail = Arrays.copyOfRange(ns[w], rounds / 3, rounds);  // the first third warms up
+                Arrays.sort(tail);
+                System.out.printf(Locale.ROOT, "%s %s median %.2f p25 %.2f p75 %.2f CPU ns/op (%d rounds)%n", name,
+                    labels[w], tail[tail.length / 2], tail[tail.length / 4], tail[tail.length * 3 / 4],
+                    tail.length);
+            }
+            if (sink == 42) {
+                System.out.println();
+            }
+        }
+    }
+
+    private static long allocFree(final Allocator a) {
+        final Object[] refs = new Object[1];
+        long s = 0;
+        for (int i = 0; i < BATCH; i++) {
+            final long p = a.alloc(AllocFreeBench.SIZE, refs, 0);
+            a.write8(p, AllocFreeBench.SIZE, refs, 0, i);
+            s += p;
+            a.free(p, AllocFreeBench.SIZE, refs, 0);
+        }
+        return s;
+    }
+
+    /** {@value RingBench#LIVE} live objects, each freed {@value RingBench#LIVE} operations after its allocation. */
+    private static long ring(final Allocator a, final int[] sizes) {
+        final int slots = RingBench.SLOTS;
+        final Object[] refs = new Object[slots];
+        final long[] addrs = new long[slots];
+        final int[] live = new int[slots];
+        for (int j = 0; j < RingBench.LIVE; j++) {
+            addrs[j] = a.alloc(sizes[j], refs, j);
+            live[j] = sizes[j];
+        }
+        int oldest = 0;
+        int spare = RingBench.LIVE;
+        long s = 0;
+        for (int i = 0; i < BATCH; i++) {
+            final int n = sizes[(RingBench.LIVE + i) & (RingBench.SEQUENCE - 1)];
+            final long p = a.alloc(n, refs, spare);
+            a.write8(p, n, refs, spare, i);
+            s += p;
+            addrs[spare] = p;
+            live[spare] = n;
+            a.free(addrs[oldest], live[oldest], refs, oldest);
+            spare = oldest;
+            oldest = oldest + 1 == slots ? 0 : oldest + 1;
+        }
+        for (int i = 0, o = oldest; i < RingBench.LIVE; i++, o = o + 1 == slots ? 0 : o + 1) {
+            a.free(addrs[o], live[o], refs, o);
+        }
+        return s;
+    }
+}
