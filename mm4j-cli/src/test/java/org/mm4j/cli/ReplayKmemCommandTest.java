@@ -53,6 +53,12 @@ class ReplayKmemCommandTest {
         assertTrue(r.out().matches("(?s).*peak slab memory  [0-9,]+ KiB.*"), r.out());
         assertTrue(r.out().contains("== SLUB fast vs slow path per cache"), r.out());
         assertTrue(r.out().contains("== internal fragmentation per cache"), r.out());
+        // per call site, as perf kmem stat --caller --alloc; the slab and page summaries
+        assertTrue(r.out().contains("== top call sites by bytes allocated"), r.out());
+        assertTrue(r.out().matches("(?s).*\nalloc_buffer_head\\+0x1d/0x90 +[0-9,]+/104 +[0-9,]+/104 .*"), r.out());
+        assertTrue(r.out().contains("== slab summary"), r.out());
+        assertTrue(r.out().contains("== page summary"), r.out());
+        assertTrue(html.contains("Top call sites by bytes allocated"), "call sites in the report");
     }
 
     static Run replay(final String file, final Path report, final boolean pipelined) {
