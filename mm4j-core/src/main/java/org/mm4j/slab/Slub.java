@@ -32,7 +32,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * kernel's words to the kernel log and thrown as {@link IllegalArgumentException}/{@link IllegalStateException}.
  *
  * <p>Threads: every method may be called from any thread. Cache creation and destruction are serialized on
- * this object (the kernel's {@code slab_mutex}); allocation and free follow {@link KmemCache}'s rules.
+ * this object (the kernel's {@code slab_mutex}); allocation and free follow {@link KmemCache}'s rules. The
+ * per-thread sheaves of {@link #allocator()} are returned when their thread ends by a daemon thread,
+ * {@code mm4j-sheaf-reaper} ({@link ThreadSheafRegistry}), started on first use and stopped by
+ * {@link #shutdownThreads()}.
  */
 public final class Slub {
     /** {@code ZERO_SIZE_PTR}: what kmalloc(0) returns; kfree/ksize accept it. */
@@ -101,8 +104,9 @@ public final class Slub {
     private final ThreadLocal<SlabAllocator> threadAllocator;
     /** Platform threads' allocators with sheaves, and their reaper. */
     final ThreadSheafRegistry threadSheaves = new ThreadSheafRegistry();
-    /** The allocator every virtual thread shares: no sheaves, unconfined. */
-    private final SlabAllocator sharedAllocator;
+    /** The allocator every virtual thread shares: no sheaves, unconfined. Made on first use. */
+    private volatile SlabAllocator sharedAllocator;
+    private final Object sharedAllocatorLock = new Object();
     /** Serializes {@link #reclaimStranded()} (taken with no slab lock held). */
     private final ReentrantLock reclaimLock = new ReentrantLock();
 
@@ -135,7 +139,6 @@ public final class Slub {
         }
         this.debug = new SlubDebug(mem, log, cpus, debugOptions);
         this.threadAllocator = ThreadLocal.withInitial(this::newAllocator);
-        this.sharedAllocator = new SlabAllocator(this, null, 0, 0);
         createKmallocCaches();
         SlubSysfs.register(this);
     }
@@ -718,7 +721,22 @@ public final class Slub {
      * threads strand nothing and cost no registration.
      */
     public SlabAllocator allocator() {
-        return Thread.currentThread().isVirtual() ? sharedAllocator : threadAllocator.get();
+        if (Thread.currentThread().isVirtual()) {
+            final SlabAllocator shared = sharedAllocator;
+            return shared != null ? shared : newSharedAllocator();
+        }
+        return threadAllocator.get();
+    }
+
+    private SlabAllocator newSharedAllocator() {
+        synchronized (sharedAllocatorLock) {
+            SlabAllocator shared = sharedAllocator;
+            if (shared == null) {
+                shared = new SlabAllocator(this, null, 0, 0);
+                sharedAllocator = shared;
+            }
+            return shared;
+        }
     }
 
     /**

@@ -28,6 +28,7 @@ import static org.mm4j.vma.VmFlags.VM_MAYEXEC;
 import static org.mm4j.vma.VmFlags.VM_MAYREAD;
 import static org.mm4j.vma.VmFlags.VM_MAYSHARE;
 import static org.mm4j.vma.VmFlags.VM_MAYWRITE;
+import static org.mm4j.vma.VmFlags.VM_MIXEDMAP;
 import static org.mm4j.vma.VmFlags.VM_NOHUGEPAGE;
 import static org.mm4j.vma.VmFlags.VM_NORESERVE;
 import static org.mm4j.vma.VmFlags.VM_PFNMAP;
@@ -1184,6 +1185,10 @@ public final class MmStruct {
         long oldLen = vrm.oldLen;
         final long newLen = vrm.newLen;
         if (oldLen == 0 && (vma.flags & (VM_SHARED | VM_MAYSHARE)) == 0) {
+            if (pager != null) {
+                pager.warnOnce("mremap_dup_private", this,
+                    "attempted to duplicate a private mapping with mremap.  This is not supported.");
+            }
             return -EINVAL;
         }
         if ((vrm.flags & Mman.MREMAP_DONTUNMAP) != 0 && (vma.flags & (VM_DONTEXPAND | VM_PFNMAP)) != 0) {
@@ -1531,7 +1536,9 @@ public final class MmStruct {
                 return vma;
             }
             case Mman.MADV_FREE -> {
-                if (!vma.isAnonymous()) {
+                // madvise_dontneed_free_valid_vma: VM_LOCKED and VM_PFNMAP are refused before
+                // madvise_free_single_vma's anonymous-only rule
+                if ((vma.flags & (VM_LOCKED | VM_PFNMAP)) != 0 || !vma.isAnonymous()) {
                     return fail(-EINVAL);
                 }
                 if (pageTables != null) {
@@ -1552,13 +1559,28 @@ public final class MmStruct {
                 return vma;
             }
             case Mman.MADV_POPULATE_READ, Mman.MADV_POPULATE_WRITE -> {
-                if (populate(start, end) != 0) {
-                    return fail(-ENOMEM); // madvise_populate: out of memory
+                final long r = populate(start, end);
+                if (r != 0) {
+                    return fail((int) r); // madvise_populate: -EFAULT for SIGBUS, -ENOMEM out of memory
                 }
                 return vma;
             }
-            case Mman.MADV_WILLNEED, Mman.MADV_COLD, Mman.MADV_PAGEOUT, Mman.MADV_COLLAPSE,
-                 Mman.MADV_MERGEABLE, Mman.MADV_UNMERGEABLE -> {
+            case Mman.MADV_COLD, Mman.MADV_PAGEOUT -> {
+                // can_madv_lru_vma: no LRU advice on locked, PFN-mapped or hugetlb VMAs
+                if ((vma.flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)) != 0) {
+                    return fail(-EINVAL);
+                }
+                return vma;
+            }
+            case Mman.MADV_COLLAPSE -> {
+                // madvise_collapse: thp_vma_allowable_order(PMD_ORDER) must hold, which needs a PMD-aligned
+                // PMD-sized range inside the VMA (thp_vma_suitable_order) and no VM_NOHUGEPAGE
+                if (!thpPmdSuitable(vma)) {
+                    return fail(-EINVAL);
+                }
+                return vma;
+            }
+            case Mman.MADV_WILLNEED, Mman.MADV_MERGEABLE, Mman.MADV_UNMERGEABLE -> {
                 return vma;
             }
             case Mman.MADV_NORMAL -> newFlags &= ~(VM_RAND_READ | VM_SEQ_READ);
@@ -1601,6 +1623,23 @@ public final class MmStruct {
         return r;
     }
 
+    /**
+     * {@code thp_vma_allowable_order(vma, ..., PMD_ORDER)} as MADV_COLLAPSE asks it (sysfs settings ignored):
+     * false for VM_NOHUGEPAGE, hugetlb and PFN/mixed maps, and when no PMD-aligned {@link #PMD_SIZE} range fits
+     * the VMA (checked, as {@code __thp_vma_allowable_orders} does, for the range ending nearest {@code vm_end});
+     * a file VMA also needs its file offset aligned with its address ({@code thp_vma_suitable_order}).
+     */
+    private static boolean thpPmdSuitable(final Vma vma) {
+        if ((vma.flags & (VM_NOHUGEPAGE | VM_HUGETLB | VM_PFNMAP | VM_MIXEDMAP)) != 0) {
+            return false;
+        }
+        final long haddr = (vma.end - PMD_SIZE) & ~(PMD_SIZE - 1);
+        if (vma.end - vma.start < PMD_SIZE || haddr < vma.start || haddr + PMD_SIZE > vma.end) {
+            return false;
+        }
+        return vma.isAnonymous() || ((vma.start >>> 12) - vma.pgoff & (PMD_SIZE / PAGE_SIZE - 1)) == 0;
+    }
+
     private Vma fail(final int errno) {
         modifyError = errno;
         return null;
@@ -1613,9 +1652,18 @@ public final class MmStruct {
         return doMlock(start, len, VM_LOCKED);
     }
 
-    /** {@code mlock2(start, len, MLOCK_ONFAULT)} when {@code onFault}. */
-    public synchronized long mlock2(final long start, final long len, final boolean onFault) {
-        return doMlock(start, len, onFault ? VM_LOCKED | VM_LOCKONFAULT : VM_LOCKED);
+    /** {@code MLOCK_ONFAULT}: the only flag {@code mlock2} accepts (include/uapi/asm-generic/mman-common.h). */
+    public static final int MLOCK_ONFAULT = 1;
+
+    /**
+     * {@code mlock2(start, len, flags)} (mm/mlock.c): any flag bit other than {@code MLOCK_ONFAULT} is -EINVAL
+     * before the range is looked at.
+     */
+    public synchronized long mlock2(final long start, final long len, final int flags) {
+        if ((flags & ~MLOCK_ONFAULT) != 0) {
+            return -EINVAL;
+        }
+        return doMlock(start, len, (flags & MLOCK_ONFAULT) != 0 ? VM_LOCKED | VM_LOCKONFAULT : VM_LOCKED);
     }
 
     /** {@code munlock(start, len)}. */
@@ -1660,8 +1708,15 @@ public final class MmStruct {
         if (tmp < end) {
             return -ENOMEM;
         }
-        if ((lockFlags & VM_LOCKED) != 0 && (lockFlags & VM_LOCKONFAULT) == 0 && populate(start, end) == -ENOMEM) {
-            return -EAGAIN; // __mlock_posix_error_return: a failed fault-in is EAGAIN for mlock
+        if ((lockFlags & VM_LOCKED) != 0 && (lockFlags & VM_LOCKONFAULT) == 0) {
+            // __mlock_posix_error_return: a failed fault-in (-ENOMEM) is EAGAIN, a SIGBUS one (-EFAULT) ENOMEM
+            final long r = populate(start, end);
+            if (r == -ENOMEM) {
+                return -EAGAIN;
+            }
+            if (r == -EFAULT) {
+                return -ENOMEM;
+            }
         }
         return 0;
     }
@@ -1879,7 +1934,11 @@ public final class MmStruct {
             anonVmaPrepare(vma);
         }
         if (pageTables != null) {
-            if (pageTables.fault(vma, addr & PAGE_MASK, write) == PageTables.VM_FAULT_OOM) {
+            final int fault = pageTables.fault(vma, addr & PAGE_MASK, write);
+            if (fault == PageTables.VM_FAULT_SIGBUS) {
+                throw new BusError(addr, BusError.BUS_ADRERR);
+            }
+            if (fault == PageTables.VM_FAULT_OOM) {
                 // VM_FAULT_OOM after the OOM killer found nothing to kill (the kernel panics here)
                 throw new ModelOutOfMemoryException(String.format("Out of memory: no page for the %s fault at 0x%x, "
                     + "and no killable process (pid 1 and oom_score_adj -1000 are exempt; see dmesg)",
@@ -1931,8 +1990,12 @@ public final class MmStruct {
             }
             if (pageTables != null) {
                 for (long a = Math.max(start, v.start); a < Math.min(end, v.end); a += PAGE_SIZE) {
-                    if (pageTables.fault(v, a, write) == PageTables.VM_FAULT_OOM) {
+                    final int fault = pageTables.fault(v, a, write);
+                    if (fault == PageTables.VM_FAULT_OOM) {
                         return -ENOMEM;
+                    }
+                    if (fault == PageTables.VM_FAULT_SIGBUS) {
+                        return -EFAULT; // get_user_pages: VM_FAULT_SIGBUS is -EFAULT, and the walk stops
                     }
                 }
             }
@@ -2226,7 +2289,8 @@ public final class MmStruct {
             kb(sb, "Swap:", 0);
             kb(sb, "SwapPss:", 0);
             kb(sb, "Locked:", (v.flags & VM_LOCKED) != 0 ? c[1] >>> 10 : 0);
-            sb.append("THPeligible:    0\n");
+            // fs/proc/task_mmu.c prints "THPeligible:    %8u"; the model has no transparent huge pages, so 0
+            sb.append("THPeligible:    ").append(" ".repeat(7)).append("0\n");
             sb.append("VmFlags: ");
             for (final String f : VmFlags.toString(v.flags).split(" ")) {
                 if (!f.isEmpty()) {

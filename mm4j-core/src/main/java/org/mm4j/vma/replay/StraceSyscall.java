@@ -63,6 +63,7 @@ public final class StraceSyscall {
         "brk", "madvise", "mlock", "mlock2", "munlock", "mlockall", "munlockall", "msync", "prctl");
     private static final Map<String, Integer> MCL = Map.of("MCL_CURRENT", MmStruct.MCL_CURRENT,
         "MCL_FUTURE", MmStruct.MCL_FUTURE, "MCL_ONFAULT", MmStruct.MCL_ONFAULT);
+    private static final Map<String, Integer> MLOCK = Map.of("MLOCK_ONFAULT", MmStruct.MLOCK_ONFAULT);
     private static final Map<String, Integer> MS = Map.of("MS_ASYNC", 1, "MS_INVALIDATE", 2, "MS_SYNC", 4);
 
     /** The model's files by path (shared by every process of one shell). */
@@ -234,9 +235,7 @@ public final class StraceSyscall {
             }
             case "mlock2" -> {
                 need(c, 3);
-                final String f = a.get(2);
-                final boolean onFault = f.contains("MLOCK_ONFAULT") || (!f.startsWith("M") && num(f) == 1);
-                return mm.mlock2(num(a.get(0)), num(a.get(1)), onFault);
+                return mm.mlock2(num(a.get(0)), num(a.get(1)), (int) flags(a.get(2), MLOCK, "mlock2 flag"));
             }
             case "mlockall" -> {
                 need(c, 1);
@@ -351,9 +350,12 @@ public final class StraceSyscall {
         return f;
     }
 
-    /** The model inode of {@code path}, shared by every open of it: a new empty file when there is none. */
+    /**
+     * The model inode of {@code path}, shared by every open of it: when there is none, a new file of
+     * {@link VmFile.Inode#SIZE_UNKNOWN unknown size} (a trace's fd whose open was not seen).
+     */
     public VmFile.Inode inode(final String path) {
-        return inodes.computeIfAbsent(path, p -> VmFile.Inode.of(p, 0));
+        return inodes.computeIfAbsent(path, p -> VmFile.Inode.of(p, VmFile.Inode.SIZE_UNKNOWN));
     }
 
     /** Registers an inode (a trace's {@code #file} or {@code #BEFORE} file) so later opens share it. */
