@@ -107,7 +107,9 @@ class HtmlReportTest {
         assertEquals(5, svgs.length, "four charts");
         for (int i = 1; i < svgs.length; i++) {
             final String svg = svgs[i].substring(0, svgs[i].indexOf("</svg>"));
-            final String caption = svgs[i - 1].substring(svgs[i - 1].lastIndexOf("<figcaption>"));
+            final String before = svgs[i - 1];
+            final String caption = before.substring(before.lastIndexOf("<figcaption>") + "<figcaption>".length(),
+                before.lastIndexOf("</figcaption>"));
             // a legend swatch, then its name
             final Matcher m = Pattern.compile("<rect class=\"swatch\"[^>]*fill=\"(#[0-9a-f]{6})\"[^>]*>(?:</rect>)?"
                 + "<text[^>]*>([^<]*)</text>").matcher(svg);
