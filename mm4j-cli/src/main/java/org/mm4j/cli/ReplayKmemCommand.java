@@ -7,6 +7,8 @@ import org.mm4j.page.Zone;
 import org.mm4j.slab.KmemCache;
 import org.mm4j.slab.StatItem;
 import org.mm4j.trace.kmem.KmemEvent;
+import org.mm4j.trace.kmem.KmemEventBatch;
+import org.mm4j.trace.kmem.KmemEventPipe;
 import org.mm4j.trace.kmem.KmemReplayer;
 import org.mm4j.trace.kmem.KmemTraceReader;
 import org.mm4j.trace.kmem.Timeline;
@@ -120,6 +122,15 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     /** As above, refusing zstd frames whose window is above {@code zstdWindow} bytes. */
     static int replay(final String file, final String cmdline, final Path report, final int maxErrors,
                       final long zstdWindow, final PrintStream out, final PrintStream err) {
+        return replay(file, cmdline, report, maxErrors, zstdWindow, true, out, err);
+    }
+
+    /**
+     * As above; {@code pipelined} false reads and replays on this one thread (the reference the pipelined path is
+     * tested against: both must print the same).
+     */
+    static int replay(final String file, final String cmdline, final Path report, final int maxErrors,
+                      final long zstdWindow, final boolean pipelined, final PrintStream out, final PrintStream err) {
         if (report != null) {
             try {
                 HtmlReport.checkOutput(report);
@@ -153,14 +164,27 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             }
         };
         final Progress progress = new Progress(err, input.size, err == System.err && Main.stderrIsTerminal() && file != null);
-        try (kernel; KmemTraceReader reader = new KmemTraceReader(input.stream, shortName, sink)) {
+        try (kernel; KmemTraceReader reader = new KmemTraceReader(input.stream, shortName, sink);
+             KmemEventPipe pipe = pipelined ? new KmemEventPipe(reader) : null) {
             final KmemReplayer replayer = new KmemReplayer(kernel);
             final KmemEvent ev = new KmemEvent();
             final long t0 = System.nanoTime();
-            while (reader.next(ev)) {
-                replayer.replay(ev);
-                if ((replayer.events() & 0x3fff) == 0) {
+            if (pipe != null) {
+                // decompression and parsing run on the pipe's thread, the model on this one
+                for (KmemEventBatch b = pipe.next(); b != null; b = pipe.next()) {
+                    for (int i = 0, n = b.size(); i < n; i++) {
+                        b.load(i, ev);
+                        replayer.replay(ev);
+                    }
+                    pipe.recycle(b);
                     progress.update(input.counter.count, replayer.events());
+                }
+            } else {
+                while (reader.next(ev)) {
+                    replayer.replay(ev);
+                    if ((replayer.events() & 0x3fff) == 0) {
+                        progress.update(input.counter.count, replayer.events());
+                    }
                 }
             }
             replayer.sample();
@@ -390,6 +414,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
                     c.bytesAlloc(), 100 * c.wasteShare());
             }
         }
+        callSites(out, rp);
         final java.util.LinkedHashMap<String, long[]> paths = paths(k);
         if (!paths.isEmpty()) {
             out.println();
@@ -409,6 +434,79 @@ public final class ReplayKmemCommand implements Callable<Integer> {
                     share(v[0], v[0] + v[1]), v[2], v[3], share(v[2], v[2] + v[3]));
             }
         }
+    }
+
+    /** Rows of the per-call-site table. */
+    static final int TOP_SITES = 20;
+
+    /** The call sites by bytes allocated, largest first (ties by name). */
+    static List<KmemReplayer.CallSiteStats> bySiteAllocated(final KmemReplayer rp) {
+        final List<KmemReplayer.CallSiteStats> sites = new ArrayList<>(rp.callSites());
+        sites.sort(Comparator.comparingLong(KmemReplayer.CallSiteStats::bytesAlloc).reversed()
+            .thenComparing(KmemReplayer.CallSiteStats::site));
+        return sites;
+    }
+
+    /** The slab summary, the top call sites and the page summary, as perf kmem stat --slab/--caller/--page. */
+    private static void callSites(final PrintStream out, final KmemReplayer rp) {
+        final List<KmemReplayer.CallSiteStats> sites = bySiteAllocated(rp);
+        long req = 0;
+        long alloc = 0;
+        long hits = 0;
+        for (final KmemReplayer.CallSiteStats c : sites) {
+            req += c.bytesReq();
+            alloc += c.bytesAlloc();
+            hits += c.hits();
+        }
+        out.println();
+        out.println("== slab summary (as perf kmem stat --slab; replayed allocations) ==");
+        out.printf(Locale.ROOT, "total bytes requested   %,d%n", req);
+        out.printf(Locale.ROOT, "total bytes allocated   %,d%n", alloc);
+        out.printf(Locale.ROOT, "bytes wasted on internal fragmentation  %,d (%s)%n", alloc - req,
+            share(alloc - req, alloc).strip());
+        out.printf(Locale.ROOT, "allocations %,d, frees %,d (of objects allocated during the replay)%n", hits,
+            rp.objectFrees());
+        if (!sites.isEmpty()) {
+            out.println();
+            out.println("== top call sites by bytes allocated (as perf kmem stat --caller --alloc) ==");
+            out.printf("%-44s %22s %22s %10s %6s%n", "call site", "total_alloc/per", "total_req/per", "hits",
+                "frag");
+            for (final KmemReplayer.CallSiteStats c : sites.subList(0, Math.min(TOP_SITES, sites.size()))) {
+                out.printf(Locale.ROOT, "%-44s %22s %22s %,10d %s%n", c.site(), perHit(c.bytesAlloc(), c.hits()),
+                    perHit(c.bytesReq(), c.hits()), c.hits(), share(c.bytesAlloc() - c.bytesReq(), c.bytesAlloc()));
+            }
+            if (sites.size() > TOP_SITES) {
+                out.printf("(%d more call sites)%n", sites.size() - TOP_SITES);
+            }
+        }
+        out.println();
+        out.println("== page summary (as perf kmem stat --page; replayed mm_page_alloc/mm_page_free) ==");
+        final StringBuilder head = new StringBuilder(String.format("%-8s", "order"));
+        final StringBuilder allocs = new StringBuilder(String.format("%-8s", "allocs"));
+        final StringBuilder frees = new StringBuilder(String.format("%-8s", "frees"));
+        long pagesIn = 0;
+        long pagesOut = 0;
+        long nAlloc = 0;
+        long nFree = 0;
+        for (int o = 0; o < Timeline.ORDERS; o++) {
+            head.append(String.format("%10d", o));
+            allocs.append(String.format(Locale.ROOT, "%,10d", rp.pageAllocs(o)));
+            frees.append(String.format(Locale.ROOT, "%,10d", rp.pageFrees(o)));
+            nAlloc += rp.pageAllocs(o);
+            nFree += rp.pageFrees(o);
+            pagesIn += rp.pageAllocs(o) << o;
+            pagesOut += rp.pageFrees(o) << o;
+        }
+        out.printf(Locale.ROOT, "allocation requests %,d (%,d KiB), frees %,d (%,d KiB); failed: %,d in the traced "
+            + "kernel, %,d in the model%n", nAlloc, pagesIn * 4, nFree, pagesOut * 4, rp.kernelPageFailures(),
+            rp.modelPageFailures());
+        out.println(head);
+        out.println(allocs);
+        out.println(frees);
+    }
+
+    private static String perHit(final long bytes, final long hits) {
+        return String.format(Locale.ROOT, "%,d/%d", bytes, hits == 0 ? 0 : bytes / hits);
     }
 
     /** Per cache: {fast allocs, slow allocs, fast frees, slow frees}, for caches that served anything. */
@@ -506,6 +604,28 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             h.barChart("Requested vs allocated KiB (replayed allocations, 15 largest caches)", "KiB", labels,
                 List.of("requested", "allocated"), List.of(req, alloc));
             h.table(List.of("cache", "allocs", "requested B", "allocated B", "waste"), rows);
+        }
+        final List<KmemReplayer.CallSiteStats> sites = bySiteAllocated(rp);
+        if (!sites.isEmpty()) {
+            final List<List<String>> rows = new ArrayList<>();
+            for (final KmemReplayer.CallSiteStats c : sites.subList(0, Math.min(TOP_SITES, sites.size()))) {
+                rows.add(List.of(c.site(), perHit(c.bytesAlloc(), c.hits()), perHit(c.bytesReq(), c.hits()),
+                    String.format(Locale.ROOT, "%,d", c.hits()),
+                    share(c.bytesAlloc() - c.bytesReq(), c.bytesAlloc()).strip()));
+            }
+            h.heading("Top call sites by bytes allocated (as perf kmem stat --caller --alloc)");
+            h.table(List.of("call site", "total_alloc/per", "total_req/per", "hits", "frag"), rows);
+        }
+        final List<List<String>> pageRows = new ArrayList<>();
+        for (int o = 0; o < Timeline.ORDERS; o++) {
+            if (rp.pageAllocs(o) + rp.pageFrees(o) > 0) {
+                pageRows.add(List.of(Integer.toString(o), String.format(Locale.ROOT, "%,d", rp.pageAllocs(o)),
+                    String.format(Locale.ROOT, "%,d", rp.pageFrees(o))));
+            }
+        }
+        if (!pageRows.isEmpty()) {
+            h.heading("Page allocations and frees per order (as perf kmem stat --page)");
+            h.table(List.of("order", "allocs", "frees"), pageRows);
         }
         final java.util.LinkedHashMap<String, long[]> paths = paths(k);
         if (!paths.isEmpty()) {

@@ -53,6 +53,57 @@ class ReplayKmemCommandTest {
         assertTrue(r.out().matches("(?s).*peak slab memory  [0-9,]+ KiB.*"), r.out());
         assertTrue(r.out().contains("== SLUB fast vs slow path per cache"), r.out());
         assertTrue(r.out().contains("== internal fragmentation per cache"), r.out());
+        // per call site, as perf kmem stat --caller --alloc; the slab and page summaries
+        assertTrue(r.out().contains("== top call sites by bytes allocated"), r.out());
+        assertTrue(r.out().matches("(?s).*\nalloc_buffer_head\\+0x1d/0x90 +[0-9,]+/104 +[0-9,]+/104 .*"), r.out());
+        assertTrue(r.out().contains("== slab summary"), r.out());
+        assertTrue(r.out().contains("== page summary"), r.out());
+        assertTrue(html.contains("Top call sites by bytes allocated"), "call sites in the report");
+    }
+
+    static Run replay(final String file, final Path report, final boolean pipelined) {
+        final ByteArrayOutputStream o = new ByteArrayOutputStream();
+        final ByteArrayOutputStream e = new ByteArrayOutputStream();
+        final int status = ReplayKmemCommand.replay(file, "", report, 20,
+            org.mm4j.trace.kmem.ZstdInputStream.DEFAULT_MAX_WINDOW, pipelined,
+            new PrintStream(o, true, StandardCharsets.UTF_8), new PrintStream(e, true, StandardCharsets.UTF_8));
+        return new Run(status, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+    }
+
+    /** The output with its timings (which vary from run to run) blanked. */
+    static String untimed(final String s) {
+        return s.replaceAll("in [0-9.]+ s \\(?=? ?[0-9,]+ events/s\\)?", "in T s = R events/s")
+            .replaceAll("Report: .*", "Report: R");
+    }
+
+    private static void assertSameReplay(final String file, final Path dir) throws IOException {
+        final Run one = replay(file, dir.resolve("one.html"), false);
+        final Run two = replay(file, dir.resolve("two.html"), true);
+        assertEquals(one.status(), two.status());
+        assertEquals(one.err(), two.err());
+        assertTrue(one.out().contains("== totals =="), one.out());
+        assertEquals(untimed(one.out()), untimed(two.out()));
+        assertEquals(untimed(Files.readString(dir.resolve("one.html"))),
+            untimed(Files.readString(dir.resolve("two.html"))));
+    }
+
+    @Test
+    void pipelinedReplayPrintsWhatTheSingleThreadedOneDoesOnTheBundledSlice(@TempDir final Path dir)
+        throws IOException {
+        assertSameReplay(null, dir);
+    }
+
+    @Test
+    void pipelinedReplayPrintsWhatTheSingleThreadedOneDoesOnAGeneratedTrace(@TempDir final Path dir)
+        throws IOException {
+        final Path f = dir.resolve("gen.trace.gz");
+        try (OutputStream os = new GZIPOutputStream(Files.newOutputStream(f))) {
+            // past several batches, with a malformed line in the middle to check error order and line numbers
+            new org.mm4j.trace.kmem.KmemTraceGenerator(11, 4, 4096).write(os, 30_000);
+            os.write("bash-1 [000] ..... 1.0: kmalloc: ptr=1 bytes_req=1\n".getBytes(StandardCharsets.US_ASCII));
+            new org.mm4j.trace.kmem.KmemTraceGenerator(12, 4, 4096).write(os, 20_000);
+        }
+        assertSameReplay(f.toString(), dir);
     }
 
     @Test

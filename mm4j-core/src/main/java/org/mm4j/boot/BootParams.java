@@ -114,6 +114,9 @@ public final class BootParams {
                 case "mm4j.sheaves" -> sheaves = parseInt(key, value, 0, 4096);
                 case "mm4j.double_free" -> parseDoubleFree(key, value);
                 case "mm4j.random_seed" -> parseSeed(key, value);
+                case "norandmaps" -> {
+                    // __setup("norandmaps", ...) in mm/memory.c: known; Processes reads it from all()
+                }
                 default -> unknown.add(word);
             }
         }

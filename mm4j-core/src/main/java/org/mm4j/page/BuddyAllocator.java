@@ -1,8 +1,11 @@
 package org.mm4j.page;
 
 import org.mm4j.kernel.CpuSlots;
+import org.mm4j.kernel.DumpStack;
 import org.mm4j.kernel.KernelLog;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -81,6 +84,9 @@ public final class BuddyAllocator {
     private final Zone[][] byNodeType;
     /** Index into {@code zones} of every pageblock's zone ({@code page_zone} without the flags bits). */
     private final short[] zoneOfBlock;
+    /** One bit per pageblock: some page of it was handed out since boot ({@link #markHandedOut}). */
+    private final long[] handedOut;
+    private static final VarHandle HANDED_OUT = MethodHandles.arrayElementVarHandle(long[].class);
     private final int nrNodes;
     private final int nrCpus;
     private final AtomicLong badPages = new AtomicLong();
@@ -139,6 +145,7 @@ public final class BuddyAllocator {
         this.zones = zs.toArray(new Zone[0]);
         this.byNodeType = new Zone[nrNodes][Zone.MAX_NR_ZONES];
         this.zoneOfBlock = new short[(int) (mem.totalPages() >>> Zone.PAGEBLOCK_ORDER)];
+        this.handedOut = new long[(zoneOfBlock.length + 63) >>> 6];
         for (short i = 0; i < zones.length; i++) {
             final Zone z = zones[i];
             byNodeType[z.nid][z.type] = z;
@@ -703,6 +710,10 @@ public final class BuddyAllocator {
      * {@code warn_alloc}: "page allocation failure" and {@code show_mem}, rate-limited as the kernel's
      * {@code nopage_rs} (one report per 10 s; the suppressed ones are counted in the next).
      */
+    /** The path of a failing allocation, innermost first, for warn_alloc's {@code dump_stack} stand-in. */
+    private static final List<String> WARN_ALLOC_TRACE = List.of("dump_stack_lvl", "warn_alloc",
+        "__alloc_pages_slowpath", "__alloc_frozen_pages_noprof", "alloc_pages_mpol", "alloc_pages_noprof");
+
     private void warnAlloc(final int gfp, final int order, final int highest) {
         final long now = System.nanoTime();
         final int missed;
@@ -721,6 +732,11 @@ public final class BuddyAllocator {
         final String mems = nrNodes == 1 ? "0" : "0-" + (nrNodes - 1);
         log.printk("%s: page allocation failure: order:%d, mode:%#x(%s), nodemask=(null),cpuset=/,mems_allowed=%s",
             comm(), order, gfp, Gfp.toString(gfp), mems);
+        // warn_alloc: dump_stack() before warn_alloc_show_mem(), as mm/page_alloc.c prints them
+        final StringBuilder stack = DumpStack.append(new StringBuilder(256), cpus.current(), 0, comm(),
+            WARN_ALLOC_TRACE);
+        stack.setLength(stack.length() - 1);
+        log.printk(stack.toString());
         log.printk(PageProc.showMem(this, highest));
     }
 
@@ -1241,9 +1257,35 @@ public final class BuddyAllocator {
         } else {
             memMap.soFlags(pfn, 0);
         }
-        if (((gfp & Gfp.ZERO) != 0 || opts.initOnAlloc()) && !opts.initOnFree()) {
+        final boolean fresh = markHandedOut(pfn, order);
+        if (((gfp & Gfp.ZERO) != 0 || opts.initOnAlloc()) && !opts.initOnFree() && !fresh) {
             mem.fill(PhysicalMemory.pfnToPhys(pfn), (long) PhysicalMemory.PAGE_SIZE << order, (byte) 0);
         }
+    }
+
+    /**
+     * Records that {@code [pfn, pfn + 2^order)} is handed out; returns whether no page of its pageblocks ever was
+     * before. Such pages still hold the zeros of the fresh reservation (nothing writes a page the allocator has
+     * not handed out), so {@code __GFP_ZERO} and {@code init_on_alloc} need not write them, and a zeroed
+     * allocation that is never used costs no resident memory. The price is that of the kernel's {@code init_on_free}
+     * (which also skips zeroing at allocation): a stray write into memory nobody owns is not wiped.
+     * (The Arena fallback zeroes everything at boot, so the rule holds there too.) Lock-free: one bit per pageblock, set with an atomic OR; a page reaches a new owner only through the free lists'
+     * locks, so a set bit is seen by every later allocation of that pageblock.
+     */
+    private boolean markHandedOut(final long pfn, final int order) {
+        final long first = pfn >>> Zone.PAGEBLOCK_ORDER;
+        final long last = (pfn + (1L << order) - 1) >>> Zone.PAGEBLOCK_ORDER;
+        boolean fresh = true;
+        for (long b = first; b <= last; b++) {
+            final int word = (int) (b >>> 6);
+            final long bit = 1L << (b & 63);
+            if ((handedOut[word] & bit) != 0) {  // plain read first: the bit is set once, then stays
+                fresh = false;
+            } else if (((long) HANDED_OUT.getAndBitwiseOr(handedOut, word, bit) & bit) != 0) {
+                fresh = false;
+            }
+        }
+        return fresh;
     }
 
     // ------------------------------------------------------------------ free

@@ -32,7 +32,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * kernel's words to the kernel log and thrown as {@link IllegalArgumentException}/{@link IllegalStateException}.
  *
  * <p>Threads: every method may be called from any thread. Cache creation and destruction are serialized on
- * this object (the kernel's {@code slab_mutex}); allocation and free follow {@link KmemCache}'s rules.
+ * this object (the kernel's {@code slab_mutex}); allocation and free follow {@link KmemCache}'s rules. The
+ * per-thread sheaves of {@link #allocator()} are returned when their thread ends by a daemon thread,
+ * {@code mm4j-sheaf-reaper} ({@link ThreadSheafRegistry}), started on first use and stopped by
+ * {@link #shutdownThreads()}.
  */
 public final class Slub {
     /** {@code ZERO_SIZE_PTR}: what kmalloc(0) returns; kfree/ksize accept it. */
@@ -101,8 +104,9 @@ public final class Slub {
     private final ThreadLocal<SlabAllocator> threadAllocator;
     /** Platform threads' allocators with sheaves, and their reaper. */
     final ThreadSheafRegistry threadSheaves = new ThreadSheafRegistry();
-    /** The allocator every virtual thread shares: no sheaves, unconfined. */
-    private final SlabAllocator sharedAllocator;
+    /** The allocator every virtual thread shares: no sheaves, unconfined. Made on first use. */
+    private volatile SlabAllocator sharedAllocator;
+    private final Object sharedAllocatorLock = new Object();
     /** Serializes {@link #reclaimStranded()} (taken with no slab lock held). */
     private final ReentrantLock reclaimLock = new ReentrantLock();
 
@@ -135,7 +139,6 @@ public final class Slub {
         }
         this.debug = new SlubDebug(mem, log, cpus, debugOptions);
         this.threadAllocator = ThreadLocal.withInitial(this::newAllocator);
-        this.sharedAllocator = new SlabAllocator(this, null, 0, 0);
         createKmallocCaches();
         SlubSysfs.register(this);
     }
@@ -531,8 +534,9 @@ public final class Slub {
         }
         final int order = Geometry.getOrder(size);
         final int pageGfp = (gfp & ~Gfp.DMA32) | Gfp.COMP;
-        long pfn = buddy.allocPagesNode((gfp & Gfp.DIRECT_RECLAIM) != 0 ? pageGfp | Gfp.NOWARN : pageGfp, order,
-            nid);
+        // the first attempt neither warns nor calls the OOM killer (__GFP_NORETRY): stranded sheaves go first
+        long pfn = buddy.allocPagesNode((gfp & Gfp.DIRECT_RECLAIM) != 0 ? pageGfp | Gfp.NOWARN | Gfp.NORETRY
+            : pageGfp, order, nid);
         if (pfn < 0 && (gfp & Gfp.DIRECT_RECLAIM) != 0) {
             reclaimStranded();
             pfn = buddy.allocPagesNode(pageGfp, order, nid);
@@ -717,7 +721,33 @@ public final class Slub {
      * threads strand nothing and cost no registration.
      */
     public SlabAllocator allocator() {
-        return Thread.currentThread().isVirtual() ? sharedAllocator : threadAllocator.get();
+        if (Thread.currentThread().isVirtual()) {
+            final SlabAllocator shared = sharedAllocator;
+            return shared != null ? shared : newSharedAllocator();
+        }
+        return threadAllocator.get();
+    }
+
+    private SlabAllocator newSharedAllocator() {
+        synchronized (sharedAllocatorLock) {
+            SlabAllocator shared = sharedAllocator;
+            if (shared == null) {
+                shared = new SlabAllocator(this, null, 0, 0);
+                sharedAllocator = shared;
+            }
+            return shared;
+        }
+    }
+
+    /**
+     * The calling thread's own confined allocator with per-thread sheaves, on a virtual thread too: for a
+     * long-lived virtual thread whose allocations are hot (per-thread sheaves cost about a third of the per-CPU
+     * slab paths). Such a virtual thread is registered and its sheaves go back when it ends, as a platform
+     * thread's do; it adds up to {@code 2 x mm4j.sheaves} objects per cache it uses to what is parked until then.
+     * On a platform thread this is {@link #allocator()}.
+     */
+    public SlabAllocator confinedAllocator() {
+        return threadAllocator.get();
     }
 
     private SlabAllocator newAllocator() {

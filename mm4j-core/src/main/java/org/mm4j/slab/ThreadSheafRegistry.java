@@ -13,8 +13,8 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Design:
  * <ol>
  *   <li>Every platform thread's allocator with sheaves registers here when it is created
- *       ({@link Slub#allocator()}). Virtual threads never do: they share one allocator without sheaves (see
- *       {@link Slub#allocator()}).</li>
+ *       ({@link Slub#allocator()}). Virtual threads do not: they share one allocator without sheaves (see
+ *       {@link Slub#allocator()}), unless one asks for its own ({@link Slub#confinedAllocator()}).</li>
  *   <li>A daemon thread, {@code mm4j-sheaf-reaper} (started on the first registration, stopped by
  *       {@link #close()}), polls the registered owners with {@link Thread#isAlive()} and returns the sheaves of
  *       each ended one to the slab layer. It parks while nothing is registered; it polls every

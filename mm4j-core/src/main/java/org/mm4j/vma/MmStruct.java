@@ -28,6 +28,7 @@ import static org.mm4j.vma.VmFlags.VM_MAYEXEC;
 import static org.mm4j.vma.VmFlags.VM_MAYREAD;
 import static org.mm4j.vma.VmFlags.VM_MAYSHARE;
 import static org.mm4j.vma.VmFlags.VM_MAYWRITE;
+import static org.mm4j.vma.VmFlags.VM_MIXEDMAP;
 import static org.mm4j.vma.VmFlags.VM_NOHUGEPAGE;
 import static org.mm4j.vma.VmFlags.VM_NORESERVE;
 import static org.mm4j.vma.VmFlags.VM_PFNMAP;
@@ -1184,6 +1185,10 @@ public final class MmStruct {
         long oldLen = vrm.oldLen;
         final long newLen = vrm.newLen;
         if (oldLen == 0 && (vma.flags & (VM_SHARED | VM_MAYSHARE)) == 0) {
+            if (pager != null) {
+                pager.warnOnce("mremap_dup_private", this,
+                    "attempted to duplicate a private mapping with mremap.  This is not supported.");
+            }
             return -EINVAL;
         }
         if ((vrm.flags & Mman.MREMAP_DONTUNMAP) != 0 && (vma.flags & (VM_DONTEXPAND | VM_PFNMAP)) != 0) {
@@ -1531,7 +1536,9 @@ public final class MmStruct {
                 return vma;
             }
             case Mman.MADV_FREE -> {
-                if (!vma.isAnonymous()) {
+                // madvise_dontneed_free_valid_vma: VM_LOCKED and VM_PFNMAP are refused before
+                // madvise_free_single_vma's anonymous-only rule
+                if ((vma.flags & (VM_LOCKED | VM_PFNMAP)) != 0 || !vma.isAnonymous()) {
                     return fail(-EINVAL);
                 }
                 if (pageTables != null) {
@@ -1557,8 +1564,22 @@ public final class MmStruct {
                 }
                 return vma;
             }
-            case Mman.MADV_WILLNEED, Mman.MADV_COLD, Mman.MADV_PAGEOUT, Mman.MADV_COLLAPSE,
-                 Mman.MADV_MERGEABLE, Mman.MADV_UNMERGEABLE -> {
+            case Mman.MADV_COLD, Mman.MADV_PAGEOUT -> {
+                // can_madv_lru_vma: no LRU advice on locked, PFN-mapped or hugetlb VMAs
+                if ((vma.flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)) != 0) {
+                    return fail(-EINVAL);
+                }
+                return vma;
+            }
+            case Mman.MADV_COLLAPSE -> {
+                // madvise_collapse: thp_vma_allowable_order(PMD_ORDER) must hold, which needs a PMD-aligned
+                // PMD-sized range inside the VMA (thp_vma_suitable_order) and no VM_NOHUGEPAGE
+                if (!thpPmdSuitable(vma)) {
+                    return fail(-EINVAL);
+                }
+                return vma;
+            }
+            case Mman.MADV_WILLNEED, Mman.MADV_MERGEABLE, Mman.MADV_UNMERGEABLE -> {
                 return vma;
             }
             case Mman.MADV_NORMAL -> newFlags &= ~(VM_RAND_READ | VM_SEQ_READ);
@@ -1601,6 +1622,23 @@ public final class MmStruct {
         return r;
     }
 
+    /**
+     * {@code thp_vma_allowable_order(vma, ..., PMD_ORDER)} as MADV_COLLAPSE asks it (sysfs settings ignored):
+     * false for VM_NOHUGEPAGE, hugetlb and PFN/mixed maps, and when no PMD-aligned {@link #PMD_SIZE} range fits
+     * the VMA (checked, as {@code __thp_vma_allowable_orders} does, for the range ending nearest {@code vm_end});
+     * a file VMA also needs its file offset aligned with its address ({@code thp_vma_suitable_order}).
+     */
+    private static boolean thpPmdSuitable(final Vma vma) {
+        if ((vma.flags & (VM_NOHUGEPAGE | VM_HUGETLB | VM_PFNMAP | VM_MIXEDMAP)) != 0) {
+            return false;
+        }
+        final long haddr = (vma.end - PMD_SIZE) & ~(PMD_SIZE - 1);
+        if (vma.end - vma.start < PMD_SIZE || haddr < vma.start || haddr + PMD_SIZE > vma.end) {
+            return false;
+        }
+        return vma.isAnonymous() || ((vma.start >>> 12) - vma.pgoff & (PMD_SIZE / PAGE_SIZE - 1)) == 0;
+    }
+
     private Vma fail(final int errno) {
         modifyError = errno;
         return null;
@@ -1613,9 +1651,18 @@ public final class MmStruct {
         return doMlock(start, len, VM_LOCKED);
     }
 
-    /** {@code mlock2(start, len, MLOCK_ONFAULT)} when {@code onFault}. */
-    public synchronized long mlock2(final long start, final long len, final boolean onFault) {
-        return doMlock(start, len, onFault ? VM_LOCKED | VM_LOCKONFAULT : VM_LOCKED);
+    /** {@code MLOCK_ONFAULT}: the only flag {@code mlock2} accepts (include/uapi/asm-generic/mman-common.h). */
+    public static final int MLOCK_ONFAULT = 1;
+
+    /**
+     * {@code mlock2(start, len, flags)} (mm/mlock.c): any flag bit other than {@code MLOCK_ONFAULT} is -EINVAL
+     * before the range is looked at.
+     */
+    public synchronized long mlock2(final long start, final long len, final int flags) {
+        if ((flags & ~MLOCK_ONFAULT) != 0) {
+            return -EINVAL;
+        }
+        return doMlock(start, len, (flags & MLOCK_ONFAULT) != 0 ? VM_LOCKED | VM_LOCKONFAULT : VM_LOCKED);
     }
 
     /** {@code munlock(start, len)}. */
@@ -2226,7 +2273,8 @@ public final class MmStruct {
             kb(sb, "Swap:", 0);
             kb(sb, "SwapPss:", 0);
             kb(sb, "Locked:", (v.flags & VM_LOCKED) != 0 ? c[1] >>> 10 : 0);
-            sb.append("THPeligible:    0\n");
+            // fs/proc/task_mmu.c prints "THPeligible:    %8u"; the model has no transparent huge pages, so 0
+            sb.append("THPeligible:    ").append(" ".repeat(7)).append("0\n");
             sb.append("VmFlags: ");
             for (final String f : VmFlags.toString(v.flags).split(" ")) {
                 if (!f.isEmpty()) {

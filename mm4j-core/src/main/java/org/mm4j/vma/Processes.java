@@ -108,13 +108,12 @@ public final class Processes {
         this.pager = new Pager(kernel.buddy(), kernel.vmstat());
         this.oomKiller = new OomKiller(this, kernel.buddy(), kernel.log());
         pager.setOomKiller(oomKiller);
+        pager.attachKernel(this, kernel.log());
         kernel.buddy().setOomHandler(oomKiller::outOfMemoryKernel);
-        boolean aslr = true;
+        final boolean aslr = !kernel.params().all().containsKey("norandmaps");
         long seed = 1;
         for (final String p : kernel.params().unknown()) {
-            if (p.equals("norandmaps")) {
-                aslr = false;
-            } else if (p.startsWith("mm4j.aslr_seed=")) {
+            if (p.startsWith("mm4j.aslr_seed=")) {
                 try {
                     seed = Long.parseLong(p.substring("mm4j.aslr_seed=".length()));
                 } catch (final NumberFormatException e) {

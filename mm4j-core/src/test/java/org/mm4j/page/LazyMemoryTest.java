@@ -173,11 +173,58 @@ class LazyMemoryTest {
         }
     }
 
+    /**
+     * __GFP_ZERO of pages never handed out since boot writes nothing (they hold the reservation's zeros), so a
+     * zeroed allocation costs no resident memory until used; a page handed out before is zeroed as always.
+     */
+    @Test
+    void zeroedAllocationsOfFreshPagesCommitNothingAndReusedPagesAreZeroed() throws Exception {
+        requireOrSkip(Reservation.isLazy(), "no lazy mmap reservation here (Linux only)");
+        try (Kernel k = Kernel.boot("mem=1G nr_cpus=1")) {
+            final BuddyAllocator b = k.buddy();
+            final PhysicalMemory m = k.memory();
+            final long before = residentBytes();
+            final List<Long> blocks = new ArrayList<>();
+            for (int i = 0; i < 64; i++) {  // 256 MiB, zeroed
+                final long pfn = b.allocPages(Gfp.KERNEL | Gfp.MOVABLE | Gfp.ZERO, Zone.MAX_PAGE_ORDER);
+                assertTrue(pfn > 0);
+                blocks.add(pfn);
+            }
+            final long grown = residentBytes() - before;
+            assertTrue(grown < (32L << 20), "256 MiB of zeroed fresh pages made " + (grown >> 20) + " MiB resident");
+            for (final long pfn : blocks) {
+                final long phys = PhysicalMemory.pfnToPhys(pfn);
+                assertEquals(0, m.getLong(phys));
+                assertEquals(0, m.getLong(phys + (4L << 20) - 8));
+            }
+            final long dirty = blocks.getLast();
+            m.fill(PhysicalMemory.pfnToPhys(dirty), 4L << 20, (byte) 0x5a);
+            assertTrue(b.freePages(dirty, Zone.MAX_PAGE_ORDER));
+            final long again = b.allocPages(Gfp.KERNEL | Gfp.MOVABLE | Gfp.ZERO, Zone.MAX_PAGE_ORDER);
+            assertEquals(dirty, again, "the block just freed comes back first");
+            for (long off = 0; off < (4L << 20); off += 4096) {
+                assertEquals(0, m.getLong(PhysicalMemory.pfnToPhys(again) + off), "offset " + off);
+            }
+            // a small page out of a pageblock that was handed out before: zeroed too
+            final long small = b.allocPages(Gfp.KERNEL | Gfp.MOVABLE, 0);
+            m.putLong(PhysicalMemory.pfnToPhys(small), -1);
+            assertTrue(b.freePages(small, 0));
+            b.drainAllPages();
+            final long zeroed = b.allocPages(Gfp.KERNEL | Gfp.MOVABLE | Gfp.ZERO, 0);
+            assertEquals(small, zeroed, "LIFO");
+            assertEquals(0, m.getLong(PhysicalMemory.pfnToPhys(zeroed)));
+        }
+    }
+
+    private static long residentBytes() throws java.io.IOException {
+        return Long.parseLong(java.nio.file.Files.readString(Path.of("/proc/self/statm")).trim().split(" ")[1]) << 12;
+    }
+
     /** The fallback of other systems (Arena allocation, committed at boot), forced with -Dmm4j.mmap=false. */
     @Test
     void theArenaFallbackBootsAndAllocates() throws Exception {
         final Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Dmm4j.mmap=false", "-cp", System.getProperty("java.class.path"), FallbackMain.class.getName())
+            "-Dmm4j.mmap=false", "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), FallbackMain.class.getName())
             .redirectErrorStream(true).start();
         final String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, p.waitFor(), out);

@@ -222,6 +222,33 @@ class SafetyTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {32, 0})
+    void invalidFreesAreRefusedOnEveryPath(final int sheaves) {
+        try (Kernel k = Kernel.boot("mem=64M nr_cpus=2 mm4j.sheaves=" + sheaves)) {
+            final long free0 = freeAtBoot(k);
+            for (final Path path : paths(k)) {
+                final long p = path.alloc.getAsLong();
+                for (final long bad : new long[] {p + 8, p - 8, p + 1, 0xffff880000000000L, PhysicalMemory.PAGE_OFFSET
+                    + k.memory().totalBytes() + 64}) {
+                    k.log().clear();
+                    final RuntimeException e = assertThrows(RuntimeException.class, () -> path.free.accept(bad),
+                        path.name + " " + hex(bad));
+                    assertTrue(e instanceof IllegalArgumentException || e instanceof IllegalStateException,
+                        path.name + ": " + e);
+                    assertFalse(k.log().messages().isEmpty(), path.name + ": no report for " + hex(bad));
+                }
+                path.free.accept(p);  // the object itself is still live and frees normally
+            }
+            final List<KmemCache> caches = new ArrayList<>();
+            for (final String n : List.of("kmalloc-8", "kmalloc-64", "kmalloc-128", "safety_obj", "safety_sheaf",
+                "safety_ctor", "safety_rcu")) {
+                caches.add(k.slab().findCache(n));
+            }
+            assertClean(k, free0, caches.toArray(KmemCache[]::new));
+        }
+    }
+
     @Test
     void fakeNumaNodesKeepTheChecks() {
         try (Kernel k = Kernel.boot("mem=64M nr_cpus=2 numa=fake=2")) {

@@ -4,6 +4,8 @@ import org.junit.jupiter.api.Test;
 import org.mm4j.kernel.Kernel;
 import org.mm4j.kernel.ModelOutOfMemoryException;
 import org.mm4j.page.Gfp;
+import org.mm4j.vma.Mman;
+import org.mm4j.vma.Processes;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -185,6 +187,34 @@ class ThreadSheavesTest {
         }
     }
 
+    /** A virtual thread that asks for its own sheaves gets them, and they go back when it ends. */
+    @Test
+    void aVirtualThreadMayAskForItsOwnSheaves() throws Exception {
+        try (Kernel k = Kernel.boot("mem=32M nr_cpus=2")) {
+            final Slub slub = k.slab();
+            final KmemCache c = slub.findCache("kmalloc-64");
+            final AtomicReference<Throwable> failure = new AtomicReference<>();
+            final Thread v = Thread.ofVirtual().start(() -> {
+                try {
+                    final SlabAllocator a = slub.confinedAllocator();
+                    assertEquals(SlabAllocator.DEFAULT_SHEAF_CAPACITY, a.sheafCapacity());
+                    a.kfree(a.kmalloc(64));
+                    assertEquals(1, c.sheafUsage().threads());
+                    assertTrue(c.sheafUsage().threadObjects() > 0);
+                } catch (final Throwable e) {
+                    failure.set(e);
+                }
+            });
+            v.join();
+            assertNull(failure.get());
+            await(() -> slub.endedThreadSheafOwners() == 0, "the virtual thread's sheaves went back");
+            assertEquals(1, slub.reapedThreads());
+            assertEquals(0, c.sheafUsage().threadObjects());
+            assertEquals(0, c.validate());
+            assertEquals(0, c.activeObjects());
+        }
+    }
+
     /**
      * What the per-CPU slab layer may keep with nothing allocated: per CPU slot its slab and CPU partial slabs
      * (plus one in flight), and min_partial empty slabs per node.
@@ -296,6 +326,47 @@ class ThreadSheavesTest {
             }
         }
         throw new AssertionError(c.name() + " not in /proc/slabinfo");
+    }
+
+    /** Stranded sheaves go back before the OOM killer picks a victim (a large kmalloc may call it). */
+    @Test
+    void strandedSheavesGoBeforeTheOomKiller() throws Exception {
+        try (Kernel k = Kernel.boot("mem=32M nr_cpus=2 norandmaps")) {
+            final Slub slub = k.slab();
+            slub.threadSheaves.pauseDaemon(true);
+            final Processes ps = k.processes();
+            ps.switchTo(1);
+            final int pid = ps.fork();
+            ps.switchTo(pid);
+            final long a = ps.currentMm().mmap(0, 8L << 20, Mman.PROT_READ | Mman.PROT_WRITE,
+                Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_POPULATE, null, 0);
+            assertTrue(a > 0);
+            ps.switchTo(1);
+            // threads strand sheaves until little is left; stop before any of them needs a reclaim
+            final AtomicInteger threads = new AtomicInteger();
+            while (k.buddy().freePages() > 1024) {
+                platformThreads(1, 1, () -> {
+                    final SlabAllocator al = slub.allocator();
+                    al.kfree(al.kmalloc(4096));
+                });
+                threads.incrementAndGet();
+            }
+            assertEquals(0, slub.reapedThreads(), "nothing reaped yet");
+            final List<Long> large = new ArrayList<>();
+            long p;
+            while ((p = slub.kmalloc(16 * 1024, Gfp.KERNEL)) != 0 && slub.reapedThreads() == 0) {
+                large.add(p);
+            }
+            assertTrue(slub.reapedThreads() > 0, "a large kmalloc reclaimed the " + threads + " threads' sheaves");
+            assertTrue(k.log().messages().stream().noneMatch(l -> l.contains("Killed process")),
+                "no process was killed while sheaves could be reclaimed");
+            for (final long x : large) {
+                slub.kfree(x);
+            }
+            if (p != 0) {
+                slub.kfree(p);
+            }
+        }
     }
 
     /** Real exhaustion: the SegmentAllocator throws ModelOutOfMemoryException, kmalloc returns 0. */

@@ -39,6 +39,7 @@ public final class KmemEvent {
     int gfp;
     int node = -1;
     String cacheName;
+    String callSite;
     long pfn = -1;
     int order;
     int migratetype = -1;
@@ -70,6 +71,7 @@ public final class KmemEvent {
         gfp = 0;
         node = -1;
         cacheName = null;
+        callSite = null;
         pfn = -1;
         order = 0;
         migratetype = -1;
@@ -120,6 +122,14 @@ public final class KmemEvent {
         return cacheName;
     }
 
+    /**
+     * {@code call_site=} of the slab events ({@code alloc_pipe_info+0x5d/0x230}; interned: equal sites are the same
+     * String), or null when the line has none (page events).
+     */
+    public String callSite() {
+        return callSite;
+    }
+
     /** {@code pfn=} of the page events; -1 when the kernel's allocation failed (pfn=0xffffffffffffffff). */
     public long pfn() {
         return pfn;
@@ -131,6 +141,25 @@ public final class KmemEvent {
 
     public int migratetype() {
         return migratetype;
+    }
+
+    /** Makes this event a copy of {@code o} (a flyweight handed between threads, see {@link KmemEventBatch}). */
+    void copyFrom(final KmemEvent o) {
+        type = o.type;
+        cpu = o.cpu;
+        pid = o.pid;
+        timestampMicros = o.timestampMicros;
+        ptr = o.ptr;
+        bytesReq = o.bytesReq;
+        bytesAlloc = o.bytesAlloc;
+        gfp = o.gfp;
+        node = o.node;
+        cacheName = o.cacheName;
+        callSite = o.callSite;
+        pfn = o.pfn;
+        order = o.order;
+        migratetype = o.migratetype;
+        lineNo = o.lineNo;
     }
 
     /** The line of the file this event came from (1-based). */

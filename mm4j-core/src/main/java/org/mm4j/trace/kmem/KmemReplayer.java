@@ -87,6 +87,50 @@ public final class KmemReplayer {
         }
     }
 
+    /**
+     * Per-call-site figures of a replay, as {@code perf kmem stat --caller --alloc} prints them: the allocations
+     * made from one {@code call_site=} (replayed ones), the bytes asked for and the bytes the model handed out.
+     */
+    public static final class CallSiteStats {
+        final String site;
+        long hits;
+        long bytesReq;
+        long bytesAlloc;
+
+        CallSiteStats(final String site) {
+            this.site = site;
+        }
+
+        /** {@code function+0xoff/0xlen} as the trace prints it; {@link #UNKNOWN_SITE} or {@link #OTHER_SITES}. */
+        public String site() {
+            return site;
+        }
+
+        public long hits() {
+            return hits;
+        }
+
+        public long bytesReq() {
+            return bytesReq;
+        }
+
+        public long bytesAlloc() {
+            return bytesAlloc;
+        }
+
+        /** Internal fragmentation: the share of allocated bytes nobody asked for. */
+        public double wasteShare() {
+            return bytesAlloc == 0 ? 0 : (bytesAlloc - bytesReq) / (double) bytesAlloc;
+        }
+    }
+
+    /** The site of allocations whose line has no call_site=. */
+    public static final String UNKNOWN_SITE = "(no call_site)";
+    /** Where allocations go once {@link #MAX_SITES} distinct call sites have been seen (memory stays bounded). */
+    public static final String OTHER_SITES = "(other call sites)";
+    /** Call sites tracked one by one at most. */
+    public static final int MAX_SITES = 1 << 16;
+
     /** A cache as the trace names it, with the model's cache behind it. */
     private static final class TraceCache {
         final KmemCache cache;
@@ -111,6 +155,10 @@ public final class KmemReplayer {
     private final LongLongMap objects = new LongLongMap(1 << 12, MAX_TRACKED);
     private final LongLongMap pages = new LongLongMap(1 << 12, MAX_TRACKED);
     private final Map<String, CacheStats> caches = new HashMap<>();
+    private final Map<String, CallSiteStats> sites = new HashMap<>();
+    private final long[] pageAllocsByOrder = new long[Timeline.ORDERS];
+    private final long[] pageFreesByOrder = new long[Timeline.ORDERS];
+    private long objectFrees;
     private final Timeline timeline = new Timeline(512);
     private final long[] freeScratch = new long[Timeline.ORDERS];
     private long[] seriesScratch = new long[16];
@@ -178,6 +226,7 @@ public final class KmemReplayer {
             modelPageFailures++;
             return;
         }
+        pageAllocsByOrder[ev.order()]++;
         final long key = ev.pfn() + 1;
         final long old = pages.get(key);
         if (old != LongLongMap.MISSING) {
@@ -200,6 +249,7 @@ public final class KmemReplayer {
         if (order != ev.order()) {
             orderMismatches++;
         }
+        pageFreesByOrder[order]++;
         buddy.freePages(v >>> 4, order);
     }
 
@@ -224,9 +274,11 @@ public final class KmemReplayer {
             modelObjectFailures++;
             return;
         }
+        final long size = c != null ? c.size() : slub.ksize(kaddr);
         st.allocs++;
         st.bytesReq += ev.bytesReq();
-        st.bytesAlloc += c != null ? c.size() : slub.ksize(kaddr);
+        st.bytesAlloc += size;
+        site(ev, size);
         track(ev.ptr(), kaddr);
     }
 
@@ -245,6 +297,7 @@ public final class KmemReplayer {
         tc.stats.allocs++;
         tc.stats.bytesReq += ev.bytesReq();
         tc.stats.bytesAlloc += tc.cache.size();
+        site(ev, tc.cache.size());
         track(ev.ptr(), kaddr);
     }
 
@@ -334,7 +387,20 @@ public final class KmemReplayer {
             preCaptureObjectFrees++;
             return;
         }
+        objectFrees++;
         slub.kfree(kaddr);
+    }
+
+    private void site(final KmemEvent ev, final long size) {
+        final String key = ev.callSite() != null ? ev.callSite() : UNKNOWN_SITE;
+        CallSiteStats st = sites.get(key);
+        if (st == null) {
+            final String k = sites.size() < MAX_SITES ? key : OTHER_SITES;
+            st = sites.computeIfAbsent(k, CallSiteStats::new);
+        }
+        st.hits++;
+        st.bytesReq += ev.bytesReq();
+        st.bytesAlloc += size;
     }
 
     private CacheStats stats(final String name) {
@@ -425,6 +491,26 @@ public final class KmemReplayer {
 
     public Collection<CacheStats> caches() {
         return List.copyOf(caches.values());
+    }
+
+    /** Per call site of the replayed allocations (at most {@link #MAX_SITES} + 1 rows). */
+    public Collection<CallSiteStats> callSites() {
+        return List.copyOf(sites.values());
+    }
+
+    /** Page blocks of {@code order} the model allocated for mm_page_alloc events. */
+    public long pageAllocs(final int order) {
+        return pageAllocsByOrder[order];
+    }
+
+    /** Page blocks of {@code order} freed for mm_page_free events of blocks allocated during the replay. */
+    public long pageFrees(final int order) {
+        return pageFreesByOrder[order];
+    }
+
+    /** kfree/kmem_cache_free events of objects allocated during the replay (replayed frees). */
+    public long objectFrees() {
+        return objectFrees;
     }
 
     public long events() {

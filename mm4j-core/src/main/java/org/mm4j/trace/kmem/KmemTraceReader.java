@@ -58,6 +58,7 @@ public final class KmemTraceReader implements AutoCloseable {
     private boolean eof;
     private final Interner names = new Interner();
     private final Interner gfps = new Interner();
+    private final Interner sites = new Interner();
 
     private long lineNo;
     private long events;
@@ -415,6 +416,10 @@ public final class KmemTraceReader implements AutoCloseable {
                 }
                 ev.ptr = x;
                 seen |= F_PTR;
+            } else if (key(p, klen, "call_site")) {
+                if (end > v) {
+                    ev.callSite = sites.string(buf, v, end - v);
+                }
             } else if (key(p, klen, "bytes_req")) {
                 ev.bytesReq = parseDecRange(v, end);
                 if (ev.bytesReq < 0 || ev.bytesReq > MAX_BYTES) {

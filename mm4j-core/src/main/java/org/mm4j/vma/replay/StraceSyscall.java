@@ -63,6 +63,7 @@ public final class StraceSyscall {
         "brk", "madvise", "mlock", "mlock2", "munlock", "mlockall", "munlockall", "msync", "prctl");
     private static final Map<String, Integer> MCL = Map.of("MCL_CURRENT", MmStruct.MCL_CURRENT,
         "MCL_FUTURE", MmStruct.MCL_FUTURE, "MCL_ONFAULT", MmStruct.MCL_ONFAULT);
+    private static final Map<String, Integer> MLOCK = Map.of("MLOCK_ONFAULT", MmStruct.MLOCK_ONFAULT);
     private static final Map<String, Integer> MS = Map.of("MS_ASYNC", 1, "MS_INVALIDATE", 2, "MS_SYNC", 4);
 
     /** The model's files by path (shared by every process of one shell). */
@@ -234,9 +235,7 @@ public final class StraceSyscall {
             }
             case "mlock2" -> {
                 need(c, 3);
-                final String f = a.get(2);
-                final boolean onFault = f.contains("MLOCK_ONFAULT") || (!f.startsWith("M") && num(f) == 1);
-                return mm.mlock2(num(a.get(0)), num(a.get(1)), onFault);
+                return mm.mlock2(num(a.get(0)), num(a.get(1)), (int) flags(a.get(2), MLOCK, "mlock2 flag"));
             }
             case "mlockall" -> {
                 need(c, 1);

@@ -263,4 +263,20 @@ class KmemTraceReaderTest {
         assertEquals(1, readAll(r).size());
         assertEquals(List.of("1: not UTF-8 text (byte 0xe9 at column 56)"), errors);
     }
+
+    @Test
+    void callSitesAreReadAndInterned() throws IOException {
+        final String text = """
+            a-1 [000] ..... 1.0: kmalloc: call_site=alloc_pipe_info+0x5d/0x230 ptr=0000000000000011 bytes_req=176 bytes_alloc=192 gfp_flags=GFP_KERNEL
+            a-1 [000] ..... 1.1: kmalloc: call_site=alloc_pipe_info+0x5d/0x230 ptr=0000000000000012 bytes_req=176 bytes_alloc=192 gfp_flags=GFP_KERNEL
+            a-1 [000] ..... 1.2: kfree: call_site=free_pipe_info+0xa/0x20 ptr=0000000000000011
+            a-1 [000] ..... 1.3: mm_page_free: page=0 pfn=0x10 order=0
+            """;
+        final List<KmemEvent> evs = readAll(reader(text));
+        assertEquals(List.of(), errors);
+        assertEquals("alloc_pipe_info+0x5d/0x230", evs.get(0).callSite());
+        assertSame(evs.get(0).callSite(), evs.get(1).callSite());
+        assertEquals("free_pipe_info+0xa/0x20", evs.get(2).callSite());
+        assertNull(evs.get(3).callSite());
+    }
 }

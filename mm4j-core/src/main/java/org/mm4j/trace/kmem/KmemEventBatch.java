@@ -1,0 +1,102 @@
+package org.mm4j.trace.kmem;
+
+/**
+ * A batch of parsed {@link KmemEvent}s in reused primitive arrays (one array per field), handed from the thread that
+ * decodes and parses a trace to the thread that replays it ({@link KmemEventPipe}). Filling and reading a batch
+ * allocates nothing: strings in it (cache names, call sites) are the reader's interned instances.
+ *
+ * <p>Threading: one thread at a time owns a batch; the hand-over through the pipe's queues is the happens-before
+ * edge between the filler's writes and the reader's reads.
+ */
+public final class KmemEventBatch {
+    private final int capacity;
+    private int size;
+    private final byte[] type;
+    private final int[] cpu;
+    private final int[] pid;
+    private final long[] micros;
+    private final long[] ptr;
+    private final long[] bytesReq;
+    private final long[] bytesAlloc;
+    private final int[] gfp;
+    private final short[] node;
+    private final String[] cacheName;
+    private final String[] callSite;
+    private final long[] pfn;
+    private final byte[] order;
+    private final byte[] migratetype;
+    private final long[] lineNo;
+
+    public KmemEventBatch(final int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("capacity=" + capacity + " (expected: >= 1)");
+        }
+        this.capacity = capacity;
+        type = new byte[capacity];
+        cpu = new int[capacity];
+        pid = new int[capacity];
+        micros = new long[capacity];
+        ptr = new long[capacity];
+        bytesReq = new long[capacity];
+        bytesAlloc = new long[capacity];
+        gfp = new int[capacity];
+        node = new short[capacity];
+        cacheName = new String[capacity];
+        callSite = new String[capacity];
+        pfn = new long[capacity];
+        order = new byte[capacity];
+        migratetype = new byte[capacity];
+        lineNo = new long[capacity];
+    }
+
+    public int size() {
+        return size;
+    }
+
+    public boolean isFull() {
+        return size == capacity;
+    }
+
+    public void clear() {
+        size = 0;
+    }
+
+    /** Appends a copy of {@code ev}; the batch must not be full. */
+    public void add(final KmemEvent ev) {
+        final int i = size++;
+        type[i] = (byte) ev.type;
+        cpu[i] = ev.cpu;
+        pid[i] = ev.pid;
+        micros[i] = ev.timestampMicros;
+        ptr[i] = ev.ptr;
+        bytesReq[i] = ev.bytesReq;
+        bytesAlloc[i] = ev.bytesAlloc;
+        gfp[i] = ev.gfp;
+        node[i] = (short) ev.node;
+        cacheName[i] = ev.cacheName;
+        callSite[i] = ev.callSite;
+        pfn[i] = ev.pfn;
+        order[i] = (byte) ev.order;
+        migratetype[i] = (byte) ev.migratetype;
+        lineNo[i] = ev.lineNo;
+    }
+
+    /** Loads event {@code i} (0 <= i < size) into the flyweight {@code ev}. */
+    public void load(final int i, final KmemEvent ev) {
+        ev.type = type[i];
+        ev.cpu = cpu[i];
+        ev.pid = pid[i];
+        ev.timestampMicros = micros[i];
+        ev.ptr = ptr[i];
+        ev.bytesReq = bytesReq[i];
+        ev.bytesAlloc = bytesAlloc[i];
+        ev.gfp = gfp[i];
+        ev.node = node[i];
+        ev.cacheName = cacheName[i];
+        ev.callSite = callSite[i];
+        ev.pfn = pfn[i];
+        ev.order = order[i];
+        ev.migratetype = migratetype[i];
+        ev.lineNo = lineNo[i];
+    }
+}

@@ -1,0 +1,118 @@
+package org.mm4j.vma;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.mm4j.kernel.Kernel;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Rows of the Linux 6.18 deviation audit (issue 15): each test names the kernel rule it checks, on a kernel booted
+ * as a new user would ({@code mem=256M nr_cpus=2}).
+ */
+class LinuxRulesTest {
+    static final int RW = Mman.PROT_READ | Mman.PROT_WRITE;
+    static final int ANON = Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS;
+    private Kernel k;
+    private MmStruct mm;
+
+    @BeforeEach
+    void boot() {
+        k = Kernel.boot("mem=256M nr_cpus=2 norandmaps");
+        mm = k.processes().currentMm();
+    }
+
+    @AfterEach
+    void close() {
+        k.close();
+    }
+
+    /** mm/mlock.c, SYSCALL_DEFINE3(mlock2): {@code if (flags & ~MLOCK_ONFAULT) return -EINVAL;}. */
+    @Test
+    void mlock2RejectsFlagsOtherThanOnfault() {
+        final long a = mm.mmap(0, 2 * 4096, RW, ANON, null, 0);
+        assertEquals(-Errno.EINVAL, mm.mlock2(a, 4096, 7));
+        assertEquals(-Errno.EINVAL, mm.mlock2(a, 4096, 2));
+        assertFalse(mm.smaps().contains(" lo "), "a refused mlock2 locks nothing");
+        assertEquals(0, mm.mlock2(a, 4096, MmStruct.MLOCK_ONFAULT));
+        assertEquals(0, mm.rss()[0], "MLOCK_ONFAULT faults nothing in");
+        assertEquals(0, mm.mlock2(a + 4096, 4096, 0));
+        assertEquals(1, mm.rss()[0], "flags 0 populates its page");
+    }
+
+    /**
+     * mm/madvise.c: MADV_FREE on a VM_LOCKED VMA fails {@code madvise_dontneed_free_valid_vma}; MADV_COLD and
+     * MADV_PAGEOUT fail {@code can_madv_lru_vma} (VM_LOCKED|VM_PFNMAP|VM_HUGETLB); all -EINVAL.
+     */
+    @Test
+    void lruAdviceAndFreeRefusedOnLockedVma() {
+        final long a = mm.mmap(0, 2 * 4096, RW, ANON, null, 0);
+        mm.writeUser(a, (byte) 9);
+        assertEquals(0, mm.mlock(a, 2 * 4096));
+        assertEquals(-Errno.EINVAL, mm.madvise(a, 4096, Mman.MADV_FREE));
+        assertEquals(-Errno.EINVAL, mm.madvise(a, 4096, Mman.MADV_COLD));
+        assertEquals(-Errno.EINVAL, mm.madvise(a, 4096, Mman.MADV_PAGEOUT));
+        assertEquals(9, mm.readUser(a), "nothing was freed");
+        assertEquals(0, mm.munlock(a, 2 * 4096));
+        assertEquals(0, mm.madvise(a, 4096, Mman.MADV_COLD));
+        assertEquals(0, mm.madvise(a, 4096, Mman.MADV_PAGEOUT));
+    }
+
+    /**
+     * mm/khugepaged.c, madvise_collapse: {@code thp_vma_allowable_order(..., PMD_ORDER)} is false for a VMA with no
+     * PMD-aligned 2 MiB range inside it ({@code thp_vma_suitable_order}) or with VM_NOHUGEPAGE: -EINVAL.
+     */
+    @Test
+    void collapseNeedsAPmdSizedRange() {
+        final long small = mm.mmap(0, 4 * 4096, RW, ANON, null, 0);
+        assertEquals(-Errno.EINVAL, mm.madvise(small, 4 * 4096, Mman.MADV_COLLAPSE));
+        final long pmd = MmStruct.PMD_SIZE;
+        final long big = mm.mmap(0, 3 * pmd, RW, ANON, null, 0);
+        final long aligned = (big + pmd - 1) & ~(pmd - 1);
+        assertEquals(0, mm.madvise(aligned, pmd, Mman.MADV_COLLAPSE));
+        assertEquals(0, mm.madvise(aligned, pmd, Mman.MADV_NOHUGEPAGE));
+        assertEquals(-Errno.EINVAL, mm.madvise(aligned, pmd, Mman.MADV_COLLAPSE), "VM_NOHUGEPAGE");
+    }
+
+    /** fs/proc/task_mmu.c, show_smap: {@code seq_printf(m, "THPeligible:    %8u\n", ...)}. */
+    @Test
+    void smapsThpEligibleIsPrintedEightWide() {
+        mm.mmap(0, 4096, RW, ANON, null, 0);
+        final String smaps = mm.smaps();
+        assertTrue(smaps.contains("\nTHPeligible:" + " ".repeat(11) + "0\n"), smaps);
+        assertFalse(smaps.contains("THPeligible:    0"), smaps);
+    }
+
+    /** mm/memory.c: {@code __setup("norandmaps", disable_randmaps)} makes it a known parameter. */
+    @Test
+    void norandmapsIsAKnownParameter() {
+        assertFalse(k.params().unknown().contains("norandmaps"));
+        assertTrue(k.log().lines().stream().noneMatch(l -> l.contains("Unknown kernel command line")),
+            String.join("\n", k.log().lines()));
+        assertEquals(0x7ffff7fff000L, mm.mmapBase(), "and it still turns randomisation off");
+    }
+    /**
+     * mm/mremap.c (the old_len == 0 check of the mremap VMA checks): duplicating a private mapping is -EINVAL with
+     * {@code pr_warn_once("%s (%d): attempted to duplicate a private mapping with mremap.  This is not supported.")};
+     * a shared mapping may be duplicated.
+     */
+    @Test
+    void mremapDuplicatingAPrivateMappingWarnsOnce() {
+        final String warning = "mm4j (1): attempted to duplicate a private mapping with mremap.  This is not"
+            + " supported.";
+        final long a = mm.mmap(0, 4096, RW, ANON, null, 0);
+        k.log().clear();
+        assertEquals(-Errno.EINVAL, mm.mremap(a, 0, 4096, Mman.MREMAP_MAYMOVE, 0));
+        assertEquals(List.of(warning), k.log().messages());
+        assertEquals(-Errno.EINVAL, mm.mremap(a, 0, 8192, Mman.MREMAP_MAYMOVE, 0));
+        assertEquals(List.of(warning), k.log().messages(), "pr_warn_once: printed once per boot");
+        final long s = mm.mmap(0, 4096, RW, Mman.MAP_SHARED | Mman.MAP_ANONYMOUS, null, 0);
+        final long dup = mm.mremap(s, 0, 4096, Mman.MREMAP_MAYMOVE, 0);
+        assertTrue(dup > 0 && dup != s, Long.toHexString(dup));
+    }
+}
