@@ -29,6 +29,13 @@ import java.io.PrintStream;
     footer = {"", "Run 'mm4j help COMMAND' or 'mm4j COMMAND --help' for a command's manual."})
 public final class Main implements java.util.concurrent.Callable<Integer> {
     public static void main(final String[] args) {
+        if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
+            // fast start: the version without building the whole command model (what picocli prints, see Version)
+            for (final String line : versionLines()) {
+                System.out.println(line);
+            }
+            System.exit(0);
+        }
         System.exit(run(args));
     }
 
@@ -90,12 +97,16 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         return "mm4j " + (v != null ? v : "0.1.0") + ", models Linux " + Kernel.VERSION;
     }
 
+    static String[] versionLines() {
+        return new String[] {versionLine(), "Java " + Runtime.version() + " (" + System.getProperty("java.vm.name")
+            + ")"};
+    }
+
     /** {@code --version}. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {versionLine(), "Java " + Runtime.version() + " (" + System.getProperty("java.vm.name")
-                + ")"};
+            return versionLines();
         }
     }
 }

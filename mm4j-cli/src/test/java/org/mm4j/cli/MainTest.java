@@ -38,6 +38,8 @@ class MainTest {
         Run r = main("--version");
         assertEquals(0, r.status());
         assertTrue(r.out().startsWith("mm4j 0.1.0, models Linux 6.18"), r.out());
+        // main's fast path for --version (no command model built) prints what picocli prints
+        assertEquals(String.join(System.lineSeparator(), Main.versionLines()) + System.lineSeparator(), r.out());
         r = main("help");
         assertEquals(0, r.status());
         for (final String c : new String[] {"shell", "replay", "bench", "help"}) {

@@ -1,6 +1,7 @@
 package org.mm4j.page;
 
 import org.mm4j.kernel.CpuSlots;
+import org.mm4j.kernel.DumpStack;
 import org.mm4j.kernel.KernelLog;
 
 import java.lang.invoke.MethodHandles;
@@ -709,6 +710,10 @@ public final class BuddyAllocator {
      * {@code warn_alloc}: "page allocation failure" and {@code show_mem}, rate-limited as the kernel's
      * {@code nopage_rs} (one report per 10 s; the suppressed ones are counted in the next).
      */
+    /** The path of a failing allocation, innermost first, for warn_alloc's {@code dump_stack} stand-in. */
+    private static final List<String> WARN_ALLOC_TRACE = List.of("dump_stack_lvl", "warn_alloc",
+        "__alloc_pages_slowpath", "__alloc_frozen_pages_noprof", "alloc_pages_mpol", "alloc_pages_noprof");
+
     private void warnAlloc(final int gfp, final int order, final int highest) {
         final long now = System.nanoTime();
         final int missed;
@@ -727,6 +732,11 @@ public final class BuddyAllocator {
         final String mems = nrNodes == 1 ? "0" : "0-" + (nrNodes - 1);
         log.printk("%s: page allocation failure: order:%d, mode:%#x(%s), nodemask=(null),cpuset=/,mems_allowed=%s",
             comm(), order, gfp, Gfp.toString(gfp), mems);
+        // warn_alloc: dump_stack() before warn_alloc_show_mem(), as mm/page_alloc.c prints them
+        final StringBuilder stack = DumpStack.append(new StringBuilder(256), cpus.current(), 0, comm(),
+            WARN_ALLOC_TRACE);
+        stack.setLength(stack.length() - 1);
+        log.printk(stack.toString());
         log.printk(PageProc.showMem(this, highest));
     }
 

@@ -1,6 +1,6 @@
 package org.mm4j.vma;
 
-import org.mm4j.kernel.Kernel;
+import org.mm4j.kernel.DumpStack;
 import org.mm4j.kernel.KernelLog;
 import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.Gfp;
@@ -252,14 +252,7 @@ final class OomKiller {
         sb.append(String.format("%s invoked oom-killer: gfp_mask=%#x(%s), order=%d, oom_score_adj=%d%n", comm, gfp,
             Gfp.toString(gfp), order, cur != null ? cur.oomScoreAdj() : 0));
         // dump_stack(): the CPU line and the path that allocated, by function name (no offsets: a stand-in)
-        sb.append(String.format("CPU: %d UID: 0 PID: %d Comm: %s Not tainted %s #1%n", buddy.cpus().current(), pid,
-            comm, Kernel.VERSION));
-        sb.append("Hardware name: mm4j (a model of the Linux mm, no firmware)\n");
-        sb.append("Call Trace:\n <TASK>\n");
-        for (final String f : callTrace(site)) {
-            sb.append(' ').append(f).append('\n');
-        }
-        sb.append(" </TASK>\n");
+        DumpStack.append(sb, buddy.cpus().current(), pid, comm, callTrace(site));
         sb.append(PageProc.showMem(buddy, Zone.ZONE_NORMAL));
         if (sb.charAt(sb.length() - 1) != '\n') {
             sb.append('\n');

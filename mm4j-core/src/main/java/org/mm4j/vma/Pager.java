@@ -1,5 +1,6 @@
 package org.mm4j.vma;
 
+import org.mm4j.kernel.KernelLog;
 import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.MemMap;
@@ -8,6 +9,8 @@ import org.mm4j.page.VmStat;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The kernel-wide side of user memory: pages from the buddy allocator, the shared zero page, and the page cache
@@ -40,6 +43,11 @@ public final class Pager {
     private long zeroPfn = -1;
     private final Map<VmFile.Inode, Map<Long, Long>> pageCache = new HashMap<>();
     private volatile OomKiller oomKiller;
+    /** The process table and log {@link #warnOnce} names the process in and prints to (null: no messages). */
+    private volatile Processes procs;
+    private volatile KernelLog log;
+    /** The {@code pr_warn_once} sites that have printed (each prints once per boot). */
+    private final Set<String> warned = ConcurrentHashMap.newKeySet();
 
     public Pager(final BuddyAllocator buddy, final VmStat vmstat) {
         this.buddy = buddy;
@@ -51,6 +59,26 @@ public final class Pager {
     /** Makes allocation failures of user memory invoke {@code killer} (null: they just fail). */
     void setOomKiller(final OomKiller killer) {
         this.oomKiller = killer;
+    }
+
+    /** Names the process table and kernel log the one-time warnings of {@link #warnOnce} go to. */
+    void attachKernel(final Processes processes, final KernelLog kernelLog) {
+        this.procs = processes;
+        this.log = kernelLog;
+    }
+
+    /**
+     * {@code pr_warn_once("%s (%d): ...", current->comm, current->pid)}: prints {@code text} after the comm and pid
+     * of the process owning {@code mm}, the first time {@code site} warns on this kernel; later calls print nothing.
+     */
+    void warnOnce(final String site, final MmStruct mm, final String text) {
+        final KernelLog l = log;
+        final Processes p = procs;
+        if (l == null || p == null || !warned.add(site)) {
+            return;
+        }
+        final Processes.Task t = p.taskOf(mm);
+        l.printk("%s (%d): %s", t == null ? "mm4j" : t.comm(), t == null ? 0 : t.pid(), text);
     }
 
     BuddyAllocator buddy() {

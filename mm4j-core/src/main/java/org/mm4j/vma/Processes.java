@@ -108,6 +108,7 @@ public final class Processes {
         this.pager = new Pager(kernel.buddy(), kernel.vmstat());
         this.oomKiller = new OomKiller(this, kernel.buddy(), kernel.log());
         pager.setOomKiller(oomKiller);
+        pager.attachKernel(this, kernel.log());
         kernel.buddy().setOomHandler(oomKiller::outOfMemoryKernel);
         final boolean aslr = !kernel.params().all().containsKey("norandmaps");
         long seed = 1;

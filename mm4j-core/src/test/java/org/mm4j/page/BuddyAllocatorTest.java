@@ -220,8 +220,15 @@ class BuddyAllocatorTest {
             final List<String> m = k.log().messages();
             assertTrue(m.get(0).matches(".*: page allocation failure: order:10, mode:0x[0-9a-f]+\\(GFP_KERNEL\\), "
                 + "nodemask=\\(null\\),cpuset=/,mems_allowed=0"), m.toString());
+            // warn_alloc: dump_stack() (the model's stand-in: CPU line, call trace by name), then show_mem
+            assertTrue(m.get(1).startsWith("CPU: 0 UID: 0 PID: 0 Comm: "), m.toString());
+            assertEquals("Call Trace:", m.get(3));
+            assertEquals(" <TASK>", m.get(4));
+            assertEquals(" dump_stack_lvl", m.get(5));
+            assertEquals(" warn_alloc", m.get(6));
+            final int mem = m.indexOf("Mem-Info:");
+            assertEquals(" </TASK>", m.get(mem - 1), "the stack comes before show_mem");
             // warn_alloc's show_mem: the buddy lists per order with their migratetype letters
-            assertEquals("Mem-Info:", m.get(1));
             assertTrue(m.stream().anyMatch(l -> l.matches("Node 0 Normal: (\\d+\\*\\d+kB (\\([UMEHCI]+\\) )?){11}"
                 + "= \\d+kB")), m.toString());
             assertTrue(m.stream().anyMatch(l -> l.startsWith("Node 0 Normal free:") && l.contains(" min:508kB ")), m.toString());

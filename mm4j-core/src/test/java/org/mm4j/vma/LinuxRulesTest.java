@@ -5,8 +5,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.mm4j.kernel.Kernel;
 
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -93,5 +96,52 @@ class LinuxRulesTest {
         assertTrue(k.log().lines().stream().noneMatch(l -> l.contains("Unknown kernel command line")),
             String.join("\n", k.log().lines()));
         assertEquals(0x7ffff7fff000L, mm.mmapBase(), "and it still turns randomisation off");
+    }
+    /**
+     * mm/mremap.c (the old_len == 0 check of the mremap VMA checks): duplicating a private mapping is -EINVAL with
+     * {@code pr_warn_once("%s (%d): attempted to duplicate a private mapping with mremap.  This is not supported.")};
+     * a shared mapping may be duplicated.
+     */
+    @Test
+    void mremapDuplicatingAPrivateMappingWarnsOnce() {
+        final String warning = "mm4j (1): attempted to duplicate a private mapping with mremap.  This is not"
+            + " supported.";
+        final long a = mm.mmap(0, 4096, RW, ANON, null, 0);
+        k.log().clear();
+        assertEquals(-Errno.EINVAL, mm.mremap(a, 0, 4096, Mman.MREMAP_MAYMOVE, 0));
+        assertEquals(List.of(warning), k.log().messages());
+        assertEquals(-Errno.EINVAL, mm.mremap(a, 0, 8192, Mman.MREMAP_MAYMOVE, 0));
+        assertEquals(List.of(warning), k.log().messages(), "pr_warn_once: printed once per boot");
+        final long s = mm.mmap(0, 4096, RW, Mman.MAP_SHARED | Mman.MAP_ANONYMOUS, null, 0);
+        final long dup = mm.mremap(s, 0, 4096, Mman.MREMAP_MAYMOVE, 0);
+        assertTrue(dup > 0 && dup != s, Long.toHexString(dup));
+    }
+    /**
+     * mm/filemap.c, filemap_fault (and shmem_fault): a page index at or beyond {@code DIV_ROUND_UP(i_size,
+     * PAGE_SIZE)} is {@code VM_FAULT_SIGBUS}; the partial last page is mapped (zeros after EOF).
+     */
+    @Test
+    void accessToAPageWhollyPastEndOfFileIsSigbus() {
+        final byte[] content = new byte[2048];
+        content[2047] = 42;
+        final VmFile f = VmFile.open(VmFile.Inode.of("/half", 2048, content), "O_RDWR");
+        final long s = mm.mmap(0, 2 * 4096, RW, Mman.MAP_SHARED, f, 0);
+        assertTrue(s > 0);
+        assertEquals(42, mm.readUser(s + 2047));
+        mm.writeUser(s + 3000, (byte) 1); // past EOF, but inside the last (partial) page
+        final BusError e = assertThrows(BusError.class, () -> mm.writeUser(s + 4096, (byte) 1));
+        assertEquals(BusError.BUS_ADRERR, e.code());
+        assertEquals(s + 4096, e.address());
+        assertEquals("Bus error at 0x" + Long.toHexString(s + 4096) + " (BUS_ADRERR)", e.getMessage());
+        assertThrows(BusError.class, () -> mm.readUser(s + 4096 + 5), "a read faults the same way");
+        assertEquals(0, mm.pte(s + 4096) & PageTables.P, "the page past EOF is not mapped");
+        assertTrue((mm.pte(s) & PageTables.P) != 0);
+        // a private mapping of the same file, and the populating calls: get_user_pages sees -EFAULT
+        final long p = mm.mmap(0, 2 * 4096, RW, Mman.MAP_PRIVATE, f, 0);
+        assertThrows(BusError.class, () -> mm.writeUser(p + 4096, (byte) 1));
+        assertEquals(-Errno.EFAULT, mm.madvise(p, 2 * 4096, Mman.MADV_POPULATE_WRITE));
+        assertEquals(-Errno.ENOMEM, mm.mlock(p, 2 * 4096), "__mlock_posix_error_return: EFAULT becomes ENOMEM");
+        assertTrue(mm.mmap(0, 2 * 4096, RW, Mman.MAP_SHARED | Mman.MAP_POPULATE, f, 0) > 0,
+            "MAP_POPULATE ignores the failure");
     }
 }
