@@ -25,10 +25,19 @@ import java.io.PrintStream;
             + "rebuilt in Java over off-heap memory, observable like a running kernel. Models Linux 6.18.",
         "",
         "Without a command: replays the bundled slice of a real kernel trace (kmem events) through the model, "
-            + "prints the summary and writes an HTML report to ./mm4j-report.html."},
+            + "prints the summary and writes an HTML report to the file",
+        // on a line of its own: picocli wraps at any line-break opportunity, '.', '/' and '-' included
+        "  ./mm4j-report.html"},
     footer = {"", "Run 'mm4j help COMMAND' or 'mm4j COMMAND --help' for a command's manual."})
 public final class Main implements java.util.concurrent.Callable<Integer> {
     public static void main(final String[] args) {
+        if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
+            // fast start: the version without building the whole command model (what picocli prints, see Version)
+            for (final String line : versionLines()) {
+                System.out.println(line);
+            }
+            System.exit(0);
+        }
         System.exit(run(args));
     }
 
@@ -90,12 +99,16 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         return "mm4j " + (v != null ? v : "0.1.0") + ", models Linux " + Kernel.VERSION;
     }
 
+    static String[] versionLines() {
+        return new String[] {versionLine(), "Java " + Runtime.version() + " (" + System.getProperty("java.vm.name")
+            + ")"};
+    }
+
     /** {@code --version}. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {versionLine(), "Java " + Runtime.version() + " (" + System.getProperty("java.vm.name")
-                + ")"};
+            return versionLines();
         }
     }
 }

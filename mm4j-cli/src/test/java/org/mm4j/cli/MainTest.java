@@ -38,6 +38,8 @@ class MainTest {
         Run r = main("--version");
         assertEquals(0, r.status());
         assertTrue(r.out().startsWith("mm4j 0.1.0, models Linux 6.18"), r.out());
+        // main's fast path for --version (no command model built) prints what picocli prints
+        assertEquals(String.join(System.lineSeparator(), Main.versionLines()) + System.lineSeparator(), r.out());
         r = main("help");
         assertEquals(0, r.status());
         for (final String c : new String[] {"shell", "replay", "bench", "help"}) {
@@ -82,5 +84,27 @@ class MainTest {
         assertEquals(1, r.status());
         assertTrue(r.err().lines().allMatch(l -> l.startsWith("mm4j: ")), r.err());
         assertTrue(!r.err().contains("internal error"), r.err());
+    }
+
+    @Test
+    void helpTextsWarnAboutNothingAndKeepPathsWhole() {
+        for (final String[] cmd : new String[][] {{"help"}, {"--help"}, {"replay", "--help"},
+            {"replay", "strace", "--help"}, {"replay", "kmem", "--help"}, {"shell", "--help"}}) {
+            final Run r = main(cmd);
+            assertEquals(0, r.status(), String.join(" ", cmd));
+            // picocli prints a WARN to stderr when a description has an unescaped '%'
+            assertEquals("", r.err(), String.join(" ", cmd));
+            final String[] lines = r.out().split("\\R");
+            for (int i = 1; i < lines.length; i++) {
+                final String prev = lines[i - 1].stripTrailing();
+                final String next = lines[i].strip();
+                // a path cut in two: "./" or "." at a line's end, "/word" or "-word" continuing the next
+                assertTrue(!(prev.endsWith(".") && next.startsWith("/")) && !prev.endsWith("/")
+                    && !(prev.endsWith("-") && !prev.endsWith(" -") && !prev.endsWith("--")),
+                    String.join(" ", cmd) + ": '" + prev + "' | '" + next + "'");
+            }
+        }
+        assertTrue(main("help").out().contains("./mm4j-report.html"));
+        assertTrue(main("replay", "strace", "--help").out().contains("trace=%memory"));
     }
 }

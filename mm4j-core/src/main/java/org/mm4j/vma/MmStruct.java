@@ -1559,8 +1559,9 @@ public final class MmStruct {
                 return vma;
             }
             case Mman.MADV_POPULATE_READ, Mman.MADV_POPULATE_WRITE -> {
-                if (populate(start, end) != 0) {
-                    return fail(-ENOMEM); // madvise_populate: out of memory
+                final long r = populate(start, end);
+                if (r != 0) {
+                    return fail((int) r); // madvise_populate: -EFAULT for SIGBUS, -ENOMEM out of memory
                 }
                 return vma;
             }
@@ -1707,8 +1708,15 @@ public final class MmStruct {
         if (tmp < end) {
             return -ENOMEM;
         }
-        if ((lockFlags & VM_LOCKED) != 0 && (lockFlags & VM_LOCKONFAULT) == 0 && populate(start, end) == -ENOMEM) {
-            return -EAGAIN; // __mlock_posix_error_return: a failed fault-in is EAGAIN for mlock
+        if ((lockFlags & VM_LOCKED) != 0 && (lockFlags & VM_LOCKONFAULT) == 0) {
+            // __mlock_posix_error_return: a failed fault-in (-ENOMEM) is EAGAIN, a SIGBUS one (-EFAULT) ENOMEM
+            final long r = populate(start, end);
+            if (r == -ENOMEM) {
+                return -EAGAIN;
+            }
+            if (r == -EFAULT) {
+                return -ENOMEM;
+            }
         }
         return 0;
     }
@@ -1926,7 +1934,11 @@ public final class MmStruct {
             anonVmaPrepare(vma);
         }
         if (pageTables != null) {
-            if (pageTables.fault(vma, addr & PAGE_MASK, write) == PageTables.VM_FAULT_OOM) {
+            final int fault = pageTables.fault(vma, addr & PAGE_MASK, write);
+            if (fault == PageTables.VM_FAULT_SIGBUS) {
+                throw new BusError(addr, BusError.BUS_ADRERR);
+            }
+            if (fault == PageTables.VM_FAULT_OOM) {
                 // VM_FAULT_OOM after the OOM killer found nothing to kill (the kernel panics here)
                 throw new ModelOutOfMemoryException(String.format("Out of memory: no page for the %s fault at 0x%x, "
                     + "and no killable process (pid 1 and oom_score_adj -1000 are exempt; see dmesg)",
@@ -1978,8 +1990,12 @@ public final class MmStruct {
             }
             if (pageTables != null) {
                 for (long a = Math.max(start, v.start); a < Math.min(end, v.end); a += PAGE_SIZE) {
-                    if (pageTables.fault(v, a, write) == PageTables.VM_FAULT_OOM) {
+                    final int fault = pageTables.fault(v, a, write);
+                    if (fault == PageTables.VM_FAULT_OOM) {
                         return -ENOMEM;
+                    }
+                    if (fault == PageTables.VM_FAULT_SIGBUS) {
+                        return -EFAULT; // get_user_pages: VM_FAULT_SIGBUS is -EFAULT, and the walk stops
                     }
                 }
             }

@@ -28,6 +28,8 @@ final class PageTables {
     /** {@link #fault} results: the page is mapped, or no memory could be had for it. */
     static final int VM_FAULT_OK = 0;
     static final int VM_FAULT_OOM = 1;
+    /** A file page wholly past the end of its file: the access raises SIGBUS ({@link BusError}). */
+    static final int VM_FAULT_SIGBUS = 2;
 
     private final Pager pager;
     /** The mm these tables translate for (whose process the OOM killer blames for its allocations). */
@@ -139,6 +141,9 @@ final class PageTables {
                 }
             } else {
                 final long pgoff = vma.pgoff + ((addr - vma.start) >>> 12);
+                if (vma.file.inode.beyondEof(pgoff)) {
+                    return VM_FAULT_SIGBUS; // filemap_fault / shmem_fault: index beyond i_size
+                }
                 final long cache = pager.pageCachePage(vma.file.inode, pgoff, owner);
                 if (cache < 0) {
                     return VM_FAULT_OOM;

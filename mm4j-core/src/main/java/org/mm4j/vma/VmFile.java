@@ -18,6 +18,11 @@ public final class VmFile {
      */
     public static final class Inode {
         private static final AtomicLong NEXT_INO = new AtomicLong(1_000_000);
+        /**
+         * The size of a file the model knows only from a trace (a mapping in a {@code /proc/PID/maps} snapshot, an
+         * fd whose open was not seen): it has no end of file, so none of its pages raises SIGBUS.
+         */
+        public static final long SIZE_UNKNOWN = -1;
         final String path;
         final long size;
         final int devMajor;
@@ -34,7 +39,7 @@ public final class VmFile {
             this.devMinor = devMinor;
             this.ino = ino;
             this.deleted = deleted;
-            if (bytes != null && bytes.length > size) {
+            if (bytes != null && (size < 0 || bytes.length > size)) {
                 throw new IllegalArgumentException("content of " + bytes.length + " bytes is larger than the file ("
                     + size + " bytes)");
             }
@@ -57,6 +62,15 @@ public final class VmFile {
 
         public String path() {
             return path;
+        }
+
+        /**
+         * Whether page {@code pgoff} lies wholly past the end of the file ({@code pgoff >= DIV_ROUND_UP(i_size,
+         * PAGE_SIZE)}, the test of {@code filemap_fault} and {@code shmem_get_folio_gfp}); never for
+         * {@link #SIZE_UNKNOWN}.
+         */
+        boolean beyondEof(final long pgoff) {
+            return size != SIZE_UNKNOWN && Long.compareUnsigned(pgoff, (size + 4095) >>> 12) >= 0;
         }
 
         public long size() {

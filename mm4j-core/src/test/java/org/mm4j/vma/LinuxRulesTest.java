@@ -9,6 +9,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -114,5 +115,33 @@ class LinuxRulesTest {
         final long s = mm.mmap(0, 4096, RW, Mman.MAP_SHARED | Mman.MAP_ANONYMOUS, null, 0);
         final long dup = mm.mremap(s, 0, 4096, Mman.MREMAP_MAYMOVE, 0);
         assertTrue(dup > 0 && dup != s, Long.toHexString(dup));
+    }
+    /**
+     * mm/filemap.c, filemap_fault (and shmem_fault): a page index at or beyond {@code DIV_ROUND_UP(i_size,
+     * PAGE_SIZE)} is {@code VM_FAULT_SIGBUS}; the partial last page is mapped (zeros after EOF).
+     */
+    @Test
+    void accessToAPageWhollyPastEndOfFileIsSigbus() {
+        final byte[] content = new byte[2048];
+        content[2047] = 42;
+        final VmFile f = VmFile.open(VmFile.Inode.of("/half", 2048, content), "O_RDWR");
+        final long s = mm.mmap(0, 2 * 4096, RW, Mman.MAP_SHARED, f, 0);
+        assertTrue(s > 0);
+        assertEquals(42, mm.readUser(s + 2047));
+        mm.writeUser(s + 3000, (byte) 1); // past EOF, but inside the last (partial) page
+        final BusError e = assertThrows(BusError.class, () -> mm.writeUser(s + 4096, (byte) 1));
+        assertEquals(BusError.BUS_ADRERR, e.code());
+        assertEquals(s + 4096, e.address());
+        assertEquals("Bus error at 0x" + Long.toHexString(s + 4096) + " (BUS_ADRERR)", e.getMessage());
+        assertThrows(BusError.class, () -> mm.readUser(s + 4096 + 5), "a read faults the same way");
+        assertEquals(0, mm.pte(s + 4096) & PageTables.P, "the page past EOF is not mapped");
+        assertTrue((mm.pte(s) & PageTables.P) != 0);
+        // a private mapping of the same file, and the populating calls: get_user_pages sees -EFAULT
+        final long p = mm.mmap(0, 2 * 4096, RW, Mman.MAP_PRIVATE, f, 0);
+        assertThrows(BusError.class, () -> mm.writeUser(p + 4096, (byte) 1));
+        assertEquals(-Errno.EFAULT, mm.madvise(p, 2 * 4096, Mman.MADV_POPULATE_WRITE));
+        assertEquals(-Errno.ENOMEM, mm.mlock(p, 2 * 4096), "__mlock_posix_error_return: EFAULT becomes ENOMEM");
+        assertTrue(mm.mmap(0, 2 * 4096, RW, Mman.MAP_SHARED | Mman.MAP_POPULATE, f, 0) > 0,
+            "MAP_POPULATE ignores the failure");
     }
 }

@@ -67,7 +67,8 @@ final class VmaCommands {
             """
             Reads (r, the default), writes (w) or executes (x) the page at ADDR as the CPU would: a fault maps it
             (anonymous read: the zero page; write: a new zeroed page; copy-on-write after fork). An access outside
-            any VMA or against its protection is an error: 'Segmentation fault (SEGV_MAPERR|SEGV_ACCERR) at ADDR'.
+            any VMA or against its protection is an error: 'Segmentation fault (SEGV_MAPERR|SEGV_ACCERR) at ADDR';
+            a file page wholly past the end of its file is 'Bus error at ADDR (BUS_ADRERR)' (SIGBUS).
             When no page is free the OOM killer runs (report in dmesg): it kills the process with the highest
             oom_score (never pid 1, nor oom_score_adj -1000) and the access goes on; when that is the current
             process the access ends with 'Killed' and the shell goes on in pid 1.""",

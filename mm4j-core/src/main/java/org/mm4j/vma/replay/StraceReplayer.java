@@ -1,5 +1,6 @@
 package org.mm4j.vma.replay;
 
+import org.mm4j.vma.BusError;
 import org.mm4j.vma.Errno;
 import org.mm4j.vma.MmStruct;
 import org.mm4j.vma.SegmentationFault;
@@ -360,7 +361,8 @@ public final class StraceReplayer {
         final String key = m.devMajor() + ":" + m.devMinor() + ":" + m.inode() + ":" + name;
         VmFile f = files.get(key);
         if (f == null) {
-            final VmFile.Inode ino = new VmFile.Inode(shmem ? "/dev/zero" : name, 0, m.devMajor(), m.devMinor(),
+            final VmFile.Inode ino = new VmFile.Inode(shmem ? "/dev/zero" : name, VmFile.Inode.SIZE_UNKNOWN,
+                m.devMajor(), m.devMinor(),
                 m.inode(), shmem, null);
             f = new VmFile(ino, true, true, shmem ? VmFile.Kind.SHMEM : VmFile.kindFor(name));
             files.put(key, f);
@@ -419,7 +421,7 @@ public final class StraceReplayer {
                 }
                 final char access = p.length > 2 ? p[2].charAt(0) : 'w';
                 mm.touch(StraceSyscall.num(p[1]), access);
-            } catch (final SegmentationFault e) {
+            } catch (final SegmentationFault | BusError e) {
                 res.addMismatch(source + ":" + no + ": " + text + ": " + e.getMessage());
             } catch (final IllegalArgumentException e) {
                 res.addError(source + ":" + no + ": " + e.getMessage());

@@ -350,9 +350,12 @@ public final class StraceSyscall {
         return f;
     }
 
-    /** The model inode of {@code path}, shared by every open of it: a new empty file when there is none. */
+    /**
+     * The model inode of {@code path}, shared by every open of it: when there is none, a new file of
+     * {@link VmFile.Inode#SIZE_UNKNOWN unknown size} (a trace's fd whose open was not seen).
+     */
     public VmFile.Inode inode(final String path) {
-        return inodes.computeIfAbsent(path, p -> VmFile.Inode.of(p, 0));
+        return inodes.computeIfAbsent(path, p -> VmFile.Inode.of(p, VmFile.Inode.SIZE_UNKNOWN));
     }
 
     /** Registers an inode (a trace's {@code #file} or {@code #BEFORE} file) so later opens share it. */
