@@ -46,16 +46,14 @@ public final class KmemReplayer {
     /** Live objects and pages tracked at most (beyond: counted as untracked; 2 x 16 B x 2^23 = 256 MiB worst case). */
     public static final int MAX_TRACKED = 1 << 23;
 
-    /** Per-cache figures of a replay. */
-    public static final class CacheStats {
+    /** Allocations replayed under one name (a cache, a call site): how many, bytes asked for, bytes handed out. */
+    public static class AllocStats {
         final String name;
         long allocs;
-        long failures;
         long bytesReq;
         long bytesAlloc;
-        int series = -1;
 
-        CacheStats(final String name) {
+        AllocStats(final String name) {
             this.name = name;
         }
 
@@ -65,10 +63,6 @@ public final class KmemReplayer {
 
         public long allocs() {
             return allocs;
-        }
-
-        public long failures() {
-            return failures;
         }
 
         /** Bytes the callers asked for, summed over replayed allocations. */
@@ -87,40 +81,37 @@ public final class KmemReplayer {
         }
     }
 
+    /** Per-cache figures of a replay. */
+    public static final class CacheStats extends AllocStats {
+        long failures;
+        int series = -1;
+
+        CacheStats(final String name) {
+            super(name);
+        }
+
+        public long failures() {
+            return failures;
+        }
+    }
+
     /**
      * Per-call-site figures of a replay, as {@code perf kmem stat --caller --alloc} prints them: the allocations
      * made from one {@code call_site=} (replayed ones), the bytes asked for and the bytes the model handed out.
      */
-    public static final class CallSiteStats {
-        final String site;
-        long hits;
-        long bytesReq;
-        long bytesAlloc;
-
+    public static final class CallSiteStats extends AllocStats {
         CallSiteStats(final String site) {
-            this.site = site;
+            super(site);
         }
 
         /** {@code function+0xoff/0xlen} as the trace prints it; {@link #UNKNOWN_SITE} or {@link #OTHER_SITES}. */
         public String site() {
-            return site;
+            return name;
         }
 
+        /** Allocations made from this site (perf's "Hit"). */
         public long hits() {
-            return hits;
-        }
-
-        public long bytesReq() {
-            return bytesReq;
-        }
-
-        public long bytesAlloc() {
-            return bytesAlloc;
-        }
-
-        /** Internal fragmentation: the share of allocated bytes nobody asked for. */
-        public double wasteShare() {
-            return bytesAlloc == 0 ? 0 : (bytesAlloc - bytesReq) / (double) bytesAlloc;
+            return allocs;
         }
     }
 
@@ -398,7 +389,7 @@ public final class KmemReplayer {
             final String k = sites.size() < MAX_SITES ? key : OTHER_SITES;
             st = sites.computeIfAbsent(k, CallSiteStats::new);
         }
-        st.hits++;
+        st.allocs++;
         st.bytesReq += ev.bytesReq();
         st.bytesAlloc += size;
     }
