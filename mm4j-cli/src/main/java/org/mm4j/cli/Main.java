@@ -25,7 +25,9 @@ import java.io.PrintStream;
             + "rebuilt in Java over off-heap memory, observable like a running kernel. Models Linux 6.18.",
         "",
         "Without a command: replays the bundled slice of a real kernel trace (kmem events) through the model, "
-            + "prints the summary and writes an HTML report to ./mm4j-report.html."},
+            + "prints the summary and writes an HTML report to the file",
+        // on a line of its own: picocli wraps at any line-break opportunity, '.', '/' and '-' included
+        "  ./mm4j-report.html"},
     footer = {"", "Run 'mm4j help COMMAND' or 'mm4j COMMAND --help' for a command's manual."})
 public final class Main implements java.util.concurrent.Callable<Integer> {
     public static void main(final String[] args) {

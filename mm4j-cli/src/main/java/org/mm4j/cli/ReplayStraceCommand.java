@@ -23,22 +23,24 @@ import java.util.concurrent.Callable;
 /** {@code mm4j replay strace [--cmdline ...] [--addresses trace|model] [--out DIR] FILE...}. */
 @Command(name = "strace", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
     usageHelpAutoWidth = true,
+    // one string per paragraph: picocli wraps each to the terminal's width
     description = {
-        "Replays memory-syscall logs through mm4j's process address space (mm_struct, VMAs, the mmap",
-        "family with Linux 6.18's merge, split and placement rules) and prints the final",
-        "/proc/<pid>/maps of each FILE.",
+        "Replays memory-syscall logs through mm4j's process address space (mm_struct, VMAs, the mmap "
+            + "family with Linux 6.18's merge, split and placement rules) and prints the final "
+            + "/proc/<pid>/maps of each FILE.",
         "",
-        "FILE is a case in the layout of samples/vma (#BEFORE maps, #OPS syscall lines as strace -y",
-        "prints them and #touch lines, #AFTER maps): the replay starts from #BEFORE and compares its",
-        "maps with #AFTER and every result with the kernel's. A plain 'strace -f -y -e trace=%memory'",
-        "log works too (pid prefixes, <unfinished ...>/<... resumed> pairs, signals, exits; openat and",
-        "close lines, when logged, make one struct file per open); its start state is unknown.",
+        "FILE is a case in the layout of samples/vma (#BEFORE maps, #OPS syscall lines as strace -y "
+            + "prints them and #touch lines, #AFTER maps): the replay starts from #BEFORE and compares its "
+            + "maps with #AFTER and every result with the kernel's. A plain 'strace -f -y -e trace=%%memory' "
+            + "log works too (pid prefixes, <unfinished ...>/<... resumed> pairs, signals, exits; openat and "
+            + "close lines, when logged, make one struct file per open); it starts from an empty address space, "
+            + "so calls on what execve mapped before the log's first line (the program, ld.so, the stack) fail.",
         "",
-        "Summaries, disagreements and malformed lines (with file and line) go to standard error; a bad",
-        "line is skipped and the replay goes on. A FILE is read as a stream, line by line, in bounded",
-        "memory (gzip and zstd files too); a line over 1 MiB (1048576 bytes) ends that FILE's replay",
-        "with 'FILE:LINE: line longer than 1048576 bytes'. Files the log names are model files (zeros),",
-        "never read from this machine."},
+        "Summaries, disagreements and malformed lines (with file and line) go to standard error; a bad "
+            + "line is skipped and the replay goes on. A FILE is read as a stream, line by line, in bounded "
+            + "memory (gzip and zstd files too); a line over 1 MiB (1048576 bytes) ends that FILE's replay "
+            + "with 'FILE:LINE: line longer than 1048576 bytes'. Files the log names are model files (zeros), "
+            + "never read from this machine."},
     footer = {"", "Exit status: 0 when every FILE matched (maps and results), 1 when some disagreed or had",
         "malformed lines, 2 when a file cannot be read or --cmdline is bad."})
 public final class ReplayStraceCommand implements Callable<Integer> {
@@ -146,6 +148,10 @@ public final class ReplayStraceCommand implements Callable<Integer> {
             }
             stdout.print(r.maps);
             stderr.println(r.summary());
+            final String startNote = startNote(r);
+            if (startNote != null) {
+                stderr.println("  " + startNote);
+            }
             int n = 0;
             for (final String m : r.mismatches) {
                 if (n++ < maxReport) {
@@ -187,9 +193,27 @@ public final class ReplayStraceCommand implements Callable<Integer> {
         return status;
     }
 
+    /**
+     * What a replay without #BEFORE maps (a raw strace log, or a case with '#BEFORE unknown') must say: it starts from
+     * an empty address space, so calls on what execve and ld.so mapped before the log's first line disagree.
+     */
+    static String startNote(final StraceReplayer.Result r) {
+        if (!r.beforeMaps.isEmpty()) {
+            return null;
+        }
+        final long failed = r.calls - r.callsMatched;
+        return "no #BEFORE maps: the replay starts from an empty address space, so calls on mappings made before "
+            + "the log's first line (by execve: the program, ld.so, the stack, the vDSO) cannot match"
+            + (failed == 0 ? "" : " (" + failed + " of " + r.calls + " calls differ from the kernel's here)");
+    }
+
     private void addToReport(final HtmlReport html, final Path f, final StraceReplayer.Result r) {
         html.heading(f.getFileName().toString());
         html.paragraph(r.summary());
+        final String startNote = startNote(r);
+        if (startNote != null) {
+            html.paragraph(startNote);
+        }
         final List<String> problems = new java.util.ArrayList<>(r.mismatches);
         if (r.afterDiff != null) {
             problems.addAll(r.afterDiff);

@@ -85,4 +85,26 @@ class MainTest {
         assertTrue(r.err().lines().allMatch(l -> l.startsWith("mm4j: ")), r.err());
         assertTrue(!r.err().contains("internal error"), r.err());
     }
+
+    @Test
+    void helpTextsWarnAboutNothingAndKeepPathsWhole() {
+        for (final String[] cmd : new String[][] {{"help"}, {"--help"}, {"replay", "--help"},
+            {"replay", "strace", "--help"}, {"replay", "kmem", "--help"}, {"shell", "--help"}}) {
+            final Run r = main(cmd);
+            assertEquals(0, r.status(), String.join(" ", cmd));
+            // picocli prints a WARN to stderr when a description has an unescaped '%'
+            assertEquals("", r.err(), String.join(" ", cmd));
+            final String[] lines = r.out().split("\\R");
+            for (int i = 1; i < lines.length; i++) {
+                final String prev = lines[i - 1].stripTrailing();
+                final String next = lines[i].strip();
+                // a path cut in two: "./" or "." at a line's end, "/word" or "-word" continuing the next
+                assertTrue(!(prev.endsWith(".") && next.startsWith("/")) && !prev.endsWith("/")
+                    && !(prev.endsWith("-") && !prev.endsWith(" -") && !prev.endsWith("--")),
+                    String.join(" ", cmd) + ": '" + prev + "' | '" + next + "'");
+            }
+        }
+        assertTrue(main("help").out().contains("./mm4j-report.html"));
+        assertTrue(main("replay", "strace", "--help").out().contains("trace=%memory"));
+    }
 }

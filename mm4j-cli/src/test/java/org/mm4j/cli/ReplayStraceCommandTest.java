@@ -105,4 +105,27 @@ class ReplayStraceCommandTest {
             + "7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0                          [stack]\n",
             ReplayStraceCommand.block(CASE, "#BEFORE", "#OPS"));
     }
+
+    @Test
+    void rawLogSaysItStartsFromAnEmptyAddressSpace(@TempDir final Path dir) throws IOException {
+        // ld.so's mprotect of the program's RELRO page: the program was mapped by execve, before the log began
+        final Path f = dir.resolve("raw.strace");
+        Files.writeString(f, """
+            101 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000001000
+            101 mprotect(0x555555558000, 4096, PROT_READ) = 0
+            """);
+        final ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(1, run(new ByteArrayOutputStream(), err, f.toString()));
+        final String e = err.toString(StandardCharsets.UTF_8);
+        final List<String> lines = e.lines().toList();
+        assertTrue(lines.get(0).contains("results 1/2"), e);
+        assertTrue(lines.get(1).contains("starts from an empty address space")
+            && lines.get(1).contains("(1 of 2 calls differ"), e);
+        // a case with #BEFORE maps says nothing of the kind, even when a call disagrees
+        final Path c = dir.resolve("bad.trace");
+        Files.writeString(c, CASE.replace("= 0x7ffff7ffc000", "= 0x7ffff7000000"));
+        final ByteArrayOutputStream err2 = new ByteArrayOutputStream();
+        assertEquals(1, run(new ByteArrayOutputStream(), err2, "--addresses", "model", c.toString()));
+        assertTrue(!err2.toString(StandardCharsets.UTF_8).contains("empty address space"), err2::toString);
+    }
 }

@@ -424,6 +424,18 @@ public final class Processes {
                     out.add("self");
                     return out;
                 }
+                // only /proc/PID and /proc/self are per-task directories (not /proc/sys/vm and the like)
+                if (!rest.equals("self")) {
+                    try {
+                        synchronized (Processes.this) {
+                            if (!tasks.containsKey(Integer.parseInt(rest))) {
+                                return List.of();
+                            }
+                        }
+                    } catch (final NumberFormatException e) {
+                        return List.of();
+                    }
+                }
                 return List.of("maps", "oom_score", "oom_score_adj", "smaps", "status");
             }
         });

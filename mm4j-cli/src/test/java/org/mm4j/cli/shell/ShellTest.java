@@ -222,4 +222,25 @@ class ShellTest {
         assertEquals(1, ShellRun.run("nosuch\nexit\n").status());
         assertEquals(0, ShellRun.run("print 1\nexit\n").status());
     }
+
+    @Test
+    void lsListsWhatIsThereNotPerTaskFilesEverywhere() {
+        final ShellRun vm = ShellRun.run("ls /proc/sys/vm\n");
+        assertEquals("", vm.err());
+        final String[] names = vm.out().split("\n");
+        assertTrue(java.util.List.of(names).contains("max_map_count"), vm.out());
+        for (final String task : new String[] {"maps", "smaps", "status", "oom_score"}) {
+            assertTrue(!java.util.List.of(names).contains(task), task + " listed in /proc/sys/vm: " + vm.out());
+        }
+        // every entry listed is a file cat reads without error
+        final StringBuilder cats = new StringBuilder();
+        for (final String n : names) {
+            cats.append("cat /proc/sys/vm/").append(n).append('\n');
+        }
+        assertEquals("", ShellRun.run(cats.toString()).err());
+        final ShellRun sys = ShellRun.run("ls /proc/sys\nls /proc/self\nls /proc/999999\n");
+        assertTrue(sys.out().startsWith("kernel\nvm\n"), sys.out());
+        assertTrue(sys.out().contains("maps\n") && sys.out().contains("smaps\n"), "/proc/self: " + sys.out());
+        assertEquals("mm4j: 3: ls: cannot access '/proc/999999': No such file or directory\n", sys.err());
+    }
 }
