@@ -46,6 +46,7 @@ public final class Pager {
     /** The process table and log {@link #warnOnce} names the process in and prints to (null: no messages). */
     private volatile Processes procs;
     private volatile KernelLog log;
+    private volatile Overcommit overcommit;
     /** The {@code pr_warn_once} sites that have printed (each prints once per boot). */
     private final Set<String> warned = ConcurrentHashMap.newKeySet();
 
@@ -62,9 +63,19 @@ public final class Pager {
     }
 
     /** Names the process table and kernel log the one-time warnings of {@link #warnOnce} go to. */
-    void attachKernel(final Processes processes, final KernelLog kernelLog) {
+    void attachKernel(final Processes processes, final KernelLog kernelLog, final Overcommit policy) {
         this.procs = processes;
         this.log = kernelLog;
+        this.overcommit = policy;
+    }
+
+    /**
+     * {@code security_vm_enough_memory_mm(mm, pages)}: 0, or -ENOMEM when the overcommit policy refuses
+     * {@code pages} more committed pages; always 0 without a kernel (a bare replay).
+     */
+    int vmEnoughMemory(final MmStruct mm, final long pages) {
+        final Overcommit o = overcommit;
+        return o == null || pages <= 0 ? 0 : o.vmEnoughMemory(mm, pages);
     }
 
     /**

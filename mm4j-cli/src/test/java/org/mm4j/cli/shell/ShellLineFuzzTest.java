@@ -67,6 +67,7 @@ class ShellLineFuzzTest {
             shell.runLine(l);
         }
         final String err = ERR.toString(StandardCharsets.UTF_8);
-        assertFalse(err.contains("internal error"), err);
+        // the shell's own mark of an escaped Java exception (the input's text may say "internal error" too)
+        assertFalse(err.lines().anyMatch(l -> l.matches("mm4j: \\d+: internal error: .*")), err);
     }
 }

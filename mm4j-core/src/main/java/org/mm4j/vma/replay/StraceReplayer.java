@@ -281,7 +281,12 @@ public final class StraceReplayer {
         }
         final String base = tc.headerOr("mmap_base", "");
         if (base.startsWith("0x")) {
-            mm.setMmapBase(Long.parseUnsignedLong(base.substring(2), 16));
+            try {
+                mm.setMmapBase(Long.parseUnsignedLong(base.substring(2), 16));
+            } catch (final IllegalArgumentException e) {
+                // found by StraceFuzzTest#straceReplay: a bad header is that line's error, not the replay's end
+                res.addError(tc.source + ": bad #mmap_base '" + base + "' (expected: 0x and up to 16 hex digits)");
+            }
         } else if (ldsoEnd != -1) {
             mm.setMmapBase(ldsoEnd);
         }
