@@ -1565,7 +1565,7 @@ public final class MmStruct {
                     return fail(-EINVAL);
                 }
                 if (pageTables != null) {
-                    pageTables.zapRange(vma, start, end);
+                    pageTables.markLazyfree(start, end); // kept, readable, until reclaim discards them
                 }
                 return vma;
             }
@@ -2178,6 +2178,22 @@ public final class MmStruct {
      * {@code total_vm} in pages read without this mm's lock (for the OOM report of another process): exact when
      * the caller holds the lock or the mm is idle, a best effort while it changes.
      */
+    /**
+     * Discards the clean lazyfree pages (MADV_FREE) of this mm, as reclaim does under memory pressure; returns how
+     * many pages went back to the buddy allocator. The caller holds this mm's lock.
+     */
+    long reclaimLazyfree() {
+        long n = 0;
+        if (pageTables != null) {
+            for (Vma v = tree.first; v != null; v = v.next) {
+                if (v.isAnonymous()) {
+                    n += pageTables.reclaimLazyfree(v);
+                }
+            }
+        }
+        return n;
+    }
+
     /** The pages of this mm's VM_ACCOUNT VMAs (its share of Committed_AS), read as {@link #totalVmRacy} is. */
     long accountedPagesRacy() {
         long n = 0;
@@ -2320,7 +2336,7 @@ public final class MmStruct {
         final StringBuilder sb = new StringBuilder();
         for (Vma v = tree.first; v != null; v = v.next) {
             mapsLine(v, sb);
-            final long[] c = pageTables == null ? new long[8] : pageTables.smapsCounts(v.start, v.end);
+            final long[] c = pageTables == null ? new long[9] : pageTables.smapsCounts(v.start, v.end);
             kb(sb, "Size:", (v.end - v.start) >>> 10);
             kb(sb, "KernelPageSize:", 4);
             kb(sb, "MMUPageSize:", 4);
@@ -2334,7 +2350,7 @@ public final class MmStruct {
             kb(sb, "Referenced:", c[0] >>> 10);
             kb(sb, "Anonymous:", c[6] >>> 10);
             kb(sb, "KSM:", 0);
-            kb(sb, "LazyFree:", 0);
+            kb(sb, "LazyFree:", c[8] >>> 10);
             kb(sb, "AnonHugePages:", 0);
             kb(sb, "ShmemPmdMapped:", 0);
             kb(sb, "FilePmdMapped:", 0);
