@@ -2151,7 +2151,8 @@ public final class KmemCache implements DebugCache {
         return 1;
     }
 
-    long nrSlabs() {
+    /** Slabs of this cache on every node (the total of {@code /sys/kernel/slab/<cache>/slabs}). */
+    public long nrSlabs() {
         long n = 0;
         for (final KmemCacheNode k : nodes) {
             n += k.nrSlabs.get();

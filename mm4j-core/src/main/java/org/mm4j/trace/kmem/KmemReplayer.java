@@ -427,19 +427,9 @@ public final class KmemReplayer {
         timeline.add(events, lastMicros, freeScratch, java.util.Arrays.copyOf(seriesScratch, n));
     }
 
-    /** Pages in the slabs of {@code c}: total_objects / objs_per_slab slabs of 2^order pages. */
-    private long slabPages(final KmemCache c) {
-        final String text;
-        try {
-            text = kernel.procfs().read("/sys/kernel/slab/" + c.name() + "/slabs");
-        } catch (final RuntimeException e) {
-            return 0;
-        }
-        long slabs = 0;
-        for (int i = 0; i < text.length() && Character.isDigit(text.charAt(i)); i++) {
-            slabs = slabs * 10 + (text.charAt(i) - '0');
-        }
-        return slabs << c.order();
+    /** Pages in the slabs of {@code c} (what /sys/kernel/slab/CACHE/slabs counts, in slabs of 2^order pages). */
+    private static long slabPages(final KmemCache c) {
+        return c.nrSlabs() << c.order();
     }
 
     /** Slab pages at the highest point of the replay. */
