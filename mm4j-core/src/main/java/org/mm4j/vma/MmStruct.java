@@ -329,6 +329,7 @@ public final class MmStruct {
     void removeVma(final Vma v) {
         if (pageTables != null) {
             pageTables.zapRange(v, v.start, v.end);
+            pageTables.removeGuards(v.start, v.end); // unmap_vmas: ZAP_FLAG_DROP_MARKER
         }
         tree.erase(v);
         invalidate();
@@ -1483,7 +1484,7 @@ public final class MmStruct {
     // ------------------------------------------------------------------------------------------------ madvise
 
     private static boolean madviseBehaviorValid(final int b) {
-        return b >= 0 && b <= 4 || b >= 8 && b <= 25;
+        return b >= 0 && b <= 4 || b >= 8 && b <= 25 || b == Mman.MADV_GUARD_INSTALL || b == Mman.MADV_GUARD_REMOVE;
     }
 
     /** {@code madvise(start, len, behavior)}: 0 or -errno. */
@@ -1565,7 +1566,7 @@ public final class MmStruct {
                     return fail(-EINVAL);
                 }
                 if (pageTables != null) {
-                    pageTables.zapRange(vma, start, end);
+                    pageTables.markLazyfree(start, end); // kept, readable, until reclaim discards them
                 }
                 return vma;
             }
@@ -1604,6 +1605,27 @@ public final class MmStruct {
                 return vma;
             }
             case Mman.MADV_WILLNEED, Mman.MADV_MERGEABLE, Mman.MADV_UNMERGEABLE -> {
+                return vma;
+            }
+            case Mman.MADV_GUARD_INSTALL, Mman.MADV_GUARD_REMOVE -> {
+                // is_valid_guard_vma: not VM_SPECIAL nor hugetlb; install also refuses VM_LOCKED (no zap of locked)
+                final long disallowed = VM_SPECIAL | VM_HUGETLB
+                    | (behavior == Mman.MADV_GUARD_INSTALL ? VM_LOCKED : 0);
+                if ((vma.flags & disallowed) != 0) {
+                    return fail(-EINVAL);
+                }
+                if (pageTables != null) {
+                    if (behavior == Mman.MADV_GUARD_REMOVE) {
+                        pageTables.removeGuards(start, end);
+                    } else {
+                        if (vma.isAnonymous() && vma.anonVma == null) {
+                            anonVmaPrepare(vma); // so that fork copies the markers
+                        }
+                        if (!pageTables.installGuards(vma, start, end)) {
+                            return fail(-ENOMEM);
+                        }
+                    }
+                }
                 return vma;
             }
             case Mman.MADV_NORMAL -> newFlags &= ~(VM_RAND_READ | VM_SEQ_READ);
@@ -1958,6 +1980,9 @@ public final class MmStruct {
         }
         if (pageTables != null) {
             final int fault = pageTables.fault(vma, addr & PAGE_MASK, write);
+            if (fault == PageTables.VM_FAULT_SIGSEGV) {
+                throw new SegmentationFault(addr, SegmentationFault.SEGV_MAPERR); // a guard region
+            }
             if (fault == PageTables.VM_FAULT_SIGBUS) {
                 throw new BusError(addr, BusError.BUS_ADRERR);
             }
@@ -2017,8 +2042,8 @@ public final class MmStruct {
                     if (fault == PageTables.VM_FAULT_OOM) {
                         return -ENOMEM;
                     }
-                    if (fault == PageTables.VM_FAULT_SIGBUS) {
-                        return -EFAULT; // get_user_pages: VM_FAULT_SIGBUS is -EFAULT, and the walk stops
+                    if (fault == PageTables.VM_FAULT_SIGBUS || fault == PageTables.VM_FAULT_SIGSEGV) {
+                        return -EFAULT; // get_user_pages: VM_FAULT_SIGBUS/SIGSEGV are -EFAULT; the walk stops
                     }
                 }
             }
@@ -2178,6 +2203,22 @@ public final class MmStruct {
      * {@code total_vm} in pages read without this mm's lock (for the OOM report of another process): exact when
      * the caller holds the lock or the mm is idle, a best effort while it changes.
      */
+    /**
+     * Discards the clean lazyfree pages (MADV_FREE) of this mm, as reclaim does under memory pressure; returns how
+     * many pages went back to the buddy allocator. The caller holds this mm's lock.
+     */
+    long reclaimLazyfree() {
+        long n = 0;
+        if (pageTables != null) {
+            for (Vma v = tree.first; v != null; v = v.next) {
+                if (v.isAnonymous()) {
+                    n += pageTables.reclaimLazyfree(v);
+                }
+            }
+        }
+        return n;
+    }
+
     /** The pages of this mm's VM_ACCOUNT VMAs (its share of Committed_AS), read as {@link #totalVmRacy} is. */
     long accountedPagesRacy() {
         long n = 0;
@@ -2320,7 +2361,7 @@ public final class MmStruct {
         final StringBuilder sb = new StringBuilder();
         for (Vma v = tree.first; v != null; v = v.next) {
             mapsLine(v, sb);
-            final long[] c = pageTables == null ? new long[8] : pageTables.smapsCounts(v.start, v.end);
+            final long[] c = pageTables == null ? new long[9] : pageTables.smapsCounts(v.start, v.end);
             kb(sb, "Size:", (v.end - v.start) >>> 10);
             kb(sb, "KernelPageSize:", 4);
             kb(sb, "MMUPageSize:", 4);
@@ -2334,7 +2375,7 @@ public final class MmStruct {
             kb(sb, "Referenced:", c[0] >>> 10);
             kb(sb, "Anonymous:", c[6] >>> 10);
             kb(sb, "KSM:", 0);
-            kb(sb, "LazyFree:", 0);
+            kb(sb, "LazyFree:", c[8] >>> 10);
             kb(sb, "AnonHugePages:", 0);
             kb(sb, "ShmemPmdMapped:", 0);
             kb(sb, "FilePmdMapped:", 0);

@@ -100,6 +100,14 @@ public final class Pager {
         return mem;
     }
 
+    /** {@code pglazyfree} (pages MADV_FREE marked) and {@code pglazyfreed} (lazyfree pages reclaimed). */
+    void countLazyfree(final long marked, final long freed) {
+        if (vmstat != null) {
+            vmstat.add(VmStat.PGLAZYFREE, marked);
+            vmstat.add(VmStat.PGLAZYFREED, freed);
+        }
+    }
+
     void countFault() {
         if (vmstat != null) {
             vmstat.inc(VmStat.PGFAULT);
@@ -166,6 +174,11 @@ public final class Pager {
             }
             if (pfn >= 0) {
                 return pfn;
+            }
+            // reclaim before the OOM killer: clean lazyfree pages are discarded. The model reclaims them in the
+            // faulting process (whose lock this thread holds), never taking a second mm's lock
+            if (current != null && Thread.holdsLock(current) && current.reclaimLazyfree() > 0) {
+                continue;
             }
             if (k == null || !k.outOfMemory(current, gfp, 0, site)) {
                 return -1;

@@ -226,4 +226,87 @@ class LinuxRulesTest {
         assertEquals(0, mm.munmap(a, 2 * 4096));
         assertEquals(anon0, meminfoKb("AnonPages"));
     }
+    /**
+     * mm/madvise.c, madvise_free_pte_range: MADV_FREE marks exclusive anonymous pages lazyfree (PTE cleaned,
+     * folio_mark_lazyfree); they stay in Rss and show in smaps LazyFree, keep their contents until reclaim
+     * (shrink_folio_list discards clean lazyfree folios), and a write before that keeps the page.
+     */
+    @Test
+    void madvFreeMakesPagesLazyfreeUntilReclaim() {
+        final long a = mm.mmap(0, 2 * 4096, RW, ANON, null, 0);
+        mm.writeUser(a, (byte) 11);
+        mm.writeUser(a + 4096, (byte) 22);
+        final long lazy0 = k.vmstat().get(org.mm4j.page.VmStat.PGLAZYFREE);
+        assertEquals(0, mm.madvise(a, 2 * 4096, Mman.MADV_FREE));
+        String smaps = mm.smaps();
+        assertTrue(smaps.contains("Rss:                   8 kB"), smaps);
+        assertTrue(smaps.contains("LazyFree:              8 kB"), smaps);
+        assertTrue(smaps.contains("Private_Clean:         8 kB"), smaps);
+        assertEquals(lazy0 + 2, k.vmstat().get(org.mm4j.page.VmStat.PGLAZYFREE));
+        assertEquals(11, mm.readUser(a), "readable until reclaim");
+        mm.writeUser(a + 4096, (byte) 23); // dirtied again: no longer lazyfree
+        smaps = mm.smaps();
+        assertTrue(smaps.contains("LazyFree:              4 kB"), smaps);
+        // memory pressure: the faulting process's clean lazyfree pages are discarded before the OOM killer runs
+        final long freed0 = k.vmstat().get(org.mm4j.page.VmStat.PGLAZYFREED);
+        synchronized (mm) {
+            assertEquals(1, mm.reclaimLazyfree());
+        }
+        assertEquals(freed0 + 1, k.vmstat().get(org.mm4j.page.VmStat.PGLAZYFREED));
+        assertEquals(0, mm.readUser(a), "discarded: a new fault reads zeros");
+        assertEquals(23, mm.readUser(a + 4096), "the re-dirtied page was kept");
+        assertTrue(mm.smaps().contains("LazyFree:              0 kB"));
+    }
+
+    /** Reclaim under real pressure: a fault that finds no free page discards lazyfree pages instead of OOM-killing. */
+    @Test
+    void lazyfreePagesAreReclaimedBeforeTheOomKiller() {
+        try (Kernel small = Kernel.boot("mem=64M nr_cpus=1 norandmaps")) {
+            small.procfs().write("/proc/sys/vm/overcommit_memory", "1");
+            final MmStruct m = small.processes().currentMm();
+            final long len = 48L << 20;
+            final long a = m.mmap(0, len, RW, ANON | Mman.MAP_POPULATE, null, 0);
+            assertTrue(a > 0);
+            assertEquals(0, m.madvise(a, len, Mman.MADV_FREE));
+            final long b = m.mmap(0, len, RW, ANON | Mman.MAP_POPULATE, null, 0);
+            assertTrue(b > 0);
+            assertTrue(small.vmstat().get(org.mm4j.page.VmStat.PGLAZYFREED) > 0);
+            assertTrue(small.log().lines().stream().noneMatch(l -> l.contains("invoked oom-killer")),
+                String.join("\n", small.log().lines()));
+        }
+    }
+    /**
+     * mm/madvise.c (6.13+), madvise_guard_install/remove: guard PTE markers; an access is VM_FAULT_SIGSEGV
+     * (SIGSEGV), fork copies them (copy_nonpresent_pte), MADV_DONTNEED keeps them, munmap drops them, REMOVE
+     * clears them; is_valid_guard_vma refuses VM_LOCKED for install.
+     */
+    @Test
+    void guardRegionsRaiseSigsegvAndSurviveFork() {
+        final long a = mm.mmap(0, 4 * 4096, RW, ANON, null, 0);
+        mm.writeUser(a + 4096, (byte) 5);
+        assertEquals(0, mm.madvise(a + 4096, 2 * 4096, Mman.MADV_GUARD_INSTALL));
+        final SegmentationFault w = assertThrows(SegmentationFault.class, () -> mm.writeUser(a + 4096, (byte) 1));
+        assertEquals(SegmentationFault.SEGV_MAPERR, w.code());
+        assertThrows(SegmentationFault.class, () -> mm.readUser(a + 2 * 4096));
+        mm.writeUser(a, (byte) 1); // outside the guard: fine
+        assertEquals(0, mm.madvise(a, 4 * 4096, Mman.MADV_DONTNEED));
+        assertThrows(SegmentationFault.class, () -> mm.readUser(a + 4096), "MADV_DONTNEED keeps the markers");
+        assertEquals(-Errno.EFAULT, mm.madvise(a, 4 * 4096, Mman.MADV_POPULATE_WRITE));
+        final int child = k.processes().fork();
+        assertTrue(child > 1);
+        final MmStruct c = k.processes().get(child).mm();
+        assertThrows(SegmentationFault.class, () -> c.writeUser(a + 4096, (byte) 1), "copied on fork");
+        assertEquals(0, mm.madvise(a + 4096, 2 * 4096, Mman.MADV_GUARD_REMOVE));
+        assertEquals(0, mm.readUser(a + 4096), "REMOVE clears them: a new zero-filled page");
+        mm.writeUser(a + 2 * 4096, (byte) 3);
+        assertThrows(SegmentationFault.class, () -> c.readUser(a + 2 * 4096), "the child's markers stay");
+        // munmap drops the markers: a new mapping at the same address is accessible
+        assertEquals(0, c.munmap(a, 4 * 4096));
+        assertEquals(a, c.mmap(a, 4 * 4096, RW, ANON | Mman.MAP_FIXED, null, 0));
+        c.writeUser(a + 4096, (byte) 1);
+        // locked VMAs: install refused, remove allowed
+        assertEquals(0, mm.mlock(a, 4 * 4096));
+        assertEquals(-Errno.EINVAL, mm.madvise(a, 4096, Mman.MADV_GUARD_INSTALL));
+        assertEquals(0, mm.madvise(a, 4096, Mman.MADV_GUARD_REMOVE));
+    }
 }
