@@ -263,21 +263,7 @@ class HtmlReportTest {
         final Path file = dir.resolve("r.html");
         final HtmlReport h = sample();
         h.write(file);
-        final Path out = dir.resolve("dom.html");
-        final Path err = dir.resolve("chromium.err");
-        // runs as root in CI: no sandbox; a fresh profile and nothing that talks to the network
-        final Process p = new ProcessBuilder(chromium.toString(), "--headless", "--no-sandbox", "--disable-gpu",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-            "--user-data-dir=" + dir.resolve("profile"), "--dump-dom", file.toUri().toString())
-            .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly().waitFor();
-            fail("chromium did not finish in 120 s; stderr:\n" + readQuietly(err));
-        }
-        assertEquals(0, p.exitValue(), () -> "chromium exit status; stderr:\n" + readQuietly(err));
-        final String dom = Files.readString(out, StandardCharsets.UTF_8);
-        assertFalse(dom.isBlank(), () -> "chromium printed no DOM; stderr:\n" + readQuietly(err));
+        final String dom = dumpDom(chromium, dir, file);
         // the browser parsed every chart and shape the page declares
         assertEquals(5, count(dom, "<svg "));
         assertEquals(2, count(dom, "<polyline "));
