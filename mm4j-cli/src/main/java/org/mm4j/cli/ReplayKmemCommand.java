@@ -595,15 +595,16 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             for (int i = 0; i < topC.size(); i++) {
                 final KmemReplayer.CacheStats c = topC.get(i);
                 labels.add(c.name());
-                req[i] = c.bytesReq() / 1024.0;
-                alloc[i] = c.bytesAlloc() / 1024.0;
+                req[i] = c.bytesReq();
+                alloc[i] = c.bytesAlloc();
                 rows.add(List.of(c.name(), String.format(Locale.ROOT, "%,d", c.allocs()),
                     String.format(Locale.ROOT, "%,d", c.bytesReq()), String.format(Locale.ROOT, "%,d", c.bytesAlloc()),
                     String.format(Locale.ROOT, "%.1f %%", 100 * c.wasteShare())));
             }
             h.heading("Internal fragmentation per cache");
-            h.barChart("Requested vs allocated KiB (replayed allocations, 15 largest caches)", "KiB", labels,
-                List.of("requested", "allocated"), List.of(req, alloc));
+            // bytes per cache span decades (one 20 MB cache beside 60 kB ones): a log scale keeps them all readable
+            h.barChart("Requested vs allocated bytes (replayed allocations, 15 largest caches)", "bytes", "cache",
+                labels, List.of("requested", "allocated"), List.of(req, alloc), true);
             h.table(List.of("cache", "allocs", "requested B", "allocated B", "waste"), rows);
         }
         final List<KmemReplayer.CallSiteStats> sites = bySiteAllocated(rp);
@@ -657,8 +658,9 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             }
             fy.add(y);
         }
-        h.lineChart("Free blocks per order (/proc/buddyinfo over time, log scale)", "events replayed",
-            "free blocks (log)", x, orders, fy, false, true);
+        // one panel per order, each on its own scale: 11 lines on one chart tangle
+        h.smallMultiples("Free blocks per order (/proc/buddyinfo over time), one panel per order", "events replayed",
+            "free blocks", x, orders, fy);
         h.pre("/proc/buddyinfo (final)", procOr(k, "/proc/buddyinfo", buddyinfo(k)));
         final String slabinfo = procOr(k, "/proc/slabinfo", null);
         if (slabinfo != null) {

@@ -202,7 +202,9 @@ public final class PageProc {
         kb(sb, "NFS_Unstable:   ", 0);
         kb(sb, "Bounce:         ", 0);
         kb(sb, "WritebackTmp:   ", 0);
-        kb(sb, "CommitLimit:    ", totalram * OVERCOMMIT_RATIO / 100);
+        // vm_commit_limit() from the overcommit sysctls when processes exist, else the default ratio
+        kb(sb, "CommitLimit:    ", v[VmStat.COMMIT_LIMIT] > 0 ? v[VmStat.COMMIT_LIMIT]
+            : totalram * OVERCOMMIT_RATIO / 100);
         kb(sb, "Committed_AS:   ", Math.max(0, v[VmStat.COMMITTED_AS]));
         sb.append(String.format("VmallocTotal:   %8d kB\n", VMALLOC_TOTAL_KB));
         kb(sb, "VmallocUsed:    ", v[VmStat.NR_VMALLOC]);

@@ -85,7 +85,7 @@ public final class VmStat {
         "direct_map_level3_collapses",
     };
     /** Kept but not printed by /proc/vmstat. */
-    private static final String[] HIDDEN = {"committed_as"};
+    private static final String[] HIDDEN = {"committed_as", "commit_limit"};
 
     private static final Map<String, Integer> INDEX = new HashMap<>();
 
@@ -172,6 +172,8 @@ public final class VmStat {
     public static final int COW_KSM = idx("cow_ksm");
     /** Committed address space in pages ({@code vm_committed_as}, /proc/meminfo Committed_AS). */
     public static final int COMMITTED_AS = idx("committed_as");
+    /** {@code vm_commit_limit()} in pages (/proc/meminfo CommitLimit), filled in by the overcommit policy. */
+    public static final int COMMIT_LIMIT = idx("commit_limit");
 
     /** Items /proc/vmstat prints in units of HPAGE_PMD_NR pages ({@code vmstat_item_print_in_thp}). */
     static final int[] PRINT_IN_THP = {NR_SHMEM_THPS, NR_SHMEM_PMDMAPPED, NR_FILE_THPS, NR_FILE_PMDMAPPED,

@@ -858,6 +858,16 @@ public final class MmStruct {
             }
         }
         if ((vmFlags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) == VM_WRITE) {
+            // __mmap_setup: charge the new pages less the accounted ones this mapping replaces
+            long charged = len >>> 12;
+            for (Vma v = first; v != null && v.start < end; v = v.next) {
+                if ((v.flags & VM_ACCOUNT) != 0) {
+                    charged -= (Math.min(end, v.end) - Math.max(addr, v.start)) >>> 12;
+                }
+            }
+            if (vmEnoughMemory(charged) != 0) {
+                return -ENOMEM;
+            }
             vmFlags |= VM_ACCOUNT;
         }
         if (first != null && first.start < end) {
@@ -1012,6 +1022,9 @@ public final class MmStruct {
         }
         if ((newFlags & VM_WRITE) != 0) {
             if ((oldFlags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE)) == 0) {
+                if (vmEnoughMemory((end - start) >>> 12) != 0) {
+                    return fail(-ENOMEM); // mprotect_fixup charges a private mapping made writable
+                }
                 newFlags |= VM_ACCOUNT;
             }
         } else if ((oldFlags & VM_ACCOUNT) != 0 && vma.isAnonymous() && vma.anonVma == null) {
@@ -1082,6 +1095,9 @@ public final class MmStruct {
         final long flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT | defFlags;
         if (tree.count > maxMapCount()) {
             return -ENOMEM;
+        }
+        if (vmEnoughMemory(len >>> 12) != 0) {
+            return -ENOMEM; // do_brk_flags: security_vm_enough_memory_mm
         }
         if (vma != null && vma.end == addr) {
             final Vmg g = new Vmg();
@@ -1209,6 +1225,13 @@ public final class MmStruct {
         }
         if ((vma.flags & (VM_DONTEXPAND | VM_PFNMAP)) != 0) {
             return -EFAULT;
+        }
+        // vrm_calc_charge: an accounted mapping charges its growth (a DONTUNMAP move: all of its new length)
+        if ((vma.flags & VM_ACCOUNT) != 0 && (vrm.type == EXPAND || (vrm.flags & Mman.MREMAP_DONTUNMAP) != 0)) {
+            final long charged = (vrm.flags & Mman.MREMAP_DONTUNMAP) != 0 ? newLen : newLen - vrm.oldLen;
+            if (vmEnoughMemory(charged >>> 12) != 0) {
+                return -ENOMEM;
+            }
         }
         return 0;
     }
@@ -1542,7 +1565,7 @@ public final class MmStruct {
                     return fail(-EINVAL);
                 }
                 if (pageTables != null) {
-                    pageTables.zapRange(vma, start, end);
+                    pageTables.markLazyfree(start, end); // kept, readable, until reclaim discards them
                 }
                 return vma;
             }
@@ -2084,6 +2107,16 @@ public final class MmStruct {
      * @throws ProcessKilledException when the OOM killer chose this process meanwhile (the child is freed too)
      */
     public synchronized MmStruct dupMmap() {
+        long charge = 0; // dup_mmap charges every accounted VMA it copies
+        for (Vma v = tree.first; v != null; v = v.next) {
+            if ((v.flags & (VM_ACCOUNT | VM_DONTCOPY)) == VM_ACCOUNT) {
+                charge += v.pages();
+            }
+        }
+        if (vmEnoughMemory(charge) != 0) {
+            throw new ModelOutOfMemoryException("fork: the overcommit policy refuses the child's " + charge
+                + " accounted pages (dup_mmap: ENOMEM; see vm.overcommit_memory)");
+        }
         final MmStruct c = new MmStruct(maxMapCount);
         try {
             if (!dupMmapInto(c)) {
@@ -2145,6 +2178,43 @@ public final class MmStruct {
      * {@code total_vm} in pages read without this mm's lock (for the OOM report of another process): exact when
      * the caller holds the lock or the mm is idle, a best effort while it changes.
      */
+    /**
+     * Discards the clean lazyfree pages (MADV_FREE) of this mm, as reclaim does under memory pressure; returns how
+     * many pages went back to the buddy allocator. The caller holds this mm's lock.
+     */
+    long reclaimLazyfree() {
+        long n = 0;
+        if (pageTables != null) {
+            for (Vma v = tree.first; v != null; v = v.next) {
+                if (v.isAnonymous()) {
+                    n += pageTables.reclaimLazyfree(v);
+                }
+            }
+        }
+        return n;
+    }
+
+    /** The pages of this mm's VM_ACCOUNT VMAs (its share of Committed_AS), read as {@link #totalVmRacy} is. */
+    long accountedPagesRacy() {
+        long n = 0;
+        int left = tree.count + 16;
+        try {
+            for (Vma v = tree.first; v != null && left-- > 0; v = v.next) {
+                if ((v.flags & VM_ACCOUNT) != 0) {
+                    n += v.pages();
+                }
+            }
+        } catch (final RuntimeException e) {
+            return n; // torn by a concurrent change
+        }
+        return n;
+    }
+
+    /** {@code security_vm_enough_memory_mm(this, pages)}: 0, or -ENOMEM when the overcommit policy refuses. */
+    private int vmEnoughMemory(final long pages) {
+        return pager == null ? 0 : pager.vmEnoughMemory(this, pages);
+    }
+
     long totalVmRacy() {
         long n = 0;
         int left = tree.count + 16;
@@ -2266,7 +2336,7 @@ public final class MmStruct {
         final StringBuilder sb = new StringBuilder();
         for (Vma v = tree.first; v != null; v = v.next) {
             mapsLine(v, sb);
-            final long[] c = pageTables == null ? new long[8] : pageTables.smapsCounts(v.start, v.end);
+            final long[] c = pageTables == null ? new long[9] : pageTables.smapsCounts(v.start, v.end);
             kb(sb, "Size:", (v.end - v.start) >>> 10);
             kb(sb, "KernelPageSize:", 4);
             kb(sb, "MMUPageSize:", 4);
@@ -2280,7 +2350,7 @@ public final class MmStruct {
             kb(sb, "Referenced:", c[0] >>> 10);
             kb(sb, "Anonymous:", c[6] >>> 10);
             kb(sb, "KSM:", 0);
-            kb(sb, "LazyFree:", 0);
+            kb(sb, "LazyFree:", c[8] >>> 10);
             kb(sb, "AnonHugePages:", 0);
             kb(sb, "ShmemPmdMapped:", 0);
             kb(sb, "FilePmdMapped:", 0);

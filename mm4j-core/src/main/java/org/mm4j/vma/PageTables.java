@@ -24,6 +24,11 @@ final class PageTables {
     static final long USER = 1 << 2;
     static final long DIRTY = 1L << 6;
     static final long ANON = 1L << 9;
+    /**
+     * A software bit (x86 leaves bits 9-11 to the OS): MADV_FREE marked this anonymous page lazyfree. It is
+     * lazyfree while the PTE stays clean ({@link #DIRTY} clear): a write dirties it again and keeps it.
+     */
+    static final long LAZYFREE = 1L << 10;
     private static final long PFN_MASK = 0x000ffffffffff000L;
     /** {@link #fault} results: the page is mapped, or no memory could be had for it. */
     static final int VM_FAULT_OK = 0;
@@ -328,7 +333,48 @@ final class PageTables {
 
     void writeByte(final long addr, final byte b) {
         final long e = pte(addr);
+        if ((e & (LAZYFREE | DIRTY)) == LAZYFREE) {
+            pager.mem().putLong(ptep(addr, false), e | DIRTY); // the MMU dirties the PTE: no longer lazyfree
+        }
         pager.mem().putByte((e & PFN_MASK) + (addr & 4095), b);
+    }
+
+    /**
+     * {@code madvise_free_pte_range}: each present anonymous page of {@code [start, end)} that only this PTE maps
+     * becomes lazyfree (PTE cleaned, {@code folio_mark_lazyfree}); shared (copy-on-write) pages and the zero page
+     * are left as they are. The contents stay readable until reclaim drops the page.
+     */
+    void markLazyfree(final long start, final long end) {
+        forEachPte(start, end, (a, p) -> {
+            final long e = pager.mem().getLong(p);
+            final long pfn = (e & PFN_MASK) >>> 12;
+            if ((e & ANON) == 0 || pager.isZeroPage(pfn) || pager.mapcount(pfn) != 1) {
+                return;
+            }
+            if ((e & (LAZYFREE | DIRTY)) != LAZYFREE) {
+                pager.countLazyfree(1, 0);
+            }
+            pager.mem().putLong(p, (e & ~DIRTY) | LAZYFREE);
+        });
+    }
+
+    /**
+     * Reclaim of lazyfree pages ({@code shrink_folio_list}: a clean lazyfree anonymous folio is discarded, not
+     * swapped): unmaps and frees every still-clean lazyfree page of {@code vma} that only it maps; returns how
+     * many. A later access faults in a zeroed page, as on Linux.
+     */
+    long reclaimLazyfree(final Vma vma) {
+        final long[] n = {0};
+        forEachPte(vma.start, vma.end, (a, p) -> {
+            final long e = pager.mem().getLong(p);
+            if ((e & (LAZYFREE | DIRTY)) == LAZYFREE && pager.mapcount((e & PFN_MASK) >>> 12) == 1) {
+                dropPage(vma, e);
+                pager.mem().putLong(p, 0);
+                n[0]++;
+            }
+        });
+        pager.countLazyfree(0, n[0]);
+        return n[0];
     }
 
     /** Frees every page and every table (exit_mmap). */
@@ -361,7 +407,7 @@ final class PageTables {
      * not count, as {@code vm_normal_page} skips it).
      */
     long[] smapsCounts(final long start, final long end) {
-        final long[] n = new long[8];
+        final long[] n = new long[9];
         forEachPte(start, end, (a, p) -> {
             final long e = pager.mem().getLong(p);
             final long pfn = (e & PFN_MASK) >>> 12;
@@ -369,7 +415,11 @@ final class PageTables {
                 return;
             }
             final int mc = Math.max(1, pager.mapcount(pfn));
-            final boolean dirty = (e & (DIRTY | ANON)) != 0;
+            final boolean lazyfree = (e & (ANON | LAZYFREE | DIRTY)) == (ANON | LAZYFREE);
+            final boolean dirty = (e & DIRTY) != 0 || (e & ANON) != 0 && !lazyfree;
+            if (lazyfree) {
+                n[8] += 4096; // smaps_account: anon, !swapbacked, clean
+            }
             n[0] += 4096;
             n[1] += 4096 / mc;
             n[mc > 1 ? (dirty ? 3 : 2) : (dirty ? 5 : 4)] += 4096;

@@ -46,6 +46,7 @@ public final class Pager {
     /** The process table and log {@link #warnOnce} names the process in and prints to (null: no messages). */
     private volatile Processes procs;
     private volatile KernelLog log;
+    private volatile Overcommit overcommit;
     /** The {@code pr_warn_once} sites that have printed (each prints once per boot). */
     private final Set<String> warned = ConcurrentHashMap.newKeySet();
 
@@ -62,9 +63,19 @@ public final class Pager {
     }
 
     /** Names the process table and kernel log the one-time warnings of {@link #warnOnce} go to. */
-    void attachKernel(final Processes processes, final KernelLog kernelLog) {
+    void attachKernel(final Processes processes, final KernelLog kernelLog, final Overcommit policy) {
         this.procs = processes;
         this.log = kernelLog;
+        this.overcommit = policy;
+    }
+
+    /**
+     * {@code security_vm_enough_memory_mm(mm, pages)}: 0, or -ENOMEM when the overcommit policy refuses
+     * {@code pages} more committed pages; always 0 without a kernel (a bare replay).
+     */
+    int vmEnoughMemory(final MmStruct mm, final long pages) {
+        final Overcommit o = overcommit;
+        return o == null || pages <= 0 ? 0 : o.vmEnoughMemory(mm, pages);
     }
 
     /**
@@ -87,6 +98,14 @@ public final class Pager {
 
     PhysicalMemory mem() {
         return mem;
+    }
+
+    /** {@code pglazyfree} (pages MADV_FREE marked) and {@code pglazyfreed} (lazyfree pages reclaimed). */
+    void countLazyfree(final long marked, final long freed) {
+        if (vmstat != null) {
+            vmstat.add(VmStat.PGLAZYFREE, marked);
+            vmstat.add(VmStat.PGLAZYFREED, freed);
+        }
     }
 
     void countFault() {
@@ -155,6 +174,11 @@ public final class Pager {
             }
             if (pfn >= 0) {
                 return pfn;
+            }
+            // reclaim before the OOM killer: clean lazyfree pages are discarded. The model reclaims them in the
+            // faulting process (whose lock this thread holds), never taking a second mm's lock
+            if (current != null && Thread.holdsLock(current) && current.reclaimLazyfree() > 0) {
+                continue;
             }
             if (k == null || !k.outOfMemory(current, gfp, 0, site)) {
                 return -1;

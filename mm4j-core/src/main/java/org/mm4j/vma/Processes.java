@@ -99,6 +99,7 @@ public final class Processes {
     private volatile int randomizeVaSpace;
     private volatile long mmapMinAddr = 4096;
     private final SplittableRandom random;
+    private final Overcommit overcommit;
     private int nextPid = 1;
     private volatile Task current;
     private long retiredCalls;
@@ -108,7 +109,8 @@ public final class Processes {
         this.pager = new Pager(kernel.buddy(), kernel.vmstat());
         this.oomKiller = new OomKiller(this, kernel.buddy(), kernel.log());
         pager.setOomKiller(oomKiller);
-        pager.attachKernel(this, kernel.log());
+        this.overcommit = new Overcommit(kernel.buddy(), this, kernel.log());
+        pager.attachKernel(this, kernel.log(), overcommit);
         kernel.buddy().setOomHandler(oomKiller::outOfMemoryKernel);
         final boolean aslr = !kernel.params().all().containsKey("norandmaps");
         long seed = 1;
@@ -126,6 +128,8 @@ public final class Processes {
         current = spawn("mm4j", 0);
         register(kernel.procfs());
         kernel.vmstat().addFolder(v -> {
+            v[VmStat.COMMITTED_AS] += overcommit.committedPages();
+            v[VmStat.COMMIT_LIMIT] += overcommit.commitLimitPages();
             final long[] ch = cacheCounts();
             v[VmStat.VMACACHE_FIND_CALLS] += ch[0];
             v[VmStat.VMACACHE_FIND_HITS] += ch[1];
@@ -190,6 +194,16 @@ public final class Processes {
 
     public Task get(final int pid) {
         return tasks.get(pid);
+    }
+
+    /** The overcommit policy and its sysctls. */
+    public Overcommit overcommit() {
+        return overcommit;
+    }
+
+    /** The live processes, read without this table's lock (the map is concurrent). */
+    Iterable<Task> tasksRacy() {
+        return tasks.values();
     }
 
     /** The process whose address space is {@code mm}, or null. */
@@ -346,6 +360,24 @@ public final class Processes {
         procfs.registerFile("/proc/sys/vm/oom_kill_allocating_task", () -> oomKiller.oomKillAllocatingTask + "\n");
         procfs.registerWriter("/proc/sys/vm/oom_kill_allocating_task",
             v -> oomKiller.oomKillAllocatingTask = (int) parseSysctl(v, Integer.MIN_VALUE, Integer.MAX_VALUE));
+        procfs.registerFile("/proc/sys/vm/overcommit_memory", () -> overcommit.mode + "\n");
+        procfs.registerWriter("/proc/sys/vm/overcommit_memory", v -> overcommit.mode = (int) parseSysctl(v, 0, 2));
+        procfs.registerFile("/proc/sys/vm/overcommit_ratio", () -> overcommit.ratio + "\n");
+        procfs.registerWriter("/proc/sys/vm/overcommit_ratio", v -> {
+            overcommit.ratio = parseSysctl(v, 0, Integer.MAX_VALUE);
+            overcommit.kbytes = 0; // overcommit_ratio_handler
+        });
+        procfs.registerFile("/proc/sys/vm/overcommit_kbytes", () -> overcommit.kbytes + "\n");
+        procfs.registerWriter("/proc/sys/vm/overcommit_kbytes", v -> {
+            overcommit.kbytes = parseSysctl(v, 0, Long.MAX_VALUE);
+            overcommit.ratio = 0; // overcommit_kbytes_handler
+        });
+        procfs.registerFile("/proc/sys/vm/admin_reserve_kbytes", () -> overcommit.adminReserveKbytes + "\n");
+        procfs.registerWriter("/proc/sys/vm/admin_reserve_kbytes",
+            v -> overcommit.adminReserveKbytes = parseSysctl(v, 0, Long.MAX_VALUE));
+        procfs.registerFile("/proc/sys/vm/user_reserve_kbytes", () -> overcommit.userReserveKbytes + "\n");
+        procfs.registerWriter("/proc/sys/vm/user_reserve_kbytes",
+            v -> overcommit.userReserveKbytes = parseSysctl(v, 0, Long.MAX_VALUE));
         procfs.registerFile("/proc/sys/kernel/randomize_va_space", () -> randomizeVaSpace + "\n");
         procfs.registerWriter("/proc/sys/kernel/randomize_va_space",
             v -> randomizeVaSpace = (int) parseSysctl(v, 0, 2));

@@ -144,4 +144,135 @@ class LinuxRulesTest {
         assertTrue(mm.mmap(0, 2 * 4096, RW, Mman.MAP_SHARED | Mman.MAP_POPULATE, f, 0) > 0,
             "MAP_POPULATE ignores the failure");
     }
+    private long meminfoKb(final String field) {
+        for (final String l : k.procfs().read("/proc/meminfo").split("\n")) {
+            if (l.startsWith(field + ":")) {
+                return Long.parseLong(l.substring(field.length() + 1).replace("kB", "").strip());
+            }
+        }
+        throw new AssertionError("no " + field + " in /proc/meminfo");
+    }
+
+    /**
+     * mm/util.c, __vm_enough_memory under OVERCOMMIT_GUESS (the default, vm.overcommit_memory=0): a request of more
+     * pages than totalram_pages() + swap is -ENOMEM with the rate-limited "not enough memory for the allocation"
+     * warning; mmap charges private writable mappings (accountable_mapping), do_brk_flags charges brk growth.
+     */
+    @Test
+    void theDefaultHeuristicRefusesARequestLargerThanRam() {
+        assertEquals("0\n", k.procfs().read("/proc/sys/vm/overcommit_memory"));
+        k.log().clear();
+        assertEquals(-Errno.ENOMEM, mm.mmap(0, 1L << 30, RW, ANON, null, 0), "1 GiB on mem=256M");
+        assertTrue(k.log().messages().stream().anyMatch(l -> l.equals("__vm_enough_memory: pid: 1, comm: mm4j, bytes: "
+            + (1L << 30) + " not enough memory for the allocation")), k.log().messages().toString());
+        final long brk0 = mm.brkValue();
+        assertEquals(brk0, mm.brk(brk0 + (4L << 30)), "brk growing by 4 GiB fails: brk stays");
+        // not accounted, so not charged: read-only, shared, MAP_NORESERVE
+        assertTrue(mm.mmap(0, 1L << 30, Mman.PROT_READ, ANON, null, 0) > 0);
+        assertTrue(mm.mmap(0, 1L << 30, RW, ANON | Mman.MAP_NORESERVE, null, 0) > 0);
+        // 128 MiB fits the heuristic; making a 1 GiB read-only private mapping writable is charged (mprotect_fixup)
+        assertTrue(mm.mmap(0, 128L << 20, RW, ANON, null, 0) > 0);
+        final long ro = mm.mmap(0, 1L << 30, Mman.PROT_READ, ANON, null, 0);
+        assertEquals(-Errno.ENOMEM, mm.mprotect(ro, 1L << 30, RW));
+        // vm.overcommit_memory=1: always
+        k.procfs().write("/proc/sys/vm/overcommit_memory", "1");
+        assertTrue(mm.mmap(0, 1L << 30, RW, ANON, null, 0) > 0);
+        assertEquals(brk0 + (4L << 30), mm.brk(brk0 + (4L << 30)));
+    }
+
+    /**
+     * mm/util.c: Committed_AS is vm_committed_as (the VM_ACCOUNT pages), CommitLimit is vm_commit_limit()
+     * (overcommit_kbytes, else overcommit_ratio percent of RAM, plus swap); under OVERCOMMIT_NEVER a charge fails
+     * once Committed_AS would pass CommitLimit less min(total_vm / 32, user_reserve).
+     */
+    @Test
+    void strictOvercommitFollowsCommitLimitAndCommittedAs() {
+        final long committed0 = meminfoKb("Committed_AS");
+        assertTrue(committed0 > 0, "the stack and the data segment are accounted");
+        final long a = mm.mmap(0, 64L << 20, RW, ANON, null, 0);
+        assertEquals(committed0 + (64L << 10), meminfoKb("Committed_AS"));
+        mm.mmap(0, 64L << 20, RW, Mman.MAP_SHARED | Mman.MAP_ANONYMOUS, null, 0);
+        assertEquals(committed0 + (64L << 10), meminfoKb("Committed_AS"), "shared: not VM_ACCOUNT");
+        assertEquals(0, mm.munmap(a, 32L << 20));
+        assertEquals(committed0 + (32L << 10), meminfoKb("Committed_AS"));
+        final long totalKb = meminfoKb("MemTotal");
+        assertEquals(totalKb / 4 * 50 / 100 * 4, meminfoKb("CommitLimit"), "overcommit_ratio 50, in pages");
+        k.procfs().write("/proc/sys/vm/overcommit_kbytes", "65536");
+        assertEquals("0\n", k.procfs().read("/proc/sys/vm/overcommit_ratio"), "kbytes zeroes the ratio");
+        assertEquals(65536, meminfoKb("CommitLimit"));
+        k.procfs().write("/proc/sys/vm/overcommit_memory", "2");
+        final long room = 65536 - meminfoKb("Committed_AS");
+        assertEquals(-Errno.ENOMEM, mm.mmap(0, (room + 4) << 10, RW, ANON, null, 0));
+        assertTrue(mm.mmap(0, (room / 2) << 10, RW, ANON, null, 0) > 0, "what fits is granted");
+        k.procfs().write("/proc/sys/vm/overcommit_ratio", "100");
+        assertEquals("0\n", k.procfs().read("/proc/sys/vm/overcommit_kbytes"));
+        assertEquals(totalKb, meminfoKb("CommitLimit"));
+        assertEquals(k.vmstat().snapshot()[org.mm4j.page.VmStat.COMMITTED_AS] * 4, meminfoKb("Committed_AS"));
+    }
+
+    /** mm/memory.c, mm/rmap.c: touched anonymous pages count in AnonPages, Inactive(anon), nr_anon_pages and their
+     *  page tables in PageTables. */
+    @Test
+    void anonymousPagesAndPageTablesAreCounted() {
+        final long anon0 = meminfoKb("AnonPages");
+        final long inactive0 = meminfoKb("Inactive(anon)");
+        final long a = mm.mmap(0, 2 * 4096, RW, ANON, null, 0);
+        mm.writeUser(a, (byte) 1);
+        mm.writeUser(a + 4096, (byte) 1);
+        assertEquals(anon0 + 8, meminfoKb("AnonPages"));
+        assertEquals(inactive0 + 8, meminfoKb("Inactive(anon)"), "new anonymous folios start inactive (since 5.9)");
+        assertTrue(meminfoKb("PageTables") > 0);
+        assertTrue(k.procfs().read("/proc/vmstat").contains("\nnr_anon_pages " + (anon0 / 4 + 2) + "\n"));
+        assertEquals(0, mm.munmap(a, 2 * 4096));
+        assertEquals(anon0, meminfoKb("AnonPages"));
+    }
+    /**
+     * mm/madvise.c, madvise_free_pte_range: MADV_FREE marks exclusive anonymous pages lazyfree (PTE cleaned,
+     * folio_mark_lazyfree); they stay in Rss and show in smaps LazyFree, keep their contents until reclaim
+     * (shrink_folio_list discards clean lazyfree folios), and a write before that keeps the page.
+     */
+    @Test
+    void madvFreeMakesPagesLazyfreeUntilReclaim() {
+        final long a = mm.mmap(0, 2 * 4096, RW, ANON, null, 0);
+        mm.writeUser(a, (byte) 11);
+        mm.writeUser(a + 4096, (byte) 22);
+        final long lazy0 = k.vmstat().get(org.mm4j.page.VmStat.PGLAZYFREE);
+        assertEquals(0, mm.madvise(a, 2 * 4096, Mman.MADV_FREE));
+        String smaps = mm.smaps();
+        assertTrue(smaps.contains("Rss:                   8 kB"), smaps);
+        assertTrue(smaps.contains("LazyFree:              8 kB"), smaps);
+        assertTrue(smaps.contains("Private_Clean:         8 kB"), smaps);
+        assertEquals(lazy0 + 2, k.vmstat().get(org.mm4j.page.VmStat.PGLAZYFREE));
+        assertEquals(11, mm.readUser(a), "readable until reclaim");
+        mm.writeUser(a + 4096, (byte) 23); // dirtied again: no longer lazyfree
+        smaps = mm.smaps();
+        assertTrue(smaps.contains("LazyFree:              4 kB"), smaps);
+        // memory pressure: the faulting process's clean lazyfree pages are discarded before the OOM killer runs
+        final long freed0 = k.vmstat().get(org.mm4j.page.VmStat.PGLAZYFREED);
+        synchronized (mm) {
+            assertEquals(1, mm.reclaimLazyfree());
+        }
+        assertEquals(freed0 + 1, k.vmstat().get(org.mm4j.page.VmStat.PGLAZYFREED));
+        assertEquals(0, mm.readUser(a), "discarded: a new fault reads zeros");
+        assertEquals(23, mm.readUser(a + 4096), "the re-dirtied page was kept");
+        assertTrue(mm.smaps().contains("LazyFree:              0 kB"));
+    }
+
+    /** Reclaim under real pressure: a fault that finds no free page discards lazyfree pages instead of OOM-killing. */
+    @Test
+    void lazyfreePagesAreReclaimedBeforeTheOomKiller() {
+        try (Kernel small = Kernel.boot("mem=64M nr_cpus=1 norandmaps")) {
+            small.procfs().write("/proc/sys/vm/overcommit_memory", "1");
+            final MmStruct m = small.processes().currentMm();
+            final long len = 48L << 20;
+            final long a = m.mmap(0, len, RW, ANON | Mman.MAP_POPULATE, null, 0);
+            assertTrue(a > 0);
+            assertEquals(0, m.madvise(a, len, Mman.MADV_FREE));
+            final long b = m.mmap(0, len, RW, ANON | Mman.MAP_POPULATE, null, 0);
+            assertTrue(b > 0);
+            assertTrue(small.vmstat().get(org.mm4j.page.VmStat.PGLAZYFREED) > 0);
+            assertTrue(small.log().lines().stream().noneMatch(l -> l.contains("invoked oom-killer")),
+                String.join("\n", small.log().lines()));
+        }
+    }
 }

@@ -36,6 +36,9 @@ class OomKillerTest {
     @BeforeEach
     void boot() {
         k = Kernel.boot("mem=64M norandmaps");
+        // these tests map more than the RAM to drive the OOM killer: "always overcommit", as OOM tests on Linux do
+        // (under the default heuristic mmap refuses a single mapping larger than RAM: LinuxRulesTest)
+        k.procfs().write("/proc/sys/vm/overcommit_memory", "1");
         ps = k.processes();
     }
 

@@ -20,9 +20,16 @@ public final class HtmlReport {
     public record Segment(long start, long end, String label, String kind) {
     }
 
+    /**
+     * Series colours, in order: 12 hues at least 29 apart (CIE76 delta E, Lab) from each other and from {@link #OTHER},
+     * so the 11 buddy orders and the 10 largest caches each get a colour of their own. No grey: grey is "other".
+     */
     static final String[] PALETTE = {
-        "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
-        "#bab0ac", "#1f77b4", "#2ca02c"};
+        "#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#edc948", "#b07aa1", "#2b3d26", "#17becf", "#8db600",
+        "#7a0f2e", "#ff9da7", "#604e97"};
+
+    /** The colour of a series named "other ..." (the sum of the small ones): neutral grey. */
+    static final String OTHER = "#9e9e9e";
 
     private static final int W = 920;
     private final String title;
@@ -112,7 +119,7 @@ public final class HtmlReport {
         axes(s, left, top, pw, ph, xmin, xmax, 0, ymax, xLabel, yLabel, logY);
         for (int k = 0; k < ys.size(); k++) {
             final double[] y = ys.get(k);
-            final String color = PALETTE[k % PALETTE.length];
+            final String color = seriesColor(names, k);
             final StringBuilder pts = new StringBuilder();
             for (int i = 0; i < n; i++) {
                 final double v = stacked ? base[i] + y[i] : logY ? Math.log10(1 + Math.max(0, y[i])) : y[i];
@@ -136,39 +143,72 @@ public final class HtmlReport {
                     .append(esc(names.get(k))).append("</title></polyline>\n");
             }
         }
-        legend(s, names, left + pw + 15, top);
+        legend(s, names, left + pw + 15, top, stacked);
         return svgClose(s);
     }
 
     /** Horizontal grouped bars: one group per label, one bar per series ({@code values.get(s)[label]}). */
     public HtmlReport barChart(final String chartTitle, final String unit, final List<String> labels,
                                final List<String> seriesNames, final List<double[]> values) {
+        return barChart(chartTitle, unit, null, labels, seriesNames, values, false);
+    }
+
+    /**
+     * Horizontal grouped bars, as {@link #barChart(String, String, List, List, List)}; {@code rowLabel} names the
+     * category axis; with {@code logX} the value axis is logarithmic with a tick at every power of ten, so values
+     * that span decades all stay readable. Rows whose values are all zero are left out (the caption says how many).
+     */
+    public HtmlReport barChart(final String chartTitle, final String unit, final String rowLabel,
+                               final List<String> labels, final List<String> seriesNames, final List<double[]> values,
+                               final boolean logX) {
+        final List<Integer> shown = new java.util.ArrayList<>();
+        double max = 0;
+        double minPos = Double.MAX_VALUE;
+        for (int g = 0; g < labels.size(); g++) {
+            boolean any = false;
+            for (final double[] v : values) {
+                max = Math.max(max, v[g]);
+                if (v[g] > 0) {
+                    minPos = Math.min(minPos, v[g]);
+                    any = true;
+                }
+            }
+            if (any) {
+                shown.add(g);
+            }
+        }
         final int left = 190;
         final int right = 200;
         final int top = 30;
         final int barH = 11;
         final int groupH = barH * seriesNames.size() + 8;
-        final int h = top + groupH * labels.size() + 45;
+        final int h = top + groupH * Math.max(1, shown.size()) + 45;
         final int pw = W - left - right;
-        double max = 0;
-        for (final double[] v : values) {
-            for (final double d : v) {
-                max = Math.max(max, d);
-            }
+        final int hidden = labels.size() - shown.size();
+        final StringBuilder s = svgOpen(chartTitle + (hidden == 0 ? "" : " (" + hidden + " empty row(s) hidden)"), h);
+        final int ph = groupH * Math.max(1, shown.size());
+        // log: decades from the smallest value's to the largest's; linear: 0 to a round maximum
+        final double lo = logX ? Math.pow(10, Math.floor(Math.log10(minPos == Double.MAX_VALUE ? 1 : minPos))) : 0;
+        final double hi = logX ? Math.max(lo * 10, Math.pow(10, Math.ceil(Math.log10(Math.max(max, 1)))))
+            : niceCeil(max);
+        if (logX) {
+            logXAxis(s, left, top, pw, ph, lo, hi, unit + " (log scale)");
+        } else {
+            axes(s, left, top, pw, ph, 0, hi, Double.NaN, Double.NaN, unit, null, false);
         }
-        max = niceCeil(max);
-        final StringBuilder s = svgOpen(chartTitle, h);
-        final int ph = groupH * labels.size();
-        axes(s, left, top, pw, ph, 0, max, Double.NaN, Double.NaN, unit, null, false);
-        for (int g = 0; g < labels.size(); g++) {
-            final int gy = top + g * groupH + 4;
+        categoryLabel(s, rowLabel, top, ph);
+        for (int r = 0; r < shown.size(); r++) {
+            final int g = shown.get(r);
+            final int gy = top + r * groupH + 4;
             s.append("<text x=\"").append(left - 6).append("\" y=\"").append(gy + groupH / 2)
                 .append("\" text-anchor=\"end\" class=\"lbl\">").append(esc(labels.get(g))).append("</text>\n");
             for (int k = 0; k < seriesNames.size(); k++) {
                 final double v = values.get(k)[g];
+                final double frac = logX ? (v <= 0 ? 0 : Math.log10(Math.max(v, lo) / lo) / Math.log10(hi / lo))
+                    : v / hi;
                 s.append("<rect class=\"bar\" x=\"").append(left).append("\" y=\"").append(gy + k * barH)
-                    .append("\" width=\"").append(fmt(v / max * pw)).append("\" height=\"").append(barH - 2)
-                    .append("\" fill=\"").append(PALETTE[k % PALETTE.length]).append("\"><title>")
+                    .append("\" width=\"").append(fmt(frac * pw)).append("\" height=\"").append(barH - 2)
+                    .append("\" fill=\"").append(seriesColor(seriesNames, k)).append("\"><title>")
                     .append(esc(labels.get(g) + " " + seriesNames.get(k) + ": " + human(v) + " " + unit))
                     .append("</title></rect>\n");
             }
@@ -177,19 +217,35 @@ public final class HtmlReport {
         return svgClose(s);
     }
 
-    /** 100 % bars: one per label, split into {@code parts} by {@code shares[label][part]} (any scale). */
+    /**
+     * 100 % bars: one per label, split into {@code parts} by {@code shares[label][part]} (any scale). Rows whose
+     * shares are all zero are left out (the caption says how many).
+     */
     public HtmlReport shareChart(final String chartTitle, final List<String> labels, final List<String> parts,
                                  final double[][] shares) {
+        final List<Integer> shown = new java.util.ArrayList<>();
+        for (int g = 0; g < labels.size(); g++) {
+            double total = 0;
+            for (final double d : shares[g]) {
+                total += d;
+            }
+            if (total > 0) {
+                shown.add(g);
+            }
+        }
         final int left = 190;
         final int right = 200;
         final int top = 30;
         final int barH = 16;
-        final int h = top + barH * labels.size() + 45;
+        final int ph = barH * Math.max(1, shown.size());
+        final int h = top + ph + 45;
         final int pw = W - left - right;
-        final StringBuilder s = svgOpen(chartTitle, h);
-        axes(s, left, top, pw, barH * labels.size(), 0, 100, Double.NaN, Double.NaN, "%", null, false);
-        for (int g = 0; g < labels.size(); g++) {
-            final int y = top + g * barH;
+        final int hidden = labels.size() - shown.size();
+        final StringBuilder s = svgOpen(chartTitle + (hidden == 0 ? "" : " (" + hidden + " empty row(s) hidden)"), h);
+        axes(s, left, top, pw, ph, 0, 100, Double.NaN, Double.NaN, "% of the row's total", null, false);
+        for (int r = 0; r < shown.size(); r++) {
+            final int g = shown.get(r);
+            final int y = top + r * barH;
             double total = 0;
             for (final double d : shares[g]) {
                 total += d;
@@ -198,18 +254,121 @@ public final class HtmlReport {
                 .append("\" text-anchor=\"end\" class=\"lbl\">").append(esc(labels.get(g))).append("</text>\n");
             double x = left;
             for (int k = 0; k < parts.size(); k++) {
-                final double w = total == 0 ? 0 : shares[g][k] / total * pw;
+                final double w = shares[g][k] / total * pw;
                 s.append("<rect class=\"bar\" x=\"").append(fmt(x)).append("\" y=\"").append(y + 1)
                     .append("\" width=\"").append(fmt(w)).append("\" height=\"").append(barH - 2)
-                    .append("\" fill=\"").append(PALETTE[k % PALETTE.length]).append("\"><title>")
+                    .append("\" fill=\"").append(seriesColor(parts, k)).append("\"><title>")
                     .append(esc(labels.get(g) + " " + parts.get(k) + ": "
-                        + String.format(Locale.ROOT, "%.1f %%", total == 0 ? 0 : 100 * shares[g][k] / total)))
+                        + String.format(Locale.ROOT, "%.1f %%", 100 * shares[g][k] / total)))
                     .append("</title></rect>\n");
                 x += w;
             }
         }
         legend(s, parts, left + pw + 15, top);
         return svgClose(s);
+    }
+
+    /**
+     * Small multiples: one small line chart per series, stacked vertically on a shared x axis, each with its own y
+     * scale, so lines of different sizes never cross or hide each other. Series that are zero throughout are left
+     * out and named in a note below.
+     */
+    public HtmlReport smallMultiples(final String chartTitle, final String xLabel, final String yLabel,
+                                     final double[] x, final List<String> names, final List<double[]> ys) {
+        final List<Integer> shown = new java.util.ArrayList<>();
+        final List<String> empty = new java.util.ArrayList<>();
+        for (int k = 0; k < ys.size(); k++) {
+            boolean any = false;
+            for (final double v : ys.get(k)) {
+                any |= v != 0;
+            }
+            if (any) {
+                shown.add(k);
+            } else {
+                empty.add(names.get(k));
+            }
+        }
+        final int left = 110;
+        final int right = 30;
+        final int top = 20;
+        final int panelH = 56;
+        final int gap = 12;
+        final int pw = W - left - right;
+        final int n = x.length;
+        final double xmin = n == 0 ? 0 : x[0];
+        final double xmax = n == 0 ? 1 : Math.max(x[n - 1], xmin + 1e-9);
+        final int plotH = Math.max(1, shown.size()) * (panelH + gap);
+        final int h = top + plotH + 40 + (empty.isEmpty() ? 0 : 16);
+        final StringBuilder s = svgOpen(chartTitle, h);
+        for (int p = 0; p < shown.size(); p++) {
+            final int k = shown.get(p);
+            final double[] y = ys.get(k);
+            double ymax = 0;
+            for (final double v : y) {
+                ymax = Math.max(ymax, v);
+            }
+            ymax = niceCeil(ymax);
+            final int py = top + p * (panelH + gap);
+            final String color = seriesColor(names, k);
+            s.append("<g class=\"panel\"><rect x=\"").append(left).append("\" y=\"").append(py)
+                .append("\" width=\"").append(pw).append("\" height=\"").append(panelH)
+                .append("\" fill=\"#fafafa\" stroke=\"#ddd\"/>\n");
+            s.append("<text x=\"").append(left - 48).append("\" y=\"").append(py + panelH / 2 + 4)
+                .append("\" text-anchor=\"end\" class=\"lbl\" fill=\"").append(color).append("\">")
+                .append(esc(names.get(k))).append("</text>\n");
+            for (final double t : new double[] {0, ymax}) {
+                s.append("<text x=\"").append(left - 5).append("\" y=\"").append(fmt(py + panelH - t / ymax * panelH
+                    + (t == 0 ? 0 : 9))).append("\" text-anchor=\"end\" class=\"tiny\">").append(human(t))
+                    .append("</text>\n");
+            }
+            final StringBuilder pts = new StringBuilder();
+            for (int i = 0; i < n; i++) {
+                pts.append(fmt(left + (x[i] - xmin) / (xmax - xmin) * pw)).append(',')
+                    .append(fmt(py + panelH - y[i] / ymax * panelH)).append(' ');
+            }
+            s.append("<polyline class=\"series\" fill=\"none\" stroke-width=\"1.6\" stroke=\"").append(color)
+                .append("\" points=\"").append(pts.toString().strip()).append("\"><title>").append(esc(names.get(k)))
+                .append("</title></polyline></g>\n");
+        }
+        axes(s, left, top, pw, plotH - gap, xmin, xmax, Double.NaN, Double.NaN, xLabel, null, false);
+        if (yLabel != null) {
+            s.append("<text x=\"14\" y=\"").append(top + plotH / 2).append("\" text-anchor=\"middle\" ")
+                .append("class=\"lbl ylabel\" transform=\"rotate(-90 14 ").append(top + plotH / 2).append(")\">")
+                .append(esc(yLabel)).append("</text>\n");
+        }
+        if (!empty.isEmpty()) {
+            s.append("<text x=\"").append(left).append("\" y=\"").append(h - 6).append("\" class=\"lbl note\">")
+                .append(esc("zero throughout, not drawn: " + String.join(", ", empty))).append("</text>\n");
+        }
+        return svgClose(s);
+    }
+
+    /** The category (row) axis's name, rotated on the left. */
+    private static void categoryLabel(final StringBuilder s, final String rowLabel, final int top, final int ph) {
+        if (rowLabel != null) {
+            s.append("<text x=\"14\" y=\"").append(top + ph / 2).append("\" text-anchor=\"middle\" ")
+                .append("class=\"lbl ylabel\" transform=\"rotate(-90 14 ").append(top + ph / 2).append(")\">")
+                .append(esc(rowLabel)).append("</text>\n");
+        }
+    }
+
+    /** A logarithmic x axis over {@code [lo, hi]} (powers of ten) with a tick and grid line at every decade. */
+    private static void logXAxis(final StringBuilder s, final int left, final int top, final int pw, final int ph,
+                                 final double lo, final double hi, final String xLabel) {
+        s.append("<g class=\"axis log\"><line x1=\"").append(left).append("\" y1=\"").append(top + ph)
+            .append("\" x2=\"").append(left + pw).append("\" y2=\"").append(top + ph).append("\"/><line x1=\"")
+            .append(left).append("\" y1=\"").append(top).append("\" x2=\"").append(left).append("\" y2=\"")
+            .append(top + ph).append("\"/>\n");
+        final int decades = (int) Math.round(Math.log10(hi / lo));
+        for (int d = 0; d <= decades; d++) {
+            final double px = left + pw * (double) d / decades;
+            s.append("<line class=\"grid\" x1=\"").append(fmt(px)).append("\" y1=\"").append(top)
+                .append("\" x2=\"").append(fmt(px)).append("\" y2=\"").append(top + ph).append("\"/><text class=\"tick\" x=\"")
+                .append(fmt(px)).append("\" y=\"").append(top + ph + 15).append("\" text-anchor=\"middle\">")
+                .append(human(lo * Math.pow(10, d))).append("</text>\n");
+        }
+        s.append("<text x=\"").append(left + pw / 2).append("\" y=\"").append(top + ph + 35)
+            .append("\" text-anchor=\"middle\" class=\"lbl xlabel\">").append(esc(xLabel)).append("</text></g>\n");
     }
 
     /**
@@ -310,6 +469,27 @@ public final class HtmlReport {
         };
     }
 
+    /**
+     * The colour of series {@code k}: grey for a series named "other ..." (the rest lumped together), otherwise the
+     * next palette colour among the named series.
+     */
+    static String seriesColor(final List<String> names, final int k) {
+        if (isOther(names.get(k))) {
+            return OTHER;
+        }
+        int named = 0;
+        for (int i = 0; i < k; i++) {
+            if (!isOther(names.get(i))) {
+                named++;
+            }
+        }
+        return PALETTE[named % PALETTE.length];
+    }
+
+    private static boolean isOther(final String name) {
+        return name != null && (name.equals("other") || name.startsWith("other "));
+    }
+
     private StringBuilder svgOpen(final String chartTitle, final int h) {
         charts++;
         final StringBuilder s = new StringBuilder();
@@ -327,10 +507,16 @@ public final class HtmlReport {
     }
 
     private static void legend(final StringBuilder s, final List<String> names, final int x, final int y) {
+        legend(s, names, x, y, false);
+    }
+
+    /** One swatch and name a line; {@code reversed} lists the last series first (stacked areas: top band on top). */
+    private static void legend(final StringBuilder s, final List<String> names, final int x, final int y,
+                               final boolean reversed) {
         for (int k = 0; k < names.size(); k++) {
-            final int ly = y + k * 16;
-            s.append("<rect x=\"").append(x).append("\" y=\"").append(ly).append("\" width=\"10\" height=\"10\" fill=\"")
-                .append(PALETTE[k % PALETTE.length]).append("\"/><text x=\"").append(x + 15).append("\" y=\"")
+            final int ly = y + (reversed ? names.size() - 1 - k : k) * 16;
+            s.append("<rect class=\"swatch\" x=\"").append(x).append("\" y=\"").append(ly).append("\" width=\"10\" height=\"10\" fill=\"")
+                .append(seriesColor(names, k)).append("\"/><text x=\"").append(x + 15).append("\" y=\"")
                 .append(ly + 9).append("\" class=\"lbl\">").append(esc(names.get(k))).append("</text>\n");
         }
     }
@@ -350,23 +536,34 @@ public final class HtmlReport {
                 .append(fmt(px)).append("\" y2=\"").append(top + ph).append("\"/><text x=\"").append(fmt(px))
                 .append("\" y=\"").append(top + ph + 15).append("\" text-anchor=\"middle\">").append(human(xv))
                 .append("</text>\n");
-            if (!Double.isNaN(y0)) {
-                final double yv = y0 + (y1 - y0) * t / 5;
-                final double py = top + ph - ph * t / 5.0;
-                s.append("<line class=\"grid\" x1=\"").append(left).append("\" y1=\"").append(fmt(py))
-                    .append("\" x2=\"").append(left + pw).append("\" y2=\"").append(fmt(py)).append("\"/><text x=\"")
-                    .append(left - 5).append("\" y=\"").append(fmt(py + 4)).append("\" text-anchor=\"end\">")
-                    .append(logY ? human(Math.round(Math.pow(10, yv) - 1)) : human(yv)).append("</text>\n");
+            if (!Double.isNaN(y0) && !logY) {
+                yTick(s, left, top, pw, ph, t / 5.0, human(y0 + (y1 - y0) * t / 5));
+            }
+        }
+        if (!Double.isNaN(y0) && logY) {
+            // log10(1 + v) on [0, y1]: ticks at v = 0 and every power of ten
+            yTick(s, left, top, pw, ph, 0, "0");
+            for (int d = 0; d < Math.round(y1); d++) {
+                yTick(s, left, top, pw, ph, Math.log10(1 + Math.pow(10, d)) / y1, human(Math.pow(10, d)));
             }
         }
         s.append("<text x=\"").append(left + pw / 2).append("\" y=\"").append(top + ph + 35)
-            .append("\" text-anchor=\"middle\" class=\"lbl\">").append(esc(xLabel)).append("</text>\n");
+            .append("\" text-anchor=\"middle\" class=\"lbl xlabel\">").append(esc(xLabel)).append("</text>\n");
         if (yLabel != null) {
-            s.append("<text x=\"14\" y=\"").append(top + ph / 2).append("\" text-anchor=\"middle\" class=\"lbl\" ")
+            s.append("<text x=\"14\" y=\"").append(top + ph / 2).append("\" text-anchor=\"middle\" class=\"lbl ylabel\" ")
                 .append("transform=\"rotate(-90 14 ").append(top + ph / 2).append(")\">").append(esc(yLabel))
                 .append("</text>\n");
         }
         s.append("</g>\n");
+    }
+
+    private static void yTick(final StringBuilder s, final int left, final int top, final int pw, final int ph,
+                              final double frac, final String label) {
+        final double py = top + ph - ph * frac;
+        s.append("<line class=\"grid\" x1=\"").append(left).append("\" y1=\"").append(fmt(py))
+            .append("\" x2=\"").append(left + pw).append("\" y2=\"").append(fmt(py)).append("\"/><text class=\"ytick\" x=\"")
+            .append(left - 5).append("\" y=\"").append(fmt(py + 4)).append("\" text-anchor=\"end\">").append(label)
+            .append("</text>\n");
     }
 
     static double niceCeil(final double v) {

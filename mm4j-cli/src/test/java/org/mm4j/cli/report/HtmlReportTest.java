@@ -38,6 +38,134 @@ class HtmlReportTest {
         return h;
     }
 
+    /** What the kmem report draws: 10 caches and "other" stacked, bytes over decades, 11 buddy orders. */
+    static HtmlReport kmemLike() {
+        final HtmlReport h = new HtmlReport("kmem-like");
+        final double[] x = {0, 1, 2, 3};
+        final List<String> caches = new java.util.ArrayList<>();
+        final List<double[]> ys = new java.util.ArrayList<>();
+        for (int c = 0; c < 10; c++) {
+            caches.add("cache-" + c);
+            ys.add(new double[] {c, c + 1, c + 2, c + 3});
+        }
+        caches.add("other (71 caches)");
+        ys.add(new double[] {50, 60, 70, 80});
+        h.lineChart("stacked caches", "events replayed", "KiB", x, caches, ys, true);
+        // one cache at 20 MB, the others at tens of kB: four decades
+        h.barChart("requested vs allocated", "bytes", "cache", List.of("names_cache", "vm_area_struct", "kmalloc-512",
+            "never-used"), List.of("requested", "allocated"), List.of(new double[] {20_303_872, 821_952, 60_408, 0},
+            new double[] {20_541_440, 821_952, 74_240, 0}), true);
+        final List<String> orders = new java.util.ArrayList<>();
+        final List<double[]> fy = new java.util.ArrayList<>();
+        for (int o = 0; o <= 10; o++) {
+            orders.add("order " + o);
+            fy.add(o == 5 ? new double[4] : new double[] {o, 2 * o + 1, o + 1, 300 * (o / 10)});
+        }
+        h.smallMultiples("buddy orders", "events replayed", "free blocks", x, orders, fy);
+        h.shareChart("fast vs slow", List.of("a alloc", "a free", "b alloc"), List.of("fast path", "slow path"),
+            new double[][] {{90, 10}, {0, 0}, {5, 5}});
+        return h;
+    }
+
+    /** CIE76 colour difference (delta E in CIE Lab, D65) of two {@code #rrggbb} colours. */
+    static double deltaE(final String a, final String b) {
+        final double[] p = lab(a);
+        final double[] q = lab(b);
+        return Math.sqrt(Math.pow(p[0] - q[0], 2) + Math.pow(p[1] - q[1], 2) + Math.pow(p[2] - q[2], 2));
+    }
+
+    private static double[] lab(final String hex) {
+        final double[] c = new double[3];
+        for (int i = 0; i < 3; i++) {
+            final double v = Integer.parseInt(hex.substring(1 + 2 * i, 3 + 2 * i), 16) / 255.0;
+            c[i] = v > 0.04045 ? Math.pow((v + 0.055) / 1.055, 2.4) : v / 12.92;
+        }
+        final double x = (c[0] * 0.4124 + c[1] * 0.3576 + c[2] * 0.1805) / 0.95047;
+        final double y = c[0] * 0.2126 + c[1] * 0.7152 + c[2] * 0.0722;
+        final double z = (c[0] * 0.0193 + c[1] * 0.1192 + c[2] * 0.9505) / 1.08883;
+        final java.util.function.DoubleUnaryOperator f = t -> t > 0.008856 ? Math.cbrt(t) : 7.787 * t + 16 / 116.0;
+        return new double[] {116 * f.applyAsDouble(y) - 16, 500 * (f.applyAsDouble(x) - f.applyAsDouble(y)),
+            200 * (f.applyAsDouble(y) - f.applyAsDouble(z))};
+    }
+
+    private static List<String> all(final String text, final String regex) {
+        final Matcher m = Pattern.compile(regex).matcher(text);
+        final List<String> out = new java.util.ArrayList<>();
+        while (m.find()) {
+            out.add(m.group(1));
+        }
+        return out;
+    }
+
+    /**
+     * What a reader sees, checked on the DOM a browser built from {@link #kmemLike()}: legend colours pairwise
+     * distinct (delta E >= 25), "other" grey, every chart's axes named, the log axis ticked at each decade, empty rows
+     * and all-zero panels left out, the small multiples each in a colour of their own.
+     */
+    static void checkReadable(final String dom) {
+        final String[] svgs = dom.split("<svg ");
+        assertEquals(5, svgs.length, "four charts");
+        for (int i = 1; i < svgs.length; i++) {
+            final String svg = svgs[i].substring(0, svgs[i].indexOf("</svg>"));
+            final String before = svgs[i - 1];
+            final String caption = before.substring(before.lastIndexOf("<figcaption>") + "<figcaption>".length(),
+                before.lastIndexOf("</figcaption>"));
+            // a legend swatch, then its name
+            final Matcher m = Pattern.compile("<rect class=\"swatch\"[^>]*fill=\"(#[0-9a-f]{6})\"[^>]*>(?:</rect>)?"
+                + "<text[^>]*>([^<]*)</text>").matcher(svg);
+            final List<String> colours = new java.util.ArrayList<>();
+            final List<String> names = new java.util.ArrayList<>();
+            while (m.find()) {
+                colours.add(m.group(1));
+                names.add(m.group(2));
+            }
+            if (svg.contains("class=\"panel\"")) {
+                colours.addAll(all(svg, "<polyline class=\"series\"[^>]*stroke=\"(#[0-9a-f]{6})\""));
+            }
+            assertTrue(colours.size() >= 2, caption);
+            for (int a = 0; a < colours.size(); a++) {
+                for (int b = a + 1; b < colours.size(); b++) {
+                    assertTrue(deltaE(colours.get(a), colours.get(b)) >= 25, caption + ": " + colours.get(a) + " and "
+                        + colours.get(b) + " look alike (delta E " + deltaE(colours.get(a), colours.get(b)) + ")");
+                }
+            }
+            for (int k = 0; k < names.size(); k++) {
+                if (names.get(k).startsWith("other")) {
+                    final String c = colours.get(k);
+                    final int r = Integer.parseInt(c.substring(1, 3), 16);
+                    final int g = Integer.parseInt(c.substring(3, 5), 16);
+                    final int b = Integer.parseInt(c.substring(5, 7), 16);
+                    assertTrue(Math.max(r, Math.max(g, b)) - Math.min(r, Math.min(g, b)) <= 8, "other is grey: " + c);
+                }
+            }
+            final List<String> xLabels = all(svg, "class=\"lbl xlabel\"[^>]*>([^<]+)</text>");
+            assertEquals(1, xLabels.size(), caption + ": one named x axis");
+            assertFalse(xLabels.get(0).isBlank(), caption);
+            if (!svg.contains("class=\"panel\"") && !caption.contains("fast vs slow")) {
+                assertEquals(1, all(svg, "class=\"lbl ylabel\"[^>]*>([^<]+)</text>").size(), caption + ": y axis");
+            }
+        }
+        // the log axis: a tick at every decade, each ten times the last, over all four decades of the data
+        final String logAxis = dom.substring(dom.indexOf("<g class=\"axis log\">"));
+        final List<String> ticks = all(logAxis.substring(0, logAxis.indexOf("</g>")), "class=\"tick\"[^>]*>([^<]+)<");
+        assertEquals(List.of("10.0k", "100k", "1.00M", "10.0M", "100M"), ticks);
+        assertTrue(dom.contains("(1 empty row(s) hidden)") && !dom.contains(">never-used<"), "empty bar row hidden");
+        assertTrue(!dom.contains(">a free<"), "empty share row hidden");
+        assertEquals(10, count(dom, "<g class=\"panel\">"), "order 5 is zero throughout");
+        assertTrue(dom.contains("zero throughout, not drawn: order 5"));
+    }
+
+    @Test
+    void chartsAreReadableInTheSource() {
+        checkReadable(kmemLike().html());
+        // a log bar's length grows by the same step for every factor of ten
+        final String bars = kmemLike().html();
+        final List<String> w = all(bars, "<rect class=\"bar\" x=\"190\" y=\"[0-9]+\" width=\"([0-9.]+)\"");
+        final double perDecade = 530.0 / 4;
+        assertEquals(Math.log10(20_303_872 / 10_000.0) * perDecade, Double.parseDouble(w.get(0)), 0.1);
+        assertEquals(Math.log10(60_408 / 10_000.0) * perDecade, Double.parseDouble(w.get(4)), 0.1);
+    }
+
     static int count(final String text, final String regex) {
         final Matcher m = Pattern.compile(regex).matcher(text);
         int n = 0;
@@ -124,6 +252,28 @@ class HtmlReportTest {
         assertEquals(2, count(dom, "<polygon "));
         assertEquals(3, count(dom, "<rect class=\"seg\""));
         assertTrue(dom.contains("<figcaption>stacked</figcaption>"));
+        // and what a reader needs, on what the browser parsed
+        final Path kmem = dir.resolve("kmem.html");
+        kmemLike().write(kmem);
+        checkReadable(dumpDom(chromium, dir, kmem));
+    }
+
+    private static String dumpDom(final Path chromium, final Path dir, final Path file) throws Exception {
+        final Path out = dir.resolve(file.getFileName() + ".dom");
+        final Path err = dir.resolve(file.getFileName() + ".err");
+        final Process p = new ProcessBuilder(chromium.toString(), "--headless", "--no-sandbox", "--disable-gpu",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+            "--user-data-dir=" + dir.resolve("profile"), "--dump-dom", file.toUri().toString())
+            .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly().waitFor();
+            fail("chromium did not finish in 120 s; stderr:\n" + readQuietly(err));
+        }
+        assertEquals(0, p.exitValue(), () -> "chromium exit status; stderr:\n" + readQuietly(err));
+        final String dom = Files.readString(out, StandardCharsets.UTF_8);
+        assertFalse(dom.isBlank(), () -> "chromium printed no DOM; stderr:\n" + readQuietly(err));
+        return dom;
     }
 
     private static String readQuietly(final Path p) {
