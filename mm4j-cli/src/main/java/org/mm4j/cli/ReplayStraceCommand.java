@@ -225,9 +225,12 @@ public final class ReplayStraceCommand implements Callable<Integer> {
         }
         final String before = r.beforeMaps;
         if (!before.isBlank()) {
-            html.mapsStrip("Address space before (#BEFORE)", before);
+            html.mapsComparison("Address space before (#BEFORE) and after the replay (mm4j)", "before (#BEFORE)",
+                before, "after (mm4j)", r.maps);
+        } else {
+            html.mapsComparison("Address space after the replay (mm4j; the log's start state is unknown)", null, null,
+                "after (mm4j)", r.maps);
         }
-        html.mapsStrip("Address space after the replay (mm4j)", r.maps);
         html.pre("/proc/PID/maps after the replay", r.maps);
     }
 

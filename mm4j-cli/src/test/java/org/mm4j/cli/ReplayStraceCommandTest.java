@@ -96,9 +96,12 @@ class ReplayStraceCommandTest {
         final ByteArrayOutputStream err = new ByteArrayOutputStream();
         assertEquals(0, run(out, err, "--report", html.toString(), f.toString()));
         final String page = Files.readString(html);
-        assertTrue(page.contains("Address space before (#BEFORE)"), page);
-        assertTrue(page.contains("Address space after the replay (mm4j)"), page);
-        assertTrue(page.split("<svg", -1).length - 1 >= 2, "two strips");
+        assertTrue(page.contains("Address space before (#BEFORE) and after the replay (mm4j)"), page);
+        assertEquals(1, page.split("<svg", -1).length - 1, "one chart, two rows on one axis");
+        assertTrue(page.contains(">before (#BEFORE)</text>") && page.contains(">after (mm4j)</text>"), "rows named");
+        // the heap and the two anonymous pages are new: outlined in the after row; nothing vanished from before
+        assertEquals(2, page.split("class=\"seg changed\"", -1).length - 1, page);
+        assertTrue(page.contains("rw-p [heap] 132 KiB"), "the heap labelled with perms and size");
         assertTrue(page.contains("[heap]"), "after maps listed");
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("Report: "));
         assertEquals("555555554000-555555555000 r--p 00000000 fe:00 11                         /tmp/prog\n"

@@ -329,6 +329,7 @@ public final class MmStruct {
     void removeVma(final Vma v) {
         if (pageTables != null) {
             pageTables.zapRange(v, v.start, v.end);
+            pageTables.removeGuards(v.start, v.end); // unmap_vmas: ZAP_FLAG_DROP_MARKER
         }
         tree.erase(v);
         invalidate();
@@ -1483,7 +1484,7 @@ public final class MmStruct {
     // ------------------------------------------------------------------------------------------------ madvise
 
     private static boolean madviseBehaviorValid(final int b) {
-        return b >= 0 && b <= 4 || b >= 8 && b <= 25;
+        return b >= 0 && b <= 4 || b >= 8 && b <= 25 || b == Mman.MADV_GUARD_INSTALL || b == Mman.MADV_GUARD_REMOVE;
     }
 
     /** {@code madvise(start, len, behavior)}: 0 or -errno. */
@@ -1604,6 +1605,27 @@ public final class MmStruct {
                 return vma;
             }
             case Mman.MADV_WILLNEED, Mman.MADV_MERGEABLE, Mman.MADV_UNMERGEABLE -> {
+                return vma;
+            }
+            case Mman.MADV_GUARD_INSTALL, Mman.MADV_GUARD_REMOVE -> {
+                // is_valid_guard_vma: not VM_SPECIAL nor hugetlb; install also refuses VM_LOCKED (no zap of locked)
+                final long disallowed = VM_SPECIAL | VM_HUGETLB
+                    | (behavior == Mman.MADV_GUARD_INSTALL ? VM_LOCKED : 0);
+                if ((vma.flags & disallowed) != 0) {
+                    return fail(-EINVAL);
+                }
+                if (pageTables != null) {
+                    if (behavior == Mman.MADV_GUARD_REMOVE) {
+                        pageTables.removeGuards(start, end);
+                    } else {
+                        if (vma.isAnonymous() && vma.anonVma == null) {
+                            anonVmaPrepare(vma); // so that fork copies the markers
+                        }
+                        if (!pageTables.installGuards(vma, start, end)) {
+                            return fail(-ENOMEM);
+                        }
+                    }
+                }
                 return vma;
             }
             case Mman.MADV_NORMAL -> newFlags &= ~(VM_RAND_READ | VM_SEQ_READ);
@@ -1958,6 +1980,9 @@ public final class MmStruct {
         }
         if (pageTables != null) {
             final int fault = pageTables.fault(vma, addr & PAGE_MASK, write);
+            if (fault == PageTables.VM_FAULT_SIGSEGV) {
+                throw new SegmentationFault(addr, SegmentationFault.SEGV_MAPERR); // a guard region
+            }
             if (fault == PageTables.VM_FAULT_SIGBUS) {
                 throw new BusError(addr, BusError.BUS_ADRERR);
             }
@@ -2017,8 +2042,8 @@ public final class MmStruct {
                     if (fault == PageTables.VM_FAULT_OOM) {
                         return -ENOMEM;
                     }
-                    if (fault == PageTables.VM_FAULT_SIGBUS) {
-                        return -EFAULT; // get_user_pages: VM_FAULT_SIGBUS is -EFAULT, and the walk stops
+                    if (fault == PageTables.VM_FAULT_SIGBUS || fault == PageTables.VM_FAULT_SIGSEGV) {
+                        return -EFAULT; // get_user_pages: VM_FAULT_SIGBUS/SIGSEGV are -EFAULT; the walk stops
                     }
                 }
             }

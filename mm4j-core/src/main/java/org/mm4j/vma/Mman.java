@@ -61,6 +61,10 @@ public final class Mman {
     public static final int MADV_POPULATE_WRITE = 23;
     public static final int MADV_DONTNEED_LOCKED = 24;
     public static final int MADV_COLLAPSE = 25;
+    /** Since 6.13: install guard PTE markers (an access raises SIGSEGV). */
+    public static final int MADV_GUARD_INSTALL = 102;
+    /** Since 6.13: remove guard PTE markers. */
+    public static final int MADV_GUARD_REMOVE = 103;
 
     public static final int PR_SET_VMA = 0x53564d41;
     public static final int PR_SET_VMA_ANON_NAME = 0;

@@ -29,6 +29,13 @@ final class PageTables {
      * lazyfree while the PTE stays clean ({@link #DIRTY} clear): a write dirties it again and keeps it.
      */
     static final long LAZYFREE = 1L << 10;
+    /**
+     * A guard PTE marker (MADV_GUARD_INSTALL, 6.13+): a non-present entry whose access is VM_FAULT_SIGSEGV. Kept by
+     * MADV_DONTNEED and mprotect, moved by mremap, copied at fork, dropped by munmap and MADV_GUARD_REMOVE.
+     */
+    static final long GUARD_MARKER = 1L << 11;
+    /** An access to a guard marker: SIGSEGV ({@link SegmentationFault}, SEGV_MAPERR). */
+    static final int VM_FAULT_SIGSEGV = 3;
     private static final long PFN_MASK = 0x000ffffffffff000L;
     /** {@link #fault} results: the page is mapped, or no memory could be had for it. */
     static final int VM_FAULT_OK = 0;
@@ -132,6 +139,9 @@ final class PageTables {
             return VM_FAULT_OK; // the MMU would not have faulted
         }
         pager.countFault();
+        if (e == GUARD_MARKER) {
+            return VM_FAULT_SIGSEGV; // handle_pte_marker: a guard region
+        }
         final boolean writable = (vma.flags & VmFlags.VM_WRITE) != 0;
         final boolean shared = (vma.flags & VmFlags.VM_SHARED) != 0;
         if ((e & P) == 0) {
@@ -284,7 +294,7 @@ final class PageTables {
                 continue;
             }
             final long e = pager.mem().getLong(src);
-            if ((e & P) == 0) {
+            if ((e & P) == 0 && e != GUARD_MARKER) {
                 continue;
             }
             final long dst = ptep(to + off, false);
@@ -304,6 +314,21 @@ final class PageTables {
     boolean copyTo(final PageTables child, final Vma vma) {
         final boolean cow = (vma.flags & VmFlags.VM_SHARED) == 0;
         final boolean[] ok = {true};
+        // copy_nonpresent_pte: guard markers are copied to the child
+        for (long a = vma.start; a < vma.end; a += 4096) {
+            final long p = ptep(a, false);
+            if (p < 0) {
+                a = ((a + (1L << 21)) & ~((1L << 21) - 1)) - 4096;
+                continue;
+            }
+            if (pager.mem().getLong(p) == GUARD_MARKER) {
+                final long dst = child.ptep(a, true, owner, "copy_pte_range");
+                if (dst < 0) {
+                    return false;
+                }
+                pager.mem().putLong(dst, GUARD_MARKER);
+            }
+        }
         forEachPte(vma.start, vma.end, (addr, p) -> {
             if (!ok[0]) {
                 return;
@@ -344,6 +369,47 @@ final class PageTables {
      * becomes lazyfree (PTE cleaned, {@code folio_mark_lazyfree}); shared (copy-on-write) pages and the zero page
      * are left as they are. The contents stay readable until reclaim drops the page.
      */
+    /**
+     * {@code madvise_guard_install}: unmaps the pages of {@code [start, end)} and puts a guard marker in each PTE.
+     * False when a page-table page could not be had (-ENOMEM; the markers placed so far stay, as on Linux).
+     */
+    boolean installGuards(final Vma vma, final long start, final long end) {
+        for (long a = start; a < end; a += 4096) {
+            final long p = ptep(a, true);
+            if (p < 0) {
+                return false;
+            }
+            final long e = pager.mem().getLong(p);
+            if ((e & P) != 0) {
+                dropPage(vma, e);
+            }
+            pager.mem().putLong(p, GUARD_MARKER);
+        }
+        return true;
+    }
+
+    /** {@code madvise_guard_remove} (and munmap): clears the guard markers of {@code [start, end)}. */
+    void removeGuards(final long start, final long end) {
+        long a = start;
+        while (a < end) {
+            final long p = ptep(a, false);
+            if (p < 0) {
+                a = (a + (1L << 21)) & ~((1L << 21) - 1);
+                continue;
+            }
+            if (pager.mem().getLong(p) == GUARD_MARKER) {
+                pager.mem().putLong(p, 0);
+            }
+            a += 4096;
+        }
+    }
+
+    /** Whether the PTE of {@code addr} is a guard marker. */
+    boolean isGuard(final long addr) {
+        final long p = ptep(addr, false);
+        return p >= 0 && pager.mem().getLong(p) == GUARD_MARKER;
+    }
+
     void markLazyfree(final long start, final long end) {
         forEachPte(start, end, (a, p) -> {
             final long e = pager.mem().getLong(p);

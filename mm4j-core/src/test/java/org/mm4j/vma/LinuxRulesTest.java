@@ -275,4 +275,51 @@ class LinuxRulesTest {
                 String.join("\n", small.log().lines()));
         }
     }
+    /**
+     * mm/madvise.c (6.13+), madvise_guard_install/remove: guard PTE markers; an access is VM_FAULT_SIGSEGV
+     * (SIGSEGV), fork copies them (copy_nonpresent_pte), MADV_DONTNEED keeps them, munmap drops them, REMOVE
+     * clears them; is_valid_guard_vma refuses VM_LOCKED for install.
+     */
+    @Test
+    void guardRegionsRaiseSigsegvAndSurviveFork() {
+        final long a = mm.mmap(0, 4 * 4096, RW, ANON, null, 0);
+        mm.writeUser(a + 4096, (byte) 5);
+        assertEquals(0, mm.madvise(a + 4096, 2 * 4096, Mman.MADV_GUARD_INSTALL));
+        final SegmentationFault w = assertThrows(SegmentationFault.class, () -> mm.writeUser(a + 4096, (byte) 1));
+        assertEquals(SegmentationFault.SEGV_MAPERR, w.code());
+        assertThrows(SegmentationFault.class, () -> mm.readUser(a + 2 * 4096));
+        mm.writeUser(a, (byte) 1); // outside the guard: fine
+        assertEquals(0, mm.madvise(a, 4 * 4096, Mman.MADV_DONTNEED));
+        assertThrows(SegmentationFault.class, () -> mm.readUser(a + 4096), "MADV_DONTNEED keeps the markers");
+        assertEquals(-Errno.EFAULT, mm.madvise(a, 4 * 4096, Mman.MADV_POPULATE_WRITE));
+        final int child = k.processes().fork();
+        assertTrue(child > 1);
+        final MmStruct c = k.processes().get(child).mm();
+        assertThrows(SegmentationFault.class, () -> c.writeUser(a + 4096, (byte) 1), "copied on fork");
+        assertEquals(0, mm.madvise(a + 4096, 2 * 4096, Mman.MADV_GUARD_REMOVE));
+        assertEquals(0, mm.readUser(a + 4096), "REMOVE clears them: a new zero-filled page");
+        mm.writeUser(a + 2 * 4096, (byte) 3);
+        assertThrows(SegmentationFault.class, () -> c.readUser(a + 2 * 4096), "the child's markers stay");
+        // munmap drops the markers: a new mapping at the same address is accessible
+        assertEquals(0, c.munmap(a, 4 * 4096));
+        assertEquals(a, c.mmap(a, 4 * 4096, RW, ANON | Mman.MAP_FIXED, null, 0));
+        c.writeUser(a + 4096, (byte) 1);
+        // locked VMAs: install refused, remove allowed
+        assertEquals(0, mm.mlock(a, 4 * 4096));
+        assertEquals(-Errno.EINVAL, mm.madvise(a, 4096, Mman.MADV_GUARD_INSTALL));
+        assertEquals(0, mm.madvise(a, 4096, Mman.MADV_GUARD_REMOVE));
+    }
+    /**
+     * mm/slub.c, init_percpu_sheaves: a cache created with a sheaf capacity gets an empty main sheaf per possible
+     * CPU from alloc_empty_sheaf, which counts SHEAF_ALLOC (on the creating CPU): sheaf_alloc is nr_cpus at once.
+     */
+    @Test
+    void sheafAllocCountsTheEmptySheafOfEachCpuAtCreation() {
+        final org.mm4j.slab.KmemCache s = k.slab().kmemCacheCreate("sheaved", 256,
+            org.mm4j.slab.KmemCacheArgs.DEFAULT.withSheafCapacity(30));
+        assertEquals(2, s.stat(org.mm4j.slab.StatItem.SHEAF_ALLOC), "nr_cpus=2");
+        final org.mm4j.slab.KmemCache plain = k.slab().kmemCacheCreate("unsheaved", 256,
+            org.mm4j.slab.KmemCacheArgs.DEFAULT);
+        assertEquals(0, plain.stat(org.mm4j.slab.StatItem.SHEAF_ALLOC));
+    }
 }

@@ -164,7 +164,7 @@ class SyscallErrnoTest {
         assertEquals("0x7ffff7ffe000", r);
         assertEquals("-1 EINVAL (Invalid argument)", sys.execute(mm, "munmap(0x7ffff7ffe001, 4096)"));
         assertEquals("-1 EINVAL (Invalid argument)", sys.execute(mm,
-            "madvise(0x7ffff7ffe000, 4096, 0x66 /* MADV_??? */) = -1 EINVAL (Invalid argument)"));
+            "madvise(0x7ffff7ffe000, 4096, 0x68 /* MADV_??? */) = -1 EINVAL (Invalid argument)"));
         assertEquals("0", sys.execute(mm, "munlockall()"));
         final IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
             IllegalArgumentException.class, () -> sys.execute(mm, "mmap(NULL, 4096, PROT_READ, MAP_BOGUS, -1, 0)"));

@@ -411,15 +411,203 @@ public final class HtmlReport {
     }
 
     /**
-     * The strip of a {@code /proc/PID/maps} text (as the kernel prints it): one segment per line, coloured by
-     * kind ([heap], [stack], [vdso]-like specials, file-backed, anonymous). The [vsyscall] gate is left out.
+     * The strip of a {@code /proc/PID/maps} text (as the kernel prints it), drawn as {@link #mapsComparison} draws
+     * one address space. The [vsyscall] gate is left out.
      */
     public HtmlReport mapsStrip(final String chartTitle, final String mapsText) {
-        final List<Segment> segs = mapsSegments(mapsText);
-        if (segs.isEmpty()) {
+        return mapsComparison(chartTitle, null, null, "maps", mapsText);
+    }
+
+    /** Colours by permission (r, w, x of the maps line), with their legend names. */
+    static final String[][] PERM_COLORS = {
+        {"r-x", "#e15759", "r-x code"}, {"rw-", "#4e79a7", "rw- data"}, {"r--", "#59a14f", "r-- read-only"},
+        {"rwx", "#b07aa1", "rwx"}, {"---", "#d4d4d4", "--- no access (guard)"}, {"", "#edc948", "other"}};
+
+    private static String permColor(final Segment g) {
+        final String l = g.label() == null ? "" : g.label();
+        final String rwx = l.length() >= 3 ? l.substring(0, 3) : "";
+        for (final String[] c : PERM_COLORS) {
+            if (c[0].equals(rwx) || c[0].isEmpty()) {
+                return c[1];
+            }
+        }
+        return PERM_COLORS[PERM_COLORS.length - 1][1];
+    }
+
+    /**
+     * Address spaces drawn to scale on one shared axis, one row each ({@code beforeMaps} may be null): mapped bytes
+     * take width in proportion to their size, a gap wider than a quarter of all mapped bytes is cut out and marked
+     * (a break with its size), each mapping is coloured by permission (legend) and labelled with its permissions,
+     * file name and size. With two rows, a mapping that is not in the other row exactly (range, permissions, name)
+     * is outlined in black: what the replay changed.
+     */
+    public HtmlReport mapsComparison(final String chartTitle, final String beforeTitle, final String beforeMaps,
+                                     final String afterTitle, final String afterMaps) {
+        final List<String> rowNames = new java.util.ArrayList<>();
+        final List<List<Segment>> rows = new java.util.ArrayList<>();
+        if (beforeMaps != null) {
+            rowNames.add(beforeTitle);
+            rows.add(mapsSegments(beforeMaps));
+        }
+        rowNames.add(afterTitle);
+        rows.add(mapsSegments(afterMaps));
+        final java.util.TreeMap<Long, Long> union = new java.util.TreeMap<>();
+        for (final List<Segment> r : rows) {
+            for (final Segment g : r) {
+                union.merge(g.start(), g.end(), Math::max);
+            }
+        }
+        if (union.isEmpty()) {
             return paragraph(chartTitle + ": no mappings");
         }
-        return strip(chartTitle, segs.get(0).start(), segs.get(segs.size() - 1).end(), segs);
+        // merge overlapping ranges, then cut the gaps wider than a quarter of the mapped bytes
+        final List<long[]> ranges = new java.util.ArrayList<>();
+        for (final java.util.Map.Entry<Long, Long> e : union.entrySet()) {
+            final long[] last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
+            if (last != null && Long.compareUnsigned(e.getKey(), last[1]) <= 0) {
+                last[1] = Math.max(last[1], e.getValue());
+            } else {
+                ranges.add(new long[] {e.getKey(), e.getValue()});
+            }
+        }
+        long mapped = 0;
+        for (final long[] r : ranges) {
+            mapped += r[1] - r[0];
+        }
+        final long cut = Math.max(mapped / 4, 1);
+        final List<long[]> clusters = new java.util.ArrayList<>();
+        for (final long[] r : ranges) {
+            final long[] last = clusters.isEmpty() ? null : clusters.get(clusters.size() - 1);
+            if (last != null && r[0] - last[1] <= cut) {
+                last[1] = r[1];
+            } else {
+                clusters.add(new long[] {r[0], r[1]});
+            }
+        }
+        long drawn = 0;
+        for (final long[] c : clusters) {
+            drawn += c[1] - c[0];
+        }
+        final int left = 120;
+        final int right = 20;
+        final int breakW = 34;
+        final int pw = W - left - right;
+        final double scale = (pw - breakW * (clusters.size() - 1)) / (double) drawn;
+        final double[] cx = new double[clusters.size()];
+        double at = left;
+        for (int c = 0; c < clusters.size(); c++) {
+            cx[c] = at;
+            at += (clusters.get(c)[1] - clusters.get(c)[0]) * scale + breakW;
+        }
+        final int stripH = 34;
+        final int rowH = stripH + 120;
+        final int top = 40;
+        final int legendY = top + rowH * rows.size() + 4;
+        final int h = legendY + 40;
+        final StringBuilder s = svgOpen(chartTitle, h);
+        // break marks and the address where each piece starts (a label that would overlap the last is left out;
+        // the tooltip keeps it)
+        double lastAddr = -1000;
+        double lastGap = -1000;
+        for (int c = 0; c < clusters.size(); c++) {
+            if (cx[c] - lastAddr >= 80) {
+                lastAddr = cx[c];
+                final boolean atEnd = cx[c] > left + pw - 80;
+                s.append("<text class=\"tiny addr\" x=\"").append(fmt(atEnd ? left + pw : cx[c])).append("\" y=\"")
+                    .append(top - 6).append(atEnd ? "\" text-anchor=\"end\">" : "\">").append(Long.toHexString(clusters.get(c)[0])).append("</text>\n");
+            }
+            if (c > 0) {
+                final double bx = cx[c] - breakW / 2.0;
+                final long gap = clusters.get(c)[0] - clusters.get(c - 1)[1];
+                s.append("<g class=\"gap\">");
+                if (bx - lastGap >= 70) {
+                    lastGap = bx;
+                    s.append("<text x=\"").append(fmt(bx)).append("\" y=\"").append(top - 18)
+                        .append("\" text-anchor=\"middle\" class=\"tiny\">").append(esc("gap " + bytes(gap)))
+                        .append("</text>");
+                }
+                for (int r = 0; r < rows.size(); r++) {
+                    final int y = top + r * rowH;
+                    for (final int dx : new int[] {-4, 4}) {
+                        s.append("<line x1=\"").append(fmt(bx + dx - 5)).append("\" y1=\"").append(y + stripH + 4)
+                            .append("\" x2=\"").append(fmt(bx + dx + 5)).append("\" y2=\"").append(y - 4)
+                            .append("\" stroke=\"#555\" stroke-width=\"1.5\"/>");
+                    }
+                }
+                s.append("<title>").append(esc(String.format("%x-%x: %s unmapped, not to scale",
+                    clusters.get(c - 1)[1], clusters.get(c)[0], bytes(gap)))).append("</title></g>\n");
+            }
+        }
+        for (int r = 0; r < rows.size(); r++) {
+            final int y = top + r * rowH;
+            final List<Segment> other = rows.size() == 2 ? rows.get(1 - r) : null;
+            s.append("<text x=\"").append(left - 8).append("\" y=\"").append(y + stripH / 2 + 4)
+                .append("\" text-anchor=\"end\" class=\"lbl rowlabel\">").append(esc(rowNames.get(r)))
+                .append("</text>\n");
+            // labels at least 11 px apart: pushed right, then back left where they would leave the chart
+            final List<Segment> segs = rows.get(r);
+            final double[] lxs = new double[segs.size()];
+            for (int i = 0; i < segs.size(); i++) {
+                final Segment g = segs.get(i);
+                int c = 0;
+                while (c + 1 < clusters.size() && Long.compareUnsigned(g.start(), clusters.get(c + 1)[0]) >= 0) {
+                    c++;
+                }
+                final double mid = cx[c] + (g.start() - clusters.get(c)[0]) * scale
+                    + Math.max(1.5, (g.end() - g.start()) * scale) / 2;
+                lxs[i] = i == 0 ? mid : Math.max(mid, lxs[i - 1] + 11);
+            }
+            for (int i = segs.size() - 1; i >= 0; i--) {
+                lxs[i] = Math.min(lxs[i], i == segs.size() - 1 ? left + pw - 110 : lxs[i + 1] - 11);
+            }
+            for (int i = 0; i < segs.size(); i++) {
+                final Segment g = segs.get(i);
+                int c = 0;
+                while (c + 1 < clusters.size() && Long.compareUnsigned(g.start(), clusters.get(c + 1)[0]) >= 0) {
+                    c++;
+                }
+                final double x0 = cx[c] + (g.start() - clusters.get(c)[0]) * scale;
+                final double w = Math.max(1.5, (g.end() - g.start()) * scale);
+                final boolean changed = other != null && !other.contains(g);
+                s.append("<rect class=\"seg").append(changed ? " changed" : "").append("\" x=\"").append(fmt(x0))
+                    .append("\" y=\"").append(y).append("\" width=\"").append(fmt(w)).append("\" height=\"")
+                    .append(stripH).append("\" fill=\"").append(permColor(g)).append('"')
+                    .append(changed ? " stroke=\"#000\" stroke-width=\"2.5\"" : " stroke=\"#fff\" stroke-width=\"0.5\"")
+                    .append("><title>").append(esc(String.format("%x-%x %s (%s)%s", g.start(), g.end(), g.label(),
+                        bytes(g.end() - g.start()), changed ? ", not in the other row" : "")))
+                    .append("</title></rect>\n");
+                // a label for every mapping, pushed right when it would overlap the previous one, with a leader
+                final double lx = lxs[i];
+                if (Math.abs(lx - (x0 + w / 2)) > 1) {
+                    s.append("<line x1=\"").append(fmt(x0 + w / 2)).append("\" y1=\"").append(y + stripH)
+                        .append("\" x2=\"").append(fmt(lx)).append("\" y2=\"").append(y + stripH + 8)
+                        .append("\" stroke=\"#999\" stroke-width=\"0.6\"/>");
+                }
+                s.append("<text class=\"tiny seglabel\" x=\"").append(fmt(lx)).append("\" y=\"").append(y + stripH + 12)
+                    .append("\" transform=\"rotate(50 ").append(fmt(lx)).append(' ').append(y + stripH + 12)
+                    .append(")\"").append(changed ? " font-weight=\"bold\"" : "").append('>')
+                    .append(esc(shortLabel(g) + " " + bytes(g.end() - g.start()))).append("</text>\n");
+            }
+        }
+        // legend: permissions present, then the outline
+        double lx = left;
+        for (final String[] pc : PERM_COLORS) {
+            s.append("<rect class=\"swatch\" x=\"").append(fmt(lx)).append("\" y=\"").append(legendY)
+                .append("\" width=\"10\" height=\"10\" fill=\"").append(pc[1]).append("\"/><text x=\"")
+                .append(fmt(lx + 14)).append("\" y=\"").append(legendY + 9).append("\" class=\"lbl\">")
+                .append(esc(pc[2])).append("</text>\n");
+            lx += 24 + pc[2].length() * 6.5;
+        }
+        if (rows.size() == 2) {
+            s.append("<rect x=\"").append(fmt(lx)).append("\" y=\"").append(legendY).append("\" width=\"10\" ")
+                .append("height=\"10\" fill=\"#fff\" stroke=\"#000\" stroke-width=\"2.5\"/><text x=\"")
+                .append(fmt(lx + 14)).append("\" y=\"").append(legendY + 9).append("\" class=\"lbl\">")
+                .append("outlined: differs between the rows</text>\n");
+        }
+        s.append("<text x=\"").append(left).append("\" y=\"").append(legendY + 28).append("\" class=\"lbl xlabel\">")
+            .append(esc("address (mapped ranges to scale: " + bytes(drawn) + " drawn; //: an unmapped gap cut out)"))
+            .append("</text>\n");
+        return svgClose(s);
     }
 
     /** Parses /proc/PID/maps lines into segments (lines that do not parse are skipped). */
@@ -577,6 +765,18 @@ public final class HtmlReport {
             }
         }
         return 10 * mag;
+    }
+
+    /** A size in binary units, as /proc prints them: 135168 -> "132 KiB", 4096 -> "4 KiB", 100 -> "100 B". */
+    public static String bytes(final long n) {
+        final String[] units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+        double v = n;
+        int u = 0;
+        while (Math.abs(v) >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return (v == Math.rint(v) ? Long.toString((long) v) : String.format(Locale.ROOT, "%.3g", v)) + " " + units[u];
     }
 
     /** 1234567 -> "1.23M". */

@@ -220,6 +220,38 @@ class HtmlReportTest {
         assertEquals("42", HtmlReport.human(42));
     }
 
+    @Test
+    void addressSpacesToScaleWithGapsCutAndChangesOutlined() {
+        final String before = """
+            555555554000-555555556000 r-xp 00000000 08:01 12                         /usr/bin/cat
+            7ffff7dd0000-7ffff7df0000 r--p 00000000 08:01 13                         /usr/lib/libc.so.6
+            7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0                          [stack]
+            """;
+        final String after = before.replace("7ffffffde000", "555555559000-55555557a000 rw-p 00000000 00:00 0"
+            + "                          [heap]\n7ffffffde000");
+        final String svg = new HtmlReport("m").mapsComparison("maps", "before", before, "after", after).html();
+        // to scale: the 8 KiB program and the 128 KiB libc differ 16x in width, whatever the gaps between them
+        final List<String> widths = all(svg, "<rect class=\"seg[^\"]*\" x=\"[0-9.]+\" y=\"[0-9]+\" width=\"([0-9.]+)\"");
+        assertEquals(3 + 4, widths.size());
+        assertEquals(16, Double.parseDouble(widths.get(1)) / Double.parseDouble(widths.get(0)), 0.2);
+        // the two big gaps (heap to libc: 42.7 TiB, libc to stack: 130 MiB) are cut out and say their size
+        assertEquals(2, count(svg, "<g class=\"gap\">"));
+        assertTrue(svg.contains(">gap 42.7 TiB<"), svg);
+        // only the new heap is outlined, in the after row; every mapping is labelled with perms, name and size
+        assertEquals(1, count(svg, "class=\"seg changed\""));
+        assertTrue(svg.contains(">rw-p [heap] 132 KiB<"));
+        assertEquals(7, count(svg, "class=\"tiny seglabel\""));
+        // a legend names the permission colours, which are pairwise distinct
+        final List<String> legend = all(svg, "<rect class=\"swatch\"[^>]*fill=\"(#[0-9a-f]{6})\"");
+        assertEquals(HtmlReport.PERM_COLORS.length, legend.size());
+        for (int a = 0; a < legend.size(); a++) {
+            for (int b = a + 1; b < legend.size(); b++) {
+                assertTrue(deltaE(legend.get(a), legend.get(b)) >= 20, legend.get(a) + " " + legend.get(b));
+            }
+        }
+        assertTrue(svg.contains(">r-x code<") && svg.contains(">before</text>") && svg.contains(">after</text>"));
+    }
+
     /**
      * Renders in headless Chromium and counts what the browser's DOM holds. Skips only when Chromium is not
      * installed (a failure under CI=true); a browser that hangs, exits non-zero or prints no DOM fails the test.
