@@ -267,8 +267,12 @@ public final class KmemCache implements DebugCache {
         }
         if (sheafCapacity > 0) {
             pcs = new CpuSheaves[nrCpus];
+            // init_percpu_sheaves: an empty main sheaf per CPU (alloc_empty_sheaf), each counted as sheaf_alloc
+            // on the CPU that creates the cache
+            final int creator = cpus.current();
             for (int c = 0; c < nrCpus; c++) {
                 pcs[c] = new CpuSheaves(sheafCapacity);
+                stat(creator, StatItem.SHEAF_ALLOC);
             }
         } else {
             pcs = null;

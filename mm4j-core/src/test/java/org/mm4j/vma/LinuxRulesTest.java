@@ -309,4 +309,17 @@ class LinuxRulesTest {
         assertEquals(-Errno.EINVAL, mm.madvise(a, 4096, Mman.MADV_GUARD_INSTALL));
         assertEquals(0, mm.madvise(a, 4096, Mman.MADV_GUARD_REMOVE));
     }
+    /**
+     * mm/slub.c, init_percpu_sheaves: a cache created with a sheaf capacity gets an empty main sheaf per possible
+     * CPU from alloc_empty_sheaf, which counts SHEAF_ALLOC (on the creating CPU): sheaf_alloc is nr_cpus at once.
+     */
+    @Test
+    void sheafAllocCountsTheEmptySheafOfEachCpuAtCreation() {
+        final org.mm4j.slab.KmemCache s = k.slab().kmemCacheCreate("sheaved", 256,
+            org.mm4j.slab.KmemCacheArgs.DEFAULT.withSheafCapacity(30));
+        assertEquals(2, s.stat(org.mm4j.slab.StatItem.SHEAF_ALLOC), "nr_cpus=2");
+        final org.mm4j.slab.KmemCache plain = k.slab().kmemCacheCreate("unsheaved", 256,
+            org.mm4j.slab.KmemCacheArgs.DEFAULT);
+        assertEquals(0, plain.stat(org.mm4j.slab.StatItem.SHEAF_ALLOC));
+    }
 }
