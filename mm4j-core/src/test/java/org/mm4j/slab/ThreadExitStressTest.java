@@ -75,7 +75,11 @@ class ThreadExitStressTest {
                             freed.incrementAndGet();
                         }
                     }
-                    freeOrphans(slub, a, orphans, live, freed, rnd.nextInt(1, 50));
+                    // about a third of each worker's objects become orphans; free more of them than that on
+                    // average, and everything past 4,096, so the live set stays bounded however many waves a
+                    // fast machine runs (an unbounded queue exhausted mem=64M after ~1,200 waves)
+                    freeOrphans(slub, a, orphans, live, freed,
+                        rnd.nextInt(1, 50) + Math.max(0, orphans.size() - 4096));
                 } catch (final Throwable e) {
                     failure.compareAndSet(null, e);
                 }
