@@ -49,8 +49,9 @@ import java.util.concurrent.Callable;
             + "events are matched by pfn.",
         "",
         "Prints the final /proc/slabinfo and /proc/buddyinfo, totals (events/s, peak slab memory, slabs "
-            + "discarded), internal fragmentation per cache (requested vs allocated bytes) and the SLUB fast/slow "
-            + "path share per cache. Memory stays bounded whatever the trace's length; a progress bar is drawn on "
+            + "discarded), internal fragmentation per cache (requested vs allocated bytes), the top call sites by "
+            + "bytes allocated with the slab and page summaries (as perf kmem stat --caller --alloc, --slab, --page) "
+            + "and the SLUB fast/slow path share per cache. Memory stays bounded whatever the trace's length; a progress bar is drawn on "
             + "standard error when it is a terminal. Malformed lines are reported with file and line, counted, "
             + "and skipped.",
         "",
