@@ -2,6 +2,7 @@ package org.mm4j.vma;
 
 import org.mm4j.kernel.DumpStack;
 import org.mm4j.kernel.KernelLog;
+import org.mm4j.kernel.RateLimit;
 import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.PageProc;
@@ -9,7 +10,6 @@ import org.mm4j.page.VmStat;
 import org.mm4j.page.Zone;
 
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -42,8 +42,6 @@ import java.util.concurrent.locks.ReentrantLock;
 final class OomKiller {
     static final int OOM_SCORE_ADJ_MIN = -1000;
     static final int OOM_SCORE_ADJ_MAX = 1000;
-    private static final long RATELIMIT_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(5);
-    private static final int RATELIMIT_BURST = 10;
 
     private final Processes procs;
     private final BuddyAllocator buddy;
@@ -53,9 +51,8 @@ final class OomKiller {
     volatile int oomDumpTasks = 1;
     /** {@code vm.oom_kill_allocating_task}: kill the allocating task instead of scanning (default 0). */
     volatile int oomKillAllocatingTask;
-    private long rsBegin;
-    private int rsPrinted;
-    private int rsMissed;
+    /** {@code oom_rs}: the report's rate limit (the kernel's defaults). */
+    private final RateLimit oomRs = new RateLimit("out_of_memory");
 
     OomKiller(final Processes procs, final BuddyAllocator buddy, final KernelLog log) {
         this.procs = procs;
@@ -117,7 +114,7 @@ final class OomKiller {
             final long totalPages = totalPages();
             final List<Processes.Task> tasks = procs.tasks();
             if (killAllocating(cur)) {
-                if (rateLimitOk()) {
+                if (oomRs.ok(log)) {
                     log.printk(header(cur, gfp, order, site, tasks, cur));
                 }
                 kill(cur, "Out of memory (oom_kill_allocating_task)");
@@ -125,13 +122,13 @@ final class OomKiller {
             }
             final Processes.Task chosen = select(tasks, totalPages);
             if (chosen == null) {
-                if (rateLimitOk()) {
+                if (oomRs.ok(log)) {
                     log.printk(header(cur, gfp, order, site, tasks, null));
                     log.printk("Out of memory and no killable processes...");
                 }
                 return false;
             }
-            if (rateLimitOk()) {
+            if (oomRs.ok(log)) {
                 log.printk(header(cur, gfp, order, site, tasks, chosen));
             }
             kill(chosen, "Out of memory");
@@ -169,7 +166,7 @@ final class OomKiller {
             if (chosen == null) {
                 return false;
             }
-            if (rateLimitOk()) {
+            if (oomRs.ok(log)) {
                 log.printk(header(cur, gfp, order, "kernel", tasks, chosen));
             }
             kill(chosen, chosen == cur && killAllocating(cur) ? "Out of memory (oom_kill_allocating_task)"
@@ -222,25 +219,6 @@ final class OomKiller {
             totalVm * 4,
             c[0] * 4, c[1] * 4, c[2] * 4, c[3] >> 10, victim.oomScoreAdj()));
         procs.reapOomVictim(victim);
-    }
-
-    /** {@code __ratelimit(&oom_rs)}: DEFAULT_RATELIMIT_INTERVAL (5 s), DEFAULT_RATELIMIT_BURST (10). */
-    private boolean rateLimitOk() {
-        final long now = System.nanoTime();
-        if (rsBegin == 0 || now - rsBegin >= RATELIMIT_INTERVAL_NANOS) {
-            if (rsMissed > 0) {
-                log.printk(String.format("out_of_memory: %d callbacks suppressed", rsMissed));
-            }
-            rsBegin = now;
-            rsPrinted = 0;
-            rsMissed = 0;
-        }
-        if (rsPrinted < RATELIMIT_BURST) {
-            rsPrinted++;
-            return true;
-        }
-        rsMissed++;
-        return false;
     }
 
     /** {@code dump_header}: everything the kernel prints before the kill itself, as one printk. */

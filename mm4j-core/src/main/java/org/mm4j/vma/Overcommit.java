@@ -1,6 +1,7 @@
 package org.mm4j.vma;
 
 import org.mm4j.kernel.KernelLog;
+import org.mm4j.kernel.RateLimit;
 import org.mm4j.page.BuddyAllocator;
 
 /**
@@ -35,9 +36,8 @@ public final class Overcommit {
     volatile long kbytes;
     volatile long adminReserveKbytes;
     volatile long userReserveKbytes;
-    /** pr_warn_ratelimited state (DEFAULT_RATELIMIT_INTERVAL 5 s, burst 10). */
-    private long rsBegin;
-    private int rsPrinted;
+    /** pr_warn_ratelimited's state (DEFAULT_RATELIMIT_INTERVAL 5 s, burst 10). */
+    private final RateLimit warnRs = new RateLimit("__vm_enough_memory");
 
     Overcommit(final BuddyAllocator buddy, final Processes procs, final KernelLog log) {
         this.buddy = buddy;
@@ -88,20 +88,11 @@ public final class Overcommit {
                 return 0;
             }
         }
-        if (ratelimitOk()) {
+        if (warnRs.ok(log)) {
             final Processes.Task t = procs.taskOf(mm);
             log.printk("__vm_enough_memory: pid: %d, comm: %s, bytes: %d not enough memory for the allocation",
                 t == null ? 0 : t.pid(), t == null ? "mm4j" : t.comm(), pages << 12);
         }
         return -Errno.ENOMEM;
-    }
-
-    private synchronized boolean ratelimitOk() {
-        final long now = System.nanoTime();
-        if (rsBegin == 0 || now - rsBegin >= 5_000_000_000L) {
-            rsBegin = now;
-            rsPrinted = 0;
-        }
-        return rsPrinted++ < 10;
     }
 }
