@@ -6,7 +6,8 @@ import org.junit.jupiter.api.Assumptions;
 /**
  * A test's outside prerequisite (a program, a native library, a file of ../shared/samples): when it is missing
  * the test skips, except under {@code CI=true}, where CI must provide it (.ci/run installs the packages) and a
- * skip would hide a test that never ran, so it fails. Each module's test tree holds this same small class.
+ * skip would hide a test that never ran, so it fails. One class for every module: mm4j-core's test-jar carries
+ * it to the others.
  */
 public final class Prerequisite {
     private Prerequisite() {
