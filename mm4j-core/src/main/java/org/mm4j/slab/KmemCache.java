@@ -275,7 +275,7 @@ public final class KmemCache implements DebugCache {
             final int creator = cpus.current();
             for (int c = 0; c < nrCpus; c++) {
                 pcs[c] = new CpuSheaves(sheafCapacity);
-                stat(creator, StatItem.SHEAF_ALLOC);
+                statInc(creator, StatItem.SHEAF_ALLOC);
             }
         } else {
             pcs = null;
@@ -747,11 +747,12 @@ public final class KmemCache implements DebugCache {
         return (w & 1) != 0;
     }
 
-    private void stat(final int cpu, final StatItem item) {
+    /** {@code stat(s, item)}: one more event on slot {@code cpu} (a plain increment, racy like the kernel's). */
+    void statInc(final int cpu, final StatItem item) {
         pcpu[cpu * STRIDE + W_STATS + item.ordinal()]++;
     }
 
-    private void statAdd(final int cpu, final StatItem item, final int n) {
+    void statAdd(final int cpu, final StatItem item, final int n) {
         pcpu[cpu * STRIDE + W_STATS + item.ordinal()] += n;
     }
 
@@ -933,11 +934,11 @@ public final class KmemCache implements DebugCache {
     private long slabAllocLocked(final int cpu, final int gfp, final int nidArg, final int origSize) {
         final int base = cpu * STRIDE;
         final int nid = nidArg >= nrNodes ? -1 : nidArg;
-        stat(cpu, StatItem.ALLOC_SLOWPATH);
+        statInc(cpu, StatItem.ALLOC_SLOWPATH);
         long slab = pcpu[base + W_SLAB];
         if (slab >= 0) {
             if (nid >= 0 && slabNid(slab) != nid) {
-                stat(cpu, StatItem.ALLOC_NODE_MISMATCH);
+                statInc(cpu, StatItem.ALLOC_NODE_MISMATCH);
                 final long fl = pcpu[base + W_FREELIST];
                 pcpu[base + W_SLAB] = -1;
                 pcpu[base + W_FREELIST] = 0;
@@ -949,11 +950,11 @@ public final class KmemCache implements DebugCache {
                 }
                 fl = getFreelist(cpu, slab);
                 if (fl != 0) {
-                    stat(cpu, StatItem.ALLOC_REFILL);
+                    statInc(cpu, StatItem.ALLOC_REFILL);
                     return loadFreelist(base, fl);
                 }
                 pcpu[base + W_SLAB] = -1;
-                stat(cpu, StatItem.DEACTIVATE_BYPASS);
+                statInc(cpu, StatItem.DEACTIVATE_BYPASS);
             }
         }
         // new_slab: the CPU partial list
@@ -967,7 +968,7 @@ public final class KmemCache implements DebugCache {
                     pcpu[base + W_SLAB] = -1;
                     continue;
                 }
-                stat(cpu, StatItem.CPU_PARTIAL_ALLOC);
+                statInc(cpu, StatItem.CPU_PARTIAL_ALLOC);
                 return loadFreelist(base, fl);
             }
             setPartialNext(slab, -1, 0);
@@ -997,7 +998,7 @@ public final class KmemCache implements DebugCache {
             slabOutOfMemory(gfp, nid);
             return 0;
         }
-        stat(cpu, StatItem.ALLOC_SLAB);
+        statInc(cpu, StatItem.ALLOC_SLAB);
         if (debug) {
             return allocSingleFromNewSlab(slab, origSize);
         }
@@ -1018,7 +1019,7 @@ public final class KmemCache implements DebugCache {
             if (mm.casLong(slab, MemMap.SLAB_WORD, w, nw)) {
                 return fl;
             }
-            stat(cpu, StatItem.CMPXCHG_DOUBLE_FAIL);
+            statInc(cpu, StatItem.CMPXCHG_DOUBLE_FAIL);
         }
     }
 
@@ -1030,7 +1031,7 @@ public final class KmemCache implements DebugCache {
             if (mm.casLong(slab, MemMap.SLAB_WORD, w, nw)) {
                 return wFreelist(slab, w);
             }
-            stat(cpu, StatItem.CMPXCHG_DOUBLE_FAIL);
+            statInc(cpu, StatItem.CMPXCHG_DOUBLE_FAIL);
         }
     }
 
@@ -1105,13 +1106,13 @@ public final class KmemCache implements DebugCache {
                 n.removePartial(mm, slab);
                 if (partial < 0) {
                     partial = slab;
-                    stat(cpu, StatItem.ALLOC_FROM_PARTIAL);
+                    statInc(cpu, StatItem.ALLOC_FROM_PARTIAL);
                     if (cpuPartialSlabs == 0) {
                         break;
                     }
                 } else {
                     putCpuPartial(cpu, slab, false);
-                    stat(cpu, StatItem.CPU_PARTIAL_NODE);
+                    statInc(cpu, StatItem.CPU_PARTIAL_NODE);
                     if (++partialSlabs > cpuPartialSlabs / 2) {
                         break;
                     }
@@ -1199,7 +1200,7 @@ public final class KmemCache implements DebugCache {
         }
         if (slabToPut >= 0) {
             putPartials(cpu, slabToPut);
-            stat(cpu, StatItem.CPU_PARTIAL_DRAIN);
+            statInc(cpu, StatItem.CPU_PARTIAL_DRAIN);
         }
     }
 
@@ -1218,7 +1219,7 @@ public final class KmemCache implements DebugCache {
                     discard = slab;
                 } else {
                     n.addPartial(mm, slab, true);
-                    stat(cpu, StatItem.FREE_ADD_PARTIAL);
+                    statInc(cpu, StatItem.FREE_ADD_PARTIAL);
                 }
             } finally {
                 n.listLock.unlock();
@@ -1228,9 +1229,9 @@ public final class KmemCache implements DebugCache {
         while (discard >= 0) {
             final long next = partialNext(discard);
             setPartialNext(discard, -1, 0);
-            stat(cpu, StatItem.DEACTIVATE_EMPTY);
+            statInc(cpu, StatItem.DEACTIVATE_EMPTY);
             discardSlab(discard);
-            stat(cpu, StatItem.FREE_SLAB);
+            statInc(cpu, StatItem.FREE_SLAB);
             discard = next;
         }
     }
@@ -1240,7 +1241,7 @@ public final class KmemCache implements DebugCache {
         final KmemCacheNode n = nodes[slabNid(slab)];
         boolean toTail = false;
         if (wFreelist(slab, mm.lvLong(slab, MemMap.SLAB_WORD)) != 0) {
-            stat(cpu, StatItem.DEACTIVATE_REMOTE_FREES);
+            statInc(cpu, StatItem.DEACTIVATE_REMOTE_FREES);
             toTail = true;
         }
         int freeDelta = 0;
@@ -1266,12 +1267,12 @@ public final class KmemCache implements DebugCache {
             if (mm.casLong(slab, MemMap.SLAB_WORD, w, nw)) {
                 break;
             }
-            stat(cpu, StatItem.CMPXCHG_DOUBLE_FAIL);
+            statInc(cpu, StatItem.CMPXCHG_DOUBLE_FAIL);
         }
         if (wInuse(nw) == 0 && n.nrPartial >= minPartial) {
-            stat(cpu, StatItem.DEACTIVATE_EMPTY);
+            statInc(cpu, StatItem.DEACTIVATE_EMPTY);
             discardSlab(slab);
-            stat(cpu, StatItem.FREE_SLAB);
+            statInc(cpu, StatItem.FREE_SLAB);
         } else if (wFreelist(slab, nw) != 0) {
             n.listLock.lock();
             try {
@@ -1279,9 +1280,9 @@ public final class KmemCache implements DebugCache {
             } finally {
                 n.listLock.unlock();
             }
-            stat(cpu, toTail ? StatItem.DEACTIVATE_TO_TAIL : StatItem.DEACTIVATE_TO_HEAD);
+            statInc(cpu, toTail ? StatItem.DEACTIVATE_TO_TAIL : StatItem.DEACTIVATE_TO_HEAD);
         } else {
-            stat(cpu, StatItem.DEACTIVATE_FULL);
+            statInc(cpu, StatItem.DEACTIVATE_FULL);
         }
     }
 
@@ -1297,7 +1298,7 @@ public final class KmemCache implements DebugCache {
             order = geo.minOrder();
             pfn = buddy.allocPagesNode(base, order, node);
             if (pfn >= 0) {
-                stat(cpu, StatItem.ORDER_FALLBACK);
+                statInc(cpu, StatItem.ORDER_FALLBACK);
             }
         }
         if (pfn < 0) {
@@ -1624,7 +1625,7 @@ public final class KmemCache implements DebugCache {
 
     /** {@code __slab_free}: frees to the slab's own freelist; list handling when the slab becomes partial/empty. */
     private void slabFreeSlow(final int cpu, final long slab, final long head, final long tail, final int cnt) {
-        stat(cpu, StatItem.FREE_SLOWPATH);
+        statInc(cpu, StatItem.FREE_SLOWPATH);
         if (debug) {
             freeToPartialList(cpu, slab, head, tail, cnt);
             return;
@@ -1666,14 +1667,14 @@ public final class KmemCache implements DebugCache {
                 if (mm.casLong(slab, MemMap.SLAB_WORD, w, nw)) {
                     break;
                 }
-                stat(cpu, StatItem.CMPXCHG_DOUBLE_FAIL);
+                statInc(cpu, StatItem.CMPXCHG_DOUBLE_FAIL);
             }
             if (n == null) {
                 if (wasFrozen) {
-                    stat(cpu, StatItem.FREE_FROZEN);
+                    statInc(cpu, StatItem.FREE_FROZEN);
                 } else if (prior == 0 && hasCpuPartial()) {
                     putCpuPartial(cpu, slab, true);
-                    stat(cpu, StatItem.CPU_PARTIAL_FREE);
+                    statInc(cpu, StatItem.CPU_PARTIAL_FREE);
                 }
                 return;
             }
@@ -1683,17 +1684,17 @@ public final class KmemCache implements DebugCache {
             if (wInuse(nw) == 0 && n.nrPartial >= minPartial) {
                 if (prior != 0) {
                     n.removePartial(mm, slab);
-                    stat(cpu, StatItem.FREE_REMOVE_PARTIAL);
+                    statInc(cpu, StatItem.FREE_REMOVE_PARTIAL);
                 }
                 n.listLock.unlock();
                 n = null;
-                stat(cpu, StatItem.FREE_SLAB);
+                statInc(cpu, StatItem.FREE_SLAB);
                 discardSlab(slab);
                 return;
             }
             if (!hasCpuPartial() && prior == 0) {
                 n.addPartial(mm, slab, true);
-                stat(cpu, StatItem.FREE_ADD_PARTIAL);
+                statInc(cpu, StatItem.FREE_ADD_PARTIAL);
             }
         } finally {
             if (n != null) {
@@ -1737,11 +1738,11 @@ public final class KmemCache implements DebugCache {
                 n.removeFull(mm, slab);
                 if (!discard) {
                     n.addPartial(mm, slab, true);
-                    stat(cpu, StatItem.FREE_ADD_PARTIAL);
+                    statInc(cpu, StatItem.FREE_ADD_PARTIAL);
                 }
             } else if (discard) {
                 n.removePartial(mm, slab);
-                stat(cpu, StatItem.FREE_REMOVE_PARTIAL);
+                statInc(cpu, StatItem.FREE_REMOVE_PARTIAL);
             }
             if (discard) {
                 decSlabsNode(n, wObjects(w));
@@ -1750,7 +1751,7 @@ public final class KmemCache implements DebugCache {
             n.listLock.unlock();
         }
         if (discard) {
-            stat(cpu, StatItem.FREE_SLAB);
+            statInc(cpu, StatItem.FREE_SLAB);
             freeSlab(slab);
         }
     }
@@ -1780,7 +1781,7 @@ public final class KmemCache implements DebugCache {
                 if (fl != 0) {
                     pcpu[base + W_FREELIST] = Math.max(nextFree(pcpu[base + W_SLAB], fl), 0);
                     obj = fl;
-                    stat(cpu, StatItem.ALLOC_FASTPATH);
+                    statInc(cpu, StatItem.ALLOC_FASTPATH);
                 } else {
                     obj = slabAllocLocked(cpu, gfp, -1, objectSize);
                     if (obj == 0) {
@@ -1866,7 +1867,7 @@ public final class KmemCache implements DebugCache {
         }
         if (slab >= 0) {
             deactivateSlab(cpu, slab, fl);
-            stat(cpu, StatItem.CPUSLAB_FLUSH);
+            statInc(cpu, StatItem.CPUSLAB_FLUSH);
         }
         if (partial >= 0) {
             putPartials(cpu, partial);
@@ -2316,15 +2317,15 @@ public final class KmemCache implements DebugCache {
                     final KmemCacheNode n = nodes[localNode(cpu)];
                     final Sheaf full = n.barn.getFull();
                     if (full != null) {
-                        stat(cpu, StatItem.BARN_GET);
+                        statInc(cpu, StatItem.BARN_GET);
                         if (p.spare == null) {
                             p.spare = main;
                         } else if (!n.barn.putEmpty(main)) {
-                            stat(cpu, StatItem.SHEAF_FREE);
+                            statInc(cpu, StatItem.SHEAF_FREE);
                         }
                         p.main = full;
                     } else {
-                        stat(cpu, StatItem.BARN_GET_FAIL);
+                        statInc(cpu, StatItem.BARN_GET_FAIL);
                         if (refillSheaf(cpu, gfp, main) == 0) {
                             return 0;
                         }
@@ -2332,7 +2333,7 @@ public final class KmemCache implements DebugCache {
                 }
                 main = p.main;
             }
-            stat(cpu, StatItem.ALLOC_PCS);
+            statInc(cpu, StatItem.ALLOC_PCS);
             return main.objects[--main.size];
         } finally {
             p.unlock();
@@ -2357,15 +2358,15 @@ public final class KmemCache implements DebugCache {
                     Sheaf empty = n.barn.getEmpty();
                     if (empty == null) {
                         empty = new Sheaf(sheafCapacity);
-                        stat(cpu, StatItem.SHEAF_ALLOC);
+                        statInc(cpu, StatItem.SHEAF_ALLOC);
                     }
                     if (n.barn.putFull(main)) {
-                        stat(cpu, StatItem.BARN_PUT);
+                        statInc(cpu, StatItem.BARN_PUT);
                     } else {
-                        stat(cpu, StatItem.BARN_PUT_FAIL);
+                        statInc(cpu, StatItem.BARN_PUT_FAIL);
                         flushSheafToSlabs(cpu, main);
                         if (!n.barn.putEmpty(main)) {
-                            stat(cpu, StatItem.SHEAF_FREE);
+                            statInc(cpu, StatItem.SHEAF_FREE);
                         }
                     }
                     p.main = empty;
@@ -2373,7 +2374,7 @@ public final class KmemCache implements DebugCache {
                 main = p.main;
             }
             main.objects[main.size++] = phys;
-            stat(cpu, StatItem.FREE_PCS);
+            statInc(cpu, StatItem.FREE_PCS);
             return true;
         } finally {
             p.unlock();
@@ -2483,9 +2484,5 @@ public final class KmemCache implements DebugCache {
     /** Slabs seen changing under validate walks, and counter comparisons retried, so far. */
     long validateRaces() {
         return validateRaces.get();
-    }
-
-    void statInc(final int cpu, final StatItem item) {
-        stat(cpu, item);
     }
 }
