@@ -417,7 +417,7 @@ public final class Slub {
                 }
                 return;
             }
-            left = s.shutdown();
+            left = SlubShrink.shutdown(s);
             if (left != 0) {
                 debug.destroyBusyWarning(s.name());
             }
@@ -800,7 +800,7 @@ public final class Slub {
             }
             for (final KmemCache s : caches()) {
                 if (!s.isDestroyed()) {
-                    s.reclaimSheaves();
+                    SlubShrink.reclaimSheaves(s);
                 }
             }
         } finally {
