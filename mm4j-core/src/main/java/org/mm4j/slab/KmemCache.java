@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
-import org.mm4j.slab.debug.DebugCache;
 
 import static org.mm4j.slab.SlabFlags.SLAB_CACHE_DMA;
 import static org.mm4j.slab.SlabFlags.SLAB_CACHE_DMA32;
@@ -82,7 +81,7 @@ import static org.mm4j.slab.SlabFlags.SLAB_STORE_USER;
  * {@code TID_STEP = roundup_pow_of_two(NR_CPUS)} (256 with the reference config), wrapping after 2^24 operations
  * per CPU. {@link #MIN_TID_BITS} holds the floor, and {@code BootParams.MAX_MEM} stays within it.
  */
-public final class KmemCache implements DebugCache {
+public final class KmemCache {
     static final int STRIDE = 64;
     static final int W_WORD = 0;
     static final int W_SLAB = 1;
@@ -110,7 +109,7 @@ public final class KmemCache implements DebugCache {
     /** The fewest tid bits mm4j accepts (a 26-bit counter: see the class comment on the ABA window). */
     static final int MIN_TID_BITS = 27;
 
-    static final VarHandle LA = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle LA = MethodHandles.arrayElementVarHandle(long[].class);
     private static final int S_ALLOC_FASTPATH = W_STATS + StatItem.ALLOC_FASTPATH.ordinal();
     private static final int S_FREE_FASTPATH = W_STATS + StatItem.FREE_FASTPATH.ordinal();
     private static final int S_CPU_FAIL = W_STATS + StatItem.CMPXCHG_DOUBLE_CPU_FAIL.ordinal();
@@ -169,7 +168,7 @@ public final class KmemCache implements DebugCache {
 
     /** {@code s->random}: the per-cache secret of hardened free pointers (0 without SLAB_FREELIST_HARDENED). */
     final long random;
-    private final boolean hardened;
+    final boolean hardened;
     /** {@code s->random_seq}: offsets of the objects of an oo-order slab in shuffled order, or null. */
     final int[] randomSeq;
     final long shuffleStream;
@@ -370,52 +369,20 @@ public final class KmemCache implements DebugCache {
         }
     }
 
-    @Override
-    public boolean objectPoison() {
-        return (flags & SlabFlags.OBJECT_POISON) != 0;
-    }
-
-    @Override
-    public boolean consistencyChecks() {
-        return (flags & SlabFlags.SLAB_CONSISTENCY_CHECKS) != 0;
-    }
-
-    @Override
-    public boolean redZone() {
-        return (flags & SlabFlags.SLAB_RED_ZONE) != 0;
-    }
-
-    @Override
-    public boolean poison() {
-        return (flags & SlabFlags.SLAB_POISON) != 0;
-    }
-
-    @Override
-    public boolean storeUser() {
-        return (flags & SLAB_STORE_USER) != 0;
-    }
-
-    @Override
-    public boolean trace() {
-        return (flags & SlabFlags.SLAB_TRACE) != 0;
-    }
-
-    @Override
-    public boolean isKmalloc() {
-        return (flags & SlabFlags.SLAB_KMALLOC) != 0;
-    }
-
     /** {@code get_freepointer} on kernel virtual addresses (0 = NULL). */
-    @Override
     public long getFreePointer(final long object) {
         final long fp = getFp(object - PhysicalMemory.PAGE_OFFSET);
         return fp == 0 ? 0 : fp + PhysicalMemory.PAGE_OFFSET;
     }
 
     /** {@code set_freepointer} on kernel virtual addresses (0 = NULL). */
-    @Override
     public void setFreePointer(final long object, final long fp) {
         setFp(object - PhysicalMemory.PAGE_OFFSET, fp == 0 ? 0 : fp - PhysicalMemory.PAGE_OFFSET);
+    }
+
+    /** The cache as the SLUB debug checks see it ({@link KmemCacheDebugView}). */
+    KmemCacheDebugView debugView() {
+        return new KmemCacheDebugView(this);
     }
 
     static long kaddr(final long phys) {
@@ -499,7 +466,7 @@ public final class KmemCache implements DebugCache {
                 slub.warn(msg);
                 throw new IllegalArgumentException(msg);
             }
-            slub.debug().wrongCacheWarning(this, real, new SlabPage(slub, slab), kaddr);
+            slub.debug().wrongCacheWarning(debugView(), real.debugView(), new SlabPage(slub, slab), kaddr);
             real.freeChecked(cpus.current(), slab, phys);
             return;
         }
@@ -715,6 +682,29 @@ public final class KmemCache implements DebugCache {
         return (freelistPhys >>> 3) << tidBits | tid & tidMask;
     }
 
+    /**
+     * {@code lv}: a volatile read of the per-CPU word {freelist, tid} of the slot whose block starts at
+     * {@code base} ({@code cpu * STRIDE}); the fast paths' {@code READ_ONCE(c->tid)} and freelist in one load.
+     */
+    long lvFreelistTid(final int base) {
+        return (long) LA.getVolatile(pcpu, base + W_WORD);
+    }
+
+    /** {@code cas}: the fast paths' {@code this_cpu_cmpxchg_double} on {freelist, tid}, one 64-bit CAS. */
+    boolean casFreelistTid(final int base, final long expect, final long update) {
+        return LA.compareAndSet(pcpu, base + W_WORD, expect, update);
+    }
+
+    /** {@code sv}: a volatile store of {freelist, tid}, publishing a seized word again ({@link #release}). */
+    void svFreelistTid(final int base, final long value) {
+        LA.setVolatile(pcpu, base + W_WORD, value);
+    }
+
+    /** {@code la}: an acquire read of {@code c->slab}, paired with the word's volatile store that published it. */
+    long laCpuSlab(final int base) {
+        return (long) LA.getAcquire(pcpu, base + W_SLAB);
+    }
+
     /** The CPU freelist (phys, 0 = NULL) of per-CPU word {@code w}. */
     long cpuFreelist(final long w) {
         return (w >>> tidBits) << 3;
@@ -791,9 +781,9 @@ public final class KmemCache implements DebugCache {
     private void seize(final int cpu) {
         final int base = cpu * STRIDE;
         for (;;) {
-            final long w = (long) LA.getVolatile(pcpu, base);
+            final long w = lvFreelistTid(base);
             final long nw = cpuWord(0, (w & tidMask) + TID_STEP - 1) | LOCKED;
-            if (LA.compareAndSet(pcpu, base, w, nw)) {
+            if (casFreelistTid(base, w, nw)) {
                 pcpu[base + W_FREELIST] = cpuFreelist(w);
                 return;
             }
@@ -803,10 +793,10 @@ public final class KmemCache implements DebugCache {
     /** Publishes the slot's freelist again with the next tid, clears LOCKED and drops the slot lock. */
     void release(final int cpu) {
         final int base = cpu * STRIDE;
-        final long w = (long) LA.getVolatile(pcpu, base);
+        final long w = lvFreelistTid(base);
         final long fl = pcpu[base + W_FREELIST];
         pcpu[base + W_FREELIST] = 0;
-        LA.setVolatile(pcpu, base, cpuWord(fl, (w & tidMask) + 1));
+        svFreelistTid(base, cpuWord(fl, (w & tidMask) + 1));
         slotLock[cpu].unlock();
     }
 
@@ -861,18 +851,19 @@ public final class KmemCache implements DebugCache {
     long allocCpuSlab(final int cpu, final int gfp, final int nid, final int origSize) {
         final int base = cpu * STRIDE;
         for (;;) {
-            final long w = (long) LA.getVolatile(pcpu, base);
+            final long w = lvFreelistTid(base);
             final long obj = cpuFreelist(w);
             if (obj == 0 || (nid >= 0 && nid < nrNodes && mem.pfnToNid(obj >>> PhysicalMemory.PAGE_SHIFT) != nid)) {
-                return slabAllocSlow(cpu, gfp, nid, origSize);
+                return SlubSlowPath.slabAllocSlow(this, cpu, gfp, nid, origSize);
             }
-            final long cslab = (long) LA.getAcquire(pcpu, base + W_SLAB);
+            final long cslab = laCpuSlab(base);
             final long next = getFp(obj);
             if (next != 0 && (cslab < 0 || !validObject(cslab, next))) {
-                return slabAllocSlow(cpu, gfp, nid, origSize);  // corrupt, or a stale read: decided under the lock
+                // corrupt, or a stale read: decided under the lock
+                return SlubSlowPath.slabAllocSlow(this, cpu, gfp, nid, origSize);
             }
             final long nw = cpuWord(next, (w & tidMask) + TID_STEP);
-            if (LA.compareAndSet(pcpu, base, w, nw)) {
+            if (casFreelistTid(base, w, nw)) {
                 pcpu[base + S_ALLOC_FASTPATH]++;
                 return obj;
             }
@@ -896,140 +887,6 @@ public final class KmemCache implements DebugCache {
             mem.fill(phys, kmallocRedzone ? Math.min(origSize, objectSize) : objectSize, (byte) 0);
         } else if (slub.initOnFree && offset < objectSize) {
             raw(phys + offset, 0);  // maybe_wipe_obj_freeptr (a raw zero, not an encoded NULL)
-        }
-    }
-
-    private long slabAllocSlow(final int cpu, final int gfp, final int nid, final int origSize) {
-        lockSlot(cpu);
-        try {
-            return slabAllocLocked(cpu, gfp, nid, origSize);
-        } finally {
-            release(cpu);
-        }
-    }
-
-    /** Takes {@code freelist} (an object of the slot's CPU slab) and keeps the rest as the CPU freelist. */
-    private long loadFreelist(final int base, final long freelist) {
-        final long next = nextFree(pcpu[base + W_SLAB], freelist);
-        pcpu[base + W_FREELIST] = Math.max(next, 0);
-        return freelist;
-    }
-
-    /** {@code ___slab_alloc} with the slot lock held and its word seized. Returns phys or 0. */
-    long slabAllocLocked(final int cpu, final int gfp, final int nidArg, final int origSize) {
-        final int base = cpu * STRIDE;
-        final int nid = nidArg >= nrNodes ? -1 : nidArg;
-        statInc(cpu, StatItem.ALLOC_SLOWPATH);
-        long slab = pcpu[base + W_SLAB];
-        if (slab >= 0) {
-            if (nid >= 0 && slabNid(slab) != nid) {
-                statInc(cpu, StatItem.ALLOC_NODE_MISMATCH);
-                final long fl = pcpu[base + W_FREELIST];
-                pcpu[base + W_SLAB] = -1;
-                pcpu[base + W_FREELIST] = 0;
-                SlubPartial.deactivateSlab(this, cpu, slab, fl);
-            } else {
-                long fl = pcpu[base + W_FREELIST];
-                if (fl != 0) {
-                    return loadFreelist(base, fl);
-                }
-                fl = getFreelist(cpu, slab);
-                if (fl != 0) {
-                    statInc(cpu, StatItem.ALLOC_REFILL);
-                    return loadFreelist(base, fl);
-                }
-                pcpu[base + W_SLAB] = -1;
-                statInc(cpu, StatItem.DEACTIVATE_BYPASS);
-            }
-        }
-        // new_slab: the CPU partial list
-        while ((slab = pcpu[base + W_PARTIAL]) >= 0) {
-            pcpu[base + W_PARTIAL] = SlubPartial.partialNext(this, slab);
-            if (nid < 0 || slabNid(slab) == nid) {
-                pcpu[base + W_SLAB] = slab;
-                final long fl = getFreelist(cpu, slab);
-                if (fl == 0) {
-                    slub.warn("SLUB " + name + ": cpu partial slab pfn " + slab + " has no free object");
-                    pcpu[base + W_SLAB] = -1;
-                    continue;
-                }
-                statInc(cpu, StatItem.CPU_PARTIAL_ALLOC);
-                return loadFreelist(base, fl);
-            }
-            SlubPartial.setPartialNext(this, slab, -1, 0);
-            SlubPartial.putPartials(this, cpu, slab);
-        }
-        // new_objects: the node partial lists, then a new slab
-        for (int pass = 0; pass < 2; pass++) {
-            final boolean thisNode = pass == 0 && nid >= 0 || (gfp & Gfp.THISNODE) != 0;
-            slab = SlubPartial.getPartial(this, cpu, nid, thisNode, origSize);
-            if (slab >= 0) {
-                if (debug) {
-                    return pcpu[base + W_OBJECT];
-                }
-                final long fl = freezeSlab(cpu, slab);
-                pcpu[base + W_SLAB] = slab;
-                return loadFreelist(base, fl);
-            }
-            slab = SlabPages.newSlab(this, cpu, gfp | (thisNode ? Gfp.THISNODE : 0), nid);
-            if (slab >= 0) {
-                break;
-            }
-            if (nid < 0 || (gfp & Gfp.THISNODE) != 0) {
-                break;
-            }
-        }
-        if (slab < 0) {
-            slabOutOfMemory(gfp, nid);
-            return 0;
-        }
-        statInc(cpu, StatItem.ALLOC_SLAB);
-        if (debug) {
-            return SlubDebugSupport.allocSingleFromNewSlab(this, slab, origSize);
-        }
-        final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
-        final long fl = wFreelist(slab, w);
-        mm.svLong(slab, MemMap.SLAB_WORD, slabWord(slab, 0, wObjects(w), wObjects(w), true));
-        SlabPages.incSlabsNode(this, slabNid(slab), wObjects(w));
-        pcpu[base + W_SLAB] = slab;
-        return loadFreelist(base, fl);
-    }
-
-    /** {@code get_freelist}: takes the slab's freelist for the CPU; unfreezes the slab when it is empty. */
-    private long getFreelist(final int cpu, final long slab) {
-        for (;;) {
-            final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
-            final long fl = wFreelist(slab, w);
-            final long nw = slabWord(slab, 0, wObjects(w), wObjects(w), fl != 0);
-            if (mm.casLong(slab, MemMap.SLAB_WORD, w, nw)) {
-                return fl;
-            }
-            statInc(cpu, StatItem.CMPXCHG_DOUBLE_FAIL);
-        }
-    }
-
-    /** {@code freeze_slab}: takes the freelist of a slab just removed from a partial list and freezes it. */
-    private long freezeSlab(final int cpu, final long slab) {
-        for (;;) {
-            final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
-            final long nw = slabWord(slab, 0, wObjects(w), wObjects(w), true);
-            if (mm.casLong(slab, MemMap.SLAB_WORD, w, nw)) {
-                return wFreelist(slab, w);
-            }
-            statInc(cpu, StatItem.CMPXCHG_DOUBLE_FAIL);
-        }
-    }
-
-    private void slabOutOfMemory(final int gfp, final int nid) {
-        if ((gfp & Gfp.NOWARN) != 0) {
-            return;
-        }
-        log.printk("SLUB: Unable to allocate memory on node %d, gfp=%#x(%s)", nid, gfp, Gfp.toString(gfp));
-        log.printk("  cache: %s, object size: %d, buffer size: %d, default order: %d, min order: %d", name,
-            objectSize, size, oo, geo.minOrder());
-        for (final KmemCacheNode n : nodes) {
-            log.printk("  node %d: slabs: %d, objs: %d, free: %d", n.nid, n.nrSlabs.get(), n.totalObjects.get(),
-                SlabCounters.countPartialFree(this, n));
         }
     }
 
@@ -1085,18 +942,18 @@ public final class KmemCache implements DebugCache {
     /** {@code do_slab_free}: the lockless fast path when the object's slab is this CPU's slab. */
     void doSlabFree(final int cpu, final long slab, final long head, final long tail, final int cnt) {
         if (debug) {
-            slabFreeSlow(cpu, slab, head, tail, cnt);
+            SlubSlowPath.slabFreeSlow(this, cpu, slab, head, tail, cnt);
             return;
         }
         final int base = cpu * STRIDE;
         for (;;) {
-            final long w = (long) LA.getVolatile(pcpu, base);
-            final long cslab = (long) LA.getAcquire(pcpu, base + W_SLAB);
+            final long w = lvFreelistTid(base);
+            final long cslab = laCpuSlab(base);
             if (slab != cslab || (w & LOCKED) != 0) {
                 if (slab == cslab) {
                     pcpu[base + W_EVENTS + E_FREE_MET_LOCKED]++;
                 }
-                slabFreeSlow(cpu, slab, head, tail, cnt);
+                SlubSlowPath.slabFreeSlow(this, cpu, slab, head, tail, cnt);
                 return;
             }
             final long fl = cpuFreelist(w);
@@ -1106,97 +963,12 @@ public final class KmemCache implements DebugCache {
             }
             setFp(tail, fl);
             final long nw = cpuWord(head, (w & tidMask) + TID_STEP);
-            if (LA.compareAndSet(pcpu, base, w, nw)) {
+            if (casFreelistTid(base, w, nw)) {
                 pcpu[base + S_FREE_FASTPATH] += cnt;
                 return;
             }
             pcpu[base + S_CPU_FAIL]++;
         }
-    }
-
-    /** {@code __slab_free}: frees to the slab's own freelist; list handling when the slab becomes partial/empty. */
-    private void slabFreeSlow(final int cpu, final long slab, final long head, final long tail, final int cnt) {
-        statInc(cpu, StatItem.FREE_SLOWPATH);
-        if (debug) {
-            SlubDebugSupport.freeToPartialList(this, cpu, slab, head, tail, cnt);
-            return;
-        }
-        KmemCacheNode n = null;
-        boolean onNodePartial = false;
-        long prior;
-        boolean wasFrozen;
-        long nw;
-        try {
-            for (;;) {
-                if (n != null) {
-                    n.listLock.unlock();
-                    n = null;
-                }
-                final long w = mm.lvLong(slab, MemMap.SLAB_WORD);
-                prior = wFreelist(slab, w);
-                if (prior == head && (hardened || checkKey)) {
-                    DoubleFreeGuard.doubleFree(this, slab, head);
-                    return;
-                }
-                setFp(tail, prior);
-                wasFrozen = wFrozen(w);
-                final int in = wInuse(w) - cnt;
-                if (in < 0) {
-                    slub.slabErr(this, slab, "Slab has " + wInuse(w) + " allocated objects but " + cnt
-                        + " are to be freed");
-                    throw new IllegalStateException(name + ": free of more objects than allocated in slab pfn "
-                        + slab + " (double free?)");
-                }
-                nw = slabWord(slab, head, in, wObjects(w), wasFrozen);
-                if ((in == 0 || prior == 0) && !wasFrozen) {
-                    if (!hasCpuPartial() || prior != 0) {
-                        n = nodes[slabNid(slab)];
-                        n.listLock.lock();
-                        onNodePartial = (mm.privateWord(slab) & KmemCacheNode.ON_PARTIAL) != 0;
-                    }
-                }
-                if (mm.casLong(slab, MemMap.SLAB_WORD, w, nw)) {
-                    break;
-                }
-                statInc(cpu, StatItem.CMPXCHG_DOUBLE_FAIL);
-            }
-            if (n == null) {
-                if (wasFrozen) {
-                    statInc(cpu, StatItem.FREE_FROZEN);
-                } else if (prior == 0 && hasCpuPartial()) {
-                    SlubPartial.putCpuPartial(this, cpu, slab, true);
-                    statInc(cpu, StatItem.CPU_PARTIAL_FREE);
-                }
-                return;
-            }
-            if (prior != 0 && !onNodePartial) {
-                return;  // on a CPU partial list: not ours to move
-            }
-            if (wInuse(nw) == 0 && n.nrPartial >= minPartial) {
-                if (prior != 0) {
-                    n.removePartial(mm, slab);
-                    statInc(cpu, StatItem.FREE_REMOVE_PARTIAL);
-                }
-                n.listLock.unlock();
-                n = null;
-                statInc(cpu, StatItem.FREE_SLAB);
-                SlabPages.discardSlab(this, slab);
-                return;
-            }
-            if (!hasCpuPartial() && prior == 0) {
-                n.addPartial(mm, slab, true);
-                statInc(cpu, StatItem.FREE_ADD_PARTIAL);
-            }
-        } finally {
-            if (n != null) {
-                n.listLock.unlock();
-            }
-        }
-    }
-
-    /** {@code kmem_cache_has_cpu_partial}. */
-    private boolean hasCpuPartial() {
-        return !debug;
     }
 
     // ------------------------------------------------------------------ bulk

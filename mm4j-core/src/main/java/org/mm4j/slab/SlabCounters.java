@@ -2,7 +2,6 @@ package org.mm4j.slab;
 
 import org.mm4j.page.MemMap;
 
-import static org.mm4j.slab.KmemCache.LA;
 import static org.mm4j.slab.KmemCache.STRIDE;
 import static org.mm4j.slab.KmemCache.W_EVENTS;
 import static org.mm4j.slab.KmemCache.W_PARTIAL;
@@ -113,7 +112,7 @@ final class SlabCounters {
                 final long cslab = s.pcpu[c * STRIDE + W_SLAB];
                 final int max = cslab < 0 ? 0 : wObjects(s.mm.lvLong(cslab, MemMap.SLAB_WORD));
                 int n = 0;
-                for (long p = s.cpuFreelist((long) LA.getVolatile(s.pcpu, c * STRIDE)); p > 0 && n < max;
+                for (long p = s.cpuFreelist(s.lvFreelistTid(c * STRIDE)); p > 0 && n < max;
                      p = s.nextChecked(cslab, p)) {
                     n++;
                 }

@@ -52,14 +52,15 @@ final class SlabPages {
         s.mm.lruNext(pfn, -1);
         s.mm.lruPrev(pfn, -1);
         final SlubDebug dbg = s.slub.debug();
+        final KmemCacheDebugView view = s.debug ? s.debugView() : null;
         if (s.debug) {
-            dbg.setupSlabDebug(s, PhysicalMemory.pageAddress(pfn), (long) PhysicalMemory.PAGE_SIZE << order);
+            dbg.setupSlabDebug(view, PhysicalMemory.pageAddress(pfn), (long) PhysicalMemory.PAGE_SIZE << order);
         }
         final long start = s.slabStart(pfn);
         for (int i = 0; i < objects; i++) {
             final long p = start + (long) i * s.size;
             if (s.debug) {
-                dbg.setupObjectDebug(s, kaddr(p));
+                dbg.setupObjectDebug(view, kaddr(p));
             }
             if (s.ctor != null) {
                 s.ctor.construct(s.mem.slice(p, s.objectSize));

@@ -615,7 +615,7 @@ public final class Slub {
             if (s == null || !s.validObject(head, phys)) {
                 throw new IllegalArgumentException("ksize: 0x" + Long.toHexString(kaddr) + " is not an object");
             }
-            debug.skipOrigSizeCheck(s, kaddr);  // __ksize: the caller may now use all of it
+            debug.skipOrigSizeCheck(s.debugView(), kaddr);  // __ksize: the caller may now use all of it
             return slabKsize(s);
         }
         if (memMap.privateWord(head) == LARGE_KMALLOC && memMap.test(head, MemMap.PG_HEAD)) {
@@ -905,7 +905,8 @@ public final class Slub {
 
     /** {@code slab_err}: the BUG banner, the message, the slab line. */
     void slabErr(final KmemCache s, final long slab, final String text) {
-        debug.slabErr(s, new SlabPage(this, slab), text);  // the kernel's report, taint, WARN, kunit counting
+        // the kernel's report, taint, WARN, kunit counting
+        debug.slabErr(s.debugView(), new SlabPage(this, slab), text);
     }
 
     void warn(final String text) {

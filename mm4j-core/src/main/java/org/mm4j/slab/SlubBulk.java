@@ -124,7 +124,7 @@ final class SlubBulk {
                     obj = fl;
                     s.statInc(cpu, StatItem.ALLOC_FASTPATH);
                 } else {
-                    obj = s.slabAllocLocked(cpu, gfp, -1, s.objectSize);
+                    obj = SlubSlowPath.slabAllocLocked(s, cpu, gfp, -1, s.objectSize);
                     if (obj == 0) {
                         return i;
                     }

@@ -89,7 +89,7 @@ final class SlubDebugSupport {
                     slabs.add(new SlabPage(s.slub, slab));
                 }
             }
-            return s.slub.debug().traces(s, slabs, alloc, withStacks, s.slub.mem.nrNodes());
+            return s.slub.debug().traces(s.debugView(), slabs, alloc, withStacks, s.slub.mem.nrNodes());
         } finally {
             for (final KmemCacheNode n : s.nodes) {
                 n.listLock.unlock();
@@ -120,7 +120,7 @@ final class SlubDebugSupport {
         }
         final SlubDebug debug = slub.debug();
         final long ks = s.objectSize();
-        final long orig = debug.getOrigSize(s, kaddr);
+        final long orig = debug.getOrigSize(s.debugView(), kaddr);
         final long p = kaddr - PhysicalMemory.PAGE_OFFSET;
         if (zero) {
             if (orig != 0 && orig < newSize) {
@@ -129,7 +129,7 @@ final class SlubDebugSupport {
                 slub.mem.fill(p + newSize, ks - newSize, (byte) 0);
             }
         }
-        debug.setOrigSize(s, kaddr, newSize);
+        debug.setOrigSize(s.debugView(), kaddr, newSize);
         if ((s.flags & SlabFlags.SLAB_RED_ZONE) != 0 && newSize < ks) {
             slub.mem.fill(p + newSize, ks - newSize, (byte) SlubDebug.SLUB_RED_ACTIVE);
         }
@@ -139,7 +139,7 @@ final class SlubDebugSupport {
     /** How many bytes krealloc copies to a new object: orig_size when tracked, else {@code ks}. */
     static long copySize(final Slub slub, final long kaddr, final long ks) {
         final KmemCache s = trackedCache(slub, kaddr);
-        return s == null ? ks : Math.min(ks, slub.debug().getOrigSize(s, kaddr));
+        return s == null ? ks : Math.min(ks, slub.debug().getOrigSize(s.debugView(), kaddr));
     }
 
     // ---------------------------------------------------------------- the debug caches' slow paths
@@ -151,11 +151,11 @@ final class SlubDebugSupport {
         final int objects = wObjects(w);
         final int inuseNow = wInuse(w) + 1;
         s.mm.svLong(slab, MemMap.SLAB_WORD, slabWord(slab, s.getFp(obj), inuseNow, objects, false));
-        if (!s.slub.debug().allocDebugProcessing(s, new SlabPage(s.slub, slab), kaddr(obj), origSize)) {
+        if (!s.slub.debug().allocDebugProcessing(s.debugView(), new SlabPage(s.slub, slab), kaddr(obj), origSize)) {
             n.removePartial(s.mm, slab);
             return 0;
         }
-        s.slub.debug().setTrack(s, kaddr(obj), true);
+        s.slub.debug().setTrack(s.debugView(), kaddr(obj), true);
         if (inuseNow == objects) {
             n.removePartial(s.mm, slab);
             if ((s.flags & SlabFlags.SLAB_STORE_USER) != 0) {
@@ -175,14 +175,14 @@ final class SlubDebugSupport {
         try {
             s.mm.svLong(slab, MemMap.SLAB_WORD, slabWord(slab, s.getFp(obj), 1, objects, false));
             SlabPages.incSlabsNode(s, n.nid, objects);
-            if (!s.slub.debug().allocDebugProcessing(s, new SlabPage(s.slub, slab), kaddr(obj), origSize)) {
+            if (!s.slub.debug().allocDebugProcessing(s.debugView(), new SlabPage(s.slub, slab), kaddr(obj), origSize)) {
                 // the checks marked every object used: the slab leaves service (on the full list with U)
                 if ((s.flags & SlabFlags.SLAB_STORE_USER) != 0) {
                     n.addFull(s.mm, slab);
                 }
                 return 0;
             }
-            s.slub.debug().setTrack(s, kaddr(obj), true);
+            s.slub.debug().setTrack(s.debugView(), kaddr(obj), true);
             if (objects == 1) {
                 if ((s.flags & SlabFlags.SLAB_STORE_USER) != 0) {
                     n.addFull(s.mm, slab);
@@ -204,7 +204,8 @@ final class SlubDebugSupport {
         n.listLock.lock();
         try {
             final int[] bulk = {cnt};
-            if (!s.slub.debug().freeDebugProcessing(s, new SlabPage(s.slub, slab), kaddr(head), kaddr(tail), bulk)) {
+            if (!s.slub.debug().freeDebugProcessing(s.debugView(), new SlabPage(s.slub, slab), kaddr(head), kaddr(tail),
+                bulk)) {
                 return;
             }
             final int done = bulk[0];

@@ -160,7 +160,7 @@ final class SlubShrink {
     /** {@code list_slab_objects}: the kernel's report of a slab that still has objects at shutdown. */
     static void listSlabObjects(final KmemCache s, final long slab) {
         if (s.slub.debug() != null) {  // CONFIG_SLUB_DEBUG: every cache, debug flags or not
-            s.slub.debug().listSlabObjects(s, new SlabPage(s.slub, slab));
+            s.slub.debug().listSlabObjects(s.debugView(), new SlabPage(s.slub, slab));
             return;
         }
         s.slub.slabErr(s, slab, "Objects remaining in " + s.name + " on __kmem_cache_shutdown()");

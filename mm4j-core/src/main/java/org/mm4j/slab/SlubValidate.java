@@ -226,7 +226,7 @@ final class SlubValidate {
                 for (long slab = n.fullHead; slab >= 0; slab = mm.lruNext(slab)) {
                     full.add(new SlabPage(s.slub, slab));
                 }
-                debug.validateSlabNode(s, partial, n.nrPartial, full, n.nrSlabs.get());
+                debug.validateSlabNode(s.debugView(), partial, n.nrPartial, full, n.nrSlabs.get());
             } finally {
                 n.listLock.unlock();
             }
