@@ -28,8 +28,8 @@ import static org.mm4j.slab.SlabFlags.SLAB_STORE_USER;
  *
  * <p>Notation: a <em>slab</em> is named by the pfn of its head page; an object by its physical address
  * ({@code phys}; 0 is NULL, pfn 0 being reserved); in packed words an object is a reference: {@code phys >>> 3}
- * in the per-CPU word, slab-relative in the slab word (see below). The free pointer of a free object is 8 bytes at {@link #offset()} holding the next free
- * object's phys (0 ends the list).
+ * in the per-CPU word, slab-relative in the slab word (see below). The free pointer of a free object is 8 bytes
+ * at {@link #offset()} holding the next free object's phys (0 ends the list).
  *
  * <p>Layout of the per-CPU data ({@code struct kmem_cache_cpu}), one {@link #STRIDE}-long block per CPU slot in
  * {@link #pcpu} (a heap {@code long[]}, 512 bytes per slot so slots do not share cache lines):
@@ -42,7 +42,9 @@ import static org.mm4j.slab.SlabFlags.SLAB_STORE_USER;
  *  +8  stats     one counter per {@link StatItem}
  * </pre>
  * T = {@link #tidBits(long)}: the ref takes the bits the highest physical address needs (phys>>>3: 25 bits at
- * mem=256M, 35 at 256G, 37 at the 1 TiB maximum), the tid the rest (39, 29, 27 bits).
+ * mem=256M, 35 at 256G, 37 at the 1 TiB maximum), the tid the rest (39, 29, 27 bits). The word is read and
+ * written only through {@link #lvFreelistTid}, {@link #casFreelistTid}, {@link #svFreelistTid} (JCTools prefixes:
+ * volatile load, CAS, volatile store), {@code c->slab} by the fast paths through {@link #laCpuSlab}.
  * The slab word ({@link MemMap#SLAB_WORD}, {@code slab->freelist + counters}) packs
  * {@code freelist ref (63..32) | inuse (31..16) | objects (15..1) | frozen (0)} and changes only by CAS; its ref is
  * slab-relative ({@code ((phys - slab phys) >>> 3) + 1}, 0 = NULL), so it needs no more bits as memory grows.
@@ -57,7 +59,8 @@ import static org.mm4j.slab.SlabFlags.SLAB_STORE_USER;
  * ({@link #keyOffset}) wherever it is (sheaf, barn, CPU or slab freelist), written when it is freed or its slab
  * made; an object in a caller's hands does not (cleared when handed out). Where the key shares the free pointer's
  * word ({@link #keyIsFp}) (4) holds in sheaves only; on freelists that word holds the encoded pointer. A free
- * checks (4) first ({@link DoubleFreeGuard#checkFree}); a handout checks and clears it ({@link DoubleFreeGuard#handoutFromSheaf}). (5) a free
+ * checks (4) first ({@link DoubleFreeGuard#checkFree}); a handout checks and clears it
+ * ({@link DoubleFreeGuard#handoutFromSheaf}). (5) a free
  * pointer is followed only when it decodes to NULL or an object of the same slab ({@link #nextChecked}); stored
  * values are {@code freelist_ptr_encode}d when {@code CONFIG_SLAB_FREELIST_HARDENED}.
  *
@@ -68,18 +71,16 @@ import static org.mm4j.slab.SlabFlags.SLAB_STORE_USER;
  * cannot be kept off it while the slow path runs, so the slow path, holding the slot lock, <em>seizes</em> the
  * word (CAS to freelist NULL with the LOCKED bit) and publishes it again at the end (new freelist, next tid,
  * unlocked). While LOCKED, fast allocations find no freelist and queue on the slot lock; fast frees see LOCKED
- * and take {@code __slab_free}, which is always correct.
+ * and take {@code __slab_free}, which is always correct. Every operation on a slot advances its tid by
+ * {@link #TID_STEP}; the ABA window this leaves is worked out in the package documentation, and
+ * {@link #MIN_TID_BITS} bounds it. Locks a method assumes are asserted ({@code lockdep_assert_held}).
  *
- * <p>The ABA window of the per-CPU word. Linux compares {freelist, tid} with a double-word cmpxchg and a full
- * {@code unsigned long} tid; Java has no 128-bit CAS, so mm4j packs both into one long and trades tid bits for
- * reference bits as {@code mem=} grows. Every operation on a slot advances its tid by {@link #TID_STEP} (a
- * seize/release pair too), so the counter has T-1 bits and repeats after 2^(T-1) operations on that slot. A stale
- * CAS succeeds wrongly only if its thread stalls between reading the word and its CAS while that very slot runs
- * exactly a multiple of 2^(T-1) operations and ends on the same freelist head: at the 1 TiB maximum (T = 27)
- * that is 2^26 (67 million) operations, 2^28 at 256 GiB, at least 2^31 up to 32 GiB (today's default keeps more).
- * A 32-bit Linux kernel with CONFIG_PREEMPTION accepts less: its 32-bit tid advances by
- * {@code TID_STEP = roundup_pow_of_two(NR_CPUS)} (256 with the reference config), wrapping after 2^24 operations
- * per CPU. {@link #MIN_TID_BITS} holds the floor, and {@code BootParams.MAX_MEM} stays within it.
+ * <p>Files (mm/slub.c's seams): this class holds the state, the public API, the packed words and the lockless
+ * fast paths ({@code slab_alloc_node}, {@code do_slab_free}); {@link SlubSlowPath} ({@code ___slab_alloc},
+ * {@code __slab_free}), {@link SlubPartial} (partial lists, {@code deactivate_slab}), {@link SlabPages}
+ * ({@code new_slab}, {@code discard_slab}), {@link PcsSheaves} (per-CPU sheaves), {@link SlubBulk},
+ * {@link SlubShrink} (flush, shrink, shutdown), {@link SlubValidate}, {@link SlabCounters} (statistics, counts),
+ * {@link DoubleFreeGuard} (Safety above) and {@link SlubDebugSupport} (the debug caches' paths) work on it.
  */
 public final class KmemCache {
     static final int STRIDE = 64;
@@ -236,7 +237,7 @@ public final class KmemCache {
         this.allocGfp = g;
         this.hardened = slub.freelistHardened;
         this.random = hardened ? SlabRandom.next(slub.randomSeed, SlabRandom.stream(name, 1), 0) : 0;
-        this.randomSeq = slub.freelistRandom ? SlabPages.initCacheRandomSeq(this, slub.randomSeed) : null;
+        this.randomSeq = slub.freelistRandom ? SlabPages.initCacheRandomSeq(geo, name, size, slub.randomSeed) : null;
         this.shuffleStream = SlabRandom.stream(name, 3);
         this.checkKey = slub.refuseDoubleFree && !debug;
         this.freeKey = slub.freeKey;
@@ -251,31 +252,10 @@ public final class KmemCache {
             pcpu[c * STRIDE + W_SLAB] = -1;
             pcpu[c * STRIDE + W_PARTIAL] = -1;
         }
-        this.nodes = new KmemCacheNode[nrNodes];
-        final int threadCap = slub.threadSheafCapacity();
-        for (int n = 0; n < nrNodes; n++) {
-            final Barn barn;
-            if (sheafCapacity > 0) {
-                barn = new Barn();
-            } else if (threadCap > 0) {
-                final int max = Math.max(Barn.MAX_FULL_SHEAVES, Math.min(64, (1 << 20) / (threadCap * size)));
-                barn = new Barn(max, max);
-            } else {
-                barn = null;
-            }
-            nodes[n] = new KmemCacheNode(n, barn);
-        }
-        if (sheafCapacity > 0) {
-            pcs = new CpuSheaves[nrCpus];
-            // init_percpu_sheaves: an empty main sheaf per CPU (alloc_empty_sheaf), each counted as sheaf_alloc
-            // on the CPU that creates the cache
-            final int creator = cpus.current();
-            for (int c = 0; c < nrCpus; c++) {
-                pcs[c] = new CpuSheaves(sheafCapacity);
-                statInc(creator, StatItem.SHEAF_ALLOC);
-            }
-        } else {
-            pcs = null;
+        this.nodes = PcsSheaves.initKmemCacheNodes(nrNodes, sheafCapacity, slub.threadSheafCapacity(), size);
+        this.pcs = PcsSheaves.initPercpuSheaves(nrCpus, sheafCapacity);
+        if (pcs != null) {
+            statAdd(cpus.current(), StatItem.SHEAF_ALLOC, nrCpus);  // counted on the CPU that creates the cache
         }
     }
 
@@ -779,6 +759,7 @@ public final class KmemCache {
 
     /** Seizes a slot's word (slot lock held): the CPU freelist moves to {@code pcpu[+3]}, LOCKED is set. */
     private void seize(final int cpu) {
+        assert slotLocked(cpu) : "slot " + cpu + " of " + name + " not locked";
         final int base = cpu * STRIDE;
         for (;;) {
             final long w = lvFreelistTid(base);
@@ -792,6 +773,7 @@ public final class KmemCache {
 
     /** Publishes the slot's freelist again with the next tid, clears LOCKED and drops the slot lock. */
     void release(final int cpu) {
+        assert slotSeized(cpu) : "slot " + cpu + " of " + name + " not locked and seized";
         final int base = cpu * STRIDE;
         final long w = lvFreelistTid(base);
         final long fl = pcpu[base + W_FREELIST];
@@ -803,6 +785,16 @@ public final class KmemCache {
     void lockSlot(final int cpu) {
         slotLock[cpu].lock();
         seize(cpu);
+    }
+
+    /** For asserts: the calling thread holds slot {@code cpu}'s lock ({@code lockdep_assert_held}). */
+    boolean slotLocked(final int cpu) {
+        return slotLock[cpu].isHeldByCurrentThread();
+    }
+
+    /** For asserts: the calling thread holds slot {@code cpu}'s lock and its word is seized (LOCKED). */
+    boolean slotSeized(final int cpu) {
+        return slotLocked(cpu) && (lvFreelistTid(cpu * STRIDE) & LOCKED) != 0;
     }
 
     // ------------------------------------------------------------------ allocation

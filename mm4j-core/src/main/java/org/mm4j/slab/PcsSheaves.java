@@ -19,6 +19,44 @@ final class PcsSheaves {
     private PcsSheaves() {
     }
 
+    /**
+     * {@code init_kmem_cache_nodes} with {@code barn_init}: a node per NUMA node, each with a barn when the cache
+     * has per-CPU sheaves or the JVM's per-thread sheaves park there (up to about 1 MiB of objects, at most 64
+     * sheaves, for the latter); no barn otherwise.
+     */
+    static KmemCacheNode[] initKmemCacheNodes(final int nrNodes, final int sheafCapacity, final int threadCap,
+                                              final int size) {
+        final KmemCacheNode[] nodes = new KmemCacheNode[nrNodes];
+        for (int n = 0; n < nrNodes; n++) {
+            final Barn barn;
+            if (sheafCapacity > 0) {
+                barn = new Barn();
+            } else if (threadCap > 0) {
+                final int max = Math.max(Barn.MAX_FULL_SHEAVES, Math.min(64, (1 << 20) / (threadCap * size)));
+                barn = new Barn(max, max);
+            } else {
+                barn = null;
+            }
+            nodes[n] = new KmemCacheNode(n, barn);
+        }
+        return nodes;
+    }
+
+    /**
+     * {@code init_percpu_sheaves}: an empty main sheaf per CPU slot ({@code alloc_empty_sheaf}, each a
+     * {@code SHEAF_ALLOC} event), or null when the cache has no sheaf capacity.
+     */
+    static CpuSheaves[] initPercpuSheaves(final int nrCpus, final int sheafCapacity) {
+        if (sheafCapacity <= 0) {
+            return null;
+        }
+        final CpuSheaves[] pcs = new CpuSheaves[nrCpus];
+        for (int c = 0; c < nrCpus; c++) {
+            pcs[c] = new CpuSheaves(sheafCapacity);
+        }
+        return pcs;
+    }
+
     /** {@code alloc_from_pcs}: pops from the slot's main sheaf under its try-lock. Returns phys or 0. */
     static long allocFromPcs(final KmemCache s, final int cpu, final int gfp) {
         final CpuSheaves p = s.pcs[cpu];

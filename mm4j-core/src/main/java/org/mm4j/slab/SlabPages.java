@@ -85,8 +85,8 @@ final class SlabPages {
      * {@code init_cache_random_seq}: a Fisher-Yates shuffle ({@code freelist_randomize}) of the object indices of
      * an oo-order slab, turned into offsets; null when a slab holds fewer than 2 objects.
      */
-    static int[] initCacheRandomSeq(final KmemCache s, final long seed) {
-        final int count = s.geo.objects();
+    static int[] initCacheRandomSeq(final Geometry geo, final String name, final int size, final long seed) {
+        final int count = geo.objects();
         if (count < 2) {
             return null;
         }
@@ -94,7 +94,7 @@ final class SlabPages {
         for (int i = 0; i < count; i++) {
             seq[i] = i;
         }
-        final long stream = SlabRandom.stream(s.name, 2);
+        final long stream = SlabRandom.stream(name, 2);
         for (int i = count - 1; i > 0; i--) {
             final int r = SlabRandom.below(SlabRandom.next(seed, stream, i), i + 1);
             final int t = seq[i];
@@ -102,7 +102,7 @@ final class SlabPages {
             seq[r] = t;
         }
         for (int i = 0; i < count; i++) {
-            seq[i] *= s.size;
+            seq[i] *= size;
         }
         return seq;
     }

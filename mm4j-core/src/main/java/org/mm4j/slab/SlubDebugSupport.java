@@ -145,7 +145,9 @@ final class SlubDebugSupport {
     // ---------------------------------------------------------------- the debug caches' slow paths
 
     /** {@code alloc_single_from_partial} (debug caches; list_lock held). */
-    static long allocSingleFromPartial(final KmemCache s, final KmemCacheNode n, final long slab, final int origSize) {
+    static long allocSingleFromPartial(final KmemCache s, final KmemCacheNode n, final long slab,
+                                       final int origSize) {
+        assert n.listLock.isHeldByCurrentThread() : "alloc_single_from_partial without list_lock of node " + n.nid;
         final long w = s.mm.lvLong(slab, MemMap.SLAB_WORD);
         final long obj = wFreelist(slab, w);
         final int objects = wObjects(w);

@@ -40,6 +40,7 @@ final class SlubSlowPath {
 
     /** Takes {@code freelist} (an object of the slot's CPU slab) and keeps the rest as the CPU freelist. */
     static long loadFreelist(final KmemCache s, final int base, final long freelist) {
+        assert s.slotSeized(base / STRIDE);
         final long next = s.nextFree(s.pcpu[base + W_SLAB], freelist);
         s.pcpu[base + W_FREELIST] = Math.max(next, 0);
         return freelist;
@@ -47,6 +48,7 @@ final class SlubSlowPath {
 
     /** {@code ___slab_alloc} with the slot lock held and its word seized. Returns phys or 0. */
     static long slabAllocLocked(final KmemCache s, final int cpu, final int gfp, final int nidArg, final int origSize) {
+        assert s.slotSeized(cpu) : "___slab_alloc without the slot lock of cpu " + cpu;
         final int base = cpu * STRIDE;
         final int nid = nidArg >= s.nrNodes ? -1 : nidArg;
         s.statInc(cpu, StatItem.ALLOC_SLOWPATH);
@@ -127,6 +129,7 @@ final class SlubSlowPath {
 
     /** {@code get_freelist}: takes the slab's freelist for the CPU; unfreezes the slab when it is empty. */
     static long getFreelist(final KmemCache s, final int cpu, final long slab) {
+        assert s.slotLocked(cpu) : "get_freelist without the slot lock of cpu " + cpu;
         for (;;) {
             final long w = s.mm.lvLong(slab, MemMap.SLAB_WORD);
             final long fl = wFreelist(slab, w);
