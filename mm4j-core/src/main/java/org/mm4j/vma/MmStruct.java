@@ -41,6 +41,7 @@ import static org.mm4j.vma.VmFlags.VM_WIPEONFORK;
 import static org.mm4j.vma.VmFlags.VM_WRITE;
 
 import org.mm4j.base.ModelOutOfMemoryException;
+import org.mm4j.vma.maple.MapleNodeCache;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -49,8 +50,8 @@ import java.util.function.IntSupplier;
 /**
  * A process address space ({@code mm_struct}) with the memory system calls of Linux 6.18 and its merge/split
  * rules ({@code mm/mmap.c}, {@code mm/vma.c}, {@code mm/mprotect.c}, {@code mm/mremap.c}, {@code mm/madvise.c},
- * {@code mm/mlock.c}); the VMA structure is the 5.x one (augmented rbtree + list + vmacache), see
- * {@link VmaTree}.
+ * {@code mm/mlock.c}); the VMAs live in a {@link VmaStore}: 6.18's maple tree by default, the 5.x rbtree +
+ * vmacache with {@code mm4j.vma_store=rbtree}; both keep the 5.x {@code vm_prev}/{@code vm_next} list.
  *
  * <p>Results: each syscall returns what the kernel returns: an address or 0 on success, {@code -errno} on failure
  * ({@link Errno#isError}); {@code brk} returns the (possibly unchanged) break. Bad arguments never corrupt the
@@ -73,7 +74,10 @@ public final class MmStruct {
     public static final int DEFAULT_MAX_MAP_COUNT = 65530;
     public static final int ANON_VMA_NAME_MAX_LEN = 80;
 
-    final VmaTree tree = new VmaTree();
+    /** The VMAs: the maple tree (default) or the 5.x rbtree + vmacache ({@code mm4j.vma_store=}). */
+    final VmaStore tree;
+    /** Where this mm's maple tree gets its nodes (shared by the processes of one kernel). */
+    private final MapleNodeCache nodeCache;
     private final IntSupplier maxMapCount;
     /** The vmacaches of the threads that used this mm (for the vmstat counters). */
     private final java.util.Queue<VmaCache> caches = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -100,7 +104,18 @@ public final class MmStruct {
     private long placementOverride = -1;
 
     public MmStruct(final IntSupplier maxMapCount) {
+        this(maxMapCount, VmaStore.Kind.defaultKind());
+    }
+
+    /** An mm whose VMAs live in the given store (its maple nodes counted on their own). */
+    public MmStruct(final IntSupplier maxMapCount, final VmaStore.Kind store) {
+        this(maxMapCount, store, new MapleNodeCache());
+    }
+
+    MmStruct(final IntSupplier maxMapCount, final VmaStore.Kind store, final MapleNodeCache nodeCache) {
         this.maxMapCount = maxMapCount;
+        this.nodeCache = nodeCache;
+        this.tree = VmaStore.create(store, nodeCache);
         this.mmapBase = mmapBaseFor(rlimitStack, 0);
     }
 
@@ -224,6 +239,16 @@ public final class MmStruct {
         tree.validate();
     }
 
+    /** The VMA store this mm uses. */
+    public VmaStore.Kind vmaStore() {
+        return tree.kind();
+    }
+
+    /** {@code mt_dump} of this mm's maple tree, headed {@code maple_tree(label)}; null with the rbtree store. */
+    public synchronized String mapleDump(final String label) {
+        return tree.dump(label);
+    }
+
     // ------------------------------------------------------------------------------------------------ lookup
 
     /**
@@ -231,6 +256,9 @@ public final class MmStruct {
      * miss walks the tree. Allocates nothing (after the calling thread's first lookup).
      */
     public Vma findVma(final long addr) {
+        if (!tree.usesVmacache()) {
+            return tree.find(addr); // 6.1+: mt_find, no vmacache
+        }
         VmaCache c = firstCache;
         if (c == null || c.owner != Thread.currentThread()) {
             c = vmacache.get();
@@ -336,10 +364,12 @@ public final class MmStruct {
     }
 
     private void setRange(final Vma v, final long start, final long end, final long pgoff) {
+        final long oldStart = v.start;
+        final long oldEnd = v.end;
         v.start = start;
         v.end = end;
         v.pgoff = pgoff;
-        tree.adjusted(v);
+        tree.adjusted(v, oldStart, oldEnd);
         invalidate();
     }
 
@@ -2142,7 +2172,7 @@ public final class MmStruct {
             throw new ModelOutOfMemoryException("fork: the overcommit policy refuses the child's " + charge
                 + " accounted pages (dup_mmap: ENOMEM; see vm.overcommit_memory)");
         }
-        final MmStruct c = new MmStruct(maxMapCount);
+        final MmStruct c = new MmStruct(maxMapCount, tree.kind(), nodeCache);
         try {
             if (!dupMmapInto(c)) {
                 c.exitMmap();
