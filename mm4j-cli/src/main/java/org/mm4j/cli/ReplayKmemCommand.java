@@ -1,8 +1,8 @@
 package org.mm4j.cli;
 
 import org.mm4j.cli.report.HtmlReport;
-import org.mm4j.kernel.Kernel;
-import org.mm4j.kernel.ProcFs;
+import org.mm4j.Kernel;
+import org.mm4j.base.ProcFs;
 import org.mm4j.page.Zone;
 import org.mm4j.slab.KmemCache;
 import org.mm4j.slab.StatItem;
@@ -167,7 +167,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
         final Progress progress = new Progress(err, input.size, err == System.err && Main.stderrIsTerminal() && file != null);
         try (kernel; KmemTraceReader reader = new KmemTraceReader(input.stream, shortName, sink);
              KmemEventPipe pipe = pipelined ? new KmemEventPipe(reader) : null) {
-            final KmemReplayer replayer = new KmemReplayer(kernel);
+            final KmemReplayer replayer = new KmemReplayer(kernel.params(), kernel.buddy(), kernel.slab(), kernel.cpus());
             final KmemEvent ev = new KmemEvent();
             final long t0 = System.nanoTime();
             if (pipe != null) {

@@ -1,6 +1,6 @@
 package org.mm4j.page;
 
-import org.mm4j.kernel.ProcFs;
+import org.mm4j.base.ProcFs;
 
 import java.util.List;
 

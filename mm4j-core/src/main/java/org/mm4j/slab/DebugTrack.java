@@ -68,7 +68,7 @@ public final class DebugTrack {
                 return true;
             }
             final String pkg = type.getPackageName();
-            if (!(pkg.equals("org.mm4j.slab") || pkg.equals("org.mm4j.kernel") || pkg.equals("org.mm4j.page")
+            if (!(pkg.equals("org.mm4j.slab") || pkg.equals("org.mm4j.base") || pkg.equals("org.mm4j.page")
                 || pkg.equals("org.mm4j.boot"))) {
                 return false;  // callers: user code, mm4j's shell and replayers (even when packed in one jar)
             }

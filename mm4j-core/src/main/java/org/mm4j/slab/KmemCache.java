@@ -1,7 +1,7 @@
 package org.mm4j.slab;
 
-import org.mm4j.kernel.CpuSlots;
-import org.mm4j.kernel.KernelLog;
+import org.mm4j.base.CpuSlots;
+import org.mm4j.base.KernelLog;
 import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.MemMap;

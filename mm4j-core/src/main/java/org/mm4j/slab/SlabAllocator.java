@@ -1,6 +1,6 @@
 package org.mm4j.slab;
 
-import org.mm4j.kernel.ModelOutOfMemoryException;
+import org.mm4j.base.ModelOutOfMemoryException;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.MemMap;
 import org.mm4j.page.PhysicalMemory;

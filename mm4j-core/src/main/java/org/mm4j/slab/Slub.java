@@ -1,9 +1,9 @@
 package org.mm4j.slab;
 
 import org.mm4j.boot.BootParams;
-import org.mm4j.kernel.CpuSlots;
-import org.mm4j.kernel.KernelLog;
-import org.mm4j.kernel.ProcFs;
+import org.mm4j.base.CpuSlots;
+import org.mm4j.base.KernelLog;
+import org.mm4j.base.ProcFs;
 import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.MemMap;
@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The slab allocator of one {@link org.mm4j.kernel.Kernel}: the cache list ({@code slab_caches} under
+ * The slab allocator of one {@link org.mm4j.Kernel}: the cache list ({@code slab_caches} under
  * {@code slab_mutex}), cache creation with merging ({@code __kmem_cache_create_args}, {@code find_mergeable}),
  * destruction, the kmalloc family over the kmalloc caches ({@code kmalloc_caches[type][index]}, the
  * {@code size_index} table, large allocations from the buddy allocator), and the JVM-facing
@@ -862,7 +862,7 @@ public final class Slub {
         return threadSheaves.reapedObjects();
     }
 
-    /** Stops the sheaf reaper (waiting for a flush in progress); {@link org.mm4j.kernel.Kernel#close()}. */
+    /** Stops the sheaf reaper (waiting for a flush in progress); {@link org.mm4j.Kernel#close()}. */
     public void shutdownThreads() {
         threadSheaves.close();
         for (final SlabAllocator a : threadSheaves.owners()) {

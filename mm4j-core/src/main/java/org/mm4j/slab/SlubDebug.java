@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.mm4j.kernel.CpuSlots;
-import org.mm4j.kernel.KernelLog;
+import org.mm4j.base.CpuSlots;
+import org.mm4j.base.KernelLog;
 import org.mm4j.page.PhysicalMemory;
 
 /**
@@ -355,7 +355,7 @@ public final class SlubDebug {
     private void dumpStack(final List<String> out) {
         final Thread t = Thread.currentThread();
         out.add("CPU: " + cpus.current() + " UID: 0 PID: " + t.threadId() + " Comm: " + t.getName() + " "
-            + DebugFormat.tainted(taint.get()) + " " + org.mm4j.kernel.Kernel.VERSION + " #1");
+            + DebugFormat.tainted(taint.get()) + " " + org.mm4j.base.Uts.RELEASE + " #1");
         out.add("Call Trace:");
         out.add(" <TASK>");
         final int depth = tracks.stackDepth();

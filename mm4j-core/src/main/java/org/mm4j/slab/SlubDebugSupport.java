@@ -3,7 +3,7 @@ package org.mm4j.slab;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.mm4j.kernel.ProcFs;
+import org.mm4j.base.ProcFs;
 import org.mm4j.page.MemMap;
 import org.mm4j.page.PhysicalMemory;
 

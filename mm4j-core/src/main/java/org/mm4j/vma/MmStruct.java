@@ -40,7 +40,7 @@ import static org.mm4j.vma.VmFlags.VM_SPECIAL;
 import static org.mm4j.vma.VmFlags.VM_WIPEONFORK;
 import static org.mm4j.vma.VmFlags.VM_WRITE;
 
-import org.mm4j.kernel.ModelOutOfMemoryException;
+import org.mm4j.base.ModelOutOfMemoryException;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,8 +1,10 @@
 package org.mm4j.vma;
 
-import org.mm4j.kernel.Kernel;
-import org.mm4j.kernel.ModelOutOfMemoryException;
-import org.mm4j.kernel.ProcFs;
+import org.mm4j.base.KernelLog;
+import org.mm4j.base.ModelOutOfMemoryException;
+import org.mm4j.base.ProcFs;
+import org.mm4j.boot.BootParams;
+import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.VmStat;
 
 import java.util.ArrayList;
@@ -105,29 +107,35 @@ public final class Processes {
     private long retiredCalls;
     private long retiredHits;
 
-    public Processes(final Kernel kernel) {
-        this.pager = new Pager(kernel.buddy(), kernel.vmstat());
-        this.oomKiller = new OomKiller(this, kernel.buddy(), kernel.log());
+    /**
+     * The process table of one booted kernel, built by the composition root ({@code org.mm4j.Kernel}) from the
+     * subsystems it needs: the buddy allocator for pages and page tables, the VM counters, the log and the
+     * {@code /proc} registry.
+     */
+    public Processes(final BootParams params, final BuddyAllocator buddy, final VmStat vmstat, final KernelLog log,
+                     final ProcFs procfs) {
+        this.pager = new Pager(buddy, vmstat);
+        this.oomKiller = new OomKiller(this, buddy, log);
         pager.setOomKiller(oomKiller);
-        this.overcommit = new Overcommit(kernel.buddy(), this, kernel.log());
-        pager.attachKernel(this, kernel.log(), overcommit);
-        kernel.buddy().setOomHandler(oomKiller::outOfMemoryKernel);
-        final boolean aslr = !kernel.params().all().containsKey("norandmaps");
+        this.overcommit = new Overcommit(buddy, this, log);
+        pager.attachKernel(this, log, overcommit);
+        buddy.setOomHandler(oomKiller::outOfMemoryKernel);
+        final boolean aslr = !params.all().containsKey("norandmaps");
         long seed = 1;
-        for (final String p : kernel.params().unknown()) {
+        for (final String p : params.unknown()) {
             if (p.startsWith("mm4j.aslr_seed=")) {
                 try {
                     seed = Long.parseLong(p.substring("mm4j.aslr_seed=".length()));
                 } catch (final NumberFormatException e) {
-                    kernel.log().printk("mm4j.aslr_seed: bad value '%s', using 1", p);
+                    log.printk("mm4j.aslr_seed: bad value '%s', using 1", p);
                 }
             }
         }
         this.randomizeVaSpace = aslr ? 2 : 0;
         this.random = new SplittableRandom(seed);
         current = spawn("mm4j", 0);
-        register(kernel.procfs());
-        kernel.vmstat().addFolder(v -> {
+        register(procfs);
+        vmstat.addFolder(v -> {
             v[VmStat.COMMITTED_AS] += overcommit.committedPages();
             v[VmStat.COMMIT_LIMIT] += overcommit.commitLimitPages();
             final long[] ch = cacheCounts();

@@ -1,7 +1,7 @@
 package org.mm4j.boot;
 
 import org.junit.jupiter.api.Test;
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -81,7 +81,7 @@ class KernelConfigTest {
     void slubStatFilesExistOnlyWithConfigSlubStats() {
         try (Kernel k = Kernel.boot("mem=16M nr_cpus=1")) {
             k.slab().kfree(k.slab().kmalloc(64, org.mm4j.page.Gfp.KERNEL));
-            assertThrows(org.mm4j.kernel.ProcFs.ProcFsException.class,
+            assertThrows(org.mm4j.base.ProcFs.ProcFsException.class,
                 () -> k.procfs().read("/sys/kernel/slab/kmalloc-64/alloc_fastpath"), "not set in the reference");
             assertFalse(k.procfs().list("/sys/kernel/slab/kmalloc-64").contains("alloc_fastpath"));
             assertTrue(k.procfs().list("/sys/kernel/slab/kmalloc-64").contains("objects"));

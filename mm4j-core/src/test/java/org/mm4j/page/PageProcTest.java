@@ -1,8 +1,8 @@
 package org.mm4j.page;
 
 import org.junit.jupiter.api.Test;
-import org.mm4j.kernel.Kernel;
-import org.mm4j.kernel.ProcFs;
+import org.mm4j.Kernel;
+import org.mm4j.base.ProcFs;
 
 import java.util.List;
 

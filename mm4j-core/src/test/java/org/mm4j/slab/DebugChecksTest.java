@@ -13,7 +13,7 @@ import java.util.List;
 import java.lang.foreign.ValueLayout;
 
 import org.junit.jupiter.api.Test;
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 import org.mm4j.page.PhysicalMemory;
 
 /**

@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 
 /** SLUB debugging through the public API: listener, strict mode, tracks, sysfs and debugfs files, slub_debug=. */
 class SlubDebugApiTest {

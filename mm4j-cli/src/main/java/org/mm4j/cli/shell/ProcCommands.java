@@ -1,6 +1,6 @@
 package org.mm4j.cli.shell;
 
-import org.mm4j.kernel.ProcFs;
+import org.mm4j.base.ProcFs;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -2,7 +2,7 @@ package org.mm4j.cli.shell;
 
 import org.mm4j.io.InputLineException;
 import org.mm4j.io.LineReader;
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 
 import java.io.BufferedReader;
 import java.io.IOException;

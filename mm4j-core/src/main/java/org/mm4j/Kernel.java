@@ -1,5 +1,9 @@
-package org.mm4j.kernel;
+package org.mm4j;
 
+import org.mm4j.base.CpuSlots;
+import org.mm4j.base.KernelLog;
+import org.mm4j.base.ProcFs;
+import org.mm4j.base.Uts;
 import org.mm4j.boot.BootParams;
 import org.mm4j.boot.CmdlineException;
 import org.mm4j.page.BuddyAllocator;
@@ -19,7 +23,8 @@ import org.mm4j.vma.Processes;
  * {@link #boot(String)} and {@link #close()} must not race with other calls.
  */
 public final class Kernel implements AutoCloseable {
-    public static final String VERSION = "6.18.0-mm4j";
+    /** The release this model prints ({@code uname -r}); see {@link Uts#RELEASE}. */
+    public static final String VERSION = Uts.RELEASE;
 
     private final BootParams params;
     private final KernelLog log;
@@ -58,7 +63,7 @@ public final class Kernel implements AutoCloseable {
         log.printk("Memory: %dK/%dK available (%dK kernel struct page table)",
             buddy.freePages() * 4, mem.totalPages() * 4, mem.totalPages() * MemMap.ENTRY_SIZE / 1024);
         this.slab = new Slub(params, mem, memMap, buddy, cpus, log, procfs);
-        this.processes = new Processes(this);
+        this.processes = new Processes(params, buddy, vmstat, log, procfs);
         if (!params.unknown().isEmpty()) {
             log.printk("Unknown kernel command line parameters \"%s\", will be passed to user space.",
                 String.join(" ", params.unknown()));

@@ -1,4 +1,4 @@
-package org.mm4j.kernel;
+package org.mm4j.base;
 
 import java.util.concurrent.atomic.AtomicInteger;
 

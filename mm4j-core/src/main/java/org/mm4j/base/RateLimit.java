@@ -1,4 +1,4 @@
-package org.mm4j.kernel;
+package org.mm4j.base;
 
 /**
  * {@code struct ratelimit_state} and {@code __ratelimit()}: at most {@code burst} messages per {@code interval};

@@ -1,4 +1,4 @@
-package org.mm4j.kernel;
+package org.mm4j.base;
 
 import org.junit.jupiter.api.Test;
 import org.mm4j.page.Gfp;

@@ -1,4 +1,4 @@
-package org.mm4j.kernel;
+package org.mm4j.base;
 
 /**
  * Thrown at the Java API boundary when the model's own memory is exhausted: what the kernel reports as

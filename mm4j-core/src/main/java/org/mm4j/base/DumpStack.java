@@ -1,4 +1,4 @@
-package org.mm4j.kernel;
+package org.mm4j.base;
 
 import java.util.List;
 
@@ -21,7 +21,7 @@ public final class DumpStack {
     public static StringBuilder append(final StringBuilder sb, final int cpu, final int pid, final String comm,
                                        final List<String> frames) {
         sb.append(String.format("CPU: %d UID: 0 PID: %d Comm: %s Not tainted %s #1%n", cpu, pid, comm,
-            Kernel.VERSION));
+            Uts.RELEASE));
         sb.append("Hardware name: mm4j (a model of the Linux mm, no firmware)\n");
         sb.append("Call Trace:\n <TASK>\n");
         for (final String f : frames) {
