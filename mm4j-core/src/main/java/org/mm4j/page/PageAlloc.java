@@ -1,6 +1,6 @@
 package org.mm4j.page;
 
-import org.mm4j.kernel.CpuSlots;
+import org.mm4j.base.CpuSlots;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

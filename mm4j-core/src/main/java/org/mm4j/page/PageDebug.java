@@ -1,6 +1,6 @@
 package org.mm4j.page;
 
-import org.mm4j.kernel.KernelLog;
+import org.mm4j.base.KernelLog;
 
 import java.util.concurrent.atomic.AtomicLong;
 
