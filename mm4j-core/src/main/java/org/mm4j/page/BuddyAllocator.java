@@ -106,6 +106,9 @@ public final class BuddyAllocator {
     private static final long VMSTAT_INTERVAL_NANOS = 1_000_000_000L;
     private long warnBegin;
     private volatile OomHandler oomHandler;
+    /** Debugging hooks (issue 16), set at boot: null = compiled out or off, and then one null test per call. */
+    private FailPageAlloc failPageAlloc;
+    private PageOwner pageOwner;
     private int warnMissed;
     private long totalreservePages;
 
@@ -562,6 +565,10 @@ public final class BuddyAllocator {
             }
             return -1;
         }
+        final FailPageAlloc fail = failPageAlloc;
+        if (fail != null && fail.shouldFailAllocPage(gfp, order)) {  // prepare_alloc_pages: should_fail_alloc_page
+            return -1;
+        }
         final int cpu = cpus.current();
         final int prefNid = nid >= 0 ? nid : cpuToNode(cpu);
         final int highest = gfpZone(gfp);
@@ -684,6 +691,26 @@ public final class BuddyAllocator {
     public interface OomHandler {
         /** Kills a process to free memory; true when the allocation should be retried. */
         boolean outOfMemory(int gfp, int order);
+    }
+
+    /** {@code CONFIG_FAIL_PAGE_ALLOC}: installs fail_page_alloc (at boot, before any allocation). */
+    public void failPageAlloc(final FailPageAlloc f) {
+        this.failPageAlloc = f;
+    }
+
+    /** fail_page_alloc's knobs, or null when {@code CONFIG_FAIL_PAGE_ALLOC} is not set. */
+    public FailPageAlloc failPageAlloc() {
+        return failPageAlloc;
+    }
+
+    /** {@code page_owner=on}: installs page_owner (at boot, before any allocation). */
+    public void pageOwner(final PageOwner p) {
+        this.pageOwner = p;
+    }
+
+    /** The page_owner records, or null without {@code page_owner=on}. */
+    public PageOwner pageOwner() {
+        return pageOwner;
     }
 
     /** Makes allocations that may invoke the OOM killer call {@code handler} (null: they fail). */
@@ -1257,6 +1284,10 @@ public final class BuddyAllocator {
         } else {
             memMap.soFlags(pfn, 0);
         }
+        final PageOwner owner = pageOwner;
+        if (owner != null) {
+            owner.setPageOwner(pfn, order, gfp);  // post_alloc_hook: set_page_owner
+        }
         final boolean fresh = markHandedOut(pfn, order);
         if (((gfp & Gfp.ZERO) != 0 || opts.initOnAlloc()) && !opts.initOnFree() && !fresh) {
             mem.fill(PhysicalMemory.pfnToPhys(pfn), (long) PhysicalMemory.PAGE_SIZE << order, (byte) 0);
@@ -1456,10 +1487,18 @@ public final class BuddyAllocator {
             memMap.spInt(pfn + i, MemMap.COMPOUND_ORDER, 0);
             memMap.setRefcount(pfn + i, 1);
         }
+        final PageOwner owner = pageOwner;
+        if (owner != null) {
+            owner.splitPageOwner(pfn, order);  // split_page_owner
+        }
     }
 
     /** {@code free_pages_prepare}: clears what allocation set on every page of the block. */
     private void freePagesPrepare(final long pfn, final int order) {
+        final PageOwner owner = pageOwner;
+        if (owner != null) {
+            owner.resetPageOwner(pfn, order);  // reset_page_owner
+        }
         final long flags = memMap.flags(pfn);
         if ((flags & MemMap.PG_HEAD) != 0) {
             for (long i = 1; i < 1L << order; i++) {
