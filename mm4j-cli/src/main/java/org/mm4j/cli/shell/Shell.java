@@ -42,6 +42,7 @@ public final class Shell {
         MemoryCommands::register,
         SlabCommands::register,
         VmaCommands::register,
+        ProcpsCommands::register,
         ReportCommands::register,
         PageOwnerSort::register);
 
