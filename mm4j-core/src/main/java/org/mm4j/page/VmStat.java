@@ -213,29 +213,24 @@ public final class VmStat {
     }
 
     /** The index of a counter by its /proc/vmstat name, or -1. */
-    public static int indexOf(final String name) {
+    static int indexOf(final String name) {
         final Integer i = INDEX.get(name);
         return i == null ? -1 : i;
     }
 
     /** The /proc/vmstat name of counter {@code item}. */
-    public static String name(final int item) {
+    static String name(final int item) {
         return item < PRINTED.length ? PRINTED[item] : HIDDEN[item - PRINTED.length];
     }
 
     /** {@code count_vm_event}: adds one to {@code item} on the calling thread's CPU slot. */
     public void inc(final int item) {
-        CELL.getAndAdd(cells, cpus.current() * STRIDE + item, 1L);
+        xaddCell(cpus.current() * STRIDE + item, 1L);
     }
 
     /** {@code count_vm_events} / {@code mod_node_page_state}: adds {@code delta} (may be negative). */
     public void add(final int item, final long delta) {
-        CELL.getAndAdd(cells, cpus.current() * STRIDE + item, delta);
-    }
-
-    /** Adds {@code delta} on a given CPU slot (for counters folded in from another CPU's structure). */
-    public void addOn(final int cpu, final int item, final long delta) {
-        CELL.getAndAdd(cells, cpu * STRIDE + item, delta);
+        xaddCell(cpus.current() * STRIDE + item, delta);
     }
 
     /** Registers a function that adds counters kept elsewhere into a snapshot. */
@@ -249,7 +244,7 @@ public final class VmStat {
         for (int cpu = 0; cpu < cpus.nrCpus(); cpu++) {
             final int base = cpu * STRIDE;
             for (int i = 0; i < NR_ITEMS; i++) {
-                v[i] += (long) CELL.getVolatile(cells, base + i);
+                v[i] += lvCell(base + i);
             }
         }
         for (final Consumer<long[]> f : folders) {
@@ -261,5 +256,15 @@ public final class VmStat {
     /** One counter's global value (sums every slot; not for hot paths). */
     public long get(final int item) {
         return snapshot()[item];
+    }
+
+    /** Atomic add to one cell ({@code xadd}). */
+    private void xaddCell(final int index, final long delta) {
+        CELL.getAndAdd(cells, index, delta);
+    }
+
+    /** Volatile read of one cell ({@code lv}). */
+    private long lvCell(final int index) {
+        return (long) CELL.getVolatile(cells, index);
     }
 }
