@@ -154,7 +154,9 @@ public final class KmemCache {
     final List<String> aliasNames = new ArrayList<>();
     /** The name the cache shows under /sys/kernel/slab (":0000064" for mergeable caches). */
     String sysfsName;
-    private volatile boolean destroyed;
+    volatile boolean destroyed;
+    /** SLAB_FAILSLAB, which /sys/kernel/slab/NAME/failslab sets and clears (the kernel writes s->flags). */
+    private volatile boolean failslab;
     /**
      * Slab creations and discards begun and done (a slab gaining PG_slab up to being counted in its node, or
      * being uncounted up to losing PG_slab): validate compares its mem_map count with the node counters only
@@ -164,7 +166,7 @@ public final class KmemCache {
     final AtomicLong slabChangesDone = new AtomicLong();
     /** Slabs that changed under a validate walk (re-read or left unjudged) and counter comparisons retried. */
     final AtomicLong validateRaces = new AtomicLong();
-    /** Bit set in the cache id of slabs left behind by a destroyed cache (see {@link #markDestroyed}). */
+    /** Bit set in the cache id of slabs left behind by a destroyed cache (see {@link SlubShrink#markDestroyed}). */
     static final int DESTROYED_ID = 1 << 30;
 
     /** {@code s->random}: the per-cache secret of hardened free pointers (0 without SLAB_FREELIST_HARDENED). */
@@ -202,6 +204,7 @@ public final class KmemCache {
         this.nrCpus = cpus.nrCpus();
         this.nrNodes = mem.nrNodes();
         this.flags = geo.flags();
+        this.failslab = (flags & SlabFlags.SLAB_FAILSLAB) != 0;
         this.ctor = args.ctor();
         this.debug = (flags & SLAB_DEBUG_FLAGS) != 0;
         this.size = geo.size();
@@ -385,6 +388,16 @@ public final class KmemCache {
      */
     public MemorySegment segment(final long kaddr) {
         return slub.segment(kaddr, objectSize);
+    }
+
+    /** Whether SLAB_FAILSLAB is set: failslab's {@code cache-filter} lets this cache fail. */
+    public boolean failslab() {
+        return failslab;
+    }
+
+    /** {@code /sys/kernel/slab/NAME/failslab}: sets or clears SLAB_FAILSLAB. */
+    public void failslab(final boolean on) {
+        failslab = on;
     }
 
     @Override
@@ -718,18 +731,6 @@ public final class KmemCache {
         }
     }
 
-    /**
-     * Marks the cache destroyed. Slabs still holding objects (reported by {@link SlubShrink#shutdown}) keep PG_slab but
-     * their cache id gets {@link #DESTROYED_ID}: lock-free lookups by id (the thread sheaves' fast path) then
-     * miss and fall to the slow paths, which name the destroyed cache ({@link Slub#cacheById} strips the bit).
-     */
-    void markDestroyed() {
-        destroyed = true;
-        for (final long slab : SlabPages.slabsOfCache(this)) {
-            mm.spInt(slab, MemMap.SLAB_CACHE, id | DESTROYED_ID);
-        }
-    }
-
     int localNode(final int cpu) {
         return cpu % nrNodes;
     }
@@ -806,6 +807,9 @@ public final class KmemCache {
      * that last attempt reports the failure (the first runs with {@code __GFP_NOWARN}).
      */
     long slabAllocNode(final int cpu, final int gfp, final int nid, final int origSize) {
+        if (slub.failslab.active() && slub.failslab.shouldFailslab(this, gfp)) {  // slab_pre_alloc_hook
+            return 0;
+        }
         if ((gfp & Gfp.DIRECT_RECLAIM) == 0) {
             return slabAllocNodeOnce(cpu, gfp, nid, origSize);
         }

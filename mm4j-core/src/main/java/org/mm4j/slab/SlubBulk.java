@@ -29,7 +29,7 @@ final class SlubBulk {
         if (n < 0 || n > out.length) {
             throw new IllegalArgumentException("n=" + n + " (expected: 0 to " + out.length + ")");
         }
-        if (n == 0) {
+        if (n == 0 || (s.slub.failslab.active() && s.slub.failslab.shouldFailslab(s, gfp))) {  // slab_pre_alloc_hook
             return 0;
         }
         final int cpu = s.cpus.current();

@@ -199,4 +199,16 @@ final class SlubShrink {
         flushAll(s);
         doShrink(s);
     }
+
+    /**
+     * Marks the cache destroyed. Slabs still holding objects (reported by {@link #shutdown}) keep PG_slab but
+     * their cache id gets {@link KmemCache#DESTROYED_ID}: lock-free lookups by id (the thread sheaves' fast path)
+     * then miss and fall to the slow paths, which name the destroyed cache ({@link Slub#cacheById} strips the bit).
+     */
+    static void markDestroyed(final KmemCache s) {
+        s.destroyed = true;
+        for (final long slab : SlabPages.slabsOfCache(s)) {
+            s.mm.spInt(slab, MemMap.SLAB_CACHE, s.id | KmemCache.DESTROYED_ID);
+        }
+    }
 }
