@@ -38,7 +38,7 @@ final class KmemCacheNode {
         this.barn = barn;
     }
 
-    /** {@code __add_partial}: to the head (DEACTIVATE_TO_HEAD) or the tail of the list. */
+    /** {@code add_partial} ({@code __add_partial}, the lock asserted): to the head (DEACTIVATE_TO_HEAD) or the tail. */
     void addPartial(final MemMap mm, final long slab, final boolean tail) {
         assert listLock.isHeldByCurrentThread() : "list_lock of node " + nid + " not held";
         if (partialHead < 0) {

@@ -144,7 +144,7 @@ final class PcsSheaves {
         if (want <= 0) {
             return 0;
         }
-        final int got = SlubBulk.allocBulkPhys(s, cpu, gfp, sheaf.objects, sheaf.size, want);
+        final int got = SlubBulk.allocBulkUnchecked(s, cpu, gfp, sheaf.objects, sheaf.size, want);
         if (s.checkKey && s.keyIsFp) {
             for (int i = sheaf.size; i < sheaf.size + got; i++) {
                 // off the freelist, the free pointer's word holds the key
@@ -162,7 +162,7 @@ final class PcsSheaves {
             return;
         }
         s.statAdd(cpu, StatItem.SHEAF_FLUSH, sheaf.size);
-        SlubBulk.freeBulkPhys(s, cpu, sheaf.objects, sheaf.size);
+        SlubBulk.freeBulkUnchecked(s, cpu, sheaf.objects, sheaf.size);
         sheaf.size = 0;
     }
 

@@ -34,23 +34,23 @@ final class SlubBulk {
         }
         final int cpu = s.cpus.current();
         final boolean mayReclaim = (gfp & Gfp.DIRECT_RECLAIM) != 0;
-        int got = allocBulkPhys(s, cpu, mayReclaim ? gfp | Gfp.NOWARN : gfp, out, 0, n);
+        int got = allocBulkUnchecked(s, cpu, mayReclaim ? gfp | Gfp.NOWARN : gfp, out, 0, n);
         if (got < n && mayReclaim) {
-            freeBulkPhys(s, cpu, out, got);
+            freeBulkUnchecked(s, cpu, out, got);
             s.slub.reclaimStranded();
-            got = allocBulkPhys(s, cpu, gfp, out, 0, n);
+            got = allocBulkUnchecked(s, cpu, gfp, out, 0, n);
         }
         if (got < n) {
-            freeBulkPhys(s, cpu, out, got);
+            freeBulkUnchecked(s, cpu, out, got);
             return 0;
         }
         for (int i = 0; i < n; i++) {
             while (s.checkKey && !DoubleFreeGuard.handoutFromFreelist(s, out[i])) {
-                if (allocBulkPhys(s, cpu, gfp, out, i, 1) == 0) {  // the bad object was dropped: take another
+                if (allocBulkUnchecked(s, cpu, gfp, out, i, 1) == 0) {  // the bad object was dropped: take another
                     for (int j = 0; j < i; j++) {
                         DoubleFreeGuard.markFree(s, out[j]);
                     }
-                    freeBulkPhys(s, cpu, out, i);
+                    freeBulkUnchecked(s, cpu, out, i);
                     return 0;
                 }
             }
@@ -104,14 +104,14 @@ final class SlubBulk {
                 phys[m++] = p;
             }
         }
-        freeBulkPhys(s, cpu, phys, m);
+        freeBulkUnchecked(s, cpu, phys, m);
         if (refused != null) {
             throw refused;
         }
     }
 
     /** {@code __kmem_cache_alloc_bulk}: objects (phys) into {@code out[from..from+n)}; returns how many. */
-    static int allocBulkPhys(final KmemCache s, final int cpu, final int gfp, final long[] out, final int from,
+    static int allocBulkUnchecked(final KmemCache s, final int cpu, final int gfp, final long[] out, final int from,
                              final int n) {
         final int base = cpu * STRIDE;
         s.lockSlot(cpu);
@@ -141,7 +141,7 @@ final class SlubBulk {
      * {@code __kmem_cache_free_bulk}: frees objects (phys, all of this cache, already checked) by building a
      * detached freelist per slab ({@code build_detached_freelist}, look-ahead 3) and freeing each in one go.
      */
-    static void freeBulkPhys(final KmemCache s, final int cpu, final long[] p, final int count) {
+    static void freeBulkUnchecked(final KmemCache s, final int cpu, final long[] p, final int count) {
         int size0 = count;
         final long[] work = Arrays.copyOf(p, count);
         while (size0 > 0) {

@@ -24,6 +24,11 @@ final class SlubPartial {
     private SlubPartial() {
     }
 
+    /**
+     * The CPU partial chain word of a slab ({@link MemMap#SLAB_NEXT}, {@code slab->next} and {@code slab->slabs}):
+     * the next slab's pfn + 1 in bits 39..0 (0 = end), the chain's slab count in bits 63..40. Plain accesses:
+     * the chain belongs to the slot lock's holder, or to the thread that took it off the slot.
+     */
     static long partialNext(final KmemCache s, final long slab) {
         final long v = s.mm.lpLong(slab, MemMap.SLAB_NEXT);
         return (v & 0xffffffffffL) - 1;
