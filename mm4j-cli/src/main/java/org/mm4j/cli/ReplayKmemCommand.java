@@ -603,8 +603,14 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             }
             h.heading("Internal fragmentation per cache");
             // bytes per cache span decades (one 20 MB cache beside 60 kB ones): a log scale keeps them all readable
+            // the waste a log scale shrinks to a few pixels, said in words beside each row
+            final String[] notes = new String[topC.size()];
+            for (int i = 0; i < topC.size(); i++) {
+                final double w = 100 * topC.get(i).wasteShare();
+                notes[i] = w >= 0.05 ? String.format(Locale.ROOT, "%.1f %% waste", w) : null;
+            }
             h.barChart("Requested vs allocated bytes (replayed allocations, 15 largest caches)", "bytes", "cache",
-                labels, List.of("requested", "allocated"), List.of(req, alloc), true);
+                labels, List.of("requested", "allocated"), List.of(req, alloc), true, notes);
             h.table(List.of("cache", "allocs", "requested B", "allocated B", "waste"), rows);
         }
         final List<KmemReplayer.CallSiteStats> sites = bySiteAllocated(rp);
