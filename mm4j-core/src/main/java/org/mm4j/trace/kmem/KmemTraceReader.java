@@ -83,6 +83,14 @@ public final class KmemTraceReader implements AutoCloseable {
     }
 
     /**
+     * The reference reader: every line through the general parser only, as before the fast path existed (slower;
+     * the replay's single-threaded reference path uses it, and tests require both to read the same).
+     */
+    public static KmemTraceReader reference(final InputStream in, final String source, final ErrorSink errors) {
+        return new KmemTraceReader(in, source, errors, false);
+    }
+
+    /**
      * {@code fastPath} false parses every line with the general parser only (the reference the fast path of
      * canonical lines is tested against: both must read the same events and report the same errors).
      */
