@@ -46,7 +46,7 @@ public final class Allocators {
             case "mm4j-segment" -> Mm4jSegments.open(name);
             case "mm4j-cpu-slab" -> Mm4jSlab.open(name, false);
             // not a table row: the safety checks' cost, measured against mm4j with -p allocator=mm4j,<this>
-            case "mm4j-double-free-kernel" -> new Mm4jSlab(name, org.mm4j.kernel.Kernel.boot(Mm4jSlab.CMDLINE
+            case "mm4j-double-free-kernel" -> new Mm4jSlab(name, org.mm4j.Kernel.boot(Mm4jSlab.CMDLINE
                 + " mm4j.sheaves=" + Mm4jSlab.SHEAVES + " mm4j.double_free=kernel"), true);
             case "glibc-malloc" -> NativeMalloc.glibc(name, false);
             case "glibc-malloc-critical" -> NativeMalloc.glibc(name, true);

@@ -1,6 +1,6 @@
 package org.mm4j.bench;
 
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

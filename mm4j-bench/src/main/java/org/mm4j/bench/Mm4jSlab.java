@@ -1,6 +1,6 @@
 package org.mm4j.bench;
 
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 import org.mm4j.page.Gfp;
 import org.mm4j.slab.SlabAllocator;
 import org.mm4j.slab.Slub;

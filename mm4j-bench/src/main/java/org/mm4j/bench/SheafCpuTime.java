@@ -5,7 +5,7 @@ import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
 import java.util.function.LongSupplier;
 
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 import org.mm4j.slab.SlabAllocator;
 
 /**

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 import org.mm4j.slab.KmemCache;
 import org.mm4j.slab.SlabFlags;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -1,6 +1,6 @@
 package org.mm4j.bench;
 
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 import org.mm4j.vma.MmStruct;
 import org.mm4j.vma.Mman;
 import org.mm4j.vma.Vma;

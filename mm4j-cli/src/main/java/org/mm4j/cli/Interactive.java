@@ -11,7 +11,7 @@ import org.jline.terminal.Terminal;
 import org.jline.terminal.TerminalBuilder;
 import org.mm4j.cli.shell.ProcCommands;
 import org.mm4j.cli.shell.Shell;
-import org.mm4j.kernel.ProcFs;
+import org.mm4j.base.ProcFs;
 
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package org.mm4j.cli;
 
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

@@ -1,8 +1,8 @@
 package org.mm4j.cli;
 
 import org.mm4j.cli.report.HtmlReport;
-import org.mm4j.kernel.Kernel;
-import org.mm4j.kernel.ProcFs;
+import org.mm4j.Kernel;
+import org.mm4j.base.ProcFs;
 import org.mm4j.page.Zone;
 import org.mm4j.slab.KmemCache;
 import org.mm4j.slab.StatItem;
@@ -170,7 +170,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
         try (kernel; KmemTraceReader reader = pipelined ? new KmemTraceReader(input.stream, shortName, sink)
                 : KmemTraceReader.reference(input.stream, shortName, sink);
              KmemEventPipe pipe = pipelined ? new KmemEventPipe(reader) : null) {
-            final KmemReplayer replayer = new KmemReplayer(kernel);
+            final KmemReplayer replayer = new KmemReplayer(kernel.params(), kernel.buddy(), kernel.slab(), kernel.cpus());
             final KmemEvent ev = new KmemEvent();
             final long t0 = System.nanoTime();
             if (pipe != null) {
@@ -617,8 +617,14 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             }
             h.heading("Internal fragmentation per cache");
             // bytes per cache span decades (one 20 MB cache beside 60 kB ones): a log scale keeps them all readable
+            // the waste a log scale shrinks to a few pixels, said in words beside each row
+            final String[] notes = new String[topC.size()];
+            for (int i = 0; i < topC.size(); i++) {
+                final double w = 100 * topC.get(i).wasteShare();
+                notes[i] = w >= 0.05 ? String.format(Locale.ROOT, "%.1f %% waste", w) : null;
+            }
             h.barChart("Requested vs allocated bytes (replayed allocations, 15 largest caches)", "bytes", "cache",
-                labels, List.of("requested", "allocated"), List.of(req, alloc), true);
+                labels, List.of("requested", "allocated"), List.of(req, alloc), true, notes);
             h.table(List.of("cache", "allocs", "requested B", "allocated B", "waste"), rows);
         }
         final List<KmemReplayer.CallSiteStats> sites = bySiteAllocated(rp);

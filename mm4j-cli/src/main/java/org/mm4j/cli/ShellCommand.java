@@ -1,7 +1,7 @@
 package org.mm4j.cli;
 
 import org.mm4j.cli.shell.Shell;
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

@@ -2,7 +2,7 @@ package org.mm4j.cli;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 import org.mm4j.slab.KmemCache;
 import org.mm4j.trace.kmem.KmemEvent;
 import org.mm4j.trace.kmem.KmemReplayer;
@@ -29,7 +29,7 @@ class ReplayIntegrityTest {
              KmemTraceReader r = new KmemTraceReader(ReplayKmemCommand.open(null).stream(), (line, msg) -> {
                  throw new AssertionError(line + ": " + msg);
              })) {
-            final KmemReplayer rp = new KmemReplayer(k);
+            final KmemReplayer rp = new KmemReplayer(k.params(), k.buddy(), k.slab(), k.cpus());
             final KmemEvent ev = new KmemEvent();
             while (r.next(ev)) {
                 rp.replay(ev);

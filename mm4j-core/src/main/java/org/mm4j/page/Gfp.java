@@ -87,7 +87,7 @@ public final class Gfp {
     }
 
     /** The migratetype a request of these flags asks for ({@code gfp_migratetype}). */
-    public static int migratetype(final int gfp) {
+    static int migratetype(final int gfp) {
         if ((gfp & MOVABLE) != 0) {
             return MigrateType.MOVABLE;
         }
@@ -124,6 +124,6 @@ public final class Gfp {
 
     /** Prints flags as ftrace's {@code show_gfp_flags} does: composites first, then single bits. */
     public static String toString(final int gfp) {
-        return org.mm4j.kernel.FlagNames.format(gfp & 0xffffffffL, NAMES, false);
+        return org.mm4j.base.FlagNames.format(gfp & 0xffffffffL, NAMES, false);
     }
 }

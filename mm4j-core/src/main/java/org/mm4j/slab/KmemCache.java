@@ -1,7 +1,7 @@
 package org.mm4j.slab;
 
-import org.mm4j.kernel.CpuSlots;
-import org.mm4j.kernel.KernelLog;
+import org.mm4j.base.CpuSlots;
+import org.mm4j.base.KernelLog;
 import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.MemMap;
@@ -15,6 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import org.mm4j.slab.debug.DebugCache;
+import org.mm4j.slab.debug.SlubDebug;
+import org.mm4j.slab.debug.SlubDebugException;
 
 import static org.mm4j.slab.SlabFlags.SLAB_CACHE_DMA;
 import static org.mm4j.slab.SlabFlags.SLAB_CACHE_DMA32;
@@ -154,6 +157,8 @@ public final class KmemCache implements DebugCache {
     /** The name the cache shows under /sys/kernel/slab (":0000064" for mergeable caches). */
     String sysfsName;
     private volatile boolean destroyed;
+    /** SLAB_FAILSLAB, which /sys/kernel/slab/NAME/failslab sets and clears (the kernel writes s->flags). */
+    private volatile boolean failslab;
     /**
      * Slab creations and discards begun and done (a slab gaining PG_slab up to being counted in its node, or
      * being uncounted up to losing PG_slab): validate compares its mem_map count with the node counters only
@@ -201,6 +206,7 @@ public final class KmemCache implements DebugCache {
         this.nrCpus = cpus.nrCpus();
         this.nrNodes = mem.nrNodes();
         this.flags = geo.flags();
+        this.failslab = (flags & SlabFlags.SLAB_FAILSLAB) != 0;
         this.ctor = args.ctor();
         this.debug = (flags & SLAB_DEBUG_FLAGS) != 0;
         this.size = geo.size();
@@ -374,6 +380,36 @@ public final class KmemCache implements DebugCache {
         return (flags & SlabFlags.OBJECT_POISON) != 0;
     }
 
+    @Override
+    public boolean consistencyChecks() {
+        return (flags & SlabFlags.SLAB_CONSISTENCY_CHECKS) != 0;
+    }
+
+    @Override
+    public boolean redZone() {
+        return (flags & SlabFlags.SLAB_RED_ZONE) != 0;
+    }
+
+    @Override
+    public boolean poison() {
+        return (flags & SlabFlags.SLAB_POISON) != 0;
+    }
+
+    @Override
+    public boolean storeUser() {
+        return (flags & SLAB_STORE_USER) != 0;
+    }
+
+    @Override
+    public boolean trace() {
+        return (flags & SlabFlags.SLAB_TRACE) != 0;
+    }
+
+    @Override
+    public boolean isKmalloc() {
+        return (flags & SlabFlags.SLAB_KMALLOC) != 0;
+    }
+
     /** {@code get_freepointer} on kernel virtual addresses (0 = NULL). */
     @Override
     public long getFreePointer(final long object) {
@@ -407,6 +443,16 @@ public final class KmemCache implements DebugCache {
      */
     public MemorySegment segment(final long kaddr) {
         return slub.segment(kaddr, objectSize);
+    }
+
+    /** Whether SLAB_FAILSLAB is set: failslab's {@code cache-filter} lets this cache fail. */
+    public boolean failslab() {
+        return failslab;
+    }
+
+    /** {@code /sys/kernel/slab/NAME/failslab}: sets or clears SLAB_FAILSLAB. */
+    public void failslab(final boolean on) {
+        failslab = on;
     }
 
     @Override
@@ -481,7 +527,7 @@ public final class KmemCache implements DebugCache {
         if (n < 0 || n > out.length) {
             throw new IllegalArgumentException("n=" + n + " (expected: 0 to " + out.length + ")");
         }
-        if (n == 0) {
+        if (n == 0 || (slub.failslab.active() && slub.failslab.shouldFailslab(this, gfp))) {  // slab_pre_alloc_hook
             return 0;
         }
         final int cpu = cpus.current();
@@ -805,6 +851,9 @@ public final class KmemCache implements DebugCache {
      * that last attempt reports the failure (the first runs with {@code __GFP_NOWARN}).
      */
     long slabAllocNode(final int cpu, final int gfp, final int nid, final int origSize) {
+        if (slub.failslab.active() && slub.failslab.shouldFailslab(this, gfp)) {  // slab_pre_alloc_hook
+            return 0;
+        }
         if ((gfp & Gfp.DIRECT_RECLAIM) == 0) {
             return slabAllocNodeOnce(cpu, gfp, nid, origSize);
         }

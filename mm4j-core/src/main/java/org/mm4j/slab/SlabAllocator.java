@@ -1,6 +1,6 @@
 package org.mm4j.slab;
 
-import org.mm4j.kernel.ModelOutOfMemoryException;
+import org.mm4j.base.ModelOutOfMemoryException;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.MemMap;
 import org.mm4j.page.PhysicalMemory;
@@ -69,6 +69,13 @@ public final class SlabAllocator implements SegmentAllocator {
     private final long totalBytes;
     private final boolean initOnFree;
     private final boolean initOnAlloc;
+    /**
+     * FAULT INJECTION HOOK (issue 16, h-fault): {@code initOnAlloc}, or failslab armed. The kmalloc fast path tests
+     * this one field where it tested {@code initOnAlloc}, so failslab costs it nothing; while armed, allocations
+     * take {@link #kmallocSlow}, which asks {@code should_failslab} first (the kernel's slab_pre_alloc_hook comes
+     * before the sheaves too). Written by the thread that arms failslab ({@link #failslabArmed}), read plainly.
+     */
+    private boolean slowAlloc;
     private ThreadSheaves[] byId = new ThreadSheaves[64];
     private final Map<Long, Long> overAligned;
     /** The owner ended and its sheaves went back ({@link ThreadSheafRegistry#reap}). Guarded by this. */
@@ -94,6 +101,23 @@ public final class SlabAllocator implements SegmentAllocator {
         this.totalBytes = slub.mem.totalBytes();
         this.initOnFree = slub.initOnFree;
         this.initOnAlloc = slub.initOnAlloc;
+        this.slowAlloc = initOnAlloc || slub.failslab.active();
+    }
+
+    /** FAULT INJECTION HOOK: failslab was armed ({@code on}) or disarmed; see {@link #slowAlloc}. */
+    void failslabArmed(final boolean on) {
+        SLOW_ALLOC.setRelease(this, initOnAlloc || on);
+    }
+
+    private static final VarHandle SLOW_ALLOC;
+
+    static {
+        try {
+            SLOW_ALLOC = java.lang.invoke.MethodHandles.lookup().findVarHandle(SlabAllocator.class, "slowAlloc",
+                boolean.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 
     /** The confining thread; null for the virtual threads' shared allocator. */
@@ -123,7 +147,7 @@ public final class SlabAllocator implements SegmentAllocator {
             if (t != null) {
                 final Sheaf m = t.main;
                 final int n = m.size;
-                if (n > 0 && !initOnAlloc && t.keyOffset >= 0) {
+                if (n > 0 && !slowAlloc && t.keyOffset >= 0) {  // slowAlloc: init_on_alloc or failslab armed
                     final long phys = m.objects[n - 1];
                     if (t.checkKey) {  // the object must carry its free key; handing out clears it
                         final long at = phys + t.keyOffset;
@@ -153,6 +177,9 @@ public final class SlabAllocator implements SegmentAllocator {
             }
             t = sheavesOf(s);
             kmalloc[idx] = t;
+        }
+        if (slowAlloc && slub.failslab.shouldFailslab(t.cache, Gfp.KERNEL)) {  // FAULT INJECTION HOOK
+            return 0;
         }
         final long phys = t.pop();
         if (phys == 0) {
@@ -235,6 +262,9 @@ public final class SlabAllocator implements SegmentAllocator {
         checkOwner();
         if (capacity == 0 || s.isDebug()) {
             return s.alloc(Gfp.KERNEL);
+        }
+        if (slub.failslab.shouldFailslab(s, Gfp.KERNEL)) {  // FAULT INJECTION HOOK: slab_pre_alloc_hook
+            return 0;
         }
         final ThreadSheaves t = sheavesOf(s);
         final long phys = t.pop();
@@ -328,8 +358,9 @@ public final class SlabAllocator implements SegmentAllocator {
 
     private ModelOutOfMemoryException exhausted(final long byteSize, final long byteAlignment, final long size) {
         return new ModelOutOfMemoryException("allocate(byteSize=" + byteSize + ", byteAlignment=" + byteAlignment
-            + "): kmalloc(" + size + ", " + Gfp.toString(Gfp.KERNEL) + ") failed: model memory exhausted ("
-            + slub.mem.totalBytes() / 1024 + " kB)");
+            + "): kmalloc(" + size + ", " + Gfp.toString(Gfp.KERNEL) + ") failed: "
+            + (slub.failslab.active() ? "failslab is armed (see dmesg), or " : "")  // FAULT INJECTION HOOK
+            + "model memory exhausted (" + slub.mem.totalBytes() / 1024 + " kB)");
     }
 
     /** Frees a segment this allocator (or any kmalloc view of the same kernel) returned. */

@@ -136,6 +136,6 @@ public final class SlabFlags {
 
     /** The flags as {@code SLAB_A|SLAB_B} ("0" when none). */
     public static String toString(final long flags) {
-        return org.mm4j.kernel.FlagNames.format(flags, NAMES, true);
+        return org.mm4j.base.FlagNames.format(flags, NAMES, true);
     }
 }

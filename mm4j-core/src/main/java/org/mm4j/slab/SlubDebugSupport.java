@@ -3,9 +3,10 @@ package org.mm4j.slab;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.mm4j.kernel.ProcFs;
+import org.mm4j.base.ProcFs;
 import org.mm4j.page.MemMap;
 import org.mm4j.page.PhysicalMemory;
+import org.mm4j.slab.debug.SlubDebug;
 
 /**
  * Where SLUB debugging meets the SLUB core's structures: the {@code alloc_calls}/{@code free_calls} sysfs files

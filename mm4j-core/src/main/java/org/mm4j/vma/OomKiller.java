@@ -1,8 +1,8 @@
 package org.mm4j.vma;
 
-import org.mm4j.kernel.DumpStack;
-import org.mm4j.kernel.KernelLog;
-import org.mm4j.kernel.RateLimit;
+import org.mm4j.base.DumpStack;
+import org.mm4j.base.KernelLog;
+import org.mm4j.base.RateLimit;
 import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.PageProc;

@@ -1,7 +1,7 @@
 package org.mm4j.vma;
 
-import org.mm4j.kernel.KernelLog;
-import org.mm4j.kernel.RateLimit;
+import org.mm4j.base.KernelLog;
+import org.mm4j.base.RateLimit;
 import org.mm4j.page.BuddyAllocator;
 
 /**

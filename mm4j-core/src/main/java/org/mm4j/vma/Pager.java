@@ -1,6 +1,6 @@
 package org.mm4j.vma;
 
-import org.mm4j.kernel.KernelLog;
+import org.mm4j.base.KernelLog;
 import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.MemMap;

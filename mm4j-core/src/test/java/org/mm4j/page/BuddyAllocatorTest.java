@@ -1,9 +1,9 @@
 package org.mm4j.page;
 
 import org.junit.jupiter.api.Test;
-import org.mm4j.kernel.CpuSlots;
-import org.mm4j.kernel.Kernel;
-import org.mm4j.kernel.KernelLog;
+import org.mm4j.base.CpuSlots;
+import org.mm4j.Kernel;
+import org.mm4j.base.KernelLog;
 
 import java.util.ArrayList;
 import java.util.List;

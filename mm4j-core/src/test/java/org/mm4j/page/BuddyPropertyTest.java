@@ -6,7 +6,7 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -87,8 +87,8 @@ class BuddyPropertyTest {
     @Property(tries = 100)
     void randomAllocFreeWithTwoZones(@ForAll("opLists") final List<Op> ops) {
         try (PhysicalMemory m = new PhysicalMemory(16L << 20, 1); MemMap mm = new MemMap(m.totalPages())) {
-            final org.mm4j.kernel.CpuSlots cpus = new org.mm4j.kernel.CpuSlots(2);
-            final BuddyAllocator b = new BuddyAllocator(m, mm, new org.mm4j.kernel.KernelLog(), cpus,
+            final org.mm4j.base.CpuSlots cpus = new org.mm4j.base.CpuSlots(2);
+            final BuddyAllocator b = new BuddyAllocator(m, mm, new org.mm4j.base.KernelLog(), cpus,
                 new VmStat(cpus), new BuddyAllocator.Options(false, false, 2048));
             final String initial = PageProc.buddyinfo(b);
             final List<long[]> live = new ArrayList<>();

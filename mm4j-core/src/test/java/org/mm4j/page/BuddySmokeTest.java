@@ -1,7 +1,7 @@
 package org.mm4j.page;
 
 import org.junit.jupiter.api.Test;
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -2,7 +2,7 @@ package org.mm4j.page;
 
 import org.junit.jupiter.api.Test;
 import org.mm4j.boot.CmdlineException;
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 import org.mm4j.slab.Slub;
 
 import java.lang.foreign.Arena;

@@ -3,7 +3,7 @@ package org.mm4j.slab;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.PhysicalMemory;
 

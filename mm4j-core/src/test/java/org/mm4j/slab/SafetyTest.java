@@ -3,7 +3,7 @@ package org.mm4j.slab;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.PhysicalMemory;
 

@@ -1,7 +1,7 @@
 package org.mm4j.slab;
 
 import org.junit.jupiter.api.Test;
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;

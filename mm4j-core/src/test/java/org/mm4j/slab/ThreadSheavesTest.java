@@ -1,8 +1,8 @@
 package org.mm4j.slab;
 
 import org.junit.jupiter.api.Test;
-import org.mm4j.kernel.Kernel;
-import org.mm4j.kernel.ModelOutOfMemoryException;
+import org.mm4j.Kernel;
+import org.mm4j.base.ModelOutOfMemoryException;
 import org.mm4j.page.Gfp;
 import org.mm4j.vma.Mman;
 import org.mm4j.vma.Processes;

@@ -3,7 +3,7 @@ package org.mm4j.vma;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 
 import java.util.List;
 

@@ -3,9 +3,9 @@ package org.mm4j.vma;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.mm4j.kernel.Kernel;
-import org.mm4j.kernel.ModelOutOfMemoryException;
-import org.mm4j.kernel.ProcFs;
+import org.mm4j.Kernel;
+import org.mm4j.base.ModelOutOfMemoryException;
+import org.mm4j.base.ProcFs;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.VmStat;
 

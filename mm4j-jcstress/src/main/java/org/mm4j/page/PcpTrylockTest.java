@@ -1,6 +1,6 @@
 package org.mm4j.page;
 
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;

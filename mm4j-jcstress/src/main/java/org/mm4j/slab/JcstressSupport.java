@@ -1,6 +1,6 @@
 package org.mm4j.slab;
 
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 import org.mm4j.page.MemMap;
 import org.mm4j.page.PhysicalMemory;
 

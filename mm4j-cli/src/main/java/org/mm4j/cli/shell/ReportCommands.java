@@ -1,7 +1,7 @@
 package org.mm4j.cli.shell;
 
 import org.mm4j.cli.report.HtmlReport;
-import org.mm4j.kernel.ProcFs;
+import org.mm4j.base.ProcFs;
 import org.mm4j.vma.Processes;
 
 import java.io.IOException;

@@ -2,7 +2,7 @@ package org.mm4j.cli.shell;
 
 import org.mm4j.io.InputLineException;
 import org.mm4j.io.LineReader;
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -42,7 +42,9 @@ public final class Shell {
         MemoryCommands::register,
         SlabCommands::register,
         VmaCommands::register,
-        ReportCommands::register);
+        ProcpsCommands::register,
+        ReportCommands::register,
+        PageOwnerSort::register);
 
     private static final Pattern ASSIGN = Pattern.compile("^\\s*([A-Za-z_][A-Za-z0-9_]*)\\s*=(?!=)\\s*(.*)$");
     /** A system call as strace prints it, optionally with strace -f's pid prefix ("1234 " or "[pid 1234] "). */

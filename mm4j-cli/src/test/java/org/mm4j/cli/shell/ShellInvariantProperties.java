@@ -7,7 +7,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
 import net.jqwik.api.Tuple.Tuple3;
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 import org.mm4j.slab.KmemCache;
 
 import java.io.BufferedReader;

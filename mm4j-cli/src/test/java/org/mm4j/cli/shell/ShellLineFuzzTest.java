@@ -2,7 +2,7 @@ package org.mm4j.cli.shell;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import org.junit.jupiter.api.AfterAll;
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -1,6 +1,6 @@
 package org.mm4j.cli.shell;
 
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;

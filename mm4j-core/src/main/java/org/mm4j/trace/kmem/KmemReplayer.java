@@ -1,6 +1,7 @@
 package org.mm4j.trace.kmem;
 
-import org.mm4j.kernel.Kernel;
+import org.mm4j.base.CpuSlots;
+import org.mm4j.boot.BootParams;
 import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.PhysicalMemory;
 import org.mm4j.page.Zone;
@@ -19,7 +20,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Replays {@link KmemEvent}s through a booted model {@link Kernel}: slab events through SLUB, page events through the
+ * Replays {@link KmemEvent}s through a booted model kernel: slab events through SLUB, page events through the
  * buddy allocator, each on the CPU slot the trace names.
  *
  * <p>Matching: the kernel hashes the pointers it prints ({@code %p}), consistently within one boot, so an object's
@@ -133,7 +134,8 @@ public final class KmemReplayer {
         }
     }
 
-    private final Kernel kernel;
+    private final BootParams params;
+    private final CpuSlots cpus;
     private final BuddyAllocator buddy;
     private final Slub slub;
     private final Map<String, TraceCache> traceCaches = new HashMap<>();
@@ -170,11 +172,16 @@ public final class KmemReplayer {
     private long lastMicros;
     private long firstMicros = -1;
 
-    public KmemReplayer(final Kernel kernel) {
-        this.kernel = kernel;
-        this.buddy = kernel.buddy();
-        this.slub = kernel.slab();
-        this.nrCpus = kernel.cpus().nrCpus();
+    /**
+     * A replayer over one booted kernel's subsystems (from the composition root: {@code kernel.params()},
+     * {@code kernel.buddy()}, {@code kernel.slab()}, {@code kernel.cpus()}).
+     */
+    public KmemReplayer(final BootParams params, final BuddyAllocator buddy, final Slub slub, final CpuSlots cpus) {
+        this.params = params;
+        this.cpus = cpus;
+        this.buddy = buddy;
+        this.slub = slub;
+        this.nrCpus = cpus.nrCpus();
     }
 
     /** Replays one event. */
@@ -191,7 +198,7 @@ public final class KmemReplayer {
             cpuFolded++;
             cpu %= nrCpus;
         }
-        kernel.cpus().pin(cpu);
+        cpus.pin(cpu);
         final long micros = b.micros[i];
         if (firstMicros < 0) {
             firstMicros = micros;
@@ -347,8 +354,8 @@ public final class KmemReplayer {
             for (final long f : flags) {
                 final Geometry g;
                 try {
-                    g = Geometry.compute(objectSize, 0, f, ctor, nrCpus, kernel.params().slubMaxOrder(),
-                        kernel.params().slubMinOrder(), kernel.params().slubMinObjects(), false, 0);
+                    g = Geometry.compute(objectSize, 0, f, ctor, nrCpus, params.slubMaxOrder(),
+                        params.slubMinOrder(), params.slubMinObjects(), false, 0);
                 } catch (final IllegalArgumentException e) {
                     continue;
                 }

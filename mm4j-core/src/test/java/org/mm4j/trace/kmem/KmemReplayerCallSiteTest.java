@@ -1,7 +1,7 @@
 package org.mm4j.trace.kmem;
 
 import org.junit.jupiter.api.Test;
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -20,7 +20,7 @@ class KmemReplayerCallSiteTest {
         long pageAllocEvents = 0;
         try (Kernel k = Kernel.boot("mem=256M slab_nomerge");
              KmemTraceReader r = new KmemTraceReader(new ByteArrayInputStream(trace), null)) {
-            final KmemReplayer rp = new KmemReplayer(k);
+            final KmemReplayer rp = new KmemReplayer(k.params(), k.buddy(), k.slab(), k.cpus());
             final KmemEvent ev = new KmemEvent();
             while (r.next(ev)) {
                 if (ev.type() == KmemEvent.KMALLOC || ev.type() == KmemEvent.KMEM_CACHE_ALLOC) {

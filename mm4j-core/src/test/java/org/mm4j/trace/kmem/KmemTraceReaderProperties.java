@@ -40,6 +40,9 @@ class KmemTraceReaderProperties {
                 case 3 -> sb.insert(at, "9".repeat(1 + rnd.nextInt(30)));          // huge numbers
                 case 4 -> {                                                        // swap two fields
                     final String[] f = sb.toString().split(" ");
+                    if (f.length == 0) {
+                        break;                                                     // only spaces left: nothing to swap
+                    }
                     final int a = rnd.nextInt(f.length);
                     final int b = rnd.nextInt(f.length);
                     final String t = f[a];

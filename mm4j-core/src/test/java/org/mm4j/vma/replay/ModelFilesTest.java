@@ -1,7 +1,7 @@
 package org.mm4j.vma.replay;
 
 import org.junit.jupiter.api.Test;
-import org.mm4j.kernel.Kernel;
+import org.mm4j.Kernel;
 import org.mm4j.vma.MmStruct;
 import org.mm4j.vma.VmFile;
 

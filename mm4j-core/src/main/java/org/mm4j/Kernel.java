@@ -1,0 +1,159 @@
+package org.mm4j;
+
+import org.mm4j.base.CpuSlots;
+import org.mm4j.base.Current;
+import org.mm4j.base.KernelLog;
+import org.mm4j.base.ProcFs;
+import org.mm4j.base.Uts;
+import org.mm4j.boot.BootParams;
+import org.mm4j.boot.CmdlineException;
+import org.mm4j.page.BuddyAllocator;
+import org.mm4j.page.MemMap;
+import org.mm4j.page.PageProc;
+import org.mm4j.page.PhysicalMemory;
+import org.mm4j.page.Reservation;
+import org.mm4j.page.VmStat;
+import org.mm4j.slab.Slub;
+import org.mm4j.vma.Processes;
+
+/**
+ * A booted model kernel: owns physical memory, the {@code struct page} table, the buddy allocator, the CPU
+ * slots and the kernel log. {@link #close()} frees all off-heap memory; nothing may be used after it.
+ *
+ * <p>Threads: a Kernel may be used from any number of threads; each subsystem documents its own locking.
+ * {@link #boot(String)} and {@link #close()} must not race with other calls.
+ */
+public final class Kernel implements AutoCloseable {
+    /** The release this model prints ({@code uname -r}); see {@link Uts#RELEASE}. */
+    public static final String VERSION = Uts.RELEASE;
+
+    private final BootParams params;
+    private final KernelLog log;
+    private final CpuSlots cpus;
+    private final PhysicalMemory mem;
+    private final MemMap memMap;
+    private final BuddyAllocator buddy;
+    private final VmStat vmstat;
+    private final ProcFs procfs = new ProcFs();
+    /** {@code current}: swapper/0 during boot, then the process table's current process. */
+    private final Current current = new Current();
+    private final Slub slab;
+    private final Processes processes;
+    private volatile boolean closed;
+
+    private Kernel(final BootParams params) {
+        this.params = params;
+        this.log = new KernelLog();
+        this.cpus = new CpuSlots(params.nrCpus());
+        log.printk("Linux version %s (mm4j) #1 SMP PREEMPT_DYNAMIC", VERSION);
+        log.printk("Command line: %s", params.cmdline());
+        this.mem = reserve(params, () -> new PhysicalMemory(params.memBytes(), params.numaNodes()));
+        final PhysicalMemory m = mem;
+        this.memMap = reserve(params, () -> {
+            try {
+                return new MemMap(m.totalPages());
+            } catch (final RuntimeException e) {
+                m.close();
+                throw e;
+            }
+        });
+        this.vmstat = new VmStat(cpus);
+        this.buddy = new BuddyAllocator(mem, memMap, log, cpus, vmstat, new BuddyAllocator.Options(
+            params.initOnAlloc(), params.initOnFree(), BuddyAllocator.Options.DEFAULT.dma32LimitPfn()));
+        DebugFacilities.page(params, buddy, log, cpus, current, procfs);
+        PageProc.register(procfs, buddy);
+        // CONFIG_IKCONFIG_PROC: the shell shows the decompressed text (what zcat prints)
+        procfs.registerFile("/proc/config.gz", () -> params.config().text());
+        log.printk("Memory: %dK/%dK available (%dK kernel struct page table)",
+            buddy.freePages() * 4, mem.totalPages() * 4, mem.totalPages() * MemMap.ENTRY_SIZE / 1024);
+        this.slab = new Slub(params, mem, memMap, buddy, cpus, log, procfs, current);
+        this.processes = new Processes(params, buddy, vmstat, log, procfs);
+        current.install(() -> {
+            final Processes.Task t = processes.current();
+            return new Current.Task(t.pid(), t.pid(), t.comm());
+        });
+        if (!params.unknown().isEmpty()) {
+            log.printk("Unknown kernel command line parameters \"%s\", will be passed to user space.",
+                String.join(" ", params.unknown()));
+        }
+    }
+
+    /** Runs a reservation of boot; a host that cannot reserve {@code mem=} is a boot error naming it. */
+    private static <T> T reserve(final BootParams params, final java.util.function.Supplier<T> what) {
+        try {
+            return what.get();
+        } catch (final Reservation.ReservationException e) {
+            throw new CmdlineException("mem=" + params.all().getOrDefault("mem", (params.memBytes() >> 20) + "M")
+                + ": " + e.getMessage() + " (expected: a mem= this host can reserve)");
+        }
+    }
+
+    /** Boots a kernel from a command line ({@code null} or "" = defaults: mem=256M, one node). */
+    public static Kernel boot(final String cmdline) {
+        return new Kernel(BootParams.parse(cmdline));
+    }
+
+    public static Kernel boot(final BootParams params) {
+        return new Kernel(params);
+    }
+
+    public BootParams params() {
+        return params;
+    }
+
+    public KernelLog log() {
+        return log;
+    }
+
+    public CpuSlots cpus() {
+        return cpus;
+    }
+
+    public PhysicalMemory memory() {
+        return mem;
+    }
+
+    public MemMap memMap() {
+        return memMap;
+    }
+
+    public BuddyAllocator buddy() {
+        return buddy;
+    }
+
+    /** The VM counters of /proc/vmstat and /proc/meminfo; every subsystem counts its events here. */
+    public VmStat vmstat() {
+        return vmstat;
+    }
+
+    /** The SLUB allocator: kmem caches and the kmalloc family. */
+    public Slub slab() {
+        return slab;
+    }
+
+    /** The process table: pid 1 and its forks, each with its address space. */
+    public Processes processes() {
+        return processes;
+    }
+
+    /** The /proc and /sys files each subsystem registers. */
+    public ProcFs procfs() {
+        return procfs;
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Frees all memory. Not idempotent: a second close throws, as {@code Arena.close()} does. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            throw new IllegalStateException("kernel already closed");
+        }
+        closed = true;
+        slab.shutdownThreads();  // no sheaf flush may run once the memory is gone
+        memMap.close();
+        mem.close();
+    }
+}

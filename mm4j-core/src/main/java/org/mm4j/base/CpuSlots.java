@@ -1,0 +1,49 @@
+package org.mm4j.base;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * CPU slots: the model's CPUs ({@code nr_cpus=}). A JVM cannot pin a thread to a CPU, so each thread is mapped to
+ * a slot: round-robin on its first use, or explicitly with {@link #pin(int)} (the kmem replayer pins each event to
+ * the CPU the trace names).
+ *
+ * <p>Departure from Linux, named: two threads can share one slot, and a thread's slot does not change under it
+ * while it runs, but per-CPU data is still reached by several threads at once. That is exactly the kernel's
+ * "preempted and migrated between reading the per-CPU pointer and the cmpxchg" case, and the per-CPU protocols
+ * (tid, local lock) must handle it; they never assume one thread per slot.
+ *
+ * <p>Threads: {@link #current()} is called on hot paths; it allocates nothing after the thread's first call.
+ */
+public final class CpuSlots {
+    private final int nrCpus;
+    private final AtomicInteger next = new AtomicInteger();
+    private final ThreadLocal<int[]> slot;
+
+    public CpuSlots(final int nrCpus) {
+        if (nrCpus < 1) {
+            throw new IllegalArgumentException("nrCpus=" + nrCpus + " (expected: >= 1)");
+        }
+        this.nrCpus = nrCpus;
+        this.slot = ThreadLocal.withInitial(() -> new int[] {Math.floorMod(next.getAndIncrement(), nrCpus)});
+    }
+
+    public int nrCpus() {
+        return nrCpus;
+    }
+
+    /** The calling thread's CPU slot, {@code 0 <= slot < nrCpus}. */
+    public int current() {
+        return slot.get()[0];
+    }
+
+    /** Maps the calling thread to {@code cpu} (like running it under {@code taskset}). Returns the old slot. */
+    public int pin(final int cpu) {
+        if (cpu < 0 || cpu >= nrCpus) {
+            throw new IllegalArgumentException("cpu=" + cpu + " (expected: 0 to " + (nrCpus - 1) + ")");
+        }
+        final int[] s = slot.get();
+        final int old = s[0];
+        s[0] = cpu;
+        return old;
+    }
+}
