@@ -244,6 +244,9 @@ public final class PageProc {
         v[pgpgin + 1] /= 2;
         final StringBuilder sb = new StringBuilder(8192);
         for (int i = 0; i < VmStat.NR_PRINTED; i++) {
+            if (!buddy.vmstat().printed(i)) {
+                continue;
+            }
             sb.append(VmStat.name(i)).append(' ').append(v[i]).append('\n');
         }
         sb.append("nr_unstable 0\n");
