@@ -9,6 +9,7 @@ module org.mm4j.core {
     exports org.mm4j.page;
     exports org.mm4j.trace.kmem;
     exports org.mm4j.slab;
+    exports org.mm4j.slab.debug;
     exports org.mm4j.vma;
     exports org.mm4j.vma.replay;
     exports org.mm4j.io;

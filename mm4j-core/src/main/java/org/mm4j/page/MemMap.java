@@ -235,6 +235,16 @@ public final class MemMap implements AutoCloseable {
         return lvInt(pfn, REFCOUNT);
     }
 
+    /** CAS of the refcount ({@code page_ref_inc}/{@code put_page_testzero} loops). */
+    boolean casRefcount(final long pfn, final int expect, final int update) {
+        return INT.compareAndSet(table, at(pfn, REFCOUNT), expect, update);
+    }
+
+    /** {@code page_mapcount}: the PTEs mapping the page ({@code _mapcount}, plain read). */
+    public int mapcount(final long pfn) {
+        return lpInt(pfn, MAPCOUNT);
+    }
+
     public void setRefcount(final long pfn, final int count) {
         svInt(pfn, REFCOUNT, count);
     }

@@ -333,116 +333,11 @@ public final class PageProc {
         return sb.toString();
     }
 
-    private static long k(final long pages) {
-        return pages << (PhysicalMemory.PAGE_SHIFT - 10);
-    }
-
     /**
-     * {@code __show_mem} / {@code show_free_areas} as an allocation failure prints them: global counters, each
-     * node, each zone up to {@code highestZone} with its watermarks and reserves, the free blocks per order with
-     * their migratetype letters ({@code show_migration_types}: U M E H C I), hugetlb, swap and RAM totals.
+     * {@code __show_mem} / {@code show_free_areas} as an allocation failure prints them (zones up to
+     * {@code highestZone}); the OOM killer prints it too.
      */
     public static String showMem(final BuddyAllocator buddy, final int highestZone) {
-        final long[] v = buddy.vmstat().snapshot();
-        final List<Zone> zones = buddy.zones().stream().filter(z -> z.type <= highestZone
-            || highestZone == Zone.ZONE_DMA32 && z.type == Zone.ZONE_NORMAL).toList();
-        long freePcp = 0;
-        for (final Zone z : zones) {
-            for (final Pcp p : z.pcp) {
-                freePcp += p.count;
-            }
-        }
-        final StringBuilder sb = new StringBuilder(4096);
-        sb.append("Mem-Info:\n");
-        sb.append(String.format("active_anon:%d inactive_anon:%d isolated_anon:%d\n"
-                + " active_file:%d inactive_file:%d isolated_file:%d\n"
-                + " unevictable:%d dirty:%d writeback:%d\n"
-                + " slab_reclaimable:%d slab_unreclaimable:%d\n"
-                + " mapped:%d shmem:%d pagetables:%d\n"
-                + " sec_pagetables:%d bounce:%d\n"
-                + " kernel_misc_reclaimable:%d\n"
-                + " free:%d free_pcp:%d free_cma:%d\n",
-            v[VmStat.NR_ACTIVE_ANON], v[VmStat.NR_INACTIVE_ANON], v[VmStat.indexOf("nr_isolated_anon")],
-            v[VmStat.NR_ACTIVE_FILE], v[VmStat.NR_INACTIVE_FILE], v[VmStat.indexOf("nr_isolated_file")],
-            v[VmStat.NR_UNEVICTABLE], v[VmStat.NR_FILE_DIRTY], v[VmStat.NR_WRITEBACK],
-            v[VmStat.NR_SLAB_RECLAIMABLE], v[VmStat.NR_SLAB_UNRECLAIMABLE],
-            v[VmStat.NR_FILE_MAPPED], v[VmStat.NR_SHMEM], v[VmStat.NR_PAGETABLE],
-            v[VmStat.NR_SECONDARY_PAGETABLE], 0, v[VmStat.NR_KERNEL_MISC_RECLAIMABLE],
-            v[VmStat.NR_FREE_PAGES], freePcp, 0));
-        for (int nid = 0; nid < buddy.memory().nrNodes(); nid++) {
-            final long[] n = nid == 0 ? v : new long[VmStat.NR_ITEMS];
-            sb.append(String.format("Node %d active_anon:%dkB inactive_anon:%dkB active_file:%dkB inactive_file:%dkB"
-                    + " unevictable:%dkB isolated(anon):%dkB isolated(file):%dkB mapped:%dkB dirty:%dkB"
-                    + " writeback:%dkB shmem:%dkB shmem_thp:%dkB shmem_pmdmapped:%dkB anon_thp:%dkB"
-                    + " kernel_stack:%dkB pagetables:%dkB sec_pagetables:%dkB all_unreclaimable? no"
-                    + " Balloon:%dkB\n",
-                nid, k(n[VmStat.NR_ACTIVE_ANON]), k(n[VmStat.NR_INACTIVE_ANON]), k(n[VmStat.NR_ACTIVE_FILE]),
-                k(n[VmStat.NR_INACTIVE_FILE]), k(n[VmStat.NR_UNEVICTABLE]), k(n[VmStat.indexOf("nr_isolated_anon")]),
-                k(n[VmStat.indexOf("nr_isolated_file")]), k(n[VmStat.NR_FILE_MAPPED]), k(n[VmStat.NR_FILE_DIRTY]),
-                k(n[VmStat.NR_WRITEBACK]), k(n[VmStat.NR_SHMEM]), k(n[VmStat.NR_SHMEM_THPS]),
-                k(n[VmStat.NR_SHMEM_PMDMAPPED]), k(n[VmStat.NR_ANON_THPS]), n[VmStat.NR_KERNEL_STACK_KB],
-                k(n[VmStat.NR_PAGETABLE]), k(n[VmStat.NR_SECONDARY_PAGETABLE]), k(n[VmStat.NR_BALLOON_PAGES])));
-        }
-        final int cpu = buddy.cpus().current();
-        for (final Zone z : zones) {
-            long pcp = 0;
-            for (final Pcp p : z.pcp) {
-                pcp += p.count;
-            }
-            sb.append(String.format("Node %d %s free:%dkB boost:0kB min:%dkB low:%dkB high:%dkB"
-                    + " reserved_highatomic:%dKB free_highatomic:%dKB active_anon:0kB inactive_anon:0kB"
-                    + " active_file:0kB inactive_file:0kB unevictable:0kB writepending:0kB zspages:0kB"
-                    + " present:%dkB managed:%dkB mlocked:0kB bounce:0kB free_pcp:%dkB local_pcp:%dkB"
-                    + " free_cma:0kB\n",
-                z.nid, z.name, k(z.freePages), k(z.watermark[Zone.WMARK_MIN]), k(z.watermark[Zone.WMARK_LOW]),
-                k(z.watermark[Zone.WMARK_HIGH]), k(z.nrReservedHighatomic), k(z.nrFreeHighatomic),
-                k(z.presentPages), k(z.managedPages), k(pcp), k(z.pcp[cpu].count)));
-            sb.append("lowmem_reserve[]:");
-            for (int j = 0; j < Zone.MAX_NR_ZONES; j++) {
-                sb.append(' ').append(z.lowmemReserve[j]);
-            }
-            sb.append('\n');
-        }
-        final String letters = "UMEHCI";
-        for (final Zone z : zones) {
-            sb.append(String.format("Node %d %s: ", z.nid, z.name));
-            long total = 0;
-            z.lock.lock();
-            try {
-                for (int o = 0; o < Zone.NR_PAGE_ORDERS; o++) {
-                    sb.append(String.format("%d*%dkB ", z.nrFree[o], 4L << o));
-                    total += z.nrFree[o] << o;
-                    if (z.nrFree[o] != 0) {
-                        sb.append('(');
-                        for (int mt = 0; mt < MigrateType.TYPES; mt++) {
-                            if (z.freeHead[o][mt] >= 0) {
-                                sb.append(letters.charAt(mt));
-                            }
-                        }
-                        sb.append(") ");
-                    }
-                }
-            } finally {
-                z.lock.unlock();
-            }
-            sb.append(String.format("= %dkB\n", k(total)));
-        }
-        for (int nid = 0; nid < buddy.memory().nrNodes(); nid++) {
-            sb.append(String.format("Node %d hugepages_total=0 hugepages_free=0 hugepages_surp=0"
-                + " hugepages_size=1048576kB\n", nid));
-            sb.append(String.format("Node %d hugepages_total=0 hugepages_free=0 hugepages_surp=0"
-                + " hugepages_size=2048kB\n", nid));
-        }
-        sb.append(String.format("%d total pagecache pages\n", v[VmStat.NR_FILE_PAGES]));
-        sb.append("0 pages in swap cache\nFree swap  = 0kB\nTotal swap = 0kB\n");
-        long present = 0;
-        long reserved = 0;
-        for (final Zone z : buddy.zones()) {
-            present += z.presentPages;
-            reserved += z.presentPages - z.managedPages;
-        }
-        sb.append(String.format("%d pages RAM\n0 pages HighMem/MovableOnly\n%d pages reserved\n"
-            + "0 pages cma reserved\n0 pages hwpoisoned", present, reserved));
-        return sb.toString();
+        return ShowMem.showMem(buddy, highestZone);
     }
 }

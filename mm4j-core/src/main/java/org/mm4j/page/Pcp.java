@@ -12,7 +12,7 @@ import java.util.Arrays;
  * head pages through {@link MemMap#LRU_NEXT}/{@link MemMap#LRU_PREV} (the kernel's {@code pcp_list} overlays
  * {@code lru} the same way). {@code count} is the number of base pages on all lists.
  *
- * <p>Concurrency: everything here is touched only with {@link #lock} held: the allocator takes it with
+ * <p>Concurrency: everything here is touched only with the lock held: the allocator takes it with
  * {@link #tryLock()} (the kernel's {@code pcp_spin_trylock}; on failure it goes to the zone's buddy lists, as
  * Linux does when a drain or an interrupt holds the pcp), drains take it with {@link #lock()}. Two threads mapped
  * to one CPU slot therefore never corrupt the lists. The event counters ({@code pgalloc} ...) are written under
@@ -70,28 +70,63 @@ final class Pcp extends PcpFields {
         return pindex / MigrateType.PCPTYPES;
     }
 
+    /** {@code pcp_spin_trylock}: one CAS of the lock word. */
     boolean tryLock() {
-        return LOCK.compareAndSet(this, 0, 1);
+        if (casLocked(0, 1)) {
+            assert setOwner(Thread.currentThread());
+            return true;
+        }
+        return false;
     }
 
     void lock() {
-        while (!LOCK.compareAndSet(this, 0, 1)) {
+        while (!casLocked(0, 1)) {
             Thread.onSpinWait();
         }
+        assert setOwner(Thread.currentThread());
     }
 
     void unlock() {
-        LOCK.setRelease(this, 0);
+        assert isHeldByCurrentThread() : "pcp unlock by a thread that does not hold it";
+        assert setOwner(null);
+        soLocked(0);
+    }
+
+    /**
+     * Whether the calling thread holds the lock: for assertions only ({@code lockdep_assert_held}); the owner is
+     * recorded only when assertions are enabled, so without {@code -ea} the lock costs one CAS and one store.
+     */
+    boolean isHeldByCurrentThread() {
+        return lvLocked() == 1 && owner == Thread.currentThread();
+    }
+
+    private boolean setOwner(final Thread t) {
+        owner = t;
+        return true;
+    }
+
+    private boolean casLocked(final int expect, final int update) {
+        return LOCK.compareAndSet(this, expect, update);
+    }
+
+    private void soLocked(final int value) {
+        LOCK.setRelease(this, value);
+    }
+
+    private int lvLocked() {
+        return (int) LOCK.getVolatile(this);
     }
 
     /** {@code list_add}: pushes at the head (lock held). */
     void addHead(final MemMap mm, final int pindex, final long pfn) {
+        assert isHeldByCurrentThread() : "pcp list_add without the pcp lock";
         PageList.addHead(mm, lists, HEAD + pindex, lists, TAIL + pindex, pfn);
         listCounts[2 * PAD + pindex]++;
     }
 
     /** {@code list_add_tail} (lock held). */
     void addTail(final MemMap mm, final int pindex, final long pfn) {
+        assert isHeldByCurrentThread() : "pcp list_add_tail without the pcp lock";
         PageList.addTail(mm, lists, HEAD + pindex, lists, TAIL + pindex, pfn);
         listCounts[2 * PAD + pindex]++;
     }
@@ -107,6 +142,7 @@ final class Pcp extends PcpFields {
     }
 
     private long remove(final MemMap mm, final int pindex, final long pfn) {
+        assert isHeldByCurrentThread() : "pcp list_del without the pcp lock";
         if (pfn >= 0) {
             PageList.unlink(mm, lists, HEAD + pindex, lists, TAIL + pindex, pfn);
             listCounts[2 * PAD + pindex]--;
@@ -129,7 +165,10 @@ abstract class PcpPad {
 
 /** The fields of {@link Pcp}, between two paddings (agrona/JCTools style). */
 abstract class PcpFields extends PcpPad {
+    /** The lock word: 0 free, 1 held ({@code casLocked}/{@code soLocked}/{@code lvLocked}). */
     volatile int locked;
+    /** The holder, recorded only with assertions on (written and read by the holder, under the lock). */
+    Thread owner;
     /** Padding, list heads, list tails, padding: one array, so no other CPU's data shares its cache lines. */
     final long[] lists = new long[Pcp.PAD + 2 * Pcp.NR_PCP_LISTS + Pcp.PAD];
     final int[] listCounts = new int[2 * Pcp.PAD + Pcp.NR_PCP_LISTS + 2 * Pcp.PAD];

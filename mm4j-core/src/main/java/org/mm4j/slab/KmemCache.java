@@ -15,6 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import org.mm4j.slab.debug.DebugCache;
+import org.mm4j.slab.debug.SlubDebug;
+import org.mm4j.slab.debug.SlubDebugException;
 
 import static org.mm4j.slab.SlabFlags.SLAB_CACHE_DMA;
 import static org.mm4j.slab.SlabFlags.SLAB_CACHE_DMA32;
@@ -372,6 +375,36 @@ public final class KmemCache implements DebugCache {
     @Override
     public boolean objectPoison() {
         return (flags & SlabFlags.OBJECT_POISON) != 0;
+    }
+
+    @Override
+    public boolean consistencyChecks() {
+        return (flags & SlabFlags.SLAB_CONSISTENCY_CHECKS) != 0;
+    }
+
+    @Override
+    public boolean redZone() {
+        return (flags & SlabFlags.SLAB_RED_ZONE) != 0;
+    }
+
+    @Override
+    public boolean poison() {
+        return (flags & SlabFlags.SLAB_POISON) != 0;
+    }
+
+    @Override
+    public boolean storeUser() {
+        return (flags & SLAB_STORE_USER) != 0;
+    }
+
+    @Override
+    public boolean trace() {
+        return (flags & SlabFlags.SLAB_TRACE) != 0;
+    }
+
+    @Override
+    public boolean isKmalloc() {
+        return (flags & SlabFlags.SLAB_KMALLOC) != 0;
     }
 
     /** {@code get_freepointer} on kernel virtual addresses (0 = NULL). */

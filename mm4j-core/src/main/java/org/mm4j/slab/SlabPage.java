@@ -2,6 +2,8 @@ package org.mm4j.slab;
 
 import org.mm4j.page.MemMap;
 import org.mm4j.page.PhysicalMemory;
+import org.mm4j.slab.debug.DebugSlab;
+import org.mm4j.slab.debug.DebugCache;
 
 /**
  * A {@link DebugSlab} view of one slab's {@code struct page} entry (its head page in mem_map), for the SLUB debug

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import org.mm4j.slab.debug.SlubDebug;
 
 /**
  * The slab allocator of one {@link org.mm4j.Kernel}: the cache list ({@code slab_caches} under
@@ -142,7 +143,7 @@ public final class Slub {
         for (final String m : debugOptions.messages()) {
             log.printk(m);
         }
-        this.debug = new SlubDebug(mem, log, cpus, debugOptions);
+        this.debug = new SlubDebug(mem, log, cpus);
         this.threadAllocator = ThreadLocal.withInitial(this::newAllocator);
         createKmallocCaches();
         SlubSysfs.register(this);

@@ -6,6 +6,7 @@ import java.util.List;
 import org.mm4j.base.ProcFs;
 import org.mm4j.page.MemMap;
 import org.mm4j.page.PhysicalMemory;
+import org.mm4j.slab.debug.SlubDebug;
 
 /**
  * Where SLUB debugging meets the SLUB core's structures: the {@code alloc_calls}/{@code free_calls} sysfs files

@@ -1,9 +1,7 @@
 package org.mm4j.vma;
 
 import static org.mm4j.vma.Errno.EACCES;
-import static org.mm4j.vma.Errno.EAGAIN;
 import static org.mm4j.vma.Errno.EBADF;
-import static org.mm4j.vma.Errno.EBUSY;
 import static org.mm4j.vma.Errno.EEXIST;
 import static org.mm4j.vma.Errno.EFAULT;
 import static org.mm4j.vma.Errno.EINVAL;
@@ -14,27 +12,21 @@ import static org.mm4j.vma.Errno.EPERM;
 import static org.mm4j.vma.VmFlags.VM_ACCESS_FLAGS;
 import static org.mm4j.vma.VmFlags.VM_ACCOUNT;
 import static org.mm4j.vma.VmFlags.VM_DONTCOPY;
-import static org.mm4j.vma.VmFlags.VM_DONTDUMP;
 import static org.mm4j.vma.VmFlags.VM_DONTEXPAND;
 import static org.mm4j.vma.VmFlags.VM_EXEC;
 import static org.mm4j.vma.VmFlags.VM_GROWSDOWN;
-import static org.mm4j.vma.VmFlags.VM_HUGEPAGE;
 import static org.mm4j.vma.VmFlags.VM_HUGETLB;
 import static org.mm4j.vma.VmFlags.VM_IO;
 import static org.mm4j.vma.VmFlags.VM_LOCKED;
 import static org.mm4j.vma.VmFlags.VM_LOCKED_MASK;
-import static org.mm4j.vma.VmFlags.VM_LOCKONFAULT;
 import static org.mm4j.vma.VmFlags.VM_MAYEXEC;
 import static org.mm4j.vma.VmFlags.VM_MAYREAD;
 import static org.mm4j.vma.VmFlags.VM_MAYSHARE;
 import static org.mm4j.vma.VmFlags.VM_MAYWRITE;
-import static org.mm4j.vma.VmFlags.VM_MIXEDMAP;
 import static org.mm4j.vma.VmFlags.VM_NOHUGEPAGE;
 import static org.mm4j.vma.VmFlags.VM_NORESERVE;
 import static org.mm4j.vma.VmFlags.VM_PFNMAP;
-import static org.mm4j.vma.VmFlags.VM_RAND_READ;
 import static org.mm4j.vma.VmFlags.VM_READ;
-import static org.mm4j.vma.VmFlags.VM_SEQ_READ;
 import static org.mm4j.vma.VmFlags.VM_SHARED;
 import static org.mm4j.vma.VmFlags.VM_SPECIAL;
 import static org.mm4j.vma.VmFlags.VM_WIPEONFORK;
@@ -315,6 +307,28 @@ public final class MmStruct {
         return n;
     }
 
+    /**
+     * {@code mmap_assert_locked(mm)}, for {@code assert}: true when the calling thread holds this mm's mmap lock (the
+     * model's lock is this object's monitor, always taken exclusively, so a read-locked path holds it too); an
+     * {@link AssertionError} naming the thread otherwise.
+     */
+    boolean mmapAssertLocked() {
+        if (!Thread.holdsLock(this)) {
+            throw new AssertionError("mmap_assert_locked: thread " + Thread.currentThread().getName()
+                + " does not hold the mmap lock of " + this);
+        }
+        return true;
+    }
+
+    /** {@code mmap_assert_write_locked(mm)}, for {@code assert}: as {@link #mmapAssertLocked} (one exclusive lock). */
+    boolean mmapAssertWriteLocked() {
+        if (!Thread.holdsLock(this)) {
+            throw new AssertionError("mmap_assert_write_locked: thread " + Thread.currentThread().getName()
+                + " does not hold the mmap lock of " + this);
+        }
+        return true;
+    }
+
     private void invalidate() {
         seqnum++;
     }
@@ -518,14 +532,15 @@ public final class MmStruct {
         return next;
     }
 
-    private int modifyError;
+    /** The errno of the last failed {@link #vmaModify} or {@link #fail} (the kernel's {@code ERR_PTR}). */
+    int modifyError;
 
     /**
      * {@code vma_modify}: merge {@code [start, end)} of {@code vma} (which gets {@code newFlags} and
      * {@code newName}) with its neighbours, or split it out. Returns the VMA covering exactly the range (whose
      * flags/name the caller then sets), or null with {@link #modifyError} set.
      */
-    private Vma vmaModify(final Vma vma, final long start, final long end, final long newFlags,
+    Vma vmaModify(final Vma vma, final long start, final long end, final long newFlags,
                           final String newName) {
         final Vmg g = new Vmg();
         g.middle = vma;
@@ -1483,218 +1498,23 @@ public final class MmStruct {
 
     // ------------------------------------------------------------------------------------------------ madvise
 
-    private static boolean madviseBehaviorValid(final int b) {
-        return b >= 0 && b <= 4 || b >= 8 && b <= 25 || b == Mman.MADV_GUARD_INSTALL || b == Mman.MADV_GUARD_REMOVE;
-    }
-
     /** {@code madvise(start, len, behavior)}: 0 or -errno. */
     public synchronized long madvise(final long start, final long lenIn, final int behavior) {
-        if (!madviseBehaviorValid(behavior)) {
-            return -EINVAL;
-        }
-        if ((start & ~PAGE_MASK) != 0) {
-            return -EINVAL;
-        }
-        final long len = pageAlign(lenIn);
-        if (lenIn != 0 && len == 0) {
-            return -EINVAL;
-        }
-        final long end = start + len;
-        if (Long.compareUnsigned(end, start) < 0) {
-            return -EINVAL;
-        }
-        if (end == start) {
-            return 0;
-        }
-        return walkVmas(start, end, (vma, s, e) -> madviseVma(vma, s, e, behavior));
+        return Madvise.madvise(this, start, lenIn, behavior);
     }
 
-    /** What {@link #walkVmas} applies to each VMA piece: the resulting VMA (for the walk to continue) or null. */
-    private interface Visit {
-        Vma visit(Vma vma, long start, long end);
-    }
-
-    /** {@code madvise_walk_vmas}: visits each mapped piece; a hole gives ENOMEM at the end, an error stops. */
-    private long walkVmas(long start, final long end, final Visit visit) {
-        int unmappedError = 0;
-        Vma vma = findVma(start);
-        while (true) {
-            if (vma == null) {
-                return -ENOMEM;
-            }
-            if (start < vma.start) {
-                unmappedError = -ENOMEM;
-                start = vma.start;
-                if (start >= end) {
-                    break;
-                }
-            }
-            final long tmp = Math.min(vma.end, end);
-            final Vma r = visit.visit(vma, start, tmp);
-            if (r == null) {
-                return modifyError;
-            }
-            start = Math.max(tmp, r.end);
-            if (start >= end) {
-                break;
-            }
-            vma = findVma(r.end);
-        }
-        return unmappedError;
-    }
-
-    private Vma madviseVma(final Vma vma, final long start, final long end, final int behavior) {
-        long newFlags = vma.flags;
-        switch (behavior) {
-            case Mman.MADV_DONTNEED, Mman.MADV_DONTNEED_LOCKED -> {
-                long forbidden = VM_PFNMAP;
-                if (behavior != Mman.MADV_DONTNEED_LOCKED) {
-                    forbidden |= VM_LOCKED;
-                }
-                if ((vma.flags & forbidden) != 0) {
-                    return fail(-EINVAL);
-                }
-                if (pageTables != null) {
-                    pageTables.zapRange(vma, start, end);
-                }
-                return vma;
-            }
-            case Mman.MADV_FREE -> {
-                // madvise_dontneed_free_valid_vma: VM_LOCKED and VM_PFNMAP are refused before
-                // madvise_free_single_vma's anonymous-only rule
-                if ((vma.flags & (VM_LOCKED | VM_PFNMAP)) != 0 || !vma.isAnonymous()) {
-                    return fail(-EINVAL);
-                }
-                if (pageTables != null) {
-                    pageTables.markLazyfree(start, end); // kept, readable, until reclaim discards them
-                }
-                return vma;
-            }
-            case Mman.MADV_REMOVE -> {
-                if ((vma.flags & VM_LOCKED) != 0) {
-                    return fail(-EINVAL);
-                }
-                if (vma.file == null || (vma.flags & VM_SHARED) == 0) {
-                    return fail(-EACCES);
-                }
-                if (pageTables != null) {
-                    pageTables.zapRange(vma, start, end);
-                }
-                return vma;
-            }
-            case Mman.MADV_POPULATE_READ, Mman.MADV_POPULATE_WRITE -> {
-                final long r = populate(start, end);
-                if (r != 0) {
-                    return fail((int) r); // madvise_populate: -EFAULT for SIGBUS, -ENOMEM out of memory
-                }
-                return vma;
-            }
-            case Mman.MADV_COLD, Mman.MADV_PAGEOUT -> {
-                // can_madv_lru_vma: no LRU advice on locked, PFN-mapped or hugetlb VMAs
-                if ((vma.flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)) != 0) {
-                    return fail(-EINVAL);
-                }
-                return vma;
-            }
-            case Mman.MADV_COLLAPSE -> {
-                // madvise_collapse: thp_vma_allowable_order(PMD_ORDER) must hold, which needs a PMD-aligned
-                // PMD-sized range inside the VMA (thp_vma_suitable_order) and no VM_NOHUGEPAGE
-                if (!thpPmdSuitable(vma)) {
-                    return fail(-EINVAL);
-                }
-                return vma;
-            }
-            case Mman.MADV_WILLNEED, Mman.MADV_MERGEABLE, Mman.MADV_UNMERGEABLE -> {
-                return vma;
-            }
-            case Mman.MADV_GUARD_INSTALL, Mman.MADV_GUARD_REMOVE -> {
-                // is_valid_guard_vma: not VM_SPECIAL nor hugetlb; install also refuses VM_LOCKED (no zap of locked)
-                final long disallowed = VM_SPECIAL | VM_HUGETLB
-                    | (behavior == Mman.MADV_GUARD_INSTALL ? VM_LOCKED : 0);
-                if ((vma.flags & disallowed) != 0) {
-                    return fail(-EINVAL);
-                }
-                if (pageTables != null) {
-                    if (behavior == Mman.MADV_GUARD_REMOVE) {
-                        pageTables.removeGuards(start, end);
-                    } else {
-                        if (vma.isAnonymous() && vma.anonVma == null) {
-                            anonVmaPrepare(vma); // so that fork copies the markers
-                        }
-                        if (!pageTables.installGuards(vma, start, end)) {
-                            return fail(-ENOMEM);
-                        }
-                    }
-                }
-                return vma;
-            }
-            case Mman.MADV_NORMAL -> newFlags &= ~(VM_RAND_READ | VM_SEQ_READ);
-            case Mman.MADV_SEQUENTIAL -> newFlags = (newFlags & ~VM_RAND_READ) | VM_SEQ_READ;
-            case Mman.MADV_RANDOM -> newFlags = (newFlags & ~VM_SEQ_READ) | VM_RAND_READ;
-            case Mman.MADV_DONTFORK -> newFlags |= VM_DONTCOPY;
-            case Mman.MADV_DOFORK -> {
-                if ((vma.flags & VM_IO) != 0) {
-                    return fail(-EINVAL);
-                }
-                newFlags &= ~VM_DONTCOPY;
-            }
-            case Mman.MADV_WIPEONFORK -> {
-                if (vma.file != null || (vma.flags & VM_SHARED) != 0) {
-                    return fail(-EINVAL);
-                }
-                newFlags |= VM_WIPEONFORK;
-            }
-            case Mman.MADV_KEEPONFORK -> newFlags &= ~VM_WIPEONFORK;
-            case Mman.MADV_DONTDUMP -> newFlags |= VM_DONTDUMP;
-            case Mman.MADV_DODUMP -> {
-                if ((newFlags & VM_SPECIAL) != 0) {
-                    return fail(-EINVAL);
-                }
-                newFlags &= ~VM_DONTDUMP;
-            }
-            case Mman.MADV_HUGEPAGE -> newFlags = (newFlags & ~VM_NOHUGEPAGE) | VM_HUGEPAGE;
-            case Mman.MADV_NOHUGEPAGE -> newFlags = (newFlags & ~VM_HUGEPAGE) | VM_NOHUGEPAGE;
-            default -> {
-                return fail(-EINVAL);
-            }
-        }
-        if (newFlags == vma.flags) {
-            return vma;
-        }
-        final Vma r = vmaModify(vma, start, end, newFlags, vma.anonName);
-        if (r != null) {
-            r.flags = newFlags;
-        }
-        return r;
-    }
-
-    /**
-     * {@code thp_vma_allowable_order(vma, ..., PMD_ORDER)} as MADV_COLLAPSE asks it (sysfs settings ignored):
-     * false for VM_NOHUGEPAGE, hugetlb and PFN/mixed maps, and when no PMD-aligned {@link #PMD_SIZE} range fits
-     * the VMA (checked, as {@code __thp_vma_allowable_orders} does, for the range ending nearest {@code vm_end});
-     * a file VMA also needs its file offset aligned with its address ({@code thp_vma_suitable_order}).
-     */
-    private static boolean thpPmdSuitable(final Vma vma) {
-        if ((vma.flags & (VM_NOHUGEPAGE | VM_HUGETLB | VM_PFNMAP | VM_MIXEDMAP)) != 0) {
-            return false;
-        }
-        final long haddr = (vma.end - PMD_SIZE) & ~(PMD_SIZE - 1);
-        if (vma.end - vma.start < PMD_SIZE || haddr < vma.start || haddr + PMD_SIZE > vma.end) {
-            return false;
-        }
-        return vma.isAnonymous() || ((vma.start >>> 12) - vma.pgoff & (PMD_SIZE / PAGE_SIZE - 1)) == 0;
-    }
-
-    private Vma fail(final int errno) {
+    /** {@code vma_modify}'s error channel: sets {@link #modifyError} and returns null (an {@code ERR_PTR}). */
+    Vma fail(final int errno) {
         modifyError = errno;
         return null;
     }
+
 
     // ------------------------------------------------------------------------------------------------ mlock
 
     /** {@code mlock(start, len)}: 0 or -errno; the locked range is faulted in. */
     public synchronized long mlock(final long start, final long len) {
-        return doMlock(start, len, VM_LOCKED);
+        return Mlock.mlock(this, start, len);
     }
 
     /** {@code MLOCK_ONFAULT}: the only flag {@code mlock2} accepts (include/uapi/asm-generic/mman-common.h). */
@@ -1705,65 +1525,12 @@ public final class MmStruct {
      * before the range is looked at.
      */
     public synchronized long mlock2(final long start, final long len, final int flags) {
-        if ((flags & ~MLOCK_ONFAULT) != 0) {
-            return -EINVAL;
-        }
-        return doMlock(start, len, (flags & MLOCK_ONFAULT) != 0 ? VM_LOCKED | VM_LOCKONFAULT : VM_LOCKED);
+        return Mlock.mlock2(this, start, len, flags);
     }
 
     /** {@code munlock(start, len)}. */
     public synchronized long munlock(final long start, final long len) {
-        return doMlock(start, len, 0);
-    }
-
-    private long doMlock(final long startIn, final long lenIn, final long lockFlags) {
-        final long len = pageAlign(lenIn + (startIn & ~PAGE_MASK));
-        final long start = startIn & PAGE_MASK;
-        final long end = start + len;
-        if (Long.compareUnsigned(end, start) < 0) {
-            return -EINVAL;
-        }
-        if (end == start) {
-            return 0;
-        }
-        Vma vma = vmaLookup(start);
-        if (vma == null) {
-            return -ENOMEM;
-        }
-        long nstart = start;
-        long tmp = vma.start;
-        while (vma != null && vma.start < end) {
-            if (vma.start != tmp) {
-                return -ENOMEM;
-            }
-            final long newFlags = (vma.flags & ~VM_LOCKED_MASK) | lockFlags;
-            tmp = Math.min(vma.end, end);
-            Vma r = vma;
-            if (newFlags != vma.flags && (vma.flags & VM_SPECIAL) == 0) {
-                r = vmaModify(vma, nstart, tmp, newFlags, vma.anonName);
-                if (r == null) {
-                    return modifyError;
-                }
-                r.flags = newFlags;
-            }
-            tmp = r.end;
-            nstart = tmp;
-            vma = r.next;
-        }
-        if (tmp < end) {
-            return -ENOMEM;
-        }
-        if ((lockFlags & VM_LOCKED) != 0 && (lockFlags & VM_LOCKONFAULT) == 0) {
-            // __mlock_posix_error_return: a failed fault-in (-ENOMEM) is EAGAIN, a SIGBUS one (-EFAULT) ENOMEM
-            final long r = populate(start, end);
-            if (r == -ENOMEM) {
-                return -EAGAIN;
-            }
-            if (r == -EFAULT) {
-                return -ENOMEM;
-            }
-        }
-        return 0;
+        return Mlock.munlock(this, start, len);
     }
 
     public static final int MCL_CURRENT = 1;
@@ -1772,146 +1539,34 @@ public final class MmStruct {
 
     /** {@code mlockall(flags)}: locks every VMA (MCL_CURRENT) and/or every future one (MCL_FUTURE). */
     public synchronized long mlockall(final int flags) {
-        if (flags == 0 || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) != 0 || flags == MCL_ONFAULT) {
-            return -EINVAL;
-        }
-        return applyMlockall(flags);
+        return Mlock.mlockall(this, flags);
     }
 
     /** {@code munlockall()}. */
     public synchronized long munlockall() {
-        return applyMlockall(0);
-    }
-
-    private long applyMlockall(final int flags) {
-        defFlags &= ~VM_LOCKED_MASK;
-        if ((flags & MCL_FUTURE) != 0) {
-            defFlags |= VM_LOCKED | ((flags & MCL_ONFAULT) != 0 ? VM_LOCKONFAULT : 0);
-            if ((flags & MCL_CURRENT) == 0) {
-                return 0;
-            }
-        }
-        long toAdd = 0;
-        if ((flags & MCL_CURRENT) != 0) {
-            toAdd = VM_LOCKED | ((flags & MCL_ONFAULT) != 0 ? VM_LOCKONFAULT : 0);
-        }
-        Vma vma = tree.first;
-        while (vma != null) {
-            final long newFlags = (vma.flags & ~VM_LOCKED_MASK) | toAdd;
-            Vma r = vma;
-            if (newFlags != vma.flags && (vma.flags & VM_SPECIAL) == 0) {
-                r = vmaModify(vma, vma.start, vma.end, newFlags, vma.anonName);
-                if (r == null) {
-                    break; // errors are ignored, as mlockall does
-                }
-                r.flags = newFlags;
-            }
-            vma = r.next;
-        }
-        if ((toAdd & VM_LOCKED) != 0 && (toAdd & VM_LOCKONFAULT) == 0 && tree.first != null) {
-            populate(tree.first.start, tree.last.end);
-        }
-        return 0;
+        return Mlock.munlockall(this);
     }
 
     /** {@code msync(start, len, flags)}: checks the range (no writeback in the model); 0 or -errno. */
     public synchronized long msync(final long start, final long lenIn, final int flags) {
-        final int msAsync = 1;
-        final int msInvalidate = 2;
-        final int msSync = 4;
-        if ((flags & ~(msAsync | msInvalidate | msSync)) != 0 || (start & ~PAGE_MASK) != 0
-            || (flags & msAsync) != 0 && (flags & msSync) != 0) {
-            return -EINVAL;
-        }
-        final long end = start + pageAlign(lenIn);
-        if (Long.compareUnsigned(end, start) < 0) {
-            return -ENOMEM;
-        }
-        if (end == start) {
-            return 0;
-        }
-        long s = start;
-        Vma vma = findVma(s);
-        int unmapped = 0;
-        while (true) {
-            if (vma == null) {
-                return -ENOMEM;
-            }
-            if (s < vma.start) {
-                unmapped = -ENOMEM;
-                s = vma.start;
-                if (s >= end) {
-                    return unmapped;
-                }
-            }
-            if ((flags & msInvalidate) != 0 && (vma.flags & VM_LOCKED) != 0) {
-                return -EBUSY;
-            }
-            s = vma.end;
-            if (s >= end) {
-                return unmapped;
-            }
-            vma = vma.next;
-        }
+        return Msync.msync(this, start, lenIn, flags);
     }
+
 
     // ------------------------------------------------------------------------------------------------ prctl
-
-    private static boolean validNameChar(final char c) {
-        return c >= 0x20 && c < 0x7f && c != '\\' && c != '`' && c != '$' && c != '[' && c != ']';
-    }
 
     /**
      * {@code prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, start, len, name)}: names anonymous memory ({@code name}
      * null clears). 0 or -errno.
      */
     public synchronized long setAnonName(final long start, final long lenIn, final String name) {
-        if (name != null) {
-            if (name.length() >= ANON_VMA_NAME_MAX_LEN) {
-                return -EINVAL;
-            }
-            for (int i = 0; i < name.length(); i++) {
-                if (!validNameChar(name.charAt(i))) {
-                    return -EINVAL;
-                }
-            }
-        }
-        if ((start & ~PAGE_MASK) != 0) {
-            return -EINVAL;
-        }
-        final long len = pageAlign(lenIn);
-        if (lenIn != 0 && len == 0) {
-            return -EINVAL;
-        }
-        final long end = start + len;
-        if (Long.compareUnsigned(end, start) < 0) {
-            return -EINVAL;
-        }
-        if (end == start) {
-            return 0;
-        }
-        return walkVmas(start, end, (vma, s, e) -> {
-            if (vma.file != null && !vma.file.isShmem()) {
-                return fail(-EBADF);
-            }
-            if (java.util.Objects.equals(vma.anonName, name)) {
-                return vma;
-            }
-            final Vma r = vmaModify(vma, s, e, vma.flags, name);
-            if (r != null) {
-                r.anonName = name;
-            }
-            return r;
-        });
+        return Madvise.setAnonName(this, start, lenIn, name);
     }
 
     /** {@code prctl(option, arg2, arg3, arg4, name)} for PR_SET_VMA; other options give EINVAL. */
     public synchronized long prctl(final int option, final long arg2, final long start, final long len,
                                    final String name) {
-        if (option != Mman.PR_SET_VMA || arg2 != Mman.PR_SET_VMA_ANON_NAME) {
-            return -EINVAL;
-        }
-        return setAnonName(start, len, name);
+        return Madvise.prctl(this, option, arg2, start, len, name);
     }
 
     // ------------------------------------------------------------------------------------------------ faults
@@ -2268,175 +1923,24 @@ public final class MmStruct {
 
     // ------------------------------------------------------------------------------------------------ views
 
-    /** The name show_map_vma prints for {@code v}, or null. */
-    String vmaName(final Vma v) {
-        if (v.file != null) {
-            if (v.anonName != null && v.file.isShmem()) {
-                return "[anon_shmem:" + v.anonName + "]";
-            }
-            return v.file.mapsName();
-        }
-        if (v.specialName != null) {
-            return v.specialName;
-        }
-        if (v.start < brk && v.end > startBrk) {
-            return "[heap]";
-        }
-        if (v.start <= startStack && v.end >= startStack) {
-            return "[stack]";
-        }
-        if (v.anonName != null) {
-            return "[anon:" + v.anonName + "]";
-        }
-        return null;
-    }
-
-    private static void hex8(final StringBuilder sb, final long x) {
-        final String h = Long.toHexString(x);
-        for (int i = h.length(); i < 8; i++) {
-            sb.append('0');
-        }
-        sb.append(h);
-    }
-
-    /** One /proc/PID/maps line (with its newline), as {@code show_map_vma} formats it. */
-    String mapsLine(final Vma v, final StringBuilder sb) {
-        final int lineStart = sb.length();
-        hex8(sb, v.start);
-        sb.append('-');
-        hex8(sb, v.end);
-        sb.append(' ');
-        sb.append((v.flags & VM_READ) != 0 ? 'r' : '-');
-        sb.append((v.flags & VM_WRITE) != 0 ? 'w' : '-');
-        sb.append((v.flags & VM_EXEC) != 0 ? 'x' : '-');
-        sb.append((v.flags & VM_MAYSHARE) != 0 ? 's' : 'p');
-        sb.append(' ');
-        hex8(sb, v.file != null ? v.pgoff << 12 : 0);
-        final int major = v.file != null ? v.file.inode.devMajor : 0;
-        final int minor = v.file != null ? v.file.inode.devMinor : 0;
-        sb.append(String.format(" %02x:%02x %d ", major, minor, v.file != null ? v.file.inode.ino : 0));
-        appendName(sb, lineStart, vmaName(v));
-        return sb.toString();
-    }
-
-    private static void appendName(final StringBuilder sb, final int lineStart, final String name) {
-        if (name != null) {
-            final int width = 25 + 6 * 8 - 1;
-            while (sb.length() - lineStart < width) {
-                sb.append(' ');
-            }
-            sb.append(' ').append(name);
-        }
-        sb.append('\n');
-    }
-
-    /** /proc/PID/maps. */
+    /** /proc/PID/maps (under the mmap lock, as {@code m_start} takes it for read); see {@link TaskMmu}. */
     public synchronized String maps() {
-        final StringBuilder sb = new StringBuilder();
-        for (Vma v = tree.first; v != null; v = v.next) {
-            mapsLine(v, sb);
-        }
-        if (gateVma) {
-            final int ls = sb.length();
-            sb.append("ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0 ");
-            appendName(sb, ls, "[vsyscall]");
-        }
-        return sb.toString();
-    }
-
-    private static void kb(final StringBuilder sb, final String name, final long kb) {
-        sb.append(name);
-        for (int i = name.length(); i < 16; i++) {
-            sb.append(' ');
-        }
-        final String v = Long.toString(kb);
-        for (int i = v.length(); i < 8; i++) {
-            sb.append(' ');
-        }
-        sb.append(v).append(" kB\n");
+        return TaskMmu.maps(this);
     }
 
     /** /proc/PID/smaps: each maps line followed by its memory counters and VmFlags. */
     public synchronized String smaps() {
-        final StringBuilder sb = new StringBuilder();
-        for (Vma v = tree.first; v != null; v = v.next) {
-            mapsLine(v, sb);
-            final long[] c = pageTables == null ? new long[9] : pageTables.smapsCounts(v.start, v.end);
-            kb(sb, "Size:", (v.end - v.start) >>> 10);
-            kb(sb, "KernelPageSize:", 4);
-            kb(sb, "MMUPageSize:", 4);
-            kb(sb, "Rss:", c[0] >>> 10);
-            kb(sb, "Pss:", c[1] >>> 10);
-            kb(sb, "Pss_Dirty:", c[7] >>> 10);
-            kb(sb, "Shared_Clean:", c[2] >>> 10);
-            kb(sb, "Shared_Dirty:", c[3] >>> 10);
-            kb(sb, "Private_Clean:", c[4] >>> 10);
-            kb(sb, "Private_Dirty:", c[5] >>> 10);
-            kb(sb, "Referenced:", c[0] >>> 10);
-            kb(sb, "Anonymous:", c[6] >>> 10);
-            kb(sb, "KSM:", 0);
-            kb(sb, "LazyFree:", c[8] >>> 10);
-            kb(sb, "AnonHugePages:", 0);
-            kb(sb, "ShmemPmdMapped:", 0);
-            kb(sb, "FilePmdMapped:", 0);
-            kb(sb, "Shared_Hugetlb:", 0);
-            kb(sb, "Private_Hugetlb:", 0);
-            kb(sb, "Swap:", 0);
-            kb(sb, "SwapPss:", 0);
-            kb(sb, "Locked:", (v.flags & VM_LOCKED) != 0 ? c[1] >>> 10 : 0);
-            // fs/proc/task_mmu.c prints "THPeligible:    %8u"; the model has no transparent huge pages, so 0
-            sb.append("THPeligible:    ").append(" ".repeat(7)).append("0\n");
-            sb.append("VmFlags: ");
-            for (final String f : VmFlags.toString(v.flags).split(" ")) {
-                if (!f.isEmpty()) {
-                    sb.append(f).append(' ');
-                }
-            }
-            sb.append('\n');
-        }
-        return sb.toString();
+        return TaskMmu.smaps(this);
     }
 
     /** Virtual memory totals in pages: {@code [0]} total_vm, {@code [1]} data_vm, {@code [2]} stack_vm,
      *  {@code [3]} exec_vm, {@code [4]} locked_vm. */
     public synchronized long[] vmCounters() {
-        final long[] n = new long[5];
-        for (Vma v = tree.first; v != null; v = v.next) {
-            final long pages = v.pages();
-            n[0] += pages;
-            if ((v.flags & VM_GROWSDOWN) != 0) {
-                n[2] += pages;
-            } else if ((v.flags & (VM_WRITE | VM_SHARED)) == VM_WRITE) {
-                n[1] += pages;
-            } else if ((v.flags & (VM_EXEC | VM_WRITE)) == VM_EXEC) {
-                n[3] += pages;
-            }
-            if ((v.flags & VM_LOCKED) != 0) {
-                n[4] += pages;
-            }
-        }
-        return n;
+        return TaskMmu.vmCounters(this);
     }
 
     /** The memory lines of /proc/PID/status (VmPeak ... VmSwap). */
     public synchronized String statusVm() {
-        final long[] vm = vmCounters();
-        final long[] rss = rss();
-        final long rssAll = rss[0] + rss[1] + rss[2];
-        final StringBuilder sb = new StringBuilder();
-        final String[] names = {"VmPeak", "VmSize", "VmLck", "VmPin", "VmHWM", "VmRSS", "RssAnon", "RssFile",
-            "RssShmem", "VmData", "VmStk", "VmExe", "VmLib", "VmPTE", "VmSwap"};
-        final long pte = pageTables == null ? 0 : pageTables.tablePages * 4;
-        final long[] vals = {vm[0] * 4, vm[0] * 4, vm[4] * 4, 0, rssAll * 4, rssAll * 4, rss[0] * 4, rss[1] * 4,
-            rss[2] * 4, vm[1] * 4, vm[2] * 4, vm[3] * 4, 0, pte, 0};
-        for (int i = 0; i < names.length; i++) {
-            final String v = Long.toString(vals[i]);
-            sb.append(names[i]).append(":\t");
-            for (int k = v.length(); k < 8; k++) {
-                sb.append(' ');
-            }
-            sb.append(v).append(" kB\n");
-        }
-        return sb.toString();
+        return TaskMmu.statusVm(this);
     }
 }

@@ -15,6 +15,10 @@ import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.Test;
 import org.mm4j.Kernel;
 import org.mm4j.page.PhysicalMemory;
+import org.mm4j.slab.debug.DebugTrack;
+import org.mm4j.slab.debug.DebugReport;
+import org.mm4j.slab.debug.SlubDebug;
+import org.mm4j.slab.debug.SlubDebugException;
 
 /**
  * One test per SLUB debug check, asserting the exact 6.18 headings in dmesg and the repair. Every cache is a real

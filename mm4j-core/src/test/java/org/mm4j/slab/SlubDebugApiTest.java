@@ -12,6 +12,9 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.mm4j.Kernel;
+import org.mm4j.slab.debug.DebugReport;
+import org.mm4j.slab.debug.SlubDebug;
+import org.mm4j.slab.debug.SlubDebugException;
 
 /** SLUB debugging through the public API: listener, strict mode, tracks, sysfs and debugfs files, slub_debug=. */
 class SlubDebugApiTest {

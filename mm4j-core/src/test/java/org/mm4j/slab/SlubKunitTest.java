@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.mm4j.Kernel;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.PhysicalMemory;
+import org.mm4j.slab.debug.SlubDebug;
 
 /**
  * lib/tests/slub_kunit.c of Linux 6.18 through mm4j's public API. Each scenario runs twice on a fresh kernel:

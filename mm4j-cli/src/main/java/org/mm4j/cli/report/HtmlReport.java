@@ -490,8 +490,10 @@ public final class HtmlReport {
         }
         final int left = 120;
         final int right = 20;
-        final int breakW = 34;
         final int pw = W - left - right;
+        // a break mark is 34 px wide, narrower when there are many, so that breaks take at most 35 % of the width
+        final int breakW = clusters.size() < 2 ? 34
+            : Math.max(12, Math.min(34, (int) (pw * 0.35 / (clusters.size() - 1))));
         final double scale = (pw - breakW * (clusters.size() - 1)) / (double) drawn;
         final double[] cx = new double[clusters.size()];
         double at = left;
@@ -500,10 +502,10 @@ public final class HtmlReport {
             at += (clusters.get(c)[1] - clusters.get(c)[0]) * scale + breakW;
         }
         final int stripH = 34;
-        final int rowH = stripH + 120;
+        final int rowH = stripH + 125;
         final int top = 40;
         final int legendY = top + rowH * rows.size() + 4;
-        final int h = legendY + 40;
+        final int h = legendY + 52;
         final StringBuilder s = svgOpen(chartTitle, h);
         // break marks and the address where each piece starts (a label that would overlap the last is left out;
         // the tooltip keeps it)
@@ -538,56 +540,38 @@ public final class HtmlReport {
                     clusters.get(c - 1)[1], clusters.get(c)[0], bytes(gap)))).append("</title></g>\n");
             }
         }
+        int unlabelled = 0;
         for (int r = 0; r < rows.size(); r++) {
             final int y = top + r * rowH;
             final List<Segment> other = rows.size() == 2 ? rows.get(1 - r) : null;
             s.append("<text x=\"").append(left - 8).append("\" y=\"").append(y + stripH / 2 + 4)
                 .append("\" text-anchor=\"end\" class=\"lbl rowlabel\">").append(esc(rowNames.get(r)))
                 .append("</text>\n");
-            // labels at least 11 px apart: pushed right, then back left where they would leave the chart
             final List<Segment> segs = rows.get(r);
-            final double[] lxs = new double[segs.size()];
+            final double[] x0s = new double[segs.size()];
+            final double[] ws = new double[segs.size()];
+            final boolean[] changed = new boolean[segs.size()];
+            final int[] clusterOf = new int[segs.size()];
             for (int i = 0; i < segs.size(); i++) {
                 final Segment g = segs.get(i);
                 int c = 0;
                 while (c + 1 < clusters.size() && Long.compareUnsigned(g.start(), clusters.get(c + 1)[0]) >= 0) {
                     c++;
                 }
-                final double mid = cx[c] + (g.start() - clusters.get(c)[0]) * scale
-                    + Math.max(1.5, (g.end() - g.start()) * scale) / 2;
-                lxs[i] = i == 0 ? mid : Math.max(mid, lxs[i - 1] + 11);
-            }
-            for (int i = segs.size() - 1; i >= 0; i--) {
-                lxs[i] = Math.min(lxs[i], i == segs.size() - 1 ? left + pw - 110 : lxs[i + 1] - 11);
-            }
-            for (int i = 0; i < segs.size(); i++) {
-                final Segment g = segs.get(i);
-                int c = 0;
-                while (c + 1 < clusters.size() && Long.compareUnsigned(g.start(), clusters.get(c + 1)[0]) >= 0) {
-                    c++;
-                }
-                final double x0 = cx[c] + (g.start() - clusters.get(c)[0]) * scale;
-                final double w = Math.max(1.5, (g.end() - g.start()) * scale);
-                final boolean changed = other != null && !other.contains(g);
-                s.append("<rect class=\"seg").append(changed ? " changed" : "").append("\" x=\"").append(fmt(x0))
-                    .append("\" y=\"").append(y).append("\" width=\"").append(fmt(w)).append("\" height=\"")
-                    .append(stripH).append("\" fill=\"").append(permColor(g)).append('"')
-                    .append(changed ? " stroke=\"#000\" stroke-width=\"2.5\"" : " stroke=\"#fff\" stroke-width=\"0.5\"")
+                clusterOf[i] = c;
+                x0s[i] = cx[c] + (g.start() - clusters.get(c)[0]) * scale;
+                ws[i] = Math.max(1.5, (g.end() - g.start()) * scale);
+                changed[i] = other != null && !other.contains(g);
+                s.append("<rect class=\"seg").append(changed[i] ? " changed" : "").append("\" x=\"")
+                    .append(fmt(x0s[i])).append("\" y=\"").append(y).append("\" width=\"").append(fmt(ws[i]))
+                    .append("\" height=\"").append(stripH).append("\" fill=\"").append(permColor(g)).append('"')
+                    .append(changed[i] ? " stroke=\"#000\" stroke-width=\"2.5\""
+                        : " stroke=\"#fff\" stroke-width=\"0.5\"")
                     .append("><title>").append(esc(String.format("%x-%x %s (%s)%s", g.start(), g.end(), g.label(),
-                        bytes(g.end() - g.start()), changed ? ", not in the other row" : "")))
+                        bytes(g.end() - g.start()), changed[i] ? ", not in the other row" : "")))
                     .append("</title></rect>\n");
-                // a label for every mapping, pushed right when it would overlap the previous one, with a leader
-                final double lx = lxs[i];
-                if (Math.abs(lx - (x0 + w / 2)) > 1) {
-                    s.append("<line x1=\"").append(fmt(x0 + w / 2)).append("\" y1=\"").append(y + stripH)
-                        .append("\" x2=\"").append(fmt(lx)).append("\" y2=\"").append(y + stripH + 8)
-                        .append("\" stroke=\"#999\" stroke-width=\"0.6\"/>");
-                }
-                s.append("<text class=\"tiny seglabel\" x=\"").append(fmt(lx)).append("\" y=\"").append(y + stripH + 12)
-                    .append("\" transform=\"rotate(50 ").append(fmt(lx)).append(' ').append(y + stripH + 12)
-                    .append(")\"").append(changed ? " font-weight=\"bold\"" : "").append('>')
-                    .append(esc(shortLabel(g) + " " + bytes(g.end() - g.start()))).append("</text>\n");
             }
+            unlabelled += segLabels(s, segs, x0s, ws, changed, clusterOf, left, pw, y + stripH);
         }
         // legend: permissions present, then the outline
         double lx = left;
@@ -607,7 +591,113 @@ public final class HtmlReport {
         s.append("<text x=\"").append(left).append("\" y=\"").append(legendY + 28).append("\" class=\"lbl xlabel\">")
             .append(esc("address (mapped ranges to scale: " + bytes(drawn) + " drawn; //: an unmapped gap cut out)"))
             .append("</text>\n");
+        if (unlabelled > 0) {
+            s.append("<text x=\"").append(left).append("\" y=\"").append(legendY + 44).append("\" class=\"lbl note\">")
+                .append(esc(unlabelled + " small mapping(s) not labelled, for room: each one's range, permissions and"
+                    + " file are in its tooltip and in /proc/PID/maps"))
+                .append("</text>\n");
+        }
         return svgClose(s);
+    }
+
+    /** Horizontal room a label takes beside the next one: rotated 50 degrees, 9 px text stays clear at 13 px. */
+    static final int LABEL_STEP = 13;
+
+    /**
+     * Labels a row's mappings below the strip: a run of mappings of one file in one piece of the axis gets one label
+     * ("libc.so.6 x4 1.82 MiB"), any other mapping its own ("rw-p [heap] 132 KiB"). Labels hang down and left of
+     * their anchor, rotated, at least {@link #LABEL_STEP} px apart and inside the plot; when more labels are wanted
+     * than fit, those drawn wide enough to point at, then the changed ones, then the largest are kept. A leader
+     * joins a label moved off its mapping.
+     * Returns the number of mappings left without a label.
+     */
+    private static int segLabels(final StringBuilder s, final List<Segment> segs, final double[] x0s,
+                                 final double[] ws, final boolean[] changed, final int[] clusterOf, final int left,
+                                 final int pw, final int below) {
+        // groups: [first, last] index runs
+        final List<int[]> groups = new java.util.ArrayList<>();
+        for (int i = 0; i < segs.size(); i++) {
+            final int[] last = groups.isEmpty() ? null : groups.get(groups.size() - 1);
+            final String file = fileOf(segs.get(i));
+            if (last != null && !file.isEmpty() && file.equals(fileOf(segs.get(last[1])))
+                && clusterOf[last[1]] == clusterOf[i]) {
+                last[1] = i;
+            } else {
+                groups.add(new int[] {i, i});
+            }
+        }
+        final int room = (pw - 10) / LABEL_STEP;
+        final List<int[]> chosen = new java.util.ArrayList<>(groups);
+        if (chosen.size() > room) {
+            // what a reader can point at first (drawn at least a label's step wide), then what changed, then size
+            chosen.sort((a, b) -> {
+                final double wa = x0s[a[1]] + ws[a[1]] - x0s[a[0]];
+                final double wb = x0s[b[1]] + ws[b[1]] - x0s[b[0]];
+                int c = Boolean.compare(wb >= LABEL_STEP, wa >= LABEL_STEP);
+                c = c != 0 ? c : Boolean.compare(anyChanged(changed, b), anyChanged(changed, a));
+                return c != 0 ? c : Long.compare(groupBytes(segs, b), groupBytes(segs, a));
+            });
+            chosen.subList(room, chosen.size()).clear();
+            chosen.sort((a, b) -> Integer.compare(a[0], b[0]));
+        }
+        int labelled = 0;
+        final double[] mids = new double[chosen.size()];
+        final double[] lx = new double[chosen.size()];
+        for (int k = 0; k < chosen.size(); k++) {
+            final int[] g = chosen.get(k);
+            mids[k] = (x0s[g[0]] + x0s[g[1]] + ws[g[1]]) / 2;
+            lx[k] = Math.max(left + 4, k == 0 ? mids[k] : Math.max(mids[k], lx[k - 1] + LABEL_STEP));
+            labelled += g[1] - g[0] + 1;
+        }
+        for (int k = chosen.size() - 1; k >= 0; k--) {
+            lx[k] = Math.min(lx[k], k == chosen.size() - 1 ? left + pw - 2 : lx[k + 1] - LABEL_STEP);
+        }
+        for (int k = 0; k < chosen.size(); k++) {
+            final int[] g = chosen.get(k);
+            final boolean ch = anyChanged(changed, g);
+            final String text = g[0] == g[1] ? shortLabel(segs.get(g[0])) + " " + bytes(groupBytes(segs, g))
+                : baseName(fileOf(segs.get(g[0]))) + " x" + (g[1] - g[0] + 1) + " " + bytes(groupBytes(segs, g));
+            if (Math.abs(lx[k] - mids[k]) > 1) {
+                s.append("<line class=\"leader\" x1=\"").append(fmt(mids[k])).append("\" y1=\"").append(below)
+                    .append("\" x2=\"").append(fmt(lx[k])).append("\" y2=\"").append(below + 8)
+                    .append("\" stroke=\"#999\" stroke-width=\"0.6\"/>");
+            }
+            s.append("<text class=\"tiny seglabel\" x=\"").append(fmt(lx[k])).append("\" y=\"").append(below + 11)
+                .append("\" text-anchor=\"end\" transform=\"rotate(-50 ").append(fmt(lx[k])).append(' ')
+                .append(below + 11).append(")\"").append(ch ? " font-weight=\"bold\"" : "").append('>')
+                .append(esc(text.length() > 28 ? text.substring(0, 27) + "\u2026" : text)).append("</text>\n");
+        }
+        return segs.size() - labelled;
+    }
+
+    private static boolean anyChanged(final boolean[] changed, final int[] g) {
+        for (int i = g[0]; i <= g[1]; i++) {
+            if (changed[i]) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static long groupBytes(final List<Segment> segs, final int[] g) {
+        long n = 0;
+        for (int i = g[0]; i <= g[1]; i++) {
+            n += segs.get(i).end() - segs.get(i).start();
+        }
+        return n;
+    }
+
+    /** The file of a maps label ("r-xp /usr/lib/libc.so.6" -> "/usr/lib/libc.so.6"); "" for anonymous and [x]. */
+    private static String fileOf(final Segment g) {
+        final String l = g.label() == null ? "" : g.label();
+        final int sp = l.indexOf(' ');
+        final String name = sp < 0 ? "" : l.substring(sp + 1).strip();
+        return name.startsWith("[") ? "" : name;
+    }
+
+    private static String baseName(final String path) {
+        final int slash = path.lastIndexOf('/');
+        return slash >= 0 && slash < path.length() - 1 ? path.substring(slash + 1) : path;
     }
 
     /** Parses /proc/PID/maps lines into segments (lines that do not parse are skipped). */

@@ -42,6 +42,7 @@ public final class Shell {
         MemoryCommands::register,
         SlabCommands::register,
         VmaCommands::register,
+        ProcpsCommands::register,
         ReportCommands::register);
 
     private static final Pattern ASSIGN = Pattern.compile("^\\s*([A-Za-z_][A-Za-z0-9_]*)\\s*=(?!=)\\s*(.*)$");

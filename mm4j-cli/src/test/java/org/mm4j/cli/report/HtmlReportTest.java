@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -274,6 +275,199 @@ class HtmlReportTest {
         assertEquals(2, count(mapsDom, "<g class=\"gap\">"));
         assertEquals(1, count(mapsDom, "class=\"seg changed\""));
         assertEquals(7, count(mapsDom, "class=\"tiny seglabel\""));
+        // what the browser computed and laid out, not what the source says
+        checkRendered(probe(chromium, dir, "kmem-probe", kmemLike().html()));
+        checkStrips(probe(chromium, dir, "maps-probe", new HtmlReport("maps").mapsComparison("maps", "before",
+            MAPS_BEFORE, "after", mapsAfter()).html()), false);
+        checkStrips(probe(chromium, dir, "dense-probe", new HtmlReport("dense").mapsComparison("dense", "before",
+            MAPS_BEFORE, "after", denseMaps()).html()), true);
+    }
+
+    /**
+     * Loads {@code html} in headless Chromium with a script appended (the report itself has none) that writes, per
+     * chart, what the browser computed: legend swatch fills and their text's rendered width, series strokes, axis
+     * titles' rendered boxes, the log axis's tick positions, bar and strip rectangle widths (getBBox) with their
+     * tooltips, and the screen boxes of the strip labels. One tab-separated record a line.
+     */
+    static List<String[]> probe(final Path chromium, final Path dir, final String name, final String html)
+        throws Exception {
+        final String script = """
+            <script>(function () {
+              const out = [];
+              const box = e => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; };
+              document.querySelectorAll('svg.chart').forEach((svg, i) => {
+                out.push(['svg', i, ...box(svg), svg.getAttribute('aria-label')]);
+                svg.querySelectorAll('rect.swatch').forEach(r => {
+                  const t = r.nextElementSibling;
+                  out.push(['swatch', i, getComputedStyle(r).fill, t.textContent, t.getBoundingClientRect().width]);
+                });
+                svg.querySelectorAll('polyline.series').forEach(p => out.push(['line', i, getComputedStyle(p).stroke]));
+                svg.querySelectorAll('.xlabel, .ylabel').forEach(t => out.push(['axis', i,
+                  t.classList.contains('xlabel') ? 'x' : 'y', t.textContent, t.getBoundingClientRect().width,
+                  t.getBoundingClientRect().height]));
+                svg.querySelectorAll('.axis.log .tick').forEach(t => {
+                  const b = t.getBoundingClientRect();
+                  out.push(['tick', i, (b.left + b.right) / 2, t.textContent]);
+                });
+                svg.querySelectorAll('rect.bar, rect.seg').forEach(r => out.push([r.classList.contains('bar') ? 'bar'
+                  : 'seg', i, r.getBBox().x, r.getBBox().y, r.getBBox().width, r.querySelector('title').textContent]));
+                svg.querySelectorAll('text.seglabel').forEach(t => out.push(['label', i, ...box(t), t.textContent]));
+                svg.querySelectorAll('.note').forEach(t => out.push(['note', i, t.textContent]));
+              });
+              const pre = document.createElement('pre');
+              pre.id = 'probe';
+              pre.textContent = out.map(r => r.join('\\t')).join('\\n');
+              document.body.appendChild(pre);
+            })();</script>
+            """;
+        final Path file = dir.resolve(name + ".html");
+        Files.writeString(file, html.replace("</body>", script + "</body>"), StandardCharsets.UTF_8);
+        final String dom = dumpDom(chromium, dir, file);
+        final int at = dom.indexOf("<pre id=\"probe\">");
+        assertTrue(at >= 0, "the probe ran");
+        final String text = dom.substring(at + "<pre id=\"probe\">".length(), dom.indexOf("</pre>", at))
+            .replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&");
+        final List<String[]> rows = new java.util.ArrayList<>();
+        for (final String l : text.split("\n")) {
+            rows.add(l.split("\t", -1));
+        }
+        return rows;
+    }
+
+    private static List<String[]> kind(final List<String[]> rows, final String kind, final int chart) {
+        return rows.stream().filter(r -> r[0].equals(kind) && Integer.parseInt(r[1]) == chart).toList();
+    }
+
+    /** "rgb(78, 121, 167)" -> "#4e79a7". */
+    static String hex(final String rgb) {
+        final Matcher m = Pattern.compile("rgba?\\((\\d+), (\\d+), (\\d+)").matcher(rgb);
+        assertTrue(m.find(), rgb);
+        return String.format("#%02x%02x%02x", Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)),
+            Integer.parseInt(m.group(3)));
+    }
+
+    /**
+     * The kmem charts as rendered: computed series colours pairwise at least delta E 25 apart, "other" grey, every
+     * legend entry and axis title laid out with text, the log axis's decade ticks evenly spaced on screen and each
+     * bar as long as its value's decades.
+     */
+    static void checkRendered(final List<String[]> rows) {
+        final List<String[]> svgs = rows.stream().filter(r -> r[0].equals("svg")).toList();
+        assertEquals(4, svgs.size());
+        for (int i = 0; i < svgs.size(); i++) {
+            final String chart = svgs.get(i)[6];
+            final List<String> colours = new java.util.ArrayList<>();
+            for (final String[] sw : kind(rows, "swatch", i)) {
+                colours.add(hex(sw[2]));
+                assertFalse(sw[3].isBlank(), chart + ": a legend entry without text");
+                assertTrue(Double.parseDouble(sw[4]) > 5, chart + ": legend text '" + sw[3] + "' not laid out");
+                if (sw[3].startsWith("other")) {
+                    final String c = hex(sw[2]);
+                    final int r = Integer.parseInt(c.substring(1, 3), 16);
+                    final int g = Integer.parseInt(c.substring(3, 5), 16);
+                    final int b = Integer.parseInt(c.substring(5, 7), 16);
+                    assertTrue(Math.max(r, Math.max(g, b)) - Math.min(r, Math.min(g, b)) <= 8,
+                        chart + ": 'other' is drawn grey, was " + c);
+                }
+            }
+            if (kind(rows, "swatch", i).isEmpty()) {
+                kind(rows, "line", i).forEach(l -> colours.add(hex(l[2])));
+            }
+            assertTrue(colours.size() >= 2, chart);
+            for (int a = 0; a < colours.size(); a++) {
+                for (int b = a + 1; b < colours.size(); b++) {
+                    assertTrue(deltaE(colours.get(a), colours.get(b)) >= 25, chart + ": series " + a + " and " + b
+                        + " are drawn alike, " + colours.get(a) + " and " + colours.get(b));
+                }
+            }
+            final List<String[]> axes = kind(rows, "axis", i);
+            assertTrue(axes.stream().anyMatch(a -> a[2].equals("x") && !a[3].isBlank()
+                && Double.parseDouble(a[4]) > 20), chart + ": the x axis has a rendered title");
+            for (final String[] a : axes) {
+                assertTrue(Double.parseDouble(a[4]) > 0 && Double.parseDouble(a[5]) > 0, chart + ": axis " + a[3]);
+            }
+        }
+        // the log axis: decade ticks evenly spaced where the browser drew them
+        final List<String[]> ticks = rows.stream().filter(r -> r[0].equals("tick")).toList();
+        assertEquals(5, ticks.size());
+        final double step = Double.parseDouble(ticks.get(1)[2]) - Double.parseDouble(ticks.get(0)[2]);
+        assertTrue(step > 50, "a decade is " + step + " px");
+        for (int t = 2; t < ticks.size(); t++) {
+            assertEquals(step, Double.parseDouble(ticks.get(t)[2]) - Double.parseDouble(ticks.get(t - 1)[2]), 1.0);
+        }
+        // each bar's rendered length: its value's decades above 10k, times the decade width
+        for (final String[] bar : rows.stream().filter(r -> r[0].equals("bar") && r[5].contains(" bytes")
+            && r[5].contains("requested")).toList()) {
+            final String v = bar[5].replaceAll(".*: ([0-9.]+[kMG]?) bytes$", "$1");
+            final double value = Double.parseDouble(v.replaceAll("[kMG]", ""))
+                * (v.endsWith("k") ? 1e3 : v.endsWith("M") ? 1e6 : v.endsWith("G") ? 1e9 : 1);
+            assertEquals(Math.log10(value / 1e4) * step, Double.parseDouble(bar[4]), step * 0.01 + 0.5, bar[5]);
+        }
+    }
+
+    /**
+     * The address strips as rendered: within a row, each mapping's width is proportional to its size (those drawn
+     * wider than the 1.5 px minimum), every label is laid out inside its chart, the permission legend's computed
+     * colours are distinct; with {@code dense}, the labels that did not fit are counted in a note.
+     */
+    static void checkStrips(final List<String[]> rows, final boolean dense) {
+        final String[] svg = rows.stream().filter(r -> r[0].equals("svg")).findFirst().orElseThrow();
+        final double[] sb = {Double.parseDouble(svg[2]), Double.parseDouble(svg[3]), Double.parseDouble(svg[4]),
+            Double.parseDouble(svg[5])};
+        final Map<String, List<double[]>> byRow = new java.util.TreeMap<>();
+        for (final String[] seg : kind(rows, "seg", 0)) {
+            final Matcher m = Pattern.compile("^([0-9a-f]+)-([0-9a-f]+) ").matcher(seg[5]);
+            assertTrue(m.find(), seg[5]);
+            final long bytes = Long.parseUnsignedLong(m.group(2), 16) - Long.parseUnsignedLong(m.group(1), 16);
+            byRow.computeIfAbsent(seg[3], k -> new java.util.ArrayList<>())
+                .add(new double[] {Double.parseDouble(seg[4]), bytes});
+        }
+        assertEquals(2, byRow.size(), "two rows");
+        for (final List<double[]> segs : byRow.values()) {
+            final double perByte = segs.stream().filter(g -> g[0] > 3).mapToDouble(g -> g[0] / g[1]).max()
+                .orElseThrow();
+            for (final double[] g : segs) {
+                if (g[0] > 3) {
+                    assertEquals(g[1] * perByte, g[0], g[1] * perByte * 0.02 + 0.1, "width of a " + g[1]
+                        + "-byte mapping");
+                } else {
+                    assertTrue(g[1] * perByte <= 3.05, "drawn at its minimum only when that small: " + g[1]);
+                }
+            }
+        }
+        final List<String[]> labels = kind(rows, "label", 0);
+        assertFalse(labels.isEmpty());
+        for (final String[] l : labels) {
+            assertFalse(l[6].isBlank());
+            assertTrue(Double.parseDouble(l[2]) >= sb[0] - 0.5 && Double.parseDouble(l[4]) <= sb[2] + 0.5
+                && Double.parseDouble(l[5]) <= sb[3] + 0.5, "label '" + l[6] + "' inside the chart: " + l[2] + ".."
+                + l[4] + " in " + sb[0] + ".." + sb[2]);
+        }
+        final List<String> legend = kind(rows, "swatch", 0).stream().map(r -> hex(r[2])).toList();
+        assertEquals(HtmlReport.PERM_COLORS.length, legend.size());
+        for (int a = 0; a < legend.size(); a++) {
+            for (int b = a + 1; b < legend.size(); b++) {
+                assertTrue(deltaE(legend.get(a), legend.get(b)) >= 20, legend.get(a) + " " + legend.get(b));
+            }
+        }
+        final List<String[]> notes = kind(rows, "note", 0);
+        if (dense) {
+            assertEquals(1, notes.size(), "a note counts the unlabelled mappings");
+            final int unlabelled = Integer.parseInt(notes.get(0)[2].replaceAll("^(\\d+) .*", "$1"));
+            assertTrue(unlabelled > 0 && labels.size() < kind(rows, "seg", 0).size(), notes.get(0)[2]);
+        } else {
+            assertTrue(notes.isEmpty(), "every mapping labelled");
+        }
+    }
+
+    /** 120 small anonymous mappings with gaps between them beside a program, its libc and its stack. */
+    private static String denseMaps() {
+        final StringBuilder sb = new StringBuilder(mapsAfter());
+        for (int i = 0; i < 120; i++) {
+            final long start = 0x7f0000000000L + i * 0x3000L;
+            sb.append(String.format("%x-%x rw-p 00000000 00:00 0%n", start, start + 0x1000 * (1 + i % 3)));
+        }
+        return sb.toString();
     }
 
     private static final String MAPS_BEFORE = """

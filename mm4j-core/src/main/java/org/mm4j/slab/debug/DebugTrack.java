@@ -1,4 +1,4 @@
-package org.mm4j.slab;
+package org.mm4j.slab.debug;
 
 import java.security.CodeSource;
 import java.util.ArrayList;
@@ -68,8 +68,8 @@ public final class DebugTrack {
                 return true;
             }
             final String pkg = type.getPackageName();
-            if (!(pkg.equals("org.mm4j.slab") || pkg.equals("org.mm4j.base") || pkg.equals("org.mm4j.page")
-                || pkg.equals("org.mm4j.boot"))) {
+            if (!(pkg.equals("org.mm4j.slab") || pkg.equals("org.mm4j.slab.debug") || pkg.equals("org.mm4j.base")
+                || pkg.equals("org.mm4j.page") || pkg.equals("org.mm4j.boot"))) {
                 return false;  // callers: user code, mm4j's shell and replayers (even when packed in one jar)
             }
             final CodeSource cs = type.getProtectionDomain().getCodeSource();

@@ -1,4 +1,4 @@
-package org.mm4j.slab;
+package org.mm4j.slab.debug;
 
 /**
  * Strict mode's exception: the first SLUB debug report of an operation, thrown to the caller once the allocator

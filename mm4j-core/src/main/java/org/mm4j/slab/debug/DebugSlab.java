@@ -1,4 +1,4 @@
-package org.mm4j.slab;
+package org.mm4j.slab.debug;
 
 /**
  * What the SLUB debug checks read and repair of a {@code struct slab}. The allocator implements it over its

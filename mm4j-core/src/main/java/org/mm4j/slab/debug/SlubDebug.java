@@ -1,4 +1,4 @@
-package org.mm4j.slab;
+package org.mm4j.slab.debug;
 
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -47,7 +47,6 @@ public final class SlubDebug {
     private final PhysicalMemory mem;
     private final KernelLog log;
     private final CpuSlots cpus;
-    private final SlubDebugOptions options;
     private final DebugTrack tracks = new DebugTrack();
     private final AtomicInteger taint = new AtomicInteger();
     private final List<DebugListener> listeners = new CopyOnWriteArrayList<>();
@@ -57,16 +56,10 @@ public final class SlubDebug {
     private volatile boolean strict;
     private volatile boolean warnings = true;
 
-    public SlubDebug(final PhysicalMemory mem, final KernelLog log, final CpuSlots cpus,
-                     final SlubDebugOptions options) {
+    public SlubDebug(final PhysicalMemory mem, final KernelLog log, final CpuSlots cpus) {
         this.mem = mem;
         this.log = log;
         this.cpus = cpus;
-        this.options = options;
-    }
-
-    public SlubDebugOptions options() {
-        return options;
     }
 
     /** The user-tracking tables (call sites, stacks, the stack depth). */
@@ -112,15 +105,15 @@ public final class SlubDebug {
         return DebugFormat.tainted(taint.get());
     }
 
-    /**
-     * Throws the pending strict-mode exception of this thread, if any. The allocator calls it when an operation on
-     * a debug cache is complete and its locks are released; {@link #validateSlabCache}-style entry points of the
-     * allocator do the same.
-     */
-    void clearPending() {
+    /** Drops the pending strict-mode exception of this thread (the allocator reported it another way). */
+    public void clearPending() {
         pending.remove();
     }
 
+    /**
+     * Throws the pending strict-mode exception of this thread, if any. The allocator calls it when an operation on
+     * a debug cache is complete and its locks are released; its validate entry point does the same.
+     */
     public void checkpoint() {
         final SlubDebugException e = pending.get();
         if (e != null) {
@@ -196,11 +189,11 @@ public final class SlubDebug {
     }
 
     private static boolean slubDebugOrigSize(final DebugCache s) {
-        return s.has(SlabFlags.SLAB_STORE_USER) && s.has(SlabFlags.SLAB_KMALLOC);
+        return s.storeUser() && s.isKmalloc();
     }
 
     private static long sizeFromObject(final DebugCache s) {
-        return s.has(SlabFlags.SLAB_RED_ZONE) ? s.size() - s.redLeftPad() : s.size();
+        return s.redZone() ? s.size() - s.redLeftPad() : s.size();
     }
 
     /** {@code get_track(s, object, alloc)}: the address of the alloc (true) or free (false) track. */
@@ -274,7 +267,7 @@ public final class SlubDebug {
             return true;
         }
         final long base = slab.address();
-        final long o = s.has(SlabFlags.SLAB_RED_ZONE) ? object - s.redLeftPad() : object;
+        final long o = s.redZone() ? object - s.redLeftPad() : object;
         return !(Long.compareUnsigned(o, base) < 0
             || Long.compareUnsigned(o, base + (long) slab.objects() * s.size()) >= 0
             || Long.remainderUnsigned(o - base, s.size()) != 0);
@@ -296,7 +289,7 @@ public final class SlubDebug {
 
     /** {@code print_tracking}. */
     void printTracking(final List<String> out, final DebugCache s, final long object) {
-        if (!s.has(SlabFlags.SLAB_STORE_USER)) {
+        if (!s.storeUser()) {
             return;
         }
         final long now = tracks.jiffies();
@@ -312,17 +305,17 @@ public final class SlubDebug {
         out.add("Object 0x" + DebugFormat.ptr(p) + " @offset=" + (p - addr) + " fp=0x"
             + DebugFormat.ptr(s.getFreePointer(p)));
         out.add("");
-        if (s.has(SlabFlags.SLAB_RED_ZONE)) {
+        if (s.redZone()) {
             DebugFormat.hexDump(out, "Redzone  ", mem, p - s.redLeftPad(), s.redLeftPad());
         } else if (p > addr + 16) {
             DebugFormat.hexDump(out, "Bytes b4 ", mem, p - 16, 16);
         }
         DebugFormat.hexDump(out, "Object   ", mem, p, Math.min(s.objectSize(), 4096));
-        if (s.has(SlabFlags.SLAB_RED_ZONE)) {
+        if (s.redZone()) {
             DebugFormat.hexDump(out, "Redzone  ", mem, p + s.objectSize(), s.inuse() - s.objectSize());
         }
         long off = getInfoEnd(s);
-        if (s.has(SlabFlags.SLAB_STORE_USER)) {
+        if (s.storeUser()) {
             off += 2L * DebugTrack.TRACK_SIZE;
         }
         if (slubDebugOrigSize(s)) {
@@ -380,7 +373,7 @@ public final class SlubDebug {
         }
         DebugTrack.Track alloc = null;
         DebugTrack.Track free = null;
-        if (s != null && object != 0 && s.has(SlabFlags.SLAB_STORE_USER) && slab != null
+        if (s != null && object != 0 && s.storeUser() && slab != null
             && checkValidPointer(s, slab, object)) {
             alloc = tracks.read(mem, trackAddress(s, object, true));
             free = tracks.read(mem, trackAddress(s, object, false));
@@ -425,7 +418,7 @@ public final class SlubDebug {
     }
 
     /** {@code slab_err}: a BUG about the slab as a whole. */
-    void slabErr(final DebugCache s, final DebugSlab slab, final String message) {
+    public void slabErr(final DebugCache s, final DebugSlab slab, final String message) {
         if (slabAddKunitErrors()) {
             return;
         }
@@ -466,7 +459,7 @@ public final class SlubDebug {
     /** {@code init_object}: red zones to {@code val}, poison (6b..a5), kmalloc red zone past orig_size. */
     public void initObject(final DebugCache s, final long object, final int val) {
         long poisonSize = s.objectSize();
-        if (s.has(SlabFlags.SLAB_RED_ZONE)) {
+        if (s.redZone()) {
             fill(object - s.redLeftPad(), s.redLeftPad(), val);
             if (slubDebugOrigSize(s) && val == SLUB_RED_ACTIVE) {
                 poisonSize = getOrigSize(s, object);
@@ -476,18 +469,18 @@ public final class SlubDebug {
             fill(object, poisonSize - 1, POISON_FREE);
             fill(object + poisonSize - 1, 1, POISON_END);
         }
-        if (s.has(SlabFlags.SLAB_RED_ZONE)) {
+        if (s.redZone()) {
             fill(object + poisonSize, s.inuse() - poisonSize, val);
         }
     }
 
     /** {@code setup_object_debug}: a new object of a new slab is free: inactive red zones, poison, no tracks. */
     public void setupObjectDebug(final DebugCache s, final long object) {
-        if (!s.has(SlabFlags.SLAB_STORE_USER | SlabFlags.SLAB_RED_ZONE) && !s.objectPoison()) {
+        if (!(s.storeUser() || s.redZone()) && !s.objectPoison()) {
             return;
         }
         initObject(s, object, SLUB_RED_INACTIVE);
-        if (s.has(SlabFlags.SLAB_STORE_USER)) {
+        if (s.storeUser()) {
             DebugTrack.clear(mem, trackAddress(s, object, true));
             DebugTrack.clear(mem, trackAddress(s, object, false));
         }
@@ -495,14 +488,14 @@ public final class SlubDebug {
 
     /** {@code setup_slab_debug}: a new slab of a poisoning cache is filled with 0x5a first. */
     public void setupSlabDebug(final DebugCache s, final long slabAddress, final long byteSize) {
-        if (s.has(SlabFlags.SLAB_POISON)) {
+        if (s.poison()) {
             fill(slabAddress, byteSize, POISON_INUSE);
         }
     }
 
     /** {@code set_track(s, object, TRACK_ALLOC/TRACK_FREE, addr)}: records the Java caller. */
     public void setTrack(final DebugCache s, final long object, final boolean alloc) {
-        if (s.has(SlabFlags.SLAB_STORE_USER)) {
+        if (s.storeUser()) {
             tracks.record(mem, trackAddress(s, object, alloc), cpus.current());
         }
     }
@@ -540,9 +533,9 @@ public final class SlubDebug {
     /** {@code check_pad_bytes}: the padding after the metadata holds 0x5a. */
     boolean checkPadBytes(final DebugCache s, final DebugSlab slab, final long p) {
         long off = getInfoEnd(s);
-        if (s.has(SlabFlags.SLAB_STORE_USER)) {
+        if (s.storeUser()) {
             off += 2L * DebugTrack.TRACK_SIZE;
-            if (s.has(SlabFlags.SLAB_KMALLOC)) {
+            if (s.isKmalloc()) {
                 off += s.origSizeBytes();
             }
         }
@@ -555,7 +548,7 @@ public final class SlubDebug {
 
     /** {@code slab_pad_check}: the bytes after the last object of a poisoning cache's slab hold 0x5a. */
     public void slabPadCheck(final DebugCache s, final DebugSlab slab) {
-        if (!s.has(SlabFlags.SLAB_POISON)) {
+        if (!s.poison()) {
             return;
         }
         final long start = slab.address();
@@ -593,7 +586,7 @@ public final class SlubDebug {
         final long p = object;
         final long endObject = object + s.objectSize();
         boolean ret = true;
-        if (s.has(SlabFlags.SLAB_RED_ZONE)) {
+        if (s.redZone()) {
             if (!checkBytesAndReport(s, slab, object, "Left Redzone", object - s.redLeftPad(), val, s.redLeftPad(),
                 ret)) {
                 ret = false;
@@ -609,13 +602,13 @@ public final class SlubDebug {
                     ret = false;
                 }
             }
-        } else if (s.has(SlabFlags.SLAB_POISON) && s.objectSize() < s.inuse()) {
+        } else if (s.poison() && s.objectSize() < s.inuse()) {
             if (!checkBytesAndReport(s, slab, p, "Alignment padding", endObject, POISON_INUSE,
                 s.inuse() - s.objectSize(), ret)) {
                 ret = false;
             }
         }
-        if (s.has(SlabFlags.SLAB_POISON)) {
+        if (s.poison()) {
             if (val != SLUB_RED_ACTIVE && s.objectPoison()) {
                 if (s.objectSize() > 1 && !checkBytesAndReport(s, slab, p, "Poison", p, POISON_FREE,
                     s.objectSize() - 1L, ret)) {
@@ -711,7 +704,7 @@ public final class SlubDebug {
 
     /** {@code trace()}: SLAB_TRACE lines for each alloc and free. */
     void trace(final DebugCache s, final DebugSlab slab, final long object, final boolean alloc) {
-        if (!s.has(SlabFlags.SLAB_TRACE)) {
+        if (!s.trace()) {
             return;
         }
         final List<String> out = new ArrayList<>();
@@ -733,7 +726,7 @@ public final class SlubDebug {
      */
     public boolean allocDebugProcessing(final DebugCache s, final DebugSlab slab, final long object,
                                         final long origSize) {
-        if (s.has(SlabFlags.SLAB_CONSISTENCY_CHECKS)) {
+        if (s.consistencyChecks()) {
             boolean ok = checkSlab(s, slab);
             if (ok && !checkValidPointer(s, slab, object)) {
                 objectErr(s, slab, object, "Freelist Pointer check fails");
@@ -770,7 +763,7 @@ public final class SlubDebug {
         int cnt = 0;
         out:
         {
-            if (s.has(SlabFlags.SLAB_CONSISTENCY_CHECKS) && !checkSlab(s, slab)) {
+            if (s.consistencyChecks() && !checkSlab(s, slab)) {
                 break out;
             }
             if (slab.inuse() < bulkCnt[0]) {
@@ -782,7 +775,7 @@ public final class SlubDebug {
                 if (++cnt > bulkCnt[0]) {
                     break;
                 }
-                if (s.has(SlabFlags.SLAB_CONSISTENCY_CHECKS) && !freeConsistencyChecks(s, slab, object)) {
+                if (s.consistencyChecks() && !freeConsistencyChecks(s, slab, object)) {
                     break out;
                 }
                 setTrack(s, object, false);
@@ -842,7 +835,7 @@ public final class SlubDebug {
             return;
         }
         final BitSet free = freeMap(s, slab);
-        final long first = slab.address() + (s.has(SlabFlags.SLAB_RED_ZONE) ? s.redLeftPad() : 0);
+        final long first = slab.address() + (s.redZone() ? s.redLeftPad() : 0);
         for (int i = 0; i < slab.objects(); i++) {
             final long p = first + (long) i * s.size();
             if (!checkObject(s, slab, p, free.get(i) ? SLUB_RED_INACTIVE : SLUB_RED_ACTIVE)) {
@@ -854,7 +847,7 @@ public final class SlubDebug {
     /** {@code __fill_map}: the indexes of the free objects. */
     private BitSet freeMap(final DebugCache s, final DebugSlab slab) {
         final BitSet map = new BitSet(slab.objects());
-        final long first = slab.address() + (s.has(SlabFlags.SLAB_RED_ZONE) ? s.redLeftPad() : 0);
+        final long first = slab.address() + (s.redZone() ? s.redLeftPad() : 0);
         int guard = 0;
         for (long p = slab.freelist(); p != 0 && guard <= slab.objects(); p = s.getFreePointer(p), guard++) {
             map.set((int) ((p - first) / s.size()));
@@ -878,7 +871,7 @@ public final class SlubDebug {
             log.printk("SLUB " + s.name() + ": " + count + " partial slabs counted but counter=" + nrPartial);
             slabAddKunitErrors();
         }
-        if (!s.has(SlabFlags.SLAB_STORE_USER)) {
+        if (!s.storeUser()) {
             return count;
         }
         for (final DebugSlab slab : full) {
@@ -902,7 +895,7 @@ public final class SlubDebug {
             slabBug(out, s.name(), "Objects remaining on __kmem_cache_shutdown()");
         }
         final BitSet free = freeMap(s, slab);
-        final long first = slab.address() + (s.has(SlabFlags.SLAB_RED_ZONE) ? s.redLeftPad() : 0);
+        final long first = slab.address() + (s.redZone() ? s.redLeftPad() : 0);
         long firstLeak = 0;
         for (int i = 0; i < slab.objects(); i++) {
             if (free.get(i)) {
@@ -981,10 +974,10 @@ public final class SlubDebug {
     public String traces(final DebugCache s, final Iterable<? extends DebugSlab> slabs, final boolean alloc,
                          final boolean withStacks, final int onlineNodes) {
         final DebugTrack.Locations t = tracks.locations();
-        if (s.has(SlabFlags.SLAB_STORE_USER)) {
+        if (s.storeUser()) {
             for (final DebugSlab slab : slabs) {
                 final BitSet free = freeMap(s, slab);
-                final long first = slab.address() + (s.has(SlabFlags.SLAB_RED_ZONE) ? s.redLeftPad() : 0);
+                final long first = slab.address() + (s.redZone() ? s.redLeftPad() : 0);
                 for (int i = 0; i < slab.objects(); i++) {
                     if (free.get(i)) {
                         continue;

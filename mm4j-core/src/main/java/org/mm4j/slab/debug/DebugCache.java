@@ -1,4 +1,4 @@
-package org.mm4j.slab;
+package org.mm4j.slab.debug;
 
 /**
  * What the SLUB debug checks read of a {@code struct kmem_cache}: its name, flags and the object layout that
@@ -17,8 +17,23 @@ package org.mm4j.slab;
 public interface DebugCache {
     String name();
 
-    /** The cache flags (SLAB_* of {@link SlubDebugOptions}). */
-    long flags();
+    /** {@code SLAB_CONSISTENCY_CHECKS} (F): the sanity checks of alloc/free_debug_processing. */
+    boolean consistencyChecks();
+
+    /** {@code SLAB_RED_ZONE} (Z): red zones around the object. */
+    boolean redZone();
+
+    /** {@code SLAB_POISON} (P): poisoning of free objects and fresh slabs. */
+    boolean poison();
+
+    /** {@code SLAB_STORE_USER} (U): alloc/free tracks after the object. */
+    boolean storeUser();
+
+    /** {@code SLAB_TRACE} (T): a line per alloc and free. */
+    boolean trace();
+
+    /** {@code SLAB_KMALLOC}: a kmalloc cache (with U it tracks orig_size). */
+    boolean isKmalloc();
 
     /** {@code __OBJECT_POISON}: POISON without RCU and without a constructor. */
     boolean objectPoison();
@@ -48,9 +63,5 @@ public interface DebugCache {
      */
     default int origSizeBytes() {
         return 4;
-    }
-
-    default boolean has(final long flag) {
-        return (flags() & flag) != 0;
     }
 }

@@ -1,4 +1,4 @@
-package org.mm4j.slab;
+package org.mm4j.slab.debug;
 
 /**
  * Receives each SLUB debug report as an object, on the thread that found the corruption, after its lines went to

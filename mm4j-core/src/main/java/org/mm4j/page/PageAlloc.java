@@ -1,0 +1,382 @@
+package org.mm4j.page;
+
+import org.mm4j.base.CpuSlots;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+import static org.mm4j.page.Watermarks.ALLOC_CPUSET;
+import static org.mm4j.page.Watermarks.ALLOC_HIGHATOMIC;
+import static org.mm4j.page.Watermarks.ALLOC_KSWAPD;
+import static org.mm4j.page.Watermarks.ALLOC_MIN_RESERVE;
+import static org.mm4j.page.Watermarks.ALLOC_NOFRAGMENT;
+import static org.mm4j.page.Watermarks.ALLOC_NON_BLOCK;
+import static org.mm4j.page.Watermarks.ALLOC_NO_WATERMARKS;
+import static org.mm4j.page.Watermarks.ALLOC_WMARK_LOW;
+import static org.mm4j.page.Watermarks.ALLOC_WMARK_MASK;
+import static org.mm4j.page.Watermarks.ALLOC_WMARK_MIN;
+
+/**
+ * The allocation path of {@code mm/page_alloc.c} above the free lists: {@code __alloc_pages} (fast pass at the
+ * low watermark), {@code get_page_from_freelist} over the zonelist, {@code __alloc_pages_slowpath} (min watermark
+ * with the reserve rights of {@code gfp_to_alloc_flags}, the drain-and-retry that is all the model has of direct
+ * reclaim, the OOM killer, {@code __GFP_NOFAIL}'s reserves, {@code warn_alloc}), {@code prep_new_page}, and the
+ * high-atomic pageblock reserve ({@code reserve_highatomic_pageblock}, {@code unreserve_highatomic_pageblock}).
+ * Taking a block off the lists is {@link Rmqueue}'s.
+ *
+ * <p>Error convention (the kernel's): no page is a result of -1 (the model's NULL pfn: pfn 0 is a real, reserved
+ * page) after {@code warn_alloc}'s report unless {@link Gfp#NOWARN}; nothing here throws for exhaustion.
+ *
+ * <p>State owned here: {@code handedOut}, one bit per pageblock (see {@link #markHandedOut}), updated lock-free.
+ * Locks: none held on entry; the zone lock is taken for the high-atomic reserve and by {@link Rmqueue}; the
+ * pcp lock by {@link Rmqueue#rmqueuePcplist}.
+ */
+final class PageAlloc {
+    private static final VarHandle HANDED_OUT = MethodHandles.arrayElementVarHandle(long[].class);
+
+    private final BuddyAllocator buddy;
+    private final PhysicalMemory mem;
+    private final MemMap memMap;
+    private final CpuSlots cpus;
+    private final BuddyAllocator.Options opts;
+    private final Zone[][] zonelist;
+    private final int nrNodes;
+    /** One bit per pageblock: some page of it was handed out since boot ({@link #markHandedOut}). */
+    private final long[] handedOut;
+    private volatile BuddyAllocator.OomHandler oomHandler;
+
+    PageAlloc(final BuddyAllocator buddy) {
+        this.buddy = buddy;
+        this.mem = buddy.mem;
+        this.memMap = buddy.memMap;
+        this.cpus = buddy.cpus;
+        this.opts = buddy.opts;
+        this.zonelist = buddy.zonelist;
+        this.nrNodes = buddy.nrNodes;
+        this.handedOut = new long[(int) (((mem.totalPages() >>> Zone.PAGEBLOCK_ORDER) + 63) >>> 6)];
+    }
+
+    void setOomHandler(final BuddyAllocator.OomHandler handler) {
+        this.oomHandler = handler;
+    }
+
+    /** {@code alloc_pages_node} / {@code __alloc_pages}: see {@link BuddyAllocator#allocPagesNode}. */
+    long allocPagesNode(final int gfp, final int order, final int nid) {
+        if (order < 0 || order > Zone.MAX_PAGE_ORDER || nid >= nrNodes) {
+            if ((gfp & Gfp.NOWARN) == 0) {
+                buddy.log.printk("WARNING: %s: alloc_pages_node with order:%d nid:%d (expected: order 0 to %d, "
+                    + "nid < %d)", ShowMem.comm(), order, nid, Zone.MAX_PAGE_ORDER, nrNodes);
+            }
+            return -1;
+        }
+        final int cpu = cpus.current();
+        final int prefNid = nid >= 0 ? nid : buddy.cpuToNode(cpu);
+        final int highest = gfpZone(gfp);
+        final int mt = buddy.mobilityDisabled ? MigrateType.UNMOVABLE : Gfp.migratetype(gfp);
+        int allocFlags = ALLOC_WMARK_LOW | (gfp & Gfp.KSWAPD_RECLAIM);
+        allocFlags |= allocFlagsNofragment(prefNid, highest);
+        long pfn = getPageFromFreelist(gfp, order, allocFlags, prefNid, highest, mt, cpu);
+        if (pfn < 0) {
+            pfn = allocPagesSlowpath(gfp, order, prefNid, highest, mt, cpu);
+        }
+        return pfn;
+    }
+
+    /** {@code gfp_zone}: the highest zone type a request may use. */
+    private static int gfpZone(final int gfp) {
+        if ((gfp & Gfp.DMA) != 0) {
+            return Zone.ZONE_DMA;
+        }
+        return (gfp & Gfp.DMA32) != 0 ? Zone.ZONE_DMA32 : Zone.ZONE_NORMAL;
+    }
+
+    /**
+     * Whether zone {@code z} may serve a request limited to zone type {@code highest}. Without a DMA32 zone (all
+     * memory below 4 GiB is one Normal zone in the model) a DMA32 request may use it as long as it lies below the
+     * limit, which it then always does.
+     */
+    private boolean zoneAllowed(final Zone z, final int highest) {
+        if (z.type <= highest) {
+            return true;
+        }
+        return highest == Zone.ZONE_DMA32 && z.endPfn <= opts.dma32LimitPfn();
+    }
+
+    /** {@code alloc_flags_nofragment}: avoid fragmenting Normal while DMA32 of the same node has memory. */
+    private int allocFlagsNofragment(final int prefNid, final int highest) {
+        if (highest != Zone.ZONE_NORMAL || buddy.zoneAt(prefNid, Zone.ZONE_NORMAL) == null) {
+            return 0;
+        }
+        final Zone dma32 = buddy.zoneAt(prefNid, Zone.ZONE_DMA32);
+        if (dma32 == null || (nrNodes > 1 && dma32.managedPages == 0)) {
+            return 0;
+        }
+        return ALLOC_NOFRAGMENT;
+    }
+
+    /** {@code gfp_to_alloc_flags}: the slow path's watermark and reserve rights. */
+    static int gfpToAllocFlags(final int gfp, final int order) {
+        int allocFlags = ALLOC_WMARK_MIN | ALLOC_CPUSET;
+        allocFlags |= gfp & (Gfp.HIGH | Gfp.KSWAPD_RECLAIM);
+        if ((gfp & Gfp.DIRECT_RECLAIM) == 0) {
+            if ((gfp & Gfp.NOMEMALLOC) == 0) {
+                allocFlags |= ALLOC_NON_BLOCK;
+                if (order > 0 && (allocFlags & ALLOC_MIN_RESERVE) != 0) {
+                    allocFlags |= ALLOC_HIGHATOMIC;
+                }
+            }
+            if ((allocFlags & ALLOC_MIN_RESERVE) != 0) {
+                allocFlags &= ~ALLOC_CPUSET;
+            }
+        }
+        return allocFlags;
+    }
+
+    /** {@code __alloc_pages_slowpath}. */
+    private long allocPagesSlowpath(final int gfp, final int order, final int prefNid, final int highest,
+                                    final int mt, final int cpu) {
+        int allocFlags = gfpToAllocFlags(gfp, order);
+        long pfn = getPageFromFreelist(gfp, order, allocFlags, prefNid, highest, mt, cpu);
+        if (pfn >= 0) {
+            return pfn;
+        }
+        if ((gfp & Gfp.MEMALLOC) != 0 && (gfp & Gfp.NOMEMALLOC) == 0) {
+            allocFlags = ALLOC_NO_WATERMARKS | (allocFlags & ALLOC_KSWAPD);
+            pfn = getPageFromFreelist(gfp, order, allocFlags, prefNid, highest, mt, cpu);
+            if (pfn >= 0) {
+                return pfn;
+            }
+        }
+        if ((gfp & Gfp.DIRECT_RECLAIM) != 0) {
+            // the model has no LRU to reclaim: what is left of direct reclaim is its retry after draining
+            for (final Zone z : zonelist[prefNid]) {
+                if (zoneAllowed(z, highest)) {
+                    buddy.vmstat.inc(VmStat.ALLOCSTALL + z.type);
+                    break;
+                }
+            }
+            unreserveHighatomicPageblock(prefNid, highest, mt, false);
+            buddy.free.drainAllPages();
+            pfn = getPageFromFreelist(gfp, order, allocFlags, prefNid, highest, mt, cpu);
+            if (pfn >= 0) {
+                return pfn;
+            }
+            // __alloc_pages_may_oom: the OOM killer frees a process's memory, then the allocation is retried
+            final BuddyAllocator.OomHandler oom = oomHandler;
+            while (oom != null && mayOom(gfp, order, highest) && oom.outOfMemory(gfp, order)) {
+                pfn = getPageFromFreelist(gfp, order, allocFlags, prefNid, highest, mt, cpu);
+                if (pfn >= 0) {
+                    return pfn;
+                }
+            }
+        }
+        if ((gfp & Gfp.NOFAIL) != 0) {
+            // __alloc_pages_may_oom: a non-failing request gets the reserves (the model cannot loop until an OOM
+            // kill frees memory, so it fails after that, with the report)
+            pfn = getPageFromFreelist(gfp, order, ALLOC_NO_WATERMARKS | (allocFlags & ALLOC_KSWAPD), prefNid,
+                highest, mt, cpu);
+            if (pfn >= 0) {
+                return pfn;
+            }
+        }
+        if ((gfp & Gfp.NOWARN) == 0) {
+            buddy.showMem.warnAlloc(gfp, order, highest);
+        }
+        return -1;
+    }
+
+    /**
+     * {@code __alloc_pages_may_oom}'s conditions: the caller may reclaim and retry (no __GFP_NORETRY), and unless
+     * __GFP_NOFAIL, the order is not costly (> 3), neither __GFP_RETRY_MAYFAIL nor __GFP_THISNODE is set, and
+     * the request may use ZONE_NORMAL.
+     */
+    static boolean mayOom(final int gfp, final int order, final int highest) {
+        if ((gfp & Gfp.NORETRY) != 0) {
+            return false;
+        }
+        if ((gfp & Gfp.NOFAIL) != 0) {
+            return true;
+        }
+        return order <= 3 && (gfp & (Gfp.RETRY_MAYFAIL | Gfp.THISNODE)) == 0 && highest >= Zone.ZONE_NORMAL;
+    }
+
+    /** {@code get_page_from_freelist}: the first zone of the zonelist that passes its watermark and has a page. */
+    private long getPageFromFreelist(final int gfp, final int order, final int startFlags, final int prefNid,
+                                     final int highest, final int mt, final int cpu) {
+        int allocFlags = startFlags;
+        retry:
+        while (true) {
+            final boolean noFallback = (allocFlags & ALLOC_NOFRAGMENT) != 0;
+            final Zone[] list = zonelist[prefNid];
+            Zone preferred = null;
+            for (final Zone z : list) {
+                if (!zoneAllowed(z, highest) || ((gfp & Gfp.THISNODE) != 0 && z.nid != prefNid)) {
+                    continue;
+                }
+                if (preferred == null) {
+                    preferred = z;
+                }
+                if (noFallback && nrNodes > 1 && z.nid != prefNid) {
+                    allocFlags &= ~ALLOC_NOFRAGMENT;
+                    continue retry;
+                }
+                boolean ok = false;
+                if (!z.belowHigh) {
+                    if (Watermarks.zoneWatermarkFast(z, order, z.watermark[Zone.WMARK_HIGH], highest, allocFlags)) {
+                        ok = true;
+                    } else {
+                        z.belowHigh = true;
+                    }
+                }
+                if (!ok) {
+                    final long mark = z.watermark[allocFlags & ALLOC_WMARK_MASK];
+                    if (!Watermarks.zoneWatermarkFast(z, order, mark, highest, allocFlags)
+                        && (allocFlags & ALLOC_NO_WATERMARKS) == 0) {
+                        continue;
+                    }
+                }
+                final long pfn = buddy.rmqueue.rmqueue(preferred, z, order, allocFlags, mt, cpu);
+                if (pfn >= 0) {
+                    prepNewPage(pfn, order, gfp);
+                    if ((allocFlags & ALLOC_HIGHATOMIC) != 0) {
+                        reserveHighatomicPageblock(pfn, order, z);
+                    }
+                    return pfn;
+                }
+            }
+            if (noFallback) {
+                allocFlags &= ~ALLOC_NOFRAGMENT;
+                continue;
+            }
+            return -1;
+        }
+    }
+
+    /** {@code reserve_highatomic_pageblock}: keep the block of a high-order atomic allocation for such requests. */
+    private void reserveHighatomicPageblock(final long pfn, final int order, final Zone z) {
+        if (z.managedPages / 100 < Zone.PAGEBLOCK_NR_PAGES) {
+            return;
+        }
+        final long maxManaged = (z.managedPages / 100 + Zone.PAGEBLOCK_NR_PAGES - 1)
+            & ~(Zone.PAGEBLOCK_NR_PAGES - 1L);
+        if (z.nrReservedHighatomic >= maxManaged) {
+            return;
+        }
+        final FreeArea area = buddy.area;
+        z.lock.lock();
+        try {
+            if (z.nrReservedHighatomic >= maxManaged) {
+                return;
+            }
+            final int mt = z.pageblockMigratetype(pfn);
+            if (!MigrateType.isMergeable(mt)) {
+                return;
+            }
+            if (order < Zone.PAGEBLOCK_ORDER) {
+                final long start = pfn & ~(Zone.PAGEBLOCK_NR_PAGES - 1L);
+                if (!z.contains(start) || !z.contains(start + Zone.PAGEBLOCK_NR_PAGES - 1)) {
+                    return;
+                }
+                area.moveFreepagesBlockLocked(z, start, MigrateType.HIGHATOMIC);
+                area.setPageblockMigratetype(z, start, MigrateType.HIGHATOMIC);
+                z.nrReservedHighatomic += Zone.PAGEBLOCK_NR_PAGES;
+            } else {
+                area.changePageblockRange(z, pfn, order, MigrateType.HIGHATOMIC);
+                z.nrReservedHighatomic += 1L << order;
+            }
+        } finally {
+            z.lock.unlock();
+        }
+    }
+
+    /** {@code unreserve_highatomic_pageblock}: give reserved high-atomic blocks back to {@code mt}. */
+    private boolean unreserveHighatomicPageblock(final int prefNid, final int highest, final int mt,
+                                                 final boolean force) {
+        final FreeArea area = buddy.area;
+        for (final Zone z : zonelist[prefNid]) {
+            if (!zoneAllowed(z, highest) || (!force && z.nrReservedHighatomic <= Zone.PAGEBLOCK_NR_PAGES)) {
+                continue;
+            }
+            z.lock.lock();
+            try {
+                for (int order = 0; order < Zone.NR_PAGE_ORDERS; order++) {
+                    final long pfn = z.freeHead[order][MigrateType.HIGHATOMIC];
+                    if (pfn < 0) {
+                        continue;
+                    }
+                    final long size = Math.min(Math.max(Zone.PAGEBLOCK_NR_PAGES, 1L << order),
+                        z.nrReservedHighatomic);
+                    z.nrReservedHighatomic -= size;
+                    if (order < Zone.PAGEBLOCK_ORDER) {
+                        final long start = pfn & ~(Zone.PAGEBLOCK_NR_PAGES - 1L);
+                        area.moveFreepagesBlockLocked(z, start, mt);
+                        area.setPageblockMigratetype(z, start, mt);
+                    } else {
+                        area.moveToFreeList(z, pfn, order, MigrateType.HIGHATOMIC, mt);
+                        area.changePageblockRange(z, pfn, order, mt);
+                    }
+                    return true;
+                }
+            } finally {
+                z.lock.unlock();
+            }
+        }
+        return false;
+    }
+
+    /** {@code prep_new_page}: refcount, compound metadata, zeroing. */
+    private void prepNewPage(final long pfn, final int order, final int gfp) {
+        memMap.spInt(pfn, MemMap.COMPOUND_ORDER, order);
+        memMap.soRefcount(pfn, 1);
+        if (order > 0 && (gfp & Gfp.COMP) != 0) {
+            memMap.soFlags(pfn, MemMap.PG_HEAD);
+            final long n = 1L << order;
+            for (long i = 1; i < n; i++) {
+                memMap.privateWord(pfn + i, pfn);
+                memMap.soFlags(pfn + i, MemMap.PG_TAIL);
+            }
+        } else {
+            memMap.soFlags(pfn, 0);
+        }
+        final boolean fresh = markHandedOut(pfn, order);
+        if (((gfp & Gfp.ZERO) != 0 || opts.initOnAlloc()) && !opts.initOnFree() && !fresh) {
+            mem.fill(PhysicalMemory.pfnToPhys(pfn), (long) PhysicalMemory.PAGE_SIZE << order, (byte) 0);
+        }
+    }
+
+    /**
+     * Records that {@code [pfn, pfn + 2^order)} is handed out; returns whether no page of its pageblocks ever was
+     * before. Such pages still hold the zeros of the fresh reservation (nothing writes a page the allocator has
+     * not handed out), so {@code __GFP_ZERO} and {@code init_on_alloc} need not write them, and a zeroed
+     * allocation that is never used costs no resident memory. The price is that of the kernel's {@code init_on_free}
+     * (which also skips zeroing at allocation): a stray write into memory nobody owns is not wiped.
+     * (The Arena fallback zeroes everything at boot, so the rule holds there too.) Lock-free: one bit per
+     * pageblock, set with an atomic OR; a page reaches a new owner only through the free lists' locks, so a set bit
+     * is seen by every later allocation of that pageblock.
+     */
+    private boolean markHandedOut(final long pfn, final int order) {
+        final long first = pfn >>> Zone.PAGEBLOCK_ORDER;
+        final long last = (pfn + (1L << order) - 1) >>> Zone.PAGEBLOCK_ORDER;
+        boolean fresh = true;
+        for (long b = first; b <= last; b++) {
+            final int word = (int) (b >>> 6);
+            final long bit = 1L << (b & 63);
+            if ((lpHandedOut(word) & bit) != 0) {  // plain read first: the bit is set once, then stays
+                fresh = false;
+            } else if ((testAndSetHandedOut(word, bit) & bit) != 0) {
+                fresh = false;
+            }
+        }
+        return fresh;
+    }
+
+    /** Plain read of one word of the handed-out bitmap ({@code lp}). */
+    private long lpHandedOut(final int word) {
+        return handedOut[word];
+    }
+
+    /** Atomic OR of {@code bit} into a word of the bitmap ({@code test_and_set_bit}); returns the old word. */
+    private long testAndSetHandedOut(final int word, final long bit) {
+        return (long) HANDED_OUT.getAndBitwiseOr(handedOut, word, bit);
+    }
+}

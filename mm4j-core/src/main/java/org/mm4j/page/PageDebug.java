@@ -1,0 +1,126 @@
+package org.mm4j.page;
+
+import org.mm4j.base.KernelLog;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Page debugging of {@code mm/page_alloc.c} and {@code mm/debug.c}: {@code bad_page} ("BUG: Bad page state", a
+ * {@code dump_page} and "page dumped because: ..."), {@code dump_page} in the kernel's layout, and
+ * {@code page_bad_reason} for a page freed while someone still owns it.
+ *
+ * <p>A report changes nothing of the page it names: callers refuse the operation after it, so the free lists stay
+ * intact. State: the number of reports (TAINT_BAD_PAGE count) and the latest reason, both written by any thread
+ * (atomic / volatile). Locks: none needed; {@link #badPage} may take the zone lock of a deferred block (reentrant)
+ * to write its struct page before dumping it.
+ */
+final class PageDebug {
+    private final BuddyAllocator buddy;
+    private final MemMap memMap;
+    private final KernelLog log;
+    private final AtomicLong badPages = new AtomicLong();
+    private volatile String lastBadPageReason;
+
+    PageDebug(final BuddyAllocator buddy) {
+        this.buddy = buddy;
+        this.memMap = buddy.memMap;
+        this.log = buddy.log;
+    }
+
+    long badPageReports() {
+        return badPages.get();
+    }
+
+    String lastBadPageReason() {
+        return lastBadPageReason;
+    }
+
+    /**
+     * {@code page_bad_reason(page, PAGE_FLAGS_CHECK_AT_FREE)} for a page still owned by someone, or null: checked
+     * before the reference is dropped, so a refused free changes nothing. As in the kernel the last matching
+     * reason wins: a user mapping ({@code _mapcount}), a page-cache {@code mapping}, reserved/slab/zero-page flags.
+     * Page types the model keeps alive where 6.18 silently resets {@code page_type} at free (a page table, a large
+     * kmalloc) are refused too, naming the type (a departure: the kernel would hand the page out twice).
+     */
+    String freePageBadReason(final long pfn, final long flags) {
+        String reason = null;
+        if (memMap.mapcount(pfn) != 0) {
+            reason = "nonzero mapcount";
+        }
+        if ((flags & MemMap.PG_SLAB) == 0 && memMap.lpLong(pfn, MemMap.MAPPING) != 0) {
+            reason = "non-NULL mapping";
+        }
+        if ((flags & (MemMap.PG_RESERVED | MemMap.PG_SLAB | MemMap.PG_ZERO_PAGE)) != 0) {
+            reason = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
+        }
+        if ((flags & MemMap.PG_PGTABLE) != 0) {
+            reason = "page_type table still set (the page is in use as a page table)";
+        }
+        if ((flags & MemMap.PG_HEAD) != 0 && memMap.privateWord(pfn) == MemMap.PGTY_LARGE_KMALLOC) {
+            reason = "page_type large_kmalloc still set (a kmalloc allocation: free it with kfree)";
+        }
+        return reason;
+    }
+
+    /** "Bad page state" for a pfn outside memory (there is no struct page to dump). */
+    void badPageOutside(final long pfn, final String reason) {
+        badPages.incrementAndGet();
+        lastBadPageReason = reason;
+        log.printk("BUG: Bad page state in process %s  pfn:%05x", ShowMem.comm(), pfn);
+        log.printk("page dumped because: %s (valid pfns 0x0-0x%x)", reason, buddy.mem.totalPages() - 1);
+    }
+
+    /** {@code bad_page}: "BUG: Bad page state" and a {@code dump_page}; nothing of the page is changed. */
+    void badPage(final long pfn, final String reason) {
+        buddy.init.initDeferredAt(pfn);
+        badPages.incrementAndGet();
+        lastBadPageReason = reason;
+        final StringBuilder sb = new StringBuilder(512);
+        sb.append(String.format("BUG: Bad page state in process %s  pfn:%05x%n", ShowMem.comm(), pfn));
+        dumpPage(sb, pfn);
+        sb.append("page dumped because: ").append(reason);
+        log.printk(sb.toString());
+    }
+
+    /** {@code dump_page} in the kernel's layout. */
+    void dumpPage(final StringBuilder sb, final long pfn) {
+        final long flags = memMap.flags(pfn);
+        final long head = memMap.compoundHead(pfn);
+        final long mapping = (flags & MemMap.PG_SLAB) == 0 ? memMap.lpLong(pfn, MemMap.MAPPING) : 0;
+        sb.append(String.format("page: refcount:%d mapcount:%d mapping:%016x index:0x0 pfn:0x%x%n",
+            memMap.refcount(pfn), memMap.mapcount(pfn), mapping, pfn));
+        if ((flags & (MemMap.PG_HEAD | MemMap.PG_TAIL)) != 0) {
+            sb.append(String.format("head: order:%d mapcount:0 entire_mapcount:0 pincount:0 pfn:0x%x%n",
+                memMap.compoundOrder(head), head));
+        }
+        final Zone z = buddy.zoneOf(pfn);
+        final StringBuilder names = new StringBuilder();
+        final long[] bits = {MemMap.PG_LOCKED, MemMap.PG_REFERENCED, MemMap.PG_UPTODATE, MemMap.PG_DIRTY,
+            MemMap.PG_LRU, MemMap.PG_HEAD, MemMap.PG_RESERVED, MemMap.PG_ANON, MemMap.PG_SLAB};
+        final String[] bitNames = {"locked", "referenced", "uptodate", "dirty", "lru", "head", "reserved", "anon",
+            "slab"};
+        for (int i = 0; i < bits.length; i++) {
+            if ((flags & bits[i]) != 0) {
+                names.append(bitNames[i]).append('|');
+            }
+        }
+        names.append("node=").append(z == null ? 0 : z.nid).append("|zone=").append(z == null ? 0 : z.type);
+        sb.append(String.format("flags: 0x%x(%s)%n", flags & ~(MemMap.MT_MASK | MemMap.PG_BUDDY), names));
+        if ((flags & MemMap.PG_BUDDY) != 0) {
+            sb.append("page_type: f0(buddy)\n");
+        } else if ((flags & MemMap.PG_SLAB) != 0) {
+            sb.append("page_type: f5(slab)\n");
+        } else if ((flags & MemMap.PG_PGTABLE) != 0) {
+            sb.append("page_type: f2(table)\n");
+        } else if ((flags & MemMap.PG_HEAD) != 0 && memMap.privateWord(pfn) == MemMap.PGTY_LARGE_KMALLOC) {
+            sb.append("page_type: f8(large_kmalloc)\n");
+        }
+        for (int line = 0; line < 2; line++) {
+            sb.append("raw:");
+            for (int w = 0; w < 4; w++) {
+                sb.append(String.format(" %016x", memMap.lpLong(pfn, (line * 4 + w) * 8)));
+            }
+            sb.append('\n');
+        }
+    }
+}
