@@ -1,6 +1,7 @@
 package org.mm4j;
 
 import org.mm4j.base.CpuSlots;
+import org.mm4j.base.Current;
 import org.mm4j.base.KernelLog;
 import org.mm4j.base.ProcFs;
 import org.mm4j.base.Uts;
@@ -34,6 +35,8 @@ public final class Kernel implements AutoCloseable {
     private final BuddyAllocator buddy;
     private final VmStat vmstat;
     private final ProcFs procfs = new ProcFs();
+    /** {@code current}: swapper/0 during boot, then the process table's current process. */
+    private final Current current = new Current();
     private final Slub slab;
     private final Processes processes;
     private volatile boolean closed;
@@ -57,13 +60,18 @@ public final class Kernel implements AutoCloseable {
         this.vmstat = new VmStat(cpus);
         this.buddy = new BuddyAllocator(mem, memMap, log, cpus, vmstat, new BuddyAllocator.Options(
             params.initOnAlloc(), params.initOnFree(), BuddyAllocator.Options.DEFAULT.dma32LimitPfn()));
+        DebugFacilities.page(params, buddy, log, cpus, current, procfs);
         PageProc.register(procfs, buddy);
         // CONFIG_IKCONFIG_PROC: the shell shows the decompressed text (what zcat prints)
         procfs.registerFile("/proc/config.gz", () -> params.config().text());
         log.printk("Memory: %dK/%dK available (%dK kernel struct page table)",
             buddy.freePages() * 4, mem.totalPages() * 4, mem.totalPages() * MemMap.ENTRY_SIZE / 1024);
-        this.slab = new Slub(params, mem, memMap, buddy, cpus, log, procfs);
+        this.slab = new Slub(params, mem, memMap, buddy, cpus, log, procfs, current);
         this.processes = new Processes(params, buddy, vmstat, log, procfs);
+        current.install(() -> {
+            final Processes.Task t = processes.current();
+            return new Current.Task(t.pid(), t.pid(), t.comm());
+        });
         if (!params.unknown().isEmpty()) {
             log.printk("Unknown kernel command line parameters \"%s\", will be passed to user space.",
                 String.join(" ", params.unknown()));

@@ -20,7 +20,9 @@ import java.util.Map;
  * (also spelled {@code slab_*}), {@code init_on_alloc=}, {@code init_on_free=} ({@code kstrtobool}: 1/y/t/on or
  * 0/n/f/off), {@code slab_nomerge}, {@code slab_merge}, and mm4j's own {@code mm4j.sheaves=} (sheaf capacity the
  * JVM-facing allocator gives caches that do not ask for one), {@code mm4j.double_free=refuse|kernel},
- * {@code mm4j.random_seed=N}, {@code mm4j.config.NAME=y|n|value} (overrides
+ * {@code mm4j.random_seed=N}, {@code page_owner=on}, {@code failslab=} and {@code fail_page_alloc=}
+ * ({@code <interval>,<probability>,<space>,<times>}, parsed by the capability), {@code mm4j.config.NAME=y|n|value}
+ * (overrides
  * one symbol of the build configuration, {@link #config()}; see {@link KernelConfig}). {@code init_on_alloc} and
  * {@code init_on_free} default to {@code CONFIG_INIT_ON_ALLOC_DEFAULT_ON} / {@code CONFIG_INIT_ON_FREE_DEFAULT_ON}.
  */
@@ -114,6 +116,10 @@ public final class BootParams {
                 case "mm4j.sheaves" -> sheaves = parseInt(key, value, 0, 4096);
                 case "mm4j.double_free" -> parseDoubleFree(key, value);
                 case "mm4j.random_seed" -> parseSeed(key, value);
+                case "page_owner" -> parseBool(key, value);  // early_param: kstrtobool
+                case "failslab", "fail_page_alloc" -> {
+                    // __setup(setup_fault_attr): parsed by the capability, which logs a malformed value
+                }
                 case "norandmaps" -> {
                     // __setup("norandmaps", ...) in mm/memory.c: known; Processes reads it from all()
                 }
@@ -128,6 +134,14 @@ public final class BootParams {
                 + "M per node with numa=fake=" + nodes + " (expected: at least " + (MIN_MEM >> 20) + "M per node)");
         }
         final KernelConfig config = KernelConfig.withOverrides(configOverrides);
+        // a parameter whose facility the config leaves out has no handler: unknown, passed to user space
+        for (final String[] p : new String[][] {{"page_owner", "PAGE_OWNER"}, {"failslab", "FAILSLAB"},
+            {"fail_page_alloc", "FAIL_PAGE_ALLOC"}}) {
+            if (all.containsKey(p[0]) && !config.isEnabled(p[1])) {
+                final String v = all.get(p[0]);
+                unknown.add(v == null ? p[0] : p[0] + "=" + v);
+            }
+        }
         // every fake node gets the same whole number of MAX_PAGE_ORDER blocks, as numa_emulation splits evenly
         mem -= mem % ((long) nodes * MIN_MEM);
         return new BootParams(line, all, unknown, mem, cpus, nodes, slubDebug, maxOrder < 0 ? 3 : maxOrder,
@@ -342,6 +356,15 @@ public final class BootParams {
             throw new CmdlineException(key + "=" + value + " is not a number (expected: a decimal or 0x hex"
                 + " integer)");
         }
+    }
+
+    /**
+     * {@code page_owner=on} (any {@code kstrtobool} true value; mm/page_owner.c's early_param) with
+     * {@code CONFIG_PAGE_OWNER}: page_owner records every page allocation.
+     */
+    public boolean pageOwner() {
+        return all.containsKey("page_owner") && config.isEnabled("PAGE_OWNER")
+            && parseBool("page_owner", all.get("page_owner"));
     }
 
     /** The build configuration: the reference kernel's, with the {@code mm4j.config.NAME=} overrides. */

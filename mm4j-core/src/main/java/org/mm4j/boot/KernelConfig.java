@@ -19,9 +19,12 @@ import java.util.zip.GZIPOutputStream;
  * shows it.
  *
  * <p>The defaults are the whole configuration of the reference kernel (Linux 6.18.44, x86-64) on which the samples
- * were captured, bundled as the resource {@code config-6.18.44.gz} beside this class. mm4j compiles in nothing
- * beyond it: the debugging facilities of issue 16 (fault injection, {@code PAGE_OWNER}, {@code DEBUG_KMEMLEAK})
- * are not built yet and stay "is not set"; enabling one at boot is refused rather than claimed.
+ * were captured, bundled as the resource {@code config-6.18.44.gz} beside this class, plus what a debug kernel
+ * compiles in but leaves off until a boot parameter or a debugfs write asks ({@link #MM4J_BUILT}): fault injection
+ * ({@code FAULT_INJECTION}, {@code FAILSLAB}, {@code FAIL_PAGE_ALLOC}, {@code FAULT_INJECTION_DEBUG_FS}) and
+ * {@code PAGE_OWNER} (which selects {@code PAGE_EXTENSION}). They change nothing until asked, so the defaults
+ * behave as the reference kernel. Facilities mm4j does not build ({@code DEBUG_KMEMLEAK}, {@code KFENCE}, ...)
+ * stay "is not set"; enabling one at boot is refused rather than claimed.
  *
  * <p>Each symbol can be overridden at boot with {@code mm4j.config.NAME=VALUE} (NAME without {@code CONFIG_}):
  * a bool or tristate takes {@code y} or {@code n} ({@code m} where the reference has {@code m}), an int a decimal
@@ -43,16 +46,52 @@ public final class KernelConfig {
 
     /**
      * Symbols mm4j does not build (yet): enabling one at boot would claim a facility that is not there. Issue 16
-     * (fault injection, page_owner, kmemleak) removes names from here as it builds them.
+     * (kmemleak) removes names from here as it builds them.
      */
-    private static final Set<String> NOT_BUILT = Set.of("FAULT_INJECTION", "FAILSLAB", "FAIL_PAGE_ALLOC",
-        "FAULT_INJECTION_DEBUG_FS", "PAGE_OWNER", "DEBUG_KMEMLEAK", "KFENCE", "RANDOM_KMALLOC_CACHES",
-        "PAGE_POISONING");
+    private static final Set<String> NOT_BUILT = Set.of("DEBUG_KMEMLEAK", "KFENCE", "RANDOM_KMALLOC_CACHES",
+        "PAGE_POISONING", "FAULT_INJECTION_USERCOPY", "FAIL_MAKE_REQUEST", "FAIL_IO_TIMEOUT", "FAIL_FUTEX",
+        "FAULT_INJECTION_CONFIGFS", "FAULT_INJECTION_STACKTRACE_FILTER");
+
+    /**
+     * What mm4j compiles in beyond the reference config: each reference line (left) is replaced by the lines a
+     * {@code make olddefconfig} with the symbol turned on writes there (right). The symbols these lines set, the
+     * dependent ones mm4j does not build among them "is not set", as Kconfig writes them.
+     */
+    static final Map<String, List<String>> MM4J_BUILT = Map.of(
+        "# CONFIG_FAULT_INJECTION is not set", List.of(
+            "CONFIG_FAULT_INJECTION=y",
+            "CONFIG_FAILSLAB=y",
+            "CONFIG_FAIL_PAGE_ALLOC=y",
+            "# CONFIG_FAULT_INJECTION_USERCOPY is not set",
+            "# CONFIG_FAIL_MAKE_REQUEST is not set",
+            "# CONFIG_FAIL_IO_TIMEOUT is not set",
+            "# CONFIG_FAIL_FUTEX is not set",
+            "CONFIG_FAULT_INJECTION_DEBUG_FS=y",
+            "# CONFIG_FAULT_INJECTION_CONFIGFS is not set",
+            "# CONFIG_FAULT_INJECTION_STACKTRACE_FILTER is not set"),
+        "# CONFIG_PAGE_EXTENSION is not set", List.of("CONFIG_PAGE_EXTENSION=y"),
+        "# CONFIG_PAGE_OWNER is not set", List.of("CONFIG_PAGE_OWNER=y"));
+
+    /**
+     * Kconfig's "depends on" among the symbols above: a child whose parent is off is not in the file at all (its
+     * line is left out of {@link #text()}) and {@link #isEnabled} says false.
+     */
+    private static final Map<String, String> DEPENDS_ON = Map.of(
+        "FAILSLAB", "FAULT_INJECTION",
+        "FAIL_PAGE_ALLOC", "FAULT_INJECTION",
+        "FAULT_INJECTION_USERCOPY", "FAULT_INJECTION",
+        "FAIL_MAKE_REQUEST", "FAULT_INJECTION",
+        "FAIL_IO_TIMEOUT", "FAULT_INJECTION",
+        "FAIL_FUTEX", "FAULT_INJECTION",
+        "FAULT_INJECTION_DEBUG_FS", "FAULT_INJECTION",
+        "FAULT_INJECTION_CONFIGFS", "FAULT_INJECTION",
+        "FAULT_INJECTION_STACKTRACE_FILTER", "FAULT_INJECTION_DEBUG_FS");
 
     private static final KernelConfig DEFAULT = new KernelConfig(Reference.VALUES, Map.of());
 
     /** The reference file, parsed once. */
     private static final class Reference {
+        /** The reference file's lines, {@link #MM4J_BUILT} applied. */
         static final List<String> LINES;
         /** Symbol (no CONFIG_) to raw value after '=' (strings keep their quotes); null = "is not set". */
         static final Map<String, String> VALUES;
@@ -67,7 +106,10 @@ public final class KernelConfig {
             } catch (final IOException e) {
                 throw new UncheckedIOException("cannot read the bundled config-" + REFERENCE + ".gz", e);
             }
-            final List<String> lines = List.of(text.split("\n", -1));
+            final List<String> lines = new ArrayList<>();
+            for (final String line : text.split("\n", -1)) {
+                lines.addAll(MM4J_BUILT.getOrDefault(line, List.of(line)));
+            }
             final Map<String, String> values = new LinkedHashMap<>();
             for (final String line : lines) {
                 final String name = symbolOf(line);
@@ -75,7 +117,7 @@ public final class KernelConfig {
                     values.put(name, line.startsWith("#") ? null : line.substring(line.indexOf('=') + 1));
                 }
             }
-            LINES = lines;
+            LINES = List.copyOf(lines);
             VALUES = Collections.unmodifiableMap(values);
         }
     }
@@ -158,7 +200,8 @@ public final class KernelConfig {
     /** {@code IS_ENABLED(CONFIG_name)}: true for y (and m); {@code name} without {@code CONFIG_}. */
     public boolean isEnabled(final String name) {
         final String v = value(name);
-        return "y".equals(v) || "m".equals(v);
+        final String parent = DEPENDS_ON.get(name);
+        return ("y".equals(v) || "m".equals(v)) && (parent == null || isEnabled(parent));
     }
 
     /**
@@ -199,6 +242,10 @@ public final class KernelConfig {
         for (int i = 0; i < Reference.LINES.size(); i++) {
             final String line = Reference.LINES.get(i);
             final String name = symbolOf(line);
+            final String parent = name == null ? null : DEPENDS_ON.get(name);
+            if (parent != null && !isEnabled(parent)) {
+                continue;  // Kconfig writes no line for a symbol whose dependency is off
+            }
             if (name != null && overrides.containsKey(name)) {
                 final String v = overrides.get(name);
                 sb.append(v == null ? "# CONFIG_" + name + " is not set" : "CONFIG_" + name + "=" + v);

@@ -108,6 +108,12 @@ public final class BuddyAllocator {
     final PageAlloc alloc;
     final ShowMem showMem;
     private final BuddyValidate validator;
+    /**
+     * Debugging hooks (issue 16), set at boot before the first allocation: null = compiled out (fail_page_alloc)
+     * or off (page_owner), and then one null test per allocation and free.
+     */
+    FailPageAlloc failPageAlloc;
+    PageOwner pageOwner;
 
     /** An allocator on one CPU slot with default options and its own counters (tests and tools). */
     public BuddyAllocator(final PhysicalMemory mem, final MemMap memMap, final KernelLog log) {
@@ -354,6 +360,28 @@ public final class BuddyAllocator {
     /** Makes allocations that may invoke the OOM killer call {@code handler} (null: they fail). */
     public void setOomHandler(final OomHandler handler) {
         alloc.setOomHandler(handler);
+    }
+
+    // ------------------------------------------------------------------ debugging hooks (issue 16)
+
+    /** {@code CONFIG_FAIL_PAGE_ALLOC}: installs fail_page_alloc (at boot, before any allocation). */
+    public void failPageAlloc(final FailPageAlloc f) {
+        this.failPageAlloc = f;
+    }
+
+    /** fail_page_alloc's knobs, or null when {@code CONFIG_FAIL_PAGE_ALLOC} is not set. */
+    public FailPageAlloc failPageAlloc() {
+        return failPageAlloc;
+    }
+
+    /** {@code page_owner=on}: installs page_owner (at boot, before any allocation). */
+    public void pageOwner(final PageOwner p) {
+        this.pageOwner = p;
+    }
+
+    /** The page_owner records, or null without {@code page_owner=on}. */
+    public PageOwner pageOwner() {
+        return pageOwner;
     }
 
     // ------------------------------------------------------------------ free (FreePages)

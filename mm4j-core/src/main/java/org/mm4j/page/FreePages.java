@@ -152,12 +152,20 @@ final class FreePages {
             memMap.spInt(pfn + i, MemMap.COMPOUND_ORDER, 0);
             memMap.setRefcount(pfn + i, 1);
         }
+        final PageOwner owner = buddy.pageOwner;
+        if (owner != null) {
+            owner.splitPageOwner(pfn, order);  // split_page_owner
+        }
     }
 
     // ------------------------------------------------------------------ freeing a block
 
     /** {@code free_pages_prepare}: clears what allocation set on every page of the block. */
     private void freePagesPrepare(final long pfn, final int order) {
+        final PageOwner owner = buddy.pageOwner;
+        if (owner != null) {
+            owner.resetPageOwner(pfn, order);  // reset_page_owner
+        }
         final long flags = memMap.flags(pfn);
         if ((flags & MemMap.PG_HEAD) != 0) {
             for (long i = 1; i < 1L << order; i++) {

@@ -69,6 +69,10 @@ final class PageAlloc {
             }
             return -1;
         }
+        final FailPageAlloc fail = buddy.failPageAlloc;
+        if (fail != null && fail.shouldFailAllocPage(gfp, order)) {  // prepare_alloc_pages: should_fail_alloc_page
+            return -1;
+        }
         final int cpu = cpus.current();
         final int prefNid = nid >= 0 ? nid : buddy.cpuToNode(cpu);
         final int highest = gfpZone(gfp);
@@ -337,6 +341,10 @@ final class PageAlloc {
             }
         } else {
             memMap.soFlags(pfn, 0);
+        }
+        final PageOwner owner = buddy.pageOwner;
+        if (owner != null) {
+            owner.setPageOwner(pfn, order, gfp);  // post_alloc_hook: set_page_owner
         }
         final boolean fresh = markHandedOut(pfn, order);
         if (((gfp & Gfp.ZERO) != 0 || opts.initOnAlloc()) && !opts.initOnFree() && !fresh) {

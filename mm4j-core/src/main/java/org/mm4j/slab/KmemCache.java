@@ -157,6 +157,8 @@ public final class KmemCache implements DebugCache {
     /** The name the cache shows under /sys/kernel/slab (":0000064" for mergeable caches). */
     String sysfsName;
     private volatile boolean destroyed;
+    /** SLAB_FAILSLAB, which /sys/kernel/slab/NAME/failslab sets and clears (the kernel writes s->flags). */
+    private volatile boolean failslab;
     /**
      * Slab creations and discards begun and done (a slab gaining PG_slab up to being counted in its node, or
      * being uncounted up to losing PG_slab): validate compares its mem_map count with the node counters only
@@ -204,6 +206,7 @@ public final class KmemCache implements DebugCache {
         this.nrCpus = cpus.nrCpus();
         this.nrNodes = mem.nrNodes();
         this.flags = geo.flags();
+        this.failslab = (flags & SlabFlags.SLAB_FAILSLAB) != 0;
         this.ctor = args.ctor();
         this.debug = (flags & SLAB_DEBUG_FLAGS) != 0;
         this.size = geo.size();
@@ -442,6 +445,16 @@ public final class KmemCache implements DebugCache {
         return slub.segment(kaddr, objectSize);
     }
 
+    /** Whether SLAB_FAILSLAB is set: failslab's {@code cache-filter} lets this cache fail. */
+    public boolean failslab() {
+        return failslab;
+    }
+
+    /** {@code /sys/kernel/slab/NAME/failslab}: sets or clears SLAB_FAILSLAB. */
+    public void failslab(final boolean on) {
+        failslab = on;
+    }
+
     @Override
     public String toString() {
         return name;
@@ -514,7 +527,7 @@ public final class KmemCache implements DebugCache {
         if (n < 0 || n > out.length) {
             throw new IllegalArgumentException("n=" + n + " (expected: 0 to " + out.length + ")");
         }
-        if (n == 0) {
+        if (n == 0 || (slub.failslab.active() && slub.failslab.shouldFailslab(this, gfp))) {  // slab_pre_alloc_hook
             return 0;
         }
         final int cpu = cpus.current();
@@ -838,6 +851,9 @@ public final class KmemCache implements DebugCache {
      * that last attempt reports the failure (the first runs with {@code __GFP_NOWARN}).
      */
     long slabAllocNode(final int cpu, final int gfp, final int nid, final int origSize) {
+        if (slub.failslab.active() && slub.failslab.shouldFailslab(this, gfp)) {  // slab_pre_alloc_hook
+            return 0;
+        }
         if ((gfp & Gfp.DIRECT_RECLAIM) == 0) {
             return slabAllocNodeOnce(cpu, gfp, nid, origSize);
         }

@@ -79,6 +79,13 @@ public final class SlabAllocator implements SegmentAllocator {
      * are on and {@code init_on_free} is off, else 0; 0 from {@link #forgetSheaves} on. Owner only.
      */
     private long fastLimit;
+    /**
+     * FAULT INJECTION HOOK (issue 16, h-fault): {@code initOnAlloc}, or failslab armed. The kmalloc fast path tests
+     * this one field where it tested {@code initOnAlloc}, so failslab costs it nothing; while armed, allocations
+     * take {@link #kmallocSlow}, which asks {@code should_failslab} first (the kernel's slab_pre_alloc_hook comes
+     * before the sheaves too). Written by the thread that arms failslab ({@link #failslabArmed}), read plainly.
+     */
+    private boolean slowAlloc;
     private ThreadSheaves[] byId = new ThreadSheaves[64];
     private final Map<Long, Long> overAligned;
     /** Set (by the owner) once an over-aligned segment was handed out: its free must consult {@link #overAligned}. */
@@ -121,6 +128,23 @@ public final class SlabAllocator implements SegmentAllocator {
         this.base = slub.mem.nativeAddress(0);
         this.memMapBase = slub.memMap.nativeAddress();
         this.fastLimit = capacity > 0 && !initOnFree ? totalBytes : 0;
+        this.slowAlloc = initOnAlloc || slub.failslab.active();
+    }
+
+    /** FAULT INJECTION HOOK: failslab was armed ({@code on}) or disarmed; see {@link #slowAlloc}. */
+    void failslabArmed(final boolean on) {
+        SLOW_ALLOC.setRelease(this, initOnAlloc || on);
+    }
+
+    private static final VarHandle SLOW_ALLOC;
+
+    static {
+        try {
+            SLOW_ALLOC = java.lang.invoke.MethodHandles.lookup().findVarHandle(SlabAllocator.class, "slowAlloc",
+                boolean.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 
     /** The confining thread; null for the virtual threads' shared allocator. */
@@ -147,7 +171,7 @@ public final class SlabAllocator implements SegmentAllocator {
         }
         if (size > 0 && size <= Slub.KMALLOC_MAX_CACHE_SIZE) {
             final ThreadSheaves t = bySize[(int) (size - 1) >>> 3];
-            if (t != null) {
+            if (t != null && !slowAlloc) {  // slowAlloc: init_on_alloc or failslab armed
                 final long phys = t.popFast();
                 if (phys >= 0) {
                     return PhysicalMemory.PAGE_OFFSET + phys;
@@ -170,6 +194,9 @@ public final class SlabAllocator implements SegmentAllocator {
             }
             t = sheavesOf(s);
             bySize[(int) (size - 1) >>> 3] = t;
+        }
+        if (slowAlloc && slub.failslab.shouldFailslab(t.cache, Gfp.KERNEL)) {  // FAULT INJECTION HOOK
+            return 0;
         }
         final long phys = t.pop();
         if (phys == 0) {
@@ -260,6 +287,9 @@ public final class SlabAllocator implements SegmentAllocator {
         checkOwner();
         if (capacity == 0 || s.isDebug()) {
             return s.alloc(Gfp.KERNEL);
+        }
+        if (slub.failslab.shouldFailslab(s, Gfp.KERNEL)) {  // FAULT INJECTION HOOK: slab_pre_alloc_hook
+            return 0;
         }
         final ThreadSheaves t = sheavesOf(s);
         final long phys = t.pop();
@@ -390,8 +420,9 @@ public final class SlabAllocator implements SegmentAllocator {
 
     private ModelOutOfMemoryException exhausted(final long byteSize, final long byteAlignment, final long size) {
         return new ModelOutOfMemoryException("allocate(byteSize=" + byteSize + ", byteAlignment=" + byteAlignment
-            + "): kmalloc(" + size + ", " + Gfp.toString(Gfp.KERNEL) + ") failed: model memory exhausted ("
-            + slub.mem.totalBytes() / 1024 + " kB)");
+            + "): kmalloc(" + size + ", " + Gfp.toString(Gfp.KERNEL) + ") failed: "
+            + (slub.failslab.active() ? "failslab is armed (see dmesg), or " : "")  // FAULT INJECTION HOOK
+            + "model memory exhausted (" + slub.mem.totalBytes() / 1024 + " kB)");
     }
 
     /** Frees a segment this allocator (or any kmalloc view of the same kernel) returned. */
@@ -517,9 +548,8 @@ public final class SlabAllocator implements SegmentAllocator {
         /** The main sheaf's objects and count (see the class comment). */
         long[] objects;
         int size;
-        /** Fast-path mode of allocations and of frees ({@link #KEYED}, {@link #PLAIN}, {@link #SLOW}). */
-        final int allocMode;
-        final int freeMode;
+        /** Fast-path mode of allocations and frees ({@link #KEYED}, {@link #PLAIN}, {@link #SLOW}). */
+        final int mode;
         /** Native address of the key word of physical address 0: {@code base + keyOffset}. */
         final long keyBase;
         final long freeKey;
@@ -565,9 +595,7 @@ public final class SlabAllocator implements SegmentAllocator {
             this.freeKey = cache.freeKey;
             this.keyBase = base + cache.keyOffset;
             // a key in the free pointer's word (ctor, RCU and 8-byte caches) is left to the slow paths
-            final int keyed = !checkKey ? PLAIN : cache.keyIsFp ? SLOW : KEYED;
-            this.allocMode = cache.slub.initOnAlloc ? SLOW : keyed;
-            this.freeMode = keyed;
+            this.mode = !checkKey ? PLAIN : cache.keyIsFp ? SLOW : KEYED;
             this.main = new Sheaf(capacity);
             mainIn();
             cache.statInc(cpu, StatItem.SHEAF_ALLOC);
@@ -600,13 +628,13 @@ public final class SlabAllocator implements SegmentAllocator {
                 return -1;
             }
             final long phys = objects[n - 1];
-            if (allocMode == KEYED) {
+            if (mode == KEYED) {
                 final long at = keyBase + phys;
                 if ((long) RAW.get(ALL_MEMORY, at) != (freeKey ^ phys)) {
                     return -1;  // lost its free mark: reported and dropped by the slow path
                 }
                 RAW.set(ALL_MEMORY, at, 0L);
-            } else if (allocMode != PLAIN) {
+            } else if (mode != PLAIN) {
                 return -1;
             }
             size = n - 1;
@@ -668,11 +696,11 @@ public final class SlabAllocator implements SegmentAllocator {
             final long idx = (off * recip) >>> 32;
             final long[] o = objects;
             final int n = size;
-            if (off < 0 || idx * objSize != off || n == o.length || freeMode == SLOW
+            if (off < 0 || idx * objSize != off || n == o.length || mode == SLOW
                 || idx >= (fixedObjects > 0 ? fixedObjects : KmemCache.wObjects(mm.lpLong(head, MemMap.SLAB_WORD)))) {
                 return false;
             }
-            if (freeMode == KEYED) {
+            if (mode == KEYED) {
                 final long at = keyBase + phys;
                 final long key = freeKey ^ phys;
                 if ((long) RAW.get(ALL_MEMORY, at) == key) {

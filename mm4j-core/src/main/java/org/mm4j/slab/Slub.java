@@ -2,6 +2,8 @@ package org.mm4j.slab;
 
 import org.mm4j.boot.BootParams;
 import org.mm4j.base.CpuSlots;
+import org.mm4j.base.Current;
+import org.mm4j.base.FaultAttr;
 import org.mm4j.base.KernelLog;
 import org.mm4j.base.ProcFs;
 import org.mm4j.page.BuddyAllocator;
@@ -114,8 +116,18 @@ public final class Slub {
     /** Serializes {@link #reclaimStranded()} (taken with no slab lock held). */
     private final ReentrantLock reclaimLock = new ReentrantLock();
 
+    /** {@code CONFIG_FAILSLAB}: injected slab allocation failures (off until asked). */
+    final Failslab failslab;
+    private final boolean failslabBuilt;
+
     public Slub(final BootParams params, final PhysicalMemory mem, final MemMap memMap, final BuddyAllocator buddy,
                 final CpuSlots cpus, final KernelLog log, final ProcFs procfs) {
+        this(params, mem, memMap, buddy, cpus, log, procfs, new Current());
+    }
+
+    /** @param current the task fault-injection reports name ({@code current}) */
+    public Slub(final BootParams params, final PhysicalMemory mem, final MemMap memMap, final BuddyAllocator buddy,
+                final CpuSlots cpus, final KernelLog log, final ProcFs procfs, final Current current) {
         this.procfs = procfs;
         this.mem = mem;
         this.nativeBase = mem.nativeAddress(0);
@@ -145,8 +157,47 @@ public final class Slub {
         }
         this.debug = new SlubDebug(mem, log, cpus);
         this.threadAllocator = ThreadLocal.withInitial(this::newAllocator);
+        this.failslab = new Failslab(new FaultAttr("failslab", log, cpus, current, randomSeed));
+        this.failslabBuilt = params.config().isEnabled("FAILSLAB");
+        failslab.attr().onActiveChange(this::failslabArmed);
+        if (failslabBuilt && params.all().containsKey("failslab")) {
+            failslab.attr().setup(params.all().get("failslab"));
+        }
         createKmallocCaches();
         SlubSysfs.register(this);
+        if (failslabBuilt && procfs != null && params.config().isEnabled("FAULT_INJECTION_DEBUG_FS")) {
+            failslab.registerDebugfs(procfs);
+        }
+    }
+
+    /**
+     * failslab ({@code CONFIG_FAILSLAB}, mm/failslab.c): its knobs, and {@link Failslab#failNext(KmemCache, int)}
+     * to make the next N allocations of a cache fail.
+     *
+     * @throws IllegalStateException when the config has no CONFIG_FAILSLAB ({@code mm4j.config.FAILSLAB=n})
+     */
+    public Failslab failslab() {
+        if (!failslabBuilt) {
+            throw new IllegalStateException("failslab: CONFIG_FAILSLAB is not set (booted with "
+                + "mm4j.config.FAILSLAB=n or FAULT_INJECTION=n)");
+        }
+        return failslab;
+    }
+
+    /** Whether the config has CONFIG_FAILSLAB (and so /sys/kernel/slab/NAME/failslab). */
+    boolean failslabBuilt() {
+        return failslabBuilt;
+    }
+
+    /**
+     * failslab was armed or disarmed (probability changed from or to 0): the JVM allocators' fast paths are
+     * diverted to their slow paths (where should_failslab is asked) while it is armed, and restored after.
+     */
+    private void failslabArmed() {
+        final boolean on = failslab.active();
+        for (final SlabAllocator a : threadSheaves.owners()) {
+            a.failslabArmed(on);
+        }
     }
 
     /** {@code create_kmalloc_caches}: every type (normal, rcl, dma, cg), 96 and 192 first, then 8 .. 8k. */

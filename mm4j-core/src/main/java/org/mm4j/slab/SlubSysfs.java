@@ -20,7 +20,8 @@ import java.util.Map;
 final class SlubSysfs {
     static final String SYS = "/sys/kernel/slab";
     private static final String[] ATTRS = {"aliases", "align", "alloc_calls", "cache_dma", "cpu_partial",
-        "cpu_slabs", "ctor", "destroy_by_rcu", "free_calls", "hwcache_align", "min_partial", "mm4j_sheaves",
+        "cpu_slabs", "ctor", "destroy_by_rcu", "failslab", "free_calls", "hwcache_align", "min_partial",
+        "mm4j_sheaves",
         "object_size", "objects", "objects_partial",
         "objs_per_slab", "order", "partial", "poison", "reclaim_account", "red_zone", "remote_node_defrag_ratio",
         "sanity_checks", "sheaf_capacity", "shrink", "slab_size", "slabs", "slabs_cpu_partial", "store_user",
@@ -68,6 +69,9 @@ final class SlubSysfs {
                     return List.of();
                 }
                 final List<String> out = new ArrayList<>(List.of(ATTRS));
+                if (!slub.failslabBuilt()) {
+                    out.remove("failslab");
+                }
                 if (slub.slubStats) {
                     for (final StatItem i : StatItem.values()) {
                         out.add(i.sysfsName());
@@ -143,6 +147,7 @@ final class SlubSysfs {
             case "cache_dma": return flag(s, SlabFlags.SLAB_CACHE_DMA);
             case "sanity_checks": return flag(s, SlabFlags.SLAB_CONSISTENCY_CHECKS);
             case "trace": return flag(s, SlabFlags.SLAB_TRACE);
+            case "failslab": return !s.slub.failslabBuilt() ? null : s.failslab() ? "1\n" : "0\n";
             case "red_zone": return flag(s, SlabFlags.SLAB_RED_ZONE);
             case "poison": return flag(s, SlabFlags.SLAB_POISON);
             case "store_user": return flag(s, SlabFlags.SLAB_STORE_USER);
@@ -217,6 +222,15 @@ final class SlubSysfs {
                     throw invalid(path);
                 }
                 s.validate();
+            }
+            case "failslab" -> {
+                if (!s.slub.failslabBuilt()) {
+                    return false;
+                }
+                if (s.refcount > 1) {
+                    throw invalid(path);  // a merged cache: the flag would change its aliases too
+                }
+                s.failslab(value.startsWith("1"));
             }
             case "min_partial" -> s.minPartial = parse(value, path);
             case "cpu_partial" -> {

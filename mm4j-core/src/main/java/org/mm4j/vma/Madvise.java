@@ -30,7 +30,7 @@ import static org.mm4j.vma.VmFlags.VM_WIPEONFORK;
  * {@code kernel/sys.c}'s {@code prctl_set_vma}): both walk the VMAs of a range ({@code madvise_walk_vmas}), a hole
  * giving {@code -ENOMEM} at the end, an error stopping the walk with the changes made before it kept.
  *
- * <p>Advice that changes flags or names splits or merges through {@code vma_modify}; advice on pages
+ * <p>Advice that changes flags or names splits or merges through {@link VmaOps#vmaModify}; advice on pages
  * (DONTNEED, FREE, REMOVE, POPULATE, GUARD_*) works on the {@link PageTables}.
  *
  * <p>Threads: the caller holds the mm's mmap lock (asserted); {@link MmStruct}'s public {@code madvise},
@@ -75,7 +75,7 @@ final class Madvise {
     /** {@code madvise_walk_vmas}: visits each mapped piece; a hole gives ENOMEM at the end, an error stops. */
     private static long walkVmas(final MmStruct mm, long start, final long end, final Visit visit) {
         int unmappedError = 0;
-        Vma vma = mm.findVma(start);
+        Vma vma = mm.findVmaLocked(start);
         while (true) {
             if (vma == null) {
                 return -ENOMEM;
@@ -96,7 +96,7 @@ final class Madvise {
             if (start >= end) {
                 break;
             }
-            vma = mm.findVma(r.end);
+            vma = mm.findVmaLocked(r.end);
         }
         return unmappedError;
     }
@@ -142,7 +142,7 @@ final class Madvise {
                 return vma;
             }
             case Mman.MADV_POPULATE_READ, Mman.MADV_POPULATE_WRITE -> {
-                final long r = mm.populate(start, end);
+                final long r = Fault.populateLocked(mm, start, end);
                 if (r != 0) {
                     return mm.fail((int) r); // madvise_populate: -EFAULT for SIGBUS, -ENOMEM out of memory
                 }
@@ -177,8 +177,8 @@ final class Madvise {
                     if (behavior == Mman.MADV_GUARD_REMOVE) {
                         mm.pageTables.removeGuards(start, end);
                     } else {
-                        if (vma.isAnonymous() && vma.anonVma == null) {
-                            mm.anonVmaPrepare(vma); // so that fork copies the markers
+                        if (vma.isAnonymous()) {
+                            Fault.anonVmaPrepare(mm, vma); // so that fork copies the markers
                         }
                         if (!mm.pageTables.installGuards(vma, start, end)) {
                             return mm.fail(-ENOMEM);
@@ -220,7 +220,7 @@ final class Madvise {
         if (newFlags == vma.flags) {
             return vma;
         }
-        final Vma r = mm.vmaModify(vma, start, end, newFlags, vma.anonName);
+        final Vma r = VmaOps.vmaModify(mm, vma, start, end, newFlags, vma.anonName);
         if (r != null) {
             r.flags = newFlags;
         }
@@ -284,7 +284,7 @@ final class Madvise {
             if (java.util.Objects.equals(vma.anonName, name)) {
                 return vma;
             }
-            final Vma r = mm.vmaModify(vma, s, e, vma.flags, name);
+            final Vma r = VmaOps.vmaModify(mm, vma, s, e, vma.flags, name);
             if (r != null) {
                 r.anonName = name;
             }

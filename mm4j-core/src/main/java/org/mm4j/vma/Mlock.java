@@ -63,7 +63,7 @@ final class Mlock {
         if (end == start) {
             return 0;
         }
-        Vma vma = mm.vmaLookup(start);
+        Vma vma = mm.vmaLookupLocked(start);
         if (vma == null) {
             return -ENOMEM;
         }
@@ -77,7 +77,7 @@ final class Mlock {
             tmp = Math.min(vma.end, end);
             Vma r = vma;
             if (newFlags != vma.flags && (vma.flags & VM_SPECIAL) == 0) {
-                r = mm.vmaModify(vma, nstart, tmp, newFlags, vma.anonName);
+                r = VmaOps.vmaModify(mm, vma, nstart, tmp, newFlags, vma.anonName);
                 if (r == null) {
                     return mm.modifyError;
                 }
@@ -92,7 +92,7 @@ final class Mlock {
         }
         if ((lockFlags & VM_LOCKED) != 0 && (lockFlags & VM_LOCKONFAULT) == 0) {
             // __mlock_posix_error_return: a failed fault-in (-ENOMEM) is EAGAIN, a SIGBUS one (-EFAULT) ENOMEM
-            final long r = mm.populate(start, end);
+            final long r = Fault.populateLocked(mm, start, end);
             if (r == -ENOMEM) {
                 return -EAGAIN;
             }
@@ -135,7 +135,7 @@ final class Mlock {
             final long newFlags = (vma.flags & ~VM_LOCKED_MASK) | toAdd;
             Vma r = vma;
             if (newFlags != vma.flags && (vma.flags & VM_SPECIAL) == 0) {
-                r = mm.vmaModify(vma, vma.start, vma.end, newFlags, vma.anonName);
+                r = VmaOps.vmaModify(mm, vma, vma.start, vma.end, newFlags, vma.anonName);
                 if (r == null) {
                     break; // errors are ignored, as mlockall does
                 }
@@ -144,7 +144,7 @@ final class Mlock {
             vma = r.next;
         }
         if ((toAdd & VM_LOCKED) != 0 && (toAdd & VM_LOCKONFAULT) == 0 && mm.tree.first != null) {
-            mm.populate(mm.tree.first.start, mm.tree.last.end);
+            Fault.populateLocked(mm, mm.tree.first.start, mm.tree.last.end);
         }
         return 0;
     }

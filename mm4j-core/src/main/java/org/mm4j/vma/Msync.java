@@ -35,7 +35,7 @@ final class Msync {
             return 0;
         }
         long s = start;
-        Vma vma = mm.findVma(s);
+        Vma vma = mm.findVmaLocked(s);
         int unmapped = 0;
         while (true) {
             if (vma == null) {

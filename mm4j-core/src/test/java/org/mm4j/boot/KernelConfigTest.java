@@ -22,12 +22,15 @@ class KernelConfigTest {
     void defaultsAreTheReferenceKernelsMmOptions() {
         final KernelConfig c = BootParams.parse("").config();
         for (final String on : new String[] {"SLAB_FREELIST_HARDENED", "SLAB_FREELIST_RANDOM", "SLUB_CPU_PARTIAL",
-            "SLUB_DEBUG", "ZONE_DMA", "ZONE_DMA32", "PER_VMA_LOCK", "MEMCG", "TRANSPARENT_HUGEPAGE"}) {
+            "SLUB_DEBUG", "ZONE_DMA", "ZONE_DMA32", "PER_VMA_LOCK", "MEMCG", "TRANSPARENT_HUGEPAGE",
+            // compiled in by mm4j beyond the reference (issue 9's config item), off until asked
+            "FAULT_INJECTION", "FAILSLAB", "FAIL_PAGE_ALLOC", "FAULT_INJECTION_DEBUG_FS", "PAGE_OWNER",
+            "PAGE_EXTENSION"}) {
             assertTrue(c.isEnabled(on), on);
         }
         for (final String off : new String[] {"SLUB_STATS", "RANDOM_KMALLOC_CACHES", "KFENCE",
-            "INIT_ON_ALLOC_DEFAULT_ON", "INIT_ON_FREE_DEFAULT_ON", "PAGE_OWNER", "DEBUG_KMEMLEAK",
-            "FAULT_INJECTION", "SLUB_DEBUG_ON"}) {
+            "INIT_ON_ALLOC_DEFAULT_ON", "INIT_ON_FREE_DEFAULT_ON", "DEBUG_KMEMLEAK", "SLUB_DEBUG_ON",
+            "FAULT_INJECTION_USERCOPY", "FAULT_INJECTION_STACKTRACE_FILTER", "FAIL_FUTEX"}) {
             assertFalse(c.isEnabled(off), off);
             assertNull(c.value(off), off);
         }
@@ -36,13 +39,30 @@ class KernelConfigTest {
     }
 
     @Test
-    void textIsTheReferenceFileWhenNothingIsOverridden() throws IOException {
+    void textIsTheReferenceFilePlusWhatMm4jCompilesIn() throws IOException {
         final Path ref = Path.of("..", "..", "shared", "samples", "kernel", "config-6.18.44.gz");
         final Path alt = Path.of("..", "shared", "samples", "kernel", "config-6.18.44.gz");
         final Path p = Files.exists(ref) ? ref : alt;
         requireOrSkip(Files.exists(p), p + " absent");
-        final String expected = new String(new GZIPInputStream(Files.newInputStream(p)).readAllBytes(),
+        final String reference = new String(new GZIPInputStream(Files.newInputStream(p)).readAllBytes(),
             StandardCharsets.UTF_8);
+        final String expected = reference
+            .replace("\n# CONFIG_PAGE_EXTENSION is not set\n", "\nCONFIG_PAGE_EXTENSION=y\n")
+            .replace("\n# CONFIG_PAGE_OWNER is not set\n", "\nCONFIG_PAGE_OWNER=y\n")
+            .replace("\n# CONFIG_FAULT_INJECTION is not set\n", """
+
+                CONFIG_FAULT_INJECTION=y
+                CONFIG_FAILSLAB=y
+                CONFIG_FAIL_PAGE_ALLOC=y
+                # CONFIG_FAULT_INJECTION_USERCOPY is not set
+                # CONFIG_FAIL_MAKE_REQUEST is not set
+                # CONFIG_FAIL_IO_TIMEOUT is not set
+                # CONFIG_FAIL_FUTEX is not set
+                CONFIG_FAULT_INJECTION_DEBUG_FS=y
+                # CONFIG_FAULT_INJECTION_CONFIGFS is not set
+                # CONFIG_FAULT_INJECTION_STACKTRACE_FILTER is not set
+                """);
+        assertEquals(reference.lines().count() + 9, expected.lines().count(), "the three lines were in the file");
         assertEquals(expected, KernelConfig.defaults().text());
         final String unzipped = new String(new GZIPInputStream(new ByteArrayInputStream(
             KernelConfig.defaults().gzip())).readAllBytes(), StandardCharsets.UTF_8);
@@ -99,9 +119,26 @@ class KernelConfigTest {
         expect("mm4j.config.SLUB_STATS", "mm4j.config.SLUB_STATS needs a value");
         expect("mm4j.config.NR_CPUS=lots", "mm4j.config.NR_CPUS=lots is not a number");
         expect("mm4j.config.PHYSICAL_START=16", "mm4j.config.PHYSICAL_START=16 is not a hex number");
-        expect("mm4j.config.PAGE_OWNER=y", "mm4j.config.PAGE_OWNER=y: CONFIG_PAGE_OWNER is not built into mm4j");
-        expect("mm4j.config.FAULT_INJECTION=y", "is not built into mm4j");
+        expect("mm4j.config.DEBUG_KMEMLEAK=y",
+            "mm4j.config.DEBUG_KMEMLEAK=y: CONFIG_DEBUG_KMEMLEAK is not built into mm4j");
+        expect("mm4j.config.KFENCE=y", "is not built into mm4j");
+        expect("mm4j.config.FAULT_INJECTION_USERCOPY=y", "is not built into mm4j");
         assertThrows(IllegalArgumentException.class, () -> KernelConfig.defaults().isEnabled("NO_SUCH_THING"));
+    }
+
+    @Test
+    void turningFaultInjectionOffDropsWhatDependsOnIt() {
+        final KernelConfig c = BootParams.parse("mm4j.config.FAULT_INJECTION=n mm4j.config.PAGE_OWNER=n").config();
+        assertFalse(c.isEnabled("FAULT_INJECTION"));
+        assertFalse(c.isEnabled("FAILSLAB"), "depends on FAULT_INJECTION");
+        assertFalse(c.isEnabled("FAULT_INJECTION_DEBUG_FS"));
+        assertFalse(c.isEnabled("PAGE_OWNER"));
+        final String text = c.text();
+        assertTrue(text.contains("\n# CONFIG_FAULT_INJECTION is not set\n"), "n is written as not set");
+        assertFalse(text.contains("FAILSLAB"), "Kconfig writes no line for a symbol whose dependency is off");
+        assertFalse(text.contains("CONFIG_FAULT_INJECTION_STACKTRACE_FILTER"));
+        assertTrue(text.contains("\n# CONFIG_PAGE_OWNER is not set\n"));
+        assertEquals(KernelConfig.defaults().text().lines().count() - 9, text.lines().count());
     }
 
     private static void expect(final String cmdline, final String message) {

@@ -43,7 +43,8 @@ public final class Shell {
         SlabCommands::register,
         VmaCommands::register,
         ProcpsCommands::register,
-        ReportCommands::register);
+        ReportCommands::register,
+        PageOwnerSort::register);
 
     private static final Pattern ASSIGN = Pattern.compile("^\\s*([A-Za-z_][A-Za-z0-9_]*)\\s*=(?!=)\\s*(.*)$");
     /** A system call as strace prints it, optionally with strace -f's pid prefix ("1234 " or "[pid 1234] "). */

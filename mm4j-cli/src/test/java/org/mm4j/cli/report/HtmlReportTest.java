@@ -443,6 +443,19 @@ class HtmlReportTest {
                 && Double.parseDouble(l[5]) <= sb[3] + 0.5, "label '" + l[6] + "' inside the chart: " + l[2] + ".."
                 + l[4] + " in " + sb[0] + ".." + sb[2]);
         }
+        // labels of one row hang from anchors at least a step apart: their right ends (the anchors) never crowd
+        final Map<Long, List<Double>> rights = new java.util.TreeMap<>();
+        for (final String[] l : labels) {
+            rights.computeIfAbsent(Math.round(Double.parseDouble(l[3]) / 40), k -> new java.util.ArrayList<>())
+                .add(Double.parseDouble(l[4]));
+        }
+        for (final List<Double> rs : rights.values()) {
+            final List<Double> sorted = rs.stream().sorted().toList();
+            for (int i = 1; i < sorted.size(); i++) {
+                assertTrue(sorted.get(i) - sorted.get(i - 1) >= HtmlReport.LABEL_STEP - 1.5, "labels "
+                    + sorted.get(i - 1) + " and " + sorted.get(i) + " crowd each other");
+            }
+        }
         final List<String> legend = kind(rows, "swatch", 0).stream().map(r -> hex(r[2])).toList();
         assertEquals(HtmlReport.PERM_COLORS.length, legend.size());
         for (int a = 0; a < legend.size(); a++) {

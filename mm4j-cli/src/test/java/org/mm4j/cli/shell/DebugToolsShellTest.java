@@ -1,0 +1,117 @@
+package org.mm4j.cli.shell;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Issue 16 through the shell: fault injection (failslab, fail_page_alloc) and page_owner with page_owner_sort. */
+class DebugToolsShellTest {
+    private static final String NULL = "0x0000000000000000";
+
+    @Test
+    void failslabKnobsAForcedFailureAndTheReport() {
+        final ShellRun r = ShellRun.run("""
+            cat /sys/kernel/debug/failslab/probability
+            cat /sys/kernel/debug/failslab/ignore-gfp-wait
+            kmem_cache_create foo 100
+            echo 1 > /sys/kernel/slab/foo/failslab
+            cat /sys/kernel/slab/foo/failslab
+            echo Y > /sys/kernel/debug/failslab/cache-filter
+            echo N > /sys/kernel/debug/failslab/ignore-gfp-wait
+            echo 2 > /sys/kernel/debug/failslab/times
+            echo 100 > /sys/kernel/debug/failslab/probability
+            kmem_cache_alloc foo
+            kmem_cache_alloc foo
+            kmalloc 64
+            kmem_cache_alloc foo
+            cat /sys/kernel/debug/failslab/times
+            echo many > /sys/kernel/debug/failslab/times
+            dmesg
+            """);
+        final String[] out = r.out().split("\n");
+        assertEquals("0", out[0]);
+        assertEquals("Y", out[1]);
+        assertEquals("1", out[2]);
+        assertEquals(NULL, out[3], "the first forced failure: NULL");
+        assertEquals(NULL, out[4]);
+        assertTrue(out[5].matches("0xffff888[0-9a-f]+"), "kmalloc-64 has no SLAB_FAILSLAB: " + out[5]);
+        assertTrue(out[6].matches("0xffff888[0-9a-f]+"), "times reached 0: " + out[6]);
+        assertEquals("0", out[7]);
+        final List<String> dmesg = Arrays.stream(out).map(l -> l.replaceFirst("^\\[ *[0-9.]+\\] ", "")).toList();
+        final int at = dmesg.indexOf("FAULT_INJECTION: forcing a failure.");
+        assertTrue(at > 0, r.out());
+        assertEquals("name failslab, interval 1, probability 100, space 0, times 2", dmesg.get(at + 1));
+        assertTrue(dmesg.get(at + 2).matches("CPU: \\d+ UID: 0 PID: 1 Comm: mm4j Not tainted .*"), dmesg.get(at + 2));
+        assertTrue(dmesg.contains(" should_failslab"));
+        assertTrue(dmesg.contains("name failslab, interval 1, probability 100, space 0, times 1"));
+        assertEquals(2, dmesg.stream().filter(l -> l.equals("FAULT_INJECTION: forcing a failure.")).count());
+        assertEquals("mm4j: 15: echo: write error: /sys/kernel/debug/failslab/times: Invalid argument\n", r.err());
+    }
+
+    @Test
+    void failPageAllocFromTheBootParameter() {
+        final ShellRun r = ShellRun.run("mem=64M nr_cpus=2 fail_page_alloc=1,100,0,1", """
+            cat /sys/kernel/debug/fail_page_alloc/min-order
+            echo N > /sys/kernel/debug/fail_page_alloc/ignore-gfp-wait
+            echo 1 > /sys/kernel/debug/fail_page_alloc/verbose
+            alloc_pages 0
+            alloc_pages 1
+            alloc_pages 1
+            dmesg
+            """);
+        final String[] out = r.out().split("\n");
+        assertEquals("1", out[0]);
+        assertTrue(out[1].startsWith("0xffff888"), "order 0 < min-order");
+        assertEquals(NULL, out[2]);
+        assertTrue(out[3].startsWith("0xffff888"), "times 1: only one failure");
+        assertTrue(r.out().contains("] FAULT_INJECTION: forcing a failure.\n"));
+        assertTrue(r.out().contains("] name fail_page_alloc, interval 1, probability 100, space 0, times 1\n"));
+        assertFalse(r.out().contains("Call Trace:"), "verbose 1: no stack");
+        assertFalse(r.out().contains("page allocation failure"));
+        assertEquals("", r.err());
+    }
+
+    private static final Pattern GROUP = Pattern.compile("(\\d+) times, (\\d+) pages, allocated by OTHERS :\n"
+        + "Page allocated via order (\\d+), mask 0x[0-9a-f]+\\(([^)]*)\\), pid 1, tgid 1 \\(mm4j\\), ts  ns\n");
+
+    @Test
+    void pageOwnerAndPageOwnerSort() {
+        final ShellRun r = ShellRun.run("mem=64M nr_cpus=2 page_owner=on", """
+            a = alloc_pages 2
+            b = alloc_pages 2
+            c = alloc_pages 0 GFP_KERNEL|__GFP_ZERO
+            cat /sys/kernel/debug/page_owner
+            __free_pages $b 2
+            page_owner_sort
+            page_owner_sort -m --cull stacktrace
+            """);
+        assertEquals("", r.err());
+        final String out = r.out();
+        final Matcher block = Pattern.compile("Page allocated via order 2, mask 0xcc0\\(GFP_KERNEL\\), pid 1, tgid 1"
+            + " \\(mm4j\\), ts \\d+ ns\nPFN 0x[0-9a-f]+ type Unmovable Block \\d+ type Unmovable Flags 0x0\\(node=0"
+            + "\\|zone=2\\)\n org\\.mm4j\\.page\\.(\\w+)\\.prepNewPage\\+0x[0-9a-f]+/0x0 \\[\\1"
+            + "\\.java:\\d+\\]\n").matcher(out);
+        assertTrue(block.find(), out);
+        assertTrue(out.contains(" org.mm4j.cli.shell.PageCommands.allocPages+"), "the shell command is in the stack");
+        // after the free: a (4 pages) and c (1 page), two groups (their first lines differ)
+        int groups = 0;
+        int pages = 0;
+        final Matcher m = GROUP.matcher(out);
+        while (m.find()) {
+            groups++;
+            pages += Integer.parseInt(m.group(2));
+            assertEquals(Integer.parseInt(m.group(2)), Integer.parseInt(m.group(1)) << Integer.parseInt(m.group(3)));
+        }
+        assertEquals(2, groups, out);
+        assertEquals(5, pages, "the freed block is gone");
+        assertTrue(Pattern.compile("2 times, 5 pages:\n org\\.mm4j\\.page\\.\\w+\\.prepNewPage\\+").matcher(out).find(),
+            "culled by stack: both alloc_pages lines share one stack; " + out);
+    }
+}
