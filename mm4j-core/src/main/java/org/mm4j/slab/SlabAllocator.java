@@ -342,9 +342,10 @@ public final class SlabAllocator implements SegmentAllocator {
         if (byteSize > 0 && byteSize <= Slub.KMALLOC_MAX_CACHE_SIZE && byteAlignment > 0 && byteAlignment <= 8
             && (byteAlignment & (byteAlignment - 1)) == 0) {
             final long kaddr = kmalloc(byteSize);
-            if (kaddr != 0) {
-                return view(kaddr - PhysicalMemory.PAGE_OFFSET, byteSize);
+            if (kaddr == 0) {
+                throw exhausted(byteSize, byteAlignment, byteSize);
             }
+            return view(kaddr - PhysicalMemory.PAGE_OFFSET, byteSize);
         }
         return allocateSlow(byteSize, byteAlignment);
     }
