@@ -21,13 +21,56 @@ import java.util.function.Predicate;
  * Java stack (a few microseconds): callers use it only when a debugging facility is on.
  */
 public final class StackDepot {
-    /** One frame: the Java method and position the kernel's {@code %pS} stands for. */
+    /**
+     * One frame: the Java method and position the kernel's {@code %pS} stands for, or (empty class name) the
+     * user-level request that entered the model ({@link #enter}), as the bottom of a syscall's stack.
+     */
     public record Frame(String className, String methodName, String fileName, int line, int bci) {
-        /** The {@code %pS} form: {@code class.method+0x<bci>/0x0 [File.java:line]}. */
+        /** The {@code %pS} form: {@code class.method+0x<bci>/0x0 [File.java:line]}; a request's text as it is. */
         public String symbol() {
+            if (className.isEmpty()) {
+                return methodName;
+            }
             return className + "." + methodName + "+0x" + Integer.toHexString(Math.max(bci, 0)) + "/0x0 ["
                 + (fileName == null ? "Unknown Source" : fileName) + ":" + line + "]";
         }
+    }
+
+    /** The request the calling thread runs: its text and the class whose frames (and callers) it stands for. */
+    private record Request(String text, Class<?> entry) {
+    }
+
+    private static final ThreadLocal<Request> REQUEST = new ThreadLocal<>();
+
+    /**
+     * The calling thread now runs {@code text} (a shell line, say "mm4j shell line 3: kmalloc 64"), dispatched by
+     * {@code entry}: stacks saved until {@link #leave()} end with {@code text} where {@code entry}'s first frame
+     * would be, instead of the dispatcher's own frames (the kernel's stacks end at the syscall entry).
+     */
+    public static void enter(final String text, final Class<?> entry) {
+        REQUEST.set(new Request(text, entry));
+    }
+
+    /** Ends what {@link #enter} began. */
+    public static void leave() {
+        REQUEST.remove();
+    }
+
+    /** The frames of a walk: up to the request's entry (then the request) or {@code depth} frames. */
+    private static <T> List<T> frames(final java.util.stream.Stream<StackWalker.StackFrame> s,
+                                      final Predicate<Class<?>> skipWhile, final int depth,
+                                      final java.util.function.Function<StackWalker.StackFrame, T> map,
+                                      final java.util.function.Function<String, T> request) {
+        final Request r = REQUEST.get();
+        java.util.stream.Stream<StackWalker.StackFrame> f = s.dropWhile(x -> x.getDeclaringClass() == StackDepot.class
+            || skipWhile.test(x.getDeclaringClass()));
+        if (r == null) {
+            return f.limit(depth).map(map).toList();
+        }
+        final List<T> out = new ArrayList<>(f.takeWhile(x -> x.getDeclaringClass() != r.entry()).limit(depth - 1)
+            .map(map).toList());
+        out.add(request.apply(r.text()));
+        return out;
     }
 
     private static final StackWalker WALKER =
@@ -60,8 +103,8 @@ public final class StackDepot {
      * frames. Returns the handle (>= 1).
      */
     public int save(final Predicate<Class<?>> skipWhile, final int depth) {
-        final int[] ids = WALKER.walk(s -> s.dropWhile(f -> f.getDeclaringClass() == StackDepot.class
-            || skipWhile.test(f.getDeclaringClass())).limit(depth).mapToInt(this::intern).toArray());
+        final int[] ids = WALKER.walk(s -> frames(s, skipWhile, depth, this::intern, this::internRequest))
+            .stream().mapToInt(Integer::intValue).toArray();
         return stackIds.computeIfAbsent(new StackKey(ids), k -> {
             synchronized (stacks) {
                 stacks.add(k.ids());
@@ -81,6 +124,15 @@ public final class StackDepot {
             synchronized (frames) {
                 frames.add(new Frame(f.getClassName(), f.getMethodName(), f.getFileName(), f.getLineNumber(),
                     f.getByteCodeIndex()));
+                return frames.size() - 1;
+            }
+        });
+    }
+
+    private int internRequest(final String text) {
+        return frameIds.computeIfAbsent(new FrameKey(StackDepot.class, text, "", -1), k -> {
+            synchronized (frames) {
+                frames.add(new Frame("", text, null, 0, -1));
                 return frames.size() - 1;
             }
         });
@@ -120,9 +172,7 @@ public final class StackDepot {
      * the top, at most {@code depth}; nothing is saved (for one-off reports such as {@code dump_stack}).
      */
     public static List<String> callers(final Predicate<Class<?>> skipWhile, final int depth) {
-        return WALKER.walk(s -> s.dropWhile(f -> f.getDeclaringClass() == StackDepot.class
-            || skipWhile.test(f.getDeclaringClass())).limit(depth)
-            .map(f -> new Frame(f.getClassName(), f.getMethodName(), f.getFileName(), f.getLineNumber(),
-                f.getByteCodeIndex()).symbol()).toList());
+        return WALKER.walk(s -> frames(s, skipWhile, depth, f -> new Frame(f.getClassName(), f.getMethodName(),
+            f.getFileName(), f.getLineNumber(), f.getByteCodeIndex()).symbol(), text -> text));
     }
 }

@@ -20,7 +20,8 @@ import java.util.Map;
  * (also spelled {@code slab_*}), {@code init_on_alloc=}, {@code init_on_free=} ({@code kstrtobool}: 1/y/t/on or
  * 0/n/f/off), {@code slab_nomerge}, {@code slab_merge}, and mm4j's own {@code mm4j.sheaves=} (sheaf capacity the
  * JVM-facing allocator gives caches that do not ask for one), {@code mm4j.double_free=refuse|kernel},
- * {@code mm4j.random_seed=N}, {@code page_owner=on}, {@code failslab=} and {@code fail_page_alloc=}
+ * {@code mm4j.random_seed=N}, {@code mm4j.vma_store=maple|rbtree}, {@code page_owner=on}, {@code failslab=} and
+ * {@code fail_page_alloc=}
  * ({@code <interval>,<probability>,<space>,<times>}, parsed by the capability), {@code mm4j.config.NAME=y|n|value}
  * (overrides
  * one symbol of the build configuration, {@link #config()}; see {@link KernelConfig}). {@code init_on_alloc} and
@@ -116,6 +117,7 @@ public final class BootParams {
                 case "mm4j.sheaves" -> sheaves = parseInt(key, value, 0, 4096);
                 case "mm4j.double_free" -> parseDoubleFree(key, value);
                 case "mm4j.random_seed" -> parseSeed(key, value);
+                case "mm4j.vma_store" -> parseVmaStore(key, value);
                 case "page_owner" -> parseBool(key, value);  // early_param: kstrtobool
                 case "failslab", "fail_page_alloc" -> {
                     // __setup(setup_fault_attr): parsed by the capability, which logs a malformed value
@@ -340,6 +342,20 @@ public final class BootParams {
     public long randomSeed() {
         final String v = all.get("mm4j.random_seed");
         return v == null ? 0 : parseSeed("mm4j.random_seed", v);
+    }
+
+    /**
+     * {@code mm4j.vma_store=}: where address spaces keep their VMAs, {@code maple} (Linux 6.1+'s maple tree, the
+     * default) or {@code rbtree} (the 5.x augmented rbtree with the per-thread vmacache); null when not given.
+     */
+    public String vmaStore() {
+        return all.get("mm4j.vma_store");
+    }
+
+    private static void parseVmaStore(final String key, final String value) {
+        if (!"maple".equals(value) && !"rbtree".equals(value)) {
+            throw new CmdlineException(key + "=" + value + " (expected: maple or rbtree)");
+        }
     }
 
     private static void parseDoubleFree(final String key, final String value) {

@@ -248,7 +248,8 @@ final class BuddyValidate {
                 pages += size;
             }
             if (n != p.listCount(pindex)) {
-                errors.add(z + " cpu " + cpu + ": pcp list " + pindex + " counts " + p.listCount(pindex) + ", has " + n);
+                errors.add(z + " cpu " + cpu + ": pcp list " + pindex + " counts " + p.listCount(pindex) + ", has "
+                    + n);
             }
         }
         if (pages != p.count) {

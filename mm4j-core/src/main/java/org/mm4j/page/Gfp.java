@@ -87,7 +87,7 @@ public final class Gfp {
     }
 
     /** The migratetype a request of these flags asks for ({@code gfp_migratetype}). */
-    public static int migratetype(final int gfp) {
+    static int migratetype(final int gfp) {
         if ((gfp & MOVABLE) != 0) {
             return MigrateType.MOVABLE;
         }

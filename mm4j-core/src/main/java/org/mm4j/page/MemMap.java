@@ -29,20 +29,38 @@ import java.lang.invoke.VarHandle;
  * of the page's zone; {@link #SLAB_WORD} is changed only by CAS (or by the owner of a slab that no other thread
  * can reach); other slab fields follow the slab package's list_lock rules. {@code flags} bits are set with CAS
  * ({@link #setFlag}/{@link #clearFlag}) so that disjoint writers never lose each other's bits.
+ *
+ * <p>Surface: users read a page through {@link #flags}, {@link #test}, {@link #refcount}, {@link #mapcount},
+ * {@link #compoundOrder} and {@link #compoundHead}. Writes belong to the page allocator (package-private
+ * here) and to the packages that own fields of {@code struct page}: slab ({@link #SLAB_WORD}, {@link #SLAB_CACHE},
+ * {@link #SLAB_NEXT}, the lru links of a slab, {@code PG_slab}) and vma ({@link #MAPCOUNT}, {@link #MAPPING},
+ * {@code PG_pgtable}, {@code PG_zero_page}); the members they need are public and say "internal: for
+ * org.mm4j.slab" (or vma). Accessor prefixes (JCTools): {@code lp/sp} plain, {@code lv/sv} volatile, {@code so}
+ * release store, {@code cas}; {@link #flags} is the flags word's {@code lv} read.
  */
 public final class MemMap implements AutoCloseable {
+    /** Bytes per entry ({@code sizeof(struct page)}). Internal: for org.mm4j (the memmap vmstat counter). */
     public static final int ENTRY_SIZE = 64;
+    /** Internal: for org.mm4j.slab (raw reads of the flags word in its dumps). */
     public static final int FLAGS = 0;
-    public static final int LRU_NEXT = 8;
-    public static final int LRU_PREV = 16;
+    static final int LRU_NEXT = 8;
+    static final int LRU_PREV = 16;
+    /** Internal: for org.mm4j.slab. */
     public static final int PRIVATE = 24;
-    public static final int REFCOUNT = 32;
+    static final int REFCOUNT = 32;
+    /** {@code _mapcount}. Internal: for org.mm4j.vma (which counts the PTEs mapping a page). */
     public static final int MAPCOUNT = 36;
+    /** Internal: for org.mm4j.slab (the {freelist, counters} word). */
     public static final int SLAB_WORD = 40;
-    /** {@code page->mapping} of a page-cache page (a union with {@link #SLAB_WORD}: never both). */
+    /**
+     * {@code page->mapping} of a page-cache page (a union with {@link #SLAB_WORD}: never both). Internal: for
+     * org.mm4j.vma.
+     */
     public static final int MAPPING = SLAB_WORD;
+    /** Internal: for org.mm4j.slab. */
     public static final int SLAB_CACHE = 48;
-    public static final int COMPOUND_ORDER = 52;
+    static final int COMPOUND_ORDER = 52;
+    /** Internal: for org.mm4j.slab. */
     public static final int SLAB_NEXT = 56;
 
     /** Page flags (bit numbers are mm4j's; names are the kernel's). */
@@ -64,7 +82,8 @@ public final class MemMap implements AutoCloseable {
      * slab package sets and clears it; the buddy allocator refuses to free such a page with __free_pages).
      */
     public static final long PGTY_LARGE_KMALLOC = 0x6c61726765L;
-    public static final int MT_SHIFT = 56;
+    static final int MT_SHIFT = 56;
+    /** The migratetype bits of a free block's flags. Internal: for org.mm4j.slab (masked out of its dumps). */
     public static final long MT_MASK = 0xfL << MT_SHIFT;
 
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
@@ -78,7 +97,7 @@ public final class MemMap implements AutoCloseable {
      * Reserves the table as a {@link Reservation} (lazily committed on Linux: 64 bytes per page of {@code mem=} are
      * address space until an entry is first written). A zero entry is a valid, empty {@code struct page}: the
      * list links are stored plus one, so "no link" (-1) is the zero the fresh reservation already holds, and
-     * nothing walks the table at boot.
+     * nothing walks the table at boot. Internal: for org.mm4j (the composition root boots it).
      *
      * @throws Reservation.ReservationException when the host cannot reserve the table
      */
@@ -93,6 +112,7 @@ public final class MemMap implements AutoCloseable {
         }
     }
 
+    /** Number of entries (pfns 0 to {@code nrPages - 1}). */
     public long nrPages() {
         return nrPages;
     }
@@ -106,138 +126,25 @@ public final class MemMap implements AutoCloseable {
         return table.address();
     }
 
-    /** Bytes of metadata per page. */
-    public static int overheadPerPage() {
-        return ENTRY_SIZE;
-    }
-
     private static long at(final long pfn, final int field) {
         return pfn * ENTRY_SIZE + field;
     }
 
-    // ---- raw access (plain "lp/sp", volatile "lv/sv", CAS) ----
+    // ---- the read side: what users of the allocator look at ----
 
-    public long lpLong(final long pfn, final int field) {
-        return (long) LONG.get(table, at(pfn, field));
-    }
-
-    public void spLong(final long pfn, final int field, final long value) {
-        LONG.set(table, at(pfn, field), value);
-    }
-
-    public long lvLong(final long pfn, final int field) {
-        return (long) LONG.getVolatile(table, at(pfn, field));
-    }
-
-    public void svLong(final long pfn, final int field, final long value) {
-        LONG.setVolatile(table, at(pfn, field), value);
-    }
-
-    public boolean casLong(final long pfn, final int field, final long expect, final long update) {
-        return LONG.compareAndSet(table, at(pfn, field), expect, update);
-    }
-
-    public int lpInt(final long pfn, final int field) {
-        return (int) INT.get(table, at(pfn, field));
-    }
-
-    public void spInt(final long pfn, final int field, final int value) {
-        INT.set(table, at(pfn, field), value);
-    }
-
-    public int lvInt(final long pfn, final int field) {
-        return (int) INT.getVolatile(table, at(pfn, field));
-    }
-
-    public void svInt(final long pfn, final int field, final int value) {
-        INT.setVolatile(table, at(pfn, field), value);
-    }
-
-    public boolean casInt(final long pfn, final int field, final int expect, final int update) {
-        return INT.compareAndSet(table, at(pfn, field), expect, update);
-    }
-
-    public int xaddInt(final long pfn, final int field, final int delta) {
-        return (int) INT.getAndAdd(table, at(pfn, field), delta);
-    }
-
-    // ---- flags ----
-
+    /** {@code page->flags}: PG_* bits (volatile read, {@code lvFlags}). */
     public long flags(final long pfn) {
         return (long) LONG.getVolatile(table, at(pfn, FLAGS));
     }
 
+    /** {@code PageFoo(page)}: whether {@code flag} is set. */
     public boolean test(final long pfn, final long flag) {
         return (flags(pfn) & flag) != 0;
     }
 
-    public void setFlag(final long pfn, final long flag) {
-        LONG.getAndBitwiseOr(table, at(pfn, FLAGS), flag);
-    }
-
-    public void clearFlag(final long pfn, final long flag) {
-        LONG.getAndBitwiseAnd(table, at(pfn, FLAGS), ~flag);
-    }
-
-    /** Replaces the whole flags word (caller owns the page exclusively). */
-    public void setFlags(final long pfn, final long flags) {
-        LONG.setVolatile(table, at(pfn, FLAGS), flags);
-    }
-
-    /**
-     * Replaces the whole flags word with a release store ("so", no StoreLoad fence): for the page allocator's
-     * hot paths, where the page is owned exclusively or the zone/pcp lock orders the store.
-     */
-    public void soFlags(final long pfn, final long flags) {
-        LONG.setRelease(table, at(pfn, FLAGS), flags);
-    }
-
-    public int migratetype(final long pfn) {
-        return (int) ((flags(pfn) & MT_MASK) >>> MT_SHIFT);
-    }
-
-    public void setMigratetype(final long pfn, final int mt) {
-        long f;
-        do {
-            f = flags(pfn);
-        } while (!LONG.compareAndSet(table, at(pfn, FLAGS), f, (f & ~MT_MASK) | ((long) mt << MT_SHIFT)));
-    }
-
-    // ---- named fields ----
-
-    /** The next pfn on the page's list, -1 = none (stored plus one, so a zero entry has no links). */
-    public long lruNext(final long pfn) {
-        return lpLong(pfn, LRU_NEXT) - 1;
-    }
-
-    public void lruNext(final long pfn, final long next) {
-        spLong(pfn, LRU_NEXT, next + 1);
-    }
-
-    /** The previous pfn on the page's list, -1 = none (stored plus one). */
-    public long lruPrev(final long pfn) {
-        return lpLong(pfn, LRU_PREV) - 1;
-    }
-
-    public void lruPrev(final long pfn, final long prev) {
-        spLong(pfn, LRU_PREV, prev + 1);
-    }
-
-    public long privateWord(final long pfn) {
-        return lpLong(pfn, PRIVATE);
-    }
-
-    public void privateWord(final long pfn, final long value) {
-        spLong(pfn, PRIVATE, value);
-    }
-
+    /** {@code page_ref_count}: {@code _refcount} (volatile read). */
     public int refcount(final long pfn) {
         return lvInt(pfn, REFCOUNT);
-    }
-
-    /** CAS of the refcount ({@code page_ref_inc}/{@code put_page_testzero} loops). */
-    boolean casRefcount(final long pfn, final int expect, final int update) {
-        return INT.compareAndSet(table, at(pfn, REFCOUNT), expect, update);
     }
 
     /** {@code page_mapcount}: the PTEs mapping the page ({@code _mapcount}, plain read). */
@@ -245,15 +152,7 @@ public final class MemMap implements AutoCloseable {
         return lpInt(pfn, MAPCOUNT);
     }
 
-    public void setRefcount(final long pfn, final int count) {
-        svInt(pfn, REFCOUNT, count);
-    }
-
-    /** Release store of the refcount (the page is owned exclusively, as at allocation). */
-    public void soRefcount(final long pfn, final int count) {
-        INT.setRelease(table, at(pfn, REFCOUNT), count);
-    }
-
+    /** {@code compound_order} of a head page (0 for a single page). */
     public int compoundOrder(final long pfn) {
         return lpInt(pfn, COMPOUND_ORDER);
     }
@@ -263,9 +162,118 @@ public final class MemMap implements AutoCloseable {
         return test(pfn, PG_TAIL) ? lpLong(pfn, PRIVATE) : pfn;
     }
 
-    /** Clears every field of an entry (the page must be owned exclusively). */
-    public void reset(final long pfn) {
-        table.asSlice(pfn * ENTRY_SIZE, ENTRY_SIZE).fill((byte) 0);  // links read as -1
+    // ---- the page allocator's writes (package-private) ----
+
+    /**
+     * Replaces the whole flags word with a release store ("so", no StoreLoad fence): for the page allocator's
+     * hot paths, where the page is owned exclusively or the zone/pcp lock orders the store.
+     */
+    void soFlags(final long pfn, final long flags) {
+        LONG.setRelease(table, at(pfn, FLAGS), flags);
+    }
+
+    /** The migratetype recorded in a free block's flags (the list it is on). */
+    int migratetype(final long pfn) {
+        return (int) ((flags(pfn) & MT_MASK) >>> MT_SHIFT);
+    }
+
+    /** {@code set_page_count} (volatile store). */
+    void setRefcount(final long pfn, final int count) {
+        INT.setVolatile(table, at(pfn, REFCOUNT), count);
+    }
+
+    /** Release store of the refcount (the page is owned exclusively, as at allocation). */
+    void soRefcount(final long pfn, final int count) {
+        INT.setRelease(table, at(pfn, REFCOUNT), count);
+    }
+
+    /** CAS of the refcount ({@code page_ref_inc}/{@code put_page_testzero} loops). */
+    boolean casRefcount(final long pfn, final int expect, final int update) {
+        return INT.compareAndSet(table, at(pfn, REFCOUNT), expect, update);
+    }
+
+    int lvInt(final long pfn, final int field) {
+        return (int) INT.getVolatile(table, at(pfn, field));
+    }
+
+    // ---- internal: the fields other packages own in struct page ----
+
+    /** {@code SetPageFoo}: atomic {@code set_bit} on the flags word. Internal: for org.mm4j.slab and org.mm4j.vma. */
+    public void setFlag(final long pfn, final long flag) {
+        LONG.getAndBitwiseOr(table, at(pfn, FLAGS), flag);
+    }
+
+    /** {@code ClearPageFoo}: atomic {@code clear_bit}. Internal: for org.mm4j.slab and org.mm4j.vma. */
+    public void clearFlag(final long pfn, final long flag) {
+        LONG.getAndBitwiseAnd(table, at(pfn, FLAGS), ~flag);
+    }
+
+    /** Plain load of a long field. Internal: for org.mm4j.slab. */
+    public long lpLong(final long pfn, final int field) {
+        return (long) LONG.get(table, at(pfn, field));
+    }
+
+    /** Plain store of a long field. Internal: for org.mm4j.slab and org.mm4j.vma ({@link #MAPPING}). */
+    public void spLong(final long pfn, final int field, final long value) {
+        LONG.set(table, at(pfn, field), value);
+    }
+
+    /** Volatile load of a long field. Internal: for org.mm4j.slab (and its jcstress tests). */
+    public long lvLong(final long pfn, final int field) {
+        return (long) LONG.getVolatile(table, at(pfn, field));
+    }
+
+    /** Volatile store of a long field. Internal: for org.mm4j.slab. */
+    public void svLong(final long pfn, final int field, final long value) {
+        LONG.setVolatile(table, at(pfn, field), value);
+    }
+
+    /** CAS of a long field ({@link #SLAB_WORD}). Internal: for org.mm4j.slab. */
+    public boolean casLong(final long pfn, final int field, final long expect, final long update) {
+        return LONG.compareAndSet(table, at(pfn, field), expect, update);
+    }
+
+    /** Plain load of an int field. Internal: for org.mm4j.slab and org.mm4j.vma ({@link #MAPCOUNT}). */
+    public int lpInt(final long pfn, final int field) {
+        return (int) INT.get(table, at(pfn, field));
+    }
+
+    /** Plain store of an int field. Internal: for org.mm4j.slab and org.mm4j.vma ({@link #MAPCOUNT}). */
+    public void spInt(final long pfn, final int field, final int value) {
+        INT.set(table, at(pfn, field), value);
+    }
+
+    /**
+     * The next pfn on the page's list, -1 = none (stored plus one, so a zero entry has no links). Internal: for
+     * org.mm4j.slab (slab lists).
+     */
+    public long lruNext(final long pfn) {
+        return lpLong(pfn, LRU_NEXT) - 1;
+    }
+
+    /** Sets the next link (plain store). Internal: for org.mm4j.slab. */
+    public void lruNext(final long pfn, final long next) {
+        spLong(pfn, LRU_NEXT, next + 1);
+    }
+
+    /** The previous pfn on the page's list, -1 = none (stored plus one). Internal: for org.mm4j.slab. */
+    public long lruPrev(final long pfn) {
+        return lpLong(pfn, LRU_PREV) - 1;
+    }
+
+    /** Sets the previous link (plain store). Internal: for org.mm4j.slab. */
+    public void lruPrev(final long pfn, final long prev) {
+        spLong(pfn, LRU_PREV, prev + 1);
+    }
+
+    /** {@code page->private} (plain load). Internal: for org.mm4j.slab. */
+    public long privateWord(final long pfn) {
+        return lpLong(pfn, PRIVATE);
+    }
+
+    /** Sets {@code page->private} (plain store). Internal: for org.mm4j.slab. */
+    public void privateWord(final long pfn, final long value) {
+        spLong(pfn, PRIVATE, value);
     }
 
     @Override

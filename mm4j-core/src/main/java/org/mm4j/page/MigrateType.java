@@ -28,12 +28,12 @@ public final class MigrateType {
     }
 
     /** The name {@code /proc/pagetypeinfo} prints ({@code migratetype_names[]}). */
-    public static String name(final int mt) {
+    static String name(final int mt) {
         return NAMES[mt];
     }
 
     /** {@code migratetype_is_mergeable}: blocks of these types may merge with blocks of another such type. */
-    public static boolean isMergeable(final int mt) {
+    static boolean isMergeable(final int mt) {
         return mt < PCPTYPES;
     }
 }

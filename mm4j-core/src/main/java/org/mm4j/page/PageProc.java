@@ -69,7 +69,7 @@ public final class PageProc {
     }
 
     /** {@code /proc/buddyinfo}: free blocks per order, one line per populated zone. */
-    public static String buddyinfo(final BuddyAllocator buddy) {
+    static String buddyinfo(final BuddyAllocator buddy) {
         final StringBuilder sb = new StringBuilder();
         for (final Zone z : buddy.zones()) {
             z.lock.lock();
@@ -87,7 +87,7 @@ public final class PageProc {
     }
 
     /** {@code /proc/pagetypeinfo}: free blocks per order and migratetype, pageblocks per migratetype. */
-    public static String pagetypeinfo(final BuddyAllocator buddy) {
+    static String pagetypeinfo(final BuddyAllocator buddy) {
         final StringBuilder sb = new StringBuilder();
         final int nrNodes = buddy.memory().nrNodes();
         for (int nid = 0; nid < nrNodes; nid++) {
@@ -146,7 +146,7 @@ public final class PageProc {
     }
 
     /** {@code si_mem_available}: free pages a new workload could use without swapping, in pages. */
-    public static long memAvailable(final BuddyAllocator buddy, final long[] v) {
+    static long memAvailable(final BuddyAllocator buddy, final long[] v) {
         long wmarkLow = 0;
         for (final Zone z : buddy.zones()) {
             wmarkLow += z.watermark(Zone.WMARK_LOW);
@@ -162,7 +162,7 @@ public final class PageProc {
     }
 
     /** {@code /proc/meminfo} in the kernel's line order and {@code "%-16s%8lu kB"} layout. */
-    public static String meminfo(final BuddyAllocator buddy) {
+    static String meminfo(final BuddyAllocator buddy) {
         final long[] v = buddy.vmstat().snapshot();
         final long totalram = buddy.totalramPages();
         final long sreclaimable = v[VmStat.NR_SLAB_RECLAIMABLE];
@@ -234,7 +234,7 @@ public final class PageProc {
     }
 
     /** {@code /proc/vmstat}: "name value" per counter, then the deprecated {@code nr_unstable 0}. */
-    public static String vmstat(final BuddyAllocator buddy) {
+    static String vmstat(final BuddyAllocator buddy) {
         final long[] v = buddy.vmstat().snapshot();
         for (final int i : VmStat.PRINT_IN_THP) {
             v[i] /= HPAGE_PMD_NR;
@@ -244,6 +244,9 @@ public final class PageProc {
         v[pgpgin + 1] /= 2;
         final StringBuilder sb = new StringBuilder(8192);
         for (int i = 0; i < VmStat.NR_PRINTED; i++) {
+            if (!buddy.vmstat().printed(i)) {
+                continue;
+            }
             sb.append(VmStat.name(i)).append(' ').append(v[i]).append('\n');
         }
         sb.append("nr_unstable 0\n");
@@ -266,7 +269,7 @@ public final class PageProc {
      * counters before its first populated zone (the model keeps node counters globally and shows them on node 0),
      * free pages, watermarks, lowmem protection, zone counters, and each CPU's pageset.
      */
-    public static String zoneinfo(final BuddyAllocator buddy) {
+    static String zoneinfo(final BuddyAllocator buddy) {
         final long[] v = buddy.vmstat().snapshot();
         for (final int i : VmStat.PRINT_IN_THP) {
             v[i] /= HPAGE_PMD_NR;

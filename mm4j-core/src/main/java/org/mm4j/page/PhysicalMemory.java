@@ -82,11 +82,11 @@ public final class PhysicalMemory implements AutoCloseable {
     }
 
     /** First pfn of node {@code nid}. */
-    public long nodeStartPfn(final int nid) {
+    long nodeStartPfn(final int nid) {
         return nid * (nodeBytes >>> PAGE_SHIFT);
     }
 
-    public long nodePages() {
+    long nodePages() {
         return nodeBytes >>> PAGE_SHIFT;
     }
 
@@ -98,7 +98,7 @@ public final class PhysicalMemory implements AutoCloseable {
         return phys >= 0 && phys < totalBytes;
     }
 
-    public boolean validPfn(final long pfn) {
+    boolean validPfn(final long pfn) {
         return pfn >= 0 && pfn < (totalBytes >>> PAGE_SHIFT);
     }
 

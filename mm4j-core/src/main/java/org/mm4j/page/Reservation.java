@@ -66,7 +66,7 @@ public final class Reservation {
     }
 
     /** Whether reservations are lazy here (mmap with MAP_NORESERVE) rather than committed up front. */
-    public static boolean isLazy() {
+    static boolean isLazy() {
         return NATIVE != null;
     }
 

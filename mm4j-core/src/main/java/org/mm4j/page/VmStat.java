@@ -14,8 +14,9 @@ import java.util.function.Consumer;
  * The VM statistics of {@code mm/vmstat.c}: every counter {@code /proc/vmstat} prints, in the kernel's order
  * ({@code vmstat_text[]} of Linux 6.18 on x86-64 with NUMA, CMA, THP, swap, zswap, KSM, compaction, migration,
  * hugetlb and balloon configured, ZONE_DMA/DMA32/NORMAL/MOVABLE/DEVICE zones), plus the vmacache counters that
- * Linux printed under CONFIG_DEBUG_VM_VMACACHE until 6.0 (the model's vma layer has a vmacache) and a few
- * counters the model keeps but /proc/vmstat does not print ({@link #COMMITTED_AS}).
+ * Linux printed under CONFIG_DEBUG_VM_VMACACHE until 6.0, printed only when the vma layer runs the 5.x store that
+ * has a vmacache ({@link #setVmacacheCounters}), and a few counters the model keeps but /proc/vmstat does not
+ * print ({@link #COMMITTED_AS}).
  *
  * <p>Layout: one {@code long[]} with a stripe of {@link #NR_ITEMS} cells (padded to whole cache lines) per CPU
  * slot. {@link #add} adds to the calling thread's slot with one atomic add (two threads may share a slot, so a
@@ -185,6 +186,8 @@ public final class VmStat {
 
     private final CpuSlots cpus;
     private final long[] cells;
+    /** Whether /proc/vmstat prints vmacache_find_calls/_hits (set once at boot by the vma layer). */
+    private volatile boolean vmacacheCounters;
     private final List<Consumer<long[]>> folders = new CopyOnWriteArrayList<>();
 
     public VmStat(final CpuSlots cpus) {
@@ -196,30 +199,38 @@ public final class VmStat {
         return INDEX.get(name);
     }
 
+    /**
+     * Whether {@code /proc/vmstat} prints {@code vmacache_find_calls}/{@code vmacache_find_hits}: only a kernel
+     * with a vmacache has them (Linux before 6.1; the model's {@code mm4j.vma_store=rbtree}). Off by default.
+     */
+    public void setVmacacheCounters(final boolean printed) {
+        this.vmacacheCounters = printed;
+    }
+
+    /** Whether {@code /proc/vmstat} prints counter {@code item} ({@code item < NR_PRINTED}). */
+    public boolean printed(final int item) {
+        return vmacacheCounters || item != VMACACHE_FIND_CALLS && item != VMACACHE_FIND_HITS;
+    }
+
     /** The index of a counter by its /proc/vmstat name, or -1. */
-    public static int indexOf(final String name) {
+    static int indexOf(final String name) {
         final Integer i = INDEX.get(name);
         return i == null ? -1 : i;
     }
 
     /** The /proc/vmstat name of counter {@code item}. */
-    public static String name(final int item) {
+    static String name(final int item) {
         return item < PRINTED.length ? PRINTED[item] : HIDDEN[item - PRINTED.length];
     }
 
     /** {@code count_vm_event}: adds one to {@code item} on the calling thread's CPU slot. */
     public void inc(final int item) {
-        CELL.getAndAdd(cells, cpus.current() * STRIDE + item, 1L);
+        xaddCell(cpus.current() * STRIDE + item, 1L);
     }
 
     /** {@code count_vm_events} / {@code mod_node_page_state}: adds {@code delta} (may be negative). */
     public void add(final int item, final long delta) {
-        CELL.getAndAdd(cells, cpus.current() * STRIDE + item, delta);
-    }
-
-    /** Adds {@code delta} on a given CPU slot (for counters folded in from another CPU's structure). */
-    public void addOn(final int cpu, final int item, final long delta) {
-        CELL.getAndAdd(cells, cpu * STRIDE + item, delta);
+        xaddCell(cpus.current() * STRIDE + item, delta);
     }
 
     /** Registers a function that adds counters kept elsewhere into a snapshot. */
@@ -233,7 +244,7 @@ public final class VmStat {
         for (int cpu = 0; cpu < cpus.nrCpus(); cpu++) {
             final int base = cpu * STRIDE;
             for (int i = 0; i < NR_ITEMS; i++) {
-                v[i] += (long) CELL.getVolatile(cells, base + i);
+                v[i] += lvCell(base + i);
             }
         }
         for (final Consumer<long[]> f : folders) {
@@ -245,5 +256,15 @@ public final class VmStat {
     /** One counter's global value (sums every slot; not for hot paths). */
     public long get(final int item) {
         return snapshot()[item];
+    }
+
+    /** Atomic add to one cell ({@code xadd}). */
+    private void xaddCell(final int index, final long delta) {
+        CELL.getAndAdd(cells, index, delta);
+    }
+
+    /** Volatile read of one cell ({@code lv}). */
+    private long lvCell(final int index) {
+        return (long) CELL.getVolatile(cells, index);
     }
 }

@@ -22,7 +22,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Threads: free areas, {@code freePages}, {@code nrFreeHighatomic}, {@code nrReservedHighatomic} and
  * {@code pageblockMt} are written only under {@link #lock} (the kernel's {@code zone->lock}); statistics and the
  * watermark check read them without it, racily, as the kernel does. Each {@link Pcp} is guarded by its own
- * lock. Watermarks change only in {@code setupPerZoneWmarks}, under the allocator's setup lock.
+ * lock. Watermarks change only in {@code Watermarks.setupPerZoneWmarks}, under the allocator's setup lock.
  */
 public final class Zone {
     public static final int MAX_PAGE_ORDER = 10;
@@ -83,7 +83,7 @@ public final class Zone {
      * Deferred struct page init ({@code CONFIG_DEFERRED_STRUCT_PAGE_INIT}): {@code [deferredPfn, deferredEnd)} are
      * free MAX_PAGE_ORDER blocks of type {@link #deferredMt} whose {@code struct page}s are not written yet. They
      * count in every free counter and stand, in ascending order, at the tail of the order-MAX_PAGE_ORDER list of
-     * that type; while any remain that list is never empty (see {@code BuddyAllocator#initDeferredBlock}).
+     * that type; while any remain that list is never empty (see {@code MmInit}).
      * Guarded by {@link #lock}; volatile for the lock-free "is anything deferred" check.
      */
     volatile long deferredPfn;
@@ -117,7 +117,7 @@ public final class Zone {
     }
 
     /** The zone type ({@link #ZONE_DMA32}, {@link #ZONE_NORMAL}). */
-    public int type() {
+    int type() {
         return type;
     }
 
@@ -126,47 +126,47 @@ public final class Zone {
         return name;
     }
 
-    public long startPfn() {
+    long startPfn() {
         return startPfn;
     }
 
-    public long endPfn() {
+    long endPfn() {
         return endPfn;
     }
 
-    public long spannedPages() {
+    long spannedPages() {
         return endPfn - startPfn;
     }
 
-    public long presentPages() {
+    long presentPages() {
         return presentPages;
     }
 
-    public long managedPages() {
+    long managedPages() {
         return managedPages;
     }
 
     /** NR_FREE_PAGES of this zone: pages in the buddy free lists (not on per-CPU lists). */
-    public long freePages() {
+    long freePages() {
         return freePages;
     }
 
-    public boolean contains(final long pfn) {
+    boolean contains(final long pfn) {
         return pfn >= startPfn && pfn < endPfn;
     }
 
     /** Watermark {@code i} ({@link #WMARK_MIN} .. {@link #WMARK_PROMO}) in pages. */
-    public long watermark(final int i) {
+    long watermark(final int i) {
         return watermark[i];
     }
 
     /** {@code lowmem_reserve[zoneType]}: pages kept back from allocations that could use a zone up to that type. */
-    public long lowmemReserve(final int zoneType) {
+    long lowmemReserve(final int zoneType) {
         return lowmemReserve[zoneType];
     }
 
     /** The migratetype of the pageblock holding {@code pfn} ({@code get_pfnblock_migratetype}). */
-    public int pageblockMigratetype(final long pfn) {
+    int pageblockMigratetype(final long pfn) {
         return pageblockMt[(int) ((pfn - startPfn) >>> PAGEBLOCK_ORDER)];
     }
 
@@ -195,26 +195,26 @@ public final class Zone {
     }
 
     /** {@code pcp->batch} of this zone's per-CPU lists. */
-    public int pcpBatch() {
+    int pcpBatch() {
         return pcpBatch;
     }
 
     /** {@code pcp->high_min} and {@code pcp->high_max} ({@code zone_highsize} with fraction 0 and 8). */
-    public int pcpHighMin() {
+    int pcpHighMin() {
         return pcpHighMin;
     }
 
-    public int pcpHighMax() {
+    int pcpHighMax() {
         return pcpHighMax;
     }
 
     /** Pages on CPU {@code cpu}'s per-CPU lists of this zone (racy read). */
-    public int pcpCount(final int cpu) {
+    int pcpCount(final int cpu) {
         return pcp[cpu].count;
     }
 
     /** The current {@code pcp->high} of CPU {@code cpu} (auto-tuned between high_min and high_max). */
-    public int pcpHigh(final int cpu) {
+    int pcpHigh(final int cpu) {
         return pcp[cpu].high;
     }
 

@@ -816,6 +816,7 @@ public final class Slub {
             cpus.current());
         if (threadSheafCapacity > 0) {
             threadSheaves.register(a);
+            a.failslabArmed(failslab.active());  // armed between construction and registration: not missed
         }
         return a;
     }

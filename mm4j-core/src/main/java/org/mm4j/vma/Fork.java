@@ -44,7 +44,8 @@ final class Fork {
             throw new ModelOutOfMemoryException("fork: the overcommit policy refuses the child's " + charge
                 + " accounted pages (dup_mmap: ENOMEM; see vm.overcommit_memory)");
         }
-        final MmStruct c = new MmStruct(mm.maxMapCount);
+        // the child keeps the parent's VMA store and allocates from the same maple_node cache
+        final MmStruct c = new MmStruct(mm.maxMapCount, mm.tree.kind(), mm.nodeCache);
         synchronized (c) { // mmap_write_lock_nested: the child is not visible to anyone else yet
             try {
                 if (!dupMmapInto(mm, c)) {

@@ -4,6 +4,7 @@ import static org.mm4j.vma.VmFlags.VM_ACCOUNT;
 import static org.mm4j.vma.VmFlags.VM_DONTEXPAND;
 
 import org.mm4j.base.ModelOutOfMemoryException;
+import org.mm4j.vma.maple.MapleNodeCache;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -11,8 +12,9 @@ import java.util.function.IntSupplier;
 
 /**
  * A process address space ({@code struct mm_struct}, Linux 6.18 behaviour): the VMA store, its layout and counters,
- * and the mmap lock; the memory system calls and faults as its public methods. The VMA structure is the 5.x one
- * (augmented rbtree + list + per-thread vmacache), see {@link VmaTree}.
+ * and the mmap lock; the memory system calls and faults as its public methods. The VMAs live in a {@link VmaStore}:
+ * 6.18's maple tree by default, the 5.x augmented rbtree + per-thread vmacache with {@code mm4j.vma_store=rbtree};
+ * both keep the 5.x {@code vm_prev}/{@code vm_next} list.
  *
  * <p>The work is cut along the kernel's files, each a package-private class of static methods taking the mm:
  * {@link Mmap} ({@code mm/mmap.c}: mmap, brk, placement, stack growth), {@link VmaOps} ({@code mm/vma.c}: split,
@@ -55,7 +57,10 @@ public final class MmStruct {
     public static final int DEFAULT_MAX_MAP_COUNT = 65530;
     public static final int ANON_VMA_NAME_MAX_LEN = 80;
 
-    final VmaTree tree = new VmaTree();
+    /** The VMAs: the maple tree (default) or the 5.x rbtree + vmacache ({@code mm4j.vma_store=}). */
+    final VmaStore tree;
+    /** Where this mm's maple tree gets its nodes (shared by the processes of one kernel). */
+    final MapleNodeCache nodeCache;
     final IntSupplier maxMapCount;
     /** The vmacaches of the threads that used this mm (for the vmstat counters). */
     private final java.util.Queue<VmaCache> caches = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -84,7 +89,18 @@ public final class MmStruct {
     int modifyError;
 
     public MmStruct(final IntSupplier maxMapCount) {
+        this(maxMapCount, VmaStore.Kind.defaultKind());
+    }
+
+    /** An mm whose VMAs live in the given store (its maple nodes counted on their own). */
+    public MmStruct(final IntSupplier maxMapCount, final VmaStore.Kind store) {
+        this(maxMapCount, store, new MapleNodeCache());
+    }
+
+    MmStruct(final IntSupplier maxMapCount, final VmaStore.Kind store, final MapleNodeCache nodeCache) {
         this.maxMapCount = maxMapCount;
+        this.nodeCache = nodeCache;
+        this.tree = VmaStore.create(store, nodeCache);
         this.mmapBase = mmapBaseFor(rlimitStack, 0);
     }
 
@@ -208,6 +224,16 @@ public final class MmStruct {
         tree.validate();
     }
 
+    /** The VMA store this mm uses. */
+    public VmaStore.Kind vmaStore() {
+        return tree.kind();
+    }
+
+    /** {@code mt_dump} of this mm's maple tree, headed {@code maple_tree(label)}; null with the rbtree store. */
+    public synchronized String mapleDump(final String label) {
+        return tree.dump(label);
+    }
+
     // ------------------------------------------------------------------------------------------------ lookup
 
     /**
@@ -226,6 +252,9 @@ public final class MmStruct {
      */
     Vma findVmaLocked(final long addr) {
         assert mmapAssertLocked();
+        if (!tree.usesVmacache()) {
+            return tree.find(addr); // 6.1+: mt_find, no vmacache
+        }
         VmaCache c = firstCache;
         if (c == null || c.owner != Thread.currentThread()) {
             c = vmacache.get();
@@ -364,10 +393,12 @@ public final class MmStruct {
     /** {@code vma_set_range} + the store update: {@code v} now covers {@code [start, end)} at {@code pgoff}. */
     void setRange(final Vma v, final long start, final long end, final long pgoff) {
         assert mmapAssertWriteLocked();
+        final long oldStart = v.start;
+        final long oldEnd = v.end;
         v.start = start;
         v.end = end;
         v.pgoff = pgoff;
-        tree.adjusted(v);
+        tree.adjusted(v, oldStart, oldEnd);
         invalidate();
     }
 

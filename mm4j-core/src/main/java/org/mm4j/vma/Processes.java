@@ -6,6 +6,7 @@ import org.mm4j.base.ProcFs;
 import org.mm4j.boot.BootParams;
 import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.VmStat;
+import org.mm4j.vma.maple.MapleNodeCache;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -106,6 +107,10 @@ public final class Processes {
     private volatile Task current;
     private long retiredCalls;
     private long retiredHits;
+    /** {@code mm4j.vma_store=}: where every mm of this kernel keeps its VMAs. */
+    private final VmaStore.Kind vmaStore;
+    /** The {@code maple_node} cache all the maple trees of this kernel allocate from. */
+    private final MapleNodeCache mapleNodes = new MapleNodeCache();
 
     /**
      * The process table of one booted kernel, built by the composition root ({@code org.mm4j.Kernel}) from the
@@ -133,6 +138,9 @@ public final class Processes {
         }
         this.randomizeVaSpace = aslr ? 2 : 0;
         this.random = new SplittableRandom(seed);
+        this.vmaStore = params.vmaStore() != null ? VmaStore.Kind.parse(params.vmaStore())
+            : VmaStore.Kind.defaultKind();
+        vmstat.setVmacacheCounters(vmaStore == VmaStore.Kind.RBTREE); // 6.1 removed the vmacache and its counters
         current = spawn("mm4j", 0);
         register(procfs);
         vmstat.addFolder(v -> {
@@ -142,6 +150,34 @@ public final class Processes {
             v[VmStat.VMACACHE_FIND_CALLS] += ch[0];
             v[VmStat.VMACACHE_FIND_HITS] += ch[1];
         });
+    }
+
+    /**
+     * mm4j's debugfs file of a process's maple tree, {@code mt_dump} style: {@code cat
+     * /sys/kernel/debug/maple_tree/<pid>} (or {@code self}); absent with {@code mm4j.vma_store=rbtree}.
+     */
+    public static final String MAPLE_DEBUGFS = "/sys/kernel/debug/maple_tree";
+
+    /** The task a debugfs/procfs name ({@code <pid>} or {@code self}) stands for, or null. */
+    private Task task(final String who) {
+        if (who.equals("self")) {
+            return current;
+        }
+        try {
+            return tasks.get(Integer.parseInt(who));
+        } catch (final NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** The VMA store of this kernel's processes. */
+    public VmaStore.Kind vmaStore() {
+        return vmaStore;
+    }
+
+    /** {@code maple_node} objects in use by every process (256 bytes each). */
+    public long mapleNodesInUse() {
+        return mapleNodes.active();
     }
 
     private synchronized long[] cacheCounts() {
@@ -156,7 +192,7 @@ public final class Processes {
 
     /** The layout exec gives a new program: the binary, brk, vdso and stack; randomized when ASLR is on. */
     private synchronized Task spawn(final String comm, final int ppid) {
-        final MmStruct mm = new MmStruct(() -> maxMapCount);
+        final MmStruct mm = new MmStruct(() -> maxMapCount, vmaStore, mapleNodes);
         mm.setMmapMinAddr(mmapMinAddr);
         final boolean aslr = randomizeVaSpace != 0;
         final long mmapRnd = aslr ? (random.nextLong() & ((1L << 28) - 1)) << 12 : 0;
@@ -389,6 +425,23 @@ public final class Processes {
         procfs.registerFile("/proc/sys/kernel/randomize_va_space", () -> randomizeVaSpace + "\n");
         procfs.registerWriter("/proc/sys/kernel/randomize_va_space",
             v -> randomizeVaSpace = (int) parseSysctl(v, 0, 2));
+        procfs.registerDir(MAPLE_DEBUGFS, new ProcFs.Dir() {
+            @Override
+            public String read(final String rest) {
+                final Task t = task(rest);
+                return t == null ? null : t.mm.mapleDump(String.format("pid %d mm_mt", t.pid));
+            }
+
+            @Override
+            public List<String> list(final String rest) {
+                final List<String> out = new ArrayList<>();
+                if (rest.isEmpty() && vmaStore == VmaStore.Kind.MAPLE) {
+                    tasks.keySet().forEach(p -> out.add(Integer.toString(p)));
+                    out.add("self");
+                }
+                return out;
+            }
+        });
         procfs.registerDir("/proc", new ProcFs.Dir() {
             @Override
             public String read(final String rest) {

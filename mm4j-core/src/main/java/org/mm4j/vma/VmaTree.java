@@ -12,25 +12,30 @@ package org.mm4j.vma;
  * <p>Invariants: red-black (no red node has a red child, equal black height), in-order = address order =
  * list order, ranges disjoint, {@code subtreeGap} exact. {@link #validate()} checks them all (tests call it).
  *
- * <p>Threads: only under the owning mm's lock. Lookups allocate nothing.
+ * <p>Threads: only under the owning mm's lock. Lookups allocate nothing. Selected by
+ * {@code mm4j.vma_store=rbtree}; the default is the maple tree ({@link MapleVmaStore}).
  */
-final class VmaTree {
-    /** {@code stack_guard_gap}: 256 pages. */
-    static final long STACK_GUARD_GAP = 256L << 12;
-
+final class VmaTree extends VmaStore {
     Vma root;
-    Vma first;
-    Vma last;
-    int count;
-    long stackGuardGap = STACK_GUARD_GAP;
 
-    /** {@code vm_start_gap}: the start less the guard gap of a VM_GROWSDOWN VMA. */
-    long startGap(final Vma v) {
-        if ((v.flags & VmFlags.VM_GROWSDOWN) != 0) {
-            final long s = v.start - stackGuardGap;
-            return Long.compareUnsigned(s, v.start) > 0 ? 0 : s;
-        }
-        return v.start;
+    @Override
+    Kind kind() {
+        return Kind.RBTREE;
+    }
+
+    @Override
+    boolean usesVmacache() {
+        return true;
+    }
+
+    @Override
+    String dump(final String label) {
+        return null;
+    }
+
+    @Override
+    void adjusted(final Vma v, final long oldStart, final long oldEnd) {
+        adjusted(v);
     }
 
     /** The free space in front of {@code v}. */
@@ -68,6 +73,7 @@ final class VmaTree {
     }
 
     /** {@code find_vma}: the first VMA with {@code end > addr}, or null. */
+    @Override
     Vma find(final long addr) {
         Vma n = root;
         Vma best = null;
@@ -86,6 +92,7 @@ final class VmaTree {
     }
 
     /** The last VMA with {@code start < addr}, or null. */
+    @Override
     Vma findBefore(final long addr) {
         Vma n = root;
         Vma best = null;
@@ -100,6 +107,7 @@ final class VmaTree {
         return best;
     }
 
+    @Override
     void insert(final Vma v) {
         Vma p = null;
         Vma n = root;
@@ -220,6 +228,7 @@ final class VmaTree {
         }
     }
 
+    @Override
     void erase(final Vma z) {
         final Vma nextV = z.next;
         if (z.prev != null) {
@@ -324,6 +333,7 @@ final class VmaTree {
      * Top-down search ({@code unmapped_area_topdown}): the highest {@code addr} with {@code [addr, addr+length)}
      * free (guard gaps counted as used), {@code low <= addr}, {@code addr + length <= high}; -1 if none.
      */
+    @Override
     long highestGap(final long length, final long low, final long high) {
         // the space above the last VMA
         final long lastEnd = last == null ? 0 : last.end;
@@ -359,6 +369,7 @@ final class VmaTree {
     }
 
     /** Bottom-up search ({@code unmapped_area}): the lowest fitting {@code addr}; -1 if none. */
+    @Override
     long lowestGap(final long length, final long low, final long high) {
         final long r = lowestIn(root, length, low, high);
         if (r != -1) {
@@ -394,29 +405,13 @@ final class VmaTree {
     }
 
     /** Checks every invariant; throws IllegalStateException naming the first broken one. */
+    @Override
     void validate() {
         if (root != null && root.red) {
             throw new IllegalStateException("red root");
         }
         blackHeight(root);
-        Vma prevV = null;
-        int n = 0;
-        for (Vma v = first; v != null; v = v.next) {
-            n++;
-            if (v.prev != prevV) {
-                throw new IllegalStateException("broken prev link at " + v);
-            }
-            if (Long.compareUnsigned(v.start, v.end) >= 0 || (v.start & 0xfff) != 0 || (v.end & 0xfff) != 0) {
-                throw new IllegalStateException("bad range " + v);
-            }
-            if (prevV != null && Long.compareUnsigned(prevV.end, v.start) > 0) {
-                throw new IllegalStateException("overlap " + prevV + " / " + v);
-            }
-            prevV = v;
-        }
-        if (prevV != last || n != count) {
-            throw new IllegalStateException("list/count mismatch: " + n + " vs " + count);
-        }
+        validateList();
         final int[] idx = {0};
         final Vma[] order = new Vma[count];
         inorder(root, order, idx);

@@ -7,6 +7,7 @@ import org.mm4j.base.ProcFs;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -105,11 +106,13 @@ class PageProcTest {
 
     @Test
     void vmstatIsOneNameValuePerLineInTheKernelsOrder() {
-        try (Kernel k = Kernel.boot("mem=16M nr_cpus=2")) {
+        try (Kernel k = Kernel.boot("mem=16M nr_cpus=2 mm4j.vma_store=maple")) {
             k.buddy().allocPages(Gfp.KERNEL, 0);
             k.vmstat().add(VmStat.NR_ANON_THPS, 1024);
             final List<String> lines = k.procfs().read("/proc/vmstat").lines().toList();
-            assertEquals(VmStat.NR_PRINTED + 1, lines.size());
+            // the maple tree (the default VMA store, as Linux 6.1+) has no vmacache: its two counters are not printed
+            assertEquals(VmStat.NR_PRINTED + 1 - 2, lines.size());
+            assertFalse(lines.stream().anyMatch(l -> l.startsWith("vmacache_")), "no vmacache counters in 6.18");
             for (final String l : lines) {
                 assertTrue(l.matches("[a-z0-9_]+ \\d+"), l);
             }
@@ -121,8 +124,7 @@ class PageProcTest {
             final String[] order = {"nr_free_pages", "nr_zone_inactive_anon", "numa_hit", "nr_inactive_anon",
                 "nr_slab_reclaimable", "nr_slab_unreclaimable", "nr_anon_pages", "nr_dirty_threshold", "pgpgin",
                 "pgalloc_dma", "pgalloc_dma32", "pgalloc_normal", "pgalloc_movable", "allocstall_dma", "pgfree",
-                "pgfault", "pgmajfault", "thp_fault_alloc", "vmacache_find_calls", "vmacache_find_hits", "swap_ra",
-                "direct_map_level3_collapses", "nr_unstable"};
+                "pgfault", "pgmajfault", "thp_fault_alloc", "swap_ra", "direct_map_level3_collapses", "nr_unstable"};
             int last = -1;
             for (final String n : order) {
                 final int i = names.indexOf(n);
@@ -131,6 +133,18 @@ class PageProcTest {
             }
             assertTrue(lines.contains("pgalloc_normal 1"), "pages handed out, not refilled: " + lines);
             assertTrue(lines.contains("nr_anon_transparent_hugepages 2"), "printed in THP units");
+        }
+    }
+
+    @Test
+    void vmstatPrintsTheVmacacheCountersOnlyWithTheRbtreeStore() {
+        try (Kernel k = Kernel.boot("mem=16M nr_cpus=2 mm4j.vma_store=rbtree")) {
+            final List<String> lines = k.procfs().read("/proc/vmstat").lines().toList();
+            assertEquals(VmStat.NR_PRINTED + 1, lines.size());
+            final List<String> names = lines.stream().map(l -> l.substring(0, l.indexOf(' '))).toList();
+            final int calls = names.indexOf("vmacache_find_calls");
+            assertTrue(calls > names.indexOf("thp_fault_alloc") && calls < names.indexOf("swap_ra"), "in 5.x order");
+            assertEquals(calls + 1, names.indexOf("vmacache_find_hits"));
         }
     }
 

@@ -155,9 +155,11 @@ class FaultForkTest {
         mm.findVma(a);
         mm.findVma(a);
         final long[] v = k.vmstat().snapshot();
-        // the first lookup cached a's vma for this thread: both lookups after it are calls and hits
-        assertEquals(2, v[VmStat.VMACACHE_FIND_CALLS] - v0[VmStat.VMACACHE_FIND_CALLS]);
-        assertEquals(2, v[VmStat.VMACACHE_FIND_HITS] - v0[VmStat.VMACACHE_FIND_HITS]);
+        // rbtree store: the first lookup cached a's vma for this thread, both lookups after it are calls and
+        // hits; the maple tree (6.1+) has no vmacache and counts nothing
+        final int want = mm.vmaStore() == VmaStore.Kind.RBTREE ? 2 : 0;
+        assertEquals(want, v[VmStat.VMACACHE_FIND_CALLS] - v0[VmStat.VMACACHE_FIND_CALLS]);
+        assertEquals(want, v[VmStat.VMACACHE_FIND_HITS] - v0[VmStat.VMACACHE_FIND_HITS]);
     }
 
     @Test

@@ -161,6 +161,17 @@ public final class HtmlReport {
     public HtmlReport barChart(final String chartTitle, final String unit, final String rowLabel,
                                final List<String> labels, final List<String> seriesNames, final List<double[]> values,
                                final boolean logX) {
+        return barChart(chartTitle, unit, rowLabel, labels, seriesNames, values, logX, null);
+    }
+
+    /**
+     * As {@link #barChart(String, String, String, List, List, List, boolean)}, with a short note per row
+     * ({@code rowNotes[label]}, null for none) printed in a column right of the plot: what the bars' lengths alone
+     * do not show, such as a waste share that a log scale makes a few pixels.
+     */
+    public HtmlReport barChart(final String chartTitle, final String unit, final String rowLabel,
+                               final List<String> labels, final List<String> seriesNames, final List<double[]> values,
+                               final boolean logX, final String[] rowNotes) {
         final List<Integer> shown = new java.util.ArrayList<>();
         double max = 0;
         double minPos = Double.MAX_VALUE;
@@ -212,8 +223,12 @@ public final class HtmlReport {
                     .append(esc(labels.get(g) + " " + seriesNames.get(k) + ": " + human(v) + " " + unit))
                     .append("</title></rect>\n");
             }
+            if (rowNotes != null && rowNotes[g] != null) {
+                s.append("<text class=\"lbl barnote\" x=\"").append(left + pw + 8).append("\" y=\"")
+                    .append(gy + groupH / 2).append("\">").append(esc(rowNotes[g])).append("</text>\n");
+            }
         }
-        legend(s, seriesNames, left + pw + 15, top);
+        legend(s, seriesNames, left + pw + (rowNotes == null ? 15 : 100), top);
         return svgClose(s);
     }
 

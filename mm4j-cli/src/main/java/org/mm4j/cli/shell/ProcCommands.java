@@ -16,7 +16,10 @@ public final class ProcCommands {
             """
             Prints the file exactly as the kernel would: /proc/buddyinfo, /proc/pagetypeinfo, /proc/meminfo,
             /proc/vmstat, /proc/slabinfo, /sys/kernel/slab/CACHE/ATTR, /proc/PID/maps|smaps|status (self = the
-            current process) ... 'ls /proc', 'ls /sys/kernel/slab' list what exists.""",
+            current process) ... 'ls /proc', 'ls /sys/kernel/slab' list what exists.
+            /sys/kernel/debug/maple_tree/PID (mm4j's debugfs file) is mt_dump of the process's maple tree: each
+            node's range, address, type (1 = leaf_64, 3 = arange_64), its gaps, pivots and slots, then its
+            children indented; the VMAs are the leaf entries (absent with mm4j.vma_store=rbtree).""",
             ProcCommands::cat));
         sh.register(new Cmd("zcat", "zcat PATH...", "print a compressed /proc file (/proc/config.gz)",
             """

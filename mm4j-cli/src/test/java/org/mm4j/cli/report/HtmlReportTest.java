@@ -55,7 +55,8 @@ class HtmlReportTest {
         // one cache at 20 MB, the others at tens of kB: four decades
         h.barChart("requested vs allocated", "bytes", "cache", List.of("names_cache", "vm_area_struct", "kmalloc-512",
             "never-used"), List.of("requested", "allocated"), List.of(new double[] {20_303_872, 821_952, 60_408, 0},
-            new double[] {20_541_440, 821_952, 74_240, 0}), true);
+            new double[] {20_541_440, 821_952, 74_240, 0}), true, new String[] {"1.2 % waste", null, "18.6 % waste",
+            null});
         final List<String> orders = new java.util.ArrayList<>();
         final List<double[]> fy = new java.util.ArrayList<>();
         for (int o = 0; o <= 10; o++) {
@@ -300,7 +301,9 @@ class HtmlReportTest {
                 svg.querySelectorAll('rect.swatch').forEach(r => {
                   const t = r.nextElementSibling;
                   out.push(['swatch', i, getComputedStyle(r).fill, t.textContent, t.getBoundingClientRect().width]);
+                  out.push(['text', i, ...box(t), t.textContent]);
                 });
+                svg.querySelectorAll('.barnote').forEach(t => out.push(['text', i, ...box(t), t.textContent]));
                 svg.querySelectorAll('polyline.series').forEach(p => out.push(['line', i, getComputedStyle(p).stroke]));
                 svg.querySelectorAll('.xlabel, .ylabel').forEach(t => out.push(['axis', i,
                   t.classList.contains('xlabel') ? 'x' : 'y', t.textContent, t.getBoundingClientRect().width,
@@ -336,6 +339,11 @@ class HtmlReportTest {
 
     private static List<String[]> kind(final List<String[]> rows, final String kind, final int chart) {
         return rows.stream().filter(r -> r[0].equals(kind) && Integer.parseInt(r[1]) == chart).toList();
+    }
+
+    private static double[] box(final String[] r) {
+        return new double[] {Double.parseDouble(r[2]), Double.parseDouble(r[3]), Double.parseDouble(r[4]),
+            Double.parseDouble(r[5])};
     }
 
     /** "rgb(78, 121, 167)" -> "#4e79a7". */
@@ -387,6 +395,22 @@ class HtmlReportTest {
                 assertTrue(Double.parseDouble(a[4]) > 0 && Double.parseDouble(a[5]) > 0, chart + ": axis " + a[3]);
             }
         }
+        // legend entries and the notes beside the bars: inside their chart, none over another
+        for (int i = 0; i < svgs.size(); i++) {
+            final String[] svg = svgs.get(i);
+            final List<String[]> texts = kind(rows, "text", i);
+            for (int a = 0; a < texts.size(); a++) {
+                final double[] p = box(texts.get(a));
+                assertTrue(p[0] >= Double.parseDouble(svg[2]) - 0.5 && p[2] <= Double.parseDouble(svg[4]) + 0.5,
+                    svg[6] + ": '" + texts.get(a)[6] + "' inside the chart");
+                for (int b = a + 1; b < texts.size(); b++) {
+                    final double[] q = box(texts.get(b));
+                    assertFalse(p[0] < q[2] - 0.5 && q[0] < p[2] - 0.5 && p[1] < q[3] - 0.5 && q[1] < p[3] - 0.5,
+                        svg[6] + ": '" + texts.get(a)[6] + "' and '" + texts.get(b)[6] + "' overlap");
+                }
+            }
+        }
+        assertEquals(2, rows.stream().filter(r -> r[0].equals("text") && r[6].endsWith("% waste")).count());
         // the log axis: decade ticks evenly spaced where the browser drew them
         final List<String[]> ticks = rows.stream().filter(r -> r[0].equals("tick")).toList();
         assertEquals(5, ticks.size());
