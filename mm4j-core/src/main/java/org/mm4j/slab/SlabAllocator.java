@@ -1,6 +1,7 @@
 package org.mm4j.slab;
 
 import org.mm4j.base.ModelOutOfMemoryException;
+import org.mm4j.base.jfr.MmEvents;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.MemMap;
 import org.mm4j.page.PhysicalMemory;
@@ -552,6 +553,7 @@ public final class SlabAllocator implements SegmentAllocator {
                 }
             }
             final Sheaf n = main;
+            MmEvents.allocationSample(cache.name(), cache.objectSize(), n.size);  // JFR, throttled; slow path only
             return n.objects[--n.size];
         }
 
