@@ -117,6 +117,15 @@ public final class MemMap implements AutoCloseable {
         return nrPages;
     }
 
+    /**
+     * Native address of the table (the entry of pfn 0; entry {@code pfn} is {@link #ENTRY_SIZE} bytes per pfn
+     * further), for a hot path that reads entries of valid pfns through an unchecked view. Valid until
+     * {@link #close()}; such a reader must stop using it before (the checked accessors throw after it).
+     */
+    public long nativeAddress() {
+        return table.address();
+    }
+
     private static long at(final long pfn, final int field) {
         return pfn * ENTRY_SIZE + field;
     }
