@@ -121,6 +121,7 @@ public final class MemMap implements AutoCloseable {
      * Native address of the table (the entry of pfn 0; entry {@code pfn} is {@link #ENTRY_SIZE} bytes per pfn
      * further), for a hot path that reads entries of valid pfns through an unchecked view. Valid until
      * {@link #close()}; such a reader must stop using it before (the checked accessors throw after it).
+     * Internal: for org.mm4j.slab (SlabAllocator's free fast path).
      */
     public long nativeAddress() {
         return table.address();
