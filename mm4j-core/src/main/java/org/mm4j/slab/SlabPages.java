@@ -3,6 +3,7 @@ package org.mm4j.slab;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.mm4j.base.jfr.MmEvents;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.MemMap;
 import org.mm4j.page.PhysicalMemory;
@@ -78,6 +79,7 @@ final class SlabPages {
         }
         s.mm.svLong(pfn, MemMap.SLAB_WORD, slabWord(pfn, head, 0, objects, false));
         s.slub.accountSlabPages(s, 1 << order);
+        MmEvents.slabGrow(s.name, order, objects, s.slabNid(pfn), kaddr(PhysicalMemory.pageAddress(pfn)));  // JFR
         return pfn;
     }
 
@@ -160,6 +162,8 @@ final class SlabPages {
 
     static void freeSlab(final KmemCache s, final long slab) {
         final int order = s.slabOrder(slab);
+        MmEvents.slabDiscard(s.name, order, wObjects(s.mm.lvLong(slab, MemMap.SLAB_WORD)), s.slabNid(slab),
+            kaddr(PhysicalMemory.pageAddress(slab)));  // JFR
         s.mm.svLong(slab, MemMap.SLAB_WORD, 0);
         s.mm.spInt(slab, MemMap.SLAB_CACHE, 0);
         s.mm.privateWord(slab, 0);

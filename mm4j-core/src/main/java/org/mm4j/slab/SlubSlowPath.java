@@ -1,5 +1,6 @@
 package org.mm4j.slab;
 
+import org.mm4j.base.jfr.MmEvents;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.MemMap;
 
@@ -154,6 +155,7 @@ final class SlubSlowPath {
     }
 
     static void slabOutOfMemory(final KmemCache s, final int gfp, final int nid) {
+        MmEvents.slabAllocFailure(s.name, s.objectSize, s.oo, gfp, Gfp::describe, nid);  // JFR
         if ((gfp & Gfp.NOWARN) != 0) {
             return;
         }
