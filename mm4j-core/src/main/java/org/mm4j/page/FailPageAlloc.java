@@ -3,6 +3,7 @@ package org.mm4j.page;
 import org.mm4j.base.FaultAttr;
 import org.mm4j.base.InternalApi;
 import org.mm4j.base.ProcFs;
+import org.mm4j.base.jfr.MmEvents;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -112,7 +113,11 @@ public final class FailPageAlloc {
         if (ignoreGfpReclaim && (gfp & Gfp.DIRECT_RECLAIM) != 0) {
             return false;
         }
-        return attr.shouldFail(1L << order, (gfp & Gfp.NOWARN) != 0 ? FaultAttr.FAULT_NOWARN : 0, TRACE);
+        final boolean fail = attr.shouldFail(1L << order, (gfp & Gfp.NOWARN) != 0 ? FaultAttr.FAULT_NOWARN : 0, TRACE);
+        if (fail) {
+            MmEvents.faultInjection(attr.name(), null, order, 4096L << order, gfp, Gfp::describe, attr.times());
+        }
+        return fail;
     }
 
     /** {@code fail_page_alloc_debugfs}: /sys/kernel/debug/fail_page_alloc/. */

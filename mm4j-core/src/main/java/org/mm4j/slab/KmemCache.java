@@ -2,6 +2,7 @@ package org.mm4j.slab;
 
 import org.mm4j.base.CpuSlots;
 import org.mm4j.base.KernelLog;
+import org.mm4j.base.jfr.MmEvents;
 import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.MemMap;
@@ -1051,6 +1052,7 @@ public final class KmemCache implements DebugCache {
     }
 
     private void slabOutOfMemory(final int gfp, final int nid) {
+        MmEvents.slabAllocFailure(name, objectSize, oo, gfp, Gfp::describe, nid);  // JFR
         if ((gfp & Gfp.NOWARN) != 0) {
             return;
         }
@@ -1353,6 +1355,7 @@ public final class KmemCache implements DebugCache {
         }
         mm.svLong(pfn, MemMap.SLAB_WORD, slabWord(pfn, head, 0, objects, false));
         slub.accountSlabPages(this, 1 << order);
+        MmEvents.slabGrow(name, order, objects, slabNid(pfn), kaddr(PhysicalMemory.pageAddress(pfn)));  // JFR
         return pfn;
     }
 
@@ -1440,6 +1443,8 @@ public final class KmemCache implements DebugCache {
 
     private void freeSlab(final long slab) {
         final int order = slabOrder(slab);
+        MmEvents.slabDiscard(name, order, wObjects(mm.lvLong(slab, MemMap.SLAB_WORD)), slabNid(slab),
+            kaddr(PhysicalMemory.pageAddress(slab)));  // JFR
         mm.svLong(slab, MemMap.SLAB_WORD, 0);
         mm.spInt(slab, MemMap.SLAB_CACHE, 0);
         mm.privateWord(slab, 0);

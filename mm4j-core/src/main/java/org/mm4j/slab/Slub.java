@@ -118,6 +118,27 @@ public final class Slub {
 
     /** {@code CONFIG_FAILSLAB}: injected slab allocation failures (off until asked). */
     final Failslab failslab;
+    /** Told of each cache created and destroyed (not of aliases), under this object's monitor. */
+    private final List<CacheListener> cacheListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * Told of each new cache (not of a name merged into an existing cache) and each cache the last
+     * {@code kmem_cache_destroy} shut down, where the kernel adds and removes the cache's sysfs directory. Runs
+     * under the cache list's lock ({@code slab_mutex}): a listener must not create or destroy caches.
+     */
+    public interface CacheListener {
+        void created(KmemCache s);
+
+        void destroyed(KmemCache s);
+    }
+
+    public void addCacheListener(final CacheListener l) {
+        cacheListeners.add(l);
+    }
+
+    public void removeCacheListener(final CacheListener l) {
+        cacheListeners.remove(l);
+    }
     private final boolean failslabBuilt;
 
     public Slub(final BootParams params, final PhysicalMemory mem, final MemMap memMap, final BuddyAllocator buddy,
@@ -394,6 +415,7 @@ public final class Slub {
         slabCaches.add(s);
         byName.put(name, s);
         s.sysfsName = unmergeable(s) ? name : uniqueId(s);
+        cacheListeners.forEach(l -> l.created(s));  // sysfs_slab_add's place: the JMX registrar
         return s;
     }
 
@@ -479,6 +501,7 @@ public final class Slub {
             }
             s.markDestroyed();
             slabCaches.remove(s);
+            cacheListeners.forEach(l -> l.destroyed(s));  // sysfs_slab_unlink's place
             byName.values().removeIf(c -> c == s);
         }
     }
