@@ -1,6 +1,7 @@
 package org.mm4j.management;
 
 import jdk.jfr.FlightRecorder;
+import org.mm4j.base.InternalApi;
 import org.mm4j.base.ProcFs;
 import org.mm4j.base.jfr.KmemCacheStatisticsEvent;
 import org.mm4j.base.jfr.MmEvents;
@@ -82,6 +83,7 @@ public final class Observability implements AutoCloseable {
     /** Whether the one periodic hook of the JVM is (to be) added once the Flight Recorder is initialized. */
     private static final AtomicBoolean PERIODIC = new AtomicBoolean();
 
+    @InternalApi("org.mm4j")
     public Observability(final int kernelId, final String release, final String cmdline, final Slub slub,
                          final BuddyAllocator buddy, final ProcFs procfs) {
         this.kernelId = kernelId;
