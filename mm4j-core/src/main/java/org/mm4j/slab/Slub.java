@@ -495,11 +495,11 @@ public final class Slub {
                 }
                 return;
             }
-            left = s.shutdown();
+            left = SlubShrink.shutdown(s);
             if (left != 0) {
                 debug.destroyBusyWarning(s.name());
             }
-            s.markDestroyed();
+            SlubShrink.markDestroyed(s);
             slabCaches.remove(s);
             cacheListeners.forEach(l -> l.destroyed(s));  // sysfs_slab_unlink's place
             byName.values().removeIf(c -> c == s);
@@ -694,7 +694,7 @@ public final class Slub {
             if (s == null || !s.validObject(head, phys)) {
                 throw new IllegalArgumentException("ksize: 0x" + Long.toHexString(kaddr) + " is not an object");
             }
-            debug.skipOrigSizeCheck(s, kaddr);  // __ksize: the caller may now use all of it
+            debug.skipOrigSizeCheck(s.debugView(), kaddr);  // __ksize: the caller may now use all of it
             return slabKsize(s);
         }
         if (memMap.privateWord(head) == LARGE_KMALLOC && memMap.test(head, MemMap.PG_HEAD)) {
@@ -884,7 +884,7 @@ public final class Slub {
             }
             for (final KmemCache s : caches()) {
                 if (!s.isDestroyed()) {
-                    s.reclaimSheaves();
+                    SlubShrink.reclaimSheaves(s);
                 }
             }
         } finally {
@@ -989,7 +989,8 @@ public final class Slub {
 
     /** {@code slab_err}: the BUG banner, the message, the slab line. */
     void slabErr(final KmemCache s, final long slab, final String text) {
-        debug.slabErr(s, new SlabPage(this, slab), text);  // the kernel's report, taint, WARN, kunit counting
+        // the kernel's report, taint, WARN, kunit counting
+        debug.slabErr(s.debugView(), new SlabPage(this, slab), text);
     }
 
     void warn(final String text) {
