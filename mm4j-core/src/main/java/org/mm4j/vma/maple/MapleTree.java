@@ -69,6 +69,11 @@ public final class MapleTree<T> {
         return root == null;
     }
 
+    /** The root node (tests that corrupt the tree to see {@link #validate()} catch it). */
+    MapleNode root() {
+        return root;
+    }
+
     // ------------------------------------------------------------------------------------- unsigned compares
 
     private static boolean lt(final long a, final long b) {

@@ -18,6 +18,7 @@ import java.util.TreeMap;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -213,6 +214,53 @@ class MapleTreePropertyTest {
         mt.validate();
         assertEquals(0, mt.height());
         assertEquals(0, cache.active());
+    }
+
+    /** A three-level tree of 600 one-index entries with one-index holes between them. */
+    private static MapleTree<Object> bigTree() {
+        final MapleTree<Object> mt = new MapleTree<>(new MapleNodeCache());
+        for (int i = 0; i < 600; i++) {
+            mt.store(2L * i + 1, 2L * i + 1, "x" + i);
+        }
+        mt.validate();
+        return mt;
+    }
+
+    @Test
+    void validateCatchesEveryKindOfCorruption() {
+        final MapleTree<Object> a = bigTree();
+        a.root().gap[0]++;
+        assertTrue(assertThrows(IllegalStateException.class, a::validate).getMessage().contains("gap[0]"));
+
+        final MapleTree<Object> b = bigTree();
+        final MapleNode leaf = leftmostLeaf(b);
+        final long t = leaf.pivot[1];
+        leaf.pivot[1] = leaf.pivot[2];
+        leaf.pivot[2] = t;
+        assertThrows(IllegalStateException.class, b::validate, "pivots out of order");
+
+        final MapleTree<Object> c = bigTree();
+        final MapleNode child = (MapleNode) c.root().slot[1];
+        child.parentSlot = 0;
+        assertTrue(assertThrows(IllegalStateException.class, c::validate).getMessage().contains("parent"));
+
+        final MapleTree<Object> d = bigTree();
+        final MapleNode l = leftmostLeaf(d);
+        l.slot[2] = null; // slot 1 is a hole already: two NULLs in a row
+        assertTrue(assertThrows(IllegalStateException.class, d::validate).getMessage().contains("sequential NULLs"));
+
+        final MapleTree<Object> e = bigTree();
+        final MapleNode lf = leftmostLeaf(e);
+        lf.end = 2; // under mt_min_slots, and its range no longer reaches the parent's pivot
+        assertThrows(IllegalStateException.class, e::validate, "underflow");
+    }
+
+    private static MapleNode leftmostLeaf(final MapleTree<Object> mt) {
+        MapleNode n = mt.root();
+        while (!n.leaf) {
+            n = (MapleNode) n.slot[0];
+        }
+        return n;
     }
 
     @Test
