@@ -246,7 +246,7 @@ class MapleTreePropertyTest {
 
         final MapleTree<Object> d = bigTree();
         final MapleNode l = leftmostLeaf(d);
-        l.slot[2] = null; // slot 1 is a hole already: two NULLs in a row
+        l.slot[1] = null; // slots 0 and 2 are holes already: three NULLs in a row
         assertTrue(assertThrows(IllegalStateException.class, d::validate).getMessage().contains("sequential NULLs"));
 
         final MapleTree<Object> e = bigTree();
@@ -281,5 +281,29 @@ class MapleTreePropertyTest {
         assertNull(mt.find(mas.set(0x2000), 0x4fff), "nothing up to max");
         assertSame(b, mt.load(0x6fff));
         assertNull(mt.load(0x7000));
+    }
+
+    @Test
+    void rangesAtTheTopOfTheIndexSpace() {
+        final MapleNodeCache cache = new MapleNodeCache();
+        final MapleTree<Object> mt = new MapleTree<>(cache);
+        final Object top = "top";
+        final Object all = "all";
+        mt.store(MapleTree.ULONG_MAX - 9, MapleTree.ULONG_MAX, top);
+        mt.validate();
+        assertSame(top, mt.load(MapleTree.ULONG_MAX));
+        final MaState mas = new MaState();
+        assertEquals(0, mt.emptyAreaRev(mas, 0, MapleTree.ULONG_MAX, 1 << 20));
+        assertEquals(MapleTree.ULONG_MAX - 10, mas.last, "the highest gap ends under the top entry");
+        mt.store(0, MapleTree.ULONG_MAX, all);
+        mt.validate();
+        assertSame(all, mt.load(12345));
+        assertEquals(1, mt.height());
+        mt.store(0, MapleTree.ULONG_MAX, null);
+        mt.validate();
+        assertTrue(mt.isEmpty());
+        assertEquals(0, cache.active());
+        assertEquals(-MapleTree.EINVAL, mt.emptyArea(mas, 10, 5, 1), "min above max");
+        assertThrows(IllegalArgumentException.class, () -> mt.store(5, 4, top));
     }
 }
