@@ -11,6 +11,7 @@ import org.mm4j.trace.kmem.KmemEventBatch;
 import org.mm4j.trace.kmem.KmemEventPipe;
 import org.mm4j.trace.kmem.KmemReplayer;
 import org.mm4j.trace.kmem.KmemTraceReader;
+import org.mm4j.trace.kmem.ReadAheadInputStream;
 import org.mm4j.trace.kmem.Timeline;
 import org.mm4j.trace.kmem.ZstdInputStream;
 import picocli.CommandLine.Command;
@@ -127,8 +128,9 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     }
 
     /**
-     * As above; {@code pipelined} false reads and replays on this one thread (the reference the pipelined path is
-     * tested against: both must print the same).
+     * As above; {@code pipelined} false reads with the general parser only ({@link KmemTraceReader#reference}) and
+     * replays event by event on this one thread: the reference the fast path (byte-scanning parser on a reader
+     * thread, batches replayed in place) is tested against; both must print the same.
      */
     static int replay(final String file, final String cmdline, final Path report, final int maxErrors,
                       final long zstdWindow, final boolean pipelined, final PrintStream out, final PrintStream err) {
@@ -144,7 +146,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             : file.equals("-") ? "standard input" : file;
         final Input input;
         try {
-            input = open(file, zstdWindow);
+            input = open(file, zstdWindow, pipelined);
         } catch (final IOException e) {
             err.println("mm4j: " + message(e, file));
             return 2;
@@ -165,7 +167,8 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             }
         };
         final Progress progress = new Progress(err, input.size, err == System.err && Main.stderrIsTerminal() && file != null);
-        try (kernel; KmemTraceReader reader = new KmemTraceReader(input.stream, shortName, sink);
+        try (kernel; KmemTraceReader reader = pipelined ? new KmemTraceReader(input.stream, shortName, sink)
+                : KmemTraceReader.reference(input.stream, shortName, sink);
              KmemEventPipe pipe = pipelined ? new KmemEventPipe(reader) : null) {
             final KmemReplayer replayer = new KmemReplayer(kernel.params(), kernel.buddy(), kernel.slab(), kernel.cpus());
             final KmemEvent ev = new KmemEvent();
@@ -174,8 +177,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
                 // decompression and parsing run on the pipe's thread, the model on this one
                 for (KmemEventBatch b = pipe.next(); b != null; b = pipe.next()) {
                     for (int i = 0, n = b.size(); i < n; i++) {
-                        b.load(i, ev);
-                        replayer.replay(ev);
+                        replayer.replay(b, i);
                     }
                     pipe.recycle(b);
                     progress.update(input.counter.count, replayer.events());
@@ -255,17 +257,22 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     }
 
     static Input open(final String file, final long zstdWindow) throws IOException {
+        return open(file, zstdWindow, false);
+    }
+
+    /** As above; {@code readAhead}: a compressed input is decoded on a thread of its own. */
+    static Input open(final String file, final long zstdWindow, final boolean readAhead) throws IOException {
         if (file == null) {
             final InputStream res = ReplayKmemCommand.class.getResourceAsStream(BUNDLED);
             if (res == null) {
                 throw new IOException("the bundled trace " + BUNDLED + " is missing from this build");
             }
             final Counter c = new Counter(res);
-            return new Input(KmemTraceReader.decompress(new BufferedInputStream(c, 1 << 16), "bundled", zstdWindow), c, -1);
+            return new Input(decoded(new BufferedInputStream(c, 1 << 16), "bundled", zstdWindow, readAhead), c, -1);
         }
         if (file.equals("-")) {
             final Counter c = new Counter(System.in);
-            return new Input(KmemTraceReader.decompress(new BufferedInputStream(c, 1 << 16), "stdin", zstdWindow), c, -1);
+            return new Input(decoded(new BufferedInputStream(c, 1 << 16), "stdin", zstdWindow, readAhead), c, -1);
         }
         final Path p = Path.of(file);
         if (!Files.exists(p)) {
@@ -276,7 +283,14 @@ public final class ReplayKmemCommand implements Callable<Integer> {
         }
         final long size = Files.size(p);
         final Counter c = new Counter(Files.newInputStream(p));
-        return new Input(KmemTraceReader.decompress(new BufferedInputStream(c, 1 << 16), file, zstdWindow), c, size);
+        return new Input(decoded(new BufferedInputStream(c, 1 << 16), file, zstdWindow, readAhead), c, size);
+    }
+
+    /** The decompressed stream; with {@code readAhead}, a compressed one is decoded on its own thread. */
+    private static InputStream decoded(final BufferedInputStream raw, final String name, final long zstdWindow,
+                                       final boolean readAhead) throws IOException {
+        final InputStream in = KmemTraceReader.decompress(raw, name, zstdWindow);
+        return readAhead && in != raw ? new ReadAheadInputStream(in) : in;
     }
 
     private static void closeQuietly(final InputStream in) {

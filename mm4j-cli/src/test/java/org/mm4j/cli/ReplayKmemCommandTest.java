@@ -76,6 +76,10 @@ class ReplayKmemCommandTest {
             .replaceAll("Report: .*", "Report: R");
     }
 
+    /**
+     * The reference path (general parser, one thread, event by event) and the fast one (byte-scanning parser on the
+     * reader thread, batches replayed in place) print the same text and write the same report.
+     */
     private static void assertSameReplay(final String file, final Path dir) throws IOException {
         final Run one = replay(file, dir.resolve("one.html"), false);
         final Run two = replay(file, dir.resolve("two.html"), true);
@@ -88,13 +92,13 @@ class ReplayKmemCommandTest {
     }
 
     @Test
-    void pipelinedReplayPrintsWhatTheSingleThreadedOneDoesOnTheBundledSlice(@TempDir final Path dir)
+    void theFastPipelinedReplayPrintsWhatTheReferencePathDoesOnTheBundledSlice(@TempDir final Path dir)
         throws IOException {
         assertSameReplay(null, dir);
     }
 
     @Test
-    void pipelinedReplayPrintsWhatTheSingleThreadedOneDoesOnAGeneratedTrace(@TempDir final Path dir)
+    void theFastPipelinedReplayPrintsWhatTheReferencePathDoesOnAGeneratedTrace(@TempDir final Path dir)
         throws IOException {
         final Path f = dir.resolve("gen.trace.gz");
         try (OutputStream os = new GZIPOutputStream(Files.newOutputStream(f))) {

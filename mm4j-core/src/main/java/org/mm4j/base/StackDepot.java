@@ -21,13 +21,58 @@ import java.util.function.Predicate;
  * Java stack (a few microseconds): callers use it only when a debugging facility is on.
  */
 public final class StackDepot {
-    /** One frame: the Java method and position the kernel's {@code %pS} stands for. */
+    /**
+     * One frame: the Java method and position the kernel's {@code %pS} stands for, or (empty class name) the
+     * user-level request that entered the model ({@link #enter}), as the bottom of a syscall's stack.
+     */
     public record Frame(String className, String methodName, String fileName, int line, int bci) {
-        /** The {@code %pS} form: {@code class.method+0x<bci>/0x0 [File.java:line]}. */
+        /** The {@code %pS} form: {@code class.method+0x<bci>/0x0 [File.java:line]}; a request's text as it is. */
         public String symbol() {
+            if (className.isEmpty()) {
+                return methodName;
+            }
             return className + "." + methodName + "+0x" + Integer.toHexString(Math.max(bci, 0)) + "/0x0 ["
                 + (fileName == null ? "Unknown Source" : fileName) + ":" + line + "]";
         }
+    }
+
+    /** The request the calling thread runs: its text and the class whose frames (and callers) it stands for. */
+    private record Request(String text, Class<?> entry) {
+    }
+
+    private static final ThreadLocal<Request> REQUEST = new ThreadLocal<>();
+
+    /**
+     * The calling thread now runs {@code text} (a shell line, say "mm4j shell line 3: kmalloc 64"), dispatched by
+     * {@code entry}: stacks saved until {@link #leave()} end with {@code text} where {@code entry}'s first frame
+     * would be, instead of the dispatcher's own frames (the kernel's stacks end at the syscall entry).
+     */
+    @InternalApi("org.mm4j.cli")
+    public static void enter(final String text, final Class<?> entry) {
+        REQUEST.set(new Request(text, entry));
+    }
+
+    /** Ends what {@link #enter} began. */
+    @InternalApi("org.mm4j.cli")
+    public static void leave() {
+        REQUEST.remove();
+    }
+
+    /** The frames of a walk: up to the request's entry (then the request) or {@code depth} frames. */
+    private static <T> List<T> frames(final java.util.stream.Stream<StackWalker.StackFrame> s,
+                                      final Predicate<Class<?>> skipWhile, final int depth,
+                                      final java.util.function.Function<StackWalker.StackFrame, T> map,
+                                      final java.util.function.Function<String, T> request) {
+        final Request r = REQUEST.get();
+        java.util.stream.Stream<StackWalker.StackFrame> f = s.dropWhile(x -> x.getDeclaringClass() == StackDepot.class
+            || skipWhile.test(x.getDeclaringClass()));
+        if (r == null) {
+            return f.limit(depth).map(map).toList();
+        }
+        final List<T> out = new ArrayList<>(f.takeWhile(x -> x.getDeclaringClass() != r.entry()).limit(depth - 1)
+            .map(map).toList());
+        out.add(request.apply(r.text()));
+        return out;
     }
 
     private static final StackWalker WALKER =
@@ -60,14 +105,8 @@ public final class StackDepot {
      * frames. Returns the handle (>= 1).
      */
     public int save(final Predicate<Class<?>> skipWhile, final int depth) {
-        final int[] ids = WALKER.walk(s -> s.dropWhile(f -> f.getDeclaringClass() == StackDepot.class
-            || skipWhile.test(f.getDeclaringClass())).limit(depth).mapToInt(this::intern).toArray());
-        return stackIds.computeIfAbsent(new StackKey(ids), k -> {
-            synchronized (stacks) {
-                stacks.add(k.ids());
-                return stacks.size();
-            }
-        });
+        return handle(WALKER.walk(s -> frames(s, skipWhile, depth, this::intern, this::internRequest))
+            .stream().mapToInt(Integer::intValue).toArray());
     }
 
     private int intern(final StackWalker.StackFrame f) {
@@ -81,6 +120,49 @@ public final class StackDepot {
             synchronized (frames) {
                 frames.add(new Frame(f.getClassName(), f.getMethodName(), f.getFileName(), f.getLineNumber(),
                     f.getByteCodeIndex()));
+                return frames.size() - 1;
+            }
+        });
+    }
+
+    /**
+     * Like {@link #save} without the request frame ({@link #enter}): exactly the frames of the walk. Returns 0
+     * when no frame is left (nothing saved).
+     */
+    public int saveExact(final Predicate<Class<?>> skipWhile, final int depth) {
+        final int[] ids = WALKER.walk(s -> s.dropWhile(f -> f.getDeclaringClass() == StackDepot.class
+            || skipWhile.test(f.getDeclaringClass())).limit(depth).mapToInt(this::intern).toArray());
+        return ids.length == 0 ? 0 : handle(ids);
+    }
+
+    private int handle(final int[] ids) {
+        return stackIds.computeIfAbsent(new StackKey(ids), k -> {
+            synchronized (stacks) {
+                stacks.add(k.ids());
+                return stacks.size();
+            }
+        });
+    }
+
+    /** The id (from 0, never reused) of frame {@code index} of stack {@code handle}: a call site's number. */
+    public int frameId(final int handle, final int index) {
+        return stacks.get(handle - 1)[index];
+    }
+
+    /** The frame of an id {@link #frameId} returned. */
+    public Frame frame(final int id) {
+        return frames.get(id);
+    }
+
+    /** The number of distinct frames saved (ids run from 0 below it). */
+    public int frameCount() {
+        return frames.size();
+    }
+
+    private int internRequest(final String text) {
+        return frameIds.computeIfAbsent(new FrameKey(StackDepot.class, text, "", -1), k -> {
+            synchronized (frames) {
+                frames.add(new Frame("", text, null, 0, -1));
                 return frames.size() - 1;
             }
         });
@@ -120,9 +202,7 @@ public final class StackDepot {
      * the top, at most {@code depth}; nothing is saved (for one-off reports such as {@code dump_stack}).
      */
     public static List<String> callers(final Predicate<Class<?>> skipWhile, final int depth) {
-        return WALKER.walk(s -> s.dropWhile(f -> f.getDeclaringClass() == StackDepot.class
-            || skipWhile.test(f.getDeclaringClass())).limit(depth)
-            .map(f -> new Frame(f.getClassName(), f.getMethodName(), f.getFileName(), f.getLineNumber(),
-                f.getByteCodeIndex()).symbol()).toList());
+        return WALKER.walk(s -> frames(s, skipWhile, depth, f -> new Frame(f.getClassName(), f.getMethodName(),
+            f.getFileName(), f.getLineNumber(), f.getByteCodeIndex()).symbol(), text -> text));
     }
 }

@@ -19,6 +19,13 @@
  * <tr><td>{@link org.mm4j.base.RateLimit}</td><td>{@code struct ratelimit_state}, {@code __ratelimit()}
  *     (lib/ratelimit.c)</td></tr>
  * <tr><td>{@link org.mm4j.base.DumpStack}</td><td>{@code dump_stack()} (lib/dump_stack.c)</td></tr>
+ * <tr><td>{@link org.mm4j.base.FaultAttr}, {@code shouldFail}, {@code setup}</td><td>{@code struct fault_attr},
+ *     {@code should_fail_ex()}, {@code setup_fault_attr()}, {@code fault_create_debugfs_attr()}
+ *     (lib/fault-inject.c)</td></tr>
+ * <tr><td>{@link org.mm4j.base.StackDepot}</td><td>{@code stack_depot_save()}, {@code stack_depot_snprint()},
+ *     {@code stack_trace_save()} (lib/stackdepot.c) over Java frames</td></tr>
+ * <tr><td>{@link org.mm4j.base.Current}</td><td>{@code current} ({@code ->pid}, {@code ->tgid},
+ *     {@code ->comm}; {@code init_task} "swapper/0" before the first process)</td></tr>
  * <tr><td>{@link org.mm4j.base.Uts#RELEASE}</td><td>{@code UTS_RELEASE}, {@code utsname()->release}</td></tr>
  * <tr><td>{@link org.mm4j.base.ModelOutOfMemoryException}</td><td>{@code -ENOMEM} at the Java API boundary</td></tr>
  * </table>

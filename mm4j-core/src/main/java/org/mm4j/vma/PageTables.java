@@ -15,8 +15,14 @@ package org.mm4j.vma;
  * counted in {@link #tablePages}. Out of memory: allocations go through the {@link Pager}, which runs the OOM
  * killer; a fault that still gets no page returns {@link #VM_FAULT_OOM} and changes no PTE.
  *
- * <p>Threads: only under the owning mm's lock; the rss and table counters may be read racily (the OOM killer's
- * {@code get_mm_rss}).
+ * <p>Threads: only under the owning mm's mmap lock, asserted in every entry point as the kernel's page-table walks
+ * assert it ({@code mmap_assert_locked}; for write where the kernel needs the write lock: change_protection,
+ * move_page_tables, copy_page_range, whose child mm's lock is held too, and the teardown of exit_mmap); the rss and
+ * table counters may be read racily (the OOM killer's {@code get_mm_rss}).
+ *
+ * <p>Errors: model exhaustion is never a JVM {@link Error}: a table or page that cannot be had, even after the OOM
+ * killer, is {@link #VM_FAULT_OOM} or {@code false} with nothing changed, which the callers turn into -ENOMEM or,
+ * for a user access, {@link org.mm4j.base.ModelOutOfMemoryException}.
  */
 final class PageTables {
     static final long P = 1;
@@ -110,6 +116,7 @@ final class PageTables {
 
     /** The PTE of {@code addr} (0 when none). */
     long pte(final long addr) {
+        assert owner.mmapAssertLocked();
         final long p = ptep(addr, false);
         return p < 0 ? 0 : pager.mem().getLong(p);
     }
@@ -130,6 +137,7 @@ final class PageTables {
      * when the OOM killer chose this very process.
      */
     int fault(final Vma vma, final long addr, final boolean write) {
+        assert owner.mmapAssertLocked();
         final long p = ptep(addr, true);
         if (p < 0) {
             return VM_FAULT_OOM;
@@ -223,12 +231,12 @@ final class PageTables {
         }
     }
 
-    /** Calls {@code f} with the physical address of every present PTE in {@code [start, end)}. */
     /** What {@link #forEachPte} calls for each present PTE. */
     private interface PteVisitor {
         void visit(long addr, long ptep);
     }
 
+    /** Calls {@code f} with the physical address of every present PTE in {@code [start, end)}. */
     private void forEachPte(final long start, final long end, final PteVisitor f) {
         long a = start;
         while (a < end) {
@@ -246,6 +254,7 @@ final class PageTables {
 
     /** {@code zap_page_range}: unmaps every page of {@code [start, end)}. */
     void zapRange(final Vma vma, final long start, final long end) {
+        assert owner.mmapAssertLocked();
         forEachPte(start, end, (a, p) -> {
             dropPage(vma, pager.mem().getLong(p));
             pager.mem().putLong(p, 0);
@@ -254,6 +263,7 @@ final class PageTables {
 
     /** {@code change_protection}: write access is granted again only through a fault. */
     void changeProtection(final Vma vma, final long start, final long end) {
+        assert owner.mmapAssertWriteLocked();
         final boolean sharedWritable = (vma.flags & (VmFlags.VM_SHARED | VmFlags.VM_WRITE))
             == (VmFlags.VM_SHARED | VmFlags.VM_WRITE);
         forEachPte(start, end, (a, p) -> {
@@ -268,6 +278,7 @@ final class PageTables {
      * kernel's do until {@code free_pgtables}).
      */
     boolean prepareMove(final long from, final long to, final long len) {
+        assert owner.mmapAssertWriteLocked();
         for (long off = 0; off < len; off += 4096) {
             final long src = ptep(from + off, false);
             if (src < 0) {
@@ -287,6 +298,7 @@ final class PageTables {
 
     /** {@code move_page_tables}: the PTEs of {@code [from, from+len)} move to {@code to} (prepareMove first). */
     void moveRange(final long from, final long to, final long len) {
+        assert owner.mmapAssertWriteLocked();
         final boolean up = to > from;
         for (long off = up ? len - 4096 : 0; up ? off >= 0 : off < len; off += up ? -4096 : 4096) {
             final long src = ptep(from + off, false);
@@ -312,6 +324,8 @@ final class PageTables {
      * (copy-on-write). False when a table page for the child could not be had (the caller tears the child down).
      */
     boolean copyTo(final PageTables child, final Vma vma) {
+        assert owner.mmapAssertWriteLocked();
+        assert child.owner.mmapAssertWriteLocked();
         final boolean cow = (vma.flags & VmFlags.VM_SHARED) == 0;
         final boolean[] ok = {true};
         // copy_nonpresent_pte: guard markers are copied to the child
@@ -352,11 +366,13 @@ final class PageTables {
 
     /** Reads a user byte (after a successful fault the page is present). */
     byte readByte(final long addr) {
+        assert owner.mmapAssertLocked();
         final long e = pte(addr);
         return pager.mem().getByte((e & PFN_MASK) + (addr & 4095));
     }
 
     void writeByte(final long addr, final byte b) {
+        assert owner.mmapAssertLocked();
         final long e = pte(addr);
         if ((e & (LAZYFREE | DIRTY)) == LAZYFREE) {
             pager.mem().putLong(ptep(addr, false), e | DIRTY); // the MMU dirties the PTE: no longer lazyfree
@@ -365,15 +381,11 @@ final class PageTables {
     }
 
     /**
-     * {@code madvise_free_pte_range}: each present anonymous page of {@code [start, end)} that only this PTE maps
-     * becomes lazyfree (PTE cleaned, {@code folio_mark_lazyfree}); shared (copy-on-write) pages and the zero page
-     * are left as they are. The contents stay readable until reclaim drops the page.
-     */
-    /**
      * {@code madvise_guard_install}: unmaps the pages of {@code [start, end)} and puts a guard marker in each PTE.
      * False when a page-table page could not be had (-ENOMEM; the markers placed so far stay, as on Linux).
      */
     boolean installGuards(final Vma vma, final long start, final long end) {
+        assert owner.mmapAssertLocked();
         for (long a = start; a < end; a += 4096) {
             final long p = ptep(a, true);
             if (p < 0) {
@@ -390,6 +402,7 @@ final class PageTables {
 
     /** {@code madvise_guard_remove} (and munmap): clears the guard markers of {@code [start, end)}. */
     void removeGuards(final long start, final long end) {
+        assert owner.mmapAssertLocked();
         long a = start;
         while (a < end) {
             final long p = ptep(a, false);
@@ -406,11 +419,18 @@ final class PageTables {
 
     /** Whether the PTE of {@code addr} is a guard marker. */
     boolean isGuard(final long addr) {
+        assert owner.mmapAssertLocked();
         final long p = ptep(addr, false);
         return p >= 0 && pager.mem().getLong(p) == GUARD_MARKER;
     }
 
+    /**
+     * {@code madvise_free_pte_range}: each present anonymous page of {@code [start, end)} that only this PTE maps
+     * becomes lazyfree (PTE cleaned, {@code folio_mark_lazyfree}); shared (copy-on-write) pages and the zero page
+     * are left as they are. The contents stay readable until reclaim drops the page.
+     */
     void markLazyfree(final long start, final long end) {
+        assert owner.mmapAssertLocked();
         forEachPte(start, end, (a, p) -> {
             final long e = pager.mem().getLong(p);
             final long pfn = (e & PFN_MASK) >>> 12;
@@ -430,6 +450,7 @@ final class PageTables {
      * many. A later access faults in a zeroed page, as on Linux.
      */
     long reclaimLazyfree(final Vma vma) {
+        assert owner.mmapAssertLocked();
         final long[] n = {0};
         forEachPte(vma.start, vma.end, (a, p) -> {
             final long e = pager.mem().getLong(p);
@@ -445,6 +466,7 @@ final class PageTables {
 
     /** Frees every page and every table (exit_mmap). */
     void destroy(final Iterable<Vma> vmas) {
+        assert owner.mmapAssertWriteLocked();
         for (final Vma v : vmas) {
             zapRange(v, v.start, v.end);
         }
@@ -473,6 +495,7 @@ final class PageTables {
      * not count, as {@code vm_normal_page} skips it).
      */
     long[] smapsCounts(final long start, final long end) {
+        assert owner.mmapAssertLocked();
         final long[] n = new long[9];
         forEachPte(start, end, (a, p) -> {
             final long e = pager.mem().getLong(p);

@@ -3,6 +3,7 @@ package org.mm4j.cli.shell;
 import org.mm4j.io.InputLineException;
 import org.mm4j.io.LineReader;
 import org.mm4j.Kernel;
+import org.mm4j.base.StackDepot;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -193,6 +194,8 @@ public final class Shell {
     public boolean runLine(final String rawLine) {
         lineNo++;
         substDepth = 0;
+        // debugging stacks (page_owner, fault injection reports) end with the line instead of the shell's frames
+        StackDepot.enter("mm4j shell line " + lineNo + ": " + Expr.clip(rawLine.strip()), Shell.class);
         try {
             final String text = runLineCapture(rawLine);
             out.print(text);
@@ -212,6 +215,8 @@ public final class Shell {
             }
         } catch (final StackOverflowError e) {
             internalError(e);
+        } finally {
+            StackDepot.leave();
         }
         return false;
     }

@@ -3,7 +3,8 @@ package org.mm4j.trace.kmem;
 /**
  * A batch of parsed {@link KmemEvent}s in reused primitive arrays (one array per field), handed from the thread that
  * decodes and parses a trace to the thread that replays it ({@link KmemEventPipe}). Filling and reading a batch
- * allocates nothing: strings in it (cache names, call sites) are the reader's interned instances.
+ * allocates nothing: strings in it (cache names, call sites) are the reader's interned instances. The replayer
+ * reads the arrays in place ({@link KmemReplayer#replay(KmemEventBatch, int)}).
  *
  * <p>Threading: one thread at a time owns a batch; the hand-over through the pipe's queues is the happens-before
  * edge between the filler's writes and the reader's reads.
@@ -11,21 +12,21 @@ package org.mm4j.trace.kmem;
 public final class KmemEventBatch {
     private final int capacity;
     private int size;
-    private final byte[] type;
-    private final int[] cpu;
-    private final int[] pid;
-    private final long[] micros;
-    private final long[] ptr;
-    private final long[] bytesReq;
-    private final long[] bytesAlloc;
-    private final int[] gfp;
-    private final short[] node;
-    private final String[] cacheName;
-    private final String[] callSite;
-    private final long[] pfn;
-    private final byte[] order;
-    private final byte[] migratetype;
-    private final long[] lineNo;
+    final byte[] type;
+    final int[] cpu;
+    final int[] pid;
+    final long[] micros;
+    final long[] ptr;
+    final long[] bytesReq;
+    final long[] bytesAlloc;
+    final int[] gfp;
+    final short[] node;
+    final String[] cacheName;
+    final String[] callSite;
+    final long[] pfn;
+    final byte[] order;
+    final byte[] migratetype;
+    final long[] lineNo;
 
     public KmemEventBatch(final int capacity) {
         if (capacity < 1) {
@@ -81,7 +82,7 @@ public final class KmemEventBatch {
         lineNo[i] = ev.lineNo;
     }
 
-    /** Loads event {@code i} (0 <= i < size) into the flyweight {@code ev}. */
+    /** Loads event {@code i} ({@code 0 <= i < size}) into the flyweight {@code ev}. */
     public void load(final int i, final KmemEvent ev) {
         ev.type = type[i];
         ev.cpu = cpu[i];

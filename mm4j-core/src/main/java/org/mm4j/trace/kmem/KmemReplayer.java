@@ -157,6 +157,8 @@ public final class KmemReplayer {
     private long[] seriesScratch = new long[16];
 
     private final long[] perType = new long[KmemEvent.NR_TYPES];
+    /** The batch {@link #replay(KmemEvent)} copies its one event into. */
+    private final KmemEventBatch one = new KmemEventBatch(1);
     private long events;
     private long kfreeNull;
     private long preCaptureObjectFrees;
@@ -184,29 +186,47 @@ public final class KmemReplayer {
 
     /** Replays one event. */
     public void replay(final KmemEvent ev) {
-        int cpu = ev.cpu();
+        one.clear();
+        one.add(ev);
+        replay(one, 0);
+    }
+
+    /** Replays event {@code i} of {@code b}, read in place (the pipelined replay: no copy per event). */
+    public void replay(final KmemEventBatch b, final int i) {
+        int cpu = b.cpu[i];
         if (cpu >= nrCpus) {
             cpuFolded++;
             cpu %= nrCpus;
         }
         cpus.pin(cpu);
+        final long micros = b.micros[i];
         if (firstMicros < 0) {
-            firstMicros = ev.timestampMicros();
+            firstMicros = micros;
         }
-        lastMicros = ev.timestampMicros();
+        lastMicros = micros;
         events++;
-        perType[ev.type()]++;
+        final int type = b.type[i];
+        perType[type]++;
         try {
-            switch (ev.type()) {
-                case KmemEvent.MM_PAGE_ALLOC -> pageAlloc(ev);
-                case KmemEvent.MM_PAGE_FREE -> pageFree(ev);
-                default -> slabEvent(ev);
+            switch (type) {
+                case KmemEvent.MM_PAGE_ALLOC -> pageAlloc(b.pfn[i], b.order[i], b.gfp[i]);
+                case KmemEvent.MM_PAGE_FREE -> pageFree(b.pfn[i], b.order[i]);
+                case KmemEvent.KMALLOC -> kmalloc(b.bytesReq[i], b.gfp[i], b.callSite[i], b.ptr[i]);
+                case KmemEvent.KMEM_CACHE_ALLOC -> kmemCacheAlloc(b.cacheName[i], b.bytesReq[i], b.bytesAlloc[i],
+                    b.gfp[i], b.callSite[i], b.ptr[i]);
+                default -> free(b.ptr[i]);
+            }
+            if (type < KmemEvent.MM_PAGE_ALLOC) {
+                final long slabPages = slub.slabReclaimablePages() + slub.slabUnreclaimablePages();
+                if (slabPages > peakSlabPages) {
+                    peakSlabPages = slabPages;
+                }
             }
         } catch (final IllegalArgumentException | IllegalStateException e) {
             // the model refused this event (an absurd size, say): counted, and the replay goes on
             refused++;
             if (firstRefusal == null) {
-                firstRefusal = "line " + ev.lineNo() + ": " + e.getMessage();
+                firstRefusal = "line " + b.lineNo[i] + ": " + e.getMessage();
             }
         }
         if (timeline.due(events)) {
@@ -214,58 +234,46 @@ public final class KmemReplayer {
         }
     }
 
-    private void pageAlloc(final KmemEvent ev) {
-        if (ev.pfn() == -1) {
+    private void pageAlloc(final long tracePfn, final int order, final int gfp) {
+        if (tracePfn == -1) {
             kernelPageFailures++;
             return;
         }
-        final long pfn = buddy.allocPages(ev.gfp(), ev.order());
+        final long pfn = buddy.allocPages(gfp, order);
         if (pfn < 0) {
             modelPageFailures++;
             return;
         }
-        pageAllocsByOrder[ev.order()]++;
-        final long key = ev.pfn() + 1;
+        pageAllocsByOrder[order]++;
+        final long key = tracePfn + 1;
         final long old = pages.get(key);
         if (old != LongLongMap.MISSING) {
             // allocated twice without a free in between: the free was not captured; let the old block go
             buddy.freePages(old >>> 4, (int) (old & 0xf));
         }
-        if (!pages.put(key, pfn << 4 | ev.order())) {
+        if (!pages.put(key, pfn << 4 | order)) {
             untracked++;
-            buddy.freePages(pfn, ev.order());
+            buddy.freePages(pfn, order);
         }
     }
 
-    private void pageFree(final KmemEvent ev) {
-        final long v = pages.remove(ev.pfn() + 1);
+    private void pageFree(final long tracePfn, final int traceOrder) {
+        final long v = pages.remove(tracePfn + 1);
         if (v == LongLongMap.MISSING) {
             preCapturePageFrees++;
             return;
         }
         final int order = (int) (v & 0xf);
-        if (order != ev.order()) {
+        if (order != traceOrder) {
             orderMismatches++;
         }
         pageFreesByOrder[order]++;
         buddy.freePages(v >>> 4, order);
     }
 
-    private void slabEvent(final KmemEvent ev) {
-        switch (ev.type()) {
-            case KmemEvent.KMALLOC -> kmalloc(ev);
-            case KmemEvent.KMEM_CACHE_ALLOC -> kmemCacheAlloc(ev);
-            default -> free(ev);
-        }
-        final long slabPages = slub.slabReclaimablePages() + slub.slabUnreclaimablePages();
-        if (slabPages > peakSlabPages) {
-            peakSlabPages = slabPages;
-        }
-    }
-
-    private void kmalloc(final KmemEvent ev) {
-        final long kaddr = slub.kmalloc(ev.bytesReq(), ev.gfp());
-        final KmemCache c = slub.kmallocCache(ev.bytesReq(), ev.gfp());
+    private void kmalloc(final long bytesReq, final int gfp, final String callSite, final long ptr) {
+        final long kaddr = slub.kmalloc(bytesReq, gfp);
+        final KmemCache c = slub.kmallocCache(bytesReq, gfp);
         final CacheStats st = stats(c != null ? c.name() : "kmalloc-large");
         if (kaddr == 0) {
             st.failures++;
@@ -274,47 +282,47 @@ public final class KmemReplayer {
         }
         final long size = c != null ? c.size() : slub.ksize(kaddr);
         st.allocs++;
-        st.bytesReq += ev.bytesReq();
+        st.bytesReq += bytesReq;
         st.bytesAlloc += size;
-        site(ev, size);
-        track(ev.ptr(), kaddr);
+        site(callSite, bytesReq, size);
+        track(ptr, kaddr);
     }
 
-    private void kmemCacheAlloc(final KmemEvent ev) {
-        final TraceCache tc = traceCache(ev);
+    private void kmemCacheAlloc(final String name, final long bytesReq, final long bytesAlloc, final int gfp,
+                                final String callSite, final long ptr) {
+        final TraceCache tc = traceCache(name, bytesReq, bytesAlloc);
         if (tc == null) {
             modelObjectFailures++;
             return;
         }
-        final long kaddr = tc.cache.alloc(ev.gfp());
+        final long kaddr = tc.cache.alloc(gfp);
         if (kaddr == 0) {
             tc.stats.failures++;
             modelObjectFailures++;
             return;
         }
         tc.stats.allocs++;
-        tc.stats.bytesReq += ev.bytesReq();
+        tc.stats.bytesReq += bytesReq;
         tc.stats.bytesAlloc += tc.cache.size();
-        site(ev, tc.cache.size());
-        track(ev.ptr(), kaddr);
+        site(callSite, bytesReq, tc.cache.size());
+        track(ptr, kaddr);
     }
 
-    private TraceCache traceCache(final KmemEvent ev) {
-        final String name = ev.cacheName();
+    private TraceCache traceCache(final String name, final long bytesReq, final long bytesAlloc) {
         TraceCache tc = traceCaches.get(name);
         if (tc != null && !tc.cache.isDestroyed()) {
             return tc;
         }
         KmemCache c = slub.findCache(name);
         if (c == null) {
-            final long size = ev.bytesAlloc() > 0 ? ev.bytesAlloc() : ev.bytesReq();
-            if (size <= 0 || size > Slub.KMALLOC_MAX_SIZE || ev.bytesReq() > Slub.KMALLOC_MAX_SIZE) {
+            final long size = bytesAlloc > 0 ? bytesAlloc : bytesReq;
+            if (size <= 0 || size > Slub.KMALLOC_MAX_SIZE || bytesReq > Slub.KMALLOC_MAX_SIZE) {
                 return null;
             }
             try {
-                final KmemCacheArgs args = kernelGeometry((int) ev.bytesReq(), (int) size);
+                final KmemCacheArgs args = kernelGeometry((int) bytesReq, (int) size);
                 if (args != null) {
-                    c = slub.kmemCacheCreate(name, (int) ev.bytesReq(), args);
+                    c = slub.kmemCacheCreate(name, (int) bytesReq, args);
                     cachesMatched++;
                 } else {
                     c = slub.kmemCacheCreate(name, (int) size, KmemCacheArgs.DEFAULT);
@@ -375,12 +383,12 @@ public final class KmemReplayer {
         }
     }
 
-    private void free(final KmemEvent ev) {
-        if (ev.ptr() == 0) {
+    private void free(final long ptr) {
+        if (ptr == 0) {
             kfreeNull++;
             return;
         }
-        final long kaddr = objects.remove(ev.ptr());
+        final long kaddr = objects.remove(ptr);
         if (kaddr == LongLongMap.MISSING) {
             preCaptureObjectFrees++;
             return;
@@ -389,15 +397,15 @@ public final class KmemReplayer {
         slub.kfree(kaddr);
     }
 
-    private void site(final KmemEvent ev, final long size) {
-        final String key = ev.callSite() != null ? ev.callSite() : UNKNOWN_SITE;
+    private void site(final String callSite, final long bytesReq, final long size) {
+        final String key = callSite != null ? callSite : UNKNOWN_SITE;
         CallSiteStats st = sites.get(key);
         if (st == null) {
             final String k = sites.size() < MAX_SITES ? key : OTHER_SITES;
             st = sites.computeIfAbsent(k, CallSiteStats::new);
         }
         st.allocs++;
-        st.bytesReq += ev.bytesReq();
+        st.bytesReq += bytesReq;
         st.bytesAlloc += size;
     }
 
@@ -420,17 +428,15 @@ public final class KmemReplayer {
         }
         // slab bytes per cache, as /proc/slabinfo shows them (num_slabs x pagesperslab)
         final List<KmemCache> all = slub.caches();
+        java.util.Arrays.fill(seriesScratch, 0);
         for (final KmemCache c : all) {
             final int i = timeline.seriesIndex(c.name());
             if (seriesScratch.length <= i) {
                 seriesScratch = java.util.Arrays.copyOf(seriesScratch, Math.max(i + 1, 2 * seriesScratch.length));
             }
+            seriesScratch[i] = slabPages(c) << PhysicalMemory.PAGE_SHIFT;
         }
-        java.util.Arrays.fill(seriesScratch, 0);
-        for (final KmemCache c : all) {
-            seriesScratch[timeline.seriesIndex(c.name())] = slabPages(c) << PhysicalMemory.PAGE_SHIFT;
-        }
-        final int n = timeline.seriesNames().size();
+        final int n = timeline.seriesCount();
         timeline.add(events, lastMicros, freeScratch, java.util.Arrays.copyOf(seriesScratch, n));
     }
 

@@ -52,7 +52,11 @@ public final class KmemTraceReader implements AutoCloseable {
 
     private final InputStream in;
     private final ErrorSink errors;
-    private final byte[] buf = new byte[1 << 16];
+    /** Bytes read into {@link #buf} at most; the slack after them lets 8-byte loads run past a line's end. */
+    private static final int BUF_CAP = 1 << 16;
+    private static final int SLACK = 16;
+    private final byte[] buf = new byte[BUF_CAP + SLACK];
+    private final boolean fastPath;
     private int bufPos;
     private int bufEnd;
     private boolean eof;
@@ -75,9 +79,26 @@ public final class KmemTraceReader implements AutoCloseable {
 
     /** A reader whose fatal errors name {@code source} (the file as the user wrote it). */
     public KmemTraceReader(final InputStream in, final String source, final ErrorSink errors) {
+        this(in, source, errors, true);
+    }
+
+    /**
+     * The reference reader: every line through the general parser only, as before the fast path existed (slower;
+     * the replay's single-threaded reference path uses it, and tests require both to read the same).
+     */
+    public static KmemTraceReader reference(final InputStream in, final String source, final ErrorSink errors) {
+        return new KmemTraceReader(in, source, errors, false);
+    }
+
+    /**
+     * {@code fastPath} false parses every line with the general parser only (the reference the fast path of
+     * canonical lines is tested against: both must read the same events and report the same errors).
+     */
+    KmemTraceReader(final InputStream in, final String source, final ErrorSink errors, final boolean fastPath) {
         this.in = in;
         this.source = source;
         this.errors = errors;
+        this.fastPath = fastPath;
     }
 
     /**
@@ -195,26 +216,77 @@ public final class KmemTraceReader implements AutoCloseable {
 
     private int lineEnd;
     private boolean lineTooLong;
+    /** The line holds a byte other than printable ASCII, blank and tab (or a CR): check it byte by byte. */
+    private boolean lineDirty;
+
+    private static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles
+        .byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGHS = 0x8080808080808080L;
+
+    /** High bit set in each byte of {@code w} below 0x20, at or above 0x7f (exact for the lowest such byte). */
+    private static long special(final long w) {
+        final long del = w ^ 0x7f7f7f7f7f7f7f7fL;
+        return ((w - 0x2020202020202020L) & ~w | w | (del - ONES) & ~del) & HIGHS;
+    }
+
+    /** High bit set in each byte of {@code w} that is a blank or a tab (exact for the lowest such byte). */
+    private static long blanks(final long w) {
+        final long sp = w ^ 0x2020202020202020L;
+        final long tab = w ^ 0x0909090909090909L;
+        return ((sp - ONES) & ~sp | (tab - ONES) & ~tab) & HIGHS;
+    }
+
+    /**
+     * The end of the line starting at {@code from} within {@code [from, bufEnd)}: the index of its newline, or -1
+     * when none is buffered yet. Sets {@link #lineDirty}. Printable ASCII goes 8 bytes at a time; a word holding
+     * any other byte (the newline, a tab, a control or non-ASCII byte) is looked at byte by byte.
+     */
+    private int findNewline(final int from) {
+        boolean dirty = false;
+        int i = from;
+        final int end = bufEnd;
+        while (true) {
+            while (i + 8 <= end && special((long) LONGS.get(buf, i)) == 0) {
+                i += 8;
+            }
+            final int stop = Math.min(i + 8, end);
+            for (; i < stop; i++) {
+                final int b = buf[i] & 0xff;
+                if (b < 0x20 || b >= 0x7f) {
+                    if (b == '\n') {
+                        lineDirty = dirty;
+                        return i;
+                    }
+                    dirty |= b != '\t';
+                }
+            }
+            if (i >= end) {
+                lineDirty = true;
+                return -1;
+            }
+        }
+    }
 
     /** Finds the next line in {@code buf}; returns its start (end in {@link #lineEnd}), or -1 at EOF. */
     private int readLine() throws IOException {
         lineTooLong = false;
         while (true) {
-            for (int i = bufPos; i < bufEnd; i++) {
-                if (buf[i] == '\n') {
-                    final int start = bufPos;
-                    bufPos = i + 1;
-                    lineNo++;
-                    if (i - start > MAX_LINE) {
-                        lineTooLong = true;
-                    }
-                    lineEnd = i > start && buf[i - 1] == '\r' ? i - 1 : i;
-                    return start;
+            final int i = findNewline(bufPos);
+            if (i >= 0) {
+                final int start = bufPos;
+                bufPos = i + 1;
+                lineNo++;
+                if (i - start > MAX_LINE) {
+                    lineTooLong = true;
                 }
+                lineEnd = i > start && buf[i - 1] == '\r' ? i - 1 : i;
+                return start;
             }
             if (eof) {
                 if (bufPos < bufEnd) {
                     final int start = bufPos;
+                    lineDirty = true;
                     bufPos = bufEnd;
                     lineNo++;
                     lineEnd = bufEnd;
@@ -228,6 +300,7 @@ public final class KmemTraceReader implements AutoCloseable {
                 skipToNewline();
                 lineNo++;
                 lineTooLong = true;
+                lineDirty = true;
                 lineEnd = bufPos;
                 return bufPos;
             }
@@ -263,7 +336,7 @@ public final class KmemTraceReader implements AutoCloseable {
             bufEnd -= bufPos;
             bufPos = 0;
         }
-        final int n = in.read(buf, bufEnd, buf.length - bufEnd);
+        final int n = in.read(buf, bufEnd, BUF_CAP - bufEnd);
         if (n < 0) {
             eof = true;
         } else {
@@ -307,7 +380,7 @@ public final class KmemTraceReader implements AutoCloseable {
             }
         }
         boolean ascii = true;
-        for (int i = p; i < le; i++) {
+        for (int i = lineDirty ? p : le; i < le; i++) {
             final int b = buf[i] & 0xff;
             if (b < 0x20 && b != '\t' || b == 0x7f) {
                 return error("not a trace line (binary data)");
@@ -391,6 +464,20 @@ public final class KmemTraceReader implements AutoCloseable {
     }
 
     private int parseFields(final KmemEvent ev, final int from, final int le) {
+        if (fastPath && fastFields(ev, from, le)) {
+            return 1;
+        }
+        // not a canonical line (or a bad value, which the general parser reports): start the fields over
+        ev.ptr = 0;
+        ev.bytesReq = 0;
+        ev.bytesAlloc = 0;
+        ev.gfp = 0;
+        ev.node = -1;
+        ev.cacheName = null;
+        ev.callSite = null;
+        ev.pfn = -1;
+        ev.order = 0;
+        ev.migratetype = -1;
         int seen = 0;
         int p = from;
         final String evName = KmemEvent.typeName(ev.type);
@@ -472,6 +559,221 @@ public final class KmemTraceReader implements AutoCloseable {
         return 1;
     }
 
+    // ---- the fast path: fields in the kernel's order (TP_printk of include/trace/events/kmem.h) ------------------
+
+    private static final byte[] K_SITE = ascii(" call_site=");
+    private static final byte[] K_PTR = ascii(" ptr=");
+    private static final byte[] K_NAME = ascii(" name=");
+    private static final byte[] K_REQ = ascii(" bytes_req=");
+    private static final byte[] K_ALLOC = ascii(" bytes_alloc=");
+    private static final byte[] K_GFP = ascii(" gfp_flags=");
+    private static final byte[] K_NODE = ascii(" node=");
+    private static final byte[] K_ACCOUNTED = ascii(" accounted=");
+    private static final byte[] K_PAGE = ascii(" page=");
+    private static final byte[] K_PFN = ascii(" pfn=");
+    private static final byte[] K_ORDER = ascii(" order=");
+    private static final byte[] K_MIGRATETYPE = ascii(" migratetype=");
+
+    private static byte[] ascii(final String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** End of the value parsed last by a fast-path helper. */
+    private int fastEnd;
+
+    /**
+     * Reads the fields of a line that has exactly the kernel's fields in the kernel's order, one blank apart, each
+     * value well-formed, into {@code ev}; false (with {@code ev} partly filled) for anything else, which the
+     * general parser then reads (and reports). Each byte of the fields is looked at once: the values are parsed
+     * (and the strings hashed for interning) while their end is searched.
+     */
+    private boolean fastFields(final KmemEvent ev, final int from, final int le) {
+        int p = from;
+        final int type = ev.type;
+        if (type <= KmemEvent.KMEM_CACHE_FREE) {
+            if (!at(p, le, K_SITE)) {
+                return false;
+            }
+            p += K_SITE.length;
+            final int e = tokenEndHashed(p, le);
+            if (e > p) {
+                ev.callSite = sites.string(buf, p, e - p, tokenHash);
+            }
+            p = e;
+            if (!at(p, le, K_PTR)) {
+                return false;
+            }
+            final long ptr = fastHex(p + K_PTR.length, le);
+            if (ptr == BAD) {
+                return false;
+            }
+            ev.ptr = ptr;
+            p = fastEnd;
+            if (type == KmemEvent.KMEM_CACHE_ALLOC || type == KmemEvent.KMEM_CACHE_FREE) {
+                if (!at(p, le, K_NAME)) {
+                    return false;
+                }
+                p += K_NAME.length;
+                final int n = tokenEndHashed(p, le);
+                if (n == p) {
+                    return false;
+                }
+                ev.cacheName = names.string(buf, p, n - p, tokenHash);
+                p = n;
+            }
+            if (type == KmemEvent.KMALLOC || type == KmemEvent.KMEM_CACHE_ALLOC) {
+                if (!at(p, le, K_REQ) || (ev.bytesReq = fastBytes(p + K_REQ.length, le)) < 0) {
+                    return false;
+                }
+                p = fastEnd;
+                if (!at(p, le, K_ALLOC) || (ev.bytesAlloc = fastBytes(p + K_ALLOC.length, le)) < 0) {
+                    return false;
+                }
+                p = fastEnd;
+                if (!at(p, le, K_GFP)) {
+                    return false;
+                }
+                p += K_GFP.length;
+                final int g = tokenEndHashed(p, le);
+                ev.gfp = gfp(p, g, tokenHash);
+                p = g;
+                if (!at(p, le, K_NODE)) {
+                    return false;
+                }
+                p += K_NODE.length;
+                final int n = tokenEnd(p, le);
+                final long node = parseSigned(p, n);
+                ev.node = node >= -1 && node < 1024 ? (int) node : -1;
+                p = n;
+                if (!at(p, le, K_ACCOUNTED)) {
+                    return false;
+                }
+                p = tokenEnd(p + K_ACCOUNTED.length, le);
+            }
+        } else {
+            if (!at(p, le, K_PAGE)) {
+                return false;
+            }
+            p = tokenEnd(p + K_PAGE.length, le);
+            if (!at(p, le, K_PFN)) {
+                return false;
+            }
+            final long pfn = fastHex(p + K_PFN.length, le);
+            if (pfn == BAD) {
+                return false;
+            }
+            ev.pfn = pfn;
+            p = fastEnd;
+            if (!at(p, le, K_ORDER)) {
+                return false;
+            }
+            p += K_ORDER.length;
+            final int o = tokenEnd(p, le);
+            final long order = parseDecRange(p, o);
+            if (order < 0 || order > 10) {
+                return false;
+            }
+            ev.order = (int) order;
+            p = o;
+            if (type == KmemEvent.MM_PAGE_ALLOC) {
+                if (!at(p, le, K_MIGRATETYPE)) {
+                    return false;
+                }
+                p += K_MIGRATETYPE.length;
+                final int m = tokenEnd(p, le);
+                final long mt = parseSigned(p, m);
+                ev.migratetype = mt >= -1 && mt < 16 ? (int) mt : -1;
+                p = m;
+                if (!at(p, le, K_GFP)) {
+                    return false;
+                }
+                p += K_GFP.length;
+                final int g = tokenEndHashed(p, le);
+                ev.gfp = gfp(p, g, tokenHash);
+                p = g;
+            }
+        }
+        return skipBlanks(p, le) == le;
+    }
+
+    /** {@code key} (a blank and {@code name=}) at {@code p}, within the line. */
+    private boolean at(final int p, final int le, final byte[] key) {
+        final int n = key.length;
+        if (le - p < n) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            if (buf[p + i] != key[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Hash of the token {@link #tokenEndHashed} found last ({@link Interner#hash}). */
+    private int tokenHash;
+
+    /** As {@link #tokenEnd}, 8 bytes at a time, and hashes the token into {@link #tokenHash}. */
+    private int tokenEndHashed(final int from, final int le) {
+        int p = from;
+        while (p + 8 <= le) {
+            final long m = blanks((long) LONGS.get(buf, p));
+            if (m != 0) {
+                p += Long.numberOfTrailingZeros(m) >>> 3;
+                tokenHash = Interner.hash(buf, from, p - from);
+                return p;
+            }
+            p += 8;
+        }
+        while (p < le && buf[p] != ' ' && buf[p] != '\t') {
+            p++;
+        }
+        tokenHash = Interner.hash(buf, from, p - from);
+        return p;
+    }
+
+    /** A hex number (as {@link #parseHex}) from {@code v} to a blank or the line's end (in {@link #fastEnd}). */
+    private long fastHex(final int v, final int le) {
+        int s = v;
+        if (le - s >= 2 && buf[s] == '0' && (buf[s + 1] == 'x' || buf[s + 1] == 'X')) {
+            s += 2;
+        }
+        long x = 0;
+        int i = s;
+        while (i < le && buf[i] == '0') {
+            i++;
+        }
+        final int digits = i;
+        while (i < le) {
+            final int d = HEX[buf[i] & 0xff];
+            if (d < 0) {
+                break;
+            }
+            x = x << 4 | d;
+            i++;
+        }
+        if (i == s || i - digits > 16 || i < le && buf[i] != ' ') {
+            return BAD;
+        }
+        fastEnd = i;
+        return x;
+    }
+
+    /** bytes_req/bytes_alloc: decimal up to a blank or the line's end, 0 to {@link #MAX_BYTES}; -1 otherwise. */
+    private long fastBytes(final int v, final int le) {
+        long x = 0;
+        int i = v;
+        while (i < le && isDigit(buf[i]) && i - v < 18) {
+            x = x * 10 + (buf[i] - '0');
+            i++;
+        }
+        if (i == v || x > MAX_BYTES || i < le && buf[i] != ' ') {
+            return -1;
+        }
+        fastEnd = i;
+        return x;
+    }
+
     private static String fieldName(final int bit) {
         return switch (bit) {
             case F_PTR -> "ptr=";
@@ -485,7 +787,11 @@ public final class KmemTraceReader implements AutoCloseable {
     }
 
     private int gfp(final int v, final int end) {
-        final int cached = gfps.intValue(buf, v, end - v);
+        return gfp(v, end, Interner.hash(buf, v, end - v));
+    }
+
+    private int gfp(final int v, final int end, final int hash) {
+        final int cached = gfps.intValue(buf, v, end - v, hash);
         if (cached != Interner.MISSING) {
             return cached;
         }
@@ -507,18 +813,25 @@ public final class KmemTraceReader implements AutoCloseable {
                 s = i + 1;
             }
         }
-        gfps.putInt(buf, v, end - v, flags);
+        gfps.putInt(buf, v, end - v, hash, flags);
         return flags;
     }
 
     private int eventType(final int s, final int e) {
-        for (int t = 0; t < KmemEvent.NR_TYPES; t++) {
-            final byte[] n = EVENT_NAMES[t];
-            if (n.length == e - s && java.util.Arrays.equals(buf, s, e, n, 0, n.length)) {
-                return t;
-            }
+        final int t = switch (e - s) {
+            case 7 -> KmemEvent.KMALLOC;
+            case 5 -> KmemEvent.KFREE;
+            case 16 -> KmemEvent.KMEM_CACHE_ALLOC;
+            case 15 -> KmemEvent.KMEM_CACHE_FREE;
+            case 13 -> KmemEvent.MM_PAGE_ALLOC;
+            case 12 -> KmemEvent.MM_PAGE_FREE;
+            default -> -1;
+        };
+        if (t < 0) {
+            return -1;
         }
-        return -1;
+        final byte[] n = EVENT_NAMES[t];
+        return java.util.Arrays.equals(buf, s, e, n, 0, n.length) ? t : -1;
     }
 
     /** The index of the first byte in {@code [p, le)} that is no part of a well-formed UTF-8 sequence; -1: none. */
@@ -646,13 +959,27 @@ public final class KmemTraceReader implements AutoCloseable {
         }
         long v = 0;
         for (int i = s; i < e; i++) {
-            final int d = Character.digit(buf[i], 16);
+            final int d = HEX[buf[i] & 0xff];
             if (d < 0) {
                 return BAD;
             }
             v = v << 4 | d;
         }
         return v;
+    }
+
+    /** The value of each byte as a hex digit, or -1. */
+    private static final byte[] HEX = new byte[256];
+
+    static {
+        java.util.Arrays.fill(HEX, (byte) -1);
+        for (int c = '0'; c <= '9'; c++) {
+            HEX[c] = (byte) (c - '0');
+        }
+        for (int c = 'a'; c <= 'f'; c++) {
+            HEX[c] = (byte) (c - 'a' + 10);
+            HEX[c - 'a' + 'A'] = (byte) (c - 'a' + 10);
+        }
     }
 
     /** seconds.micro -> micros; -1 when malformed. */
@@ -701,8 +1028,27 @@ public final class KmemTraceReader implements AutoCloseable {
         private int[] ints = new int[256];
         private int size;
 
+        /** The hash {@link #find} uses: the length and up to the first and the last 8 bytes. */
+        static int hash(final byte[] b, final int off, final int len) {
+            long h = len * 0x9E3779B97F4A7C15L;
+            if (len >= 8) {
+                h ^= (long) LONGS.get(b, off) * 0xC2B2AE3D27D4EB4FL;
+                h = Long.rotateLeft(h, 29) ^ (long) LONGS.get(b, off + len - 8) * 0x165667B19E3779F9L;
+            } else {
+                for (int i = off; i < off + len; i++) {
+                    h = (h ^ b[i]) * 0x100000001B3L;
+                }
+            }
+            h *= 0x9E3779B97F4A7C15L;
+            return (int) (h ^ h >>> 32);
+        }
+
         String string(final byte[] b, final int off, final int len) {
-            final int i = find(b, off, len);
+            return string(b, off, len, hash(b, off, len));
+        }
+
+        String string(final byte[] b, final int off, final int len, final int hash) {
+            final int i = find(b, off, len, hash);
             if (keys[i] != null) {
                 if (strings[i] == null) {
                     strings[i] = new String(b, off, len, StandardCharsets.ISO_8859_1);
@@ -717,13 +1063,13 @@ public final class KmemTraceReader implements AutoCloseable {
             return s;
         }
 
-        int intValue(final byte[] b, final int off, final int len) {
-            final int i = find(b, off, len);
+        int intValue(final byte[] b, final int off, final int len, final int hash) {
+            final int i = find(b, off, len, hash);
             return keys[i] != null ? ints[i] : MISSING;
         }
 
-        void putInt(final byte[] b, final int off, final int len, final int v) {
-            final int i = find(b, off, len);
+        void putInt(final byte[] b, final int off, final int len, final int hash, final int v) {
+            final int i = find(b, off, len, hash);
             if (keys[i] == null) {
                 if (size >= MAX) {
                     return;
@@ -741,14 +1087,12 @@ public final class KmemTraceReader implements AutoCloseable {
             }
         }
 
-        private int find(final byte[] b, final int off, final int len) {
-            int h = 1;
-            for (int i = off; i < off + len; i++) {
-                h = 31 * h + b[i];
-            }
+        private int find(final byte[] b, final int off, final int len, final int hash) {
             final int mask = keys.length - 1;
-            int i = (h ^ h >>> 16) & mask;
-            while (keys[i] != null && !java.util.Arrays.equals(keys[i], 0, keys[i].length, b, off, off + len)) {
+            int i = hash & mask;
+            byte[] k;
+            while ((k = keys[i]) != null && (k.length != len || !java.util.Arrays.equals(k, 0, len, b, off,
+                off + len))) {
                 i = (i + 1) & mask;
             }
             return i;
@@ -763,7 +1107,7 @@ public final class KmemTraceReader implements AutoCloseable {
             ints = new int[oldK.length * 2];
             for (int j = 0; j < oldK.length; j++) {
                 if (oldK[j] != null) {
-                    final int i = find(oldK[j], 0, oldK[j].length);
+                    final int i = find(oldK[j], 0, oldK[j].length, hash(oldK[j], 0, oldK[j].length));
                     keys[i] = oldK[j];
                     strings[i] = oldS[j];
                     ints[i] = oldI[j];

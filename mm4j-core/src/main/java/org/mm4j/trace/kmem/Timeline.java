@@ -22,6 +22,7 @@ public final class Timeline {
     private final long[][] freePages = new long[MAX_SAMPLES][];
     private final long[][] series = new long[MAX_SAMPLES][];
     private final List<String> seriesNames = new ArrayList<>();
+    private final java.util.Map<String, Integer> seriesIndex = new java.util.HashMap<>();
 
     public Timeline(final long initialInterval) {
         this.interval = Math.max(1, initialInterval);
@@ -34,12 +35,18 @@ public final class Timeline {
 
     /** The index of series {@code name}, added when new. */
     public int seriesIndex(final String name) {
-        int i = seriesNames.indexOf(name);
-        if (i < 0) {
-            seriesNames.add(name);
-            i = seriesNames.size() - 1;
+        final Integer i = seriesIndex.get(name);
+        if (i != null) {
+            return i;
         }
-        return i;
+        seriesNames.add(name);
+        seriesIndex.put(name, seriesNames.size() - 1);
+        return seriesNames.size() - 1;
+    }
+
+    /** How many series there are. */
+    public int seriesCount() {
+        return seriesNames.size();
     }
 
     /** Records a row; {@code values} is indexed by series index (copied). */

@@ -59,9 +59,23 @@ public final class Xxh64 {
             stripe(mem, 0);
             buffered = 0;
         }
-        while (p + 32 <= end) {
-            stripe(b, p);
-            p += 32;
+        if (p + 32 <= end) {
+            // the accumulators stay in locals over the bulk of the input
+            long a1 = v1;
+            long a2 = v2;
+            long a3 = v3;
+            long a4 = v4;
+            do {
+                a1 = round(a1, le64(b, p));
+                a2 = round(a2, le64(b, p + 8));
+                a3 = round(a3, le64(b, p + 16));
+                a4 = round(a4, le64(b, p + 24));
+                p += 32;
+            } while (p + 32 <= end);
+            v1 = a1;
+            v2 = a2;
+            v3 = a3;
+            v4 = a4;
         }
         if (p < end) {
             System.arraycopy(b, p, mem, 0, end - p);
@@ -120,8 +134,11 @@ public final class Xxh64 {
         return (h ^ round(0, v)) * P1 + P4;
     }
 
+    private static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles
+        .byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
     private static long le64(final byte[] b, final int p) {
-        return (le32(b, p) & 0xFFFFFFFFL) | (long) le32(b, p + 4) << 32;
+        return (long) LONGS.get(b, p);
     }
 
     private static int le32(final byte[] b, final int p) {

@@ -59,7 +59,7 @@ public final class ZstdInputStream extends InputStream {
     private Fse llTable;
     private Fse ofTable;
     private Fse mlTable;
-    private byte[] literals = new byte[BLOCK_MAX];
+    private byte[] literals = new byte[BLOCK_MAX + WILD];
     private long frames;
     private final long maxWindow;
     private final Xxh64 xxh = new Xxh64(0);
@@ -182,26 +182,34 @@ public final class ZstdInputStream extends InputStream {
         final int before = histLen;
         switch (type) {
             case 0 -> {
-                check(size <= BLOCK_MAX, "raw block of " + size + " bytes");
+                if (size > BLOCK_MAX) {
+                    throw corrupt("raw block of " + size + " bytes");
+                }
                 ensure(size);
                 readFully(hist, histLen, size);
                 histLen += size;
             }
             case 1 -> {
-                check(size <= BLOCK_MAX, "RLE block of " + size + " bytes");
+                if (size > BLOCK_MAX) {
+                    throw corrupt("RLE block of " + size + " bytes");
+                }
                 final byte v = (byte) readByteOrFail();
                 ensure(size);
                 java.util.Arrays.fill(hist, histLen, histLen + size, v);
                 histLen += size;
             }
             case 2 -> {
-                check(size <= BLOCK_MAX, "compressed block of " + size + " bytes");
+                if (size > BLOCK_MAX) {
+                    throw corrupt("compressed block of " + size + " bytes");
+                }
                 readFully(block, 0, size);
                 decompressBlock(size);
             }
             default -> throw new IOException("zstd: reserved block type (corrupt data) at offset " + (inPos - 3));
         }
-        check(histLen - before <= BLOCK_MAX, "block decodes to " + (histLen - before) + " bytes, above 128 KiB");
+        if (histLen - before > BLOCK_MAX) {
+            throw corrupt("block decodes to " + (histLen - before) + " bytes, above 128 KiB");
+        }
         if (checksum) {
             xxh.update(hist, before, histLen - before);
         }
@@ -335,8 +343,8 @@ public final class ZstdInputStream extends InputStream {
                 hdr = 3;
             }
             p = hdr;
-            if (literals.length < litSize) {
-                literals = new byte[litSize];
+            if (literals.length < litSize + WILD) {
+                literals = new byte[litSize + WILD];
             }
             if (litType == 0) {
                 check(p + litSize <= size, "raw literals past the block");
@@ -361,9 +369,11 @@ public final class ZstdInputStream extends InputStream {
             compSize = (int) (v >>> (4 + bits) & ((1 << bits) - 1));
             p = hdr;
             check(p + compSize <= size, "compressed literals past the block");
-            check(litSize <= BLOCK_MAX, "literals of " + litSize + " bytes");
-            if (literals.length < litSize) {
-                literals = new byte[litSize];
+            if (litSize > BLOCK_MAX) {
+                throw corrupt("literals of " + litSize + " bytes");
+            }
+            if (literals.length < litSize + WILD) {
+                literals = new byte[litSize + WILD];
             }
             int q = p;
             if (litType == 2) {
@@ -406,67 +416,167 @@ public final class ZstdInputStream extends InputStream {
         ofTable = table(modes >>> 4 & 3, OF_PREDEFINED, ofTable, 31, 8, pos, end, "offset");
         mlTable = table(modes >>> 2 & 3, ML_PREDEFINED, mlTable, 52, 9, pos, end, "match length");
         p = pos[0];
-        final BackwardBits bits = new BackwardBits(block, p, end);
-        int ll = llTable.init(bits);
-        int of = ofTable.init(bits);
-        int ml = mlTable.init(bits);
+        // the backward bit stream in locals (see BitStream): container bc, bits consumed from its top bcn, at bp
+        final byte[] bb;
+        final int bs;
+        final int streamLen = end - p;
+        check(streamLen > 0, "empty bitstream");
+        final int lastByte = block[end - 1] & 0xff;
+        check(lastByte != 0, "bitstream without end marker");
+        int bp;
+        int bcn = 8 - highBit(lastByte);
+        if (streamLen >= 8) {
+            bb = block;
+            bs = p;
+            bp = end - 8;
+        } else {
+            bb = BitStream.tiny(block, p, streamLen);
+            bs = 0;
+            bp = 0;
+            bcn += (8 - streamLen) * 8;
+        }
+        long bc = (long) LONGS.get(bb, bp);
+        final Fse llT = llTable;
+        final Fse ofT = ofTable;
+        final Fse mlT = mlTable;
+        int ll = (int) ((bc << bcn) >>> 1 >>> (63 - llT.log));
+        bcn += llT.log;
+        int of = (int) ((bc << bcn) >>> 1 >>> (63 - ofT.log));
+        bcn += ofT.log;
+        int ml = (int) ((bc << bcn) >>> 1 >>> (63 - mlT.log));
+        bcn += mlT.log;
+        int rep0 = rep[0];
+        int rep1 = rep[1];
+        int rep2 = rep[2];
         int lit = 0;
+        final int blockStart = histLen;
         for (int s = 0; s < nbSeq; s++) {
-            final int ofCode = ofTable.symbol[of];
-            final int mlCode = mlTable.symbol[ml];
-            final int llCode = llTable.symbol[ll];
-            check(ofCode <= 31 && mlCode < ML_BASE.length && llCode < LL_BASE.length, "bad sequence code");
-            final long ofValue = (1L << ofCode) + bits.read(ofCode);
-            final int matchLen = ML_BASE[mlCode] + (int) bits.read(ML_BITS[mlCode]);
-            final int litLen = LL_BASE[llCode] + (int) bits.read(LL_BITS[llCode]);
-            final int offset = offset(ofValue, litLen);
-            if (s + 1 < nbSeq) {
-                ll = llTable.update(ll, bits);
-                ml = mlTable.update(ml, bits);
-                of = ofTable.update(of, bits);
+            int nb = Math.min(bcn >>> 3, bp - bs);
+            if (nb > 0) {
+                bp -= nb;
+                bcn -= nb << 3;
+                bc = (long) LONGS.get(bb, bp);
             }
-            check(lit + litLen <= litSize, "sequence uses more literals than decoded");
-            copyLiterals(lit, litLen);
-            lit += litLen;
-            check(offset > 0 && offset <= histLen, "match offset " + offset + " before the start of the window");
-            ensure(matchLen);
-            int src = histLen - offset;
-            if (offset >= matchLen) {
-                System.arraycopy(hist, src, hist, histLen, matchLen);
-                histLen += matchLen;
-            } else {
-                for (int i = 0; i < matchLen; i++) {
-                    hist[histLen++] = hist[src++];
+            final int ofCode = ofT.symbol[of];
+            final int mlCode = mlT.symbol[ml];
+            final int llCode = llT.symbol[ll];
+            if (ofCode > 31 || mlCode >= ML_BASE.length || llCode >= LL_BASE.length) {
+                throw corrupt("bad sequence code");
+            }
+            // offset (<= 31 bits) and match length (<= 16) extra bits fit what a reload leaves (>= 57 bits)
+            final long ofValue = (1L << ofCode) + ((bc << bcn) >>> 1 >>> (63 - ofCode));
+            bcn += ofCode;
+            final int mlBits = ML_BITS[mlCode];
+            final int matchLen = ML_BASE[mlCode] + (int) ((bc << bcn) >>> 1 >>> (63 - mlBits));
+            bcn += mlBits;
+            final int llBits = LL_BITS[llCode];
+            if (ofCode + mlBits + llBits > 30) {
+                // literal length bits plus the three state updates (<= 26 bits) might not fit: reload
+                nb = Math.min(bcn >>> 3, bp - bs);
+                if (nb > 0) {
+                    bp -= nb;
+                    bcn -= nb << 3;
+                    bc = (long) LONGS.get(bb, bp);
                 }
             }
+            final int litLen = LL_BASE[llCode] + (int) ((bc << bcn) >>> 1 >>> (63 - llBits));
+            bcn += llBits;
+            // repeat offsets (RFC 8878 3.1.1.5)
+            final int offset;
+            if (ofValue > 3) {
+                if (ofValue - 3 > Integer.MAX_VALUE) {
+                    throw corrupt("offset too large");
+                }
+                offset = (int) (ofValue - 3);
+                rep2 = rep1;
+                rep1 = rep0;
+                rep0 = offset;
+            } else {
+                final int idx = (int) ofValue - (litLen == 0 ? 0 : 1);
+                if (idx == 0) {
+                    offset = rep0;
+                } else {
+                    offset = idx == 1 ? rep1 : idx == 2 ? rep2 : rep0 - 1;
+                    if (idx > 1) {
+                        rep2 = rep1;
+                    }
+                    rep1 = rep0;
+                    rep0 = offset;
+                }
+            }
+            if (s + 1 < nbSeq) {
+                int nbBits = llT.nbBits[ll];
+                ll = llT.base[ll] + (int) ((bc << bcn) >>> 1 >>> (63 - nbBits));
+                bcn += nbBits;
+                nbBits = mlT.nbBits[ml];
+                ml = mlT.base[ml] + (int) ((bc << bcn) >>> 1 >>> (63 - nbBits));
+                bcn += nbBits;
+                nbBits = ofT.nbBits[of];
+                of = ofT.base[of] + (int) ((bc << bcn) >>> 1 >>> (63 - nbBits));
+                bcn += nbBits;
+            }
+            if (lit + litLen > litSize) {
+                throw corrupt("sequence uses more literals than decoded");
+            }
+            int dst = histLen;
+            if (dst - blockStart + litLen + matchLen > BLOCK_MAX) {
+                throw corrupt("block decodes to more than 128 KiB");
+            }
+            if (dst + litLen + matchLen + WILD > hist.length) {
+                ensure(litLen + matchLen + WILD);
+            }
+            final byte[] h = hist;
+            // literals, then the match: 8-byte copies may write up to WILD bytes past the end (slack kept by ensure)
+            wildCopy(literals, lit, h, dst, litLen);
+            dst += litLen;
+            lit += litLen;
+            if (offset <= 0 || offset > dst) {
+                throw corrupt("match offset " + offset + " before the start of the window");
+            }
+            final int from = dst - offset;
+            if (offset >= 8) {
+                wildCopy(h, from, h, dst, matchLen);
+            } else {
+                for (int i = 0; i < matchLen; i++) {
+                    h[dst + i] = h[from + i];
+                }
+            }
+            histLen = dst + matchLen;
         }
-        check(bits.exhausted(), "sequence bitstream not fully consumed (corrupt data)");
+        rep[0] = rep0;
+        rep[1] = rep1;
+        rep[2] = rep2;
+        check(bp == bs && bcn == 64, "sequence bitstream not fully consumed (corrupt data)");
         copyLiterals(lit, litSize - lit);
     }
 
-    private int offset(final long ofValue, final int litLen) throws IOException {
-        if (ofValue > 3) {
-            check(ofValue - 3 <= Integer.MAX_VALUE, "offset too large");
-            final int o = (int) (ofValue - 3);
-            rep[2] = rep[1];
-            rep[1] = rep[0];
-            rep[0] = o;
-            return o;
+    /** Bytes that {@link #wildCopy} may write past the end of a copy. */
+    private static final int WILD = 16;
+    private static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles
+        .byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * Copies {@code n} bytes 8 at a time (source and destination at least 8 apart, or the same array moving
+     * forward by at least 8); may read and write up to {@link #WILD} - 1 bytes past {@code n}: both arrays must
+     * have that slack.
+     */
+    private static void wildCopy(final byte[] src, final int from, final byte[] dst, final int to, final int n) {
+        if (n <= 16) {
+            LONGS.set(dst, to, (long) LONGS.get(src, from));
+            LONGS.set(dst, to + 8, (long) LONGS.get(src, from + 8));
+            return;
         }
-        int idx = (int) ofValue - 1;
-        if (litLen == 0) {
-            idx++;
+        if (src != dst || to - from >= n) {
+            System.arraycopy(src, from, dst, to, n);
+            return;
         }
-        if (idx == 0) {
-            return rep[0];
+        for (int i = 0; i < n; i += 8) {
+            LONGS.set(dst, to + i, (long) LONGS.get(src, from + i));
         }
-        final int o = idx < 3 ? rep[idx] : rep[0] - 1;
-        if (idx > 1) {
-            rep[2] = rep[1];
-        }
-        rep[1] = rep[0];
-        rep[0] = o;
-        return o;
+    }
+
+    private static IOException corrupt(final String what) {
+        return new IOException("zstd: corrupt data (" + what + ")");
     }
 
     private void copyLiterals(final int from, final int n) throws IOException {
@@ -482,7 +592,9 @@ public final class ZstdInputStream extends InputStream {
                 return predefined;
             }
             case 1 -> {
-                check(pos[0] < end, what + " RLE symbol past the block");
+                if (pos[0] >= end) {
+                    throw corrupt(what + " RLE symbol past the block");
+                }
                 return Fse.rle(u8(pos[0]++));
             }
             case 2 -> {
@@ -492,7 +604,9 @@ public final class ZstdInputStream extends InputStream {
                 return t;
             }
             default -> {
-                check(previous != null, what + " table repeated before one was given");
+                if (previous == null) {
+                    throw corrupt(what + " table repeated before one was given");
+                }
                 return previous;
             }
         }
@@ -576,6 +690,27 @@ public final class ZstdInputStream extends InputStream {
 
         int bytePosition() {
             return (int) ((bitPos + 7) >>> 3);
+        }
+    }
+
+    /**
+     * The fast backward bit reader, kept in three locals by the loops that use it ({@code sequences},
+     * {@code Huffman.decodeStream}), as zstd's BIT_DStream: {@code bc} holds the 8 bytes at {@code bp} (little
+     * endian, so the stream's next bits are at its top), {@code bcn} counts the bits of {@code bc} already consumed
+     * from the top; reading n bits is {@code (bc << bcn) >>> 1 >>> (63 - n)}, then {@code bcn += n}. A reload moves
+     * {@code bp} down by the whole bytes consumed (never below the stream's start {@code bs}). Bits below the start
+     * read as zeros; the stream is exactly consumed when {@code bp == bs && bcn == 64}. A stream shorter than 8 bytes
+     * is copied to the low bytes of an 8-byte array ({@link #tiny}) whose unused top bytes count as consumed.
+     */
+    static final class BitStream {
+        private BitStream() {
+        }
+
+        /** {@code b[start, start+len)} (len < 8) in the low bytes of a zeroed 8-byte array. */
+        static byte[] tiny(final byte[] b, final int start, final int len) {
+            final byte[] t = new byte[8];
+            System.arraycopy(b, start, t, 0, len);
+            return t;
         }
     }
 
@@ -668,7 +803,9 @@ public final class ZstdInputStream extends InputStream {
         /** Reads a normalized-count description (FSE_readNCount) and builds the table. */
         static Fse read(final ForwardBits in, final int maxSymbol, final int maxLog) throws IOException {
             final int log = in.read(4) + 5;
-            check(log <= maxLog, "FSE accuracy log " + log + " above " + maxLog);
+            if (log > maxLog) {
+                throw corrupt("FSE accuracy log " + log + " above " + maxLog);
+            }
             final short[] probs = new short[maxSymbol + 1];
             int remaining = (1 << log) + 1;
             int threshold = 1 << log;
@@ -745,8 +882,8 @@ public final class ZstdInputStream extends InputStream {
     /** A Huffman decoding table for literals. */
     static final class Huffman {
         private int maxBits;
-        private byte[] symbols;
-        private byte[] bits;
+        /** Per code of maxBits bits: the symbol in the low byte, the code's length in bits above it. */
+        private short[] table;
 
         /** Reads the tree description at {@code p}; returns where the streams start. */
         int read(final byte[] b, final int p, final int end) throws IOException {
@@ -801,8 +938,8 @@ public final class ZstdInputStream extends InputStream {
             weights[n++] = highBit(left) + 1;
             check(maxBits <= 11, "Huffman table log above 11");
             final int size = 1 << maxBits;
-            symbols = new byte[size];
-            bits = new byte[size];
+            final byte[] symbols = new byte[size];
+            final byte[] bits = new byte[size];
             final int[] rankCount = new int[maxBits + 2];
             for (int i = 0; i < n; i++) {
                 if (weights[i] > 0) {
@@ -823,6 +960,10 @@ public final class ZstdInputStream extends InputStream {
                     java.util.Arrays.fill(bits, code, code + len, (byte) nb);
                     rankIdx[nb] += len;
                 }
+            }
+            table = new short[size];
+            for (int i = 0; i < size; i++) {
+                table[i] = (short) ((symbols[i] & 0xff) | bits[i] << 8);
             }
             return q;
         }
@@ -852,15 +993,62 @@ public final class ZstdInputStream extends InputStream {
 
         private void decodeStream(final byte[] b, final int start, final int end, final byte[] out, final int off,
                                   final int n) throws IOException {
-            final BackwardBits bb = new BackwardBits(b, start, end);
-            final int mask = (1 << maxBits) - 1;
-            int state = (int) bb.read(maxBits);
-            for (int i = 0; i < n; i++) {
-                out[off + i] = symbols[state];
-                final int nb = bits[state];
-                state = ((state << nb) + (int) bb.read(nb)) & mask;
+            check(end > start, "empty bitstream");
+            final int lastByte = b[end - 1] & 0xff;
+            check(lastByte != 0, "bitstream without end marker");
+            // the backward bit stream in locals (see BitStream)
+            final byte[] bb;
+            final int bs;
+            int bp;
+            int bcn = 8 - highBit(lastByte);
+            if (end - start >= 8) {
+                bb = b;
+                bs = start;
+                bp = end - 8;
+            } else {
+                bb = BitStream.tiny(b, start, end - start);
+                bs = 0;
+                bp = 0;
+                bcn += (8 - (end - start)) * 8;
             }
-            check(bb.offset == -maxBits, "Huffman stream not fully consumed (corrupt data)");
+            long bc = (long) LONGS.get(bb, bp);
+            final short[] dt = table;
+            final int shift = 64 - maxBits;
+            int o = off;
+            final int oEnd = off + n;
+            // four symbols per reload: a reload leaves >= 57 bits, four codes take <= 44
+            while (oEnd - o >= 4 && bp - bs >= 8) {
+                bp -= bcn >>> 3;
+                bcn &= 7;
+                bc = (long) LONGS.get(bb, bp);
+                int e = dt[(int) ((bc << bcn) >>> shift)];
+                out[o] = (byte) e;
+                bcn += e >>> 8;
+                e = dt[(int) ((bc << bcn) >>> shift)];
+                out[o + 1] = (byte) e;
+                bcn += e >>> 8;
+                e = dt[(int) ((bc << bcn) >>> shift)];
+                out[o + 2] = (byte) e;
+                bcn += e >>> 8;
+                e = dt[(int) ((bc << bcn) >>> shift)];
+                out[o + 3] = (byte) e;
+                bcn += e >>> 8;
+                o += 4;
+            }
+            // the tail: one symbol per reload; below the stream's start the bits read as zeros
+            while (o < oEnd) {
+                final int nb = Math.min(bcn >>> 3, bp - bs);
+                if (nb > 0) {
+                    bp -= nb;
+                    bcn -= nb << 3;
+                    bc = (long) LONGS.get(bb, bp);
+                }
+                check(bcn < 64, "Huffman stream overflowed");
+                final int e = dt[(int) ((bc << bcn) >>> shift)];
+                out[o++] = (byte) e;
+                bcn += e >>> 8;
+            }
+            check(bp == bs && bcn == 64, "Huffman stream not fully consumed (corrupt data)");
         }
     }
 }

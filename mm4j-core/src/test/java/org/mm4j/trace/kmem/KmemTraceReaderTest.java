@@ -241,6 +241,23 @@ class KmemTraceReaderTest {
         }
     }
 
+    /** The real sample and a generated trace read the same, field by field, with and without the fast path. */
+    @Test
+    void theFastPathReadsTheRealSampleAndAGeneratedTraceAsTheGeneralParserDoes() throws IOException {
+        final byte[] generated = KmemTraceGenerator.generate(7, 4, 2_000, 100_000);
+        final List<String> fast = KmemTraceReaderProperties.readAll(generated, true);
+        assertEquals(100_001, fast.size());
+        assertEquals(KmemTraceReaderProperties.readAll(generated, false), fast);
+        requireOrSkip(Files.exists(SAMPLE), SAMPLE + " absent");
+        final byte[] real;
+        try (InputStream in = KmemTraceReader.open(SAMPLE)) {
+            real = in.readAllBytes();
+        }
+        final List<String> fastReal = KmemTraceReaderProperties.readAll(real, true);
+        assertEquals(150_001, fastReal.size());
+        assertEquals(KmemTraceReaderProperties.readAll(real, false), fastReal);
+    }
+
     /** /dev/zero (no newline, ever): the reader stops after 1 MiB of one line with FILE:LINE, no hang. */
     @Test
     void anEndlessLineEndsTheReadingWithFileAndLine() throws IOException {

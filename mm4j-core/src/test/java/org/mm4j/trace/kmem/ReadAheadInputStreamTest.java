@@ -1,0 +1,94 @@
+package org.mm4j.trace.kmem;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class ReadAheadInputStreamTest {
+    /** Reads {@code in} to its end in reads of random sizes. */
+    private static byte[] drain(final InputStream in, final Random rnd) throws IOException {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        final byte[] buf = new byte[100_000];
+        int n;
+        while ((n = in.read(buf, 0, 1 + rnd.nextInt(buf.length))) >= 0) {
+            out.write(buf, 0, n);
+        }
+        return out.toByteArray();
+    }
+
+    @Test
+    void readsTheSameBytesAsTheSource() throws IOException {
+        final Random rnd = new Random(1);
+        for (final int size : new int[] {0, 1, ReadAheadInputStream.CHUNK - 1, ReadAheadInputStream.CHUNK,
+            5 * ReadAheadInputStream.CHUNK + 12_345}) {
+            final byte[] data = new byte[size];
+            rnd.nextBytes(data);
+            try (ReadAheadInputStream in = new ReadAheadInputStream(new ByteArrayInputStream(data))) {
+                assertArrayEquals(data, drain(in, rnd), "size " + size);
+                assertEquals(-1, in.read());
+            }
+        }
+    }
+
+    /** The source's exception comes after every byte read before it, and again on later reads. */
+    @Test
+    void aFailureOfTheSourceFollowsTheBytesBeforeIt() throws IOException {
+        final byte[] data = new byte[3 * ReadAheadInputStream.CHUNK + 7];
+        new Random(2).nextBytes(data);
+        final InputStream failing = new InputStream() {
+            private int pos;
+
+            @Override
+            public int read() throws IOException {
+                if (pos == data.length) {
+                    throw new IOException("zstd: corrupt data (test)");
+                }
+                return data[pos++] & 0xff;
+            }
+        };
+        try (ReadAheadInputStream in = new ReadAheadInputStream(failing)) {
+            final byte[] got = new byte[data.length];
+            int off = 0;
+            while (off < data.length) {
+                off += in.read(got, off, data.length - off);
+            }
+            assertArrayEquals(data, got);
+            final IOException e = assertThrows(IOException.class, () -> in.read(got, 0, 1));
+            assertEquals("zstd: corrupt data (test)", e.getMessage());
+            assertThrows(IOException.class, in::read);
+        }
+    }
+
+    /** Closing early (the consumer gave up) stops the decoder thread and closes the source. */
+    @Test
+    void closingEarlyStopsTheThreadAndClosesTheSource() throws IOException {
+        final boolean[] closed = {false};
+        final InputStream endless = new InputStream() {
+            @Override
+            public int read() {
+                return 'x';
+            }
+
+            @Override
+            public void close() {
+                closed[0] = true;
+            }
+        };
+        final ReadAheadInputStream in = new ReadAheadInputStream(endless);
+        assertEquals('x', in.read());
+        in.close();
+        assertEquals(true, closed[0]);
+        assertThrows(IOException.class, in::read);
+        final boolean running = Thread.getAllStackTraces().keySet().stream()
+            .anyMatch(t -> t.getName().equals("mm4j-kmem-decoder") && t.isAlive());
+        assertEquals(false, running, "the decoder thread still runs after close");
+    }
+}
