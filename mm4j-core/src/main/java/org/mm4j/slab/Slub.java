@@ -147,6 +147,8 @@ public final class Slub {
         cacheListeners.remove(l);
     }
     private final boolean failslabBuilt;
+    /** The JVM users' leak detector ({@code mm4j.leak_detection=}, default disabled). */
+    final LeakDetector leaks;
 
     public Slub(final BootParams params, final PhysicalMemory mem, final MemMap memMap, final BuddyAllocator buddy,
                 final CpuSlots cpus, final KernelLog log, final ProcFs procfs) {
@@ -198,6 +200,8 @@ public final class Slub {
         }
         this.debug = new SlubDebug(mem, log, cpus);
         this.threadAllocator = ThreadLocal.withInitial(this::newAllocator);
+        this.leaks = new LeakDetector(this, log, params.leakDetection() == null ? LeakDetector.Level.DISABLED
+            : LeakDetector.Level.parse(params.leakDetection()));
         this.failslab = new Failslab(new FaultAttr("failslab", log, cpus, current, randomSeed));
         this.failslabBuilt = params.config().isEnabled("FAILSLAB");
         failslab.attr().onActiveChange(this::failslabArmed);
@@ -240,6 +244,21 @@ public final class Slub {
             throw new IllegalStateException("kmemleak: not running (boot with kmemleak=on)");
         }
         return kmemleak;
+    }
+
+    /**
+     * The leak detector for segments of {@link SlabAllocator#allocate} dropped without {@code free}: its level
+     * ({@code mm4j.leak_detection=} at boot), listeners and reports.
+     */
+    public LeakDetector leakDetector() {
+        return leaks;
+    }
+
+    /** The leak detector's level was set: every registered allocator consults it, or stops consulting it. */
+    void leakLevelChanged(final boolean on) {
+        for (final SlabAllocator a : threadSheaves.owners()) {
+            a.leakTracking(on);
+        }
     }
 
     /** Whether the config has CONFIG_FAILSLAB (and so /sys/kernel/slab/NAME/failslab). */
@@ -883,6 +902,7 @@ public final class Slub {
         if (threadSheafCapacity > 0) {
             threadSheaves.register(a);
             a.failslabArmed(failslab.active());  // armed between construction and registration: not missed
+            a.leakTracking(leaks.level() != LeakDetector.Level.DISABLED);  // likewise the leak detector's level
         }
         return a;
     }
