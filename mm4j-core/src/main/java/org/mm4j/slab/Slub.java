@@ -443,7 +443,7 @@ public final class Slub {
         }
         final long flags = debugOptions.cacheFlags(args.flags(), name);
         if (mayMerge && args.usersize() == 0 && args.sheafCapacity() == 0) {
-            final KmemCache s = findMergeable(size, args.align(), flags, args.ctor());
+            final KmemCache s = SlabMerge.findMergeable(slabCaches, nomerge, size, args.align(), flags, args.ctor());
             if (s != null) {
                 s.refcount++;
                 s.aliasNames.add(name);
@@ -470,61 +470,9 @@ public final class Slub {
         byId = ids;
         slabCaches.add(s);
         byName.put(name, s);
-        s.sysfsName = unmergeable(s) ? name : uniqueId(s);
+        s.sysfsName = SlabMerge.unmergeable(nomerge, s) ? name : SlabMerge.uniqueId(s);
         cacheListeners.forEach(l -> l.created(s));  // sysfs_slab_add's place: the JMX registrar
         return s;
-    }
-
-    /** {@code slab_unmergeable()}. */
-    boolean unmergeable(final KmemCache s) {
-        return nomerge || (s.flags & SlabFlags.SLAB_NEVER_MERGE) != 0 || s.ctor != null || s.usersize != 0
-            || s.sheafCapacity > 0 || s.refcount < 0;
-    }
-
-    /** {@code find_mergeable()}: the oldest compatible cache, or null. */
-    private KmemCache findMergeable(final int sizeArg, final int alignArg, final long flags, final Ctor ctor) {
-        if (nomerge || ctor != null || (flags & SlabFlags.SLAB_NEVER_MERGE) != 0) {
-            return null;
-        }
-        if (alignArg < 0 || (alignArg != 0 && Integer.bitCount(alignArg) != 1)) {
-            return null;
-        }
-        int size = Geometry.alignUp(sizeArg, 8);
-        final int align = Geometry.calculateAlignment(flags, alignArg, size);
-        size = Geometry.alignUp(size, align);
-        for (final KmemCache s : slabCaches) {
-            if (unmergeable(s) || size > s.size
-                || (flags & SlabFlags.SLAB_MERGE_SAME) != (s.flags & SlabFlags.SLAB_MERGE_SAME)
-                || (s.size & ~(align - 1)) != s.size || s.size - size >= 8) {
-                continue;
-            }
-            return s;
-        }
-        return null;
-    }
-
-    /** {@code create_unique_id()}: ":[flags-]size" (d = DMA, D = DMA32, a = reclaim, F = checks, A = account). */
-    static String uniqueId(final KmemCache s) {
-        final StringBuilder sb = new StringBuilder(":");
-        if ((s.flags & SlabFlags.SLAB_CACHE_DMA) != 0) {
-            sb.append('d');
-        }
-        if ((s.flags & SlabFlags.SLAB_CACHE_DMA32) != 0) {
-            sb.append('D');
-        }
-        if ((s.flags & SlabFlags.SLAB_RECLAIM_ACCOUNT) != 0) {
-            sb.append('a');
-        }
-        if ((s.flags & SlabFlags.SLAB_CONSISTENCY_CHECKS) != 0) {
-            sb.append('F');
-        }
-        if ((s.flags & SlabFlags.SLAB_ACCOUNT) != 0) {
-            sb.append('A');
-        }
-        if (sb.length() > 1) {
-            sb.append('-');
-        }
-        return sb.append(String.format("%07d", s.size)).toString();
     }
 
     /**
