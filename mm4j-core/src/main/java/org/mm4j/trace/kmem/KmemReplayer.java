@@ -245,15 +245,13 @@ public final class KmemReplayer {
             return;
         }
         pageAllocsByOrder[order]++;
-        final long key = tracePfn + 1;
-        final long old = pages.get(key);
-        if (old != LongLongMap.MISSING) {
-            // allocated twice without a free in between: the free was not captured; let the old block go
-            buddy.freePages(old >>> 4, (int) (old & 0xf));
-        }
-        if (!pages.put(key, pfn << 4 | order)) {
+        final long old = pages.swap(tracePfn + 1, pfn << 4 | order);
+        if (old == LongLongMap.FULL) {
             untracked++;
             buddy.freePages(pfn, order);
+        } else if (old != LongLongMap.MISSING) {
+            // allocated twice without a free in between: the free was not captured; let the old block go
+            buddy.freePages(old >>> 4, (int) (old & 0xf));
         }
     }
 
@@ -372,14 +370,13 @@ public final class KmemReplayer {
         if (ptr == 0) {
             return;
         }
-        final long old = objects.get(ptr);
-        if (old != LongLongMap.MISSING) {
-            // the same hashed pointer allocated again without a captured free: let the old object go
-            slub.kfree(old);
-        }
-        if (!objects.put(ptr, kaddr)) {
+        final long old = objects.swap(ptr, kaddr);
+        if (old == LongLongMap.FULL) {
             untracked++;
             slub.kfree(kaddr);
+        } else if (old != LongLongMap.MISSING) {
+            // the same hashed pointer allocated again without a captured free: let the old object go
+            slub.kfree(old);
         }
     }
 
