@@ -139,6 +139,15 @@ public final class KmemReplayer {
     private final BuddyAllocator buddy;
     private final Slub slub;
     private final Map<String, TraceCache> traceCaches = new HashMap<>();
+    /*
+     * By the reader's id of a name or call site (KmemEvent#cacheNameId, #callSiteId): the entry found for it, and
+     * the String it was found for. A hit needs the same String instance, so ids of another reader only miss.
+     * At most the reader's interner size (2^15) entries each.
+     */
+    private TraceCache[] cacheById = new TraceCache[64];
+    private String[] cacheKeyById = new String[64];
+    private CallSiteStats[] siteById = new CallSiteStats[256];
+    private String[] siteKeyById = new String[256];
     private long peakSlabPages;
     private long cachesCreated;
     private long cachesMatched;
@@ -211,9 +220,9 @@ public final class KmemReplayer {
             switch (type) {
                 case KmemEvent.MM_PAGE_ALLOC -> pageAlloc(b.pfn[i], b.order[i], b.gfp[i]);
                 case KmemEvent.MM_PAGE_FREE -> pageFree(b.pfn[i], b.order[i]);
-                case KmemEvent.KMALLOC -> kmalloc(b.bytesReq[i], b.gfp[i], b.callSite[i], b.ptr[i]);
-                case KmemEvent.KMEM_CACHE_ALLOC -> kmemCacheAlloc(b.cacheName[i], b.bytesReq[i], b.bytesAlloc[i],
-                    b.gfp[i], b.callSite[i], b.ptr[i]);
+                case KmemEvent.KMALLOC -> kmalloc(b.bytesReq[i], b.gfp[i], b.callSite[i], b.callSiteId[i], b.ptr[i]);
+                case KmemEvent.KMEM_CACHE_ALLOC -> kmemCacheAlloc(b.cacheName[i], b.cacheNameId[i], b.bytesReq[i],
+                    b.bytesAlloc[i], b.gfp[i], b.callSite[i], b.callSiteId[i], b.ptr[i]);
                 default -> free(b.ptr[i]);
             }
             if (type < KmemEvent.MM_PAGE_ALLOC) {
@@ -269,7 +278,8 @@ public final class KmemReplayer {
         buddy.freePages(v >>> 4, order);
     }
 
-    private void kmalloc(final long bytesReq, final int gfp, final String callSite, final long ptr) {
+    private void kmalloc(final long bytesReq, final int gfp, final String callSite, final int siteId,
+                         final long ptr) {
         final long kaddr = slub.kmalloc(bytesReq, gfp);
         final KmemCache c = slub.kmallocCache(bytesReq, gfp);
         final CacheStats st = stats(c != null ? c.name() : "kmalloc-large");
@@ -282,13 +292,13 @@ public final class KmemReplayer {
         st.allocs++;
         st.bytesReq += bytesReq;
         st.bytesAlloc += size;
-        site(callSite, bytesReq, size);
+        site(callSite, siteId, bytesReq, size);
         track(ptr, kaddr);
     }
 
-    private void kmemCacheAlloc(final String name, final long bytesReq, final long bytesAlloc, final int gfp,
-                                final String callSite, final long ptr) {
-        final TraceCache tc = traceCache(name, bytesReq, bytesAlloc);
+    private void kmemCacheAlloc(final String name, final int nameId, final long bytesReq, final long bytesAlloc,
+                                final int gfp, final String callSite, final int siteId, final long ptr) {
+        final TraceCache tc = traceCache(name, nameId, bytesReq, bytesAlloc);
         if (tc == null) {
             modelObjectFailures++;
             return;
@@ -302,15 +312,38 @@ public final class KmemReplayer {
         tc.stats.allocs++;
         tc.stats.bytesReq += bytesReq;
         tc.stats.bytesAlloc += tc.cache.size();
-        site(callSite, bytesReq, tc.cache.size());
+        site(callSite, siteId, bytesReq, tc.cache.size());
         track(ptr, kaddr);
     }
 
-    private TraceCache traceCache(final String name, final long bytesReq, final long bytesAlloc) {
-        TraceCache tc = traceCaches.get(name);
-        if (tc != null && !tc.cache.isDestroyed()) {
-            return tc;
+    private TraceCache traceCache(final String name, final int nameId, final long bytesReq, final long bytesAlloc) {
+        if (nameId >= 0 && nameId < cacheById.length && cacheKeyById[nameId] == name) {
+            final TraceCache tc = cacheById[nameId];
+            if (!tc.cache.isDestroyed()) {
+                return tc;
+            }
         }
+        TraceCache tc = traceCaches.get(name);
+        if (tc == null || tc.cache.isDestroyed()) {
+            tc = newTraceCache(name, bytesReq, bytesAlloc);
+            if (tc == null) {
+                return null;
+            }
+        }
+        if (nameId >= 0) {
+            if (nameId >= cacheById.length) {
+                final int n = Math.max(nameId + 1, 2 * cacheById.length);
+                cacheById = java.util.Arrays.copyOf(cacheById, n);
+                cacheKeyById = java.util.Arrays.copyOf(cacheKeyById, n);
+            }
+            cacheById[nameId] = tc;
+            cacheKeyById[nameId] = name;
+        }
+        return tc;
+    }
+
+    /** The trace's cache {@code name}: the model's of that name, else one created with the kernel's geometry. */
+    private TraceCache newTraceCache(final String name, final long bytesReq, final long bytesAlloc) {
         KmemCache c = slub.findCache(name);
         if (c == null) {
             final long size = bytesAlloc > 0 ? bytesAlloc : bytesReq;
@@ -330,7 +363,7 @@ public final class KmemReplayer {
                 return null;
             }
         }
-        tc = new TraceCache(c, stats(name));
+        final TraceCache tc = new TraceCache(c, stats(name));
         traceCaches.put(name, tc);
         return tc;
     }
@@ -394,12 +427,26 @@ public final class KmemReplayer {
         slub.kfree(kaddr);
     }
 
-    private void site(final String callSite, final long bytesReq, final long size) {
-        final String key = callSite != null ? callSite : UNKNOWN_SITE;
-        CallSiteStats st = sites.get(key);
-        if (st == null) {
-            final String k = sites.size() < MAX_SITES ? key : OTHER_SITES;
-            st = sites.computeIfAbsent(k, CallSiteStats::new);
+    private void site(final String callSite, final int siteId, final long bytesReq, final long size) {
+        CallSiteStats st;
+        if (siteId >= 0 && siteId < siteById.length && siteKeyById[siteId] == callSite) {
+            st = siteById[siteId];
+        } else {
+            final String key = callSite != null ? callSite : UNKNOWN_SITE;
+            st = sites.get(key);
+            if (st == null) {
+                final String k = sites.size() < MAX_SITES ? key : OTHER_SITES;
+                st = sites.computeIfAbsent(k, CallSiteStats::new);
+            }
+            if (siteId >= 0 && callSite != null) {
+                if (siteId >= siteById.length) {
+                    final int n = Math.max(siteId + 1, 2 * siteById.length);
+                    siteById = java.util.Arrays.copyOf(siteById, n);
+                    siteKeyById = java.util.Arrays.copyOf(siteKeyById, n);
+                }
+                siteById[siteId] = st;
+                siteKeyById[siteId] = callSite;
+            }
         }
         st.allocs++;
         st.bytesReq += bytesReq;

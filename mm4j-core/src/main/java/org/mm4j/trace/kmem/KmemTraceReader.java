@@ -475,6 +475,8 @@ public final class KmemTraceReader implements AutoCloseable {
         ev.node = -1;
         ev.cacheName = null;
         ev.callSite = null;
+        ev.cacheNameId = -1;
+        ev.callSiteId = -1;
         ev.pfn = -1;
         ev.order = 0;
         ev.migratetype = -1;
@@ -506,6 +508,7 @@ public final class KmemTraceReader implements AutoCloseable {
             } else if (key(p, klen, "call_site")) {
                 if (end > v) {
                     ev.callSite = sites.string(buf, v, end - v);
+                    ev.callSiteId = sites.lastId;
                 }
             } else if (key(p, klen, "bytes_req")) {
                 ev.bytesReq = parseDecRange(v, end);
@@ -527,6 +530,7 @@ public final class KmemTraceReader implements AutoCloseable {
                     return error(evName + ": empty name=");
                 }
                 ev.cacheName = names.string(buf, v, end - v);
+                ev.cacheNameId = names.lastId;
                 seen |= F_NAME;
             } else if (key(p, klen, "pfn")) {
                 final long x = parseHex(v, end);
@@ -598,6 +602,7 @@ public final class KmemTraceReader implements AutoCloseable {
             final int e = tokenEndHashed(p, le);
             if (e > p) {
                 ev.callSite = sites.string(buf, p, e - p, tokenHash);
+                ev.callSiteId = sites.lastId;
             }
             p = e;
             if (!at(p, le, K_PTR)) {
@@ -619,6 +624,7 @@ public final class KmemTraceReader implements AutoCloseable {
                     return false;
                 }
                 ev.cacheName = names.string(buf, p, n - p, tokenHash);
+                ev.cacheNameId = names.lastId;
                 p = n;
             }
             if (type == KmemEvent.KMALLOC || type == KmemEvent.KMEM_CACHE_ALLOC) {
@@ -1026,7 +1032,10 @@ public final class KmemTraceReader implements AutoCloseable {
         private byte[][] keys = new byte[256][];
         private String[] strings = new String[256];
         private int[] ints = new int[256];
+        private int[] ids = new int[256];
         private int size;
+        /** The id of the string {@link #string} returned last. */
+        int lastId = -1;
 
         /** The hash {@link #find} uses: the length and up to the first and the last 8 bytes. */
         static int hash(final byte[] b, final int off, final int len) {
@@ -1047,18 +1056,26 @@ public final class KmemTraceReader implements AutoCloseable {
             return string(b, off, len, hash(b, off, len));
         }
 
+        /**
+         * The interned string of the bytes; its id ({@link #lastId}: 0, 1, 2... in order of first sight, -1 when
+         * the table is full and the string is not interned) in {@link #lastId}.
+         */
         String string(final byte[] b, final int off, final int len, final int hash) {
             final int i = find(b, off, len, hash);
             if (keys[i] != null) {
                 if (strings[i] == null) {
                     strings[i] = new String(b, off, len, StandardCharsets.ISO_8859_1);
                 }
+                lastId = ids[i];
                 return strings[i];
             }
             final String s = new String(b, off, len, StandardCharsets.ISO_8859_1);
+            lastId = -1;
             if (size < MAX) {
-                insert(i, b, off, len);
+                lastId = size;
+                ids[i] = size;
                 strings[i] = s;
+                insert(i, b, off, len);
             }
             return s;
         }
@@ -1074,11 +1091,14 @@ public final class KmemTraceReader implements AutoCloseable {
                 if (size >= MAX) {
                     return;
                 }
+                ints[i] = v;
                 insert(i, b, off, len);
+            } else {
+                ints[i] = v;
             }
-            ints[i] = v;
         }
 
+        /** Takes slot {@code i} for the bytes; the slot's string, int and id must be set before (a grow moves them). */
         private void insert(final int i, final byte[] b, final int off, final int len) {
             keys[i] = java.util.Arrays.copyOfRange(b, off, off + len);
             size++;
@@ -1102,15 +1122,18 @@ public final class KmemTraceReader implements AutoCloseable {
             final byte[][] oldK = keys;
             final String[] oldS = strings;
             final int[] oldI = ints;
+            final int[] oldIds = ids;
             keys = new byte[oldK.length * 2][];
             strings = new String[oldK.length * 2];
             ints = new int[oldK.length * 2];
+            ids = new int[oldK.length * 2];
             for (int j = 0; j < oldK.length; j++) {
                 if (oldK[j] != null) {
                     final int i = find(oldK[j], 0, oldK[j].length, hash(oldK[j], 0, oldK[j].length));
                     keys[i] = oldK[j];
                     strings[i] = oldS[j];
                     ints[i] = oldI[j];
+                    ids[i] = oldIds[j];
                 }
             }
         }
