@@ -585,118 +585,107 @@ public final class KmemTraceReader implements AutoCloseable {
     /** End of the value parsed last by a fast-path helper. */
     private int fastEnd;
 
+    private static final int FF_SITE = 0;
+    private static final int FF_PTR = 1;
+    private static final int FF_NAME = 2;
+    private static final int FF_REQ = 3;
+    private static final int FF_ALLOC = 4;
+    private static final int FF_GFP = 5;
+    private static final int FF_NODE = 6;
+    private static final int FF_ACCOUNTED = 7;
+    private static final int FF_PAGE = 8;
+    private static final int FF_PFN = 9;
+    private static final int FF_ORDER = 10;
+    private static final int FF_MIGRATETYPE = 11;
+    /** The key (with its leading blank) of each FF_ field. */
+    private static final byte[][] FAST_KEYS = {K_SITE, K_PTR, K_NAME, K_REQ, K_ALLOC, K_GFP, K_NODE, K_ACCOUNTED,
+        K_PAGE, K_PFN, K_ORDER, K_MIGRATETYPE};
+    /** Per event type, its fields in the kernel's order (TP_printk of include/trace/events/kmem.h, 6.18). */
+    private static final int[][] FAST_LAYOUT = {
+        {FF_SITE, FF_PTR, FF_REQ, FF_ALLOC, FF_GFP, FF_NODE, FF_ACCOUNTED},
+        {FF_SITE, FF_PTR},
+        {FF_SITE, FF_PTR, FF_NAME, FF_REQ, FF_ALLOC, FF_GFP, FF_NODE, FF_ACCOUNTED},
+        {FF_SITE, FF_PTR, FF_NAME},
+        {FF_PAGE, FF_PFN, FF_ORDER, FF_MIGRATETYPE, FF_GFP},
+        {FF_PAGE, FF_PFN, FF_ORDER},
+    };
+
     /**
      * Reads the fields of a line that has exactly the kernel's fields in the kernel's order, one blank apart, each
      * value well-formed, into {@code ev}; false (with {@code ev} partly filled) for anything else, which the
      * general parser then reads (and reports). Each byte of the fields is looked at once: the values are parsed
-     * (and the strings hashed for interning) while their end is searched.
+     * (and the strings hashed for interning) while their end is searched. One loop over the type's layout (not one
+     * copy of the code per field: a small method compiles fast, which a replay of seconds notices).
      */
     private boolean fastFields(final KmemEvent ev, final int from, final int le) {
         int p = from;
-        final int type = ev.type;
-        if (type <= KmemEvent.KMEM_CACHE_FREE) {
-            if (!at(p, le, K_SITE)) {
+        for (final int f : FAST_LAYOUT[ev.type]) {
+            final byte[] key = FAST_KEYS[f];
+            if (!at(p, le, key)) {
                 return false;
             }
-            p += K_SITE.length;
-            final int e = tokenEndHashed(p, le);
-            if (e > p) {
-                ev.callSite = sites.string(buf, p, e - p, tokenHash);
-                ev.callSiteId = sites.lastId;
-            }
-            p = e;
-            if (!at(p, le, K_PTR)) {
-                return false;
-            }
-            final long ptr = fastHex(p + K_PTR.length, le);
-            if (ptr == BAD) {
-                return false;
-            }
-            ev.ptr = ptr;
-            p = fastEnd;
-            if (type == KmemEvent.KMEM_CACHE_ALLOC || type == KmemEvent.KMEM_CACHE_FREE) {
-                if (!at(p, le, K_NAME)) {
-                    return false;
+            final int v = p + key.length;
+            switch (f) {
+                case FF_SITE, FF_NAME, FF_GFP -> {
+                    p = tokenEndHashed(v, le);
+                    if (f == FF_GFP) {
+                        ev.gfp = gfp(v, p, tokenHash);
+                    } else if (p > v) {
+                        final Interner in = f == FF_SITE ? sites : names;
+                        final String str = in.string(buf, v, p - v, tokenHash);
+                        if (f == FF_SITE) {
+                            ev.callSite = str;
+                            ev.callSiteId = in.lastId;
+                        } else {
+                            ev.cacheName = str;
+                            ev.cacheNameId = in.lastId;
+                        }
+                    } else if (f == FF_NAME) {
+                        return false;
+                    }
                 }
-                p += K_NAME.length;
-                final int n = tokenEndHashed(p, le);
-                if (n == p) {
-                    return false;
+                case FF_PTR, FF_PFN -> {
+                    final long x = fastHex(v, le);
+                    if (x == BAD) {
+                        return false;
+                    }
+                    if (f == FF_PTR) {
+                        ev.ptr = x;
+                    } else {
+                        ev.pfn = x;
+                    }
+                    p = fastEnd;
                 }
-                ev.cacheName = names.string(buf, p, n - p, tokenHash);
-                ev.cacheNameId = names.lastId;
-                p = n;
-            }
-            if (type == KmemEvent.KMALLOC || type == KmemEvent.KMEM_CACHE_ALLOC) {
-                if (!at(p, le, K_REQ) || (ev.bytesReq = fastBytes(p + K_REQ.length, le)) < 0) {
-                    return false;
+                case FF_REQ, FF_ALLOC -> {
+                    final long x = fastBytes(v, le);
+                    if (x < 0) {
+                        return false;
+                    }
+                    if (f == FF_REQ) {
+                        ev.bytesReq = x;
+                    } else {
+                        ev.bytesAlloc = x;
+                    }
+                    p = fastEnd;
                 }
-                p = fastEnd;
-                if (!at(p, le, K_ALLOC) || (ev.bytesAlloc = fastBytes(p + K_ALLOC.length, le)) < 0) {
-                    return false;
+                case FF_NODE, FF_MIGRATETYPE -> {
+                    p = tokenEnd(v, le);
+                    final long x = parseSigned(v, p);
+                    if (f == FF_NODE) {
+                        ev.node = x >= -1 && x < 1024 ? (int) x : -1;
+                    } else {
+                        ev.migratetype = x >= -1 && x < 16 ? (int) x : -1;
+                    }
                 }
-                p = fastEnd;
-                if (!at(p, le, K_GFP)) {
-                    return false;
+                case FF_ORDER -> {
+                    p = tokenEnd(v, le);
+                    final long x = parseDecRange(v, p);
+                    if (x < 0 || x > 10) {
+                        return false;
+                    }
+                    ev.order = (int) x;
                 }
-                p += K_GFP.length;
-                final int g = tokenEndHashed(p, le);
-                ev.gfp = gfp(p, g, tokenHash);
-                p = g;
-                if (!at(p, le, K_NODE)) {
-                    return false;
-                }
-                p += K_NODE.length;
-                final int n = tokenEnd(p, le);
-                final long node = parseSigned(p, n);
-                ev.node = node >= -1 && node < 1024 ? (int) node : -1;
-                p = n;
-                if (!at(p, le, K_ACCOUNTED)) {
-                    return false;
-                }
-                p = tokenEnd(p + K_ACCOUNTED.length, le);
-            }
-        } else {
-            if (!at(p, le, K_PAGE)) {
-                return false;
-            }
-            p = tokenEnd(p + K_PAGE.length, le);
-            if (!at(p, le, K_PFN)) {
-                return false;
-            }
-            final long pfn = fastHex(p + K_PFN.length, le);
-            if (pfn == BAD) {
-                return false;
-            }
-            ev.pfn = pfn;
-            p = fastEnd;
-            if (!at(p, le, K_ORDER)) {
-                return false;
-            }
-            p += K_ORDER.length;
-            final int o = tokenEnd(p, le);
-            final long order = parseDecRange(p, o);
-            if (order < 0 || order > 10) {
-                return false;
-            }
-            ev.order = (int) order;
-            p = o;
-            if (type == KmemEvent.MM_PAGE_ALLOC) {
-                if (!at(p, le, K_MIGRATETYPE)) {
-                    return false;
-                }
-                p += K_MIGRATETYPE.length;
-                final int m = tokenEnd(p, le);
-                final long mt = parseSigned(p, m);
-                ev.migratetype = mt >= -1 && mt < 16 ? (int) mt : -1;
-                p = m;
-                if (!at(p, le, K_GFP)) {
-                    return false;
-                }
-                p += K_GFP.length;
-                final int g = tokenEndHashed(p, le);
-                ev.gfp = gfp(p, g, tokenHash);
-                p = g;
+                default -> p = tokenEnd(v, le); // page=, accounted=: not used
             }
         }
         return skipBlanks(p, le) == le;
