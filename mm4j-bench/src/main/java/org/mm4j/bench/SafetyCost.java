@@ -7,8 +7,8 @@ import java.util.Locale;
 
 /**
  * The safety checks' cost measured in <em>thread CPU time</em>, for a machine too loaded for wall-clock JMH
- * numbers: {@code SafetyCost ALLOCATOR ROUNDS} runs alloc-free-64, ring-64 and ring-mixed-16-4096 (the JMH
- * workloads' operations, {@link AllocFreeBench}, {@link RingBench}) in rounds of {@value #BATCH} operations and
+ * numbers: {@code SafetyCost ALLOCATOR ROUNDS} runs alloc-free-64, ring-64, ring-mixed-16-4096 and batch-1024x64 (the
+ * JMH workloads' operations, {@link AllocFreeBench}, {@link RingBench}, {@link BatchBench}) in rounds of {@value #BATCH} operations and
  * prints the median CPU ns per alloc+free pair of each. Start it for {@code mm4j} and for
  * {@code mm4j-double-free-kernel} at the same time, so both see the same background load; descheduled time is not
  * CPU time. Not a JMH benchmark: no fork isolation beyond the separate processes, and CPU time still carries the
@@ -16,6 +16,8 @@ import java.util.Locale;
  */
 public final class SafetyCost {
     static final int BATCH = 200_000;
+    /** Batches of 1,024 per round of batch-1024x64 (about {@link #BATCH} operations). */
+    static final int BATCHES = BATCH / 1024;
     private static final ThreadMXBean MX = ManagementFactory.getThreadMXBean();
 
     private SafetyCost() {
@@ -30,17 +32,17 @@ public final class SafetyCost {
             RingMixedBench.MIN_SIZE, RingMixedBench.MAX_SIZE);
         try (Allocator a = Allocators.open(name)) {
             a.bindThread(0);
-            final double[][] ns = new double[3][rounds];
+            final double[][] ns = new double[4][rounds];
             long sink = 0;
             for (int r = 0; r < rounds; r++) {
-                for (int w = 0; w < 3; w++) {
+                for (int w = 0; w < 4; w++) {
                     final long t0 = MX.getCurrentThreadCpuTime();
-                    sink += w == 0 ? allocFree(a) : ring(a, w == 1 ? sizes64 : mixed);
-                    ns[w][r] = (MX.getCurrentThreadCpuTime() - t0) / (double) BATCH;
+                    sink += w == 0 ? allocFree(a) : w == 3 ? batch(a) : ring(a, w == 1 ? sizes64 : mixed);
+                    ns[w][r] = (MX.getCurrentThreadCpuTime() - t0) / (double) (w == 3 ? BATCHES * 1024 : BATCH);
                 }
             }
-            final String[] labels = {"alloc-free-64", "ring-64", "ring-mixed-16-4096"};
-            for (int w = 0; w < 3; w++) {
+            final String[] labels = {"alloc-free-64", "ring-64", "ring-mixed-16-4096", "batch-1024x64"};
+            for (int w = 0; w < 4; w++) {
                 final double[] tail = Arrays.copyOfRange(ns[w], rounds / 3, rounds);  // the first third warms up
                 Arrays.sort(tail);
                 System.out.printf(Locale.ROOT, "%s %s median %.2f p25 %.2f p75 %.2f CPU ns/op (%d rounds)%n", name,
@@ -61,6 +63,26 @@ public final class SafetyCost {
             a.write8(p, AllocFreeBench.SIZE, refs, 0, i);
             s += p;
             a.free(p, AllocFreeBench.SIZE, refs, 0);
+        }
+        return s;
+    }
+
+    /** {@link BatchBench}'s operation: 1,024 objects of 64 B allocated and written, then freed in order. */
+    private static long batch(final Allocator a) {
+        final int n = 1024;
+        final Object[] refs = new Object[n];
+        final long[] addrs = new long[n];
+        long s = 0;
+        for (int b = 0, i = 0; b < BATCHES; b++, i += n) {
+            for (int j = 0; j < n; j++) {
+                final long p = a.alloc(64, refs, j);
+                a.write8(p, 64, refs, j, i + j);
+                s += p;
+                addrs[j] = p;
+            }
+            for (int j = 0; j < n; j++) {
+                a.free(addrs[j], 64, refs, j);
+            }
         }
         return s;
     }

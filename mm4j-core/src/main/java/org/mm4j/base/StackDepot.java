@@ -103,14 +103,8 @@ public final class StackDepot {
      * frames. Returns the handle (>= 1).
      */
     public int save(final Predicate<Class<?>> skipWhile, final int depth) {
-        final int[] ids = WALKER.walk(s -> frames(s, skipWhile, depth, this::intern, this::internRequest))
-            .stream().mapToInt(Integer::intValue).toArray();
-        return stackIds.computeIfAbsent(new StackKey(ids), k -> {
-            synchronized (stacks) {
-                stacks.add(k.ids());
-                return stacks.size();
-            }
-        });
+        return handle(WALKER.walk(s -> frames(s, skipWhile, depth, this::intern, this::internRequest))
+            .stream().mapToInt(Integer::intValue).toArray());
     }
 
     private int intern(final StackWalker.StackFrame f) {
@@ -127,6 +121,40 @@ public final class StackDepot {
                 return frames.size() - 1;
             }
         });
+    }
+
+    /**
+     * Like {@link #save} without the request frame ({@link #enter}): exactly the frames of the walk. Returns 0
+     * when no frame is left (nothing saved).
+     */
+    public int saveExact(final Predicate<Class<?>> skipWhile, final int depth) {
+        final int[] ids = WALKER.walk(s -> s.dropWhile(f -> f.getDeclaringClass() == StackDepot.class
+            || skipWhile.test(f.getDeclaringClass())).limit(depth).mapToInt(this::intern).toArray());
+        return ids.length == 0 ? 0 : handle(ids);
+    }
+
+    private int handle(final int[] ids) {
+        return stackIds.computeIfAbsent(new StackKey(ids), k -> {
+            synchronized (stacks) {
+                stacks.add(k.ids());
+                return stacks.size();
+            }
+        });
+    }
+
+    /** The id (from 0, never reused) of frame {@code index} of stack {@code handle}: a call site's number. */
+    public int frameId(final int handle, final int index) {
+        return stacks.get(handle - 1)[index];
+    }
+
+    /** The frame of an id {@link #frameId} returned. */
+    public Frame frame(final int id) {
+        return frames.get(id);
+    }
+
+    /** The number of distinct frames saved (ids run from 0 below it). */
+    public int frameCount() {
+        return frames.size();
     }
 
     private int internRequest(final String text) {

@@ -105,6 +105,7 @@
  *  PageDebug.badPage / dumpPage                  bad_page / dump_page
  *  PageDebug.freePageBadReason                   page_bad_reason (PAGE_FLAGS_CHECK_AT_FREE)
  *  BuddyValidate.validate                        (the model's CONFIG_DEBUG_VM checks, all invariants at once)
+ *  BuddyAllocator.failPageAlloc / pageOwner      the debugging hooks, null when compiled out or off
  *  FailPageAlloc.shouldFailAllocPage            should_fail_alloc_page (mm/fail_page_alloc.c), from prepare_alloc_pages
  *  FailPageAlloc.registerDebugfs                 fail_page_alloc_debugfs (/sys/kernel/debug/fail_page_alloc/)
  *  PageOwner.setPageOwner / resetPageOwner       __set_page_owner / __reset_page_owner (mm/page_owner.c)

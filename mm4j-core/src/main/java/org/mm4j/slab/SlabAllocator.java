@@ -59,6 +59,7 @@ public final class SlabAllocator implements SegmentAllocator {
     @SuppressWarnings("restricted")
     private static final MemorySegment ALL_MEMORY = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
     private static final VarHandle RAW = ValueLayout.JAVA_LONG_UNALIGNED.varHandle();
+    private static final VarHandle RAW_INT = ValueLayout.JAVA_INT_UNALIGNED.varHandle();
 
     private final Slub slub;
     private final Thread owner;
@@ -69,6 +70,15 @@ public final class SlabAllocator implements SegmentAllocator {
     private final long totalBytes;
     private final boolean initOnFree;
     private final boolean initOnAlloc;
+    /** Native address of physical address 0 (the model's memory is one contiguous reservation). */
+    private final long base;
+    /** Native address of mem_map's entry of pfn 0 ({@link MemMap#nativeAddress()}), for the free fast path. */
+    private final long memMapBase;
+    /**
+     * Physical addresses below this take the free fast path ({@link #freeFast}): the model's size while sheaves
+     * are on and {@code init_on_free} is off, else 0; 0 from {@link #forgetSheaves} on. Owner only.
+     */
+    private long fastLimit;
     /**
      * FAULT INJECTION HOOK (issue 16, h-fault): {@code initOnAlloc}, or failslab armed. The kmalloc fast path tests
      * this one field where it tested {@code initOnAlloc}, so failslab costs it nothing; while armed, allocations
@@ -78,9 +88,23 @@ public final class SlabAllocator implements SegmentAllocator {
     private boolean slowAlloc;
     private ThreadSheaves[] byId = new ThreadSheaves[64];
     private final Map<Long, Long> overAligned;
+    /** Set (by the owner) once an over-aligned segment was handed out: its free must consult {@link #overAligned}. */
+    private boolean everOverAligned;
+    /**
+     * Segment views handed out by {@link #allocate}, by a hash of the physical address: a view of the same
+     * object with the same size is handed out again instead of a new one ({@code MemorySegment} is a value-based
+     * class: its identity means nothing), so a hot allocate/free loop allocates nothing on the heap. Racy reads
+     * and writes are harmless (a view is immutable and checked before reuse). Null until the first allocate.
+     */
+    private MemorySegment[] views;
     /** The owner ended and its sheaves went back ({@link ThreadSheafRegistry#reap}). Guarded by this. */
     boolean reaped;
-    private final ThreadSheaves[] kmalloc = new ThreadSheaves[Slub.KMALLOC_SHIFT_HIGH + 1];
+    /**
+     * The kmalloc sheaves by {@code (size - 1) >>> 3} for sizes 1..{@value Slub#KMALLOC_MAX_CACHE_SIZE}: one
+     * load finds the sheaves of a size, with no {@code kmalloc_index} computation (its size_index table and the
+     * branch between small and large sizes). Filled on first use of each slot; null = take the slow path.
+     */
+    private final ThreadSheaves[] bySize = new ThreadSheaves[(int) (Slub.KMALLOC_MAX_CACHE_SIZE >>> 3)];
 
     /**
      * @param owner the confining thread, or null for the virtual threads' shared allocator (then
@@ -101,6 +125,9 @@ public final class SlabAllocator implements SegmentAllocator {
         this.totalBytes = slub.mem.totalBytes();
         this.initOnFree = slub.initOnFree;
         this.initOnAlloc = slub.initOnAlloc;
+        this.base = slub.mem.nativeAddress(0);
+        this.memMapBase = slub.memMap.nativeAddress();
+        this.fastLimit = capacity > 0 && !initOnFree ? totalBytes : 0;
         this.slowAlloc = initOnAlloc || slub.failslab.active();
     }
 
@@ -142,22 +169,11 @@ public final class SlabAllocator implements SegmentAllocator {
         if (Thread.currentThread() != owner) {
             checkOwner();
         }
-        if (size > 0 && size <= Slub.KMALLOC_MAX_CACHE_SIZE && capacity > 0) {
-            final ThreadSheaves t = kmalloc[Slub.kmallocIndex(size)];
-            if (t != null) {
-                final Sheaf m = t.main;
-                final int n = m.size;
-                if (n > 0 && !slowAlloc && t.keyOffset >= 0) {  // slowAlloc: init_on_alloc or failslab armed
-                    final long phys = m.objects[n - 1];
-                    if (t.checkKey) {  // the object must carry its free key; handing out clears it
-                        final long at = phys + t.keyOffset;
-                        if ((long) RAW.get(ALL_MEMORY, t.base + at) != (t.freeKey ^ phys)) {
-                            return kmallocSlow(size);  // reports and drops it
-                        }
-                        RAW.set(ALL_MEMORY, t.base + at, 0L);
-                    }
-                    m.size = n - 1;
-                    t.allocPcs++;
+        if (size > 0 && size <= Slub.KMALLOC_MAX_CACHE_SIZE) {
+            final ThreadSheaves t = bySize[(int) (size - 1) >>> 3];
+            if (t != null && !slowAlloc) {  // slowAlloc: init_on_alloc or failslab armed
+                final long phys = t.popFast();
+                if (phys >= 0) {
                     return PhysicalMemory.PAGE_OFFSET + phys;
                 }
             }
@@ -166,17 +182,18 @@ public final class SlabAllocator implements SegmentAllocator {
         return slub.kmalloc(size, Gfp.KERNEL);
     }
 
-
     private long kmallocSlow(final long size) {
-        final int idx = Slub.kmallocIndex(size);
-        ThreadSheaves t = kmalloc[idx];
+        if (capacity == 0) {
+            return slub.kmalloc(size, Gfp.KERNEL);
+        }
+        ThreadSheaves t = bySize[(int) (size - 1) >>> 3];
         if (t == null) {
-            final KmemCache s = slub.kmallocCacheByIndex(Slub.KMALLOC_NORMAL, idx);
+            final KmemCache s = slub.kmallocCacheByIndex(Slub.KMALLOC_NORMAL, Slub.kmallocIndex(size));
             if (s.isDebug()) {
                 return slub.kmalloc(size, Gfp.KERNEL);
             }
             t = sheavesOf(s);
-            kmalloc[idx] = t;
+            bySize[(int) (size - 1) >>> 3] = t;
         }
         if (slowAlloc && slub.failslab.shouldFailslab(t.cache, Gfp.KERNEL)) {  // FAULT INJECTION HOOK
             return 0;
@@ -195,24 +212,37 @@ public final class SlabAllocator implements SegmentAllocator {
     /** {@code kfree(x)} through this thread's sheaves (any slab object; large kmallocs go to the buddy). */
     public void kfree(final long kaddr) {
         // the hot path is kept small so that the JIT inlines it: everything unusual goes to kfreeSlow
-        final long phys = kaddr - PhysicalMemory.PAGE_OFFSET;
-        if (Thread.currentThread() != owner || phys < 0 || phys >= totalBytes || capacity == 0) {
+        if (Thread.currentThread() != owner || !freeFast(kaddr - PhysicalMemory.PAGE_OFFSET)) {
             kfreeSlow(kaddr);
-            return;
         }
-        // a slab page's flags, cache id and object count are stable while the caller holds one of its objects
+    }
+
+    /**
+     * The free fast path of {@link #kfree} and {@link #free(MemorySegment)}, owner only: pushes {@code phys} on
+     * the main sheaf of its cache when it is a valid object of a cache this thread has sheaves of and is not free
+     * already. False, with nothing changed, for anything else (the slow path handles and reports it).
+     */
+    private boolean freeFast(final long phys) {
+        if (Long.compareUnsigned(phys, fastLimit) >= 0) {
+            return false;
+        }
+        // a slab page's flags, cache id and object count are stable while the caller holds one of its objects;
+        // the pfn is valid (phys < fastLimit), so its entry is read unchecked (fastLimit is 0 once mem_map is gone)
         long head = phys >>> PhysicalMemory.PAGE_SHIFT;
-        long f = mm.lpLong(head, MemMap.FLAGS);
+        long page = memMapBase + head * MemMap.ENTRY_SIZE;
+        long f = (long) RAW.get(ALL_MEMORY, page + MemMap.FLAGS);
         if ((f & MemMap.PG_TAIL) != 0) {
-            head = mm.lpLong(head, MemMap.PRIVATE);
-            f = mm.lpLong(head, MemMap.FLAGS);
+            head = (long) RAW.get(ALL_MEMORY, page + MemMap.PRIVATE);
+            page = memMapBase + head * MemMap.ENTRY_SIZE;
+            f = (long) RAW.get(ALL_MEMORY, page + MemMap.FLAGS);
         }
-        final int id = mm.lpInt(head, MemMap.SLAB_CACHE);
+        final int id = (int) RAW_INT.get(ALL_MEMORY, page + MemMap.SLAB_CACHE);
         final ThreadSheaves[] ids = byId;
-        final ThreadSheaves t = id < ids.length ? ids[id] : null;
-        if ((f & MemMap.PG_SLAB) == 0 || t == null || initOnFree || !t.freeFast(phys, head)) {
-            kfreeSlow(kaddr);
+        if ((f & MemMap.PG_SLAB) == 0 || id >= ids.length) {
+            return false;
         }
+        final ThreadSheaves t = ids[id];
+        return t != null && t.freeFast(phys, head);
     }
 
     /** The rest of kfree: other threads, sheaves off, large kmallocs, new caches, bad pointers, full sheaves. */
@@ -248,12 +278,7 @@ public final class SlabAllocator implements SegmentAllocator {
         if (t.checkKey) {
             t.cache.markFree(phys);
         }
-        final Sheaf m = t.main;
-        if (m.size < m.objects.length) {
-            m.objects[m.size++] = phys;
-        } else {
-            t.freeSlow(phys);
-        }
+        t.push(phys);
         t.cache.statInc(cpu, StatItem.FREE_PCS);
     }
 
@@ -313,6 +338,19 @@ public final class SlabAllocator implements SegmentAllocator {
      */
     @Override
     public MemorySegment allocate(final long byteSize, final long byteAlignment) {
+        // the fast path: 1..8192 bytes, alignment 1, 2, 4 or 8 (every kmalloc object is 8-aligned)
+        if (byteSize > 0 && byteSize <= Slub.KMALLOC_MAX_CACHE_SIZE && byteAlignment > 0 && byteAlignment <= 8
+            && (byteAlignment & (byteAlignment - 1)) == 0) {
+            final long kaddr = kmalloc(byteSize);
+            if (kaddr == 0) {
+                throw exhausted(byteSize, byteAlignment, byteSize);
+            }
+            return view(kaddr - PhysicalMemory.PAGE_OFFSET, byteSize);
+        }
+        return allocateSlow(byteSize, byteAlignment);
+    }
+
+    private MemorySegment allocateSlow(final long byteSize, final long byteAlignment) {
         if (byteSize < 0) {
             throw new IllegalArgumentException("byteSize=" + byteSize + " (expected: >= 0)");
         }
@@ -340,6 +378,30 @@ public final class SlabAllocator implements SegmentAllocator {
         return slub.segment(kaddr, byteSize);
     }
 
+    private static final int VIEW_BITS = 13;
+
+    /**
+     * A segment of {@code byteSize} bytes at {@code phys} (an object this allocator just handed out): the view
+     * cached for that object when it has that size, else a new view of the model's memory, cached.
+     */
+    private MemorySegment view(final long phys, final long byteSize) {
+        MemorySegment[] c = views;
+        if (c == null) {
+            c = new MemorySegment[1 << VIEW_BITS];
+            views = c;
+        }
+        final int i = (int) ((phys * 0x9E3779B97F4A7C15L) >>> (64 - VIEW_BITS));
+        final MemorySegment v = c[i];
+        if (v != null && v.address() == base + phys && v.byteSize() == byteSize) {
+            return v;
+        }
+        final MemorySegment n = mem.slice(phys, byteSize);
+        if (v == null || v.address() != base + phys) {
+            c[i] = n;  // an object asked for with sizes that vary keeps its first view: no churn of young views
+        }
+        return n;
+    }
+
     /**
      * Alignments above a page: the model's memory is page-aligned in native memory, not more, so such a segment
      * is cut from a large kmalloc of {@code byteSize + byteAlignment} bytes; this allocator remembers where the
@@ -353,6 +415,7 @@ public final class SlabAllocator implements SegmentAllocator {
         final long nat = slub.nativeAddress(kaddr);
         final long aligned = (nat + byteAlignment - 1) & -byteAlignment;
         overAligned.put(aligned, kaddr);
+        everOverAligned = true;
         return slub.segment(kaddr + (aligned - nat), byteSize);
     }
 
@@ -365,6 +428,12 @@ public final class SlabAllocator implements SegmentAllocator {
 
     /** Frees a segment this allocator (or any kmalloc view of the same kernel) returned. */
     public void free(final MemorySegment segment) {
+        if (Thread.currentThread() != owner || everOverAligned || !freeFast(segment.address() - base)) {
+            freeSlow(segment);
+        }
+    }
+
+    private void freeSlow(final MemorySegment segment) {
         if (!overAligned.isEmpty()) {
             final Long block = overAligned.remove(segment.address());
             if (block != null) {
@@ -377,7 +446,7 @@ public final class SlabAllocator implements SegmentAllocator {
             throw new IllegalArgumentException("segment at native 0x" + Long.toHexString(segment.address())
                 + " is not in the model's memory");
         }
-        kfree(kaddr);
+        kfreeSlow(kaddr);
     }
 
     /** Returns every object this thread holds in sheaves of {@code s} to the slab layer. */
@@ -394,7 +463,9 @@ public final class SlabAllocator implements SegmentAllocator {
      * takes the slow paths, which fail on the closed memory with an exception instead of touching it.
      */
     void forgetSheaves() {
-        Arrays.fill(kmalloc, null);
+        fastLimit = 0;
+        views = null;
+        Arrays.fill(bySize, null);
         byId = new ThreadSheaves[byId.length];
     }
 
@@ -457,34 +528,50 @@ public final class SlabAllocator implements SegmentAllocator {
     long objects(final KmemCache s) {
         final ThreadSheaves[] ids = byId;
         final ThreadSheaves t = s.id < ids.length ? ids[s.id] : null;
-        return t == null ? 0 : t.main.size + (t.spare == null ? 0 : t.spare.size);
+        return t == null ? 0 : t.objects();
     }
 
-    /** One thread's main and spare sheaf of one cache. Touched only by the owner (or after it ended). */
+    /**
+     * One thread's main and spare sheaf of one cache. Touched only by the owner (or after it ended).
+     *
+     * <p>The main sheaf is kept flat for the hot paths: {@link #objects} is {@code main.objects} and {@link #size}
+     * its count, so a pop or push reads this object and the array, nothing else. Invariant: {@code objects ==
+     * main.objects}; {@code size} is the main sheaf's count and {@code main.size} is stale while main is attached
+     * here: every slow path writes it back ({@link #mainOut}) before main is handed to the barn or the slab layer
+     * and reads the new main back ({@link #mainIn}) after.
+     */
     static final class ThreadSheaves {
-        final KmemCache cache;
-        final long[] pcpu;
-        final int cpu;
-        final int statBase;
+        /** Fast-path modes: check and write the free key; no key (double_free=kernel); always the slow path. */
+        private static final int KEYED = 0;
+        private static final int PLAIN = 1;
+        private static final int SLOW = 2;
+
+        /** The main sheaf's objects and count (see the class comment). */
+        long[] objects;
+        int size;
+        /** Fast-path mode of allocations and frees ({@link #KEYED}, {@link #PLAIN}, {@link #SLOW}). */
+        final int mode;
+        /** Native address of the key word of physical address 0: {@code base + keyOffset}. */
+        final long keyBase;
+        final long freeKey;
         /**
          * ALLOC_PCS / FREE_PCS of the fast paths, counted here (plain fields, owner only) and added to the
          * cache's per-CPU counters when they are read, so the hot path touches no shared array.
          */
         long allocPcs;
         long freePcs;
-        final int size;
+        final int objSize;
         final int redLeftPad;
         final long recip;
         /** Objects per slab when every slab has the same order (no fallback order), else 0: read the slab. */
         final int fixedObjects;
-        /** Native address of physical address 0 (the model's memory is one contiguous reservation). */
-        final long base;
         final MemMap mm;
+        final KmemCache cache;
+        final long[] pcpu;
+        final int cpu;
+        final int statBase;
         /** Double frees refused: frees check and write the key, allocations check and clear it. */
         final boolean checkKey;
-        final long freeKey;
-        /** The cache's key word, or -1 when it shares the free pointer's word (the slow paths handle those). */
-        final int keyOffset;
         Sheaf main;
         Sheaf spare;
 
@@ -492,12 +579,12 @@ public final class SlabAllocator implements SegmentAllocator {
             this.cache = cache;
             this.pcpu = cache.pcpu;
             this.cpu = cpu;
-            this.size = cache.size();
+            this.objSize = cache.size();
             this.redLeftPad = cache.redLeftPad();
-            this.recip = ((1L << 32) + size - 1) / size;
+            this.recip = ((1L << 32) + objSize - 1) / objSize;
             this.fixedObjects = cache.order() == cache.geometry().minOrder() ? cache.objsPerSlab() : 0;
             this.statBase = cpu * KmemCache.STRIDE + KmemCache.W_STATS;
-            this.base = cache.slub.mem.nativeAddress(0);
+            final long base = cache.slub.mem.nativeAddress(0);
             final long last = cache.slub.mem.totalBytes() - 1;
             if (cache.slub.mem.nativeAddress(last) != base + last) {
                 throw new IllegalStateException("model memory is not one contiguous native range (phys 0x"
@@ -507,16 +594,59 @@ public final class SlabAllocator implements SegmentAllocator {
             this.mm = cache.slub.memMap;
             this.checkKey = cache.checkKey;
             this.freeKey = cache.freeKey;
-            this.keyOffset = cache.keyIsFp ? -1 : cache.keyOffset;
+            this.keyBase = base + cache.keyOffset;
+            // a key in the free pointer's word (ctor, RCU and 8-byte caches) is left to the slow paths
+            this.mode = !checkKey ? PLAIN : cache.keyIsFp ? SLOW : KEYED;
             this.main = new Sheaf(capacity);
+            mainIn();
             cache.statInc(cpu, StatItem.SHEAF_ALLOC);
+        }
+
+        /** Writes the main sheaf's count back to it, so that it can be handed over; returns it. */
+        private Sheaf mainOut() {
+            main.size = size;
+            return main;
+        }
+
+        /** Attaches {@link #main} (after a slow path replaced or changed it). */
+        private void mainIn() {
+            objects = main.objects;
+            size = main.size;
+        }
+
+        int objects() {
+            return size + (spare == null ? 0 : spare.size);
+        }
+
+        /**
+         * The allocation fast path: pops the top object of the main sheaf, checking and clearing its free key;
+         * -1, with nothing changed, when main is empty or anything is unusual (the slow path, {@link #pop}, then
+         * handles and reports it).
+         */
+        long popFast() {
+            final int n = size;
+            if (n <= 0) {
+                return -1;
+            }
+            final long phys = objects[n - 1];
+            if (mode == KEYED) {
+                final long at = keyBase + phys;
+                if ((long) RAW.get(ALL_MEMORY, at) != (freeKey ^ phys)) {
+                    return -1;  // lost its free mark: reported and dropped by the slow path
+                }
+                RAW.set(ALL_MEMORY, at, 0L);
+            } else if (mode != PLAIN) {
+                return -1;
+            }
+            size = n - 1;
+            allocPcs++;
+            return phys;
         }
 
         /** Pops an object to hand out (its free key checked and cleared), or 0 when memory is exhausted. */
         long pop() {
             for (;;) {
-                final Sheaf m = main;
-                final long phys = m.size > 0 ? m.objects[--m.size] : allocSlow();
+                final long phys = size > 0 ? objects[--size] : allocSlow();
                 if (phys == 0 || !checkKey || cache.handoutFromSheaf(phys)) {
                     return phys;
                 }
@@ -525,7 +655,7 @@ public final class SlabAllocator implements SegmentAllocator {
 
         /** Main is empty: swap with a non-empty spare, take a full sheaf from the barn, or refill. */
         long allocSlow() {
-            final Sheaf m = main;
+            final Sheaf m = mainOut();
             if (spare != null && spare.size > 0) {
                 main = spare;
                 spare = m;
@@ -546,13 +676,14 @@ public final class SlabAllocator implements SegmentAllocator {
                         // before failing, take back what ended threads and barns strand, then try once more
                         cache.slub.reclaimStranded();
                         if (cache.refillSheaf(cpu, Gfp.KERNEL, m) == 0) {
+                            mainIn();
                             return 0;
                         }
                     }
                 }
             }
-            final Sheaf n = main;
-            return n.objects[--n.size];
+            mainIn();
+            return objects[--size];
         }
 
         /**
@@ -564,29 +695,38 @@ public final class SlabAllocator implements SegmentAllocator {
         boolean freeFast(final long phys, final long head) {
             final long off = phys - (head << PhysicalMemory.PAGE_SHIFT) - redLeftPad;
             final long idx = (off * recip) >>> 32;
-            final Sheaf m = main;
-            final int n = m.size;
-            if (off < 0 || idx * size != off || n == m.objects.length || keyOffset < 0
+            final long[] o = objects;
+            final int n = size;
+            if (off < 0 || idx * objSize != off || n == o.length || mode == SLOW
                 || idx >= (fixedObjects > 0 ? fixedObjects : KmemCache.wObjects(mm.lpLong(head, MemMap.SLAB_WORD)))) {
                 return false;
             }
-            if (checkKey) {
-                final long at = phys + keyOffset;
+            if (mode == KEYED) {
+                final long at = keyBase + phys;
                 final long key = freeKey ^ phys;
-                if ((long) RAW.get(ALL_MEMORY, base + at) == key) {
-                    return false;
+                if ((long) RAW.get(ALL_MEMORY, at) == key) {
+                    return false;  // already free: the slow path reports and refuses it
                 }
-                RAW.set(ALL_MEMORY, base + at, key);
+                RAW.set(ALL_MEMORY, at, key);
             }
-            m.objects[n] = phys;
-            m.size = n + 1;
+            o[n] = phys;
+            size = n + 1;
             freePcs++;
             return true;
         }
 
+        /** Pushes a checked free object (the slow path of a free). */
+        void push(final long phys) {
+            if (size < objects.length) {
+                objects[size++] = phys;
+            } else {
+                freeSlow(phys);
+            }
+        }
+
         /** Main is full: swap with a non-full spare, or park main in the barn (or flush it) for an empty one. */
         void freeSlow(final long phys) {
-            final Sheaf m = main;
+            final Sheaf m = mainOut();
             if (spare != null && spare.size < spare.capacity()) {
                 main = spare;
                 spare = m;
@@ -610,24 +750,27 @@ public final class SlabAllocator implements SegmentAllocator {
                 }
                 main = empty;
             }
-            final Sheaf n = main;
-            n.objects[n.size++] = phys;
+            mainIn();
+            objects[size++] = phys;
         }
 
         long flush() {
-            final long n = main.size + (spare == null ? 0 : spare.size);
-            if (cache.isDestroyed()) {
-                main.size = 0;
+            final Sheaf m = mainOut();
+            final long n = m.size + (spare == null ? 0 : spare.size);
+            final boolean destroyed = cache.isDestroyed();
+            if (destroyed) {
+                m.size = 0;
                 if (spare != null) {
                     spare.size = 0;
                 }
-                return 0;
+            } else {
+                cache.flushSheafToSlabs(cpu, m);
+                if (spare != null) {
+                    cache.flushSheafToSlabs(cpu, spare);
+                }
             }
-            cache.flushSheafToSlabs(cpu, main);
-            if (spare != null) {
-                cache.flushSheafToSlabs(cpu, spare);
-            }
-            return n;
+            mainIn();
+            return destroyed ? 0 : n;
         }
     }
 }

@@ -65,6 +65,9 @@ public final class Slub {
         2};
 
     final PhysicalMemory mem;
+    /** Native address of physical 0 and the model's size: {@link #nativeAddress} in one compare and one add. */
+    private final long nativeBase;
+    private final long memBytes;
     final MemMap memMap;
     final BuddyAllocator buddy;
     final CpuSlots cpus;
@@ -127,6 +130,8 @@ public final class Slub {
                 final CpuSlots cpus, final KernelLog log, final ProcFs procfs, final Current current) {
         this.procfs = procfs;
         this.mem = mem;
+        this.nativeBase = mem.nativeAddress(0);
+        this.memBytes = mem.totalBytes();
         this.memMap = memMap;
         this.buddy = buddy;
         this.cpus = cpus;
@@ -742,7 +747,11 @@ public final class Slub {
      * @throws IllegalArgumentException naming {@code kaddr} when it is not inside the model's memory
      */
     public long nativeAddress(final long kaddr) {
-        return mem.nativeAddress(kaddrToPhys(kaddr));
+        final long phys = kaddr - PhysicalMemory.PAGE_OFFSET;
+        if (Long.compareUnsigned(phys, memBytes) >= 0) {
+            kaddrToPhys(kaddr);  // throws, naming kaddr
+        }
+        return nativeBase + phys;  // the model's memory is one contiguous reservation
     }
 
     /** {@code __pa(kaddr)}, refusing an address outside the model's memory with an exception naming it. */

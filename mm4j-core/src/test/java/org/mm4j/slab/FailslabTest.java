@@ -84,8 +84,13 @@ class FailslabTest {
                 "the Java caller is in the stack");
             final long after = s.alloc();
             assertNotEquals(0, after, "times reached 0: allocations succeed again");
+            k.slab().failslab().failNext(s, 1);
+            final long[] bulk = new long[8];
+            assertEquals(0, s.allocBulk(Gfp.KERNEL, bulk, 8), "kmem_cache_alloc_bulk asks once, fails whole");
+            assertEquals(8, s.allocBulk(Gfp.KERNEL, bulk, 8));
+            s.freeBulk(bulk, 8);
             assertEquals("0\n", k.procfs().read(DIR + "times"));
-            assertEquals(3, reports(k));
+            assertEquals(4, reports(k));
             assertEquals(2, s.activeObjects());
             s.free(before);
             s.free(after);

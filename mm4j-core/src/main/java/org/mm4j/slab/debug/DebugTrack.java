@@ -2,14 +2,11 @@ package org.mm4j.slab.debug;
 
 import java.security.CodeSource;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 
+import org.mm4j.base.StackDepot;
 import org.mm4j.page.PhysicalMemory;
 
 /**
@@ -49,10 +46,9 @@ public final class DebugTrack {
 
     /** One Java frame, printed as {@code %pS}: {@code class.method+0x<bci>/0x0 [File.java:line]}. */
     public record CallSite(String className, String methodName, String fileName, int line, int bci) {
-        /** The {@code %pS} form. */
+        /** The {@code %pS} form ({@link StackDepot.Frame#symbol()}). */
         public String symbol() {
-            return className + "." + methodName + "+0x" + Integer.toHexString(Math.max(bci, 0)) + "/0x0 ["
-                + (fileName == null ? "Unknown Source" : fileName) + ":" + line + "]";
+            return new StackDepot.Frame(className, methodName, fileName, line, bci).symbol();
         }
     }
 
@@ -78,25 +74,9 @@ public final class DebugTrack {
     };
 
     private final long epochNanos = System.nanoTime();
-    private final StackWalker walker = StackWalker.getInstance(EnumSet.of(StackWalker.Option.RETAIN_CLASS_REFERENCE));
-    private final Map<CallSite, Integer> siteIds = new ConcurrentHashMap<>();
-    private final Map<FrameKey, Integer> frameIds = new ConcurrentHashMap<>();
-    private final List<CallSite> sites = new CopyOnWriteArrayList<>();
-    private final Map<StackKey, Integer> stackIds = new ConcurrentHashMap<>();
-    private final List<int[]> stacks = new CopyOnWriteArrayList<>();
+    /** The call sites and stacks ({@code kallsyms} and the stack depot): ids and handles as stored in tracks. */
+    private final StackDepot depot = new StackDepot();
     private volatile int stackDepth = TRACK_ADDRS_COUNT;
-
-    private record StackKey(int[] ids) {
-        @Override
-        public boolean equals(final Object o) {
-            return o instanceof StackKey k && Arrays.equals(ids, k.ids);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(ids);
-        }
-    }
 
     /** The number of frames kept per track (1..64, default 16). */
     public int stackDepth() {
@@ -117,24 +97,8 @@ public final class DebugTrack {
 
     /** {@code set_track}: fills the track at {@code trackKaddr} with the calling thread's Java caller. */
     public void record(final PhysicalMemory mem, final long trackKaddr, final int cpu) {
-        final int depth = stackDepth;
-        final List<StackWalker.StackFrame> frames = walker.walk(s -> s
-            .dropWhile(f -> INTERNAL.get(f.getDeclaringClass())).limit(depth).toList());
-        long addr = TEXT_BASE;
-        int handle = 0;
-        if (!frames.isEmpty()) {
-            final int[] ids = new int[frames.size()];
-            for (int i = 0; i < ids.length; i++) {
-                ids[i] = intern(frames.get(i));
-            }
-            addr = TEXT_BASE + 16L * ids[0];
-            handle = stackIds.computeIfAbsent(new StackKey(ids), k -> {
-                synchronized (stacks) {
-                    stacks.add(k.ids());
-                    return stacks.size();
-                }
-            });
-        }
+        final int handle = depot.saveExact(INTERNAL::get, stackDepth);
+        final long addr = TEXT_BASE + (handle == 0 ? 0 : 16L * (depot.frameId(handle, 0) + 1));
         final long phys = PhysicalMemory.virtToPhys(trackKaddr);
         mem.putLong(phys + ADDR, addr);
         final long handleCpu = (handle & 0xffffffffL) | ((long) cpu << 32);
@@ -143,27 +107,8 @@ public final class DebugTrack {
         mem.putLong(phys + WHEN, jiffies());
     }
 
-    /** A frame's identity without resolving its file and line (the costly part of a stack walk). */
-    private record FrameKey(Class<?> type, String method, String descriptor, int bci) {
-    }
-
-    private int intern(final StackWalker.StackFrame f) {
-        final FrameKey key = new FrameKey(f.getDeclaringClass(), f.getMethodName(), f.getDescriptor(),
-            f.getByteCodeIndex());
-        final Integer known = frameIds.get(key);
-        if (known != null) {
-            return known;
-        }
-        final CallSite site = new CallSite(f.getClassName(), f.getMethodName(), f.getFileName(), f.getLineNumber(),
-            f.getByteCodeIndex());
-        final int id = siteIds.computeIfAbsent(site, s -> {
-            synchronized (sites) {
-                sites.add(s);
-                return sites.size();
-            }
-        });
-        frameIds.put(key, id);
-        return id;
+    private static CallSite callSite(final StackDepot.Frame f) {
+        return new CallSite(f.className(), f.methodName(), f.fileName(), f.line(), f.bci());
     }
 
     /** Clears a track ({@code init_tracking}). */
@@ -177,10 +122,10 @@ public final class DebugTrack {
             return null;
         }
         final long id = (addr - TEXT_BASE) >>> 4;
-        if (id < 1 || id > sites.size()) {
+        if (id < 1 || id > depot.frameCount()) {
             return id == 0 ? new CallSite("<unknown>", "<unknown>", null, 0, 0) : null;
         }
-        return sites.get((int) id - 1);
+        return callSite(depot.frame((int) id - 1));
     }
 
     /** The fields of a track as stored. */
@@ -197,10 +142,8 @@ public final class DebugTrack {
     public Track read(final PhysicalMemory mem, final long trackKaddr) {
         final Raw r = Raw.of(mem, trackKaddr);
         final List<CallSite> stack = new ArrayList<>();
-        if (r.handle() > 0 && r.handle() <= stacks.size()) {
-            for (final int id : stacks.get(r.handle() - 1)) {
-                stack.add(sites.get(id - 1));
-            }
+        for (final StackDepot.Frame f : depot.frames(r.handle())) {
+            stack.add(callSite(f));
         }
         return new Track(site(r.addr()), stack, r.cpu(), r.pid(), r.when());
     }
@@ -322,10 +265,11 @@ public final class DebugTrack {
                 if (onlineNodes > 1 && l.nodes != 0) {
                     sb.append(" nodes=").append(bitList(l.nodes));
                 }
-                if (withStacks && l.handle > 0 && l.handle <= stacks.size()) {
+                final List<StackDepot.Frame> stack = withStacks ? depot.frames(l.handle) : List.of();
+                if (!stack.isEmpty()) {
                     sb.append('\n');
-                    for (final int id : stacks.get(l.handle - 1)) {
-                        sb.append("        ").append(sites.get(id - 1).symbol()).append('\n');
+                    for (final StackDepot.Frame f : stack) {
+                        sb.append("        ").append(f.symbol()).append('\n');
                     }
                 }
                 sb.append('\n');

@@ -88,7 +88,7 @@ public final class KmemEventBatch {
         lineNo[i] = ev.lineNo;
     }
 
-    /** Loads event {@code i} (0 <= i < size) into the flyweight {@code ev}. */
+    /** Loads event {@code i} ({@code 0 <= i < size}) into the flyweight {@code ev}. */
     public void load(final int i, final KmemEvent ev) {
         ev.type = type[i];
         ev.cpu = cpu[i];

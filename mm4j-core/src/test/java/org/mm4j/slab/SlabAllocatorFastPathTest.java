@@ -1,0 +1,122 @@
+package org.mm4j.slab;
+
+import org.junit.jupiter.api.Test;
+import org.mm4j.Kernel;
+import org.mm4j.page.Gfp;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.HashSet;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The fast paths of {@link SlabAllocator} (issue 13): the size-indexed sheaves, the flat main sheaf, the unchecked
+ * mem_map read on free and the reused segment views give the same answers as the slab layer, and every refusal
+ * still happens on them.
+ */
+class SlabAllocatorFastPathTest {
+
+    @Test
+    void everySizeComesFromItsKmallocCacheAndGoesBackThroughTheFastPath() {
+        try (Kernel k = Kernel.boot("mem=64M nr_cpus=1")) {
+            final Slub slub = k.slab();
+            final SlabAllocator a = slub.allocator();
+            for (int round = 0; round < 2; round++) {  // the second round finds every size's sheaves filled in
+                for (long size = 1; size <= Slub.KMALLOC_MAX_CACHE_SIZE; size++) {
+                    final long p = a.kmalloc(size);
+                    assertNotEquals(0, p, "kmalloc(" + size + ")");
+                    assertEquals(slub.kmallocCache(size, Gfp.KERNEL).size(), slub.ksize(p), "ksize of kmalloc(" + size + ")");
+                    a.kfree(p);
+                }
+            }
+            a.flush();
+            assertEquals(0, validateKmalloc(slub), "validate after every size");
+        }
+    }
+
+    @Test
+    void objectsOfMultiPageSlabsAreFreedAndReusedThroughTheirHeadPage() {
+        try (Kernel k = Kernel.boot("mem=64M nr_cpus=1")) {
+            final SlabAllocator a = k.slab().allocator();
+            final long[] p = new long[200];
+            final Set<Long> live = new HashSet<>();
+            for (int i = 0; i < p.length; i++) {
+                p[i] = a.kmalloc(4096);  // kmalloc-4k slabs are order 3: most objects sit on tail pages
+                assertTrue(live.add(p[i]), "handed out twice: 0x" + Long.toHexString(p[i]));
+            }
+            for (final long x : p) {
+                a.kfree(x);
+            }
+            for (final long x : p) {
+                assertThrows(IllegalStateException.class, () -> a.kfree(x), "double free of a tail-page object");
+            }
+            live.clear();
+            for (int i = 0; i < p.length; i++) {
+                assertTrue(live.add(a.kmalloc(4096)), "handed out twice after the refused frees");
+            }
+            for (final long x : live) {
+                a.kfree(x);
+            }
+            a.flush();
+            assertEquals(0, validateKmalloc(k.slab()));
+        }
+    }
+
+    @Test
+    void aReusedSegmentViewHasTheRequestedSizeAndAddress() {
+        try (Kernel k = Kernel.boot("mem=64M nr_cpus=1")) {
+            final SlabAllocator a = k.slab().allocator();
+            final MemorySegment s = a.allocate(64);
+            final long at = s.address();
+            s.set(ValueLayout.JAVA_LONG, 56, 7L);
+            a.free(s);
+            final MemorySegment t = a.allocate(64);
+            assertEquals(at, t.address(), "the object freed last comes back first");
+            assertEquals(64, t.byteSize());
+            a.free(t);
+            final MemorySegment u = a.allocate(40);  // same object, another size: a view of exactly 40 bytes
+            assertEquals(at, u.address());
+            assertEquals(40, u.byteSize());
+            assertThrows(IndexOutOfBoundsException.class, () -> u.get(ValueLayout.JAVA_LONG, 40));
+            a.free(u);
+            assertThrows(IllegalStateException.class, () -> a.free(u), "a double free through a segment");
+            assertThrows(IllegalStateException.class, () -> a.free(t), "an earlier view of the same free object");
+            final MemorySegment v = a.allocate(64);
+            assertEquals(at, v.address());
+            assertEquals(64, v.byteSize());
+            a.free(v);
+            a.flush();
+            assertEquals(0, validateKmalloc(k.slab()));
+        }
+    }
+
+    @Test
+    void segmentsOfAClosedKernelFailAndTheAllocatorThrowsInsteadOfTouchingFreedMemory() {
+        final Kernel k = Kernel.boot("mem=32M nr_cpus=1");
+        final SlabAllocator a = k.slab().allocator();
+        final MemorySegment s = a.allocate(64);
+        a.free(a.allocate(64));  // a cached view and a sheaf holding objects
+        k.close();
+        assertThrows(IllegalStateException.class, () -> s.get(ValueLayout.JAVA_LONG, 0));
+        assertThrows(IllegalStateException.class, () -> a.allocate(64));
+        assertThrows(IllegalStateException.class, () -> a.free(s));
+    }
+
+    /** validate() of every kmalloc cache: the errors found. */
+    private static int validateKmalloc(final Slub slub) {
+        final Set<KmemCache> seen = new HashSet<>();
+        int errors = 0;
+        for (long size = 1; size <= Slub.KMALLOC_MAX_CACHE_SIZE; size++) {
+            final KmemCache s = slub.kmallocCache(size, Gfp.KERNEL);
+            if (seen.add(s)) {
+                errors += s.validate();
+            }
+        }
+        return errors;
+    }
+}
