@@ -139,15 +139,37 @@ public final class KmemReplayer {
     private final BuddyAllocator buddy;
     private final Slub slub;
     private final Map<String, TraceCache> traceCaches = new HashMap<>();
-    /*
-     * By the reader's id of a name or call site (KmemEvent#cacheNameId, #callSiteId): the entry found for it, and
-     * the String it was found for. A hit needs the same String instance, so ids of another reader only miss.
-     * At most the reader's interner size (2^15) entries each.
+    /** A cache's and a call site's entry by the reader's id of its name ({@code KmemEvent#cacheNameId}, ...). */
+    private final ById<TraceCache> cacheById = new ById<>();
+    private final ById<CallSiteStats> siteById = new ById<>();
+
+    /**
+     * Entries by the reader's id of an interned string (0, 1, 2...: at most the interner's 2^15), each with the
+     * String instance it was stored for: a hit needs that same instance, so a stale or foreign id only misses.
      */
-    private TraceCache[] cacheById = new TraceCache[64];
-    private String[] cacheKeyById = new String[64];
-    private CallSiteStats[] siteById = new CallSiteStats[256];
-    private String[] siteKeyById = new String[256];
+    private static final class ById<T> {
+        private Object[] values = new Object[64];
+        private String[] keys = new String[64];
+
+        /** The entry of {@code id} stored for {@code key}, or null. */
+        @SuppressWarnings("unchecked")
+        T get(final int id, final String key) {
+            return id >= 0 && id < keys.length && keys[id] == key ? (T) values[id] : null;
+        }
+
+        void put(final int id, final String key, final T value) {
+            if (id < 0 || key == null) {
+                return;
+            }
+            if (id >= keys.length) {
+                final int n = Math.max(id + 1, 2 * keys.length);
+                values = java.util.Arrays.copyOf(values, n);
+                keys = java.util.Arrays.copyOf(keys, n);
+            }
+            values[id] = value;
+            keys[id] = key;
+        }
+    }
     private long peakSlabPages;
     private long cachesCreated;
     private long cachesMatched;
@@ -317,11 +339,9 @@ public final class KmemReplayer {
     }
 
     private TraceCache traceCache(final String name, final int nameId, final long bytesReq, final long bytesAlloc) {
-        if (nameId >= 0 && nameId < cacheById.length && cacheKeyById[nameId] == name) {
-            final TraceCache tc = cacheById[nameId];
-            if (!tc.cache.isDestroyed()) {
-                return tc;
-            }
+        final TraceCache known = cacheById.get(nameId, name);
+        if (known != null && !known.cache.isDestroyed()) {
+            return known;
         }
         TraceCache tc = traceCaches.get(name);
         if (tc == null || tc.cache.isDestroyed()) {
@@ -330,15 +350,7 @@ public final class KmemReplayer {
                 return null;
             }
         }
-        if (nameId >= 0) {
-            if (nameId >= cacheById.length) {
-                final int n = Math.max(nameId + 1, 2 * cacheById.length);
-                cacheById = java.util.Arrays.copyOf(cacheById, n);
-                cacheKeyById = java.util.Arrays.copyOf(cacheKeyById, n);
-            }
-            cacheById[nameId] = tc;
-            cacheKeyById[nameId] = name;
-        }
+        cacheById.put(nameId, name, tc);
         return tc;
     }
 
@@ -428,25 +440,15 @@ public final class KmemReplayer {
     }
 
     private void site(final String callSite, final int siteId, final long bytesReq, final long size) {
-        CallSiteStats st;
-        if (siteId >= 0 && siteId < siteById.length && siteKeyById[siteId] == callSite) {
-            st = siteById[siteId];
-        } else {
+        CallSiteStats st = siteById.get(siteId, callSite);
+        if (st == null) {
             final String key = callSite != null ? callSite : UNKNOWN_SITE;
             st = sites.get(key);
             if (st == null) {
                 final String k = sites.size() < MAX_SITES ? key : OTHER_SITES;
                 st = sites.computeIfAbsent(k, CallSiteStats::new);
             }
-            if (siteId >= 0 && callSite != null) {
-                if (siteId >= siteById.length) {
-                    final int n = Math.max(siteId + 1, 2 * siteById.length);
-                    siteById = java.util.Arrays.copyOf(siteById, n);
-                    siteKeyById = java.util.Arrays.copyOf(siteKeyById, n);
-                }
-                siteById[siteId] = st;
-                siteKeyById[siteId] = callSite;
-            }
+            siteById.put(siteId, callSite, st);
         }
         st.allocs++;
         st.bytesReq += bytesReq;
