@@ -1,6 +1,7 @@
 package org.mm4j.page;
 
 import org.mm4j.base.Current;
+import org.mm4j.base.InternalApi;
 import org.mm4j.base.KernelLog;
 import org.mm4j.base.ProcFs;
 import org.mm4j.base.StackDepot;
@@ -86,6 +87,7 @@ public final class PageOwner {
     private volatile long countThreshold;
 
     /** {@code init_page_owner}: sets up the records and logs each zone's early allocated pages (none). */
+    @InternalApi("org.mm4j")
     public PageOwner(final BuddyAllocator buddy, final Current current, final KernelLog log) {
         this.buddy = buddy;
         this.memMap = buddy.memMap();
@@ -299,6 +301,7 @@ public final class PageOwner {
     }
 
     /** {@code pageowner_init}: the debugfs files. */
+    @InternalApi("org.mm4j")
     public void registerDebugfs(final ProcFs procfs) {
         procfs.registerFile("/sys/kernel/debug/page_owner", this::read);
         final String dir = "/sys/kernel/debug/page_owner_stacks";

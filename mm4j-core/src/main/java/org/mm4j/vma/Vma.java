@@ -73,7 +73,7 @@ public final class Vma {
         return file;
     }
 
-    public AnonVma anonVma() {
+    AnonVma anonVma() {
         return anonVma;
     }
 
