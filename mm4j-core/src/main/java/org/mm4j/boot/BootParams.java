@@ -20,7 +20,8 @@ import java.util.Map;
  * (also spelled {@code slab_*}), {@code init_on_alloc=}, {@code init_on_free=} ({@code kstrtobool}: 1/y/t/on or
  * 0/n/f/off), {@code slab_nomerge}, {@code slab_merge}, and mm4j's own {@code mm4j.sheaves=} (sheaf capacity the
  * JVM-facing allocator gives caches that do not ask for one), {@code mm4j.double_free=refuse|kernel},
- * {@code mm4j.random_seed=N}, {@code mm4j.vma_store=maple|rbtree}, {@code page_owner=on}, {@code failslab=} and
+ * {@code mm4j.random_seed=N}, {@code mm4j.vma_store=maple|rbtree},
+ * {@code mm4j.leak_detection=disabled|simple|advanced|paranoid}, {@code page_owner=on}, {@code failslab=} and
  * {@code fail_page_alloc=}
  * ({@code <interval>,<probability>,<space>,<times>}, parsed by the capability), {@code mm4j.config.NAME=y|n|value}
  * (overrides
@@ -118,6 +119,7 @@ public final class BootParams {
                 case "mm4j.double_free" -> parseDoubleFree(key, value);
                 case "mm4j.random_seed" -> parseSeed(key, value);
                 case "mm4j.vma_store" -> parseVmaStore(key, value);
+                case "mm4j.leak_detection" -> parseLeakDetection(key, value);
                 case "mm4j.jmx" -> parseBool(key, value);
                 case "page_owner" -> parseBool(key, value);  // early_param: kstrtobool
                 case "failslab", "fail_page_alloc" -> {
@@ -351,6 +353,21 @@ public final class BootParams {
      */
     public String vmaStore() {
         return all.get("mm4j.vma_store");
+    }
+
+    /**
+     * {@code mm4j.leak_detection=}: the JVM users' leak detector's level, {@code disabled} (the default),
+     * {@code simple}, {@code advanced} or {@code paranoid} (any case); null when not given.
+     */
+    public String leakDetection() {
+        return all.get("mm4j.leak_detection");
+    }
+
+    private static void parseLeakDetection(final String key, final String value) {
+        if (value == null || !List.of("disabled", "simple", "advanced", "paranoid")
+            .contains(value.toLowerCase(java.util.Locale.ROOT))) {
+            throw new CmdlineException(key + "=" + value + " (expected: disabled, simple, advanced or paranoid)");
+        }
     }
 
     private static void parseVmaStore(final String key, final String value) {

@@ -4,6 +4,7 @@ import org.mm4j.boot.BootParams;
 import org.mm4j.base.CpuSlots;
 import org.mm4j.base.Current;
 import org.mm4j.base.FaultAttr;
+import org.mm4j.base.InternalApi;
 import org.mm4j.base.KernelLog;
 import org.mm4j.base.ProcFs;
 import org.mm4j.page.BuddyAllocator;
@@ -126,20 +127,25 @@ public final class Slub {
      * {@code kmem_cache_destroy} shut down, where the kernel adds and removes the cache's sysfs directory. Runs
      * under the cache list's lock ({@code slab_mutex}): a listener must not create or destroy caches.
      */
+    @InternalApi("org.mm4j.management")
     public interface CacheListener {
         void created(KmemCache s);
 
         void destroyed(KmemCache s);
     }
 
+    @InternalApi("org.mm4j.management")
     public void addCacheListener(final CacheListener l) {
         cacheListeners.add(l);
     }
 
+    @InternalApi("org.mm4j.management")
     public void removeCacheListener(final CacheListener l) {
         cacheListeners.remove(l);
     }
     private final boolean failslabBuilt;
+    /** The JVM users' leak detector ({@code mm4j.leak_detection=}, default disabled). */
+    final LeakDetector leaks;
 
     public Slub(final BootParams params, final PhysicalMemory mem, final MemMap memMap, final BuddyAllocator buddy,
                 final CpuSlots cpus, final KernelLog log, final ProcFs procfs) {
@@ -178,6 +184,8 @@ public final class Slub {
         }
         this.debug = new SlubDebug(mem, log, cpus);
         this.threadAllocator = ThreadLocal.withInitial(this::newAllocator);
+        this.leaks = new LeakDetector(this, log, params.leakDetection() == null ? LeakDetector.Level.DISABLED
+            : LeakDetector.Level.parse(params.leakDetection()));
         this.failslab = new Failslab(new FaultAttr("failslab", log, cpus, current, randomSeed));
         this.failslabBuilt = params.config().isEnabled("FAILSLAB");
         failslab.attr().onActiveChange(this::failslabArmed);
@@ -203,6 +211,21 @@ public final class Slub {
                 + "mm4j.config.FAILSLAB=n or FAULT_INJECTION=n)");
         }
         return failslab;
+    }
+
+    /**
+     * The leak detector for segments of {@link SlabAllocator#allocate} dropped without {@code free}: its level
+     * ({@code mm4j.leak_detection=} at boot), listeners and reports.
+     */
+    public LeakDetector leakDetector() {
+        return leaks;
+    }
+
+    /** The leak detector's level was set: every registered allocator consults it, or stops consulting it. */
+    void leakLevelChanged(final boolean on) {
+        for (final SlabAllocator a : threadSheaves.owners()) {
+            a.leakTracking(on);
+        }
     }
 
     /** Whether the config has CONFIG_FAILSLAB (and so /sys/kernel/slab/NAME/failslab). */
@@ -840,6 +863,7 @@ public final class Slub {
         if (threadSheafCapacity > 0) {
             threadSheaves.register(a);
             a.failslabArmed(failslab.active());  // armed between construction and registration: not missed
+            a.leakTracking(leaks.level() != LeakDetector.Level.DISABLED);  // likewise the leak detector's level
         }
         return a;
     }

@@ -56,6 +56,8 @@
  *  SlabFlags                            slab_flags_t (SLAB_*)
  *  SlabRandom                           get_random_* for SLAB_FREELIST_RANDOM / _HARDENED
  *  SlubSysfs                            /sys/kernel/slab/CACHE/*, /proc/slabinfo
+ *  Failslab.failNext                    (mm4j) the next N allocations of a cache fail (failslab's knobs set)
+ *  KmemCache.failslab                   SLAB_FAILSLAB (/sys/kernel/slab/CACHE/failslab, slub_debug=A)
  *  Failslab                             mm/failslab.c (should_failslab)
  *  SlabAllocator, ThreadSheafRegistry   (mm4j) the JVM allocator: per-thread sheaves over the caches
  *  SheafUsage                           (mm4j) objects parked in sheaves and their bound
