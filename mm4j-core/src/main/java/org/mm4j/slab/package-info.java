@@ -60,6 +60,11 @@
  *  Failslab.failNext                    (mm4j) the next N allocations of a cache fail (failslab's knobs set)
  *  KmemCache.failslab                   SLAB_FAILSLAB (/sys/kernel/slab/CACHE/failslab, slub_debug=A)
  *  Failslab                             mm/failslab.c (should_failslab)
+ *  Kmemleak                             mm/kmemleak.c (kmemleak_alloc/_free, kmemleak_scan, debugfs file)
+ *  Kmemleak.KmemleakObject              struct kmemleak_object
+ *  Kmemleak.alloc / free                kmemleak_alloc / kmemleak_free (slab_post_alloc_hook, slab_free_hook)
+ *  Kmemleak.notLeak / ignore            kmemleak_not_leak / kmemleak_ignore (paint grey / black)
+ *  Kmemleak.scanIfDue                   (mm4j) kmemleak_scan_thread's wait, on the model's clock
  *  SlabAllocator, ThreadSheafRegistry   (mm4j) the JVM allocator: per-thread sheaves over the caches
  *  SheafUsage                           (mm4j) objects parked in sheaves and their bound
  * </pre>
