@@ -661,8 +661,11 @@ public final class SlabAllocator implements SegmentAllocator {
                 spare = m;
             } else {
                 final Barn barn = cache.barn(cpu);
-                final Sheaf full = barn.getFull();
+                Sheaf full = spare != null ? barn.replaceEmpty(m) : null;  // both empty: one trip to the barn
                 if (full != null) {
+                    cache.statInc(cpu, StatItem.BARN_GET);
+                    main = full;
+                } else if ((full = barn.getFull()) != null) {
                     cache.statInc(cpu, StatItem.BARN_GET);
                     if (spare == null) {
                         spare = m;
@@ -727,9 +730,13 @@ public final class SlabAllocator implements SegmentAllocator {
         /** Main is full: swap with a non-full spare, or park main in the barn (or flush it) for an empty one. */
         void freeSlow(final long phys) {
             final Sheaf m = mainOut();
+            final Sheaf swap;
             if (spare != null && spare.size < spare.capacity()) {
                 main = spare;
                 spare = m;
+            } else if (spare != null && (swap = cache.barn(cpu).replaceFull(m)) != null) {
+                cache.statInc(cpu, StatItem.BARN_PUT);  // both full: one trip to the barn
+                main = swap;
             } else {
                 final Barn barn = cache.barn(cpu);
                 Sheaf empty = barn.getEmpty();
