@@ -7,6 +7,7 @@ import org.mm4j.base.ProcFs;
 import org.mm4j.base.Uts;
 import org.mm4j.boot.BootParams;
 import org.mm4j.boot.CmdlineException;
+import org.mm4j.management.Observability;
 import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.MemMap;
 import org.mm4j.page.PageProc;
@@ -15,6 +16,8 @@ import org.mm4j.page.Reservation;
 import org.mm4j.page.VmStat;
 import org.mm4j.slab.Slub;
 import org.mm4j.vma.Processes;
+
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A booted model kernel: owns physical memory, the {@code struct page} table, the buddy allocator, the CPU
@@ -39,6 +42,10 @@ public final class Kernel implements AutoCloseable {
     private final Current current = new Current();
     private final Slub slab;
     private final Processes processes;
+    /** The MBeans (when asked) and the periodic JFR event of this kernel. */
+    private final Observability observability;
+    private static final AtomicInteger IDS = new AtomicInteger();
+    private final int id = IDS.incrementAndGet();
     private volatile boolean closed;
 
     private Kernel(final BootParams params) {
@@ -72,6 +79,10 @@ public final class Kernel implements AutoCloseable {
             final Processes.Task t = processes.current();
             return new Current.Task(t.pid(), t.pid(), t.comm());
         });
+        this.observability = new Observability(id, VERSION, params.cmdline(), slab, buddy, procfs);
+        if (params.jmx()) {
+            observability.registerMBeans();
+        }
         if (!params.unknown().isEmpty()) {
             log.printk("Unknown kernel command line parameters \"%s\", will be passed to user space.",
                 String.join(" ", params.unknown()));
@@ -141,6 +152,27 @@ public final class Kernel implements AutoCloseable {
         return procfs;
     }
 
+    /** This kernel's number in the JVM (1, 2, ... in boot order): the {@code kernel=} key of its MBean names. */
+    public int id() {
+        return id;
+    }
+
+    /**
+     * Registers this kernel's MBeans on the platform MBean server ({@code org.mm4j:type=Kernel,kernel=ID},
+     * {@code type=BuddyAllocator}, one {@code type=KmemCache,name=CACHE} per cache; see {@link Observability}),
+     * as the boot parameter {@code mm4j.jmx=on} does. {@link #close()} unregisters them. A second call does
+     * nothing.
+     */
+    public Kernel registerMBeans() {
+        observability.registerMBeans();
+        return this;
+    }
+
+    /** Unregisters this kernel's MBeans (nothing when none are registered). */
+    public void unregisterMBeans() {
+        observability.unregisterMBeans();
+    }
+
     public boolean isClosed() {
         return closed;
     }
@@ -152,6 +184,7 @@ public final class Kernel implements AutoCloseable {
             throw new IllegalStateException("kernel already closed");
         }
         closed = true;
+        observability.close();  // MBeans and the JFR hook go before the memory they read
         slab.shutdownThreads();  // no sheaf flush may run once the memory is gone
         memMap.close();
         mem.close();

@@ -34,6 +34,7 @@ public final class Current {
     }
 
     /** Makes {@code source} (the process table's current process) what {@link #get()} returns from now on. */
+    @InternalApi("org.mm4j")
     public void install(final Supplier<Task> source) {
         this.source = source;
     }

@@ -47,11 +47,13 @@ public final class StackDepot {
      * {@code entry}: stacks saved until {@link #leave()} end with {@code text} where {@code entry}'s first frame
      * would be, instead of the dispatcher's own frames (the kernel's stacks end at the syscall entry).
      */
+    @InternalApi("org.mm4j.cli")
     public static void enter(final String text, final Class<?> entry) {
         REQUEST.set(new Request(text, entry));
     }
 
     /** Ends what {@link #enter} began. */
+    @InternalApi("org.mm4j.cli")
     public static void leave() {
         REQUEST.remove();
     }

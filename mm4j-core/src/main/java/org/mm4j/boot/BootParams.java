@@ -118,6 +118,7 @@ public final class BootParams {
                 case "mm4j.double_free" -> parseDoubleFree(key, value);
                 case "mm4j.random_seed" -> parseSeed(key, value);
                 case "mm4j.vma_store" -> parseVmaStore(key, value);
+                case "mm4j.jmx" -> parseBool(key, value);
                 case "page_owner" -> parseBool(key, value);  // early_param: kstrtobool
                 case "failslab", "fail_page_alloc" -> {
                     // __setup(setup_fault_attr): parsed by the capability, which logs a malformed value
@@ -381,6 +382,14 @@ public final class BootParams {
     public boolean pageOwner() {
         return all.containsKey("page_owner") && config.isEnabled("PAGE_OWNER")
             && parseBool("page_owner", all.get("page_owner"));
+    }
+
+    /**
+     * {@code mm4j.jmx=on} (any {@code kstrtobool} true value): register the kernel's MBeans at boot, as
+     * {@code Kernel.registerMBeans()} does; default off.
+     */
+    public boolean jmx() {
+        return all.containsKey("mm4j.jmx") && parseBool("mm4j.jmx", all.get("mm4j.jmx"));
     }
 
     /** The build configuration: the reference kernel's, with the {@code mm4j.config.NAME=} overrides. */

@@ -1,6 +1,7 @@
 package org.mm4j.page;
 
 import org.mm4j.base.CpuSlots;
+import org.mm4j.base.InternalApi;
 import org.mm4j.base.KernelLog;
 
 import java.util.Arrays;
@@ -365,6 +366,7 @@ public final class BuddyAllocator {
     // ------------------------------------------------------------------ debugging hooks (issue 16)
 
     /** {@code CONFIG_FAIL_PAGE_ALLOC}: installs fail_page_alloc (at boot, before any allocation). */
+    @InternalApi("org.mm4j")
     public void failPageAlloc(final FailPageAlloc f) {
         this.failPageAlloc = f;
     }
@@ -375,6 +377,7 @@ public final class BuddyAllocator {
     }
 
     /** {@code page_owner=on}: installs page_owner (at boot, before any allocation). */
+    @InternalApi("org.mm4j")
     public void pageOwner(final PageOwner p) {
         this.pageOwner = p;
     }

@@ -1,7 +1,9 @@
 package org.mm4j.page;
 
 import org.mm4j.base.FaultAttr;
+import org.mm4j.base.InternalApi;
 import org.mm4j.base.ProcFs;
+import org.mm4j.base.jfr.MmEvents;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,6 +38,7 @@ public final class FailPageAlloc {
     private volatile boolean ignoreGfpReclaim = true;
     private volatile int minOrder = 1;
 
+    @InternalApi("org.mm4j")
     public FailPageAlloc(final FaultAttr attr) {
         this.attr = attr;
     }
@@ -100,7 +103,7 @@ public final class FailPageAlloc {
     }
 
     /** {@code should_fail_alloc_page(gfp_mask, order)}: true when this allocation is to fail. */
-    public boolean shouldFailAllocPage(final int gfp, final int order) {
+    boolean shouldFailAllocPage(final int gfp, final int order) {
         if (!attr.active() || order < minOrder || (gfp & Gfp.NOFAIL) != 0) {
             return false;
         }
@@ -110,10 +113,15 @@ public final class FailPageAlloc {
         if (ignoreGfpReclaim && (gfp & Gfp.DIRECT_RECLAIM) != 0) {
             return false;
         }
-        return attr.shouldFail(1L << order, (gfp & Gfp.NOWARN) != 0 ? FaultAttr.FAULT_NOWARN : 0, TRACE);
+        final boolean fail = attr.shouldFail(1L << order, (gfp & Gfp.NOWARN) != 0 ? FaultAttr.FAULT_NOWARN : 0, TRACE);
+        if (fail) {
+            MmEvents.faultInjection(attr.name(), null, order, 4096L << order, gfp, Gfp::describe, attr.times());
+        }
+        return fail;
     }
 
     /** {@code fail_page_alloc_debugfs}: /sys/kernel/debug/fail_page_alloc/. */
+    @InternalApi("org.mm4j")
     public void registerDebugfs(final ProcFs procfs) {
         final String dir = "/sys/kernel/debug/" + attr.name();
         final Map<String, FaultAttr.Knob> extra = new LinkedHashMap<>();

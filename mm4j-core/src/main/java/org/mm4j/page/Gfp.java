@@ -122,6 +122,11 @@ public final class Gfp {
         return NAMES.containsKey(name);
     }
 
+    /** A gfp mask as the kernel's reports print it: {@code %#x(%pGg)}, e.g. {@code 0xcc0(GFP_KERNEL)}. */
+    public static String describe(final int gfp) {
+        return String.format("%#x(%s)", gfp, toString(gfp));
+    }
+
     /** Prints flags as ftrace's {@code show_gfp_flags} does: composites first, then single bits. */
     public static String toString(final int gfp) {
         return org.mm4j.base.FlagNames.format(gfp & 0xffffffffL, NAMES, false);

@@ -1,5 +1,7 @@
 package org.mm4j.page;
 
+import org.mm4j.base.InternalApi;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -40,17 +42,22 @@ import java.lang.invoke.VarHandle;
  */
 public final class MemMap implements AutoCloseable {
     /** Bytes per entry ({@code sizeof(struct page)}). Internal: for org.mm4j (the memmap vmstat counter). */
+    @InternalApi("org.mm4j")
     public static final int ENTRY_SIZE = 64;
     /** Internal: for org.mm4j.slab (raw reads of the flags word in its dumps). */
+    @InternalApi("org.mm4j.slab")
     public static final int FLAGS = 0;
     static final int LRU_NEXT = 8;
     static final int LRU_PREV = 16;
     /** Internal: for org.mm4j.slab. */
+    @InternalApi("org.mm4j.slab")
     public static final int PRIVATE = 24;
     static final int REFCOUNT = 32;
     /** {@code _mapcount}. Internal: for org.mm4j.vma (which counts the PTEs mapping a page). */
+    @InternalApi("org.mm4j.vma")
     public static final int MAPCOUNT = 36;
     /** Internal: for org.mm4j.slab (the {freelist, counters} word). */
+    @InternalApi("org.mm4j.slab")
     public static final int SLAB_WORD = 40;
     /**
      * {@code page->mapping} of a page-cache page (a union with {@link #SLAB_WORD}: never both). Internal: for
@@ -58,9 +65,11 @@ public final class MemMap implements AutoCloseable {
      */
     public static final int MAPPING = SLAB_WORD;
     /** Internal: for org.mm4j.slab. */
+    @InternalApi("org.mm4j.slab")
     public static final int SLAB_CACHE = 48;
     static final int COMPOUND_ORDER = 52;
     /** Internal: for org.mm4j.slab. */
+    @InternalApi("org.mm4j.slab")
     public static final int SLAB_NEXT = 56;
 
     /** Page flags (bit numbers are mm4j's; names are the kernel's). */
@@ -84,6 +93,7 @@ public final class MemMap implements AutoCloseable {
     public static final long PGTY_LARGE_KMALLOC = 0x6c61726765L;
     static final int MT_SHIFT = 56;
     /** The migratetype bits of a free block's flags. Internal: for org.mm4j.slab (masked out of its dumps). */
+    @InternalApi("org.mm4j.slab")
     public static final long MT_MASK = 0xfL << MT_SHIFT;
 
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
@@ -101,6 +111,7 @@ public final class MemMap implements AutoCloseable {
      *
      * @throws Reservation.ReservationException when the host cannot reserve the table
      */
+    @InternalApi("org.mm4j")
     public MemMap(final long nrPages) {
         this.arena = Arena.ofShared();
         this.nrPages = nrPages;
@@ -121,7 +132,9 @@ public final class MemMap implements AutoCloseable {
      * Native address of the table (the entry of pfn 0; entry {@code pfn} is {@link #ENTRY_SIZE} bytes per pfn
      * further), for a hot path that reads entries of valid pfns through an unchecked view. Valid until
      * {@link #close()}; such a reader must stop using it before (the checked accessors throw after it).
+     * Internal: for org.mm4j.slab (SlabAllocator's free fast path).
      */
+    @InternalApi("org.mm4j.slab")
     public long nativeAddress() {
         return table.address();
     }
@@ -199,46 +212,55 @@ public final class MemMap implements AutoCloseable {
     // ---- internal: the fields other packages own in struct page ----
 
     /** {@code SetPageFoo}: atomic {@code set_bit} on the flags word. Internal: for org.mm4j.slab and org.mm4j.vma. */
+    @InternalApi("org.mm4j.slab, org.mm4j.vma")
     public void setFlag(final long pfn, final long flag) {
         LONG.getAndBitwiseOr(table, at(pfn, FLAGS), flag);
     }
 
     /** {@code ClearPageFoo}: atomic {@code clear_bit}. Internal: for org.mm4j.slab and org.mm4j.vma. */
+    @InternalApi("org.mm4j.slab, org.mm4j.vma")
     public void clearFlag(final long pfn, final long flag) {
         LONG.getAndBitwiseAnd(table, at(pfn, FLAGS), ~flag);
     }
 
     /** Plain load of a long field. Internal: for org.mm4j.slab. */
+    @InternalApi("org.mm4j.slab")
     public long lpLong(final long pfn, final int field) {
         return (long) LONG.get(table, at(pfn, field));
     }
 
     /** Plain store of a long field. Internal: for org.mm4j.slab and org.mm4j.vma ({@link #MAPPING}). */
+    @InternalApi("org.mm4j.slab, org.mm4j.vma")
     public void spLong(final long pfn, final int field, final long value) {
         LONG.set(table, at(pfn, field), value);
     }
 
     /** Volatile load of a long field. Internal: for org.mm4j.slab (and its jcstress tests). */
+    @InternalApi("org.mm4j.slab")
     public long lvLong(final long pfn, final int field) {
         return (long) LONG.getVolatile(table, at(pfn, field));
     }
 
     /** Volatile store of a long field. Internal: for org.mm4j.slab. */
+    @InternalApi("org.mm4j.slab")
     public void svLong(final long pfn, final int field, final long value) {
         LONG.setVolatile(table, at(pfn, field), value);
     }
 
     /** CAS of a long field ({@link #SLAB_WORD}). Internal: for org.mm4j.slab. */
+    @InternalApi("org.mm4j.slab")
     public boolean casLong(final long pfn, final int field, final long expect, final long update) {
         return LONG.compareAndSet(table, at(pfn, field), expect, update);
     }
 
     /** Plain load of an int field. Internal: for org.mm4j.slab and org.mm4j.vma ({@link #MAPCOUNT}). */
+    @InternalApi("org.mm4j.slab, org.mm4j.vma")
     public int lpInt(final long pfn, final int field) {
         return (int) INT.get(table, at(pfn, field));
     }
 
     /** Plain store of an int field. Internal: for org.mm4j.slab and org.mm4j.vma ({@link #MAPCOUNT}). */
+    @InternalApi("org.mm4j.slab, org.mm4j.vma")
     public void spInt(final long pfn, final int field, final int value) {
         INT.set(table, at(pfn, field), value);
     }
@@ -252,26 +274,31 @@ public final class MemMap implements AutoCloseable {
     }
 
     /** Sets the next link (plain store). Internal: for org.mm4j.slab. */
+    @InternalApi("org.mm4j.slab")
     public void lruNext(final long pfn, final long next) {
         spLong(pfn, LRU_NEXT, next + 1);
     }
 
     /** The previous pfn on the page's list, -1 = none (stored plus one). Internal: for org.mm4j.slab. */
+    @InternalApi("org.mm4j.slab")
     public long lruPrev(final long pfn) {
         return lpLong(pfn, LRU_PREV) - 1;
     }
 
     /** Sets the previous link (plain store). Internal: for org.mm4j.slab. */
+    @InternalApi("org.mm4j.slab")
     public void lruPrev(final long pfn, final long prev) {
         spLong(pfn, LRU_PREV, prev + 1);
     }
 
     /** {@code page->private} (plain load). Internal: for org.mm4j.slab. */
+    @InternalApi("org.mm4j.slab")
     public long privateWord(final long pfn) {
         return lpLong(pfn, PRIVATE);
     }
 
     /** Sets {@code page->private} (plain store). Internal: for org.mm4j.slab. */
+    @InternalApi("org.mm4j.slab")
     public void privateWord(final long pfn, final long value) {
         spLong(pfn, PRIVATE, value);
     }

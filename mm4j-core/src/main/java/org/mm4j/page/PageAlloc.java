@@ -1,6 +1,7 @@
 package org.mm4j.page;
 
 import org.mm4j.base.CpuSlots;
+import org.mm4j.base.jfr.MmEvents;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -186,6 +187,7 @@ final class PageAlloc {
         if ((gfp & Gfp.NOWARN) == 0) {
             buddy.showMem.warnAlloc(gfp, order, highest);
         }
+        MmEvents.pageAllocFailure(order, gfp, Gfp::describe, buddy.freePages());  // JFR
         return -1;
     }
 

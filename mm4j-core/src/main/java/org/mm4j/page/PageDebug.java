@@ -79,6 +79,11 @@ final class PageDebug {
         sb.append(String.format("BUG: Bad page state in process %s  pfn:%05x%n", ShowMem.comm(), pfn));
         dumpPage(sb, pfn);
         sb.append("page dumped because: ").append(reason);
+        final PageOwner owner = buddy.pageOwner;
+        if (owner != null) {
+            owner.dumpPageOwner(sb.append('\n'), pfn);  // dump_page: dump_page_owner
+            sb.setLength(sb.length() - 1);
+        }
         log.printk(sb.toString());
     }
 

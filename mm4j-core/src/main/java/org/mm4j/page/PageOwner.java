@@ -1,6 +1,7 @@
 package org.mm4j.page;
 
 import org.mm4j.base.Current;
+import org.mm4j.base.InternalApi;
 import org.mm4j.base.KernelLog;
 import org.mm4j.base.ProcFs;
 import org.mm4j.base.StackDepot;
@@ -86,6 +87,7 @@ public final class PageOwner {
     private volatile long countThreshold;
 
     /** {@code init_page_owner}: sets up the records and logs each zone's early allocated pages (none). */
+    @InternalApi("org.mm4j")
     public PageOwner(final BuddyAllocator buddy, final Current current, final KernelLog log) {
         this.buddy = buddy;
         this.memMap = buddy.memMap();
@@ -251,6 +253,38 @@ public final class PageOwner {
         return String.format("0x%x(%snode=%d|zone=%d)", shown, names, z.nid, z.type);
     }
 
+    /**
+     * {@code __dump_page_owner}, what {@code dump_page} adds (a "BUG: Bad page state" report, say): whether the
+     * page is allocated or freed, its last allocation (order, migratetype, gfp, pid, tgid, comm, ts, free_ts) with
+     * the allocation stack, then the free's pid, tgid and stack. Each line ends with a newline.
+     */
+    void dumpPageOwner(final StringBuilder sb, final long pfn) {
+        final Section s = sections.get((int) (pfn >>> SECTION_SHIFT));
+        final int i = (int) (pfn & (SECTION_PAGES - 1));
+        if (s == null || (s.ext[i] & EXT_OWNER) == 0) {
+            sb.append("page_owner info is not present (never set?)\n");
+            return;
+        }
+        sb.append((s.ext[i] & EXT_OWNER_ALLOCATED) != 0 ? "page_owner tracks the page as allocated\n"
+            : "page_owner tracks the page as freed\n");
+        final int gfp = s.gfp[i];
+        sb.append(String.format("page last allocated via order %d, migratetype %s, gfp_mask %s(%s), pid %d, tgid %d"
+            + " (%s), ts %d, free_ts %d%n", s.order[i], MigrateType.name(Gfp.migratetype(gfp)),
+            gfp == 0 ? "0" : "0x" + Integer.toHexString(gfp), Gfp.toString(gfp), s.pid[i], s.tgid[i], s.comm[i],
+            s.ts[i], s.freeTs[i]));
+        if (s.handle[i] == 0) {
+            sb.append("page_owner allocation stack trace missing\n");
+        } else {
+            depot.print(sb, s.handle[i]);
+        }
+        if (s.freeHandle[i] == 0) {
+            sb.append("page_owner free stack trace missing\n");
+        } else {
+            sb.append(String.format("page last free pid %d tgid %d stack trace:%n", s.freePid[i], s.freeTgid[i]));
+            depot.print(sb, s.freeHandle[i]);
+        }
+    }
+
     /** {@code page_owner_stacks/show_stacks}: each stack with pages still allocated (at least the threshold). */
     public String showStacks() {
         final StringBuilder sb = new StringBuilder();
@@ -267,6 +301,7 @@ public final class PageOwner {
     }
 
     /** {@code pageowner_init}: the debugfs files. */
+    @InternalApi("org.mm4j")
     public void registerDebugfs(final ProcFs procfs) {
         procfs.registerFile("/sys/kernel/debug/page_owner", this::read);
         final String dir = "/sys/kernel/debug/page_owner_stacks";

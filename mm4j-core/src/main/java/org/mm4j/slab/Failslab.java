@@ -2,6 +2,7 @@ package org.mm4j.slab;
 
 import org.mm4j.base.FaultAttr;
 import org.mm4j.base.ProcFs;
+import org.mm4j.base.jfr.MmEvents;
 import org.mm4j.page.Gfp;
 
 import java.util.LinkedHashMap;
@@ -122,7 +123,12 @@ public final class Failslab {
         if (cacheFilter && !s.failslab()) {
             return false;
         }
-        return attr.shouldFail(s.objectSize(), (gfp & Gfp.NOWARN) != 0 ? FaultAttr.FAULT_NOWARN : 0, TRACE);
+        final boolean fail = attr.shouldFail(s.objectSize(), (gfp & Gfp.NOWARN) != 0 ? FaultAttr.FAULT_NOWARN : 0,
+            TRACE);
+        if (fail) {
+            MmEvents.faultInjection(attr.name(), s.name(), -1, s.objectSize(), gfp, Gfp::describe, attr.times());
+        }
+        return fail;
     }
 
     /** {@code failslab_debugfs_init}: /sys/kernel/debug/failslab/. */

@@ -13,7 +13,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Invariants (under {@link #listLock}): a slab is on the partial list iff its head page has
  * {@link #ON_PARTIAL} in its private word (the kernel's PG_workingset); such a slab is not frozen and has at
  * least one free object; {@link #nrPartial} counts the list. {@link #nrSlabs}/{@link #totalObjects} are atomics
- * changed without the lock (as the kernel's atomic_long_t). Threads: list fields only under {@link #listLock}.
+ * changed without the lock (as the kernel's atomic_long_t). Threads: list fields only under {@link #listLock}
+ * (each list method asserts it, as the kernel's {@code lockdep_assert_held(&n->list_lock)}).
  */
 final class KmemCacheNode {
     /** Private-word bit: the slab is on its node's partial list. */
@@ -37,8 +38,9 @@ final class KmemCacheNode {
         this.barn = barn;
     }
 
-    /** {@code __add_partial}: to the head (DEACTIVATE_TO_HEAD) or the tail of the list. */
+    /** {@code add_partial} ({@code __add_partial}, the lock asserted): to the head (DEACTIVATE_TO_HEAD) or the tail. */
     void addPartial(final MemMap mm, final long slab, final boolean tail) {
+        assert listLock.isHeldByCurrentThread() : "list_lock of node " + nid + " not held";
         if (partialHead < 0) {
             mm.lruNext(slab, -1);
             mm.lruPrev(slab, -1);
@@ -61,6 +63,7 @@ final class KmemCacheNode {
 
     /** {@code remove_partial}. */
     void removePartial(final MemMap mm, final long slab) {
+        assert listLock.isHeldByCurrentThread() : "list_lock of node " + nid + " not held";
         final long next = mm.lruNext(slab);
         final long prev = mm.lruPrev(slab);
         if (prev >= 0) {
@@ -81,6 +84,7 @@ final class KmemCacheNode {
 
     /** {@code add_full} (STORE_USER caches only, as in the kernel). */
     void addFull(final MemMap mm, final long slab) {
+        assert listLock.isHeldByCurrentThread() : "list_lock of node " + nid + " not held";
         mm.lruPrev(slab, -1);
         mm.lruNext(slab, fullHead);
         if (fullHead >= 0) {
@@ -93,6 +97,7 @@ final class KmemCacheNode {
 
     /** {@code remove_full}; a no-op for a slab that is not on the full list. */
     void removeFull(final MemMap mm, final long slab) {
+        assert listLock.isHeldByCurrentThread() : "list_lock of node " + nid + " not held";
         if ((mm.privateWord(slab) & ON_FULL) == 0) {
             return;
         }

@@ -1,6 +1,7 @@
 package org.mm4j.slab;
 
 import org.mm4j.base.ModelOutOfMemoryException;
+import org.mm4j.base.jfr.MmEvents;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.MemMap;
 import org.mm4j.page.PhysicalMemory;
@@ -686,6 +687,7 @@ public final class SlabAllocator implements SegmentAllocator {
                 }
             }
             mainIn();
+            MmEvents.allocationSample(cache.name(), cache.objectSize(), size);  // JFR, throttled; slow path only
             return objects[--size];
         }
 

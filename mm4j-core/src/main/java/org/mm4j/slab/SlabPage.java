@@ -97,7 +97,8 @@ final class SlabPage implements DebugSlab {
 
     @Override
     public DebugCache cache() {
-        return isSlab() ? slub.cacheById(mm.lpInt(pfn, MemMap.SLAB_CACHE)) : null;
+        final KmemCache s = isSlab() ? slub.cacheById(mm.lpInt(pfn, MemMap.SLAB_CACHE)) : null;
+        return s == null ? null : s.debugView();
     }
 
     @Override

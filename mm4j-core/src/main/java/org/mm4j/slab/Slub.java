@@ -118,6 +118,27 @@ public final class Slub {
 
     /** {@code CONFIG_FAILSLAB}: injected slab allocation failures (off until asked). */
     final Failslab failslab;
+    /** Told of each cache created and destroyed (not of aliases), under this object's monitor. */
+    private final List<CacheListener> cacheListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * Told of each new cache (not of a name merged into an existing cache) and each cache the last
+     * {@code kmem_cache_destroy} shut down, where the kernel adds and removes the cache's sysfs directory. Runs
+     * under the cache list's lock ({@code slab_mutex}): a listener must not create or destroy caches.
+     */
+    public interface CacheListener {
+        void created(KmemCache s);
+
+        void destroyed(KmemCache s);
+    }
+
+    public void addCacheListener(final CacheListener l) {
+        cacheListeners.add(l);
+    }
+
+    public void removeCacheListener(final CacheListener l) {
+        cacheListeners.remove(l);
+    }
     private final boolean failslabBuilt;
 
     public Slub(final BootParams params, final PhysicalMemory mem, final MemMap memMap, final BuddyAllocator buddy,
@@ -394,6 +415,7 @@ public final class Slub {
         slabCaches.add(s);
         byName.put(name, s);
         s.sysfsName = unmergeable(s) ? name : uniqueId(s);
+        cacheListeners.forEach(l -> l.created(s));  // sysfs_slab_add's place: the JMX registrar
         return s;
     }
 
@@ -473,12 +495,13 @@ public final class Slub {
                 }
                 return;
             }
-            left = s.shutdown();
+            left = SlubShrink.shutdown(s);
             if (left != 0) {
                 debug.destroyBusyWarning(s.name());
             }
-            s.markDestroyed();
+            SlubShrink.markDestroyed(s);
             slabCaches.remove(s);
+            cacheListeners.forEach(l -> l.destroyed(s));  // sysfs_slab_unlink's place
             byName.values().removeIf(c -> c == s);
         }
     }
@@ -671,7 +694,7 @@ public final class Slub {
             if (s == null || !s.validObject(head, phys)) {
                 throw new IllegalArgumentException("ksize: 0x" + Long.toHexString(kaddr) + " is not an object");
             }
-            debug.skipOrigSizeCheck(s, kaddr);  // __ksize: the caller may now use all of it
+            debug.skipOrigSizeCheck(s.debugView(), kaddr);  // __ksize: the caller may now use all of it
             return slabKsize(s);
         }
         if (memMap.privateWord(head) == LARGE_KMALLOC && memMap.test(head, MemMap.PG_HEAD)) {
@@ -861,7 +884,7 @@ public final class Slub {
             }
             for (final KmemCache s : caches()) {
                 if (!s.isDestroyed()) {
-                    s.reclaimSheaves();
+                    SlubShrink.reclaimSheaves(s);
                 }
             }
         } finally {
@@ -966,7 +989,8 @@ public final class Slub {
 
     /** {@code slab_err}: the BUG banner, the message, the slab line. */
     void slabErr(final KmemCache s, final long slab, final String text) {
-        debug.slabErr(s, new SlabPage(this, slab), text);  // the kernel's report, taint, WARN, kunit counting
+        // the kernel's report, taint, WARN, kunit counting
+        debug.slabErr(s.debugView(), new SlabPage(this, slab), text);
     }
 
     void warn(final String text) {

@@ -8,13 +8,24 @@ import org.mm4j.page.MemMap;
 import org.mm4j.page.PhysicalMemory;
 import org.mm4j.slab.debug.SlubDebug;
 
+import static org.mm4j.slab.KmemCache.kaddr;
+import static org.mm4j.slab.KmemCache.slabWord;
+import static org.mm4j.slab.KmemCache.wFreelist;
+import static org.mm4j.slab.KmemCache.wInuse;
+import static org.mm4j.slab.KmemCache.wObjects;
+
 /**
  * Where SLUB debugging meets the SLUB core's structures: the {@code alloc_calls}/{@code free_calls} sysfs files
  * and the {@code /sys/kernel/debug/slab/<cache>/{alloc_traces,free_traces}} debugfs files (walks of the node
- * lists under their locks), and the part of {@code __do_krealloc} that depends on the tracked orig_size.
+ * lists under their locks), the part of {@code __do_krealloc} that depends on the tracked orig_size, and the
+ * slow paths only debug caches take ({@code alloc_single_from_partial}, {@code alloc_single_from_new_slab},
+ * {@code free_to_partial_list}): one object at a time under the node's {@code list_lock}, each checked by
+ * {@link org.mm4j.slab.debug.SlubDebug} before the slab word changes hands.
  *
  * <p>Threads: each walk takes every node's list lock of the cache, in node order (the lock order of
- * {@link KmemCache}), so it sees no slab move; the krealloc helpers touch only the caller's own object.
+ * {@link KmemCache}), so it sees no slab move; the krealloc helpers touch only the caller's own object. The debug
+ * slow paths run with the node's {@code list_lock} held (asserted); debug caches use no lockless path, so the
+ * slab word of their slabs changes only under that lock.
  */
 final class SlubDebugSupport {
     static final String DEBUGFS = "/sys/kernel/debug/slab";
@@ -78,43 +89,12 @@ final class SlubDebugSupport {
                     slabs.add(new SlabPage(s.slub, slab));
                 }
             }
-            return s.slub.debug().traces(s, slabs, alloc, withStacks, s.slub.mem.nrNodes());
+            return s.slub.debug().traces(s.debugView(), slabs, alloc, withStacks, s.slub.mem.nrNodes());
         } finally {
             for (final KmemCacheNode n : s.nodes) {
                 n.listLock.unlock();
             }
         }
-    }
-
-    /**
-     * {@code validate_slab_cache} of a debug cache: for each node, under its list lock, {@code validate_slab} on
-     * every partial slab and (SLAB_STORE_USER) every full slab, and the list counts against the node's counters
-     * ({@code validate_slab_node}). Debug caches have no per-CPU slabs, so nothing needs flushing; slabs on no
-     * list (full ones without U, or one being set up) are not walked, as in the kernel. Returns the number of
-     * errors found; in strict mode the first one is thrown once every lock is released.
-     */
-    static int validate(final KmemCache s) {
-        final SlubDebug debug = s.slub.debug();
-        final MemMap mm = s.slub.memMap;
-        final int before = debug.errorEvents();
-        for (final KmemCacheNode n : s.nodes) {
-            n.listLock.lock();
-            try {
-                final List<SlabPage> partial = new ArrayList<>();
-                for (long slab = n.partialHead; slab >= 0; slab = mm.lruNext(slab)) {
-                    partial.add(new SlabPage(s.slub, slab));
-                }
-                final List<SlabPage> full = new ArrayList<>();
-                for (long slab = n.fullHead; slab >= 0; slab = mm.lruNext(slab)) {
-                    full.add(new SlabPage(s.slub, slab));
-                }
-                debug.validateSlabNode(s, partial, n.nrPartial, full, n.nrSlabs.get());
-            } finally {
-                n.listLock.unlock();
-            }
-        }
-        debug.checkpoint();
-        return debug.errorEvents() - before;
     }
 
     /** The cache of a slab object whose orig_size is tracked (SLAB_KMALLOC with SLAB_STORE_USER), or null. */
@@ -140,7 +120,7 @@ final class SlubDebugSupport {
         }
         final SlubDebug debug = slub.debug();
         final long ks = s.objectSize();
-        final long orig = debug.getOrigSize(s, kaddr);
+        final long orig = debug.getOrigSize(s.debugView(), kaddr);
         final long p = kaddr - PhysicalMemory.PAGE_OFFSET;
         if (zero) {
             if (orig != 0 && orig < newSize) {
@@ -149,7 +129,7 @@ final class SlubDebugSupport {
                 slub.mem.fill(p + newSize, ks - newSize, (byte) 0);
             }
         }
-        debug.setOrigSize(s, kaddr, newSize);
+        debug.setOrigSize(s.debugView(), kaddr, newSize);
         if ((s.flags & SlabFlags.SLAB_RED_ZONE) != 0 && newSize < ks) {
             slub.mem.fill(p + newSize, ks - newSize, (byte) SlubDebug.SLUB_RED_ACTIVE);
         }
@@ -159,6 +139,112 @@ final class SlubDebugSupport {
     /** How many bytes krealloc copies to a new object: orig_size when tracked, else {@code ks}. */
     static long copySize(final Slub slub, final long kaddr, final long ks) {
         final KmemCache s = trackedCache(slub, kaddr);
-        return s == null ? ks : Math.min(ks, slub.debug().getOrigSize(s, kaddr));
+        return s == null ? ks : Math.min(ks, slub.debug().getOrigSize(s.debugView(), kaddr));
+    }
+
+    // ---------------------------------------------------------------- the debug caches' slow paths
+
+    /** {@code alloc_single_from_partial} (debug caches; list_lock held). */
+    static long allocSingleFromPartial(final KmemCache s, final KmemCacheNode n, final long slab,
+                                       final int origSize) {
+        assert n.listLock.isHeldByCurrentThread() : "alloc_single_from_partial without list_lock of node " + n.nid;
+        final long w = s.mm.lvLong(slab, MemMap.SLAB_WORD);
+        final long obj = wFreelist(slab, w);
+        final int objects = wObjects(w);
+        final int inuseNow = wInuse(w) + 1;
+        s.mm.svLong(slab, MemMap.SLAB_WORD, slabWord(slab, s.getFp(obj), inuseNow, objects, false));
+        if (!s.slub.debug().allocDebugProcessing(s.debugView(), new SlabPage(s.slub, slab), kaddr(obj), origSize)) {
+            n.removePartial(s.mm, slab);
+            return 0;
+        }
+        s.slub.debug().setTrack(s.debugView(), kaddr(obj), true);
+        if (inuseNow == objects) {
+            n.removePartial(s.mm, slab);
+            if ((s.flags & SlabFlags.SLAB_STORE_USER) != 0) {
+                n.addFull(s.mm, slab);
+            }
+        }
+        return obj;
+    }
+
+    /** {@code alloc_single_from_new_slab} (debug caches). */
+    static long allocSingleFromNewSlab(final KmemCache s, final long slab, final int origSize) {
+        final KmemCacheNode n = s.nodes[s.slabNid(slab)];
+        final long w = s.mm.lvLong(slab, MemMap.SLAB_WORD);
+        final long obj = wFreelist(slab, w);
+        final int objects = wObjects(w);
+        n.listLock.lock();
+        try {
+            s.mm.svLong(slab, MemMap.SLAB_WORD, slabWord(slab, s.getFp(obj), 1, objects, false));
+            SlabPages.incSlabsNode(s, n.nid, objects);
+            if (!s.slub.debug().allocDebugProcessing(s.debugView(), new SlabPage(s.slub, slab), kaddr(obj), origSize)) {
+                // the checks marked every object used: the slab leaves service (on the full list with U)
+                if ((s.flags & SlabFlags.SLAB_STORE_USER) != 0) {
+                    n.addFull(s.mm, slab);
+                }
+                return 0;
+            }
+            s.slub.debug().setTrack(s.debugView(), kaddr(obj), true);
+            if (objects == 1) {
+                if ((s.flags & SlabFlags.SLAB_STORE_USER) != 0) {
+                    n.addFull(s.mm, slab);
+                }
+            } else {
+                n.addPartial(s.mm, slab, false);
+            }
+        } finally {
+            n.listLock.unlock();
+        }
+        return obj;
+    }
+
+    /** {@code free_to_partial_list}: the debug-cache free, serialized under list_lock. */
+    static void freeToPartialList(final KmemCache s, final int cpu, final long slab, final long head, final long tail,
+                                  final int cnt) {
+        final KmemCacheNode n = s.nodes[s.slabNid(slab)];
+        boolean discard = false;
+        n.listLock.lock();
+        try {
+            final int[] bulk = {cnt};
+            if (!s.slub.debug().freeDebugProcessing(s.debugView(), new SlabPage(s.slub, slab), kaddr(head), kaddr(tail),
+                bulk)) {
+                return;
+            }
+            final int done = bulk[0];
+            final long w = s.mm.lvLong(slab, MemMap.SLAB_WORD);
+            final long prior = wFreelist(slab, w);
+            if (wInuse(w) < done) {
+                s.slub.slabErr(s, slab, "Slab has " + wInuse(w) + " allocated objects but " + done
+                    + " are to be freed");
+                return;
+            }
+            if ((s.flags & SlabFlags.SLAB_CONSISTENCY_CHECKS) == 0 && DoubleFreeGuard.isOnFreelist(s, slab, head)) {
+                DoubleFreeGuard.doubleFree(s, slab, head);
+                return;
+            }
+            s.setFp(tail, prior);
+            final int in = wInuse(w) - done;
+            s.mm.svLong(slab, MemMap.SLAB_WORD, slabWord(slab, head, in, wObjects(w), false));
+            discard = in == 0 && n.nrPartial >= s.minPartial;
+            if (prior == 0) {
+                n.removeFull(s.mm, slab);
+                if (!discard) {
+                    n.addPartial(s.mm, slab, true);
+                    s.statInc(cpu, StatItem.FREE_ADD_PARTIAL);
+                }
+            } else if (discard) {
+                n.removePartial(s.mm, slab);
+                s.statInc(cpu, StatItem.FREE_REMOVE_PARTIAL);
+            }
+            if (discard) {
+                SlabPages.decSlabsNode(s, n, wObjects(w));
+            }
+        } finally {
+            n.listLock.unlock();
+        }
+        if (discard) {
+            s.statInc(cpu, StatItem.FREE_SLAB);
+            SlabPages.freeSlab(s, slab);
+        }
     }
 }

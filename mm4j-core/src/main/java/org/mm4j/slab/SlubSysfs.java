@@ -97,7 +97,7 @@ final class SlubSysfs {
             for (final KmemCacheNode n : s.nodes) {
                 slabs += n.nrSlabs.get();
                 objs += n.totalObjects.get();
-                free += s.countPartialFree(n);
+                free += SlabCounters.countPartialFree(s, n);
             }
             sb.append(String.format("%-17s %6d %6d %6d %4d %4d : tunables %4d %4d %4d : slabdata %6d %6d %6d%n",
                 s.name(), objs - free, objs, s.size(), s.objsPerSlab(), 1 << s.order(), 0, 0, 0, slabs, slabs, 0));
@@ -155,15 +155,15 @@ final class SlubSysfs {
             case "alloc_calls", "free_calls": return SlubDebugSupport.traces(s, attr.equals("alloc_calls"), false);
             case "partial":
                 for (final KmemCacheNode n : s.nodes) {
-                    v[n.nid] = s.countPartial(n, 0);
+                    v[n.nid] = SlabCounters.countPartial(s, n, 0);
                 }
                 return perNode(v);
             case "objects_partial":
                 for (final KmemCacheNode n : s.nodes) {
-                    v[n.nid] = s.countPartial(n, 1);
+                    v[n.nid] = SlabCounters.countPartial(s, n, 1);
                 }
                 return perNode(v);
-            case "cpu_slabs": return perNode(s.cpuSlabs());
+            case "cpu_slabs": return perNode(SlabCounters.cpuSlabs(s));
             case "slabs":
                 for (final KmemCacheNode n : s.nodes) {
                     v[n.nid] = n.nrSlabs.get();
@@ -176,14 +176,14 @@ final class SlubSysfs {
                 return perNode(v);
             case "objects":
                 for (final KmemCacheNode n : s.nodes) {
-                    v[n.nid] = n.totalObjects.get() - s.countPartialFree(n);
+                    v[n.nid] = n.totalObjects.get() - SlabCounters.countPartialFree(s, n);
                 }
                 return perNode(v);
             case "slabs_cpu_partial": {
                 int slabs = 0;
                 final StringBuilder per = new StringBuilder();
                 for (int c = 0; c < s.nrCpus(); c++) {
-                    final int sl = s.cpuPartialSlabsOf(c);
+                    final int sl = SlabCounters.cpuPartialSlabsOf(s, c);
                     slabs += sl;
                     if (sl != 0) {
                         per.append(" C").append(c).append('=').append(sl * s.objsPerSlab() / 2).append('(')

@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code parent} is the anon_vma a fork child's copy was cloned from; a VMA whose anon_vma has a parent "had
  * uncowed parents" and its anon_vma is not reused by neighbours.
  */
-public final class AnonVma {
+final class AnonVma {
     private static final AtomicLong IDS = new AtomicLong();
     private final long id = IDS.incrementAndGet();
     final AnonVma parent;

@@ -50,6 +50,19 @@ final class Madvise {
         if (!madviseBehaviorValid(behavior)) {
             return -EINVAL;
         }
+        return walkRange(mm, start, lenIn, (vma, s, e) -> madviseVma(mm, vma, s, e, behavior));
+    }
+
+    /** What {@link #walkVmas} applies to each VMA piece: the resulting VMA (for the walk to continue) or null. */
+    private interface Visit {
+        Vma visit(Vma vma, long start, long end);
+    }
+
+    /**
+     * The range checks {@code do_madvise} and {@code madvise_set_anon_name} share (a page-aligned start, a length
+     * that does not wrap; an empty range is 0), then {@link #walkVmas}.
+     */
+    private static long walkRange(final MmStruct mm, final long start, final long lenIn, final Visit visit) {
         if ((start & ~PAGE_MASK) != 0) {
             return -EINVAL;
         }
@@ -64,12 +77,7 @@ final class Madvise {
         if (end == start) {
             return 0;
         }
-        return walkVmas(mm, start, end, (vma, s, e) -> madviseVma(mm, vma, s, e, behavior));
-    }
-
-    /** What {@link #walkVmas} applies to each VMA piece: the resulting VMA (for the walk to continue) or null. */
-    private interface Visit {
-        Vma visit(Vma vma, long start, long end);
+        return walkVmas(mm, start, end, visit);
     }
 
     /** {@code madvise_walk_vmas}: visits each mapped piece; a hole gives ENOMEM at the end, an error stops. */
@@ -263,21 +271,7 @@ final class Madvise {
                 }
             }
         }
-        if ((start & ~PAGE_MASK) != 0) {
-            return -EINVAL;
-        }
-        final long len = pageAlign(lenIn);
-        if (lenIn != 0 && len == 0) {
-            return -EINVAL;
-        }
-        final long end = start + len;
-        if (Long.compareUnsigned(end, start) < 0) {
-            return -EINVAL;
-        }
-        if (end == start) {
-            return 0;
-        }
-        return walkVmas(mm, start, end, (vma, s, e) -> {
+        return walkRange(mm, start, lenIn, (vma, s, e) -> {
             if (vma.file != null && !vma.file.isShmem()) {
                 return mm.fail(-EBADF);
             }

@@ -589,7 +589,7 @@ public final class MmStruct {
     // ------------------------------------------------------------------------------------------------ pages
 
     /** Gives this mm page tables whose pages come from {@code pager} (without them faults map nothing). */
-    public synchronized void attachPager(final Pager pager) {
+    synchronized void attachPager(final Pager pager) {
         if (pageTables != null) {
             throw new IllegalStateException("page tables already attached");
         }

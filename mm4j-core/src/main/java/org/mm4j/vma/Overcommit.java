@@ -20,7 +20,7 @@ import org.mm4j.page.BuddyAllocator;
  * processes' VMAs without their locks (a best effort while they change, exact when they are idle), so a charge
  * never takes a second mm's lock.
  */
-public final class Overcommit {
+final class Overcommit {
     /** {@code OVERCOMMIT_GUESS}: refuse only a single request larger than all RAM and swap. */
     public static final int OVERCOMMIT_GUESS = 0;
     /** {@code OVERCOMMIT_ALWAYS}: never refuse. */

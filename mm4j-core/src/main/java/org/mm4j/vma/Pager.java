@@ -30,7 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Threads: the page-cache and zero-page methods are synchronized (faults of different processes may race);
  * {@link #allocUser}/{@link #allocTable} are not, so that the OOM killer never runs under this object's monitor.
  */
-public final class Pager {
+final class Pager {
     static final int GFP_USER = Gfp.KERNEL | Gfp.HARDWALL;
     /** {@code vma_alloc_folio(GFP_HIGHUSER_MOVABLE, 0, ...)}: an anonymous or copy-on-write page (a folio). */
     static final int GFP_USER_PAGE = Gfp.HIGHUSER_MOVABLE | Gfp.COMP;

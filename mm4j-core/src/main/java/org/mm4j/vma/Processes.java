@@ -241,7 +241,7 @@ public final class Processes {
     }
 
     /** The overcommit policy and its sysctls. */
-    public Overcommit overcommit() {
+    Overcommit overcommit() {
         return overcommit;
     }
 

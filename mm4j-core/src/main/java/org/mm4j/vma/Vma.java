@@ -9,7 +9,8 @@ package org.mm4j.vma;
  * {@link VmaTree#gap(Vma)} in this node's subtree (the 5.x {@code rb_subtree_gap}).
  *
  * <p>Threads: a VMA is read and written only under its mm's lock (the model's {@code mmap_lock}); the fields are
- * plain on purpose so that {@code find_vma} allocates nothing and takes no lock.
+ * plain on purpose so that {@code find_vma} under that lock ({@code MmStruct.findVmaLocked}) allocates nothing and
+ * takes no lock of its own.
  */
 public final class Vma {
     long start;
@@ -72,7 +73,7 @@ public final class Vma {
         return file;
     }
 
-    public AnonVma anonVma() {
+    AnonVma anonVma() {
         return anonVma;
     }
 

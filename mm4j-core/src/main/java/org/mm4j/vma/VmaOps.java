@@ -87,6 +87,16 @@ final class VmaOps {
         AnonVma anonVma;
         String anonName;
         boolean justExpand;
+
+        /** {@code VMG_STATE} for a new range {@code [start, end)}: prev and next are its neighbours in the store. */
+        static Vmg at(final MmStruct mm, final long start, final long end) {
+            final Vmg g = new Vmg();
+            g.prev = mm.tree.findBefore(start);
+            g.next = g.prev == null ? mm.tree.first : g.prev.next;
+            g.start = start;
+            g.end = end;
+            return g;
+        }
     }
 
     private static boolean hadUncowedParents(final Vma v) {
@@ -265,11 +275,7 @@ final class VmaOps {
     /** {@code merge_new}: tries to merge a new range with its neighbours (tests); null when nothing merges. */
     static Vma mergeNew(final MmStruct mm, final long start, final long end, final long pgoff, final long flags,
                         final AnonVma anonVma) {
-        final Vmg g = new Vmg();
-        g.prev = mm.tree.findBefore(start);
-        g.next = g.prev == null ? mm.tree.first : g.prev.next;
-        g.start = start;
-        g.end = end;
+        final Vmg g = Vmg.at(mm, start, end);
         g.pgoff = pgoff;
         g.flags = flags;
         g.anonVma = anonVma;
@@ -318,11 +324,7 @@ final class VmaOps {
         if (first != null && first.start < end) {
             unmapRange(mm, first, addr, end);
         }
-        final Vmg g = new Vmg();
-        g.prev = mm.tree.findBefore(addr);
-        g.next = g.prev == null ? mm.tree.first : g.prev.next;
-        g.start = addr;
-        g.end = end;
+        final Vmg g = Vmg.at(mm, addr, end);
         g.flags = vmFlags;
         g.file = file;
         g.pgoff = pgoff;
@@ -431,13 +433,9 @@ final class VmaOps {
         if (vma.isAnonymous() && vma.anonVma == null) {
             pgoff = addr >>> 12;
         }
-        final Vmg g = new Vmg();
-        g.prev = mm.tree.findBefore(addr);
-        g.next = g.prev == null ? mm.tree.first : g.prev.next;
+        final Vmg g = Vmg.at(mm, addr, addr + len);
         g.middle = vma;
         g.copiedFrom = vma;
-        g.start = addr;
-        g.end = addr + len;
         g.flags = vma.flags;
         g.file = vma.file;
         g.anonVma = vma.anonVma;

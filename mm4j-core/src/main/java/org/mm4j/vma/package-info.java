@@ -1,8 +1,9 @@
 /**
  * Process address spaces: Linux 6.18 behaviour of {@code mm/mmap.c}, {@code mm/vma.c}, {@code mm/mprotect.c},
  * {@code mm/mremap.c}, {@code mm/madvise.c}, {@code mm/mlock.c}, {@code mm/msync.c}, {@code mm/memory.c}'s faults,
- * {@code dup_mmap}, {@code mm/oom_kill.c}, the overcommit policy and {@code fs/proc/task_mmu.c}, on the 5.x VMA
- * structures (augmented rbtree + list + per-thread vmacache).
+ * {@code dup_mmap}, {@code mm/oom_kill.c}, the overcommit policy and {@code fs/proc/task_mmu.c}. The VMAs live in
+ * 6.18's maple tree by default, or in the 5.x augmented rbtree with its per-thread vmacache
+ * ({@code mm4j.vma_store=rbtree}); both keep the 5.x {@code vm_prev}/{@code vm_next} list.
  *
  * <p>What users call: {@link org.mm4j.vma.Processes} (the process table: fork, exit, /proc), {@link
  * org.mm4j.vma.MmStruct} (one address space: its system calls, user accesses and /proc views), the read side of
@@ -98,8 +99,10 @@
  *  TaskMmu.maps / mapsLine / vmaName      show_map / show_map_vma / get_vma_name
  *  TaskMmu.smaps / vmCounters / statusVm  show_smap / vm_stat_account's counters / task_mem
  *  Vma / AnonVma                          struct vm_area_struct / struct anon_vma
+ *  VmaStore                               the VMA index an mm uses (find_vma, unmapped_area[_topdown], link)
+ *  MapleVmaStore                          mm->mm_mt (maple tree, org.mm4j.vma.maple), 6.1+
  *  VmaTree                                mm->mm_rb + vm_prev/vm_next, rb_subtree_gap; highestGap =
- *                                         unmapped_area_topdown, lowestGap = unmapped_area
+ *                                         unmapped_area_topdown, lowestGap = unmapped_area (3.15-6.0)
  *  VmaCache                               current->vmacache (mm/vmacache.c, 3.15-5.19)
  *  VmFile / VmFile.Inode                  struct file (one per open) / struct inode + its page cache
  *  VmFlags / Mman / Errno                 VM_* / the uapi mman.h constants / errno.h
@@ -116,7 +119,9 @@
  *  OomKiller.outOfMemory / badness        out_of_memory / oom_badness
  *  OomKiller.kill                         __oom_kill_process (the caller checked the victim)
  *  Processes                              the task list; fork (copy_process's mm part), /proc/PID/*
+ *  UserFault                              a fault's signal (struct kernel_siginfo: si_signo, si_code, si_addr)
  *  SegmentationFault / BusError           force_sig_fault(SIGSEGV / SIGBUS)
+ *  ProcessKilledException                 SIGKILL from the OOM killer (mark_oom_victim + do_send_sig_info)
  * </pre>
  */
 package org.mm4j.vma;

@@ -16,11 +16,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
  *
  * <pre>
  *   org.mm4j            the composition root: Kernel boots every subsystem and hands each what it needs
+ *     management        JMX MBeans and the periodic JFR event     (uses slab, page)
  *     vma, vma.replay   address spaces                      (uses page)
  *     trace.kmem        kmem trace decode and replay        (uses slab, page)
  *       slab            SLUB                                (uses page)
  *         page          buddy allocator, struct page        (uses the leaves)
  *           base, boot, io   leaves: log, CPU slots, /proc registry, flag names; boot parameters; line input
+ *             (base.jfr: the JFR event classes, importing nothing of mm4j, so every layer may emit them)
  * </pre>
  * A layer may use the layers below it, never one above or beside it; no package cycle anywhere.
  */
@@ -41,17 +43,19 @@ class LayeringTest {
         Architectures.layeredArchitecture()
             .consideringOnlyDependenciesInLayers()
             .layer("root").definedBy("org.mm4j")
+            .layer("management").definedBy("org.mm4j.management..")
             .layer("vma").definedBy("org.mm4j.vma..")
             .layer("trace").definedBy("org.mm4j.trace..")
             .layer("slab").definedBy("org.mm4j.slab..")
             .layer("page").definedBy("org.mm4j.page..")
             .layer("leaves").definedBy("org.mm4j.base..", "org.mm4j.boot..", "org.mm4j.io..")
             .whereLayer("root").mayNotBeAccessedByAnyLayer()
+            .whereLayer("management").mayOnlyBeAccessedByLayers("root")
             .whereLayer("vma").mayOnlyBeAccessedByLayers("root")
             .whereLayer("trace").mayOnlyBeAccessedByLayers("root")
-            .whereLayer("slab").mayOnlyBeAccessedByLayers("root", "trace")
-            .whereLayer("page").mayOnlyBeAccessedByLayers("root", "trace", "slab", "vma")
-            .whereLayer("leaves").mayOnlyBeAccessedByLayers("root", "trace", "slab", "vma", "page")
+            .whereLayer("slab").mayOnlyBeAccessedByLayers("root", "management", "trace")
+            .whereLayer("page").mayOnlyBeAccessedByLayers("root", "management", "trace", "slab", "vma")
+            .whereLayer("leaves").mayOnlyBeAccessedByLayers("root", "management", "trace", "slab", "vma", "page")
             .check(core);
     }
 
@@ -63,6 +67,16 @@ class LayeringTest {
             .check(core);
         noClasses().that().resideInAPackage("org.mm4j.io..")
             .should().dependOnClassesThat().resideInAnyPackage("org.mm4j.boot..", "org.mm4j.base..")
+            .check(core);
+    }
+
+    @Test
+    void jfrEventsAreALeaf() {
+        // every layer emits the events, so they may use nothing of mm4j (not even base: base -> base.jfr is allowed)
+        noClasses().that().resideInAPackage("org.mm4j.base.jfr..")
+            .should().dependOnClassesThat().resideInAnyPackage("org.mm4j.base", "org.mm4j.boot..", "org.mm4j.io..",
+                "org.mm4j.page..", "org.mm4j.slab..", "org.mm4j.vma..", "org.mm4j.trace..", "org.mm4j.management..",
+                "org.mm4j")
             .check(core);
     }
 

@@ -142,6 +142,27 @@ class PageOwnerTest {
     }
 
     @Test
+    void aBadPageReportSaysWhoAllocatedAndFreedIt() {
+        try (Kernel k = Kernel.boot("mem=32M nr_cpus=1 page_owner=on")) {
+            final BuddyAllocator b = k.buddy();
+            final long p = b.allocPages(Gfp.KERNEL, 1);
+            assertTrue(b.freePages(p, 1));
+            assertFalse(b.freePages(p, 1), "a double free is refused");
+            final List<String> log = k.log().messages();
+            final int at = log.indexOf("page_owner tracks the page as freed");
+            assertTrue(at > 0 && log.get(at - 1).startsWith("page dumped because: "), log.toString());
+            assertTrue(log.get(at + 1).matches("page last allocated via order 1, migratetype Unmovable, gfp_mask"
+                + " 0xcc0\\(GFP_KERNEL\\), pid 1, tgid 1 \\(mm4j\\), ts \\d+, free_ts \\d+"), log.get(at + 1));
+            final int free = log.indexOf("page last free pid 1 tgid 1 stack trace:");
+            assertTrue(free > at, log.toString());
+            assertTrue(log.subList(at, free).stream().anyMatch(l -> l.startsWith(" org.mm4j.page.PageOwnerTest."
+                + "aBadPageReportSaysWhoAllocatedAndFreedIt+")), "the allocation stack");
+            assertTrue(log.subList(free, log.size()).stream().anyMatch(l -> l.contains("FreePages.")
+                || l.contains("freePages")), "the free stack");
+        }
+    }
+
+    @Test
     void pageOwnerNeedsTheConfig() {
         try (Kernel k = Kernel.boot("mem=16M nr_cpus=1 mm4j.config.PAGE_OWNER=n page_owner=on")) {
             assertNull(k.buddy().pageOwner());

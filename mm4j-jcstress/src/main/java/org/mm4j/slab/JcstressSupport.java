@@ -46,12 +46,12 @@ final class JcstressSupport {
 
     /** The head of slot {@code cpu}'s lockless freelist (phys, 0 = empty), read from its {freelist, tid} word. */
     static long cpuFreelist(final KmemCache s, final int cpu) {
-        return s.cpuFreelist(s.pcpu[cpu * KmemCache.STRIDE + KmemCache.W_WORD]);
+        return s.cpuFreelist(s.lvFreelistTid(cpu * KmemCache.STRIDE));
     }
 
     /** Whether the slot's word is seized by a slow path (its LOCKED bit). */
     static boolean slotLocked(final KmemCache s, final int cpu) {
-        return (s.pcpu[cpu * KmemCache.STRIDE + KmemCache.W_WORD] & KmemCache.LOCKED) != 0;
+        return (s.lvFreelistTid(cpu * KmemCache.STRIDE) & KmemCache.LOCKED) != 0;
     }
 
     /** The free pointer stored in the free object {@code phys} (decoded; -1 when corrupt). */

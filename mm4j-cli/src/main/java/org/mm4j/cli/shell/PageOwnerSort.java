@@ -145,7 +145,8 @@ final class PageOwnerSort {
         try {
             text = sh.kernel().procfs().read(input);
         } catch (final RuntimeException e) {
-            throw new ShellException("page_owner_sort: " + e.getMessage());
+            throw new ShellException("page_owner_sort: " + e.getMessage()
+                + (input.equals("/sys/kernel/debug/page_owner") ? " (boot with page_owner=on)" : ""));
         }
         final List<Block> list = new ArrayList<>();
         for (final String raw : text.split("\n\n")) {

@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.mm4j.base.CpuSlots;
 import org.mm4j.base.KernelLog;
+import org.mm4j.base.jfr.MmEvents;
 import org.mm4j.page.PhysicalMemory;
 
 /**
@@ -368,6 +369,8 @@ public final class SlubDebug {
                       final String what, final long start, final long end, final long offset, final int found,
                       final int expected, final DebugSlab slab, final DebugCache s, final long object) {
         log.printk(String.join("\n", lines));
+        MmEvents.slabDebugReport(kind.name(), cache, reason, what, start, end, object,
+            slab == null ? 0 : slab.address());
         if (listeners.isEmpty() && !strict) {
             return;
         }

@@ -10,7 +10,7 @@ import java.util.Arrays;
  * <p>Bounded: the table grows up to {@code maxEntries}; past that {@link #put} refuses new keys (returns false) and
  * the caller counts them, so memory stays bounded whatever the input. Not thread-safe.
  */
-public final class LongLongMap {
+final class LongLongMap {
     /** What {@link #get} returns for an absent key. */
     public static final long MISSING = Long.MIN_VALUE;
 

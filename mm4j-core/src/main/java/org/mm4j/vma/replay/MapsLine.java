@@ -6,7 +6,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** One parsed /proc/PID/maps line: {@code start-end perms offset dev inode [name]}. */
-public record MapsLine(long start, long end, String perms, long offset, int devMajor, int devMinor, long inode,
+record MapsLine(long start, long end, String perms, long offset, int devMajor, int devMinor, long inode,
                        String name) {
     private static final Pattern RE = Pattern.compile(
         "^([0-9a-f]+)-([0-9a-f]+) ([r-][w-][x-][ps]) ([0-9a-f]+) ([0-9a-f]+):([0-9a-f]+) ([0-9]+)(?: +(.*))?$");

@@ -8,7 +8,7 @@ import java.util.List;
  * maps, {@code #END}); see that folder's README. Keeps every line with its number so a replay can write the same
  * layout back with its own results.
  */
-public final class TraceCase {
+final class TraceCase {
     /** A line of the file with its 1-based number. */
     public record Line(long no, String text) {
     }
