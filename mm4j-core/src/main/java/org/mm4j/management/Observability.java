@@ -1,7 +1,7 @@
 package org.mm4j.management;
 
 import jdk.jfr.FlightRecorder;
-import jdk.jfr.FlightRecorderListener;
+import org.mm4j.base.InternalApi;
 import org.mm4j.base.ProcFs;
 import org.mm4j.base.jfr.KmemCacheStatisticsEvent;
 import org.mm4j.base.jfr.MmEvents;
@@ -15,8 +15,14 @@ import javax.management.MBeanServer;
 import javax.management.MalformedObjectNameException;
 import javax.management.ObjectName;
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The JDK observability of one booted kernel (issue 16): its MBeans on the platform MBean server and its periodic
@@ -35,12 +41,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * quoted ({@link ObjectName#quote}).
  *
  * <p>JFR: nothing is registered with the Flight Recorder until the JVM initializes it (a recording starts); then
- * the periodic hook is added, and {@link #close()} removes it. So a JVM that never records pays nothing.
+ * one periodic hook is added for the whole JVM, which emits the statistics of every kernel not yet closed. A
+ * kernel joins that set when it boots and leaves it in {@link #close()}; the set holds kernels weakly, so a
+ * kernel dropped without {@code close()} is not kept alive by JFR. A JVM that never records pays nothing.
  *
  * <p>Threads: registration and unregistration of the MBeans run under the slab allocator's cache-list lock (the
  * {@link Slub} monitor, {@code slab_mutex}), as the cache listener does, so the set of cache MBeans follows the
- * cache list exactly. The MBeans' getters take whatever locks the sysfs files take. The JFR state is two
- * volatile flags (no lock is held while calling into the Flight Recorder, whose listener runs under its own).
+ * cache list exactly. The MBeans' getters take whatever locks the sysfs files take. The set of live kernels is
+ * guarded by its own monitor, held only to add, remove or copy (never while calling into a kernel or JFR).
  */
 public final class Observability implements AutoCloseable {
     /** The JMX domain of every mm4j MBean. */
@@ -69,10 +77,13 @@ public final class Observability implements AutoCloseable {
     /** Guarded by the Slub monitor. */
     private boolean registered;
     private volatile boolean closed;
-    private volatile boolean periodicAdded;
-    private final Runnable periodic = this::emitStatistics;
-    private final FlightRecorderListener recorderListener;
+    /** Kernels not yet closed, weakly held: what the periodic JFR hook reports on. */
+    private static final Set<Observability> LIVE = Collections.synchronizedSet(
+        Collections.newSetFromMap(new WeakHashMap<>()));
+    /** Whether the one periodic hook of the JVM is (to be) added once the Flight Recorder is initialized. */
+    private static final AtomicBoolean PERIODIC = new AtomicBoolean();
 
+    @InternalApi("org.mm4j")
     public Observability(final int kernelId, final String release, final String cmdline, final Slub slub,
                          final BuddyAllocator buddy, final ProcFs procfs) {
         this.kernelId = kernelId;
@@ -81,7 +92,11 @@ public final class Observability implements AutoCloseable {
         this.slub = slub;
         this.buddy = buddy;
         this.procfs = procfs;
-        this.recorderListener = MmEvents.whenRecorderInitialized(this::addPeriodic);
+        LIVE.add(this);
+        if (PERIODIC.compareAndSet(false, true)) {
+            MmEvents.whenRecorderInitialized(
+                () -> FlightRecorder.addPeriodicEvent(KmemCacheStatisticsEvent.class, Observability::emitAll));
+        }
     }
 
     // ------------------------------------------------------------------ names
@@ -194,19 +209,18 @@ public final class Observability implements AutoCloseable {
 
     // ------------------------------------------------------------------ JFR
 
-    /** On the thread that initializes the Flight Recorder: adds the periodic statistics hook. */
-    private void addPeriodic() {
-        if (closed) {
-            return;
+    /** The periodic hook of the JVM: the statistics of every kernel not yet closed. */
+    private static void emitAll() {
+        final List<Observability> live;
+        synchronized (LIVE) {
+            live = new ArrayList<>(LIVE);
         }
-        periodicAdded = true;
-        FlightRecorder.addPeriodicEvent(KmemCacheStatisticsEvent.class, periodic);
-        if (closed) {
-            FlightRecorder.removePeriodicEvent(periodic);  // close() ran meanwhile and may have missed it
+        for (final Observability o : live) {
+            o.emitStatistics();
         }
     }
 
-    /** The periodic hook: one {@code org.mm4j.KmemCacheStatistics} event per cache. */
+    /** One {@code org.mm4j.KmemCacheStatistics} event per cache of this kernel. */
     private void emitStatistics() {
         if (closed) {
             return;
@@ -239,17 +253,17 @@ public final class Observability implements AutoCloseable {
         }
     }
 
-    /** Unregisters the MBeans and the JFR hook. Called by {@code Kernel.close()} before the memory goes. */
+    /**
+     * Unregisters the MBeans and leaves the periodic JFR hook's set. Called by {@code Kernel.close()} before the
+     * memory goes (a hook already running sees {@code closed}, or fails on the closed memory and stops).
+     */
     @Override
     public void close() {
         unregisterMBeans();
         synchronized (slub) {
             closed = true;
         }
-        FlightRecorder.removeListener(recorderListener);
-        if (periodicAdded) {
-            FlightRecorder.removePeriodicEvent(periodic);
-        }
+        LIVE.remove(this);
     }
 
     // ------------------------------------------------------------------ the beans

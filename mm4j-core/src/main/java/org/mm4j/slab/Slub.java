@@ -4,6 +4,7 @@ import org.mm4j.boot.BootParams;
 import org.mm4j.base.CpuSlots;
 import org.mm4j.base.Current;
 import org.mm4j.base.FaultAttr;
+import org.mm4j.base.InternalApi;
 import org.mm4j.base.KernelLog;
 import org.mm4j.base.ProcFs;
 import org.mm4j.page.BuddyAllocator;
@@ -126,16 +127,19 @@ public final class Slub {
      * {@code kmem_cache_destroy} shut down, where the kernel adds and removes the cache's sysfs directory. Runs
      * under the cache list's lock ({@code slab_mutex}): a listener must not create or destroy caches.
      */
+    @InternalApi("org.mm4j.management")
     public interface CacheListener {
         void created(KmemCache s);
 
         void destroyed(KmemCache s);
     }
 
+    @InternalApi("org.mm4j.management")
     public void addCacheListener(final CacheListener l) {
         cacheListeners.add(l);
     }
 
+    @InternalApi("org.mm4j.management")
     public void removeCacheListener(final CacheListener l) {
         cacheListeners.remove(l);
     }

@@ -38,6 +38,7 @@ public final class MmEvents {
     /**
      * Runs {@code r} once the JVM's Flight Recorder is initialized: now if it is, else on the thread that
      * initializes it. What the composition root uses to register its periodic event only when JFR is in use.
+     * The listener stays registered (it holds {@code r} for the life of the JVM).
      *
      * @return the listener, for {@link FlightRecorder#removeListener}
      */
