@@ -18,6 +18,16 @@ final class Mm4jSegments extends Mm4jSlab {
         super(name, boot(true), true);
     }
 
+    /** Not a table row: {@code mm4j-segment} with the leak detector at {@code level} (see LeakDetector). */
+    static Allocator withLeakDetection(final String name, final String level) {
+        return new Mm4jSegments(name, org.mm4j.Kernel.boot(CMDLINE + " mm4j.sheaves=" + SHEAVES
+            + " mm4j.leak_detection=" + level));
+    }
+
+    private Mm4jSegments(final String name, final org.mm4j.Kernel kernel) {
+        super(name, kernel, true);
+    }
+
     static Allocator open(final String name) {
         return new Mm4jSegments(name);
     }

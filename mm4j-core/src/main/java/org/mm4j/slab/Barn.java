@@ -116,6 +116,7 @@ final class Barn {
     }
 
     /** {@code barn_get_full_sheaf}-like: a full sheaf, or null. */
+    @SuppressWarnings("NonAtomicVolatileUpdate") // written only under the barn lock; volatile for the lock-free size reads
     Sheaf getFull() {
         if (nrFull == 0) {  // data_race(barn->nr_full)
             return null;
@@ -133,6 +134,7 @@ final class Barn {
     }
 
     /** Puts a full sheaf; false (the caller keeps it) when the barn already holds the maximum. */
+    @SuppressWarnings("NonAtomicVolatileUpdate") // written only under the barn lock; volatile for the lock-free size reads
     boolean putFull(final Sheaf sheaf) {
         lock();
         try {
@@ -147,6 +149,7 @@ final class Barn {
         }
     }
 
+    @SuppressWarnings("NonAtomicVolatileUpdate") // written only under the barn lock; volatile for the lock-free size reads
     Sheaf getEmpty() {
         if (nrEmpty == 0) {  // data_race(barn->nr_empty)
             return null;
@@ -164,6 +167,7 @@ final class Barn {
     }
 
     /** Puts an empty sheaf; false when the barn is at its limit (the caller drops it). */
+    @SuppressWarnings("NonAtomicVolatileUpdate") // written only under the barn lock; volatile for the lock-free size reads
     boolean putEmpty(final Sheaf sheaf) {
         lock();
         try {

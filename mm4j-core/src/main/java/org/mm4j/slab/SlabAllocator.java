@@ -89,6 +89,15 @@ public final class SlabAllocator implements SegmentAllocator {
      * before the sheaves too). Written by the thread that arms failslab ({@link #failslabArmed}), read plainly.
      */
     private boolean slowAlloc;
+    /**
+     * LEAK DETECTION HOOK (issue 16, h-leakdet): {@link #allocate} and {@link #free(MemorySegment)} consult the
+     * {@link LeakDetector}. Set while its level is not DISABLED (by the thread that sets the level, read plainly,
+     * as {@link #slowAlloc}), and always for an allocator without sheaves (not registered, so not told of level
+     * changes; its calls take the slow paths anyway). Off, it costs each call one test of this field.
+     */
+    boolean leakTracking;
+    /** Allocations seen by the leak detector's sampling ({@link LeakDetector#SAMPLING_INTERVAL}). Owner only. */
+    int leakTick;
     private ThreadSheaves[] byId = new ThreadSheaves[64];
     private final Map<Long, Long> overAligned;
     /** Set (by the owner) once an over-aligned segment was handed out: its free must consult {@link #overAligned}. */
@@ -132,6 +141,12 @@ public final class SlabAllocator implements SegmentAllocator {
         this.memMapBase = slub.memMap.nativeAddress();
         this.fastLimit = capacity > 0 && !initOnFree ? totalBytes : 0;
         this.slowAlloc = initOnAlloc || slub.failslab.active();
+        this.leakTracking = capacity == 0 || slub.leaks.level() != LeakDetector.Level.DISABLED;
+    }
+
+    /** LEAK DETECTION HOOK: the leak detector's level was set; see {@link #leakTracking}. */
+    void leakTracking(final boolean on) {
+        leakTracking = capacity == 0 || on;
     }
 
     /** FAULT INJECTION HOOK: failslab was armed ({@code on}) or disarmed; see {@link #slowAlloc}. */
@@ -343,6 +358,14 @@ public final class SlabAllocator implements SegmentAllocator {
      */
     @Override
     public MemorySegment allocate(final long byteSize, final long byteAlignment) {
+        if (leakTracking) {  // LEAK DETECTION HOOK: sampled segments get a record (LeakDetector)
+            return slub.leaks.allocate(this, byteSize, byteAlignment);
+        }
+        return allocateUntracked(byteSize, byteAlignment);
+    }
+
+    /** {@link #allocate} without the leak detector. */
+    MemorySegment allocateUntracked(final long byteSize, final long byteAlignment) {
         // the fast path: 1..8192 bytes, alignment 1, 2, 4 or 8 (every kmalloc object is 8-aligned)
         if (byteSize > 0 && byteSize <= Slub.KMALLOC_MAX_CACHE_SIZE && byteAlignment > 0 && byteAlignment <= 8
             && (byteAlignment & (byteAlignment - 1)) == 0) {
@@ -433,12 +456,18 @@ public final class SlabAllocator implements SegmentAllocator {
 
     /** Frees a segment this allocator (or any kmalloc view of the same kernel) returned. */
     public void free(final MemorySegment segment) {
-        if (Thread.currentThread() != owner || everOverAligned || !freeFast(segment.address() - base)) {
+        if (Thread.currentThread() != owner || everOverAligned || leakTracking || !freeFast(segment.address() - base)) {
             freeSlow(segment);
         }
     }
 
     private void freeSlow(final MemorySegment segment) {
+        if (leakTracking) {  // LEAK DETECTION HOOK: the record goes before the object can be handed out again
+            slub.leaks.untrack(segment.address());
+            if (Thread.currentThread() == owner && !everOverAligned && freeFast(segment.address() - base)) {
+                return;
+            }
+        }
         if (!overAligned.isEmpty()) {
             final Long block = overAligned.remove(segment.address());
             if (block != null) {
@@ -769,7 +798,7 @@ public final class SlabAllocator implements SegmentAllocator {
 
         long flush() {
             final Sheaf m = mainOut();
-            final long n = m.size + (spare == null ? 0 : spare.size);
+            final long n = (long) m.size + (spare == null ? 0 : spare.size);
             final boolean destroyed = cache.isDestroyed();
             if (destroyed) {
                 m.size = 0;
