@@ -71,16 +71,13 @@ import static org.mm4j.slab.SlabFlags.SLAB_STORE_USER;
  * cannot be kept off it while the slow path runs, so the slow path, holding the slot lock, <em>seizes</em> the
  * word (CAS to freelist NULL with the LOCKED bit) and publishes it again at the end (new freelist, next tid,
  * unlocked). While LOCKED, fast allocations find no freelist and queue on the slot lock; fast frees see LOCKED
- * and take {@code __slab_free}, which is always correct. Every operation on a slot advances its tid by
- * {@link #TID_STEP}; the ABA window this leaves is worked out in the package documentation, and
- * {@link #MIN_TID_BITS} bounds it. Locks a method assumes are asserted ({@code lockdep_assert_held}).
+ * and take {@code __slab_free}, which is always correct. Each operation advances the tid by {@link #TID_STEP}
+ * (the ABA window: package documentation; {@link #MIN_TID_BITS}). Assumed locks are asserted.
  *
- * <p>Files (mm/slub.c's seams): this class holds the state, the public API, the packed words and the lockless
- * fast paths ({@code slab_alloc_node}, {@code do_slab_free}); {@link SlubSlowPath} ({@code ___slab_alloc},
- * {@code __slab_free}), {@link SlubPartial} (partial lists, {@code deactivate_slab}), {@link SlabPages}
- * ({@code new_slab}, {@code discard_slab}), {@link PcsSheaves} (per-CPU sheaves), {@link SlubBulk},
- * {@link SlubShrink} (flush, shrink, shutdown), {@link SlubValidate}, {@link SlabCounters} (statistics, counts),
- * {@link DoubleFreeGuard} (Safety above) and {@link SlubDebugSupport} (the debug caches' paths) work on it.
+ * <p>Files: this class holds the state, the public API, the packed words and the lockless fast paths
+ * ({@code slab_alloc_node}, {@code do_slab_free}); {@link SlubSlowPath}, {@link SlubPartial}, {@link SlabPages},
+ * {@link PcsSheaves}, {@link SlubBulk}, {@link SlubShrink}, {@link SlubValidate}, {@link SlabCounters},
+ * {@link DoubleFreeGuard} (Safety above) and {@link SlubDebugSupport} work on it (see the package table).
  */
 public final class KmemCache {
     static final int STRIDE = 64;

@@ -108,7 +108,7 @@ public final class Slub {
     private final KmemCache[][] kmallocCaches = new KmemCache[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1];
     final AtomicLong slabReclaimablePages = new AtomicLong();
     final AtomicLong slabUnreclaimablePages = new AtomicLong();
-    private final AtomicLong largeKmallocPages = new AtomicLong();
+    final AtomicLong largeKmallocPages = new AtomicLong();
     private final ThreadLocal<SlabAllocator> threadAllocator;
     /** Platform threads' allocators with sheaves, and their reaper. */
     final ThreadSheafRegistry threadSheaves = new ThreadSheafRegistry();
@@ -590,7 +590,7 @@ public final class Slub {
             throw new IllegalArgumentException("kmalloc: size " + size + " (expected: >= 0)");
         }
         if (size > KMALLOC_MAX_CACHE_SIZE) {
-            return kmallocLarge(size, gfp, nid);
+            return KmallocLarge.kmallocLarge(this, size, gfp, nid);
         }
         if (size == 0) {
             return ZERO_SIZE_PTR;
@@ -602,43 +602,6 @@ public final class Slub {
         }
         s.postAlloc(phys, gfp, size);
         return PhysicalMemory.PAGE_OFFSET + phys;
-    }
-
-    /** {@code __kmalloc_large_node}: a compound page block straight from the buddy allocator. */
-    private long kmallocLarge(final long size, final int gfp, final int nid) {
-        if (size > KMALLOC_MAX_SIZE) {
-            if ((gfp & Gfp.NOWARN) == 0) {
-                log.printk("------------[ cut here ]------------");
-                log.printk("WARNING: CPU: %d PID: %d at mm/slub.c:4420 __kmalloc_large_node+0x%x/0x140: kmalloc"
-                    + " of %d bytes exceeds KMALLOC_MAX_SIZE (%d)", cpus.current(), ProcessHandle.current().pid(),
-                    0x9c, size, KMALLOC_MAX_SIZE);
-                log.printk("---[ end trace 0000000000000000 ]---");
-            }
-            return 0;
-        }
-        final int order = Geometry.getOrder(size);
-        final int pageGfp = (gfp & ~Gfp.DMA32) | Gfp.COMP;
-        // the first attempt neither warns nor calls the OOM killer (__GFP_NORETRY): stranded sheaves go first
-        long pfn = buddy.allocPagesNode((gfp & Gfp.DIRECT_RECLAIM) != 0 ? pageGfp | Gfp.NOWARN | Gfp.NORETRY
-            : pageGfp, order, nid);
-        if (pfn < 0 && (gfp & Gfp.DIRECT_RECLAIM) != 0) {
-            reclaimStranded();
-            pfn = buddy.allocPagesNode(pageGfp, order, nid);
-        }
-        if (pfn < 0) {
-            return 0;
-        }
-        memMap.privateWord(pfn, LARGE_KMALLOC);
-        largeKmallocPages.addAndGet(1L << order);
-        slabUnreclaimablePages.addAndGet(1L << order);
-        buddy.vmstat().add(VmStat.NR_SLAB_UNRECLAIMABLE, 1L << order);
-        if (initOnAlloc && (gfp & Gfp.ZERO) == 0) {
-            mem.fill(PhysicalMemory.pfnToPhys(pfn), (long) Geometry.PAGE_SIZE << order, (byte) 0);
-        }
-        if (kmemleak != null) {
-            kmemleak.alloc(PhysicalMemory.pageAddress(pfn), size, 1);  // KMEMLEAK HOOK: kmemleak_alloc
-        }
-        return PhysicalMemory.pageAddress(pfn);
     }
 
     /** {@code kfree(x)}: NULL and ZERO_SIZE_PTR are ignored; anything else must be a kmalloc'ed object. */
@@ -667,25 +630,7 @@ public final class Slub {
             s.freeChecked(cpus.current(), head, phys);
             return;
         }
-        freeLarge("kfree", kaddr, head, phys);
-    }
-
-    private void freeLarge(final String op, final long kaddr, final long head, final long phys) {
-        if (memMap.privateWord(head) != LARGE_KMALLOC || !memMap.test(head, MemMap.PG_HEAD)
-            || PhysicalMemory.pfnToPhys(head) != phys) {
-            dumpPage(head, "Not a kmalloc allocation");
-            throw new IllegalArgumentException(op + ": 0x" + Long.toHexString(kaddr) + " is not a kmalloc"
-                + " allocation");
-        }
-        if (kmemleak != null) {
-            kmemleak.free(kaddr);  // KMEMLEAK HOOK: free_large_kmalloc -> kmemleak_free
-        }
-        final int order = memMap.compoundOrder(head);
-        memMap.privateWord(head, 0);
-        largeKmallocPages.addAndGet(-(1L << order));
-        slabUnreclaimablePages.addAndGet(-(1L << order));
-        buddy.vmstat().add(VmStat.NR_SLAB_UNRECLAIMABLE, -(1L << order));
-        buddy.freePages(head, order);
+        KmallocLarge.freeLarge(this, "kfree", kaddr, head, phys);
     }
 
     /** {@code ksize(x)}: the usable size of an allocated object. */
@@ -987,7 +932,7 @@ public final class Slub {
         throw new IllegalArgumentException(op + ": 0x" + Long.toHexString(kaddr) + " is not a slab object");
     }
 
-    private void dumpPage(final long pfn, final String reason) {
+    void dumpPage(final long pfn, final String reason) {
         log.printk("------------[ cut here ]------------");
         log.printk("WARNING: CPU: %d PID: %d at mm/slub.c:4755 free_large_kmalloc+0x62/0x90", cpus.current(),
             ProcessHandle.current().pid());

@@ -15,10 +15,8 @@ import org.mm4j.page.PhysicalMemory;
  * SLUB debugging (CONFIG_SLUB_DEBUG of Linux 6.18, mm/slub.c): red zones, poisoning, padding and free-pointer
  * checks, user tracking, {@code validate}, and the kernel's reports in dmesg. One instance per kernel.
  *
- * <p>Java names map to the kernel's: {@link #checkObject} = check_object, {@link #onFreelist} = on_freelist,
- * {@link #allocDebugProcessing} = alloc_debug_processing, {@link #freeDebugProcessing} = free_debug_processing,
- * {@link #validateSlab} = validate_slab, {@link #listSlabObjects} = list_slab_objects, and so on; each keeps the
- * kernel's order of checks, its repairs ({@code restore_bytes}, the freelist cut) and its messages.
+ * <p>Java names map to the kernel's (the table is in the package documentation); each check keeps the kernel's
+ * order of checks, its repairs ({@code restore_bytes}, the freelist cut) and its messages.
  *
  * <p>Error counting: while a {@link KunitErrors} scope is open on a thread, reports from that thread are not
  * printed but counted exactly where {@code slab_add_kunit_errors()} counts them in the kernel (one per
