@@ -55,6 +55,9 @@ import java.util.function.Predicate;
  * {@code free(MemorySegment)} of any thread's allocator: a {@code kfree} by kernel address leaves the record, and
  * if the object is then reused without tracking, the record is reported when its segment is collected.
  *
+ * <p>{@code MemorySegment} is a value-based class: the record relies on the identity of the instance, which JDK 25
+ * keeps; a JDK that made it a value class would refuse the phantom reference.
+ *
  * <p>When reports are made: a tracked allocation first drains the GC's queue (as Netty's {@code track} does), and
  * {@link #reportLeaks()} drains it on demand (tests: {@code System.gc()} then {@code reportLeaks()} in a loop).
  * No thread of its own.
