@@ -10,13 +10,19 @@ import org.mm4j.boot.KernelConfig;
 import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.FailPageAlloc;
 import org.mm4j.page.PageOwner;
+import org.mm4j.page.PhysicalMemory;
+import org.mm4j.slab.Slub;
+import org.mm4j.vma.MmStruct;
+import org.mm4j.vma.Processes;
+import org.mm4j.vma.Vma;
 
 /**
  * Boot wiring of the page allocator's debugging facilities (issue 16), each compiled in by the config and off
  * until asked: {@code fail_page_alloc} ({@code CONFIG_FAIL_PAGE_ALLOC}: installed always, armed by the boot
  * parameter {@code fail_page_alloc=} or a debugfs write) and {@code page_owner} ({@code CONFIG_PAGE_OWNER}: set up
- * only with {@code page_owner=on}). {@code failslab} is the slab allocator's own ({@link org.mm4j.slab.Slub}).
- * Runs once, at boot, before the first allocation.
+ * only with {@code page_owner=on}). {@code failslab} and kmemleak are the slab allocator's own
+ * ({@link org.mm4j.slab.Slub}); kmemleak's roots that lie outside the slab layer (every process's user memory) are
+ * added here. Runs once, at boot, before the first allocation.
  */
 final class DebugFacilities {
     private DebugFacilities() {
@@ -41,5 +47,32 @@ final class DebugFacilities {
             owner.registerDebugfs(procfs);
             buddy.pageOwner(owner);
         }
+    }
+
+    /** The PTE bits of a present page and of its frame number (x86-64). */
+    private static final long PTE_PRESENT = 1;
+    private static final long PTE_PFN_MASK = 0x000ffffffffff000L;
+
+    /**
+     * kmemleak's process-memory root: the present pages of every process's address space are scanned word by
+     * word (the model's stand-in for the kernel's data sections: what user space holds stays referenced).
+     */
+    static void slab(final Slub slab, final Processes processes) {
+        if (!slab.kmemleakEnabled()) {
+            return;
+        }
+        slab.kmemleak().addRoot("process memory", false, s -> {
+            for (final Processes.Task t : processes.tasks()) {
+                final MmStruct mm = t.mm();
+                for (final Vma v : mm.vmas()) {
+                    for (long a = v.start(); Long.compareUnsigned(a, v.end()) < 0; a += 4096) {
+                        final long pte = mm.pte(a);
+                        if ((pte & PTE_PRESENT) != 0) {
+                            s.block(PhysicalMemory.PAGE_OFFSET + (pte & PTE_PFN_MASK), 4096);
+                        }
+                    }
+                }
+            }
+        });
     }
 }

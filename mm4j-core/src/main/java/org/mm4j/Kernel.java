@@ -2,6 +2,7 @@ package org.mm4j;
 
 import org.mm4j.base.CpuSlots;
 import org.mm4j.base.Current;
+import org.mm4j.base.Jiffies;
 import org.mm4j.base.KernelLog;
 import org.mm4j.base.ProcFs;
 import org.mm4j.base.Uts;
@@ -40,6 +41,8 @@ public final class Kernel implements AutoCloseable {
     private final ProcFs procfs = new ProcFs();
     /** {@code current}: swapper/0 during boot, then the process table's current process. */
     private final Current current = new Current();
+    /** {@code jiffies}: the model's clock; the shell's {@code sleep} moves it forward. */
+    private final Jiffies jiffies;
     private final Slub slab;
     private final Processes processes;
     /** The MBeans (when asked) and the periodic JFR event of this kernel. */
@@ -52,6 +55,7 @@ public final class Kernel implements AutoCloseable {
         this.params = params;
         this.log = new KernelLog();
         this.cpus = new CpuSlots(params.nrCpus());
+        this.jiffies = Jiffies.realTime((int) params.config().longValue("HZ"));
         log.printk("Linux version %s (mm4j) #1 SMP PREEMPT_DYNAMIC", VERSION);
         log.printk("Command line: %s", params.cmdline());
         this.mem = reserve(params, () -> new PhysicalMemory(params.memBytes(), params.numaNodes()));
@@ -73,8 +77,9 @@ public final class Kernel implements AutoCloseable {
         procfs.registerFile("/proc/config.gz", () -> params.config().text());
         log.printk("Memory: %dK/%dK available (%dK kernel struct page table)",
             buddy.freePages() * 4, mem.totalPages() * 4, mem.totalPages() * MemMap.ENTRY_SIZE / 1024);
-        this.slab = new Slub(params, mem, memMap, buddy, cpus, log, procfs, current);
+        this.slab = new Slub(params, mem, memMap, buddy, cpus, log, procfs, current, jiffies);
         this.processes = new Processes(params, buddy, vmstat, log, procfs);
+        DebugFacilities.slab(slab, processes);
         current.install(() -> {
             final Processes.Task t = processes.current();
             return new Current.Task(t.pid(), t.pid(), t.comm());
@@ -145,6 +150,11 @@ public final class Kernel implements AutoCloseable {
     /** The process table: pid 1 and its forks, each with its address space. */
     public Processes processes() {
         return processes;
+    }
+
+    /** {@code jiffies}: the model's clock (HZ = CONFIG_HZ); {@code sleep} in the shell moves it forward. */
+    public Jiffies jiffies() {
+        return jiffies;
     }
 
     /** The /proc and /sys files each subsystem registers. */

@@ -3,6 +3,8 @@ package org.mm4j.cli;
 import org.mm4j.boot.BootParams;
 import org.mm4j.cli.report.HtmlReport;
 import org.mm4j.trace.kmem.KmemTraceReader;
+import org.mm4j.vma.MmStruct;
+import org.mm4j.vma.VmaStore;
 import org.mm4j.vma.replay.StraceReplayer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -77,8 +79,10 @@ public final class ReplayStraceCommand implements Callable<Integer> {
     }
 
     int run(final PrintStream stdout, final PrintStream stderr) {
+        final VmaStore.Kind store;
         try {
-            BootParams.parse(cmdline);
+            final String named = BootParams.parse(cmdline).vmaStore();
+            store = named == null ? VmaStore.Kind.defaultKind() : VmaStore.Kind.parse(named);
         } catch (final IllegalArgumentException e) {
             stderr.println("mm4j: --cmdline: " + e.getMessage());
             return 2;
@@ -128,7 +132,8 @@ public final class ReplayStraceCommand implements Callable<Integer> {
                      1 << 16), f.toString());
                  Writer w = outFile == null ? Writer.nullWriter()
                      : Files.newBufferedWriter(outFile, StandardCharsets.UTF_8)) {
-                r = new StraceReplayer(mode).replay(f.toString(), in, line -> {
+                final StraceReplayer replayer = new StraceReplayer(mode, () -> MmStruct.DEFAULT_MAX_MAP_COUNT, store);
+                r = replayer.replay(f.toString(), in, line -> {
                     try {
                         w.write(line);
                         w.write('\n');

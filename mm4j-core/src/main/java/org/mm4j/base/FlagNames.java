@@ -12,6 +12,8 @@ public final class FlagNames {
     }
 
     /**
+     * Prints {@code flags} by names: the names whose bits are all set, then what is left in hex.
+     *
      * @param flags          the word (an {@code int} word is passed as {@code flags & 0xffffffffL})
      * @param names          name to value, in the order names are to be tried (composite values first)
      * @param singleBitsOnly only names of one bit are used (composites in the map are skipped)

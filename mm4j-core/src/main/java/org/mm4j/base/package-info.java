@@ -24,6 +24,8 @@
  *     (lib/fault-inject.c)</td></tr>
  * <tr><td>{@link org.mm4j.base.StackDepot}</td><td>{@code stack_depot_save()}, {@code stack_depot_snprint()},
  *     {@code stack_trace_save()} (lib/stackdepot.c) over Java frames</td></tr>
+ * <tr><td>{@link org.mm4j.base.Jiffies}</td><td>{@code jiffies}, {@code INITIAL_JIFFIES},
+ *     {@code msecs_to_jiffies()} (include/linux/jiffies.h); {@code sleep} moves it forward</td></tr>
  * <tr><td>{@link org.mm4j.base.Current}</td><td>{@code current} ({@code ->pid}, {@code ->tgid},
  *     {@code ->comm}; {@code init_task} "swapper/0" before the first process)</td></tr>
  * <tr><td>{@link org.mm4j.base.Uts#RELEASE}</td><td>{@code UTS_RELEASE}, {@code utsname()->release}</td></tr>

@@ -21,8 +21,8 @@ import java.util.Map;
  * 0/n/f/off), {@code slab_nomerge}, {@code slab_merge}, and mm4j's own {@code mm4j.sheaves=} (sheaf capacity the
  * JVM-facing allocator gives caches that do not ask for one), {@code mm4j.double_free=refuse|kernel},
  * {@code mm4j.random_seed=N}, {@code mm4j.vma_store=maple|rbtree},
- * {@code mm4j.leak_detection=disabled|simple|advanced|paranoid}, {@code page_owner=on}, {@code failslab=} and
- * {@code fail_page_alloc=}
+ * {@code mm4j.leak_detection=disabled|simple|advanced|paranoid}, {@code page_owner=on}, {@code kmemleak=on|off},
+ * {@code failslab=} and {@code fail_page_alloc=}
  * ({@code <interval>,<probability>,<space>,<times>}, parsed by the capability), {@code mm4j.config.NAME=y|n|value}
  * (overrides
  * one symbol of the build configuration, {@link #config()}; see {@link KernelConfig}). {@code init_on_alloc} and
@@ -122,6 +122,7 @@ public final class BootParams {
                 case "mm4j.leak_detection" -> parseLeakDetection(key, value);
                 case "mm4j.jmx" -> parseBool(key, value);
                 case "page_owner" -> parseBool(key, value);  // early_param: kstrtobool
+                case "kmemleak" -> parseKmemleak(key, value);
                 case "failslab", "fail_page_alloc" -> {
                     // __setup(setup_fault_attr): parsed by the capability, which logs a malformed value
                 }
@@ -141,7 +142,7 @@ public final class BootParams {
         final KernelConfig config = KernelConfig.withOverrides(configOverrides);
         // a parameter whose facility the config leaves out has no handler: unknown, passed to user space
         for (final String[] p : new String[][] {{"page_owner", "PAGE_OWNER"}, {"failslab", "FAILSLAB"},
-            {"fail_page_alloc", "FAIL_PAGE_ALLOC"}}) {
+            {"fail_page_alloc", "FAIL_PAGE_ALLOC"}, {"kmemleak", "DEBUG_KMEMLEAK"}}) {
             if (all.containsKey(p[0]) && !config.isEnabled(p[1])) {
                 final String v = all.get(p[0]);
                 unknown.add(v == null ? p[0] : p[0] + "=" + v);
@@ -399,6 +400,25 @@ public final class BootParams {
     public boolean pageOwner() {
         return all.containsKey("page_owner") && config.isEnabled("PAGE_OWNER")
             && parseBool("page_owner", all.get("page_owner"));
+    }
+
+    /**
+     * Whether kmemleak runs ({@code CONFIG_DEBUG_KMEMLEAK}, mm/kmemleak.c's early_param {@code kmemleak=on|off}):
+     * with {@code CONFIG_DEBUG_KMEMLEAK_DEFAULT_OFF} (mm4j's default) only when booted with {@code kmemleak=on},
+     * without it unless booted with {@code kmemleak=off}.
+     */
+    public boolean kmemleak() {
+        if (!config.isEnabled("DEBUG_KMEMLEAK")) {
+            return false;
+        }
+        final String v = all.get("kmemleak");
+        return v == null ? !config.isEnabled("DEBUG_KMEMLEAK_DEFAULT_OFF") : v.equals("on");
+    }
+
+    private static void parseKmemleak(final String key, final String value) {
+        if (!"on".equals(value) && !"off".equals(value)) {
+            throw new CmdlineException(key + "=" + value + " (expected: kmemleak=on or kmemleak=off)");
+        }
     }
 
     /**

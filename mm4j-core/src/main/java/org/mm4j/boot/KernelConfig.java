@@ -22,9 +22,10 @@ import java.util.zip.GZIPOutputStream;
  * were captured, bundled as the resource {@code config-6.18.44.gz} beside this class, plus what a debug kernel
  * compiles in but leaves off until a boot parameter or a debugfs write asks ({@link #MM4J_BUILT}): fault injection
  * ({@code FAULT_INJECTION}, {@code FAILSLAB}, {@code FAIL_PAGE_ALLOC}, {@code FAULT_INJECTION_DEBUG_FS}) and
- * {@code PAGE_OWNER} (which selects {@code PAGE_EXTENSION}). They change nothing until asked, so the defaults
- * behave as the reference kernel. Facilities mm4j does not build ({@code DEBUG_KMEMLEAK}, {@code KFENCE}, ...)
- * stay "is not set"; enabling one at boot is refused rather than claimed.
+ * {@code PAGE_OWNER} (which selects {@code PAGE_EXTENSION}) and {@code DEBUG_KMEMLEAK} with
+ * {@code DEBUG_KMEMLEAK_DEFAULT_OFF} (on only with {@code kmemleak=on}). They change nothing until asked, so the
+ * defaults behave as the reference kernel. Facilities mm4j does not build ({@code KFENCE}, ...) stay "is not
+ * set"; enabling one at boot is refused rather than claimed.
  *
  * <p>Each symbol can be overridden at boot with {@code mm4j.config.NAME=VALUE} (NAME without {@code CONFIG_}):
  * a bool or tristate takes {@code y} or {@code n} ({@code m} where the reference has {@code m}), an int a decimal
@@ -45,10 +46,9 @@ public final class KernelConfig {
     public static final String PARAM_PREFIX = "mm4j.config.";
 
     /**
-     * Symbols mm4j does not build (yet): enabling one at boot would claim a facility that is not there. Issue 16
-     * (kmemleak) removes names from here as it builds them.
+     * Symbols mm4j does not build (yet): enabling one at boot would claim a facility that is not there.
      */
-    private static final Set<String> NOT_BUILT = Set.of("DEBUG_KMEMLEAK", "KFENCE", "RANDOM_KMALLOC_CACHES",
+    private static final Set<String> NOT_BUILT = Set.of("KFENCE", "RANDOM_KMALLOC_CACHES",
         "PAGE_POISONING", "FAULT_INJECTION_USERCOPY", "FAIL_MAKE_REQUEST", "FAIL_IO_TIMEOUT", "FAIL_FUTEX",
         "FAULT_INJECTION_CONFIGFS", "FAULT_INJECTION_STACKTRACE_FILTER");
 
@@ -70,22 +70,32 @@ public final class KernelConfig {
             "# CONFIG_FAULT_INJECTION_CONFIGFS is not set",
             "# CONFIG_FAULT_INJECTION_STACKTRACE_FILTER is not set"),
         "# CONFIG_PAGE_EXTENSION is not set", List.of("CONFIG_PAGE_EXTENSION=y"),
-        "# CONFIG_PAGE_OWNER is not set", List.of("CONFIG_PAGE_OWNER=y"));
+        "# CONFIG_PAGE_OWNER is not set", List.of("CONFIG_PAGE_OWNER=y"),
+        "# CONFIG_DEBUG_KMEMLEAK is not set", List.of(
+            "CONFIG_DEBUG_KMEMLEAK=y",
+            "CONFIG_DEBUG_KMEMLEAK_MEM_POOL_SIZE=16000",
+            "CONFIG_DEBUG_KMEMLEAK_DEFAULT_OFF=y",
+            "CONFIG_DEBUG_KMEMLEAK_AUTO_SCAN=y",
+            "# CONFIG_DEBUG_KMEMLEAK_VERBOSE is not set"));
 
     /**
      * Kconfig's "depends on" among the symbols above: a child whose parent is off is not in the file at all (its
      * line is left out of {@link #text()}) and {@link #isEnabled} says false.
      */
-    private static final Map<String, String> DEPENDS_ON = Map.of(
-        "FAILSLAB", "FAULT_INJECTION",
-        "FAIL_PAGE_ALLOC", "FAULT_INJECTION",
-        "FAULT_INJECTION_USERCOPY", "FAULT_INJECTION",
-        "FAIL_MAKE_REQUEST", "FAULT_INJECTION",
-        "FAIL_IO_TIMEOUT", "FAULT_INJECTION",
-        "FAIL_FUTEX", "FAULT_INJECTION",
-        "FAULT_INJECTION_DEBUG_FS", "FAULT_INJECTION",
-        "FAULT_INJECTION_CONFIGFS", "FAULT_INJECTION",
-        "FAULT_INJECTION_STACKTRACE_FILTER", "FAULT_INJECTION_DEBUG_FS");
+    private static final Map<String, String> DEPENDS_ON = Map.ofEntries(
+        Map.entry("FAILSLAB", "FAULT_INJECTION"),
+        Map.entry("FAIL_PAGE_ALLOC", "FAULT_INJECTION"),
+        Map.entry("FAULT_INJECTION_USERCOPY", "FAULT_INJECTION"),
+        Map.entry("FAIL_MAKE_REQUEST", "FAULT_INJECTION"),
+        Map.entry("FAIL_IO_TIMEOUT", "FAULT_INJECTION"),
+        Map.entry("FAIL_FUTEX", "FAULT_INJECTION"),
+        Map.entry("FAULT_INJECTION_DEBUG_FS", "FAULT_INJECTION"),
+        Map.entry("FAULT_INJECTION_CONFIGFS", "FAULT_INJECTION"),
+        Map.entry("FAULT_INJECTION_STACKTRACE_FILTER", "FAULT_INJECTION_DEBUG_FS"),
+        Map.entry("DEBUG_KMEMLEAK_MEM_POOL_SIZE", "DEBUG_KMEMLEAK"),
+        Map.entry("DEBUG_KMEMLEAK_DEFAULT_OFF", "DEBUG_KMEMLEAK"),
+        Map.entry("DEBUG_KMEMLEAK_AUTO_SCAN", "DEBUG_KMEMLEAK"),
+        Map.entry("DEBUG_KMEMLEAK_VERBOSE", "DEBUG_KMEMLEAK"));
 
     private static final KernelConfig DEFAULT = new KernelConfig(Reference.VALUES, Map.of());
 

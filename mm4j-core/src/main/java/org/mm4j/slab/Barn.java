@@ -34,6 +34,7 @@ final class Barn {
     }
 
     /** {@code barn_get_full_sheaf}-like: a full sheaf, or null. */
+    @SuppressWarnings("NonAtomicVolatileUpdate") // written only under the barn lock; volatile for the lock-free size reads
     Sheaf getFull() {
         lock.lock();
         try {
@@ -48,6 +49,7 @@ final class Barn {
     }
 
     /** Puts a full sheaf; false (the caller keeps it) when the barn already holds the maximum. */
+    @SuppressWarnings("NonAtomicVolatileUpdate") // written only under the barn lock; volatile for the lock-free size reads
     boolean putFull(final Sheaf sheaf) {
         lock.lock();
         try {
@@ -62,6 +64,7 @@ final class Barn {
         }
     }
 
+    @SuppressWarnings("NonAtomicVolatileUpdate") // written only under the barn lock; volatile for the lock-free size reads
     Sheaf getEmpty() {
         lock.lock();
         try {
@@ -76,6 +79,7 @@ final class Barn {
     }
 
     /** Puts an empty sheaf; false when the barn is at its limit (the caller drops it). */
+    @SuppressWarnings("NonAtomicVolatileUpdate") // written only under the barn lock; volatile for the lock-free size reads
     boolean putEmpty(final Sheaf sheaf) {
         lock.lock();
         try {

@@ -877,6 +877,9 @@ public final class KmemCache {
      * {@code origSize} bytes asked for, so the kmalloc red zone after them stays intact.
      */
     void postAlloc(final long phys, final int gfp, final long origSize) {
+        if (slub.kmemleak != null) {
+            slub.kmemleak.alloc(PhysicalMemory.PAGE_OFFSET + phys, objectSize, 1);  // KMEMLEAK HOOK: kmemleak_alloc
+        }
         if (SlubDebugOptions.wantInitOnAlloc(slub.initOnAlloc, flags, ctor != null, (gfp & Gfp.ZERO) != 0)) {
             final boolean kmallocRedzone = (flags & SlabFlags.SLAB_KMALLOC) != 0
                 && (flags & (SlabFlags.SLAB_STORE_USER | SlabFlags.SLAB_RED_ZONE)) != 0;
@@ -899,6 +902,9 @@ public final class KmemCache {
 
     /** A free whose slab belongs to this cache: checks the pointer, then {@code slab_free}. */
     void freeChecked(final int cpu, final long slab, final long phys) {
+        if (slub.kmemleak != null) {
+            slub.kmemleak.free(PhysicalMemory.PAGE_OFFSET + phys);  // KMEMLEAK HOOK: slab_free_hook -> kmemleak_free
+        }
         if (debug && (flags & SlabFlags.SLAB_CONSISTENCY_CHECKS) != 0) {
             slabFree(cpu, slab, phys);  // free_consistency_checks report bad pointers in the kernel's words
             slub.debug().checkpoint();

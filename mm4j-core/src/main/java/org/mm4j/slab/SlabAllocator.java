@@ -787,7 +787,7 @@ public final class SlabAllocator implements SegmentAllocator {
 
         long flush() {
             final Sheaf m = mainOut();
-            final long n = m.size + (spare == null ? 0 : spare.size);
+            final long n = (long) m.size + (spare == null ? 0 : spare.size);
             final boolean destroyed = cache.isDestroyed();
             if (destroyed) {
                 m.size = 0;

@@ -5,6 +5,7 @@ import org.mm4j.base.CpuSlots;
 import org.mm4j.base.Current;
 import org.mm4j.base.FaultAttr;
 import org.mm4j.base.InternalApi;
+import org.mm4j.base.Jiffies;
 import org.mm4j.base.KernelLog;
 import org.mm4j.base.ProcFs;
 import org.mm4j.page.BuddyAllocator;
@@ -119,6 +120,8 @@ public final class Slub {
 
     /** {@code CONFIG_FAILSLAB}: injected slab allocation failures (off until asked). */
     final Failslab failslab;
+    /** {@code CONFIG_DEBUG_KMEMLEAK} with {@code kmemleak=on}; null when off (then it costs nothing). */
+    final Kmemleak kmemleak;
     /** Told of each cache created and destroyed (not of aliases), under this object's monitor. */
     private final List<CacheListener> cacheListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -155,6 +158,14 @@ public final class Slub {
     /** @param current the task fault-injection reports name ({@code current}) */
     public Slub(final BootParams params, final PhysicalMemory mem, final MemMap memMap, final BuddyAllocator buddy,
                 final CpuSlots cpus, final KernelLog log, final ProcFs procfs, final Current current) {
+        this(params, mem, memMap, buddy, cpus, log, procfs, current,
+            Jiffies.realTime((int) params.config().longValue("HZ")));
+    }
+
+    /** @param jiffies the model's clock (kmemleak ages objects by it) */
+    public Slub(final BootParams params, final PhysicalMemory mem, final MemMap memMap, final BuddyAllocator buddy,
+                final CpuSlots cpus, final KernelLog log, final ProcFs procfs, final Current current,
+                final Jiffies jiffies) {
         this.procfs = procfs;
         this.mem = mem;
         this.nativeBase = mem.nativeAddress(0);
@@ -171,8 +182,13 @@ public final class Slub {
         this.slubStats = params.config().isEnabled("SLUB_STATS");
         this.initOnAlloc = params.initOnAlloc();
         this.initOnFree = params.initOnFree();
-        this.threadSheafCapacity = params.all().containsKey("mm4j.sheaves") ? params.sheafCapacity()
-            : SlabAllocator.DEFAULT_SHEAF_CAPACITY;
+        // KMEMLEAK HOOK: with kmemleak on, the JVM allocators have no sheaves, so every allocation and free goes
+        // through slab_post_alloc_hook/slab_free_hook (the fast paths are untouched when it is off)
+        this.kmemleak = params.kmemleak() ? new Kmemleak(mem, log, current, jiffies, procfs,
+            params.config().isEnabled("DEBUG_KMEMLEAK_AUTO_SCAN"), params.config().isEnabled("DEBUG_KMEMLEAK_VERBOSE"))
+            : null;
+        this.threadSheafCapacity = kmemleak != null ? 0
+            : params.all().containsKey("mm4j.sheaves") ? params.sheafCapacity() : SlabAllocator.DEFAULT_SHEAF_CAPACITY;
         this.freelistHardened = params.config().isEnabled("SLAB_FREELIST_HARDENED");
         this.freelistRandom = params.config().isEnabled("SLAB_FREELIST_RANDOM");
         this.randomSeed = params.randomSeed();
@@ -211,6 +227,23 @@ public final class Slub {
                 + "mm4j.config.FAILSLAB=n or FAULT_INJECTION=n)");
         }
         return failslab;
+    }
+
+    /** Whether kmemleak runs (booted with {@code kmemleak=on}, {@code CONFIG_DEBUG_KMEMLEAK}). */
+    public boolean kmemleakEnabled() {
+        return kmemleak != null;
+    }
+
+    /**
+     * kmemleak ({@code CONFIG_DEBUG_KMEMLEAK}, mm/kmemleak.c): scans, reports, roots.
+     *
+     * @throws IllegalStateException when the kernel was not booted with {@code kmemleak=on}
+     */
+    public Kmemleak kmemleak() {
+        if (kmemleak == null) {
+            throw new IllegalStateException("kmemleak: not running (boot with kmemleak=on)");
+        }
+        return kmemleak;
     }
 
     /**
@@ -410,7 +443,7 @@ public final class Slub {
         }
         final long flags = debugOptions.cacheFlags(args.flags(), name);
         if (mayMerge && args.usersize() == 0 && args.sheafCapacity() == 0) {
-            final KmemCache s = findMergeable(size, args.align(), flags, args.ctor());
+            final KmemCache s = SlabMerge.findMergeable(slabCaches, nomerge, size, args.align(), flags, args.ctor());
             if (s != null) {
                 s.refcount++;
                 s.aliasNames.add(name);
@@ -437,61 +470,9 @@ public final class Slub {
         byId = ids;
         slabCaches.add(s);
         byName.put(name, s);
-        s.sysfsName = unmergeable(s) ? name : uniqueId(s);
+        s.sysfsName = SlabMerge.unmergeable(nomerge, s) ? name : SlabMerge.uniqueId(s);
         cacheListeners.forEach(l -> l.created(s));  // sysfs_slab_add's place: the JMX registrar
         return s;
-    }
-
-    /** {@code slab_unmergeable()}. */
-    boolean unmergeable(final KmemCache s) {
-        return nomerge || (s.flags & SlabFlags.SLAB_NEVER_MERGE) != 0 || s.ctor != null || s.usersize != 0
-            || s.sheafCapacity > 0 || s.refcount < 0;
-    }
-
-    /** {@code find_mergeable()}: the oldest compatible cache, or null. */
-    private KmemCache findMergeable(final int sizeArg, final int alignArg, final long flags, final Ctor ctor) {
-        if (nomerge || ctor != null || (flags & SlabFlags.SLAB_NEVER_MERGE) != 0) {
-            return null;
-        }
-        if (alignArg < 0 || (alignArg != 0 && Integer.bitCount(alignArg) != 1)) {
-            return null;
-        }
-        int size = Geometry.alignUp(sizeArg, 8);
-        final int align = Geometry.calculateAlignment(flags, alignArg, size);
-        size = Geometry.alignUp(size, align);
-        for (final KmemCache s : slabCaches) {
-            if (unmergeable(s) || size > s.size
-                || (flags & SlabFlags.SLAB_MERGE_SAME) != (s.flags & SlabFlags.SLAB_MERGE_SAME)
-                || (s.size & ~(align - 1)) != s.size || s.size - size >= 8) {
-                continue;
-            }
-            return s;
-        }
-        return null;
-    }
-
-    /** {@code create_unique_id()}: ":[flags-]size" (d = DMA, D = DMA32, a = reclaim, F = checks, A = account). */
-    static String uniqueId(final KmemCache s) {
-        final StringBuilder sb = new StringBuilder(":");
-        if ((s.flags & SlabFlags.SLAB_CACHE_DMA) != 0) {
-            sb.append('d');
-        }
-        if ((s.flags & SlabFlags.SLAB_CACHE_DMA32) != 0) {
-            sb.append('D');
-        }
-        if ((s.flags & SlabFlags.SLAB_RECLAIM_ACCOUNT) != 0) {
-            sb.append('a');
-        }
-        if ((s.flags & SlabFlags.SLAB_CONSISTENCY_CHECKS) != 0) {
-            sb.append('F');
-        }
-        if ((s.flags & SlabFlags.SLAB_ACCOUNT) != 0) {
-            sb.append('A');
-        }
-        if (sb.length() > 1) {
-            sb.append('-');
-        }
-        return sb.append(String.format("%07d", s.size)).toString();
     }
 
     /**
@@ -654,6 +635,9 @@ public final class Slub {
         if (initOnAlloc && (gfp & Gfp.ZERO) == 0) {
             mem.fill(PhysicalMemory.pfnToPhys(pfn), (long) Geometry.PAGE_SIZE << order, (byte) 0);
         }
+        if (kmemleak != null) {
+            kmemleak.alloc(PhysicalMemory.pageAddress(pfn), size, 1);  // KMEMLEAK HOOK: kmemleak_alloc
+        }
         return PhysicalMemory.pageAddress(pfn);
     }
 
@@ -692,6 +676,9 @@ public final class Slub {
             dumpPage(head, "Not a kmalloc allocation");
             throw new IllegalArgumentException(op + ": 0x" + Long.toHexString(kaddr) + " is not a kmalloc"
                 + " allocation");
+        }
+        if (kmemleak != null) {
+            kmemleak.free(kaddr);  // KMEMLEAK HOOK: free_large_kmalloc -> kmemleak_free
         }
         final int order = memMap.compoundOrder(head);
         memMap.privateWord(head, 0);

@@ -92,6 +92,9 @@ final class SlubBulk {
                 }
                 continue;
             }
+            if (s.slub.kmemleak != null) {
+                s.slub.kmemleak.free(PhysicalMemory.PAGE_OFFSET + p);  // KMEMLEAK HOOK: slab_free_hook -> kmemleak_free
+            }
             if (s.slub.initOnFree) {
                 s.mem.fill(p, s.objectSize, (byte) 0);
             }

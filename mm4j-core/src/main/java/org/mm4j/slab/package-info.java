@@ -10,6 +10,7 @@
  *  Slub.kmemCacheCreate / Destroy       kmem_cache_create (__kmem_cache_alias, do_kmem_cache_create) / _destroy
  *  Slub.kmalloc / kfree / ksize / krealloc   __kmalloc, kfree, ksize (__ksize), krealloc (__do_krealloc)
  *  Slub.kmallocIndex / kmallocType      kmalloc_index, kmalloc_type
+ *  SlabMerge.findMergeable / uniqueId  find_mergeable (slab_unmergeable) / create_unique_id
  *  KmemCache                            struct kmem_cache
  *  KmemCache.alloc / allocNode / free   kmem_cache_alloc / kmem_cache_alloc_node / kmem_cache_free
  *  KmemCache.slabAllocNode              slab_alloc_node (slab_pre_alloc_hook: failslab)
@@ -56,7 +57,14 @@
  *  SlabFlags                            slab_flags_t (SLAB_*)
  *  SlabRandom                           get_random_* for SLAB_FREELIST_RANDOM / _HARDENED
  *  SlubSysfs                            /sys/kernel/slab/CACHE/*, /proc/slabinfo
+ *  Failslab.failNext                    (mm4j) the next N allocations of a cache fail (failslab's knobs set)
+ *  KmemCache.failslab                   SLAB_FAILSLAB (/sys/kernel/slab/CACHE/failslab, slub_debug=A)
  *  Failslab                             mm/failslab.c (should_failslab)
+ *  Kmemleak                             mm/kmemleak.c (kmemleak_alloc/_free, kmemleak_scan, debugfs file)
+ *  Kmemleak.KmemleakObject              struct kmemleak_object
+ *  Kmemleak.alloc / free                kmemleak_alloc / kmemleak_free (slab_post_alloc_hook, slab_free_hook)
+ *  Kmemleak.notLeak / ignore            kmemleak_not_leak / kmemleak_ignore (paint grey / black)
+ *  Kmemleak.scanIfDue                   (mm4j) kmemleak_scan_thread's wait, on the model's clock
  *  SlabAllocator, ThreadSheafRegistry   (mm4j) the JVM allocator: per-thread sheaves over the caches
  *  SheafUsage                           (mm4j) objects parked in sheaves and their bound
  * </pre>

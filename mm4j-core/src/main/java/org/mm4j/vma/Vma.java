@@ -4,9 +4,10 @@ package org.mm4j.vma;
  * One {@code vm_area_struct}: the half-open range {@code [start, end)} of a process address space with its flags,
  * backing ({@link VmFile} or anonymous), {@code vm_pgoff}, {@code anon_vma} and anonymous name.
  *
- * <p>Invariants (checked by {@link VmaTree#validate()}): {@code start < end}, both page aligned; VMAs of one mm
- * never overlap; {@link #prev}/{@link #next} give address order; {@code subtreeGap} is the largest
- * {@link VmaTree#gap(Vma)} in this node's subtree (the 5.x {@code rb_subtree_gap}).
+ * <p>Invariants (checked by {@link VmaStore#validate()}): {@code start < end}, both page aligned; VMAs of one mm
+ * never overlap; {@link #prev}/{@link #next} give address order; with the rbtree store, {@code subtreeGap} is the
+ * largest {@link VmaTree#gap(Vma)} in this node's subtree (the 5.x {@code rb_subtree_gap}); the maple tree
+ * ({@link MapleVmaStore}) leaves the rbtree fields unused.
  *
  * <p>Threads: a VMA is read and written only under its mm's lock (the model's {@code mmap_lock}); the fields are
  * plain on purpose so that {@code find_vma} under that lock ({@code MmStruct.findVmaLocked}) allocates nothing and

@@ -48,7 +48,8 @@
  * <p>Java names and the kernel symbols they model:
  * <pre>
  *  MmStruct                               struct mm_struct: VMA store, layout, counters, mmap_lock (the monitor)
- *  MmStruct.findVma / findVmaLocked       find_vma (vmacache_find, the rbtree walk, vmacache_update)
+ *  MmStruct.findVma / findVmaLocked       find_vma: mt_find (maple), or vmacache_find, the rbtree walk,
+ *                                         vmacache_update (5.x store)
  *  MmStruct.findVmaPrev                   find_vma_prev
  *  MmStruct.findVmaIntersection[Locked]   find_vma_intersection
  *  MmStruct.vmaLookup[Locked]             vma_lookup
@@ -100,7 +101,8 @@
  *  TaskMmu.smaps / vmCounters / statusVm  show_smap / vm_stat_account's counters / task_mem
  *  Vma / AnonVma                          struct vm_area_struct / struct anon_vma
  *  VmaStore                               the VMA index an mm uses (find_vma, unmapped_area[_topdown], link)
- *  MapleVmaStore                          mm->mm_mt (maple tree, org.mm4j.vma.maple), 6.1+
+ *  MapleVmaStore                          mm->mm_mt (maple tree, org.mm4j.vma.maple), 6.1+, through vma_iterator:
+ *                                         vma_iter_store_new, vma_iter_clear, vma_expand / vma_shrink
  *  VmaTree                                mm->mm_rb + vm_prev/vm_next, rb_subtree_gap; highestGap =
  *                                         unmapped_area_topdown, lowestGap = unmapped_area (3.15-6.0)
  *  VmaCache                               current->vmacache (mm/vmacache.c, 3.15-5.19)

@@ -25,11 +25,11 @@ class KernelConfigTest {
             "SLUB_DEBUG", "ZONE_DMA", "ZONE_DMA32", "PER_VMA_LOCK", "MEMCG", "TRANSPARENT_HUGEPAGE",
             // compiled in by mm4j beyond the reference (issue 9's config item), off until asked
             "FAULT_INJECTION", "FAILSLAB", "FAIL_PAGE_ALLOC", "FAULT_INJECTION_DEBUG_FS", "PAGE_OWNER",
-            "PAGE_EXTENSION"}) {
+            "PAGE_EXTENSION", "DEBUG_KMEMLEAK", "DEBUG_KMEMLEAK_DEFAULT_OFF", "DEBUG_KMEMLEAK_AUTO_SCAN"}) {
             assertTrue(c.isEnabled(on), on);
         }
         for (final String off : new String[] {"SLUB_STATS", "RANDOM_KMALLOC_CACHES", "KFENCE",
-            "INIT_ON_ALLOC_DEFAULT_ON", "INIT_ON_FREE_DEFAULT_ON", "DEBUG_KMEMLEAK", "SLUB_DEBUG_ON",
+            "INIT_ON_ALLOC_DEFAULT_ON", "INIT_ON_FREE_DEFAULT_ON", "DEBUG_KMEMLEAK_VERBOSE", "SLUB_DEBUG_ON",
             "FAULT_INJECTION_USERCOPY", "FAULT_INJECTION_STACKTRACE_FILTER", "FAIL_FUTEX"}) {
             assertFalse(c.isEnabled(off), off);
             assertNull(c.value(off), off);
@@ -61,8 +61,16 @@ class KernelConfigTest {
                 CONFIG_FAULT_INJECTION_DEBUG_FS=y
                 # CONFIG_FAULT_INJECTION_CONFIGFS is not set
                 # CONFIG_FAULT_INJECTION_STACKTRACE_FILTER is not set
+                """)
+            .replace("\n# CONFIG_DEBUG_KMEMLEAK is not set\n", """
+
+                CONFIG_DEBUG_KMEMLEAK=y
+                CONFIG_DEBUG_KMEMLEAK_MEM_POOL_SIZE=16000
+                CONFIG_DEBUG_KMEMLEAK_DEFAULT_OFF=y
+                CONFIG_DEBUG_KMEMLEAK_AUTO_SCAN=y
+                # CONFIG_DEBUG_KMEMLEAK_VERBOSE is not set
                 """);
-        assertEquals(reference.lines().count() + 9, expected.lines().count(), "the three lines were in the file");
+        assertEquals(reference.lines().count() + 13, expected.lines().count(), "the four lines were in the file");
         assertEquals(expected, KernelConfig.defaults().text());
         final String unzipped = new String(new GZIPInputStream(new ByteArrayInputStream(
             KernelConfig.defaults().gzip())).readAllBytes(), StandardCharsets.UTF_8);
@@ -119,8 +127,6 @@ class KernelConfigTest {
         expect("mm4j.config.SLUB_STATS", "mm4j.config.SLUB_STATS needs a value");
         expect("mm4j.config.NR_CPUS=lots", "mm4j.config.NR_CPUS=lots is not a number");
         expect("mm4j.config.PHYSICAL_START=16", "mm4j.config.PHYSICAL_START=16 is not a hex number");
-        expect("mm4j.config.DEBUG_KMEMLEAK=y",
-            "mm4j.config.DEBUG_KMEMLEAK=y: CONFIG_DEBUG_KMEMLEAK is not built into mm4j");
         expect("mm4j.config.KFENCE=y", "is not built into mm4j");
         expect("mm4j.config.FAULT_INJECTION_USERCOPY=y", "is not built into mm4j");
         assertThrows(IllegalArgumentException.class, () -> KernelConfig.defaults().isEnabled("NO_SUCH_THING"));

@@ -45,7 +45,8 @@ public final class Shell {
         VmaCommands::register,
         ProcpsCommands::register,
         ReportCommands::register,
-        PageOwnerSort::register);
+        PageOwnerSort::register,
+        KmemleakCommands::register);
 
     private static final Pattern ASSIGN = Pattern.compile("^\\s*([A-Za-z_][A-Za-z0-9_]*)\\s*=(?!=)\\s*(.*)$");
     /** A system call as strace prints it, optionally with strace -f's pid prefix ("1234 " or "[pid 1234] "). */
@@ -115,6 +116,11 @@ public final class Shell {
 
     public Map<String, String> variables() {
         return Collections.unmodifiableMap(vars);
+    }
+
+    /** {@code unset NAME}: forgets a variable; false when there was none. */
+    public boolean unsetVariable(final String name) {
+        return vars.remove(name) != null;
     }
 
     public int lineNumber() {

@@ -40,6 +40,9 @@ public final class KmemEvent {
     int node = -1;
     String cacheName;
     String callSite;
+    /** The reader's id of {@link #cacheName} / {@link #callSite} (its interner's), -1 when none. */
+    int cacheNameId = -1;
+    int callSiteId = -1;
     long pfn = -1;
     int order;
     int migratetype = -1;
@@ -72,6 +75,8 @@ public final class KmemEvent {
         node = -1;
         cacheName = null;
         callSite = null;
+        cacheNameId = -1;
+        callSiteId = -1;
         pfn = -1;
         order = 0;
         migratetype = -1;
@@ -156,6 +161,8 @@ public final class KmemEvent {
         node = o.node;
         cacheName = o.cacheName;
         callSite = o.callSite;
+        cacheNameId = o.cacheNameId;
+        callSiteId = o.callSiteId;
         pfn = o.pfn;
         order = o.order;
         migratetype = o.migratetype;

@@ -23,6 +23,8 @@ public final class KmemEventBatch {
     final short[] node;
     final String[] cacheName;
     final String[] callSite;
+    final int[] cacheNameId;
+    final int[] callSiteId;
     final long[] pfn;
     final byte[] order;
     final byte[] migratetype;
@@ -44,6 +46,8 @@ public final class KmemEventBatch {
         node = new short[capacity];
         cacheName = new String[capacity];
         callSite = new String[capacity];
+        cacheNameId = new int[capacity];
+        callSiteId = new int[capacity];
         pfn = new long[capacity];
         order = new byte[capacity];
         migratetype = new byte[capacity];
@@ -76,6 +80,8 @@ public final class KmemEventBatch {
         node[i] = (short) ev.node;
         cacheName[i] = ev.cacheName;
         callSite[i] = ev.callSite;
+        cacheNameId[i] = ev.cacheNameId;
+        callSiteId[i] = ev.callSiteId;
         pfn[i] = ev.pfn;
         order[i] = (byte) ev.order;
         migratetype[i] = (byte) ev.migratetype;
@@ -95,6 +101,8 @@ public final class KmemEventBatch {
         ev.node = node[i];
         ev.cacheName = cacheName[i];
         ev.callSite = callSite[i];
+        ev.cacheNameId = cacheNameId[i];
+        ev.callSiteId = callSiteId[i];
         ev.pfn = pfn[i];
         ev.order = order[i];
         ev.migratetype = migratetype[i];

@@ -139,6 +139,37 @@ public final class KmemReplayer {
     private final BuddyAllocator buddy;
     private final Slub slub;
     private final Map<String, TraceCache> traceCaches = new HashMap<>();
+    /** A cache's and a call site's entry by the reader's id of its name ({@code KmemEvent#cacheNameId}, ...). */
+    private final ById<TraceCache> cacheById = new ById<>();
+    private final ById<CallSiteStats> siteById = new ById<>();
+
+    /**
+     * Entries by the reader's id of an interned string (0, 1, 2...: at most the interner's 2^15), each with the
+     * String instance it was stored for: a hit needs that same instance, so a stale or foreign id only misses.
+     */
+    private static final class ById<T> {
+        private Object[] values = new Object[64];
+        private String[] keys = new String[64];
+
+        /** The entry of {@code id} stored for {@code key}, or null. */
+        @SuppressWarnings({"unchecked", "ReferenceEquality"}) // keys are interned by the reader: identity is equality
+        T get(final int id, final String key) {
+            return id >= 0 && id < keys.length && keys[id] == key ? (T) values[id] : null;
+        }
+
+        void put(final int id, final String key, final T value) {
+            if (id < 0 || key == null) {
+                return;
+            }
+            if (id >= keys.length) {
+                final int n = Math.max(id + 1, 2 * keys.length);
+                values = java.util.Arrays.copyOf(values, n);
+                keys = java.util.Arrays.copyOf(keys, n);
+            }
+            values[id] = value;
+            keys[id] = key;
+        }
+    }
     private long peakSlabPages;
     private long cachesCreated;
     private long cachesMatched;
@@ -211,9 +242,9 @@ public final class KmemReplayer {
             switch (type) {
                 case KmemEvent.MM_PAGE_ALLOC -> pageAlloc(b.pfn[i], b.order[i], b.gfp[i]);
                 case KmemEvent.MM_PAGE_FREE -> pageFree(b.pfn[i], b.order[i]);
-                case KmemEvent.KMALLOC -> kmalloc(b.bytesReq[i], b.gfp[i], b.callSite[i], b.ptr[i]);
-                case KmemEvent.KMEM_CACHE_ALLOC -> kmemCacheAlloc(b.cacheName[i], b.bytesReq[i], b.bytesAlloc[i],
-                    b.gfp[i], b.callSite[i], b.ptr[i]);
+                case KmemEvent.KMALLOC -> kmalloc(b.bytesReq[i], b.gfp[i], b.callSite[i], b.callSiteId[i], b.ptr[i]);
+                case KmemEvent.KMEM_CACHE_ALLOC -> kmemCacheAlloc(b.cacheName[i], b.cacheNameId[i], b.bytesReq[i],
+                    b.bytesAlloc[i], b.gfp[i], b.callSite[i], b.callSiteId[i], b.ptr[i]);
                 default -> free(b.ptr[i]);
             }
             if (type < KmemEvent.MM_PAGE_ALLOC) {
@@ -245,15 +276,13 @@ public final class KmemReplayer {
             return;
         }
         pageAllocsByOrder[order]++;
-        final long key = tracePfn + 1;
-        final long old = pages.get(key);
-        if (old != LongLongMap.MISSING) {
-            // allocated twice without a free in between: the free was not captured; let the old block go
-            buddy.freePages(old >>> 4, (int) (old & 0xf));
-        }
-        if (!pages.put(key, pfn << 4 | order)) {
+        final long old = pages.swap(tracePfn + 1, pfn << 4 | order);
+        if (old == LongLongMap.FULL) {
             untracked++;
             buddy.freePages(pfn, order);
+        } else if (old != LongLongMap.MISSING) {
+            // allocated twice without a free in between: the free was not captured; let the old block go
+            buddy.freePages(old >>> 4, (int) (old & 0xf));
         }
     }
 
@@ -271,7 +300,8 @@ public final class KmemReplayer {
         buddy.freePages(v >>> 4, order);
     }
 
-    private void kmalloc(final long bytesReq, final int gfp, final String callSite, final long ptr) {
+    private void kmalloc(final long bytesReq, final int gfp, final String callSite, final int siteId,
+                         final long ptr) {
         final long kaddr = slub.kmalloc(bytesReq, gfp);
         final KmemCache c = slub.kmallocCache(bytesReq, gfp);
         final CacheStats st = stats(c != null ? c.name() : "kmalloc-large");
@@ -284,13 +314,13 @@ public final class KmemReplayer {
         st.allocs++;
         st.bytesReq += bytesReq;
         st.bytesAlloc += size;
-        site(callSite, bytesReq, size);
+        site(callSite, siteId, bytesReq, size);
         track(ptr, kaddr);
     }
 
-    private void kmemCacheAlloc(final String name, final long bytesReq, final long bytesAlloc, final int gfp,
-                                final String callSite, final long ptr) {
-        final TraceCache tc = traceCache(name, bytesReq, bytesAlloc);
+    private void kmemCacheAlloc(final String name, final int nameId, final long bytesReq, final long bytesAlloc,
+                                final int gfp, final String callSite, final int siteId, final long ptr) {
+        final TraceCache tc = traceCache(name, nameId, bytesReq, bytesAlloc);
         if (tc == null) {
             modelObjectFailures++;
             return;
@@ -304,15 +334,28 @@ public final class KmemReplayer {
         tc.stats.allocs++;
         tc.stats.bytesReq += bytesReq;
         tc.stats.bytesAlloc += tc.cache.size();
-        site(callSite, bytesReq, tc.cache.size());
+        site(callSite, siteId, bytesReq, tc.cache.size());
         track(ptr, kaddr);
     }
 
-    private TraceCache traceCache(final String name, final long bytesReq, final long bytesAlloc) {
-        TraceCache tc = traceCaches.get(name);
-        if (tc != null && !tc.cache.isDestroyed()) {
-            return tc;
+    private TraceCache traceCache(final String name, final int nameId, final long bytesReq, final long bytesAlloc) {
+        final TraceCache known = cacheById.get(nameId, name);
+        if (known != null && !known.cache.isDestroyed()) {
+            return known;
         }
+        TraceCache tc = traceCaches.get(name);
+        if (tc == null || tc.cache.isDestroyed()) {
+            tc = newTraceCache(name, bytesReq, bytesAlloc);
+            if (tc == null) {
+                return null;
+            }
+        }
+        cacheById.put(nameId, name, tc);
+        return tc;
+    }
+
+    /** The trace's cache {@code name}: the model's of that name, else one created with the kernel's geometry. */
+    private TraceCache newTraceCache(final String name, final long bytesReq, final long bytesAlloc) {
         KmemCache c = slub.findCache(name);
         if (c == null) {
             final long size = bytesAlloc > 0 ? bytesAlloc : bytesReq;
@@ -332,7 +375,7 @@ public final class KmemReplayer {
                 return null;
             }
         }
-        tc = new TraceCache(c, stats(name));
+        final TraceCache tc = new TraceCache(c, stats(name));
         traceCaches.put(name, tc);
         return tc;
     }
@@ -372,14 +415,13 @@ public final class KmemReplayer {
         if (ptr == 0) {
             return;
         }
-        final long old = objects.get(ptr);
-        if (old != LongLongMap.MISSING) {
-            // the same hashed pointer allocated again without a captured free: let the old object go
-            slub.kfree(old);
-        }
-        if (!objects.put(ptr, kaddr)) {
+        final long old = objects.swap(ptr, kaddr);
+        if (old == LongLongMap.FULL) {
             untracked++;
             slub.kfree(kaddr);
+        } else if (old != LongLongMap.MISSING) {
+            // the same hashed pointer allocated again without a captured free: let the old object go
+            slub.kfree(old);
         }
     }
 
@@ -397,12 +439,16 @@ public final class KmemReplayer {
         slub.kfree(kaddr);
     }
 
-    private void site(final String callSite, final long bytesReq, final long size) {
-        final String key = callSite != null ? callSite : UNKNOWN_SITE;
-        CallSiteStats st = sites.get(key);
+    private void site(final String callSite, final int siteId, final long bytesReq, final long size) {
+        CallSiteStats st = siteById.get(siteId, callSite);
         if (st == null) {
-            final String k = sites.size() < MAX_SITES ? key : OTHER_SITES;
-            st = sites.computeIfAbsent(k, CallSiteStats::new);
+            final String key = callSite != null ? callSite : UNKNOWN_SITE;
+            st = sites.get(key);
+            if (st == null) {
+                final String k = sites.size() < MAX_SITES ? key : OTHER_SITES;
+                st = sites.computeIfAbsent(k, CallSiteStats::new);
+            }
+            siteById.put(siteId, callSite, st);
         }
         st.allocs++;
         st.bytesReq += bytesReq;

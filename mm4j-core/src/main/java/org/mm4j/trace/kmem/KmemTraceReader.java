@@ -475,6 +475,8 @@ public final class KmemTraceReader implements AutoCloseable {
         ev.node = -1;
         ev.cacheName = null;
         ev.callSite = null;
+        ev.cacheNameId = -1;
+        ev.callSiteId = -1;
         ev.pfn = -1;
         ev.order = 0;
         ev.migratetype = -1;
@@ -506,6 +508,7 @@ public final class KmemTraceReader implements AutoCloseable {
             } else if (key(p, klen, "call_site")) {
                 if (end > v) {
                     ev.callSite = sites.string(buf, v, end - v);
+                    ev.callSiteId = sites.lastId;
                 }
             } else if (key(p, klen, "bytes_req")) {
                 ev.bytesReq = parseDecRange(v, end);
@@ -527,6 +530,7 @@ public final class KmemTraceReader implements AutoCloseable {
                     return error(evName + ": empty name=");
                 }
                 ev.cacheName = names.string(buf, v, end - v);
+                ev.cacheNameId = names.lastId;
                 seen |= F_NAME;
             } else if (key(p, klen, "pfn")) {
                 final long x = parseHex(v, end);
@@ -581,116 +585,107 @@ public final class KmemTraceReader implements AutoCloseable {
     /** End of the value parsed last by a fast-path helper. */
     private int fastEnd;
 
+    private static final int FF_SITE = 0;
+    private static final int FF_PTR = 1;
+    private static final int FF_NAME = 2;
+    private static final int FF_REQ = 3;
+    private static final int FF_ALLOC = 4;
+    private static final int FF_GFP = 5;
+    private static final int FF_NODE = 6;
+    private static final int FF_ACCOUNTED = 7;
+    private static final int FF_PAGE = 8;
+    private static final int FF_PFN = 9;
+    private static final int FF_ORDER = 10;
+    private static final int FF_MIGRATETYPE = 11;
+    /** The key (with its leading blank) of each FF_ field. */
+    private static final byte[][] FAST_KEYS = {K_SITE, K_PTR, K_NAME, K_REQ, K_ALLOC, K_GFP, K_NODE, K_ACCOUNTED,
+        K_PAGE, K_PFN, K_ORDER, K_MIGRATETYPE};
+    /** Per event type, its fields in the kernel's order (TP_printk of include/trace/events/kmem.h, 6.18). */
+    private static final int[][] FAST_LAYOUT = {
+        {FF_SITE, FF_PTR, FF_REQ, FF_ALLOC, FF_GFP, FF_NODE, FF_ACCOUNTED},
+        {FF_SITE, FF_PTR},
+        {FF_SITE, FF_PTR, FF_NAME, FF_REQ, FF_ALLOC, FF_GFP, FF_NODE, FF_ACCOUNTED},
+        {FF_SITE, FF_PTR, FF_NAME},
+        {FF_PAGE, FF_PFN, FF_ORDER, FF_MIGRATETYPE, FF_GFP},
+        {FF_PAGE, FF_PFN, FF_ORDER},
+    };
+
     /**
      * Reads the fields of a line that has exactly the kernel's fields in the kernel's order, one blank apart, each
      * value well-formed, into {@code ev}; false (with {@code ev} partly filled) for anything else, which the
      * general parser then reads (and reports). Each byte of the fields is looked at once: the values are parsed
-     * (and the strings hashed for interning) while their end is searched.
+     * (and the strings hashed for interning) while their end is searched. One loop over the type's layout (not one
+     * copy of the code per field: a small method compiles fast, which a replay of seconds notices).
      */
     private boolean fastFields(final KmemEvent ev, final int from, final int le) {
         int p = from;
-        final int type = ev.type;
-        if (type <= KmemEvent.KMEM_CACHE_FREE) {
-            if (!at(p, le, K_SITE)) {
+        for (final int f : FAST_LAYOUT[ev.type]) {
+            final byte[] key = FAST_KEYS[f];
+            if (!at(p, le, key)) {
                 return false;
             }
-            p += K_SITE.length;
-            final int e = tokenEndHashed(p, le);
-            if (e > p) {
-                ev.callSite = sites.string(buf, p, e - p, tokenHash);
-            }
-            p = e;
-            if (!at(p, le, K_PTR)) {
-                return false;
-            }
-            final long ptr = fastHex(p + K_PTR.length, le);
-            if (ptr == BAD) {
-                return false;
-            }
-            ev.ptr = ptr;
-            p = fastEnd;
-            if (type == KmemEvent.KMEM_CACHE_ALLOC || type == KmemEvent.KMEM_CACHE_FREE) {
-                if (!at(p, le, K_NAME)) {
-                    return false;
+            final int v = p + key.length;
+            switch (f) {
+                case FF_SITE, FF_NAME, FF_GFP -> {
+                    p = tokenEndHashed(v, le);
+                    if (f == FF_GFP) {
+                        ev.gfp = gfp(v, p, tokenHash);
+                    } else if (p > v) {
+                        final Interner in = f == FF_SITE ? sites : names;
+                        final String str = in.string(buf, v, p - v, tokenHash);
+                        if (f == FF_SITE) {
+                            ev.callSite = str;
+                            ev.callSiteId = in.lastId;
+                        } else {
+                            ev.cacheName = str;
+                            ev.cacheNameId = in.lastId;
+                        }
+                    } else if (f == FF_NAME) {
+                        return false;
+                    }
                 }
-                p += K_NAME.length;
-                final int n = tokenEndHashed(p, le);
-                if (n == p) {
-                    return false;
+                case FF_PTR, FF_PFN -> {
+                    final long x = fastHex(v, le);
+                    if (x == BAD) {
+                        return false;
+                    }
+                    if (f == FF_PTR) {
+                        ev.ptr = x;
+                    } else {
+                        ev.pfn = x;
+                    }
+                    p = fastEnd;
                 }
-                ev.cacheName = names.string(buf, p, n - p, tokenHash);
-                p = n;
-            }
-            if (type == KmemEvent.KMALLOC || type == KmemEvent.KMEM_CACHE_ALLOC) {
-                if (!at(p, le, K_REQ) || (ev.bytesReq = fastBytes(p + K_REQ.length, le)) < 0) {
-                    return false;
+                case FF_REQ, FF_ALLOC -> {
+                    final long x = fastBytes(v, le);
+                    if (x < 0) {
+                        return false;
+                    }
+                    if (f == FF_REQ) {
+                        ev.bytesReq = x;
+                    } else {
+                        ev.bytesAlloc = x;
+                    }
+                    p = fastEnd;
                 }
-                p = fastEnd;
-                if (!at(p, le, K_ALLOC) || (ev.bytesAlloc = fastBytes(p + K_ALLOC.length, le)) < 0) {
-                    return false;
+                case FF_NODE, FF_MIGRATETYPE -> {
+                    p = tokenEnd(v, le);
+                    final long x = parseSigned(v, p);
+                    if (f == FF_NODE) {
+                        ev.node = x >= -1 && x < 1024 ? (int) x : -1;
+                    } else {
+                        ev.migratetype = x >= -1 && x < 16 ? (int) x : -1;
+                    }
                 }
-                p = fastEnd;
-                if (!at(p, le, K_GFP)) {
-                    return false;
+                case FF_ORDER -> {
+                    p = tokenEnd(v, le);
+                    final long x = parseDecRange(v, p);
+                    if (x < 0 || x > 10) {
+                        return false;
+                    }
+                    ev.order = (int) x;
                 }
-                p += K_GFP.length;
-                final int g = tokenEndHashed(p, le);
-                ev.gfp = gfp(p, g, tokenHash);
-                p = g;
-                if (!at(p, le, K_NODE)) {
-                    return false;
-                }
-                p += K_NODE.length;
-                final int n = tokenEnd(p, le);
-                final long node = parseSigned(p, n);
-                ev.node = node >= -1 && node < 1024 ? (int) node : -1;
-                p = n;
-                if (!at(p, le, K_ACCOUNTED)) {
-                    return false;
-                }
-                p = tokenEnd(p + K_ACCOUNTED.length, le);
-            }
-        } else {
-            if (!at(p, le, K_PAGE)) {
-                return false;
-            }
-            p = tokenEnd(p + K_PAGE.length, le);
-            if (!at(p, le, K_PFN)) {
-                return false;
-            }
-            final long pfn = fastHex(p + K_PFN.length, le);
-            if (pfn == BAD) {
-                return false;
-            }
-            ev.pfn = pfn;
-            p = fastEnd;
-            if (!at(p, le, K_ORDER)) {
-                return false;
-            }
-            p += K_ORDER.length;
-            final int o = tokenEnd(p, le);
-            final long order = parseDecRange(p, o);
-            if (order < 0 || order > 10) {
-                return false;
-            }
-            ev.order = (int) order;
-            p = o;
-            if (type == KmemEvent.MM_PAGE_ALLOC) {
-                if (!at(p, le, K_MIGRATETYPE)) {
-                    return false;
-                }
-                p += K_MIGRATETYPE.length;
-                final int m = tokenEnd(p, le);
-                final long mt = parseSigned(p, m);
-                ev.migratetype = mt >= -1 && mt < 16 ? (int) mt : -1;
-                p = m;
-                if (!at(p, le, K_GFP)) {
-                    return false;
-                }
-                p += K_GFP.length;
-                final int g = tokenEndHashed(p, le);
-                ev.gfp = gfp(p, g, tokenHash);
-                p = g;
+                default -> p = tokenEnd(v, le); // page=, accounted=: not used
             }
         }
         return skipBlanks(p, le) == le;
@@ -1026,7 +1021,10 @@ public final class KmemTraceReader implements AutoCloseable {
         private byte[][] keys = new byte[256][];
         private String[] strings = new String[256];
         private int[] ints = new int[256];
+        private int[] ids = new int[256];
         private int size;
+        /** The id of the string {@link #string} returned last. */
+        int lastId = -1;
 
         /** The hash {@link #find} uses: the length and up to the first and the last 8 bytes. */
         static int hash(final byte[] b, final int off, final int len) {
@@ -1047,18 +1045,26 @@ public final class KmemTraceReader implements AutoCloseable {
             return string(b, off, len, hash(b, off, len));
         }
 
+        /**
+         * The interned string of the bytes; its id ({@link #lastId}: 0, 1, 2... in order of first sight, -1 when
+         * the table is full and the string is not interned) in {@link #lastId}.
+         */
         String string(final byte[] b, final int off, final int len, final int hash) {
             final int i = find(b, off, len, hash);
             if (keys[i] != null) {
                 if (strings[i] == null) {
                     strings[i] = new String(b, off, len, StandardCharsets.ISO_8859_1);
                 }
+                lastId = ids[i];
                 return strings[i];
             }
             final String s = new String(b, off, len, StandardCharsets.ISO_8859_1);
+            lastId = -1;
             if (size < MAX) {
-                insert(i, b, off, len);
+                lastId = size;
+                ids[i] = size;
                 strings[i] = s;
+                insert(i, b, off, len);
             }
             return s;
         }
@@ -1074,11 +1080,14 @@ public final class KmemTraceReader implements AutoCloseable {
                 if (size >= MAX) {
                     return;
                 }
+                ints[i] = v;
                 insert(i, b, off, len);
+            } else {
+                ints[i] = v;
             }
-            ints[i] = v;
         }
 
+        /** Takes slot {@code i} for the bytes; the slot's string, int and id must be set before (a grow moves them). */
         private void insert(final int i, final byte[] b, final int off, final int len) {
             keys[i] = java.util.Arrays.copyOfRange(b, off, off + len);
             size++;
@@ -1102,15 +1111,18 @@ public final class KmemTraceReader implements AutoCloseable {
             final byte[][] oldK = keys;
             final String[] oldS = strings;
             final int[] oldI = ints;
+            final int[] oldIds = ids;
             keys = new byte[oldK.length * 2][];
             strings = new String[oldK.length * 2];
             ints = new int[oldK.length * 2];
+            ids = new int[oldK.length * 2];
             for (int j = 0; j < oldK.length; j++) {
                 if (oldK[j] != null) {
                     final int i = find(oldK[j], 0, oldK[j].length, hash(oldK[j], 0, oldK[j].length));
                     keys[i] = oldK[j];
                     strings[i] = oldS[j];
                     ints[i] = oldI[j];
+                    ids[i] = oldIds[j];
                 }
             }
         }

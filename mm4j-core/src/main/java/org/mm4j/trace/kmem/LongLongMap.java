@@ -13,10 +13,13 @@ import java.util.Arrays;
 final class LongLongMap {
     /** What {@link #get} returns for an absent key. */
     public static final long MISSING = Long.MIN_VALUE;
+    /** What {@link #swap} returns when the key is new and the map is full (nothing stored). */
+    public static final long FULL = Long.MIN_VALUE + 1;
 
     private final int maxEntries;
-    private long[] keys;
-    private long[] values;
+    /** Key and value side by side ({@code [2i]} key, {@code [2i+1]} value): one cache line per probe. */
+    private long[] slots;
+    /** Slots - 1 (a power of two minus one). */
     private int mask;
     private int size;
 
@@ -25,8 +28,7 @@ final class LongLongMap {
             throw new IllegalArgumentException("maxEntries=" + maxEntries + " (expected: >= 1)");
         }
         final int cap = Integer.highestOneBit(Math.max(16, initialCapacity - 1) << 1);
-        this.keys = new long[cap];
-        this.values = new long[cap];
+        this.slots = new long[2 * cap];
         this.mask = cap - 1;
         this.maxEntries = maxEntries;
     }
@@ -47,11 +49,12 @@ final class LongLongMap {
     /** The value of {@code key}, or {@link #MISSING}. */
     public long get(final long key) {
         checkKey(key);
+        final long[] t = slots;
         int i = hash(key) & mask;
         while (true) {
-            final long k = keys[i];
+            final long k = t[2 * i];
             if (k == key) {
-                return values[i];
+                return t[2 * i + 1];
             }
             if (k == 0) {
                 return MISSING;
@@ -62,13 +65,24 @@ final class LongLongMap {
 
     /** Sets {@code key}'s value; false when the key is new and the map is full (nothing stored). */
     public boolean put(final long key, final long value) {
+        return swap(key, value) != FULL;
+    }
+
+    /**
+     * Sets {@code key}'s value in one probe; returns the value it replaced, {@link #MISSING} when the key was new,
+     * or {@link #FULL} when it was new and the map is full (nothing stored). Values must not be {@link #MISSING}
+     * or {@link #FULL} for the answer to be told apart.
+     */
+    public long swap(final long key, final long value) {
         checkKey(key);
+        final long[] t = slots;
         int i = hash(key) & mask;
         while (true) {
-            final long k = keys[i];
+            final long k = t[2 * i];
             if (k == key) {
-                values[i] = value;
-                return true;
+                final long old = t[2 * i + 1];
+                t[2 * i + 1] = value;
+                return old;
             }
             if (k == 0) {
                 break;
@@ -76,22 +90,23 @@ final class LongLongMap {
             i = (i + 1) & mask;
         }
         if (size >= maxEntries) {
-            return false;
+            return FULL;
         }
-        keys[i] = key;
-        values[i] = value;
-        if (++size * 4 > keys.length * 3 - 4) {
+        t[2 * i] = key;
+        t[2 * i + 1] = value;
+        if (++size * 4 > (mask + 1) * 3 - 4) {
             grow();
         }
-        return true;
+        return MISSING;
     }
 
     /** Removes {@code key}; returns its value, or {@link #MISSING} when absent. */
     public long remove(final long key) {
         checkKey(key);
+        final long[] t = slots;
         int i = hash(key) & mask;
         while (true) {
-            final long k = keys[i];
+            final long k = t[2 * i];
             if (k == 0) {
                 return MISSING;
             }
@@ -100,33 +115,32 @@ final class LongLongMap {
             }
             i = (i + 1) & mask;
         }
-        final long old = values[i];
+        final long old = t[2 * i + 1];
         // backward shift: pull later entries of the probe run into the hole
         int hole = i;
         int j = i;
         while (true) {
             j = (j + 1) & mask;
-            final long k = keys[j];
+            final long k = t[2 * j];
             if (k == 0) {
                 break;
             }
             final int home = hash(k) & mask;
             // move k when its home is not in (hole, j] cyclically
             if (((j - home) & mask) >= ((j - hole) & mask)) {
-                keys[hole] = k;
-                values[hole] = values[j];
+                t[2 * hole] = k;
+                t[2 * hole + 1] = t[2 * j + 1];
                 hole = j;
             }
         }
-        keys[hole] = 0;
-        values[hole] = 0;
+        t[2 * hole] = 0;
+        t[2 * hole + 1] = 0;
         size--;
         return old;
     }
 
     public void clear() {
-        Arrays.fill(keys, 0);
-        Arrays.fill(values, 0);
+        Arrays.fill(slots, 0);
         size = 0;
     }
 
@@ -137,20 +151,18 @@ final class LongLongMap {
     }
 
     private void grow() {
-        final long[] oldK = keys;
-        final long[] oldV = values;
-        keys = new long[oldK.length * 2];
-        values = new long[oldK.length * 2];
-        mask = keys.length - 1;
-        for (int j = 0; j < oldK.length; j++) {
-            final long k = oldK[j];
+        final long[] old = slots;
+        slots = new long[old.length * 2];
+        mask = slots.length / 2 - 1;
+        for (int j = 0; j < old.length; j += 2) {
+            final long k = old[j];
             if (k != 0) {
                 int i = hash(k) & mask;
-                while (keys[i] != 0) {
+                while (slots[2 * i] != 0) {
                     i = (i + 1) & mask;
                 }
-                keys[i] = k;
-                values[i] = oldV[j];
+                slots[2 * i] = k;
+                slots[2 * i + 1] = old[j + 1];
             }
         }
     }

@@ -69,6 +69,11 @@ public final class MapleTree<T> {
         return root == null;
     }
 
+    /** The root node (tests that corrupt the tree to see {@link #validate()} catch it). */
+    MapleNode root() {
+        return root;
+    }
+
     // ------------------------------------------------------------------------------------- unsigned compares
 
     private static boolean lt(final long a, final long b) {
@@ -330,8 +335,8 @@ public final class MapleTree<T> {
      */
     private static final class Big {
         long min;
-        long[] piv = new long[40];
-        Object[] slt = new Object[40];
+        long[] piv = new long[20];
+        Object[] slt = new Object[20];
         int n;
 
         void add(final long last, final Object e) {
@@ -498,12 +503,30 @@ public final class MapleTree<T> {
         }
         final int i = offsetOf(node, first);
         final int j = offsetOf(node, rIdx);
+        Big sub = null;
+        if (i == j) {
+            sub = new Big();
+            storeIn((MapleNode) node.slot[i], first, last, rIdx, entry, sub);
+            final MapleNode c = (MapleNode) sub.slt[0];
+            if (sub.n == 1 && c.end >= c.minSlots()) {
+                // one child replaced by one (mas_replace_node): the parent keeps its pivots, gets the new pointer
+                // and the child's gap in place (mas_update_gap); the ancestors' gaps follow on the way up
+                node.slot[i] = c;
+                c.parent = node;
+                c.parentSlot = i;
+                node.gap[i] = c.maxGap();
+                out.addNode(node);
+                return;
+            }
+        }
         final Big kids = new Big();
         for (int k = 0; k < i; k++) {
             kids.addNode((MapleNode) node.slot[k]);
         }
         if (i == j) {
-            storeIn((MapleNode) node.slot[i], first, last, rIdx, entry, kids);
+            for (int k = 0; k < sub.n; k++) {
+                kids.addNode((MapleNode) sub.slt[k]);
+            }
         } else {
             for (int k = i + 1; k < j; k++) {
                 freeSubtree((MapleNode) node.slot[k]);
@@ -623,6 +646,7 @@ public final class MapleTree<T> {
         split(b, true, out);
     }
 
+    @SuppressWarnings("ReferenceEquality") // a slot changed when it holds another VMA or node object: identity
     private static int changedSlots(final MapleNode old, final Big b) {
         int changed = 0;
         for (int i = 0; i < b.n; i++) {

@@ -6,6 +6,7 @@ import org.mm4j.vma.MmStruct;
 import org.mm4j.vma.SegmentationFault;
 import org.mm4j.vma.VmFile;
 import org.mm4j.vma.VmFlags;
+import org.mm4j.vma.VmaStore;
 
 import org.mm4j.io.InputLineException;
 import org.mm4j.io.LineReader;
@@ -116,10 +117,17 @@ public final class StraceReplayer {
 
     private final IntSupplier maxMapCount;
     private final AddressMode mode;
+    private final VmaStore.Kind store;
 
-    public StraceReplayer(final AddressMode mode, final IntSupplier maxMapCount) {
+    /** A replayer whose address spaces keep their VMAs in {@code store} ({@code mm4j.vma_store=}). */
+    public StraceReplayer(final AddressMode mode, final IntSupplier maxMapCount, final VmaStore.Kind store) {
         this.mode = mode;
         this.maxMapCount = maxMapCount;
+        this.store = store;
+    }
+
+    public StraceReplayer(final AddressMode mode, final IntSupplier maxMapCount) {
+        this(mode, maxMapCount, VmaStore.Kind.defaultKind());
     }
 
     public StraceReplayer(final AddressMode mode) {
@@ -180,7 +188,7 @@ public final class StraceReplayer {
 
     private Result replayCase(final Result res, final LineReader lines, final String first) throws IOException {
         final TraceCase tc = TraceCase.begin(res.source);
-        final MmStruct mm = new MmStruct(maxMapCount);
+        final MmStruct mm = new MmStruct(maxMapCount, store);
         final StraceSyscall sys = new StraceSyscall();
         boolean started = false;
         boolean brkKnown = false;
@@ -444,6 +452,7 @@ public final class StraceReplayer {
     }
 
     /** Applies one parsed call ({@code text}: its line, written out when it is not run). */
+    @SuppressWarnings("ReferenceEquality") // DISCARD is a sentinel sink: identity is the test
     private boolean applyCall(final String source, final long no, final String text, final StraceCall c,
                               final MmStruct mm, final StraceSyscall sys, final Result res, boolean brkKnown) {
         if (!StraceSyscall.isSupported(c.name())) {
@@ -507,7 +516,7 @@ public final class StraceReplayer {
 
     private Result replayRaw(final Result res, final LineReader lines, final String first) throws IOException {
         final String source = res.source;
-        final MmStruct mm = new MmStruct(maxMapCount);
+        final MmStruct mm = new MmStruct(maxMapCount, store);
         final StraceSyscall sys = new StraceSyscall();
         res.emit("#vmaoracle 1");
         res.emit("#note replayed by mm4j from a plain strace log; the starting address space is not known");

@@ -183,6 +183,35 @@ class KmemTraceReaderTest {
         assertSame(evs.get(0).cacheName(), evs.get(1).cacheName());
     }
 
+    /**
+     * Past the interner's first growth (hundreds of names and gfp strings) every name is still one String and every
+     * gfp string still parses to its own flags (a value set after a growth once landed in another key's slot).
+     */
+    @Test
+    void internedValuesSurviveTheTablesGrowth() throws IOException {
+        final StringBuilder sb = new StringBuilder();
+        for (int round = 0; round < 2; round++) {
+            for (int i = 1; i <= 600; i++) {
+                sb.append("a-1 [000] . 1.0: kmem_cache_alloc: call_site=f").append(i).append("+0x1/0x2 ptr=").append(i)
+                    .append(" name=c").append(i).append(" bytes_req=8 bytes_alloc=8 gfp_flags=GFP_NOWAIT|0x")
+                    .append(Integer.toHexString(i << 20)).append('\n');
+            }
+        }
+        final List<KmemEvent> evs = readAll(reader(sb.toString()));
+        assertEquals(1200, evs.size());
+        for (int i = 0; i < 600; i++) {
+            final KmemEvent a = evs.get(i);
+            final KmemEvent b = evs.get(600 + i);
+            assertEquals("c" + (i + 1), a.cacheName());
+            assertSame(a.cacheName(), b.cacheName());
+            assertSame(a.callSite(), b.callSite());
+            assertEquals(org.mm4j.page.Gfp.parse("GFP_NOWAIT") | (i + 1) << 20, a.gfp(), "gfp of line " + (i + 1));
+            assertEquals(a.gfp(), b.gfp(), "gfp of line " + (601 + i));
+            assertEquals(i, a.cacheNameId);
+            assertEquals(i, b.callSiteId);
+        }
+    }
+
     /** After warm-up, reading lines allocates nothing per line (names and gfp strings are interned). */
     @Test
     void readingAllocatesNothingPerLine() throws IOException, ReflectiveOperationException {

@@ -25,9 +25,12 @@ class LongLongMapTest {
             if (op < 0) {
                 final Long expect = ref.remove(key);
                 assertEquals(expect == null ? LongLongMap.MISSING : expect, m.remove(key));
-            } else {
+            } else if (op % 2 == 0) {
                 m.put(key, v);
                 ref.put(key, v++);
+            } else {
+                final Long before = ref.put(key, v);
+                assertEquals(before == null ? LongLongMap.MISSING : before, m.swap(key, v++));
             }
             assertEquals(ref.size(), m.size());
         }
@@ -43,7 +46,10 @@ class LongLongMapTest {
             m.put(i, i);
         }
         assertFalse(m.put(max + 1, 0));
+        assertEquals(LongLongMap.FULL, m.swap(max + 2, 0));
+        assertEquals(LongLongMap.MISSING, m.get(max + 2));
         assertEquals(max, m.size());
+        assertEquals(1, m.swap(1, 7));
         m.put(1, 42);
         assertEquals(42, m.get(1));
     }

@@ -18,6 +18,7 @@ import java.util.TreeMap;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -215,6 +216,53 @@ class MapleTreePropertyTest {
         assertEquals(0, cache.active());
     }
 
+    /** A three-level tree of 600 one-index entries with one-index holes between them. */
+    private static MapleTree<Object> bigTree() {
+        final MapleTree<Object> mt = new MapleTree<>(new MapleNodeCache());
+        for (int i = 0; i < 600; i++) {
+            mt.store(2L * i + 1, 2L * i + 1, "x" + i);
+        }
+        mt.validate();
+        return mt;
+    }
+
+    @Test
+    void validateCatchesEveryKindOfCorruption() {
+        final MapleTree<Object> a = bigTree();
+        a.root().gap[0]++;
+        assertTrue(assertThrows(IllegalStateException.class, a::validate).getMessage().contains("gap[0]"));
+
+        final MapleTree<Object> b = bigTree();
+        final MapleNode leaf = leftmostLeaf(b);
+        final long t = leaf.pivot[1];
+        leaf.pivot[1] = leaf.pivot[2];
+        leaf.pivot[2] = t;
+        assertThrows(IllegalStateException.class, b::validate, "pivots out of order");
+
+        final MapleTree<Object> c = bigTree();
+        final MapleNode child = (MapleNode) c.root().slot[1];
+        child.parentSlot = 0;
+        assertTrue(assertThrows(IllegalStateException.class, c::validate).getMessage().contains("parent"));
+
+        final MapleTree<Object> d = bigTree();
+        final MapleNode l = leftmostLeaf(d);
+        l.slot[1] = null; // slots 0 and 2 are holes already: three NULLs in a row
+        assertTrue(assertThrows(IllegalStateException.class, d::validate).getMessage().contains("sequential NULLs"));
+
+        final MapleTree<Object> e = bigTree();
+        final MapleNode lf = leftmostLeaf(e);
+        lf.end = 2; // under mt_min_slots, and its range no longer reaches the parent's pivot
+        assertThrows(IllegalStateException.class, e::validate, "underflow");
+    }
+
+    private static MapleNode leftmostLeaf(final MapleTree<Object> mt) {
+        MapleNode n = mt.root();
+        while (!n.leaf) {
+            n = (MapleNode) n.slot[0];
+        }
+        return n;
+    }
+
     @Test
     void findRevAndWalkReportTheRangeTheyFound() {
         final MapleTree<Object> mt = new MapleTree<>(new MapleNodeCache());
@@ -233,5 +281,29 @@ class MapleTreePropertyTest {
         assertNull(mt.find(mas.set(0x2000), 0x4fff), "nothing up to max");
         assertSame(b, mt.load(0x6fff));
         assertNull(mt.load(0x7000));
+    }
+
+    @Test
+    void rangesAtTheTopOfTheIndexSpace() {
+        final MapleNodeCache cache = new MapleNodeCache();
+        final MapleTree<Object> mt = new MapleTree<>(cache);
+        final Object top = "top";
+        final Object all = "all";
+        mt.store(MapleTree.ULONG_MAX - 9, MapleTree.ULONG_MAX, top);
+        mt.validate();
+        assertSame(top, mt.load(MapleTree.ULONG_MAX));
+        final MaState mas = new MaState();
+        assertEquals(0, mt.emptyAreaRev(mas, 0, MapleTree.ULONG_MAX, 1 << 20));
+        assertEquals(MapleTree.ULONG_MAX - 10, mas.last, "the highest gap ends under the top entry");
+        mt.store(0, MapleTree.ULONG_MAX, all);
+        mt.validate();
+        assertSame(all, mt.load(12345));
+        assertEquals(1, mt.height());
+        mt.store(0, MapleTree.ULONG_MAX, null);
+        mt.validate();
+        assertTrue(mt.isEmpty());
+        assertEquals(0, cache.active());
+        assertEquals(-MapleTree.EINVAL, mt.emptyArea(mas, 10, 5, 1), "min above max");
+        assertThrows(IllegalArgumentException.class, () -> mt.store(5, 4, top));
     }
 }
