@@ -139,6 +139,7 @@ public class RemoteFreeBench extends PeerState {
         }
     }
 
+    @SuppressWarnings("ThreadPriorityCheck") // backoff: on 2 CPUs the other side of the ring needs this CPU
     private static int backOff(final int spins) {
         if (spins < SPINS_BEFORE_YIELD) {
             Thread.onSpinWait();

@@ -39,6 +39,7 @@ public final class SheafCpuTime {
         }
     }
 
+    @SuppressWarnings("UnusedVariable") // k keeps the booted kernel in the signature of each run: alive while it runs
     private static void run(final Kernel k, final String kind, final SlabAllocator a) {
         final ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         final boolean cpuTime = !Thread.currentThread().isVirtual();  // the JVM has no CPU time for a virtual thread

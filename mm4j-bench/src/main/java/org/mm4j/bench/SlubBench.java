@@ -63,7 +63,7 @@ public class SlubBench {
         cache64 = slub.kmemCacheCreate("bench_64", 64, 0, 0, null);
         final SplittableRandom r = new SplittableRandom(42);
         for (int i = 0; i < RANDOM; i++) {
-            sizes[i] = 8 + r.nextInt(8192 - 8 + 1);
+            sizes[i] = 8L + r.nextInt(8192 - 8 + 1);
         }
     }
 
@@ -166,6 +166,7 @@ public class SlubBench {
         }
 
         /** Spin briefly, then yield: on two shared CPUs the other side may be descheduled. */
+        @SuppressWarnings("ThreadPriorityCheck") // backoff: on 2 CPUs the other thread needs this CPU
         private static void backOff(final int spins) {
             if (spins < 64) {
                 Thread.onSpinWait();

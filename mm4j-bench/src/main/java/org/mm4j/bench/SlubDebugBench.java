@@ -53,8 +53,8 @@ public class SlubDebugBench {
 
     static long flags(final String mode) {
         long f = 0;
-        for (final char c : mode.toCharArray()) {
-            switch (c) {
+        for (int i = 0; i < mode.length(); i++) {
+            switch (mode.charAt(i)) {
                 case 'F' -> f |= SlabFlags.SLAB_CONSISTENCY_CHECKS;
                 case 'Z' -> f |= SlabFlags.SLAB_RED_ZONE;
                 case 'P' -> f |= SlabFlags.SLAB_POISON;

@@ -92,6 +92,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     }
 
     /** Whether standard input and output are a terminal. */
+    @SuppressWarnings("SystemConsoleNull") // null when the JDK runs with -Djdk.console=java.base and no terminal
     static boolean isTerminal() {
         final java.io.Console c = System.console();
         return c != null && c.isTerminal();

@@ -132,6 +132,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
      * replays event by event on this one thread: the reference the fast path (byte-scanning parser on a reader
      * thread, batches replayed in place) is tested against; both must print the same.
      */
+    @SuppressWarnings("ReferenceEquality") // err == System.err: the progress bar is drawn only on the real stderr
     static int replay(final String file, final String cmdline, final Path report, final int maxErrors,
                       final long zstdWindow, final boolean pipelined, final PrintStream out, final PrintStream err) {
         if (report != null) {
@@ -223,6 +224,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     // ---- input -------------------------------------------------------------------------------------------------
 
     /** Counts the bytes read from the underlying (compressed) file, for the progress bar. */
+    @SuppressWarnings("NonAtomicVolatileUpdate") // one reading thread writes count; the progress bar only reads it
     static final class Counter extends FilterInputStream {
         volatile long count;
 
@@ -287,6 +289,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     }
 
     /** The decompressed stream; with {@code readAhead}, a compressed one is decoded on its own thread. */
+    @SuppressWarnings("ReferenceEquality") // in != raw: the same stream object means it was not decompressed
     private static InputStream decoded(final BufferedInputStream raw, final String name, final long zstdWindow,
                                        final boolean readAhead) throws IOException {
         final InputStream in = KmemTraceReader.decompress(raw, name, zstdWindow);
@@ -525,6 +528,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     }
 
     /** Per cache: {fast allocs, slow allocs, fast frees, slow frees}, for caches that served anything. */
+    @SuppressWarnings("NonApiType") // the insertion order is the report's order: callers rely on a LinkedHashMap
     static java.util.LinkedHashMap<String, long[]> paths(final Kernel k) {
         final java.util.LinkedHashMap<String, long[]> out = new java.util.LinkedHashMap<>();
         final List<KmemCache> caches = new ArrayList<>(k.slab().caches());

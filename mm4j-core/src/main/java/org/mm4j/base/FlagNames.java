@@ -12,6 +12,8 @@ public final class FlagNames {
     }
 
     /**
+     * Prints {@code flags} by names: the names whose bits are all set, then what is left in hex.
+     *
      * @param flags          the word (an {@code int} word is passed as {@code flags & 0xffffffffL})
      * @param names          name to value, in the order names are to be tried (composite values first)
      * @param singleBitsOnly only names of one bit are used (composites in the map are skipped)
@@ -41,5 +43,37 @@ public final class FlagNames {
             sb.append("0x").append(Long.toHexString(rest));
         }
         return sb.toString();
+    }
+
+    /** {@code NODES_PGSHIFT} of the reference x86-64 config: {@code CONFIG_NODES_SHIFT=10} at the top of the word. */
+    public static final int NODES_PGSHIFT = 54;
+    /** {@code ZONES_PGSHIFT}: 3 bits (DMA, DMA32, NORMAL, MOVABLE, DEVICE: {@code MAX_NR_ZONES} 5) below the node. */
+    public static final int ZONES_PGSHIFT = 51;
+    /**
+     * {@code LAST_CPUPID_PGSHIFT}: {@code CONFIG_NUMA_BALANCING=y} keeps the last cpupid in the word, 16 bits
+     * ({@code LAST__PID_SHIFT} 8 + {@code NR_CPUS_BITS} 8 for {@code CONFIG_NR_CPUS=256}) below the zone.
+     */
+    public static final int LAST_CPUPID_PGSHIFT = 35;
+    /** {@code LAST_CPUPID_MASK}; {@code page_cpupid_reset_last} sets the field to all ones. */
+    public static final long LAST_CPUPID_MASK = 0xffffL;
+
+    /**
+     * {@code %pGp} ({@code format_page_flags} of lib/vsprintf.c, 6.18) for the reference x86-64 config
+     * (SPARSEMEM_VMEMMAP: no section field; no KASAN tag): the whole flags word in hex, then in parentheses the
+     * names of the set flags and the fields {@code node} (decimal), {@code zone} (decimal) and {@code lastcpupid}
+     * (hex), e.g. {@code 0xffff800000000(node=0|zone=1|lastcpupid=0xffff)}. The model keeps no last cpupid:
+     * it is the reset value {@code page_cpupid_reset_last} leaves, as on a page no NUMA hinting fault touched.
+     *
+     * @param mainFlags the flags of the main area (below {@link #LAST_CPUPID_PGSHIFT}), in the kernel's bits
+     * @param names     their names joined by '|' as {@code pageflag_names} prints them, "" when none
+     * @param node      the node id
+     * @param zone      the zone index (0 DMA, 1 DMA32, 2 Normal, 3 Movable)
+     * @return the text {@code %pGp} prints
+     */
+    public static String pageFlags(final long mainFlags, final String names, final int node, final int zone) {
+        final long word = mainFlags | (long) node << NODES_PGSHIFT | (long) zone << ZONES_PGSHIFT
+            | LAST_CPUPID_MASK << LAST_CPUPID_PGSHIFT;
+        return "0x" + Long.toHexString(word) + "(" + (names.isEmpty() ? "" : names + "|") + "node=" + node
+            + "|zone=" + zone + "|lastcpupid=0x" + Long.toHexString(LAST_CPUPID_MASK) + ")";
     }
 }

@@ -82,6 +82,7 @@ public final class StackDepot {
     private record FrameKey(Class<?> type, String method, String descriptor, int bci) {
     }
 
+    @SuppressWarnings("ArrayRecordComponent") // equals and hashCode below compare the contents
     private record StackKey(int[] ids) {
         @Override
         public boolean equals(final Object o) {

@@ -25,6 +25,7 @@ final class FreeArea {
     }
 
     /** {@code account_freepages} (zone lock held). */
+    @SuppressWarnings("NonAtomicVolatileUpdate") // written only under the zone lock (asserted); volatile for the lock-free readers of /proc and watermarks
     static void accountFreepages(final Zone z, final long nrPages, final int mt) {
         assert z.lock.isHeldByCurrentThread() : "account_freepages without the zone lock: " + z;
         if (mt == MigrateType.ISOLATE) {
@@ -48,6 +49,7 @@ final class FreeArea {
     }
 
     /** {@link #linkFree} without the deferred-tail check (the deferred init itself queues through it). */
+    @SuppressWarnings("NonAtomicVolatileUpdate") // written only under the zone lock (asserted); volatile for the lock-free readers of /proc and watermarks
     void linkFreeUnchecked(final Zone z, final long pfn, final int order, final int mt, final boolean tail) {
         assert z.lock.isHeldByCurrentThread() : "__add_to_free_list without the zone lock: " + z;
         if (tail) {
@@ -65,6 +67,7 @@ final class FreeArea {
     }
 
     /** {@code __del_page_from_free_list}: unlinks without touching NR_FREE_PAGES. */
+    @SuppressWarnings("NonAtomicVolatileUpdate") // written only under the zone lock (asserted); volatile for the lock-free readers of /proc and watermarks
     void unlinkFree(final Zone z, final long pfn, final int order, final int mt) {
         assert z.lock.isHeldByCurrentThread() : "__del_page_from_free_list without the zone lock: " + z;
         PageList.unlink(memMap, z.freeHead[order], mt, z.freeTail[order], mt, pfn);

@@ -111,6 +111,7 @@ public final class MemMap implements AutoCloseable {
      *
      * @throws Reservation.ReservationException when the host cannot reserve the table
      */
+    @SuppressWarnings("MustBeClosedChecker") // the arena lives as long as this object: close() closes it
     @InternalApi("org.mm4j")
     public MemMap(final long nrPages) {
         this.arena = Arena.ofShared();

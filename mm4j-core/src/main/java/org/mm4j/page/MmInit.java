@@ -123,6 +123,7 @@ final class MmInit {
      * is asked), so boot time and resident memory do not grow with {@code mem=}. What the allocator hands out, in
      * which order, and every counter are the same as with all struct pages written at boot.
      */
+    @SuppressWarnings("NonAtomicVolatileUpdate") // written only under the zone lock; volatile for the lock-free readers of /proc and watermarks
     private static void deferBlocksLocked(final Zone z, final long start, final long end, final int mt) {
         assert z.lock.isHeldByCurrentThread() : "deferring blocks without the zone lock: " + z;
         final long blocks = (end - start) >>> Zone.MAX_PAGE_ORDER;
@@ -136,6 +137,7 @@ final class MmInit {
     }
 
     /** Writes the struct page of the next deferred block, queueing it at its list's tail (zone lock held). */
+    @SuppressWarnings("NonAtomicVolatileUpdate") // written only under the zone lock; volatile for the lock-free readers of /proc and watermarks
     void initDeferredBlock(final Zone z) {
         assert z.lock.isHeldByCurrentThread() : "deferred init without the zone lock: " + z;
         final long pfn = z.deferredPfn;

@@ -174,6 +174,7 @@ public final class PageOwner {
     // ------------------------------------------------------------------ readers
 
     /** The record of one page: what {@code print_page_owner} and {@code __dump_page_owner} print. */
+    @SuppressWarnings("AvoidCommonTypeNames") // PageOwner.Record: the page_owner record, always named with its class
     public record Record(long pfn, int order, int gfp, int pid, int tgid, String comm, long tsNanos,
                          long freeTsNanos, boolean allocated, List<StackDepot.Frame> stack) {
     }

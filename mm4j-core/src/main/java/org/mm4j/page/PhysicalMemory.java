@@ -40,6 +40,7 @@ public final class PhysicalMemory implements AutoCloseable {
      *
      * @throws Reservation.ReservationException when the host cannot reserve that much address space
      */
+    @SuppressWarnings("MustBeClosedChecker") // the arena lives as long as this object: close() closes it
     public PhysicalMemory(final long totalBytes, final int nrNodes) {
         if (nrNodes < 1 || totalBytes <= 0 || totalBytes % ((long) nrNodes << 22) != 0) {
             throw new IllegalArgumentException("totalBytes=" + totalBytes + " nrNodes=" + nrNodes

@@ -1,25 +1,45 @@
 package org.mm4j.slab;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * {@code struct node_barn} (Linux 6.18): a node's depot of full and empty sheaves, at most {@link #maxFull} and
  * {@link #maxEmpty} of each: the kernel's {@link #MAX_FULL_SHEAVES}/{@link #MAX_EMPTY_SHEAVES} for caches with
  * per-CPU sheaves; for caches served only by the JVM's per-thread sheaves, up to about 1 MiB of objects (at most 64 sheaves), since
  * a thread that frees in bursts (a consumer of another thread's objects) would otherwise push most sheaves back
- * through the slab layer (a tuning departure, named). Threads: every field under {@link #lock};
- * {@link #nrFull()}/{@link #nrEmpty()} may be read racily for statistics.
+ * through the slab layer (a tuning departure, named). Threads: every field under the barn's spin lock
+ * ({@code barn->lock}, a spinlock in the kernel too: the critical sections move one or two references);
+ * {@link #nrFull()}/{@link #nrEmpty()} may be read racily, for statistics and for the kernel's {@code data_race}
+ * pre-checks that skip the lock when there is nothing to take. Both lists are stacks, as the kernel's
+ * ({@code list_add} and {@code list_first_entry}): the sheaf put last, whose objects are the warmest, comes back
+ * first.
  */
 final class Barn {
     static final int MAX_FULL_SHEAVES = 10;
     static final int MAX_EMPTY_SHEAVES = 10;
 
-    private final ReentrantLock lock = new ReentrantLock();
+    private static final VarHandle LOCK;
+
+    static {
+        try {
+            LOCK = MethodHandles.lookup().findVarHandle(Barn.class, "locked", int.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Spins before yielding the CPU: a holder that was descheduled must get to run. */
+    private static final int SPINS = 64;
+
+    @SuppressWarnings("unused")
+    private volatile int locked;
     private final ArrayDeque<Sheaf> full = new ArrayDeque<>();
     private final ArrayDeque<Sheaf> empty = new ArrayDeque<>();
-    private volatile int nrFull;
-    private volatile int nrEmpty;
+    /** Written under the lock; read racily (plain int reads: some recent count) where the kernel uses data_race. */
+    private int nrFull;
+    private int nrEmpty;
     private final int maxFull;
     private final int maxEmpty;
 
@@ -33,9 +53,75 @@ final class Barn {
         this(MAX_FULL_SHEAVES, MAX_EMPTY_SHEAVES);
     }
 
+    private void lock() {
+        int spins = 0;
+        while (!LOCK.compareAndSet(this, 0, 1)) {
+            if (++spins < SPINS) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+        }
+    }
+
+    private void unlock() {
+        LOCK.setRelease(this, 0);
+    }
+
+    /**
+     * {@code barn_replace_empty_sheaf}: a full sheaf in exchange for the empty one given, in one lock hold, or
+     * null (nothing changed) when the barn has no full sheaf. The empty one goes in whatever the empty limit:
+     * the number of sheaves in the barn does not change.
+     */
+    Sheaf replaceEmpty(final Sheaf emptySheaf) {
+        if (nrFull == 0) {  // data_race(barn->nr_full): nothing to take, no lock
+            return null;
+        }
+        lock();
+        try {
+            final Sheaf s = full.pollFirst();
+            if (s != null) {
+                empty.addFirst(emptySheaf);
+                nrFull--;
+                nrEmpty++;
+            }
+            return s;
+        } finally {
+            unlock();
+        }
+    }
+
+    /**
+     * {@code barn_replace_full_sheaf}: an empty sheaf in exchange for the full one given, in one lock hold, or
+     * null (nothing changed) when the barn holds its maximum of full sheaves (the kernel's {@code -E2BIG}) or has
+     * no empty sheaf ({@code -ENOMEM}).
+     */
+    Sheaf replaceFull(final Sheaf fullSheaf) {
+        if (nrFull >= maxFull || nrEmpty == 0) {  // racy, as the kernel's
+            return null;
+        }
+        lock();
+        try {
+            // the limit is checked again under the lock (the kernel does not), so that it bounds what barns hold
+            final Sheaf s = nrFull < maxFull ? empty.pollFirst() : null;
+            if (s != null) {
+                full.addFirst(fullSheaf);
+                nrEmpty--;
+                nrFull++;
+            }
+            return s;
+        } finally {
+            unlock();
+        }
+    }
+
     /** {@code barn_get_full_sheaf}-like: a full sheaf, or null. */
+    @SuppressWarnings("NonAtomicVolatileUpdate") // written only under the barn lock; volatile for the lock-free size reads
     Sheaf getFull() {
-        lock.lock();
+        if (nrFull == 0) {  // data_race(barn->nr_full)
+            return null;
+        }
+        lock();
         try {
             final Sheaf s = full.pollFirst();
             if (s != null) {
@@ -43,27 +129,32 @@ final class Barn {
             }
             return s;
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 
     /** Puts a full sheaf; false (the caller keeps it) when the barn already holds the maximum. */
+    @SuppressWarnings("NonAtomicVolatileUpdate") // written only under the barn lock; volatile for the lock-free size reads
     boolean putFull(final Sheaf sheaf) {
-        lock.lock();
+        lock();
         try {
             if (nrFull >= maxFull) {
                 return false;
             }
-            full.addLast(sheaf);
+            full.addFirst(sheaf);
             nrFull++;
             return true;
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 
+    @SuppressWarnings("NonAtomicVolatileUpdate") // written only under the barn lock; volatile for the lock-free size reads
     Sheaf getEmpty() {
-        lock.lock();
+        if (nrEmpty == 0) {  // data_race(barn->nr_empty)
+            return null;
+        }
+        lock();
         try {
             final Sheaf s = empty.pollFirst();
             if (s != null) {
@@ -71,28 +162,29 @@ final class Barn {
             }
             return s;
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 
     /** Puts an empty sheaf; false when the barn is at its limit (the caller drops it). */
+    @SuppressWarnings("NonAtomicVolatileUpdate") // written only under the barn lock; volatile for the lock-free size reads
     boolean putEmpty(final Sheaf sheaf) {
-        lock.lock();
+        lock();
         try {
             if (nrEmpty >= maxEmpty) {
                 return false;
             }
-            empty.addLast(sheaf);
+            empty.addFirst(sheaf);
             nrEmpty++;
             return true;
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 
     /** {@code barn_shrink}: takes every sheaf out (full ones to be flushed by the caller). */
     Sheaf[] drainAll() {
-        lock.lock();
+        lock();
         try {
             final Sheaf[] out = new Sheaf[full.size() + empty.size()];
             int i = 0;
@@ -108,13 +200,13 @@ final class Barn {
             nrEmpty = 0;
             return out;
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 
     /** Objects held in full sheaves (racy; for statistics and accounting after quiescence). */
     long objects() {
-        lock.lock();
+        lock();
         try {
             long n = 0;
             for (final Sheaf s : full) {
@@ -122,7 +214,7 @@ final class Barn {
             }
             return n;
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 

@@ -39,6 +39,7 @@ final class KmemCacheNode {
     }
 
     /** {@code add_partial} ({@code __add_partial}, the lock asserted): to the head (DEACTIVATE_TO_HEAD) or the tail. */
+    @SuppressWarnings("NonAtomicVolatileUpdate") // written only under list_lock (asserted); volatile for the lock-free readers (slabinfo, get_partial checks)
     void addPartial(final MemMap mm, final long slab, final boolean tail) {
         assert listLock.isHeldByCurrentThread() : "list_lock of node " + nid + " not held";
         if (partialHead < 0) {
@@ -62,6 +63,7 @@ final class KmemCacheNode {
     }
 
     /** {@code remove_partial}. */
+    @SuppressWarnings("NonAtomicVolatileUpdate") // written only under list_lock (asserted); volatile for the lock-free readers (slabinfo, get_partial checks)
     void removePartial(final MemMap mm, final long slab) {
         assert listLock.isHeldByCurrentThread() : "list_lock of node " + nid + " not held";
         final long next = mm.lruNext(slab);

@@ -50,12 +50,14 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class SlabAllocator implements SegmentAllocator {
     public static final int DEFAULT_SHEAF_CAPACITY = 32;
     /**
-     * The key word of an object on the hot paths, by native address through one segment spanning the address
-     * space: a constant segment, so an access is a plain load or store (a checked access through the model's
-     * segment costs a chain of dependent loads, 30-50 % of an alloc+free pair). Only addresses inside the model's
-     * memory reach it: {@link #kfree} checks the pointer (and reads mem_map, which fails once the kernel is
-     * closed) first; {@link #kmalloc} pops its own sheaves, which {@link #forgetSheaves} empties when the kernel
-     * closes.
+     * The key word of an object and the {@code mem_map} entries on the hot paths, by native address through one
+     * segment spanning the address space: a constant segment, so an access is a plain load or store (a checked
+     * access through the model's segments costs a chain of dependent loads and checks, 30-50 % of an alloc+free
+     * pair). Only addresses inside the model's memory reach it: the free fast path first compares the physical
+     * address with {@link #fastLimit} (the model's size), {@link #kmalloc} pops its own sheaves; when the kernel
+     * closes, {@link #forgetSheaves} sets the limit to 0 and empties the sheaves, so every later call takes the
+     * slow paths, which fail on the closed memory with an exception instead of touching it. (A call racing with
+     * {@code Kernel.close()} is outside the contract, as for any {@code Kernel} call.)
      */
     @SuppressWarnings("restricted")
     private static final MemorySegment ALL_MEMORY = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
@@ -347,7 +349,9 @@ public final class SlabAllocator implements SegmentAllocator {
     /**
      * {@link SegmentAllocator#allocate(long, long)}: a kmalloc object of at least {@code byteSize} bytes aligned
      * to {@code byteAlignment} (kmalloc caches align power-of-two sizes to their size; larger requests are page
-     * blocks), returned as a segment of exactly {@code byteSize} bytes.
+     * blocks), returned as a segment of exactly {@code byteSize} bytes. The segment lives as long as the kernel
+     * (its scope is the model memory's arena). {@code MemorySegment} being value-based, the same instance may be
+     * handed out again for the same object and size after it was freed: compare segments with {@code equals}.
      *
      * @throws ModelOutOfMemoryException when the model's memory is exhausted (after stranded sheaves were
      *                                    reclaimed), naming the size and gfp flags
@@ -691,8 +695,11 @@ public final class SlabAllocator implements SegmentAllocator {
                 spare = m;
             } else {
                 final Barn barn = cache.barn(cpu);
-                final Sheaf full = barn.getFull();
+                Sheaf full = spare != null ? barn.replaceEmpty(m) : null;  // both empty: one trip to the barn
                 if (full != null) {
+                    cache.statInc(cpu, StatItem.BARN_GET);
+                    main = full;
+                } else if ((full = barn.getFull()) != null) {
                     cache.statInc(cpu, StatItem.BARN_GET);
                     if (spare == null) {
                         spare = m;
@@ -758,9 +765,13 @@ public final class SlabAllocator implements SegmentAllocator {
         /** Main is full: swap with a non-full spare, or park main in the barn (or flush it) for an empty one. */
         void freeSlow(final long phys) {
             final Sheaf m = mainOut();
+            final Sheaf swap;
             if (spare != null && spare.size < spare.capacity()) {
                 main = spare;
                 spare = m;
+            } else if (spare != null && (swap = cache.barn(cpu).replaceFull(m)) != null) {
+                cache.statInc(cpu, StatItem.BARN_PUT);  // both full: one trip to the barn
+                main = swap;
             } else {
                 final Barn barn = cache.barn(cpu);
                 Sheaf empty = barn.getEmpty();
@@ -787,7 +798,7 @@ public final class SlabAllocator implements SegmentAllocator {
 
         long flush() {
             final Sheaf m = mainOut();
-            final long n = m.size + (spare == null ? 0 : spare.size);
+            final long n = (long) m.size + (spare == null ? 0 : spare.size);
             final boolean destroyed = cache.isDestroyed();
             if (destroyed) {
                 m.size = 0;

@@ -99,7 +99,7 @@ final class SlabCounters {
     /**
      * Objects handed out to callers (slab inuse minus objects on CPU freelists and in sheaves); quiescent only.
      * Objects in sheaves count as allocated for the slab layer and /proc/slabinfo (as the kernel's per-CPU
-     * sheaves do) but not here: see {@link #sheafUsage()} for the identity that ties the three together.
+     * sheaves do) but not here: see {@code sheafUsage()} for the identity that ties the three together.
      */
     static long activeObjects(final KmemCache s) {
         long inuseSum = 0;
@@ -158,7 +158,7 @@ final class SlabCounters {
     /**
      * Objects parked in sheaves of this cache and their bound (racy while threads run; exact at a quiet point).
      * The slab layer counts these objects as allocated ({@code inuse}, {@code /proc/slabinfo} active_objs), as
-     * the kernel counts its per-CPU sheaves; {@link #activeObjects()} does not (no caller holds them). At a
+     * the kernel counts its per-CPU sheaves; {@code activeObjects()} does not (no caller holds them). At a
      * quiet point after a flush ({@link SlubValidate#validate}, {@link KmemCache#shrink}):
      * active_objs = activeObjects() + sheafUsage().objects().
      */

@@ -1,5 +1,6 @@
 package org.mm4j.slab;
 
+import org.mm4j.base.FlagNames;
 import org.mm4j.page.MemMap;
 import org.mm4j.page.PhysicalMemory;
 import org.mm4j.slab.debug.DebugSlab;
@@ -36,10 +37,11 @@ final class SlabPage implements DebugSlab {
 
     @Override
     public String flagsText() {
-        // %pGp of 6.18: named page flags, then the fields (node, zone). Slab is a page type since 6.10, not a
-        // page flag, so an order-0 slab shows no flag name at all: 0x0(node=0|zone=1); a compound one "head|".
-        final long f = mm.flags(pfn) & ~(MemMap.MT_MASK | MemMap.PG_SLAB);
-        return String.format("0x%x(%snode=%d|zone=1)", f, (f & MemMap.PG_HEAD) != 0 ? "head|" : "", nid());
+        // %pGp of 6.18: the whole word in hex, then named page flags and the fields (node, zone, lastcpupid).
+        // Slab is a page type since 6.10, not a page flag, so an order-0 slab names no flag; a compound one
+        // "head" (PG_head, bit 6).
+        final boolean head = mm.test(pfn, MemMap.PG_HEAD);
+        return FlagNames.pageFlags(head ? MemMap.PG_HEAD : 0, head ? "head" : "", nid(), 1);
     }
 
     @Override

@@ -90,6 +90,7 @@ final class SlubValidate {
      * Compares the slabs and objects found in mem_map with the node counters, over a walk that no slab creation
      * or discard overlapped (retried a few times; under constant churn there is nothing exact to compare).
      */
+    @SuppressWarnings("ThreadPriorityCheck") // yield while a slab change is in flight: on 2 CPUs the changer needs the CPU
     static int validateCounters(final KmemCache s) {
         for (int attempt = 0; attempt < 8; attempt++) {
             final long begun = s.slabChangesBegun.get();

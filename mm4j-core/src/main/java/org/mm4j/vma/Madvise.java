@@ -237,7 +237,7 @@ final class Madvise {
 
     /**
      * {@code thp_vma_allowable_order(vma, ..., PMD_ORDER)} as MADV_COLLAPSE asks it (sysfs settings ignored):
-     * false for VM_NOHUGEPAGE, hugetlb and PFN/mixed maps, and when no PMD-aligned {@link #PMD_SIZE} range fits
+     * false for VM_NOHUGEPAGE, hugetlb and PFN/mixed maps, and when no PMD-aligned {@code PMD_SIZE} range fits
      * the VMA (checked, as {@code __thp_vma_allowable_orders} does, for the range ending nearest {@code vm_end});
      * a file VMA also needs its file offset aligned with its address ({@code thp_vma_suitable_order}).
      */

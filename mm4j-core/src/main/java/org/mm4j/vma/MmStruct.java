@@ -351,7 +351,7 @@ public final class MmStruct {
     boolean mmapAssertLocked() {
         if (!Thread.holdsLock(this)) {
             throw new AssertionError("mmap_assert_locked: thread " + Thread.currentThread().getName()
-                + " does not hold the mmap lock of " + this);
+                + " does not hold the mmap lock of mm@" + Integer.toHexString(System.identityHashCode(this)));
         }
         return true;
     }
@@ -360,7 +360,7 @@ public final class MmStruct {
     boolean mmapAssertWriteLocked() {
         if (!Thread.holdsLock(this)) {
             throw new AssertionError("mmap_assert_write_locked: thread " + Thread.currentThread().getName()
-                + " does not hold the mmap lock of " + this);
+                + " does not hold the mmap lock of mm@" + Integer.toHexString(System.identityHashCode(this)));
         }
         return true;
     }
@@ -655,10 +655,6 @@ public final class MmStruct {
         return pt == null ? new long[4] : new long[] {pt.rssAnon, pt.rssFile, pt.rssShmem, pt.tablePages * PAGE_SIZE};
     }
 
-    /**
-     * {@code total_vm} in pages read without this mm's lock (for the OOM report of another process): exact when
-     * the caller holds the lock or the mm is idle, a best effort while it changes.
-     */
     /**
      * Discards the clean lazyfree pages (MADV_FREE) of this mm, as reclaim does under memory pressure; returns how
      * many pages went back to the buddy allocator. The caller holds this mm's lock (asserted).

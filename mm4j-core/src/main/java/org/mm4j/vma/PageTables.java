@@ -81,6 +81,7 @@ final class PageTables {
      * The physical address of addr's PTE, allocating missing tables when {@code alloc} (as {@code current}'s
      * allocations, for the OOM killer); -1 when absent or when no page could be had for a table.
      */
+    @SuppressWarnings("NonAtomicVolatileUpdate") // written only under the mmap lock (asserted); volatile for the OOM killer's lock-free get_mm_rss reads
     private long ptep(final long addr, final boolean alloc, final MmStruct current, final String site) {
         if (pgd < 0) {
             if (!alloc) {
@@ -121,6 +122,7 @@ final class PageTables {
         return p < 0 ? 0 : pager.mem().getLong(p);
     }
 
+    @SuppressWarnings("NonAtomicVolatileUpdate") // written only under the mmap lock (asserted); volatile for the OOM killer's lock-free get_mm_rss reads
     private void accountAdd(final Vma vma, final long e, final int delta) {
         if ((e & ANON) != 0) {
             rssAnon += delta;
@@ -476,6 +478,7 @@ final class PageTables {
         }
     }
 
+    @SuppressWarnings("NonAtomicVolatileUpdate") // written only under the mmap lock (asserted); volatile for the OOM killer's lock-free get_mm_rss reads
     private void freeTables(final long table, final int level) {
         if (level > 1) {
             for (int i = 0; i < 512; i++) {

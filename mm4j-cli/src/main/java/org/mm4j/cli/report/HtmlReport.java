@@ -404,7 +404,7 @@ public final class HtmlReport {
             final double x = left + i * w;
             s.append("<rect class=\"seg\" x=\"").append(fmt(x)).append("\" y=\"40\" width=\"").append(fmt(w - 1))
                 .append("\" height=\"50\" fill=\"").append(color).append("\"><title>")
-                .append(esc(String.format("%x-%x %s (%s)", g.start(), g.end(), g.label(), human(g.end() - g.start())
+                .append(esc(String.format("%x-%x %s (%s)", g.start(), g.end(), g.label(), human((double) (g.end() - g.start()))
                     + "B"))).append("</title></rect>\n");
             if (w > 40) {
                 s.append("<text x=\"").append(fmt(x + 2)).append("\" y=\"104\" class=\"tiny\" transform=\"rotate(30 ")

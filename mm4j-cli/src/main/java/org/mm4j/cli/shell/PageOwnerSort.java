@@ -310,7 +310,7 @@ final class PageOwnerSort {
         if (cull.isEmpty()) {
             return comparator("txt");
         }
-        Comparator<Block> c = (x, y) -> 0;
+        Comparator<Block> c = (unusedA, unusedB) -> 0;
         for (final String k : List.of("stacktrace", "pid", "tgid", "comm", "allocator")) {
             if (cull.contains(k)) {
                 c = c.thenComparing(comparator(k));

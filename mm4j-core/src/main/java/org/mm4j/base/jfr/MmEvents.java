@@ -140,15 +140,7 @@ public final class MmEvents {
         if (!recorder) {
             return;
         }
-        final SlabGrowEvent e = new SlabGrowEvent();
-        if (e.shouldCommit()) {
-            e.cache = cache;
-            e.order = order;
-            e.objects = objects;
-            e.node = node;
-            e.address = address;
-            e.commit();
-        }
+        new SlabGrowEvent().commit(cache, order, objects, node, address);
     }
 
     /** {@code discard_slab}: an empty slab goes back to the page allocator. */
@@ -157,15 +149,7 @@ public final class MmEvents {
         if (!recorder) {
             return;
         }
-        final SlabDiscardEvent e = new SlabDiscardEvent();
-        if (e.shouldCommit()) {
-            e.cache = cache;
-            e.order = order;
-            e.objects = objects;
-            e.node = node;
-            e.address = address;
-            e.commit();
-        }
+        new SlabDiscardEvent().commit(cache, order, objects, node, address);
     }
 
     /** {@code __oom_kill_process}: sizes in bytes. */

@@ -3,7 +3,6 @@ package org.mm4j.base.jfr;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Label;
-import jdk.jfr.MemoryAddress;
 import jdk.jfr.Name;
 
 /** A cache gave an empty slab back to the page allocator ({@code discard_slab}). */
@@ -11,17 +10,5 @@ import jdk.jfr.Name;
 @Label("Slab Discard")
 @Category({"mm4j", "Slab"})
 @Description("A kmem cache returned an empty slab to the buddy allocator (discard_slab)")
-public final class SlabDiscardEvent extends jdk.jfr.Event {
-    @Label("Cache")
-    public String cache;
-    @Label("Order")
-    public int order;
-    @Label("Objects")
-    @Description("Objects the slab held")
-    public int objects;
-    @Label("Node")
-    public int node;
-    @Label("Slab")
-    @MemoryAddress
-    public long address;
+public final class SlabDiscardEvent extends SlabEvent {
 }

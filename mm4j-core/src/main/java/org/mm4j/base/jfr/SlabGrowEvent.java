@@ -3,7 +3,6 @@ package org.mm4j.base.jfr;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Label;
-import jdk.jfr.MemoryAddress;
 import jdk.jfr.Name;
 
 /** A cache took a new slab from the page allocator ({@code new_slab}/{@code allocate_slab}). */
@@ -11,18 +10,5 @@ import jdk.jfr.Name;
 @Label("Slab Grow")
 @Category({"mm4j", "Slab"})
 @Description("A kmem cache took a new slab from the buddy allocator (new_slab)")
-public final class SlabGrowEvent extends jdk.jfr.Event {
-    @Label("Cache")
-    public String cache;
-    @Label("Order")
-    public int order;
-    @Label("Objects")
-    @Description("Objects the slab holds")
-    public int objects;
-    @Label("Node")
-    public int node;
-    @Label("Slab")
-    @Description("The slab's first byte (kernel virtual address)")
-    @MemoryAddress
-    public long address;
+public final class SlabGrowEvent extends SlabEvent {
 }

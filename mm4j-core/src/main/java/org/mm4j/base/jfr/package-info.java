@@ -10,13 +10,13 @@
  * <tr><td>{@code org.mm4j.SlabDebugReport}</td><td>{@code slab_bug}, {@code object_err},
  *     {@code check_bytes_and_report}</td><td>{@code SlubDebug.emit}</td></tr>
  * <tr><td>{@code org.mm4j.SlabAllocFailure}</td><td>{@code slab_out_of_memory}</td>
- *     <td>{@code KmemCache.slabOutOfMemory}</td></tr>
+ *     <td>{@code SlubSlowPath.slabOutOfMemory}</td></tr>
  * <tr><td>{@code org.mm4j.PageAllocFailure}</td><td>{@code __alloc_pages_slowpath} ({@code nopage:})</td>
  *     <td>{@code PageAlloc}</td></tr>
  * <tr><td>{@code org.mm4j.FaultInjection}</td><td>{@code should_failslab}, {@code should_fail_alloc_page}
  *     when {@code should_fail_ex} is true</td><td>{@code Failslab}, {@code FailPageAlloc}</td></tr>
  * <tr><td>{@code org.mm4j.SlabGrow}, {@code org.mm4j.SlabDiscard}</td><td>{@code new_slab},
- *     {@code discard_slab}</td><td>{@code KmemCache}</td></tr>
+ *     {@code discard_slab}</td><td>{@code SlabPages.newSlab}, {@code SlabPages.freeSlab}</td></tr>
  * <tr><td>{@code org.mm4j.OomKill}</td><td>{@code __oom_kill_process}</td><td>{@code OomKiller.kill}</td></tr>
  * <tr><td>{@code org.mm4j.KmemCacheStatistics} (periodic)</td><td>{@code /sys/kernel/slab/<cache>/}</td>
  *     <td>{@code org.mm4j.management.Observability}</td></tr>

@@ -12,7 +12,7 @@ public interface DebugSlab {
     /** The {@code struct slab} address printed as "Slab 0x..." (the vmemmap entry of the head page). */
     long structAddress();
 
-    /** {@code %pGp} of the slab's page flags, e.g. "0x40(head|node=0|zone=1)". */
+    /** {@code %pGp} of the slab's page flags, e.g. "0xffff800000040(head|node=0|zone=1|lastcpupid=0xffff)". */
     String flagsText();
 
     int order();

@@ -51,8 +51,11 @@ public final class SlubDebug {
     private final DebugTrack tracks = new DebugTrack();
     private final AtomicInteger taint = new AtomicInteger();
     private final List<DebugListener> listeners = new CopyOnWriteArrayList<>();
+    @SuppressWarnings("ThreadLocalUsage") // per kernel, not per class: two booted kernels count their own errors
     private final ThreadLocal<int[]> kunit = new ThreadLocal<>();
+    @SuppressWarnings("ThreadLocalUsage") // per kernel, as kunit above
     private final ThreadLocal<int[]> events = ThreadLocal.withInitial(() -> new int[1]);
+    @SuppressWarnings("ThreadLocalUsage") // per kernel, as kunit above
     private final ThreadLocal<SlubDebugException> pending = new ThreadLocal<>();
     private volatile boolean strict;
     private volatile boolean warnings = true;
@@ -365,6 +368,7 @@ public final class SlubDebug {
     }
 
     /** Prints the lines as one printk and hands the report to listeners (and to strict mode). */
+    @SuppressWarnings("ModifyCollectionInEnhancedForLoop") // listeners is a CopyOnWriteArrayList: the loop walks a snapshot
     private void emit(final List<String> lines, final DebugReport.Kind kind, final String cache, final String reason,
                       final String what, final long start, final long end, final long offset, final int found,
                       final int expected, final DebugSlab slab, final DebugCache s, final long object) {
@@ -759,6 +763,7 @@ public final class SlubDebug {
      * and poison. Returns false when the objects must not be freed (they stay allocated, leaked, as in the kernel:
      * "Object at 0x... not freed"). {@code bulkCnt[0]} is corrected when the chain is shorter.
      */
+    @SuppressWarnings("LabelledBreakTarget") // "break out" is free_debug_processing's "goto out", kept as the kernel reads
     public boolean freeDebugProcessing(final DebugCache s, final DebugSlab slab, final long head, final long tail,
                                        final int[] bulkCnt) {
         boolean checksOk = false;

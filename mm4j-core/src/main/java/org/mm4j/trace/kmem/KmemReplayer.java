@@ -152,7 +152,7 @@ public final class KmemReplayer {
         private String[] keys = new String[64];
 
         /** The entry of {@code id} stored for {@code key}, or null. */
-        @SuppressWarnings("unchecked")
+        @SuppressWarnings({"unchecked", "ReferenceEquality"}) // keys are interned by the reader: identity is equality
         T get(final int id, final String key) {
             return id >= 0 && id < keys.length && keys[id] == key ? (T) values[id] : null;
         }

@@ -560,6 +560,7 @@ public final class ZstdInputStream extends InputStream {
      * forward by at least 8); may read and write up to {@link #WILD} - 1 bytes past {@code n}: both arrays must
      * have that slack.
      */
+    @SuppressWarnings("ReferenceEquality") // the same array object means an overlapping copy
     private static void wildCopy(final byte[] src, final int from, final byte[] dst, final int to, final int n) {
         if (n <= 16) {
             LONGS.set(dst, to, (long) LONGS.get(src, from));

@@ -646,6 +646,7 @@ public final class MapleTree<T> {
         split(b, true, out);
     }
 
+    @SuppressWarnings("ReferenceEquality") // a slot changed when it holds another VMA or node object: identity
     private static int changedSlots(final MapleNode old, final Big b) {
         int changed = 0;
         for (int i = 0; i < b.n; i++) {

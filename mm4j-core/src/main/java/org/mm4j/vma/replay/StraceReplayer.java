@@ -452,6 +452,7 @@ public final class StraceReplayer {
     }
 
     /** Applies one parsed call ({@code text}: its line, written out when it is not run). */
+    @SuppressWarnings("ReferenceEquality") // DISCARD is a sentinel sink: identity is the test
     private boolean applyCall(final String source, final long no, final String text, final StraceCall c,
                               final MmStruct mm, final StraceSyscall sys, final Result res, boolean brkKnown) {
         if (!StraceSyscall.isSupported(c.name())) {
