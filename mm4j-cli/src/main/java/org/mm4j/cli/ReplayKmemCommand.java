@@ -13,7 +13,6 @@ import org.mm4j.trace.kmem.KmemReplayer;
 import org.mm4j.trace.kmem.KmemTraceReader;
 import org.mm4j.trace.kmem.ReadAheadInputStream;
 import org.mm4j.trace.kmem.Timeline;
-import org.mm4j.trace.kmem.ZstdInputStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -98,7 +97,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     public Integer call() {
         final long window;
         try {
-            window = ZstdInputStream.parseMemory(zstdMemory);
+            window = KmemTraceReader.parseZstdMemory(zstdMemory);
             if (window < 1024) {
                 throw new IllegalArgumentException("size '" + zstdMemory + "' below 1 KiB");
             }
@@ -111,14 +110,14 @@ public final class ReplayKmemCommand implements Callable<Integer> {
 
     /** The main job: the bundled trace slice, the report in ./mm4j-report.html. */
     static int mainJob() {
-        return replay(null, "", Path.of(DEFAULT_REPORT), 20, ZstdInputStream.DEFAULT_MAX_WINDOW, System.out,
+        return replay(null, "", Path.of(DEFAULT_REPORT), 20, KmemTraceReader.DEFAULT_ZSTD_MAX_WINDOW, System.out,
             System.err);
     }
 
     /** Replays {@code file} (null = the bundled slice); returns the exit status. */
     static int replay(final String file, final String cmdline, final Path report, final int maxErrors,
                       final PrintStream out, final PrintStream err) {
-        return replay(file, cmdline, report, maxErrors, ZstdInputStream.DEFAULT_MAX_WINDOW, out, err);
+        return replay(file, cmdline, report, maxErrors, KmemTraceReader.DEFAULT_ZSTD_MAX_WINDOW, out, err);
     }
 
     /** As above, refusing zstd frames whose window is above {@code zstdWindow} bytes. */
@@ -255,7 +254,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     }
 
     static Input open(final String file) throws IOException {
-        return open(file, ZstdInputStream.DEFAULT_MAX_WINDOW);
+        return open(file, KmemTraceReader.DEFAULT_ZSTD_MAX_WINDOW);
     }
 
     static Input open(final String file, final long zstdWindow) throws IOException {

@@ -1,6 +1,7 @@
 package org.mm4j.cli;
 
 import org.junit.jupiter.api.Test;
+import org.mm4j.trace.kmem.KmemTraceReader;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
@@ -65,7 +66,7 @@ class ReplayKmemCommandTest {
         final ByteArrayOutputStream o = new ByteArrayOutputStream();
         final ByteArrayOutputStream e = new ByteArrayOutputStream();
         final int status = ReplayKmemCommand.replay(file, "", report, 20,
-            org.mm4j.trace.kmem.ZstdInputStream.DEFAULT_MAX_WINDOW, pipelined,
+            KmemTraceReader.DEFAULT_ZSTD_MAX_WINDOW, pipelined,
             new PrintStream(o, true, StandardCharsets.UTF_8), new PrintStream(e, true, StandardCharsets.UTF_8));
         return new Run(status, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
     }

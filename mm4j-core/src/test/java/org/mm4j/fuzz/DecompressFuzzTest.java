@@ -1,7 +1,7 @@
 package org.mm4j.fuzz;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import org.mm4j.trace.kmem.ZstdInputStream;
+import org.mm4j.trace.kmem.zstd.ZstdInputStream;
 
 import java.io.ByteArrayInputStream;
 import java.io.EOFException;

@@ -3,6 +3,7 @@ package org.mm4j.trace.kmem;
 import org.mm4j.io.InputLineException;
 import org.mm4j.io.LineReader;
 import org.mm4j.page.Gfp;
+import org.mm4j.trace.kmem.zstd.ZstdInputStream;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -110,6 +111,18 @@ public final class KmemTraceReader implements AutoCloseable {
         }
         final BufferedInputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
         return decompress(raw, file.toString());
+    }
+
+    /** The largest zstd window a trace may ask for by default (128 MiB, as {@code zstd -d} without {@code --memory}). */
+    public static final long DEFAULT_ZSTD_MAX_WINDOW = ZstdInputStream.DEFAULT_MAX_WINDOW;
+
+    /**
+     * Parses a {@code --zstd-memory} value as {@code zstd --memory=} reads it ({@code 128M}, {@code 2G}, bytes).
+     *
+     * @throws IllegalArgumentException naming the value when it is not a size
+     */
+    public static long parseZstdMemory(final String text) {
+        return ZstdInputStream.parseMemory(text);
     }
 
     /** Wraps {@code raw} (which must support mark) in a gzip or zstd decoder when it starts with their magic. */

@@ -8,7 +8,7 @@
  * calls {@code kmalloc}/{@code kmem_cache_alloc}/{@code kfree} of {@link org.mm4j.slab.Slub} and
  * {@code alloc_pages}/{@code __free_pages} of {@link org.mm4j.page.BuddyAllocator} for them, matching the
  * kernel's hashed {@code %p} pointers in a {@link org.mm4j.trace.kmem.LongLongMap};
- * {@link org.mm4j.trace.kmem.Timeline} keeps bounded samples for charts; {@link org.mm4j.trace.kmem.ZstdInputStream}
+ * {@link org.mm4j.trace.kmem.Timeline} keeps bounded samples for charts; {@code trace.kmem.zstd.ZstdInputStream} (a package of its own, not exported)
  * decodes {@code .zst} captures (RFC 8878) without native code.
  */
 package org.mm4j.trace.kmem;

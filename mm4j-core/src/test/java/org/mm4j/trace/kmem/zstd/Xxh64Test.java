@@ -1,4 +1,4 @@
-package org.mm4j.trace.kmem;
+package org.mm4j.trace.kmem.zstd;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package org.mm4j.trace.kmem;
+package org.mm4j.trace.kmem.zstd;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,7 +21,7 @@ import static org.mm4j.testing.Prerequisite.requireOrSkip;
 
 class ZstdInputStreamTest {
     static byte[] resource(final String name) throws IOException {
-        try (InputStream in = ZstdInputStreamTest.class.getResourceAsStream(name)) {
+        try (InputStream in = ZstdInputStreamTest.class.getResourceAsStream("/org/mm4j/trace/kmem/" + name)) {
             return in.readAllBytes();
         }
     }
@@ -223,7 +223,7 @@ class ZstdInputStreamTest {
         final byte[] bad = gz.clone();
         bad[bad.length - 6] ^= 1; // a bit of the CRC-32 in the 8-byte trailer
         final IOException e = assertThrows(IOException.class, () -> {
-            try (InputStream in = KmemTraceReader.decompress(new java.io.BufferedInputStream(
+            try (InputStream in = org.mm4j.trace.kmem.KmemTraceReader.decompress(new java.io.BufferedInputStream(
                 new ByteArrayInputStream(bad)), "t.gz")) {
                 in.readAllBytes();
             }

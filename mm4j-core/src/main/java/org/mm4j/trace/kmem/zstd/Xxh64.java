@@ -1,4 +1,4 @@
-package org.mm4j.trace.kmem;
+package org.mm4j.trace.kmem.zstd;
 
 /**
  * Streaming XXH64 (the 64-bit xxHash that zstd stores, truncated to its low 32 bits, as a frame's content
@@ -6,7 +6,7 @@ package org.mm4j.trace.kmem;
  * state). Invariants: {@code buffered < 32}; {@code total} counts every byte fed since {@link #reset}. Not
  * thread-safe; allocates nothing after construction.
  */
-public final class Xxh64 {
+final class Xxh64 {
     private static final long P1 = 0x9E3779B185EBCA87L;
     private static final long P2 = 0xC2B2AE3D27D4EB4FL;
     private static final long P3 = 0x165667B19E3779F9L;
