@@ -59,6 +59,7 @@ final class SlabCounters {
         return n;
     }
 
+    /** Objects the cache's slabs hold, free or not ({@code node_nr_objs} summed over nodes). */
     static long totalObjects(final KmemCache s) {
         long n = 0;
         for (final KmemCacheNode k : s.nodes) {
@@ -67,6 +68,7 @@ final class SlabCounters {
         return n;
     }
 
+    /** {@code count_partial(n, count_free)}: free objects on node {@code n}'s partial list, under its lock. */
     static long countPartialFree(final KmemCache s, final KmemCacheNode n) {
         n.listLock.lock();
         try {
