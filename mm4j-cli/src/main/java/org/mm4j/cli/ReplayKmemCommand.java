@@ -97,7 +97,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     public Integer call() {
         final long window;
         try {
-            window = KmemTraceReader.parseZstdMemory(zstdMemory);
+            window = org.mm4j.trace.kmem.TraceInput.parseZstdMemory(zstdMemory);
             if (window < 1024) {
                 throw new IllegalArgumentException("size '" + zstdMemory + "' below 1 KiB");
             }
@@ -110,14 +110,14 @@ public final class ReplayKmemCommand implements Callable<Integer> {
 
     /** The main job: the bundled trace slice, the report in ./mm4j-report.html. */
     static int mainJob() {
-        return replay(null, "", Path.of(DEFAULT_REPORT), 20, KmemTraceReader.DEFAULT_ZSTD_MAX_WINDOW, System.out,
+        return replay(null, "", Path.of(DEFAULT_REPORT), 20, org.mm4j.trace.kmem.TraceInput.DEFAULT_ZSTD_MAX_WINDOW, System.out,
             System.err);
     }
 
     /** Replays {@code file} (null = the bundled slice); returns the exit status. */
     static int replay(final String file, final String cmdline, final Path report, final int maxErrors,
                       final PrintStream out, final PrintStream err) {
-        return replay(file, cmdline, report, maxErrors, KmemTraceReader.DEFAULT_ZSTD_MAX_WINDOW, out, err);
+        return replay(file, cmdline, report, maxErrors, org.mm4j.trace.kmem.TraceInput.DEFAULT_ZSTD_MAX_WINDOW, out, err);
     }
 
     /** As above, refusing zstd frames whose window is above {@code zstdWindow} bytes. */
@@ -254,7 +254,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     }
 
     static Input open(final String file) throws IOException {
-        return open(file, KmemTraceReader.DEFAULT_ZSTD_MAX_WINDOW);
+        return open(file, org.mm4j.trace.kmem.TraceInput.DEFAULT_ZSTD_MAX_WINDOW);
     }
 
     static Input open(final String file, final long zstdWindow) throws IOException {
@@ -291,7 +291,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     @SuppressWarnings("ReferenceEquality") // in != raw: the same stream object means it was not decompressed
     private static InputStream decoded(final BufferedInputStream raw, final String name, final long zstdWindow,
                                        final boolean readAhead) throws IOException {
-        final InputStream in = KmemTraceReader.decompress(raw, name, zstdWindow);
+        final InputStream in = org.mm4j.trace.kmem.TraceInput.decompress(raw, name, zstdWindow);
         return readAhead && in != raw ? new ReadAheadInputStream(in) : in;
     }
 

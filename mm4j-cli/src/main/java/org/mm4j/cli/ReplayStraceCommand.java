@@ -128,7 +128,7 @@ public final class ReplayStraceCommand implements Callable<Integer> {
             }
             final StraceReplayer.Result r;
             final Path outFile = out == null ? null : out.resolve(f.getFileName().toString());
-            try (InputStream in = KmemTraceReader.decompress(new BufferedInputStream(Files.newInputStream(f),
+            try (InputStream in = org.mm4j.trace.kmem.TraceInput.decompress(new BufferedInputStream(Files.newInputStream(f),
                      1 << 16), f.toString());
                  Writer w = outFile == null ? Writer.nullWriter()
                      : Files.newBufferedWriter(outFile, StandardCharsets.UTF_8)) {

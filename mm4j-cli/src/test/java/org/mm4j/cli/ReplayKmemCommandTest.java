@@ -66,7 +66,7 @@ class ReplayKmemCommandTest {
         final ByteArrayOutputStream o = new ByteArrayOutputStream();
         final ByteArrayOutputStream e = new ByteArrayOutputStream();
         final int status = ReplayKmemCommand.replay(file, "", report, 20,
-            KmemTraceReader.DEFAULT_ZSTD_MAX_WINDOW, pipelined,
+            org.mm4j.trace.kmem.TraceInput.DEFAULT_ZSTD_MAX_WINDOW, pipelined,
             new PrintStream(o, true, StandardCharsets.UTF_8), new PrintStream(e, true, StandardCharsets.UTF_8));
         return new Run(status, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
     }

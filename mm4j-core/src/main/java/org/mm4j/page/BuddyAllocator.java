@@ -117,10 +117,12 @@ public final class BuddyAllocator {
     PageOwner pageOwner;
 
     /** An allocator on one CPU slot with default options and its own counters (tests and tools). */
+    @InternalApi("org.mm4j")
     public BuddyAllocator(final PhysicalMemory mem, final MemMap memMap, final KernelLog log) {
         this(mem, memMap, log, new CpuSlots(1), null, Options.DEFAULT);
     }
 
+    @InternalApi("org.mm4j")
     public BuddyAllocator(final PhysicalMemory mem, final MemMap memMap, final KernelLog log, final CpuSlots cpus,
                           final VmStat vmstat, final Options opts) {
         this.mem = mem;

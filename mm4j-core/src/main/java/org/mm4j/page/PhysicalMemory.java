@@ -1,5 +1,6 @@
 package org.mm4j.page;
 
+import org.mm4j.base.InternalApi;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -41,6 +42,7 @@ public final class PhysicalMemory implements AutoCloseable {
      * @throws Reservation.ReservationException when the host cannot reserve that much address space
      */
     @SuppressWarnings("MustBeClosedChecker") // the arena lives as long as this object: close() closes it
+    @InternalApi("org.mm4j")
     public PhysicalMemory(final long totalBytes, final int nrNodes) {
         if (nrNodes < 1 || totalBytes <= 0 || totalBytes % ((long) nrNodes << 22) != 0) {
             throw new IllegalArgumentException("totalBytes=" + totalBytes + " nrNodes=" + nrNodes

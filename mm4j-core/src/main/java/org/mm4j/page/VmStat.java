@@ -1,5 +1,6 @@
 package org.mm4j.page;
 
+import org.mm4j.base.InternalApi;
 import org.mm4j.base.CpuSlots;
 
 import java.lang.invoke.MethodHandles;
@@ -190,6 +191,7 @@ public final class VmStat {
     private volatile boolean vmacacheCounters;
     private final List<Consumer<long[]>> folders = new CopyOnWriteArrayList<>();
 
+    @InternalApi("org.mm4j")
     public VmStat(final CpuSlots cpus) {
         this.cpus = cpus;
         this.cells = new long[cpus.nrCpus() * STRIDE];

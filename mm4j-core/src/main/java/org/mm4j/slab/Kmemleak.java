@@ -1,6 +1,7 @@
 package org.mm4j.slab;
 
 import org.mm4j.base.Current;
+import org.mm4j.base.FaultAttr;
 import org.mm4j.base.Jiffies;
 import org.mm4j.base.KernelLog;
 import org.mm4j.base.ProcFs;
@@ -54,6 +55,8 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class Kmemleak {
     /** Path of the debugfs file. */
     public static final String DEBUGFS = "/sys/kernel/debug/kmemleak";
+    /** The module parameter {@code kmemleak.verbose}. */
+    public static final String VERBOSE = "/sys/module/kmemleak/parameters/verbose";
     /** {@code MAX_TRACE}: frames kept per allocation stack. */
     static final int MAX_TRACE = 16;
     /** {@code MSECS_MIN_AGE}: younger objects are not reported. */
@@ -121,7 +124,8 @@ public final class Kmemleak {
     private final Current current;
     private final Jiffies clock;
     private final StackDepot depot = new StackDepot();
-    private final boolean verbose;
+    /** {@code kmemleak_verbose}: new leaks are also printed to dmesg ({@link #VERBOSE}). */
+    private volatile boolean verbose;
     private final ReentrantLock lock = new ReentrantLock();
     /** {@code object_tree_root}: by start address (kernel addresses all have the sign bit, so signed order works). */
     private final TreeMap<Long, KmemleakObject> tree = new TreeMap<>();
@@ -157,6 +161,8 @@ public final class Kmemleak {
         if (procfs != null) {
             procfs.registerFile(DEBUGFS, this::show);
             procfs.registerWriter(DEBUGFS, this::write);
+            procfs.registerFile(VERBOSE, () -> FaultAttr.yn(verbose));
+            procfs.registerWriter(VERBOSE, v -> this.verbose = FaultAttr.bool(VERBOSE, v.strip()));
         }
         clock.onAdvance(this::scanIfDue);
         log.printk("kmemleak: Kernel memory leak detector initialized (mem pool available: 16000)");

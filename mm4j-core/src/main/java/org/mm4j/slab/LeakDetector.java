@@ -1,7 +1,6 @@
 package org.mm4j.slab;
 
 import org.mm4j.base.KernelLog;
-import org.mm4j.base.StackDepot;
 import org.mm4j.page.MemMap;
 import org.mm4j.page.PhysicalMemory;
 
@@ -17,7 +16,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Predicate;
 
 /**
  * A leak detector for JVM users of {@link SlabAllocator#allocate}, after Netty's {@code ResourceLeakDetector}:
@@ -29,10 +27,12 @@ import java.util.function.Predicate;
  * <pre>
  * mm4j: LEAK: MemorySegment 0xffff888000123440 (size 64, kmalloc-64) was garbage-collected without free();
  *   allocated at:
- *  com.example.Cache.put+0x1a/0x0 [Cache.java:42]
+ *  com.example.Cache.put(Cache.java:42)
  * </pre>
- * (one line in the log, wrapped here) to the kernel log (the frames in {@link StackDepot}'s {@code %pS} form, innermost first) and hands a {@link Leak}
- * to every {@link LeakListener}.
+ * (one line in the log, wrapped here) to the kernel log (the Java frames, innermost first) and hands a
+ * {@link Leak} to every {@link LeakListener}. The stack is captured as a {@link Throwable} (filled in natively,
+ * resolved to frames only when a leak is reported: about 5 times cheaper than a {@link StackWalker} walk that
+ * interns its frames, as page_owner's depot does).
  *
  * <p>Levels ({@link Level}; boot parameter {@code mm4j.leak_detection=disabled|simple|advanced|paranoid}, or
  * {@link #level(Level)} from Java at any time): {@code DISABLED} (the default: nothing is tracked, and
@@ -54,6 +54,9 @@ import java.util.function.Predicate;
  * segment, freed later, is reported when the original instance is collected. Free tracked segments through
  * {@code free(MemorySegment)} of any thread's allocator: a {@code kfree} by kernel address leaves the record, and
  * if the object is then reused without tracking, the record is reported when its segment is collected.
+ *
+ * <p>{@code MemorySegment} is a value-based class: the record relies on the identity of the instance, which JDK 25
+ * keeps; a JDK that made it a value class would refuse the phantom reference.
  *
  * <p>When reports are made: a tracked allocation first drains the GC's queue (as Netty's {@code track} does), and
  * {@link #reportLeaks()} drains it on demand (tests: {@code System.gc()} then {@code reportLeaks()} in a loop).
@@ -126,9 +129,6 @@ public final class LeakDetector {
     public static final int MAX_RECORDS = 4;
     private static final int FILTER_BITS = 12;
 
-    /** The frames of the allocator and of java.lang.foreign's default methods, skipped at the top of a stack. */
-    private static final Predicate<Class<?>> SKIP = c -> c == SlabAllocator.class || c == LeakDetector.class
-        || c.getName().startsWith("java.lang.foreign.") || c.getName().startsWith("jdk.internal.foreign.");
 
     private final Slub slub;
     private final KernelLog log;
@@ -138,7 +138,6 @@ public final class LeakDetector {
     private final ConcurrentHashMap<Long, Track> live = new ConcurrentHashMap<>();
     /** Per hash bucket of native addresses: how many records of {@link #live} fall in it. */
     private final AtomicIntegerArray filter = new AtomicIntegerArray(1 << FILTER_BITS);
-    private final StackDepot depot = new StackDepot();
     private final List<LeakListener> listeners = new CopyOnWriteArrayList<>();
     private final AtomicLong trackedTotal = new AtomicLong();
     private final AtomicLong leaksTotal = new AtomicLong();
@@ -205,7 +204,7 @@ public final class LeakDetector {
         }
         final Track t = live.get(segment.address());
         if (t != null) {
-            t.addRecord(String.valueOf(hint), depot.save(SKIP, STACK_DEPTH));
+            t.addRecord(String.valueOf(hint), new Throwable());
         }
     }
 
@@ -249,9 +248,10 @@ public final class LeakDetector {
         final long phys = kaddr - PhysicalMemory.PAGE_OFFSET;
         final long slab = slub.virtToSlab(phys);
         final KmemCache s = slab < 0 ? null : slub.cacheById(slub.memMap.lpInt(slab, MemMap.SLAB_CACHE));
-        final int stack = depot.save(SKIP, l == Level.SIMPLE ? 1 : STACK_DEPTH);
+        final Throwable stack = new Throwable();
         final Track t = new Track(segment, queue, address, kaddr, segment.byteSize(),
-            s == null ? "page allocator" : s.name(), Thread.currentThread().getName(), stack);
+            s == null ? "page allocator" : s.name(), Thread.currentThread().getName(), stack,
+            l == Level.SIMPLE ? 1 : STACK_DEPTH);
         filter.incrementAndGet(bucket(address));
         final Track old = live.put(address, t);
         if (old != null) {  // freed by address and handed out again: the old record's object is not this one
@@ -279,11 +279,8 @@ public final class LeakDetector {
 
     private void report(final Track t) {
         leaksTotal.incrementAndGet();
-        final List<String> frames = new ArrayList<>();
-        for (final StackDepot.Frame f : depot.frames(t.stack)) {
-            frames.add(f.symbol());
-        }
-        final List<String> records = t.records(depot);
+        final List<String> frames = frames(t.stack, t.depth);
+        final List<String> records = t.records();
         final StringBuilder sb = new StringBuilder(256);
         sb.append("mm4j: LEAK: MemorySegment 0x").append(Long.toHexString(t.kaddr)).append(" (size ")
             .append(t.byteSize).append(", ").append(t.cache).append(") was garbage-collected without free(); ")
@@ -312,6 +309,31 @@ public final class LeakDetector {
     }
 
     /**
+     * The frames of {@code stack}, innermost first, without the allocator's and java.lang.foreign's at the top
+     * (the leak detector, {@link SlabAllocator}, {@code SegmentAllocator}'s default methods), at most
+     * {@code depth}: {@code class.method(File.java:line)}.
+     */
+    static List<String> frames(final Throwable stack, final int depth) {
+        final StackTraceElement[] st = stack.getStackTrace();
+        int i = 0;
+        while (i < st.length && isAllocatorFrame(st[i].getClassName())) {
+            i++;
+        }
+        final List<String> out = new ArrayList<>(Math.min(depth, st.length - i));
+        for (; i < st.length && out.size() < depth; i++) {
+            final StackTraceElement e = st[i];
+            out.add(e.getClassName() + "." + e.getMethodName() + "(" + (e.getFileName() == null ? "Unknown Source"
+                : e.getFileName() + (e.getLineNumber() >= 0 ? ":" + e.getLineNumber() : "")) + ")");
+        }
+        return out;
+    }
+
+    private static boolean isAllocatorFrame(final String className) {
+        return className.equals(LeakDetector.class.getName()) || className.equals(SlabAllocator.class.getName())
+            || className.startsWith("java.lang.foreign.") || className.startsWith("jdk.internal.foreign.");
+    }
+
+    /**
      * The record of one tracked segment: a phantom reference to the instance the user holds, with what a report
      * needs (never the segment itself, which would keep it reachable).
      */
@@ -321,12 +343,16 @@ public final class LeakDetector {
         final long byteSize;
         final String cache;
         final String thread;
-        final int stack;
-        /** Access records, newest last: hint and stack handle. Guarded by this. */
+        /** The allocation stack, captured, resolved only for a report. */
+        final Throwable stack;
+        /** Frames of {@link #stack} a report prints (1 under SIMPLE). */
+        final int depth;
+        /** Access records, newest last: hint and stack. Guarded by this. */
         private ArrayDeque<Object[]> records;
 
         Track(final MemorySegment segment, final ReferenceQueue<MemorySegment> queue, final long address,
-              final long kaddr, final long byteSize, final String cache, final String thread, final int stack) {
+              final long kaddr, final long byteSize, final String cache, final String thread, final Throwable stack,
+              final int depth) {
             super(segment, queue);
             this.address = address;
             this.kaddr = kaddr;
@@ -334,20 +360,21 @@ public final class LeakDetector {
             this.cache = cache;
             this.thread = thread;
             this.stack = stack;
+            this.depth = depth;
         }
 
-        synchronized void addRecord(final String hint, final int handle) {
+        synchronized void addRecord(final String hint, final Throwable where) {
             if (records == null) {
                 records = new ArrayDeque<>(MAX_RECORDS);
             }
             if (records.size() == MAX_RECORDS) {
                 records.removeFirst();
             }
-            records.addLast(new Object[] {hint, handle});
+            records.addLast(new Object[] {hint, where});
         }
 
         /** The records, newest first: {@code #N: hint} then one line per frame. */
-        synchronized List<String> records(final StackDepot depot) {
+        synchronized List<String> records() {
             if (records == null) {
                 return List.of();
             }
@@ -356,8 +383,8 @@ public final class LeakDetector {
             for (final var it = records.descendingIterator(); it.hasNext(); i++) {
                 final Object[] r = it.next();
                 final StringBuilder sb = new StringBuilder("#").append(i).append(": ").append(r[0]);
-                for (final StackDepot.Frame f : depot.frames((Integer) r[1])) {
-                    sb.append("\n ").append(f.symbol());
+                for (final String f : frames((Throwable) r[1], STACK_DEPTH)) {
+                    sb.append("\n ").append(f);
                 }
                 out.add(sb.toString());
             }

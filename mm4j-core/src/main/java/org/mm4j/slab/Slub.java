@@ -150,12 +150,14 @@ public final class Slub {
     /** The JVM users' leak detector ({@code mm4j.leak_detection=}, default disabled). */
     final LeakDetector leaks;
 
+    @InternalApi("org.mm4j")
     public Slub(final BootParams params, final PhysicalMemory mem, final MemMap memMap, final BuddyAllocator buddy,
                 final CpuSlots cpus, final KernelLog log, final ProcFs procfs) {
         this(params, mem, memMap, buddy, cpus, log, procfs, new Current());
     }
 
     /** @param current the task fault-injection reports name ({@code current}) */
+    @InternalApi("org.mm4j")
     public Slub(final BootParams params, final PhysicalMemory mem, final MemMap memMap, final BuddyAllocator buddy,
                 final CpuSlots cpus, final KernelLog log, final ProcFs procfs, final Current current) {
         this(params, mem, memMap, buddy, cpus, log, procfs, current,
@@ -163,6 +165,7 @@ public final class Slub {
     }
 
     /** @param jiffies the model's clock (kmemleak ages objects by it) */
+    @InternalApi("org.mm4j")
     public Slub(final BootParams params, final PhysicalMemory mem, final MemMap memMap, final BuddyAllocator buddy,
                 final CpuSlots cpus, final KernelLog log, final ProcFs procfs, final Current current,
                 final Jiffies jiffies) {

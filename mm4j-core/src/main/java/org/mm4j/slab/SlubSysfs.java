@@ -12,15 +12,17 @@ import java.util.Map;
  * {@code mm4j.config.SLUB_STATS=y}; the Java API's {@code stat()} counts either way) in the kernel's formats. Alias names and the
  * ":[flags-]size" names of mergeable caches resolve to the same directory, as the kernel's symlinks do.
  *
- * <p>Departures: {@code validate} works on every cache (the kernel accepts it only on debug caches);
- * {@code mm4j_sheaves} is mm4j's own attribute: the objects parked in sheaves (per-thread, per-CPU, barns), their
+ * <p>{@code validate} accepts "1" on debug caches only and is -EINVAL otherwise, as 6.18's
+ * {@code validate_store}; the 5.x {@code alloc_calls}/{@code free_calls} files are gone (debugfs
+ * {@code alloc_traces}/{@code free_traces} hold the data since 5.14). Departure: {@code mm4j_sheaves} is mm4j's own attribute: the objects parked in sheaves (per-thread, per-CPU, barns), their
  * bound, then where they are ({@link SheafUsage#sysfs()}). /proc/slabinfo counts those objects as active, as the
  * kernel counts its per-CPU sheaves.
  */
 final class SlubSysfs {
     static final String SYS = "/sys/kernel/slab";
-    private static final String[] ATTRS = {"aliases", "align", "alloc_calls", "cache_dma", "cpu_partial",
-        "cpu_slabs", "ctor", "destroy_by_rcu", "failslab", "free_calls", "hwcache_align", "min_partial",
+    // No alloc_calls/free_calls: 5.14 moved them to debugfs (alloc_traces/free_traces, SlubDebugSupport).
+    private static final String[] ATTRS = {"aliases", "align", "cache_dma", "cpu_partial",
+        "cpu_slabs", "ctor", "destroy_by_rcu", "failslab", "hwcache_align", "min_partial",
         "mm4j_sheaves",
         "object_size", "objects", "objects_partial",
         "objs_per_slab", "order", "partial", "poison", "reclaim_account", "red_zone", "remote_node_defrag_ratio",
@@ -152,7 +154,6 @@ final class SlubSysfs {
             case "poison": return flag(s, SlabFlags.SLAB_POISON);
             case "store_user": return flag(s, SlabFlags.SLAB_STORE_USER);
             case "shrink", "validate": return "";
-            case "alloc_calls", "free_calls": return SlubDebugSupport.traces(s, attr.equals("alloc_calls"), false);
             case "partial":
                 for (final KmemCacheNode n : s.nodes) {
                     v[n.nid] = SlabCounters.countPartial(s, n, 0);
@@ -218,7 +219,9 @@ final class SlubSysfs {
                 s.shrink();
             }
             case "validate" -> {
-                if (!value.startsWith("1")) {
+                // validate_store (mm/slub.c, 6.18): only "1" on a cache with a debug flag
+                // (kmem_cache_debug: SLAB_DEBUG_FLAGS) runs the walk; anything else is -EINVAL
+                if (!value.startsWith("1") || !s.isDebug()) {
                     throw invalid(path);
                 }
                 s.validate();

@@ -1,5 +1,6 @@
 package org.mm4j.vma;
 
+import org.mm4j.base.InternalApi;
 import org.mm4j.base.KernelLog;
 import org.mm4j.base.ModelOutOfMemoryException;
 import org.mm4j.base.ProcFs;
@@ -117,6 +118,7 @@ public final class Processes {
      * subsystems it needs: the buddy allocator for pages and page tables, the VM counters, the log and the
      * {@code /proc} registry.
      */
+    @InternalApi("org.mm4j")
     public Processes(final BootParams params, final BuddyAllocator buddy, final VmStat vmstat, final KernelLog log,
                      final ProcFs procfs) {
         this.pager = new Pager(buddy, vmstat);

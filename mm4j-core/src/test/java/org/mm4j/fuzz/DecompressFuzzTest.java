@@ -32,7 +32,7 @@ class DecompressFuzzTest {
         }
     }
 
-    /** java.util.zip's gzip reader as KmemTraceReader.decompress uses it: CRC and size trailer checked. */
+    /** java.util.zip's gzip reader as org.mm4j.trace.kmem.TraceInput.decompress uses it: CRC and size trailer checked. */
     @FuzzTest
     void gzip(final byte[] data) {
         try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(data), 1 << 12)) {

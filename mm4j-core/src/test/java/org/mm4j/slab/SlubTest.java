@@ -2,6 +2,7 @@ package org.mm4j.slab;
 
 import org.junit.jupiter.api.Test;
 import org.mm4j.Kernel;
+import org.mm4j.base.ProcFs;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.PhysicalMemory;
 
@@ -11,6 +12,7 @@ import java.util.HashSet;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -298,7 +300,17 @@ class SlubTest {
             k.procfs().write("/sys/kernel/slab/fmt/alloc_fastpath", "0");
             assertEquals("0\n", k.procfs().read("/sys/kernel/slab/fmt/alloc_fastpath"));
             k.procfs().write("/sys/kernel/slab/fmt/shrink", "1");
-            k.procfs().write("/sys/kernel/slab/fmt/validate", "1");
+            // validate_store (mm/slub.c 6.18): "if (buf[0] == '1' && kmem_cache_debug(s))", else -EINVAL
+            final ProcFs.ProcFsException notDebug = assertThrows(ProcFs.ProcFsException.class,
+                () -> k.procfs().write("/sys/kernel/slab/fmt/validate", "1"));
+            assertEquals("/sys/kernel/slab/fmt/validate: Invalid argument", notDebug.getMessage());
+            // alloc_calls/free_calls left sysfs in 5.14 (debugfs alloc_traces/free_traces since)
+            for (final String gone : new String[] {"alloc_calls", "free_calls"}) {
+                final ProcFs.ProcFsException e = assertThrows(ProcFs.ProcFsException.class,
+                    () -> k.procfs().read("/sys/kernel/slab/fmt/" + gone));
+                assertEquals("/sys/kernel/slab/fmt/" + gone + ": No such file or directory", e.getMessage());
+                assertFalse(k.procfs().list("/sys/kernel/slab/fmt").contains(gone), gone);
+            }
             assertNotNull(k.procfs().list("/sys/kernel/slab"));
             assertTrue(k.procfs().list("/sys/kernel/slab").contains("fmt"));
         }

@@ -207,4 +207,25 @@ class KmemleakShellTest {
         assertEquals(List.of(), reported(freed.out()));
         assertEquals("", freed.err());
     }
+
+    @Test
+    void verbosePrintsNewLeaksToDmesg() {
+        final ShellRun r = ShellRun.run(ON, """
+            cat /sys/module/kmemleak/parameters/verbose
+            echo Y > /sys/module/kmemleak/parameters/verbose
+            kzalloc 24
+            sleep 5
+            echo scan > /sys/kernel/debug/kmemleak
+            dmesg
+            """);
+        final String[] out = r.out().split("\n");
+        assertEquals("N", out[0]);
+        final List<String> log = dmesg(r.out());
+        final int at = log.indexOf("kmemleak: unreferenced object " + out[1] + " (size 32):");
+        assertTrue(at > 0, r.out());
+        assertEquals("kmemleak:   hex dump (first 32 bytes):", log.get(at + 2));
+        final String frame = "kmemleak:     \\[<[0-9a-f]{16}>] mm4j shell line 3: kzalloc 24";
+        assertTrue(log.stream().anyMatch(l -> l.matches(frame)), r.out());
+        assertEquals("", r.err());
+    }
 }

@@ -1,5 +1,6 @@
 package org.mm4j.slab.debug;
 
+import org.mm4j.base.InternalApi;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -58,6 +59,7 @@ public final class SlubDebug {
     private volatile boolean strict;
     private volatile boolean warnings = true;
 
+    @InternalApi("org.mm4j.slab")
     public SlubDebug(final PhysicalMemory mem, final KernelLog log, final CpuSlots cpus) {
         this.mem = mem;
         this.log = log;
@@ -587,6 +589,7 @@ public final class SlubDebug {
      * padding and the free pointer, for a free ({@link #SLUB_RED_INACTIVE}) or allocated
      * ({@link #SLUB_RED_ACTIVE}) object. A corrupt free pointer is set to NULL, cutting the freelist there.
      */
+    @InternalApi("org.mm4j.slab")
     public boolean checkObject(final DebugCache s, final DebugSlab slab, final long object, final int val) {
         final long p = object;
         final long endObject = object + s.objectSize();

@@ -3,16 +3,10 @@ package org.mm4j.trace.kmem;
 import org.mm4j.io.InputLineException;
 import org.mm4j.io.LineReader;
 import org.mm4j.page.Gfp;
-import org.mm4j.trace.kmem.zstd.ZstdInputStream;
 
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.util.zip.GZIPInputStream;
 
 /**
  * Streaming reader of an ftrace capture of the {@code kmem:*} events (the text of {@code trace_pipe} or
@@ -102,56 +96,6 @@ public final class KmemTraceReader implements AutoCloseable {
         this.fastPath = fastPath;
     }
 
-    /**
-     * Opens a trace file, decompressing gzip or zstd (recognised by their magic bytes, whatever the name).
-     */
-    public static InputStream open(final Path file) throws IOException {
-        if (!Files.exists(file)) {
-            throw new NoSuchFileException(file.toString(), null, "No such file or directory");
-        }
-        final BufferedInputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
-        return decompress(raw, file.toString());
-    }
-
-    /** The largest zstd window a trace may ask for by default (128 MiB, as {@code zstd -d} without {@code --memory}). */
-    public static final long DEFAULT_ZSTD_MAX_WINDOW = ZstdInputStream.DEFAULT_MAX_WINDOW;
-
-    /**
-     * Parses a {@code --zstd-memory} value as {@code zstd --memory=} reads it ({@code 128M}, {@code 2G}, bytes).
-     *
-     * @throws IllegalArgumentException naming the value when it is not a size
-     */
-    public static long parseZstdMemory(final String text) {
-        return ZstdInputStream.parseMemory(text);
-    }
-
-    /** Wraps {@code raw} (which must support mark) in a gzip or zstd decoder when it starts with their magic. */
-    public static InputStream decompress(final InputStream raw, final String name) throws IOException {
-        return decompress(raw, name, ZstdInputStream.DEFAULT_MAX_WINDOW);
-    }
-
-    /**
-     * As {@link #decompress(InputStream, String)}, refusing zstd frames whose window is above
-     * {@code zstdMaxWindow} bytes (as {@code zstd --memory=} does). gzip's CRC-32 and size trailer are checked by
-     * {@link GZIPInputStream}; zstd's content checksum by {@link ZstdInputStream}.
-     */
-    public static InputStream decompress(final InputStream raw, final String name, final long zstdMaxWindow)
-        throws IOException {
-        raw.mark(4);
-        final int b0 = raw.read();
-        final int b1 = raw.read();
-        final int b2 = raw.read();
-        final int b3 = raw.read();
-        raw.reset();
-        if (b0 == 0x1f && b1 == 0x8b) {
-            return new GZIPInputStream(raw, 1 << 16);
-        }
-        if (b0 == 0x28 && b1 == 0xb5 && b2 == 0x2f && b3 == 0xfd) {
-            return new ZstdInputStream(raw, zstdMaxWindow);
-        }
-        return raw;
-    }
-
     /** Reads the next kmem event into {@code ev}; false at the end of the input. */
     public boolean next(final KmemEvent ev) throws IOException {
         while (true) {
@@ -232,7 +176,7 @@ public final class KmemTraceReader implements AutoCloseable {
     /** The line holds a byte other than printable ASCII, blank and tab (or a CR): check it byte by byte. */
     private boolean lineDirty;
 
-    private static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles
+    static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles
         .byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
     private static final long ONES = 0x0101010101010101L;
     private static final long HIGHS = 0x8080808080808080L;
@@ -1021,123 +965,5 @@ public final class KmemTraceReader implements AutoCloseable {
     private String text(final int s, final int e) {
         final int end = Math.max(s, Math.min(e < 0 ? s : e, s + 80));
         return new String(buf, s, end - s, StandardCharsets.ISO_8859_1);
-    }
-
-    /**
-     * A small open-addressing table from byte strings to an interned String or an int, so that the cache names and
-     * gfp strings of millions of lines cost one allocation each. Bounded: past {@link #MAX} entries it stops
-     * caching (hostile input with a new name on every line then allocates, but memory stays bounded).
-     */
-    static final class Interner {
-        static final int MISSING = Integer.MIN_VALUE;
-        static final int MAX = 1 << 15;
-        private byte[][] keys = new byte[256][];
-        private String[] strings = new String[256];
-        private int[] ints = new int[256];
-        private int[] ids = new int[256];
-        private int size;
-        /** The id of the string {@link #string} returned last. */
-        int lastId = -1;
-
-        /** The hash {@link #find} uses: the length and up to the first and the last 8 bytes. */
-        static int hash(final byte[] b, final int off, final int len) {
-            long h = len * 0x9E3779B97F4A7C15L;
-            if (len >= 8) {
-                h ^= (long) LONGS.get(b, off) * 0xC2B2AE3D27D4EB4FL;
-                h = Long.rotateLeft(h, 29) ^ (long) LONGS.get(b, off + len - 8) * 0x165667B19E3779F9L;
-            } else {
-                for (int i = off; i < off + len; i++) {
-                    h = (h ^ b[i]) * 0x100000001B3L;
-                }
-            }
-            h *= 0x9E3779B97F4A7C15L;
-            return (int) (h ^ h >>> 32);
-        }
-
-        String string(final byte[] b, final int off, final int len) {
-            return string(b, off, len, hash(b, off, len));
-        }
-
-        /**
-         * The interned string of the bytes; its id ({@link #lastId}: 0, 1, 2... in order of first sight, -1 when
-         * the table is full and the string is not interned) in {@link #lastId}.
-         */
-        String string(final byte[] b, final int off, final int len, final int hash) {
-            final int i = find(b, off, len, hash);
-            if (keys[i] != null) {
-                if (strings[i] == null) {
-                    strings[i] = new String(b, off, len, StandardCharsets.ISO_8859_1);
-                }
-                lastId = ids[i];
-                return strings[i];
-            }
-            final String s = new String(b, off, len, StandardCharsets.ISO_8859_1);
-            lastId = -1;
-            if (size < MAX) {
-                lastId = size;
-                ids[i] = size;
-                strings[i] = s;
-                insert(i, b, off, len);
-            }
-            return s;
-        }
-
-        int intValue(final byte[] b, final int off, final int len, final int hash) {
-            final int i = find(b, off, len, hash);
-            return keys[i] != null ? ints[i] : MISSING;
-        }
-
-        void putInt(final byte[] b, final int off, final int len, final int hash, final int v) {
-            final int i = find(b, off, len, hash);
-            if (keys[i] == null) {
-                if (size >= MAX) {
-                    return;
-                }
-                ints[i] = v;
-                insert(i, b, off, len);
-            } else {
-                ints[i] = v;
-            }
-        }
-
-        /** Takes slot {@code i} for the bytes; the slot's string, int and id must be set before (a grow moves them). */
-        private void insert(final int i, final byte[] b, final int off, final int len) {
-            keys[i] = java.util.Arrays.copyOfRange(b, off, off + len);
-            size++;
-            if (size * 2 > keys.length) {
-                grow();
-            }
-        }
-
-        private int find(final byte[] b, final int off, final int len, final int hash) {
-            final int mask = keys.length - 1;
-            int i = hash & mask;
-            byte[] k;
-            while ((k = keys[i]) != null && (k.length != len || !java.util.Arrays.equals(k, 0, len, b, off,
-                off + len))) {
-                i = (i + 1) & mask;
-            }
-            return i;
-        }
-
-        private void grow() {
-            final byte[][] oldK = keys;
-            final String[] oldS = strings;
-            final int[] oldI = ints;
-            final int[] oldIds = ids;
-            keys = new byte[oldK.length * 2][];
-            strings = new String[oldK.length * 2];
-            ints = new int[oldK.length * 2];
-            ids = new int[oldK.length * 2];
-            for (int j = 0; j < oldK.length; j++) {
-                if (oldK[j] != null) {
-                    final int i = find(oldK[j], 0, oldK[j].length, hash(oldK[j], 0, oldK[j].length));
-                    keys[i] = oldK[j];
-                    strings[i] = oldS[j];
-                    ints[i] = oldI[j];
-                    ids[i] = oldIds[j];
-                }
-            }
-        }
     }
 }

@@ -247,7 +247,7 @@ class KmemTraceReaderTest {
     @Test
     void readsTheWholeRealSample() throws IOException {
         requireOrSkip(Files.exists(SAMPLE), SAMPLE + " absent");
-        try (InputStream in = KmemTraceReader.open(SAMPLE); KmemTraceReader r = new KmemTraceReader(in,
+        try (InputStream in = TraceInput.open(SAMPLE); KmemTraceReader r = new KmemTraceReader(in,
             (line, msg) -> errors.add(line + ": " + msg))) {
             final KmemEvent ev = new KmemEvent();
             long caches = 0;
@@ -279,7 +279,7 @@ class KmemTraceReaderTest {
         assertEquals(KmemTraceReaderProperties.readAll(generated, false), fast);
         requireOrSkip(Files.exists(SAMPLE), SAMPLE + " absent");
         final byte[] real;
-        try (InputStream in = KmemTraceReader.open(SAMPLE)) {
+        try (InputStream in = TraceInput.open(SAMPLE)) {
             real = in.readAllBytes();
         }
         final List<String> fastReal = KmemTraceReaderProperties.readAll(real, true);

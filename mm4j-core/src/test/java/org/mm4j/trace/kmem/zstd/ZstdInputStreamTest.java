@@ -223,7 +223,7 @@ class ZstdInputStreamTest {
         final byte[] bad = gz.clone();
         bad[bad.length - 6] ^= 1; // a bit of the CRC-32 in the 8-byte trailer
         final IOException e = assertThrows(IOException.class, () -> {
-            try (InputStream in = org.mm4j.trace.kmem.KmemTraceReader.decompress(new java.io.BufferedInputStream(
+            try (InputStream in = org.mm4j.trace.kmem.TraceInput.decompress(new java.io.BufferedInputStream(
                 new ByteArrayInputStream(bad)), "t.gz")) {
                 in.readAllBytes();
             }

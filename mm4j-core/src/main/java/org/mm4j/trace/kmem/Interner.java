@@ -1,0 +1,122 @@
+package org.mm4j.trace.kmem;
+
+import java.util.Arrays;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A small open-addressing table from byte strings to an interned String or an int, so that the cache names and
+ * gfp strings of millions of lines cost one allocation each. Bounded: past {@link #MAX} entries it stops
+ * caching (hostile input with a new name on every line then allocates, but memory stays bounded).
+ */
+final class Interner {
+    static final int MISSING = Integer.MIN_VALUE;
+    static final int MAX = 1 << 15;
+    private byte[][] keys = new byte[256][];
+    private String[] strings = new String[256];
+    private int[] ints = new int[256];
+    private int[] ids = new int[256];
+    private int size;
+    /** The id of the string {@link #string} returned last. */
+    int lastId = -1;
+
+    /** The hash {@link #find} uses: the length and up to the first and the last 8 bytes. */
+    static int hash(final byte[] b, final int off, final int len) {
+        long h = len * 0x9E3779B97F4A7C15L;
+        if (len >= 8) {
+            h ^= (long) KmemTraceReader.LONGS.get(b, off) * 0xC2B2AE3D27D4EB4FL;
+            h = Long.rotateLeft(h, 29) ^ (long) KmemTraceReader.LONGS.get(b, off + len - 8) * 0x165667B19E3779F9L;
+        } else {
+            for (int i = off; i < off + len; i++) {
+                h = (h ^ b[i]) * 0x100000001B3L;
+            }
+        }
+        h *= 0x9E3779B97F4A7C15L;
+        return (int) (h ^ h >>> 32);
+    }
+
+    String string(final byte[] b, final int off, final int len) {
+        return string(b, off, len, hash(b, off, len));
+    }
+
+    /**
+     * The interned string of the bytes; its id ({@link #lastId}: 0, 1, 2... in order of first sight, -1 when
+     * the table is full and the string is not interned) in {@link #lastId}.
+     */
+    String string(final byte[] b, final int off, final int len, final int hash) {
+        final int i = find(b, off, len, hash);
+        if (keys[i] != null) {
+            if (strings[i] == null) {
+                strings[i] = new String(b, off, len, StandardCharsets.ISO_8859_1);
+            }
+            lastId = ids[i];
+            return strings[i];
+        }
+        final String s = new String(b, off, len, StandardCharsets.ISO_8859_1);
+        lastId = -1;
+        if (size < MAX) {
+            lastId = size;
+            ids[i] = size;
+            strings[i] = s;
+            insert(i, b, off, len);
+        }
+        return s;
+    }
+
+    int intValue(final byte[] b, final int off, final int len, final int hash) {
+        final int i = find(b, off, len, hash);
+        return keys[i] != null ? ints[i] : MISSING;
+    }
+
+    void putInt(final byte[] b, final int off, final int len, final int hash, final int v) {
+        final int i = find(b, off, len, hash);
+        if (keys[i] == null) {
+            if (size >= MAX) {
+                return;
+            }
+            ints[i] = v;
+            insert(i, b, off, len);
+        } else {
+            ints[i] = v;
+        }
+    }
+
+    /** Takes slot {@code i} for the bytes; the slot's string, int and id must be set before (a grow moves them). */
+    private void insert(final int i, final byte[] b, final int off, final int len) {
+        keys[i] = java.util.Arrays.copyOfRange(b, off, off + len);
+        size++;
+        if (size * 2 > keys.length) {
+            grow();
+        }
+    }
+
+    private int find(final byte[] b, final int off, final int len, final int hash) {
+        final int mask = keys.length - 1;
+        int i = hash & mask;
+        byte[] k;
+        while ((k = keys[i]) != null && (k.length != len || !java.util.Arrays.equals(k, 0, len, b, off,
+            off + len))) {
+            i = (i + 1) & mask;
+        }
+        return i;
+    }
+
+    private void grow() {
+        final byte[][] oldK = keys;
+        final String[] oldS = strings;
+        final int[] oldI = ints;
+        final int[] oldIds = ids;
+        keys = new byte[oldK.length * 2][];
+        strings = new String[oldK.length * 2];
+        ints = new int[oldK.length * 2];
+        ids = new int[oldK.length * 2];
+        for (int j = 0; j < oldK.length; j++) {
+            if (oldK[j] != null) {
+                final int i = find(oldK[j], 0, oldK[j].length, hash(oldK[j], 0, oldK[j].length));
+                keys[i] = oldK[j];
+                strings[i] = oldS[j];
+                ints[i] = oldI[j];
+                ids[i] = oldIds[j];
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package org.mm4j.trace.kmem;
+
+import org.mm4j.trace.kmem.zstd.ZstdInputStream;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * Opening a trace: a file or stream, plain or compressed (gzip, zstd: recognised by their magic bytes, whatever the
+ * name), with zstd's window bounded as {@code zstd --memory=} bounds it. Stateless; any thread.
+ */
+public final class TraceInput {
+    private TraceInput() {
+    }
+
+    /**
+     * Opens a trace file, decompressing gzip or zstd (recognised by their magic bytes, whatever the name).
+     */
+    public static InputStream open(final Path file) throws IOException {
+        if (!Files.exists(file)) {
+            throw new NoSuchFileException(file.toString(), null, "No such file or directory");
+        }
+        final BufferedInputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
+        return decompress(raw, file.toString());
+    }
+
+    /** The largest zstd window a trace may ask for by default (128 MiB, as {@code zstd -d} without {@code --memory}). */
+    public static final long DEFAULT_ZSTD_MAX_WINDOW = ZstdInputStream.DEFAULT_MAX_WINDOW;
+
+    /**
+     * Parses a {@code --zstd-memory} value as {@code zstd --memory=} reads it ({@code 128M}, {@code 2G}, bytes).
+     *
+     * @throws IllegalArgumentException naming the value when it is not a size
+     */
+    public static long parseZstdMemory(final String text) {
+        return ZstdInputStream.parseMemory(text);
+    }
+
+    /** Wraps {@code raw} (which must support mark) in a gzip or zstd decoder when it starts with their magic. */
+    public static InputStream decompress(final InputStream raw, final String name) throws IOException {
+        return decompress(raw, name, ZstdInputStream.DEFAULT_MAX_WINDOW);
+    }
+
+    /**
+     * As {@link #decompress(InputStream, String)}, refusing zstd frames whose window is above
+     * {@code zstdMaxWindow} bytes (as {@code zstd --memory=} does). gzip's CRC-32 and size trailer are checked by
+     * {@link GZIPInputStream}; zstd's content checksum by {@link ZstdInputStream}.
+     */
+    public static InputStream decompress(final InputStream raw, final String name, final long zstdMaxWindow)
+        throws IOException {
+        raw.mark(4);
+        final int b0 = raw.read();
+        final int b1 = raw.read();
+        final int b2 = raw.read();
+        final int b3 = raw.read();
+        raw.reset();
+        if (b0 == 0x1f && b1 == 0x8b) {
+            return new GZIPInputStream(raw, 1 << 16);
+        }
+        if (b0 == 0x28 && b1 == 0xb5 && b2 == 0x2f && b3 == 0xfd) {
+            return new ZstdInputStream(raw, zstdMaxWindow);
+        }
+        return raw;
+    }
+}
