@@ -1,6 +1,5 @@
 package org.mm4j.slab.debug;
 
-import org.mm4j.base.InternalApi;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -8,6 +7,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.mm4j.base.CpuSlots;
+import org.mm4j.base.InternalApi;
 import org.mm4j.base.KernelLog;
 import org.mm4j.base.jfr.MmEvents;
 import org.mm4j.page.PhysicalMemory;
@@ -21,12 +21,10 @@ import org.mm4j.page.PhysicalMemory;
  *
  * <p>Error counting: while a {@link KunitErrors} scope is open on a thread, reports from that thread are not
  * printed but counted exactly where {@code slab_add_kunit_errors()} counts them in the kernel (one per
- * object_err, slab_err and slab_fix, one per byte check before its fix, one per leaked object), so a test can
- * compare with the numbers lib/tests/slub_kunit.c expects.
+ * object_err, slab_err and slab_fix, one per byte check before its fix, one per leaked object; lib/tests/slub_kunit.c).
  *
- * <p>Threads: every check runs with the node's list lock of the cache held by the caller (debug caches take the
- * locked slow paths only), so no two checks of one cache run at once; different caches may report concurrently,
- * each report going to the log in one printk call so its lines stay together. Listeners run on the reporting
+ * <p>Threads: every check runs with the cache's node list lock held by the caller, so no two checks of one cache
+ * run at once; caches may report concurrently, each report in one printk call. Listeners run on the reporting
  * thread. The taint mask is global and only grows. Nothing here runs on a fast path.
  */
 public final class SlubDebug {
