@@ -12,5 +12,9 @@
  *     {@code mm_core_init}, {@code kmem_cache_init}, the init task</td></tr>
  * <tr><td>{@link org.mm4j.Kernel#close()}</td><td>none: frees the model's off-heap memory</td></tr>
  * </table>
+ *
+ * <h2>Error convention</h2>
+ * {@link org.mm4j.Kernel#boot(String)} throws {@link org.mm4j.boot.CmdlineException} naming a parameter it cannot
+ * honour (a {@code mem=} the host cannot reserve, say); each subsystem's package-info states its own convention.
  */
 package org.mm4j;

@@ -18,5 +18,9 @@
  * <tr><td>{@link org.mm4j.management.Observability} cache listener</td><td>{@code sysfs_slab_add},
  *     {@code sysfs_slab_unlink}</td></tr>
  * </table>
+ *
+ * <h2>Error convention</h2>
+ * Attributes read the same {@code /proc} and {@code /sys} text the shell shows; an operation on a closed kernel or a
+ * destroyed cache throws an {@link java.lang.IllegalStateException} naming it (JMX reports it to the client).
  */
 package org.mm4j.management;

@@ -23,5 +23,8 @@
  * <tr><td>{@code org.mm4j.AllocationSample} (throttled)</td><td>(mm4j) the JVM allocator's sheaf slow path</td>
  *     <td>{@code SlabAllocator}</td></tr>
  * </table>
+ *
+ * <h2>Error convention</h2>
+ * Events never throw: a hook whose event is disabled, or a JVM that never records, costs one volatile read.
  */
 package org.mm4j.base.jfr;

@@ -19,5 +19,9 @@
  * </pre>
  *
  * <p>Threads: a tree is written and read under its owner's lock (the mm's); the node cache is shared and atomic.
+ *
+ * <p>Error convention: a store never fails (node allocation is counted, not failed: the kernel's preallocation
+ * {@code -ENOMEM} is not modelled); {@code validate()} throws an {@link java.lang.IllegalStateException} naming the
+ * node and the rule it breaks.
  */
 package org.mm4j.vma.maple;
