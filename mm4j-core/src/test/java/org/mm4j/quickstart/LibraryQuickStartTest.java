@@ -5,6 +5,7 @@ import org.mm4j.Kernel;
 import org.mm4j.base.ModelOutOfMemoryException;
 import org.mm4j.page.Gfp;
 import org.mm4j.slab.KmemCache;
+import org.mm4j.slab.LeakDetector;
 import org.mm4j.slab.SlabAllocator;
 import org.mm4j.slab.debug.SlubDebug;
 import org.mm4j.slab.debug.SlubDebugException;
@@ -53,6 +54,9 @@ class LibraryQuickStartTest {
             k.slab().failslab().failNext(c, 1).attr().verbose(0);           // fault injection: the next one fails
             assertThrows(ModelOutOfMemoryException.class, () -> a.allocate(64));
             a.free(a.allocate(64));                                         // and then succeeds again
+
+            k.slab().leakDetector().level(LeakDetector.Level.PARANOID)      // off by default; sampled: SIMPLE
+                .addListener(leak -> System.err.println(leak));             // a segment collected without free()
 
             assertTrue(active >= 0 && slabinfo.startsWith("slabinfo - version: 2.1") && dmesg.contains("BUG"));
         }
