@@ -141,6 +141,11 @@ public abstract sealed class VmaStore permits VmaTree, MapleVmaStore {
     void linkAfter(final Vma p, final Vma v) {
         v.prev = p;
         v.next = p == null ? first : p.next;
+        linkNeighbours(v);
+    }
+
+    /** Points {@code v}'s already set {@code prev}/{@code next} (or the list's ends) back at it; counts it. */
+    final void linkNeighbours(final Vma v) {
         if (v.prev != null) {
             v.prev.next = v;
         } else {

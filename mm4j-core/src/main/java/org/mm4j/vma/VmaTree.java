@@ -134,17 +134,7 @@ final class VmaTree extends VmaStore {
             v.prev = p;
             v.next = p.next;
         }
-        if (v.prev != null) {
-            v.prev.next = v;
-        } else {
-            first = v;
-        }
-        if (v.next != null) {
-            v.next.prev = v;
-        } else {
-            last = v;
-        }
-        count++;
+        linkNeighbours(v);
         propagate(v);
         if (v.next != null) {
             propagate(v.next);
