@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * mm/rmap.c keeps it ({@link Rmap}): {@code refcount} starts at 1 and the root gains one for every child anon_vma;
  * {@code chains} counts the {@link AnonVmaChain}s linking it (the kernel's interval tree {@code rb_root}); when the
  * last chain goes, the anon_vma drops its own reference, and at refcount 0 it is freed (and drops its root's).
- * Guarded by the lock of the mm whose VMAs link it (a fork links parent and child under both locks).
+ * {@code chains} and {@code refcount} change under the root's monitor ({@link Rmap}); {@code kaddr} too once the
+ * anon_vma is shared.
  */
 final class AnonVma {
     private static final AtomicLong IDS = new AtomicLong();

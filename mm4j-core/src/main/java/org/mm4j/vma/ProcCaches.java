@@ -13,8 +13,6 @@ import org.mm4j.slab.KmemCache;
 import org.mm4j.slab.KmemCacheArgs;
 import org.mm4j.slab.Slub;
 
-import java.util.List;
-
 /**
  * The slab caches a process is built from, created at boot as Linux 6.18 creates them, in {@code start_kernel}'s
  * order: {@code mm_cache_init} (from {@code mm_core_init}), {@code maple_tree_init}, {@code pid_idr_init},
@@ -146,12 +144,6 @@ public final class ProcCaches {
     @InternalApi("org.mm4j")
     public static ProcCaches create(final Slub slab) {
         return new ProcCaches(slab);
-    }
-
-    /** The caches by their own names (merged names give the cache they alias), in creation order. */
-    public List<KmemCache> caches() {
-        return List.of(mmStruct, mapleNode, pid, anonVma, anonVmaChain, credJar, taskStruct, sighand, signal,
-            files, fs, vmArea);
     }
 
     /** {@code kmem_cache_alloc(c, GFP_KERNEL)}: the object's address, or 0 (the caller's -ENOMEM path). */

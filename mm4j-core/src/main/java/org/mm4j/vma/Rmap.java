@@ -17,9 +17,10 @@ import java.util.ArrayList;
  * unwinding). Departure: the kernel's merge paths ({@code dup_anon_vma}) may fail with -ENOMEM too; mm4j's merges
  * clone with {@code __GFP_NOFAIL} ({@link #anonVmaCloneNoFail}) so that a merge never has to be undone.
  *
- * <p>Threads: the caller holds the mmap lock of the VMAs' mm (and, in a fork, the child's too); the counts of an
- * anon_vma shared by parent and child are changed under the lock of the mm whose VMA is linked or unlinked, which
- * the model's single-threaded use of one process tree makes safe (the kernel takes the anon_vma root's rwsem).
+ * <p>Threads: the caller holds the mmap lock of the VMA's mm (and, in a fork, the child's too): it guards the
+ * VMA's chain list. An anon_vma is shared by the VMAs of a parent and its children, which other mm locks guard,
+ * so its {@code chains} and {@code refcount} change under its root's monitor (the kernel's
+ * {@code anon_vma_lock_write(root)}); the objects are freed after that monitor is left.
  */
 final class Rmap {
     private Rmap() {
@@ -69,13 +70,15 @@ final class Rmap {
         link(vma, av, ProcCaches.allocNoFail(c.anonVmaChain));
     }
 
-    /** {@code anon_vma_chain_link}. */
+    /** {@code anon_vma_chain_link}, under the root's lock ({@code anon_vma_lock_write(anon_vma->root)}). */
     private static void link(final Vma vma, final AnonVma av, final long avcKaddr) {
         if (vma.avcs == null) {
             vma.avcs = new ArrayList<>(2);
         }
         vma.avcs.add(new AnonVmaChain(avcKaddr, av));
-        av.chains++;
+        synchronized (av.root) {
+            av.chains++;
+        }
     }
 
     /**
@@ -132,7 +135,9 @@ final class Rmap {
             unlinkAnonVmas(child);
             return -ENOMEM;
         }
-        av.root.refcount++; // get_anon_vma(anon_vma->root)
+        synchronized (av.root) {
+            av.root.refcount++; // get_anon_vma(anon_vma->root)
+        }
         final long avc = ProcCaches.alloc(c.anonVmaChain);
         if (avc == 0) {
             putAnonVma(c, av);
@@ -158,7 +163,11 @@ final class Rmap {
         for (final AnonVmaChain avc : l) {
             ProcCaches.free(c.anonVmaChain, avc.kaddr());
             final AnonVma av = avc.anonVma();
-            if (--av.chains == 0) {
+            final boolean last;
+            synchronized (av.root) {
+                last = --av.chains == 0;
+            }
+            if (last) {
                 putAnonVma(c, av);
             }
         }
@@ -166,15 +175,21 @@ final class Rmap {
 
     /** {@code put_anon_vma}: at refcount 0 the anon_vma is freed, and drops its root's reference. */
     private static void putAnonVma(final ProcCaches c, final AnonVma av) {
-        if (--av.refcount != 0) {
-            return;
-        }
-        ProcCaches.free(c.anonVma, av.kaddr);
-        av.kaddr = 0;
         final AnonVma root = av.root;
-        if (root != av && --root.refcount == 0) {
-            ProcCaches.free(c.anonVma, root.kaddr);
-            root.kaddr = 0;
+        final long free;
+        long freeRoot = 0;
+        synchronized (root) {
+            if (--av.refcount != 0) {
+                return;
+            }
+            free = av.kaddr;
+            av.kaddr = 0;
+            if (root != av && --root.refcount == 0) {
+                freeRoot = root.kaddr;
+                root.kaddr = 0;
+            }
         }
+        ProcCaches.free(c.anonVma, free);
+        ProcCaches.free(c.anonVma, freeRoot);
     }
 }
