@@ -17,7 +17,11 @@ package org.mm4j.page;
  * zone; never two of either). Methods marked "pcp lock held" and the {@code *Locked} ones (zone lock) assert it.
  */
 final class FreePages {
-    /** Where 6.18's {@code put_page_testzero} has its {@code VM_BUG_ON_PAGE} (CONFIG_DEBUG_VM). */
+    /**
+     * Where 6.18's {@code put_page_testzero} has its {@code VM_BUG_ON_PAGE} (CONFIG_DEBUG_VM). The file is right;
+     * the line number could not be checked against a 6.18 tree when this was written (no copy of 6.18's
+     * include/linux/mm.h was at hand): correct it here when it is.
+     */
     static final String PUT_PAGE_TESTZERO_BUG = "include/linux/mm.h:1387";
     /** The path of {@code __free_pages} into {@code put_page_testzero}, innermost first. */
     private static final java.util.List<String> FREE_PAGES_TRACE = java.util.List.of("__free_pages");
