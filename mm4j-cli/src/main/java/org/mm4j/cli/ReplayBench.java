@@ -92,8 +92,9 @@ final class ReplayBench {
                 }
             }
             out.println("load after:  " + load());
-            out.println("replay: " + String.join(" ", replay) + " FILE; events/s = the file's lines / the replay's "
-                + "wall time, JVM start included; ratio = replay_s / zstd_wc_s");
+            out.println("replay: " + Path.of(replay.get(0)).getFileName() + " ... " + String.join(" ",
+                replay.subList(replay.size() - 2, replay.size())) + " FILE; events/s = the file's lines / the "
+                + "replay's wall time, JVM start included; ratio = replay_s / zstd_wc_s");
             return status;
         } finally {
             try (Stream<Path> s = Files.walk(dir)) {
