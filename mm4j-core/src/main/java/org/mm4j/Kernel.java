@@ -82,7 +82,7 @@ public final class Kernel implements AutoCloseable {
         DebugFacilities.slab(slab, processes);
         current.install(() -> {
             final Processes.Task t = processes.current();
-            return new Current.Task(t.pid(), t.pid(), t.comm());
+            return new Current.Task(t.pid(), t.pid(), t.comm(), t.faultInject());
         });
         this.observability = new Observability(id, VERSION, params.cmdline(), slab, buddy, procfs);
         if (params.jmx()) {

@@ -490,6 +490,70 @@ public final class BuddyAllocator {
         free.statRefresh();
     }
 
+    // ------------------------------------------------------------------ the vmstat tick's clock
+
+    /** {@link #traceClockNanos} when the vmstat tick runs on wall-clock time. */
+    private static final long WALL_CLOCK = Long.MIN_VALUE;
+    /**
+     * The time the once-a-second vmstat tick ({@code vmstat_update}, which runs {@code decay_pcp_high}) is measured
+     * in: {@link #WALL_CLOCK} for {@link System#nanoTime}, else a trace's clock in nanoseconds, set by the one thread
+     * that replays the trace ({@link #startTraceClock}, {@link #advanceTraceClock}) and read by it when a per-CPU
+     * list is refilled. A plain field: another thread allocating during a replay may see a stale time (its list's
+     * tick runs a little early or late), which changes no invariant.
+     */
+    private long traceClockNanos = WALL_CLOCK;
+
+    /** Now, on the vmstat tick's clock (nanoseconds): the trace's during a replay, else System.nanoTime. */
+    long vmstatNow() {
+        final long t = traceClockNanos;
+        return t == WALL_CLOCK ? System.nanoTime() : t;
+    }
+
+    /**
+     * Runs the vmstat tick ({@code decay_pcp_high} once a second per CPU list) on a trace's clock from now on,
+     * starting at {@code nanos}: every list's last tick is set to that time, so what the wall clock did before
+     * (boot, the JVM's speed) does not decide when the next tick comes. A replay of the same trace on the same boot
+     * then ends with the same free lists, however fast it ran.
+     */
+    public void startTraceClock(final long nanos) {
+        if (nanos == WALL_CLOCK) {
+            throw new IllegalArgumentException("nanos=" + nanos + " (reserved for the wall clock)");
+        }
+        restartTicks(nanos);
+        traceClockNanos = nanos;
+    }
+
+    /** Moves the trace's clock to {@code nanos}, never backwards (a trace's CPUs may print slightly out of order). */
+    public void advanceTraceClock(final long nanos) {
+        if (nanos > traceClockNanos) {
+            traceClockNanos = nanos;
+        }
+    }
+
+    /** Back to wall-clock time for the vmstat tick (the end of a replay); every list's next tick is a second away. */
+    public void stopTraceClock() {
+        traceClockNanos = WALL_CLOCK;
+        restartTicks(System.nanoTime());
+    }
+
+    /** Whether the vmstat tick runs on a trace's clock ({@link #startTraceClock}). */
+    public boolean traceClock() {
+        return traceClockNanos != WALL_CLOCK;
+    }
+
+    private void restartTicks(final long nanos) {
+        for (final Zone z : zones) {
+            for (final Pcp p : z.pcp) {
+                p.lock();
+                try {
+                    p.lastDecay = nanos;
+                } finally {
+                    p.unlock();
+                }
+            }
+        }
+    }
+
     /** {@code drain_pages_zone}: every page of one CPU's lists in one zone back to the buddy lists. */
     public void drainPagesZone(final int cpu, final Zone z) {
         free.drainPagesZone(cpu, z);

@@ -442,7 +442,7 @@ final class FreePages {
             for (final Pcp p : z.pcp) {
                 p.lock();
                 try {
-                    p.lastDecay = System.nanoTime();
+                    p.lastDecay = buddy.vmstatNow();
                     decayPcpHigh(z, p);
                 } finally {
                     p.unlock();

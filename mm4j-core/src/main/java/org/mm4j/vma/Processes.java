@@ -1,9 +1,11 @@
 package org.mm4j.vma;
 
+import org.mm4j.base.FaultAttr;
 import org.mm4j.base.InternalApi;
 import org.mm4j.base.KernelLog;
 import org.mm4j.base.ModelOutOfMemoryException;
 import org.mm4j.base.ProcFs;
+import org.mm4j.base.TaskFaultInject;
 import org.mm4j.boot.BootParams;
 import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.VmStat;
@@ -49,12 +51,20 @@ public final class Processes {
         private volatile boolean oomVictim;
         /** Its memory was freed (exit_mmap ran); guarded by the mm's lock. */
         private boolean reaped;
+        /** {@code make_it_fail} and {@code fail_nth} ({@code /proc/PID/make-it-fail}, {@code fail-nth}). */
+        private final TaskFaultInject faultInject;
 
-        Task(final int pid, final int ppid, final String comm, final MmStruct mm) {
+        Task(final int pid, final int ppid, final String comm, final MmStruct mm, final TaskFaultInject faultInject) {
             this.pid = pid;
             this.ppid = ppid;
             this.comm = comm;
             this.mm = mm;
+            this.faultInject = faultInject;
+        }
+
+        /** The task's fault-injection fields ({@code make_it_fail}, {@code fail_nth}). */
+        public TaskFaultInject faultInject() {
+            return faultInject;
         }
 
         /** {@code /proc/PID/oom_score_adj}: -1000 (never OOM-killed) to 1000. */
@@ -112,6 +122,8 @@ public final class Processes {
     private final VmaStore.Kind vmaStore;
     /** The {@code maple_node} cache all the maple trees of this kernel allocate from. */
     private final MapleNodeCache mapleNodes = new MapleNodeCache();
+    /** {@code CONFIG_FAULT_INJECTION}: {@code /proc/PID/fail-nth} and {@code make-it-fail} exist. */
+    private final boolean faultInjection;
 
     /**
      * The process table of one booted kernel, built by the composition root ({@code org.mm4j.Kernel}) from the
@@ -121,6 +133,7 @@ public final class Processes {
     @InternalApi("org.mm4j")
     public Processes(final BootParams params, final BuddyAllocator buddy, final VmStat vmstat, final KernelLog log,
                      final ProcFs procfs) {
+        this.faultInjection = params.config().isEnabled("FAULT_INJECTION");
         this.pager = new Pager(buddy, vmstat);
         this.oomKiller = new OomKiller(this, buddy, log);
         pager.setOomKiller(oomKiller);
@@ -159,6 +172,32 @@ public final class Processes {
      * /sys/kernel/debug/maple_tree/<pid>} (or {@code self}); absent with {@code mm4j.vma_store=rbtree}.
      */
     public static final String MAPLE_DEBUGFS = "/sys/kernel/debug/maple_tree";
+
+    /**
+     * A write of {@code /proc/PID/fail-nth} ({@code proc_fail_nth_write}: {@code kstrtouint} base 0, else
+     * {@code -EINVAL}, {@code -ERANGE} past 32 bits) or {@code /proc/PID/make-it-fail} ({@code
+     * proc_fault_inject_write}: {@code kstrtoint} base 0, only 0 or 1, else {@code -EINVAL}).
+     */
+    private static void writeFaultInject(final Task t, final String file, final String value) {
+        final long n;
+        try {
+            n = FaultAttr.unsigned("/proc/" + t.pid + "/" + file, value);
+        } catch (final ProcFs.ProcFsException e) {
+            throw new ProcFs.ProcFsException("Invalid argument (" + file + " '" + value + "' is not a number)");
+        }
+        if (file.equals("fail-nth")) {
+            if (n > 0xffff_ffffL) {
+                throw new ProcFs.ProcFsException("Numerical result out of range (fail-nth " + value
+                    + " is above 4294967295)");
+            }
+            t.faultInject.setFailNth(n);
+        } else {
+            if (n > 1) {
+                throw new ProcFs.ProcFsException("Invalid argument (make-it-fail " + value + ": expected 0 or 1)");
+            }
+            t.faultInject.setMakeItFail(n == 1);
+        }
+    }
 
     /** The task a debugfs/procfs name ({@code <pid>} or {@code self}) stands for, or null. */
     private Task task(final String who) {
@@ -224,7 +263,7 @@ public final class Processes {
             "[vvar_vclock]", false);
         mm.addInitialVma(vdso + 0x6000, vdso + 0x8000, ro | VmFlags.VM_EXEC | VmFlags.VM_MAYEXEC, 0, null,
             "[vdso]", false);
-        final Task t = new Task(nextPid++, ppid, comm, mm);
+        final Task t = new Task(nextPid++, ppid, comm, mm, new TaskFaultInject());
         tasks.put(t.pid, t);
         return t;
     }
@@ -280,7 +319,7 @@ public final class Processes {
                 childMm.exitMmap(); // the parent was killed meanwhile
                 throw new ProcessKilledException(parent.pid, parent.comm);
             }
-            final Task child = new Task(nextPid++, parent.pid, parent.comm, childMm);
+            final Task child = new Task(nextPid++, parent.pid, parent.comm, childMm, parent.faultInject.forkChild());
             child.oomScoreAdj = parent.oomScoreAdj;
             tasks.put(child.pid, child);
             return child.pid;
@@ -473,6 +512,8 @@ public final class Processes {
                     case "status" -> status(t);
                     case "oom_score" -> oomKiller.oomScore(t) + "\n";
                     case "oom_score_adj" -> t.oomScoreAdj + "\n";
+                    case "fail-nth" -> faultInjection ? t.faultInject.failNth() + "\n" : null;
+                    case "make-it-fail" -> faultInjection ? (t.faultInject.makeItFail() ? 1 : 0) + "\n" : null;
                     default -> null;
                 };
             }
@@ -480,7 +521,19 @@ public final class Processes {
             @Override
             public boolean write(final String rest, final String value) {
                 final int slash = rest.indexOf('/');
-                if (slash < 0 || !rest.substring(slash + 1).equals("oom_score_adj")) {
+                if (slash < 0) {
+                    return false;
+                }
+                final String file = rest.substring(slash + 1);
+                if (faultInjection && (file.equals("fail-nth") || file.equals("make-it-fail"))) {
+                    final Task t = task(rest.substring(0, slash));
+                    if (t == null) {
+                        return false;
+                    }
+                    writeFaultInject(t, file, value.strip());
+                    return true;
+                }
+                if (!file.equals("oom_score_adj")) {
                     return false;
                 }
                 final String who = rest.substring(0, slash);
@@ -531,7 +584,9 @@ public final class Processes {
                         return List.of();
                     }
                 }
-                return List.of("maps", "oom_score", "oom_score_adj", "smaps", "status");
+                return faultInjection
+                    ? List.of("fail-nth", "make-it-fail", "maps", "oom_score", "oom_score_adj", "smaps", "status")
+                    : List.of("maps", "oom_score", "oom_score_adj", "smaps", "status");
             }
         });
     }
