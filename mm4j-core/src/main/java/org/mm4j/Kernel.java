@@ -70,8 +70,8 @@ public final class Kernel implements AutoCloseable {
             }
         });
         this.vmstat = new VmStat(cpus);
-        this.buddy = new BuddyAllocator(mem, memMap, log, cpus, vmstat, new BuddyAllocator.Options(
-            params.initOnAlloc(), params.initOnFree(), BuddyAllocator.Options.DEFAULT.dma32LimitPfn()));
+        this.buddy = new BuddyAllocator(mem, memMap, log, cpus, vmstat, BuddyAllocator.Options.of(
+            params.initOnAlloc(), params.initOnFree(), params.config().isEnabled("DEBUG_VM")));
         DebugFacilities.page(params, buddy, log, cpus, current, procfs);
         PageProc.register(procfs, buddy);
         // CONFIG_IKCONFIG_PROC: the shell shows the decompressed text (what zcat prints)
@@ -84,7 +84,8 @@ public final class Kernel implements AutoCloseable {
         DebugFacilities.slab(slab, processes);
         current.install(() -> {
             final Processes.Task t = processes.currentIfStarted(); // never starts pid 1 from inside a report
-            return t == null ? new Current.Task(1, 1, Processes.INIT_COMM) : new Current.Task(t.pid(), t.pid(), t.comm());
+            return t == null ? new Current.Task(1, 1, Processes.INIT_COMM, processes.initFaultInject())
+                : new Current.Task(t.pid(), t.pid(), t.comm(), t.faultInject());
         });
         this.observability = new Observability(id, VERSION, params.cmdline(), slab, buddy, procfs);
         if (params.jmx()) {

@@ -13,10 +13,9 @@ import org.mm4j.cli.shell.ProcCommands;
 import org.mm4j.cli.shell.Shell;
 import org.mm4j.base.ProcFs;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import java.io.InputStream;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.TreeSet;
@@ -38,7 +37,7 @@ final class Interactive {
             terminal = TerminalBuilder.builder().system(true).ffm(true).jni(false).jansi(false).jna(false)
                 .exec(true).dumb(false).build();
         } catch (final IOException | RuntimeException e) {
-            return plain(shell);
+            return plain(shell, System.in, System.out);
         }
         try (terminal) {
             final LineReader reader = LineReaderBuilder.builder().terminal(terminal).appName("mm4j")
@@ -66,22 +65,12 @@ final class Interactive {
         }
     }
 
-    private static int plain(final Shell shell) {
-        final BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        try {
-            while (shell.exitStatus() == null) {
-                System.out.print(PROMPT);
-                System.out.flush();
-                final String line = in.readLine();
-                if (line == null) {
-                    break;
-                }
-                shell.runLine(line);
-            }
-        } catch (final IOException e) {
-            System.err.println("mm4j: " + e.getMessage());
-        }
-        return shell.status();
+    /** Without a terminal: prompt, then one line at a time, with a script's limits (1 MiB lines, UTF-8). */
+    static int plain(final Shell shell, final InputStream in, final PrintStream out) {
+        return shell.runLines(in, "stdin", () -> {
+            out.print(PROMPT);
+            out.flush();
+        });
     }
 
     /** Completes the first word from the command names, and any word starting with '/' from /proc and /sys. */

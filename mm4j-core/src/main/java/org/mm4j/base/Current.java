@@ -12,7 +12,7 @@ import java.util.function.Supplier;
  */
 public final class Current {
     /** One task as {@code current} shows it; {@code comm} is at most 15 characters ({@code TASK_COMM_LEN - 1}). */
-    public record Task(int pid, int tgid, String comm) {
+    public record Task(int pid, int tgid, String comm, TaskFaultInject faultInject) {
         /** {@code TASK_COMM_LEN}: 16 bytes with the terminating NUL. */
         public static final int TASK_COMM_LEN = 16;
 
@@ -20,6 +20,11 @@ public final class Current {
             if (comm.length() >= TASK_COMM_LEN) {
                 comm = comm.substring(0, TASK_COMM_LEN - 1);
             }
+        }
+
+        /** A task whose fault-injection fields are its own and unset (the idle task, tests). */
+        public Task(final int pid, final int tgid, final String comm) {
+            this(pid, tgid, comm, new TaskFaultInject());
         }
     }
 

@@ -15,9 +15,11 @@ import java.util.function.Supplier;
  * {@code NAME=<interval>,<probability>,<space>,<times>} ({@link #setup}), the debugfs directory
  * {@code /sys/kernel/debug/NAME/} ({@link #registerDebugfs}) and the report {@code fail_dump()} prints.
  *
- * <p>{@link #shouldFail} decides, in the kernel's order: no failure when {@code probability} is 0 (the only test
- * made while the capability is off: one volatile read); none with {@code task-filter} set (see departures); none
- * when {@code times} is 0; while {@code space} exceeds the request's size, the size is taken from it and there is
+ * <p>{@link #shouldFail} decides, in the kernel's order: first the current task's {@code fail_nth}
+ * ({@link TaskFaultInject}, {@code /proc/<pid>/fail-nth}): when armed, it counts down and the call that brings it to
+ * 0 fails, whatever the knobs below say (the others pass); then no failure when {@code probability} is 0; none with
+ * {@code task-filter} set unless the current task has {@code make_it_fail} ({@code /proc/<pid>/make-it-fail});
+ * none when {@code times} is 0; while {@code space} exceeds the request's size, the size is taken from it and there is
  * no failure; with {@code interval > 1}, only every interval-th call that got this far may fail; then it fails
  * with {@code probability} percent. A failure prints (unless the caller passes {@link #FAULT_NOWARN} for
  * {@code __GFP_NOWARN}) "FAULT_INJECTION: forcing a failure." and the knobs' values when {@code verbose >= 1}, and
@@ -28,10 +30,11 @@ import java.util.function.Supplier;
  * <p>Defaults ({@code FAULT_ATTR_INITIALIZER}): probability 0, interval 1, times 1, space 0, verbose 2,
  * task-filter N, ratelimit interval 0 (not limited), burst 10.
  *
- * <p>Departures, named: {@code task-filter} is accepted and shown, but the model has no
- * {@code /proc/<pid>/make-it-fail}, so with it set no task is marked and nothing fails (what a kernel does where
- * no process wrote make-it-fail); {@code /proc/<pid>/fail-nth} and {@code CONFIG_FAULT_INJECTION_STACKTRACE_FILTER}
- * (not set in the config) are not modelled. {@code verbose_ratelimit_interval_ms} holds jiffies as in the kernel
+ * <p>The callers' gate: failslab and fail_page_alloc sit behind static keys that follow {@code probability}
+ * (Linux 6.11+: {@code should_failslab_active}, {@code should_fail_alloc_page}'s key), so they call this only while
+ * their probability is not 0 ({@link #active()}); a task's {@code fail-nth} therefore reaches them only then, as on
+ * a 6.18 kernel (set probability 100 with {@code times} 0 or {@code task-filter} Y to get the N-th failure alone).
+ * {@code CONFIG_FAULT_INJECTION_STACKTRACE_FILTER} is not set in the reference config and not modelled. {@code verbose_ratelimit_interval_ms} holds jiffies as in the kernel
  * (the debugfs file writes {@code ratelimit_state.interval}); the model's HZ is the reference config's 250. The
  * random draw ({@code get_random_u32_below(100)}) comes from a generator seeded with {@code mm4j.random_seed}, so
  * runs are reproducible.
@@ -172,7 +175,7 @@ public final class FaultAttr {
         return taskFilter;
     }
 
-    /** {@code task-filter}: only tasks with make-it-fail may fail (the model marks none: see the class notes). */
+    /** {@code task-filter}: only tasks with {@code make_it_fail} ({@code /proc/<pid>/make-it-fail}) may fail. */
     public FaultAttr taskFilter(final boolean on) {
         taskFilter = on;
         return this;
@@ -198,25 +201,21 @@ public final class FaultAttr {
      * outside the model follow them.
      */
     public boolean shouldFail(final long size, final int flags, final List<String> trace) {
-        if (probability == 0) {
+        final int nth = current.get().faultInject().countDown();
+        if (nth == 0) {
             return false;
+        }
+        if (nth < 0) {
+            if (probability == 0) {
+                return false;
+            }
+            if (taskFilter && !current.get().faultInject().makeItFail()) {
+                return false;
+            }
         }
         final String report;
         synchronized (this) {
-            if (taskFilter || times.get() == 0) {
-                return false;
-            }
-            if (space.get() > size) {
-                space.addAndGet((int) -Math.min(size, Integer.MAX_VALUE));
-                return false;
-            }
-            if (interval > 1) {
-                count++;
-                if (count % interval != 0) {
-                    return false;
-                }
-            }
-            if (probability <= random.nextInt(100)) {
+            if (nth < 0 && !passesAttrLocked(size)) {
                 return false;
             }
             report = (flags & FAULT_NOWARN) == 0 ? failDump(trace) : null;
@@ -228,6 +227,25 @@ public final class FaultAttr {
             log.printk(report);
         }
         return true;
+    }
+
+    /** The tests of {@code should_fail_ex} after the task's: times, space, interval, then the random draw. */
+    private boolean passesAttrLocked(final long size) {
+        assert Thread.holdsLock(this);
+        if (times.get() == 0) {
+            return false;
+        }
+        if (space.get() > size) {
+            space.addAndGet((int) -Math.min(size, Integer.MAX_VALUE));
+            return false;
+        }
+        if (interval > 1) {
+            count++;
+            if (count % interval != 0) {
+                return false;
+            }
+        }
+        return probability > random.nextInt(100);
     }
 
     /** {@code fail_dump()}: the report text, or null when verbose is 0 or the rate limit holds it back. */

@@ -1,7 +1,9 @@
 package org.mm4j.page;
 
+import org.mm4j.base.DumpStack;
 import org.mm4j.base.KernelLog;
 
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -10,8 +12,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code page_bad_reason} for a page freed while someone still owns it.
  *
  * <p>A report changes nothing of the page it names: callers refuse the operation after it, so the free lists stay
- * intact. State: the number of reports (TAINT_BAD_PAGE count) and the latest reason, both written by any thread
- * (atomic / volatile). Locks: none needed; {@link #badPage} may take the zone lock of a deferred block (reentrant)
+ * intact. State: the number of reports (TAINT_BAD_PAGE count), of {@code VM_BUG_ON_PAGE} oopses (CONFIG_DEBUG_VM)
+ * and the latest bad_page reason, all written by any thread (atomic / volatile). Locks: none needed; {@link #badPage} may take the zone lock of a deferred block (reentrant)
  * to write its struct page before dumping it.
  */
 final class PageDebug {
@@ -19,6 +21,7 @@ final class PageDebug {
     private final MemMap memMap;
     private final KernelLog log;
     private final AtomicLong badPages = new AtomicLong();
+    private final AtomicLong vmBugs = new AtomicLong();
     private volatile String lastBadPageReason;
 
     PageDebug(final BuddyAllocator buddy) {
@@ -33,6 +36,10 @@ final class PageDebug {
 
     String lastBadPageReason() {
         return lastBadPageReason;
+    }
+
+    long vmBugReports() {
+        return vmBugs.get();
     }
 
     /**
@@ -84,6 +91,29 @@ final class PageDebug {
             owner.dumpPageOwner(sb.append('\n'), pfn);  // dump_page: dump_page_owner
             sb.setLength(sb.length() - 1);
         }
+        log.printk(sb.toString());
+    }
+
+    /**
+     * {@code VM_BUG_ON_PAGE(cond, page)} of a CONFIG_DEBUG_VM kernel: {@code dump_page(page, "VM_BUG_ON_PAGE(cond)")},
+     * then {@code BUG()}'s "kernel BUG at file:line!" and the oops header with the stack. The kernel kills the task
+     * there; the model refuses the operation (its caller returns) and nothing of the page changes.
+     */
+    void vmBugOnPage(final long pfn, final String cond, final String fileLine, final List<String> frames) {
+        buddy.init.initDeferredAt(pfn);
+        vmBugs.incrementAndGet();
+        final StringBuilder sb = new StringBuilder(1024);
+        dumpPage(sb, pfn);
+        sb.append("page dumped because: VM_BUG_ON_PAGE(").append(cond).append(")\n");
+        final PageOwner owner = buddy.pageOwner;
+        if (owner != null) {
+            owner.dumpPageOwner(sb, pfn);  // dump_page: dump_page_owner
+        }
+        sb.append("------------[ cut here ]------------\n");
+        sb.append("kernel BUG at ").append(fileLine).append("!\n");
+        sb.append("Oops: invalid opcode: 0000 [#1] PREEMPT SMP NOPTI\n");
+        DumpStack.append(sb, buddy.cpus.current(), 0, ShowMem.comm(), frames);
+        sb.setLength(sb.length() - 1);
         log.printk(sb.toString());
     }
 

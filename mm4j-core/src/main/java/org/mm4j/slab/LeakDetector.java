@@ -36,7 +36,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Levels ({@link Level}; boot parameter {@code mm4j.leak_detection=disabled|simple|advanced|paranoid}, or
  * {@link #level(Level)} from Java at any time): {@code DISABLED} (the default: nothing is tracked, and
- * {@code allocate}/{@code free} cost one test of a field of the allocator), {@code SIMPLE} (one allocation in
+ * {@code allocate} costs one test of a field of the allocator, the frees nothing: their fast paths' address limit
+ * is 0 while the allocator consults the detector), {@code SIMPLE} (one allocation in
  * {@value #SAMPLING_INTERVAL} per allocator is tracked, by a per-allocator counter; the report names the
  * allocation site, one frame), {@code ADVANCED} (sampled as SIMPLE; the report has the allocation stack, up to
  * {@value #STACK_DEPTH} frames, and the last {@value #MAX_RECORDS} access records {@link #record} left),
@@ -52,8 +53,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * memory is in use. A slice or reinterpreted segment kept instead of it does not keep the record alive (a
  * {@code MemorySegment} slice holds no reference to its parent, unlike Netty's derived buffers), so such a
  * segment, freed later, is reported when the original instance is collected. Free tracked segments through
- * {@code free(MemorySegment)} of any thread's allocator: a {@code kfree} by kernel address leaves the record, and
- * if the object is then reused without tracking, the record is reported when its segment is collected.
+ * any thread's allocator: {@code free(MemorySegment)}, and {@code kfree(kaddr)} or {@code free(cache, kaddr)} by
+ * kernel address, drop the record before the object can be handed out again. The kernel layer's
+ * {@link Slub#kfree} and {@link KmemCache#free} do not look at records: an object freed there keeps its record
+ * until its address is tracked again or its segment is collected (and reported).
  *
  * <p>{@code MemorySegment} is a value-based class: the record relies on the identity of the instance, which JDK 25
  * keeps; a JDK that made it a value class would refuse the phantom reference.
@@ -152,13 +155,16 @@ public final class LeakDetector {
         return level;
     }
 
-    /** Sets the level; allocations made from now on follow it (records already made stay until freed). */
+    /**
+     * Sets the level; allocations made from now on follow it. Records already made stay until freed or
+     * reported: while there are any, the allocators keep dropping them on free, even under DISABLED.
+     */
     public LeakDetector level(final Level newLevel) {
         if (newLevel == null) {
             throw new IllegalArgumentException("level=null (expected: one of " + List.of(Level.values()) + ")");
         }
         level = newLevel;
-        slub.leakLevelChanged(newLevel != Level.DISABLED);
+        slub.leakLevelChanged(newLevel != Level.DISABLED || !live.isEmpty());
         return this;
     }
 
@@ -261,7 +267,10 @@ public final class LeakDetector {
         trackedTotal.incrementAndGet();
     }
 
-    /** {@link SlabAllocator#free(MemorySegment)} while {@code leakTracking} is set: drops the record, if any. */
+    /**
+     * {@link SlabAllocator#free(MemorySegment)}, {@code kfree} and {@code free(cache, kaddr)} while
+     * {@code leakTracking} is set: drops the record of the native {@code address}, if any.
+     */
     void untrack(final long address) {
         if (filter.get(bucket(address)) == 0) {
             return;

@@ -78,10 +78,22 @@ public final class SlabAllocator implements SegmentAllocator {
     /** Native address of mem_map's entry of pfn 0 ({@link MemMap#nativeAddress()}), for the free fast path. */
     private final long memMapBase;
     /**
-     * Physical addresses below this take the free fast path ({@link #freeFast}): the model's size while sheaves
-     * are on and {@code init_on_free} is off, else 0; 0 from {@link #forgetSheaves} on. Owner only.
+     * Physical addresses below this may take the free fast path ({@link #freeFast}): the model's size while
+     * sheaves are on and {@code init_on_free} is off, else 0; 0 from {@link #forgetSheaves} on. Owner only.
      */
     private long fastLimit;
+    /**
+     * The limit {@link #kfree} passes to {@link #freeFast}: {@link #fastLimit}, or 0 while {@link #leakTracking}
+     * is set (then every {@code kfree} takes {@link #kfreeSlow}, which drops the leak detector's record first).
+     * One field in place of a test of {@code leakTracking}: the hook costs the fast path nothing. Recomputed by
+     * {@link #updateLimits} (written by the thread that sets the leak level, read plainly, as {@link #slowAlloc}).
+     */
+    private long kfreeLimit;
+    /**
+     * The limit {@link #free(MemorySegment)} passes to {@link #freeFast}: {@link #kfreeLimit}, or 0 once an
+     * over-aligned segment was handed out ({@link #everOverAligned}: its free must consult {@link #overAligned}).
+     */
+    private long segmentFreeLimit;
     /**
      * FAULT INJECTION HOOK (issue 16, h-fault): {@code initOnAlloc}, or failslab armed. The kmalloc fast path tests
      * this one field where it tested {@code initOnAlloc}, so failslab costs it nothing; while armed, allocations
@@ -142,11 +154,19 @@ public final class SlabAllocator implements SegmentAllocator {
         this.fastLimit = capacity > 0 && !initOnFree ? totalBytes : 0;
         this.slowAlloc = initOnAlloc || slub.failslab.active();
         this.leakTracking = capacity == 0 || slub.leaks.level() != LeakDetector.Level.DISABLED;
+        updateLimits();
     }
 
     /** LEAK DETECTION HOOK: the leak detector's level was set; see {@link #leakTracking}. */
     void leakTracking(final boolean on) {
         leakTracking = capacity == 0 || on;
+        updateLimits();
+    }
+
+    /** Derives {@link #kfreeLimit} and {@link #segmentFreeLimit} from {@link #fastLimit} and the hooks. */
+    private void updateLimits() {
+        kfreeLimit = leakTracking ? 0 : fastLimit;
+        segmentFreeLimit = everOverAligned ? 0 : kfreeLimit;
     }
 
     /** FAULT INJECTION HOOK: failslab was armed ({@code on}) or disarmed; see {@link #slowAlloc}. */
@@ -230,18 +250,19 @@ public final class SlabAllocator implements SegmentAllocator {
     /** {@code kfree(x)} through this thread's sheaves (any slab object; large kmallocs go to the buddy). */
     public void kfree(final long kaddr) {
         // the hot path is kept small so that the JIT inlines it: everything unusual goes to kfreeSlow
-        if (Thread.currentThread() != owner || !freeFast(kaddr - PhysicalMemory.PAGE_OFFSET)) {
+        if (Thread.currentThread() != owner || !freeFast(kaddr - PhysicalMemory.PAGE_OFFSET, kfreeLimit)) {
             kfreeSlow(kaddr);
         }
     }
 
     /**
      * The free fast path of {@link #kfree} and {@link #free(MemorySegment)}, owner only: pushes {@code phys} on
-     * the main sheaf of its cache when it is a valid object of a cache this thread has sheaves of and is not free
-     * already. False, with nothing changed, for anything else (the slow path handles and reports it).
+     * the main sheaf of its cache when it is below {@code limit} (at most {@link #fastLimit}), a valid object of a
+     * cache this thread has sheaves of and not free already. False, with nothing changed, for anything else (the
+     * slow path handles and reports it).
      */
-    private boolean freeFast(final long phys) {
-        if (Long.compareUnsigned(phys, fastLimit) >= 0) {
+    private boolean freeFast(final long phys, final long limit) {
+        if (Long.compareUnsigned(phys, limit) >= 0) {
             return false;
         }
         // a slab page's flags, cache id and object count are stable while the caller holds one of its objects;
@@ -267,6 +288,14 @@ public final class SlabAllocator implements SegmentAllocator {
     private void kfreeSlow(final long kaddr) {
         checkOwner();
         final long phys = kaddr - PhysicalMemory.PAGE_OFFSET;
+        if (leakTracking && Long.compareUnsigned(phys, totalBytes) < 0) {
+            // LEAK DETECTION HOOK: a segment freed by its kernel address loses its record too, before the object
+            // can be handed out again (and a later record for the same address is not taken for this one)
+            slub.leaks.untrack(base + phys);
+            if (freeFast(phys, fastLimit)) {
+                return;
+            }
+        }
         final long slab = capacity == 0 ? -1 : slub.virtToSlab(phys);
         if (slab < 0) {
             slub.kfree(kaddr);
@@ -323,6 +352,9 @@ public final class SlabAllocator implements SegmentAllocator {
     public void free(final KmemCache s, final long kaddr) {
         checkOwner();
         final long phys = kaddr - PhysicalMemory.PAGE_OFFSET;
+        if (leakTracking && Long.compareUnsigned(phys, totalBytes) < 0) {
+            slub.leaks.untrack(base + phys);  // LEAK DETECTION HOOK: as kfreeSlow
+        }
         final long slab = slub.virtToSlab(phys);
         if (capacity == 0 || s.isDebug() || slab < 0 || mm.lpInt(slab, MemMap.SLAB_CACHE) != s.id) {
             s.free(kaddr);
@@ -444,6 +476,7 @@ public final class SlabAllocator implements SegmentAllocator {
         final long aligned = (nat + byteAlignment - 1) & -byteAlignment;
         overAligned.put(aligned, kaddr);
         everOverAligned = true;
+        updateLimits();
         return slub.segment(kaddr + (aligned - nat), byteSize);
     }
 
@@ -456,7 +489,7 @@ public final class SlabAllocator implements SegmentAllocator {
 
     /** Frees a segment this allocator (or any kmalloc view of the same kernel) returned. */
     public void free(final MemorySegment segment) {
-        if (Thread.currentThread() != owner || everOverAligned || leakTracking || !freeFast(segment.address() - base)) {
+        if (Thread.currentThread() != owner || !freeFast(segment.address() - base, segmentFreeLimit)) {
             freeSlow(segment);
         }
     }
@@ -464,7 +497,8 @@ public final class SlabAllocator implements SegmentAllocator {
     private void freeSlow(final MemorySegment segment) {
         if (leakTracking) {  // LEAK DETECTION HOOK: the record goes before the object can be handed out again
             slub.leaks.untrack(segment.address());
-            if (Thread.currentThread() == owner && !everOverAligned && freeFast(segment.address() - base)) {
+            if (Thread.currentThread() == owner && !everOverAligned
+                && freeFast(segment.address() - base, fastLimit)) {
                 return;
             }
         }
@@ -498,6 +532,7 @@ public final class SlabAllocator implements SegmentAllocator {
      */
     void forgetSheaves() {
         fastLimit = 0;
+        updateLimits();
         views = null;
         Arrays.fill(bySize, null);
         byId = new ThreadSheaves[byId.length];

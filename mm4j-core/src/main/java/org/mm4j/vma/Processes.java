@@ -1,9 +1,11 @@
 package org.mm4j.vma;
 
+import org.mm4j.base.FaultAttr;
 import org.mm4j.base.InternalApi;
 import org.mm4j.base.KernelLog;
 import org.mm4j.base.ModelOutOfMemoryException;
 import org.mm4j.base.ProcFs;
+import org.mm4j.base.TaskFaultInject;
 import org.mm4j.boot.BootParams;
 import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.VmStat;
@@ -56,13 +58,22 @@ public final class Processes {
          * cred, files, fs, sighand, signal, pid), or null without caches; freed once, when it leaves the table.
          */
         private final long[] objects;
+        /** {@code make_it_fail} and {@code fail_nth} ({@code /proc/PID/make-it-fail}, {@code fail-nth}). */
+        private final TaskFaultInject faultInject;
 
-        Task(final int pid, final int ppid, final String comm, final MmStruct mm, final long[] objects) {
+        Task(final int pid, final int ppid, final String comm, final MmStruct mm, final TaskFaultInject faultInject,
+             final long[] objects) {
             this.pid = pid;
             this.ppid = ppid;
             this.comm = comm;
             this.mm = mm;
+            this.faultInject = faultInject;
             this.objects = objects;
+        }
+
+        /** The task's fault-injection fields ({@code make_it_fail}, {@code fail_nth}). */
+        public TaskFaultInject faultInject() {
+            return faultInject;
         }
 
         /** {@code /proc/PID/oom_score_adj}: -1000 (never OOM-killed) to 1000. */
@@ -122,6 +133,10 @@ public final class Processes {
     private final MapleNodeCache mapleNodes;
     /** The slab caches processes are built from ({@link ProcCaches}), or null (objects only counted). */
     private final ProcCaches caches;
+    /** {@code CONFIG_FAULT_INJECTION}: {@code /proc/PID/fail-nth} and {@code make-it-fail} exist. */
+    private final boolean faultInjection;
+    /** pid 1's fault-injection fields: they exist (for reports naming {@code current}) before pid 1 is made. */
+    private final TaskFaultInject initFaultInject = new TaskFaultInject();
 
     /**
      * The process table of one booted kernel, built by the composition root ({@code org.mm4j.Kernel}) from the
@@ -143,6 +158,7 @@ public final class Processes {
                      final ProcFs procfs, final ProcCaches caches) {
         this.caches = caches;
         this.mapleNodes = caches != null ? new MapleNodeCache(caches.mapleNode) : new MapleNodeCache();
+        this.faultInjection = params.config().isEnabled("FAULT_INJECTION");
         this.pager = new Pager(buddy, vmstat);
         this.oomKiller = new OomKiller(this, buddy, log);
         pager.setOomKiller(oomKiller);
@@ -180,6 +196,32 @@ public final class Processes {
      * /sys/kernel/debug/maple_tree/<pid>} (or {@code self}); absent with {@code mm4j.vma_store=rbtree}.
      */
     public static final String MAPLE_DEBUGFS = "/sys/kernel/debug/maple_tree";
+
+    /**
+     * A write of {@code /proc/PID/fail-nth} ({@code proc_fail_nth_write}: {@code kstrtouint} base 0, else
+     * {@code -EINVAL}, {@code -ERANGE} past 32 bits) or {@code /proc/PID/make-it-fail} ({@code
+     * proc_fault_inject_write}: {@code kstrtoint} base 0, only 0 or 1, else {@code -EINVAL}).
+     */
+    private static void writeFaultInject(final Task t, final String file, final String value) {
+        final long n;
+        try {
+            n = FaultAttr.unsigned("/proc/" + t.pid + "/" + file, value);
+        } catch (final ProcFs.ProcFsException e) {
+            throw new ProcFs.ProcFsException("Invalid argument (" + file + " '" + value + "' is not a number)");
+        }
+        if (file.equals("fail-nth")) {
+            if (n > 0xffff_ffffL) {
+                throw new ProcFs.ProcFsException("Numerical result out of range (fail-nth " + value
+                    + " is above 4294967295)");
+            }
+            t.faultInject.setFailNth(n);
+        } else {
+            if (n > 1) {
+                throw new ProcFs.ProcFsException("Invalid argument (make-it-fail " + value + ": expected 0 or 1)");
+            }
+            t.faultInject.setMakeItFail(n == 1);
+        }
+    }
 
     /** The task a debugfs/procfs name ({@code <pid>} or {@code self}) stands for, or null. */
     private Task task(final String who) {
@@ -255,7 +297,8 @@ public final class Processes {
             "[vvar_vclock]", false);
         mm.addInitialVma(vdso + 0x6000, vdso + 0x8000, ro | VmFlags.VM_EXEC | VmFlags.VM_MAYEXEC, 0, null,
             "[vdso]", false);
-        final Task t = new Task(nextPid++, ppid, comm, mm, objects);
+        final Task t = new Task(nextPid++, ppid, comm, mm, ppid == 0 ? initFaultInject : new TaskFaultInject(),
+            objects);
         tasks.put(t.pid, t);
         return t;
     }
@@ -322,6 +365,11 @@ public final class Processes {
 
     public Task current() {
         return init();
+    }
+
+    /** pid 1's {@code make_it_fail}/{@code fail_nth}, which reports use before pid 1 is made. */
+    public TaskFaultInject initFaultInject() {
+        return initFaultInject;
     }
 
     /** The current process, or null while pid 1 was not yet needed (for reports naming {@code current}). */
@@ -407,7 +455,8 @@ public final class Processes {
                 freeTaskObjects(objects);
                 throw new ProcessKilledException(parent.pid, parent.comm);
             }
-            final Task child = new Task(nextPid++, parent.pid, parent.comm, childMm, objects);
+            final Task child = new Task(nextPid++, parent.pid, parent.comm, childMm, parent.faultInject.forkChild(),
+                objects);
             child.oomScoreAdj = parent.oomScoreAdj;
             tasks.put(child.pid, child);
             return child.pid;
@@ -611,6 +660,8 @@ public final class Processes {
                     case "status" -> status(t);
                     case "oom_score" -> oomKiller.oomScore(t) + "\n";
                     case "oom_score_adj" -> t.oomScoreAdj + "\n";
+                    case "fail-nth" -> faultInjection ? t.faultInject.failNth() + "\n" : null;
+                    case "make-it-fail" -> faultInjection ? (t.faultInject.makeItFail() ? 1 : 0) + "\n" : null;
                     default -> null;
                 };
             }
@@ -618,7 +669,19 @@ public final class Processes {
             @Override
             public boolean write(final String rest, final String value) {
                 final int slash = rest.indexOf('/');
-                if (slash < 0 || !rest.substring(slash + 1).equals("oom_score_adj")) {
+                if (slash < 0) {
+                    return false;
+                }
+                final String file = rest.substring(slash + 1);
+                if (faultInjection && (file.equals("fail-nth") || file.equals("make-it-fail"))) {
+                    final Task t = task(rest.substring(0, slash));
+                    if (t == null) {
+                        return false;
+                    }
+                    writeFaultInject(t, file, value.strip());
+                    return true;
+                }
+                if (!file.equals("oom_score_adj")) {
                     return false;
                 }
                 final String who = rest.substring(0, slash);
@@ -671,7 +734,9 @@ public final class Processes {
                         return List.of();
                     }
                 }
-                return List.of("maps", "oom_score", "oom_score_adj", "smaps", "status");
+                return faultInjection
+                    ? List.of("fail-nth", "make-it-fail", "maps", "oom_score", "oom_score_adj", "smaps", "status")
+                    : List.of("maps", "oom_score", "oom_score_adj", "smaps", "status");
             }
         });
     }

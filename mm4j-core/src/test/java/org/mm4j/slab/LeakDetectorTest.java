@@ -121,6 +121,68 @@ class LeakDetectorTest {
     }
 
     @Test
+    void segmentsFreedByKernelAddressLoseTheirRecord() throws Exception {
+        try (Kernel k = Kernel.boot("mem=64M nr_cpus=2 mm4j.leak_detection=paranoid")) {
+            final LeakDetector d = k.slab().leakDetector();
+            final List<LeakDetector.Leak> leaks = new CopyOnWriteArrayList<>();
+            d.addListener(leaks::add);
+            final SlabAllocator a = k.slab().allocator();
+            final KmemCache kmalloc64 = k.slab().kmallocCache(48, Gfp.KERNEL);
+            final List<MemorySegment> byOther = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                final MemorySegment s = a.allocate(48);
+                assertTrue(d.isTracked(s));
+                final long kaddr = k.slab().kaddrOfNative(s.address());
+                switch (i % 3) {
+                    case 0 -> a.kfree(kaddr);
+                    case 1 -> a.free(kmalloc64, kaddr);
+                    default -> byOther.add(s);
+                }
+                if (i % 3 != 2) {
+                    assertFalse(d.isTracked(s), "freed by kernel address: " + Long.toHexString(kaddr));
+                }
+            }
+            final Thread t = new Thread(() -> byOther.forEach(s ->
+                k.slab().allocator().kfree(k.slab().kaddrOfNative(s.address()))));
+            t.start();
+            t.join();
+            assertEquals(0, d.trackedNow(), "every record dropped");
+            // the freed objects are handed out again untracked; a stale record would be reported with its segment
+            d.level(LeakDetector.Level.DISABLED);
+            final long[] again = new long[300];
+            for (int i = 0; i < again.length; i++) {
+                again[i] = a.kmalloc(48);
+            }
+            byOther.clear();
+            d.level(LeakDetector.Level.PARANOID);
+            leakOne(a);  // a marker: once it is reported, the GC has run over the dropped segments too
+            gcUntilReported(d, leaks, 1);
+            assertEquals(1, leaks.size(), "only the marker is reported: " + leaks);
+            assertTrue(leaks.get(0).allocatedAt().get(0).contains(".leakOne("), leaks.get(0).allocatedAt().get(0));
+            for (final long p : again) {
+                a.kfree(p);
+            }
+        }
+    }
+
+    @Test
+    void recordsMadeBeforeDisablingAreStillDroppedOnFree() {
+        try (Kernel k = Kernel.boot("mem=64M nr_cpus=1 mm4j.leak_detection=paranoid")) {
+            final LeakDetector d = k.slab().leakDetector();
+            final SlabAllocator a = k.slab().allocator();
+            final MemorySegment s = a.allocate(64);
+            final MemorySegment u = a.allocate(64);
+            d.level(LeakDetector.Level.DISABLED);
+            assertTrue(a.leakTracking, "two records live: the allocator still consults the detector");
+            a.free(s);
+            a.kfree(k.slab().kaddrOfNative(u.address()));
+            assertEquals(0, d.trackedNow());
+            d.level(LeakDetector.Level.DISABLED);
+            assertFalse(a.leakTracking, "no record left: the allocator stops consulting the detector");
+        }
+    }
+
+    @Test
     void disabledTracksNothing() {
         try (Kernel k = Kernel.boot("mem=64M nr_cpus=1")) {
             final LeakDetector d = k.slab().leakDetector();

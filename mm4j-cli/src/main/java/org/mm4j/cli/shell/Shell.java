@@ -142,7 +142,7 @@ public final class Shell {
     }
 
     /** Runs every line of {@code in} until its end or {@code exit}; returns the exit status (0: no line failed). */
-    public int runScript(final BufferedReader in) {
+    int runScript(final BufferedReader in) {
         try {
             String line;
             while (exitStatus == null && (line = in.readLine()) != null) {
@@ -160,9 +160,21 @@ public final class Shell {
      * ends the run with {@code mm4j: FILE:LINE: line longer than 1048576 bytes} and status 2.
      */
     public int runScript(final InputStream in, final String source) {
+        return runLines(in, source, null);
+    }
+
+    /**
+     * {@link #runScript(InputStream, String)} with {@code prompt} run before each line is read (the plain
+     * interactive shell, when no terminal library is available, prints its prompt there): the same 1 MiB line
+     * limit and UTF-8 check as a script.
+     */
+    public int runLines(final InputStream in, final String source, final Runnable prompt) {
         final LineReader lines = new LineReader(in, source);
         try {
             while (exitStatus == null) {
+                if (prompt != null) {
+                    prompt.run();
+                }
                 final String line;
                 try {
                     line = lines.readLine();

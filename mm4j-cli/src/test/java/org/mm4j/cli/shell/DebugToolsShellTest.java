@@ -55,6 +55,69 @@ class DebugToolsShellTest {
         assertEquals("mm4j: 15: echo: write error: /sys/kernel/debug/failslab/times: Invalid argument\n", r.err());
     }
 
+    /**
+     * {@code /proc/PID/fail-nth} and {@code make-it-fail} (fs/proc/base.c, lib/fault-inject.c should_fail_ex): the
+     * N-th call fails whatever times says (the static key still needs probability != 0), the count reads 0 after;
+     * task-filter lets only a task with make-it-fail fail; a forked child inherits make_it_fail, not fail_nth.
+     */
+    @Test
+    void failNthAndMakeItFail() {
+        final ShellRun r = ShellRun.run("""
+            echo N > /sys/kernel/debug/failslab/ignore-gfp-wait
+            echo 0 > /sys/kernel/debug/failslab/times
+            echo 0 > /sys/kernel/debug/failslab/verbose
+            echo 100 > /sys/kernel/debug/failslab/probability
+            cat /proc/self/fail-nth
+            echo 3 > /proc/self/fail-nth
+            kmalloc 64
+            cat /proc/1/fail-nth
+            kmalloc 64
+            kmalloc 64
+            kmalloc 64
+            cat /proc/self/fail-nth
+            cat /sys/kernel/debug/failslab/times
+            echo 1 > /sys/kernel/debug/failslab/times
+            echo Y > /sys/kernel/debug/failslab/task-filter
+            kmalloc 64
+            echo 1 > /proc/self/make-it-fail
+            cat /proc/self/make-it-fail
+            echo 5 > /proc/self/fail-nth
+            CHILD = fork
+            cat /proc/$CHILD/make-it-fail
+            cat /proc/$CHILD/fail-nth
+            kmalloc 64
+            cat /proc/self/fail-nth
+            echo 0 > /proc/self/fail-nth
+            kmalloc 64
+            echo 2 > /proc/self/make-it-fail
+            echo x > /proc/1/fail-nth
+            echo 4294967296 > /proc/1/fail-nth
+            """);
+        final String[] out = r.out().split("\n");
+        assertEquals("0", out[0]);
+        assertTrue(out[1].matches("0xffff888[0-9a-f]+"), "1st of 3: " + out[1]);
+        assertEquals("2", out[2]);
+        assertTrue(out[3].matches("0xffff888[0-9a-f]+"), "2nd of 3: " + out[3]);
+        assertEquals(NULL, out[4], "the 3rd call fails although times is 0");
+        assertTrue(out[5].matches("0xffff888[0-9a-f]+"), "fail-nth spent: " + out[5]);
+        assertEquals("0", out[6]);
+        assertEquals("0", out[7], "times stays 0 (atomic_dec_not_zero)");
+        assertTrue(out[8].matches("0xffff888[0-9a-f]+"), "task-filter, no make-it-fail: " + out[8]);
+        assertEquals("1", out[9]);
+        assertEquals("2", out[10], "fork prints the child's pid");
+        assertEquals("1", out[11], "the child inherits make_it_fail");
+        assertEquals("0", out[12], "dup_task_struct clears fail_nth");
+        assertTrue(out[13].matches("0xffff888[0-9a-f]+"), "fail-nth armed: counts down, skips the rest: " + out[13]);
+        assertEquals("4", out[14]);
+        assertEquals(NULL, out[15], "task-filter with make-it-fail: the random failure (probability 100, times 1)");
+        assertEquals(16, out.length, r.out());
+        assertEquals("""
+            mm4j: 27: echo: write error: Invalid argument (make-it-fail 2: expected 0 or 1)
+            mm4j: 28: echo: write error: Invalid argument (fail-nth 'x' is not a number)
+            mm4j: 29: echo: write error: Numerical result out of range (fail-nth 4294967296 is above 4294967295)
+            """, r.err());
+    }
+
     @Test
     void failPageAllocFromTheBootParameter() {
         final ShellRun r = ShellRun.run("mem=64M nr_cpus=2 fail_page_alloc=1,100,0,1", """
@@ -95,9 +158,10 @@ class DebugToolsShellTest {
             """);
         assertEquals("", r.err());
         final String out = r.out();
+        // mem=64M: GFP_KERNEL is served from ZONE_DMA32 (zone 1; DMA is 0, Normal would be 2)
         final Matcher block = Pattern.compile("Page allocated via order 2, mask 0xcc0\\(GFP_KERNEL\\), pid 1, tgid 1"
             + " \\(mm4j\\), ts \\d+ ns\nPFN 0x[0-9a-f]+ type Unmovable Block \\d+ type Unmovable Flags 0x0\\(node=0"
-            + "\\|zone=2\\)\n org\\.mm4j\\.page\\.(\\w+)\\.prepNewPage\\+0x[0-9a-f]+/0x0 \\[\\1"
+            + "\\|zone=1\\)\n org\\.mm4j\\.page\\.(\\w+)\\.prepNewPage\\+0x[0-9a-f]+/0x0 \\[\\1"
             + "\\.java:\\d+\\]\n").matcher(out);
         assertTrue(block.find(), out);
         assertTrue(out.contains(" org.mm4j.cli.shell.PageCommands.allocPages+"), "the shell command is in the stack");
@@ -114,12 +178,22 @@ class DebugToolsShellTest {
         }
         assertEquals(2, groups, sorted);
         assertEquals(5, pages, "the freed block is gone");
-        // MAP_POPULATE faulted in 16 user pages along one path: one group; -m puts the most pages first
+        // MAP_POPULATE faulted in 16 user pages along one path: one group; -m puts the most pages first (the mmap
+        // also made pid 1, whose task, mm and VMA objects took slab pages: their groups come first when larger)
         final String culled = out.substring(out.indexOf("= 0x7f"));
-        final Matcher first = Pattern.compile("\n(\\d+) times, (\\d+) pages:\n").matcher(culled);
-        assertTrue(first.find(), culled);
-        assertEquals("16", first.group(1));
-        assertEquals("16", first.group(2));
+        final Matcher head = Pattern.compile("\n(\\d+) times, (\\d+) pages:\n").matcher(culled);
+        String faulted = null;
+        int lastPages = Integer.MAX_VALUE;
+        while (head.find()) {
+            final int pages = Integer.parseInt(head.group(2));
+            assertTrue(pages <= lastPages, "-m: most pages first\n" + culled);
+            lastPages = pages;
+            final int end = culled.indexOf(" times, ", head.end());
+            if (culled.substring(head.end(), end < 0 ? culled.length() : end).contains("PageTables.fault+")) {
+                faulted = head.group(1) + "/" + head.group(2);
+            }
+        }
+        assertEquals("16/16", faulted, culled);
         assertTrue(culled.contains(" org.mm4j.vma.PageTables.fault+"), culled);
         assertTrue(culled.contains("\n mm4j shell line 7: m = mmap(NULL, 65536, "), culled);
         assertTrue(culled.contains("1 times, 4 pages:\n"), culled);
