@@ -190,6 +190,29 @@ class ProcCachesTest {
     }
 
     @Test
+    void mremapMovesByCopyVmaAndBrkAllocatesOnceThenExpands() {
+        final MmStruct mm = ps.currentMm();
+        assertEquals(A, mm.mmap(A, 4096, RW, ANON_FIXED, null, 0));
+        mm.writeUser(A, (byte) 3);
+        final Map<String, Long> s0 = snapshot();
+        final long to = A + 0x100000;
+        assertEquals(to, mm.mremap(A, 4096, 4096, Mman.MREMAP_MAYMOVE | Mman.MREMAP_FIXED, to));
+        assertEquals(s0, snapshot(), "copy_vma: vm_area_dup + anon_vma_clone, then the source's VMA and chain go");
+        assertEquals(3, mm.readUser(to));
+        k.slab().failslab().failNext(cache("vm_area_struct"), 1);
+        final String maps = mm.maps();
+        assertEquals(-Errno.ENOMEM, mm.mremap(to, 4096, 4096, Mman.MREMAP_MAYMOVE | Mman.MREMAP_FIXED, A));
+        assertEquals(maps, mm.maps(), "copy_vma failed: nothing moved");
+        assertEquals(s0, snapshot());
+        final long brk0 = mm.brkValue();
+        assertEquals(brk0 + 4096, mm.brk(brk0 + 4096));
+        assertEquals(s0.get("vm_area_struct") + 1, held("vm_area_struct"), "do_brk_flags: a new heap VMA");
+        assertEquals(brk0 + 8192, mm.brk(brk0 + 8192));
+        assertEquals(s0.get("vm_area_struct") + 1, held("vm_area_struct"), "then vma_expand");
+        assertObjectsMatchTheProcesses();
+    }
+
+    @Test
     void forkAllocatesWhatCopyProcessAllocatesAndExitReturnsIt() {
         final MmStruct mm = ps.currentMm();
         assertEquals(A, mm.mmap(A, 2 * 4096, RW, ANON_FIXED, null, 0));
