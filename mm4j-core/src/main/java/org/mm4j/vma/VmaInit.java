@@ -28,6 +28,19 @@ final class VmaInit {
         return attach(src.mm, src.dup());
     }
 
+    /**
+     * {@code vm_area_dup} then {@code anon_vma_clone}, as {@code __split_vma} and {@code copy_vma} do: the copy
+     * with its own chains, or null (nothing left allocated) when either could not be had.
+     */
+    static Vma vmAreaDupClone(final Vma src) {
+        final Vma n = vmAreaDup(src);
+        if (n != null && Rmap.anonVmaClone(n, src) != 0) {
+            vmAreaFree(n);
+            return null;
+        }
+        return n;
+    }
+
     private static Vma attach(final MmStruct mm, final Vma v) {
         if (mm.procCaches != null) {
             v.kaddr = ProcCaches.alloc(mm.procCaches.vmArea);

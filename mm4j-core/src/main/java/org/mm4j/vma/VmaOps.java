@@ -50,12 +50,8 @@ final class VmaOps {
      */
     static Vma splitVmaUnchecked(final MmStruct mm, final Vma v, final long addr, final boolean newBelow) {
         assert mm.mmapAssertWriteLocked();
-        final Vma n = VmaInit.vmAreaDup(v);
+        final Vma n = VmaInit.vmAreaDupClone(v);
         if (n == null) {
-            return null;
-        }
-        if (Rmap.anonVmaClone(n, v) != 0) {
-            VmaInit.vmAreaFree(n);
             return null;
         }
         final long delta = (addr - v.start) >>> 12;
@@ -490,12 +486,8 @@ final class VmaOps {
             }
             return merged;
         }
-        final Vma n = VmaInit.vmAreaDup(vma);
+        final Vma n = VmaInit.vmAreaDupClone(vma);
         if (n == null) {
-            return null;
-        }
-        if (Rmap.anonVmaClone(n, vma) != 0) {
-            VmaInit.vmAreaFree(n);
             return null;
         }
         n.start = addr;
