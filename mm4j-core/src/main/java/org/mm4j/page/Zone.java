@@ -121,6 +121,14 @@ public final class Zone {
         return type;
     }
 
+    /**
+     * {@code zone_idx()}: the zone's type as the zone field of page flags and {@code %pGp}'s {@code zone=} print
+     * it (0 DMA, 1 DMA32, 2 Normal).
+     */
+    public int zoneIdx() {
+        return type;
+    }
+
     /** The zone's name as /proc prints it ("DMA", "DMA32", "Normal"). */
     public String name() {
         return name;

@@ -323,7 +323,9 @@ class BuddyAllocatorTest {
             assertFalse(b.freePages(p, 0));
             assertReport(log, p, "freed with order 0 but allocated with order 1");
             assertFalse(b.freePages(s, 0));
-            assertTrue(log.messages().stream().anyMatch(l -> l.startsWith("flags: ") && l.contains("slab|")));
+            // dump_page's flags line is %pGp: slab is a page type in 6.18 (the page_type line), no page flag
+            assertTrue(log.messages().stream().anyMatch(l -> l.startsWith("flags: 0x")
+                && l.endsWith("(node=0|zone=0|lastcpupid=0xffff)")), log.messages().toString());
             assertTrue(log.messages().contains("page_type: f5(slab)"));
             assertReport(log, s, "PAGE_FLAGS_CHECK_AT_FREE flag(s) set");
             assertFalse(b.freePages(1 << 20, 0));
@@ -451,6 +453,40 @@ class BuddyAllocatorTest {
             assertTrue(bi.startsWith("Node 0, zone      DMA "), bi);
             assertTrue(bi.contains("\nNode 0, zone    DMA32 "), bi);
             assertTrue(bi.contains("\nNode 0, zone   Normal "), bi);
+            b.checkInvariants();
+        }
+    }
+
+    @Test
+    void gfpDmaIsServedFromZoneDmaOnlyAndNeverInvokesTheOomKiller() {
+        try (Kernel k = boot("mem=256M nr_cpus=1")) {
+            final BuddyAllocator b = k.buddy();
+            final Zone dma = b.zones().get(0);
+            final Zone dma32 = b.zones().get(1);
+            // gfp_zone(GFP_DMA) = ZONE_DMA: the zonelist walk stops there; its lowmem_reserve[DMA] is 0
+            long n = 0;
+            long p;
+            while ((p = b.allocPages(Gfp.KERNEL | Gfp.DMA | Gfp.NOWARN, 0)) >= 0) {
+                assertTrue(dma.contains(p), "GFP_DMA from ZONE_DMA only: pfn " + p);
+                n++;
+            }
+            assertTrue(n > 3500, "nearly all of DMA: " + n);
+            assertTrue(dma.freePages() <= dma.watermark(Zone.WMARK_MIN), "free " + dma.freePages());
+            assertEquals(61440, dma32.freePages() + dma32.pcpCount(0), "DMA32 untouched");
+            // GFP_DMA32 (gfp_zone DMA32) still has DMA32
+            assertTrue(dma32.contains(b.allocPages(Gfp.KERNEL | Gfp.DMA32, 0)));
+            k.log().clear();
+            assertEquals(-1, b.allocPages(Gfp.KERNEL | Gfp.DMA, 0));
+            final List<String> m = k.log().messages();
+            assertTrue(m.getFirst().contains("page allocation failure: order:0, mode:0xcc1(GFP_KERNEL|GFP_DMA)"),
+                m.toString());
+            // show_free_areas skips the zones above gfp_zone(gfp_mask)
+            assertTrue(m.stream().anyMatch(l -> l.startsWith("Node 0 DMA free:")), m.toString());
+            assertTrue(m.stream().noneMatch(l -> l.startsWith("Node 0 DMA32 free:")), m.toString());
+            // __alloc_pages_may_oom: no OOM kill for a request below ZONE_NORMAL; reclaim counted for its zone
+            assertTrue(m.stream().noneMatch(l -> l.contains("invoked oom-killer")), m.toString());
+            assertEquals(0, k.vmstat().get(VmStat.indexOf("oom_kill")));
+            assertTrue(k.vmstat().get(VmStat.ALLOCSTALL + Zone.ZONE_DMA) > 0);
             b.checkInvariants();
         }
     }

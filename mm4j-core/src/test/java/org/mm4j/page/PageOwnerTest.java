@@ -21,7 +21,7 @@ class PageOwnerTest {
     private static final Pattern HEAD = Pattern.compile("Page allocated via order (\\d+), mask (0x[0-9a-f]+)\\(([^)]*)\\),"
         + " pid (\\d+), tgid (\\d+) \\(([^)]*)\\), ts (\\d+) ns");
     private static final Pattern PFN = Pattern.compile("PFN 0x([0-9a-f]+) type (\\w+) Block (\\d+) type (\\w+) Flags"
-        + " 0x[0-9a-f]+\\(([a-z|]*)node=(\\d+)\\|zone=(\\d+)\\)");
+        + " 0x[0-9a-f]+\\(([a-z|]*)node=(\\d+)\\|zone=(\\d+)\\|lastcpupid=0x[0-9a-f]+\\)");
 
     /** One parsed block of /sys/kernel/debug/page_owner. */
     private record Block(int order, int gfp, String gfpNames, int pid, String comm, long ts, long pfn, String type,
