@@ -69,8 +69,8 @@ public final class Kernel implements AutoCloseable {
             }
         });
         this.vmstat = new VmStat(cpus);
-        this.buddy = new BuddyAllocator(mem, memMap, log, cpus, vmstat, new BuddyAllocator.Options(
-            params.initOnAlloc(), params.initOnFree(), BuddyAllocator.Options.DEFAULT.dma32LimitPfn()));
+        this.buddy = new BuddyAllocator(mem, memMap, log, cpus, vmstat, BuddyAllocator.Options.of(
+            params.initOnAlloc(), params.initOnFree(), params.config().isEnabled("DEBUG_VM")));
         DebugFacilities.page(params, buddy, log, cpus, current, procfs);
         PageProc.register(procfs, buddy);
         // CONFIG_IKCONFIG_PROC: the shell shows the decompressed text (what zcat prints)

@@ -25,6 +25,9 @@ import picocli.CommandLine.Option;
         + "{workload, allocator, threads, ns_per_op, error}.",
         "Workloads (every object's first and last 8 bytes written): alloc-free-64, batch-1024x64, batch-1024x1k, "
             + "kmalloc-random-8-8192, remote-free-2t-64, ring-64, ring-mixed-16-4096.",
+        "Workload replay (alone, no JMH): 'mm4j replay kmem' end to end on a generated trace of --events events and "
+            + "on the bundled slice, as zstd files, beside 'zstd -dc FILE | wc -l' in the same run (needs zstd); "
+            + "--iterations replays of each (default 3).",
         "Allocators: mm4j (kmalloc/kfree), mm4j-segment (allocate/free(MemorySegment)), mm4j-cpu-slab, "
             + "glibc-malloc (plain downcall, information only), glibc-malloc-critical, jemalloc, mimalloc, unsafe, "
             + "netty-pooled-direct, netty-pooled-direct-ftl, heap, arena-bump, arena-bump-256k (rows whose library "
@@ -32,6 +35,8 @@ import picocli.CommandLine.Option;
 public final class BenchCommand implements Callable<Integer> {
     static final String MAIN_CLASS = "org.mm4j.bench.PeerComparison";
     static final String JAR = "mm4j-bench/target/mm4j-benchmarks.jar";
+    /** The workload run by {@link ReplayBench}: {@code mm4j replay kmem} end to end. */
+    static final String REPLAY = "replay";
 
     @Option(names = "--quick", description = "Smoke test only: 1 fork, few short iterations (numbers not for "
         + "publication; the README's come from >= 3 forks).")
@@ -66,8 +71,21 @@ public final class BenchCommand implements Callable<Integer> {
         description = "Use this mm4j-benchmarks.jar instead of the one in the source tree.")
     Path benchmarksJar;
 
+    @Option(names = "--events", paramLabel = "N", defaultValue = "5000000",
+        description = "Workload replay: events of the generated trace (default: ${DEFAULT-VALUE}; quick 500000).")
+    long events;
+
     @Override
     public Integer call() throws IOException, InterruptedException {
+        if (workloads != null && workloads.contains(REPLAY)) {
+            if (workloads.size() > 1 || events < 1) {
+                System.err.println("mm4j bench: --workloads " + REPLAY + " runs alone (no JMH), with --events >= 1");
+                return 2;
+            }
+            // the main job end to end, child processes timed beside zstd -dc | wc -l (no JMH)
+            return new ReplayBench(System.out, System.err).run(quick ? Math.min(events, 500_000) : events,
+                iterations != null ? iterations : quick ? 1 : 3);
+        }
         final Path jar;
         final Path root = benchmarksJar == null ? findSourceRoot() : null;
         if (benchmarksJar != null) {

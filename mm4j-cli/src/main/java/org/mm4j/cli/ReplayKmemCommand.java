@@ -191,6 +191,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
                 }
             }
             replayer.sample();
+            replayer.finish();
             final long nanos = System.nanoTime() - t0;
             progress.done();
             if (reader.malformed() > maxErrors) {

@@ -59,4 +59,41 @@ class BenchCommandTest {
         Files.setLastModifiedTime(java, FileTime.fromMillis(3_000_000L));
         assertTrue(BenchCommand.stale(root, jar));
     }
+    @Test
+    void bashTimesOutputGivesTheChildrensCpuSeconds() {
+        assertEquals(1.5 + 62.25, ReplayBench.childCpu("0m0.010s 0m0.002s\n0m1.500s 1m2.250s\n"), 1e-9);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+            () -> ReplayBench.childCpu("0m0.010s 0m0.002s"));
+    }
+
+    @Test
+    void theReplayWorkloadTimesReplaysBesideZstd(@TempDir final Path dir) throws Exception {
+        org.mm4j.testing.Prerequisite.requireOrSkip(new java.io.File("/usr/bin/zstd").canExecute(),
+            "no /usr/bin/zstd to compress the traces");
+        final java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
+        final java.io.ByteArrayOutputStream e = new java.io.ByteArrayOutputStream();
+        // this test's class path stands in for the launcher
+        final List<String> replay = List.of(BenchCommand.javaBinary().toString(), "--enable-native-access=ALL-UNNAMED",
+            "-cp", System.getProperty("java.class.path"), Main.class.getName(), "replay", "kmem");
+        final int rc = new ReplayBench(new java.io.PrintStream(o, true, java.nio.charset.StandardCharsets.UTF_8),
+            new java.io.PrintStream(e, true, java.nio.charset.StandardCharsets.UTF_8), replay).run(3_000, 1);
+        final String out = o.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, rc, out + e);
+        assertTrue(out.matches("(?s)load before: .*\n"
+            + "trace +events +replay_s +cpu_s +events/s +zstd_wc_s +lines/s +ratio\n"
+            + "generated \\(3000\\) +3000 +[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9.]+ +[0-9]+ +[0-9.]+x\n"
+            + "bundled slice +100000 +[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9.]+ +[0-9]+ +[0-9.]+x\n"
+            + "load after: .*"), out);
+    }
+
+    @Test
+    void theReplayWorkloadRunsAlone() {
+        final BenchCommand c = new BenchCommand();
+        new CommandLine(c).parseArgs("--workloads", "replay,alloc-free-64");
+        assertEquals(2, assertDoesNotThrowCall(c));
+    }
+
+    private static int assertDoesNotThrowCall(final BenchCommand c) {
+        return org.junit.jupiter.api.Assertions.assertDoesNotThrow(c::call);
+    }
 }

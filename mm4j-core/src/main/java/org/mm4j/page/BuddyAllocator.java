@@ -27,9 +27,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * </pre>
  *
  * <p>Allocation ({@code alloc_pages} / {@link #allocPagesNode}): the zonelist of the preferred node (the caller's
- * CPU slot's node unless given) is walked from the highest zone the gfp allows down to DMA32, then the other nodes
- * (never with {@link Gfp#THISNODE}). The fast pass checks the low watermark ({@code get_page_from_freelist} with
- * ALLOC_WMARK_LOW); the slow pass checks min, where {@link Gfp#HIGH} may dip to half of it and non-blocking
+ * CPU slot's node unless given) is walked from the highest zone the gfp allows ({@code gfp_zone}) down to DMA, then
+ * the other nodes (never with {@link Gfp#THISNODE}); a lower zone serves a request only above its watermark plus
+ * its {@code lowmem_reserve} for the request's highest zone. The fast pass checks the low watermark
+ * ({@code get_page_from_freelist} with ALLOC_WMARK_LOW); the slow pass checks min, where {@link Gfp#HIGH} may dip to half of it and non-blocking
  * requests (no {@link Gfp#DIRECT_RECLAIM}, i.e. GFP_ATOMIC) further (ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, the
  * {@code __zone_watermark_ok} rules), and {@link Gfp#MEMALLOC} ignores watermarks. The model's only "reclaim" is
  * what direct reclaim does last in Linux: unreserve high-atomic pageblocks and drain every CPU's lists, then retry
@@ -38,7 +39,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * ({@code __rmqueue}: preferred migratetype, then claim whole pageblocks of a fallback type, then steal).
  *
  * <p>Free ({@code __free_pages} / {@link #freePages}): the refcount of the head page is dropped (put_page
- * semantics); at zero the block goes to the pcp list (orders 0..3) or merges with its buddy
+ * semantics; a second free takes it below zero and frees nothing, as 6.18 without CONFIG_DEBUG_VM does); at zero the block goes to the pcp list (orders 0..3) or merges with its buddy
  * ({@code pfn ^ (1 << order)}) up to MAX_PAGE_ORDER ({@code __free_one_page}).
  *
  * <p>Invariants: see {@link #validate()}. Concurrency: lock order is pcp lock, then zone lock; never two zone
@@ -53,15 +54,34 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link IllegalArgumentException} naming the value.
  */
 public final class BuddyAllocator {
-    /** Boot-time options of the allocator. {@code dma32LimitPfn}: memory below it is ZONE_DMA32 when more exists. */
-    public record Options(boolean initOnAlloc, boolean initOnFree, long dma32LimitPfn) {
-        public static final Options DEFAULT = new Options(false, false, (4L << 30) >>> PhysicalMemory.PAGE_SHIFT);
+    /**
+     * Boot-time options of the allocator. Zones as x86-64's {@code zone_sizes_init} lays them out: memory below
+     * {@code dmaLimitPfn} ({@code MAX_DMA_PFN}, 16 MiB) is ZONE_DMA, below {@code dma32LimitPfn}
+     * ({@code MAX_DMA32_PFN}, 4 GiB) ZONE_DMA32, the rest ZONE_NORMAL; a zone with no memory is absent.
+     * {@code debugVm}: {@code CONFIG_DEBUG_VM} (the {@code VM_BUG_ON_PAGE} checks of the free path).
+     */
+    public record Options(boolean initOnAlloc, boolean initOnFree, long dmaLimitPfn, long dma32LimitPfn,
+                          boolean debugVm) {
+        /** {@code MAX_DMA_PFN} of x86-64: 16 MiB. */
+        public static final long MAX_DMA_PFN = (16L << 20) >>> PhysicalMemory.PAGE_SHIFT;
+        /** {@code MAX_DMA32_PFN} of x86-64: 4 GiB. */
+        public static final long MAX_DMA32_PFN = (4L << 30) >>> PhysicalMemory.PAGE_SHIFT;
+        public static final Options DEFAULT = new Options(false, false, MAX_DMA_PFN, MAX_DMA32_PFN, false);
 
         public Options {
-            if (dma32LimitPfn <= 0 || (dma32LimitPfn & (Zone.PAGEBLOCK_NR_PAGES - 1)) != 0) {
-                throw new IllegalArgumentException("dma32LimitPfn=" + dma32LimitPfn
+            if (dmaLimitPfn <= 0 || (dmaLimitPfn & (Zone.PAGEBLOCK_NR_PAGES - 1)) != 0) {
+                throw new IllegalArgumentException("dmaLimitPfn=" + dmaLimitPfn
                     + " (expected: a positive multiple of " + Zone.PAGEBLOCK_NR_PAGES + ")");
             }
+            if (dma32LimitPfn < dmaLimitPfn || (dma32LimitPfn & (Zone.PAGEBLOCK_NR_PAGES - 1)) != 0) {
+                throw new IllegalArgumentException("dma32LimitPfn=" + dma32LimitPfn + " (expected: a multiple of "
+                    + Zone.PAGEBLOCK_NR_PAGES + ", at least dmaLimitPfn=" + dmaLimitPfn + ")");
+            }
+        }
+
+        /** The x86-64 zone limits with the given init_on_alloc, init_on_free and CONFIG_DEBUG_VM. */
+        public static Options of(final boolean initOnAlloc, final boolean initOnFree, final boolean debugVm) {
+            return new Options(initOnAlloc, initOnFree, MAX_DMA_PFN, MAX_DMA32_PFN, debugVm);
         }
     }
 
@@ -134,6 +154,7 @@ public final class BuddyAllocator {
         this.nrNodes = mem.nrNodes();
         this.nrCpus = cpus.nrCpus();
         this.zones = MmInit.createZones(mem, opts);
+        MmInit.printZoneRanges(log, mem, opts);
         this.byNodeType = new Zone[nrNodes][Zone.MAX_NR_ZONES];
         this.zoneOfBlock = new short[(int) (mem.totalPages() >>> Zone.PAGEBLOCK_ORDER)];
         for (short i = 0; i < zones.length; i++) {
@@ -274,6 +295,14 @@ public final class BuddyAllocator {
         return debug.lastBadPageReason();
     }
 
+    /**
+     * Number of {@code VM_BUG_ON_PAGE} reports ("kernel BUG at ...") so far: only a CONFIG_DEBUG_VM kernel makes
+     * them ({@code mm4j.config.DEBUG_VM=y}); the operation was refused.
+     */
+    public long vmBugReports() {
+        return debug.vmBugReports();
+    }
+
     /** Number of "Bad page state" reports so far (TAINT_BAD_PAGE count). */
     public long badPageReports() {
         return debug.badPageReports();
@@ -318,6 +347,20 @@ public final class BuddyAllocator {
      */
     public void setPercpuPagelistHighFraction(final int fraction) {
         wmarks.setPercpuPagelistHighFraction(fraction);
+    }
+
+    /** {@code vm.lowmem_reserve_ratio}: one ratio per zone type (DMA, DMA32, Normal, Movable, Device). */
+    public int[] lowmemReserveRatio() {
+        return wmarks.lowmemReserveRatio();
+    }
+
+    /**
+     * {@code vm.lowmem_reserve_ratio} written: the first {@code ratios.length} zone types' ratios (below 1 means 0,
+     * no reserve), then every zone's {@code lowmem_reserve} is recomputed. More values than zone types is an
+     * {@link IllegalArgumentException}.
+     */
+    public void setLowmemReserveRatio(final int... ratios) {
+        wmarks.setLowmemReserveRatio(ratios);
     }
 
     /** {@code zone_batchsize} ({@link Watermarks#zoneBatchsize}). */
@@ -394,7 +437,10 @@ public final class BuddyAllocator {
     /**
      * {@code __free_pages(page, order)}: drops the head page's reference; at zero the block is freed. Returns false
      * (after a "BUG: Bad page state" report) when the free is refused: a pfn outside memory, a tail page, an order
-     * other than the allocation's, a page already free, a reserved or slab page.
+     * other than the allocation's, a reserved or slab page. A page already free (a second {@code __free_pages})
+     * returns false too: as in Linux 6.18 without CONFIG_DEBUG_VM its refcount goes below zero and nothing is freed
+     * or reported; with {@code mm4j.config.DEBUG_VM=y} it is {@code put_page_testzero}'s {@code VM_BUG_ON_PAGE}
+     * report ({@link #vmBugReports()}).
      */
     public boolean freePages(final long pfn, final int order) {
         return free.freePages(pfn, order);
@@ -442,6 +488,70 @@ public final class BuddyAllocator {
      */
     public void statRefresh() {
         free.statRefresh();
+    }
+
+    // ------------------------------------------------------------------ the vmstat tick's clock
+
+    /** {@link #traceClockNanos} when the vmstat tick runs on wall-clock time. */
+    private static final long WALL_CLOCK = Long.MIN_VALUE;
+    /**
+     * The time the once-a-second vmstat tick ({@code vmstat_update}, which runs {@code decay_pcp_high}) is measured
+     * in: {@link #WALL_CLOCK} for {@link System#nanoTime}, else a trace's clock in nanoseconds, set by the one thread
+     * that replays the trace ({@link #startTraceClock}, {@link #advanceTraceClock}) and read by it when a per-CPU
+     * list is refilled. A plain field: another thread allocating during a replay may see a stale time (its list's
+     * tick runs a little early or late), which changes no invariant.
+     */
+    private long traceClockNanos = WALL_CLOCK;
+
+    /** Now, on the vmstat tick's clock (nanoseconds): the trace's during a replay, else System.nanoTime. */
+    long vmstatNow() {
+        final long t = traceClockNanos;
+        return t == WALL_CLOCK ? System.nanoTime() : t;
+    }
+
+    /**
+     * Runs the vmstat tick ({@code decay_pcp_high} once a second per CPU list) on a trace's clock from now on,
+     * starting at {@code nanos}: every list's last tick is set to that time, so what the wall clock did before
+     * (boot, the JVM's speed) does not decide when the next tick comes. A replay of the same trace on the same boot
+     * then ends with the same free lists, however fast it ran.
+     */
+    public void startTraceClock(final long nanos) {
+        if (nanos == WALL_CLOCK) {
+            throw new IllegalArgumentException("nanos=" + nanos + " (reserved for the wall clock)");
+        }
+        restartTicks(nanos);
+        traceClockNanos = nanos;
+    }
+
+    /** Moves the trace's clock to {@code nanos}, never backwards (a trace's CPUs may print slightly out of order). */
+    public void advanceTraceClock(final long nanos) {
+        if (nanos > traceClockNanos) {
+            traceClockNanos = nanos;
+        }
+    }
+
+    /** Back to wall-clock time for the vmstat tick (the end of a replay); every list's next tick is a second away. */
+    public void stopTraceClock() {
+        traceClockNanos = WALL_CLOCK;
+        restartTicks(System.nanoTime());
+    }
+
+    /** Whether the vmstat tick runs on a trace's clock ({@link #startTraceClock}). */
+    public boolean traceClock() {
+        return traceClockNanos != WALL_CLOCK;
+    }
+
+    private void restartTicks(final long nanos) {
+        for (final Zone z : zones) {
+            for (final Pcp p : z.pcp) {
+                p.lock();
+                try {
+                    p.lastDecay = nanos;
+                } finally {
+                    p.unlock();
+                }
+            }
+        }
     }
 
     /** {@code drain_pages_zone}: every page of one CPU's lists in one zone back to the buddy lists. */

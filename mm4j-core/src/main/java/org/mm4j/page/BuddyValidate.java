@@ -236,7 +236,9 @@ final class BuddyValidate {
                     errors.add(String.format("%s cpu %d: pcp page 0x%x misplaced for order %d", z, cpu, pfn, order));
                     continue;
                 }
-                if (memMap.refcount(pfn) != 0 || memMap.test(pfn, MemMap.PG_BUDDY)) {
+                // a free page's count is 0, or below after a second __free_pages (put_page_testzero without
+                // CONFIG_DEBUG_VM takes it under zero and frees nothing); a positive count is a page handed out
+                if (memMap.refcount(pfn) > 0 || memMap.test(pfn, MemMap.PG_BUDDY)) {
                     errors.add(String.format("%s cpu %d: pcp page 0x%x has refcount %d flags 0x%x", z, cpu, pfn,
                         memMap.refcount(pfn), memMap.flags(pfn)));
                 }

@@ -17,6 +17,14 @@ package org.mm4j.page;
  * zone; never two of either). Methods marked "pcp lock held" and the {@code *Locked} ones (zone lock) assert it.
  */
 final class FreePages {
+    /**
+     * Where 6.18's {@code put_page_testzero} has its {@code VM_BUG_ON_PAGE} (CONFIG_DEBUG_VM). The file is right;
+     * the line number could not be checked against a 6.18 tree when this was written (no copy of 6.18's
+     * include/linux/mm.h was at hand): correct it here when it is.
+     */
+    static final String PUT_PAGE_TESTZERO_BUG = "include/linux/mm.h:1387";
+    /** The path of {@code __free_pages} into {@code put_page_testzero}, innermost first. */
+    private static final java.util.List<String> FREE_PAGES_TRACE = java.util.List.of("__free_pages");
     private final BuddyAllocator buddy;
     private final PhysicalMemory mem;
     private final MemMap memMap;
@@ -60,8 +68,12 @@ final class FreePages {
         while (true) {
             final int ref = memMap.refcount(pfn);
             if (ref <= 0) {
-                debug.badPage(pfn, "VM_BUG_ON_PAGE(page_ref_count(page) == 0)");
-                return false;
+                // put_page_testzero on a page nobody holds (a second __free_pages): see putPageTestzeroFreed
+                final Boolean done = putPageTestzeroFreed(pfn, ref);
+                if (done != null) {
+                    return done;
+                }
+                continue;
             }
             final int allocOrder = memMap.compoundOrder(pfn);
             if (allocOrder != order) {
@@ -80,6 +92,29 @@ final class FreePages {
         freePagesPrepare(pfn, order);
         freeFrozenPages(pfn, order);
         return true;
+    }
+
+    /**
+     * {@code put_page_testzero} when the refcount is already {@code ref <= 0}, as on a second {@code __free_pages}
+     * of the same block (include/linux/mm.h). With CONFIG_DEBUG_VM its
+     * {@code VM_BUG_ON_PAGE(page_ref_count(page) == 0)} fires: the page dump and "kernel BUG at
+     * include/linux/mm.h:N!" ({@link #PUT_PAGE_TESTZERO_BUG}); the model refuses the free. Without it (the
+     * reference config) {@code page_ref_dec_and_test} takes the count below zero, reports nothing and frees nothing
+     * for this page: so does the model. For an order above 0, {@code ___free_pages} would then see no PageHead (a
+     * freed block's head flag is already cleared) and free the block's tail halves a second time, putting pages
+     * that are already free on a second free list without a word; the model does not (named departure: no page
+     * may reach two owners), so its lists stay intact. Returns false (nothing freed), or null when the count
+     * changed under the CAS and the caller must look again.
+     */
+    private Boolean putPageTestzeroFreed(final long pfn, final int ref) {
+        buddy.init.initDeferredAt(pfn);  // a deferred struct page is written before anything reads or changes it
+        if (buddy.opts.debugVm()) {
+            if (ref == 0) {
+                debug.vmBugOnPage(pfn, "page_ref_count(page) == 0", PUT_PAGE_TESTZERO_BUG, FREE_PAGES_TRACE);
+                return Boolean.FALSE;
+            }
+        }
+        return memMap.casRefcount(pfn, ref, ref - 1) ? Boolean.FALSE : null;
     }
 
     /** {@code free_pages(addr, order)}: {@link #freePages} by kernel virtual address. */
@@ -407,7 +442,7 @@ final class FreePages {
             for (final Pcp p : z.pcp) {
                 p.lock();
                 try {
-                    p.lastDecay = System.nanoTime();
+                    p.lastDecay = buddy.vmstatNow();
                     decayPcpHigh(z, p);
                 } finally {
                     p.unlock();

@@ -35,29 +35,62 @@ final class MmInit {
     }
 
     /**
-     * {@code free_area_init}: per node a ZONE_NORMAL, split at {@code dma32LimitPfn} into DMA32 and Normal when
-     * memory reaches beyond it.
+     * {@code free_area_init} with x86-64's {@code zone_sizes_init} limits: each node's memory split at
+     * {@code MAX_DMA_PFN} (ZONE_DMA below) and {@code MAX_DMA32_PFN} (ZONE_DMA32 below, ZONE_NORMAL above). A zone
+     * a node has no memory for is not created (the kernel keeps it with {@code present_pages == 0}:
+     * {@code populated_zone()} is false, so the /proc views that walk populated zones skip it and zoneinfo prints
+     * its zeros). Departure, named: the model's DMA zone spans pfn 0 to 4095 with only pfn 0 reserved, where a PC
+     * has its BIOS and ISA holes there ({@code start_pfn: 1}, {@code present} below {@code spanned}).
      */
     static Zone[] createZones(final PhysicalMemory mem, final BuddyAllocator.Options opts) {
+        final long[] limits = zoneLimits(opts);
         final List<Zone> zs = new ArrayList<>();
-        final boolean split = mem.totalPages() > opts.dma32LimitPfn();
         for (int nid = 0; nid < mem.nrNodes(); nid++) {
             final long start = mem.nodeStartPfn(nid);
             final long end = start + mem.nodePages();
-            if (split) {
-                final long dmaEnd = Math.min(end, opts.dma32LimitPfn());
-                if (start < dmaEnd) {
-                    zs.add(new Zone(nid, Zone.ZONE_DMA32, start, dmaEnd));
+            long lo = 0;
+            for (int type = Zone.ZONE_DMA; type <= Zone.ZONE_NORMAL; type++) {
+                final long zStart = Math.max(start, lo);
+                final long zEnd = Math.min(end, limits[type]);
+                if (zStart < zEnd) {
+                    zs.add(new Zone(nid, type, zStart, zEnd));
                 }
-                final long normalStart = Math.max(start, opts.dma32LimitPfn());
-                if (normalStart < end) {
-                    zs.add(new Zone(nid, Zone.ZONE_NORMAL, normalStart, end));
-                }
-            } else {
-                zs.add(new Zone(nid, Zone.ZONE_NORMAL, start, end));
+                lo = limits[type];
             }
         }
         return zs.toArray(new Zone[0]);
+    }
+
+    /** {@code max_zone_pfns[]} of {@code zone_sizes_init}: the end pfn of DMA, DMA32 and Normal. */
+    private static long[] zoneLimits(final BuddyAllocator.Options opts) {
+        return new long[] {opts.dmaLimitPfn(), opts.dma32LimitPfn(), Long.MAX_VALUE};
+    }
+
+    /**
+     * {@code free_area_init}'s "Zone ranges:" report: per zone type but Movable the range over all nodes
+     * ({@code arch_zone_lowest_possible_pfn} to {@code arch_zone_highest_possible_pfn}), or "empty".
+     */
+    static void printZoneRanges(final org.mm4j.base.KernelLog log, final PhysicalMemory mem,
+                                final BuddyAllocator.Options opts) {
+        final long[] limits = zoneLimits(opts);
+        final long maxPfn = mem.totalPages();
+        final StringBuilder sb = new StringBuilder("Zone ranges:");
+        long lo = 0;
+        for (int type = 0; type < Zone.MAX_NR_ZONES; type++) {
+            if (type == Zone.ZONE_MOVABLE) {
+                continue;
+            }
+            final long hi = type <= Zone.ZONE_NORMAL ? Math.min(maxPfn, limits[type]) : lo;
+            sb.append(String.format("\n  %-8s ", Zone.ZONE_NAMES[type]));
+            if (lo >= hi) {
+                sb.append("empty");
+            } else {
+                sb.append(String.format("[mem %#018x-%#018x]", lo << PhysicalMemory.PAGE_SHIFT,
+                    (hi << PhysicalMemory.PAGE_SHIFT) - 1));
+            }
+            lo = Math.max(lo, hi);
+        }
+        log.printk(sb.toString());
     }
 
     /** {@code build_zonelists}: per node its own zones from the highest type down, then the next nodes'. */

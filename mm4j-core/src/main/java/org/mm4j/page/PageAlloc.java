@@ -87,33 +87,56 @@ final class PageAlloc {
         return pfn;
     }
 
-    /** {@code gfp_zone}: the highest zone type a request may use. */
-    private static int gfpZone(final int gfp) {
-        if ((gfp & Gfp.DMA) != 0) {
-            return Zone.ZONE_DMA;
-        }
-        return (gfp & Gfp.DMA32) != 0 ? Zone.ZONE_DMA32 : Zone.ZONE_NORMAL;
+    /**
+     * {@code GFP_ZONE_TABLE} of {@code include/linux/gfp.h} with ZONE_DMA and ZONE_DMA32 configured and no
+     * highmem: two bits per combination of __GFP_DMA, __GFP_HIGHMEM, __GFP_DMA32 and __GFP_MOVABLE (the low four
+     * gfp bits, as in the kernel) name the highest zone it may use. __GFP_HIGHMEM means ZONE_NORMAL
+     * ({@code OPT_ZONE_HIGHMEM}), __GFP_HIGHMEM|__GFP_MOVABLE ZONE_MOVABLE. The combinations of
+     * {@code GFP_ZONE_BAD} (two zone modifiers at once) hold 0, ZONE_DMA: without CONFIG_DEBUG_VM the kernel's
+     * {@code VM_BUG_ON} is compiled out and the table's 0 is used.
+     */
+    static final int GFP_ZONE_TABLE = Zone.ZONE_NORMAL
+        | Zone.ZONE_DMA << (Gfp.DMA * 2)
+        | Zone.ZONE_NORMAL << (Gfp.HIGHMEM * 2)
+        | Zone.ZONE_DMA32 << (Gfp.DMA32 * 2)
+        | Zone.ZONE_NORMAL << (Gfp.MOVABLE * 2)
+        | Zone.ZONE_DMA << ((Gfp.MOVABLE | Gfp.DMA) * 2)
+        | Zone.ZONE_MOVABLE << ((Gfp.MOVABLE | Gfp.HIGHMEM) * 2)
+        | Zone.ZONE_DMA32 << ((Gfp.MOVABLE | Gfp.DMA32) * 2);
+    /** {@code GFP_ZONEMASK}: the four zone modifier bits. */
+    static final int GFP_ZONEMASK = Gfp.DMA | Gfp.HIGHMEM | Gfp.DMA32 | Gfp.MOVABLE;
+
+    /** {@code gfp_zone}: the highest zone type a request may use, from {@link #GFP_ZONE_TABLE}. */
+    static int gfpZone(final int gfp) {
+        return GFP_ZONE_TABLE >>> ((gfp & GFP_ZONEMASK) * 2) & 3;
     }
 
     /**
-     * Whether zone {@code z} may serve a request limited to zone type {@code highest}. Without a DMA32 zone (all
-     * memory below 4 GiB is one Normal zone in the model) a DMA32 request may use it as long as it lies below the
-     * limit, which it then always does.
+     * Whether zone {@code z} may serve a request limited to zone type {@code highest}
+     * ({@code for_next_zone_zonelist_nodemask}: zones of index up to {@code highest_zoneidx}).
      */
-    private boolean zoneAllowed(final Zone z, final int highest) {
-        if (z.type <= highest) {
-            return true;
-        }
-        return highest == Zone.ZONE_DMA32 && z.endPfn <= opts.dma32LimitPfn();
+    private static boolean zoneAllowed(final Zone z, final int highest) {
+        return z.type <= highest;
     }
 
-    /** {@code alloc_flags_nofragment}: avoid fragmenting Normal while DMA32 of the same node has memory. */
+    /**
+     * {@code alloc_flags_nofragment}: with CONFIG_ZONE_DMA32, a request whose preferred zone (the first of the
+     * zonelist it may use) is ZONE_NORMAL avoids fragmenting it while the node's DMA32 zone has memory (on a
+     * single node the kernel assumes DMA32 is populated when Normal is).
+     */
     private int allocFlagsNofragment(final int prefNid, final int highest) {
-        if (highest != Zone.ZONE_NORMAL || buddy.zoneAt(prefNid, Zone.ZONE_NORMAL) == null) {
+        Zone preferred = null;
+        for (final Zone z : zonelist[prefNid]) {
+            if (zoneAllowed(z, highest)) {
+                preferred = z;
+                break;
+            }
+        }
+        if (preferred == null || preferred.type != Zone.ZONE_NORMAL) {
             return 0;
         }
-        final Zone dma32 = buddy.zoneAt(prefNid, Zone.ZONE_DMA32);
-        if (dma32 == null || (nrNodes > 1 && dma32.managedPages == 0)) {
+        final Zone dma32 = buddy.zoneAt(preferred.nid, Zone.ZONE_DMA32);
+        if (nrNodes > 1 && (dma32 == null || dma32.managedPages == 0)) {
             return 0;
         }
         return ALLOC_NOFRAGMENT;
@@ -154,12 +177,8 @@ final class PageAlloc {
         }
         if ((gfp & Gfp.DIRECT_RECLAIM) != 0) {
             // the model has no LRU to reclaim: what is left of direct reclaim is its retry after draining
-            for (final Zone z : zonelist[prefNid]) {
-                if (zoneAllowed(z, highest)) {
-                    buddy.vmstat.inc(VmStat.ALLOCSTALL + z.type);
-                    break;
-                }
-            }
+            // do_try_to_free_pages: __count_zid_vm_events(ALLOCSTALL, sc->reclaim_idx = gfp_zone(gfp), 1)
+            buddy.vmstat.inc(VmStat.ALLOCSTALL + highest);
             unreserveHighatomicPageblock(prefNid, highest, mt, false);
             buddy.free.drainAllPages();
             pfn = getPageFromFreelist(gfp, order, allocFlags, prefNid, highest, mt, cpu);

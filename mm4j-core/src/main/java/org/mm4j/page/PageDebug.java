@@ -1,7 +1,10 @@
 package org.mm4j.page;
 
+import org.mm4j.base.DumpStack;
+import org.mm4j.base.FlagNames;
 import org.mm4j.base.KernelLog;
 
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -10,8 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code page_bad_reason} for a page freed while someone still owns it.
  *
  * <p>A report changes nothing of the page it names: callers refuse the operation after it, so the free lists stay
- * intact. State: the number of reports (TAINT_BAD_PAGE count) and the latest reason, both written by any thread
- * (atomic / volatile). Locks: none needed; {@link #badPage} may take the zone lock of a deferred block (reentrant)
+ * intact. State: the number of reports (TAINT_BAD_PAGE count), of {@code VM_BUG_ON_PAGE} oopses (CONFIG_DEBUG_VM)
+ * and the latest bad_page reason, all written by any thread (atomic / volatile). Locks: none needed; {@link #badPage} may take the zone lock of a deferred block (reentrant)
  * to write its struct page before dumping it.
  */
 final class PageDebug {
@@ -19,6 +22,7 @@ final class PageDebug {
     private final MemMap memMap;
     private final KernelLog log;
     private final AtomicLong badPages = new AtomicLong();
+    private final AtomicLong vmBugs = new AtomicLong();
     private volatile String lastBadPageReason;
 
     PageDebug(final BuddyAllocator buddy) {
@@ -33,6 +37,10 @@ final class PageDebug {
 
     String lastBadPageReason() {
         return lastBadPageReason;
+    }
+
+    long vmBugReports() {
+        return vmBugs.get();
     }
 
     /**
@@ -87,6 +95,55 @@ final class PageDebug {
         log.printk(sb.toString());
     }
 
+    /**
+     * {@code VM_BUG_ON_PAGE(cond, page)} of a CONFIG_DEBUG_VM kernel: {@code dump_page(page, "VM_BUG_ON_PAGE(cond)")},
+     * then {@code BUG()}'s "kernel BUG at file:line!" and the oops header with the stack. The kernel kills the task
+     * there; the model refuses the operation (its caller returns) and nothing of the page changes.
+     */
+    void vmBugOnPage(final long pfn, final String cond, final String fileLine, final List<String> frames) {
+        buddy.init.initDeferredAt(pfn);
+        vmBugs.incrementAndGet();
+        final StringBuilder sb = new StringBuilder(1024);
+        dumpPage(sb, pfn);
+        sb.append("page dumped because: VM_BUG_ON_PAGE(").append(cond).append(")\n");
+        final PageOwner owner = buddy.pageOwner;
+        if (owner != null) {
+            owner.dumpPageOwner(sb, pfn);  // dump_page: dump_page_owner
+        }
+        sb.append("------------[ cut here ]------------\n");
+        sb.append("kernel BUG at ").append(fileLine).append("!\n");
+        sb.append("Oops: invalid opcode: 0000 [#1] PREEMPT SMP NOPTI\n");
+        DumpStack.append(sb, buddy.cpus.current(), 0, ShowMem.comm(), frames);
+        sb.setLength(sb.length() - 1);
+        log.printk(sb.toString());
+    }
+
+    /** The model's page flags that are page flags in 6.18 (page types such as buddy, slab, table are not). */
+    private static final long[] FLAG_BITS = {MemMap.PG_LOCKED, MemMap.PG_REFERENCED, MemMap.PG_UPTODATE,
+        MemMap.PG_DIRTY, MemMap.PG_LRU, MemMap.PG_HEAD, MemMap.PG_RESERVED};
+    /** Their bit numbers in 6.18's {@code enum pageflags} (PG_locked 0, PG_referenced 2, ... PG_reserved 13). */
+    private static final int[] KERNEL_BITS = {0, 2, 3, 4, 5, 6, 13};
+    /** Their {@code pageflag_names}. */
+    private static final String[] FLAG_NAMES = {"locked", "referenced", "uptodate", "dirty", "lru", "head",
+        "reserved"};
+
+    /**
+     * {@code %pGp} of the page at {@code pfn} ({@code format_page_flags}): the whole flags word in hex with the
+     * model's flags at the kernel's bit numbers and the node, zone and lastcpupid fields, then their names.
+     */
+    static String pgp(final MemMap memMap, final long pfn, final Zone z) {
+        final long f = memMap.flags(pfn);
+        final StringBuilder names = new StringBuilder();
+        long word = 0;
+        for (int k = 0; k < FLAG_BITS.length; k++) {
+            if ((f & FLAG_BITS[k]) != 0) {
+                names.append(names.isEmpty() ? "" : "|").append(FLAG_NAMES[k]);
+                word |= 1L << KERNEL_BITS[k];
+            }
+        }
+        return FlagNames.pageFlags(word, names.toString(), z == null ? 0 : z.nid, z == null ? 0 : z.type);
+    }
+
     /** {@code dump_page} in the kernel's layout. */
     void dumpPage(final StringBuilder sb, final long pfn) {
         final long flags = memMap.flags(pfn);
@@ -98,19 +155,9 @@ final class PageDebug {
             sb.append(String.format("head: order:%d mapcount:0 entire_mapcount:0 pincount:0 pfn:0x%x%n",
                 memMap.compoundOrder(head), head));
         }
-        final Zone z = buddy.zoneOf(pfn);
-        final StringBuilder names = new StringBuilder();
-        final long[] bits = {MemMap.PG_LOCKED, MemMap.PG_REFERENCED, MemMap.PG_UPTODATE, MemMap.PG_DIRTY,
-            MemMap.PG_LRU, MemMap.PG_HEAD, MemMap.PG_RESERVED, MemMap.PG_ANON, MemMap.PG_SLAB};
-        final String[] bitNames = {"locked", "referenced", "uptodate", "dirty", "lru", "head", "reserved", "anon",
-            "slab"};
-        for (int i = 0; i < bits.length; i++) {
-            if ((flags & bits[i]) != 0) {
-                names.append(bitNames[i]).append('|');
-            }
-        }
-        names.append("node=").append(z == null ? 0 : z.nid).append("|zone=").append(z == null ? 0 : z.type);
-        sb.append(String.format("flags: 0x%x(%s)%n", flags & ~(MemMap.MT_MASK | MemMap.PG_BUDDY), names));
+        // __dump_folio: "anon " before "flags:" for an anonymous folio, then %pGp
+        sb.append((flags & MemMap.PG_ANON) != 0 ? "anon " : "").append("flags: ")
+            .append(pgp(memMap, pfn, buddy.zoneOf(pfn))).append('\n');
         if ((flags & MemMap.PG_BUDDY) != 0) {
             sb.append("page_type: f0(buddy)\n");
         } else if ((flags & MemMap.PG_SLAB) != 0) {

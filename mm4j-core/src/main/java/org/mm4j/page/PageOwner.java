@@ -52,12 +52,6 @@ public final class PageOwner {
     private static final byte EXT_OWNER = 1;
     /** {@code PAGE_EXT_OWNER_ALLOCATED}: the page is allocated now. */
     private static final byte EXT_OWNER_ALLOCATED = 2;
-    /** Page flags %pGp names (page types such as buddy and slab are no flags in 6.18). */
-    private static final long[] FLAG_BITS = {MemMap.PG_LOCKED, MemMap.PG_REFERENCED, MemMap.PG_UPTODATE,
-        MemMap.PG_DIRTY, MemMap.PG_LRU, MemMap.PG_HEAD, MemMap.PG_RESERVED};
-    private static final String[] FLAG_NAMES = {"locked", "referenced", "uptodate", "dirty", "lru", "head",
-        "reserved"};
-
     /** {@code struct page_owner} of one section's pages, as columns. */
     private static final class Section {
         final byte[] ext = new byte[SECTION_PAGES];
@@ -240,18 +234,9 @@ public final class PageOwner {
         sb.append('\n');
     }
 
-    /** {@code %pGp}: the named page flags, then node and zone. */
+    /** {@code %pGp} ({@link PageDebug#pgp}). */
     private String pageFlags(final long pfn, final Zone z) {
-        final long f = memMap.flags(pfn);
-        final StringBuilder names = new StringBuilder();
-        long shown = 0;
-        for (int k = 0; k < FLAG_BITS.length; k++) {
-            if ((f & FLAG_BITS[k]) != 0) {
-                names.append(FLAG_NAMES[k]).append('|');
-                shown |= FLAG_BITS[k];
-            }
-        }
-        return String.format("0x%x(%snode=%d|zone=%d)", shown, names, z.nid, z.type);
+        return PageDebug.pgp(memMap, pfn, z);
     }
 
     /**

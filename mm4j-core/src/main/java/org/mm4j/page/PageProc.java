@@ -8,8 +8,11 @@ import java.util.List;
  * The page allocator's /proc files, printed with the kernel's format strings: {@code /proc/buddyinfo}
  * ({@code frag_show_print}), {@code /proc/pagetypeinfo} ({@code pagetypeinfo_show}), {@code /proc/meminfo}
  * ({@code meminfo_proc_show}, {@code hugetlb_report_meminfo}, x86 {@code arch_report_meminfo}),
- * {@code /proc/vmstat} ({@code vmstat_show}), {@code /proc/zoneinfo} ({@code zoneinfo_show_print}), and the sysctls {@code /proc/sys/vm/min_free_kbytes},
- * {@code watermark_scale_factor} and {@code percpu_pagelist_high_fraction}.
+ * {@code /proc/vmstat} ({@code vmstat_show}), {@code /proc/zoneinfo} ({@code zoneinfo_show_print}), and the sysctls
+ * {@code /proc/sys/vm/min_free_kbytes}, {@code watermark_scale_factor}, {@code percpu_pagelist_high_fraction} and
+ * {@code lowmem_reserve_ratio}. buddyinfo and pagetypeinfo list the populated zones only (their
+ * {@code walk_zones_in_node} asserts {@code populated_zone}); zoneinfo lists every zone type of a node, an empty
+ * one up to its {@code protection:} line.
  *
  * <p>Lines for things the model does not have (swap, page cache, hugetlb pools, CMA) print 0, keeping the
  * kernel's line order. Threads: any; each view reads counters racily, under zone locks where the kernel takes them.
@@ -51,8 +54,44 @@ public final class PageProc {
                 throw new ProcFs.ProcFsException("write error: Invalid argument (" + e.getMessage() + ")");
             }
         });
+        procfs.registerFile("/proc/sys/vm/lowmem_reserve_ratio", () -> lowmemReserveRatio(buddy));
+        procfs.registerWriter("/proc/sys/vm/lowmem_reserve_ratio", v -> {
+            try {
+                buddy.setLowmemReserveRatio(sysctlInts("lowmem_reserve_ratio", v));
+            } catch (final IllegalArgumentException e) {
+                throw new ProcFs.ProcFsException("write error: Invalid argument (" + e.getMessage() + ")");
+            }
+        });
         procfs.registerWriter("/proc/sys/vm/watermark_scale_factor", v -> buddy.setWatermarkScaleFactor(sysctlInt(
             "watermark_scale_factor", v, 1, 3000)));
+    }
+
+    /** {@code proc_dointvec} of an int array: the values separated by tabs, then a newline. */
+    static String lowmemReserveRatio(final BuddyAllocator buddy) {
+        final StringBuilder sb = new StringBuilder();
+        for (final int r : buddy.lowmemReserveRatio()) {
+            sb.append(sb.isEmpty() ? "" : "\t").append(r);
+        }
+        return sb.append('\n').toString();
+    }
+
+    /** {@code proc_dointvec} writing an int array: whitespace-separated decimal numbers, at least one. */
+    private static int[] sysctlInts(final String name, final String value) {
+        final String t = value.strip();
+        final String[] parts = t.isEmpty() ? new String[0] : t.split("\\s+");
+        if (parts.length == 0) {
+            throw new ProcFs.ProcFsException("write error: Invalid argument (" + name + ": no value)");
+        }
+        final int[] out = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                out[i] = Integer.parseInt(parts[i]);
+            } catch (final NumberFormatException e) {
+                throw new ProcFs.ProcFsException("write error: Invalid argument (" + name + ": '" + parts[i]
+                    + "' is not a number)");
+            }
+        }
+        return out;
     }
 
     private static int sysctlInt(final String name, final String value, final int min, final int max) {

@@ -188,7 +188,7 @@ abstract class PcpFields extends PcpPad {
     long numaForeign;
     long numaLocal;
     long numaOther;
-    /** When {@code decay_pcp_high} last ran on this list (System.nanoTime), the kernel's vmstat_update tick. */
+    /** When {@code decay_pcp_high} last ran here (BuddyAllocator.vmstatNow): the kernel's vmstat_update tick. */
     long lastDecay;
 
 }

@@ -60,7 +60,7 @@ final class Rmqueue {
             pcp.freeCount >>= 1;
             final int pindex = Pcp.pindex(mt, order);
             if (pcp.head(pindex) < 0) {
-                final long now = System.nanoTime();
+                final long now = buddy.vmstatNow();
                 if (now - pcp.lastDecay >= VMSTAT_INTERVAL_NANOS) {
                     // the once-a-second vmstat_update of this CPU, run where the CPU next needs its list
                     pcp.lastDecay = now;

@@ -65,8 +65,8 @@ final class ShowMem {
      */
     static String showMem(final BuddyAllocator buddy, final int highestZone) {
         final long[] v = buddy.vmstat().snapshot();
-        final List<Zone> zones = buddy.zones().stream().filter(z -> z.type <= highestZone
-            || highestZone == Zone.ZONE_DMA32 && z.type == Zone.ZONE_NORMAL).toList();
+        // show_free_areas: for_each_populated_zone, skipping zones above max_zone_idx = gfp_zone(gfp)
+        final List<Zone> zones = buddy.zones().stream().filter(z -> z.type <= highestZone).toList();
         long freePcp = 0;
         for (final Zone z : zones) {
             for (final Pcp p : z.pcp) {

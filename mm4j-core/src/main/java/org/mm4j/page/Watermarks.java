@@ -7,7 +7,7 @@ package org.mm4j.page;
  * {@code zone_set_pageset_high_and_batch}, and the checks {@code __zone_watermark_ok} / {@code zone_watermark_fast}.
  *
  * <p>State: {@code vm.min_free_kbytes} (and the value the user wrote), {@code vm.watermark_scale_factor},
- * {@code vm.percpu_pagelist_high_fraction} and {@code totalreserve_pages}.
+ * {@code vm.percpu_pagelist_high_fraction}, {@code vm.lowmem_reserve_ratio} and {@code totalreserve_pages}.
  *
  * <p>Locks: recomputation runs under the setup lock (the allocator's monitor; asserted) and writes each zone's
  * watermarks under its zone lock and each list's sizes under its pcp lock. The watermark checks read the zone's
@@ -39,6 +39,8 @@ final class Watermarks {
     private int userMinFreeKbytes = -1;
     private int watermarkScaleFactor = WATERMARK_SCALE_FACTOR_DEFAULT;
     private int percpuPagelistHighFraction;
+    /** {@code sysctl_lowmem_reserve_ratio[MAX_NR_ZONES]}; written under the setup lock. */
+    private final int[] lowmemReserveRatio = Zone.LOWMEM_RESERVE_RATIO.clone();
     private long totalreservePages;
 
     Watermarks(final BuddyAllocator buddy) {
@@ -60,6 +62,13 @@ final class Watermarks {
 
     long totalreservePages() {
         return totalreservePages;
+    }
+
+    /** {@code vm.lowmem_reserve_ratio}: a copy, one value per zone type. */
+    int[] lowmemReserveRatio() {
+        synchronized (buddy) {
+            return lowmemReserveRatio.clone();
+        }
     }
 
     // ------------------------------------------------------------------ sysctls
@@ -98,6 +107,24 @@ final class Watermarks {
             for (final Zone z : zones) {
                 zoneSetPagesetHighAndBatch(z);
             }
+        }
+    }
+
+    /**
+     * {@code lowmem_reserve_ratio_sysctl_handler}: {@code proc_dointvec_minmax} stores the values given (the first
+     * {@code ratios.length} zone types; more than MAX_NR_ZONES is an {@link IllegalArgumentException}), a ratio
+     * below 1 becomes 0 (no reserve), then every zone's {@code lowmem_reserve} is recomputed.
+     */
+    void setLowmemReserveRatio(final int[] ratios) {
+        if (ratios.length > Zone.MAX_NR_ZONES) {
+            throw new IllegalArgumentException("lowmem_reserve_ratio: " + ratios.length + " values (expected: at most "
+                + Zone.MAX_NR_ZONES + ", one per zone type)");
+        }
+        synchronized (buddy) {
+            for (int i = 0; i < ratios.length; i++) {
+                lowmemReserveRatio[i] = Math.max(ratios[i], 0);
+            }
+            setupPerZoneLowmemReserve();
         }
     }
 
@@ -172,15 +199,21 @@ final class Watermarks {
         }
     }
 
-    /** {@code setup_per_zone_lowmem_reserve} and {@code calculate_totalreserve_pages}. */
+    /**
+     * {@code setup_per_zone_lowmem_reserve} (setup lock held) and {@code calculate_totalreserve_pages}: zone
+     * {@code i} keeps back {@code lowmem_reserve[j]} = (managed pages of the node's zones {@code i+1..j}) /
+     * {@code lowmem_reserve_ratio[i]} from requests whose highest zone is {@code j}; 0 when the ratio is 0 or the
+     * zone manages nothing. An absent zone (null) has all zeros, as an unpopulated one has in Linux.
+     */
     private void setupPerZoneLowmemReserve() {
+        assert Thread.holdsLock(buddy) : "setup_per_zone_lowmem_reserve without the setup lock";
         for (int nid = 0; nid < buddy.nrNodes; nid++) {
             for (int i = 0; i < Zone.MAX_NR_ZONES - 1; i++) {
                 final Zone z = buddy.zoneAt(nid, i);
                 if (z == null) {
                     continue;
                 }
-                final int ratio = Zone.LOWMEM_RESERVE_RATIO[i];
+                final int ratio = lowmemReserveRatio[i];
                 final boolean clear = ratio == 0 || z.managedPages == 0;
                 long managed = 0;
                 for (int j = i + 1; j < Zone.MAX_NR_ZONES; j++) {

@@ -39,7 +39,7 @@ public final class Zone {
     public static final int ZONE_DEVICE = 4;
     public static final int MAX_NR_ZONES = 5;
     static final String[] ZONE_NAMES = {"DMA", "DMA32", "Normal", "Movable", "Device"};
-    /** {@code sysctl_lowmem_reserve_ratio[]}. */
+    /** The default {@code sysctl_lowmem_reserve_ratio[]} of 6.18: DMA 256, DMA32 256, Normal 32, Movable 0. */
     static final int[] LOWMEM_RESERVE_RATIO = {256, 256, 32, 0, 0};
 
     public static final int WMARK_MIN = 0;
@@ -116,12 +116,20 @@ public final class Zone {
         return nid;
     }
 
-    /** The zone type ({@link #ZONE_DMA32}, {@link #ZONE_NORMAL}). */
+    /** The zone type ({@link #ZONE_DMA}, {@link #ZONE_DMA32}, {@link #ZONE_NORMAL}). */
     int type() {
         return type;
     }
 
-    /** The zone's name as /proc prints it ("DMA32", "Normal"). */
+    /**
+     * {@code zone_idx()}: the zone's type as the zone field of page flags and {@code %pGp}'s {@code zone=} print
+     * it (0 DMA, 1 DMA32, 2 Normal).
+     */
+    public int zoneIdx() {
+        return type;
+    }
+
+    /** The zone's name as /proc prints it ("DMA", "DMA32", "Normal"). */
     public String name() {
         return name;
     }

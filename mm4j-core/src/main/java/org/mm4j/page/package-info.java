@@ -61,7 +61,9 @@
  *  BuddyAllocator.mobilityDisabled               page_group_by_mobility_disabled
  *  BuddyAllocator.setOomHandler                  out_of_memory (the hook __alloc_pages_may_oom calls)
  *  BuddyAllocator.zoneEvents / foldVmstat        the zone's vm events, fold_vm_zone_numa_events
- *  MmInit.createZones                            free_area_init (ZONE_DMA32 / ZONE_NORMAL per node)
+ *  MmInit.createZones                            free_area_init with zone_sizes_init's max_zone_pfns
+ *                                                (ZONE_DMA &lt; MAX_DMA_PFN, ZONE_DMA32 &lt; MAX_DMA32_PFN, ZONE_NORMAL)
+ *  MmInit.printZoneRanges                        free_area_init's "Zone ranges:" lines
  *  MmInit.buildZonelists                         build_zonelists
  *  MmInit.freeAllMemory                          memblock_free_all (__free_pages_core)
  *  MmInit.initDeferred / initDeferredLocked      deferred_init_memmap (CONFIG_DEFERRED_STRUCT_PAGE_INIT)
@@ -70,11 +72,14 @@
  *                                                percpu_pagelist_high_fraction_sysctl_handler
  *  Watermarks.setupPerZoneWmarks                 setup_per_zone_wmarks (__setup_per_zone_wmarks)
  *  Watermarks.setupPerZoneLowmemReserve          setup_per_zone_lowmem_reserve, calculate_totalreserve_pages
+ *  Watermarks.setLowmemReserveRatio              lowmem_reserve_ratio_sysctl_handler (sysctl_lowmem_reserve_ratio)
  *  Watermarks.zoneBatchsize / zoneHighsize       zone_batchsize / zone_highsize
  *  Watermarks.zoneSetPagesetHighAndBatch         zone_set_pageset_high_and_batch
  *  Watermarks.zoneWatermarkOk / Fast             __zone_watermark_ok / zone_watermark_fast
  *  Watermarks.ALLOC_*                            ALLOC_* of mm/internal.h
  *  PageAlloc.allocPagesNode                      __alloc_pages (__alloc_frozen_pages)
+ *  PageAlloc.gfpZone / GFP_ZONE_TABLE            gfp_zone / GFP_ZONE_TABLE (include/linux/gfp.h)
+ *  PageAlloc.allocFlagsNofragment                alloc_flags_nofragment
  *  PageAlloc.getPageFromFreelist                 get_page_from_freelist
  *  PageAlloc.allocPagesSlowpath                  __alloc_pages_slowpath (no LRU: only the drain-and-retry part)
  *  PageAlloc.gfpToAllocFlags / mayOom            gfp_to_alloc_flags / __alloc_pages_may_oom's conditions
@@ -87,12 +92,14 @@
  *  Rmqueue.rmqueueClaimLocked / StealLocked      __rmqueue_claim / __rmqueue_steal
  *  Rmqueue.tryToClaimBlock                       try_to_claim_block, find_suitable_fallback
  *  FreePages.freePages / putPage                 __free_pages / put_page, free_pages_prepare
+ *  FreePages.putPageTestzeroFreed                put_page_testzero on a free page (VM_BUG_ON_PAGE with DEBUG_VM)
  *  FreePages.freeFrozenPages                     __free_frozen_pages
  *  FreePages.freeFrozenPageCommit                free_frozen_page_commit, nr_pcp_high, nr_pcp_free
  *  FreePages.freePcppagesBulk                    free_pcppages_bulk
  *  FreePages.freeOnePage / splitLargeBuddyLocked free_one_page / split_large_buddy
  *  FreePages.freeOnePageLocked                   __free_one_page (buddy = pfn ^ (1 &lt;&lt; order))
  *  FreePages.decayPcpHigh                        decay_pcp_high
+ *  BuddyAllocator.vmstatNow / startTraceClock    the clock of vmstat_update's tick (jiffies; a trace's clock in a replay)
  *  FreeArea.linkFree / unlinkFree                __add_to_free_list + set_buddy_order / __del_page_from_free_list
  *  FreeArea.delFromFreeList / moveToFreeList     del_page_from_free_list / move_to_free_list
  *  FreeArea.accountFreepages                     account_freepages
@@ -103,6 +110,7 @@
  *  ShowMem.warnAlloc                             warn_alloc (nopage_rs rate limit)
  *  ShowMem.showMem                               __show_mem / show_free_areas
  *  PageDebug.badPage / dumpPage                  bad_page / dump_page
+ *  PageDebug.vmBugOnPage                         VM_BUG_ON_PAGE (CONFIG_DEBUG_VM): dump_page, then BUG()
  *  PageDebug.freePageBadReason                   page_bad_reason (PAGE_FLAGS_CHECK_AT_FREE)
  *  BuddyValidate.validate                        (the model's CONFIG_DEBUG_VM checks, all invariants at once)
  *  BuddyAllocator.failPageAlloc / pageOwner      the debugging hooks, null when compiled out or off

@@ -41,7 +41,8 @@ final class SlabPage implements DebugSlab {
         // Slab is a page type since 6.10, not a page flag, so an order-0 slab names no flag; a compound one
         // "head" (PG_head, bit 6).
         final boolean head = mm.test(pfn, MemMap.PG_HEAD);
-        return FlagNames.pageFlags(head ? MemMap.PG_HEAD : 0, head ? "head" : "", nid(), 1);
+        return FlagNames.pageFlags(head ? MemMap.PG_HEAD : 0, head ? "head" : "", nid(),
+            slub.buddy.zoneOf(pfn).zoneIdx());
     }
 
     @Override

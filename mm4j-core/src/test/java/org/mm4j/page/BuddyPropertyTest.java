@@ -83,23 +83,31 @@ class BuddyPropertyTest {
         }
     }
 
-    /** Two zones (DMA32 below pfn 2048, Normal above) and two CPU slots: no merge crosses the zone boundary. */
+    /**
+     * Three zones (DMA below pfn 1024, DMA32 below 2048, Normal above) and two CPU slots: no merge crosses a zone
+     * boundary, and GFP_DMA / GFP_DMA32 stay below their limits.
+     */
     @Property(tries = 100)
     void randomAllocFreeWithTwoZones(@ForAll("opLists") final List<Op> ops) {
         try (PhysicalMemory m = new PhysicalMemory(16L << 20, 1); MemMap mm = new MemMap(m.totalPages())) {
             final org.mm4j.base.CpuSlots cpus = new org.mm4j.base.CpuSlots(2);
             final BuddyAllocator b = new BuddyAllocator(m, mm, new org.mm4j.base.KernelLog(), cpus,
-                new VmStat(cpus), new BuddyAllocator.Options(false, false, 2048));
+                new VmStat(cpus), new BuddyAllocator.Options(false, false, 1024, 2048, false));
             final String initial = PageProc.buddyinfo(b);
             final List<long[]> live = new ArrayList<>();
             for (final Op op : ops) {
                 switch (op.kind()) {
                     case 0 -> {
-                        final int gfp = op.arg() % 3 == 0 ? op.gfp() | Gfp.DMA32 : op.gfp();
+                        final int gfp = op.arg() % 3 == 0 ? op.gfp() | Gfp.DMA32
+                            : op.arg() % 5 == 0 ? op.gfp() | Gfp.DMA : op.gfp();
                         final long pfn = b.allocPages(gfp | Gfp.NOWARN, op.order());
                         if (pfn >= 0) {
+                            // gfp_zone: GFP_DMA32 may use DMA32 and DMA, GFP_DMA only DMA
                             if ((gfp & Gfp.DMA32) != 0) {
                                 assertTrue(pfn + (1L << op.order()) <= 2048, "GFP_DMA32 below the limit");
+                            }
+                            if ((gfp & Gfp.DMA) != 0) {
+                                assertTrue(pfn + (1L << op.order()) <= 1024, "GFP_DMA below MAX_DMA_PFN");
                             }
                             live.add(new long[] {pfn, op.order()});
                         }

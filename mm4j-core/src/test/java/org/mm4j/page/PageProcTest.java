@@ -16,14 +16,17 @@ class PageProcTest {
     @Test
     void buddyinfoIsFragShowPrint() {
         try (Kernel k = Kernel.boot("mem=16M nr_cpus=1")) {
-            // "Node %d, zone %8s " then "%6lu " per order
-            assertEquals("Node 0, zone   Normal      1      1      1      1      1      1      1      1      1      1"
+            // "Node %d, zone %8s " then "%6lu " per order; only populated zones (walk_zones_in_node with
+            // assert_populated): at mem=16M all memory is below MAX_DMA_PFN, so ZONE_DMA alone
+            assertEquals("Node 0, zone      DMA      1      1      1      1      1      1      1      1      1      1"
                 + "      3 \n", k.procfs().read("/proc/buddyinfo"));
         }
         try (Kernel k = Kernel.boot("mem=32M nr_cpus=1 numa=fake=2")) {
             final List<String> lines = k.procfs().read("/proc/buddyinfo").lines().toList();
             assertEquals(2, lines.size());
-            assertTrue(lines.get(1).startsWith("Node 1, zone   Normal      0      0"), lines.get(1));
+            // node 0 holds the first 16 MiB (ZONE_DMA), node 1 the next 16 MiB (ZONE_DMA32)
+            assertTrue(lines.get(0).startsWith("Node 0, zone      DMA      1      1"), lines.get(0));
+            assertTrue(lines.get(1).startsWith("Node 1, zone    DMA32      0      0"), lines.get(1));
         }
     }
 
@@ -35,15 +38,15 @@ class PageProcTest {
                 Pages per block:  512
 
                 Free pages count per migrate type at order       0      1      2      3      4      5      6      7      8      9     10\s
-                Node    0, zone   Normal, type    Unmovable      0      0      0      0      0      0      0      0      0      0      0\s
-                Node    0, zone   Normal, type      Movable      1      1      1      1      1      1      1      1      1      1      3\s
-                Node    0, zone   Normal, type  Reclaimable      0      0      0      0      0      0      0      0      0      0      0\s
-                Node    0, zone   Normal, type   HighAtomic      0      0      0      0      0      0      0      0      0      0      0\s
-                Node    0, zone   Normal, type          CMA      0      0      0      0      0      0      0      0      0      0      0\s
-                Node    0, zone   Normal, type      Isolate      0      0      0      0      0      0      0      0      0      0      0\s
+                Node    0, zone      DMA, type    Unmovable      0      0      0      0      0      0      0      0      0      0      0\s
+                Node    0, zone      DMA, type      Movable      1      1      1      1      1      1      1      1      1      1      3\s
+                Node    0, zone      DMA, type  Reclaimable      0      0      0      0      0      0      0      0      0      0      0\s
+                Node    0, zone      DMA, type   HighAtomic      0      0      0      0      0      0      0      0      0      0      0\s
+                Node    0, zone      DMA, type          CMA      0      0      0      0      0      0      0      0      0      0      0\s
+                Node    0, zone      DMA, type      Isolate      0      0      0      0      0      0      0      0      0      0      0\s
 
                 Number of blocks type     Unmovable      Movable  Reclaimable   HighAtomic          CMA      Isolate\s
-                Node 0, zone   Normal            0            8            0            0            0            0\s
+                Node 0, zone      DMA            0            8            0            0            0            0\s
                 """;
             assertEquals(expected, k.procfs().read("/proc/pagetypeinfo"));
         }
@@ -131,7 +134,8 @@ class PageProcTest {
                 assertTrue(i > last, n + " out of order");
                 last = i;
             }
-            assertTrue(lines.contains("pgalloc_normal 1"), "pages handed out, not refilled: " + lines);
+            // pgalloc_<zone> of the zone that served: at mem=16M that is ZONE_DMA
+            assertTrue(lines.contains("pgalloc_dma 1"), "pages handed out, not refilled: " + lines);
             assertTrue(lines.contains("nr_anon_transparent_hugepages 2"), "printed in THP units");
         }
     }
@@ -154,23 +158,26 @@ class PageProcTest {
             final ProcFs fs = k.procfs();
             assertEquals("1023\n", fs.read("/proc/sys/vm/min_free_kbytes"));
             fs.write("/proc/sys/vm/min_free_kbytes", "4096");
-            final Zone z = k.buddy().zones().get(0);
-            assertEquals(1024, z.watermark(Zone.WMARK_MIN));
+            // __setup_per_zone_wmarks: pages_min 1024 split by managed pages over DMA (4095) and DMA32 (12288)
+            final Zone dma = k.buddy().zones().get(0);
+            final Zone z = k.buddy().zones().get(1);
+            assertEquals(1024 * 4095 / 16383, dma.watermark(Zone.WMARK_MIN));
+            assertEquals(1024 * 12288 / 16383, z.watermark(Zone.WMARK_MIN));
             assertEquals("4096\n", fs.read("/proc/sys/vm/min_free_kbytes"));
             assertThrows(ProcFs.ProcFsException.class, () -> fs.write("/proc/sys/vm/min_free_kbytes", "lots"));
             assertThrows(ProcFs.ProcFsException.class, () -> fs.write("/proc/sys/vm/watermark_scale_factor", "0"));
             fs.write("/proc/sys/vm/watermark_scale_factor", "1000");
-            // tmp = max(1024 >> 2, 16383 * 1000 / 10000)
-            assertEquals(1024 + 1638, z.watermark(Zone.WMARK_LOW));
+            // tmp = max(768 >> 2, 12288 * 1000 / 10000)
+            assertEquals(768 + 1228, z.watermark(Zone.WMARK_LOW));
             assertEquals("0\n", fs.read("/proc/sys/vm/percpu_pagelist_high_fraction"));
             assertThrows(ProcFs.ProcFsException.class,
                 () -> fs.write("/proc/sys/vm/percpu_pagelist_high_fraction", "4"));
             fs.write("/proc/sys/vm/percpu_pagelist_high_fraction", "16");
             // zone_highsize: managed / fraction over the node's one CPU, no auto-tuning
-            assertEquals(16383 / 16, z.pcpHighMin());
-            assertEquals(16383 / 16, z.pcpHighMax());
+            assertEquals(12288 / 16, z.pcpHighMin());
+            assertEquals(12288 / 16, z.pcpHighMax());
             fs.write("/proc/sys/vm/percpu_pagelist_high_fraction", "0");
-            assertEquals((1024 + 1638) / 1, z.pcpHighMin());
+            assertEquals((768 + 1228) / 1, z.pcpHighMin());
         }
     }
 
@@ -178,23 +185,11 @@ class PageProcTest {
     void zoneinfoIsZoneinfoShowPrint() {
         try (Kernel k = Kernel.boot("mem=16M nr_cpus=1")) {
             final String zi = k.procfs().read("/proc/zoneinfo");
+            // zoneinfo_show_print walks every zone (assert_populated false): the node's stats before its first
+            // populated zone, ZONE_DMA here (all of mem=16M is below MAX_DMA_PFN); the others print up to their
+            // protection line and stop (!populated_zone)
             assertTrue(zi.startsWith("""
                 Node 0, zone      DMA
-                  pages free     0
-                        boost    0
-                        min      0
-                        low      0
-                        high     0
-                        promo    0
-                        spanned  0
-                        present  0
-                        managed  0
-                        cma      0
-                        protection: (0, 0, 0, 0, 0)
-                Node 0, zone    DMA32
-                """), zi);
-            assertTrue(zi.contains("""
-                Node 0, zone   Normal
                   per-node stats
                       nr_inactive_anon 0
                 """), zi);
@@ -226,7 +221,20 @@ class PageProcTest {
                   start_pfn:           0
                   reserved_highatomic: 0
                   free_highatomic:     0
-                Node 0, zone  Movable
+                Node 0, zone    DMA32
+                  pages free     0
+                        boost    0
+                        min      0
+                        low      0
+                        high     0
+                        promo    0
+                        spanned  0
+                        present  0
+                        managed  0
+                        cma      0
+                        protection: (0, 0, 0, 0, 0)
+                Node 0, zone   Normal
+                  pages free     0
                 """), zi);
             assertTrue(zi.endsWith("Node 0, zone   Device\n  pages free     0\n        boost    0\n        min      0"
                 + "\n        low      0\n        high     0\n        promo    0\n        spanned  0\n        present  0"
@@ -238,6 +246,59 @@ class PageProcTest {
     void pgfreeCountsTheBootFreesAsLinuxDoes() {
         try (Kernel k = Kernel.boot("mem=16M nr_cpus=1")) {
             assertEquals(4095, k.vmstat().get(VmStat.PGFREE));
+        }
+    }
+
+    @Test
+    void zoneinfoAt256MiBShowsDmaAndDma32WithTheirProtection() {
+        try (Kernel k = Kernel.boot("mem=256M nr_cpus=1")) {
+            final String zi = k.procfs().read("/proc/zoneinfo");
+            // x86-64: DMA below 16 MiB (4096 pages, pfn 0 reserved), DMA32 the rest below 4 GiB, Normal empty
+            assertTrue(zi.contains("""
+                        spanned  4096
+                        present  4096
+                        managed  4095
+                        cma      0
+                        protection: (0, 240, 240, 240, 240)
+                """), zi);
+            assertTrue(zi.contains("""
+                        spanned  61440
+                        present  61440
+                        managed  61440
+                        cma      0
+                        protection: (0, 0, 0, 0, 0)
+                """), zi);
+            assertTrue(zi.contains("  start_pfn:           4096\n"), zi);
+            assertTrue(zi.contains("Node 0, zone   Normal\n  pages free     0\n"), zi);
+            final List<String> bi = k.procfs().read("/proc/buddyinfo").lines().toList();
+            assertEquals(2, bi.size(), "buddyinfo lists populated zones only: " + bi);
+            assertTrue(bi.get(0).startsWith("Node 0, zone      DMA ") && bi.get(1).startsWith("Node 0, zone    DMA32 "));
+            final String pti = k.procfs().read("/proc/pagetypeinfo");
+            assertFalse(pti.contains("Normal"), pti);
+        }
+    }
+
+    @Test
+    void lowmemReserveRatioSysctlRecomputesTheProtection() {
+        try (Kernel k = Kernel.boot("mem=256M nr_cpus=1")) {
+            final ProcFs fs = k.procfs();
+            final Zone dma = k.buddy().zones().get(0);
+            // sysctl_lowmem_reserve_ratio of 6.18: DMA 256, DMA32 256, Normal 32, Movable 0 (and Device 0);
+            // proc_dointvec prints them tab-separated
+            assertEquals("256\t256\t32\t0\t0\n", fs.read("/proc/sys/vm/lowmem_reserve_ratio"));
+            assertEquals(61440 / 256, dma.lowmemReserve(Zone.ZONE_NORMAL));
+            fs.write("/proc/sys/vm/lowmem_reserve_ratio", "128 64");
+            assertEquals("128\t64\t32\t0\t0\n", fs.read("/proc/sys/vm/lowmem_reserve_ratio"));
+            assertEquals(61440 / 128, dma.lowmemReserve(Zone.ZONE_DMA32));
+            assertTrue(fs.read("/proc/zoneinfo").contains("protection: (0, 480, 480, 480, 480)"));
+            // lowmem_reserve_ratio_sysctl_handler: a ratio below 1 becomes 0, which clears the reserve
+            fs.write("/proc/sys/vm/lowmem_reserve_ratio", "-7");
+            assertEquals("0\t64\t32\t0\t0\n", fs.read("/proc/sys/vm/lowmem_reserve_ratio"));
+            assertEquals(0, dma.lowmemReserve(Zone.ZONE_NORMAL));
+            assertThrows(ProcFs.ProcFsException.class, () -> fs.write("/proc/sys/vm/lowmem_reserve_ratio", "many"));
+            assertThrows(ProcFs.ProcFsException.class,
+                () -> fs.write("/proc/sys/vm/lowmem_reserve_ratio", "1 2 3 4 5 6"));
+            assertEquals("0\t64\t32\t0\t0\n", fs.read("/proc/sys/vm/lowmem_reserve_ratio"), "a refused write changes nothing");
         }
     }
 }

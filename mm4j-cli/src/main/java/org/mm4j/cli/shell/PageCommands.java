@@ -1,5 +1,6 @@
 package org.mm4j.cli.shell;
 
+import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.PhysicalMemory;
 import org.mm4j.page.Zone;
@@ -64,10 +65,21 @@ final class PageCommands {
             throw new ShellException(String.format("__free_pages: 0x%016x is not page-aligned", addr));
         }
         final long pfn = PhysicalMemory.virtToPfn(addr);
-        if (!sh.kernel().buddy().freePages(pfn, order)) {
-            throw new ShellException(String.format("__free_pages: refused, BUG: Bad page state at pfn 0x%x, order %d:"
-                + " %s (see dmesg; the page stays with its owner)", pfn, order,
-                sh.kernel().buddy().lastBadPageReason()));
+        final BuddyAllocator b = sh.kernel().buddy();
+        final long bad = b.badPageReports();
+        final long bugs = b.vmBugReports();
+        if (!b.freePages(pfn, order)) {
+            if (b.badPageReports() != bad) {
+                throw new ShellException(String.format("__free_pages: refused, BUG: Bad page state at pfn 0x%x, "
+                    + "order %d: %s (see dmesg; the page stays with its owner)", pfn, order, b.lastBadPageReason()));
+            }
+            if (b.vmBugReports() != bugs) {
+                throw new ShellException(String.format("__free_pages: kernel BUG at pfn 0x%x, order %d: "
+                    + "VM_BUG_ON_PAGE(page_ref_count(page) == 0) (CONFIG_DEBUG_VM; see dmesg; nothing was freed)",
+                    pfn, order));
+            }
+            // a page already free: put_page_testzero took its count below zero and freed nothing, silently (6.18
+            // without CONFIG_DEBUG_VM)
         }
     }
 }

@@ -158,9 +158,11 @@ class DebugToolsShellTest {
             """);
         assertEquals("", r.err());
         final String out = r.out();
+        // mem=64M: GFP_KERNEL is served from ZONE_DMA32 (zone 1; DMA is 0, Normal would be 2); Flags is %pGp:
+        // the whole word (zone bits 51.., lastcpupid reset to ~0 at 35..), then the names and fields
         final Matcher block = Pattern.compile("Page allocated via order 2, mask 0xcc0\\(GFP_KERNEL\\), pid 1, tgid 1"
-            + " \\(mm4j\\), ts \\d+ ns\nPFN 0x[0-9a-f]+ type Unmovable Block \\d+ type Unmovable Flags 0x0\\(node=0"
-            + "\\|zone=2\\)\n org\\.mm4j\\.page\\.(\\w+)\\.prepNewPage\\+0x[0-9a-f]+/0x0 \\[\\1"
+            + " \\(mm4j\\), ts \\d+ ns\nPFN 0x[0-9a-f]+ type Unmovable Block \\d+ type Unmovable Flags 0xffff800000000"
+            + "\\(node=0\\|zone=1\\|lastcpupid=0xffff\\)\n org\\.mm4j\\.page\\.(\\w+)\\.prepNewPage\\+0x[0-9a-f]+/0x0 \\[\\1"
             + "\\.java:\\d+\\]\n").matcher(out);
         assertTrue(block.find(), out);
         assertTrue(out.contains(" org.mm4j.cli.shell.PageCommands.allocPages+"), "the shell command is in the stack");

@@ -92,7 +92,8 @@ class OomShellTest {
             """);
         noJvmErrors(r);
         assertEquals("", r.err(), "every GFP_KERNEL page was had: the killer freed the hog's memory");
-        assertFalse(r.out().contains("0x0000000000000000"), "no alloc_pages failed");
+        // alloc_pages prints one address a line, 0 when it failed (dmesg's "Zone ranges:" has a 0x0...0 too)
+        assertFalse(r.out().lines().anyMatch(l -> l.equals("0x0000000000000000")), "no alloc_pages failed");
         assertTrue(r.out().contains("mm4j invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0"),
             r.out());
         assertTrue(r.out().contains("Out of memory: Killed process 2 (mm4j)"), r.out());
@@ -135,12 +136,12 @@ class OomShellTest {
         assertNotEquals(out[2], out[3], "r == q: two owners of one block");
         assertEquals("1", out[out.length - 1]);
         final String[] err = r.err().split("\n");
-        assertEquals(3, err.length, r.err());
+        // line 9, a second __free_pages: without CONFIG_DEBUG_VM put_page_testzero takes the count below zero and
+        // says nothing (6.18's VM_BUG_ON_PAGE is compiled out), so neither does the shell
+        assertEquals(2, err.length, r.err());
         assertTrue(err[0].startsWith("mm4j: 2: __free_pages: refused, BUG: Bad page state at pfn 0x")
             && err[0].contains("page_type large_kmalloc still set"), err[0]);
         assertTrue(err[1].startsWith("mm4j: 7: ") && err[1].contains("freed with order 1 but allocated with order 2"),
             err[1]);
-        assertTrue(err[2].startsWith("mm4j: 9: ") && err[2].contains("VM_BUG_ON_PAGE(page_ref_count(page) == 0)"),
-            err[2]);
     }
 }

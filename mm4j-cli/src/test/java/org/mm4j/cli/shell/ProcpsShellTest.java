@@ -328,10 +328,13 @@ class ProcpsShellTest {
         assertEquals(mi.get("SwapTotal"), values[7]);
         assertEquals(mi.get("SwapFree"), values[9]);
         assertEquals(vm.get("pgpgin"), values[20]);
+        assertEquals(vm.get("pgalloc_dma"), values[24]);
         assertEquals(vm.get("pgalloc_dma32"), values[25]);
         assertEquals(0, values[26], "x86-64 has no highmem");
         assertEquals(vm.get("pgalloc_normal"), values[28]);
-        assertTrue(values[28] > 0, "the model's page allocations are counted");
+        // mem=64M: DMA below 16 MiB, DMA32 above, no Normal zone; the allocations go to DMA32 first
+        assertTrue(values[25] > 0, "the model's page allocations are counted");
+        assertEquals(0, values[28], "no ZONE_NORMAL below 4 GiB");
         assertEquals(vm.get("pgfree"), values[29]);
         assertTrue(values[32] > 1_700_000_000L, "boot time: seconds since the epoch");
         assertEquals((long) (total / 1048576.0 * 1024) + " M total memory",

@@ -41,6 +41,10 @@ import java.util.Map;
  * buddy allocator sees that traffic twice (once from the model's own SLUB, once replayed). Objects alive when the
  * capture started are not in the model, so slab occupancy starts from empty.
  *
+ * <p>Time: from the first event to {@link #finish()} the buddy allocator's once-a-second vmstat tick
+ * ({@code decay_pcp_high}) runs on the trace's clock, the events' timestamps, not on wall-clock time: how fast the
+ * replay ran does not change its result, and two replays of one trace on the same boot end in the same state.
+ *
  * <p>Threads: one replayer runs on one thread (it pins that thread to each event's CPU slot).
  */
 public final class KmemReplayer {
@@ -233,6 +237,9 @@ public final class KmemReplayer {
         final long micros = b.micros[i];
         if (firstMicros < 0) {
             firstMicros = micros;
+            buddy.startTraceClock(traceNanos(micros));
+        } else if (micros != lastMicros) {
+            buddy.advanceTraceClock(traceNanos(micros));
         }
         lastMicros = micros;
         events++;
@@ -262,6 +269,21 @@ public final class KmemReplayer {
         }
         if (timeline.due(events)) {
             sample();
+        }
+    }
+
+    /** A trace timestamp as the buddy allocator's vmstat clock (nanoseconds, saturated, never negative). */
+    private static long traceNanos(final long micros) {
+        return micros <= 0 ? 0 : micros >= Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : micros * 1000;
+    }
+
+    /**
+     * The end of the replay: the buddy allocator's vmstat tick, which ran on the trace's clock (the events'
+     * timestamps, so that a replay is repeatable), goes back to wall-clock time.
+     */
+    public void finish() {
+        if (firstMicros >= 0) {
+            buddy.stopTraceClock();
         }
     }
 

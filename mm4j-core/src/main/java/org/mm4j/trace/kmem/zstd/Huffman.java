@@ -8,17 +8,37 @@ import org.mm4j.trace.kmem.zstd.ZstdInputStream.Fse;
 import java.io.IOException;
 import java.util.Arrays;
 
-/** A Huffman decoding table for literals. */
+/**
+ * A Huffman decoding table for literals, read again for every block that brings a new tree description: its arrays
+ * are reused (nothing allocated per block).
+ */
 final class Huffman {
+    /** Largest code length (HUF_TABLELOG_MAX). */
+    private static final int MAX_BITS = 11;
     private int maxBits;
     /** Per code of maxBits bits: the symbol in the low byte, the code's length in bits above it. */
-    private short[] table;
+    private final short[] table = new short[1 << MAX_BITS];
+    /** Whether {@link #table} holds a complete tree (a read that failed leaves none). */
+    private boolean valid;
+    // scratch of read()
+    private final int[] weights = new int[256];
+    private final int[] rankCount = new int[MAX_BITS + 2];
+    private final int[] rankIdx = new int[MAX_BITS + 2];
+    private final Fse weightTable = new Fse(6);
+    private final short[] probs = new short[256];
+    private final int[] next = new int[256];
+
+    /** Whether a tree has been read (treeless literals reuse it). */
+    boolean valid() {
+        return valid;
+    }
 
     /** Reads the tree description at {@code p}; returns where the streams start. */
     int read(final byte[] b, final int p, final int end) throws IOException {
+        valid = false;
         ZstdInputStream.check(p < end, "Huffman header past the block");
         final int header = b[p] & 0xff;
-        final int[] weights = new int[256];
+        final int[] weights = this.weights;
         int n;
         int q;
         if (header >= 128) {
@@ -33,7 +53,7 @@ final class Huffman {
             q = p + 1 + header;
             ZstdInputStream.check(q <= end, "Huffman weights past the block");
             final ForwardBits fb = new ForwardBits(b, p + 1, q);
-            final Fse t = Fse.read(fb, 255, 6);
+            final Fse t = weightTable.readInto(fb, 255, 6, probs, next);
             final BackwardBits bb = new BackwardBits(b, fb.bytePosition(), q);
             int s1 = t.init(bb);
             int s2 = t.init(bb);
@@ -66,16 +86,14 @@ final class Huffman {
         ZstdInputStream.check(Integer.bitCount(left) == 1, "Huffman weights do not make a full tree");
         weights[n++] = ZstdInputStream.highBit(left) + 1;
         ZstdInputStream.check(maxBits <= 11, "Huffman table log above 11");
-        final int size = 1 << maxBits;
-        final byte[] symbols = new byte[size];
-        final byte[] bits = new byte[size];
-        final int[] rankCount = new int[maxBits + 2];
+        final int[] rankCount = this.rankCount;
+        final int[] rankIdx = this.rankIdx;
+        Arrays.fill(rankCount, 0);
         for (int i = 0; i < n; i++) {
             if (weights[i] > 0) {
                 rankCount[maxBits + 1 - weights[i]]++;
             }
         }
-        final int[] rankIdx = new int[maxBits + 2];
         rankIdx[maxBits] = 0;
         for (int nb = maxBits; nb >= 1; nb--) {
             rankIdx[nb - 1] = rankIdx[nb] + rankCount[nb] * (1 << (maxBits - nb));
@@ -85,15 +103,12 @@ final class Huffman {
                 final int nb = maxBits + 1 - weights[i];
                 final int len = 1 << (maxBits - nb);
                 final int code = rankIdx[nb];
-                java.util.Arrays.fill(symbols, code, code + len, (byte) i);
-                java.util.Arrays.fill(bits, code, code + len, (byte) nb);
+                // the symbol in the low byte, the code's length above it
+                Arrays.fill(table, code, code + len, (short) (i | nb << 8));
                 rankIdx[nb] += len;
             }
         }
-        table = new short[size];
-        for (int i = 0; i < size; i++) {
-            table[i] = (short) ((symbols[i] & 0xff) | bits[i] << 8);
-        }
+        valid = true;
         return q;
     }
 

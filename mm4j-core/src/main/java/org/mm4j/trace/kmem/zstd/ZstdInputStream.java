@@ -59,6 +59,12 @@ public final class ZstdInputStream extends InputStream {
     private Fse llTable;
     private Fse ofTable;
     private Fse mlTable;
+    /** The tables a block's FSE-compressed descriptions are built in (no allocation per block), and scratch. */
+    private final Fse llOwn = new Fse(9);
+    private final Fse ofOwn = new Fse(8);
+    private final Fse mlOwn = new Fse(9);
+    private final short[] probsScratch = new short[256];
+    private final int[] nextScratch = new int[256];
     private byte[] literals = new byte[BLOCK_MAX + WILD];
     private long frames;
     private final long maxWindow;
@@ -377,10 +383,12 @@ public final class ZstdInputStream extends InputStream {
             }
             int q = p;
             if (litType == 2) {
-                huffman = new Huffman();
+                if (huffman == null) {
+                    huffman = new Huffman();
+                }
                 q = huffman.read(block, p, p + compSize);
             } else {
-                check(huffman != null, "treeless literals without a previous Huffman table");
+                check(huffman != null && huffman.valid(), "treeless literals without a previous Huffman table");
             }
             huffman.decode(block, q, p + compSize, streams, literals, litSize);
             p += compSize;
@@ -412,9 +420,9 @@ public final class ZstdInputStream extends InputStream {
         final int modes = u8(p++);
         check((modes & 3) == 0, "reserved sequence mode bits set");
         final int[] pos = {p};
-        llTable = table(modes >>> 6, LL_PREDEFINED, llTable, 35, 9, pos, end, "literal length");
-        ofTable = table(modes >>> 4 & 3, OF_PREDEFINED, ofTable, 31, 8, pos, end, "offset");
-        mlTable = table(modes >>> 2 & 3, ML_PREDEFINED, mlTable, 52, 9, pos, end, "match length");
+        llTable = table(modes >>> 6, LL_PREDEFINED, llTable, llOwn, 35, 9, pos, end, "literal length");
+        ofTable = table(modes >>> 4 & 3, OF_PREDEFINED, ofTable, ofOwn, 31, 8, pos, end, "offset");
+        mlTable = table(modes >>> 2 & 3, ML_PREDEFINED, mlTable, mlOwn, 52, 9, pos, end, "match length");
         p = pos[0];
         // the backward bit stream in locals (see BitStream): container bc, bits consumed from its top bcn, at bp
         final byte[] bb;
@@ -586,7 +594,7 @@ public final class ZstdInputStream extends InputStream {
         histLen += n;
     }
 
-    private Fse table(final int mode, final Fse predefined, final Fse previous, final int maxSymbol,
+    private Fse table(final int mode, final Fse predefined, final Fse previous, final Fse own, final int maxSymbol,
                       final int maxLog, final int[] pos, final int end, final String what) throws IOException {
         switch (mode) {
             case 0 -> {
@@ -599,8 +607,9 @@ public final class ZstdInputStream extends InputStream {
                 return Fse.rle(u8(pos[0]++));
             }
             case 2 -> {
+                // this kind's own table, filled again: only the last table of a kind can be repeated (mode 3)
                 final ForwardBits fb = new ForwardBits(block, pos[0], end);
-                final Fse t = Fse.read(fb, maxSymbol, maxLog);
+                final Fse t = own.readInto(fb, maxSymbol, maxLog, probsScratch, nextScratch);
                 pos[0] = fb.bytePosition();
                 return t;
             }
@@ -775,12 +784,14 @@ public final class ZstdInputStream extends InputStream {
 
     /** An FSE decoding table. */
     static final class Fse {
-        final int log;
+        /** The accuracy log of the table it holds now (at most the log it was made for). */
+        int log;
         final int[] symbol;
         final int[] nbBits;
         final int[] base;
 
-        private Fse(final int log) {
+        /** A table with room for accuracy logs up to {@code log}: {@link #readInto} fills it again and again. */
+        Fse(final int log) {
             this.log = log;
             this.symbol = new int[1 << log];
             this.nbBits = new int[1 << log];
@@ -801,13 +812,23 @@ public final class ZstdInputStream extends InputStream {
             return base[state] + (int) bits.read(nbBits[state]);
         }
 
-        /** Reads a normalized-count description (FSE_readNCount) and builds the table. */
+        /** Reads a normalized-count description (FSE_readNCount) and builds a new table. */
         static Fse read(final ForwardBits in, final int maxSymbol, final int maxLog) throws IOException {
+            return new Fse(maxLog).readInto(in, maxSymbol, maxLog, new short[maxSymbol + 1],
+                new int[maxSymbol + 1]);
+        }
+
+        /**
+         * Reads a normalized-count description (FSE_readNCount) and builds the table in this one (made for
+         * {@code maxLog} or more), with {@code probs} and {@code next} (at least {@code maxSymbol + 1} long) as
+         * scratch: nothing allocated. Returns this table.
+         */
+        Fse readInto(final ForwardBits in, final int maxSymbol, final int maxLog, final short[] probs,
+                     final int[] next) throws IOException {
             final int log = in.read(4) + 5;
             if (log > maxLog) {
                 throw corrupt("FSE accuracy log " + log + " above " + maxLog);
             }
-            final short[] probs = new short[maxSymbol + 1];
             int remaining = (1 << log) + 1;
             int threshold = 1 << log;
             int nbBits = log + 1;
@@ -843,15 +864,20 @@ public final class ZstdInputStream extends InputStream {
                 }
             }
             check(remaining == 1, "FSE probabilities do not add up");
-            return build(java.util.Arrays.copyOf(probs, sym), log);
+            return buildInto(probs, sym, log, next);
         }
 
         static Fse build(final short[] probs, final int log) {
-            final Fse t = new Fse(log);
+            return new Fse(log).buildInto(probs, probs.length, log, new int[probs.length]);
+        }
+
+        /** Builds the decoding table of {@code probs[0..n)} at accuracy {@code log} in this one; returns it. */
+        private Fse buildInto(final short[] probs, final int n, final int log, final int[] next) {
+            final Fse t = this;
+            t.log = log;
             final int size = 1 << log;
             int high = size - 1;
-            final int[] next = new int[probs.length];
-            for (int s = 0; s < probs.length; s++) {
+            for (int s = 0; s < n; s++) {
                 if (probs[s] == -1) {
                     t.symbol[high--] = s;
                     next[s] = 1;
@@ -862,7 +888,7 @@ public final class ZstdInputStream extends InputStream {
             final int step = (size >>> 1) + (size >>> 3) + 3;
             final int mask = size - 1;
             int pos = 0;
-            for (int s = 0; s < probs.length; s++) {
+            for (int s = 0; s < n; s++) {
                 for (int i = 0; i < probs[s]; i++) {
                     t.symbol[pos] = s;
                     do {
