@@ -22,7 +22,8 @@ import org.mm4j.vma.Vma;
  * parameter {@code fail_page_alloc=} or a debugfs write) and {@code page_owner} ({@code CONFIG_PAGE_OWNER}: set up
  * only with {@code page_owner=on}). {@code failslab} and kmemleak are the slab allocator's own
  * ({@link org.mm4j.slab.Slub}); kmemleak's roots that lie outside the slab layer (every process's user memory) are
- * added here. Runs once, at boot, before the first allocation.
+ * added here, with the process table itself (every task_struct, mm_struct, VMA, anon_vma, chain and maple node a
+ * process holds). Runs once, at boot, before the first allocation.
  */
 final class DebugFacilities {
     private DebugFacilities() {
@@ -61,8 +62,10 @@ final class DebugFacilities {
         if (!slab.kmemleakEnabled()) {
             return;
         }
+        // the kernel reaches every task's objects from init_task and the task list: here, the process table
+        slab.kmemleak().addRoot("process table", false, s -> processes.forEachObject(s::word));
         slab.kmemleak().addRoot("process memory", false, s -> {
-            for (final Processes.Task t : processes.tasks()) {
+            for (final Processes.Task t : processes.tasksRacy()) { // never starts pid 1 from inside a scan
                 final MmStruct mm = t.mm();
                 for (final Vma v : mm.vmas()) {
                     for (long a = v.start(); Long.compareUnsigned(a, v.end()) < 0; a += 4096) {

@@ -16,6 +16,7 @@ import org.mm4j.page.PhysicalMemory;
 import org.mm4j.page.Reservation;
 import org.mm4j.page.VmStat;
 import org.mm4j.slab.Slub;
+import org.mm4j.vma.ProcCaches;
 import org.mm4j.vma.Processes;
 
 import java.util.concurrent.atomic.AtomicInteger;
@@ -78,11 +79,13 @@ public final class Kernel implements AutoCloseable {
         log.printk("Memory: %dK/%dK available (%dK kernel struct page table)",
             buddy.freePages() * 4, mem.totalPages() * 4, mem.totalPages() * MemMap.ENTRY_SIZE / 1024);
         this.slab = new Slub(params, mem, memMap, buddy, cpus, log, procfs, current, jiffies);
-        this.processes = new Processes(params, buddy, vmstat, log, procfs);
+        // the caches processes are built from (mm_cache_init .. proc_caches_init), then pid 1 from them
+        this.processes = new Processes(params, buddy, vmstat, log, procfs, ProcCaches.create(slab));
         DebugFacilities.slab(slab, processes);
         current.install(() -> {
-            final Processes.Task t = processes.current();
-            return new Current.Task(t.pid(), t.pid(), t.comm(), t.faultInject());
+            final Processes.Task t = processes.currentIfStarted(); // never starts pid 1 from inside a report
+            return t == null ? new Current.Task(1, 1, Processes.INIT_COMM, processes.initFaultInject())
+                : new Current.Task(t.pid(), t.pid(), t.comm(), t.faultInject());
         });
         this.observability = new Observability(id, VERSION, params.cmdline(), slab, buddy, procfs);
         if (params.jmx()) {

@@ -76,8 +76,10 @@ final class Fault {
             }
             default -> throw new IllegalArgumentException("access '" + access + "' (expected: r, w or x)");
         }
-        if (write && (vma.flags & VM_SHARED) == 0) {
-            anonVmaPrepare(mm, vma); // do_anonymous_page / do_cow_fault
+        if (write && (vma.flags & VM_SHARED) == 0 && anonVmaPrepare(mm, vma) != 0) {
+            // do_anonymous_page / do_cow_fault: no anon_vma or chain (failslab, no memory) is VM_FAULT_OOM
+            throw new ModelOutOfMemoryException(String.format("Out of memory: anon_vma_prepare failed for the write "
+                + "fault at 0x%x (kmem_cache_alloc of anon_vma/anon_vma_chain: -ENOMEM, VM_FAULT_OOM)", addr));
         }
         if (mm.pageTables != null) {
             final int fault = mm.pageTables.fault(vma, addr & PAGE_MASK, write);
@@ -98,18 +100,17 @@ final class Fault {
 
     // ------------------------------------------------------------------------------------------------ anon_vma
 
-    /** {@code anon_vma_prepare}: gives {@code vma} an anon_vma unless it has one. */
-    static void anonVmaPrepare(final MmStruct mm, final Vma vma) {
-        if (vma.anonVma == null) {
-            anonVmaPrepareUnchecked(mm, vma);
-        }
+    /** {@code anon_vma_prepare}: gives {@code vma} an anon_vma unless it has one; 0 or -ENOMEM. */
+    static int anonVmaPrepare(final MmStruct mm, final Vma vma) {
+        return vma.anonVma == null ? anonVmaPrepareUnchecked(mm, vma) : 0;
     }
 
     /**
      * {@code __anon_vma_prepare}: reuses a compatible neighbour's anon_vma (next first, {@code
-     * find_mergeable_anon_vma}), else a new one. Unchecked: the caller knows {@code vma} has none yet.
+     * find_mergeable_anon_vma}), else a new one, linked by a new {@code anon_vma_chain} ({@link Rmap}).
+     * Unchecked: the caller knows {@code vma} has none yet. 0, or -ENOMEM when an object could not be had.
      */
-    static void anonVmaPrepareUnchecked(final MmStruct mm, final Vma vma) {
+    static int anonVmaPrepareUnchecked(final MmStruct mm, final Vma vma) {
         assert mm.mmapAssertLocked();
         AnonVma av = null;
         final Vma next = vma.next;
@@ -122,7 +123,7 @@ final class Fault {
             && prev.anonVma != null && prev.anonVma.parent == null) {
             av = prev.anonVma;
         }
-        vma.anonVma = av != null ? av : new AnonVma(null);
+        return Rmap.anonVmaPrepare(vma, av);
     }
 
     /** {@code anon_vma_compatible}: {@code a} and {@code b} could merge but for their access flags. */
@@ -147,8 +148,8 @@ final class Fault {
                 continue;
             }
             final boolean write = (v.flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
-            if (write) {
-                anonVmaPrepare(mm, v);
+            if (write && anonVmaPrepare(mm, v) != 0) {
+                return -ENOMEM;
             }
             if (mm.pageTables != null) {
                 for (long a = Math.max(start, v.start); a < Math.min(end, v.end); a += PAGE_SIZE) {

@@ -44,24 +44,36 @@ final class Fork {
             throw new ModelOutOfMemoryException("fork: the overcommit policy refuses the child's " + charge
                 + " accounted pages (dup_mmap: ENOMEM; see vm.overcommit_memory)");
         }
-        // the child keeps the parent's VMA store and allocates from the same maple_node cache
-        final MmStruct c = new MmStruct(mm.maxMapCount, mm.tree.kind(), mm.nodeCache);
+        // the child keeps the parent's VMA store and allocates from the same caches (maple_node, vm_area_struct, ...)
+        final MmStruct c = new MmStruct(mm.maxMapCount, mm.tree.kind(), mm.nodeCache, mm.procCaches);
+        if (mm.procCaches != null) {
+            c.kaddr = ProcCaches.alloc(mm.procCaches.mmStruct); // dup_mm: allocate_mm
+            if (c.kaddr == 0) {
+                throw new ModelOutOfMemoryException("fork: no mm_struct for the child (dup_mm: ENOMEM)");
+            }
+        }
         synchronized (c) { // mmap_write_lock_nested: the child is not visible to anyone else yet
             try {
                 if (!dupMmapInto(mm, c)) {
                     c.exitMmap();
-                    throw new ModelOutOfMemoryException("fork: out of memory for the child's page tables (dup_mmap: "
-                        + "ENOMEM)");
+                    c.freeMm();
+                    throw new ModelOutOfMemoryException("fork: out of memory for the child's VMAs, anon_vmas or page "
+                        + "tables (dup_mmap: ENOMEM)");
                 }
             } catch (final ProcessKilledException e) {
                 c.exitMmap();
+                c.freeMm();
                 throw e;
             }
         }
         return c;
     }
 
-    /** The copy itself: the layout, then each VMA and its PTEs; false when a child page table could not be had. */
+    /**
+     * The copy itself: the layout, then each VMA ({@code vm_area_dup}, {@code anon_vma_fork}) and its PTEs; false
+     * when a child VMA, anon_vma, chain or page table could not be had (what was copied stays in the child, which
+     * the caller frees).
+     */
     private static boolean dupMmapInto(final MmStruct mm, final MmStruct c) {
         assert c.mmapAssertWriteLocked();
         c.mmapBase = mm.mmapBase;
@@ -81,13 +93,17 @@ final class Fork {
             if ((v.flags & VM_DONTCOPY) != 0) {
                 continue;
             }
-            final Vma n = v.dup();
+            final Vma n = VmaInit.vmAreaDup(v);
+            if (n == null) {
+                return false;
+            }
             n.mm = c;
             n.flags &= ~VM_LOCKED_MASK;
             if ((v.flags & VM_WIPEONFORK) != 0) {
                 n.anonVma = null;
-            } else if (v.anonVma != null) {
-                n.anonVma = new AnonVma(v.anonVma);
+            } else if (Rmap.anonVmaFork(n, v) != 0) {
+                VmaInit.vmAreaFree(n);
+                return false;
             }
             c.insertVma(n);
             if (mm.pageTables != null && (v.flags & VM_WIPEONFORK) == 0

@@ -185,8 +185,8 @@ final class Madvise {
                     if (behavior == Mman.MADV_GUARD_REMOVE) {
                         mm.pageTables.removeGuards(start, end);
                     } else {
-                        if (vma.isAnonymous()) {
-                            Fault.anonVmaPrepare(mm, vma); // so that fork copies the markers
+                        if (vma.isAnonymous() && Fault.anonVmaPrepare(mm, vma) != 0) {
+                            return mm.fail(-ENOMEM); // so that fork copies the markers
                         }
                         if (!mm.pageTables.installGuards(vma, start, end)) {
                             return mm.fail(-ENOMEM);

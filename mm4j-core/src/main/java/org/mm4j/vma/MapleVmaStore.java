@@ -183,6 +183,11 @@ final class MapleVmaStore extends VmaStore {
     }
 
     @Override
+    void forEachNode(final java.util.function.LongConsumer action) {
+        mt.forEachNode(action);
+    }
+
+    @Override
     String dump(final String label) {
         return mt.dump(label, MapleVmaStore::entryName)
             + String.format("# %d VMAs in %d maple_node objects (%d bytes)%n", count, mt.nodes(),

@@ -61,6 +61,10 @@ public final class MmStruct {
     final VmaStore tree;
     /** Where this mm's maple tree gets its nodes (shared by the processes of one kernel). */
     final MapleNodeCache nodeCache;
+    /** The slab caches of a booted kernel's processes (VMAs, anon_vmas, chains), or null for a lone mm. */
+    final ProcCaches procCaches;
+    /** This mm's object in the mm_struct cache, or 0 (a lone mm, or not yet allocated). */
+    long kaddr;
     final IntSupplier maxMapCount;
     /** The vmacaches of the threads that used this mm (for the vmstat counters). */
     private final java.util.Queue<VmaCache> caches = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -98,8 +102,15 @@ public final class MmStruct {
     }
 
     MmStruct(final IntSupplier maxMapCount, final VmaStore.Kind store, final MapleNodeCache nodeCache) {
+        this(maxMapCount, store, nodeCache, null);
+    }
+
+    /** An mm of a booted kernel: its VMAs, anon_vmas and chains are objects of {@code caches}. */
+    MmStruct(final IntSupplier maxMapCount, final VmaStore.Kind store, final MapleNodeCache nodeCache,
+             final ProcCaches caches) {
         this.maxMapCount = maxMapCount;
         this.nodeCache = nodeCache;
+        this.procCaches = caches;
         this.tree = VmaStore.create(store, nodeCache);
         this.mmapBase = mmapBaseFor(rlimitStack, 0);
     }
@@ -388,6 +399,7 @@ public final class MmStruct {
         }
         tree.erase(v);
         invalidate();
+        VmaInit.vmAreaFree(v);
     }
 
     /** {@code vma_set_range} + the store update: {@code v} now covers {@code [start, end)} at {@code pgoff}. */
@@ -412,7 +424,10 @@ public final class MmStruct {
 
     /** {@code alloc_and_link_vma}: links an anonymous VMA as given, no merging (tests). */
     synchronized Vma linkVma(final long start, final long end, final long pgoff, final long flags) {
-        final Vma v = new Vma(this, start, end, flags, pgoff);
+        final Vma v = VmaInit.vmAreaAlloc(this, start, end, flags, pgoff);
+        if (v == null) {
+            throw new ModelOutOfMemoryException("alloc_and_link_vma: no vm_area_struct");
+        }
         insertVma(v);
         return v;
     }
@@ -576,11 +591,15 @@ public final class MmStruct {
         if (other != null) {
             throw new IllegalArgumentException(String.format("VMA %x-%x overlaps %s", start, end, other));
         }
-        final Vma v = new Vma(this, start, end, flags | (special != null ? VM_DONTEXPAND : 0), pgoff);
+        final Vma v = VmaInit.vmAreaAlloc(this, start, end, flags | (special != null ? VM_DONTEXPAND : 0), pgoff);
+        if (v == null) {
+            throw new ModelOutOfMemoryException(String.format("VMA %x-%x: no vm_area_struct (kmem_cache_alloc "
+                + "failed)", start, end));
+        }
         v.file = file;
         v.specialName = special;
         if (faulted) {
-            v.anonVma = new AnonVma(null);
+            Rmap.anonVmaPrepareNoFail(v);
         }
         insertVma(v);
         return v;
@@ -715,8 +734,44 @@ public final class MmStruct {
         }
         for (final Vma v : all) {
             tree.erase(v);
+            VmaInit.vmAreaFree(v); // remove_vma
         }
         invalidate();
+    }
+
+    /**
+     * {@code __mmdrop}'s {@code free_mm}: gives this mm's {@code mm_struct} object back (after {@link #exitMmap});
+     * idempotent, nothing for a lone mm.
+     */
+    synchronized void freeMm() {
+        if (kaddr != 0) {
+            ProcCaches.free(procCaches.mmStruct, kaddr);
+            kaddr = 0;
+        }
+    }
+
+    /**
+     * Calls {@code action} with every slab object this address space holds: its mm_struct, each VMA, its anon_vma
+     * chains and anon_vmas, and its maple tree's nodes (kmemleak's view of what a process references).
+     */
+    public synchronized void forEachObject(final java.util.function.LongConsumer action) {
+        if (kaddr != 0) {
+            action.accept(kaddr);
+        }
+        for (Vma v = tree.first; v != null; v = v.next) {
+            if (v.kaddr != 0) {
+                action.accept(v.kaddr);
+            }
+            if (v.avcs != null) {
+                for (final AnonVmaChain avc : v.avcs) {
+                    action.accept(avc.kaddr());
+                    if (avc.anonVma().kaddr != 0) {
+                        action.accept(avc.anonVma().kaddr);
+                    }
+                }
+            }
+        }
+        tree.forEachNode(action);
     }
 
     // ------------------------------------------------------------------------------------------------ views

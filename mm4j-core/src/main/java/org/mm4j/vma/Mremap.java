@@ -323,6 +323,9 @@ final class Mremap {
             return -ENOMEM; // move_page_tables could not allocate a table: nothing moved
         }
         final Vma newVma = VmaOps.copyVma(mm, src, vrm.newAddr, vrm.newLen, newPgoff);
+        if (newVma == null) {
+            return -ENOMEM; // copy_vma: no vm_area_struct or anon_vma chain; the source is untouched
+        }
         vma = src[0];
         if (mm.pageTables != null) {
             mm.pageTables.moveRange(vrm.addr, vrm.newAddr, vrm.oldLen);
@@ -330,6 +333,7 @@ final class Mremap {
         if ((vrm.flags & Mman.MREMAP_DONTUNMAP) != 0) {
             vma.flags &= ~VM_LOCKED_MASK;
             if (newVma != vma && vrm.addr == vma.start && vrm.addr + vrm.oldLen == vma.end) {
+                Rmap.unlinkAnonVmas(vma);
                 vma.anonVma = null;
             }
         } else {

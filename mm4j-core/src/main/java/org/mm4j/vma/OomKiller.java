@@ -113,7 +113,8 @@ final class OomKiller {
         try {
             dieIfVictim(cur);
             final long totalPages = totalPages();
-            final List<Processes.Task> tasks = procs.tasks();
+            final List<Processes.Task> tasks = new java.util.ArrayList<>(); // never starts pid 1 (see Processes)
+            procs.tasksRacy().forEach(tasks::add);
             if (killAllocating(cur)) {
                 if (oomRs.ok(log)) {
                     log.printk(header(cur, gfp, order, site, tasks, cur));
@@ -160,9 +161,10 @@ final class OomKiller {
             return true;
         }
         try {
-            final Processes.Task cur = procs.current();
+            final Processes.Task cur = procs.currentIfStarted();
             final long totalPages = totalPages();
-            final List<Processes.Task> tasks = procs.tasks();
+            final List<Processes.Task> tasks = new java.util.ArrayList<>(); // never starts pid 1 (see Processes)
+            procs.tasksRacy().forEach(tasks::add);
             final Processes.Task chosen = killAllocating(cur) ? cur : select(tasks, totalPages);
             if (chosen == null) {
                 return false;

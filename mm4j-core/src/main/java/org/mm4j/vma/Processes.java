@@ -9,6 +9,7 @@ import org.mm4j.base.TaskFaultInject;
 import org.mm4j.boot.BootParams;
 import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.VmStat;
+import org.mm4j.slab.KmemCache;
 import org.mm4j.vma.maple.MapleNodeCache;
 
 import java.util.ArrayList;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.LongConsumer;
 
 /**
  * The model's process table: each process is a pid with an {@link MmStruct}. Boot creates pid 1 ("mm4j", a
@@ -51,15 +53,22 @@ public final class Processes {
         private volatile boolean oomVictim;
         /** Its memory was freed (exit_mmap ran); guarded by the mm's lock. */
         private boolean reaped;
+        /**
+         * The slab objects {@code copy_process} gives a task besides its mm ({@link #TASK_OBJECTS}: task_struct,
+         * cred, files, fs, sighand, signal, pid), or null without caches; freed once, when it leaves the table.
+         */
+        private final long[] objects;
         /** {@code make_it_fail} and {@code fail_nth} ({@code /proc/PID/make-it-fail}, {@code fail-nth}). */
         private final TaskFaultInject faultInject;
 
-        Task(final int pid, final int ppid, final String comm, final MmStruct mm, final TaskFaultInject faultInject) {
+        Task(final int pid, final int ppid, final String comm, final MmStruct mm, final TaskFaultInject faultInject,
+             final long[] objects) {
             this.pid = pid;
             this.ppid = ppid;
             this.comm = comm;
             this.mm = mm;
             this.faultInject = faultInject;
+            this.objects = objects;
         }
 
         /** The task's fault-injection fields ({@code make_it_fail}, {@code fail_nth}). */
@@ -121,9 +130,13 @@ public final class Processes {
     /** {@code mm4j.vma_store=}: where every mm of this kernel keeps its VMAs. */
     private final VmaStore.Kind vmaStore;
     /** The {@code maple_node} cache all the maple trees of this kernel allocate from. */
-    private final MapleNodeCache mapleNodes = new MapleNodeCache();
+    private final MapleNodeCache mapleNodes;
+    /** The slab caches processes are built from ({@link ProcCaches}), or null (objects only counted). */
+    private final ProcCaches caches;
     /** {@code CONFIG_FAULT_INJECTION}: {@code /proc/PID/fail-nth} and {@code make-it-fail} exist. */
     private final boolean faultInjection;
+    /** pid 1's fault-injection fields: they exist (for reports naming {@code current}) before pid 1 is made. */
+    private final TaskFaultInject initFaultInject = new TaskFaultInject();
 
     /**
      * The process table of one booted kernel, built by the composition root ({@code org.mm4j.Kernel}) from the
@@ -133,6 +146,18 @@ public final class Processes {
     @InternalApi("org.mm4j")
     public Processes(final BootParams params, final BuddyAllocator buddy, final VmStat vmstat, final KernelLog log,
                      final ProcFs procfs) {
+        this(params, buddy, vmstat, log, procfs, null);
+    }
+
+    /**
+     * As above, with every task, mm, VMA, anon_vma, chain and maple node an object of the slab caches
+     * {@code caches} (a booted kernel's, made by {@link ProcCaches#create}); null keeps them plain Java objects.
+     */
+    @InternalApi("org.mm4j")
+    public Processes(final BootParams params, final BuddyAllocator buddy, final VmStat vmstat, final KernelLog log,
+                     final ProcFs procfs, final ProcCaches caches) {
+        this.caches = caches;
+        this.mapleNodes = caches != null ? new MapleNodeCache(caches.mapleNode) : new MapleNodeCache();
         this.faultInjection = params.config().isEnabled("FAULT_INJECTION");
         this.pager = new Pager(buddy, vmstat);
         this.oomKiller = new OomKiller(this, buddy, log);
@@ -156,8 +181,7 @@ public final class Processes {
         this.vmaStore = params.vmaStore() != null ? VmaStore.Kind.parse(params.vmaStore())
             : VmaStore.Kind.defaultKind();
         vmstat.setVmacacheCounters(vmaStore == VmaStore.Kind.RBTREE); // 6.1 removed the vmacache and its counters
-        current = spawn("mm4j", 0);
-        register(procfs);
+        register(procfs); // pid 1 comes on first use: init()
         vmstat.addFolder(v -> {
             v[VmStat.COMMITTED_AS] += overcommit.committedPages();
             v[VmStat.COMMIT_LIMIT] += overcommit.commitLimitPages();
@@ -201,8 +225,9 @@ public final class Processes {
 
     /** The task a debugfs/procfs name ({@code <pid>} or {@code self}) stands for, or null. */
     private Task task(final String who) {
+        final Task self = init();
         if (who.equals("self")) {
-            return current;
+            return self;
         }
         try {
             return tasks.get(Integer.parseInt(who));
@@ -233,7 +258,16 @@ public final class Processes {
 
     /** The layout exec gives a new program: the binary, brk, vdso and stack; randomized when ASLR is on. */
     private synchronized Task spawn(final String comm, final int ppid) {
-        final MmStruct mm = new MmStruct(() -> maxMapCount, vmaStore, mapleNodes);
+        final MmStruct mm = new MmStruct(() -> maxMapCount, vmaStore, mapleNodes, caches);
+        long[] objects = null;
+        if (caches != null) { // the init task: nothing of it may fail
+            mm.kaddr = ProcCaches.allocNoFail(caches.mmStruct);
+            objects = new long[TASK_OBJECTS];
+            final KmemCache[] cs = taskCaches();
+            for (int i = 0; i < TASK_OBJECTS; i++) {
+                objects[i] = ProcCaches.allocNoFail(cs[i]);
+            }
+        }
         mm.setMmapMinAddr(mmapMinAddr);
         final boolean aslr = randomizeVaSpace != 0;
         final long mmapRnd = aslr ? (random.nextLong() & ((1L << 28) - 1)) << 12 : 0;
@@ -263,21 +297,93 @@ public final class Processes {
             "[vvar_vclock]", false);
         mm.addInitialVma(vdso + 0x6000, vdso + 0x8000, ro | VmFlags.VM_EXEC | VmFlags.VM_MAYEXEC, 0, null,
             "[vdso]", false);
-        final Task t = new Task(nextPid++, ppid, comm, mm, new TaskFaultInject());
+        final Task t = new Task(nextPid++, ppid, comm, mm, ppid == 0 ? initFaultInject : new TaskFaultInject(),
+            objects);
         tasks.put(t.pid, t);
         return t;
     }
 
+    /** The objects of a task besides its mm, in {@code copy_process}'s order (alloc_pid comes last). */
+    static final int TASK_OBJECTS = 7;
+    private static final int PID_OBJECT = 6;
+
+    /** task_struct, cred_jar, files_cache, fs_cache, sighand_cache, signal_cache, pid. */
+    private KmemCache[] taskCaches() {
+        return new KmemCache[] {caches.taskStruct, caches.credJar, caches.files, caches.fs, caches.sighand,
+            caches.signal, caches.pid};
+    }
+
+    /** Frees what {@code copy_process} allocated (its bad_fork_* unwinding, and release_task at exit). */
+    private void freeTaskObjects(final long[] objects) {
+        if (objects == null) {
+            return;
+        }
+        final KmemCache[] cs = taskCaches();
+        for (int i = TASK_OBJECTS - 1; i >= 0; i--) {
+            ProcCaches.free(cs[i], objects[i]);
+            objects[i] = 0;
+        }
+    }
+
+    /**
+     * Calls {@code action} with every slab object the process table holds: each task's task_struct, cred, files,
+     * fs, sighand, signal and pid, and everything of its address space ({@link MmStruct#forEachObject}). This is
+     * kmemleak's root for them (the kernel's task list, reached from {@code init_task}).
+     */
+    public void forEachObject(final LongConsumer action) {
+        for (final Task t : tasks.values()) {
+            if (t.objects != null) {
+                for (final long p : t.objects) {
+                    if (p != 0) {
+                        action.accept(p);
+                    }
+                }
+            }
+            t.mm.forEachObject(action);
+        }
+    }
+
+    /** The comm of pid 1, the process exec leaves at boot ({@code /usr/bin/mm4j}). */
+    public static final String INIT_COMM = "mm4j";
+
+    /**
+     * pid 1, made on the first use of the process table rather than inside boot, so that a kernel only booted
+     * holds no slab page yet: its task, mm, VMAs and maple nodes come from the {@link ProcCaches} when first
+     * needed. The layout and its random draws are those boot made before.
+     */
+    private Task init() {
+        final Task c = current;
+        return c != null ? c : spawnInit();
+    }
+
+    private synchronized Task spawnInit() {
+        if (current == null) {
+            current = spawn(INIT_COMM, 0);
+        }
+        return current;
+    }
+
     public Task current() {
+        return init();
+    }
+
+    /** pid 1's {@code make_it_fail}/{@code fail_nth}, which reports use before pid 1 is made. */
+    public TaskFaultInject initFaultInject() {
+        return initFaultInject;
+    }
+
+    /** The current process, or null while pid 1 was not yet needed (for reports naming {@code current}). */
+    public Task currentIfStarted() {
         return current;
     }
 
     /** The current process's address space. */
     public MmStruct currentMm() {
-        return current.mm;
+        return init().mm;
     }
 
     public Task get(final int pid) {
+        init();
         return tasks.get(pid);
     }
 
@@ -286,8 +392,11 @@ public final class Processes {
         return overcommit;
     }
 
-    /** The live processes, read without this table's lock (the map is concurrent). */
-    Iterable<Task> tasksRacy() {
+    /**
+     * The live processes, read without this table's lock (the map is concurrent) and without starting pid 1 (the
+     * OOM killer's and kmemleak's view).
+     */
+    public Iterable<Task> tasksRacy() {
         return tasks.values();
     }
 
@@ -307,19 +416,47 @@ public final class Processes {
      * child remains). Throws {@link ProcessKilledException} when the OOM killer chose the forking process itself.
      */
     public int fork() {
-        final Task parent = current;
+        final Task parent = init();
+        long[] objects = null;
+        if (caches != null) { // dup_task_struct, copy_creds, copy_files, copy_fs, copy_sighand, copy_signal
+            objects = new long[TASK_OBJECTS];
+            final KmemCache[] cs = taskCaches();
+            for (int i = 0; i < PID_OBJECT; i++) {
+                objects[i] = ProcCaches.alloc(cs[i]);
+                if (objects[i] == 0) {
+                    freeTaskObjects(objects);
+                    return -Errno.ENOMEM;
+                }
+            }
+        }
         final MmStruct childMm;
         try {
-            childMm = parent.mm.dupMmap(); // not under this monitor: it may run the OOM killer
+            childMm = parent.mm.dupMmap(); // copy_mm; not under this monitor: it may run the OOM killer
         } catch (final ModelOutOfMemoryException e) {
+            freeTaskObjects(objects);
             return -Errno.ENOMEM;
+        } catch (final ProcessKilledException e) {
+            freeTaskObjects(objects);
+            throw e;
+        }
+        if (objects != null) {
+            objects[PID_OBJECT] = ProcCaches.alloc(caches.pid); // alloc_pid
+            if (objects[PID_OBJECT] == 0) {
+                childMm.exitMmap();
+                childMm.freeMm();
+                freeTaskObjects(objects);
+                return -Errno.ENOMEM;
+            }
         }
         synchronized (this) {
             if (!tasks.containsKey(parent.pid)) {
                 childMm.exitMmap(); // the parent was killed meanwhile
+                childMm.freeMm();
+                freeTaskObjects(objects);
                 throw new ProcessKilledException(parent.pid, parent.comm);
             }
-            final Task child = new Task(nextPid++, parent.pid, parent.comm, childMm, parent.faultInject.forkChild());
+            final Task child = new Task(nextPid++, parent.pid, parent.comm, childMm, parent.faultInject.forkChild(),
+                objects);
             child.oomScoreAdj = parent.oomScoreAdj;
             tasks.put(child.pid, child);
             return child.pid;
@@ -338,10 +475,12 @@ public final class Processes {
                 t.mm.exitMmap();
             }
         }
+        t.mm.freeMm();
         synchronized (this) {
             if (tasks.remove(t.pid) != null) {
                 retiredCalls += t.mm.vmacacheFindCalls();
                 retiredHits += t.mm.vmacacheFindHits();
+                freeTaskObjects(t.objects);
             }
             if (current == t) {
                 current = tasks.get(1);
@@ -351,6 +490,7 @@ public final class Processes {
 
     /** Makes {@code pid} the current process; IllegalArgumentException when there is no such process. */
     public synchronized void switchTo(final int pid) {
+        init();
         final Task t = tasks.get(pid);
         if (t == null) {
             throw new IllegalArgumentException("no process with pid " + pid);
@@ -360,6 +500,7 @@ public final class Processes {
 
     /** Ends process {@code pid} (not pid 1): its memory is freed. */
     public void exit(final int pid) {
+        init();
         final Task t;
         synchronized (this) {
             t = tasks.get(pid);
@@ -379,10 +520,15 @@ public final class Processes {
                 t.mm.exitMmap();
             }
         }
+        t.mm.freeMm(); // mmput's mmdrop
+        synchronized (this) {
+            freeTaskObjects(t.objects); // release_task .. put_task_struct (no zombie stage in the model)
+        }
     }
 
     /** The processes in pid order (a snapshot). */
     public List<Task> tasks() {
+        init();
         return new ArrayList<>(tasks.values());
     }
 
@@ -394,7 +540,7 @@ public final class Processes {
     /** {@code ps}: PID, PPID, VSZ and RSS in KiB, the current process marked with '*'. */
     public String ps() {
         final StringBuilder sb = new StringBuilder("    PID    PPID      VSZ     RSS COMMAND\n");
-        final Task current = this.current;
+        final Task current = init();
         for (final Task t : tasks.values()) {
             final long[] rss = t.mm.rss();
             sb.append(String.format("%c%6d %7d %8d %7d %s%n", t == current ? '*' : ' ', t.pid, t.ppid,
@@ -477,6 +623,7 @@ public final class Processes {
             public List<String> list(final String rest) {
                 final List<String> out = new ArrayList<>();
                 if (rest.isEmpty() && vmaStore == VmaStore.Kind.MAPLE) {
+                    init();
                     tasks.keySet().forEach(p -> out.add(Integer.toString(p)));
                     out.add("self");
                 }
@@ -491,6 +638,7 @@ public final class Processes {
                     return null;
                 }
                 final Task t;
+                init();
                 synchronized (Processes.this) {
                     final String who = rest.substring(0, slash);
                     if (who.equals("self")) {
@@ -538,8 +686,9 @@ public final class Processes {
                 }
                 final String who = rest.substring(0, slash);
                 final Task t;
+                final Task self = init();
                 try {
-                    t = who.equals("self") ? current : tasks.get(Integer.parseInt(who));
+                    t = who.equals("self") ? self : tasks.get(Integer.parseInt(who));
                 } catch (final NumberFormatException e) {
                     return false;
                 }
@@ -564,6 +713,7 @@ public final class Processes {
 
             @Override
             public List<String> list(final String rest) {
+                init();
                 if (rest.isEmpty()) {
                     final List<String> out = new ArrayList<>();
                     synchronized (Processes.this) {

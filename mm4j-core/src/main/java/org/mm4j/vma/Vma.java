@@ -9,6 +9,9 @@ package org.mm4j.vma;
  * largest {@link VmaTree#gap(Vma)} in this node's subtree (the 5.x {@code rb_subtree_gap}); the maple tree
  * ({@link MapleVmaStore}) leaves the rbtree fields unused.
  *
+ * <p>Memory: with a booted kernel each VMA is an object of the {@code vm_area_struct} slab cache ({@link #kaddr},
+ * {@link VmaInit}) linked to its anon_vmas through {@code anon_vma_chain} objects ({@link #avcs}, {@link Rmap}).
+ *
  * <p>Threads: a VMA is read and written only under its mm's lock (the model's {@code mmap_lock}); the fields are
  * plain on purpose so that {@code find_vma} under that lock ({@code MmStruct.findVmaLocked}) allocates nothing and
  * takes no lock of its own.
@@ -26,6 +29,10 @@ public final class Vma {
     /** Name of a special mapping ({@code [vdso]}, {@code [vvar]}, ...), or null. */
     String specialName;
     MmStruct mm;
+    /** The object's address in the vm_area_struct cache ({@link ProcCaches}), or 0 without a kernel. */
+    long kaddr;
+    /** {@code vma->anon_vma_chain}: the chains linking this VMA to its anon_vmas (null when empty). */
+    java.util.ArrayList<AnonVmaChain> avcs;
 
     // augmented red-black tree (mm->mm_rb in 5.x) and the address-ordered list (vm_prev / vm_next)
     Vma left;
@@ -44,7 +51,10 @@ public final class Vma {
         this.pgoff = pgoff;
     }
 
-    /** {@code vm_area_dup}: same flags, file, anon_vma, name; not linked. */
+    /**
+     * The fields {@code vm_area_dup} copies: same flags, file, anon_vma, name; not linked, no slab object and no
+     * anon_vma chains (see {@link VmaInit#vmAreaDup}).
+     */
     Vma dup() {
         final Vma v = new Vma(mm, start, end, flags, pgoff);
         v.file = file;

@@ -44,11 +44,16 @@ final class VmaOps {
 
     /**
      * {@code __split_vma}: splits {@code v} at {@code addr}; {@code newBelow}: the new VMA is the lower part. Returns
-     * the new VMA. Unchecked: it bypasses the {@code max_map_count} limit ({@link #splitVma} checks it).
+     * the new VMA, or null (nothing changed) when its {@code vm_area_struct} or its anon_vma chains could not be
+     * had ({@code vm_area_dup}, {@code anon_vma_clone}: -ENOMEM). Unchecked: it bypasses the {@code max_map_count}
+     * limit ({@link #splitVma} checks it).
      */
     static Vma splitVmaUnchecked(final MmStruct mm, final Vma v, final long addr, final boolean newBelow) {
         assert mm.mmapAssertWriteLocked();
-        final Vma n = v.dup();
+        final Vma n = VmaInit.vmAreaDupClone(v);
+        if (n == null) {
+            return null;
+        }
         final long delta = (addr - v.start) >>> 12;
         if (newBelow) {
             n.end = addr;
@@ -62,13 +67,15 @@ final class VmaOps {
         return n;
     }
 
-    /** {@code split_vma}: refuses with ENOMEM when the map count is at its limit. Returns 0 or -errno. */
+    /**
+     * {@code split_vma}: refuses with ENOMEM when the map count is at its limit, or when the new VMA's memory
+     * could not be had. Returns 0 or -errno.
+     */
     static int splitVma(final MmStruct mm, final Vma v, final long addr, final boolean newBelow) {
         if (mm.tree.count >= mm.maxMapCount()) {
             return -ENOMEM;
         }
-        splitVmaUnchecked(mm, v, addr, newBelow);
-        return 0;
+        return splitVmaUnchecked(mm, v, addr, newBelow) == null ? -ENOMEM : 0;
     }
 
     // ------------------------------------------------------------------------------------------------ merging
@@ -140,9 +147,11 @@ final class VmaOps {
             && g.prev.pgoff + g.prev.pages() == g.pgoff;
     }
 
+    /** {@code dup_anon_vma}: {@code dst} takes {@code src}'s anon_vma and a copy of its chains. */
     private static void dupAnonVma(final Vma dst, final Vma src) {
         if (src != null && src.anonVma != null && dst.anonVma == null) {
             dst.anonVma = src.anonVma;
+            Rmap.anonVmaCloneNoFail(dst, src);
         }
     }
 
@@ -321,16 +330,31 @@ final class VmaOps {
             }
             vmFlags |= VM_ACCOUNT;
         }
+        Vma pre = null;
         if (first != null && first.start < end) {
-            unmapRange(mm, first, addr, end);
+            // the mapping replaces others: its vm_area_struct is had first, as what the unmap removes cannot be
+            // put back (the kernel's abort_munmap_vmas re-attaches them instead)
+            pre = VmaInit.vmAreaAlloc(mm, addr, end, vmFlags, pgoff);
+            if (pre == null || unmapRange(mm, first, addr, end) != 0) {
+                if (pre != null) {
+                    VmaInit.vmAreaFree(pre);
+                }
+                return -ENOMEM;
+            }
         }
         final Vmg g = Vmg.at(mm, addr, end);
         g.flags = vmFlags;
         g.file = file;
         g.pgoff = pgoff;
         Vma vma = (g.prev != null || g.next != null) ? mergeNewRange(mm, g) : null;
+        if (vma != null && pre != null) {
+            VmaInit.vmAreaFree(pre);
+        }
         if (vma == null) {
-            vma = new Vma(mm, addr, end, vmFlags, pgoff);
+            vma = pre != null ? pre : VmaInit.vmAreaAlloc(mm, addr, end, vmFlags, pgoff); // __mmap_new_vma
+            if (vma == null) {
+                return -ENOMEM;
+            }
             if (file != null) {
                 vma.file = file;
             } else if ((vmFlags & VM_SHARED) != 0) {
@@ -346,20 +370,29 @@ final class VmaOps {
 
     // ------------------------------------------------------------------------------------------------ munmap
 
-    /** Unmaps {@code [start, end)} beginning at {@code vma} (the first overlapping VMA), splitting at the ends. */
-    private static void unmapRange(final MmStruct mm, final Vma vma, final long start, final long end) {
-        if (start > vma.start) {
-            splitVmaUnchecked(mm, vma, start, true);
+    /**
+     * Unmaps {@code [start, end)} beginning at {@code vma} (the first overlapping VMA): both ends are split first
+     * ({@code vms_gather_munmap_vmas}), then the VMAs inside are removed. 0, or -ENOMEM when a split could not
+     * have its VMA (nothing is removed then; a split made before the failure stays, as in the kernel).
+     */
+    private static int unmapRange(final MmStruct mm, final Vma vma, final long start, final long end) {
+        if (start > vma.start && splitVmaUnchecked(mm, vma, start, true) == null) {
+            return -ENOMEM;
+        }
+        Vma last = vma;
+        while (last.next != null && last.next.start < end) {
+            last = last.next;
+        }
+        if (last.end > end && splitVmaUnchecked(mm, last, end, false) == null) {
+            return -ENOMEM;
         }
         Vma v = vma;
         while (v != null && v.start < end) {
-            if (v.end > end) {
-                splitVmaUnchecked(mm, v, end, false);
-            }
             final Vma nextV = v.next;
             mm.removeVma(v);
             v = nextV;
         }
+        return 0;
     }
 
     /** {@code do_vmi_align_munmap}: the map-count check, then the unmap; 0 or -ENOMEM (nothing unmapped). */
@@ -367,8 +400,7 @@ final class VmaOps {
         if (start > vma.start && end < vma.end && mm.tree.count >= mm.maxMapCount()) {
             return -ENOMEM;
         }
-        unmapRange(mm, vma, start, end);
-        return 0;
+        return unmapRange(mm, vma, start, end);
     }
 
     /** {@code do_vmi_munmap}: unmaps {@code [start, start + len)}, page-aligned up; 0 or -errno. */
@@ -417,7 +449,11 @@ final class VmaOps {
                 return 0;
             }
         }
-        mm.insertVma(new Vma(mm, addr, addr + len, flags, addr >>> 12));
+        final Vma v = VmaInit.vmAreaAlloc(mm, addr, addr + len, flags, addr >>> 12);
+        if (v == null) {
+            return -ENOMEM; // vm_area_alloc failed: nothing changed
+        }
+        mm.insertVma(v);
         return 0;
     }
 
@@ -425,7 +461,8 @@ final class VmaOps {
 
     /**
      * {@code copy_vma}: the destination VMA of a move, merged with its new neighbours when possible; {@code vmap[0]}
-     * is updated when the source VMA itself was merged into it.
+     * is updated when the source VMA itself was merged into it. Null (nothing changed) when a new VMA or its
+     * anon_vma chains could not be had.
      */
     static Vma copyVma(final MmStruct mm, final Vma[] vmap, final long addr, final long len, long pgoff) {
         assert mm.mmapAssertWriteLocked();
@@ -449,7 +486,10 @@ final class VmaOps {
             }
             return merged;
         }
-        final Vma n = vma.dup();
+        final Vma n = VmaInit.vmAreaDupClone(vma);
+        if (n == null) {
+            return null;
+        }
         n.start = addr;
         n.end = addr + len;
         n.pgoff = pgoff;

@@ -106,6 +106,10 @@ public abstract sealed class VmaStore permits VmaTree, MapleVmaStore {
     /** An {@code mt_dump}-style picture of the index, or null when it is not a maple tree. */
     abstract String dump(String label);
 
+    /** Calls {@code action} with the address of every maple_node of the index (none for the rbtree). */
+    void forEachNode(final java.util.function.LongConsumer action) {
+    }
+
     /** {@code vm_start_gap}: the start less the guard gap of a VM_GROWSDOWN VMA. */
     long startGap(final Vma v) {
         if ((v.flags & VmFlags.VM_GROWSDOWN) != 0) {

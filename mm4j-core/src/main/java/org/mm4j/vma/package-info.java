@@ -25,7 +25,10 @@
  *       inside ({@code PageTables}, {@link org.mm4j.vma.Pager}), which runs the OOM killer and then
  *       becomes -ENOMEM (or -EAGAIN for mlock) for a system call, {@code -ENOMEM} for {@code Processes.fork}, and
  *       {@link org.mm4j.base.ModelOutOfMemoryException} for a user access where the kernel would panic; nothing in
- *       this package throws {@link java.lang.OutOfMemoryError} or another JVM {@link java.lang.Error} for it;</li>
+ *       this package throws {@link java.lang.OutOfMemoryError} or another JVM {@link java.lang.Error} for it; a
+ *       slab object that cannot be had ({@link org.mm4j.vma.ProcCaches}: a VMA, anon_vma, chain, mm or task
+ *       object; failslab) is 0 inside and -ENOMEM for the system call or fork, with nothing changed (a write
+ *       fault's {@code anon_vma_prepare}: {@code VM_FAULT_OOM}, the exception above);</li>
  *   <li>at the Java API boundary, arguments the kernel never sees (an initial VMA that overlaps another, a pid that
  *       does not exist, an access other than r/w/x, oom_score_adj outside -1000..1000) throw {@link
  *       java.lang.IllegalArgumentException} naming the value at fault; broken internal invariants throw {@link
@@ -99,7 +102,13 @@
  *  Fork.dupMmap                           dup_mmap (mm/mmap.c since 6.16)
  *  TaskMmu.maps / mapsLine / vmaName      show_map / show_map_vma / get_vma_name
  *  TaskMmu.smaps / vmCounters / statusVm  show_smap / vm_stat_account's counters / task_mem
- *  Vma / AnonVma                          struct vm_area_struct / struct anon_vma
+ *  Vma / AnonVma / AnonVmaChain           struct vm_area_struct / struct anon_vma / struct anon_vma_chain
+ *  ProcCaches                             the process caches of mm_cache_init, maple_tree_init, pid_idr_init,
+ *                                         anon_vma_init, cred_init, fork_init, proc_caches_init, vma_state_init
+ *  VmaInit.vmAreaAlloc / vmAreaDup / ..   vm_area_alloc / vm_area_dup / vm_area_free (mm/vma_init.c)
+ *  Rmap.anonVmaPrepare / anonVmaClone     __anon_vma_prepare's allocations / anon_vma_clone (mm/rmap.c)
+ *  Rmap.anonVmaFork / unlinkAnonVmas      anon_vma_fork / unlink_anon_vmas (put_anon_vma)
+ *  MmStruct.freeMm / forEachObject        __mmdrop's free_mm / (kmemleak's walk of the mm's objects)
  *  VmaStore                               the VMA index an mm uses (find_vma, unmapped_area[_topdown], link)
  *  MapleVmaStore                          mm->mm_mt (maple tree, org.mm4j.vma.maple), 6.1+, through vma_iterator:
  *                                         vma_iter_store_new, vma_iter_clear, vma_expand / vma_shrink
@@ -120,7 +129,8 @@
  *  Overcommit.vmEnoughMemory              __vm_enough_memory, vm_commit_limit
  *  OomKiller.outOfMemory / badness        out_of_memory / oom_badness
  *  OomKiller.kill                         __oom_kill_process (the caller checked the victim)
- *  Processes                              the task list; fork (copy_process's mm part), /proc/PID/*
+ *  Processes                              the task list; fork (copy_process: task_struct, cred, files, fs,
+ *                                         sighand, signal, mm, pid), exit (release_task), /proc/PID/*
  *  UserFault                              a fault's signal (struct kernel_siginfo: si_signo, si_code, si_addr)
  *  SegmentationFault / BusError           force_sig_fault(SIGSEGV / SIGBUS)
  *  ProcessKilledException                 SIGKILL from the OOM killer (mark_oom_victim + do_send_sig_info)

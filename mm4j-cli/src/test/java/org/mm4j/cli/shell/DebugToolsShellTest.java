@@ -81,7 +81,7 @@ class DebugToolsShellTest {
             kmalloc 64
             echo 1 > /proc/self/make-it-fail
             cat /proc/self/make-it-fail
-            echo 5 > /proc/self/fail-nth
+            echo 1000 > /proc/self/fail-nth
             CHILD = fork
             cat /proc/$CHILD/make-it-fail
             cat /proc/$CHILD/fail-nth
@@ -108,7 +108,10 @@ class DebugToolsShellTest {
         assertEquals("1", out[11], "the child inherits make_it_fail");
         assertEquals("0", out[12], "dup_task_struct clears fail_nth");
         assertTrue(out[13].matches("0xffff888[0-9a-f]+"), "fail-nth armed: counts down, skips the rest: " + out[13]);
-        assertEquals("4", out[14]);
+        // fork's own slab allocations (task_struct, cred, ..., mm_struct, VMAs, anon_vmas: issue 15) count fail_nth
+        // down as the kmalloc does; none of them reaches it
+        final int left = Integer.parseInt(out[14]);
+        assertTrue(left > 0 && left < 1000 - 1 - 8, "fail_nth after fork and one kmalloc: " + left);
         assertEquals(NULL, out[15], "task-filter with make-it-fail: the random failure (probability 100, times 1)");
         assertEquals(16, out.length, r.out());
         assertEquals("""
@@ -179,12 +182,23 @@ class DebugToolsShellTest {
         }
         assertEquals(2, groups, sorted);
         assertEquals(5, pages, "the freed block is gone");
-        // MAP_POPULATE faulted in 16 user pages along one path: one group; -m puts the most pages first
+        // MAP_POPULATE faulted in 16 user pages along one path: one group; -m puts the most pages first (the mmap
+        // also made pid 1, whose task, mm and VMA objects took slab pages: their groups come first when larger)
         final String culled = out.substring(out.indexOf("= 0x7f"));
-        final Matcher first = Pattern.compile("\n(\\d+) times, (\\d+) pages:\n").matcher(culled);
-        assertTrue(first.find(), culled);
-        assertEquals("16", first.group(1));
-        assertEquals("16", first.group(2));
+        final Matcher head = Pattern.compile("\n(\\d+) times, (\\d+) pages:\n").matcher(culled);
+        String faulted = null;
+        int lastPages = Integer.MAX_VALUE;
+        while (head.find()) {
+            final int groupPages = Integer.parseInt(head.group(2));
+            assertTrue(groupPages <= lastPages, "-m: most pages first\n" + culled);
+            lastPages = groupPages;
+            final int end = culled.indexOf(" times, ", head.end());
+            if (faulted == null
+                && culled.substring(head.end(), end < 0 ? culled.length() : end).contains("PageTables.fault+")) {
+                faulted = head.group(1) + "/" + head.group(2);
+            }
+        }
+        assertEquals("16/16", faulted, culled);
         assertTrue(culled.contains(" org.mm4j.vma.PageTables.fault+"), culled);
         assertTrue(culled.contains("\n mm4j shell line 7: m = mmap(NULL, 65536, "), culled);
         assertTrue(culled.contains("1 times, 4 pages:\n"), culled);

@@ -1,15 +1,28 @@
 package org.mm4j.vma.maple;
 
+import org.mm4j.base.ModelOutOfMemoryException;
+import org.mm4j.page.Gfp;
+import org.mm4j.slab.KmemCache;
+
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The {@code maple_node} cache: where every maple tree of the model gets its 256-byte nodes ({@code mt_alloc_one},
  * {@code mt_free_one}; 6.18 creates it in {@code maple_tree_init} with {@code SLAB_PANIC}, 256-byte objects,
- * 256-byte aligned). The vma layer does not reach the slab allocator, so this counts the objects instead and hands
- * out model addresses (a bump from {@link #BASE} in 256-byte steps) that {@code mt_dump} prints.
+ * 256-byte aligned, {@code sheaf_capacity} 32). A booted kernel's processes use the slab cache itself
+ * ({@link #MapleNodeCache(KmemCache)}): every node is a {@code kmem_cache_alloc} from "maple_node" and every freed
+ * node a {@code kmem_cache_free}, so /proc/slabinfo and {@code /sys/kernel/slab/maple_node} move with the trees and
+ * {@link #active()} equals the objects the trees hold. A tree built without a kernel (tests, a lone
+ * {@code MmStruct}) uses {@link #MapleNodeCache()}, which only counts and hands out model addresses (a bump from
+ * {@link #BASE} in 256-byte steps) that {@code mt_dump} prints.
+ *
+ * <p>Departure: the kernel preallocates the worst case of a store ({@code mas_preallocate}) and fails the system
+ * call with -ENOMEM before changing the tree; mm4j allocates nodes as the store needs them, with
+ * {@code __GFP_NOFAIL} (so failslab passes them by, as {@code should_failslab} does for such calls); memory
+ * exhausted all the same is a {@link ModelOutOfMemoryException}.
  *
  * <p>Threads: one cache serves the trees of every process, each written under its own mm's lock, so the counters
- * are atomic.
+ * are atomic; the slab cache is thread safe.
  */
 public final class MapleNodeCache {
     /** Where node addresses start (a direct-map-like address: the dump shows kernel pointers). */
@@ -18,14 +31,39 @@ public final class MapleNodeCache {
     private final AtomicLong allocs = new AtomicLong();
     private final AtomicLong frees = new AtomicLong();
     private final AtomicLong next = new AtomicLong();
+    /** The slab cache the nodes come from, or null (counting only). */
+    private final KmemCache slab;
+
+    /** Counting only: nodes get model addresses, no slab memory. */
+    public MapleNodeCache() {
+        this.slab = null;
+    }
+
+    /** Nodes from the slab cache {@code maple_node} (a booted kernel's). */
+    public MapleNodeCache(final KmemCache slab) {
+        this.slab = slab;
+    }
 
     MapleNode alloc(final boolean leaf) {
+        final long addr;
+        if (slab != null) {
+            addr = slab.alloc(Gfp.KERNEL | Gfp.NOFAIL);
+            if (addr == 0) {
+                throw new ModelOutOfMemoryException("mt_alloc_one: kmem_cache_alloc(maple_node, GFP_KERNEL|"
+                    + "__GFP_NOFAIL) found no memory for a 256-byte node");
+            }
+        } else {
+            addr = BASE + next.getAndIncrement() * MapleNode.MAPLE_NODE_SIZE;
+        }
         allocs.incrementAndGet();
-        return new MapleNode(leaf, BASE + next.getAndIncrement() * MapleNode.MAPLE_NODE_SIZE);
+        return new MapleNode(leaf, addr);
     }
 
     void free(final MapleNode n) {
         frees.incrementAndGet();
+        if (slab != null) {
+            slab.free(n.addr);
+        }
     }
 
     /** Nodes allocated so far. */

@@ -389,6 +389,22 @@ public final class MapleTree<T> {
         cache.free(n);
     }
 
+    /** Calls {@code action} with the address of every node of the tree (kmemleak's walk of what the mm holds). */
+    public void forEachNode(final java.util.function.LongConsumer action) {
+        if (root != null) {
+            forEachNode(root, action);
+        }
+    }
+
+    private static void forEachNode(final MapleNode n, final java.util.function.LongConsumer action) {
+        action.accept(n.addr);
+        if (!n.leaf) {
+            for (int i = 0; i <= n.end; i++) {
+                forEachNode((MapleNode) n.slot[i], action);
+            }
+        }
+    }
+
     private void freeSubtree(final MapleNode n) {
         if (!n.leaf) {
             for (int i = 0; i <= n.end; i++) {

@@ -14,7 +14,8 @@
  * MapleTree.dump            mt_dump(mt, mt_dump_hex)
  * MapleNode                 struct maple_node: maple_leaf_64 / maple_arange_64 (maple_range_64, maple_arange_64)
  * MapleNode.minSlots        mt_min_slots[]         MapleNode.maxGap   mas_max_gap / ma_leaf_max_gap
- * MapleNodeCache            maple_node_cache (kmem_cache "maple_node"): mt_alloc_one / mt_free_one, counted
+ * MapleNodeCache            maple_node_cache (kmem_cache "maple_node"): mt_alloc_one / mt_free_one (slab objects
+ *                           with a kernel, counted model addresses without)
  * MaState                   struct ma_state (index, last)
  * </pre>
  *
