@@ -107,4 +107,38 @@ class MainTest {
         assertTrue(main("help").out().contains("./mm4j-report.html"));
         assertTrue(main("replay", "strace", "--help").out().contains("trace=%memory"));
     }
+    @Test
+    void replayKmemFileWithNoOptionTakesTheFastPathAndPrintsWhatPicocliDoes(@TempDir final Path dir)
+        throws java.io.IOException {
+        assertEquals("t.zst", Main.plainReplayFile(new String[] {"replay", "kmem", "t.zst"}));
+        for (final String[] a : new String[][] {{"replay", "kmem", "-"}, {"replay", "kmem", "--report=r.html"},
+            {"replay", "kmem", "@args"}, {"replay", "kmem", ""}, {"replay", "strace", "t"}, {"replay", "kmem"},
+            {"replay", "kmem", "t", "--report", "r.html"}}) {
+            org.junit.jupiter.api.Assertions.assertNull(Main.plainReplayFile(a), String.join(" ", a));
+        }
+        final Path f = dir.resolve("t.trace");
+        Files.write(f, org.mm4j.trace.kmem.KmemTraceGenerator.generate(3, 2, 512, 3_000));
+        final Run picocli = main("replay", "kmem", f.toString());
+        final Run fast;
+        synchronized (MainTest.class) {
+            final PrintStream oldOut = System.out;
+            final PrintStream oldErr = System.err;
+            final ByteArrayOutputStream o = new ByteArrayOutputStream();
+            final ByteArrayOutputStream e = new ByteArrayOutputStream();
+            try {
+                System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+                System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+                final int status = ReplayKmemCommand.replayWithDefaults(f.toString());
+                fast = new Run(status, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+            } finally {
+                System.setOut(oldOut);
+                System.setErr(oldErr);
+            }
+        }
+        assertEquals(0, picocli.status(), picocli.err());
+        assertTrue(picocli.out().contains("events replayed   3,000 in "), picocli.out());
+        assertEquals(picocli.status(), fast.status());
+        assertEquals(picocli.err(), fast.err());
+        assertEquals(ReplayKmemCommandTest.untimed(picocli.out()), ReplayKmemCommandTest.untimed(fast.out()));
+    }
 }

@@ -88,7 +88,7 @@ class BuddyPropertyTest {
      * boundary, and GFP_DMA / GFP_DMA32 stay below their limits.
      */
     @Property(tries = 100)
-    void randomAllocFreeWithTwoZones(@ForAll("opLists") final List<Op> ops) {
+    void randomAllocFreeWithThreeZones(@ForAll("opLists") final List<Op> ops) {
         try (PhysicalMemory m = new PhysicalMemory(16L << 20, 1); MemMap mm = new MemMap(m.totalPages())) {
             final org.mm4j.base.CpuSlots cpus = new org.mm4j.base.CpuSlots(2);
             final BuddyAllocator b = new BuddyAllocator(m, mm, new org.mm4j.base.KernelLog(), cpus,

@@ -1,0 +1,176 @@
+package org.mm4j.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Before/after (or A/B/C...) of the fast path in <em>one process</em>, by thread CPU time, for a machine too busy
+ * for wall-clock JMH: each variant is a benchmark jar loaded by a class loader of its own (so each has its own
+ * compiled code and profile), an allocator row and system properties set while that variant boots (read by
+ * {@code static final} fields at class initialisation, so an experiment switch costs the variant nothing). The
+ * workloads are {@link SafetyCost}'s (alloc-free-64, ring-64, ring-mixed-16-4096, batch-1024x64), run in rounds of
+ * about {@value SafetyCost#BATCH} operations; the variants take turns round by round, in a rotating order, so
+ * they see the same background load and the same neighbours on the shared core. Prints, per workload and variant,
+ * the median and minimum CPU ns per alloc+free pair over the last two thirds of the rounds and the median of the
+ * per-round ratios to the first variant (the paired ratio is what to read: it cancels the load of the moment).
+ *
+ * <p>Run: {@code java -Xms512m -Xmx512m -Xmn128m -XX:+AlwaysPreTouch --enable-native-access=ALL-UNNAMED -cp
+ * mm4j-benchmarks.jar org.mm4j.bench.CpuAb ROUNDS WORKLOADS VARIANT...}, {@code WORKLOADS} a comma list of
+ * {@code alloc-free-64,ring-64,ring-mixed-16-4096,batch-1024x64}, each {@code VARIANT}
+ * {@code label=JAR=ALLOCATOR[=PROP,PROP~VALUE,...]} (a property without {@code ~} is set to {@code true}). Example:
+ * {@code base=before.jar=mm4j new=after.jar=mm4j off=after.jar=mm4j-double-free-kernel mimalloc=after.jar=mimalloc}
+ * (set {@code GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384} for jemalloc). This jar's own {@link SafetyCost}
+ * runs in every variant (put in front of the variant's jar), so jars that predate it can be measured too.
+ *
+ * <p>Not JMH: one JVM, no fork isolation; the JIT compiles each variant's loop separately. CPU time still carries
+ * the cache pollution of context switches and a busy sibling hyperthread: compare variants of one run, not runs.
+ */
+public final class CpuAb {
+    static final String[] WORKLOADS = {"alloc-free-64", "ring-64", "ring-mixed-16-4096", "batch-1024x64"};
+
+    private CpuAb() {
+    }
+
+    /** One variant: its label, allocator and the workload methods of its class loader. */
+    private record Variant(String label, Object allocator, Method allocFree, Method ring, Method batch) {
+    }
+
+    public static void main(final String[] args) throws Exception {
+        if (args.length < 3) {
+            throw new IllegalArgumentException("args=" + Arrays.toString(args)
+                + " (expected: ROUNDS WORKLOADS label=JAR=ALLOCATOR[=PROPS] ...)");
+        }
+        final int rounds = Integer.parseInt(args[0]);
+        if (rounds < 3) {
+            throw new IllegalArgumentException("ROUNDS=" + rounds + " (expected: >= 3)");
+        }
+        final List<Integer> work = new ArrayList<>();
+        for (final String w : args[1].split(",")) {
+            final int i = Arrays.asList(WORKLOADS).indexOf(w);
+            if (i < 0) {
+                throw new IllegalArgumentException("workload=" + w + " (expected: one of "
+                    + String.join(", ", WORKLOADS) + ")");
+            }
+            work.add(i);
+        }
+        final Path own = ownSafetyCost();
+        final List<Variant> vs = new ArrayList<>();
+        for (int i = 2; i < args.length; i++) {
+            vs.add(open(args[i], own));
+        }
+        final int[] sizes64 = RingBench.constant(64);
+        final int[] mixed = KmallocRandomBench.logUniform(RingBench.SEQUENCE, RingMixedBench.SEED,
+            RingMixedBench.MIN_SIZE, RingMixedBench.MAX_SIZE);
+        final ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        final int n = vs.size();
+        for (final int w : work) {
+            final double ops = w == 3 ? SafetyCost.BATCHES * 1024.0 : SafetyCost.BATCH;
+            final double[][] ns = new double[n][rounds];
+            for (int r = 0; r < rounds; r++) {
+                for (int k = 0; k < n; k++) {
+                    final int i = (k + r) % n;
+                    final Variant v = vs.get(i);
+                    final long t0 = mx.getCurrentThreadCpuTime();
+                    switch (w) {
+                        case 0 -> v.allocFree.invoke(null, v.allocator);
+                        case 1 -> v.ring.invoke(null, v.allocator, sizes64);
+                        case 2 -> v.ring.invoke(null, v.allocator, mixed);
+                        default -> v.batch.invoke(null, v.allocator);
+                    }
+                    ns[i][r] = (mx.getCurrentThreadCpuTime() - t0) / ops;
+                }
+            }
+            final StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-19s", WORKLOADS[w]));
+            final int from = rounds / 3;
+            for (int i = 0; i < n; i++) {
+                final double[] t = Arrays.copyOfRange(ns[i], from, rounds);
+                Arrays.sort(t);
+                final double[] ratio = new double[rounds - from];
+                for (int r = from; r < rounds; r++) {
+                    ratio[r - from] = ns[i][r] / ns[0][r];
+                }
+                Arrays.sort(ratio);
+                sb.append(String.format(Locale.ROOT, " | %s %.2f (min %.2f) x%.3f", vs.get(i).label,
+                    t[t.length / 2], t[0], ratio[ratio.length / 2]));
+            }
+            System.out.println(sb);
+        }
+        for (final Variant v : vs) {
+            ((AutoCloseable) v.allocator).close();
+        }
+    }
+
+    /** This jar's SafetyCost class file in a directory of its own, to put in front of every variant's jar. */
+    private static Path ownSafetyCost() throws IOException {
+        final Path dir = Files.createTempDirectory("mm4j-cpu-ab");
+        final Path file = dir.resolve("org/mm4j/bench/SafetyCost.class");
+        Files.createDirectories(file.getParent());
+        try (InputStream in = CpuAb.class.getResourceAsStream("SafetyCost.class")) {
+            if (in == null) {
+                throw new IllegalStateException("SafetyCost.class is not beside CpuAb.class");
+            }
+            Files.copy(in, file);
+        }
+        file.toFile().deleteOnExit();
+        file.getParent().toFile().deleteOnExit();
+        file.getParent().getParent().toFile().deleteOnExit();
+        file.getParent().getParent().getParent().toFile().deleteOnExit();
+        dir.toFile().deleteOnExit();
+        return dir;
+    }
+
+    private static Variant open(final String spec, final Path own) throws Exception {
+        final String[] p = spec.split("=", 4);
+        if (p.length < 3) {
+            throw new IllegalArgumentException("variant=" + spec + " (expected: label=JAR=ALLOCATOR[=PROPS])");
+        }
+        final Path jar = Path.of(p[1]);
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalArgumentException("variant=" + spec + ": no such jar " + jar);
+        }
+        final List<String> props = p.length > 3 ? Arrays.asList(p[3].split(",")) : List.of();
+        for (final String x : props) {
+            final int t = x.indexOf('~');
+            System.setProperty(t < 0 ? x : x.substring(0, t), t < 0 ? "true" : x.substring(t + 1));
+        }
+        try {
+            @SuppressWarnings("resource")  // lives as long as the run
+            final URLClassLoader cl = new URLClassLoader(new URL[] {own.toUri().toURL(), jar.toUri().toURL()},
+                ClassLoader.getPlatformClassLoader());
+            final Class<?> ai = cl.loadClass("org.mm4j.bench.Allocator");
+            final Method open = cl.loadClass("org.mm4j.bench.Allocators").getDeclaredMethod("open", String.class);
+            open.setAccessible(true);
+            final Object a = open.invoke(null, p[2]);
+            final Method bind = ai.getDeclaredMethod("bindThread", int.class);
+            bind.setAccessible(true);
+            bind.invoke(a, 0);  // boots the allocator's thread state while the properties are set
+            final Class<?> sc = cl.loadClass("org.mm4j.bench.SafetyCost");
+            final Method af = sc.getDeclaredMethod("allocFree", ai);
+            final Method ring = sc.getDeclaredMethod("ring", ai, int[].class);
+            final Method batch = sc.getDeclaredMethod("batch", ai);
+            af.setAccessible(true);
+            ring.setAccessible(true);
+            batch.setAccessible(true);
+            return new Variant(p[0], a, af, ring, batch);
+        } catch (final InvocationTargetException e) {
+            throw new IllegalArgumentException("variant=" + spec + ": " + e.getCause(), e.getCause());
+        } finally {
+            for (final String x : props) {
+                final int t = x.indexOf('~');
+                System.clearProperty(t < 0 ? x : x.substring(0, t));
+            }
+        }
+    }
+}
