@@ -17,7 +17,12 @@ class MainTest {
     record Run(int status, String out, String err) {
     }
 
-    static synchronized Run main(final String... args) {
+    static Run main(final String... args) {
+        return capture(() -> Main.run(args));
+    }
+
+    /** Runs {@code job} with System.out and System.err captured. */
+    static synchronized Run capture(final java.util.function.IntSupplier job) {
         final PrintStream oldOut = System.out;
         final PrintStream oldErr = System.err;
         final ByteArrayOutputStream o = new ByteArrayOutputStream();
@@ -25,7 +30,7 @@ class MainTest {
         try {
             System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            final int status = Main.run(args);
+            final int status = job.getAsInt();
             return new Run(status, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(oldOut);
@@ -119,22 +124,7 @@ class MainTest {
         final Path f = dir.resolve("t.trace");
         Files.write(f, org.mm4j.trace.kmem.KmemTraceGenerator.generate(3, 2, 512, 3_000));
         final Run picocli = main("replay", "kmem", f.toString());
-        final Run fast;
-        synchronized (MainTest.class) {
-            final PrintStream oldOut = System.out;
-            final PrintStream oldErr = System.err;
-            final ByteArrayOutputStream o = new ByteArrayOutputStream();
-            final ByteArrayOutputStream e = new ByteArrayOutputStream();
-            try {
-                System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-                System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-                final int status = ReplayKmemCommand.replayWithDefaults(f.toString());
-                fast = new Run(status, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-            } finally {
-                System.setOut(oldOut);
-                System.setErr(oldErr);
-            }
-        }
+        final Run fast = capture(() -> ReplayKmemCommand.replayWithDefaults(f.toString()));
         assertEquals(0, picocli.status(), picocli.err());
         assertTrue(picocli.out().contains("events replayed   3,000 in "), picocli.out());
         assertEquals(picocli.status(), fast.status());
