@@ -247,6 +247,27 @@ class ProcCachesTest {
     }
 
     @Test
+    void anOomKilledChildGivesItsObjectsBack() {
+        k.procfs().write("/proc/sys/vm/overcommit_memory", "1"); // map more than RAM, as OOM tests on Linux do
+        final MmStruct init = ps.currentMm();
+        final Map<String, Long> s0 = snapshot();
+        final int child = ps.fork();
+        assertTrue(child > 1);
+        ps.switchTo(child);
+        assertTrue(ps.currentMm().mmap(0, 8L << 20, RW, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_POPULATE,
+            null, 0) > 0);
+        ps.switchTo(1);
+        assertTrue(init.mmap(0, 128L << 20, RW, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_POPULATE, null, 0)
+            > 0, "MAP_POPULATE is best effort");
+        assertEquals(null, ps.get(child), "the OOM killer took the child");
+        for (final String n : new String[] {"task_struct", "mm_struct", "pid", "files_cache", "signal_cache",
+            "sighand_cache"}) {
+            assertEquals(s0.get(n), held(n), n + ": the victim's objects went back");
+        }
+        assertObjectsMatchTheProcesses();
+    }
+
+    @Test
     void failslabOnVmAreaStructIsEnomemWithTheAddressSpaceUnchanged() {
         final MmStruct mm = ps.currentMm();
         assertEquals(A, mm.mmap(A, 3 * 4096, Mman.PROT_READ, ANON_FIXED, null, 0));
