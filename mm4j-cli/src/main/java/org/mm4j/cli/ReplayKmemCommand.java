@@ -114,6 +114,12 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             System.err);
     }
 
+    /** {@code replay kmem FILE} with every option at its default (Main's fast path: no picocli). */
+    static int replayWithDefaults(final String file) {
+        return replay(file, "", null, 20, org.mm4j.trace.kmem.TraceInput.DEFAULT_ZSTD_MAX_WINDOW, System.out,
+            System.err);
+    }
+
     /** Replays {@code file} (null = the bundled slice); returns the exit status. */
     static int replay(final String file, final String cmdline, final Path report, final int maxErrors,
                       final PrintStream out, final PrintStream err) {

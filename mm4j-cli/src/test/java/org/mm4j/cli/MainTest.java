@@ -17,7 +17,12 @@ class MainTest {
     record Run(int status, String out, String err) {
     }
 
-    static synchronized Run main(final String... args) {
+    static Run main(final String... args) {
+        return capture(() -> Main.run(args));
+    }
+
+    /** Runs {@code job} with System.out and System.err captured. */
+    static synchronized Run capture(final java.util.function.IntSupplier job) {
         final PrintStream oldOut = System.out;
         final PrintStream oldErr = System.err;
         final ByteArrayOutputStream o = new ByteArrayOutputStream();
@@ -25,7 +30,7 @@ class MainTest {
         try {
             System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            final int status = Main.run(args);
+            final int status = job.getAsInt();
             return new Run(status, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(oldOut);
@@ -106,5 +111,24 @@ class MainTest {
         }
         assertTrue(main("help").out().contains("./mm4j-report.html"));
         assertTrue(main("replay", "strace", "--help").out().contains("trace=%memory"));
+    }
+    @Test
+    void replayKmemFileWithNoOptionTakesTheFastPathAndPrintsWhatPicocliDoes(@TempDir final Path dir)
+        throws java.io.IOException {
+        assertEquals("t.zst", Main.plainReplayFile(new String[] {"replay", "kmem", "t.zst"}));
+        for (final String[] a : new String[][] {{"replay", "kmem", "-"}, {"replay", "kmem", "--report=r.html"},
+            {"replay", "kmem", "@args"}, {"replay", "kmem", ""}, {"replay", "strace", "t"}, {"replay", "kmem"},
+            {"replay", "kmem", "t", "--report", "r.html"}}) {
+            org.junit.jupiter.api.Assertions.assertNull(Main.plainReplayFile(a), String.join(" ", a));
+        }
+        final Path f = dir.resolve("t.trace");
+        Files.write(f, org.mm4j.trace.kmem.KmemTraceGenerator.generate(3, 2, 512, 3_000));
+        final Run picocli = main("replay", "kmem", f.toString());
+        final Run fast = capture(() -> ReplayKmemCommand.replayWithDefaults(f.toString()));
+        assertEquals(0, picocli.status(), picocli.err());
+        assertTrue(picocli.out().contains("events replayed   3,000 in "), picocli.out());
+        assertEquals(picocli.status(), fast.status());
+        assertEquals(picocli.err(), fast.err());
+        assertEquals(ReplayKmemCommandTest.untimed(picocli.out()), ReplayKmemCommandTest.untimed(fast.out()));
     }
 }

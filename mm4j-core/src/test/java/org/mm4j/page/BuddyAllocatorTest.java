@@ -495,7 +495,17 @@ class BuddyAllocatorTest {
     void fakeNumaNodesAndThisnode() {
         try (Kernel k = boot("mem=32M nr_cpus=2 numa=fake=2")) {
             final BuddyAllocator b = k.buddy();
+            // zones are cut at the same pfns on every node: node 0 (the first 16 MiB) has only DMA, node 1 only DMA32
             assertEquals(2, b.zones().size());
+            assertEquals("Node 0, zone DMA [0, 4096)", b.zones().get(0).toString());
+            assertEquals("Node 1, zone DMA32 [4096, 8192)", b.zones().get(1).toString());
+            // GFP_DMA on node 1 can only be had from node 0's ZONE_DMA (the zonelist's other-node part)
+            final long d = b.allocPagesNode(Gfp.KERNEL | Gfp.DMA, 0, 1);
+            assertEquals(0, k.memory().pfnToNid(d));
+            assertEquals(-1, b.allocPagesNode(Gfp.KERNEL | Gfp.DMA | Gfp.THISNODE | Gfp.NOWARN, 0, 1),
+                "node 1 has no DMA zone");
+            b.freePages(d, 0);
+            final long miss0 = k.vmstat().get(VmStat.NUMA_MISS);
             final long p = b.allocPagesNode(Gfp.KERNEL, 0, 1);
             assertEquals(1, k.memory().pfnToNid(p));
             final List<Long> got = new ArrayList<>();
@@ -505,7 +515,7 @@ class BuddyAllocatorTest {
             }
             assertTrue(got.stream().allMatch(x -> k.memory().pfnToNid(x) == 0));
             assertTrue(b.allocPagesNode(Gfp.KERNEL | Gfp.NOWARN, 4, 0) >= 0, "without THISNODE node 1 serves");
-            assertEquals(1, k.vmstat().get(VmStat.NUMA_MISS), "the one allocation node 1 served for node 0");
+            assertEquals(miss0 + 1, k.vmstat().get(VmStat.NUMA_MISS), "the one allocation node 1 served for node 0");
             b.checkInvariants();
         }
     }

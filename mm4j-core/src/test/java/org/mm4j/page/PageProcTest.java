@@ -275,6 +275,13 @@ class PageProcTest {
             assertTrue(bi.get(0).startsWith("Node 0, zone      DMA ") && bi.get(1).startsWith("Node 0, zone    DMA32 "));
             final String pti = k.procfs().read("/proc/pagetypeinfo");
             assertFalse(pti.contains("Normal"), pti);
+            // free_area_init: "Zone ranges:", "  %-8s " then the range over all nodes or "empty" (Movable skipped)
+            final List<String> log = k.log().messages();
+            final int at = log.indexOf("Zone ranges:");
+            assertTrue(at >= 0, log.toString());
+            assertEquals(List.of("  DMA      [mem 0x0000000000000000-0x0000000000ffffff]",
+                "  DMA32    [mem 0x0000000001000000-0x000000000fffffff]", "  Normal   empty", "  Device   empty"),
+                log.subList(at + 1, at + 5));
         }
     }
 
