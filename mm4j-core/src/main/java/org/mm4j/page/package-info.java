@@ -99,7 +99,7 @@
  *  FreePages.freeOnePage / splitLargeBuddyLocked free_one_page / split_large_buddy
  *  FreePages.freeOnePageLocked                   __free_one_page (buddy = pfn ^ (1 &lt;&lt; order))
  *  FreePages.decayPcpHigh                        decay_pcp_high
- *  BuddyAllocator.vmstatNow / startTraceClock    the clock of vmstat_update's tick (jiffies; a trace's clock in a replay)
+ *  BuddyAllocator.vmstatNow / startTraceClock    vmstat_update's clock (jiffies; a trace's clock in a replay)
  *  FreeArea.linkFree / unlinkFree                __add_to_free_list + set_buddy_order / __del_page_from_free_list
  *  FreeArea.delFromFreeList / moveToFreeList     del_page_from_free_list / move_to_free_list
  *  FreeArea.accountFreepages                     account_freepages

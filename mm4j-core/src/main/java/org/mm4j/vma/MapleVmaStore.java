@@ -183,6 +183,16 @@ final class MapleVmaStore extends VmaStore {
     }
 
     @Override
+    boolean preallocate() {
+        return mt.preallocate();
+    }
+
+    @Override
+    void destroyPrealloc() {
+        mt.destroyPrealloc();
+    }
+
+    @Override
     void forEachNode(final java.util.function.LongConsumer action) {
         mt.forEachNode(action);
     }

@@ -25,6 +25,10 @@ import java.util.function.IntSupplier;
  * {@link PageTables}'. This class keeps the state and the edits of the VMA store every one of them goes through
  * ({@link #insertVma}, {@link #removeVma}, {@link #setRange}: each bumps the vmacache sequence number).
  *
+ * <p>Maple nodes: {@code mmap}, {@code munmap}, {@code mprotect}, {@code mremap} and {@code brk} first take the
+ * nodes one store may need ({@code vma_iter_prealloc}, {@link VmaStore#preallocate}) and fail with -ENOMEM (brk:
+ * the break stays) when they cannot be had; what no store used goes back when the call ends.
+ *
  * <p>Results: each syscall returns what the kernel returns: an address or 0 on success, {@code -errno} on failure
  * ({@link Errno#isError}); {@code brk} returns the (possibly unchanged) break. Bad arguments never corrupt the
  * tree: every check that can fail runs before the first change, except where the kernel itself leaves partial
@@ -464,28 +468,63 @@ public final class MmStruct {
      */
     public synchronized long mmap(final long addr, final long len, final int prot, final int flags,
                                   final VmFile file, final long off) {
-        return Mmap.mmap(this, addr, len, prot, flags, file, off);
+        if (!tree.preallocate()) {
+            return -Errno.ENOMEM;
+        }
+        try {
+            return Mmap.mmap(this, addr, len, prot, flags, file, off);
+        } finally {
+            tree.destroyPrealloc();
+        }
     }
 
     /** {@code munmap(addr, len)} ({@code __vm_munmap} -> {@code do_vmi_munmap}): 0 or -errno. */
     public synchronized long munmap(final long addr, final long len) {
-        return VmaOps.doMunmap(this, addr, len);
+        if (!tree.preallocate()) {
+            return -Errno.ENOMEM;
+        }
+        try {
+            return VmaOps.doMunmap(this, addr, len);
+        } finally {
+            tree.destroyPrealloc();
+        }
     }
 
     /** {@code mprotect(start, len, prot)}: 0 or -errno; changes made before a failure stay (as in the kernel). */
     public synchronized long mprotect(final long start, final long len, final int prot) {
-        return Mprotect.mprotect(this, start, len, prot);
+        if (!tree.preallocate()) {
+            return -Errno.ENOMEM;
+        }
+        try {
+            return Mprotect.mprotect(this, start, len, prot);
+        } finally {
+            tree.destroyPrealloc();
+        }
     }
 
     /** {@code brk(addr)}: the new break, or the unchanged one on failure (brk(0) queries it). */
     public synchronized long brk(final long newBrkReq) {
-        return Mmap.brk(this, newBrkReq);
+        if (!tree.preallocate()) {
+            return brk; // brk's failure: the break stays
+        }
+        try {
+            return Mmap.brk(this, newBrkReq);
+        } finally {
+            tree.destroyPrealloc();
+        }
     }
 
     /** {@code mremap(addr, old_len, new_len, flags, new_addr)}: the new address or -errno. */
     public synchronized long mremap(final long addr, final long oldLen, final long newLen, final int flags,
                                     final long newAddr) {
-        return Mremap.mremap(this, addr, oldLen, newLen, flags, newAddr);
+        if (!tree.preallocate()) {
+            return -Errno.ENOMEM;
+        }
+        try {
+            return Mremap.mremap(this, addr, oldLen, newLen, flags, newAddr);
+        } finally {
+            tree.destroyPrealloc();
+        }
     }
 
     // ------------------------------------------------------------------------------------------------ madvise

@@ -106,6 +106,15 @@ public abstract sealed class VmaStore permits VmaTree, MapleVmaStore {
     /** An {@code mt_dump}-style picture of the index, or null when it is not a maple tree. */
     abstract String dump(String label);
 
+    /** {@code vma_iter_prealloc}: the nodes one store may need (maple tree); false when they cannot be had. */
+    boolean preallocate() {
+        return true;
+    }
+
+    /** {@code vma_iter_free} / {@code mas_destroy}: gives back the preallocated nodes no store used. */
+    void destroyPrealloc() {
+    }
+
     /** Calls {@code action} with the address of every maple_node of the index (none for the rbtree). */
     void forEachNode(final java.util.function.LongConsumer action) {
     }

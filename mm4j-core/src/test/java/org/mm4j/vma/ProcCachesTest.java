@@ -26,6 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.mm4j.testing.Prerequisite.requireOrSkip;
 
 /**
@@ -268,6 +269,31 @@ class ProcCachesTest {
         mm.validate();
         assertEquals(1, ps.tasks().size());
         assertEquals(s0, snapshot(), "every failed call gave back what it had");
+        assertObjectsMatchTheProcesses();
+    }
+
+    @Test
+    void maplePreallocationFailingIsEnomemBeforeAnythingChanges() {
+        final MmStruct mm = ps.currentMm();
+        assumeTrue(mm.vmaStore() == VmaStore.Kind.MAPLE, "the rbtree store has no nodes to preallocate");
+        assertEquals(A, mm.mmap(A, 3 * 4096, Mman.PROT_READ, ANON_FIXED, null, 0));
+        final String maps = mm.maps();
+        final Map<String, Long> s0 = snapshot();
+        final KmemCache nodes = cache("maple_node");
+        k.slab().failslab().failNext(nodes, 1);
+        assertEquals(-Errno.ENOMEM, mm.mmap(A + 0x100000, 4096, RW, ANON_FIXED, null, 0), "mas_preallocate failed");
+        k.slab().failslab().failNext(nodes, 1);
+        assertEquals(-Errno.ENOMEM, mm.mprotect(A + 4096, 4096, RW));
+        k.slab().failslab().failNext(nodes, 1);
+        assertEquals(-Errno.ENOMEM, mm.munmap(A, 4096));
+        final long brk = mm.brkValue();
+        k.slab().failslab().failNext(nodes, 1);
+        assertEquals(brk, mm.brk(brk + 4096), "brk's failure: the break stays");
+        assertEquals(maps, mm.maps());
+        assertEquals(s0, snapshot());
+        // a later failure in the middle of the reserve gives back the nodes already taken
+        k.slab().failslab().failNext(nodes, 0);
+        assertEquals(0, mm.mprotect(A + 4096, 4096, RW));
         assertObjectsMatchTheProcesses();
     }
 

@@ -16,8 +16,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code MmStruct}) uses {@link #MapleNodeCache()}, which only counts and hands out model addresses (a bump from
  * {@link #BASE} in 256-byte steps) that {@code mt_dump} prints.
  *
- * <p>Departure: the kernel preallocates the worst case of a store ({@code mas_preallocate}) and fails the system
- * call with -ENOMEM before changing the tree; mm4j allocates nodes as the store needs them, with
+ * <p>Preallocation: as the kernel's {@code vma_iter_prealloc}/{@code mas_preallocate}, a system call that changes
+ * the tree first takes the worst case of one store ({@link MapleTree#preallocate}: {@code height * 3 + 1} nodes,
+ * {@code GFP_KERNEL}) and fails with -ENOMEM before anything changes when they cannot be had; the store uses them
+ * and {@code mas_destroy} gives the rest back. Departure: a call that makes several stores (a split and a merge, an
+ * munmap over many VMAs, a fork's copy) takes nodes past that first reserve as the store needs them, with
  * {@code __GFP_NOFAIL} (so failslab passes them by, as {@code should_failslab} does for such calls); memory
  * exhausted all the same is a {@link ModelOutOfMemoryException}.
  *
@@ -57,6 +60,27 @@ public final class MapleNodeCache {
         }
         allocs.incrementAndGet();
         return new MapleNode(leaf, addr);
+    }
+
+    /**
+     * One node's memory for {@code mas_preallocate}: {@code kmem_cache_alloc(maple_node, GFP_KERNEL)}, which may
+     * fail (0: failslab, memory exhausted); a model address without a slab cache. Not counted until used.
+     */
+    long allocAddr() {
+        return slab != null ? slab.alloc(Gfp.KERNEL) : BASE + next.getAndIncrement() * MapleNode.MAPLE_NODE_SIZE;
+    }
+
+    /** A preallocated node put to use ({@link #allocAddr}'s address). */
+    MapleNode nodeAt(final boolean leaf, final long addr) {
+        allocs.incrementAndGet();
+        return new MapleNode(leaf, addr);
+    }
+
+    /** Gives back a preallocated node never used ({@code mas_destroy}). */
+    void freeAddr(final long addr) {
+        if (slab != null) {
+            slab.free(addr);
+        }
     }
 
     void free(final MapleNode n) {

@@ -380,7 +380,39 @@ public final class MapleTree<T> {
 
     private MapleNode alloc(final boolean leaf) {
         nodes++;
-        return cache.alloc(leaf);
+        return preallocCount > 0 ? cache.nodeAt(leaf, prealloc[--preallocCount]) : cache.alloc(leaf);
+    }
+
+    /** Nodes {@link #preallocate} took and no store has used yet (their addresses). */
+    private long[] prealloc = new long[4];
+    private int preallocCount;
+
+    /**
+     * {@code mas_preallocate}: takes the worst case of one store before the tree changes ({@code height * 3 + 1}
+     * nodes, {@code mas_prealloc_calc}'s bound for a spanning store); false, with nothing kept, when the cache
+     * could not supply them (the caller's -ENOMEM). {@link #destroyPrealloc} gives back what was not used.
+     */
+    public boolean preallocate() {
+        final int want = height * 3 + 1;
+        if (prealloc.length < want) {
+            prealloc = java.util.Arrays.copyOf(prealloc, want);
+        }
+        while (preallocCount < want) {
+            final long a = cache.allocAddr();
+            if (a == 0) {
+                destroyPrealloc();
+                return false;
+            }
+            prealloc[preallocCount++] = a;
+        }
+        return true;
+    }
+
+    /** {@code mas_destroy}: frees the preallocated nodes no store used. */
+    public void destroyPrealloc() {
+        while (preallocCount > 0) {
+            cache.freeAddr(prealloc[--preallocCount]);
+        }
     }
 
     private void free(final MapleNode n) {
@@ -393,6 +425,9 @@ public final class MapleTree<T> {
     public void forEachNode(final java.util.function.LongConsumer action) {
         if (root != null) {
             forEachNode(root, action);
+        }
+        for (int i = 0; i < preallocCount; i++) {
+            action.accept(prealloc[i]);
         }
     }
 
