@@ -94,6 +94,11 @@ public final class Gfp {
         return (gfp & RECLAIMABLE) != 0 ? MigrateType.RECLAIMABLE : MigrateType.UNMOVABLE;
     }
 
+    /** {@code gfp_zone(gfp)}: the highest zone type ({@link Zone#ZONE_DMA} ...) a request with these flags may use. */
+    public static int zone(final int gfp) {
+        return PageAlloc.gfpZone(gfp);
+    }
+
     /**
      * Parses flags as ftrace prints them ({@code GFP_KERNEL|__GFP_ZERO}), or a number. Unknown names are an
      * {@link IllegalArgumentException} naming them.

@@ -102,10 +102,12 @@ public final class SlabAllocator implements SegmentAllocator {
      */
     private boolean slowAlloc;
     /**
-     * LEAK DETECTION HOOK (issue 16, h-leakdet): {@link #allocate} and {@link #free(MemorySegment)} consult the
-     * {@link LeakDetector}. Set while its level is not DISABLED (by the thread that sets the level, read plainly,
-     * as {@link #slowAlloc}), and always for an allocator without sheaves (not registered, so not told of level
-     * changes; its calls take the slow paths anyway). Off, it costs each call one test of this field.
+     * LEAK DETECTION HOOK (issue 16, h-leakdet): {@link #allocate} and the frees ({@link #free(MemorySegment)},
+     * {@link #kfree}, {@link #free(KmemCache, long)}) consult the {@link LeakDetector}. Set while its level is not
+     * DISABLED or records remain (by the thread that sets the level, read plainly, as {@link #slowAlloc}), and
+     * always for an allocator without sheaves (not registered, so not told of level changes; its calls take the
+     * slow paths anyway). Off, it costs {@code allocate} one test of this field and the frees nothing (their
+     * fast paths' limits, {@link #kfreeLimit} and {@link #segmentFreeLimit}, are 0 while it is set).
      */
     boolean leakTracking;
     /** Allocations seen by the leak detector's sampling ({@link LeakDetector#SAMPLING_INTERVAL}). Owner only. */

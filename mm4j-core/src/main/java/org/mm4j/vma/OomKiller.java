@@ -8,7 +8,6 @@ import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.PageProc;
 import org.mm4j.page.VmStat;
-import org.mm4j.page.Zone;
 
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
@@ -236,7 +235,7 @@ final class OomKiller {
             Gfp.toString(gfp), order, cur != null ? cur.oomScoreAdj() : 0));
         // dump_stack(): the CPU line and the path that allocated, by function name (no offsets: a stand-in)
         DumpStack.append(sb, buddy.cpus().current(), pid, comm, callTrace(site));
-        sb.append(PageProc.showMem(buddy, Zone.ZONE_NORMAL));
+        sb.append(PageProc.showMem(buddy, Gfp.zone(gfp))); // __show_mem(..., gfp_zone(oc->gfp_mask))
         if (sb.charAt(sb.length() - 1) != '\n') {
             sb.append('\n');
         }
