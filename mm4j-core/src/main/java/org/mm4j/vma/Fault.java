@@ -76,10 +76,19 @@ final class Fault {
             }
             default -> throw new IllegalArgumentException("access '" + access + "' (expected: r, w or x)");
         }
-        if (write && (vma.flags & VM_SHARED) == 0 && anonVmaPrepare(mm, vma) != 0) {
-            // do_anonymous_page / do_cow_fault: no anon_vma or chain (failslab, no memory) is VM_FAULT_OOM
-            throw new ModelOutOfMemoryException(String.format("Out of memory: anon_vma_prepare failed for the write "
-                + "fault at 0x%x (kmem_cache_alloc of anon_vma/anon_vma_chain: -ENOMEM, VM_FAULT_OOM)", addr));
+        if (write && (vma.flags & VM_SHARED) == 0) {
+            // do_anonymous_page / do_cow_fault: no anon_vma or chain (failslab, no memory) is VM_FAULT_OOM, which
+            // pagefault_out_of_memory warns of; the CPU retries the access (here a bounded number of times)
+            for (int tries = 1; anonVmaPrepare(mm, vma) != 0; tries++) {
+                if (mm.pager != null) {
+                    mm.pager.pagefaultOutOfMemory();
+                }
+                if (tries == PF_RETRIES) {
+                    throw new ModelOutOfMemoryException(String.format("Out of memory: anon_vma_prepare failed %d "
+                        + "times for the write fault at 0x%x (kmem_cache_alloc of anon_vma/anon_vma_chain: -ENOMEM, "
+                        + "VM_FAULT_OOM)", tries, addr));
+                }
+            }
         }
         if (mm.pageTables != null) {
             final int fault = mm.pageTables.fault(vma, addr & PAGE_MASK, write);
@@ -97,6 +106,9 @@ final class Fault {
             }
         }
     }
+
+    /** How often a user access is retried after {@code VM_FAULT_OOM} before the model gives up (the CPU never does). */
+    static final int PF_RETRIES = 16;
 
     // ------------------------------------------------------------------------------------------------ anon_vma
 

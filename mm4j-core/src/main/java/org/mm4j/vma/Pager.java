@@ -1,6 +1,7 @@
 package org.mm4j.vma;
 
 import org.mm4j.base.KernelLog;
+import org.mm4j.base.RateLimit;
 import org.mm4j.page.BuddyAllocator;
 import org.mm4j.page.Gfp;
 import org.mm4j.page.MemMap;
@@ -90,6 +91,20 @@ final class Pager {
         }
         final Processes.Task t = p.taskOf(mm);
         l.printk("%s (%d): %s", t == null ? "mm4j" : t.comm(), t == null ? 0 : t.pid(), text);
+    }
+
+    /** {@code pfoom_rs}: the rate limit of {@link #pagefaultOutOfMemory}'s warning. */
+    private final RateLimit pfoomRs = new RateLimit("pagefault_out_of_memory");
+
+    /**
+     * {@code pagefault_out_of_memory} (mm/oom_kill.c): a {@code VM_FAULT_OOM} that reached the fault handler (an
+     * anon_vma or chain that could not be had) is warned of, rate-limited, and the access is retried.
+     */
+    void pagefaultOutOfMemory() {
+        final KernelLog l = log;
+        if (l != null && pfoomRs.ok(l)) {
+            l.printk("Huh VM_FAULT_OOM leaked out to the #PF handler. Retrying PF");
+        }
     }
 
     BuddyAllocator buddy() {

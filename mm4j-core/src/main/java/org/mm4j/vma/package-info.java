@@ -28,7 +28,8 @@
  *       this package throws {@link java.lang.OutOfMemoryError} or another JVM {@link java.lang.Error} for it; a
  *       slab object that cannot be had ({@link org.mm4j.vma.ProcCaches}: a VMA, anon_vma, chain, mm or task
  *       object; failslab) is 0 inside and -ENOMEM for the system call or fork, with nothing changed (a write
- *       fault's {@code anon_vma_prepare}: {@code VM_FAULT_OOM}, the exception above);</li>
+ *       fault's {@code anon_vma_prepare}: {@code VM_FAULT_OOM}, warned of as {@code pagefault_out_of_memory}
+ *       does and retried, at most {@code Fault.PF_RETRIES} times, then the exception above);</li>
  *   <li>at the Java API boundary, arguments the kernel never sees (an initial VMA that overlaps another, a pid that
  *       does not exist, an access other than r/w/x, oom_score_adj outside -1000..1000) throw {@link
  *       java.lang.IllegalArgumentException} naming the value at fault; broken internal invariants throw {@link

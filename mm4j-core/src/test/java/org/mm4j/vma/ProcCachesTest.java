@@ -247,6 +247,20 @@ class ProcCachesTest {
     }
 
     @Test
+    void aFailedAnonVmaPrepareIsVmFaultOomAndTheAccessIsRetried() {
+        final MmStruct mm = ps.currentMm();
+        assertEquals(A, mm.mmap(A, 4096, RW, ANON_FIXED, null, 0));
+        final Map<String, Long> s0 = snapshot();
+        k.slab().failslab().failNext(cache("anon_vma"), 1);
+        mm.writeUser(A, (byte) 9); // anon_vma_alloc fails once: pagefault_out_of_memory, then the retry succeeds
+        assertEquals(9, mm.readUser(A));
+        assertTrue(k.log().lines().stream().anyMatch(
+            l -> l.contains("Huh VM_FAULT_OOM leaked out to the #PF handler. Retrying PF")), k.log().lines().toString());
+        assertEquals(s0.get("anon_vma") + 1, held("anon_vma"), "one anon_vma, the failed attempt gave its chain back");
+        assertEquals(s0.get("anon_vma_chain") + 1, held("anon_vma_chain"));
+    }
+
+    @Test
     void anOomKilledChildGivesItsObjectsBack() {
         k.procfs().write("/proc/sys/vm/overcommit_memory", "1"); // map more than RAM, as OOM tests on Linux do
         final MmStruct init = ps.currentMm();
