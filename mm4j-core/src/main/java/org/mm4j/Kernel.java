@@ -54,7 +54,7 @@ public final class Kernel implements AutoCloseable {
 
     private Kernel(final BootParams params) {
         this.params = params;
-        this.log = new KernelLog();
+        this.log = new KernelLog(1 << 16, id);
         this.cpus = new CpuSlots(params.nrCpus());
         this.jiffies = Jiffies.realTime((int) params.config().longValue("HZ"));
         log.printk("Linux version %s (mm4j) #1 SMP PREEMPT_DYNAMIC", VERSION);

@@ -90,6 +90,11 @@ public final class FaultAttr {
         return name;
     }
 
+    /** The kernel this capability belongs to ({@link KernelLog#kernelId()}), for its JFR events. */
+    public int kernelId() {
+        return log.kernelId();
+    }
+
     /**
      * True when failures may be injected ({@code probability != 0}): what a hot path tests first (the kernel's
      * {@code should_fail_ex} returns at once when probability is 0).

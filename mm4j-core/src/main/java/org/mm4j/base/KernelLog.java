@@ -22,15 +22,32 @@ public final class KernelLog {
     private final ArrayDeque<String> ring = new ArrayDeque<>();
     private final List<Consumer<String>> sinks = new CopyOnWriteArrayList<>();
 
+    private final int kernelId;
+
     public KernelLog() {
         this(1 << 16);
     }
 
     public KernelLog(final int capacity) {
+        this(capacity, 0);
+    }
+
+    /**
+     * @param capacity lines the ring keeps
+     * @param kernelId the id of the kernel whose log this is ({@code Kernel.id()}, as in the MBean names), which
+     *                 the model's JFR events carry; 0 for a log made outside a booted kernel
+     */
+    public KernelLog(final int capacity, final int kernelId) {
         if (capacity <= 0) {
             throw new IllegalArgumentException("capacity=" + capacity + " (expected: > 0)");
         }
         this.capacity = capacity;
+        this.kernelId = kernelId;
+    }
+
+    /** The id of the kernel this log belongs to (0: none); what the JFR events name as "Kernel". */
+    public int kernelId() {
+        return kernelId;
     }
 
     public int capacity() {

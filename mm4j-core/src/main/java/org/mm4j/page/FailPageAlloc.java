@@ -115,7 +115,7 @@ public final class FailPageAlloc {
         }
         final boolean fail = attr.shouldFail(1L << order, (gfp & Gfp.NOWARN) != 0 ? FaultAttr.FAULT_NOWARN : 0, TRACE);
         if (fail) {
-            MmEvents.faultInjection(attr.name(), null, order, 4096L << order, gfp, Gfp::describe, attr.times());
+            MmEvents.faultInjection(attr.kernelId(), attr.name(), null, order, 4096L << order, gfp, Gfp::describe, attr.times());
         }
         return fail;
     }

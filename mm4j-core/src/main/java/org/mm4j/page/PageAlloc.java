@@ -206,7 +206,7 @@ final class PageAlloc {
         if ((gfp & Gfp.NOWARN) == 0) {
             buddy.showMem.warnAlloc(gfp, order, highest);
         }
-        MmEvents.pageAllocFailure(order, gfp, Gfp::describe, buddy.freePages());  // JFR
+        MmEvents.pageAllocFailure(buddy.log.kernelId(), order, gfp, Gfp::describe, buddy.freePages());  // JFR
         return -1;
     }
 

@@ -126,7 +126,7 @@ public final class Failslab {
         final boolean fail = attr.shouldFail(s.objectSize(), (gfp & Gfp.NOWARN) != 0 ? FaultAttr.FAULT_NOWARN : 0,
             TRACE);
         if (fail) {
-            MmEvents.faultInjection(attr.name(), s.name(), -1, s.objectSize(), gfp, Gfp::describe, attr.times());
+            MmEvents.faultInjection(attr.kernelId(), attr.name(), s.name(), -1, s.objectSize(), gfp, Gfp::describe, attr.times());
         }
         return fail;
     }

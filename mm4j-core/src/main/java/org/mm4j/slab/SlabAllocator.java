@@ -755,7 +755,7 @@ public final class SlabAllocator implements SegmentAllocator {
                 }
             }
             mainIn();
-            MmEvents.allocationSample(cache.name(), cache.objectSize(), size);  // JFR, throttled; slow path only
+            MmEvents.allocationSample(cache.log.kernelId(), cache.name(), cache.objectSize(), size);  // JFR, throttled; slow path only
             return objects[--size];
         }
 

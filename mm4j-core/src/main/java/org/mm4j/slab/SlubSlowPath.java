@@ -155,7 +155,7 @@ final class SlubSlowPath {
     }
 
     static void slabOutOfMemory(final KmemCache s, final int gfp, final int nid) {
-        MmEvents.slabAllocFailure(s.name, s.objectSize, s.oo, gfp, Gfp::describe, nid);  // JFR
+        MmEvents.slabAllocFailure(s.log.kernelId(), s.name, s.objectSize, s.oo, gfp, Gfp::describe, nid);  // JFR
         if ((gfp & Gfp.NOWARN) != 0) {
             return;
         }

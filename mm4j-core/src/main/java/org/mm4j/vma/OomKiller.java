@@ -220,7 +220,7 @@ final class OomKiller {
                 + " shmem-rss:%dkB, UID:0 pgtables:%dkB oom_score_adj:%d", message, victim.pid(), victim.comm(),
             totalVm * 4,
             c[0] * 4, c[1] * 4, c[2] * 4, c[3] >> 10, victim.oomScoreAdj()));
-        MmEvents.oomKill(victim.pid(), victim.comm(), message, totalVm << 12, c[0] << 12, c[1] << 12, c[2] << 12,
+        MmEvents.oomKill(log.kernelId(), victim.pid(), victim.comm(), message, totalVm << 12, c[0] << 12, c[1] << 12, c[2] << 12,
             victim.oomScoreAdj());  // JFR
         procs.reapOomVictim(victim);
     }

@@ -69,9 +69,10 @@ class JfrEventsTest {
 
     @Test
     void slabEventsCarryTheCacheAndWhatHappened() throws Exception {
-        final long[] seen = new long[8];
+        final long[] seen = new long[9];
         final List<RecordedEvent> ev = record(tmp.resolve("slab.jfr"), () -> {
             try (Kernel k = Kernel.boot("mem=32M nr_cpus=2")) {
+                seen[8] = k.id();
                 // grow, then discard: every object back, shrink frees the empty slabs
                 final KmemCache g = k.slab().kmemCacheCreate("jfr_grow", 200, 0, 0, null);
                 final long[] objs = new long[g.objsPerSlab() * 2];
@@ -162,13 +163,21 @@ class JfrEventsTest {
         assertTrue(samples.get(0).getStackTrace().getFrames().stream()
             .anyMatch(fr -> fr.getMethod().getType().getName().equals(JfrEventsTest.class.getName())),
             "the sample carries the allocating stack");
+
+        // every event names the kernel that fired it (Kernel.id()), so two kernels in one JVM are told apart
+        for (final List<RecordedEvent> kind : List.of(grows, discards, reports, slabFaults, pageFaults, oom, samples)) {
+            for (final RecordedEvent e : kind) {
+                assertEquals(seen[8], e.getInt("kernel"), e.toString());
+            }
+        }
     }
 
     @Test
     void pageAllocationFailureAndOomKill() throws Exception {
-        final int[] victim = new int[1];
+        final int[] victim = new int[2];
         final List<RecordedEvent> ev = record(tmp.resolve("oom.jfr"), () -> {
             try (Kernel k = Kernel.boot("mem=64M norandmaps")) {
+                victim[1] = k.id();
                 // order-10 blocks until there is none: the last request fails (__GFP_NOWARN: no report, an event)
                 final List<Long> blocks = new ArrayList<>();
                 for (long pfn; (pfn = k.buddy().allocPages(Gfp.KERNEL | Gfp.NOWARN | Gfp.NORETRY, 10)) >= 0; ) {
@@ -199,6 +208,8 @@ class JfrEventsTest {
         assertEquals(1, kills.size(), kills.toString());
         assertEquals("Out of memory", kills.get(0).getString("reason"));
         assertTrue(kills.get(0).getLong("anonRss") >= 19 * MB, "its 20 MB were resident: " + kills.get(0));
+        assertEquals(victim[1], kills.get(0).getInt("kernel"));
+        assertEquals(victim[1], fails.get(0).getInt("kernel"));
     }
 
     @Test

@@ -17,6 +17,9 @@ import jdk.jfr.Throttle;
 @Description("SlabAllocator took its slow path (main sheaf empty); throttled, with the allocating thread's stack")
 @Throttle("100/s")
 public final class AllocationSampleEvent extends jdk.jfr.Event {
+    @Label("Kernel")
+    @Description("The kernel's id (Kernel.id(), as in the MBean names); 0 outside a booted kernel")
+    public int kernel;
     @Label("Cache")
     public String cache;
     @Label("Object Size")

@@ -12,6 +12,9 @@ import jdk.jfr.Name;
 @Category({"mm4j", "Fault Injection"})
 @Description("failslab or fail_page_alloc forced an allocation to fail (FAULT_INJECTION: forcing a failure.)")
 public final class FaultInjectionEvent extends jdk.jfr.Event {
+    @Label("Kernel")
+    @Description("The kernel's id (Kernel.id(), as in the MBean names); 0 outside a booted kernel")
+    public int kernel;
     @Label("Capability")
     @Description("failslab or fail_page_alloc")
     public String capability;

@@ -22,6 +22,9 @@ import java.util.function.IntFunction;
  * masks arrive as an int and the caller's formatter (the events show them as the kernel prints them,
  * {@code 0xcc0(GFP_KERNEL)}), which runs only when the event is recorded.
  *
+ * <p>Every event names its kernel ({@code kernel}: the {@code KernelLog#kernelId()} of the subsystem that fires it,
+ * {@code Kernel.id()}), so the events of several kernels booted in one JVM can be told apart.
+ *
  * <p>Threads: every method may be called from any thread, under any model lock (JFR's commit takes none of them).
  */
 public final class MmEvents {
@@ -59,13 +62,14 @@ public final class MmEvents {
     }
 
     /** A slub_debug report ({@code slab_bug} and friends), after its lines went to the log. */
-    public static void slabDebugReport(final String kind, final String cache, final String reason, final String what,
+    public static void slabDebugReport(final int kernel, final String kind, final String cache, final String reason, final String what,
                                        final long start, final long end, final long object, final long slab) {
         if (!recorder) {
             return;
         }
         final SlabDebugReportEvent e = new SlabDebugReportEvent();
         if (e.shouldCommit()) {
+            e.kernel = kernel;
             e.kind = kind;
             e.cache = cache;
             e.reason = reason;
@@ -79,13 +83,14 @@ public final class MmEvents {
     }
 
     /** {@code slab_out_of_memory}: a cache found no object and got no slab. */
-    public static void slabAllocFailure(final String cache, final int objectSize, final int order, final int gfp,
+    public static void slabAllocFailure(final int kernel, final String cache, final int objectSize, final int order, final int gfp,
                                         final IntFunction<String> gfpText, final int node) {
         if (!recorder) {
             return;
         }
         final SlabAllocFailureEvent e = new SlabAllocFailureEvent();
         if (e.shouldCommit()) {
+            e.kernel = kernel;
             e.cache = cache;
             e.objectSize = objectSize;
             e.order = order;
@@ -96,13 +101,14 @@ public final class MmEvents {
     }
 
     /** {@code __alloc_pages_slowpath} gave up ({@code nopage}). */
-    public static void pageAllocFailure(final int order, final int gfp,
+    public static void pageAllocFailure(final int kernel, final int order, final int gfp,
                                         final IntFunction<String> gfpText, final long freePages) {
         if (!recorder) {
             return;
         }
         final PageAllocFailureEvent e = new PageAllocFailureEvent();
         if (e.shouldCommit()) {
+            e.kernel = kernel;
             e.order = order;
             e.size = 4096L << order;
             e.gfp = gfpText.apply(gfp);
@@ -117,13 +123,14 @@ public final class MmEvents {
      * @param cache the slab cache for failslab, null for fail_page_alloc
      * @param order the page order for fail_page_alloc, -1 for failslab
      */
-    public static void faultInjection(final String capability, final String cache, final int order, final long size,
+    public static void faultInjection(final int kernel, final String capability, final String cache, final int order, final long size,
                                       final int gfp, final IntFunction<String> gfpText, final int timesLeft) {
         if (!recorder) {
             return;
         }
         final FaultInjectionEvent e = new FaultInjectionEvent();
         if (e.shouldCommit()) {
+            e.kernel = kernel;
             e.capability = capability;
             e.cache = cache;
             e.order = order;
@@ -135,31 +142,32 @@ public final class MmEvents {
     }
 
     /** {@code new_slab}: a slab of {@code 1 << order} pages at {@code address} now holds {@code objects}. */
-    public static void slabGrow(final String cache, final int order, final int objects, final int node,
+    public static void slabGrow(final int kernel, final String cache, final int order, final int objects, final int node,
                                 final long address) {
         if (!recorder) {
             return;
         }
-        new SlabGrowEvent().commit(cache, order, objects, node, address);
+        new SlabGrowEvent().commit(kernel, cache, order, objects, node, address);
     }
 
     /** {@code discard_slab}: an empty slab goes back to the page allocator. */
-    public static void slabDiscard(final String cache, final int order, final int objects, final int node,
+    public static void slabDiscard(final int kernel, final String cache, final int order, final int objects, final int node,
                                    final long address) {
         if (!recorder) {
             return;
         }
-        new SlabDiscardEvent().commit(cache, order, objects, node, address);
+        new SlabDiscardEvent().commit(kernel, cache, order, objects, node, address);
     }
 
     /** {@code __oom_kill_process}: sizes in bytes. */
-    public static void oomKill(final int pid, final String comm, final String reason, final long totalVm,
+    public static void oomKill(final int kernel, final int pid, final String comm, final String reason, final long totalVm,
                                final long anonRss, final long fileRss, final long shmemRss, final int oomScoreAdj) {
         if (!recorder) {
             return;
         }
         final OomKillEvent e = new OomKillEvent();
         if (e.shouldCommit()) {
+            e.kernel = kernel;
             e.pid = pid;
             e.comm = comm;
             e.reason = reason;
@@ -173,12 +181,13 @@ public final class MmEvents {
     }
 
     /** The JVM allocator's slow path (main sheaf was empty); throttled by the event's setting. */
-    public static void allocationSample(final String cache, final int objectSize, final int sheafObjects) {
+    public static void allocationSample(final int kernel, final String cache, final int objectSize, final int sheafObjects) {
         if (!recorder) {
             return;
         }
         final AllocationSampleEvent e = new AllocationSampleEvent();
         if (e.shouldCommit()) {
+            e.kernel = kernel;
             e.cache = cache;
             e.objectSize = objectSize;
             e.sheafObjects = sheafObjects;

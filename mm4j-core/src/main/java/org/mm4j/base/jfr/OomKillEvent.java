@@ -12,6 +12,9 @@ import jdk.jfr.Name;
 @Category({"mm4j", "OOM Killer"})
 @Description("The model's OOM killer killed a process (Out of memory: Killed process ...)")
 public final class OomKillEvent extends jdk.jfr.Event {
+    @Label("Kernel")
+    @Description("The kernel's id (Kernel.id(), as in the MBean names); 0 outside a booted kernel")
+    public int kernel;
     @Label("Pid")
     public int pid;
     @Label("Command")

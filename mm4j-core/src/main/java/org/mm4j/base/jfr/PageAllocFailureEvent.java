@@ -13,6 +13,9 @@ import jdk.jfr.Name;
 @Description("alloc_pages failed after the slow path (page allocation failure), whether or not __GFP_NOWARN kept"
     + " the report out of the log")
 public final class PageAllocFailureEvent extends jdk.jfr.Event {
+    @Label("Kernel")
+    @Description("The kernel's id (Kernel.id(), as in the MBean names); 0 outside a booted kernel")
+    public int kernel;
     @Label("Order")
     public int order;
     @Label("Size")

@@ -13,6 +13,9 @@ import jdk.jfr.Name;
 @Description("A kmem_cache allocation failed: no free object and no new slab (SLUB: Unable to allocate memory),"
     + " whether or not __GFP_NOWARN kept the report out of the log")
 public final class SlabAllocFailureEvent extends jdk.jfr.Event {
+    @Label("Kernel")
+    @Description("The kernel's id (Kernel.id(), as in the MBean names); 0 outside a booted kernel")
+    public int kernel;
     @Label("Cache")
     public String cache;
     @Label("Object Size")

@@ -12,6 +12,9 @@ import jdk.jfr.Name;
 @Category({"mm4j", "Slab", "Debug"})
 @Description("A slub_debug check found corruption or a misuse and printed a report to the kernel log")
 public final class SlabDebugReportEvent extends jdk.jfr.Event {
+    @Label("Kernel")
+    @Description("The kernel's id (Kernel.id(), as in the MBean names); 0 outside a booted kernel")
+    public int kernel;
     @Label("Cache")
     public String cache;
     @Label("Kind")

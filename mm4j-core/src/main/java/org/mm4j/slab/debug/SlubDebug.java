@@ -371,7 +371,7 @@ public final class SlubDebug {
                       final String what, final long start, final long end, final long offset, final int found,
                       final int expected, final DebugSlab slab, final DebugCache s, final long object) {
         log.printk(String.join("\n", lines));
-        MmEvents.slabDebugReport(kind.name(), cache, reason, what, start, end, object,
+        MmEvents.slabDebugReport(log.kernelId(), kind.name(), cache, reason, what, start, end, object,
             slab == null ? 0 : slab.address());
         if (listeners.isEmpty() && !strict) {
             return;
