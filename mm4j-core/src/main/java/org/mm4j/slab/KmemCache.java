@@ -447,6 +447,7 @@ public final class KmemCache {
             slub.reportNotSlab("kmem_cache_free", kaddr);
             return;
         }
+        slub.leaks.untrackKernelFree(phys);  // a JVM allocator segment freed here loses its leak record
         final int cid = mm.lpInt(slab, MemMap.SLAB_CACHE);
         if (cid != id) {
             final KmemCache real = slub.cacheById(cid);

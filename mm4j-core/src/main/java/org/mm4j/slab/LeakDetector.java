@@ -143,6 +143,11 @@ public final class LeakDetector {
     private final AtomicIntegerArray filter = new AtomicIntegerArray(1 << FILTER_BITS);
     private final List<LeakListener> listeners = new CopyOnWriteArrayList<>();
     private final AtomicLong trackedTotal = new AtomicLong();
+    /**
+     * Set by the first record ever made, never cleared: until then the kernel layer's frees ({@code Slub.kfree},
+     * {@code KmemCache.free}) pay one volatile read for the detector and nothing more.
+     */
+    private volatile boolean everTracked;
     private final AtomicLong leaksTotal = new AtomicLong();
 
     LeakDetector(final Slub slub, final KernelLog log, final Level level) {
@@ -258,6 +263,7 @@ public final class LeakDetector {
         final Track t = new Track(segment, queue, address, kaddr, segment.byteSize(),
             s == null ? "page allocator" : s.name(), Thread.currentThread().getName(), stack,
             l == Level.SIMPLE ? 1 : STACK_DEPTH);
+        everTracked = true;
         filter.incrementAndGet(bucket(address));
         final Track old = live.put(address, t);
         if (old != null) {  // freed by address and handed out again: the old record's object is not this one
@@ -279,6 +285,18 @@ public final class LeakDetector {
         if (t != null) {
             t.clear();
             filter.decrementAndGet(bucket(address));
+        }
+    }
+
+    /**
+     * The kernel layer's {@code kfree}/{@code kmem_cache_free} of the object at physical offset {@code phys}: a
+     * segment of the JVM allocator freed there (its kernel address passed to {@code Slub.kfree} or
+     * {@code KmemCache.free}) loses its record as it would through {@link SlabAllocator}, so it is never reported
+     * as a leak once its segment is collected. One volatile read until a record was ever made.
+     */
+    void untrackKernelFree(final long phys) {
+        if (everTracked) {
+            untrack(slub.mem.nativeAddress(phys));
         }
     }
 

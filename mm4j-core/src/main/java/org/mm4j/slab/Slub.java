@@ -630,9 +630,11 @@ public final class Slub {
                 throw new IllegalStateException("kfree: 0x" + Long.toHexString(kaddr) + " belongs to destroyed cache "
                     + (s == null ? "?" : s.name()));
             }
+            leaks.untrackKernelFree(phys);  // a JVM allocator segment freed here loses its leak record
             s.freeChecked(cpus.current(), head, phys);
             return;
         }
+        leaks.untrackKernelFree(phys);
         KmallocLarge.freeLarge(this, "kfree", kaddr, head, phys);
     }
 
