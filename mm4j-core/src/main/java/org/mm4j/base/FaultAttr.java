@@ -206,7 +206,8 @@ public final class FaultAttr {
      * outside the model follow them.
      */
     public boolean shouldFail(final long size, final int flags, final List<String> trace) {
-        final int nth = current.get().faultInject().countDown();
+        final TaskFaultInject task = current.get().faultInject();
+        final int nth = task.countDown();
         if (nth == 0) {
             return false;
         }
@@ -214,7 +215,7 @@ public final class FaultAttr {
             if (probability == 0) {
                 return false;
             }
-            if (taskFilter && !current.get().faultInject().makeItFail()) {
+            if (taskFilter && !task.makeItFail()) {
                 return false;
             }
         }

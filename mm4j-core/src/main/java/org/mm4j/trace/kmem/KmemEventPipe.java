@@ -114,14 +114,7 @@ public final class KmemEventPipe implements AutoCloseable {
     /** Stops the reader thread (when the consumer gives up early) and waits for it; does not close the reader. */
     @Override
     public void close() {
-        if (thread.isAlive()) {
-            thread.interrupt();
-            try {
-                thread.join(java.time.Duration.ofSeconds(2)); // a read of a pipe may not wake up; it is a daemon
-            } catch (final InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        ReadAheadInputStream.stop(thread);
     }
 
     /** The reader (its counters are final once {@link #next()} has returned null). */

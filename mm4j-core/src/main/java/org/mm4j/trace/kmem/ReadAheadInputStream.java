@@ -40,6 +40,8 @@ public final class ReadAheadInputStream extends InputStream {
     private Chunk current;
     private int pos;
     private boolean closed;
+    /** {@link #read()}'s buffer (the reader's thread only). */
+    private final byte[] one = new byte[1];
 
     /** Starts reading {@code source} on a new daemon thread. */
     public ReadAheadInputStream(final InputStream source) {
@@ -80,9 +82,23 @@ public final class ReadAheadInputStream extends InputStream {
 
     @Override
     public int read() throws IOException {
-        final byte[] one = new byte[1];
         final int n = read(one, 0, 1);
         return n < 0 ? -1 : one[0] & 0xff;
+    }
+
+    /**
+     * Interrupts a replay helper thread (the decoder's or the parser's) that may still run, and waits for it up to
+     * 2 s: a read of a pipe may not wake up, and the thread is a daemon, so the JVM can exit anyway.
+     */
+    static void stop(final Thread t) {
+        if (t.isAlive()) {
+            t.interrupt();
+            try {
+                t.join(java.time.Duration.ofSeconds(2));
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     @Override
@@ -137,14 +153,7 @@ public final class ReadAheadInputStream extends InputStream {
             return;
         }
         closed = true;
-        if (thread.isAlive()) {
-            thread.interrupt();
-            try {
-                thread.join(java.time.Duration.ofSeconds(2)); // a read of a pipe may not wake up; it is a daemon
-            } catch (final InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        stop(thread);
         source.close();
     }
 }

@@ -18,6 +18,8 @@ import java.io.InputStream;
  * compressed offset. Not thread-safe.
  */
 public final class ZstdInputStream extends InputStream {
+    /** {@link #read()}'s buffer (the reading thread only: the stream is not thread-safe). */
+    private final byte[] one = new byte[1];
     /** The window limit unless the caller gives another (zstd's own default for --memory is 128 MiB). */
     public static final int DEFAULT_MAX_WINDOW = 1 << 27;
     /** The largest window limit that can be set (the history, twice the window, must fit one Java array). */
@@ -119,7 +121,6 @@ public final class ZstdInputStream extends InputStream {
 
     @Override
     public int read() throws IOException {
-        final byte[] one = new byte[1];
         final int n = read(one, 0, 1);
         return n < 0 ? -1 : one[0] & 0xff;
     }
