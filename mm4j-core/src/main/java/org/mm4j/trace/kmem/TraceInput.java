@@ -1,5 +1,6 @@
 package org.mm4j.trace.kmem;
 
+import org.mm4j.trace.kmem.zstd.Zstd;
 import org.mm4j.trace.kmem.zstd.ZstdInputStream;
 
 import java.io.BufferedInputStream;
@@ -49,7 +50,8 @@ public final class TraceInput {
     /**
      * As {@link #decompress(InputStream, String)}, refusing zstd frames whose window is above
      * {@code zstdMaxWindow} bytes (as {@code zstd --memory=} does). gzip's CRC-32 and size trailer are checked by
-     * {@link GZIPInputStream}; zstd's content checksum by {@link ZstdInputStream}.
+     * {@link GZIPInputStream}; zstd's content checksum by the decoder {@link Zstd#decoder} picks (the system's
+     * libzstd when usable, else the pure-Java {@link ZstdInputStream}; {@code -Dmm4j.zstd=java} forces Java).
      */
     public static InputStream decompress(final InputStream raw, final String name, final long zstdMaxWindow)
         throws IOException {
@@ -63,7 +65,7 @@ public final class TraceInput {
             return new GZIPInputStream(raw, 1 << 16);
         }
         if (b0 == 0x28 && b1 == 0xb5 && b2 == 0x2f && b3 == 0xfd) {
-            return new ZstdInputStream(raw, zstdMaxWindow);
+            return Zstd.decoder(raw, zstdMaxWindow);
         }
         return raw;
     }
