@@ -38,9 +38,15 @@ final class LibZstd {
     static final long BUFFER_POS = BUFFER.byteOffset(MemoryLayout.PathElement.groupElement("pos"));
 
     /** The downcalls (each named after its libzstd symbol). */
+    /**
+     * The downcalls (each named after its libzstd symbol). {@code decompressStreamSimpleArgs} is null when the
+     * library does not export that symbol (it is in zstd.h's static-linking section, exported by the usual
+     * shared builds); it is bound as a critical call that may take heap memory, so libzstd can write straight
+     * into a Java array (the GC waits for the call, a block or two of decoding).
+     */
     record Bindings(int version, MethodHandle createDCtx, MethodHandle freeDCtx, MethodHandle dctxSetParameter,
-                    MethodHandle decompressStream, MethodHandle isError, MethodHandle getErrorCode,
-                    MethodHandle getErrorName) {
+                    MethodHandle decompressStream, MethodHandle decompressStreamSimpleArgs, MethodHandle isError,
+                    MethodHandle getErrorCode, MethodHandle getErrorName) {
     }
 
     /** Why the library is not used (null when {@link #BINDINGS} is set). */
@@ -105,6 +111,9 @@ final class LibZstd {
                     ValueLayout.JAVA_INT, ValueLayout.JAVA_INT)),
                 linker.downcallHandle(find(lib, "ZSTD_decompressStream"), FunctionDescriptor.of(size, ptr, ptr,
                     ptr)),
+                lib.find("ZSTD_decompressStream_simpleArgs").map(f -> linker.downcallHandle(f,
+                    FunctionDescriptor.of(size, ptr, ptr, size, ptr, ptr, size, ptr), Linker.Option.critical(true)))
+                    .orElse(null),
                 linker.downcallHandle(find(lib, "ZSTD_isError"), FunctionDescriptor.of(ValueLayout.JAVA_INT,
                     size)),
                 linker.downcallHandle(find(lib, "ZSTD_getErrorCode"), FunctionDescriptor.of(ValueLayout.JAVA_INT,

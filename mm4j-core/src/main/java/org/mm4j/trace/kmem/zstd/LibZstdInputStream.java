@@ -17,9 +17,12 @@ import java.lang.foreign.ValueLayout;
  * fallback.
  *
  * <p>How it works: compressed bytes are read from the source into a staging array and copied into a native input
- * buffer; each {@code ZSTD_decompressStream} call fills a native output buffer, copied out by {@link #read}. Both
- * buffers and the two {@code ZSTD_inBuffer}/{@code ZSTD_outBuffer} descriptors are allocated once: reading
- * allocates nothing. At each frame's start mm4j parses the frame header itself (up to 18 bytes, kept in the
+ * buffer. A read of at least {@link #DIRECT_MIN} bytes has libzstd decode straight into the caller's array
+ * ({@code ZSTD_decompressStream_simpleArgs}, a critical downcall allowed to take heap memory: the GC waits for the
+ * call, which decodes at most what the caller asked for); a smaller read, or a library without that symbol, goes
+ * through {@code ZSTD_decompressStream} into a native output buffer copied out by {@link #read}. The buffers and
+ * the {@code ZSTD_inBuffer}/{@code ZSTD_outBuffer} descriptors are allocated once: reading allocates nothing (but
+ * a segment over the caller's array when it passes a new one). At each frame's start mm4j parses the frame header itself (up to 18 bytes, kept in the
  * staging array), to refuse what {@link ZstdInputStream} refuses with its words; libzstd's own window bound
  * ({@code ZSTD_d_windowLogMax}, the limit rounded up to a power of two) is the backstop. libzstd returns 0 exactly
  * when a frame (or skippable frame) has been decoded, checked and flushed, with its input position at the frame's
@@ -40,6 +43,8 @@ public final class LibZstdInputStream extends InputStream {
     static final int IN = 1 << 17;
     /** Native output buffer bytes (two blocks: fewer calls than {@code ZSTD_DStreamOutSize()}'s one). */
     static final int OUT = 1 << 18;
+    /** Reads of at least this many bytes are decoded straight into the caller's array (with simpleArgs). */
+    static final int DIRECT_MIN = 1 << 12;
     /** The longest frame header: magic 4, descriptor 1, window 1, dictionary id 4, content size 8. */
     private static final int HEADER_MAX = 18;
     private static final int MAGIC = 0xFD2FB528;
@@ -53,6 +58,15 @@ public final class LibZstdInputStream extends InputStream {
     private final MemorySegment outBuf;
     private final MemorySegment inDesc;
     private final MemorySegment outDesc;
+    /** {@code ZSTD_decompressStream_simpleArgs} (or null: the struct path) and its two {@code size_t *}. */
+    private final java.lang.invoke.MethodHandle simpleArgs;
+    private final MemorySegment dstPos;
+    private final MemorySegment srcPos;
+    /** The caller's array libzstd last wrote into directly, and its segment (made again only for a new array). */
+    private byte[] heapArray;
+    private MemorySegment heapSegment;
+    /** Bytes the last call wrote. */
+    private int lastProduced;
     private final byte[] staging = new byte[IN];
     /** {@link #read()}'s buffer. */
     private final byte[] one = new byte[1];
@@ -82,8 +96,13 @@ public final class LibZstdInputStream extends InputStream {
      * @throws IOException when libzstd is not usable here (see {@link Zstd#nativeAvailable}) or cannot make a
      *     decoding context
      */
-    @SuppressWarnings("MustBeClosedChecker") // the arena lives as long as this stream: close() closes it
     public LibZstdInputStream(final InputStream in, final long maxWindow) throws IOException {
+        this(in, maxWindow, false);
+    }
+
+    /** As above; {@code structsOnly}: always call {@code ZSTD_decompressStream} (tests the fallback path). */
+    @SuppressWarnings("MustBeClosedChecker") // the arena lives as long as this stream: close() closes it
+    LibZstdInputStream(final InputStream in, final long maxWindow, final boolean structsOnly) throws IOException {
         if (maxWindow < 1024 || maxWindow > ZstdInputStream.MAX_WINDOW) {
             throw new IllegalArgumentException("zstd window limit " + maxWindow + " out of range (expected: 1 KiB"
                 + " to " + (ZstdInputStream.MAX_WINDOW >> 20) + " MiB)");
@@ -113,7 +132,9 @@ public final class LibZstdInputStream extends InputStream {
             outDesc = arena.allocate(LibZstd.BUFFER);
             inDesc.set(ValueLayout.ADDRESS, LibZstd.BUFFER_PTR, inBuf);
             outDesc.set(ValueLayout.ADDRESS, LibZstd.BUFFER_PTR, outBuf);
-            outDesc.set(ValueLayout.JAVA_LONG, LibZstd.BUFFER_SIZE, OUT);
+            dstPos = arena.allocate(ValueLayout.JAVA_LONG);
+            srcPos = arena.allocate(ValueLayout.JAVA_LONG);
+            simpleArgs = structsOnly ? null : lib.decompressStreamSimpleArgs();
             ok = true;
         } catch (final IOException | RuntimeException | Error e) {
             throw e;
@@ -172,17 +193,28 @@ public final class LibZstdInputStream extends InputStream {
         if (len == 0) {
             return 0;
         }
-        if (outOff == outLen) {
-            try {
-                if (!decode()) {
+        try {
+            if (outOff == outLen) {
+                if (simpleArgs != null && len >= DIRECT_MIN) {
+                    // libzstd writes into b itself: no copy out of a native buffer
+                    if (b != heapArray) {
+                        heapArray = b;
+                        heapSegment = MemorySegment.ofArray(b);
+                    }
+                    final int n = decode(heapSegment, off, len);
+                    return n == 0 ? -1 : n;
+                }
+                outOff = 0;
+                outLen = decode(outBuf, 0, OUT);
+                if (outLen == 0) {
                     return -1;
                 }
-            } catch (final IllegalStateException e) {
-                throw new IOException("zstd: stream closed", e); // closed by another thread: the arena is gone
-            } catch (final IOException e) {
-                failure = e;
-                throw e;
             }
+        } catch (final IllegalStateException e) {
+            throw new IOException("zstd: stream closed", e); // closed by another thread: the arena is gone
+        } catch (final IOException e) {
+            failure = e;
+            throw e;
         }
         final int n = Math.min(len, outLen - outOff);
         MemorySegment.copy(outBuf, ValueLayout.JAVA_BYTE, outOff, b, off, n);
@@ -190,14 +222,16 @@ public final class LibZstdInputStream extends InputStream {
         return n;
     }
 
-    /** Decodes until some output is ready; false at a clean end of input (between frames). */
-    private boolean decode() throws IOException {
-        outOff = 0;
-        outLen = 0;
-        while (outLen == 0) {
+    /**
+     * Decodes into {@code dst}'s bytes {@code [off, off + cap)} until some output is there; returns how much, 0 at
+     * a clean end of input (between frames).
+     */
+    private int decode(final MemorySegment dst, final int off, final int cap) throws IOException {
+        int produced = 0;
+        while (produced == 0) {
             if (!outFull && inOff == inLen && !refill(1)) {
                 if (atFrameStart) {
-                    return false;
+                    return 0;
                 }
                 throw new EOFException("zstd: unexpected end of data at offset " + (inBase + inLen)
                     + " (truncated file?) in " + (skippable ? "a skippable frame" : "frame " + frames)
@@ -206,33 +240,53 @@ public final class LibZstdInputStream extends InputStream {
             if (atFrameStart) {
                 startFrame();
             }
-            inDesc.set(ValueLayout.JAVA_LONG, LibZstd.BUFFER_SIZE, inLen);
-            inDesc.set(ValueLayout.JAVA_LONG, LibZstd.BUFFER_POS, inOff);
-            outDesc.set(ValueLayout.JAVA_LONG, LibZstd.BUFFER_POS, 0L);
-            final long r;
-            try {
-                r = (long) lib.decompressStream().invokeExact(dctx, outDesc, inDesc);
-            } catch (final IllegalStateException e) {
-                throw new IOException("zstd: stream closed", e);
-            } catch (final Throwable t) {
-                throw new IOException("zstd: libzstd failed: " + t, t);
-            }
+            final int before = inOff;
+            final long r = call(dst, off, cap);
             if (isError(r)) {
                 throw failed(r);
             }
-            final int before = inOff;
-            inOff = (int) inDesc.get(ValueLayout.JAVA_LONG, LibZstd.BUFFER_POS);
-            outLen = (int) outDesc.get(ValueLayout.JAVA_LONG, LibZstd.BUFFER_POS);
-            outFull = outLen == OUT;
+            produced = lastProduced;
+            outFull = produced == cap;
             if (r == 0) {
                 atFrameStart = true;
                 outFull = false;
-            } else if (outLen == 0 && inOff == before && inOff < inLen) {
+            } else if (produced == 0 && inOff == before && inOff < inLen) {
                 throw new IOException("zstd: libzstd made no progress in frame " + frames + " at offset "
                     + (inBase + inOff));
             }
         }
-        return true;
+        return produced;
+    }
+    /**
+     * One {@code ZSTD_decompressStream} call: input the native buffer's {@code [inOff, inLen)}, output {@code dst}'s
+     * {@code [off, off + cap)}; advances {@link #inOff} and sets {@link #lastProduced}. Without
+     * {@code ZSTD_decompressStream_simpleArgs}, {@code dst} is the native output buffer.
+     */
+    private long call(final MemorySegment dst, final int off, final int cap) throws IOException {
+        try {
+            final long r;
+            if (simpleArgs != null) {
+                dstPos.set(ValueLayout.JAVA_LONG, 0, off);
+                srcPos.set(ValueLayout.JAVA_LONG, 0, inOff);
+                r = (long) simpleArgs.invokeExact(dctx, dst, (long) off + cap, dstPos, inBuf, (long) inLen, srcPos);
+                lastProduced = (int) (dstPos.get(ValueLayout.JAVA_LONG, 0) - off);
+                inOff = (int) srcPos.get(ValueLayout.JAVA_LONG, 0);
+            } else {
+                assert dst.equals(outBuf);
+                inDesc.set(ValueLayout.JAVA_LONG, LibZstd.BUFFER_SIZE, inLen);
+                inDesc.set(ValueLayout.JAVA_LONG, LibZstd.BUFFER_POS, inOff);
+                outDesc.set(ValueLayout.JAVA_LONG, LibZstd.BUFFER_SIZE, (long) off + cap);
+                outDesc.set(ValueLayout.JAVA_LONG, LibZstd.BUFFER_POS, off);
+                r = (long) lib.decompressStream().invokeExact(dctx, outDesc, inDesc);
+                lastProduced = (int) (outDesc.get(ValueLayout.JAVA_LONG, LibZstd.BUFFER_POS) - off);
+                inOff = (int) inDesc.get(ValueLayout.JAVA_LONG, LibZstd.BUFFER_POS);
+            }
+            return r;
+        } catch (final IllegalStateException | IOException e) {
+            throw e;
+        } catch (final Throwable t) {
+            throw new IOException("zstd: libzstd failed: " + t, t);
+        }
     }
 
     /** libzstd's error result {@code r} as an IOException naming the frame and where in the input it was. */

@@ -36,9 +36,40 @@ class LibZstdInputStreamTest {
         requireOrSkip(Zstd.nativeAvailable(), "libzstd is not usable here: " + Zstd.nativeUnavailableReason());
     }
 
-    /** Decodes with libzstd, reading {@code step} bytes at a time (0: readAllBytes). */
+    /**
+     * Decodes with libzstd, reading {@code step} bytes at a time (0: readAllBytes), through both ways of calling it
+     * ({@code ZSTD_decompressStream_simpleArgs} into the caller's array, {@code ZSTD_decompressStream} with its
+     * structs), which must agree: the same bytes, or the same error.
+     */
     static byte[] nativeDecode(final byte[] z, final int step, final long window) throws IOException {
-        try (InputStream in = new LibZstdInputStream(new ByteArrayInputStream(z), window)) {
+        byte[] viaStructs = null;
+        IOException structsFailed = null;
+        try {
+            viaStructs = nativeDecode(z, step, window, true);
+        } catch (final IOException e) {
+            structsFailed = e;
+        }
+        try {
+            final byte[] direct = nativeDecode(z, step, window, false);
+            if (structsFailed != null) {
+                throw new AssertionError("only the struct path failed", structsFailed);
+            }
+            assertArrayEquals(viaStructs, direct, "the two ways of calling libzstd disagree");
+            return direct;
+        } catch (final IOException e) {
+            if (structsFailed == null) {
+                throw new AssertionError("only the direct path failed", e);
+            }
+            // where a corrupt block is noticed depends on how much output each call was given
+            assertEquals(structsFailed.getMessage().replaceAll("bytes \\d+ to", "bytes N to"),
+                e.getMessage().replaceAll("bytes \\d+ to", "bytes N to"));
+            throw e;
+        }
+    }
+
+    static byte[] nativeDecode(final byte[] z, final int step, final long window, final boolean structsOnly)
+        throws IOException {
+        try (InputStream in = new LibZstdInputStream(new ByteArrayInputStream(z), window, structsOnly)) {
             if (step == 0) {
                 return in.readAllBytes();
             }
