@@ -19,6 +19,18 @@ public final class SafetyCost {
     /** Batches of 1,024 per round of batch-1024x64 (about {@link #BATCH} operations). */
     static final int BATCHES = BATCH / 1024;
     private static final ThreadMXBean MX = ManagementFactory.getThreadMXBean();
+    /**
+     * The workloads' slots live as long as the run, as the JMH benchmarks' {@code @State} fields do: an object
+     * (a segment of {@code mm4j-segment}) stored in them escapes to an old array, with the GC's write barrier
+     * and no escape analysis, as in JMH (a fresh local array per call let C2 scalar-replace the single
+     * alloc-free slot's segment).
+     */
+    private static final Object[] ONE = new Object[1];
+    private static final Object[] BATCH_REFS = new Object[1024];
+    private static final long[] BATCH_ADDRS = new long[1024];
+    private static final Object[] RING_REFS = new Object[RingBench.SLOTS];
+    private static final long[] RING_ADDRS = new long[RingBench.SLOTS];
+    private static final int[] RING_LIVE = new int[RingBench.SLOTS];
 
     private SafetyCost() {
     }
@@ -56,7 +68,7 @@ public final class SafetyCost {
     }
 
     private static long allocFree(final Allocator a) {
-        final Object[] refs = new Object[1];
+        final Object[] refs = ONE;
         long s = 0;
         for (int i = 0; i < BATCH; i++) {
             final long p = a.alloc(AllocFreeBench.SIZE, refs, 0);
@@ -70,8 +82,8 @@ public final class SafetyCost {
     /** {@link BatchBench}'s operation: 1,024 objects of 64 B allocated and written, then freed in order. */
     private static long batch(final Allocator a) {
         final int n = 1024;
-        final Object[] refs = new Object[n];
-        final long[] addrs = new long[n];
+        final Object[] refs = BATCH_REFS;
+        final long[] addrs = BATCH_ADDRS;
         long s = 0;
         for (int b = 0, i = 0; b < BATCHES; b++, i += n) {
             for (int j = 0; j < n; j++) {
@@ -90,9 +102,9 @@ public final class SafetyCost {
     /** {@value RingBench#LIVE} live objects, each freed {@value RingBench#LIVE} operations after its allocation. */
     private static long ring(final Allocator a, final int[] sizes) {
         final int slots = RingBench.SLOTS;
-        final Object[] refs = new Object[slots];
-        final long[] addrs = new long[slots];
-        final int[] live = new int[slots];
+        final Object[] refs = RING_REFS;
+        final long[] addrs = RING_ADDRS;
+        final int[] live = RING_LIVE;
         for (int j = 0; j < RingBench.LIVE; j++) {
             addrs[j] = a.alloc(sizes[j], refs, j);
             live[j] = sizes[j];

@@ -11,7 +11,6 @@ import org.mm4j.trace.kmem.KmemEventBatch;
 import org.mm4j.trace.kmem.KmemEventPipe;
 import org.mm4j.trace.kmem.KmemReplayer;
 import org.mm4j.trace.kmem.KmemTraceReader;
-import org.mm4j.trace.kmem.ReadAheadInputStream;
 import org.mm4j.trace.kmem.Timeline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -268,7 +267,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
         return open(file, zstdWindow, false);
     }
 
-    /** As above; {@code readAhead}: a compressed input is decoded on a thread of its own. */
+    /** As above; {@code readAhead}: a compressed input is decoded ahead on a thread of its own where that pays. */
     static Input open(final String file, final long zstdWindow, final boolean readAhead) throws IOException {
         if (file == null) {
             final InputStream res = ReplayKmemCommand.class.getResourceAsStream(BUNDLED);
@@ -294,12 +293,11 @@ public final class ReplayKmemCommand implements Callable<Integer> {
         return new Input(decoded(new BufferedInputStream(c, 1 << 16), file, zstdWindow, readAhead), c, size);
     }
 
-    /** The decompressed stream; with {@code readAhead}, a compressed one is decoded on its own thread. */
-    @SuppressWarnings("ReferenceEquality") // in != raw: the same stream object means it was not decompressed
+    /** The decompressed stream; with {@code readAhead}, decoded on its own thread where that pays. */
     private static InputStream decoded(final BufferedInputStream raw, final String name, final long zstdWindow,
                                        final boolean readAhead) throws IOException {
         final InputStream in = org.mm4j.trace.kmem.TraceInput.decompress(raw, name, zstdWindow);
-        return readAhead && in != raw ? new ReadAheadInputStream(in) : in;
+        return readAhead ? org.mm4j.trace.kmem.TraceInput.readAhead(in, raw) : in;
     }
 
     private static void closeQuietly(final InputStream in) {

@@ -60,7 +60,13 @@ public final class Observability implements AutoCloseable {
     private final Slub slub;
     private final BuddyAllocator buddy;
     private final ProcFs procfs;
-    private final MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+    /**
+     * The platform MBean server, looked up when the first MBean is registered: creating it registers every JDK
+     * MXBean (tens of milliseconds of start-up), which a kernel that never registers its MBeans does not pay.
+     */
+    private static MBeanServer server() {
+        return ManagementFactory.getPlatformMBeanServer();
+    }
     /** Registered cache MBeans by cache. Changed under the Slub monitor. */
     private final Map<KmemCache, ObjectName> cacheNames = new ConcurrentHashMap<>();
     private final Slub.CacheListener cacheListener = new Slub.CacheListener() {
@@ -191,7 +197,7 @@ public final class Observability implements AutoCloseable {
 
     private void register(final Object bean, final ObjectName n) {
         try {
-            server.registerMBean(bean, n);
+            server().registerMBean(bean, n);
         } catch (final JMException e) {
             throw new IllegalStateException("cannot register MBean " + n + ": " + e, e);
         }
@@ -199,7 +205,7 @@ public final class Observability implements AutoCloseable {
 
     private void unregister(final ObjectName n) {
         try {
-            server.unregisterMBean(n);
+            server().unregisterMBean(n);
         } catch (final InstanceNotFoundException e) {
             // unregistered by someone else: nothing left to do
         } catch (final JMException e) {

@@ -99,8 +99,18 @@ public final class MemMap implements AutoCloseable {
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
+    /** Bytes per entry of the slab index ({@link #slabIndexAddress()}). Internal: for org.mm4j.slab. */
+    @InternalApi("org.mm4j.slab")
+    public static final int SLAB_INDEX_ENTRY = 8;
+
     private final Arena arena;
     private final MemorySegment table;
+    /**
+     * mm4j's slab index, beside the table: one long per pfn whose meaning belongs to org.mm4j.slab (its
+     * {@code SlabIndex}); 0 = nothing. Reserved as the table is (committed on first write); not part of
+     * {@code struct page}, so nothing the kernel shows reads it.
+     */
+    private final MemorySegment slabIndex;
     private final long nrPages;
 
     /**
@@ -118,6 +128,7 @@ public final class MemMap implements AutoCloseable {
         this.nrPages = nrPages;
         try {
             this.table = Reservation.reserve(arena, nrPages * ENTRY_SIZE, 64);
+            this.slabIndex = Reservation.reserve(arena, nrPages * SLAB_INDEX_ENTRY, 64);
         } catch (final RuntimeException e) {
             arena.close();
             throw e;
@@ -130,14 +141,26 @@ public final class MemMap implements AutoCloseable {
     }
 
     /**
-     * Native address of the table (the entry of pfn 0; entry {@code pfn} is {@link #ENTRY_SIZE} bytes per pfn
-     * further), for a hot path that reads entries of valid pfns through an unchecked view. Valid until
-     * {@link #close()}; such a reader must stop using it before (the checked accessors throw after it).
-     * Internal: for org.mm4j.slab (SlabAllocator's free fast path).
+     * Native address of the slab index's entry of pfn 0 (entry {@code pfn} is {@link #SLAB_INDEX_ENTRY} bytes per
+     * pfn further), for the JVM allocator's free fast path, which reads entries of valid pfns through an unchecked
+     * view. Valid until {@link #close()}; such a reader must stop using it before (the checked accessors throw
+     * after it). Internal: for org.mm4j.slab (SlabAllocator's free fast path).
      */
     @InternalApi("org.mm4j.slab")
-    public long nativeAddress() {
-        return table.address();
+    public long slabIndexAddress() {
+        return slabIndex.address();
+    }
+
+    /** Plain load of the slab index entry of {@code pfn}. Internal: for org.mm4j.slab. */
+    @InternalApi("org.mm4j.slab")
+    public long slabIndex(final long pfn) {
+        return (long) LONG.get(slabIndex, pfn * SLAB_INDEX_ENTRY);
+    }
+
+    /** Plain store of the slab index entry of {@code pfn}. Internal: for org.mm4j.slab. */
+    @InternalApi("org.mm4j.slab")
+    public void slabIndex(final long pfn, final long value) {
+        LONG.set(slabIndex, pfn * SLAB_INDEX_ENTRY, value);
     }
 
     private static long at(final long pfn, final int field) {

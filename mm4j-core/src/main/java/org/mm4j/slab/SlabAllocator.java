@@ -50,7 +50,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class SlabAllocator implements SegmentAllocator {
     public static final int DEFAULT_SHEAF_CAPACITY = 32;
     /**
-     * The key word of an object and the {@code mem_map} entries on the hot paths, by native address through one
+     * The key word of an object and the {@link SlabIndex} entries on the hot paths, by native address through one
      * segment spanning the address space: a constant segment, so an access is a plain load or store (a checked
      * access through the model's segments costs a chain of dependent loads and checks, 30-50 % of an alloc+free
      * pair). Only addresses inside the model's memory reach it: the free fast path first compares the physical
@@ -75,8 +75,8 @@ public final class SlabAllocator implements SegmentAllocator {
     private final boolean initOnAlloc;
     /** Native address of physical address 0 (the model's memory is one contiguous reservation). */
     private final long base;
-    /** Native address of mem_map's entry of pfn 0 ({@link MemMap#nativeAddress()}), for the free fast path. */
-    private final long memMapBase;
+    /** Native address of the slab index's entry of pfn 0 ({@link SlabIndex}), for the free fast path. */
+    private final long slabIndexBase;
     /**
      * Physical addresses below this may take the free fast path ({@link #freeFast}): the model's size while
      * sheaves are on and {@code init_on_free} is off, else 0; 0 from {@link #forgetSheaves} on. Owner only.
@@ -152,7 +152,7 @@ public final class SlabAllocator implements SegmentAllocator {
         this.initOnFree = slub.initOnFree;
         this.initOnAlloc = slub.initOnAlloc;
         this.base = slub.mem.nativeAddress(0);
-        this.memMapBase = slub.memMap.nativeAddress();
+        this.slabIndexBase = slub.memMap.slabIndexAddress();
         this.fastLimit = capacity > 0 && !initOnFree ? totalBytes : 0;
         this.slowAlloc = initOnAlloc || slub.failslab.active();
         this.leakTracking = capacity == 0 || slub.leaks.level() != LeakDetector.Level.DISABLED;
@@ -267,23 +267,18 @@ public final class SlabAllocator implements SegmentAllocator {
         if (Long.compareUnsigned(phys, limit) >= 0) {
             return false;
         }
-        // a slab page's flags, cache id and object count are stable while the caller holds one of its objects;
-        // the pfn is valid (phys < fastLimit), so its entry is read unchecked (fastLimit is 0 once mem_map is gone)
-        long head = phys >>> PhysicalMemory.PAGE_SHIFT;
-        long page = memMapBase + head * MemMap.ENTRY_SIZE;
-        long f = (long) RAW.get(ALL_MEMORY, page + MemMap.FLAGS);
-        if ((f & MemMap.PG_TAIL) != 0) {
-            head = (long) RAW.get(ALL_MEMORY, page + MemMap.PRIVATE);
-            page = memMapBase + head * MemMap.ENTRY_SIZE;
-            f = (long) RAW.get(ALL_MEMORY, page + MemMap.FLAGS);
-        }
-        final int id = (int) RAW_INT.get(ALL_MEMORY, page + MemMap.SLAB_CACHE);
+        // the slab of an object (its cache id, object count and head page) is stable while the caller holds one
+        // of its objects; the pfn is valid (phys < fastLimit), so its slab index entry is read unchecked
+        // (fastLimit is 0 once mem_map is gone): one load from a compact table, no tail page's mem_map entry
+        final long pfn = phys >>> PhysicalMemory.PAGE_SHIFT;
+        final long e = (long) RAW.get(ALL_MEMORY, slabIndexBase + pfn * MemMap.SLAB_INDEX_ENTRY);
+        final int id = SlabIndex.id(e);
         final ThreadSheaves[] ids = byId;
-        if ((f & MemMap.PG_SLAB) == 0 || id >= ids.length) {
+        if (id >= ids.length) {
             return false;
         }
         final ThreadSheaves t = ids[id];
-        return t != null && t.freeFast(phys, head, page);
+        return t != null && t.freeFast(phys, pfn, e);
     }
 
     /** The rest of kfree: other threads, sheaves off, large kmallocs, new caches, bad pointers, full sheaves. */
@@ -634,8 +629,6 @@ public final class SlabAllocator implements SegmentAllocator {
         final int objSize;
         final int redLeftPad;
         final long recip;
-        /** Objects per slab when every slab has the same order (no fallback order), else 0: read the slab. */
-        final int fixedObjects;
         final KmemCache cache;
         final long[] pcpu;
         final int cpu;
@@ -652,7 +645,6 @@ public final class SlabAllocator implements SegmentAllocator {
             this.objSize = cache.size();
             this.redLeftPad = cache.redLeftPad();
             this.recip = ((1L << 32) + objSize - 1) / objSize;
-            this.fixedObjects = cache.order() == cache.geometry().minOrder() ? cache.objsPerSlab() : 0;
             this.statBase = cpu * KmemCache.STRIDE + KmemCache.W_STATS;
             final long base = cache.slub.mem.nativeAddress(0);
             final long last = cache.slub.mem.totalBytes() - 1;
@@ -761,20 +753,18 @@ public final class SlabAllocator implements SegmentAllocator {
 
         /**
          * The free fast path (a separate method so that {@link #kfree} stays small enough to be inlined): pushes
-         * {@code phys}, an object of the slab at pfn {@code head} (native address of its mem_map entry:
-         * {@code page}), on the main sheaf after checking and writing
-         * its free key. False, with nothing changed, for anything unusual (not an object start, main full, key
-         * shares the free pointer's word, already free): the slow path handles and reports it.
+         * {@code phys}, on page {@code pfn} whose {@link SlabIndex} entry is {@code e} (a slab of this cache), on
+         * the main sheaf after checking and writing its free key. False, with nothing changed, for anything
+         * unusual (not a slab page, not an object start, main full, key shares the free pointer's word, already
+         * free): the slow path handles and reports it.
          */
-        boolean freeFast(final long phys, final long head, final long page) {
-            final long off = phys - (head << PhysicalMemory.PAGE_SHIFT) - redLeftPad;
+        boolean freeFast(final long phys, final long pfn, final long e) {
+            final long off = phys - (SlabIndex.head(pfn, e) << PhysicalMemory.PAGE_SHIFT) - redLeftPad;
             final long idx = (off * recip) >>> 32;
             final long[] o = objects;
             final int n = size;
-            // the object count is read straight from the head's entry (the checked MemMap accessor was a call the
-            // JIT left out of line, which cost the inlined loop 7-9 % on the rings, even when never taken)
-            if (off < 0 || idx * objSize != off || n == o.length || mode == SLOW || idx >= (fixedObjects > 0
-                ? fixedObjects : KmemCache.wObjects((long) RAW.get(ALL_MEMORY, page + MemMap.SLAB_WORD)))) {
+            // objects == 0: not a slab page (the index entry is 0)
+            if (off < 0 || idx * objSize != off || idx >= SlabIndex.objects(e) || n == o.length || mode == SLOW) {
                 return false;
             }
             if (mode == KEYED) {

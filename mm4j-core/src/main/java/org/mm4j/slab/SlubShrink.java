@@ -209,6 +209,7 @@ final class SlubShrink {
         s.destroyed = true;
         for (final long slab : SlabPages.slabsOfCache(s)) {
             s.mm.spInt(slab, MemMap.SLAB_CACHE, s.id | KmemCache.DESTROYED_ID);
+            SlabIndex.clear(s.mm, slab, s.slabOrder(slab));
         }
     }
 }

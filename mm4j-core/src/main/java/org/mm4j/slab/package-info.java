@@ -67,6 +67,8 @@
  *  Kmemleak.scanIfDue                   (mm4j) kmemleak_scan_thread's wait, on the model's clock
  *  SlabAllocator, ThreadSheafRegistry   (mm4j) the JVM allocator: per-thread sheaves over the caches
  *  SheafUsage                           (mm4j) objects parked in sheaves and their bound
+ *  SlabIndex                            (mm4j) per-pfn cache id, objects and head offset for the JVM allocator's
+ *                                       free fast path (the kernel reads compound_head and the slab's page)
  * </pre>
  *
  * <p>Naming: the kernel's {@code __foo} is {@code fooLocked} when the caller must hold a lock (asserted), and

@@ -16,8 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The fast paths of {@link SlabAllocator} (issue 13): the size-indexed sheaves, the flat main sheaf, the unchecked
- * mem_map read on free and the reused segment views give the same answers as the slab layer, and every refusal
- * still happens on them.
+ * slab index read on free ({@link SlabIndex}) and the reused segment views give the same answers as the slab layer,
+ * and every refusal still happens on them.
  */
 class SlabAllocatorFastPathTest {
 

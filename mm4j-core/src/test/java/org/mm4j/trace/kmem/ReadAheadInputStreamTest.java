@@ -1,7 +1,11 @@
 package org.mm4j.trace.kmem;
 
 import org.junit.jupiter.api.Test;
+import org.mm4j.trace.kmem.zstd.LibZstdInputStream;
+import org.mm4j.trace.kmem.zstd.Zstd;
+import org.mm4j.trace.kmem.zstd.ZstdInputStream;
 
+import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -10,6 +14,8 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class ReadAheadInputStreamTest {
@@ -22,6 +28,46 @@ class ReadAheadInputStreamTest {
             out.write(buf, 0, n);
         }
         return out.toByteArray();
+    }
+
+    /** libzstd and plain text are read on the caller's thread; the Java zstd decoder and gzip get a thread. */
+    @Test
+    void onlyTheCostlyDecodersAreReadAhead() throws IOException {
+        final byte[] zst;
+        final byte[] gz;
+        try (InputStream a = ReadAheadInputStreamTest.class.getResourceAsStream("small.trace.zst");
+             InputStream b = ReadAheadInputStreamTest.class.getResourceAsStream("small.trace.gz")) {
+            zst = a.readAllBytes();
+            gz = b.readAllBytes();
+        }
+        final String old = System.getProperty(Zstd.PROPERTY);
+        try {
+            for (final String mode : new String[] {"java", "auto"}) {
+                System.setProperty(Zstd.PROPERTY, mode);
+                final InputStream raw = new BufferedInputStream(new ByteArrayInputStream(zst));
+                final InputStream decoded = TraceInput.decompress(raw, "t.zst");
+                try (InputStream in = TraceInput.readAhead(decoded, raw)) {
+                    if (decoded instanceof LibZstdInputStream) {
+                        assertSame(decoded, in);
+                    } else {
+                        assertInstanceOf(ZstdInputStream.class, decoded, mode);
+                        assertInstanceOf(ReadAheadInputStream.class, in, mode);
+                    }
+                }
+            }
+            final InputStream raw = new BufferedInputStream(new ByteArrayInputStream(gz));
+            try (InputStream in = TraceInput.readAhead(TraceInput.decompress(raw, "t.gz"), raw)) {
+                assertInstanceOf(ReadAheadInputStream.class, in);
+            }
+            final InputStream text = new BufferedInputStream(new ByteArrayInputStream("kfree: ptr=1\n".getBytes()));
+            assertSame(text, TraceInput.readAhead(TraceInput.decompress(text, "t"), text));
+        } finally {
+            if (old == null) {
+                System.clearProperty(Zstd.PROPERTY);
+            } else {
+                System.setProperty(Zstd.PROPERTY, old);
+            }
+        }
     }
 
     @Test

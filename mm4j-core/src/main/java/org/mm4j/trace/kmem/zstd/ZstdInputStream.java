@@ -265,10 +265,7 @@ public final class ZstdInputStream extends InputStream {
         final int dictFlag = fhd & 3;
         long window = 0;
         if (!single) {
-            final int wd = readByteOrFail();
-            final int exp = wd >>> 3;
-            final long base = 1L << (10 + exp);
-            window = base + (base >>> 3) * (wd & 7);
+            window = windowOf(readByteOrFail());
         }
         final int dictBytes = dictFlag == 0 ? 0 : dictFlag == 1 ? 1 : dictFlag == 2 ? 2 : 4;
         if (dictBytes > 0 && readLe(dictBytes) != 0) {
@@ -282,12 +279,7 @@ public final class ZstdInputStream extends InputStream {
         if (single) {
             window = fcs;
         }
-        if (window > maxWindow || window < 0) {
-            throw new IOException("zstd: frame " + frames + " (at offset " + frameStart + ") needs a window of "
-                + (window < 0 ? Long.toUnsignedString(window) + " bytes" : sizeText(window))
-                + ", above the memory limit of " + sizeText(maxWindow) + " (as zstd --memory=: allow more with"
-                + " --zstd-memory=SIZE, at most " + (MAX_WINDOW >> 20) + " MiB, or decompress with the zstd program)");
-        }
+        checkWindow(window, maxWindow, frames, frameStart);
         xxh.reset();
         windowSize = (int) Math.max(window, 1);
         histLen = 0;
@@ -629,7 +621,27 @@ public final class ZstdInputStream extends InputStream {
         return block[i] & 0xff;
     }
 
-    private static String sizeText(final long bytes) {
+    /** A frame's window size from its window descriptor byte (RFC 8878 3.1.1.1.2). */
+    static long windowOf(final int descriptor) {
+        final long base = 1L << (10 + (descriptor >>> 3));
+        return base + (base >>> 3) * (descriptor & 7);
+    }
+
+    /**
+     * Refuses a frame whose window (a single-segment frame's content size, which may read as negative when above
+     * 2^63) is above {@code maxWindow}, as {@code zstd --memory=} does; shared with {@link LibZstdInputStream}.
+     */
+    static void checkWindow(final long window, final long maxWindow, final long frame, final long frameStart)
+        throws IOException {
+        if (window > maxWindow || window < 0) {
+            throw new IOException("zstd: frame " + frame + " (at offset " + frameStart + ") needs a window of "
+                + (window < 0 ? Long.toUnsignedString(window) + " bytes" : sizeText(window))
+                + ", above the memory limit of " + sizeText(maxWindow) + " (as zstd --memory=: allow more with"
+                + " --zstd-memory=SIZE, at most " + (MAX_WINDOW >> 20) + " MiB, or decompress with the zstd program)");
+        }
+    }
+
+    static String sizeText(final long bytes) {
         return bytes % (1 << 20) == 0 ? (bytes >> 20) + " MiB" : bytes + " bytes";
     }
 

@@ -1,0 +1,159 @@
+package org.mm4j.trace.kmem.zstd;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * The system's libzstd (the zstd program's library) bound through FFM's {@link Linker}, no JNI: the handful of
+ * stable-API functions a streaming decoder needs ({@code zstd.h} and {@code zstd_errors.h} since v1.4.0). Loaded
+ * once, on first use; {@link #BINDINGS} is null where it cannot be used (no library, an older one, native access not
+ * enabled for this module, a 32-bit {@code size_t}), and {@link #UNAVAILABLE} then says why. Stateless after the
+ * class initialiser; any thread.
+ */
+final class LibZstd {
+    /** {@code ZSTD_d_windowLogMax} (zstd.h: the first {@code ZSTD_dParameter}, stable since v1.4.0). */
+    static final int D_WINDOW_LOG_MAX = 100;
+    /** {@code ZSTD_WINDOWLOG_ABSOLUTEMIN}: the smallest window log a decoder accepts as a limit. */
+    static final int WINDOW_LOG_MIN = 10;
+    /** {@code ZSTD_error_frameParameter_windowTooLarge} (zstd_errors.h, stable value). */
+    static final int ERROR_WINDOW_TOO_LARGE = 16;
+    /** {@code ZSTD_error_checksum_wrong} (zstd_errors.h, stable value). */
+    static final int ERROR_CHECKSUM_WRONG = 22;
+    /** {@code ZSTD_error_memory_allocation} (zstd_errors.h, stable value). */
+    static final int ERROR_MEMORY_ALLOCATION = 64;
+    /** The oldest libzstd with {@code ZSTD_DCtx_setParameter} in its stable API (1.4.0). */
+    static final int MIN_VERSION = 10400;
+
+    /** {@code ZSTD_inBuffer} and {@code ZSTD_outBuffer}: {@code {void *ptr; size_t size; size_t pos;}}. */
+    static final MemoryLayout BUFFER = MemoryLayout.structLayout(ValueLayout.ADDRESS.withName("ptr"),
+        ValueLayout.JAVA_LONG.withName("size"), ValueLayout.JAVA_LONG.withName("pos"));
+    static final long BUFFER_PTR = BUFFER.byteOffset(MemoryLayout.PathElement.groupElement("ptr"));
+    static final long BUFFER_SIZE = BUFFER.byteOffset(MemoryLayout.PathElement.groupElement("size"));
+    static final long BUFFER_POS = BUFFER.byteOffset(MemoryLayout.PathElement.groupElement("pos"));
+
+    /** The downcalls (each named after its libzstd symbol). */
+    /**
+     * The downcalls (each named after its libzstd symbol). {@code decompressStreamSimpleArgs} is null when the
+     * library does not export that symbol (it is in zstd.h's static-linking section, exported by the usual
+     * shared builds); it is bound as a critical call that may take heap memory, so libzstd can write straight
+     * into a Java array (the GC waits for the call, a block or two of decoding).
+     */
+    record Bindings(int version, MethodHandle createDCtx, MethodHandle freeDCtx, MethodHandle dctxSetParameter,
+                    MethodHandle decompressStream, MethodHandle decompressStreamSimpleArgs, MethodHandle isError,
+                    MethodHandle getErrorCode, MethodHandle getErrorName) {
+    }
+
+    /** Why the library is not used (null when {@link #BINDINGS} is set). */
+    static final String UNAVAILABLE;
+    /** The downcalls, or null (then {@link #UNAVAILABLE} says why). */
+    static final Bindings BINDINGS;
+
+    static {
+        String why = null;
+        Bindings b = null;
+        try {
+            b = load();
+        } catch (final UnavailableException e) {
+            why = e.getMessage();
+        }
+        UNAVAILABLE = why;
+        BINDINGS = b;
+    }
+
+    private LibZstd() {
+    }
+
+    /** A reason the library cannot be used (internal to loading). */
+    private static final class UnavailableException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        UnavailableException(final String why) {
+            super(why, null, false, false);
+        }
+    }
+
+    private static Bindings load() throws UnavailableException {
+        if (!LibZstd.class.getModule().isNativeAccessEnabled()) {
+            // checked first: a restricted call without it would print the JVM's warning
+            throw new UnavailableException("native access is not enabled (java --enable-native-access=ALL-UNNAMED)");
+        }
+        final Linker linker;
+        try {
+            linker = Linker.nativeLinker();
+        } catch (final UnsupportedOperationException e) {
+            throw new UnavailableException("no native linker on this platform");
+        }
+        if (!ValueLayout.JAVA_LONG.equals(linker.canonicalLayouts().get("size_t"))
+            || ValueLayout.ADDRESS.byteSize() != 8) {
+            throw new UnavailableException("size_t is not 64 bits here");
+        }
+        final SymbolLookup lib = open();
+        try {
+            final MethodHandle version = linker.downcallHandle(find(lib, "ZSTD_versionNumber"),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT));
+            final int v = (int) version.invokeExact();
+            if (v < MIN_VERSION) {
+                throw new UnavailableException("libzstd " + versionText(v) + " is older than " + versionText(
+                    MIN_VERSION));
+            }
+            final ValueLayout size = ValueLayout.JAVA_LONG;
+            final ValueLayout ptr = ValueLayout.ADDRESS;
+            return new Bindings(v,
+                linker.downcallHandle(find(lib, "ZSTD_createDCtx"), FunctionDescriptor.of(ptr)),
+                linker.downcallHandle(find(lib, "ZSTD_freeDCtx"), FunctionDescriptor.of(size, ptr)),
+                linker.downcallHandle(find(lib, "ZSTD_DCtx_setParameter"), FunctionDescriptor.of(size, ptr,
+                    ValueLayout.JAVA_INT, ValueLayout.JAVA_INT)),
+                linker.downcallHandle(find(lib, "ZSTD_decompressStream"), FunctionDescriptor.of(size, ptr, ptr,
+                    ptr)),
+                lib.find("ZSTD_decompressStream_simpleArgs").map(f -> linker.downcallHandle(f,
+                    FunctionDescriptor.of(size, ptr, ptr, size, ptr, ptr, size, ptr), Linker.Option.critical(true)))
+                    .orElse(null),
+                linker.downcallHandle(find(lib, "ZSTD_isError"), FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                    size)),
+                linker.downcallHandle(find(lib, "ZSTD_getErrorCode"), FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                    size)),
+                linker.downcallHandle(find(lib, "ZSTD_getErrorName"), FunctionDescriptor.of(ptr, size)));
+        } catch (final UnavailableException e) {
+            throw e;
+        } catch (final Throwable t) {
+            throw new UnavailableException("libzstd could not be bound: " + t);
+        }
+    }
+
+    /** The library by its run-time names (Linux, then macOS), as the dynamic loader finds it. */
+    private static SymbolLookup open() throws UnavailableException {
+        for (final String name : new String[] {"libzstd.so.1", "libzstd.so", "libzstd.1.dylib", "libzstd.dylib"}) {
+            try {
+                return SymbolLookup.libraryLookup(name, Arena.global());
+            } catch (final IllegalArgumentException | IllegalCallerException e) {
+                // not there: the next name
+            }
+        }
+        throw new UnavailableException("no libzstd found (libzstd.so.1: install the libzstd1 package)");
+    }
+
+    private static MemorySegment find(final SymbolLookup lib, final String symbol) throws UnavailableException {
+        return lib.find(symbol).orElseThrow(() -> new UnavailableException("libzstd has no " + symbol));
+    }
+
+    /** 10504 as "1.5.4". */
+    static String versionText(final int v) {
+        return v / 10000 + "." + v / 100 % 100 + "." + v % 100;
+    }
+
+    /** {@code ZSTD_getErrorName(code)}: libzstd's text for an error result. */
+    static String errorName(final long code) {
+        try {
+            final MemorySegment s = (MemorySegment) BINDINGS.getErrorName().invokeExact(code);
+            return s.equals(MemorySegment.NULL) ? "error " + code : s.reinterpret(256).getString(0);
+        } catch (final Throwable t) {
+            return "error " + code;
+        }
+    }
+}
