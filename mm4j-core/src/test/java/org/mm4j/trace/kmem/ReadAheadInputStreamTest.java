@@ -1,6 +1,7 @@
 package org.mm4j.trace.kmem;
 
 import org.junit.jupiter.api.Test;
+import org.mm4j.testing.SystemProperties;
 import org.mm4j.trace.kmem.zstd.LibZstdInputStream;
 import org.mm4j.trace.kmem.zstd.Zstd;
 import org.mm4j.trace.kmem.zstd.ZstdInputStream;
@@ -32,7 +33,7 @@ class ReadAheadInputStreamTest {
 
     /** libzstd and plain text are read on the caller's thread; the Java zstd decoder and gzip get a thread. */
     @Test
-    void onlyTheCostlyDecodersAreReadAhead() throws IOException {
+    void onlyTheCostlyDecodersAreReadAhead() throws Exception {
         final byte[] zst;
         final byte[] gz;
         try (InputStream a = ReadAheadInputStreamTest.class.getResourceAsStream("small.trace.zst");
@@ -40,10 +41,8 @@ class ReadAheadInputStreamTest {
             zst = a.readAllBytes();
             gz = b.readAllBytes();
         }
-        final String old = System.getProperty(Zstd.PROPERTY);
-        try {
-            for (final String mode : new String[] {"java", "auto"}) {
-                System.setProperty(Zstd.PROPERTY, mode);
+        for (final String mode : new String[] {"java", "auto"}) {
+            SystemProperties.with(Zstd.PROPERTY, mode, () -> {
                 final InputStream raw = new BufferedInputStream(new ByteArrayInputStream(zst));
                 final InputStream decoded = TraceInput.decompress(raw, "t.zst");
                 try (InputStream in = TraceInput.readAhead(decoded, raw)) {
@@ -54,20 +53,14 @@ class ReadAheadInputStreamTest {
                         assertInstanceOf(ReadAheadInputStream.class, in, mode);
                     }
                 }
-            }
-            final InputStream raw = new BufferedInputStream(new ByteArrayInputStream(gz));
-            try (InputStream in = TraceInput.readAhead(TraceInput.decompress(raw, "t.gz"), raw)) {
-                assertInstanceOf(ReadAheadInputStream.class, in);
-            }
-            final InputStream text = new BufferedInputStream(new ByteArrayInputStream("kfree: ptr=1\n".getBytes()));
-            assertSame(text, TraceInput.readAhead(TraceInput.decompress(text, "t"), text));
-        } finally {
-            if (old == null) {
-                System.clearProperty(Zstd.PROPERTY);
-            } else {
-                System.setProperty(Zstd.PROPERTY, old);
-            }
+            });
         }
+        final InputStream raw = new BufferedInputStream(new ByteArrayInputStream(gz));
+        try (InputStream in = TraceInput.readAhead(TraceInput.decompress(raw, "t.gz"), raw)) {
+            assertInstanceOf(ReadAheadInputStream.class, in);
+        }
+        final InputStream text = new BufferedInputStream(new ByteArrayInputStream("kfree: ptr=1\n".getBytes()));
+        assertSame(text, TraceInput.readAhead(TraceInput.decompress(text, "t"), text));
     }
 
     @Test
