@@ -23,8 +23,8 @@ final class Interner {
     static int hash(final byte[] b, final int off, final int len) {
         long h = len * 0x9E3779B97F4A7C15L;
         if (len >= 8) {
-            h ^= (long) KmemTraceReader.LONGS.get(b, off) * 0xC2B2AE3D27D4EB4FL;
-            h = Long.rotateLeft(h, 29) ^ (long) KmemTraceReader.LONGS.get(b, off + len - 8) * 0x165667B19E3779F9L;
+            h ^= (long) KmemLineParser.LONGS.get(b, off) * 0xC2B2AE3D27D4EB4FL;
+            h = Long.rotateLeft(h, 29) ^ (long) KmemLineParser.LONGS.get(b, off + len - 8) * 0x165667B19E3779F9L;
         } else {
             for (int i = off; i < off + len; i++) {
                 h = (h ^ b[i]) * 0x100000001B3L;

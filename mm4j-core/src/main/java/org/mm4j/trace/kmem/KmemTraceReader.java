@@ -2,7 +2,6 @@ package org.mm4j.trace.kmem;
 
 import org.mm4j.io.InputLineException;
 import org.mm4j.io.LineReader;
-import org.mm4j.page.Gfp;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,6 +16,9 @@ import java.nio.charset.StandardCharsets;
  * dashes; the flags column may be absent (irq-info off). Fields are read by key, in any order; unknown keys are
  * ignored, a missing required field is an error. Blank lines, {@code #} comments and {@code CPU:N [LOST M EVENTS]}
  * lines are skipped (the lost count is kept); events other than the six kmem ones are counted and skipped.
+ * Lines in the kernel's own form (printable ASCII, fields in the kernel's order) are read by the fast path,
+ * {@code KmemLineParser}, in one scan; it hands every other line to the general parser here, which reads it as if
+ * there were no fast path (so both read every line the same; {@link #reference} reads with the general one only).
  *
  * <p>Errors: a malformed line (truncated, binary, not UTF-8, a number out of range, a line over {@link #MAX_LINE}
  * bytes) goes to the {@link ErrorSink} with its line number and a message naming the field at fault, is counted,
@@ -55,15 +57,17 @@ public final class KmemTraceReader implements AutoCloseable {
     private int bufPos;
     private int bufEnd;
     private boolean eof;
-    private final Interner names = new Interner();
-    private final Interner gfps = new Interner();
-    private final Interner sites = new Interner();
+    /** The fast path of canonical lines; also the interners and the gfp parser both paths share. */
+    private final KmemLineParser lines = new KmemLineParser(buf);
+    private final Interner names = lines.names;
+    private final Interner sites = lines.sites;
 
     private long lineNo;
     private long events;
     private long malformed;
     private long otherEvents;
     private long lostEvents;
+    private long generalLines;
     private final long[] perType = new long[KmemEvent.NR_TYPES];
     private String err;
     private final String source;
@@ -110,6 +114,24 @@ public final class KmemTraceReader implements AutoCloseable {
             }
             ev.reset();
             ev.lineNo = lineNo;
+            if (fastPath && linePlain) {
+                final int f = lines.parse(ev, ls, le);
+                if (f == KmemLineParser.EVENT) {
+                    events++;
+                    perType[ev.type]++;
+                    return true;
+                }
+                if (f == KmemLineParser.OTHER) {
+                    otherEvents++;
+                    continue;
+                }
+                // not canonical: the general parser reads (and reports) the line from scratch
+                ev.reset();
+                ev.lineNo = lineNo;
+            }
+            if (fastPath) {
+                generalLines++;
+            }
             int r;
             try {
                 r = parse(ev, ls, le);
@@ -138,6 +160,11 @@ public final class KmemTraceReader implements AutoCloseable {
 
     public long lineNo() {
         return lineNo;
+    }
+
+    /** Lines the general parser read though the fast path was on (tests: canonical lines never are). */
+    long generalLines() {
+        return generalLines;
     }
 
     /** Events read so far. */
@@ -175,54 +202,44 @@ public final class KmemTraceReader implements AutoCloseable {
     private boolean lineTooLong;
     /** The line holds a byte other than printable ASCII, blank and tab (or a CR): check it byte by byte. */
     private boolean lineDirty;
-
-    static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles
-        .byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
-    private static final long ONES = 0x0101010101010101L;
-    private static final long HIGHS = 0x8080808080808080L;
-
-    /** High bit set in each byte of {@code w} below 0x20, at or above 0x7f (exact for the lowest such byte). */
-    private static long special(final long w) {
-        final long del = w ^ 0x7f7f7f7f7f7f7f7fL;
-        return ((w - 0x2020202020202020L) & ~w | w | (del - ONES) & ~del) & HIGHS;
-    }
-
-    /** High bit set in each byte of {@code w} that is a blank or a tab (exact for the lowest such byte). */
-    private static long blanks(final long w) {
-        final long sp = w ^ 0x2020202020202020L;
-        final long tab = w ^ 0x0909090909090909L;
-        return ((sp - ONES) & ~sp | (tab - ONES) & ~tab) & HIGHS;
-    }
+    /** The line is printable ASCII only (no tab, no CR): the fast path may read it. */
+    private boolean linePlain;
 
     /**
      * The end of the line starting at {@code from} within {@code [from, bufEnd)}: the index of its newline, or -1
-     * when none is buffered yet. Sets {@link #lineDirty}. Printable ASCII goes 8 bytes at a time; a word holding
-     * any other byte (the newline, a tab, a control or non-ASCII byte) is looked at byte by byte.
+     * when none is buffered yet. Sets {@link #lineDirty} and {@link #linePlain}. Printable ASCII goes 8 bytes at a
+     * time; in a word holding any other byte (the newline, a tab, a control or non-ASCII byte) the scan jumps to the
+     * first such byte.
      */
     private int findNewline(final int from) {
         boolean dirty = false;
+        boolean tab = false;
         int i = from;
         final int end = bufEnd;
-        while (true) {
-            while (i + 8 <= end && special((long) LONGS.get(buf, i)) == 0) {
+        // the last word may reach into the buffer's slack: a byte there is never taken for one of the line's
+        while (i < end) {
+            final long m = KmemLineParser.special((long) KmemLineParser.LONGS.get(buf, i));
+            if (m == 0) {
                 i += 8;
+                continue;
             }
-            final int stop = Math.min(i + 8, end);
-            for (; i < stop; i++) {
-                final int b = buf[i] & 0xff;
-                if (b < 0x20 || b >= 0x7f) {
-                    if (b == '\n') {
-                        lineDirty = dirty;
-                        return i;
-                    }
-                    dirty |= b != '\t';
-                }
-            }
+            i += Long.numberOfTrailingZeros(m) >>> 3;
             if (i >= end) {
-                lineDirty = true;
-                return -1;
+                break;
             }
+            final byte b = buf[i];
+            if (b == '\n') {
+                lineDirty = dirty;
+                linePlain = !tab && !dirty;
+                return i;
+            }
+            dirty |= b != '\t';
+            tab |= b == '\t';
+            i++;
         }
+        lineDirty = true;
+        linePlain = false;
+        return -1;
     }
 
     /** Finds the next line in {@code buf}; returns its start (end in {@link #lineEnd}), or -1 at EOF. */
@@ -244,6 +261,7 @@ public final class KmemTraceReader implements AutoCloseable {
                 if (bufPos < bufEnd) {
                     final int start = bufPos;
                     lineDirty = true;
+                    linePlain = false;
                     bufPos = bufEnd;
                     lineNo++;
                     lineEnd = bufEnd;
@@ -258,6 +276,7 @@ public final class KmemTraceReader implements AutoCloseable {
                 lineNo++;
                 lineTooLong = true;
                 lineDirty = true;
+                linePlain = false;
                 lineEnd = bufPos;
                 return bufPos;
             }
@@ -421,22 +440,6 @@ public final class KmemTraceReader implements AutoCloseable {
     }
 
     private int parseFields(final KmemEvent ev, final int from, final int le) {
-        if (fastPath && fastFields(ev, from, le)) {
-            return 1;
-        }
-        // not a canonical line (or a bad value, which the general parser reports): start the fields over
-        ev.ptr = 0;
-        ev.bytesReq = 0;
-        ev.bytesAlloc = 0;
-        ev.gfp = 0;
-        ev.node = -1;
-        ev.cacheName = null;
-        ev.callSite = null;
-        ev.cacheNameId = -1;
-        ev.callSiteId = -1;
-        ev.pfn = -1;
-        ev.order = 0;
-        ev.migratetype = -1;
         int seen = 0;
         int p = from;
         final String evName = KmemEvent.typeName(ev.type);
@@ -456,7 +459,7 @@ public final class KmemTraceReader implements AutoCloseable {
             final int v = eq + 1;
             final int klen = eq - p;
             if (key(p, klen, "ptr")) {
-                final long x = parseHex(v, end);
+                final long x = KmemLineParser.parseHex(buf, v, end);
                 if (x == BAD) {
                     return error(evName + ": bad ptr=" + text(v, end) + " (expected: up to 16 hex digits)");
                 }
@@ -480,7 +483,7 @@ public final class KmemTraceReader implements AutoCloseable {
                 }
                 seen |= F_ALLOC;
             } else if (key(p, klen, "gfp_flags")) {
-                ev.gfp = gfp(v, end);
+                ev.gfp = lines.gfp(v, end);
                 seen |= F_GFP;
             } else if (key(p, klen, "name")) {
                 if (end == v) {
@@ -490,7 +493,7 @@ public final class KmemTraceReader implements AutoCloseable {
                 ev.cacheNameId = names.lastId;
                 seen |= F_NAME;
             } else if (key(p, klen, "pfn")) {
-                final long x = parseHex(v, end);
+                final long x = KmemLineParser.parseHex(buf, v, end);
                 if (x == BAD) {
                     return error(evName + ": bad pfn=" + text(v, end) + " (expected: a hex number, 0x...)");
                 }
@@ -520,212 +523,6 @@ public final class KmemTraceReader implements AutoCloseable {
         return 1;
     }
 
-    // ---- the fast path: fields in the kernel's order (TP_printk of include/trace/events/kmem.h) ------------------
-
-    private static final byte[] K_SITE = ascii(" call_site=");
-    private static final byte[] K_PTR = ascii(" ptr=");
-    private static final byte[] K_NAME = ascii(" name=");
-    private static final byte[] K_REQ = ascii(" bytes_req=");
-    private static final byte[] K_ALLOC = ascii(" bytes_alloc=");
-    private static final byte[] K_GFP = ascii(" gfp_flags=");
-    private static final byte[] K_NODE = ascii(" node=");
-    private static final byte[] K_ACCOUNTED = ascii(" accounted=");
-    private static final byte[] K_PAGE = ascii(" page=");
-    private static final byte[] K_PFN = ascii(" pfn=");
-    private static final byte[] K_ORDER = ascii(" order=");
-    private static final byte[] K_MIGRATETYPE = ascii(" migratetype=");
-
-    private static byte[] ascii(final String s) {
-        return s.getBytes(StandardCharsets.US_ASCII);
-    }
-
-    /** End of the value parsed last by a fast-path helper. */
-    private int fastEnd;
-
-    private static final int FF_SITE = 0;
-    private static final int FF_PTR = 1;
-    private static final int FF_NAME = 2;
-    private static final int FF_REQ = 3;
-    private static final int FF_ALLOC = 4;
-    private static final int FF_GFP = 5;
-    private static final int FF_NODE = 6;
-    private static final int FF_ACCOUNTED = 7;
-    private static final int FF_PAGE = 8;
-    private static final int FF_PFN = 9;
-    private static final int FF_ORDER = 10;
-    private static final int FF_MIGRATETYPE = 11;
-    /** The key (with its leading blank) of each FF_ field. */
-    private static final byte[][] FAST_KEYS = {K_SITE, K_PTR, K_NAME, K_REQ, K_ALLOC, K_GFP, K_NODE, K_ACCOUNTED,
-        K_PAGE, K_PFN, K_ORDER, K_MIGRATETYPE};
-    /** Per event type, its fields in the kernel's order (TP_printk of include/trace/events/kmem.h, 6.18). */
-    private static final int[][] FAST_LAYOUT = {
-        {FF_SITE, FF_PTR, FF_REQ, FF_ALLOC, FF_GFP, FF_NODE, FF_ACCOUNTED},
-        {FF_SITE, FF_PTR},
-        {FF_SITE, FF_PTR, FF_NAME, FF_REQ, FF_ALLOC, FF_GFP, FF_NODE, FF_ACCOUNTED},
-        {FF_SITE, FF_PTR, FF_NAME},
-        {FF_PAGE, FF_PFN, FF_ORDER, FF_MIGRATETYPE, FF_GFP},
-        {FF_PAGE, FF_PFN, FF_ORDER},
-    };
-
-    /**
-     * Reads the fields of a line that has exactly the kernel's fields in the kernel's order, one blank apart, each
-     * value well-formed, into {@code ev}; false (with {@code ev} partly filled) for anything else, which the
-     * general parser then reads (and reports). Each byte of the fields is looked at once: the values are parsed
-     * (and the strings hashed for interning) while their end is searched. One loop over the type's layout (not one
-     * copy of the code per field: a small method compiles fast, which a replay of seconds notices).
-     */
-    private boolean fastFields(final KmemEvent ev, final int from, final int le) {
-        int p = from;
-        for (final int f : FAST_LAYOUT[ev.type]) {
-            final byte[] key = FAST_KEYS[f];
-            if (!at(p, le, key)) {
-                return false;
-            }
-            final int v = p + key.length;
-            switch (f) {
-                case FF_SITE, FF_NAME, FF_GFP -> {
-                    p = tokenEndHashed(v, le);
-                    if (f == FF_GFP) {
-                        ev.gfp = gfp(v, p, tokenHash);
-                    } else if (p > v) {
-                        final Interner in = f == FF_SITE ? sites : names;
-                        final String str = in.string(buf, v, p - v, tokenHash);
-                        if (f == FF_SITE) {
-                            ev.callSite = str;
-                            ev.callSiteId = in.lastId;
-                        } else {
-                            ev.cacheName = str;
-                            ev.cacheNameId = in.lastId;
-                        }
-                    } else if (f == FF_NAME) {
-                        return false;
-                    }
-                }
-                case FF_PTR, FF_PFN -> {
-                    final long x = fastHex(v, le);
-                    if (x == BAD) {
-                        return false;
-                    }
-                    if (f == FF_PTR) {
-                        ev.ptr = x;
-                    } else {
-                        ev.pfn = x;
-                    }
-                    p = fastEnd;
-                }
-                case FF_REQ, FF_ALLOC -> {
-                    final long x = fastBytes(v, le);
-                    if (x < 0) {
-                        return false;
-                    }
-                    if (f == FF_REQ) {
-                        ev.bytesReq = x;
-                    } else {
-                        ev.bytesAlloc = x;
-                    }
-                    p = fastEnd;
-                }
-                case FF_NODE, FF_MIGRATETYPE -> {
-                    p = tokenEnd(v, le);
-                    final long x = parseSigned(v, p);
-                    if (f == FF_NODE) {
-                        ev.node = x >= -1 && x < 1024 ? (int) x : -1;
-                    } else {
-                        ev.migratetype = x >= -1 && x < 16 ? (int) x : -1;
-                    }
-                }
-                case FF_ORDER -> {
-                    p = tokenEnd(v, le);
-                    final long x = parseDecRange(v, p);
-                    if (x < 0 || x > 10) {
-                        return false;
-                    }
-                    ev.order = (int) x;
-                }
-                default -> p = tokenEnd(v, le); // page=, accounted=: not used
-            }
-        }
-        return skipBlanks(p, le) == le;
-    }
-
-    /** {@code key} (a blank and {@code name=}) at {@code p}, within the line. */
-    private boolean at(final int p, final int le, final byte[] key) {
-        final int n = key.length;
-        if (le - p < n) {
-            return false;
-        }
-        for (int i = 0; i < n; i++) {
-            if (buf[p + i] != key[i]) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Hash of the token {@link #tokenEndHashed} found last ({@link Interner#hash}). */
-    private int tokenHash;
-
-    /** As {@link #tokenEnd}, 8 bytes at a time, and hashes the token into {@link #tokenHash}. */
-    private int tokenEndHashed(final int from, final int le) {
-        int p = from;
-        while (p + 8 <= le) {
-            final long m = blanks((long) LONGS.get(buf, p));
-            if (m != 0) {
-                p += Long.numberOfTrailingZeros(m) >>> 3;
-                tokenHash = Interner.hash(buf, from, p - from);
-                return p;
-            }
-            p += 8;
-        }
-        while (p < le && buf[p] != ' ' && buf[p] != '\t') {
-            p++;
-        }
-        tokenHash = Interner.hash(buf, from, p - from);
-        return p;
-    }
-
-    /** A hex number (as {@link #parseHex}) from {@code v} to a blank or the line's end (in {@link #fastEnd}). */
-    private long fastHex(final int v, final int le) {
-        int s = v;
-        if (le - s >= 2 && buf[s] == '0' && (buf[s + 1] == 'x' || buf[s + 1] == 'X')) {
-            s += 2;
-        }
-        long x = 0;
-        int i = s;
-        while (i < le && buf[i] == '0') {
-            i++;
-        }
-        final int digits = i;
-        while (i < le) {
-            final int d = HEX[buf[i] & 0xff];
-            if (d < 0) {
-                break;
-            }
-            x = x << 4 | d;
-            i++;
-        }
-        if (i == s || i - digits > 16 || i < le && buf[i] != ' ') {
-            return BAD;
-        }
-        fastEnd = i;
-        return x;
-    }
-
-    /** bytes_req/bytes_alloc: decimal up to a blank or the line's end, 0 to {@link #MAX_BYTES}; -1 otherwise. */
-    private long fastBytes(final int v, final int le) {
-        long x = 0;
-        int i = v;
-        while (i < le && isDigit(buf[i]) && i - v < 18) {
-            x = x * 10 + (buf[i] - '0');
-            i++;
-        }
-        if (i == v || x > MAX_BYTES || i < le && buf[i] != ' ') {
-            return -1;
-        }
-        fastEnd = i;
-        return x;
-    }
-
     private static String fieldName(final int bit) {
         return switch (bit) {
             case F_PTR -> "ptr=";
@@ -736,37 +533,6 @@ public final class KmemTraceReader implements AutoCloseable {
             case F_PFN -> "pfn=";
             default -> "order=";
         };
-    }
-
-    private int gfp(final int v, final int end) {
-        return gfp(v, end, Interner.hash(buf, v, end - v));
-    }
-
-    private int gfp(final int v, final int end, final int hash) {
-        final int cached = gfps.intValue(buf, v, end - v, hash);
-        if (cached != Interner.MISSING) {
-            return cached;
-        }
-        int flags = 0;
-        int s = v;
-        for (int i = v; i <= end; i++) {
-            if (i == end || buf[i] == '|') {
-                if (i > s) {
-                    final String part = text(s, i);
-                    if (Gfp.isKnown(part)) {
-                        flags |= Gfp.parse(part);
-                    } else if (part.startsWith("0x")) {
-                        final long x = parseHex(s, i);
-                        if (x != BAD) {
-                            flags |= (int) x;
-                        }
-                    }
-                }
-                s = i + 1;
-            }
-        }
-        gfps.putInt(buf, v, end - v, hash, flags);
-        return flags;
     }
 
     private int eventType(final int s, final int e) {
@@ -895,43 +661,6 @@ public final class KmemTraceReader implements AutoCloseable {
         }
         final long v = parseDecRange(s, e);
         return v < 0 ? BAD : v;
-    }
-
-    /** Hex with or without 0x, at most 16 digits (unsigned 64 bits); {@link #BAD} otherwise. */
-    private long parseHex(final int from, final int e) {
-        int s = from;
-        if (e - s >= 2 && buf[s] == '0' && (buf[s + 1] == 'x' || buf[s + 1] == 'X')) {
-            s += 2;
-        }
-        while (s < e - 1 && buf[s] == '0') {
-            s++;
-        }
-        if (e <= s || e - s > 16) {
-            return BAD;
-        }
-        long v = 0;
-        for (int i = s; i < e; i++) {
-            final int d = HEX[buf[i] & 0xff];
-            if (d < 0) {
-                return BAD;
-            }
-            v = v << 4 | d;
-        }
-        return v;
-    }
-
-    /** The value of each byte as a hex digit, or -1. */
-    private static final byte[] HEX = new byte[256];
-
-    static {
-        java.util.Arrays.fill(HEX, (byte) -1);
-        for (int c = '0'; c <= '9'; c++) {
-            HEX[c] = (byte) (c - '0');
-        }
-        for (int c = 'a'; c <= 'f'; c++) {
-            HEX[c] = (byte) (c - 'a' + 10);
-            HEX[c - 'a' + 'A'] = (byte) (c - 'a' + 10);
-        }
     }
 
     /** seconds.micro -> micros; -1 when malformed. */

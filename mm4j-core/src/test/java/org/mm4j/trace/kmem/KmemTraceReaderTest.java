@@ -277,6 +277,7 @@ class KmemTraceReaderTest {
         final List<String> fast = KmemTraceReaderProperties.readAll(generated, true);
         assertEquals(100_001, fast.size());
         assertEquals(KmemTraceReaderProperties.readAll(generated, false), fast);
+        assertEquals(0, generalLines(generated), "canonical lines all take the fast path");
         requireOrSkip(Files.exists(SAMPLE), SAMPLE + " absent");
         final byte[] real;
         try (InputStream in = TraceInput.open(SAMPLE)) {
@@ -285,6 +286,52 @@ class KmemTraceReaderTest {
         final List<String> fastReal = KmemTraceReaderProperties.readAll(real, true);
         assertEquals(150_001, fastReal.size());
         assertEquals(KmemTraceReaderProperties.readAll(real, false), fastReal);
+        assertEquals(0, generalLines(real), "the real sample's lines all take the fast path");
+    }
+
+    private static long generalLines(final byte[] text) throws IOException {
+        final KmemTraceReader r = new KmemTraceReader(new ByteArrayInputStream(text), (line, msg) -> { });
+        final KmemEvent ev = new KmemEvent();
+        while (r.next(ev)) {
+            assertTrue(ev.type() >= 0);
+        }
+        assertTrue(r.events() > 0);
+        return r.generalLines();
+    }
+
+    /**
+     * Each of the six events in the kernel's form, the fast path's every field (a generated trace holds no
+     * unusual value: these are the limits), and the forms the fast path leaves to the general parser.
+     */
+    @Test
+    void theFastPathReadsEveryFieldAndLeavesOtherFormsToTheGeneralParser() throws IOException {
+        final String text = """
+            sh-4242  [017] d.h1. 1099511627776.999999: kmem_cache_alloc: call_site=f+0x1/0x2 ptr=FFFFFFFFFFFFFFFF name=n bytes_req=1099511627776 bytes_alloc=12345678 gfp_flags=GFP_ATOMIC node=1023 accounted=false
+            sh-4242  [017] d.h1. 12.5: mm_page_alloc: page=0 pfn=0x0123456789abcdef order=10 migratetype=15 gfp_flags=0x40
+            sh-4242 [1] ..... 12.5: mm_page_free: page=0 pfn=0 order=0
+            sh-4242 [1] ..... 12.5:	mm_page_free: page=0 pfn=0 order=0
+            """;
+        final KmemTraceReader r = reader(text);
+        final List<KmemEvent> evs = readAll(r);
+        assertEquals(List.of(), errors);
+        assertEquals(4, evs.size());
+        final KmemEvent a = evs.get(0);
+        assertEquals(17, a.cpu());
+        assertEquals(4242, a.pid());
+        assertEquals((1L << 40) * 1_000_000 + 999_999, a.timestampMicros());
+        assertEquals(-1L, a.ptr());
+        assertEquals(1L << 40, a.bytesReq());
+        assertEquals(12_345_678, a.bytesAlloc());
+        assertEquals(Gfp.ATOMIC, a.gfp());
+        assertEquals(1023, a.node());
+        final KmemEvent p = evs.get(1);
+        assertEquals(0x0123456789abcdefL, p.pfn());
+        assertEquals(10, p.order());
+        assertEquals(15, p.migratetype());
+        assertEquals(0x40, p.gfp());
+        assertEquals(12_500_000L, p.timestampMicros());
+        assertEquals(0, evs.get(2).pfn());
+        assertEquals(1, r.generalLines(), "only the line with a tab is the general parser's");
     }
 
     /** /dev/zero (no newline, ever): the reader stops after 1 MiB of one line with FILE:LINE, no hang. */

@@ -1,0 +1,594 @@
+package org.mm4j.trace.kmem;
+
+import org.mm4j.page.Gfp;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The fast path of {@link KmemTraceReader}: reads a whole canonical line (the form {@code trace_pipe}, {@code trace}
+ * and {@code trace-cmd report} print) in one forward scan over the reader's buffer, 8 bytes at a time where a run is
+ * long (leading blanks, the task, keys, call sites, pointers, names, gfp strings), and never reports an error: a
+ * line it does not recognise in every detail is handed back ({@link #GENERAL}) for the general parser of the reader,
+ * which then reads it as if the fast path did not exist (tests require both to read every line the same, field by
+ * field, error by error). Also the byte helpers both share: the interners of cache names, call sites and gfp
+ * strings, {@link #gfp} and {@link #parseHex}.
+ *
+ * <p>Canonical: printable ASCII without tabs (the reader's newline scan says so), {@code TASK-PID [CPU] FLAGS
+ * SECS.FRAC: EVENT:} with the flags column optional, then exactly the kernel's fields in the kernel's order
+ * ({@code TP_printk} of include/trace/events/kmem.h, 6.18), one blank apart, each value well-formed.
+ *
+ * <p>Invariants: 8-byte loads may run up to 16 bytes past a line's end (the reader's buffer keeps that much slack);
+ * a byte at or past the line's end never decides anything. Threading: the reader's thread only (one parser per
+ * reader, not thread-safe).
+ */
+final class KmemLineParser {
+    /** {@link #parse} results: hand the line to the general parser; an event; a well-formed non-kmem event. */
+    static final int GENERAL = 0;
+    static final int EVENT = 1;
+    static final int OTHER = 2;
+
+    static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    static final long ONES = 0x0101010101010101L;
+    static final long HIGHS = 0x8080808080808080L;
+    private static final long LOWS = 0x7f7f7f7f7f7f7f7fL;
+    private static final long SPACES = 0x2020202020202020L;
+    private static final long BRACKETS = 0x5b5b5b5b5b5b5b5bL;
+    private static final long BAD = Long.MIN_VALUE;
+
+    private final byte[] buf;
+    final Interner names = new Interner();
+    final Interner gfps = new Interner();
+    final Interner sites = new Interner();
+    /** End of the value a value helper parsed last. */
+    private int end;
+    /** Hash ({@link Interner#hash}) of the token {@link #tokenEndHashed} found last. */
+    private int tokenHash;
+
+    KmemLineParser(final byte[] buf) {
+        this.buf = buf;
+    }
+
+    // ---- SWAR: 8 bytes of a long at a time; "exact for the lowest such byte" is all a scan needs -----------------
+
+    /** High bit set in each byte of {@code w} below 0x20, at or above 0x7f (exact for the lowest such byte). */
+    static long special(final long w) {
+        // no borrow or carry crosses a printable byte, so the lowest other byte is found exactly
+        return ((w - SPACES) | (w + ONES) | w) & HIGHS;
+    }
+
+    /** High bit set in each byte of {@code w} that is a blank or a tab (exact for the lowest such byte). */
+    static long blanks(final long w) {
+        final long sp = w ^ SPACES;
+        final long tab = w ^ 0x0909090909090909L;
+        return ((sp - ONES) & ~sp | (tab - ONES) & ~tab) & HIGHS;
+    }
+
+    /** High bit set in each byte of {@code w} that is not zero (exact for every byte). */
+    private static long nonZero(final long x) {
+        return ((x & LOWS) + LOWS | x) & HIGHS;
+    }
+
+    /** High bit set in each byte of {@code w} that is zero (exact for the lowest such byte). */
+    private static long zeros(final long x) {
+        return (x - ONES) & ~x & HIGHS;
+    }
+
+    private long word(final int p) {
+        return (long) LONGS.get(buf, p);
+    }
+
+    /** The first byte at or after {@code p} that is no blank; may be past {@code le}. */
+    private int skipSpaces(final int from, final int le) {
+        int p = from;
+        while (p < le) {
+            final long m = nonZero(word(p) ^ SPACES);
+            if (m != 0) {
+                return p + (Long.numberOfTrailingZeros(m) >>> 3);
+            }
+            p += 8;
+        }
+        return p;
+    }
+
+    /** The first blank at or after {@code from}, or {@code le}. */
+    private int tokenEnd(final int from, final int le) {
+        int p = from;
+        while (p < le) {
+            final long m = blanks(word(p));
+            if (m != 0) {
+                return Math.min(p + (Long.numberOfTrailingZeros(m) >>> 3), le);
+            }
+            p += 8;
+        }
+        return le;
+    }
+
+    /** As {@link #tokenEnd}, and hashes the token into {@link #tokenHash}. */
+    private int tokenEndHashed(final int from, final int le) {
+        final int p = tokenEnd(from, le);
+        tokenHash = Interner.hash(buf, from, p - from);
+        return p;
+    }
+
+    private static boolean isDigit(final byte b) {
+        return b >= '0' && b <= '9';
+    }
+
+    // ---- the whole line ----------------------------------------------------------------------------------------
+
+    /**
+     * Reads the line {@code [ls, le)} (printable ASCII, no tab) into {@code ev} (reset by the caller): {@link #EVENT},
+     * {@link #OTHER} (a well-formed event that is none of the six), or {@link #GENERAL} (with {@code ev} partly
+     * filled: the caller resets it) when the general parser must read the line.
+     */
+    int parse(final KmemEvent ev, final int ls, final int le) {
+        final byte[] b = buf;
+        int p = skipSpaces(ls, le);
+        if (p >= le || b[p] == '#' || b[p] == 'C' && b[p + 1] == 'P' && b[p + 2] == 'U' && b[p + 3] == ':') {
+            return GENERAL;
+        }
+        // the CPU column: the first '[' (the general parser takes the first '[' followed by digits and ']')
+        int open = p;
+        while (true) {
+            final long m = zeros(word(open) ^ BRACKETS);
+            if (m != 0) {
+                open += Long.numberOfTrailingZeros(m) >>> 3;
+                break;
+            }
+            open += 8;
+            if (open >= le) {
+                return GENERAL;
+            }
+        }
+        if (open >= le - 2 || open == p) {
+            return GENERAL;
+        }
+        int q = open + 1;
+        int cpu = 0;
+        while (q < le && isDigit(b[q]) && q - open <= 4) {
+            cpu = cpu * 10 + b[q] - '0';
+            q++;
+        }
+        if (q == open + 1 || q >= le || b[q] != ']' || cpu > 8191) {
+            return GENERAL;
+        }
+        ev.cpu = cpu;
+        final int close = q;
+        // the pid: the digits between the last '-' and the blanks before the CPU column
+        q = open - 1;
+        while (q > p && b[q] == ' ') {
+            q--;
+        }
+        final int pidEnd = q + 1;
+        int pid = 0;
+        int scale = 1;
+        while (q > p && isDigit(b[q])) {
+            pid += (b[q] - '0') * scale;
+            scale *= 10;
+            q--;
+        }
+        if (b[q] != '-' || q + 1 == pidEnd || pidEnd - q - 1 > 9) {
+            return GENERAL;
+        }
+        ev.pid = pid;
+        // [flags] SECS.FRAC:
+        p = skipSpaces(close + 1, le);
+        if (p >= le) {
+            return GENERAL;
+        }
+        if (!isDigit(b[p])) {
+            p = skipSpaces(tokenEnd(p, le), le);
+        }
+        final long ts = timestamp(p, le);
+        if (ts < 0) {
+            return GENERAL;
+        }
+        ev.timestampMicros = ts;
+        // EVENT:
+        p = skipSpaces(end, le);
+        final int e = tokenEnd(p, le);
+        if (e - p < 2 || b[e - 1] != ':') {
+            return GENERAL;
+        }
+        final int type = eventType(p, e - 1);
+        if (type < 0) {
+            return OTHER;
+        }
+        ev.type = type;
+        return fields(ev, e, le) ? EVENT : GENERAL;
+    }
+
+    /**
+     * {@code SECS[.FRAC]:} from {@code p} followed by a blank or the line's end, in microseconds (the end in
+     * {@link #end}); -1 when not so (or seconds over 2^40).
+     */
+    private long timestamp(final int from, final int le) {
+        final byte[] b = buf;
+        int p = from;
+        long secs = 0;
+        while (p < le && isDigit(b[p])) {
+            secs = secs * 10 + b[p] - '0';
+            p++;
+        }
+        if (p == from || p - from > 13 || secs > 1L << 40 || p >= le) {
+            return -1;
+        }
+        long frac = 0;
+        int digits = 0;
+        final long w = word(p + 1);
+        if (b[p] == '.' && p + 8 < le && (w >>> 48) == (' ' << 8 | ':') && digits(w << 16) == 8) {
+            // the common case: six digits, ':' and a blank, in one word
+            end = p + 8;
+            return secs * 1_000_000 + dec8(w << 16 | 0x3030);
+        }
+        if (b[p] == '.') {
+            p++;
+            while (p < le && isDigit(b[p])) {
+                if (digits < 6) {
+                    frac = frac * 10 + b[p] - '0';
+                    digits++;
+                }
+                p++;
+            }
+        }
+        if (p >= le || b[p] != ':' || p + 1 < le && b[p + 1] != ' ') {
+            return -1;
+        }
+        end = p + 1;
+        for (; digits < 6; digits++) {
+            frac *= 10;
+        }
+        return secs * 1_000_000 + frac;
+    }
+
+    /** The event names as words: the first 8 bytes and the last 8 (or the name masked, when shorter). */
+    private static final long[] NAME_FIRST = new long[KmemEvent.NR_TYPES];
+    private static final long[] NAME_LAST = new long[KmemEvent.NR_TYPES];
+    private static final int[] NAME_LEN = new int[KmemEvent.NR_TYPES];
+
+    static {
+        for (int t = 0; t < KmemEvent.NR_TYPES; t++) {
+            final byte[] n = KmemEvent.typeName(t).getBytes(StandardCharsets.US_ASCII);
+            final byte[] padded = java.util.Arrays.copyOf(n, Math.max(16, n.length));
+            NAME_LEN[t] = n.length;
+            NAME_FIRST[t] = (long) LONGS.get(padded, 0) & mask(n.length);
+            NAME_LAST[t] = n.length >= 8 ? (long) LONGS.get(n, n.length - 8) : 0;
+        }
+    }
+
+    /** The low {@code n} bytes of a word (all of it from 8). */
+    private static long mask(final int n) {
+        return n >= 8 ? -1L : (1L << (n << 3)) - 1;
+    }
+
+    /** The kmem event named by {@code [s, e)}, or -1. */
+    private int eventType(final int s, final int e) {
+        final int t = switch (e - s) {
+            case 7 -> KmemEvent.KMALLOC;
+            case 5 -> KmemEvent.KFREE;
+            case 16 -> KmemEvent.KMEM_CACHE_ALLOC;
+            case 15 -> KmemEvent.KMEM_CACHE_FREE;
+            case 13 -> KmemEvent.MM_PAGE_ALLOC;
+            case 12 -> KmemEvent.MM_PAGE_FREE;
+            default -> -1;
+        };
+        if (t < 0) {
+            return -1;
+        }
+        final int n = NAME_LEN[t];
+        if ((word(s) & mask(n)) != NAME_FIRST[t] || n >= 8 && word(e - 8) != NAME_LAST[t]) {
+            return -1;
+        }
+        return t;
+    }
+
+    // ---- the fields, in the kernel's order ---------------------------------------------------------------------
+
+    private static final int FF_SITE = 0;
+    private static final int FF_PTR = 1;
+    private static final int FF_NAME = 2;
+    private static final int FF_REQ = 3;
+    private static final int FF_ALLOC = 4;
+    private static final int FF_GFP = 5;
+    private static final int FF_NODE = 6;
+    private static final int FF_ACCOUNTED = 7;
+    private static final int FF_PAGE = 8;
+    private static final int FF_PFN = 9;
+    private static final int FF_ORDER = 10;
+    private static final int FF_MIGRATETYPE = 11;
+    /** The key (with its leading blank) of each FF_ field. */
+    private static final String[] KEYS = {" call_site=", " ptr=", " name=", " bytes_req=", " bytes_alloc=",
+        " gfp_flags=", " node=", " accounted=", " page=", " pfn=", " order=", " migratetype="};
+    /** Each key as two words and their masks (keys are 5 to 16 bytes). */
+    private static final long[] KEY0 = new long[KEYS.length];
+    private static final long[] KEY1 = new long[KEYS.length];
+    private static final long[] MASK0 = new long[KEYS.length];
+    private static final long[] MASK1 = new long[KEYS.length];
+    private static final int[] KEY_LEN = new int[KEYS.length];
+
+    static {
+        for (int f = 0; f < KEYS.length; f++) {
+            final byte[] k = KEYS[f].getBytes(StandardCharsets.US_ASCII);
+            final byte[] padded = java.util.Arrays.copyOf(k, 16);
+            KEY_LEN[f] = k.length;
+            MASK0[f] = mask(k.length);
+            MASK1[f] = k.length > 8 ? mask(k.length - 8) : 0;
+            KEY0[f] = (long) LONGS.get(padded, 0) & MASK0[f];
+            KEY1[f] = (long) LONGS.get(padded, 8) & MASK1[f];
+        }
+    }
+
+    /** Per event type, its fields in the kernel's order (TP_printk of include/trace/events/kmem.h, 6.18). */
+    private static final int[][] LAYOUT = {
+        {FF_SITE, FF_PTR, FF_REQ, FF_ALLOC, FF_GFP, FF_NODE, FF_ACCOUNTED},
+        {FF_SITE, FF_PTR},
+        {FF_SITE, FF_PTR, FF_NAME, FF_REQ, FF_ALLOC, FF_GFP, FF_NODE, FF_ACCOUNTED},
+        {FF_SITE, FF_PTR, FF_NAME},
+        {FF_PAGE, FF_PFN, FF_ORDER, FF_MIGRATETYPE, FF_GFP},
+        {FF_PAGE, FF_PFN, FF_ORDER},
+    };
+
+    /**
+     * Reads the fields of a line that has exactly the kernel's fields in the kernel's order, one blank apart, each
+     * value well-formed, into {@code ev}; false (with {@code ev} partly filled) for anything else. Each byte of the
+     * fields is looked at once: keys are compared a word at a time, values are parsed (and strings hashed for
+     * interning) while their end is searched. One loop over the type's layout (not one copy of the code per field:
+     * a small method compiles fast, which a replay of seconds notices).
+     */
+    private boolean fields(final KmemEvent ev, final int from, final int le) {
+        int p = from;
+        for (final int f : LAYOUT[ev.type]) {
+            if (le - p < KEY_LEN[f] || (word(p) & MASK0[f]) != KEY0[f] || (word(p + 8) & MASK1[f]) != KEY1[f]) {
+                return false;
+            }
+            final int v = p + KEY_LEN[f];
+            switch (f) {
+                case FF_SITE, FF_NAME, FF_GFP -> {
+                    p = tokenEndHashed(v, le);
+                    if (f == FF_GFP) {
+                        ev.gfp = gfp(v, p, tokenHash);
+                    } else if (p > v) {
+                        final Interner in = f == FF_SITE ? sites : names;
+                        final String str = in.string(buf, v, p - v, tokenHash);
+                        if (f == FF_SITE) {
+                            ev.callSite = str;
+                            ev.callSiteId = in.lastId;
+                        } else {
+                            ev.cacheName = str;
+                            ev.cacheNameId = in.lastId;
+                        }
+                    } else if (f == FF_NAME) {
+                        return false;
+                    }
+                }
+                case FF_PTR, FF_PFN -> {
+                    final long x = hex(v, le);
+                    if (x == BAD) {
+                        return false;
+                    }
+                    if (f == FF_PTR) {
+                        ev.ptr = x;
+                    } else {
+                        ev.pfn = x;
+                    }
+                    p = end;
+                }
+                case FF_REQ, FF_ALLOC -> {
+                    final long x = bytes(v, le);
+                    if (x < 0) {
+                        return false;
+                    }
+                    if (f == FF_REQ) {
+                        ev.bytesReq = x;
+                    } else {
+                        ev.bytesAlloc = x;
+                    }
+                    p = end;
+                }
+                case FF_NODE, FF_MIGRATETYPE -> {
+                    p = tokenEnd(v, le);
+                    final long x = parseSigned(v, p);
+                    if (f == FF_NODE) {
+                        ev.node = x >= -1 && x < 1024 ? (int) x : -1;
+                    } else {
+                        ev.migratetype = x >= -1 && x < 16 ? (int) x : -1;
+                    }
+                }
+                case FF_ORDER -> {
+                    p = tokenEnd(v, le);
+                    final long x = parseDec(v, p);
+                    if (x < 0 || x > 10) {
+                        return false;
+                    }
+                    ev.order = (int) x;
+                }
+                default -> p = tokenEnd(v, le); // page=, accounted=: not used
+            }
+        }
+        return skipSpaces(p, le) >= le;
+    }
+
+    /**
+     * A hex number ({@code 0x} optional, leading zeros, at most 16 significant digits) from {@code v} to a blank or
+     * the line's end ({@link #end}); {@link #BAD} otherwise. Eight digits at a time.
+     */
+    private long hex(final int v, final int le) {
+        int s = v;
+        if (le - s >= 2 && buf[s] == '0' && (buf[s + 1] == 'x' || buf[s + 1] == 'X')) {
+            s += 2;
+        }
+        final int e = tokenEnd(s, le);
+        int n = e - s;
+        if (n == 0) {
+            return BAD;
+        }
+        while (n > 16 && buf[s] == '0') {
+            s++;
+            n--;
+        }
+        if (n > 16) {
+            return BAD;
+        }
+        end = e;
+        if (n <= 8) {
+            final long x = hex8(word(s), n);
+            return x < 0 ? BAD : x;
+        }
+        final long hi = hex8(word(s), n - 8);
+        final long lo = hex8(word(s + n - 8), 8);
+        return (hi | lo) < 0 ? BAD : hi << 32 | lo;
+    }
+
+    /** The first {@code n} (1 to 8) bytes of {@code w} as hex digits, or -1 when one is not. */
+    private static long hex8(final long w, final int n) {
+        // the n digits to the top of the word, '0's below them
+        final long x = n == 8 ? w : w << ((8 - n) << 3) | 0x3030303030303030L >>> (n << 3);
+        // digits: 0x30..0x39; letters (lower-cased by 0x20): 0x61..0x66; the line is ASCII (no byte above 0x7f)
+        final long l = x | SPACES;
+        final long digit = (x + 0x5050505050505050L) & ~(x + 0x4646464646464646L);
+        final long letter = (l + 0x1f1f1f1f1f1f1f1fL) & ~(l + 0x1919191919191919L);
+        if (((digit | letter) & HIGHS) != HIGHS) {
+            return -1;
+        }
+        // a nibble per byte (first digit in the lowest byte), then pairs, quads, the 32-bit value
+        long d = (x & 0x0f0f0f0f0f0f0f0fL) + 9 * (x >>> 6 & ONES);
+        d = (d << 4 | d >>> 8) & 0x00ff00ff00ff00ffL;
+        d = (d << 8 | d >>> 16) & 0x0000ffff0000ffffL;
+        return (d << 16 | d >>> 32) & 0xffffffffL;
+    }
+
+    /** How many of the low bytes of {@code w} are decimal digits before the first that is not (8: all). */
+    private static int digits(final long w) {
+        // ASCII only: no borrow or carry crosses a digit, so the lowest non-digit is found exactly
+        final long m = ((w - 0x3030303030303030L) | (w + 0x4646464646464646L)) & HIGHS;
+        return Long.numberOfTrailingZeros(m) >>> 3;
+    }
+
+    /** The 8 decimal digits of {@code w} (the first in the lowest byte) as a number. */
+    private static long dec8(final long w) {
+        long v = w - 0x3030303030303030L;
+        v = (v * 10 + (v >>> 8)) & 0x00ff00ff00ff00ffL;
+        v = (v * 100 + (v >>> 16)) & 0x0000ffff0000ffffL;
+        return (v * 10000 + (v >>> 32)) & 0xffffffffL;
+    }
+
+    /** bytes_req/bytes_alloc: decimal up to a blank or the line's end, 0 to 2^40; -1 otherwise ({@link #end}). */
+    private long bytes(final int v, final int le) {
+        final long w = word(v);
+        final int n = digits(w);
+        if (n > 0 && n < 8 && v + n <= le && (v + n == le || buf[v + n] == ' ')) {
+            end = v + n;
+            return dec8(w << ((8 - n) << 3) | 0x3030303030303030L >>> (n << 3));
+        }
+        long x = 0;
+        int i = v;
+        while (i < le && isDigit(buf[i]) && i - v < 18) {
+            x = x * 10 + (buf[i] - '0');
+            i++;
+        }
+        if (i == v || x > KmemTraceReader.MAX_BYTES || i < le && buf[i] != ' ') {
+            return -1;
+        }
+        end = i;
+        return x;
+    }
+
+    /** The whole of {@code [s, e)} as an unsigned decimal; -1 when malformed or over 2^62. */
+    long parseDec(final int s, final int e) {
+        if (e <= s || e - s > 18) {
+            return -1;
+        }
+        long v = 0;
+        for (int i = s; i < e; i++) {
+            if (!isDigit(buf[i])) {
+                return -1;
+            }
+            v = v * 10 + (buf[i] - '0');
+        }
+        return v;
+    }
+
+    /** {@code [s, e)} as a signed decimal; {@link #BAD} when malformed. */
+    long parseSigned(final int s, final int e) {
+        if (e > s && buf[s] == '-') {
+            final long v = parseDec(s + 1, e);
+            return v < 0 ? BAD : -v;
+        }
+        final long v = parseDec(s, e);
+        return v < 0 ? BAD : v;
+    }
+
+    // ---- shared with the general parser ------------------------------------------------------------------------
+
+    /** The gfp flags of {@code gfp_flags=} in {@code [v, e)} (interned: each distinct string is parsed once). */
+    int gfp(final int v, final int e) {
+        return gfp(v, e, Interner.hash(buf, v, e - v));
+    }
+
+    private int gfp(final int v, final int e, final int hash) {
+        final int cached = gfps.intValue(buf, v, e - v, hash);
+        if (cached != Interner.MISSING) {
+            return cached;
+        }
+        int flags = 0;
+        int s = v;
+        for (int i = v; i <= e; i++) {
+            if (i == e || buf[i] == '|') {
+                if (i > s) {
+                    final String part = new String(buf, s, i - s, StandardCharsets.ISO_8859_1);
+                    if (Gfp.isKnown(part)) {
+                        flags |= Gfp.parse(part);
+                    } else if (part.startsWith("0x")) {
+                        final long x = parseHex(buf, s, i);
+                        if (x != BAD) {
+                            flags |= (int) x;
+                        }
+                    }
+                }
+                s = i + 1;
+            }
+        }
+        gfps.putInt(buf, v, e - v, hash, flags);
+        return flags;
+    }
+
+    /** Hex with or without 0x, at most 16 significant digits (unsigned 64 bits); {@link Long#MIN_VALUE} otherwise. */
+    static long parseHex(final byte[] buf, final int from, final int e) {
+        int s = from;
+        if (e - s >= 2 && buf[s] == '0' && (buf[s + 1] == 'x' || buf[s + 1] == 'X')) {
+            s += 2;
+        }
+        while (s < e - 1 && buf[s] == '0') {
+            s++;
+        }
+        if (e <= s || e - s > 16) {
+            return BAD;
+        }
+        long v = 0;
+        for (int i = s; i < e; i++) {
+            final int d = HEX[buf[i] & 0xff];
+            if (d < 0) {
+                return BAD;
+            }
+            v = v << 4 | d;
+        }
+        return v;
+    }
+
+    /** The value of each byte as a hex digit, or -1. */
+    private static final byte[] HEX = new byte[256];
+
+    static {
+        java.util.Arrays.fill(HEX, (byte) -1);
+        for (int c = '0'; c <= '9'; c++) {
+            HEX[c] = (byte) (c - '0');
+        }
+        for (int c = 'a'; c <= 'f'; c++) {
+            HEX[c] = (byte) (c - 'a' + 10);
+            HEX[c - 'a' + 'A'] = (byte) (c - 'a' + 10);
+        }
+    }
+}
