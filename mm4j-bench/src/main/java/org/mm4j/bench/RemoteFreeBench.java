@@ -34,6 +34,12 @@ public class RemoteFreeBench extends PeerState {
     private Thread consumer;
     private volatile boolean running;
     private volatile Throwable consumerFailure;
+    /**
+     * Hand-offs, for {@link RemoteFreeProbe}: times the producer found the ring full and the consumer found it
+     * empty (plain counters, each written by its own side, off the per-object path).
+     */
+    long fullWaits;
+    long emptyWaits;
 
     @Override
     protected void prepare() {
@@ -86,6 +92,7 @@ public class RemoteFreeBench extends PeerState {
     }
 
     private void waitForRoom(final SpscRing r, final long t) {
+        fullWaits++;
         int spins = 0;
         long h;
         while (t - (h = r.lvHead()) >= r.capacity()) {
@@ -107,6 +114,7 @@ public class RemoteFreeBench extends PeerState {
                 if (h == t) {
                     t = r.lvTail();
                     if (h == t) {
+                        emptyWaits++;
                         if (!running) {
                             return;
                         }
@@ -127,6 +135,11 @@ public class RemoteFreeBench extends PeerState {
         } catch (final Throwable e) {
             consumerFailure = e;
         }
+    }
+
+    /** The consumer thread (for its CPU time), null before {@link #prepare}. */
+    Thread consumer() {
+        return consumer;
     }
 
     private void checkConsumer() {

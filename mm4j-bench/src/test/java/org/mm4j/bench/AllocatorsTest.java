@@ -254,6 +254,24 @@ class AllocatorsTest {
     }
 
     @Test
+    void remoteFreeCountsTheProducersWaitsForRoom() throws Throwable {
+        onAllocatorThread("mm4j", () -> {
+            final RemoteFreeBench r = new RemoteFreeBench();
+            final Watching w = setUp(r, "mm4j");
+            for (int i = 0; i < 5000; i++) {
+                r.remoteFree64(BH);
+            }
+            r.drain();
+            // the producer re-reads the consumer's head only when its cached head says the ring is full: at least
+            // once per ring of objects after the first (what RemoteFreeProbe reports as hand-offs)
+            assertTrue(r.fullWaits >= (5000 - RemoteFreeBench.RING) / RemoteFreeBench.RING,
+                "full-ring waits: " + r.fullWaits);
+            assertTrue(r.consumer() != null && r.consumer().isAlive(), "the consumer runs until tearDown");
+            tearDownClean(r, w, "mm4j remote-free-2t-64");
+        });
+    }
+
+    @Test
     void unknownNameIsRejectedWithTheList() {
         final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
             () -> Allocators.open("tcmalloc"));
