@@ -339,10 +339,7 @@ final class KmemLineParser {
             ev.callSite = sites.string(buf, v, p - v, tokenHash);
             ev.callSiteId = sites.lastId;
         }
-        if (!at(p, le, PTR)) {
-            return false;
-        }
-        final long ptr = hex(p + PTR.len(), le);
+        final long ptr = hexAt(p, le, PTR);
         if (ptr == BAD) {
             return false;
         }
@@ -363,37 +360,26 @@ final class KmemLineParser {
         if (type == KmemEvent.KFREE || type == KmemEvent.KMEM_CACHE_FREE) {
             return skipSpaces(p, le) >= le;
         }
-        if (!at(p, le, REQ)) {
-            return false;
-        }
-        final long req = bytes(p + REQ.len(), le);
+        final long req = bytesAt(p, le, REQ);
         if (req < 0) {
             return false;
         }
         ev.bytesReq = req;
-        p = end;
-        if (!at(p, le, ALLOC)) {
-            return false;
-        }
-        final long alloc = bytes(p + ALLOC.len(), le);
+        final long alloc = bytesAt(end, le, ALLOC);
         if (alloc < 0) {
             return false;
         }
         ev.bytesAlloc = alloc;
         p = end;
-        if (!at(p, le, GFP)) {
+        if (!gfpAt(ev, p, le)) {
             return false;
         }
-        v = p + GFP.len();
-        p = tokenEndHashed(v, le);
-        ev.gfp = gfp(v, p, tokenHash);
-        if (!at(p, le, NODE)) {
+        final long node = signedAt(end, le, NODE);
+        if (node == NO_KEY) {
             return false;
         }
-        v = p + NODE.len();
-        p = tokenEnd(v, le);
-        final long node = parseSigned(v, p);
         ev.node = node >= -1 && node < 1024 ? (int) node : -1;
+        p = end;
         if (!at(p, le, ACCOUNTED)) {
             return false;
         }
@@ -407,10 +393,7 @@ final class KmemLineParser {
             return false;
         }
         p = tokenEnd(p + PAGE.len(), le);
-        if (!at(p, le, PFN)) {
-            return false;
-        }
-        final long pfn = hex(p + PFN.len(), le);
+        final long pfn = hexAt(p, le, PFN);
         if (pfn == BAD) {
             return false;
         }
@@ -429,20 +412,49 @@ final class KmemLineParser {
         if (type == KmemEvent.MM_PAGE_FREE) {
             return skipSpaces(p, le) >= le;
         }
-        if (!at(p, le, MIGRATETYPE)) {
+        final long mt = signedAt(p, le, MIGRATETYPE);
+        if (mt == NO_KEY) {
             return false;
         }
-        v = p + MIGRATETYPE.len();
-        p = tokenEnd(v, le);
-        final long mt = parseSigned(v, p);
         ev.migratetype = mt >= -1 && mt < 16 ? (int) mt : -1;
+        return gfpAt(ev, end, le) && skipSpaces(end, le) >= le;
+    }
+
+    /** {@link #signedAt}: the key is not there. */
+    private static final long NO_KEY = Long.MAX_VALUE;
+
+    /**
+     * {@code k} at {@code p} and a token after it (its end in {@link #end}) as a signed decimal, {@link #BAD} when
+     * it is none (node=, migratetype=: the caller takes that as -1); {@link #NO_KEY} when the key is not there.
+     */
+    private long signedAt(final int p, final int le, final Key k) {
+        if (!at(p, le, k)) {
+            return NO_KEY;
+        }
+        final int v = p + k.len();
+        end = tokenEnd(v, le);
+        return parseSigned(v, end);
+    }
+
+    /** {@code gfp_flags=} at {@code p}, its value into {@code ev} (its end in {@link #end}); false if not there. */
+    private boolean gfpAt(final KmemEvent ev, final int p, final int le) {
         if (!at(p, le, GFP)) {
             return false;
         }
-        v = p + GFP.len();
-        p = tokenEndHashed(v, le);
-        ev.gfp = gfp(v, p, tokenHash);
-        return skipSpaces(p, le) >= le;
+        final int v = p + GFP.len();
+        end = tokenEndHashed(v, le);
+        ev.gfp = gfp(v, end, tokenHash);
+        return true;
+    }
+
+    /** {@code k} at {@code p} and a hex value after it (its end in {@link #end}); {@link #BAD} if not. */
+    private long hexAt(final int p, final int le, final Key k) {
+        return at(p, le, k) ? hex(p + k.len(), le) : BAD;
+    }
+
+    /** {@code k} at {@code p} and a bytes_req/bytes_alloc value after it (its end in {@link #end}); -1 if not. */
+    private long bytesAt(final int p, final int le, final Key k) {
+        return at(p, le, k) ? bytes(p + k.len(), le) : -1;
     }
 
     /**
