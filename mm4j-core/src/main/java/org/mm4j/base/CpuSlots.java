@@ -12,12 +12,23 @@ import java.util.concurrent.atomic.AtomicInteger;
  * "preempted and migrated between reading the per-CPU pointer and the cmpxchg" case, and the per-CPU protocols
  * (tid, local lock) must handle it; they never assume one thread per slot.
  *
- * <p>Threads: {@link #current()} is called on hot paths; it allocates nothing after the thread's first call.
+ * <p>Threads: {@link #current()} is called on hot paths; it allocates nothing after the thread's first call. The
+ * thread that pinned itself last (a kmem replay pins per event) finds its slot without the thread-local lookup:
+ * {@link #pinned} names it and its slot; any other thread, or a stale read of that field, takes the lookup.
  */
 public final class CpuSlots {
     private final int nrCpus;
     private final AtomicInteger next = new AtomicInteger();
     private final ThreadLocal<int[]> slot;
+    /**
+     * The last thread that called {@link #pin} and its slot (the same array as its thread-local's). Read and written
+     * without ordering on purpose: the record's fields are final, so a thread sees either a whole record or an
+     * older one, and it uses the record only when it names the thread itself, whose own writes it always sees.
+     */
+    private Pinned pinned;
+
+    private record Pinned(Thread thread, int[] slot) {
+    }
 
     public CpuSlots(final int nrCpus) {
         if (nrCpus < 1) {
@@ -33,7 +44,8 @@ public final class CpuSlots {
 
     /** The calling thread's CPU slot, {@code 0 <= slot < nrCpus}. */
     public int current() {
-        return slot.get()[0];
+        final Pinned p = pinned;
+        return p != null && p.thread == Thread.currentThread() ? p.slot[0] : slot.get()[0];
     }
 
     /** Maps the calling thread to {@code cpu} (like running it under {@code taskset}). Returns the old slot. */
@@ -41,9 +53,14 @@ public final class CpuSlots {
         if (cpu < 0 || cpu >= nrCpus) {
             throw new IllegalArgumentException("cpu=" + cpu + " (expected: 0 to " + (nrCpus - 1) + ")");
         }
-        final int[] s = slot.get();
-        final int old = s[0];
-        s[0] = cpu;
+        final Thread t = Thread.currentThread();
+        Pinned p = pinned;
+        if (p == null || p.thread != t) {
+            p = new Pinned(t, slot.get());
+            pinned = p;
+        }
+        final int old = p.slot[0];
+        p.slot[0] = cpu;
         return old;
     }
 }

@@ -446,6 +446,16 @@ public final class BuddyAllocator {
         return free.freePages(pfn, order);
     }
 
+    /**
+     * {@link #freePages} for a caller that has not written the block since {@link #allocPages} handed it out (the
+     * kmem replay, which only holds its blocks): a block handed out zeroed stays known to be zero on the free
+     * lists, so a later {@link Gfp#ZERO} allocation of it need not write its bytes again (they are zero either
+     * way). A caller that wrote the block must use {@link #freePages}.
+     */
+    public boolean freePagesUnwritten(final long pfn, final int order) {
+        return free.freePages(pfn, order, true);
+    }
+
     /** {@code free_pages(addr, order)}: {@link #freePages} by kernel virtual address. */
     public boolean freePagesAddr(final long kaddr, final int order) {
         return free.freePagesAddr(kaddr, order);

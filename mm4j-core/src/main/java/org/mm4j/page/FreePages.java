@@ -43,6 +43,14 @@ final class FreePages {
 
     /** {@code __free_pages}: see {@link BuddyAllocator#freePages(long, int)}. */
     boolean freePages(final long pfn, final int order) {
+        return freePages(pfn, order, false);
+    }
+
+    /**
+     * {@code __free_pages}; {@code unwritten}: the caller did not write the block since it was allocated
+     * ({@link BuddyAllocator#freePagesUnwritten}), so what is known of its bytes stays known.
+     */
+    boolean freePages(final long pfn, final int order, final boolean unwritten) {
         if (!mem.validPfn(pfn)) {
             debug.badPageOutside(pfn, "pfn outside memory");
             return false;
@@ -88,6 +96,9 @@ final class FreePages {
                 }
                 break;
             }
+        }
+        if (!unwritten) {
+            buddy.alloc.clearZeroed(pfn, order);
         }
         freePagesPrepare(pfn, order);
         freeFrozenPages(pfn, order);

@@ -28,12 +28,14 @@ import static org.mm4j.page.Watermarks.ALLOC_WMARK_MIN;
  * <p>Error convention (the kernel's): no page is a result of -1 (the model's NULL pfn: pfn 0 is a real, reserved
  * page) after {@code warn_alloc}'s report unless {@link Gfp#NOWARN}; nothing here throws for exhaustion.
  *
- * <p>State owned here: {@code handedOut}, one bit per pageblock (see {@link #markHandedOut}), updated lock-free.
+ * <p>State owned here: {@code handedOut}, one bit per pageblock (see {@link #markHandedOut}), and {@code zeroed},
+ * one bit per page (see {@link #prepNewPage}), both updated lock-free.
  * Locks: none held on entry; the zone lock is taken for the high-atomic reserve and by {@link Rmqueue}; the
  * pcp lock by {@link Rmqueue#rmqueuePcplist}.
  */
 final class PageAlloc {
     private static final VarHandle HANDED_OUT = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle ZEROED = HANDED_OUT;
 
     private final BuddyAllocator buddy;
     private final PhysicalMemory mem;
@@ -44,6 +46,13 @@ final class PageAlloc {
     private final int nrNodes;
     /** One bit per pageblock: some page of it was handed out since boot ({@link #markHandedOut}). */
     private final long[] handedOut;
+    /**
+     * One bit per page: the page's bytes are known to be all zero. Set for a block handed out zeroed (or already
+     * zero), cleared when a block is freed by an owner that may have written it ({@link #clearZeroed}); kept by a
+     * free that says the block was not written ({@link BuddyAllocator#freePagesUnwritten}). Read only for a free
+     * block being handed out, so a bit of a block in an owner's hands may be stale: nothing reads it then.
+     */
+    private final long[] zeroed;
     private volatile BuddyAllocator.OomHandler oomHandler;
 
     PageAlloc(final BuddyAllocator buddy) {
@@ -55,6 +64,7 @@ final class PageAlloc {
         this.zonelist = buddy.zonelist;
         this.nrNodes = buddy.nrNodes;
         this.handedOut = new long[(int) (((mem.totalPages() >>> Zone.PAGEBLOCK_ORDER) + 63) >>> 6)];
+        this.zeroed = new long[(int) ((mem.totalPages() + 63) >>> 6)];
     }
 
     void setOomHandler(final BuddyAllocator.OomHandler handler) {
@@ -367,10 +377,60 @@ final class PageAlloc {
         if (owner != null) {
             owner.setPageOwner(pfn, order, gfp);  // post_alloc_hook: set_page_owner
         }
-        final boolean fresh = markHandedOut(pfn, order);
-        if (((gfp & Gfp.ZERO) != 0 || opts.initOnAlloc()) && !opts.initOnFree() && !fresh) {
+        // a block already all zero (fresh, or freed unwritten after a zeroed handout) needs no writing: the same bytes
+        boolean zero = markHandedOut(pfn, order) || allZeroed(pfn, order);
+        if (((gfp & Gfp.ZERO) != 0 || opts.initOnAlloc()) && !opts.initOnFree() && !zero) {
             mem.fill(PhysicalMemory.pfnToPhys(pfn), (long) PhysicalMemory.PAGE_SIZE << order, (byte) 0);
+            zero = true;
         }
+        markZeroed(pfn, order, zero);
+    }
+
+    /** The bits of {@code zeroed} a block of {@code order} at {@code pfn} has in its word (orders up to 6). */
+    private static long zeroedMask(final long pfn, final int order) {
+        return (order >= 6 ? -1L : (1L << (1 << order)) - 1) << (pfn & 63);
+    }
+
+    /** Whether every page of the block is known to be all zero. */
+    private boolean allZeroed(final long pfn, final int order) {
+        final int first = (int) (pfn >>> 6);
+        final int last = (int) ((pfn + (1L << order) - 1) >>> 6);
+        final long mask = zeroedMask(pfn, order);
+        for (int w = first; w <= last; w++) {
+            if ((lpZeroed(w) & mask) != mask) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Sets (the block is all zero) or clears the block's bits of {@code zeroed}, atomically per word. */
+    private void markZeroed(final long pfn, final int order, final boolean zero) {
+        final int first = (int) (pfn >>> 6);
+        final int last = (int) ((pfn + (1L << order) - 1) >>> 6);
+        final long mask = zeroedMask(pfn, order);
+        for (int w = first; w <= last; w++) {
+            if (zero) {
+                if ((lpZeroed(w) & mask) != mask) {
+                    ZEROED.getAndBitwiseOr(zeroed, w, mask);
+                }
+            } else if ((lpZeroed(w) & mask) != 0) {
+                ZEROED.getAndBitwiseAnd(zeroed, w, ~mask);
+            }
+        }
+    }
+
+    /**
+     * A block is being freed by an owner that may have written it: its pages are no longer known to be zero
+     * ({@code free_pages_prepare}; the block is still the freeing owner's, so no allocation reads these bits now).
+     */
+    void clearZeroed(final long pfn, final int order) {
+        markZeroed(pfn, order, false);
+    }
+
+    /** Plain read of one word of {@code zeroed}: a bit of a block being handed out changed before the free lists' lock. */
+    private long lpZeroed(final int word) {
+        return zeroed[word];
     }
 
     /**

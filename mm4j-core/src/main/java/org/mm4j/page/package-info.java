@@ -52,6 +52,7 @@
  *  BuddyAllocator.getFreePages                   __get_free_pages
  *  BuddyAllocator.freePages / freePage           __free_pages / __free_page
  *  BuddyAllocator.freePagesAddr                  free_pages
+ *  BuddyAllocator.freePagesUnwritten             (mm4j) __free_pages by an owner that never wrote the block
  *  BuddyAllocator.getPage / putPage / pageCount  get_page / put_page / page_count
  *  BuddyAllocator.splitPage                      split_page
  *  BuddyAllocator.drainPagesZone / drainAllPages drain_pages_zone / drain_all_pages

@@ -117,12 +117,15 @@ public final class SlabAllocator implements SegmentAllocator {
     /** Set (by the owner) once an over-aligned segment was handed out: its free must consult {@link #overAligned}. */
     private boolean everOverAligned;
     /**
-     * Segment views handed out by {@link #allocate}, by a hash of the physical address: a view of the same
-     * object with the same size is handed out again instead of a new one ({@code MemorySegment} is a value-based
-     * class: its identity means nothing), so a hot allocate/free loop allocates nothing on the heap. Racy reads
-     * and writes are harmless (a view is immutable and checked before reuse). Null until the first allocate.
+     * Segment views handed out by {@link #allocate}'s fast path, by physical address ({@code phys >>> 4}, so the
+     * views of neighbouring objects share cache lines): a view of the same object with the same size is handed out
+     * again instead of a new one ({@code MemorySegment} is a value-based class: its identity means nothing), so a
+     * hot allocate/free loop allocates nothing on the heap. {@link #viewKeys} says what each slot holds
+     * ({@code phys << 14 | byteSize}, 0 = nothing), so that a lookup reads one long and no view. Owner only (the
+     * fast path pops the owner's sheaves); null until the first allocate and after {@link #forgetSheaves}.
      */
     private MemorySegment[] views;
+    private long[] viewKeys;
     /** The owner ended and its sheaves went back ({@link ThreadSheafRegistry#reap}). Guarded by this. */
     boolean reaped;
     /**
@@ -395,14 +398,18 @@ public final class SlabAllocator implements SegmentAllocator {
 
     /** {@link #allocate} without the leak detector. */
     MemorySegment allocateUntracked(final long byteSize, final long byteAlignment) {
-        // the fast path: 1..8192 bytes, alignment 1, 2, 4 or 8 (every kmalloc object is 8-aligned)
+        // the fast path: 1..8192 bytes, alignment 1, 2, 4 or 8 (every kmalloc object is 8-aligned), popped from
+        // the owner's sheaves (kmalloc's fast path, with the sheaves at hand for view()); the rest, and any
+        // cache miss, out of line, so that callers can inline this
         if (byteSize > 0 && byteSize <= Slub.KMALLOC_MAX_CACHE_SIZE && byteAlignment > 0 && byteAlignment <= 8
-            && (byteAlignment & (byteAlignment - 1)) == 0) {
-            final long kaddr = kmalloc(byteSize);
-            if (kaddr == 0) {
-                throw exhausted(byteSize, byteAlignment, byteSize);
+            && (byteAlignment & (byteAlignment - 1)) == 0 && Thread.currentThread() == owner) {
+            final ThreadSheaves t = bySize[(int) (byteSize - 1) >>> 3];
+            if (t != null && !slowAlloc) {
+                final long phys = t.popFast();
+                if (phys >= 0) {
+                    return view(t, phys, byteSize);
+                }
             }
-            return view(kaddr - PhysicalMemory.PAGE_OFFSET, byteSize);
         }
         return allocateSlow(byteSize, byteAlignment);
     }
@@ -436,26 +443,37 @@ public final class SlabAllocator implements SegmentAllocator {
     }
 
     private static final int VIEW_BITS = 13;
+    private static final int VIEW_SIZE_BITS = 14;
 
     /**
-     * A segment of {@code byteSize} bytes at {@code phys} (an object this allocator just handed out): the view
-     * cached for that object when it has that size, else a new view of the model's memory, cached.
+     * A segment of {@code byteSize} bytes at {@code phys}, an object just popped from {@code t} (owner only): the
+     * cached view of that object when it has that size, else a new view of the model's memory. Only a size asked
+     * of this cache twice in a row goes through the cache: sizes that vary (a new view nearly every time, the
+     * cache would only cost a miss and churn) skip it.
      */
-    private MemorySegment view(final long phys, final long byteSize) {
-        MemorySegment[] c = views;
-        if (c == null) {
-            c = new MemorySegment[1 << VIEW_BITS];
-            views = c;
+    private MemorySegment view(final ThreadSheaves t, final long phys, final long byteSize) {
+        if (byteSize != t.lastViewSize) {
+            t.lastViewSize = byteSize;
+            return mem.slice(phys, byteSize);
         }
-        final int i = (int) ((phys * 0x9E3779B97F4A7C15L) >>> (64 - VIEW_BITS));
-        final MemorySegment v = c[i];
-        if (v != null && v.address() == base + phys && v.byteSize() == byteSize) {
-            return v;
+        final long[] k = viewKeys;
+        final int i = (int) (phys >>> 4) & ((1 << VIEW_BITS) - 1);
+        if (k != null && k[i] == (phys << VIEW_SIZE_BITS | byteSize)) {
+            return views[i];
         }
+        return cacheView(phys, byteSize);
+    }
+
+    /** A cache miss of {@link #view}: a new view, cached. */
+    private MemorySegment cacheView(final long phys, final long byteSize) {
+        if (viewKeys == null) {
+            views = new MemorySegment[1 << VIEW_BITS];
+            viewKeys = new long[1 << VIEW_BITS];
+        }
+        final int i = (int) (phys >>> 4) & ((1 << VIEW_BITS) - 1);
         final MemorySegment n = mem.slice(phys, byteSize);
-        if (v == null || v.address() != base + phys) {
-            c[i] = n;  // an object asked for with sizes that vary keeps its first view: no churn of young views
-        }
+        viewKeys[i] = phys << VIEW_SIZE_BITS | byteSize;
+        views[i] = n;
         return n;
     }
 
@@ -531,6 +549,7 @@ public final class SlabAllocator implements SegmentAllocator {
         fastLimit = 0;
         updateLimits();
         views = null;
+        viewKeys = null;
         Arrays.fill(bySize, null);
         byId = new ThreadSheaves[byId.length];
     }
@@ -615,6 +634,8 @@ public final class SlabAllocator implements SegmentAllocator {
         /** The main sheaf's objects and count (see the class comment). */
         long[] objects;
         int size;
+        /** The size {@link SlabAllocator#allocate} last asked of this cache (its segment view cache's gate). */
+        long lastViewSize;
         /** Fast-path mode of allocations and frees ({@link #KEYED}, {@link #PLAIN}, {@link #SLOW}). */
         final int mode;
         /** Native address of the key word of physical address 0: {@code base + keyOffset}. */

@@ -96,6 +96,34 @@ class SlabAllocatorFastPathTest {
     }
 
     @Test
+    void aSizeAskedTwiceInARowReusesItsViewAndVaryingSizesGetExactViews() {
+        try (Kernel k = Kernel.boot("mem=64M nr_cpus=1")) {
+            final SlabAllocator a = k.slab().allocator();
+            for (int i = 0; i < 3; i++) {  // the sheaves are made, then 64 is asked twice in a row: the view is cached
+                a.free(a.allocate(64));
+            }
+            final MemorySegment second = a.allocate(64);
+            a.free(second);
+            final MemorySegment third = a.allocate(64);
+            assertTrue(second == third, "the same object and size hand out the cached view again");
+            a.free(third);
+            for (long size = 33; size <= 64; size++) {  // one cache (kmalloc-64), a new size every time
+                final MemorySegment s = a.allocate(size);
+                assertEquals(size, s.byteSize());
+                assertEquals(third.address(), s.address(), "the object freed last comes back first");
+                s.set(ValueLayout.JAVA_BYTE, size - 1, (byte) 1);
+                assertThrows(IndexOutOfBoundsException.class, () -> s.get(ValueLayout.JAVA_BYTE, s.byteSize()));
+                a.free(s);
+            }
+            final MemorySegment again = a.allocate(64);
+            assertEquals(64, again.byteSize());
+            a.free(again);
+            a.flush();
+            assertEquals(0, validateKmalloc(k.slab()));
+        }
+    }
+
+    @Test
     void segmentsOfAClosedKernelFailAndTheAllocatorThrowsInsteadOfTouchingFreedMemory() {
         final Kernel k = Kernel.boot("mem=32M nr_cpus=1");
         final SlabAllocator a = k.slab().allocator();

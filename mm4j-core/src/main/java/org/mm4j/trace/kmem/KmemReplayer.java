@@ -41,6 +41,10 @@ import java.util.Map;
  * buddy allocator sees that traffic twice (once from the model's own SLUB, once replayed). Objects alive when the
  * capture started are not in the model, so slab occupancy starts from empty.
  *
+ * <p>Page blocks allocated for mm_page_alloc events are only held, never written: they are freed with
+ * {@link BuddyAllocator#freePagesUnwritten}, so a block the model zeroed for a {@code __GFP_ZERO} event is not
+ * zeroed again when the next such event gets it (its bytes are zero either way).
+ *
  * <p>Time: from the first event to {@link #finish()} the buddy allocator's once-a-second vmstat tick
  * ({@code decay_pcp_high}) runs on the trace's clock, the events' timestamps, not on wall-clock time: how fast the
  * replay ran does not change its result, and two replays of one trace on the same boot end in the same state.
@@ -301,10 +305,10 @@ public final class KmemReplayer {
         final long old = pages.swap(tracePfn + 1, pfn << 4 | order);
         if (old == LongLongMap.FULL) {
             untracked++;
-            buddy.freePages(pfn, order);
+            buddy.freePagesUnwritten(pfn, order);
         } else if (old != LongLongMap.MISSING) {
             // allocated twice without a free in between: the free was not captured; let the old block go
-            buddy.freePages(old >>> 4, (int) (old & 0xf));
+            buddy.freePagesUnwritten(old >>> 4, (int) (old & 0xf));
         }
     }
 
@@ -319,7 +323,7 @@ public final class KmemReplayer {
             orderMismatches++;
         }
         pageFreesByOrder[order]++;
-        buddy.freePages(v >>> 4, order);
+        buddy.freePagesUnwritten(v >>> 4, order);
     }
 
     private void kmalloc(final long bytesReq, final int gfp, final String callSite, final int siteId,
