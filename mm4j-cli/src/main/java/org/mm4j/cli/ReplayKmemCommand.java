@@ -267,7 +267,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
         return open(file, zstdWindow, false);
     }
 
-    /** As above; {@code readAhead}: a compressed input is decoded ahead on a thread of its own where that pays. */
+    /** As above; {@code readAhead}: a compressed input is decoded on a thread of its own. */
     static Input open(final String file, final long zstdWindow, final boolean readAhead) throws IOException {
         if (file == null) {
             final InputStream res = ReplayKmemCommand.class.getResourceAsStream(BUNDLED);
@@ -293,7 +293,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
         return new Input(decoded(new BufferedInputStream(c, 1 << 16), file, zstdWindow, readAhead), c, size);
     }
 
-    /** The decompressed stream; with {@code readAhead}, decoded on its own thread where that pays. */
+    /** The decompressed stream; with {@code readAhead}, a compressed one is decoded on its own thread. */
     private static InputStream decoded(final BufferedInputStream raw, final String name, final long zstdWindow,
                                        final boolean readAhead) throws IOException {
         final InputStream in = org.mm4j.trace.kmem.TraceInput.decompress(raw, name, zstdWindow);

@@ -398,23 +398,18 @@ public final class SlabAllocator implements SegmentAllocator {
 
     /** {@link #allocate} without the leak detector. */
     MemorySegment allocateUntracked(final long byteSize, final long byteAlignment) {
-        // the fast path: 1..8192 bytes, alignment 1, 2, 4 or 8 (every kmalloc object is 8-aligned)
+        // the fast path: 1..8192 bytes, alignment 1, 2, 4 or 8 (every kmalloc object is 8-aligned), popped from
+        // the owner's sheaves (kmalloc's fast path, with the sheaves at hand for view()); the rest, and any
+        // cache miss, out of line, so that callers can inline this
         if (byteSize > 0 && byteSize <= Slub.KMALLOC_MAX_CACHE_SIZE && byteAlignment > 0 && byteAlignment <= 8
-            && (byteAlignment & (byteAlignment - 1)) == 0) {
-            if (Thread.currentThread() == owner) {  // kmalloc's fast path, with the sheaves at hand for view()
-                final ThreadSheaves t = bySize[(int) (byteSize - 1) >>> 3];
-                if (t != null && !slowAlloc) {
-                    final long phys = t.popFast();
-                    if (phys >= 0) {
-                        return view(t, phys, byteSize);
-                    }
+            && (byteAlignment & (byteAlignment - 1)) == 0 && Thread.currentThread() == owner) {
+            final ThreadSheaves t = bySize[(int) (byteSize - 1) >>> 3];
+            if (t != null && !slowAlloc) {
+                final long phys = t.popFast();
+                if (phys >= 0) {
+                    return view(t, phys, byteSize);
                 }
             }
-            final long kaddr = kmalloc(byteSize);
-            if (kaddr == 0) {
-                throw exhausted(byteSize, byteAlignment, byteSize);
-            }
-            return mem.slice(kaddr - PhysicalMemory.PAGE_OFFSET, byteSize);
         }
         return allocateSlow(byteSize, byteAlignment);
     }
@@ -461,19 +456,23 @@ public final class SlabAllocator implements SegmentAllocator {
             t.lastViewSize = byteSize;
             return mem.slice(phys, byteSize);
         }
-        long[] k = viewKeys;
-        if (k == null) {
-            k = new long[1 << VIEW_BITS];
-            views = new MemorySegment[1 << VIEW_BITS];
-            viewKeys = k;
-        }
+        final long[] k = viewKeys;
         final int i = (int) (phys >>> 4) & ((1 << VIEW_BITS) - 1);
-        final long key = phys << VIEW_SIZE_BITS | byteSize;
-        if (k[i] == key) {
+        if (k != null && k[i] == (phys << VIEW_SIZE_BITS | byteSize)) {
             return views[i];
         }
+        return cacheView(phys, byteSize);
+    }
+
+    /** A cache miss of {@link #view}: a new view, cached. */
+    private MemorySegment cacheView(final long phys, final long byteSize) {
+        if (viewKeys == null) {
+            views = new MemorySegment[1 << VIEW_BITS];
+            viewKeys = new long[1 << VIEW_BITS];
+        }
+        final int i = (int) (phys >>> 4) & ((1 << VIEW_BITS) - 1);
         final MemorySegment n = mem.slice(phys, byteSize);
-        k[i] = key;
+        viewKeys[i] = phys << VIEW_SIZE_BITS | byteSize;
         views[i] = n;
         return n;
     }

@@ -1,6 +1,5 @@
 package org.mm4j.trace.kmem;
 
-import org.mm4j.trace.kmem.zstd.LibZstdInputStream;
 import org.mm4j.trace.kmem.zstd.Zstd;
 import org.mm4j.trace.kmem.zstd.ZstdInputStream;
 
@@ -45,14 +44,14 @@ public final class TraceInput {
 
     /**
      * The stream {@link #decompress} made of {@code raw}, decoded ahead on a thread of its own
-     * ({@link ReadAheadInputStream}) where decoding costs more than the hand-off: gzip and the pure-Java zstd
-     * decoder. Plain text, and zstd on libzstd, are read on the caller's thread: libzstd decodes in about half the
-     * CPU of the parser that reads it, into the parser's own buffer, and a 5 M-event replay took 0.4-0.8 s less CPU
-     * in all (of ~7 s) without the extra thread (README, "zstd on libzstd").
+     * ({@link ReadAheadInputStream}) when it is compressed; plain text is read on the caller's thread. Measured for
+     * libzstd too (5 M-event replays alternating in one run, load 8-11): decoding on the parser's thread took the
+     * same CPU in all (6.1-6.5 s vs 6.1-7.0 s) but longer on the clock (12.7-20.9 s vs 9.1-16.0 s), so libzstd
+     * keeps the thread as the Java decoder and gzip do (README, "zstd on libzstd").
      */
     @SuppressWarnings("ReferenceEquality") // decoded == raw: the same stream object means it was not decompressed
     public static InputStream readAhead(final InputStream decoded, final InputStream raw) {
-        return decoded == raw || decoded instanceof LibZstdInputStream ? decoded : new ReadAheadInputStream(decoded);
+        return decoded == raw ? decoded : new ReadAheadInputStream(decoded);
     }
 
     /** Wraps {@code raw} (which must support mark) in a gzip or zstd decoder when it starts with their magic. */

@@ -3,6 +3,7 @@ package org.mm4j.trace.kmem.zstd;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.mm4j.testing.SystemProperties;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -240,16 +241,8 @@ class LibZstdInputStreamTest {
 
     @Test
     void aWindowAboveTheLimitIsRefusedAndAHigherLimitLetsItThrough(@TempDir final Path dir) throws Exception {
-        final File zstd = new File("/usr/bin/zstd");
-        requireOrSkip(zstd.canExecute(), "no zstd program at " + zstd);
-        final byte[] text = "mm_page_alloc: pfn=0x1 order=0 migratetype=0 gfp_flags=GFP_KERNEL\n".repeat(2000)
-            .getBytes();
-        final Path in = dir.resolve("in");
-        Files.write(in, text);
-        final Process p = new ProcessBuilder(zstd.getPath(), "-q", "--long=28", "-c").redirectInput(in.toFile())
-            .start();
-        final byte[] z = p.getInputStream().readAllBytes();
-        assertEquals(0, p.waitFor());
+        final byte[] text = ZstdInputStreamTest.LONG28_TEXT;
+        final byte[] z = ZstdInputStreamTest.zstdLong28(dir);
         final IOException e = assertThrows(IOException.class, () -> nativeDecode(z));
         assertTrue(e.getMessage().contains("needs a window of 256 MiB, above the memory limit of 128 MiB"),
             e.getMessage());
@@ -349,29 +342,23 @@ class LibZstdInputStreamTest {
 
     /** The switch: java forces the Java decoder, native requires libzstd, anything else is an error. */
     @Test
-    void thePropertyChoosesTheDecoder() throws IOException {
-        final String old = System.getProperty(Zstd.PROPERTY);
+    void thePropertyChoosesTheDecoder() throws Exception {
         final byte[] z = ZstdInputStreamTest.resource("small.trace.zst");
-        try {
-            System.clearProperty(Zstd.PROPERTY);
+        SystemProperties.with(Zstd.PROPERTY, null, () -> {
             assertInstanceOf(LibZstdInputStream.class, Zstd.decoder(new ByteArrayInputStream(z), 1 << 20));
             assertTrue(Zstd.decoderName().startsWith("libzstd 1."), Zstd.decoderName());
-            System.setProperty(Zstd.PROPERTY, "java");
+        });
+        SystemProperties.with(Zstd.PROPERTY, "java", () -> {
             assertInstanceOf(ZstdInputStream.class, Zstd.decoder(new ByteArrayInputStream(z), 1 << 20));
             assertEquals("java", Zstd.decoderName());
-            System.setProperty(Zstd.PROPERTY, "native");
-            assertInstanceOf(LibZstdInputStream.class, Zstd.decoder(new ByteArrayInputStream(z), 1 << 20));
-            System.setProperty(Zstd.PROPERTY, "jni");
+        });
+        SystemProperties.with(Zstd.PROPERTY, "native", () ->
+            assertInstanceOf(LibZstdInputStream.class, Zstd.decoder(new ByteArrayInputStream(z), 1 << 20)));
+        SystemProperties.with(Zstd.PROPERTY, "jni", () -> {
             final IOException e = assertThrows(IOException.class, () -> Zstd.decoder(new ByteArrayInputStream(z),
                 1 << 20));
             assertEquals("zstd: -Dmm4j.zstd=jni names no decoder (expected: auto, java or native)", e.getMessage());
-        } finally {
-            if (old == null) {
-                System.clearProperty(Zstd.PROPERTY);
-            } else {
-                System.setProperty(Zstd.PROPERTY, old);
-            }
-        }
+        });
     }
 
     /**

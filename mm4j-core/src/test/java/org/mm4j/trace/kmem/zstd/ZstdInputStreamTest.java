@@ -198,22 +198,30 @@ class ZstdInputStreamTest {
     /** What zstd --long=28 writes from a pipe (window 2^28) is refused by default and decodes with more memory. */
     @Test
     void zstdLong28NeedsTheMemoryFlag(@TempDir final Path dir) throws Exception {
-        final File zstd = new File("/usr/bin/zstd");
-        requireOrSkip(zstd.canExecute(), "no zstd program at " + zstd);
-        final byte[] text = "mm_page_alloc: pfn=0x1 order=0 migratetype=0 gfp_flags=GFP_KERNEL\n".repeat(2000)
-            .getBytes();
-        final Path in = dir.resolve("in");
-        Files.write(in, text);
-        final Process p = new ProcessBuilder(zstd.getPath(), "-q", "--long=28", "-c").redirectInput(in.toFile())
-            .start();
-        final byte[] z = p.getInputStream().readAllBytes();
-        assertEquals(0, p.waitFor());
+        final byte[] text = LONG28_TEXT;
+        final byte[] z = zstdLong28(dir);
         final IOException e = assertThrows(IOException.class, () -> unzstd(z));
         assertTrue(e.getMessage().contains("needs a window of 256 MiB, above the memory limit of 128 MiB"),
             e.getMessage());
         try (InputStream d = new ZstdInputStream(new ByteArrayInputStream(z), 256L << 20)) {
             assertArrayEquals(text, d.readAllBytes());
         }
+    }
+
+    static final byte[] LONG28_TEXT = "mm_page_alloc: pfn=0x1 order=0 migratetype=0 gfp_flags=GFP_KERNEL\n".repeat(2000)
+        .getBytes();
+
+    /** {@link #LONG28_TEXT} as {@code zstd --long=28} writes it from a pipe (window 2^28); skips without zstd. */
+    static byte[] zstdLong28(final Path dir) throws Exception {
+        final File zstd = new File("/usr/bin/zstd");
+        requireOrSkip(zstd.canExecute(), "no zstd program at " + zstd);
+        final Path in = dir.resolve("in");
+        Files.write(in, LONG28_TEXT);
+        final Process p = new ProcessBuilder(zstd.getPath(), "-q", "--long=28", "-c").redirectInput(in.toFile())
+            .start();
+        final byte[] z = p.getInputStream().readAllBytes();
+        assertEquals(0, p.waitFor());
+        return z;
     }
 
     /** gzip input is checked by java.util.zip: a changed CRC-32 in the trailer is an error, not other text. */
