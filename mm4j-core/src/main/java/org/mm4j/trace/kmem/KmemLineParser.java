@@ -287,128 +287,174 @@ final class KmemLineParser {
 
     // ---- the fields, in the kernel's order ---------------------------------------------------------------------
 
-    private static final int FF_SITE = 0;
-    private static final int FF_PTR = 1;
-    private static final int FF_NAME = 2;
-    private static final int FF_REQ = 3;
-    private static final int FF_ALLOC = 4;
-    private static final int FF_GFP = 5;
-    private static final int FF_NODE = 6;
-    private static final int FF_ACCOUNTED = 7;
-    private static final int FF_PAGE = 8;
-    private static final int FF_PFN = 9;
-    private static final int FF_ORDER = 10;
-    private static final int FF_MIGRATETYPE = 11;
-    /** The key (with its leading blank) of each FF_ field. */
-    private static final String[] KEYS = {" call_site=", " ptr=", " name=", " bytes_req=", " bytes_alloc=",
-        " gfp_flags=", " node=", " accounted=", " page=", " pfn=", " order=", " migratetype="};
-    /** Each key as two words and their masks (keys are 5 to 16 bytes). */
-    private static final long[] KEY0 = new long[KEYS.length];
-    private static final long[] KEY1 = new long[KEYS.length];
-    private static final long[] MASK0 = new long[KEYS.length];
-    private static final long[] MASK1 = new long[KEYS.length];
-    private static final int[] KEY_LEN = new int[KEYS.length];
-
-    static {
-        for (int f = 0; f < KEYS.length; f++) {
-            final byte[] k = KEYS[f].getBytes(StandardCharsets.US_ASCII);
-            final byte[] padded = java.util.Arrays.copyOf(k, 16);
-            KEY_LEN[f] = k.length;
-            MASK0[f] = mask(k.length);
-            MASK1[f] = k.length > 8 ? mask(k.length - 8) : 0;
-            KEY0[f] = (long) LONGS.get(padded, 0) & MASK0[f];
-            KEY1[f] = (long) LONGS.get(padded, 8) & MASK1[f];
+    /** A key (with its leading blank, 5 to 16 bytes) as two words and their masks. */
+    private record Key(int len, long k0, long m0, long k1, long m1) {
+        static Key of(final String key) {
+            final byte[] k = java.util.Arrays.copyOf(key.getBytes(StandardCharsets.US_ASCII), 16);
+            final int n = key.length();
+            final long m0 = mask(n);
+            final long m1 = n > 8 ? mask(n - 8) : 0;
+            return new Key(n, (long) LONGS.get(k, 0) & m0, m0, (long) LONGS.get(k, 8) & m1, m1);
         }
     }
 
-    /** Per event type, its fields in the kernel's order (TP_printk of include/trace/events/kmem.h, 6.18). */
-    private static final int[][] LAYOUT = {
-        {FF_SITE, FF_PTR, FF_REQ, FF_ALLOC, FF_GFP, FF_NODE, FF_ACCOUNTED},
-        {FF_SITE, FF_PTR},
-        {FF_SITE, FF_PTR, FF_NAME, FF_REQ, FF_ALLOC, FF_GFP, FF_NODE, FF_ACCOUNTED},
-        {FF_SITE, FF_PTR, FF_NAME},
-        {FF_PAGE, FF_PFN, FF_ORDER, FF_MIGRATETYPE, FF_GFP},
-        {FF_PAGE, FF_PFN, FF_ORDER},
-    };
+    private static final Key SITE = Key.of(" call_site=");
+    private static final Key PTR = Key.of(" ptr=");
+    private static final Key NAME = Key.of(" name=");
+    private static final Key REQ = Key.of(" bytes_req=");
+    private static final Key ALLOC = Key.of(" bytes_alloc=");
+    private static final Key GFP = Key.of(" gfp_flags=");
+    private static final Key NODE = Key.of(" node=");
+    private static final Key ACCOUNTED = Key.of(" accounted=");
+    private static final Key PAGE = Key.of(" page=");
+    private static final Key PFN = Key.of(" pfn=");
+    private static final Key ORDER = Key.of(" order=");
+    private static final Key MIGRATETYPE = Key.of(" migratetype=");
+
+    /** {@code k} at {@code p}, within the line: a word or two compared (the keys are constants to the JIT). */
+    private boolean at(final int p, final int le, final Key k) {
+        return le - p >= k.len() && (word(p) & k.m0()) == k.k0() && (word(p + 8) & k.m1()) == k.k1();
+    }
 
     /**
-     * Reads the fields of a line that has exactly the kernel's fields in the kernel's order, one blank apart, each
-     * value well-formed, into {@code ev}; false (with {@code ev} partly filled) for anything else. Each byte of the
-     * fields is looked at once: keys are compared a word at a time, values are parsed (and strings hashed for
-     * interning) while their end is searched. One loop over the type's layout (not one copy of the code per field:
-     * a small method compiles fast, which a replay of seconds notices).
+     * Reads the fields of a line that has exactly the kernel's fields in the kernel's order (TP_printk of
+     * include/trace/events/kmem.h, 6.18), one blank apart, each value well-formed, into {@code ev}; false (with
+     * {@code ev} partly filled) for anything else. Each byte of the fields is looked at once: keys are compared a
+     * word at a time, values are parsed (and strings hashed for interning) while their end is searched.
      */
     private boolean fields(final KmemEvent ev, final int from, final int le) {
+        final int type = ev.type;
+        return type >= KmemEvent.MM_PAGE_ALLOC ? pageFields(ev, from, le, type) : slabFields(ev, from, le, type);
+    }
+
+    /** kmalloc, kfree, kmem_cache_alloc, kmem_cache_free: {@code call_site= ptr= [name=] [bytes_req= ...]}. */
+    private boolean slabFields(final KmemEvent ev, final int from, final int le, final int type) {
         int p = from;
-        for (final int f : LAYOUT[ev.type]) {
-            if (le - p < KEY_LEN[f] || (word(p) & MASK0[f]) != KEY0[f] || (word(p + 8) & MASK1[f]) != KEY1[f]) {
+        if (!at(p, le, SITE)) {
+            return false;
+        }
+        int v = p + SITE.len();
+        p = tokenEndHashed(v, le);
+        if (p > v) {
+            ev.callSite = sites.string(buf, v, p - v, tokenHash);
+            ev.callSiteId = sites.lastId;
+        }
+        final long ptr = hexAt(p, le, PTR);
+        if (ptr == BAD) {
+            return false;
+        }
+        ev.ptr = ptr;
+        p = end;
+        if (type == KmemEvent.KMEM_CACHE_ALLOC || type == KmemEvent.KMEM_CACHE_FREE) {
+            if (!at(p, le, NAME)) {
                 return false;
             }
-            final int v = p + KEY_LEN[f];
-            switch (f) {
-                case FF_SITE, FF_NAME, FF_GFP -> {
-                    p = tokenEndHashed(v, le);
-                    if (f == FF_GFP) {
-                        ev.gfp = gfp(v, p, tokenHash);
-                    } else if (p > v) {
-                        final Interner in = f == FF_SITE ? sites : names;
-                        final String str = in.string(buf, v, p - v, tokenHash);
-                        if (f == FF_SITE) {
-                            ev.callSite = str;
-                            ev.callSiteId = in.lastId;
-                        } else {
-                            ev.cacheName = str;
-                            ev.cacheNameId = in.lastId;
-                        }
-                    } else if (f == FF_NAME) {
-                        return false;
-                    }
-                }
-                case FF_PTR, FF_PFN -> {
-                    final long x = hex(v, le);
-                    if (x == BAD) {
-                        return false;
-                    }
-                    if (f == FF_PTR) {
-                        ev.ptr = x;
-                    } else {
-                        ev.pfn = x;
-                    }
-                    p = end;
-                }
-                case FF_REQ, FF_ALLOC -> {
-                    final long x = bytes(v, le);
-                    if (x < 0) {
-                        return false;
-                    }
-                    if (f == FF_REQ) {
-                        ev.bytesReq = x;
-                    } else {
-                        ev.bytesAlloc = x;
-                    }
-                    p = end;
-                }
-                case FF_NODE, FF_MIGRATETYPE -> {
-                    p = tokenEnd(v, le);
-                    final long x = parseSigned(v, p);
-                    if (f == FF_NODE) {
-                        ev.node = x >= -1 && x < 1024 ? (int) x : -1;
-                    } else {
-                        ev.migratetype = x >= -1 && x < 16 ? (int) x : -1;
-                    }
-                }
-                case FF_ORDER -> {
-                    p = tokenEnd(v, le);
-                    final long x = parseDec(v, p);
-                    if (x < 0 || x > 10) {
-                        return false;
-                    }
-                    ev.order = (int) x;
-                }
-                default -> p = tokenEnd(v, le); // page=, accounted=: not used
+            v = p + NAME.len();
+            p = tokenEndHashed(v, le);
+            if (p == v) {
+                return false;
             }
+            ev.cacheName = names.string(buf, v, p - v, tokenHash);
+            ev.cacheNameId = names.lastId;
         }
-        return skipSpaces(p, le) >= le;
+        if (type == KmemEvent.KFREE || type == KmemEvent.KMEM_CACHE_FREE) {
+            return skipSpaces(p, le) >= le;
+        }
+        final long req = bytesAt(p, le, REQ);
+        if (req < 0) {
+            return false;
+        }
+        ev.bytesReq = req;
+        final long alloc = bytesAt(end, le, ALLOC);
+        if (alloc < 0) {
+            return false;
+        }
+        ev.bytesAlloc = alloc;
+        p = end;
+        if (!gfpAt(ev, p, le)) {
+            return false;
+        }
+        final long node = signedAt(end, le, NODE);
+        if (node == NO_KEY) {
+            return false;
+        }
+        ev.node = node >= -1 && node < 1024 ? (int) node : -1;
+        p = end;
+        if (!at(p, le, ACCOUNTED)) {
+            return false;
+        }
+        return skipSpaces(tokenEnd(p + ACCOUNTED.len(), le), le) >= le;
+    }
+
+    /** mm_page_alloc, mm_page_free: {@code page= pfn= order= [migratetype= gfp_flags=]}. */
+    private boolean pageFields(final KmemEvent ev, final int from, final int le, final int type) {
+        int p = from;
+        if (!at(p, le, PAGE)) {
+            return false;
+        }
+        p = tokenEnd(p + PAGE.len(), le);
+        final long pfn = hexAt(p, le, PFN);
+        if (pfn == BAD) {
+            return false;
+        }
+        ev.pfn = pfn;
+        p = end;
+        if (!at(p, le, ORDER)) {
+            return false;
+        }
+        int v = p + ORDER.len();
+        p = tokenEnd(v, le);
+        final long order = parseDec(v, p);
+        if (order < 0 || order > 10) {
+            return false;
+        }
+        ev.order = (int) order;
+        if (type == KmemEvent.MM_PAGE_FREE) {
+            return skipSpaces(p, le) >= le;
+        }
+        final long mt = signedAt(p, le, MIGRATETYPE);
+        if (mt == NO_KEY) {
+            return false;
+        }
+        ev.migratetype = mt >= -1 && mt < 16 ? (int) mt : -1;
+        return gfpAt(ev, end, le) && skipSpaces(end, le) >= le;
+    }
+
+    /** {@link #signedAt}: the key is not there. */
+    private static final long NO_KEY = Long.MAX_VALUE;
+
+    /**
+     * {@code k} at {@code p} and a token after it (its end in {@link #end}) as a signed decimal, {@link #BAD} when
+     * it is none (node=, migratetype=: the caller takes that as -1); {@link #NO_KEY} when the key is not there.
+     */
+    private long signedAt(final int p, final int le, final Key k) {
+        if (!at(p, le, k)) {
+            return NO_KEY;
+        }
+        final int v = p + k.len();
+        end = tokenEnd(v, le);
+        return parseSigned(v, end);
+    }
+
+    /** {@code gfp_flags=} at {@code p}, its value into {@code ev} (its end in {@link #end}); false if not there. */
+    private boolean gfpAt(final KmemEvent ev, final int p, final int le) {
+        if (!at(p, le, GFP)) {
+            return false;
+        }
+        final int v = p + GFP.len();
+        end = tokenEndHashed(v, le);
+        ev.gfp = gfp(v, end, tokenHash);
+        return true;
+    }
+
+    /** {@code k} at {@code p} and a hex value after it (its end in {@link #end}); {@link #BAD} if not. */
+    private long hexAt(final int p, final int le, final Key k) {
+        return at(p, le, k) ? hex(p + k.len(), le) : BAD;
+    }
+
+    /** {@code k} at {@code p} and a bytes_req/bytes_alloc value after it (its end in {@link #end}); -1 if not. */
+    private long bytesAt(final int p, final int le, final Key k) {
+        return at(p, le, k) ? bytes(p + k.len(), le) : -1;
     }
 
     /**
