@@ -486,16 +486,17 @@ public final class ReplayKmemCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "total bytes allocated   %,d%n", alloc);
         out.printf(Locale.ROOT, "bytes wasted on internal fragmentation  %,d (%s)%n", alloc - req,
             share(alloc - req, alloc).strip());
-        out.printf(Locale.ROOT, "allocations %,d, frees %,d (of objects allocated during the replay)%n", hits,
-            rp.objectFrees());
+        out.printf(Locale.ROOT, "allocations %,d, frees %,d (of objects allocated during the replay; %,d of them on"
+            + " another CPU than the allocation: ping-pong)%n", hits, rp.objectFrees(), rp.pingPongs());
         if (!sites.isEmpty()) {
             out.println();
             out.println("== top call sites by bytes allocated (as perf kmem stat --caller --alloc) ==");
-            out.printf("%-44s %22s %22s %10s %6s%n", "call site", "total_alloc/per", "total_req/per", "hits",
-                "frag");
+            out.printf("%-44s %22s %22s %10s %10s %6s%n", "call site", "total_alloc/per", "total_req/per", "hits",
+                "ping-pong", "frag");
             for (final KmemReplayer.CallSiteStats c : sites.subList(0, Math.min(TOP_SITES, sites.size()))) {
-                out.printf(Locale.ROOT, "%-44s %22s %22s %,10d %s%n", c.site(), perHit(c.bytesAlloc(), c.hits()),
-                    perHit(c.bytesReq(), c.hits()), c.hits(), share(c.bytesAlloc() - c.bytesReq(), c.bytesAlloc()));
+                out.printf(Locale.ROOT, "%-44s %22s %22s %,10d %,10d %s%n", c.site(), perHit(c.bytesAlloc(), c.hits()),
+                    perHit(c.bytesReq(), c.hits()), c.hits(), c.pingPong(),
+                    share(c.bytesAlloc() - c.bytesReq(), c.bytesAlloc()));
             }
             if (sites.size() > TOP_SITES) {
                 out.printf("(%d more call sites)%n", sites.size() - TOP_SITES);
@@ -640,11 +641,11 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             final List<List<String>> rows = new ArrayList<>();
             for (final KmemReplayer.CallSiteStats c : sites.subList(0, Math.min(TOP_SITES, sites.size()))) {
                 rows.add(List.of(c.site(), perHit(c.bytesAlloc(), c.hits()), perHit(c.bytesReq(), c.hits()),
-                    String.format(Locale.ROOT, "%,d", c.hits()),
+                    String.format(Locale.ROOT, "%,d", c.hits()), String.format(Locale.ROOT, "%,d", c.pingPong()),
                     share(c.bytesAlloc() - c.bytesReq(), c.bytesAlloc()).strip()));
             }
             h.heading("Top call sites by bytes allocated (as perf kmem stat --caller --alloc)");
-            h.table(List.of("call site", "total_alloc/per", "total_req/per", "hits", "frag"), rows);
+            h.table(List.of("call site", "total_alloc/per", "total_req/per", "hits", "ping-pong", "frag"), rows);
         }
         final List<List<String>> pageRows = new ArrayList<>();
         for (int o = 0; o < Timeline.ORDERS; o++) {

@@ -109,8 +109,21 @@ public final class KmemReplayer {
      * made from one {@code call_site=} (replayed ones), the bytes asked for and the bytes the model handed out.
      */
     public static final class CallSiteStats extends AllocStats {
-        CallSiteStats(final String site) {
+        /** Dense number of this site, in order of first appearance: what a live object's map entry records. */
+        final int index;
+        long pingPong;
+
+        CallSiteStats(final String site, final int index) {
             super(site);
+            this.index = index;
+        }
+
+        /**
+         * Objects from this site freed on another CPU than the one that allocated them (perf's "Ping-pong":
+         * replayed frees of objects allocated during the replay, CPUs as the trace names them).
+         */
+        public long pingPong() {
+            return pingPong;
         }
 
         /** {@code function+0xoff/0xlen} as the trace prints it; {@link #UNKNOWN_SITE} or {@link #OTHER_SITES}. */
@@ -188,6 +201,9 @@ public final class KmemReplayer {
     private final LongLongMap pages = new LongLongMap(1 << 12, MAX_TRACKED);
     private final Map<String, CacheStats> caches = new HashMap<>();
     private final Map<String, CallSiteStats> sites = new HashMap<>();
+    /** The sites by {@link CallSiteStats#index}. */
+    private CallSiteStats[] siteList = new CallSiteStats[64];
+    private long pingPongs;
     private final long[] pageAllocsByOrder = new long[Timeline.ORDERS];
     private final long[] pageFreesByOrder = new long[Timeline.ORDERS];
     private long objectFrees;
@@ -253,10 +269,11 @@ public final class KmemReplayer {
             switch (type) {
                 case KmemEvent.MM_PAGE_ALLOC -> pageAlloc(b.pfn[i], b.order[i], b.gfp[i]);
                 case KmemEvent.MM_PAGE_FREE -> pageFree(b.pfn[i], b.order[i]);
-                case KmemEvent.KMALLOC -> kmalloc(b.bytesReq[i], b.gfp[i], b.callSite[i], b.callSiteId[i], b.ptr[i]);
+                case KmemEvent.KMALLOC -> kmalloc(b.bytesReq[i], b.gfp[i], b.callSite[i], b.callSiteId[i], b.ptr[i],
+                    b.cpu[i]);
                 case KmemEvent.KMEM_CACHE_ALLOC -> kmemCacheAlloc(b.cacheName[i], b.cacheNameId[i], b.bytesReq[i],
-                    b.bytesAlloc[i], b.gfp[i], b.callSite[i], b.callSiteId[i], b.ptr[i]);
-                default -> free(b.ptr[i]);
+                    b.bytesAlloc[i], b.gfp[i], b.callSite[i], b.callSiteId[i], b.ptr[i], b.cpu[i]);
+                default -> free(b.ptr[i], b.cpu[i]);
             }
             if (type < KmemEvent.MM_PAGE_ALLOC) {
                 final long slabPages = slub.slabReclaimablePages() + slub.slabUnreclaimablePages();
@@ -327,7 +344,7 @@ public final class KmemReplayer {
     }
 
     private void kmalloc(final long bytesReq, final int gfp, final String callSite, final int siteId,
-                         final long ptr) {
+                         final long ptr, final int traceCpu) {
         final long kaddr = slub.kmalloc(bytesReq, gfp);
         final KmemCache c = slub.kmallocCache(bytesReq, gfp);
         final CacheStats st = stats(c != null ? c.name() : "kmalloc-large");
@@ -340,12 +357,12 @@ public final class KmemReplayer {
         st.allocs++;
         st.bytesReq += bytesReq;
         st.bytesAlloc += size;
-        site(callSite, siteId, bytesReq, size);
-        track(ptr, kaddr);
+        track(ptr, kaddr, traceCpu, site(callSite, siteId, bytesReq, size));
     }
 
     private void kmemCacheAlloc(final String name, final int nameId, final long bytesReq, final long bytesAlloc,
-                                final int gfp, final String callSite, final int siteId, final long ptr) {
+                                final int gfp, final String callSite, final int siteId, final long ptr,
+                                final int traceCpu) {
         final TraceCache tc = traceCache(name, nameId, bytesReq, bytesAlloc);
         if (tc == null) {
             modelObjectFailures++;
@@ -360,8 +377,7 @@ public final class KmemReplayer {
         tc.stats.allocs++;
         tc.stats.bytesReq += bytesReq;
         tc.stats.bytesAlloc += tc.cache.size();
-        site(callSite, siteId, bytesReq, tc.cache.size());
-        track(ptr, kaddr);
+        track(ptr, kaddr, traceCpu, site(callSite, siteId, bytesReq, tc.cache.size()));
     }
 
     private TraceCache traceCache(final String name, final int nameId, final long bytesReq, final long bytesAlloc) {
@@ -437,48 +453,84 @@ public final class KmemReplayer {
         return null;
     }
 
-    private void track(final long ptr, final long kaddr) {
+    /*
+     * A live object's entry in the pointer map: its model address, the trace CPU that allocated it and its call
+     * site's index, packed in one non-negative long (so never MISSING or FULL): the offset into the direct map in
+     * 8-byte units (objects are at least word aligned; the model has at most 2^40 bytes: 37 bits), the CPU (8 bits:
+     * at most 256) and the site (18 bits: at most MAX_SITES + 1 of them).
+     */
+    private static final int ENTRY_CPU_SHIFT = 37;
+    private static final int ENTRY_SITE_SHIFT = 45;
+    private static final long ENTRY_ADDR_MASK = (1L << ENTRY_CPU_SHIFT) - 1;
+
+    private static long entry(final long kaddr, final int traceCpu, final int site) {
+        final long off = kaddr - PhysicalMemory.PAGE_OFFSET;
+        assert (off & 7) == 0 && off >>> 3 <= ENTRY_ADDR_MASK : Long.toHexString(kaddr);
+        return off >>> 3 | (long) (traceCpu & 0xff) << ENTRY_CPU_SHIFT | (long) site << ENTRY_SITE_SHIFT;
+    }
+
+    private static long entryAddr(final long entry) {
+        return PhysicalMemory.PAGE_OFFSET + ((entry & ENTRY_ADDR_MASK) << 3);
+    }
+
+    private void track(final long ptr, final long kaddr, final int traceCpu, final int site) {
         if (ptr == 0) {
             return;
         }
-        final long old = objects.swap(ptr, kaddr);
+        final long old = objects.swap(ptr, entry(kaddr, traceCpu, site));
         if (old == LongLongMap.FULL) {
             untracked++;
             slub.kfree(kaddr);
         } else if (old != LongLongMap.MISSING) {
             // the same hashed pointer allocated again without a captured free: let the old object go
-            slub.kfree(old);
+            slub.kfree(entryAddr(old));
         }
     }
 
-    private void free(final long ptr) {
+    private void free(final long ptr, final int traceCpu) {
         if (ptr == 0) {
             kfreeNull++;
             return;
         }
-        final long kaddr = objects.remove(ptr);
-        if (kaddr == LongLongMap.MISSING) {
+        final long e = objects.remove(ptr);
+        if (e == LongLongMap.MISSING) {
             preCaptureObjectFrees++;
             return;
         }
         objectFrees++;
-        slub.kfree(kaddr);
+        if ((int) (e >>> ENTRY_CPU_SHIFT & 0xff) != (traceCpu & 0xff)) {
+            // perf kmem: a free on another CPU than the allocation's is a ping-pong of the allocating site
+            pingPongs++;
+            siteList[(int) (e >>> ENTRY_SITE_SHIFT)].pingPong++;
+        }
+        slub.kfree(entryAddr(e));
     }
 
-    private void site(final String callSite, final int siteId, final long bytesReq, final long size) {
+    /** Counts an allocation from {@code callSite}; returns the site's {@link CallSiteStats#index}. */
+    private int site(final String callSite, final int siteId, final long bytesReq, final long size) {
         CallSiteStats st = siteById.get(siteId, callSite);
         if (st == null) {
             final String key = callSite != null ? callSite : UNKNOWN_SITE;
             st = sites.get(key);
             if (st == null) {
                 final String k = sites.size() < MAX_SITES ? key : OTHER_SITES;
-                st = sites.computeIfAbsent(k, CallSiteStats::new);
+                st = sites.computeIfAbsent(k, this::newSite);
             }
             siteById.put(siteId, callSite, st);
         }
         st.allocs++;
         st.bytesReq += bytesReq;
         st.bytesAlloc += size;
+        return st.index;
+    }
+
+    private CallSiteStats newSite(final String site) {
+        final CallSiteStats st = new CallSiteStats(site, sites.size());
+        if (st.index >= siteList.length) {
+            siteList = java.util.Arrays.copyOf(siteList, 2 * siteList.length);
+        }
+        siteList[st.index] = st;
+        return st;
     }
 
     private CacheStats stats(final String name) {
@@ -577,6 +629,11 @@ public final class KmemReplayer {
     /** kfree/kmem_cache_free events of objects allocated during the replay (replayed frees). */
     public long objectFrees() {
         return objectFrees;
+    }
+
+    /** Of {@link #objectFrees()}, those on another CPU than the allocation (perf kmem's ping-pong, summed). */
+    public long pingPongs() {
+        return pingPongs;
     }
 
     public long events() {
