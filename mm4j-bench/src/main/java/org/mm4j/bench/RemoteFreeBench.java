@@ -15,8 +15,11 @@ import org.openjdk.jmh.infra.Blackhole;
  * Workload {@code remote-free-2t-64}: the JMH thread (CPU 0) allocates 64-byte objects, writes their first and
  * last 8 bytes and puts them into a bounded SPSC ring of
  * {@value #RING} slots; a consumer thread (CPU 1, started for the trial) frees every object it takes out, so every
- * free is remote; the consumer frees whatever the ring shows and hands the slots back at most {@value #HANDBACK}
- * at a time, so the ring's own cache-line traffic stays small beside the allocators'. One operation = one object through the pipeline; since the ring is bounded, the producer's
+ * free is remote; the producer publishes its objects {@value #HANDBACK} at a time, and the consumer frees whatever
+ * the ring shows and hands the slots back at most {@value #HANDBACK} at a time, so the ring's own cache-line traffic
+ * stays small beside the allocators' whichever side is faster. (Until issue 13's remote-free pass the producer
+ * published every object, and a consumer that had caught up polled that line: a cost that grew with how well an
+ * allocator's free keeps up; README, "Remote frees (issue 13)".) One operation = one object through the pipeline; since the ring is bounded, the producer's
  * average time per object is the pipeline's wall time per object, which is what the row reports (threads = 2).
  *
  * <p>Both sides spin briefly, then yield, when the ring is full or empty (the machine may be shared).
@@ -40,6 +43,9 @@ public class RemoteFreeBench extends PeerState {
      */
     long fullWaits;
     long emptyWaits;
+    /** Of those waits' polls, the ones that yielded the CPU (past {@value #SPINS_BEFORE_YIELD} spins). */
+    long fullYields;
+    long emptyYields;
 
     @Override
     protected void prepare() {
@@ -68,6 +74,7 @@ public class RemoteFreeBench extends PeerState {
     @TearDown(Level.Iteration)
     public void drain() {
         final long t = ring.lpTail();
+        ring.soTail(t);
         int spins = 0;
         while (ring.lvHead() != t) {
             checkConsumer();
@@ -88,15 +95,23 @@ public class RemoteFreeBench extends PeerState {
         al.write8(p, SIZE, r.refs, i, stamp++);
         bh.consume(p);
         r.addrs[i] = p;
-        r.soTail(t + 1);
+        final long n = t + 1;
+        r.spTail(n);
+        if ((n & (HANDBACK - 1)) == 0) {
+            r.soTail(n);  // one shared write per batch, as the consumer's hand-back
+        }
     }
 
     private void waitForRoom(final SpscRing r, final long t) {
         fullWaits++;
+        r.soTail(t);  // the consumer may be waiting for the objects of a batch not yet published
         int spins = 0;
         long h;
         while (t - (h = r.lvHead()) >= r.capacity()) {
             checkConsumer();
+            if (spins >= SPINS_BEFORE_YIELD) {
+                fullYields++;
+            }
             spins = backOff(spins);
         }
         r.spHeadCache(h);
@@ -115,6 +130,9 @@ public class RemoteFreeBench extends PeerState {
                     t = r.lvTail();
                     if (h == t) {
                         emptyWaits++;
+                        if (spins >= SPINS_BEFORE_YIELD) {
+                            emptyYields++;
+                        }
                         if (!running) {
                             return;
                         }

@@ -13,7 +13,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * same ring, hand-off and consumer thread as the JMH row) outside JMH, the allocators taking turns in rounds of one
  * second each in one JVM, and prints per second the wall ns per object, the producer's and the consumer's thread CPU
  * ns per object, and the hand-offs per 1,000 objects (times the producer found the ring full, the consumer found it
- * empty); then per allocator the median and 90th percentile of the wall time and the medians of the rest. A second
+ * empty, then how many of their polls yielded the CPU, producer then consumer); then per allocator the median and 90th percentile of the wall time and the medians of the rest. A second
  * whose wall time is far above the two CPU times summed is time neither thread ran; CPU far above the usual per
  * object with many hand-offs is one side spinning and yielding while the other does not run; two CPU times near
  * their usual values whose sum is close to the wall time means the two threads took turns (one ring-full of objects
@@ -54,12 +54,12 @@ public final class RemoteFreeProbe {
             }
         }
         System.out.println();
-        System.out.println("allocator  seconds  wall-median  wall-p90  prodCPU  consCPU  full/1k  empty/1k");
+        System.out.println("allocator  seconds  wall-median  wall-p90  prodCPU  consCPU  full/1k  empty/1k  yields/1k");
         for (int k = 0; k < names.length; k++) {
             final List<double[]> rows = seen.get(k);
-            System.out.println(String.format(Locale.ROOT, "%-10s %7d %12.1f %9.1f %8.1f %8.1f %8.2f %9.2f", names[k],
-                rows.size(), pct(rows, 0, 50), pct(rows, 0, 90), pct(rows, 1, 50), pct(rows, 2, 50), pct(rows, 3, 50),
-                pct(rows, 4, 50)));
+            System.out.println(String.format(Locale.ROOT, "%-10s %7d %12.1f %9.1f %8.1f %8.1f %8.2f %9.2f %5.2f %5.2f",
+                names[k], rows.size(), pct(rows, 0, 50), pct(rows, 0, 90), pct(rows, 1, 50), pct(rows, 2, 50),
+                pct(rows, 3, 50), pct(rows, 4, 50), pct(rows, 5, 50), pct(rows, 6, 50)));
         }
     }
 
@@ -76,6 +76,8 @@ public final class RemoteFreeProbe {
             final long consumerId = b.consumer().threadId();
             final long f0 = b.fullWaits;
             final long e0 = b.emptyWaits;
+            final long fy0 = b.fullYields;
+            final long ey0 = b.emptyYields;
             final long p0 = mx.getCurrentThreadCpuTime();
             final long c0 = mx.getThreadCpuTime(consumerId);
             final long w0 = System.nanoTime();
@@ -90,10 +92,12 @@ public final class RemoteFreeProbe {
                 (mx.getCurrentThreadCpuTime() - p0) / (double) n,
                 (mx.getThreadCpuTime(consumerId) - c0) / (double) n,
                 (b.fullWaits - f0) * 1000.0 / n,
-                (b.emptyWaits - e0) * 1000.0 / n};
+                (b.emptyWaits - e0) * 1000.0 / n,
+                (b.fullYields - fy0) * 1000.0 / n,
+                (b.emptyYields - ey0) * 1000.0 / n};
             System.out.println(String.format(Locale.ROOT,
-                "%-10s wall %7.1f ns/obj  prodCPU %6.1f  consCPU %6.1f  full/1k %6.2f  empty/1k %7.2f", name,
-                row[0], row[1], row[2], row[3], row[4]));
+                "%-10s wall %7.1f ns/obj  prodCPU %6.1f  consCPU %6.1f  full/1k %6.2f  empty/1k %7.2f"
+                    + "  yields/1k %6.2f %6.2f", name, row[0], row[1], row[2], row[3], row[4], row[5], row[6]));
             return row;
         } finally {
             b.tearDown();

@@ -8,9 +8,12 @@ import java.lang.invoke.VarHandle;
  * the allocating thread to the freeing thread in the remote-free workload.
  *
  * <p>Protocol (JCTools-style accessor names: lv = acquire load, so = release store, lp/sp = plain):
- * the producer fills slot {@code tail & mask} (both arrays, plain stores), then {@code soTail(tail + 1)}; the
- * consumer sees it after {@code lvTail()}, frees it, then {@code soHead(head + 1)} hands the slot back.
- * Each side caches the other's index and re-reads it only when the ring looks full (producer) or empty (consumer).
+ * the producer fills slot {@code tail & mask} (both arrays, plain stores) and advances its own tail
+ * ({@code spTail}); it publishes the tail ({@code soTail}) once per batch, before it waits for room and when it
+ * drains; the consumer sees what is published after {@code lvTail()}, frees it, then {@code soHead(head + n)} hands
+ * the slots back, also in batches. Each side caches the other's index and re-reads it only when the ring looks
+ * full (producer) or empty (consumer). Batching both directions keeps the ring's own line transfers at about one
+ * per batch whichever side is faster (a consumer that has caught up polls the published tail).
  *
  * <p>Layout: the four indexes live in one {@code long[]}, consumer's line (head, its tail cache) and producer's
  * line (tail, its head cache) 128 bytes apart and 64 bytes away from the array header (no false sharing).
@@ -21,6 +24,7 @@ final class SpscRing {
     private static final int TAIL_CACHE = 9;
     private static final int TAIL = 24;
     private static final int HEAD_CACHE = 25;
+    private static final int TAIL_LOCAL = 26;
 
     final long[] addrs;
     final Object[] refs;
@@ -74,9 +78,14 @@ final class SpscRing {
         idx[TAIL_CACHE] = value;
     }
 
-    /** Producer only: its own tail (plain read of the field only it writes). */
+    /** Producer only: its own tail, published or not (plain read of the field only it writes). */
     long lpTail() {
-        return idx[TAIL];
+        return idx[TAIL_LOCAL];
+    }
+
+    /** Producer only: advances its own tail without publishing it. */
+    void spTail(final long value) {
+        idx[TAIL_LOCAL] = value;
     }
 
     /** Consumer only: its own head. */
