@@ -264,9 +264,9 @@ final class KmemLineParser {
         return n >= 8 ? -1L : (1L << (n << 3)) - 1;
     }
 
-    /** The kmem event named by {@code [s, e)}, or -1. */
-    private int eventType(final int s, final int e) {
-        final int t = switch (e - s) {
+    /** The only kmem event whose name has {@code len} bytes (the six names differ in length), or -1. */
+    static int typeOfLength(final int len) {
+        return switch (len) {
             case 7 -> KmemEvent.KMALLOC;
             case 5 -> KmemEvent.KFREE;
             case 16 -> KmemEvent.KMEM_CACHE_ALLOC;
@@ -275,6 +275,11 @@ final class KmemLineParser {
             case 12 -> KmemEvent.MM_PAGE_FREE;
             default -> -1;
         };
+    }
+
+    /** The kmem event named by {@code [s, e)}, or -1. */
+    private int eventType(final int s, final int e) {
+        final int t = typeOfLength(e - s);
         if (t < 0) {
             return -1;
         }

@@ -536,15 +536,7 @@ public final class KmemTraceReader implements AutoCloseable {
     }
 
     private int eventType(final int s, final int e) {
-        final int t = switch (e - s) {
-            case 7 -> KmemEvent.KMALLOC;
-            case 5 -> KmemEvent.KFREE;
-            case 16 -> KmemEvent.KMEM_CACHE_ALLOC;
-            case 15 -> KmemEvent.KMEM_CACHE_FREE;
-            case 13 -> KmemEvent.MM_PAGE_ALLOC;
-            case 12 -> KmemEvent.MM_PAGE_FREE;
-            default -> -1;
-        };
+        final int t = KmemLineParser.typeOfLength(e - s);
         if (t < 0) {
             return -1;
         }
