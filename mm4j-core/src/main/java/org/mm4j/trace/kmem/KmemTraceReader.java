@@ -631,19 +631,9 @@ public final class KmemTraceReader implements AutoCloseable {
         return parseDecRange(from, e);
     }
 
-    /** The whole of {@code [s, e)} as an unsigned decimal; -1 when malformed or over 2^62. */
+    /** The whole of {@code [s, e)} as an unsigned decimal; -1 when malformed or over 2^62 (the fast path's rule). */
     private long parseDecRange(final int s, final int e) {
-        if (e <= s || e - s > 18) {
-            return -1;
-        }
-        long v = 0;
-        for (int i = s; i < e; i++) {
-            if (!isDigit(buf[i])) {
-                return -1;
-            }
-            v = v * 10 + (buf[i] - '0');
-        }
-        return v;
+        return lines.parseDec(s, e);
     }
 
     private long parseSigned(final int s, final int e) {
