@@ -377,13 +377,17 @@ final class PageAlloc {
         if (owner != null) {
             owner.setPageOwner(pfn, order, gfp);  // post_alloc_hook: set_page_owner
         }
-        // a block already all zero (fresh, or freed unwritten after a zeroed handout) needs no writing: the same bytes
-        boolean zero = markHandedOut(pfn, order) || allZeroed(pfn, order);
-        if (((gfp & Gfp.ZERO) != 0 || opts.initOnAlloc()) && !opts.initOnFree() && !zero) {
-            mem.fill(PhysicalMemory.pfnToPhys(pfn), (long) PhysicalMemory.PAGE_SIZE << order, (byte) 0);
-            zero = true;
+        final boolean fresh = markHandedOut(pfn, order);
+        if (((gfp & Gfp.ZERO) != 0 || opts.initOnAlloc()) && !opts.initOnFree()) {
+            // a block already all zero (fresh, or freed unwritten after a zeroed handout) needs no writing
+            if (!fresh && !allZeroed(pfn, order)) {
+                mem.fill(PhysicalMemory.pfnToPhys(pfn), (long) PhysicalMemory.PAGE_SIZE << order, (byte) 0);
+            }
+            markZeroed(pfn, order, true);
+        } else if (fresh) {
+            markZeroed(pfn, order, true);
         }
-        markZeroed(pfn, order, zero);
+        // any other block keeps its bits: each says what is true of its page until a writer frees it
     }
 
     /** The bits of {@code zeroed} a block of {@code order} at {@code pfn} has in its word (orders up to 6). */
