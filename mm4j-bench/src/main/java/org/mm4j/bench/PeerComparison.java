@@ -277,7 +277,7 @@ public final class PeerComparison {
             System.out.print(paired);
         }
         System.out.println();
-        System.out.println("mm4j bench: took " + minutes(System.nanoTime() - start) + " min:s; load after: "
+        System.out.println("mm4j bench: took " + minutes(System.nanoTime() - start) + " (min:s); load after: "
             + loadAverage() + (s.smokeOnly() ? " (SMOKE TEST ONLY)" : ""));
         if (s.json != null) {
             BenchJson.write(rows, s.json);
