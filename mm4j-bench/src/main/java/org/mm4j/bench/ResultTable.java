@@ -48,9 +48,9 @@ public final class ResultTable {
             : String.format(Locale.ROOT, "%.1f", r.median()), false);
     }
 
-    /** Each round's fork mean per cell ("x" for a round whose fork failed); empty when no row has fork data. */
+    /** Each round's fork mean per cell ("x" for a round whose fork failed); empty when no row has two rounds. */
     public static String renderForkMeans(final List<Row> rows) {
-        if (rows.stream().allMatch(r -> r.forkMeans().isEmpty())) {
+        if (rows.stream().allMatch(r -> r.forkMeans().size() < 2)) {
             return "";
         }
         return render(rows, "fork means by round, ns", ResultTable::forks, false);

@@ -66,7 +66,7 @@ public final class Targets {
     /**
      * The outcome of one target: {@code peer} is the peer with the lowest mean, {@code ratio} subject / that peer
      * (means), {@code medianRatio} of the median iterations, {@code pairedRatio} the median of the per-round ratios
-     * (NaN when there are no rounds to pair); {@code decidedBy} the peer that decided a miss or left the verdict
+     * (NaN with fewer than two rounds to pair); {@code decidedBy} the peer that decided a miss or left the verdict
      * within the errors (null when met or not measured); {@code warning} the noisy rows, or null.
      */
     public record Outcome(Target target, String peer, double ratio, double medianRatio, double pairedRatio,
@@ -153,8 +153,10 @@ public final class Targets {
         final String decidedBy = above != null ? above.allocator() : overlapping != null ? overlapping.allocator()
             : null;
         final List<String> noisy = involved.stream().map(Targets::noisy).filter(x -> x != null).toList();
+        final double[] paired = pairedRatios(mine, best);
         return new Outcome(t, best.allocator(), ratio(mine, best, Row::nsPerOp), ratio(mine, best, Row::median),
-            median(pairedRatios(mine, best)), v, decidedBy, noisy.isEmpty() ? null : String.join("; ", noisy));
+            paired.length >= 2 ? median(paired) : Double.NaN, v, decidedBy, noisy.isEmpty() ? null
+                : "noisy (error > " + NOISY_ERROR_PERCENT + " % of the score): " + String.join(", ", noisy));
     }
 
     /**
@@ -173,12 +175,14 @@ public final class Targets {
         return xHigh < yLow ? Rank.BELOW : xLow > yHigh ? Rank.ABOVE : Rank.WITHIN_ERRORS;
     }
 
-    /** Null when the row's error is within {@value #NOISY_ERROR_PERCENT} % of its score, else the warning. */
+    /**
+     * Null when the row's error is within {@value #NOISY_ERROR_PERCENT} % of its score, else the row and its error
+     * in percent ("jemalloc 45 %", "mm4j error unknown").
+     */
     static String noisy(final Row r) {
         final double pct = r.error() == null ? Double.POSITIVE_INFINITY : 100 * r.error() / r.nsPerOp();
-        return pct <= NOISY_ERROR_PERCENT ? null : String.format(Locale.ROOT,
-            "noisy: %s's error is %s of its score (> %d %%)", r.allocator(),
-            Double.isFinite(pct) ? String.format(Locale.ROOT, "%.0f %%", pct) : "unknown", NOISY_ERROR_PERCENT);
+        return pct <= NOISY_ERROR_PERCENT ? null : Double.isFinite(pct)
+            ? String.format(Locale.ROOT, "%s %.0f %%", r.allocator(), pct) : r.allocator() + " error unknown";
     }
 
     /** The fastest (lowest mean) measured row of {@code allocators} in {@code workload}, or null. */
@@ -300,7 +304,8 @@ public final class Targets {
 
     /**
      * The paired view: per workload and pair (mm4j over jemalloc and over mimalloc, mm4j-segment over mm4j), the
-     * ratio of the two forks of each round and their median. Empty when no pair has two measured rows.
+     * ratio of the two forks of each round and their median. Only pairs with at least two rounds (one round is the
+     * ratio of the means); empty when there are none.
      */
     public static String pairedRatios(final List<Row> rows) {
         final StringBuilder sb = new StringBuilder();
@@ -312,7 +317,7 @@ public final class Targets {
                     continue;
                 }
                 final double[] q = pairedRatios(x, y);
-                if (q.length == 0) {
+                if (q.length < 2) {
                     continue;
                 }
                 final StringBuilder each = new StringBuilder();

@@ -87,7 +87,7 @@ class ReportTest {
         assertEquals(Targets.Verdict.WITHIN_ERRORS, o.verdict(), o.describe());
         assertEquals("mimalloc", o.decidedBy(), "below jemalloc beyond the errors, level with mimalloc");
         assertTrue(o.describe().contains("within the errors (of mimalloc)"), o.describe());
-        assertTrue(o.describe().contains("[warning: noisy: mm4j's error is 33 % of its score (> 20 %)]"),
+        assertTrue(o.describe().contains("[warning: noisy (error > 20 % of the score): mm4j 33 %]"),
             o.describe());
         final List<Row> faster = List.of(
             Row.measured("ring-64", "mm4j", 1, 10.0, 1.0, 10.0),
@@ -117,7 +117,7 @@ class ReportTest {
         final Targets.Outcome o = outcome(rows, "remote-free-2t-64", "mm4j");
         assertEquals(Targets.Verdict.MET, o.verdict(), "22.1..28.5 lies below 31.6..83.2");
         assertTrue(o.describe().contains("met (intervals apart)")
-            && o.describe().contains("noisy: jemalloc's error is 45 % of its score"), o.describe());
+            && o.describe().contains("noisy (error > 20 % of the score): jemalloc 45 %]"), o.describe());
         final String table = ResultTable.render(rows);
         assertTrue(table.contains("57.4 ± 25.8 !") && table.contains("25.3 ± 3.2  "), table);
         assertTrue(table.contains("! noisy: error above 20 %"), table);
@@ -190,6 +190,12 @@ class ReportTest {
         assertEquals(0.5, outcome(List.of(mm4j, jemalloc), "ring-64", "mm4j").pairedRatio(), 1e-12);
         final String forks = ResultTable.renderForkMeans(List.of(mm4j, jemalloc));
         assertTrue(forks.contains("10.0 20.0 x 12.0") && forks.contains("20.0 40.0 30.0 16.0"), forks);
+        final List<Row> oneRound = List.of(
+            ForkRounds.merge("ring-64", "mm4j", 1, List.<double[]>of(new double[] {10, 11, 12})),
+            ForkRounds.merge("ring-64", "jemalloc", 1, List.<double[]>of(new double[] {20, 21, 22})));
+        assertTrue(Double.isNaN(outcome(oneRound, "ring-64", "mm4j").pairedRatio()), "one round is no pairing");
+        assertEquals("", Targets.pairedRatios(oneRound));
+        assertEquals("", ResultTable.renderForkMeans(oneRound));
     }
 
     @Test
