@@ -90,7 +90,7 @@ public final class ResultTable {
         final StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "%-24s", title));
         for (int i = 0; i < width.length; i++) {
-            sb.append(' ').append(pad(workloads.get(i), width[i]));
+            sb.append("  ").append(pad(workloads.get(i), width[i]));
         }
         sb.append('\n');
         final Map<String, String> notes = new LinkedHashMap<>();
@@ -99,7 +99,7 @@ public final class ResultTable {
                 + (Allocators.INFORMATION_ONLY.contains(e.getKey()) ? " (info only)" : "")));
             for (int i = 0; i < width.length; i++) {
                 final Row r = e.getValue().get(workloads.get(i));
-                sb.append(' ').append(pad(cell.apply(r), width[i]));
+                sb.append("  ").append(pad(cell.apply(r), width[i]));
                 if (withNotes && r != null && r.note() != null) {
                     notes.putIfAbsent(e.getKey() + (r.ran() ? " (" + r.workload() + ")" : "") + ": " + r.note(), "");
                 }

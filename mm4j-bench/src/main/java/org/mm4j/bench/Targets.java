@@ -224,6 +224,23 @@ public final class Targets {
         return Arrays.copyOf(out, k);
     }
 
+    /**
+     * The 99.9 % Student-t interval of the paired ratio, taken over the per-round log ratios (ratios multiply, so
+     * their logarithms are what averages), as {low, high}; null with fewer than
+     * {@value ForkRounds#MIN_FORKS_FOR_FORK_ERROR} rounds. Information only: the targets rank rows, not pairs.
+     */
+    static double[] pairedInterval(final double[] ratios) {
+        if (ratios.length < ForkRounds.MIN_FORKS_FOR_FORK_ERROR) {
+            return null;
+        }
+        final org.openjdk.jmh.util.ListStatistics logs = new org.openjdk.jmh.util.ListStatistics();
+        for (final double q : ratios) {
+            logs.addValue(Math.log(q));
+        }
+        final double e = logs.getMeanErrorAt(ForkRounds.CONFIDENCE);
+        return new double[] {Math.exp(logs.getMean() - e), Math.exp(logs.getMean() + e)};
+    }
+
     /** The median (mean of the middle two for an even count), NaN when empty. */
     static double median(final double[] values) {
         if (values.length == 0) {
@@ -304,7 +321,7 @@ public final class Targets {
 
     /**
      * The paired view: per workload and pair (mm4j over jemalloc and over mimalloc, mm4j-segment over mm4j), the
-     * ratio of the two forks of each round and their median. Only pairs with at least two rounds (one round is the
+     * ratio of the two forks of each round, their median and ({@link #pairedInterval}) the 99.9 % interval. Only pairs with at least two rounds (one round is the
      * ratio of the means); empty when there are none.
      */
     public static String pairedRatios(final List<Row> rows) {
@@ -324,8 +341,10 @@ public final class Targets {
                 for (final double v : q) {
                     each.append(String.format(Locale.ROOT, " %.2f", v));
                 }
-                sb.append(String.format(Locale.ROOT, "%-22s %-24s median %5.2f  rounds:%s%n", w,
-                    pair.get(0) + " / " + pair.get(1), median(q), each));
+                final double[] ci = pairedInterval(q);
+                sb.append(String.format(Locale.ROOT, "%-22s %-24s median %5.2f  %-22s rounds:%s%n", w,
+                    pair.get(0) + " / " + pair.get(1), median(q), ci == null ? ""
+                        : String.format(Locale.ROOT, "99.9 %%: %.2f-%.2f", ci[0], ci[1]), each));
             }
         }
         return sb.toString();

@@ -187,6 +187,12 @@ class ReportTest {
         final String view = Targets.pairedRatios(List.of(mm4j, jemalloc));
         assertTrue(view.contains("mm4j / jemalloc") && view.contains("median  0.50")
             && view.contains("rounds: 0.50 0.50 0.75"), view);
+        // log ratios ln 0.5, ln 0.5, ln 0.75: mean -0.55799, sd 0.23410, t(0.9995, df 2) = 31.5991
+        final double[] ci = Targets.pairedInterval(new double[] {0.5, 0.5, 0.75});
+        final double half = 31.5991 * 0.2340954 / Math.sqrt(3);
+        assertEquals(Math.exp(-0.5579921 - half), ci[0], 1e-3 * ci[0]);
+        assertEquals(Math.exp(-0.5579921 + half), ci[1], 1e-3 * ci[1]);
+        assertEquals(null, Targets.pairedInterval(new double[] {0.5, 0.6}));
         assertEquals(0.5, outcome(List.of(mm4j, jemalloc), "ring-64", "mm4j").pairedRatio(), 1e-12);
         final String forks = ResultTable.renderForkMeans(List.of(mm4j, jemalloc));
         assertTrue(forks.contains("10.0 20.0 x 12.0") && forks.contains("20.0 40.0 30.0 16.0"), forks);
@@ -242,6 +248,25 @@ class ReportTest {
         assertThrows(IllegalArgumentException.class, () -> PeerComparison.parse(new String[] {"--forks", "-1"}));
         assertThrows(IllegalArgumentException.class, () -> PeerComparison.parse(new String[] {"--json"}));
         assertThrows(IllegalArgumentException.class, () -> PeerComparison.parse(new String[] {"--workloads", "x"}));
+    }
+
+    @Test
+    void eachForkIsOneJmhForkOfOneWorkloadAndAllocatorAndTheEstimateCountsEveryFork() {
+        final PeerComparison.Settings s = PeerComparison.parse(new String[0]);
+        final org.openjdk.jmh.runner.options.Options o = PeerComparison.options(s, Workload.RING_64, "jemalloc");
+        assertEquals(List.of(Workload.RING_64.includeRegex()), o.getIncludes());
+        assertEquals(List.of("jemalloc"), List.copyOf(o.getParameter("allocator").get()));
+        assertEquals(1, o.getForkCount().get());
+        assertFalse(o.getJvmArgs().get().contains("-Djmh.executor=CUSTOM"));
+        assertTrue(PeerComparison.options(s, Workload.RING_64, "netty-pooled-direct-ftl").getJvmArgs().get()
+            .contains("-Djmh.executor=CUSTOM"), "Netty's FastThreadLocalThreads for the -ftl row");
+        assertEquals(0, PeerComparison.options(PeerComparison.parse(new String[] {"--forks", "0"}),
+            Workload.RING_64, "jemalloc").getForkCount().get(), "--forks 0 runs in this JVM, as JMH's -f 0");
+        // default: 7 workloads x 13 allocators x 3 forks, each (3 + 4) x 0.5 s + 2 s of start-up
+        final int forks = ForkRounds.schedule(List.of(Workload.values()), Allocators.NAMES, 3).size();
+        assertEquals(7 * Allocators.NAMES.size() * 3, forks);
+        assertEquals(Math.round(forks * 5.5 / 60), PeerComparison.estimatedMinutes(s, forks));
+        assertEquals(1, PeerComparison.estimatedMinutes(s, 1), "never less than a minute");
     }
 
     @Test
