@@ -38,6 +38,22 @@ public final class ForkRounds {
     private ForkRounds() {
     }
 
+    /** Forks from which on the 99.9 % t factor (6.9) lets rows a few errors apart rank; printed as advice. */
+    public static final int RANKING_FORKS = 6;
+
+    /**
+     * The 99.9 % two-sided Student-t factor for {@code k} values ({@code k - 1} degrees of freedom), as JMH's
+     * statistics use it: 31.6 for 3, 8.6 for 5, 6.9 for 6; NaN below {@value #MIN_FORKS_FOR_FORK_ERROR}.
+     */
+    public static double studentT(final int k) {
+        final ListStatistics s = new ListStatistics();
+        for (int i = 0; i < k; i++) {
+            s.addValue(i);
+        }
+        return k < MIN_FORKS_FOR_FORK_ERROR ? Double.NaN
+            : s.getMeanErrorAt(CONFIDENCE) * Math.sqrt(k) / s.getStandardDeviation();
+    }
+
     /** One fork: which round, workload and allocator row it measures. */
     public record Slot(int round, Workload workload, String allocator) {
     }

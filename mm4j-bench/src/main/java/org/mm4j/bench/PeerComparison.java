@@ -236,6 +236,12 @@ public final class PeerComparison {
                 + "): these numbers show that every row runs, they are not for publication; figures in the README "
                 + "come from a run with >= " + MIN_PUBLISHED_FORKS + " forks");
         }
+        if (s.forks() >= ForkRounds.MIN_FORKS_FOR_FORK_ERROR && s.forks() < ForkRounds.RANKING_FORKS) {
+            System.out.printf(Locale.ROOT, "mm4j bench: each row's error is the 99.9 %% Student-t interval over its "
+                    + "%d fork means (t = %.1f): rows rank only when far apart; --forks %d (t = %.1f) ranks finer%n",
+                s.forks(), ForkRounds.studentT(s.forks()), ForkRounds.RANKING_FORKS,
+                ForkRounds.studentT(ForkRounds.RANKING_FORKS));
+        }
         System.out.println("mm4j bench: " + machine() + "; load before: " + loadAverage());
         for (final Map.Entry<String, String> e : unavailable.entrySet()) {
             System.out.println("mm4j bench: skipping " + e.getKey() + ": " + e.getValue());

@@ -155,6 +155,12 @@ class ReportTest {
         assertEquals(6.8688 * Math.sqrt(2) / Math.sqrt(6), two.error(), 1e-3);
         assertTrue(two.note().contains("round(s) 2 failed"), two.note());
 
+        // t(0.9995) from tables: df 2 31.5991, df 4 8.6103, df 5 6.8688
+        assertEquals(31.5991, ForkRounds.studentT(3), 1e-3);
+        assertEquals(8.6103, ForkRounds.studentT(5), 1e-3);
+        assertEquals(6.8688, ForkRounds.studentT(6), 1e-3);
+        assertTrue(Double.isNaN(ForkRounds.studentT(2)));
+
         final Row none = ForkRounds.merge("ring-64", "mm4j", 1, java.util.Arrays.asList(null, null));
         assertFalse(none.ran());
         assertTrue(none.note().contains("failed in every fork"), none.note());
