@@ -9,9 +9,11 @@ import java.util.Locale;
 
 /**
  * Writes the comparison as a JSON array of rows
- * {@code {"workload", "allocator", "threads", "ns_per_op", "error"}} (plus {@code "median"} on a measured row and
- * {@code "note"} on a skipped one), one row
- * a line, so that anyone can rerun the comparison and diff the results. No JSON library: the format is this small.
+ * {@code {"workload", "allocator", "threads", "ns_per_op", "error"}} (plus {@code "median"} on a measured row,
+ * {@code "note"} on a skipped one or one with a failed fork, and on a row merged from forks {@code "error_over"}
+ * ({@code "forks"} or {@code "iterations"}, see {@link ForkRounds}), {@code "error_iterations"} (JMH's pooled
+ * error) and {@code "fork_means"} (by round, null for a failed fork)), one row a line, so that anyone can rerun
+ * the comparison and diff the results. No JSON library: the format is this small.
  */
 public final class BenchJson {
     private BenchJson() {
@@ -28,6 +30,15 @@ public final class BenchJson {
                 .append(", \"error\": ").append(number(r.error()));
             if (r.median() != null) {
                 sb.append(", \"median\": ").append(number(r.median()));
+            }
+            if (!r.forkMeans().isEmpty()) {
+                sb.append(", \"error_over\": ").append(string(r.errorOverForks() ? "forks" : "iterations"))
+                    .append(", \"error_iterations\": ").append(number(r.iterationError()))
+                    .append(", \"fork_means\": [");
+                for (int k = 0; k < r.forkMeans().size(); k++) {
+                    sb.append(k == 0 ? "" : ", ").append(number(r.forkMeans().get(k)));
+                }
+                sb.append(']');
             }
             if (r.note() != null) {
                 sb.append(", \"note\": ").append(string(r.note()));

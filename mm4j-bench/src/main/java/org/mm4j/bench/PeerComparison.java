@@ -1,6 +1,9 @@
 package org.mm4j.bench;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
@@ -14,18 +17,22 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.openjdk.jmh.infra.BenchmarkParams;
-import org.openjdk.jmh.results.Result;
+import org.openjdk.jmh.results.BenchmarkResult;
+import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
-import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.format.OutputFormatFactory;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
 
 /**
- * The peer comparison behind {@code mm4j bench}: runs every workload over every allocator row in one JMH run,
- * prints a table and the target ratios, and writes the JSON rows.
+ * The peer comparison behind {@code mm4j bench}: runs every workload over every allocator row, its forks in
+ * rounds across the allocators ({@link ForkRounds}: one JMH run of one fork each, the allocators' order rotated
+ * per round, so every allocator sees the same machine minutes), merges each row's forks, prints the tables, the
+ * targets under the ranking rule ({@link Targets}), the ratios and the paired per-round ratios, and writes the
+ * JSON rows.
  *
  * <pre>
  * java -cp mm4j-bench/target/mm4j-benchmarks.jar org.mm4j.bench.PeerComparison [--quick] [--json FILE]
@@ -36,8 +43,9 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * JMH's forks inherit the parent's environment and a JVM cannot change its own. So {@link #main} relaunches itself
  * once with the environment and JVM flags the peers need, unless {@code -Dmm4j.bench.launched=true} says it is
  * that relaunch. Each fork gets a fixed heap ({@code -Xms = -Xmx}, fixed young gen) and the Netty/Unsafe flags.
- * The {@code netty-pooled-direct-ftl} row runs in a second JMH run whose benchmark threads are Netty
- * FastThreadLocalThreads ({@link FastThreadExecutor}).
+ * The {@code netty-pooled-direct-ftl} row's forks run with benchmark threads that are Netty
+ * FastThreadLocalThreads ({@link FastThreadExecutor}). Each fork's JMH log is kept quiet and printed only when
+ * the fork fails; a progress line per fork says its mean and iteration range.
  */
 public final class PeerComparison {
     /** JVM flags every JVM that loads the peers needs (Netty 4.2 and Unsafe on JDK 25, FFM without warnings). */
@@ -201,16 +209,13 @@ public final class PeerComparison {
 
     static int run(final Settings s) throws RunnerException, IOException {
         final Map<String, String> unavailable = new LinkedHashMap<>();
-        final List<String> plain = new ArrayList<>();
-        final List<String> fast = new ArrayList<>();
+        final List<String> runnable = new ArrayList<>();
         for (final String name : s.allocators) {
             final String why = Allocators.unavailableReason(name);
             if (why != null) {
                 unavailable.put(name, why);
-            } else if (Allocators.FAST_THREAD_NAMES.contains(name)) {
-                fast.add(name);
             } else {
-                plain.add(name);
+                runnable.add(name);
             }
         }
         if (s.list) {
@@ -220,47 +225,130 @@ public final class PeerComparison {
             }
             return 0;
         }
-        final int combos = (plain.size() + fast.size()) * s.workloads.size();
-        System.out.printf(Locale.ROOT, "mm4j bench: %d workloads x %d allocators, %d fork(s), %d+%d iterations of "
-                + "%d ms each (about %d min)%n", s.workloads.size(), plain.size() + fast.size(), s.forks(),
-            s.warmup(), s.iterations(), s.timeMs(),
-            Math.max(1, Math.round(combos * Math.max(1, s.forks()) * ((s.warmup() + s.iterations()) * s.timeMs()
-                / 1000.0 + 2) / 60)));
+        final int rounds = Math.max(1, s.forks());
+        final List<ForkRounds.Slot> schedule = ForkRounds.schedule(s.workloads, runnable, rounds);
+        System.out.printf(Locale.ROOT, "mm4j bench: %d workloads x %d allocators, %d fork(s) each, run in %d "
+                + "round(s) of one fork per workload and allocator (the allocators' order rotated each round), "
+                + "%d+%d iterations of %d ms each (about %d min)%n", s.workloads.size(), runnable.size(), s.forks(),
+            rounds, s.warmup(), s.iterations(), s.timeMs(), estimatedMinutes(s, schedule.size()));
         if (s.smokeOnly()) {
             System.out.println("mm4j bench: SMOKE TEST ONLY (" + s.forks() + " fork(s)" + (s.quick ? ", --quick" : "")
                 + "): these numbers show that every row runs, they are not for publication; figures in the README "
                 + "come from a run with >= " + MIN_PUBLISHED_FORKS + " forks");
         }
+        if (s.forks() >= ForkRounds.MIN_FORKS_FOR_FORK_ERROR && s.forks() < ForkRounds.RANKING_FORKS) {
+            System.out.printf(Locale.ROOT, "mm4j bench: each row's error is the 99.9 %% Student-t interval over its "
+                    + "%d fork means (t = %.1f): rows rank only when far apart; --forks %d (t = %.1f) ranks finer%n",
+                s.forks(), ForkRounds.studentT(s.forks()), ForkRounds.RANKING_FORKS,
+                ForkRounds.studentT(ForkRounds.RANKING_FORKS));
+        }
         System.out.println("mm4j bench: " + machine() + "; load before: " + loadAverage());
         for (final Map.Entry<String, String> e : unavailable.entrySet()) {
             System.out.println("mm4j bench: skipping " + e.getKey() + ": " + e.getValue());
         }
-        final Map<String, RunResult> results = new HashMap<>();
-        if (!plain.isEmpty()) {
-            collect(runWhenLockFree(options(s, plain, false)), results);
+        final long start = System.nanoTime();
+        final Map<String, double[][]> iterations = new HashMap<>();
+        for (int i = 0; i < schedule.size(); i++) {
+            final ForkRounds.Slot slot = schedule.get(i);
+            final double[] it = runFork(s, slot.workload(), slot.allocator());
+            iterations.computeIfAbsent(slot.workload().benchmark() + "|" + slot.allocator(),
+                k -> new double[rounds][])[slot.round()] = it;
+            System.out.printf(Locale.ROOT, "mm4j bench: [%d/%d %s] round %d/%d %-20s %-24s %s%n", i + 1,
+                schedule.size(), minutes(System.nanoTime() - start), slot.round() + 1, rounds,
+                slot.workload().label(), slot.allocator(), it == null ? "FAILED" : summary(it));
         }
-        if (!fast.isEmpty()) {
-            collect(runWhenLockFree(options(s, fast, true)), results);
-        }
-        final List<Row> rows = rows(s, results, unavailable);
+        final List<Row> rows = rows(s, iterations, unavailable, rounds);
         System.out.println();
         System.out.println(header());
         System.out.print(ResultTable.render(rows));
         System.out.println();
         System.out.print(ResultTable.renderMedians(rows));
+        final String forks = ResultTable.renderForkMeans(rows);
+        if (!forks.isEmpty()) {
+            System.out.println();
+            System.out.print(forks);
+        }
         System.out.println();
-        System.out.println("Targets (ns/op over the peer's, same run; glibc-malloc is information only):");
+        System.out.println("Targets (ns/op over the peer's, same run; ranked only where the 99.9 % intervals are "
+            + "disjoint; glibc-malloc is information only):");
         System.out.print(Targets.report(rows));
         System.out.println();
         System.out.println("Ratios to the fastest of jemalloc and mimalloc (ns/op over its ns/op, same run):");
         System.out.print(Targets.bestPeerRatios(rows));
+        final String paired = Targets.pairedRatios(rows);
+        if (!paired.isEmpty()) {
+            System.out.println();
+            System.out.println("Paired ratios (per round, the two forks' means; forks of one round ran minutes "
+                + "apart at most, so a slow machine minute slows both):");
+            System.out.print(paired);
+        }
         System.out.println();
-        System.out.println("mm4j bench: load after: " + loadAverage() + (s.smokeOnly() ? " (SMOKE TEST ONLY)" : ""));
+        System.out.println("mm4j bench: took " + minutes(System.nanoTime() - start) + " (min:s); load after: "
+            + loadAverage() + (s.smokeOnly() ? " (SMOKE TEST ONLY)" : ""));
         if (s.json != null) {
             BenchJson.write(rows, s.json);
             System.out.println("mm4j bench: wrote " + rows.size() + " rows to " + s.json);
         }
         return rows.stream().anyMatch(r -> !r.ran() && !unavailable.containsKey(r.allocator())) ? 1 : 0;
+    }
+
+    /** Seconds a fork costs beyond its iterations: the JVM's start with a pre-touched heap, JMH's set-up. */
+    static final double FORK_OVERHEAD_SECONDS = 2;
+
+    /** The run's expected length in minutes: every fork's iterations plus its start-up, at least 1. */
+    static long estimatedMinutes(final Settings s, final int forks) {
+        return Math.max(1, Math.round(forks * ((s.warmup() + s.iterations()) * s.timeMs() / 1000.0
+            + FORK_OVERHEAD_SECONDS) / 60));
+    }
+
+    private static String minutes(final long nanos) {
+        final long sec = TimeUnit.NANOSECONDS.toSeconds(nanos);
+        return String.format(Locale.ROOT, "%d:%02d", sec / 60, sec % 60);
+    }
+
+    private static String summary(final double[] it) {
+        double sum = 0;
+        double min = Double.POSITIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;
+        for (final double x : it) {
+            sum += x;
+            min = Math.min(min, x);
+            max = Math.max(max, x);
+        }
+        return String.format(Locale.ROOT, "%.1f ns/op (iterations %.1f-%.1f)", sum / it.length, min, max);
+    }
+
+    /**
+     * Runs one fork of one workload and allocator (in this JVM when {@code --forks 0}); returns its measured
+     * iterations' scores, or null when it failed, after printing JMH's log of it (kept quiet otherwise).
+     */
+    static double[] runFork(final Settings s, final Workload w, final String allocator) throws RunnerException {
+        final ByteArrayOutputStream log = new ByteArrayOutputStream();
+        final PrintStream out = new PrintStream(log, true, StandardCharsets.UTF_8);
+        Collection<RunResult> results;
+        try {
+            results = runWhenLockFree(options(s, w, allocator), out);
+        } catch (final RunnerException e) {
+            if (String.valueOf(e.getMessage()).contains("JMH lock")) {
+                throw e;
+            }
+            out.println(e);
+            results = List.of();
+        }
+        final List<Double> scores = new ArrayList<>();
+        for (final RunResult r : results) {
+            for (final BenchmarkResult b : r.getBenchmarkResults()) {
+                for (final IterationResult i : b.getIterationResults()) {
+                    scores.add(i.getPrimaryResult().getScore());
+                }
+            }
+        }
+        if (scores.isEmpty()) {
+            System.out.println("mm4j bench: " + w.label() + " " + allocator + ": the fork failed; JMH's log:");
+            System.out.print(log.toString(StandardCharsets.UTF_8));
+            return null;
+        }
+        return scores.stream().mapToDouble(Double::doubleValue).toArray();
     }
 
     static String header() {
@@ -297,20 +385,19 @@ public final class PeerComparison {
         }
     }
 
-    static org.openjdk.jmh.runner.options.Options options(final Settings s, final List<String> allocators,
-                                                          final boolean fastThreads) {
-        final ChainedOptionsBuilder b = new OptionsBuilder();
-        for (final Workload w : s.workloads) {
-            b.include(w.includeRegex());
-        }
+    /** JMH's options for one fork of one workload and allocator ({@code --forks 0}: in this JVM). */
+    static org.openjdk.jmh.runner.options.Options options(final Settings s, final Workload w,
+                                                          final String allocator) {
         final List<String> jvm = new ArrayList<>(FORK_HEAP_ARGS);
         jvm.addAll(PEER_JVM_ARGS);
-        if (fastThreads) {
+        if (Allocators.FAST_THREAD_NAMES.contains(allocator)) {
             jvm.add("-Djmh.executor=CUSTOM");
             jvm.add("-Djmh.executor.class=" + FastThreadExecutor.class.getName());
         }
-        return b.param("allocator", allocators.toArray(String[]::new))
-            .forks(s.forks())
+        return new OptionsBuilder()
+            .include(w.includeRegex())
+            .param("allocator", allocator)
+            .forks(s.forks() == 0 ? 0 : 1)
             .warmupIterations(s.warmup())
             .warmupTime(TimeValue.milliseconds(s.timeMs()))
             .measurementIterations(s.iterations())
@@ -325,13 +412,13 @@ public final class PeerComparison {
      * Runs JMH, waiting (up to {@value #LOCK_WAIT_MINUTES} minutes) while another JMH run on this machine holds
      * JMH's lock file: two benchmark runs at once would distort each other's numbers.
      */
-    static Collection<RunResult> runWhenLockFree(final org.openjdk.jmh.runner.options.Options o)
-            throws RunnerException {
+    static Collection<RunResult> runWhenLockFree(final org.openjdk.jmh.runner.options.Options o,
+                                                 final PrintStream log) throws RunnerException {
         final long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(LOCK_WAIT_MINUTES);
         boolean told = false;
         while (true) {
             try {
-                return new Runner(o).run();
+                return new Runner(o, OutputFormatFactory.createFormatInstance(log, VerboseMode.NORMAL)).run();
             } catch (final RunnerException e) {
                 final String m = String.valueOf(e.getMessage());
                 if (!m.contains("JMH lock") || System.nanoTime() > deadline) {
@@ -352,15 +439,8 @@ public final class PeerComparison {
         }
     }
 
-    private static void collect(final Collection<RunResult> run, final Map<String, RunResult> into) {
-        for (final RunResult r : run) {
-            final BenchmarkParams p = r.getParams();
-            into.put(p.getBenchmark() + "|" + p.getParam("allocator"), r);
-        }
-    }
-
-    private static List<Row> rows(final Settings s, final Map<String, RunResult> results,
-                                  final Map<String, String> unavailable) {
+    private static List<Row> rows(final Settings s, final Map<String, double[][]> iterations,
+                                  final Map<String, String> unavailable, final int rounds) {
         final List<Row> rows = new ArrayList<>();
         for (final Workload w : s.workloads) {
             for (final String name : s.allocators) {
@@ -368,14 +448,8 @@ public final class PeerComparison {
                     rows.add(Row.skipped(w.label(), name, w.threads(), unavailable.get(name)));
                     continue;
                 }
-                final RunResult r = results.get(w.benchmark() + "|" + name);
-                if (r == null || r.getPrimaryResult() == null) {
-                    rows.add(Row.skipped(w.label(), name, w.threads(), "benchmark failed (see the JMH log above)"));
-                    continue;
-                }
-                final Result<?> res = r.getPrimaryResult();
-                rows.add(Row.measured(w.label(), name, w.threads(), res.getScore(), res.getScoreError(),
-                    res.getStatistics().getPercentile(50)));
+                final double[][] byRound = iterations.getOrDefault(w.benchmark() + "|" + name, new double[rounds][]);
+                rows.add(ForkRounds.merge(w.label(), name, w.threads(), Arrays.asList(byRound)));
             }
         }
         return rows;

@@ -52,7 +52,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--workloads", paramLabel = "LIST", split = ",", description = "Only these workloads.")
     List<String> workloads;
 
-    @Option(names = "--forks", paramLabel = "N", description = "JMH forks per row (default 3, quick 1).")
+    @Option(names = "--forks", paramLabel = "N", description = "JMH forks per row, run in rounds across the "
+        + "allocators; errors over the fork means, so rankings need 5-6 (default 3, quick 1).")
     Integer forks;
 
     @Option(names = "--warmup", paramLabel = "N", description = "Warm-up iterations (default 3, quick 2).")

@@ -17,8 +17,9 @@ import java.util.zip.GZIPOutputStream;
 @Command(name = "generate-kmem", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     header = "Writes a synthetic ftrace kmem capture (for benchmarks of 'mm4j replay kmem').",
     description = {"", "The caches, sizes, call sites, gfp flags and event mix are those of the bundled 6.18 slice; "
-        + "every object and page is allocated with a fresh hashed pointer or pfn and freed later (a bounded live "
-        + "set), on random CPUs. The same seed gives the same bytes. OUT ending in .gz is gzip-compressed; '-' "
+        + "tasks run in bursts on their own CPU, objects live and pointers are reused as in the bundled real "
+        + "capture (its burst lengths, lifetimes and time between events, carried over as percentile tables), with "
+        + "a bounded live set. The same seed gives the same bytes. OUT ending in .gz is gzip-compressed; '-' "
         + "writes standard output (pipe it into 'zstd' for a .zst file)."})
 public final class GenerateKmemCommand implements Callable<Integer> {
     @Option(names = "--events", paramLabel = "N", defaultValue = "5000000",
