@@ -42,6 +42,8 @@ final class KmemLineParser {
     final Interner names = new Interner();
     final Interner gfps = new Interner();
     final Interner sites = new Interner();
+    /** The values of alloc lines' tails already read (see {@link FieldMemo}). */
+    final FieldMemo tails = new FieldMemo();
     /** End of the value a value helper parsed last. */
     private int end;
     /** Hash ({@link Interner#hash}) of the token {@link #tokenEndHashed} found last. */
@@ -350,6 +352,17 @@ final class KmemLineParser {
         }
         ev.ptr = ptr;
         p = end;
+        final boolean allocLine = type == KmemEvent.KMALLOC || type == KmemEvent.KMEM_CACHE_ALLOC;
+        final int tail = p;
+        int tailHash = 0;
+        if (allocLine) {
+            tailHash = Interner.hash(buf, tail, le - tail);
+            final int slot = tails.find(buf, tail, le, type, tailHash);
+            if (slot >= 0) {
+                tails.load(slot, ev);
+                return true;
+            }
+        }
         if (type == KmemEvent.KMEM_CACHE_ALLOC || type == KmemEvent.KMEM_CACHE_FREE) {
             if (!at(p, le, NAME)) {
                 return false;
@@ -385,10 +398,11 @@ final class KmemLineParser {
         }
         ev.node = node >= -1 && node < 1024 ? (int) node : -1;
         p = end;
-        if (!at(p, le, ACCOUNTED)) {
+        if (!at(p, le, ACCOUNTED) || skipSpaces(tokenEnd(p + ACCOUNTED.len(), le), le) < le) {
             return false;
         }
-        return skipSpaces(tokenEnd(p + ACCOUNTED.len(), le), le) >= le;
+        tails.put(buf, tail, le, type, tailHash, ev);
+        return true;
     }
 
     /** mm_page_alloc, mm_page_free: {@code page= pfn= order= [migratetype= gfp_flags=]}. */
@@ -404,6 +418,16 @@ final class KmemLineParser {
         }
         ev.pfn = pfn;
         p = end;
+        final int tail = p;
+        int tailHash = 0;
+        if (type == KmemEvent.MM_PAGE_ALLOC) {
+            tailHash = Interner.hash(buf, tail, le - tail);
+            final int slot = tails.find(buf, tail, le, type, tailHash);
+            if (slot >= 0) {
+                tails.load(slot, ev);
+                return true;
+            }
+        }
         if (!at(p, le, ORDER)) {
             return false;
         }
@@ -422,7 +446,11 @@ final class KmemLineParser {
             return false;
         }
         ev.migratetype = mt >= -1 && mt < 16 ? (int) mt : -1;
-        return gfpAt(ev, end, le) && skipSpaces(end, le) >= le;
+        if (!gfpAt(ev, end, le) || skipSpaces(end, le) < le) {
+            return false;
+        }
+        tails.put(buf, tail, le, type, tailHash, ev);
+        return true;
     }
 
     /** {@link #signedAt}: the key is not there. */

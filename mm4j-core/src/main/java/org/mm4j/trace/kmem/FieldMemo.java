@@ -1,0 +1,96 @@
+package org.mm4j.trace.kmem;
+
+import java.util.Arrays;
+
+/**
+ * The fast path's memory of the ends of canonical allocation lines: the bytes after the pointer of a kmalloc or
+ * kmem_cache_alloc line ({@code name= bytes_req= bytes_alloc= gfp_flags= node= accounted=}) and after the pfn of
+ * an mm_page_alloc line ({@code order= migratetype= gfp_flags=}) repeat across millions of lines (one cache, one
+ * size, one gfp string), so {@link KmemLineParser} keeps what it read from each such tail once and, for a later line
+ * whose tail has the same bytes and the same event type, copies the values instead of reading the fields again.
+ * A tail is remembered only after the fast path read it in full: the values are those it would read again.
+ *
+ * <p>Open addressing over the hash {@link Interner#hash} (length, first and last 8 bytes); a hit compares every
+ * byte. Bounded: at most {@link #MAX} tails (a few KiB each at most, see {@link KmemTraceReader#MAX_LINE}); past
+ * that new tails are read field by field and not remembered. Threading: the reader's thread only.
+ */
+final class FieldMemo {
+    /** Tails remembered at most. */
+    static final int MAX = 1 << 12;
+    /** Slots: a power of two, at least twice {@link #MAX}. */
+    private static final int SLOTS = MAX << 1;
+
+    private final byte[][] keys = new byte[SLOTS][];
+    private final int[] hashes = new int[SLOTS];
+    private final byte[] types = new byte[SLOTS];
+    /** Per slot: bytes_req or order. */
+    private final long[] first = new long[SLOTS];
+    /** Per slot: bytes_alloc or migratetype. */
+    private final long[] second = new long[SLOTS];
+    private final int[] gfps = new int[SLOTS];
+    private final int[] nodes = new int[SLOTS];
+    private final String[] names = new String[SLOTS];
+    private final int[] nameIds = new int[SLOTS];
+    private int size;
+
+    /** The slot of the tail {@code [from, to)} of a line of {@code type}, or -1 when it is not remembered. */
+    int find(final byte[] b, final int from, final int to, final int type, final int hash) {
+        final int len = to - from;
+        int i = hash & (SLOTS - 1);
+        byte[] k;
+        while ((k = keys[i]) != null) {
+            if (hashes[i] == hash && types[i] == type && k.length == len
+                && Arrays.equals(k, 0, len, b, from, to)) {
+                return i;
+            }
+            i = (i + 1) & (SLOTS - 1);
+        }
+        return -1;
+    }
+
+    /** Remembers the values read from the tail {@code [from, to)} of a line of {@code type} (once full: no-op). */
+    void put(final byte[] b, final int from, final int to, final int type, final int hash, final KmemEvent ev) {
+        if (size >= MAX || find(b, from, to, type, hash) >= 0) {
+            return;
+        }
+        int i = hash & (SLOTS - 1);
+        while (keys[i] != null) {
+            i = (i + 1) & (SLOTS - 1);
+        }
+        hashes[i] = hash;
+        types[i] = (byte) type;
+        if (type == KmemEvent.MM_PAGE_ALLOC) {
+            first[i] = ev.order;
+            second[i] = ev.migratetype;
+        } else {
+            first[i] = ev.bytesReq;
+            second[i] = ev.bytesAlloc;
+        }
+        gfps[i] = ev.gfp;
+        nodes[i] = ev.node;
+        names[i] = ev.cacheName;
+        nameIds[i] = ev.cacheNameId;
+        keys[i] = Arrays.copyOfRange(b, from, to);
+        size++;
+    }
+
+    /** Copies the values remembered in slot {@code i} (from {@link #find}) into {@code ev}. */
+    void load(final int i, final KmemEvent ev) {
+        if (types[i] == KmemEvent.MM_PAGE_ALLOC) {
+            ev.order = (int) first[i];
+            ev.migratetype = (int) second[i];
+        } else {
+            ev.bytesReq = first[i];
+            ev.bytesAlloc = second[i];
+            ev.node = nodes[i];
+            ev.cacheName = names[i];
+            ev.cacheNameId = nameIds[i];
+        }
+        ev.gfp = gfps[i];
+    }
+
+    /** Tails remembered. */
+    int size() {
+        return size;
+    }
+}
