@@ -3,11 +3,12 @@ package org.mm4j.trace.kmem;
 import java.util.Arrays;
 
 /**
- * The fast path's memory of the ends of canonical allocation lines: the bytes after the pointer of a kmalloc or
- * kmem_cache_alloc line ({@code name= bytes_req= bytes_alloc= gfp_flags= node= accounted=}) and after the pfn of
- * an mm_page_alloc line ({@code order= migratetype= gfp_flags=}) repeat across millions of lines (one cache, one
- * size, one gfp string), so {@link KmemLineParser} keeps what it read from each such tail once and, for a later line
- * whose tail has the same bytes and the same event type, copies the values instead of reading the fields again.
+ * The fast path's memory of the ends of canonical lines: the bytes after the pointer of a kmalloc, kmem_cache_alloc
+ * or kmem_cache_free line ({@code name= bytes_req= bytes_alloc= gfp_flags= node= accounted=}, or {@code name=}) and
+ * after the pfn of an mm_page_alloc line ({@code order= migratetype= gfp_flags=}) repeat across millions of lines
+ * (one cache, one size, one gfp string), so {@link KmemLineParser} keeps what it read from each such tail once
+ * and, for a later line whose tail has the same bytes and the same event type, copies the values instead of reading
+ * the fields again.
  * A tail is remembered only after the fast path read it in full: the values are those it would read again.
  *
  * <p>Open addressing over the hash {@link Interner#hash} (length, first and last 8 bytes); a hit compares every

@@ -106,6 +106,9 @@ class FieldMemoTest {
                 + "call_site=f+0x1/0x2 ptr=").append(String.format("%016x", i + 1)).append(" name=").append(n)
                 .append(" bytes_req=").append(i % 2 == 0 ? 64 : 96).append(" bytes_alloc=128 gfp_flags=GFP_KERNEL "
                 + "node=-1 accounted=false\n");
+            sb.append("sh-1 [001] ..... 1.").append(String.format("%06d", i)).append(": kmem_cache_free: "
+                + "call_site=h+0x1/0x2 ptr=").append(String.format("%016x", i + 1)).append(" name=")
+                .append(names[(i + 1) % 3]).append('\n');
             sb.append("sh-1 [001] ..... 1.").append(String.format("%06d", i)).append(": mm_page_alloc: page=0 pfn=0x")
                 .append(Integer.toHexString(i + 16)).append(" order=").append(i % 4).append(" migratetype=1 gfp_flags=")
                 .append(i % 3 == 0 ? "GFP_KERNEL" : "GFP_USER").append('\n');
@@ -118,14 +121,20 @@ class FieldMemoTest {
         final KmemTraceReader r = new KmemTraceReader(new ByteArrayInputStream(text), (l, msg) -> { });
         final KmemEvent ev = new KmemEvent();
         final List<String> seen = new ArrayList<>();
+        final List<String> freed = new ArrayList<>();
         while (r.next(ev)) {
             if (ev.type() == KmemEvent.KMEM_CACHE_ALLOC) {
                 seen.add(ev.cacheName());
+            } else if (ev.type() == KmemEvent.KMEM_CACHE_FREE) {
+                freed.add(ev.cacheName());
             }
         }
         assertEquals(30, seen.size());
         assertSame(seen.get(0), seen.get(3));
         assertEquals("cache_abab", seen.get(29));
+        assertEquals(30, freed.size());
+        assertSame(seen.get(1), freed.get(0), "one interned name for the alloc and the free lines");
+        assertEquals("cache_aaaa", freed.get(29));
         assertEquals(0, r.generalLines());
     }
 }
