@@ -51,6 +51,10 @@ public final class Allocators {
             // not table rows: the leak detector's cost, against mm4j-segment (-p allocator=mm4j-segment,<these>)
             case "mm4j-segment-leak-simple", "mm4j-segment-leak-advanced", "mm4j-segment-leak-paranoid" ->
                 Mm4jSegments.withLeakDetection(name, name.substring("mm4j-segment-leak-".length()));
+            // not table rows: transparent huge pages for each allocator's memory (README "Speed", "Huge pages")
+            case "mm4j-thp" -> Mm4jSlab.openHugePages(name);
+            case "jemalloc-thp" -> NativeMalloc.jemalloc(name, true);
+            case "mimalloc-thp" -> NativeMalloc.mimalloc(name, true);
             case "glibc-malloc" -> NativeMalloc.glibc(name, false);
             case "glibc-malloc-critical" -> NativeMalloc.glibc(name, true);
             case "jemalloc" -> NativeMalloc.jemalloc(name);

@@ -49,6 +49,25 @@ class Mm4jSlab implements Allocator {
         return new Mm4jSlab(name, boot(sheaves), sheaves);
     }
 
+    /**
+     * The {@code mm4j-thp} row (not a table row): {@code mm4j} with the model's memory advised
+     * {@code MADV_HUGEPAGE} right after boot, before the workload touches it, so the host backs each aligned
+     * 2 MiB the workload touches with one transparent huge page (its slabs then take a few TLB entries instead of
+     * one per 4 KiB page).
+     *
+     * @throws Allocators.Unavailable when the host refuses the advice (no transparent huge pages)
+     */
+    static Allocator openHugePages(final String name) {
+        final Kernel k = boot(true);
+        final int rc = NativeMalloc.adviseHugePages(k.memory().nativeAddress(0), k.memory().totalBytes());
+        if (rc != 0) {
+            k.close();
+            throw new Allocators.Unavailable(name + ": madvise(MADV_HUGEPAGE) on the model's memory failed (the"
+                + " host kernel has no transparent huge pages?)");
+        }
+        return new Mm4jSlab(name, k, true);
+    }
+
     @Override
     public final String name() {
         return name;
