@@ -253,9 +253,10 @@ public final class PeerComparison {
             final double[] it = runFork(s, slot.workload(), slot.allocator());
             iterations.computeIfAbsent(slot.workload().benchmark() + "|" + slot.allocator(),
                 k -> new double[rounds][])[slot.round()] = it;
-            System.out.printf(Locale.ROOT, "mm4j bench: [%d/%d %s] round %d/%d %-20s %-24s %s%n", i + 1,
-                schedule.size(), minutes(System.nanoTime() - start), slot.round() + 1, rounds,
-                slot.workload().label(), slot.allocator(), it == null ? "FAILED" : summary(it));
+            System.out.printf(Locale.ROOT, "mm4j bench: [%" + digits(schedule.size()) + "d/%d %5s] round %"
+                    + digits(rounds) + "d/%d %-21s %-24s %s%n", i + 1, schedule.size(),
+                minutes(System.nanoTime() - start), slot.round() + 1, rounds, slot.workload().label(),
+                slot.allocator(), it == null ? "FAILED" : summary(it));
         }
         final List<Row> rows = rows(s, iterations, unavailable, rounds);
         System.out.println();
@@ -299,6 +300,10 @@ public final class PeerComparison {
     static long estimatedMinutes(final Settings s, final int forks) {
         return Math.max(1, Math.round(forks * ((s.warmup() + s.iterations()) * s.timeMs() / 1000.0
             + FORK_OVERHEAD_SECONDS) / 60));
+    }
+
+    private static int digits(final int n) {
+        return String.valueOf(n).length();
     }
 
     private static String minutes(final long nanos) {

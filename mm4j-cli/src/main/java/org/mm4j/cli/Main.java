@@ -1,6 +1,7 @@
 package org.mm4j.cli;
 
 import org.mm4j.Kernel;
+import org.mm4j.boot.BootParams;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -100,8 +101,24 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
     /** Boots a kernel, or prints the command-line error and returns null. */
     static Kernel bootOrNull(final String cmdline, final PrintStream err) {
+        final BootParams params = paramsOrNull(cmdline, err);
+        return params == null ? null : bootOrNull(params, err);
+    }
+
+    /** The parsed kernel command line, or null after printing the command-line error. */
+    static BootParams paramsOrNull(final String cmdline, final PrintStream err) {
         try {
-            return Kernel.boot(cmdline);
+            return BootParams.parse(cmdline);
+        } catch (final IllegalArgumentException e) {
+            err.println("mm4j: --cmdline: " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** Boots a kernel on parsed parameters, or prints the error as {@link #bootOrNull(String, PrintStream)}. */
+    static Kernel bootOrNull(final BootParams params, final PrintStream err) {
+        try {
+            return Kernel.boot(params);
         } catch (final IllegalArgumentException e) {
             err.println("mm4j: --cmdline: " + e.getMessage());
             return null;

@@ -3,6 +3,7 @@ package org.mm4j.cli;
 import org.mm4j.cli.report.HtmlReport;
 import org.mm4j.Kernel;
 import org.mm4j.base.ProcFs;
+import org.mm4j.boot.BootParams;
 import org.mm4j.page.Zone;
 import org.mm4j.slab.KmemCache;
 import org.mm4j.slab.StatItem;
@@ -158,8 +159,8 @@ public final class ReplayKmemCommand implements Callable<Integer> {
         }
         final String cl = cmdline == null || cmdline.isBlank() ? DEFAULT_MEM + " " + DEFAULT_OPTS
             : cmdline.matches("(^|.*\\s)mem=.*") ? cmdline : DEFAULT_MEM + " " + cmdline;
-        final Kernel kernel = Main.bootOrNull(cl, err);
-        if (kernel == null) {
+        final BootParams params = Main.paramsOrNull(cl, err);
+        if (params == null) {
             closeQuietly(input.stream);
             return 2;
         }
@@ -172,9 +173,14 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             }
         };
         final Progress progress = new Progress(err, input.size, err == System.err && Main.stderrIsTerminal() && file != null);
-        try (kernel; KmemTraceReader reader = pipelined ? new KmemTraceReader(input.stream, shortName, sink)
+        // the pipe's thread starts decoding and parsing while this one boots the model (the fixed cost overlaps)
+        try (KmemTraceReader reader = pipelined ? new KmemTraceReader(input.stream, shortName, sink)
                 : KmemTraceReader.reference(input.stream, shortName, sink);
-             KmemEventPipe pipe = pipelined ? new KmemEventPipe(reader) : null) {
+             KmemEventPipe pipe = pipelined ? new KmemEventPipe(reader) : null;
+             Kernel kernel = Main.bootOrNull(params, err)) {
+            if (kernel == null) {
+                return 2;
+            }
             final KmemReplayer replayer = new KmemReplayer(kernel.params(), kernel.buddy(), kernel.slab(), kernel.cpus());
             final KmemEvent ev = new KmemEvent();
             final long t0 = System.nanoTime();
