@@ -92,6 +92,21 @@ class FieldMemoTest {
         assertEquals(-1, m.find(late, 0, late.length, KmemEvent.KMALLOC, Interner.hash(late, 0, late.length)));
     }
 
+    /** A tail longer than MAX_TAIL is never remembered (memory stays at MAX x MAX_TAIL bytes of keys). */
+    @Test
+    void longTailsAreNotRemembered() {
+        final FieldMemo m = new FieldMemo();
+        final byte[] t = ascii(" name=" + "x".repeat(FieldMemo.MAX_TAIL) + " bytes_req=8");
+        final int h = Interner.hash(t, 0, t.length);
+        m.put(t, 0, t.length, KmemEvent.KMEM_CACHE_ALLOC, h, alloc(8, 8, 0, "x", 0));
+        assertEquals(0, m.size());
+        assertEquals(-1, m.find(t, 0, t.length, KmemEvent.KMEM_CACHE_ALLOC, h));
+        final byte[] fits = java.util.Arrays.copyOf(t, FieldMemo.MAX_TAIL);
+        final int hf = Interner.hash(fits, 0, fits.length);
+        m.put(fits, 0, fits.length, KmemEvent.KMEM_CACHE_ALLOC, hf, alloc(8, 8, 0, "x", 0));
+        assertTrue(m.find(fits, 0, fits.length, KmemEvent.KMEM_CACHE_ALLOC, hf) >= 0);
+    }
+
     /**
      * Through the reader: tails that agree in length and in their first and last 8 bytes (one hash) but not in
      * between, repeated, read as the general parser reads them; a repeated tail gives the same interned name.
