@@ -59,7 +59,12 @@ public final class Kernel implements AutoCloseable {
         this.jiffies = Jiffies.realTime((int) params.config().longValue("HZ"));
         log.printk("Linux version %s (mm4j) #1 SMP PREEMPT_DYNAMIC", VERSION);
         log.printk("Command line: %s", params.cmdline());
-        this.mem = reserve(params, () -> new PhysicalMemory(params.memBytes(), params.numaNodes()));
+        this.mem = reserve(params, () -> new PhysicalMemory(params.memBytes(), params.numaNodes(),
+            PhysicalMemory.HugePages.of(params.thp())));
+        if (mem.hugePages() != PhysicalMemory.HugePages.HOST) {
+            log.printk(mem.hugePagesRefused() == null ? "mm4j: transparent huge pages for the model's memory: %s"
+                : "mm4j: mm4j.thp=%s not applied: madvise: %s", params.thp(), mem.hugePagesRefused());
+        }
         final PhysicalMemory m = mem;
         this.memMap = reserve(params, () -> {
             try {

@@ -50,20 +50,19 @@ class Mm4jSlab implements Allocator {
     }
 
     /**
-     * The {@code mm4j-thp} row (not a table row): {@code mm4j} with the model's memory advised
-     * {@code MADV_HUGEPAGE} right after boot, before the workload touches it, so the host backs each aligned
-     * 2 MiB the workload touches with one transparent huge page (its slabs then take a few TLB entries instead of
-     * one per 4 KiB page).
+     * The {@code mm4j-thp} row (not a table row): {@code mm4j} booted with {@code mm4j.thp=always}, the model's
+     * memory advised {@code MADV_HUGEPAGE}, so the host backs each aligned 2 MiB the workload touches with one
+     * transparent huge page.
      *
      * @throws Allocators.Unavailable when the host refuses the advice (no transparent huge pages)
      */
     static Allocator openHugePages(final String name) {
-        final Kernel k = boot(true);
-        final int rc = NativeMalloc.adviseHugePages(k.memory().nativeAddress(0), k.memory().totalBytes());
-        if (rc != 0) {
+        final Kernel k = Kernel.boot(CMDLINE + " mm4j.sheaves=" + SHEAVES + " mm4j.thp=always");
+        if (k.memory().hugePagesRefused() != null) {
+            final String why = k.memory().hugePagesRefused();
             k.close();
-            throw new Allocators.Unavailable(name + ": madvise(MADV_HUGEPAGE) on the model's memory failed (the"
-                + " host kernel has no transparent huge pages?)");
+            throw new Allocators.Unavailable(name + ": madvise(MADV_HUGEPAGE) on the model's memory: " + why
+                + " (the host kernel has no transparent huge pages?)");
         }
         return new Mm4jSlab(name, k, true);
     }

@@ -45,8 +45,6 @@ final class NativeMalloc implements Allocator {
     static final String MIMALLOC_THP = "MIMALLOC_LARGE_OS_PAGES";
     /** {@code mi_option_large_os_pages} in mimalloc.h's {@code mi_option_e} (1.x and 2.0). */
     private static final int MI_OPTION_LARGE_OS_PAGES = 6;
-    /** {@code MADV_HUGEPAGE} (include/uapi/asm-generic/mman-common.h). */
-    private static final int MADV_HUGEPAGE = 14;
 
     private static final FunctionDescriptor MALLOC = FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG);
     private static final FunctionDescriptor FREE = FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG);
@@ -167,23 +165,6 @@ final class NativeMalloc implements Allocator {
             throw e;
         } catch (final Throwable t) {
             throw new AssertionError("setenv downcall failed", t);
-        }
-    }
-
-    /**
-     * {@code madvise(address, byteSize, MADV_HUGEPAGE)}: asks the host to back each aligned 2 MiB of the range
-     * with a transparent huge page at its first touch. Returns madvise's result (0, or -1 with {@code EINVAL}
-     * where the host kernel has no transparent huge pages).
-     */
-    static int adviseHugePages(final long address, final long byteSize) {
-        final Linker linker = Linker.nativeLinker();
-        final MethodHandle madvise = linker.downcallHandle(find(linker.defaultLookup(), "madvise", "libc"),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
-                ValueLayout.JAVA_INT));
-        try {
-            return (int) madvise.invokeExact(address, byteSize, MADV_HUGEPAGE);
-        } catch (final Throwable t) {
-            throw new AssertionError("madvise downcall failed", t);
         }
     }
 

@@ -20,7 +20,7 @@ import java.util.Map;
  * (also spelled {@code slab_*}), {@code init_on_alloc=}, {@code init_on_free=} ({@code kstrtobool}: 1/y/t/on or
  * 0/n/f/off), {@code slab_nomerge}, {@code slab_merge}, and mm4j's own {@code mm4j.sheaves=} (sheaf capacity the
  * JVM-facing allocator gives caches that do not ask for one), {@code mm4j.double_free=refuse|kernel},
- * {@code mm4j.random_seed=N}, {@code mm4j.vma_store=maple|rbtree},
+ * {@code mm4j.random_seed=N}, {@code mm4j.vma_store=maple|rbtree}, {@code mm4j.thp=always|never|host},
  * {@code mm4j.leak_detection=disabled|simple|advanced|paranoid}, {@code page_owner=on}, {@code kmemleak=on|off},
  * {@code failslab=} and {@code fail_page_alloc=}
  * ({@code <interval>,<probability>,<space>,<times>}, parsed by the capability), {@code mm4j.config.NAME=y|n|value}
@@ -119,6 +119,7 @@ public final class BootParams {
                 case "mm4j.double_free" -> parseDoubleFree(key, value);
                 case "mm4j.random_seed" -> parseSeed(key, value);
                 case "mm4j.vma_store" -> parseVmaStore(key, value);
+                case "mm4j.thp" -> parseThp(key, value);
                 case "mm4j.leak_detection" -> parseLeakDetection(key, value);
                 case "mm4j.jmx" -> parseBool(key, value);
                 case "page_owner" -> parseBool(key, value);  // early_param: kstrtobool
@@ -362,6 +363,21 @@ public final class BootParams {
      */
     public String leakDetection() {
         return all.get("mm4j.leak_detection");
+    }
+
+    /**
+     * {@code mm4j.thp=}: transparent huge pages for the model's memory, {@code always} (advised
+     * {@code MADV_HUGEPAGE}), {@code never} ({@code MADV_NOHUGEPAGE}) or {@code host} (no advice, the default: the
+     * host's THP mode decides).
+     */
+    public String thp() {
+        return all.getOrDefault("mm4j.thp", "host");
+    }
+
+    private static void parseThp(final String key, final String value) {
+        if (!"always".equals(value) && !"never".equals(value) && !"host".equals(value)) {
+            throw new CmdlineException(key + "=" + value + " (expected: always, never or host)");
+        }
     }
 
     private static void parseLeakDetection(final String key, final String value) {

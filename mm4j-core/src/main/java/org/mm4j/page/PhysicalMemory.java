@@ -32,6 +32,23 @@ public final class PhysicalMemory implements AutoCloseable {
     private final long nodeBytes;
     private final long totalBytes;
     private final MemorySegment all;
+    private final HugePages hugePages;
+    private final String hugePagesRefused;
+
+    /**
+     * Transparent huge pages for the model's memory ({@code mm4j.thp=}): {@link #ALWAYS} advises the reservation
+     * {@code MADV_HUGEPAGE} (aligned to 2 MiB; the host commits each 2 MiB whole at its first touch),
+     * {@link #NEVER} {@code MADV_NOHUGEPAGE} (4 KiB pages even where the host's THP mode is {@code always}),
+     * {@link #HOST} no advice: the host's {@code /sys/kernel/mm/transparent_hugepage/enabled} decides.
+     */
+    public enum HugePages {
+        ALWAYS, NEVER, HOST;
+
+        /** The value of {@code mm4j.thp=} ({@code always}, {@code never} or {@code host}). */
+        public static HugePages of(final String value) {
+            return valueOf(value.toUpperCase(java.util.Locale.ROOT));
+        }
+    }
 
     /**
      * Reserves {@code totalBytes} split evenly over {@code nrNodes} nodes, as one {@link Reservation}: on Linux an
@@ -41,9 +58,18 @@ public final class PhysicalMemory implements AutoCloseable {
      *
      * @throws Reservation.ReservationException when the host cannot reserve that much address space
      */
-    @SuppressWarnings("MustBeClosedChecker") // the arena lives as long as this object: close() closes it
     @InternalApi("org.mm4j")
     public PhysicalMemory(final long totalBytes, final int nrNodes) {
+        this(totalBytes, nrNodes, HugePages.HOST);
+    }
+
+    /**
+     * As {@link #PhysicalMemory(long, int)}, with the reservation advised as {@code hugePages} says; a host that
+     * refuses the advice leaves the memory as it is ({@link #hugePagesRefused()} says why).
+     */
+    @SuppressWarnings("MustBeClosedChecker") // the arena lives as long as this object: close() closes it
+    @InternalApi("org.mm4j")
+    public PhysicalMemory(final long totalBytes, final int nrNodes, final HugePages hugePages) {
         if (nrNodes < 1 || totalBytes <= 0 || totalBytes % ((long) nrNodes << 22) != 0) {
             throw new IllegalArgumentException("totalBytes=" + totalBytes + " nrNodes=" + nrNodes
                 + " (expected: a multiple of 4 MiB per node)");
@@ -55,17 +81,30 @@ public final class PhysicalMemory implements AutoCloseable {
         this.totalBytes = totalBytes;
         final MemorySegment whole;
         try {
-            whole = Reservation.reserve(arena, totalBytes, PAGE_SIZE);
+            whole = Reservation.reserve(arena, totalBytes, PAGE_SIZE, hugePages == HugePages.ALWAYS);
         } catch (final RuntimeException e) {
             arena.close();
             throw e;
         }
+        this.hugePages = hugePages;
+        this.hugePagesRefused = hugePages == HugePages.HOST ? null
+            : Reservation.adviseHugePages(whole, hugePages == HugePages.ALWAYS);
         for (int n = 0; n < nrNodes; n++) {
             nodes[n] = whole.asSlice(n * nodeBytes, nodeBytes);
             nodeBase[n] = nodes[n].address();
         }
         // the nodes are one contiguous reservation: one view serves every physical address
         this.all = whole;
+    }
+
+    /** The {@code mm4j.thp=} advice asked for at construction. */
+    public HugePages hugePages() {
+        return hugePages;
+    }
+
+    /** Null when the host took the {@link #hugePages()} advice (or none was asked), else why not ({@code EINVAL}...). */
+    public String hugePagesRefused() {
+        return hugePagesRefused;
     }
 
     public long totalBytes() {

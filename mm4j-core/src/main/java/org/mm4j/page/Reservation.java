@@ -19,6 +19,10 @@ import java.util.Optional;
  * OS, or native access denied) it falls back to {@link Arena#allocate}, which commits and zeroes everything up
  * front.
  *
+ * <p>Transparent huge pages ({@link #adviseHugePages}): {@code madvise(MADV_HUGEPAGE)} lets the host back each
+ * aligned 2 MiB of a reservation with one huge page, committed whole at its first touch; {@code MADV_NOHUGEPAGE}
+ * keeps it on 4 KiB pages even where the host's THP mode is {@code always}.
+ *
  * <p>Invariants: a reservation's bytes read as zero until written; it lives until its arena closes, which unmaps
  * it. Threads: {@link #reserve} may be called from any thread; the memory is as thread-safe as any segment.
  */
@@ -29,6 +33,12 @@ public final class Reservation {
     private static final int MAP_ANONYMOUS = 0x20;
     private static final int MAP_NORESERVE = 0x4000;
     private static final int ENOMEM = 12;
+    private static final int EINVAL = 22;
+    /** {@code MADV_HUGEPAGE} and {@code MADV_NOHUGEPAGE} (include/uapi/asm-generic/mman-common.h). */
+    private static final int MADV_HUGEPAGE = 14;
+    private static final int MADV_NOHUGEPAGE = 15;
+    /** {@code HPAGE_PMD_SIZE} with 4 KiB pages (x86-64, arm64): the size of a transparent huge page. */
+    public static final long HPAGE_PMD_SIZE = 2L << 20;
 
     private static final Native NATIVE = Native.load();
 
@@ -36,7 +46,8 @@ public final class Reservation {
     }
 
     /** The downcalls, or null where the fallback is used. */
-    private record Native(MethodHandle mmap, MethodHandle munmap, MemoryLayout stateLayout, VarHandle errno) {
+    private record Native(MethodHandle mmap, MethodHandle munmap, MethodHandle madvise, MemoryLayout stateLayout,
+                          VarHandle errno) {
         static Native load() {
             final String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
             if (!os.contains("linux") || !"true".equals(System.getProperty("mm4j.mmap", "true"))) {
@@ -47,7 +58,8 @@ public final class Reservation {
                 final SymbolLookup libc = linker.defaultLookup();
                 final Optional<MemorySegment> mmap = libc.find("mmap");
                 final Optional<MemorySegment> munmap = libc.find("munmap");
-                if (mmap.isEmpty() || munmap.isEmpty()) {
+                final Optional<MemorySegment> madvise = libc.find("madvise");
+                if (mmap.isEmpty() || munmap.isEmpty() || madvise.isEmpty()) {
                     return null;
                 }
                 final Linker.Option errno = Linker.Option.captureCallState("errno");
@@ -58,6 +70,8 @@ public final class Reservation {
                         ValueLayout.JAVA_LONG), errno),
                     linker.downcallHandle(munmap.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT,
                         ValueLayout.ADDRESS, ValueLayout.JAVA_LONG)),
+                    linker.downcallHandle(madvise.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                        ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT), errno),
                     state, state.varHandle(MemoryLayout.PathElement.groupElement("errno")));
             } catch (final IllegalCallerException | UnsupportedOperationException e) {
                 return null;  // native access denied (--illegal-native-access=deny) or no linker: fall back
@@ -77,6 +91,16 @@ public final class Reservation {
      * @throws ReservationException when the host cannot reserve that much address space (mmap fails)
      */
     static MemorySegment reserve(final Arena arena, final long byteSize, final long alignment) {
+        return reserve(arena, byteSize, alignment, false);
+    }
+
+    /**
+     * As {@link #reserve(Arena, long, long)}; with {@code hugeAligned} (lazy path only) the reservation starts on
+     * a {@link #HPAGE_PMD_SIZE} boundary (an mmap 2 MiB larger, its unaligned head and tail unmapped again), so
+     * that every whole 2 MiB of it can be backed by a transparent huge page.
+     */
+    static MemorySegment reserve(final Arena arena, final long byteSize, final long alignment,
+                                 final boolean hugeAligned) {
         if (NATIVE == null) {
             try {
                 return arena.allocate(byteSize, alignment);
@@ -89,7 +113,8 @@ public final class Reservation {
         try (Arena tmp = Arena.ofConfined()) {
             final MemorySegment state = tmp.allocate(NATIVE.stateLayout());
             try {
-                addr = (MemorySegment) NATIVE.mmap().invokeExact(state, MemorySegment.NULL, byteSize,
+                addr = (MemorySegment) NATIVE.mmap().invokeExact(state, MemorySegment.NULL,
+                    hugeAligned ? byteSize + HPAGE_PMD_SIZE : byteSize,
                     PROT_READ_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L);
             } catch (final Throwable t) {
                 throw new IllegalStateException("mmap downcall failed", t);
@@ -101,15 +126,55 @@ public final class Reservation {
                 + (err == ENOMEM ? "ENOMEM" : "errno " + err) + ")");
         }
         final MethodHandle munmap = NATIVE.munmap();
-        final long address = addr.address();
-        return addr.reinterpret(byteSize, arena, s -> {
-            try {
-                final int rc = (int) munmap.invokeExact(MemorySegment.ofAddress(address), byteSize);
-                assert rc == 0 : "munmap failed";
-            } catch (final Throwable t) {
-                throw new IllegalStateException("munmap downcall failed", t);
+        long address = addr.address();
+        if (hugeAligned) {
+            final long start = (address + HPAGE_PMD_SIZE - 1) & -HPAGE_PMD_SIZE;
+            if (start > address) {
+                unmap(munmap, address, start - address);
             }
-        });
+            final long end = address + byteSize + HPAGE_PMD_SIZE;
+            if (end > start + byteSize) {
+                unmap(munmap, start + byteSize, end - (start + byteSize));
+            }
+            address = start;
+        }
+        final long base = address;
+        return MemorySegment.ofAddress(base).reinterpret(byteSize, arena, s -> unmap(munmap, base, byteSize));
+    }
+
+    private static void unmap(final MethodHandle munmap, final long address, final long byteSize) {
+        try {
+            final int rc = (int) munmap.invokeExact(MemorySegment.ofAddress(address), byteSize);
+            assert rc == 0 : "munmap failed";
+        } catch (final Throwable t) {
+            throw new IllegalStateException("munmap downcall failed", t);
+        }
+    }
+
+    /**
+     * {@code madvise(MADV_HUGEPAGE)} ({@code huge}) or {@code madvise(MADV_NOHUGEPAGE)} on {@code segment}, a lazy
+     * reservation. Returns null when the host took the advice, else why not: {@code "EINVAL"} (the host kernel
+     * has no transparent huge pages), another errno, or {@code "not an mmap"} on the fallback path.
+     */
+    static String adviseHugePages(final MemorySegment segment, final boolean huge) {
+        if (NATIVE == null) {
+            return "not an mmap";
+        }
+        try (Arena tmp = Arena.ofConfined()) {
+            final MemorySegment state = tmp.allocate(NATIVE.stateLayout());
+            final int rc;
+            try {
+                rc = (int) NATIVE.madvise().invokeExact(state, MemorySegment.ofAddress(segment.address()),
+                    segment.byteSize(), huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+            } catch (final Throwable t) {
+                throw new IllegalStateException("madvise downcall failed", t);
+            }
+            if (rc == 0) {
+                return null;
+            }
+            final int err = (int) NATIVE.errno().get(state, 0L);
+            return err == EINVAL ? "EINVAL" : "errno " + err;
+        }
     }
 
     /** The host could not reserve the memory asked for; the message names the size and the reason. */

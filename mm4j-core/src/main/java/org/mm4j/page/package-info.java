@@ -32,6 +32,9 @@
  * <pre>
  *  PhysicalMemory.pageAddress / virtToPfn        page_address / virt_to_pfn (PAGE_OFFSET 0xffff888000000000)
  *  Reservation.reserve                           (host) mmap(MAP_NORESERVE): lazily committed memory
+ *  Reservation.adviseHugePages                   (host) madvise(MADV_HUGEPAGE / MADV_NOHUGEPAGE), mm4j.thp=
+ *  PhysicalMemory.HugePages                      (host) THP for the model's memory; Linux maps the direct map
+ *                                                with 2M/1G pages (probe_page_size_mask, split_mem_range)
  *  MemMap                                        mem_map, struct page (64 bytes per page, off heap)
  *  MemMap.flags / test / setFlag / clearFlag     page->flags, PageFoo / SetPageFoo / ClearPageFoo (set_bit)
  *  MemMap.refcount / casRefcount / soRefcount    page_ref_count, page_ref_inc / put_page_testzero, set_page_count

@@ -103,4 +103,20 @@ class BootParamsTest {
             assertTrue(k.log().messages().contains("Command line: mem=16M nr_cpus=1 foo=bar nosmt_x"));
         }
     }
+
+    @Test
+    void transparentHugePagesAreAlwaysNeverOrHostAndAnythingElseIsRefused() {
+        assertEquals("host", BootParams.parse("mem=16M").thp(), "default: no advice, the host decides");
+        for (final String v : new String[] {"always", "never", "host"}) {
+            final BootParams p = BootParams.parse("mem=16M mm4j.thp=" + v);
+            assertEquals(v, p.thp());
+            assertFalse(p.unknown().contains("mm4j.thp=" + v), p.unknown().toString());
+        }
+        for (final String bad : new String[] {"mm4j.thp=madvise", "mm4j.thp=Always", "mm4j.thp=", "mm4j.thp"}) {
+            final CmdlineException e = assertThrows(CmdlineException.class, () -> BootParams.parse("mem=16M " + bad),
+                bad);
+            assertEquals((bad.contains("=") ? bad : bad + "=null") + " (expected: always, never or host)",
+                e.getMessage());
+        }
+    }
 }

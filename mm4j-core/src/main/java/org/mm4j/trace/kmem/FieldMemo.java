@@ -3,20 +3,24 @@ package org.mm4j.trace.kmem;
 import java.util.Arrays;
 
 /**
- * The fast path's memory of the ends of canonical allocation lines: the bytes after the pointer of a kmalloc or
- * kmem_cache_alloc line ({@code name= bytes_req= bytes_alloc= gfp_flags= node= accounted=}) and after the pfn of
- * an mm_page_alloc line ({@code order= migratetype= gfp_flags=}) repeat across millions of lines (one cache, one
- * size, one gfp string), so {@link KmemLineParser} keeps what it read from each such tail once and, for a later line
- * whose tail has the same bytes and the same event type, copies the values instead of reading the fields again.
+ * The fast path's memory of the ends of canonical lines: the bytes after the pointer of a kmalloc, kmem_cache_alloc
+ * or kmem_cache_free line ({@code name= bytes_req= bytes_alloc= gfp_flags= node= accounted=}, or {@code name=}) and
+ * after the pfn of an mm_page_alloc line ({@code order= migratetype= gfp_flags=}) repeat across millions of lines
+ * (one cache, one size, one gfp string), so {@link KmemLineParser} keeps what it read from each such tail once
+ * and, for a later line whose tail has the same bytes and the same event type, copies the values instead of reading
+ * the fields again.
  * A tail is remembered only after the fast path read it in full: the values are those it would read again.
  *
  * <p>Open addressing over the hash {@link Interner#hash} (length, first and last 8 bytes); a hit compares every
- * byte. Bounded: at most {@link #MAX} tails (a few KiB each at most, see {@link KmemTraceReader#MAX_LINE}); past
- * that new tails are read field by field and not remembered. Threading: the reader's thread only.
+ * byte. Bounded: at most {@link #MAX} tails of at most {@link #MAX_TAIL} bytes (the kernel's tails are under 150),
+ * 1 MiB of keys in all; past that, or for a longer tail, the fields are read one by one and nothing is remembered.
+ * Threading: the reader's thread only.
  */
 final class FieldMemo {
     /** Tails remembered at most. */
     static final int MAX = 1 << 12;
+    /** Longest tail remembered, in bytes. */
+    static final int MAX_TAIL = 256;
     /** Slots: a power of two, at least twice {@link #MAX}. */
     private static final int SLOTS = MAX << 1;
 
@@ -50,7 +54,7 @@ final class FieldMemo {
 
     /** Remembers the values read from the tail {@code [from, to)} of a line of {@code type} (once full: no-op). */
     void put(final byte[] b, final int from, final int to, final int type, final int hash, final KmemEvent ev) {
-        if (size >= MAX || find(b, from, to, type, hash) >= 0) {
+        if (size >= MAX || to - from > MAX_TAIL || find(b, from, to, type, hash) >= 0) {
             return;
         }
         int i = hash & (SLOTS - 1);

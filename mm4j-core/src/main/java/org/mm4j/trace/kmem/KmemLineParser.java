@@ -352,7 +352,7 @@ final class KmemLineParser {
         }
         ev.ptr = ptr;
         p = end;
-        final boolean allocLine = type == KmemEvent.KMALLOC || type == KmemEvent.KMEM_CACHE_ALLOC;
+        final boolean allocLine = type != KmemEvent.KFREE;
         final int tail = p;
         int tailHash = 0;
         if (allocLine) {
@@ -376,7 +376,13 @@ final class KmemLineParser {
             ev.cacheNameId = names.lastId;
         }
         if (type == KmemEvent.KFREE || type == KmemEvent.KMEM_CACHE_FREE) {
-            return skipSpaces(p, le) >= le;
+            if (skipSpaces(p, le) < le) {
+                return false;
+            }
+            if (allocLine) {
+                tails.put(buf, tail, le, type, tailHash, ev);
+            }
+            return true;
         }
         final long req = bytesAt(p, le, REQ);
         if (req < 0) {

@@ -92,6 +92,21 @@ class FieldMemoTest {
         assertEquals(-1, m.find(late, 0, late.length, KmemEvent.KMALLOC, Interner.hash(late, 0, late.length)));
     }
 
+    /** A tail longer than MAX_TAIL is never remembered (memory stays at MAX x MAX_TAIL bytes of keys). */
+    @Test
+    void longTailsAreNotRemembered() {
+        final FieldMemo m = new FieldMemo();
+        final byte[] t = ascii(" name=" + "x".repeat(FieldMemo.MAX_TAIL) + " bytes_req=8");
+        final int h = Interner.hash(t, 0, t.length);
+        m.put(t, 0, t.length, KmemEvent.KMEM_CACHE_ALLOC, h, alloc(8, 8, 0, "x", 0));
+        assertEquals(0, m.size());
+        assertEquals(-1, m.find(t, 0, t.length, KmemEvent.KMEM_CACHE_ALLOC, h));
+        final byte[] fits = java.util.Arrays.copyOf(t, FieldMemo.MAX_TAIL);
+        final int hf = Interner.hash(fits, 0, fits.length);
+        m.put(fits, 0, fits.length, KmemEvent.KMEM_CACHE_ALLOC, hf, alloc(8, 8, 0, "x", 0));
+        assertTrue(m.find(fits, 0, fits.length, KmemEvent.KMEM_CACHE_ALLOC, hf) >= 0);
+    }
+
     /**
      * Through the reader: tails that agree in length and in their first and last 8 bytes (one hash) but not in
      * between, repeated, read as the general parser reads them; a repeated tail gives the same interned name.
@@ -106,6 +121,9 @@ class FieldMemoTest {
                 + "call_site=f+0x1/0x2 ptr=").append(String.format("%016x", i + 1)).append(" name=").append(n)
                 .append(" bytes_req=").append(i % 2 == 0 ? 64 : 96).append(" bytes_alloc=128 gfp_flags=GFP_KERNEL "
                 + "node=-1 accounted=false\n");
+            sb.append("sh-1 [001] ..... 1.").append(String.format("%06d", i)).append(": kmem_cache_free: "
+                + "call_site=h+0x1/0x2 ptr=").append(String.format("%016x", i + 1)).append(" name=")
+                .append(names[(i + 1) % 3]).append('\n');
             sb.append("sh-1 [001] ..... 1.").append(String.format("%06d", i)).append(": mm_page_alloc: page=0 pfn=0x")
                 .append(Integer.toHexString(i + 16)).append(" order=").append(i % 4).append(" migratetype=1 gfp_flags=")
                 .append(i % 3 == 0 ? "GFP_KERNEL" : "GFP_USER").append('\n');
@@ -118,14 +136,20 @@ class FieldMemoTest {
         final KmemTraceReader r = new KmemTraceReader(new ByteArrayInputStream(text), (l, msg) -> { });
         final KmemEvent ev = new KmemEvent();
         final List<String> seen = new ArrayList<>();
+        final List<String> freed = new ArrayList<>();
         while (r.next(ev)) {
             if (ev.type() == KmemEvent.KMEM_CACHE_ALLOC) {
                 seen.add(ev.cacheName());
+            } else if (ev.type() == KmemEvent.KMEM_CACHE_FREE) {
+                freed.add(ev.cacheName());
             }
         }
         assertEquals(30, seen.size());
         assertSame(seen.get(0), seen.get(3));
         assertEquals("cache_abab", seen.get(29));
+        assertEquals(30, freed.size());
+        assertSame(seen.get(1), freed.get(0), "one interned name for the alloc and the free lines");
+        assertEquals("cache_aaaa", freed.get(29));
         assertEquals(0, r.generalLines());
     }
 }
