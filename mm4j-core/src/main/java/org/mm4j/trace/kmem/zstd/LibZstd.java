@@ -37,16 +37,46 @@ final class LibZstd {
     static final long BUFFER_SIZE = BUFFER.byteOffset(MemoryLayout.PathElement.groupElement("size"));
     static final long BUFFER_POS = BUFFER.byteOffset(MemoryLayout.PathElement.groupElement("pos"));
 
-    /** The downcalls (each named after its libzstd symbol). */
     /**
      * The downcalls (each named after its libzstd symbol). {@code decompressStreamSimpleArgs} is null when the
      * library does not export that symbol (it is in zstd.h's static-linking section, exported by the usual
      * shared builds); it is bound as a critical call that may take heap memory, so libzstd can write straight
-     * into a Java array (the GC waits for the call, a block or two of decoding).
+     * into a Java array (the GC waits for the call, a block or two of decoding). The struct path's
+     * {@code decompressStream} and the error path's {@code getErrorCode} and {@code getErrorName} are found at load
+     * (a library without them is refused as before) but bound on first use ({@code Later}): each binding costs a
+     * class generated at run time, start-up CPU a replay that meets no error never needed.
      */
     record Bindings(int version, MethodHandle createDCtx, MethodHandle freeDCtx, MethodHandle dctxSetParameter,
-                    MethodHandle decompressStream, MethodHandle decompressStreamSimpleArgs, MethodHandle isError,
-                    MethodHandle getErrorCode, MethodHandle getErrorName) {
+                    MethodHandle decompressStreamSimpleArgs, MethodHandle isError, MemorySegment decompressStreamSymbol,
+                    MemorySegment getErrorCodeSymbol, MemorySegment getErrorNameSymbol) {
+        /** {@code ZSTD_decompressStream}, bound on first use. */
+        MethodHandle decompressStream() {
+            return Later.DECOMPRESS_STREAM;
+        }
+
+        /** {@code ZSTD_getErrorCode}, bound on first use. */
+        MethodHandle getErrorCode() {
+            return Later.GET_ERROR_CODE;
+        }
+
+        /** {@code ZSTD_getErrorName}, bound on first use. */
+        MethodHandle getErrorName() {
+            return Later.GET_ERROR_NAME;
+        }
+    }
+
+    /** The downcalls bound on first use (class initialisation: once, thread-safe); only reached through BINDINGS. */
+    private static final class Later {
+        static final MethodHandle DECOMPRESS_STREAM = Linker.nativeLinker().downcallHandle(
+            BINDINGS.decompressStreamSymbol(), FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS,
+                ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+        static final MethodHandle GET_ERROR_CODE = Linker.nativeLinker().downcallHandle(
+            BINDINGS.getErrorCodeSymbol(), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+        static final MethodHandle GET_ERROR_NAME = Linker.nativeLinker().downcallHandle(
+            BINDINGS.getErrorNameSymbol(), FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+
+        private Later() {
+        }
     }
 
     /** Why the library is not used (null when {@link #BINDINGS} is set). */
@@ -109,16 +139,12 @@ final class LibZstd {
                 linker.downcallHandle(find(lib, "ZSTD_freeDCtx"), FunctionDescriptor.of(size, ptr)),
                 linker.downcallHandle(find(lib, "ZSTD_DCtx_setParameter"), FunctionDescriptor.of(size, ptr,
                     ValueLayout.JAVA_INT, ValueLayout.JAVA_INT)),
-                linker.downcallHandle(find(lib, "ZSTD_decompressStream"), FunctionDescriptor.of(size, ptr, ptr,
-                    ptr)),
                 lib.find("ZSTD_decompressStream_simpleArgs").map(f -> linker.downcallHandle(f,
                     FunctionDescriptor.of(size, ptr, ptr, size, ptr, ptr, size, ptr), Linker.Option.critical(true)))
                     .orElse(null),
                 linker.downcallHandle(find(lib, "ZSTD_isError"), FunctionDescriptor.of(ValueLayout.JAVA_INT,
                     size)),
-                linker.downcallHandle(find(lib, "ZSTD_getErrorCode"), FunctionDescriptor.of(ValueLayout.JAVA_INT,
-                    size)),
-                linker.downcallHandle(find(lib, "ZSTD_getErrorName"), FunctionDescriptor.of(ptr, size)));
+                find(lib, "ZSTD_decompressStream"), find(lib, "ZSTD_getErrorCode"), find(lib, "ZSTD_getErrorName"));
         } catch (final UnavailableException e) {
             throw e;
         } catch (final Throwable t) {
