@@ -97,13 +97,8 @@ public final class CpuAb {
             for (int i = 0; i < n; i++) {
                 final double[] t = Arrays.copyOfRange(ns[i], from, rounds);
                 Arrays.sort(t);
-                final double[] ratio = new double[rounds - from];
-                for (int r = from; r < rounds; r++) {
-                    ratio[r - from] = ns[i][r] / ns[0][r];
-                }
-                Arrays.sort(ratio);
                 sb.append(String.format(Locale.ROOT, " | %s %.2f (min %.2f) x%.3f", vs.get(i).label,
-                    t[t.length / 2], t[0], ratio[ratio.length / 2]));
+                    t[t.length / 2], t[0], pairedMedian(ns[i], ns[0], from, rounds)));
             }
             System.out.println(sb);
         }
@@ -172,5 +167,22 @@ public final class CpuAb {
                 System.clearProperty(t < 0 ? x : x.substring(0, t));
             }
         }
+    }
+
+    /** The median of the rounds {@code [from, to)} of {@code ns}. */
+    static double median(final double[] ns, final int from, final int to) {
+        final double[] t = Arrays.copyOfRange(ns, from, to);
+        Arrays.sort(t);
+        return t[t.length / 2];
+    }
+
+    /** The median of the per-round ratios {@code ns[r] / base[r]} over the rounds {@code [from, to)}. */
+    static double pairedMedian(final double[] ns, final double[] base, final int from, final int to) {
+        final double[] ratio = new double[to - from];
+        for (int r = from; r < to; r++) {
+            ratio[r - from] = ns[r] / base[r];
+        }
+        Arrays.sort(ratio);
+        return ratio[ratio.length / 2];
     }
 }

@@ -83,15 +83,8 @@ public final class HugePageCpu {
         final StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "live=%d %s %s", live, args[1], args[2]));
         final int from = rounds / 3;
         for (int i = 0; i < vs.length; i++) {
-            final double[] t = Arrays.copyOfRange(ns[i], from, rounds);
-            Arrays.sort(t);
-            final double[] ratio = new double[rounds - from];
-            for (int round = from; round < rounds; round++) {
-                ratio[round - from] = ns[i][round] / ns[0][round];
-            }
-            Arrays.sort(ratio);
-            sb.append(String.format(Locale.ROOT, " | %s %.2f x%.3f", vs[i].label, t[t.length / 2],
-                ratio[ratio.length / 2]));
+            sb.append(String.format(Locale.ROOT, " | %s %.2f x%.3f", vs[i].label, CpuAb.median(ns[i], from, rounds),
+                CpuAb.pairedMedian(ns[i], ns[0], from, rounds)));
         }
         System.out.println(sb + (sink == 42 ? " " : ""));
         for (final Variant v : vs) {

@@ -430,10 +430,13 @@ public final class KmemTraceGenerator {
             if (heapDue[parent] <= due) {
                 break;
             }
-            heapDue[i] = heapDue[parent];
-            heapSlot[i] = heapSlot[parent];
+            heapPut(i, heapDue[parent], heapSlot[parent]);
             i = parent;
         }
+        heapPut(i, due, slot);
+    }
+
+    private void heapPut(final int i, final long due, final int slot) {
         heapDue[i] = due;
         heapSlot[i] = slot;
     }
@@ -455,12 +458,10 @@ public final class KmemTraceGenerator {
             if (heapDue[c] >= due) {
                 break;
             }
-            heapDue[i] = heapDue[c];
-            heapSlot[i] = heapSlot[c];
+            heapPut(i, heapDue[c], heapSlot[c]);
             i = c;
         }
-        heapDue[i] = due;
-        heapSlot[i] = slot;
+        heapPut(i, due, slot);
         return top;
     }
 
