@@ -46,12 +46,14 @@ public final class ForkRounds {
      * statistics use it: 31.6 for 3, 8.6 for 5, 6.9 for 6; NaN below {@value #MIN_FORKS_FOR_FORK_ERROR}.
      */
     public static double studentT(final int k) {
+        if (k < MIN_FORKS_FOR_FORK_ERROR) {
+            return Double.NaN;
+        }
         final ListStatistics s = new ListStatistics();
         for (int i = 0; i < k; i++) {
             s.addValue(i);
         }
-        return k < MIN_FORKS_FOR_FORK_ERROR ? Double.NaN
-            : s.getMeanErrorAt(CONFIDENCE) * Math.sqrt(k) / s.getStandardDeviation();
+        return s.getMeanErrorAt(CONFIDENCE) * Math.sqrt(k) / s.getStandardDeviation();
     }
 
     /** One fork: which round, workload and allocator row it measures. */

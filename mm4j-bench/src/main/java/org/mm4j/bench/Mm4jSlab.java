@@ -58,8 +58,8 @@ class Mm4jSlab implements Allocator {
      */
     static Allocator openHugePages(final String name) {
         final Kernel k = Kernel.boot(CMDLINE + " mm4j.sheaves=" + SHEAVES + " mm4j.thp=always");
-        if (k.memory().hugePagesRefused() != null) {
-            final String why = k.memory().hugePagesRefused();
+        final String why = k.memory().hugePagesRefused();
+        if (why != null) {
             k.close();
             throw new Allocators.Unavailable(name + ": madvise(MADV_HUGEPAGE) on the model's memory: " + why
                 + " (the host kernel has no transparent huge pages?)");

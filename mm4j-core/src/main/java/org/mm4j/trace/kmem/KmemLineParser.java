@@ -42,7 +42,7 @@ final class KmemLineParser {
     final Interner names = new Interner();
     final Interner gfps = new Interner();
     final Interner sites = new Interner();
-    /** The values of alloc lines' tails already read (see {@link FieldMemo}). */
+    /** The values of line tails already read (alloc lines and kmem_cache_free; see {@link FieldMemo}). */
     final FieldMemo tails = new FieldMemo();
     /** End of the value a value helper parsed last. */
     private int end;
@@ -352,10 +352,10 @@ final class KmemLineParser {
         }
         ev.ptr = ptr;
         p = end;
-        final boolean allocLine = type != KmemEvent.KFREE;
+        final boolean memo = type != KmemEvent.KFREE;  // a kfree line's tail is its pointer: nothing to remember
         final int tail = p;
         int tailHash = 0;
-        if (allocLine) {
+        if (memo) {
             tailHash = Interner.hash(buf, tail, le - tail);
             final int slot = tails.find(buf, tail, le, type, tailHash);
             if (slot >= 0) {
@@ -379,7 +379,7 @@ final class KmemLineParser {
             if (skipSpaces(p, le) < le) {
                 return false;
             }
-            if (allocLine) {
+            if (memo) {
                 tails.put(buf, tail, le, type, tailHash, ev);
             }
             return true;
