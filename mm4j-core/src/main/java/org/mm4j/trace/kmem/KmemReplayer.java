@@ -197,8 +197,8 @@ public final class KmemReplayer {
     private long refused;
     private String firstRefusal;
     private final int nrCpus;
-    private final LongLongMap objects = new LongLongMap(1 << 12, MAX_TRACKED);
-    private final LongLongMap pages = new LongLongMap(1 << 12, MAX_TRACKED);
+    private final LongLongMap objects = new LongLongMap(1 << 15, MAX_TRACKED);
+    private final LongLongMap pages = new LongLongMap(1 << 15, MAX_TRACKED);
     private final Map<String, CacheStats> caches = new HashMap<>();
     private final Map<String, CallSiteStats> sites = new HashMap<>();
     /** The sites by {@link CallSiteStats#index}. */
@@ -572,9 +572,10 @@ public final class KmemReplayer {
 
     /**
      * Takes a timeline sample now (also done every so many events, and should be at the end). Cheap on purpose:
-     * it runs a few thousand times per replay over every cache, so it reads each zone under one lock hold and finds
-     * a cache's series by the cache itself ({@link #sampledCaches}) rather than by its name; the JIT then compiles
-     * a small method instead of one with hash lookups and a lock per order inlined three times over.
+     * it runs a few thousand times per replay, so it reads each zone under one lock hold, and the loop over every
+     * cache is a method of its own ({@link #sampleSlabBytes}) that finds a cache's series by the cache itself rather
+     * than by its name. This method then loops too little for C2 to compile it (with the list copy, the lock and
+     * the timeline's row copies inlined: 9 KB of code, compiled twice); only the small loop is compiled.
      */
     public void sample() {
         java.util.Arrays.fill(freeScratch, 0);
@@ -582,31 +583,36 @@ public final class KmemReplayer {
             z.addNrFree(freeScratch);
         }
         // slab bytes per cache, as /proc/slabinfo shows them (num_slabs x pagesperslab)
-        final List<KmemCache> all = slub.caches();
+        java.util.Arrays.fill(seriesScratch, 0);
+        sampleSlabBytes(slub.caches());
+        final int n = timeline.seriesCount();
+        timeline.add(events, lastMicros, freeScratch, java.util.Arrays.copyOf(seriesScratch, n));
+    }
+
+    /** Sets {@code seriesScratch[series of c]} to the slab bytes of each cache {@code c} of {@code all}. */
+    private void sampleSlabBytes(final List<KmemCache> all) {
         final int nc = all.size();
         if (sampledCaches.length < nc) {
             sampledCaches = java.util.Arrays.copyOf(sampledCaches, Math.max(nc, 2 * sampledCaches.length));
             sampledSeries = java.util.Arrays.copyOf(sampledSeries, sampledCaches.length);
         }
-        java.util.Arrays.fill(seriesScratch, 0);
         for (int j = 0; j < nc; j++) {
             final KmemCache c = all.get(j);
             final int k = nc - 1 - j;  // the list is newest first: position k from the oldest is stable
-            int i;
-            if (sampledCaches[k] == c) {
-                i = sampledSeries[k];
-            } else {
-                i = timeline.seriesIndex(c.name());
-                sampledCaches[k] = c;
-                sampledSeries[k] = i;
-                if (seriesScratch.length <= i) {
-                    seriesScratch = java.util.Arrays.copyOf(seriesScratch, Math.max(i + 1, 2 * seriesScratch.length));
-                }
-            }
+            final int i = sampledCaches[k] == c ? sampledSeries[k] : newSampledCache(c, k);
             seriesScratch[i] = slabPages(c) << PhysicalMemory.PAGE_SHIFT;
         }
-        final int n = timeline.seriesCount();
-        timeline.add(events, lastMicros, freeScratch, java.util.Arrays.copyOf(seriesScratch, n));
+    }
+
+    /** A cache not seen at position {@code k} before: its series by name (added when new); returns its index. */
+    private int newSampledCache(final KmemCache c, final int k) {
+        final int i = timeline.seriesIndex(c.name());
+        sampledCaches[k] = c;
+        sampledSeries[k] = i;
+        if (seriesScratch.length <= i) {
+            seriesScratch = java.util.Arrays.copyOf(seriesScratch, Math.max(i + 1, 2 * seriesScratch.length));
+        }
+        return i;
     }
 
     /** Pages in the slabs of {@code c} (what /sys/kernel/slab/CACHE/slabs counts, in slabs of 2^order pages). */
