@@ -78,6 +78,8 @@ public final class SlabAllocator implements SegmentAllocator {
     private final long base;
     /** Native address of the slab index's entry of pfn 0 ({@link SlabIndex}), for the free fast path. */
     private final long slabIndexBase;
+    /** Native address of the free mark of physical address 0 ({@link FreeMarks}), for the free fast path. */
+    private final long markBase;
     /**
      * Physical addresses below this may take the free fast path ({@link #freeFast}): the model's size while
      * sheaves are on and {@code init_on_free} is off, else 0; 0 from {@link #forgetSheaves} on. Owner only.
@@ -157,6 +159,7 @@ public final class SlabAllocator implements SegmentAllocator {
         this.initOnAlloc = slub.initOnAlloc;
         this.base = slub.mem.nativeAddress(0);
         this.slabIndexBase = slub.memMap.slabIndexAddress();
+        this.markBase = slub.memMap.freeMarksAddress();
         this.fastLimit = capacity > 0 && !initOnFree ? totalBytes : 0;
         this.slowAlloc = initOnAlloc || slub.failslab.active();
         this.leakTracking = capacity == 0 || slub.leaks.level() != LeakDetector.Level.DISABLED;
@@ -282,7 +285,10 @@ public final class SlabAllocator implements SegmentAllocator {
             return false;
         }
         final ThreadSheaves t = ids[id];
-        return t != null && t.freeFast(phys, pfn, e);
+        // the free mark's address needs only phys (the marks cover every valid phys): its load can start at once,
+        // beside the slab index's chain (index entry, byId, the sheaves); it is used only once phys is an object
+        final long markAt = markBase + (phys >>> MemMap.FREE_MARK_SHIFT);
+        return t != null && t.freeFast(phys, pfn, e, markAt, (byte) RAW_BYTE.get(ALL_MEMORY, markAt));
     }
 
     /** The rest of kfree: other threads, sheaves off, large kmallocs, new caches, bad pointers, full sheaves. */
@@ -774,11 +780,12 @@ public final class SlabAllocator implements SegmentAllocator {
         /**
          * The free fast path (a separate method so that {@link #kfree} stays small enough to be inlined): pushes
          * {@code phys}, on page {@code pfn} whose {@link SlabIndex} entry is {@code e} (a slab of this cache), on
-         * the main sheaf after checking and setting its free mark. False, with nothing changed, for anything
+         * the main sheaf after checking and setting its free mark ({@code mark}, the byte at native address
+         * {@code markAt}, loaded by the caller). False, with nothing changed, for anything
          * unusual (not a slab page, not an object start, main full, key shares the free pointer's word, already
          * free): the slow path handles and reports it.
          */
-        boolean freeFast(final long phys, final long pfn, final long e) {
+        boolean freeFast(final long phys, final long pfn, final long e, final long markAt, final byte mark) {
             final long off = phys - (SlabIndex.head(pfn, e) << PhysicalMemory.PAGE_SHIFT) - redLeftPad;
             final long idx = (off * recip) >>> 32;
             final long[] o = objects;
@@ -788,11 +795,10 @@ public final class SlabAllocator implements SegmentAllocator {
                 return false;
             }
             if (mode == KEYED) {
-                final long at = markBase + (phys >>> MemMap.FREE_MARK_SHIFT);
-                if ((byte) RAW_BYTE.get(ALL_MEMORY, at) == FreeMarks.FREE) {
+                if (mark == FreeMarks.FREE) {
                     return false;  // already free: the slow path reports and refuses it
                 }
-                RAW_BYTE.set(ALL_MEMORY, at, FreeMarks.FREE);
+                RAW_BYTE.set(ALL_MEMORY, markAt, FreeMarks.FREE);
             }
             o[n] = phys;
             size = n + 1;
