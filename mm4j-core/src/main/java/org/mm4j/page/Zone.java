@@ -192,6 +192,22 @@ public final class Zone {
         }
     }
 
+    /**
+     * Adds the number of free blocks of each order (all migratetypes) to {@code acc[order]} for every order below
+     * {@code min(acc.length, NR_PAGE_ORDERS)}, read under one hold of the zone lock (a consistent snapshot).
+     */
+    public void addNrFree(final long[] acc) {
+        final int n = Math.min(acc.length, NR_PAGE_ORDERS);
+        lock.lock();
+        try {
+            for (int o = 0; o < n; o++) {
+                acc[o] += nrFree[o];
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Number of free blocks of {@code order} and migratetype {@code mt}, read under the zone lock. */
     public long nrFree(final int order, final int mt) {
         lock.lock();

@@ -124,8 +124,10 @@ public final class SlabAllocator implements SegmentAllocator {
      * views of neighbouring objects share cache lines): a view of the same object with the same size is handed out
      * again instead of a new one ({@code MemorySegment} is a value-based class: its identity means nothing), so a
      * hot allocate/free loop allocates nothing on the heap. {@link #viewKeys} says what each slot holds
-     * ({@code phys << 14 | byteSize}, 0 = nothing), so that a lookup reads one long and no view. Owner only (the
-     * fast path pops the owner's sheaves); null until the first allocate and after {@link #forgetSheaves}.
+     * ({@code phys << 14 | byteSize}, 0 = nothing), so that a lookup reads one long and no view (checking the
+     * slot's view itself instead costs mixed sizes a cache miss per lookup: another object's cold view holds the
+     * slot). Owner only (the fast path pops the owner's sheaves); null until
+     * the first allocate and after {@link #forgetSheaves}.
      */
     private MemorySegment[] views;
     private long[] viewKeys;
@@ -403,6 +405,21 @@ public final class SlabAllocator implements SegmentAllocator {
         return allocateUntracked(byteSize, byteAlignment);
     }
 
+    /**
+     * {@link SegmentAllocator#allocate(long)}: {@code allocate(byteSize, 1)}. Overridden so that a caller's call
+     * reaches this class's fast path directly instead of through the interface's default method, whose profile
+     * (one for every {@code SegmentAllocator} of the JVM) C2 may judge cold, and then refuse to inline an
+     * {@code allocate} compiled on its own ("already compiled into a medium method"): the caller's loop then pays
+     * a call per allocation in some runs and not in others.
+     */
+    @Override
+    public MemorySegment allocate(final long byteSize) {
+        if (leakTracking) {  // LEAK DETECTION HOOK, as allocate(long, long)
+            return slub.leaks.allocate(this, byteSize, 1);
+        }
+        return allocateUntracked(byteSize, 1);
+    }
+
     /** {@link #allocate} without the leak detector. */
     MemorySegment allocateUntracked(final long byteSize, final long byteAlignment) {
         // the fast path: 1..8192 bytes, alignment 1, 2, 4 or 8 (every kmalloc object is 8-aligned), popped from
@@ -464,9 +481,13 @@ public final class SlabAllocator implements SegmentAllocator {
             return mem.slice(phys, byteSize);
         }
         final long[] k = viewKeys;
-        final int i = (int) (phys >>> 4) & ((1 << VIEW_BITS) - 1);
-        if (k != null && k[i] == (phys << VIEW_SIZE_BITS | byteSize)) {
-            return views[i];
+        if (k != null) {
+            // masks by the arrays' own lengths (both 1 << VIEW_BITS), so that the JIT drops both bounds checks
+            final int i = (int) (phys >>> 4) & (k.length - 1);
+            if (k[i] == (phys << VIEW_SIZE_BITS | byteSize)) {
+                final MemorySegment[] vs = views;
+                return vs[i & (vs.length - 1)];
+            }
         }
         return cacheView(phys, byteSize);
     }

@@ -197,8 +197,8 @@ public final class KmemReplayer {
     private long refused;
     private String firstRefusal;
     private final int nrCpus;
-    private final LongLongMap objects = new LongLongMap(1 << 12, MAX_TRACKED);
-    private final LongLongMap pages = new LongLongMap(1 << 12, MAX_TRACKED);
+    private final LongLongMap objects = new LongLongMap(1 << 15, MAX_TRACKED);
+    private final LongLongMap pages = new LongLongMap(1 << 15, MAX_TRACKED);
     private final Map<String, CacheStats> caches = new HashMap<>();
     private final Map<String, CallSiteStats> sites = new HashMap<>();
     /** The sites by {@link CallSiteStats#index}. */
@@ -210,6 +210,18 @@ public final class KmemReplayer {
     private final Timeline timeline = new Timeline(512);
     private final long[] freeScratch = new long[Timeline.ORDERS];
     private long[] seriesScratch = new long[16];
+    /**
+     * The caches {@link #sample()} saw, by position from the oldest in {@link Slub#caches()} (which lists the newest
+     * first, so a new cache does not move the older ones), and each one's timeline series: a cache found at its
+     * position again needs no lookup by name.
+     */
+    private KmemCache[] sampledCaches = new KmemCache[0];
+    private int[] sampledSeries = new int[0];
+
+    /** {@link #kmallocStats}: per slot of the kmalloc table (slot 0: kmalloc-large), the cache and its figures. */
+    private final KmemCache[] kmallocStatsOf =
+        new KmemCache[1 + Slub.NR_KMALLOC_TYPES * (Slub.KMALLOC_SHIFT_HIGH + 1)];
+    private final CacheStats[] kmallocStats = new CacheStats[kmallocStatsOf.length];
 
     private final long[] perType = new long[KmemEvent.NR_TYPES];
     /** The batch {@link #replay(KmemEvent)} copies its one event into. */
@@ -347,7 +359,7 @@ public final class KmemReplayer {
                          final long ptr, final int traceCpu) {
         final long kaddr = slub.kmalloc(bytesReq, gfp);
         final KmemCache c = slub.kmallocCache(bytesReq, gfp);
-        final CacheStats st = stats(c != null ? c.name() : "kmalloc-large");
+        final CacheStats st = kmallocStats(c, bytesReq, gfp);
         if (kaddr == 0) {
             st.failures++;
             modelObjectFailures++;
@@ -533,6 +545,22 @@ public final class KmemReplayer {
         return st;
     }
 
+    /**
+     * The figures of kmalloc cache {@code c} (null: kmalloc-large) serving {@code size} with {@code gfp}: by the
+     * cache's slot in the kmalloc table, checked against the cache itself, else by name (first use).
+     */
+    private CacheStats kmallocStats(final KmemCache c, final long size, final int gfp) {
+        final int slot = c == null ? 0 : 1 + Slub.kmallocType(gfp) * (Slub.KMALLOC_SHIFT_HIGH + 1)
+            + Slub.kmallocIndex(size);
+        if (kmallocStatsOf[slot] == c && kmallocStats[slot] != null) {
+            return kmallocStats[slot];
+        }
+        final CacheStats st = stats(c != null ? c.name() : "kmalloc-large");
+        kmallocStatsOf[slot] = c;
+        kmallocStats[slot] = st;
+        return st;
+    }
+
     private CacheStats stats(final String name) {
         CacheStats s = caches.get(name);
         if (s == null) {
@@ -542,26 +570,49 @@ public final class KmemReplayer {
         return s;
     }
 
-    /** Takes a timeline sample now (also done every so many events, and should be at the end). */
+    /**
+     * Takes a timeline sample now (also done every so many events, and should be at the end). Cheap on purpose:
+     * it runs a few thousand times per replay, so it reads each zone under one lock hold, and the loop over every
+     * cache is a method of its own ({@link #sampleSlabBytes}) that finds a cache's series by the cache itself rather
+     * than by its name. This method then loops too little for C2 to compile it (with the list copy, the lock and
+     * the timeline's row copies inlined: 9 KB of code, compiled twice); only the small loop is compiled.
+     */
     public void sample() {
         java.util.Arrays.fill(freeScratch, 0);
         for (final Zone z : buddy.zones()) {
-            for (int o = 0; o < Timeline.ORDERS; o++) {
-                freeScratch[o] += z.nrFree(o);
-            }
+            z.addNrFree(freeScratch);
         }
         // slab bytes per cache, as /proc/slabinfo shows them (num_slabs x pagesperslab)
-        final List<KmemCache> all = slub.caches();
         java.util.Arrays.fill(seriesScratch, 0);
-        for (final KmemCache c : all) {
-            final int i = timeline.seriesIndex(c.name());
-            if (seriesScratch.length <= i) {
-                seriesScratch = java.util.Arrays.copyOf(seriesScratch, Math.max(i + 1, 2 * seriesScratch.length));
-            }
-            seriesScratch[i] = slabPages(c) << PhysicalMemory.PAGE_SHIFT;
-        }
+        sampleSlabBytes(slub.caches());
         final int n = timeline.seriesCount();
         timeline.add(events, lastMicros, freeScratch, java.util.Arrays.copyOf(seriesScratch, n));
+    }
+
+    /** Sets {@code seriesScratch[series of c]} to the slab bytes of each cache {@code c} of {@code all}. */
+    private void sampleSlabBytes(final List<KmemCache> all) {
+        final int nc = all.size();
+        if (sampledCaches.length < nc) {
+            sampledCaches = java.util.Arrays.copyOf(sampledCaches, Math.max(nc, 2 * sampledCaches.length));
+            sampledSeries = java.util.Arrays.copyOf(sampledSeries, sampledCaches.length);
+        }
+        for (int j = 0; j < nc; j++) {
+            final KmemCache c = all.get(j);
+            final int k = nc - 1 - j;  // the list is newest first: position k from the oldest is stable
+            final int i = sampledCaches[k] == c ? sampledSeries[k] : newSampledCache(c, k);
+            seriesScratch[i] = slabPages(c) << PhysicalMemory.PAGE_SHIFT;
+        }
+    }
+
+    /** A cache not seen at position {@code k} before: its series by name (added when new); returns its index. */
+    private int newSampledCache(final KmemCache c, final int k) {
+        final int i = timeline.seriesIndex(c.name());
+        sampledCaches[k] = c;
+        sampledSeries[k] = i;
+        if (seriesScratch.length <= i) {
+            seriesScratch = java.util.Arrays.copyOf(seriesScratch, Math.max(i + 1, 2 * seriesScratch.length));
+        }
+        return i;
     }
 
     /** Pages in the slabs of {@code c} (what /sys/kernel/slab/CACHE/slabs counts, in slabs of 2^order pages). */
