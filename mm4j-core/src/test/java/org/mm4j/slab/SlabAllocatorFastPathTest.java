@@ -5,6 +5,7 @@ import org.mm4j.Kernel;
 import org.mm4j.page.Gfp;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
 import java.util.HashSet;
 import java.util.Set;
@@ -120,6 +121,33 @@ class SlabAllocatorFastPathTest {
             a.free(again);
             a.flush();
             assertEquals(0, validateKmalloc(k.slab()));
+        }
+    }
+
+    @Test
+    void allocateOfASizeIsAllocateWithAlignmentOneThroughTheInterfaceToo() {
+        try (Kernel k = Kernel.boot("mem=64M nr_cpus=1 mm4j.leak_detection=paranoid")) {
+            final SlabAllocator a = k.slab().allocator();
+            final SegmentAllocator viaInterface = a;
+            final MemorySegment tracked = viaInterface.allocate(24);  // the override keeps the leak detector's hook
+            assertEquals(24, tracked.byteSize());
+            assertEquals(1, k.slab().leakDetector().trackedNow(), "allocate(long) is recorded as allocate(long, long) is");
+            a.free(tracked);
+            assertEquals(0, k.slab().leakDetector().trackedNow(), "and its free drops the record");
+        }
+        try (Kernel k = Kernel.boot("mem=64M nr_cpus=1")) {
+            final SlabAllocator a = k.slab().allocator();
+            final SegmentAllocator viaInterface = a;
+            for (int i = 0; i < 3; i++) {  // sheaves made, then 40 asked twice in a row: its view is cached
+                a.free(viaInterface.allocate(40));
+            }
+            final MemorySegment one = viaInterface.allocate(40);
+            a.free(one);
+            final MemorySegment two = a.allocate(40, 1);
+            assertTrue(one == two, "allocate(40) and allocate(40, 1) take the same fast path and the same view");
+            assertThrows(IllegalArgumentException.class, () -> viaInterface.allocate(-1));
+            a.free(two);
+            assertThrows(IllegalStateException.class, () -> a.free(two));  // a double free is still refused
         }
     }
 
