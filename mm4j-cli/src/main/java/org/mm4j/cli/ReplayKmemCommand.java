@@ -302,8 +302,8 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     /** The decompressed stream; with {@code readAhead}, a compressed one is decoded on its own thread. */
     private static InputStream decoded(final BufferedInputStream raw, final String name, final long zstdWindow,
                                        final boolean readAhead) throws IOException {
-        final InputStream in = org.mm4j.trace.kmem.TraceInput.decompress(raw, name, zstdWindow);
-        return readAhead ? org.mm4j.trace.kmem.TraceInput.readAhead(in, raw) : in;
+        return readAhead ? org.mm4j.trace.kmem.TraceInput.decompressAhead(raw, name, zstdWindow)
+            : org.mm4j.trace.kmem.TraceInput.decompress(raw, name, zstdWindow);
     }
 
     private static void closeQuietly(final InputStream in) {

@@ -102,6 +102,12 @@ public final class MemMap implements AutoCloseable {
     /** Bytes per entry of the slab index ({@link #slabIndexAddress()}). Internal: for org.mm4j.slab. */
     @InternalApi("org.mm4j.slab")
     public static final int SLAB_INDEX_ENTRY = 8;
+    /**
+     * Bytes of memory per byte of the slab package's free marks ({@link #freeMarksAddress()}): one mark per 16
+     * bytes. Internal: for org.mm4j.slab.
+     */
+    @InternalApi("org.mm4j.slab")
+    public static final int FREE_MARK_SHIFT = 4;
 
     private final Arena arena;
     private final MemorySegment table;
@@ -111,6 +117,12 @@ public final class MemMap implements AutoCloseable {
      * {@code struct page}, so nothing the kernel shows reads it.
      */
     private final MemorySegment slabIndex;
+    /**
+     * mm4j's free marks, beside the table: one byte per 16 bytes of memory whose meaning belongs to org.mm4j.slab
+     * (its {@code FreeMarks}); 0 = nothing. Reserved as the table is (committed on first write: 256 bytes per page
+     * at most, 64 for a page of 64-byte objects); nothing the kernel shows reads it.
+     */
+    private final MemorySegment freeMarks;
     private final long nrPages;
 
     /**
@@ -129,6 +141,7 @@ public final class MemMap implements AutoCloseable {
         try {
             this.table = Reservation.reserve(arena, nrPages * ENTRY_SIZE, 64);
             this.slabIndex = Reservation.reserve(arena, nrPages * SLAB_INDEX_ENTRY, 64);
+            this.freeMarks = Reservation.reserve(arena, nrPages << PhysicalMemory.PAGE_SHIFT >>> FREE_MARK_SHIFT, 64);
         } catch (final RuntimeException e) {
             arena.close();
             throw e;
@@ -161,6 +174,29 @@ public final class MemMap implements AutoCloseable {
     @InternalApi("org.mm4j.slab")
     public void slabIndex(final long pfn, final long value) {
         LONG.set(slabIndex, pfn * SLAB_INDEX_ENTRY, value);
+    }
+
+    /**
+     * Native address of the free mark of physical address 0 (the mark of {@code phys} is at
+     * {@code phys >>> FREE_MARK_SHIFT} bytes further), for the JVM allocator's fast paths, which read and write the
+     * marks of valid addresses through an unchecked view. Valid until {@link #close()}, as
+     * {@link #slabIndexAddress()}. Internal: for org.mm4j.slab.
+     */
+    @InternalApi("org.mm4j.slab")
+    public long freeMarksAddress() {
+        return freeMarks.address();
+    }
+
+    /** Plain load of the free mark of physical address {@code phys}. Internal: for org.mm4j.slab. */
+    @InternalApi("org.mm4j.slab")
+    public byte freeMark(final long phys) {
+        return freeMarks.get(ValueLayout.JAVA_BYTE, phys >>> FREE_MARK_SHIFT);
+    }
+
+    /** Plain store of the free mark of physical address {@code phys}. Internal: for org.mm4j.slab. */
+    @InternalApi("org.mm4j.slab")
+    public void freeMark(final long phys, final byte value) {
+        freeMarks.set(ValueLayout.JAVA_BYTE, phys >>> FREE_MARK_SHIFT, value);
     }
 
     private static long at(final long pfn, final int field) {

@@ -12,16 +12,20 @@ import static org.mm4j.slab.KmemCache.wObjects;
 
 /**
  * mm4j's refusal of double frees (the {@code Safety} part of {@link KmemCache}; off with
- * {@code mm4j.double_free=kernel} and in debug caches, which keep the kernel's own checks). A free object holds
- * its key {@code freeKey ^ phys} in its key word; a free finds the key and refuses, a handout checks and clears
- * it. Where the key shares the free pointer's word, a walk of the slab's and the CPU freelists decides.
- * {@link #doubleFree} is also the kernel's {@code BUG_ON(object == fp)} of {@code set_freepointer}.
+ * {@code mm4j.double_free=kernel} and in debug caches, which keep the kernel's own checks). A free object has its
+ * free mark set ({@link FreeMarks}: a byte per object beside {@code mem_map}, outside the object); a free finds
+ * the mark and refuses, a handout checks and clears it. Caches without a byte of their own per object (objects
+ * under 16 bytes) and caches whose objects must keep their contents ({@code ctor}, {@code SLAB_TYPESAFE_BY_RCU})
+ * keep the mark in the object instead ({@link KmemCache#keyIsFp}): the key {@code freeKey ^ phys} in the free
+ * pointer's word while the object sits in a sheaf; on a freelist that word holds the encoded pointer, and a walk
+ * of the slab's and the CPU freelists decides. {@link #doubleFree} is also the kernel's
+ * {@code BUG_ON(object == fp)} of {@code set_freepointer}.
  *
  * <p>Errors: inside the model a refusal is a {@code slab_err} report in dmesg; at the Java API it is an
  * {@link IllegalStateException} naming the cache and the address, thrown after the report, with nothing changed.
  *
- * <p>Threads: the key word of an object belongs to whoever holds the object; the CPU freelist walk takes the
- * slot's lock and seizes its word.
+ * <p>Threads: the mark (or key word) of an object belongs to whoever holds the object ({@link FreeMarks});
+ * the CPU freelist walk takes the slot's lock and seizes its word.
  */
 final class DoubleFreeGuard {
     private DoubleFreeGuard() {
@@ -29,18 +33,20 @@ final class DoubleFreeGuard {
 
     /**
      * Refuses the free of an object that is already free: a report and an {@link IllegalStateException}, nothing
-     * changed. An object whose key word holds its key ({@code freeKey ^ phys}) is free (a live object's key word
-     * was cleared when it was handed out; only a program that read the key out of freed memory could write it
-     * back). Where the key shares the free pointer's word, an object on a freelist holds an encoded pointer
-     * instead: when that decodes to NULL or an object of the slab, a walk of the slab's freelist and of the CPU
-     * freelists on it decides.
+     * changed. An object whose free mark is set is free (a live object's mark was cleared when it was handed out).
+     * Where the mark is the key in the free pointer's word ({@link KmemCache#keyIsFp}), an object whose word holds
+     * its key ({@code freeKey ^ phys}) is free (only a program that read the key out of freed memory could write
+     * it back); an object on a freelist holds an encoded pointer instead: when that decodes to NULL or an object of
+     * the slab, a walk of the slab's freelist and of the CPU freelists on it decides.
      */
     static void checkFree(final KmemCache s, final long slab, final long phys) {
-        final long w = s.raw(phys + s.keyOffset);
-        boolean free = w == (s.freeKey ^ phys);
-        if (!free && s.keyIsFp) {
+        final boolean free;
+        if (s.keyIsFp) {
             final long p = s.getFp(phys);
-            free = (p == 0 || s.validObject(slab, p)) && onFreelists(s, slab, phys);
+            free = s.raw(phys + s.keyOffset) == (s.freeKey ^ phys)
+                || (p == 0 || s.validObject(slab, p)) && onFreelists(s, slab, phys);
+        } else {
+            free = FreeMarks.isFree(s.mm, phys);
         }
         if (free) {
             refuse(s, slab, phys, "Object already free (double free of 0x" + Long.toHexString(kaddr(phys))
@@ -49,23 +55,35 @@ final class DoubleFreeGuard {
         }
     }
 
-    /** Writes an object's key: it is free from here on. */
+    /** Marks an object free: its free mark, or its key where the key shares the free pointer's word. */
     static void markFree(final KmemCache s, final long phys) {
-        s.raw(phys + s.keyOffset, s.freeKey ^ phys);
+        if (s.keyIsFp) {
+            s.raw(phys + s.keyOffset, s.freeKey ^ phys);
+        } else {
+            FreeMarks.setFree(s.mm, phys);
+        }
     }
 
     /**
-     * Hands out an object popped from a sheaf: true when it carried its key (now cleared); false when it did
-     * not (reported: a double free that raced with the first, or a write after free) and the object is dropped,
-     * never handed to a second owner.
+     * Hands out an object popped from a sheaf: true when it was marked free (now cleared); false when it was not
+     * (reported: a double free that raced with the first, or a write after free of a key) and the object is
+     * dropped, never handed to a second owner.
      */
     static boolean handoutFromSheaf(final KmemCache s, final long phys) {
+        if (!s.keyIsFp) {
+            if (!FreeMarks.isFree(s.mm, phys)) {
+                badHandout(s, phys);
+                return false;
+            }
+            FreeMarks.clear(s.mm, phys);
+            return true;
+        }
         final long at = phys + s.keyOffset;
         if (s.raw(at) != (s.freeKey ^ phys)) {
             badHandout(s, phys);
             return false;
         }
-        s.raw(at, s.keyIsFp && !s.slub.initOnFree ? ~(s.freeKey ^ phys) : 0);
+        s.raw(at, s.slub.initOnFree ? 0 : ~(s.freeKey ^ phys));
         return true;
     }
 

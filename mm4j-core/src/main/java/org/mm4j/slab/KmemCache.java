@@ -55,10 +55,10 @@ import static org.mm4j.slab.SlabFlags.SLAB_STORE_USER;
  * CPU partial slabs are not frozen and are on no node list ({@code !ON_PARTIAL && !frozen}, 6.8+ scheme).
  *
  * <p>Safety (mm4j; off with {@code mm4j.double_free=kernel} and in debug caches, which keep the kernel's own
- * checks): (4) a free object of this cache holds its key {@code freeKey ^ phys} in its key word
- * ({@link #keyOffset}) wherever it is (sheaf, barn, CPU or slab freelist), written when it is freed or its slab
- * made; an object in a caller's hands does not (cleared when handed out). Where the key shares the free pointer's
- * word ({@link #keyIsFp}) (4) holds in sheaves only; on freelists that word holds the encoded pointer. A free
+ * checks): (4) a free object of this cache has its free mark set ({@link FreeMarks}, a byte beside mem_map)
+ * wherever it is (sheaf, barn, CPU or slab freelist), set when it is freed or its slab made; an object in a
+ * caller's hands has it clear (cleared when handed out). Where the mark is the key in the free pointer's word
+ * ({@link #keyIsFp}) (4) holds in sheaves only; on freelists that word holds the encoded pointer. A free
  * checks (4) first ({@link DoubleFreeGuard#checkFree}); a handout checks and clears it
  * ({@link DoubleFreeGuard#handoutFromSheaf}). (5) a free
  * pointer is followed only when it decodes to NULL or an object of the same slab ({@link #nextChecked}); stored
@@ -175,9 +175,9 @@ public final class KmemCache {
     final AtomicLong shuffles = new AtomicLong();
     /** Double frees refused (not {@code mm4j.double_free=kernel}, not a debug cache): the key checks run. */
     final boolean checkKey;
-    /** The boot's double-free key; a free object holds {@code freeKey ^ phys} in its key word. */
+    /** The boot's double-free key; a free object of a {@link #keyIsFp} cache holds {@code freeKey ^ phys}. */
     final long freeKey;
-    /** Offset of the key word in an object slot (the free pointer's own word when {@link #keyIsFp}). */
+    /** Offset of the key word in an object slot: the free pointer's own word ({@link #keyIsFp} caches only). */
     final int keyOffset;
     /** No spare word for the key (8-byte objects; ctor and RCU caches, whose contents must survive a free). */
     final boolean keyIsFp;

@@ -29,7 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * Sheaf capacity: boot option {@code mm4j.sheaves=N} (default {@value #DEFAULT_SHEAF_CAPACITY}; 0 = no sheaves,
  * every call goes to the per-CPU slab paths).
  *
- * <p>Safety: a free checks and writes the object's free key, an allocation checks and clears it
+ * <p>Safety: a free checks and sets the object's free mark ({@link FreeMarks}), an allocation checks and clears it
  * ({@link KmemCache#checkFree}, {@link KmemCache#handoutFromSheaf}): a double free is refused (reported and thrown,
  * nothing changed) and no object is handed out twice; {@code mm4j.double_free=kernel} turns this off.
  *
@@ -50,7 +50,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class SlabAllocator implements SegmentAllocator {
     public static final int DEFAULT_SHEAF_CAPACITY = 32;
     /**
-     * The key word of an object and the {@link SlabIndex} entries on the hot paths, by native address through one
+     * The free marks of objects and the {@link SlabIndex} entries on the hot paths, by native address through one
      * segment spanning the address space: a constant segment, so an access is a plain load or store (a checked
      * access through the model's segments costs a chain of dependent loads and checks, 30-50 % of an alloc+free
      * pair). Only addresses inside the model's memory reach it: the free fast path first compares the physical
@@ -63,6 +63,7 @@ public final class SlabAllocator implements SegmentAllocator {
     private static final MemorySegment ALL_MEMORY = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
     private static final VarHandle RAW = ValueLayout.JAVA_LONG_UNALIGNED.varHandle();
     private static final VarHandle RAW_INT = ValueLayout.JAVA_INT_UNALIGNED.varHandle();
+    private static final VarHandle RAW_BYTE = ValueLayout.JAVA_BYTE.varHandle();
 
     private final Slub slub;
     private final Thread owner;
@@ -77,6 +78,8 @@ public final class SlabAllocator implements SegmentAllocator {
     private final long base;
     /** Native address of the slab index's entry of pfn 0 ({@link SlabIndex}), for the free fast path. */
     private final long slabIndexBase;
+    /** Native address of the free mark of physical address 0 ({@link FreeMarks}), for the free fast path. */
+    private final long markBase;
     /**
      * Physical addresses below this may take the free fast path ({@link #freeFast}): the model's size while
      * sheaves are on and {@code init_on_free} is off, else 0; 0 from {@link #forgetSheaves} on. Owner only.
@@ -158,6 +161,7 @@ public final class SlabAllocator implements SegmentAllocator {
         this.initOnAlloc = slub.initOnAlloc;
         this.base = slub.mem.nativeAddress(0);
         this.slabIndexBase = slub.memMap.slabIndexAddress();
+        this.markBase = slub.memMap.freeMarksAddress();
         this.fastLimit = capacity > 0 && !initOnFree ? totalBytes : 0;
         this.slowAlloc = initOnAlloc || slub.failslab.active();
         this.leakTracking = capacity == 0 || slub.leaks.level() != LeakDetector.Level.DISABLED;
@@ -283,7 +287,10 @@ public final class SlabAllocator implements SegmentAllocator {
             return false;
         }
         final ThreadSheaves t = ids[id];
-        return t != null && t.freeFast(phys, pfn, e);
+        // the free mark's address needs only phys (the marks cover every valid phys): its load can start at once,
+        // beside the slab index's chain (index entry, byId, the sheaves); it is used only once phys is an object
+        final long markAt = markBase + (phys >>> MemMap.FREE_MARK_SHIFT);
+        return t != null && t.freeFast(phys, pfn, e, markAt, (byte) RAW_BYTE.get(ALL_MEMORY, markAt));
     }
 
     /** The rest of kfree: other threads, sheaves off, large kmallocs, new caches, bad pointers, full sheaves. */
@@ -647,7 +654,7 @@ public final class SlabAllocator implements SegmentAllocator {
      * and reads the new main back ({@link #mainIn}) after.
      */
     static final class ThreadSheaves {
-        /** Fast-path modes: check and write the free key; no key (double_free=kernel); always the slow path. */
+        /** Fast-path modes: check and write the free mark; no mark (double_free=kernel); always the slow path. */
         private static final int KEYED = 0;
         private static final int PLAIN = 1;
         private static final int SLOW = 2;
@@ -659,9 +666,8 @@ public final class SlabAllocator implements SegmentAllocator {
         long lastViewSize;
         /** Fast-path mode of allocations and frees ({@link #KEYED}, {@link #PLAIN}, {@link #SLOW}). */
         final int mode;
-        /** Native address of the key word of physical address 0: {@code base + keyOffset}. */
-        final long keyBase;
-        final long freeKey;
+        /** Native address of the free mark of physical address 0 ({@link FreeMarks}). */
+        final long markBase;
         /**
          * ALLOC_PCS / FREE_PCS of the fast paths, counted here (plain fields, owner only) and added to the
          * cache's per-CPU counters when they are read, so the hot path touches no shared array.
@@ -696,8 +702,7 @@ public final class SlabAllocator implements SegmentAllocator {
                     + ", expected: 0x" + Long.toHexString(base + last) + ")");
             }
             this.checkKey = cache.checkKey;
-            this.freeKey = cache.freeKey;
-            this.keyBase = base + cache.keyOffset;
+            this.markBase = cache.mm.freeMarksAddress();
             // a key in the free pointer's word (ctor, RCU and 8-byte caches) is left to the slow paths
             this.mode = !checkKey ? PLAIN : cache.keyIsFp ? SLOW : KEYED;
             this.main = new Sheaf(capacity);
@@ -722,7 +727,7 @@ public final class SlabAllocator implements SegmentAllocator {
         }
 
         /**
-         * The allocation fast path: pops the top object of the main sheaf, checking and clearing its free key;
+         * The allocation fast path: pops the top object of the main sheaf, checking and clearing its free mark;
          * -1, with nothing changed, when main is empty or anything is unusual (the slow path, {@link #pop}, then
          * handles and reports it).
          */
@@ -733,11 +738,11 @@ public final class SlabAllocator implements SegmentAllocator {
             }
             final long phys = objects[n - 1];
             if (mode == KEYED) {
-                final long at = keyBase + phys;
-                if ((long) RAW.get(ALL_MEMORY, at) != (freeKey ^ phys)) {
+                final long at = markBase + (phys >>> MemMap.FREE_MARK_SHIFT);
+                if ((byte) RAW_BYTE.get(ALL_MEMORY, at) != FreeMarks.FREE) {
                     return -1;  // lost its free mark: reported and dropped by the slow path
                 }
-                RAW.set(ALL_MEMORY, at, 0L);
+                RAW_BYTE.set(ALL_MEMORY, at, (byte) 0);
             } else if (mode != PLAIN) {
                 return -1;
             }
@@ -746,7 +751,7 @@ public final class SlabAllocator implements SegmentAllocator {
             return phys;
         }
 
-        /** Pops an object to hand out (its free key checked and cleared), or 0 when memory is exhausted. */
+        /** Pops an object to hand out (its free mark checked and cleared), or 0 when memory is exhausted. */
         long pop() {
             for (;;) {
                 final long phys = size > 0 ? objects[--size] : allocSlow();
@@ -796,11 +801,12 @@ public final class SlabAllocator implements SegmentAllocator {
         /**
          * The free fast path (a separate method so that {@link #kfree} stays small enough to be inlined): pushes
          * {@code phys}, on page {@code pfn} whose {@link SlabIndex} entry is {@code e} (a slab of this cache), on
-         * the main sheaf after checking and writing its free key. False, with nothing changed, for anything
+         * the main sheaf after checking and setting its free mark ({@code mark}, the byte at native address
+         * {@code markAt}, loaded by the caller). False, with nothing changed, for anything
          * unusual (not a slab page, not an object start, main full, key shares the free pointer's word, already
          * free): the slow path handles and reports it.
          */
-        boolean freeFast(final long phys, final long pfn, final long e) {
+        boolean freeFast(final long phys, final long pfn, final long e, final long markAt, final byte mark) {
             final long off = phys - (SlabIndex.head(pfn, e) << PhysicalMemory.PAGE_SHIFT) - redLeftPad;
             final long idx = (off * recip) >>> 32;
             final long[] o = objects;
@@ -810,12 +816,10 @@ public final class SlabAllocator implements SegmentAllocator {
                 return false;
             }
             if (mode == KEYED) {
-                final long at = keyBase + phys;
-                final long key = freeKey ^ phys;
-                if ((long) RAW.get(ALL_MEMORY, at) == key) {
+                if (mark == FreeMarks.FREE) {
                     return false;  // already free: the slow path reports and refuses it
                 }
-                RAW.set(ALL_MEMORY, at, key);
+                RAW_BYTE.set(ALL_MEMORY, markAt, FreeMarks.FREE);
             }
             o[n] = phys;
             size = n + 1;

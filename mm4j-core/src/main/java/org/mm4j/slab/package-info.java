@@ -69,6 +69,8 @@
  *  SheafUsage                           (mm4j) objects parked in sheaves and their bound
  *  SlabIndex                            (mm4j) per-pfn cache id, objects and head offset for the JVM allocator's
  *                                       free fast path (the kernel reads compound_head and the slab's page)
+ *  FreeMarks                            (mm4j) a byte per object beside mem_map: free or not, the state of
+ *                                       DoubleFreeGuard (the kernel keeps no such state without slub_debug)
  * </pre>
  *
  * <p>Naming: the kernel's {@code __foo} is {@code fooLocked} when the caller must hold a lock (asserted), and

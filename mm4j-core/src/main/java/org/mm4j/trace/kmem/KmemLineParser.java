@@ -119,6 +119,48 @@ final class KmemLineParser {
         return b >= '0' && b <= '9';
     }
 
+    // ---- the header memo ---------------------------------------------------------------------------------------
+
+    /** Longest header remembered (leading blanks, task, pid, CPU, flags, the blanks before the timestamp). */
+    static final int HEADER_MAX = 64;
+
+    /**
+     * The header of the last line {@link #parseHeader} read in full, as words (the bytes {@code [ls, ls + headerLen)}
+     * of that line, the last word masked), its CPU and pid; {@code headerLen} 0: none. Consecutive lines of one task
+     * on one CPU (most of a capture) share these bytes; a line starting with exactly them and a digit after them
+     * has the same task, pid and CPU (each is read from these bytes alone), so its header is not read again.
+     */
+    private final long[] header = new long[HEADER_MAX / 8];
+    private int headerLen;
+    private int headerCpu;
+    private int headerPid;
+
+    /** Whether the line at {@code ls} starts with the {@code n} bytes of {@link #header}. */
+    private boolean sameHeader(final int ls, final int n) {
+        final long[] h = header;
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            if (word(ls + i) != h[i >>> 3]) {
+                return false;
+            }
+        }
+        return i == n || ((word(ls + i) ^ h[i >>> 3]) & mask(n - i)) == 0;
+    }
+
+    /** Remembers the {@code n} header bytes of the line at {@code ls} and the values read from them. */
+    private void rememberHeader(final int ls, final int n, final KmemEvent ev) {
+        if (n > HEADER_MAX) {
+            headerLen = 0;
+            return;
+        }
+        for (int i = 0; i < n; i += 8) {
+            header[i >>> 3] = word(ls + i) & mask(n - i);
+        }
+        headerLen = n;
+        headerCpu = ev.cpu;
+        headerPid = ev.pid;
+    }
+
     // ---- the whole line ----------------------------------------------------------------------------------------
 
     /**
@@ -127,10 +169,31 @@ final class KmemLineParser {
      * filled: the caller resets it) when the general parser must read the line.
      */
     int parse(final KmemEvent ev, final int ls, final int le) {
+        final int n = headerLen;
+        final int p;
+        if (n > 0 && le - ls > n && sameHeader(ls, n) && isDigit(buf[ls + n])) {
+            // the same bytes up to the timestamp as the last header read: the same task, pid and CPU
+            ev.cpu = headerCpu;
+            ev.pid = headerPid;
+            p = ls + n;
+        } else {
+            p = parseHeader(ev, ls, le);
+            if (p < 0) {
+                return GENERAL;
+            }
+        }
+        return afterHeader(ev, p, le);
+    }
+
+    /**
+     * {@link #parse} of a line whose header is not the remembered one: reads it (the CPU and pid into {@code ev})
+     * and remembers it; returns where the timestamp starts, or -1 when the general parser must read the line.
+     */
+    private int parseHeader(final KmemEvent ev, final int ls, final int le) {
         final byte[] b = buf;
         int p = skipSpaces(ls, le);
         if (p >= le || b[p] == '#' || b[p] == 'C' && b[p + 1] == 'P' && b[p + 2] == 'U' && b[p + 3] == ':') {
-            return GENERAL;
+            return -1;
         }
         // the CPU column: the first '[' (the general parser takes the first '[' followed by digits and ']')
         int open = p;
@@ -142,11 +205,11 @@ final class KmemLineParser {
             }
             open += 8;
             if (open >= le) {
-                return GENERAL;
+                return -1;
             }
         }
         if (open >= le - 2 || open == p) {
-            return GENERAL;
+            return -1;
         }
         int q = open + 1;
         int cpu = 0;
@@ -155,7 +218,7 @@ final class KmemLineParser {
             q++;
         }
         if (q == open + 1 || q >= le || b[q] != ']' || cpu > 8191) {
-            return GENERAL;
+            return -1;
         }
         ev.cpu = cpu;
         final int close = q;
@@ -173,17 +236,27 @@ final class KmemLineParser {
             q--;
         }
         if (b[q] != '-' || q + 1 == pidEnd || pidEnd - q - 1 > 9) {
-            return GENERAL;
+            return -1;
         }
         ev.pid = pid;
         // [flags] SECS.FRAC:
         p = skipSpaces(close + 1, le);
         if (p >= le) {
-            return GENERAL;
+            return -1;
         }
         if (!isDigit(b[p])) {
             p = skipSpaces(tokenEnd(p, le), le);
         }
+        if (p < le && isDigit(b[p])) {
+            rememberHeader(ls, p - ls, ev);
+        }
+        return p;
+    }
+
+    /** {@link #parse} from the timestamp at {@code p} on (the header's values are in {@code ev}). */
+    private int afterHeader(final KmemEvent ev, final int from, final int le) {
+        final byte[] b = buf;
+        int p = from;
         final long ts = timestamp(p, le);
         if (ts < 0) {
             return GENERAL;
@@ -209,6 +282,17 @@ final class KmemLineParser {
      */
     private long timestamp(final int from, final int le) {
         final byte[] b = buf;
+        final long w0 = word(from);
+        final int n = digits(w0);
+        if (n > 0 && n < 8 && from + n + 8 < le && b[from + n] == '.') {
+            // the common case: up to 7 digits of seconds in one word, '.', then six digits, ':' and a blank in one
+            final long f = word(from + n + 1);
+            if ((f >>> 48) == (' ' << 8 | ':') && digits(f << 16 | 0x3030) == 8) {
+                end = from + n + 8;
+                return dec8(w0 << ((8 - n) << 3) | 0x3030303030303030L >>> (n << 3)) * 1_000_000
+                    + dec8(f << 16 | 0x3030);
+            }
+        }
         int p = from;
         long secs = 0;
         while (p < le && isDigit(b[p])) {
@@ -221,7 +305,7 @@ final class KmemLineParser {
         long frac = 0;
         int digits = 0;
         final long w = word(p + 1);
-        if (b[p] == '.' && p + 8 < le && (w >>> 48) == (' ' << 8 | ':') && digits(w << 16) == 8) {
+        if (b[p] == '.' && p + 8 < le && (w >>> 48) == (' ' << 8 | ':') && digits(w << 16 | 0x3030) == 8) {
             // the common case: six digits, ':' and a blank, in one word
             end = p + 8;
             return secs * 1_000_000 + dec8(w << 16 | 0x3030);

@@ -33,7 +33,17 @@ public final class ReadAheadInputStream extends InputStream {
         Throwable failure;
     }
 
-    private final InputStream source;
+    /** Makes the decoding stream of a raw one, on the decoder thread (see the constructor that takes one). */
+    @FunctionalInterface
+    public interface Opener {
+        InputStream open(InputStream raw) throws IOException;
+    }
+
+    /** The stream read; with an {@link Opener}, set by the decoder thread (null until it has opened it). */
+    private volatile InputStream source;
+    /** The raw stream an {@link Opener} decodes (closed by {@link #close} when the opener did not get to it). */
+    private final InputStream raw;
+    private final Opener opener;
     private final BlockingQueue<Chunk> empty = new ArrayBlockingQueue<>(CHUNKS);
     private final BlockingQueue<Chunk> full = new ArrayBlockingQueue<>(CHUNKS);
     private final Thread thread;
@@ -45,7 +55,18 @@ public final class ReadAheadInputStream extends InputStream {
 
     /** Starts reading {@code source} on a new daemon thread. */
     public ReadAheadInputStream(final InputStream source) {
-        this.source = source;
+        this(source, null);
+    }
+
+    /**
+     * Starts reading {@code opener.open(raw)} on a new daemon thread: the decoder is made there too (binding
+     * libzstd costs tens of ms at start, which then overlap with the caller's work). A failure to open is thrown
+     * by the first {@link #read}, as a failure of the source's first read would be.
+     */
+    public ReadAheadInputStream(final InputStream raw, final Opener opener) {
+        this.raw = raw;
+        this.opener = opener;
+        this.source = opener == null ? raw : null;
         for (int i = 0; i < CHUNKS; i++) {
             empty.add(new Chunk());
         }
@@ -56,12 +77,17 @@ public final class ReadAheadInputStream extends InputStream {
     private void run() {
         try {
             boolean end = false;
+            InputStream in = this.source;
             while (!end) {
                 final Chunk c = empty.take();
                 c.length = 0;
                 try {
+                    if (in == null) {
+                        in = opener.open(raw);
+                        source = in;
+                    }
                     while (c.length < CHUNK) {
-                        final int n = source.read(c.bytes, c.length, CHUNK - c.length);
+                        final int n = in.read(c.bytes, c.length, CHUNK - c.length);
                         if (n < 0) {
                             end = true;
                             break;
@@ -154,6 +180,7 @@ public final class ReadAheadInputStream extends InputStream {
         }
         closed = true;
         stop(thread);
-        source.close();
+        final InputStream s = source;
+        (s != null ? s : raw).close();
     }
 }

@@ -54,6 +54,46 @@ public final class TraceInput {
         return decoded == raw ? decoded : new ReadAheadInputStream(decoded);
     }
 
+    /**
+     * As {@link #readAhead}({@link #decompress(InputStream, String, long)}, {@code raw}), with a zstd decoder made
+     * on the decoder thread rather than the caller's: binding libzstd costs tens of ms of start-up, which then
+     * overlap with the caller's (booting the model). The same refusals as {@code decompress}, at the same point.
+     * Plain text is read on the caller's thread.
+     */
+    public static InputStream decompressAhead(final InputStream raw, final String name, final long zstdMaxWindow)
+        throws IOException {
+        final int kind = magic(raw);
+        if (kind == PLAIN) {
+            return raw;
+        }
+        if (kind == GZIP) {
+            return new ReadAheadInputStream(new GZIPInputStream(raw, 1 << 16)); // reads the gzip header here
+        }
+        // what decompress refuses at once is refused here too: a window limit out of range, an unknown
+        // -Dmm4j.zstd, native without a usable libzstd; only finding out whether auto means libzstd waits
+        ZstdInputStream.checkMaxWindow(zstdMaxWindow);
+        Zstd.checkChoice();
+        return new ReadAheadInputStream(raw, r -> Zstd.decoder(r, zstdMaxWindow));
+    }
+
+    private static final int PLAIN = 0;
+    private static final int GZIP = 1;
+    private static final int ZSTD = 2;
+
+    /** Which format {@code raw} (which must support mark) starts with, by its magic bytes; nothing is consumed. */
+    private static int magic(final InputStream raw) throws IOException {
+        raw.mark(4);
+        final int b0 = raw.read();
+        final int b1 = raw.read();
+        final int b2 = raw.read();
+        final int b3 = raw.read();
+        raw.reset();
+        if (b0 == 0x1f && b1 == 0x8b) {
+            return GZIP;
+        }
+        return b0 == 0x28 && b1 == 0xb5 && b2 == 0x2f && b3 == 0xfd ? ZSTD : PLAIN;
+    }
+
     /** Wraps {@code raw} (which must support mark) in a gzip or zstd decoder when it starts with their magic. */
     public static InputStream decompress(final InputStream raw, final String name) throws IOException {
         return decompress(raw, name, ZstdInputStream.DEFAULT_MAX_WINDOW);
@@ -67,18 +107,8 @@ public final class TraceInput {
      */
     public static InputStream decompress(final InputStream raw, final String name, final long zstdMaxWindow)
         throws IOException {
-        raw.mark(4);
-        final int b0 = raw.read();
-        final int b1 = raw.read();
-        final int b2 = raw.read();
-        final int b3 = raw.read();
-        raw.reset();
-        if (b0 == 0x1f && b1 == 0x8b) {
-            return new GZIPInputStream(raw, 1 << 16);
-        }
-        if (b0 == 0x28 && b1 == 0xb5 && b2 == 0x2f && b3 == 0xfd) {
-            return Zstd.decoder(raw, zstdMaxWindow);
-        }
-        return raw;
+        final int kind = magic(raw);
+        return kind == GZIP ? new GZIPInputStream(raw, 1 << 16) : kind == ZSTD ? Zstd.decoder(raw, zstdMaxWindow)
+            : raw;
     }
 }

@@ -334,6 +334,58 @@ class KmemTraceReaderTest {
         assertEquals(1, r.generalLines(), "only the line with a tab is the general parser's");
     }
 
+    /**
+     * The fast path's memo of the line header (the bytes up to the timestamp): lines repeating the last header
+     * exactly, nearly (one blank more or less, another pid or CPU, a non-digit after it, a bad timestamp after it),
+     * and headers too long to remember, read as the general parser reads them, event by event, error by error.
+     */
+    @Test
+    void theHeaderMemoReadsRepeatedAndNearlyRepeatedHeadersAsTheGeneralParserDoes() throws IOException {
+        final String free = " kfree: call_site=f+0x1/0x2 ptr=00000000000000a1\n";
+        final String h = "        tar-6072    [001] ..s..  ";
+        final String longTask = "        a-task-name-far-longer-than-the-memo-keeps-in-its-words-6072    [001] ..s..  ";
+        final String text = h + "3743.525636: kmalloc: call_site=f+0x1/0x2 ptr=0000000080ba8a35 bytes_req=8"
+            + " bytes_alloc=8 gfp_flags=GFP_KERNEL node=-1 accounted=false\n"
+            + h + "3743.525637:" + free
+            + h + "3743.5x:" + free
+            + h + "3743:" + free
+            + h + "99999999.000001:" + free
+            + h + "3743.525637:" + free
+            + h + " 3743.525638:" + free
+            + h.substring(1) + "3743.525639:" + free
+            + h.replace("[001]", "[002]") + "3743.525640:" + free
+            + h.replace("6072", "6073") + "3743.525641:" + free
+            + h.replace("6072", "60721") + "3743.525642:" + free
+            + h + "x3743.525643:" + free
+            + h + "3743.525644:" + free
+            + h + "3743.52564:" + free
+            + h + "3743.5256441: mm_page_free: page=0 pfn=0x10 order=0\n"
+            + h + "3743.525645\n"
+            + longTask + "3743.525646:" + free
+            + longTask + "3743.525647:" + free
+            // two tasks alternating, a third between them
+            + h + "3743.525648:" + free
+            + h.replace("[001]", "[003]") + "3743.525649:" + free
+            + h + "3743.525650:" + free
+            + h.replace("[001]", "[003]") + "3743.525651:" + free
+            + h.replace("tar", "cat") + "3743.525652:" + free
+            + h.replace("[001]", "[003]") + "3743.525653:" + free
+            + h + "3743.525654:" + free
+            + h.replace("tar", "cat") + "3743.525655:" + free;
+        final byte[] bytes = text.getBytes(StandardCharsets.ISO_8859_1);
+        final List<String> fast = KmemTraceReaderProperties.readAll(bytes, true);
+        assertEquals(KmemTraceReaderProperties.readAll(bytes, false), fast);
+        assertEquals("lines=26 events=23 malformed=3 other=0 lost=0", fast.get(fast.size() - 1));
+        final int[] cpus = {1, 3, 1, 3, 1, 3, 1, 1};
+        for (int i = 0; i < cpus.length; i++) {
+            assertTrue(fast.get(18 + i).contains(" cpu=" + cpus[i] + " pid=6072 t=" + (3743525648L + i) + " "),
+                i + ": " + fast.get(18 + i));
+        }
+        assertTrue(fast.get(1).contains(" cpu=1 pid=6072 t=3743525637 "), fast.get(1));
+        assertTrue(fast.get(8).contains(" cpu=2 pid=6072 "), fast.get(8));
+        assertTrue(fast.get(10).contains(" cpu=1 pid=60721 "), fast.get(10));
+    }
+
     /** /dev/zero (no newline, ever): the reader stops after 1 MiB of one line with FILE:LINE, no hang. */
     @Test
     void anEndlessLineEndsTheReadingWithFileAndLine() throws IOException {

@@ -62,6 +62,56 @@ class ReadAheadInputStreamTest {
         assertSame(text, TraceInput.readAhead(TraceInput.decompress(text, "t"), text));
     }
 
+    /**
+     * decompressAhead: the same bytes as decompress for zstd (either decoder), gzip and plain text; the zstd
+     * decoder made on the decoder thread; what decompress refuses at once (an unknown decoder, a window limit out
+     * of range, a bad gzip header) refused at once too, and a failure to make the decoder thrown by the first read.
+     */
+    @Test
+    void aDecoderMadeOnTheDecoderThreadReadsAndFailsAsOneMadeBefore() throws Exception {
+        final byte[] zst;
+        final byte[] gz;
+        try (InputStream a = ReadAheadInputStreamTest.class.getResourceAsStream("small.trace.zst");
+             InputStream b = ReadAheadInputStreamTest.class.getResourceAsStream("small.trace.gz")) {
+            zst = a.readAllBytes();
+            gz = b.readAllBytes();
+        }
+        final byte[] plain;
+        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(gz))) {
+            plain = in.readAllBytes();
+        }
+        final long window = TraceInput.DEFAULT_ZSTD_MAX_WINDOW;
+        for (final String mode : new String[] {"java", "auto"}) {
+            SystemProperties.with(Zstd.PROPERTY, mode, () -> {
+                try (InputStream in = TraceInput.decompressAhead(new BufferedInputStream(new ByteArrayInputStream(
+                    zst)), "t.zst", window)) {
+                    assertInstanceOf(ReadAheadInputStream.class, in, mode);
+                    assertArrayEquals(plain, in.readAllBytes(), mode);
+                }
+            });
+        }
+        try (InputStream in = TraceInput.decompressAhead(new BufferedInputStream(new ByteArrayInputStream(gz)),
+            "t.gz", window)) {
+            assertArrayEquals(plain, in.readAllBytes());
+        }
+        final InputStream text = new BufferedInputStream(new ByteArrayInputStream(plain));
+        assertSame(text, TraceInput.decompressAhead(text, "t", window));
+        SystemProperties.with(Zstd.PROPERTY, "jni", () -> assertEquals("zstd: -Dmm4j.zstd=jni names no decoder"
+            + " (expected: auto, java or native)", assertThrows(IOException.class, () -> TraceInput.decompressAhead(
+                new BufferedInputStream(new ByteArrayInputStream(zst)), "t.zst", window)).getMessage()));
+        assertThrows(IllegalArgumentException.class, () -> TraceInput.decompressAhead(new BufferedInputStream(
+            new ByteArrayInputStream(zst)), "t.zst", 512));
+        assertThrows(IOException.class, () -> TraceInput.decompressAhead(new BufferedInputStream(
+            new ByteArrayInputStream(java.util.Arrays.copyOf(gz, 5))), "t.gz", window));
+        final InputStream raw = new ByteArrayInputStream(zst);
+        try (ReadAheadInputStream in = new ReadAheadInputStream(raw, r -> {
+            throw new IOException("no decoder here");
+        })) {
+            assertEquals("no decoder here", assertThrows(IOException.class, in::read).getMessage());
+            assertEquals("no decoder here", assertThrows(IOException.class, in::read).getMessage());
+        }
+    }
+
     @Test
     void readsTheSameBytesAsTheSource() throws IOException {
         final Random rnd = new Random(1);

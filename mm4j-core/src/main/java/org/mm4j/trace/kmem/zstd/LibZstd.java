@@ -19,6 +19,11 @@ import java.lang.invoke.MethodHandle;
 final class LibZstd {
     /** {@code ZSTD_d_windowLogMax} (zstd.h: the first {@code ZSTD_dParameter}, stable since v1.4.0). */
     static final int D_WINDOW_LOG_MAX = 100;
+    /**
+     * {@code ZSTD_WINDOWLOG_LIMIT_DEFAULT}: the window log a new context refuses frames above (128 MiB, mm4j's
+     * default limit too: then no {@code ZSTD_DCtx_setParameter} call is needed).
+     */
+    static final int WINDOW_LOG_LIMIT_DEFAULT = 27;
     /** {@code ZSTD_WINDOWLOG_ABSOLUTEMIN}: the smallest window log a decoder accepts as a limit. */
     static final int WINDOW_LOG_MIN = 10;
     /** {@code ZSTD_error_frameParameter_windowTooLarge} (zstd_errors.h, stable value). */
@@ -41,14 +46,29 @@ final class LibZstd {
      * The downcalls (each named after its libzstd symbol). {@code decompressStreamSimpleArgs} is null when the
      * library does not export that symbol (it is in zstd.h's static-linking section, exported by the usual
      * shared builds); it is bound as a critical call that may take heap memory, so libzstd can write straight
-     * into a Java array (the GC waits for the call, a block or two of decoding). The struct path's
-     * {@code decompressStream} and the error path's {@code getErrorCode} and {@code getErrorName} are found at load
-     * (a library without them is refused as before) but bound on first use ({@code Later}): each binding costs a
-     * class generated at run time, start-up CPU a replay that meets no error never needed.
+     * into a Java array (the GC waits for the call, a block or two of decoding). Only the calls every replay makes
+     * are bound at load, and they share stubs where they can: each distinct signature costs a class generated at
+     * run time (start-up CPU, ~10-20 ms each), so {@code ZSTD_createDCtx} and the version
+     * ({@code ZSTD_versionString}) share {@code ()ptr}. The rest are found at load (a library without them is
+     * refused as before) but bound on first use ({@code Later}): the struct path's {@code decompressStream}, the
+     * error path's {@code isError}, {@code getErrorCode} and {@code getErrorName} (a result that is no error is
+     * told apart without a call), and {@code dctxSetParameter} (not called for the default window limit, the
+     * library's own).
      */
-    record Bindings(int version, MethodHandle createDCtx, MethodHandle freeDCtx, MethodHandle dctxSetParameter,
-                    MethodHandle decompressStreamSimpleArgs, MethodHandle isError, MemorySegment decompressStreamSymbol,
+    record Bindings(int version, MethodHandle createDCtx, MethodHandle freeDCtx,
+                    MethodHandle decompressStreamSimpleArgs, MemorySegment dctxSetParameterSymbol,
+                    MemorySegment isErrorSymbol, MemorySegment decompressStreamSymbol,
                     MemorySegment getErrorCodeSymbol, MemorySegment getErrorNameSymbol) {
+        /** {@code ZSTD_DCtx_setParameter}, bound on first use. */
+        MethodHandle dctxSetParameter() {
+            return Later.DCTX_SET_PARAMETER;
+        }
+
+        /** {@code ZSTD_isError}, bound on first use. */
+        MethodHandle isError() {
+            return Later.IS_ERROR;
+        }
+
         /** {@code ZSTD_decompressStream}, bound on first use. */
         MethodHandle decompressStream() {
             return Later.DECOMPRESS_STREAM;
@@ -65,8 +85,22 @@ final class LibZstd {
         }
     }
 
+    /**
+     * Whether {@code result} of a libzstd call that returns {@code size_t} is an error code: libzstd's errors are
+     * {@code (size_t) -code} for small codes (above 2^63 unsigned), its other results sizes and hints far below
+     * that, so only a negative {@code long} asks {@code ZSTD_isError}.
+     */
+    static boolean isError(final long result) throws Throwable {
+        return result < 0 && (int) BINDINGS.isError().invokeExact(result) != 0;
+    }
+
     /** The downcalls bound on first use (class initialisation: once, thread-safe); only reached through BINDINGS. */
     private static final class Later {
+        static final MethodHandle DCTX_SET_PARAMETER = Linker.nativeLinker().downcallHandle(
+            BINDINGS.dctxSetParameterSymbol(), FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS,
+                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+        static final MethodHandle IS_ERROR = Linker.nativeLinker().downcallHandle(
+            BINDINGS.isErrorSymbol(), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
         static final MethodHandle DECOMPRESS_STREAM = Linker.nativeLinker().downcallHandle(
             BINDINGS.decompressStreamSymbol(), FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS,
                 ValueLayout.ADDRESS, ValueLayout.ADDRESS));
@@ -125,26 +159,25 @@ final class LibZstd {
         }
         final SymbolLookup lib = open();
         try {
-            final MethodHandle version = linker.downcallHandle(find(lib, "ZSTD_versionNumber"),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT));
-            final int v = (int) version.invokeExact();
-            if (v < MIN_VERSION) {
-                throw new UnavailableException("libzstd " + versionText(v) + " is older than " + versionText(
-                    MIN_VERSION));
-            }
             final ValueLayout size = ValueLayout.JAVA_LONG;
             final ValueLayout ptr = ValueLayout.ADDRESS;
+            // ZSTD_versionString and ZSTD_createDCtx: one signature, one stub
+            final FunctionDescriptor noArgPtr = FunctionDescriptor.of(ptr);
+            final MemorySegment text = (MemorySegment) linker.downcallHandle(find(lib, "ZSTD_versionString"),
+                noArgPtr).invokeExact();
+            final int v = versionNumber(text.equals(MemorySegment.NULL) ? "" : text.reinterpret(32).getString(0));
+            if (v < MIN_VERSION) {
+                throw new UnavailableException("libzstd " + (v < 0 ? "of an unknown version" : versionText(v))
+                    + " is older than " + versionText(MIN_VERSION));
+            }
             return new Bindings(v,
-                linker.downcallHandle(find(lib, "ZSTD_createDCtx"), FunctionDescriptor.of(ptr)),
+                linker.downcallHandle(find(lib, "ZSTD_createDCtx"), noArgPtr),
                 linker.downcallHandle(find(lib, "ZSTD_freeDCtx"), FunctionDescriptor.of(size, ptr)),
-                linker.downcallHandle(find(lib, "ZSTD_DCtx_setParameter"), FunctionDescriptor.of(size, ptr,
-                    ValueLayout.JAVA_INT, ValueLayout.JAVA_INT)),
                 lib.find("ZSTD_decompressStream_simpleArgs").map(f -> linker.downcallHandle(f,
                     FunctionDescriptor.of(size, ptr, ptr, size, ptr, ptr, size, ptr), Linker.Option.critical(true)))
                     .orElse(null),
-                linker.downcallHandle(find(lib, "ZSTD_isError"), FunctionDescriptor.of(ValueLayout.JAVA_INT,
-                    size)),
-                find(lib, "ZSTD_decompressStream"), find(lib, "ZSTD_getErrorCode"), find(lib, "ZSTD_getErrorName"));
+                find(lib, "ZSTD_DCtx_setParameter"), find(lib, "ZSTD_isError"), find(lib, "ZSTD_decompressStream"),
+                find(lib, "ZSTD_getErrorCode"), find(lib, "ZSTD_getErrorName"));
         } catch (final UnavailableException e) {
             throw e;
         } catch (final Throwable t) {
@@ -166,6 +199,25 @@ final class LibZstd {
 
     private static MemorySegment find(final SymbolLookup lib, final String symbol) throws UnavailableException {
         return lib.find(symbol).orElseThrow(() -> new UnavailableException("libzstd has no " + symbol));
+    }
+
+    /**
+     * {@code ZSTD_versionString()}'s "1.5.4" as {@code ZSTD_versionNumber()}'s 10504 (major * 10000 + minor * 100
+     * + release); -1 when it is not three dot-separated numbers below 100.
+     */
+    static int versionNumber(final String text) {
+        final String[] parts = text.split("\\.", -1);
+        if (parts.length != 3) {
+            return -1;
+        }
+        int v = 0;
+        for (final String part : parts) {
+            if (part.isEmpty() || part.length() > 2 || !part.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                return -1;
+            }
+            v = v * 100 + Integer.parseInt(part);
+        }
+        return v;
     }
 
     /** 10504 as "1.5.4". */

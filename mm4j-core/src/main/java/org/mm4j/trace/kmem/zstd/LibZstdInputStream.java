@@ -103,10 +103,7 @@ public final class LibZstdInputStream extends InputStream {
     /** As above; {@code structsOnly}: always call {@code ZSTD_decompressStream} (tests the fallback path). */
     @SuppressWarnings("MustBeClosedChecker") // the arena lives as long as this stream: close() closes it
     LibZstdInputStream(final InputStream in, final long maxWindow, final boolean structsOnly) throws IOException {
-        if (maxWindow < 1024 || maxWindow > ZstdInputStream.MAX_WINDOW) {
-            throw new IllegalArgumentException("zstd window limit " + maxWindow + " out of range (expected: 1 KiB"
-                + " to " + (ZstdInputStream.MAX_WINDOW >> 20) + " MiB)");
-        }
+        ZstdInputStream.checkMaxWindow(maxWindow);
         lib = LibZstd.BINDINGS;
         if (lib == null) {
             throw new IOException("zstd: libzstd is not usable: " + LibZstd.UNAVAILABLE);
@@ -124,8 +121,10 @@ public final class LibZstdInputStream extends InputStream {
             dctx = raw.reinterpret(arena, d -> freeDCtx(free, d));
             // the smallest power of two at or above the limit: mm4j's own header check is the exact bound
             final int log = Math.max(LibZstd.WINDOW_LOG_MIN, 64 - Long.numberOfLeadingZeros(maxWindow - 1));
-            check((long) lib.dctxSetParameter().invokeExact(dctx, LibZstd.D_WINDOW_LOG_MAX, log),
-                "ZSTD_DCtx_setParameter(ZSTD_d_windowLogMax, " + log + ")");
+            if (log != LibZstd.WINDOW_LOG_LIMIT_DEFAULT) {
+                check((long) lib.dctxSetParameter().invokeExact(dctx, LibZstd.D_WINDOW_LOG_MAX, log),
+                    "ZSTD_DCtx_setParameter(ZSTD_d_windowLogMax, " + log + ")");
+            }
             inBuf = arena.allocate(IN, 64);
             outBuf = arena.allocate(OUT, 64);
             inDesc = arena.allocate(LibZstd.BUFFER);
@@ -163,7 +162,7 @@ public final class LibZstdInputStream extends InputStream {
 
     private boolean isError(final long result) throws IOException {
         try {
-            return (int) lib.isError().invokeExact(result) != 0;
+            return LibZstd.isError(result);
         } catch (final Throwable t) {
             throw new IOException("zstd: libzstd failed: " + t, t);
         }

@@ -34,9 +34,26 @@ public final class Zstd {
         return useNative() ? new LibZstdInputStream(in, maxWindow) : new ZstdInputStream(in, maxWindow);
     }
 
+    /**
+     * Refuses at once what {@link #decoder} would refuse under the current {@value #PROPERTY} (an unknown value,
+     * {@code native} without a usable libzstd), without binding libzstd for {@code auto}: a caller that makes
+     * the decoder later, on another thread, reports a bad choice where {@link #decoder} would.
+     *
+     * @throws IOException as {@link #decoder} would
+     */
+    public static void checkChoice() throws IOException {
+        if (!mode().equals("auto") && !mode().isEmpty()) {
+            useNative();
+        }
+    }
+
+    private static String mode() {
+        return System.getProperty(PROPERTY, "auto").strip().toLowerCase(Locale.ROOT);
+    }
+
     /** Whether {@link #decoder} uses libzstd under the current {@value #PROPERTY}. */
     public static boolean useNative() throws IOException {
-        final String mode = System.getProperty(PROPERTY, "auto").strip().toLowerCase(Locale.ROOT);
+        final String mode = mode();
         return switch (mode) {
             case "auto", "" -> nativeAvailable();
             case "java" -> false;

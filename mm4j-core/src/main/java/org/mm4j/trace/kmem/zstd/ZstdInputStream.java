@@ -84,12 +84,21 @@ public final class ZstdInputStream extends InputStream {
      * {@link #MAX_WINDOW}).
      */
     public ZstdInputStream(final InputStream in, final long maxWindow) {
+        checkMaxWindow(maxWindow);
+        this.in = in;
+        this.maxWindow = maxWindow;
+    }
+
+    /**
+     * Refuses a window limit outside 1 KiB to {@link #MAX_WINDOW} (both decoders' constructors).
+     *
+     * @throws IllegalArgumentException naming the limit
+     */
+    public static void checkMaxWindow(final long maxWindow) {
         if (maxWindow < 1024 || maxWindow > MAX_WINDOW) {
             throw new IllegalArgumentException("zstd window limit " + maxWindow + " out of range (expected: 1 KiB"
                 + " to " + (MAX_WINDOW >> 20) + " MiB)");
         }
-        this.in = in;
-        this.maxWindow = maxWindow;
     }
 
     /** Parses a size as {@code zstd --memory=} takes it: bytes, or with a K/KiB/KB, M/MiB/MB or G/GiB/GB suffix. */

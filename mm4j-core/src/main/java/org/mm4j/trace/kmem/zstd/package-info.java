@@ -30,14 +30,14 @@
  * <tr><td>{@code createDCtx}</td><td>{@code ZSTD_DCtx *ZSTD_createDCtx(void)}</td></tr>
  * <tr><td>{@code freeDCtx}</td><td>{@code size_t ZSTD_freeDCtx(ZSTD_DCtx *)} (the arena's cleanup)</td></tr>
  * <tr><td>{@code dctxSetParameter}</td><td>{@code size_t ZSTD_DCtx_setParameter(ZSTD_DCtx *, ZSTD_dParameter,
- *     int)} with {@code ZSTD_d_windowLogMax} (100)</td></tr>
+ *     int)} with {@code ZSTD_d_windowLogMax} (100), for a limit other than the library's default (2^27)</td></tr>
  * <tr><td>{@code decompressStream}</td><td>{@code size_t ZSTD_decompressStream(ZSTD_DStream *, ZSTD_outBuffer *,
  *     ZSTD_inBuffer *)}</td></tr>
  * <tr><td>{@code isError}</td><td>{@code unsigned ZSTD_isError(size_t)}</td></tr>
  * <tr><td>{@code getErrorCode}</td><td>{@code ZSTD_ErrorCode ZSTD_getErrorCode(size_t)}
  *     ({@code checksum_wrong} 22, {@code frameParameter_windowTooLarge} 16, {@code memory_allocation} 64)</td></tr>
  * <tr><td>{@code getErrorName}</td><td>{@code const char *ZSTD_getErrorName(size_t)}</td></tr>
- * <tr><td>{@code version}</td><td>{@code unsigned ZSTD_versionNumber(void)}</td></tr>
+ * <tr><td>{@code version}</td><td>{@code const char *ZSTD_versionString(void)} ("1.5.4" read as 10504)</td></tr>
  * </table>
  *
  * <h2>Error convention</h2>

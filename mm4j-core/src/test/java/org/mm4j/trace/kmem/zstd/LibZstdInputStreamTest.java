@@ -340,6 +340,19 @@ class LibZstdInputStreamTest {
         assertEquals("zstd: stream closed", closed.getMessage());
     }
 
+    /** The version as ZSTD_versionString prints it, read as ZSTD_versionNumber gives it; anything else is -1. */
+    @Test
+    void theVersionStringIsReadAsTheVersionNumber() {
+        assertEquals(10504, LibZstd.versionNumber("1.5.4"));
+        assertEquals(10400, LibZstd.versionNumber("1.4.0"));
+        assertEquals(11099, LibZstd.versionNumber("1.10.99"));
+        for (final String bad : new String[] {"", "1.5", "1.5.4.1", "1..4", "1.5.x", "1.5.100", "-1.5.4", "1.5.4 "}) {
+            assertEquals(-1, LibZstd.versionNumber(bad), bad);
+        }
+        assertTrue(LibZstd.BINDINGS.version() >= LibZstd.MIN_VERSION, LibZstdInputStream.version());
+        assertEquals(LibZstd.versionText(LibZstd.BINDINGS.version()), LibZstdInputStream.version());
+    }
+
     /** The switch: java forces the Java decoder, native requires libzstd, anything else is an error. */
     @Test
     void thePropertyChoosesTheDecoder() throws Exception {
