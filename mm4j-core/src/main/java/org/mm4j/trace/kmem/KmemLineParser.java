@@ -170,21 +170,30 @@ final class KmemLineParser {
      */
     int parse(final KmemEvent ev, final int ls, final int le) {
         final int n = headerLen;
+        final int p;
         if (n > 0 && le - ls > n && sameHeader(ls, n) && isDigit(buf[ls + n])) {
             // the same bytes up to the timestamp as the last header read: the same task, pid and CPU
             ev.cpu = headerCpu;
             ev.pid = headerPid;
-            return afterHeader(ev, ls + n, le);
+            p = ls + n;
+        } else {
+            p = parseHeader(ev, ls, le);
+            if (p < 0) {
+                return GENERAL;
+            }
         }
-        return parseHeader(ev, ls, le);
+        return afterHeader(ev, p, le);
     }
 
-    /** {@link #parse} of a line whose header is not the remembered one: reads it and remembers it. */
+    /**
+     * {@link #parse} of a line whose header is not the remembered one: reads it (the CPU and pid into {@code ev})
+     * and remembers it; returns where the timestamp starts, or -1 when the general parser must read the line.
+     */
     private int parseHeader(final KmemEvent ev, final int ls, final int le) {
         final byte[] b = buf;
         int p = skipSpaces(ls, le);
         if (p >= le || b[p] == '#' || b[p] == 'C' && b[p + 1] == 'P' && b[p + 2] == 'U' && b[p + 3] == ':') {
-            return GENERAL;
+            return -1;
         }
         // the CPU column: the first '[' (the general parser takes the first '[' followed by digits and ']')
         int open = p;
@@ -196,11 +205,11 @@ final class KmemLineParser {
             }
             open += 8;
             if (open >= le) {
-                return GENERAL;
+                return -1;
             }
         }
         if (open >= le - 2 || open == p) {
-            return GENERAL;
+            return -1;
         }
         int q = open + 1;
         int cpu = 0;
@@ -209,7 +218,7 @@ final class KmemLineParser {
             q++;
         }
         if (q == open + 1 || q >= le || b[q] != ']' || cpu > 8191) {
-            return GENERAL;
+            return -1;
         }
         ev.cpu = cpu;
         final int close = q;
@@ -227,13 +236,13 @@ final class KmemLineParser {
             q--;
         }
         if (b[q] != '-' || q + 1 == pidEnd || pidEnd - q - 1 > 9) {
-            return GENERAL;
+            return -1;
         }
         ev.pid = pid;
         // [flags] SECS.FRAC:
         p = skipSpaces(close + 1, le);
         if (p >= le) {
-            return GENERAL;
+            return -1;
         }
         if (!isDigit(b[p])) {
             p = skipSpaces(tokenEnd(p, le), le);
@@ -241,7 +250,7 @@ final class KmemLineParser {
         if (p < le && isDigit(b[p])) {
             rememberHeader(ls, p - ls, ev);
         }
-        return afterHeader(ev, p, le);
+        return p;
     }
 
     /** {@link #parse} from the timestamp at {@code p} on (the header's values are in {@code ev}). */

@@ -33,7 +33,7 @@ public final class ReadAheadInputStream extends InputStream {
         Throwable failure;
     }
 
-    /** Makes the decoding stream of a raw one (on the decoder thread: see {@link #ReadAheadInputStream(InputStream, Opener)}). */
+    /** Makes the decoding stream of a raw one, on the decoder thread (see the constructor that takes one). */
     @FunctionalInterface
     public interface Opener {
         InputStream open(InputStream raw) throws IOException;

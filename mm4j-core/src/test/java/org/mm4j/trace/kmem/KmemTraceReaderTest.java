@@ -362,11 +362,25 @@ class KmemTraceReaderTest {
             + h + "3743.5256441: mm_page_free: page=0 pfn=0x10 order=0\n"
             + h + "3743.525645\n"
             + longTask + "3743.525646:" + free
-            + longTask + "3743.525647:" + free;
+            + longTask + "3743.525647:" + free
+            // two tasks alternating, a third between them
+            + h + "3743.525648:" + free
+            + h.replace("[001]", "[003]") + "3743.525649:" + free
+            + h + "3743.525650:" + free
+            + h.replace("[001]", "[003]") + "3743.525651:" + free
+            + h.replace("tar", "cat") + "3743.525652:" + free
+            + h.replace("[001]", "[003]") + "3743.525653:" + free
+            + h + "3743.525654:" + free
+            + h.replace("tar", "cat") + "3743.525655:" + free;
         final byte[] bytes = text.getBytes(StandardCharsets.ISO_8859_1);
         final List<String> fast = KmemTraceReaderProperties.readAll(bytes, true);
         assertEquals(KmemTraceReaderProperties.readAll(bytes, false), fast);
-        assertEquals("lines=18 events=15 malformed=3 other=0 lost=0", fast.get(fast.size() - 1));
+        assertEquals("lines=26 events=23 malformed=3 other=0 lost=0", fast.get(fast.size() - 1));
+        final int[] cpus = {1, 3, 1, 3, 1, 3, 1, 1};
+        for (int i = 0; i < cpus.length; i++) {
+            assertTrue(fast.get(18 + i).contains(" cpu=" + cpus[i] + " pid=6072 t=" + (3743525648L + i) + " "),
+                i + ": " + fast.get(18 + i));
+        }
         assertTrue(fast.get(1).contains(" cpu=1 pid=6072 t=3743525637 "), fast.get(1));
         assertTrue(fast.get(8).contains(" cpu=2 pid=6072 "), fast.get(8));
         assertTrue(fast.get(10).contains(" cpu=1 pid=60721 "), fast.get(10));
