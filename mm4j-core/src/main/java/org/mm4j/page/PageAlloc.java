@@ -365,11 +365,7 @@ final class PageAlloc {
         memMap.soRefcount(pfn, 1);
         if (order > 0 && (gfp & Gfp.COMP) != 0) {
             memMap.soFlags(pfn, MemMap.PG_HEAD);
-            final long n = 1L << order;
-            for (long i = 1; i < n; i++) {
-                memMap.privateWord(pfn + i, pfn);
-                memMap.soFlags(pfn + i, MemMap.PG_TAIL);
-            }
+            prepCompoundTails(pfn, 1L << order);
         } else {
             memMap.soFlags(pfn, 0);
         }
@@ -388,6 +384,18 @@ final class PageAlloc {
             markZeroed(pfn, order, true);
         }
         // any other block keeps its bits: each says what is true of its page until a writer frees it
+    }
+
+    /**
+     * {@code prep_compound_tail} for pages 1 to {@code n - 1} of the block at {@code head}. A method of its own so
+     * that the JIT's on-stack-replacement compile this loop gets (it runs every compound allocation) is of these
+     * few lines, not of the whole of {@link #prepNewPage} a second time.
+     */
+    private void prepCompoundTails(final long head, final long n) {
+        for (long i = 1; i < n; i++) {
+            memMap.privateWord(head + i, head);
+            memMap.soFlags(head + i, MemMap.PG_TAIL);
+        }
     }
 
     /** The bits of {@code zeroed} a block of {@code order} at {@code pfn} has in its word (orders up to 6). */
@@ -467,18 +475,28 @@ final class PageAlloc {
      */
     private boolean markHandedOut(final long pfn, final int order) {
         final long first = pfn >>> Zone.PAGEBLOCK_ORDER;
+        if (order <= Zone.PAGEBLOCK_ORDER) {
+            // an aligned block of at most a pageblock lies in one: one bit, no loop (a one-pass loop here, run on
+            // every handout, counted a back-edge per call and had C2 compile this method twice, once on-stack)
+            assert (pfn & (1L << order) - 1) == 0 : "pfn " + pfn + " not aligned to order " + order;
+            return markHandedOutBlock(first);
+        }
         final long last = (pfn + (1L << order) - 1) >>> Zone.PAGEBLOCK_ORDER;
         boolean fresh = true;
         for (long b = first; b <= last; b++) {
-            final int word = (int) (b >>> 6);
-            final long bit = 1L << (b & 63);
-            if ((lpHandedOut(word) & bit) != 0) {  // plain read first: the bit is set once, then stays
-                fresh = false;
-            } else if ((testAndSetHandedOut(word, bit) & bit) != 0) {
-                fresh = false;
-            }
+            fresh &= markHandedOutBlock(b);
         }
         return fresh;
+    }
+
+    /** Sets pageblock {@code b}'s bit; returns whether it was clear. */
+    private boolean markHandedOutBlock(final long b) {
+        final int word = (int) (b >>> 6);
+        final long bit = 1L << (b & 63);
+        if ((lpHandedOut(word) & bit) != 0) {  // plain read first: the bit is set once, then stays
+            return false;
+        }
+        return (testAndSetHandedOut(word, bit) & bit) == 0;
     }
 
     /** Plain read of one word of the handed-out bitmap ({@code lp}). */

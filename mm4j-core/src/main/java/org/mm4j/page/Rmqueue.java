@@ -59,19 +59,8 @@ final class Rmqueue {
         try {
             pcp.freeCount >>= 1;
             final int pindex = Pcp.pindex(mt, order);
-            if (pcp.head(pindex) < 0) {
-                final long now = buddy.vmstatNow();
-                if (now - pcp.lastDecay >= VMSTAT_INTERVAL_NANOS) {
-                    // the once-a-second vmstat_update of this CPU, run where the CPU next needs its list
-                    pcp.lastDecay = now;
-                    buddy.free.decayPcpHigh(z, pcp);
-                }
-                final int batch = nrPcpAlloc(pcp, z, order);
-                final int alloced = rmqueueBulk(z, order, batch, pcp, pindex, mt, allocFlags);
-                pcp.count += alloced << order;
-                if (pcp.head(pindex) < 0) {
-                    return -1;
-                }
+            if (pcp.head(pindex) < 0 && !refillLocked(z, pcp, order, pindex, mt, allocFlags)) {
+                return -1;
             }
             final long pfn = pcp.removeHead(memMap, pindex);
             pcp.count -= 1 << order;
@@ -91,6 +80,28 @@ final class Rmqueue {
         } finally {
             pcp.unlock();
         }
+    }
+
+    /**
+     * The empty list {@code pindex} of {@code pcp} refilled from the buddy lists (pcp lock held), after this CPU's
+     * vmstat tick when a second has passed; false when the zone had nothing. A method of its own, called once per
+     * batch: the tick's branch, never taken in a short run (the AOT cache's training replay covers under a second of
+     * trace time), is an uncommon trap in C2's code, and when a long replay's first tick takes it, only this small
+     * method is thrown away and compiled again, not the allocation path around it.
+     */
+    private boolean refillLocked(final Zone z, final Pcp pcp, final int order, final int pindex, final int mt,
+                                 final int allocFlags) {
+        assert pcp.isHeldByCurrentThread() : "rmqueue_bulk refill without the pcp lock";
+        final long now = buddy.vmstatNow();
+        if (now - pcp.lastDecay >= VMSTAT_INTERVAL_NANOS) {
+            // the once-a-second vmstat_update of this CPU, run where the CPU next needs its list
+            pcp.lastDecay = now;
+            buddy.free.decayPcpHigh(z, pcp);
+        }
+        final int batch = nrPcpAlloc(pcp, z, order);
+        final int alloced = rmqueueBulk(z, order, batch, pcp, pindex, mt, allocFlags);
+        pcp.count += alloced << order;
+        return pcp.head(pindex) >= 0;
     }
 
     /** {@code nr_pcp_alloc} (pcp lock held): how many blocks to take from the buddy lists for an empty list. */

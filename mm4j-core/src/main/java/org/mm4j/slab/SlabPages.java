@@ -58,6 +58,27 @@ final class SlabPages {
             dbg.setupSlabDebug(view, PhysicalMemory.pageAddress(pfn), (long) PhysicalMemory.PAGE_SIZE << order);
         }
         final long start = s.slabStart(pfn);
+        setupObjects(s, start, objects, dbg, view);
+        final long head = s.randomSeq != null && objects >= 2 ? shuffleFreelist(s, start, objects) : start;
+        if (head == start) {
+            linkFreelist(s, start, objects);
+        }
+        s.mm.svLong(pfn, MemMap.SLAB_WORD, slabWord(pfn, head, 0, objects, false));
+        SlabIndex.set(s, pfn, order, objects);
+        s.slub.accountSlabPages(s, 1 << order);
+        MmEvents.slabGrow(s.log.kernelId(), s.name, order, objects, s.slabNid(pfn), kaddr(PhysicalMemory.pageAddress(pfn)));  // JFR
+        return pfn;
+    }
+
+    /*
+     * The per-object loops of a new slab are methods of their own: they run every slab allocation, so the JIT
+     * compiles them on the stack (OSR) while they run; as loops of newSlab, that compile was of newSlab with the
+     * whole page allocation it inlines, a second time.
+     */
+
+    /** {@code setup_object} for each object of a new slab: debug padding, constructor, double-free key. */
+    private static void setupObjects(final KmemCache s, final long start, final int objects, final SlubDebug dbg,
+                                     final KmemCacheDebugView view) {
         for (int i = 0; i < objects; i++) {
             final long p = start + (long) i * s.size;
             if (s.debug) {
@@ -70,18 +91,14 @@ final class SlabPages {
                 DoubleFreeGuard.markFree(s, p);
             }
         }
-        final long head = s.randomSeq != null && objects >= 2 ? shuffleFreelist(s, start, objects) : start;
-        if (head == start) {
-            for (int i = 0; i < objects; i++) {
-                final long p = start + (long) i * s.size;
-                s.setFp(p, i + 1 < objects ? p + s.size : 0);
-            }
+    }
+
+    /** The free pointers of an unshuffled new slab: each object to the next, the last to NULL. */
+    private static void linkFreelist(final KmemCache s, final long start, final int objects) {
+        for (int i = 0; i < objects; i++) {
+            final long p = start + (long) i * s.size;
+            s.setFp(p, i + 1 < objects ? p + s.size : 0);
         }
-        s.mm.svLong(pfn, MemMap.SLAB_WORD, slabWord(pfn, head, 0, objects, false));
-        SlabIndex.set(s, pfn, order, objects);
-        s.slub.accountSlabPages(s, 1 << order);
-        MmEvents.slabGrow(s.log.kernelId(), s.name, order, objects, s.slabNid(pfn), kaddr(PhysicalMemory.pageAddress(pfn)));  // JFR
-        return pfn;
     }
 
     /**

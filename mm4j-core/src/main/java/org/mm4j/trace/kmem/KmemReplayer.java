@@ -197,8 +197,8 @@ public final class KmemReplayer {
     private long refused;
     private String firstRefusal;
     private final int nrCpus;
-    private final LongLongMap objects = new LongLongMap(1 << 15, MAX_TRACKED);
-    private final LongLongMap pages = new LongLongMap(1 << 15, MAX_TRACKED);
+    private final LongLongMap objects = new LongLongMap(1 << 12, MAX_TRACKED);
+    private final LongLongMap pages = new LongLongMap(1 << 12, MAX_TRACKED);
     private final Map<String, CacheStats> caches = new HashMap<>();
     private final Map<String, CallSiteStats> sites = new HashMap<>();
     /** The sites by {@link CallSiteStats#index}. */

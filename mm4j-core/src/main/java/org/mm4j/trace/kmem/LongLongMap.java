@@ -63,17 +63,29 @@ final class LongLongMap {
     public long get(final long key) {
         checkKey(key);
         final long[] t = slots;
-        int i = hash(key) & mask;
-        while (true) {
-            final long k = t[2 * i];
-            if (k == key) {
-                return t[2 * i + 1];
-            }
-            if (k == 0) {
-                return MISSING;
-            }
+        final int i = find(t, key, hash(key) & mask);
+        return t[2 * i] == key ? t[2 * i + 1] : MISSING;
+    }
+
+    /**
+     * The slot of {@code key} in {@code t}, or the empty slot that ends its probe run, starting at {@code i}: the
+     * home slot answers most lookups (the table is at most half full), so the probe loop is a method of its own,
+     * entered on collisions only. The JIT then compiles that loop on its own (a hot loop gets an on-stack compile),
+     * not {@link #swap} and {@link #remove} twice over, and those stay small enough to be inlined where called.
+     */
+    private int find(final long[] t, final long key, final int i) {
+        final long k = t[2 * i];
+        return k == key || k == 0 ? i : probe(t, key, i);
+    }
+
+    private int probe(final long[] t, final long key, final int home) {
+        int i = home;
+        long k;
+        do {
             i = (i + 1) & mask;
-        }
+            k = t[2 * i];
+        } while (k != key && k != 0);
+        return i;
     }
 
     /** Sets {@code key}'s value; false when the key is new and the map is full (nothing stored). */
@@ -89,19 +101,17 @@ final class LongLongMap {
     public long swap(final long key, final long value) {
         checkKey(key);
         final long[] t = slots;
-        int i = hash(key) & mask;
-        while (true) {
-            final long k = t[2 * i];
-            if (k == key) {
-                final long old = t[2 * i + 1];
-                t[2 * i + 1] = value;
-                return old;
-            }
-            if (k == 0) {
-                break;
-            }
-            i = (i + 1) & mask;
+        final int i = find(t, key, hash(key) & mask);
+        if (t[2 * i] == key) {
+            final long old = t[2 * i + 1];
+            t[2 * i + 1] = value;
+            return old;
         }
+        return insert(t, i, key, value);
+    }
+
+    /** Stores a new key in its empty slot {@code i} (see {@link #swap}); {@link #MISSING}, or {@link #FULL}. */
+    private long insert(final long[] t, final int i, final long key, final long value) {
         if (size >= maxEntries) {
             return FULL;
         }
@@ -118,26 +128,29 @@ final class LongLongMap {
     public long remove(final long key) {
         checkKey(key);
         final long[] t = slots;
-        int i = hash(key) & mask;
-        while (true) {
-            final long k = t[2 * i];
-            if (k == 0) {
-                return MISSING;
-            }
-            if (k == key) {
-                break;
-            }
-            i = (i + 1) & mask;
+        final int i = find(t, key, hash(key) & mask);
+        if (t[2 * i] == 0) {
+            return MISSING;
         }
         final long old = t[2 * i + 1];
-        // backward shift: pull later entries of the probe run into the hole
+        final int next = (i + 1) & mask;
+        // backward shift (in a method of its own, as the probe loop) when the probe run goes on after the hole
+        final int hole = t[2 * next] == 0 ? i : shiftBack(t, i);
+        t[2 * hole] = 0;
+        t[2 * hole + 1] = 0;
+        size--;
+        return old;
+    }
+
+    /** Backward shift: pulls the later entries of the probe run into the hole at {@code i}; returns the last hole. */
+    private int shiftBack(final long[] t, final int i) {
         int hole = i;
         int j = i;
         while (true) {
             j = (j + 1) & mask;
             final long k = t[2 * j];
             if (k == 0) {
-                break;
+                return hole;
             }
             final int home = hash(k) & mask;
             // move k when its home is not in (hole, j] cyclically
@@ -147,10 +160,6 @@ final class LongLongMap {
                 hole = j;
             }
         }
-        t[2 * hole] = 0;
-        t[2 * hole + 1] = 0;
-        size--;
-        return old;
     }
 
     public void clear() {
