@@ -116,6 +116,16 @@ public final class SlabAllocator implements SegmentAllocator {
     /** Allocations seen by the leak detector's sampling ({@link LeakDetector#SAMPLING_INTERVAL}). Owner only. */
     int leakTick;
     private ThreadSheaves[] byId = new ThreadSheaves[64];
+    /**
+     * The sheaves the last fast free went to and their cache id (-1: none), so that a free of the same cache as
+     * the last one does not wait for {@link #byId}'s element: its sheaves' fields load while the slab index entry
+     * is on its way. Owner only; reset by {@link #forgetSheaves}.
+     */
+    private ThreadSheaves lastFreed;
+    private int lastFreedId = -1;
+    /** Fast frees of other caches since {@link #lastFreed} was chosen; at {@link #LAST_FREED_MISSES} it follows. */
+    private int lastFreedMisses;
+    private static final int LAST_FREED_MISSES = 8;
     private final Map<Long, Long> overAligned;
     /** Set (by the owner) once an over-aligned segment was handed out: its free must consult {@link #overAligned}. */
     private boolean everOverAligned;
@@ -282,15 +292,22 @@ public final class SlabAllocator implements SegmentAllocator {
         final long pfn = phys >>> PhysicalMemory.PAGE_SHIFT;
         final long e = (long) RAW.get(ALL_MEMORY, slabIndexBase + pfn * MemMap.SLAB_INDEX_ENTRY);
         final int id = SlabIndex.id(e);
-        final ThreadSheaves[] ids = byId;
-        if (id >= ids.length) {
-            return false;
+        ThreadSheaves t = lastFreed;
+        if (id != lastFreedId) {
+            final ThreadSheaves[] ids = byId;
+            if (id >= ids.length || (t = ids[id]) == null) {
+                return false;
+            }
+            if (++lastFreedMisses >= LAST_FREED_MISSES) {  // another cache is freed to now: follow it
+                lastFreed = t;
+                lastFreedId = id;
+                lastFreedMisses = 0;
+            }
         }
-        final ThreadSheaves t = ids[id];
         // the free mark's address needs only phys (the marks cover every valid phys): its load can start at once,
         // beside the slab index's chain (index entry, byId, the sheaves); it is used only once phys is an object
         final long markAt = markBase + (phys >>> MemMap.FREE_MARK_SHIFT);
-        return t != null && t.freeFast(phys, pfn, e, markAt, (byte) RAW_BYTE.get(ALL_MEMORY, markAt));
+        return t.freeFast(phys, pfn, e, markAt, (byte) RAW_BYTE.get(ALL_MEMORY, markAt));
     }
 
     /** The rest of kfree: other threads, sheaves off, large kmallocs, new caches, bad pointers, full sheaves. */
@@ -580,6 +597,8 @@ public final class SlabAllocator implements SegmentAllocator {
         viewKeys = null;
         Arrays.fill(bySize, null);
         byId = new ThreadSheaves[byId.length];
+        lastFreed = null;
+        lastFreedId = -1;
     }
 
     /** Returns every object this thread holds in any sheaf to the slab layer. */
