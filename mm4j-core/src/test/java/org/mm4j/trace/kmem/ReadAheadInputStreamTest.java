@@ -69,17 +69,9 @@ class ReadAheadInputStreamTest {
      */
     @Test
     void aDecoderMadeOnTheDecoderThreadReadsAndFailsAsOneMadeBefore() throws Exception {
-        final byte[] zst;
-        final byte[] gz;
-        try (InputStream a = ReadAheadInputStreamTest.class.getResourceAsStream("small.trace.zst");
-             InputStream b = ReadAheadInputStreamTest.class.getResourceAsStream("small.trace.gz")) {
-            zst = a.readAllBytes();
-            gz = b.readAllBytes();
-        }
-        final byte[] plain;
-        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(gz))) {
-            plain = in.readAllBytes();
-        }
+        final byte[] zst = resource("small.trace.zst");
+        final byte[] gz = resource("small.trace.gz");
+        final byte[] plain = new GZIPInputStream(new ByteArrayInputStream(gz)).readAllBytes();
         final long window = TraceInput.DEFAULT_ZSTD_MAX_WINDOW;
         for (final String mode : new String[] {"java", "auto"}) {
             SystemProperties.with(Zstd.PROPERTY, mode, () -> {
@@ -109,6 +101,12 @@ class ReadAheadInputStreamTest {
         })) {
             assertEquals("no decoder here", assertThrows(IOException.class, in::read).getMessage());
             assertEquals("no decoder here", assertThrows(IOException.class, in::read).getMessage());
+        }
+    }
+
+    private static byte[] resource(final String name) throws IOException {
+        try (InputStream in = ReadAheadInputStreamTest.class.getResourceAsStream(name)) {
+            return in.readAllBytes();
         }
     }
 
