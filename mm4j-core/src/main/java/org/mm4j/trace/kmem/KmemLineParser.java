@@ -286,11 +286,10 @@ final class KmemLineParser {
         final int n = digits(w0);
         if (n > 0 && n < 8 && from + n + 8 < le && b[from + n] == '.') {
             // the common case: up to 7 digits of seconds in one word, '.', then six digits, ':' and a blank in one
-            final long f = word(from + n + 1);
-            if ((f >>> 48) == (' ' << 8 | ':') && digits(f << 16 | 0x3030) == 8) {
+            final long frac = frac6(word(from + n + 1));
+            if (frac >= 0) {
                 end = from + n + 8;
-                return dec8(w0 << ((8 - n) << 3) | 0x3030303030303030L >>> (n << 3)) * 1_000_000
-                    + dec8(f << 16 | 0x3030);
+                return dec8(w0 << ((8 - n) << 3) | 0x3030303030303030L >>> (n << 3)) * 1_000_000 + frac;
             }
         }
         int p = from;
@@ -304,11 +303,11 @@ final class KmemLineParser {
         }
         long frac = 0;
         int digits = 0;
-        final long w = word(p + 1);
-        if (b[p] == '.' && p + 8 < le && (w >>> 48) == (' ' << 8 | ':') && digits(w << 16 | 0x3030) == 8) {
+        final long frac6 = b[p] == '.' && p + 8 < le ? frac6(word(p + 1)) : -1;
+        if (frac6 >= 0) {
             // the common case: six digits, ':' and a blank, in one word
             end = p + 8;
-            return secs * 1_000_000 + dec8(w << 16 | 0x3030);
+            return secs * 1_000_000 + frac6;
         }
         if (b[p] == '.') {
             p++;
@@ -328,6 +327,16 @@ final class KmemLineParser {
             frac *= 10;
         }
         return secs * 1_000_000 + frac;
+    }
+
+    /**
+     * The fraction of a timestamp from the word after its '.': six digits, ':' and a blank, as microseconds; -1
+     * when the word is not so (the byte loop of {@link #timestamp} then reads it). The two bytes shifted in are
+     * made digits ('0') so that only the six fraction bytes decide.
+     */
+    private static long frac6(final long w) {
+        final long d = w << 16 | 0x3030;
+        return (w >>> 48) == (' ' << 8 | ':') && digits(d) == 8 ? dec8(d) : -1;
     }
 
     /** The event names as words: the first 8 bytes and the last 8 (or the name masked, when shorter). */

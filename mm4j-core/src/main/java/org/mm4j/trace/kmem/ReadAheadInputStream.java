@@ -9,7 +9,7 @@ import java.util.concurrent.BlockingQueue;
 /**
  * Reads (and so decompresses) a stream ahead on a thread of its own ("mm4j-kmem-decoder"), so that decoding a
  * {@code .zst}/{@code .gz} trace overlaps with parsing it: the replay's three stages (decode, parse, model) then run
- * on three threads ({@link TraceInput#readAhead}).
+ * on three threads ({@link TraceInput#decompressAhead}).
  *
  * <p>Bounded and allocation-free after construction: {@link #CHUNKS} chunks of {@link #CHUNK} bytes circulate
  * between two queues (empty ones to the decoder thread, full ones to the reader). An exception of the source

@@ -43,22 +43,13 @@ public final class TraceInput {
     }
 
     /**
-     * The stream {@link #decompress} made of {@code raw}, decoded ahead on a thread of its own
-     * ({@link ReadAheadInputStream}) when it is compressed; plain text is read on the caller's thread. Measured for
-     * libzstd too (5 M-event replays alternating in one run, load 8-11): decoding on the parser's thread took the
-     * same CPU in all (6.1-6.5 s vs 6.1-7.0 s) but longer on the clock (12.7-20.9 s vs 9.1-16.0 s), so libzstd
-     * keeps the thread as the Java decoder and gzip do (README, "zstd on libzstd").
-     */
-    @SuppressWarnings("ReferenceEquality") // decoded == raw: the same stream object means it was not decompressed
-    public static InputStream readAhead(final InputStream decoded, final InputStream raw) {
-        return decoded == raw ? decoded : new ReadAheadInputStream(decoded);
-    }
-
-    /**
-     * As {@link #readAhead}({@link #decompress(InputStream, String, long)}, {@code raw}), with a zstd decoder made
-     * on the decoder thread rather than the caller's: binding libzstd costs tens of ms of start-up, which then
+     * The stream {@link #decompress(InputStream, String, long)} makes of {@code raw}, decoded ahead on a thread of
+     * its own ({@link ReadAheadInputStream}) when it is compressed; plain text is read on the caller's thread. A zstd
+     * decoder is made on that thread too, not the caller's: binding libzstd costs tens of ms of start-up, which then
      * overlap with the caller's (booting the model). The same refusals as {@code decompress}, at the same point.
-     * Plain text is read on the caller's thread.
+     * Measured for libzstd (5 M-event replays alternating in one run, load 8-11): decoding on the parser's thread
+     * took the same CPU in all (6.1-6.5 s vs 6.1-7.0 s) but longer on the clock (12.7-20.9 s vs 9.1-16.0 s), so
+     * libzstd keeps the thread as the Java decoder and gzip do (README, "zstd on libzstd").
      */
     public static InputStream decompressAhead(final InputStream raw, final String name, final long zstdMaxWindow)
         throws IOException {
