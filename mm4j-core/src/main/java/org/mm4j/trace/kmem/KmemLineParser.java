@@ -61,11 +61,13 @@ final class KmemLineParser {
         return ((w - SPACES) | (w + ONES) | w) & HIGHS;
     }
 
-    /** High bit set in each byte of {@code w} that is a blank or a tab (exact for the lowest such byte). */
+    /**
+     * High bit set in each byte of {@code w} that is a blank, when the bytes are printable ASCII (a line of the fast
+     * path): only 0x20 borrows from 0x21 among them (exact for the lowest such byte; other bytes, past a line's end,
+     * may be flagged too, and the newline at its end is).
+     */
     static long blanks(final long w) {
-        final long sp = w ^ SPACES;
-        final long tab = w ^ 0x0909090909090909L;
-        return ((sp - ONES) & ~sp | (tab - ONES) & ~tab) & HIGHS;
+        return (w - 0x2121212121212121L) & HIGHS;
     }
 
     /** High bit set in each byte of {@code w} that is not zero (exact for every byte). */
@@ -125,40 +127,63 @@ final class KmemLineParser {
     static final int HEADER_MAX = 64;
 
     /**
-     * The header of the last line {@link #parseHeader} read in full, as words (the bytes {@code [ls, ls + headerLen)}
-     * of that line, the last word masked), its CPU and pid; {@code headerLen} 0: none. Consecutive lines of one task
-     * on one CPU (most of a capture) share these bytes; a line starting with exactly them and a digit after them
-     * has the same task, pid and CPU (each is read from these bytes alone), so its header is not read again.
+     * Headers read in full, as words (the bytes {@code [ls, ls + len)} of the line, the last word masked) with
+     * their length, CPU and pid, {@link #HEADER_WORDS} words to a row; length 0: none. A header of at least
+     * {@link #HASHED} bytes has the row its first {@link #HASHED} bytes hash to ({@link #headerRow}); a shorter one
+     * the last row. Consecutive lines of one task on one CPU (most of a capture) share these bytes, and a few tasks
+     * take turns; a line starting with exactly a row's bytes and a digit after them has that row's task, pid and
+     * CPU (each is read from these bytes alone), so its header is not read again. {@link #lastRow}: the row of the
+     * last line's header, tried first; -1: none.
      */
-    private final long[] header = new long[HEADER_MAX / 8];
-    private int headerLen;
-    private int headerCpu;
-    private int headerPid;
+    private static final int HEADER_WORDS = HEADER_MAX / 8;
+    private static final int HEADER_ROWS = 32;
+    /** Bytes a row's place is hashed from (four words: task, pid, CPU and flags in the kernel's layout). */
+    private static final int HASHED = 32;
+    private final long[] headers = new long[(HEADER_ROWS + 1) * HEADER_WORDS];
+    private final int[] headerLen = new int[HEADER_ROWS + 1];
+    private final int[] headerCpu = new int[HEADER_ROWS + 1];
+    private final int[] headerPid = new int[HEADER_ROWS + 1];
+    private int lastRow = -1;
 
-    /** Whether the line at {@code ls} starts with the {@code n} bytes of {@link #header}. */
-    private boolean sameHeader(final int ls, final int n) {
-        final long[] h = header;
+    /** The row of a header of at least {@link #HASHED} bytes starting at {@code ls}. */
+    private int headerRow(final int ls) {
+        final long h = (word(ls) * 0x9E3779B97F4A7C15L ^ word(ls + 8)) * 0xC2B2AE3D27D4EB4FL
+            ^ (word(ls + 16) * 0x165667B19E3779F9L ^ word(ls + 24)) * 0x9E3779B97F4A7C15L;
+        return (int) (h >>> 59);
+    }
+
+    /** Whether the line {@code [ls, le)} starts with the header of {@code row} and a digit after it. */
+    private boolean sameHeader(final int row, final int ls, final int le) {
+        final int n = headerLen[row];
+        if (n == 0 || le - ls <= n || !isDigit(buf[ls + n])) {
+            return false;
+        }
+        final long[] h = headers;
+        final int base = row * HEADER_WORDS;
         int i = 0;
         for (; i + 8 <= n; i += 8) {
-            if (word(ls + i) != h[i >>> 3]) {
+            if (word(ls + i) != h[base + (i >>> 3)]) {
                 return false;
             }
         }
-        return i == n || ((word(ls + i) ^ h[i >>> 3]) & mask(n - i)) == 0;
+        return i == n || ((word(ls + i) ^ h[base + (i >>> 3)]) & mask(n - i)) == 0;
     }
 
     /** Remembers the {@code n} header bytes of the line at {@code ls} and the values read from them. */
     private void rememberHeader(final int ls, final int n, final KmemEvent ev) {
         if (n > HEADER_MAX) {
-            headerLen = 0;
+            lastRow = -1;
             return;
         }
+        final int row = n >= HASHED ? headerRow(ls) : HEADER_ROWS;
+        final int base = row * HEADER_WORDS;
         for (int i = 0; i < n; i += 8) {
-            header[i >>> 3] = word(ls + i) & mask(n - i);
+            headers[base + (i >>> 3)] = word(ls + i) & mask(n - i);
         }
-        headerLen = n;
-        headerCpu = ev.cpu;
-        headerPid = ev.pid;
+        headerLen[row] = n;
+        headerCpu[row] = ev.cpu;
+        headerPid[row] = ev.pid;
+        lastRow = row;
     }
 
     // ---- the whole line ----------------------------------------------------------------------------------------
@@ -169,20 +194,19 @@ final class KmemLineParser {
      * filled: the caller resets it) when the general parser must read the line.
      */
     int parse(final KmemEvent ev, final int ls, final int le) {
-        final int n = headerLen;
-        final int p;
-        if (n > 0 && le - ls > n && sameHeader(ls, n) && isDigit(buf[ls + n])) {
-            // the same bytes up to the timestamp as the last header read: the same task, pid and CPU
-            ev.cpu = headerCpu;
-            ev.pid = headerPid;
-            p = ls + n;
-        } else {
-            p = parseHeader(ev, ls, le);
-            if (p < 0) {
-                return GENERAL;
+        int row = lastRow;
+        if (row < 0 || !sameHeader(row, ls, le)) {
+            row = le - ls > HASHED ? headerRow(ls) : HEADER_ROWS;
+            if (!sameHeader(row, ls, le) && (row == HEADER_ROWS || !sameHeader(row = HEADER_ROWS, ls, le))) {
+                final int p = parseHeader(ev, ls, le);
+                return p < 0 ? GENERAL : afterHeader(ev, p, le);
             }
+            lastRow = row;
         }
-        return afterHeader(ev, p, le);
+        // the same bytes up to the timestamp as a header read before: the same task, pid and CPU
+        ev.cpu = headerCpu[row];
+        ev.pid = headerPid[row];
+        return afterHeader(ev, ls + headerLen[row], le);
     }
 
     /**
@@ -264,17 +288,65 @@ final class KmemLineParser {
         ev.timestampMicros = ts;
         // EVENT:
         p = skipSpaces(end, le);
-        final int e = tokenEnd(p, le);
-        if (e - p < 2 || b[e - 1] != ':') {
-            return GENERAL;
-        }
-        final int type = eventType(p, e - 1);
-        if (type < 0) {
-            return OTHER;
+        int type = kmemEventAt(p, le);
+        final int e;
+        if (type >= 0) {
+            e = p + NAME_LEN[type] + 1;
+        } else {
+            e = tokenEnd(p, le);
+            if (e - p < 2 || b[e - 1] != ':') {
+                return GENERAL;
+            }
+            type = eventType(p, e - 1);
+            if (type < 0) {
+                return OTHER;
+            }
         }
         ev.type = type;
         return fields(ev, e, le) ? EVENT : GENERAL;
     }
+
+    /**
+     * The kmem event whose name, a ':' and then a blank or the line's end are at {@code p} (the common case, told
+     * from a word or two without looking for the token's end), or -1 when not so (the token is then read).
+     */
+    private int kmemEventAt(final int p, final int le) {
+        final long w0 = word(p);
+        final int t;
+        if (w0 == KMALLOC_COLON) {
+            t = KmemEvent.KMALLOC;
+        } else if ((w0 & 0xffff_ffff_ffffL) == KFREE_COLON) {
+            t = KmemEvent.KFREE;
+        } else if (w0 == KMEM_CAC) {
+            final long w1 = word(p + 8);
+            t = w1 == HE_FREE_COLON ? KmemEvent.KMEM_CACHE_FREE
+                : w1 == HE_ALLOC && buf[p + 16] == ':' ? KmemEvent.KMEM_CACHE_ALLOC : -1;
+        } else if (w0 == MM_PAGE_) {
+            final long w1 = word(p + 8);
+            t = (w1 & 0xffff_ffff_ffffL) == ALLOC_COLON ? KmemEvent.MM_PAGE_ALLOC
+                : (w1 & 0xff_ffff_ffffL) == FREE_COLON ? KmemEvent.MM_PAGE_FREE : -1;
+        } else {
+            return -1;
+        }
+        if (t < 0) {
+            return -1;
+        }
+        final int e = p + NAME_LEN[t] + 1;
+        return e < le && buf[e] == ' ' || e == le ? t : -1;
+    }
+
+    private static long ascii8(final String s) {
+        return (long) LONGS.get(java.util.Arrays.copyOf(s.getBytes(StandardCharsets.US_ASCII), 8), 0);
+    }
+
+    private static final long KMALLOC_COLON = ascii8("kmalloc:");
+    private static final long KFREE_COLON = ascii8("kfree:");
+    private static final long KMEM_CAC = ascii8("kmem_cac");
+    private static final long HE_FREE_COLON = ascii8("he_free:");
+    private static final long HE_ALLOC = ascii8("he_alloc");
+    private static final long MM_PAGE_ = ascii8("mm_page_");
+    private static final long ALLOC_COLON = ascii8("alloc:");
+    private static final long FREE_COLON = ascii8("free:");
 
     /**
      * {@code SECS[.FRAC]:} from {@code p} followed by a blank or the line's end, in microseconds (the end in
@@ -598,6 +670,14 @@ final class KmemLineParser {
         if (le - s >= 2 && buf[s] == '0' && (buf[s + 1] == 'x' || buf[s + 1] == 'X')) {
             s += 2;
         }
+        // the common cases, told from the digits' own words: up to 7 digits (pfn=), or 16 (a hashed %p)
+        final long w0 = word(s);
+        final int k = hexDigits(w0);
+        final int f = k < 8 ? s + k : hexDigits(word(s + 8)) == 8 ? s + 16 : -1;
+        if (f > s && (f < le && buf[f] == ' ' || f == le)) {
+            end = f;
+            return k < 8 ? hexValue(w0, k) : hexValue(w0, 8) << 32 | hexValue(word(s + 8), 8);
+        }
         final int e = tokenEnd(s, le);
         int n = e - s;
         if (n == 0) {
@@ -622,15 +702,25 @@ final class KmemLineParser {
 
     /** The first {@code n} (1 to 8) bytes of {@code w} as hex digits, or -1 when one is not. */
     private static long hex8(final long w, final int n) {
-        // the n digits to the top of the word, '0's below them
-        final long x = n == 8 ? w : w << ((8 - n) << 3) | 0x3030303030303030L >>> (n << 3);
-        // digits: 0x30..0x39; letters (lower-cased by 0x20): 0x61..0x66; the line is ASCII (no byte above 0x7f)
+        return hexDigits(w) >= n ? hexValue(w, n) : -1;
+    }
+
+    /**
+     * How many of the low bytes of {@code w} are hex digits before the first that is not (8: all); exact when the
+     * bytes before that one are ASCII (no carry then crosses a byte).
+     */
+    private static int hexDigits(final long x) {
+        // digits: 0x30..0x39; letters (lower-cased by 0x20): 0x61..0x66
         final long l = x | SPACES;
         final long digit = (x + 0x5050505050505050L) & ~(x + 0x4646464646464646L);
         final long letter = (l + 0x1f1f1f1f1f1f1f1fL) & ~(l + 0x1919191919191919L);
-        if (((digit | letter) & HIGHS) != HIGHS) {
-            return -1;
-        }
+        return Long.numberOfTrailingZeros(~(digit | letter) & HIGHS) >>> 3;
+    }
+
+    /** The first {@code n} (1 to 8) bytes of {@code w}, hex digits, as a number. */
+    private static long hexValue(final long w, final int n) {
+        // the n digits to the top of the word, '0's below them
+        final long x = n == 8 ? w : w << ((8 - n) << 3) | 0x3030303030303030L >>> (n << 3);
         // a nibble per byte (first digit in the lowest byte), then pairs, quads, the 32-bit value
         long d = (x & 0x0f0f0f0f0f0f0f0fL) + 9 * (x >>> 6 & ONES);
         d = (d << 4 | d >>> 8) & 0x00ff00ff00ff00ffL;
