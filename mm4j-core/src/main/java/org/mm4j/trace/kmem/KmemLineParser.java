@@ -127,7 +127,8 @@ final class KmemLineParser {
      * CPU (each is read from these bytes alone), so its header is not read again.
      */
     private static final int HEADER_WORDS = HEADER_MAX / 8;
-    private static final int HEADER_ROWS = 32;
+    private static final int ROW_BITS = 8;
+    private static final int HEADER_ROWS = 1 << ROW_BITS;
     /** Bytes a row's place is hashed from (four words: task, pid, CPU and flags in the kernel's layout). */
     private static final int HASHED = 32;
     private final long[] headers = new long[(HEADER_ROWS + 1) * HEADER_WORDS];
@@ -139,7 +140,7 @@ final class KmemLineParser {
     private int headerRow(final int ls) {
         final long h = (word(ls) * 0x9E3779B97F4A7C15L ^ word(ls + 8)) * 0xC2B2AE3D27D4EB4FL
             ^ (word(ls + 16) * 0x165667B19E3779F9L ^ word(ls + 24)) * 0x9E3779B97F4A7C15L;
-        return (int) (h >>> 59);
+        return (int) (h >>> (64 - ROW_BITS));
     }
 
     /** Whether the line {@code [ls, le)} starts with the header of {@code row} and a digit after it. */
