@@ -55,7 +55,8 @@ final class KmemLineParser {
     private static final long BRACKETS = 0x5b5b5b5b5b5b5b5bL;
     private static final long BAD = Long.MIN_VALUE;
 
-    private final byte[] buf;
+    /** The reader's bytes (its own buffer, or a decoder's chunk: see {@link #buffer}). */
+    private byte[] buf;
     final Interner names = new Interner();
     final Interner gfps = new Interner();
     final Interner sites = new Interner();
@@ -68,6 +69,11 @@ final class KmemLineParser {
 
     KmemLineParser(final byte[] buf) {
         this.buf = buf;
+    }
+
+    /** Reads from {@code b} from now on (the reader's next chunk, holding the unread bytes of the one before). */
+    void buffer(final byte[] b) {
+        buf = b;
     }
 
     // ---- 8 bytes of a line at a time (see AsciiWords) ------------------------------------------------------------
