@@ -67,7 +67,7 @@ abstract sealed class Floor implements Allocator permits Floor.Longs, Floor.Segm
     private final String name;
     private final Arena arena = Arena.ofShared();
     /** The stack of each size class, made at its first use. */
-    private final Stack[] stacks = new Stack[CLASSES];
+    final Stack[] stacks = new Stack[CLASSES];
 
     /** One size class: its region, the stack of its free objects' addresses, and (segment face) its views. */
     static final class Stack {
@@ -117,7 +117,7 @@ abstract sealed class Floor implements Allocator permits Floor.Longs, Floor.Segm
     }
 
     /** The size class of {@code byteSize}: {@code ceil(log2(byteSize))}. */
-    private static int sizeClass(final long byteSize) {
+    static int sizeClass(final long byteSize) {
         return 64 - Long.numberOfLeadingZeros(byteSize - 1);
     }
 
@@ -219,9 +219,12 @@ abstract sealed class Floor implements Allocator permits Floor.Longs, Floor.Segm
             return n;
         }
 
-        /** Gives back a segment {@link #allocate} returned: its address and size read back. */
+        /**
+         * Gives back a segment {@link #allocate} returned: its address and size read back (the size, which
+         * {@code allocate} checked, finds the class; a segment of another size class is not checked: a floor).
+         */
         void free(final MemorySegment segment) {
-            push(stack(segment.byteSize()), segment.address());
+            push(stacks[sizeClass(segment.byteSize())], segment.address());
         }
 
         @Override
