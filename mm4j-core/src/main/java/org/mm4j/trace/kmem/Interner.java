@@ -62,6 +62,17 @@ final class Interner {
         return s;
     }
 
+    /** The interned string of the bytes (its id in {@link #lastId}) when they are interned; else null (adds none). */
+    String known(final byte[] b, final int off, final int len, final int hash) {
+        final int i = find(b, off, len, hash);
+        final String s = strings[i];
+        if (keys[i] == null || s == null) {
+            return null;
+        }
+        lastId = ids[i];
+        return s;
+    }
+
     int intValue(final byte[] b, final int off, final int len, final int hash) {
         final int i = find(b, off, len, hash);
         return keys[i] != null ? ints[i] : MISSING;

@@ -68,6 +68,7 @@ public final class KmemTraceReader implements AutoCloseable {
     private long otherEvents;
     private long lostEvents;
     private long generalLines;
+    private long readAhead;
     private final long[] perType = new long[KmemEvent.NR_TYPES];
     private String err;
     private final String source;
@@ -103,6 +104,19 @@ public final class KmemTraceReader implements AutoCloseable {
     /** Reads the next kmem event into {@code ev}; false at the end of the input. */
     public boolean next(final KmemEvent ev) throws IOException {
         while (true) {
+            if (fastPath) {
+                // most lines: read before their end is known, so their bytes are scanned once
+                ev.reset();
+                final int nl = lines.parseAhead(ev, bufPos, bufEnd);
+                if (nl >= 0) {
+                    readAhead++;
+                    bufPos = nl + 1;
+                    ev.lineNo = ++lineNo;
+                    events++;
+                    perType[ev.type]++;
+                    return true;
+                }
+            }
             final int ls = readLine();
             if (ls < 0) {
                 return false;
@@ -167,6 +181,11 @@ public final class KmemTraceReader implements AutoCloseable {
         return generalLines;
     }
 
+    /** Lines the fast path read before their end was known ({@link KmemLineParser#parseAhead}; tests). */
+    long linesReadAhead() {
+        return readAhead;
+    }
+
     /** Events read so far. */
     public long events() {
         return events;
@@ -218,7 +237,7 @@ public final class KmemTraceReader implements AutoCloseable {
         final int end = bufEnd;
         // the last word may reach into the buffer's slack: a byte there is never taken for one of the line's
         while (i < end) {
-            final long m = KmemLineParser.special((long) KmemLineParser.LONGS.get(buf, i));
+            final long m = AsciiWords.special((long) KmemLineParser.LONGS.get(buf, i));
             if (m == 0) {
                 i += 8;
                 continue;
@@ -459,7 +478,7 @@ public final class KmemTraceReader implements AutoCloseable {
             final int v = eq + 1;
             final int klen = eq - p;
             if (key(p, klen, "ptr")) {
-                final long x = KmemLineParser.parseHex(buf, v, end);
+                final long x = AsciiWords.parseHex(buf, v, end);
                 if (x == BAD) {
                     return error(evName + ": bad ptr=" + text(v, end) + " (expected: up to 16 hex digits)");
                 }
@@ -493,7 +512,7 @@ public final class KmemTraceReader implements AutoCloseable {
                 ev.cacheNameId = names.lastId;
                 seen |= F_NAME;
             } else if (key(p, klen, "pfn")) {
-                final long x = KmemLineParser.parseHex(buf, v, end);
+                final long x = AsciiWords.parseHex(buf, v, end);
                 if (x == BAD) {
                     return error(evName + ": bad pfn=" + text(v, end) + " (expected: a hex number, 0x...)");
                 }
