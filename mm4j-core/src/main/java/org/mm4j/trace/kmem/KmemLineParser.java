@@ -509,15 +509,28 @@ final class KmemLineParser {
             return NONE;
         }
         final int v = from + SITE.len();
-        final int e = plainTokenEnd(v, limit);
-        if (e < 0 || buf[e] != ' ') {
-            return NONE;
-        }
-        if (e > v) {
-            final String site = sites.known(buf, v, e - v, Interner.hash(buf, v, e - v));
-            if (site == null) {
+        // the call site seen last with the same first bytes, else the interned one the token is
+        final int slot = limit - v >= Interner.GUESS_BYTES ? Interner.guessSlot(buf, v) : -1;
+        String site = slot >= 0 ? sites.guess(buf, v, limit, slot) : null;
+        final int e;
+        if (site != null) {
+            e = sites.lastEnd;
+        } else {
+            e = plainTokenEnd(v, limit);
+            if (e < 0 || buf[e] != ' ') {
                 return NONE;
             }
+            if (e > v) {
+                site = sites.known(buf, v, e - v, Interner.hash(buf, v, e - v));
+                if (site == null) {
+                    return NONE;
+                }
+                if (slot >= 0) {
+                    sites.remember(slot); // of bytes found printable ASCII: a guess never takes another byte
+                }
+            }
+        }
+        if (site != null) {
             ev.callSite = site;
             ev.callSiteId = sites.lastId;
         }
