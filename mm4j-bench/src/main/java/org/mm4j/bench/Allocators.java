@@ -53,6 +53,10 @@ public final class Allocators {
                 Mm4jSegments.withLeakDetection(name, name.substring("mm4j-segment-leak-".length()));
             // not table rows: transparent huge pages for each allocator's memory (README "Speed", "Huge pages")
             case "mm4j-thp" -> Mm4jSlab.openHugePages(name);
+            // not table rows, not peers: the floor of the mm4j and mm4j-segment rows, no allocator work at all
+            // (README "Speed", "Fifth pass (issue 13): the floor of the MemorySegment API"; Floor)
+            case "floor-long" -> new Floor.Longs(name);
+            case "floor-segment" -> new Floor.Segments(name);
             case "jemalloc-thp" -> NativeMalloc.jemalloc(name, true);
             case "mimalloc-thp" -> NativeMalloc.mimalloc(name, true);
             case "glibc-malloc" -> NativeMalloc.glibc(name, false);

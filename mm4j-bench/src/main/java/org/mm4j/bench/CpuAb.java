@@ -2,12 +2,14 @@ package org.mm4j.bench;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.net.URL;
 import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,6 +35,10 @@ import java.util.Locale;
  * {@code base=before.jar=mm4j new=after.jar=mm4j off=after.jar=mm4j-double-free-kernel mimalloc=after.jar=mimalloc}
  * (set {@code GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384} for jemalloc). This jar's own {@link SafetyCost}
  * runs in every variant (put in front of the variant's jar), so jars that predate it can be measured too.
+ *
+ * <p>{@code -Dmm4j.cpuab.raw=FILE} also writes every round's CPU ns per pair, one line per round and variant
+ * ({@code workload,round,label,ns}, all rounds, warm-up included), for pairings other than with the first variant
+ * (e.g. the floor rows' difference, README "Fifth pass (issue 13)").
  *
  * <p>Not JMH: one JVM, no fork isolation; the JIT compiles each variant's loop separately. CPU time still carries
  * the cache pollution of context switches and a busy sibling hyperthread: compare variants of one run, not runs.
@@ -75,6 +81,9 @@ public final class CpuAb {
             RingMixedBench.MIN_SIZE, RingMixedBench.MAX_SIZE);
         final ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         final int n = vs.size();
+        final String rawFile = System.getProperty("mm4j.cpuab.raw");
+        final PrintStream raw = rawFile == null ? null : new PrintStream(Files.newOutputStream(Path.of(rawFile)),
+            false, StandardCharsets.UTF_8);
         for (final int w : work) {
             final double ops = w == 3 ? SafetyCost.BATCHES * 1024.0 : SafetyCost.BATCH;
             final double[][] ns = new double[n][rounds];
@@ -101,6 +110,17 @@ public final class CpuAb {
                     t[t.length / 2], t[0], pairedMedian(ns[i], ns[0], from, rounds)));
             }
             System.out.println(sb);
+            if (raw != null) {
+                for (int r = 0; r < rounds; r++) {
+                    for (int i = 0; i < n; i++) {
+                        raw.printf(Locale.ROOT, "%s,%d,%s,%.4f%n", WORKLOADS[w], r, vs.get(i).label, ns[i][r]);
+                    }
+                }
+                raw.flush();
+            }
+        }
+        if (raw != null) {
+            raw.close();
         }
         for (final Variant v : vs) {
             ((AutoCloseable) v.allocator).close();

@@ -1,6 +1,5 @@
 package org.mm4j.bench;
 
-import java.lang.foreign.MemorySegment;
 import org.mm4j.slab.SlabAllocator;
 
 /**
@@ -34,14 +33,12 @@ final class Mm4jSegments extends Mm4jSlab {
 
     @Override
     public long alloc(final long byteSize, final Object[] refs, final int slot) {
-        final MemorySegment m = mine().allocate(byteSize);
-        refs[slot] = m;
-        return m.address();
+        return SegmentFace.hold(mine().allocate(byteSize), refs, slot);
     }
 
     @Override
     public void free(final long address, final long byteSize, final Object[] refs, final int slot) {
-        mine().free((MemorySegment) refs[slot]);
+        mine().free(SegmentFace.held(refs, slot));
         refs[slot] = null;
     }
 
@@ -53,14 +50,12 @@ final class Mm4jSegments extends Mm4jSlab {
     @Override
     public void write8(final long address, final long byteSize, final Object[] refs, final int slot,
                        final long value) {
-        final MemorySegment m = (MemorySegment) refs[slot];
-        m.set(Memory.LONG, 0, value);
-        m.set(Memory.LONG, byteSize - 8, value);
+        SegmentFace.write8(byteSize, refs, slot, value);
     }
 
     @Override
     public long read8(final long address, final long byteSize, final Object[] refs, final int slot,
                       final long offset) {
-        return ((MemorySegment) refs[slot]).get(Memory.LONG, offset);
+        return SegmentFace.read8(refs, slot, offset);
     }
 }

@@ -99,7 +99,7 @@ class AllocatorsTest {
         "Today's password is swordfish. I understand instantiating Blackholes directly is dangerous.");
 
     /** Opens row {@code name} behind a {@link Watching} decorator and sets {@code state} up over it. */
-    private static Watching setUp(final PeerState state, final String name) {
+    static Watching setUp(final PeerState state, final String name) {
         state.allocator = name;
         final Watching w = new Watching(Allocators.open(name));
         state.setUp(w);
@@ -107,7 +107,7 @@ class AllocatorsTest {
     }
 
     /** After the trial: nothing left live, and no breach of the workload contract along the way. */
-    private static void tearDownClean(final PeerState state, final Watching w, final String what) {
+    static void tearDownClean(final PeerState state, final Watching w, final String what) {
         state.tearDown();
         assertEquals(List.of(), w.violations(), what);
         assertEquals(0, w.live(), what + ": objects left live after tearDown");
@@ -123,7 +123,7 @@ class AllocatorsTest {
             && (workload.equals("ring-mixed-16-4096") || workload.equals("kmalloc-random-8-8192"));
     }
 
-    private static void assertLiveMemoryHoldsWhatWasWritten(final Watching w, final String what) {
+    static void assertLiveMemoryHoldsWhatWasWritten(final Watching w, final String what) {
         final List<String> bad = w.checkLiveMemory();
         assertTrue(bad.isEmpty(), what + ": " + bad.size() + " bad objects, first: " + bad.stream().limit(3).toList());
     }

@@ -36,6 +36,14 @@ final class FieldMemo {
     private final String[] names = new String[SLOTS];
     private final int[] nameIds = new int[SLOTS];
     private int size;
+    /**
+     * Per slab event type and call site id (a few collide): the slot of the tail last found with them, +1 (0:
+     * none), and the key it was found with ({@code site << 2 | type}). A guess only: a line's tail is taken from
+     * it only when its bytes and the newline after them are there ({@link #endOf}).
+     */
+    private static final int GUESSES = 1 << 12;
+    private final int[] guessSlot = new int[GUESSES];
+    private final int[] guessKey = new int[GUESSES];
 
     /** The slot of the tail {@code [from, to)} of a line of {@code type}, or -1 when it is not remembered. */
     int find(final byte[] b, final int from, final int to, final int type, final int hash) {
@@ -91,6 +99,34 @@ final class FieldMemo {
             ev.cacheNameId = nameIds[i];
         }
         ev.gfp = gfps[i];
+    }
+
+    /**
+     * The slot of the tail last found ({@link #predict}) for a line of {@code type} (a slab event) and call site id
+     * {@code site}; -1: none.
+     */
+    int predicted(final int type, final int site) {
+        final int key = site << 2 | type;
+        final int i = key & (GUESSES - 1);
+        return guessKey[i] == key ? guessSlot[i] - 1 : -1;
+    }
+
+    /** Remembers that the tail in {@code slot} was found for a line of {@code type} and call site id {@code site}. */
+    void predict(final int type, final int site, final int slot) {
+        final int key = site << 2 | type;
+        final int i = key & (GUESSES - 1);
+        guessKey[i] = key;
+        guessSlot[i] = slot + 1;
+    }
+
+    /**
+     * The index of the newline after the tail of {@code slot} at {@code from}, when {@code b} holds exactly that
+     * tail there and then a newline, all before {@code limit}; else -1.
+     */
+    int endOf(final int slot, final byte[] b, final int from, final int limit) {
+        final byte[] k = keys[slot];
+        final int e = from + k.length;
+        return e < limit && b[e] == '\n' && Arrays.equals(k, 0, k.length, b, from, e) ? e : -1;
     }
 
     /** Tails remembered. */

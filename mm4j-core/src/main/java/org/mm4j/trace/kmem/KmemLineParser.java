@@ -2,6 +2,22 @@ package org.mm4j.trace.kmem;
 
 import org.mm4j.page.Gfp;
 
+import static org.mm4j.trace.kmem.AsciiWords.HIGHS;
+import static org.mm4j.trace.kmem.AsciiWords.SPACES;
+import static org.mm4j.trace.kmem.AsciiWords.blanks;
+import static org.mm4j.trace.kmem.AsciiWords.dec8;
+import static org.mm4j.trace.kmem.AsciiWords.digits;
+import static org.mm4j.trace.kmem.AsciiWords.frac6;
+import static org.mm4j.trace.kmem.AsciiWords.hex8;
+import static org.mm4j.trace.kmem.AsciiWords.hexDigits;
+import static org.mm4j.trace.kmem.AsciiWords.hexValue;
+import static org.mm4j.trace.kmem.AsciiWords.mask;
+import static org.mm4j.trace.kmem.AsciiWords.nonZero;
+import static org.mm4j.trace.kmem.AsciiWords.parseHex;
+import static org.mm4j.trace.kmem.AsciiWords.special;
+import static org.mm4j.trace.kmem.AsciiWords.stops;
+import static org.mm4j.trace.kmem.AsciiWords.zeros;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -14,14 +30,19 @@ import java.nio.charset.StandardCharsets;
  * line it does not recognise in every detail is handed back ({@link #GENERAL}) for the general parser of the reader,
  * which then reads it as if the fast path did not exist (tests require both to read every line the same, field by
  * field, error by error). Also the byte helpers both share: the interners of cache names, call sites and gfp
- * strings, {@link #gfp} and {@link #parseHex}.
+ * strings and {@link #gfp}; the byte tricks on 8 bytes at a time are {@link AsciiWords}.
+ *
+ * <p>Most lines of a capture repeat a header, a call site and a tail read before: {@link #parseAhead} reads such a
+ * line before its end is known, finding the end itself, so that its bytes are scanned once; any other line the
+ * reader reads as before (its newline scan, then {@link #parse}, which remembers what it read).
  *
  * <p>Canonical: printable ASCII without tabs (the reader's newline scan says so), {@code TASK-PID [CPU] FLAGS
  * SECS.FRAC: EVENT:} with the flags column optional, then exactly the kernel's fields in the kernel's order
  * ({@code TP_printk} of include/trace/events/kmem.h, 6.18), one blank apart, each value well-formed.
  *
- * <p>Invariants: 8-byte loads may run up to 16 bytes past a line's end (the reader's buffer keeps that much slack);
- * a byte at or past the line's end never decides anything. Threading: the reader's thread only (one parser per
+ * <p>Invariants: 8-byte loads may run up to 16 bytes past a line's end, or past the buffered bytes' end for
+ * {@link #parseAhead} (the reader's buffer keeps that much slack); a byte at or past the line's end (the buffered
+ * bytes' end) never decides anything. Threading: the reader's thread only (one parser per
  * reader, not thread-safe).
  */
 final class KmemLineParser {
@@ -31,14 +52,11 @@ final class KmemLineParser {
     static final int OTHER = 2;
 
     static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-    static final long ONES = 0x0101010101010101L;
-    static final long HIGHS = 0x8080808080808080L;
-    private static final long LOWS = 0x7f7f7f7f7f7f7f7fL;
-    private static final long SPACES = 0x2020202020202020L;
     private static final long BRACKETS = 0x5b5b5b5b5b5b5b5bL;
     private static final long BAD = Long.MIN_VALUE;
 
-    private final byte[] buf;
+    /** The reader's bytes (its own buffer, or a decoder's chunk: see {@link #buffer}). */
+    private byte[] buf;
     final Interner names = new Interner();
     final Interner gfps = new Interner();
     final Interner sites = new Interner();
@@ -53,30 +71,12 @@ final class KmemLineParser {
         this.buf = buf;
     }
 
-    // ---- SWAR: 8 bytes of a long at a time; "exact for the lowest such byte" is all a scan needs -----------------
-
-    /** High bit set in each byte of {@code w} below 0x20, at or above 0x7f (exact for the lowest such byte). */
-    static long special(final long w) {
-        // no borrow or carry crosses a printable byte, so the lowest other byte is found exactly
-        return ((w - SPACES) | (w + ONES) | w) & HIGHS;
+    /** Reads from {@code b} from now on (the reader's next chunk, holding the unread bytes of the one before). */
+    void buffer(final byte[] b) {
+        buf = b;
     }
 
-    /** High bit set in each byte of {@code w} that is a blank or a tab (exact for the lowest such byte). */
-    static long blanks(final long w) {
-        final long sp = w ^ SPACES;
-        final long tab = w ^ 0x0909090909090909L;
-        return ((sp - ONES) & ~sp | (tab - ONES) & ~tab) & HIGHS;
-    }
-
-    /** High bit set in each byte of {@code w} that is not zero (exact for every byte). */
-    private static long nonZero(final long x) {
-        return ((x & LOWS) + LOWS | x) & HIGHS;
-    }
-
-    /** High bit set in each byte of {@code w} that is zero (exact for the lowest such byte). */
-    private static long zeros(final long x) {
-        return (x - ONES) & ~x & HIGHS;
-    }
+    // ---- 8 bytes of a line at a time (see AsciiWords) ------------------------------------------------------------
 
     private long word(final int p) {
         return (long) LONGS.get(buf, p);
@@ -125,40 +125,68 @@ final class KmemLineParser {
     static final int HEADER_MAX = 64;
 
     /**
-     * The header of the last line {@link #parseHeader} read in full, as words (the bytes {@code [ls, ls + headerLen)}
-     * of that line, the last word masked), its CPU and pid; {@code headerLen} 0: none. Consecutive lines of one task
-     * on one CPU (most of a capture) share these bytes; a line starting with exactly them and a digit after them
-     * has the same task, pid and CPU (each is read from these bytes alone), so its header is not read again.
+     * Headers read in full, as words (the bytes {@code [ls, ls + len)} of the line, the last word masked) with
+     * their length, CPU and pid, {@link #HEADER_WORDS} words to a row; length 0: none. A header of at least
+     * {@link #HASHED} bytes has the row its first {@link #HASHED} bytes hash to ({@link #headerRow}); a shorter one
+     * the last row. Consecutive lines of one task on one CPU (most of a capture) share these bytes, and a few tasks
+     * take turns; a line starting with exactly a row's bytes and a digit after them has that row's task, pid and
+     * CPU (each is read from these bytes alone), so its header is not read again.
      */
-    private final long[] header = new long[HEADER_MAX / 8];
-    private int headerLen;
-    private int headerCpu;
-    private int headerPid;
+    private static final int HEADER_WORDS = HEADER_MAX / 8;
+    private static final int ROW_BITS = 8;
+    private static final int HEADER_ROWS = 1 << ROW_BITS;
+    /** Bytes a row's place is hashed from (four words: task, pid, CPU and flags in the kernel's layout). */
+    private static final int HASHED = 32;
+    private final long[] headers = new long[(HEADER_ROWS + 1) * HEADER_WORDS];
+    private final int[] headerLen = new int[HEADER_ROWS + 1];
+    private final int[] headerCpu = new int[HEADER_ROWS + 1];
+    private final int[] headerPid = new int[HEADER_ROWS + 1];
 
-    /** Whether the line at {@code ls} starts with the {@code n} bytes of {@link #header}. */
-    private boolean sameHeader(final int ls, final int n) {
-        final long[] h = header;
+    /** The row of a header of at least {@link #HASHED} bytes starting at {@code ls}. */
+    private int headerRow(final int ls) {
+        final long h = (word(ls) * 0x9E3779B97F4A7C15L ^ word(ls + 8)) * 0xC2B2AE3D27D4EB4FL
+            ^ (word(ls + 16) * 0x165667B19E3779F9L ^ word(ls + 24)) * 0x9E3779B97F4A7C15L;
+        return (int) (h >>> (64 - ROW_BITS));
+    }
+
+    /** Whether the line {@code [ls, le)} starts with the header of {@code row} and a digit after it. */
+    private boolean sameHeader(final int row, final int ls, final int le) {
+        final int n = headerLen[row];
+        if (n == 0 || le - ls <= n || !isDigit(buf[ls + n])) {
+            return false;
+        }
+        final long[] h = headers;
+        final int base = row * HEADER_WORDS;
         int i = 0;
+        if (n >= HASHED) {
+            // the kernel's layout (33 bytes and more): the first four words in one test
+            if (word(ls) != h[base] | word(ls + 8) != h[base + 1] | word(ls + 16) != h[base + 2]
+                | word(ls + 24) != h[base + 3]) {
+                return false;
+            }
+            i = HASHED;
+        }
         for (; i + 8 <= n; i += 8) {
-            if (word(ls + i) != h[i >>> 3]) {
+            if (word(ls + i) != h[base + (i >>> 3)]) {
                 return false;
             }
         }
-        return i == n || ((word(ls + i) ^ h[i >>> 3]) & mask(n - i)) == 0;
+        return i == n || ((word(ls + i) ^ h[base + (i >>> 3)]) & mask(n - i)) == 0;
     }
 
     /** Remembers the {@code n} header bytes of the line at {@code ls} and the values read from them. */
     private void rememberHeader(final int ls, final int n, final KmemEvent ev) {
         if (n > HEADER_MAX) {
-            headerLen = 0;
             return;
         }
+        final int row = n >= HASHED ? headerRow(ls) : HEADER_ROWS;
+        final int base = row * HEADER_WORDS;
         for (int i = 0; i < n; i += 8) {
-            header[i >>> 3] = word(ls + i) & mask(n - i);
+            headers[base + (i >>> 3)] = word(ls + i) & mask(n - i);
         }
-        headerLen = n;
-        headerCpu = ev.cpu;
-        headerPid = ev.pid;
+        headerLen[row] = n;
+        headerCpu[row] = ev.cpu;
+        headerPid[row] = ev.pid;
     }
 
     // ---- the whole line ----------------------------------------------------------------------------------------
@@ -169,20 +197,24 @@ final class KmemLineParser {
      * filled: the caller resets it) when the general parser must read the line.
      */
     int parse(final KmemEvent ev, final int ls, final int le) {
-        final int n = headerLen;
-        final int p;
-        if (n > 0 && le - ls > n && sameHeader(ls, n) && isDigit(buf[ls + n])) {
-            // the same bytes up to the timestamp as the last header read: the same task, pid and CPU
-            ev.cpu = headerCpu;
-            ev.pid = headerPid;
-            p = ls + n;
-        } else {
-            p = parseHeader(ev, ls, le);
-            if (p < 0) {
-                return GENERAL;
-            }
+        final int row = rememberedRow(ls, le);
+        if (row < 0) {
+            final int p = parseHeader(ev, ls, le);
+            return p < 0 ? GENERAL : afterHeader(ev, p, le);
         }
-        return afterHeader(ev, p, le);
+        // the same bytes up to the timestamp as a header read before: the same task, pid and CPU
+        ev.cpu = headerCpu[row];
+        ev.pid = headerPid[row];
+        return afterHeader(ev, ls + headerLen[row], le);
+    }
+
+    /**
+     * The row whose header the line {@code [ls, le)} starts with, followed by a digit, or
+     * -1 when none; {@code le} may be past the line's end (the row's bytes and the digit then say where it is not).
+     */
+    private int rememberedRow(final int ls, final int le) {
+        final int row = le - ls > HASHED ? headerRow(ls) : HEADER_ROWS;
+        return sameHeader(row, ls, le) ? row : row != HEADER_ROWS && sameHeader(HEADER_ROWS, ls, le) ? HEADER_ROWS : -1;
     }
 
     /**
@@ -264,17 +296,65 @@ final class KmemLineParser {
         ev.timestampMicros = ts;
         // EVENT:
         p = skipSpaces(end, le);
-        final int e = tokenEnd(p, le);
-        if (e - p < 2 || b[e - 1] != ':') {
-            return GENERAL;
-        }
-        final int type = eventType(p, e - 1);
-        if (type < 0) {
-            return OTHER;
+        int type = kmemEventAt(p, le);
+        final int e;
+        if (type >= 0) {
+            e = p + NAME_LEN[type] + 1;
+        } else {
+            e = tokenEnd(p, le);
+            if (e - p < 2 || b[e - 1] != ':') {
+                return GENERAL;
+            }
+            type = eventType(p, e - 1);
+            if (type < 0) {
+                return OTHER;
+            }
         }
         ev.type = type;
         return fields(ev, e, le) ? EVENT : GENERAL;
     }
+
+    /**
+     * The kmem event whose name, a ':' and then a blank or the line's end are at {@code p} (the common case, told
+     * from a word or two without looking for the token's end), or -1 when not so (the token is then read).
+     */
+    private int kmemEventAt(final int p, final int le) {
+        final long w0 = word(p);
+        final int t;
+        if (w0 == KMALLOC_COLON) {
+            t = KmemEvent.KMALLOC;
+        } else if ((w0 & 0xffff_ffff_ffffL) == KFREE_COLON) {
+            t = KmemEvent.KFREE;
+        } else if (w0 == KMEM_CAC) {
+            final long w1 = word(p + 8);
+            t = w1 == HE_FREE_COLON ? KmemEvent.KMEM_CACHE_FREE
+                : w1 == HE_ALLOC && buf[p + 16] == ':' ? KmemEvent.KMEM_CACHE_ALLOC : -1;
+        } else if (w0 == MM_PAGE_) {
+            final long w1 = word(p + 8);
+            t = (w1 & 0xffff_ffff_ffffL) == ALLOC_COLON ? KmemEvent.MM_PAGE_ALLOC
+                : (w1 & 0xff_ffff_ffffL) == FREE_COLON ? KmemEvent.MM_PAGE_FREE : -1;
+        } else {
+            return -1;
+        }
+        if (t < 0) {
+            return -1;
+        }
+        final int e = p + NAME_LEN[t] + 1;
+        return e < le && buf[e] == ' ' || e == le ? t : -1;
+    }
+
+    private static long ascii8(final String s) {
+        return (long) LONGS.get(java.util.Arrays.copyOf(s.getBytes(StandardCharsets.US_ASCII), 8), 0);
+    }
+
+    private static final long KMALLOC_COLON = ascii8("kmalloc:");
+    private static final long KFREE_COLON = ascii8("kfree:");
+    private static final long KMEM_CAC = ascii8("kmem_cac");
+    private static final long HE_FREE_COLON = ascii8("he_free:");
+    private static final long HE_ALLOC = ascii8("he_alloc");
+    private static final long MM_PAGE_ = ascii8("mm_page_");
+    private static final long ALLOC_COLON = ascii8("alloc:");
+    private static final long FREE_COLON = ascii8("free:");
 
     /**
      * {@code SECS[.FRAC]:} from {@code p} followed by a blank or the line's end, in microseconds (the end in
@@ -329,16 +409,6 @@ final class KmemLineParser {
         return secs * 1_000_000 + frac;
     }
 
-    /**
-     * The fraction of a timestamp from the word after its '.': six digits, ':' and a blank, as microseconds; -1
-     * when the word is not so (the byte loop of {@link #timestamp} then reads it). The two bytes shifted in are
-     * made digits ('0') so that only the six fraction bytes decide.
-     */
-    private static long frac6(final long w) {
-        final long d = w << 16 | 0x3030;
-        return (w >>> 48) == (' ' << 8 | ':') && digits(d) == 8 ? dec8(d) : -1;
-    }
-
     /** The event names as words: the first 8 bytes and the last 8 (or the name masked, when shorter). */
     private static final long[] NAME_FIRST = new long[KmemEvent.NR_TYPES];
     private static final long[] NAME_LAST = new long[KmemEvent.NR_TYPES];
@@ -352,11 +422,6 @@ final class KmemLineParser {
             NAME_FIRST[t] = (long) LONGS.get(padded, 0) & mask(n.length);
             NAME_LAST[t] = n.length >= 8 ? (long) LONGS.get(n, n.length - 8) : 0;
         }
-    }
-
-    /** The low {@code n} bytes of a word (all of it from 8). */
-    private static long mask(final int n) {
-        return n >= 8 ? -1L : (1L << (n << 3)) - 1;
     }
 
     /** The only kmem event whose name has {@code len} bytes (the six names differ in length), or -1. */
@@ -383,6 +448,220 @@ final class KmemLineParser {
             return -1;
         }
         return t;
+    }
+
+    // ---- a line read before its end is known --------------------------------------------------------------------
+
+    /** {@link #parseAhead}: no event read; the caller finds the line's end and reads the line as before. */
+    static final int NONE = -1;
+
+    /**
+     * Reads the line starting at {@code ls}, whose end is not known yet, into {@code ev} (reset by the caller) when
+     * it is a kmem event the fast path has read the like of before (its header, its call site and its tail are
+     * remembered); returns the index of its newline, or {@link #NONE} (with {@code ev} partly filled) for any
+     * other line, or when the line does not end before {@code limit} (the end of the buffered bytes). So most
+     * lines are scanned once: each byte is either compared with bytes read before (a remembered header, call site
+     * or tail, a key), or a digit of a value, or found by a scan that stops at every byte that is not printable
+     * ASCII. The line is then one the reader's newline scan would find plain, at most
+     * {@link KmemTraceReader#MAX_LINE} bytes long, and {@link #parse} would read it into the same values (it
+     * takes the same rows, interned strings and tails); nothing is remembered here, so which lines are read
+     * ahead changes no id and no memory of the reader.
+     */
+    int parseAhead(final KmemEvent ev, final int ls, final int limit) {
+        final int row = rememberedRow(ls, limit);
+        if (row < 0) {
+            return NONE;
+        }
+        ev.cpu = headerCpu[row];
+        ev.pid = headerPid[row];
+        // SECS.FRAC: in the common form only
+        int p = ls + headerLen[row];
+        final long w0 = word(p);
+        final int n = digits(w0);
+        if (n == 0 || n >= 8 || p + n + 8 >= limit || buf[p + n] != '.') {
+            return NONE;
+        }
+        final long frac = frac6(word(p + n + 1));
+        if (frac < 0) {
+            return NONE;
+        }
+        ev.timestampMicros = dec8(w0 << ((8 - n) << 3) | 0x3030303030303030L >>> (n << 3)) * 1_000_000 + frac;
+        p = skipSpaces(p + n + 8, limit);
+        if (limit - p < 24) {
+            return NONE; // too near the buffered bytes' end for the words read below
+        }
+        final int type = kmemEventAt(p, limit);
+        if (type < 0) {
+            return NONE;
+        }
+        p += NAME_LEN[type] + 1;
+        if (p >= limit || buf[p] != ' ') {
+            return NONE;
+        }
+        ev.type = type;
+        final int le = type >= KmemEvent.MM_PAGE_ALLOC ? pageAhead(ev, p, limit, type) : slabAhead(ev, p, limit, type);
+        return le - ls <= KmemTraceReader.MAX_LINE ? le : NONE;
+    }
+
+    /** {@link #parseAhead} of a slab event's fields from {@code p}: the line's end, or {@link #NONE}. */
+    private int slabAhead(final KmemEvent ev, final int from, final int limit, final int type) {
+        if (!at(from, limit, SITE)) {
+            return NONE;
+        }
+        final int v = from + SITE.len();
+        // the call site seen last with the same first bytes, else the interned one the token is
+        final int slot = limit - v >= Interner.GUESS_BYTES ? Interner.guessSlot(buf, v) : -1;
+        String site = slot >= 0 ? sites.guess(buf, v, limit, slot) : null;
+        final int e;
+        if (site != null) {
+            e = sites.lastEnd;
+        } else {
+            e = plainTokenEnd(v, limit);
+            if (e < 0 || buf[e] != ' ') {
+                return NONE;
+            }
+            if (e > v) {
+                site = sites.known(buf, v, e - v, Interner.hash(buf, v, e - v));
+                if (site == null) {
+                    return NONE;
+                }
+                if (slot >= 0) {
+                    sites.remember(slot); // of bytes found printable ASCII: a guess never takes another byte
+                }
+            }
+        }
+        if (site != null) {
+            ev.callSite = site;
+            ev.callSiteId = sites.lastId;
+        }
+        if (!at(e, limit, PTR)) {
+            return NONE;
+        }
+        final long ptr = hexAhead(e + PTR.len(), limit);
+        if (ptr == BAD) {
+            return NONE;
+        }
+        ev.ptr = ptr;
+        final int tail = end;
+        if (type == KmemEvent.KFREE) {
+            return buf[tail] == '\n' ? tail : NONE;
+        }
+        return tailAhead(ev, tail, limit, type, ev.callSiteId);
+    }
+
+    /** {@link #parseAhead} of a page event's fields from {@code p}: the line's end, or {@link #NONE}. */
+    private int pageAhead(final KmemEvent ev, final int from, final int limit, final int type) {
+        if (!at(from, limit, PAGE)) {
+            return NONE;
+        }
+        final int e = plainTokenEnd(from + PAGE.len(), limit);
+        if (e < 0 || buf[e] != ' ' || !at(e, limit, PFN)) {
+            return NONE;
+        }
+        final long pfn = hexAhead(e + PFN.len(), limit);
+        if (pfn == BAD || buf[end] != ' ') {
+            return NONE;
+        }
+        ev.pfn = pfn;
+        if (type == KmemEvent.MM_PAGE_ALLOC) {
+            return tailAhead(ev, end, limit, type, -1);
+        }
+        // mm_page_free: order=N and the newline
+        if (!at(end, limit, ORDER)) {
+            return NONE;
+        }
+        final int v = end + ORDER.len();
+        final long w = word(v);
+        final int k = digits(w);
+        final int le = v + k;
+        if (k == 0 || k > 2 || le >= limit || buf[le] != '\n') {
+            return NONE;
+        }
+        final long order = k == 1 ? (w & 0xf) : (w & 0xf) * 10 + (w >>> 8 & 0xf);
+        if (order > 10) {
+            return NONE;
+        }
+        ev.order = (int) order;
+        return le;
+    }
+
+    /**
+     * The tail from {@code tail} to the newline, when remembered ({@link FieldMemo}): its values into {@code ev},
+     * and the line's end; {@link #NONE} when not remembered. The tail last seen with the line's call site and type
+     * is tried first (compared up to and with the newline after it); else the newline is found by a scan that
+     * stops at any byte that is not printable ASCII and the tail is looked up.
+     */
+    private int tailAhead(final KmemEvent ev, final int tail, final int limit, final int type, final int site) {
+        int slot = site >= 0 ? tails.predicted(type, site) : -1;
+        if (slot >= 0) {
+            final int le = tails.endOf(slot, buf, tail, limit);
+            if (le >= 0) {
+                tails.load(slot, ev);
+                return le;
+            }
+        }
+        final int le = lineEndAt(tail, limit);
+        if (le < 0) {
+            return NONE;
+        }
+        slot = tails.find(buf, tail, le, type, Interner.hash(buf, tail, le - tail));
+        if (slot < 0) {
+            return NONE;
+        }
+        if (site >= 0) {
+            tails.predict(type, site, slot);
+        }
+        tails.load(slot, ev);
+        return le;
+    }
+
+    /**
+     * {@link #hex} before the line's end is known: the common forms only (up to 7 digits, or 16), followed by a
+     * blank or the newline (its index in {@link #end}); {@link #BAD} for anything else.
+     */
+    private long hexAhead(final int v, final int limit) {
+        if (limit - v < 24) {
+            return BAD; // too near the buffered bytes' end for the words read below
+        }
+        int s = v;
+        if (buf[s] == '0' && (buf[s + 1] == 'x' || buf[s + 1] == 'X')) {
+            s += 2;
+        }
+        final long w0 = word(s);
+        final int k = hexDigits(w0);
+        final int f = k < 8 ? s + k : hexDigits(word(s + 8)) == 8 ? s + 16 : -1;
+        if (f > s && f < limit && (buf[f] == ' ' || buf[f] == '\n')) {
+            end = f;
+            return k < 8 ? hexValue(w0, k) : hexValue(w0, 8) << 32 | hexValue(word(s + 8), 8);
+        }
+        return BAD;
+    }
+
+    /** The first byte at or after {@code from} that is not in 0x21..0x7e, when before {@code limit}; else -1. */
+    private int plainTokenEnd(final int from, final int limit) {
+        for (int p = from; p < limit; p += 8) {
+            final long m = stops(word(p));
+            if (m != 0) {
+                final int q = p + (Long.numberOfTrailingZeros(m) >>> 3);
+                return q < limit ? q : -1;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * The newline ending the printable ASCII (blanks included, no tab) from {@code from}: its index, when before
+     * {@code limit} and no other byte below 0x20 or at or above 0x7f comes first; else -1.
+     */
+    private int lineEndAt(final int from, final int limit) {
+        for (int p = from; p < limit; p += 8) {
+            final long m = special(word(p));
+            if (m != 0) {
+                final int q = p + (Long.numberOfTrailingZeros(m) >>> 3);
+                return q < limit && buf[q] == '\n' ? q : -1;
+            }
+        }
+        return -1;
     }
 
     // ---- the fields, in the kernel's order ---------------------------------------------------------------------
@@ -598,6 +877,14 @@ final class KmemLineParser {
         if (le - s >= 2 && buf[s] == '0' && (buf[s + 1] == 'x' || buf[s + 1] == 'X')) {
             s += 2;
         }
+        // the common cases, told from the digits' own words: up to 7 digits (pfn=), or 16 (a hashed %p)
+        final long w0 = word(s);
+        final int k = hexDigits(w0);
+        final int f = k < 8 ? s + k : hexDigits(word(s + 8)) == 8 ? s + 16 : -1;
+        if (f > s && (f < le && buf[f] == ' ' || f == le)) {
+            end = f;
+            return k < 8 ? hexValue(w0, k) : hexValue(w0, 8) << 32 | hexValue(word(s + 8), 8);
+        }
         final int e = tokenEnd(s, le);
         int n = e - s;
         if (n == 0) {
@@ -618,39 +905,6 @@ final class KmemLineParser {
         final long hi = hex8(word(s), n - 8);
         final long lo = hex8(word(s + n - 8), 8);
         return (hi | lo) < 0 ? BAD : hi << 32 | lo;
-    }
-
-    /** The first {@code n} (1 to 8) bytes of {@code w} as hex digits, or -1 when one is not. */
-    private static long hex8(final long w, final int n) {
-        // the n digits to the top of the word, '0's below them
-        final long x = n == 8 ? w : w << ((8 - n) << 3) | 0x3030303030303030L >>> (n << 3);
-        // digits: 0x30..0x39; letters (lower-cased by 0x20): 0x61..0x66; the line is ASCII (no byte above 0x7f)
-        final long l = x | SPACES;
-        final long digit = (x + 0x5050505050505050L) & ~(x + 0x4646464646464646L);
-        final long letter = (l + 0x1f1f1f1f1f1f1f1fL) & ~(l + 0x1919191919191919L);
-        if (((digit | letter) & HIGHS) != HIGHS) {
-            return -1;
-        }
-        // a nibble per byte (first digit in the lowest byte), then pairs, quads, the 32-bit value
-        long d = (x & 0x0f0f0f0f0f0f0f0fL) + 9 * (x >>> 6 & ONES);
-        d = (d << 4 | d >>> 8) & 0x00ff00ff00ff00ffL;
-        d = (d << 8 | d >>> 16) & 0x0000ffff0000ffffL;
-        return (d << 16 | d >>> 32) & 0xffffffffL;
-    }
-
-    /** How many of the low bytes of {@code w} are decimal digits before the first that is not (8: all). */
-    private static int digits(final long w) {
-        // ASCII only: no borrow or carry crosses a digit, so the lowest non-digit is found exactly
-        final long m = ((w - 0x3030303030303030L) | (w + 0x4646464646464646L)) & HIGHS;
-        return Long.numberOfTrailingZeros(m) >>> 3;
-    }
-
-    /** The 8 decimal digits of {@code w} (the first in the lowest byte) as a number. */
-    private static long dec8(final long w) {
-        long v = w - 0x3030303030303030L;
-        v = (v * 10 + (v >>> 8)) & 0x00ff00ff00ff00ffL;
-        v = (v * 100 + (v >>> 16)) & 0x0000ffff0000ffffL;
-        return (v * 10000 + (v >>> 32)) & 0xffffffffL;
     }
 
     /** bytes_req/bytes_alloc: decimal up to a blank or the line's end, 0 to 2^40; -1 otherwise ({@link #end}). */
@@ -731,42 +985,5 @@ final class KmemLineParser {
         }
         gfps.putInt(buf, v, e - v, hash, flags);
         return flags;
-    }
-
-    /** Hex with or without 0x, at most 16 significant digits (unsigned 64 bits); {@link Long#MIN_VALUE} otherwise. */
-    static long parseHex(final byte[] buf, final int from, final int e) {
-        int s = from;
-        if (e - s >= 2 && buf[s] == '0' && (buf[s + 1] == 'x' || buf[s + 1] == 'X')) {
-            s += 2;
-        }
-        while (s < e - 1 && buf[s] == '0') {
-            s++;
-        }
-        if (e <= s || e - s > 16) {
-            return BAD;
-        }
-        long v = 0;
-        for (int i = s; i < e; i++) {
-            final int d = HEX[buf[i] & 0xff];
-            if (d < 0) {
-                return BAD;
-            }
-            v = v << 4 | d;
-        }
-        return v;
-    }
-
-    /** The value of each byte as a hex digit, or -1. */
-    private static final byte[] HEX = new byte[256];
-
-    static {
-        java.util.Arrays.fill(HEX, (byte) -1);
-        for (int c = '0'; c <= '9'; c++) {
-            HEX[c] = (byte) (c - '0');
-        }
-        for (int c = 'a'; c <= 'f'; c++) {
-            HEX[c] = (byte) (c - 'a' + 10);
-            HEX[c - 'a' + 'A'] = (byte) (c - 'a' + 10);
-        }
     }
 }

@@ -51,8 +51,14 @@ public final class KmemTraceReader implements AutoCloseable {
     private final ErrorSink errors;
     /** Bytes read into {@link #buf} at most; the slack after them lets 8-byte loads run past a line's end. */
     private static final int BUF_CAP = 1 << 16;
-    private static final int SLACK = 16;
-    private final byte[] buf = new byte[BUF_CAP + SLACK];
+    private static final int SLACK = ReadAheadInputStream.SLACK;
+    /**
+     * The bytes read: the reader's own array, or the decoder's chunk it parses in place ({@link #chunks}), which
+     * {@link #fill} replaces with the next one.
+     */
+    private byte[] buf = new byte[BUF_CAP + SLACK];
+    /** The input when it is decoded ahead: its chunks are parsed in place (no copy); else null. */
+    private final ReadAheadInputStream chunks;
     private final boolean fastPath;
     private int bufPos;
     private int bufEnd;
@@ -68,6 +74,7 @@ public final class KmemTraceReader implements AutoCloseable {
     private long otherEvents;
     private long lostEvents;
     private long generalLines;
+    private long readAhead;
     private final long[] perType = new long[KmemEvent.NR_TYPES];
     private String err;
     private final String source;
@@ -95,6 +102,7 @@ public final class KmemTraceReader implements AutoCloseable {
      */
     KmemTraceReader(final InputStream in, final String source, final ErrorSink errors, final boolean fastPath) {
         this.in = in;
+        this.chunks = in instanceof ReadAheadInputStream ra ? ra : null;
         this.source = source;
         this.errors = errors;
         this.fastPath = fastPath;
@@ -103,6 +111,19 @@ public final class KmemTraceReader implements AutoCloseable {
     /** Reads the next kmem event into {@code ev}; false at the end of the input. */
     public boolean next(final KmemEvent ev) throws IOException {
         while (true) {
+            if (fastPath) {
+                // most lines: read before their end is known, so their bytes are scanned once
+                ev.reset();
+                final int nl = lines.parseAhead(ev, bufPos, bufEnd);
+                if (nl >= 0) {
+                    readAhead++;
+                    bufPos = nl + 1;
+                    ev.lineNo = ++lineNo;
+                    events++;
+                    perType[ev.type]++;
+                    return true;
+                }
+            }
             final int ls = readLine();
             if (ls < 0) {
                 return false;
@@ -167,6 +188,11 @@ public final class KmemTraceReader implements AutoCloseable {
         return generalLines;
     }
 
+    /** Lines the fast path read before their end was known ({@link KmemLineParser#parseAhead}; tests). */
+    long linesReadAhead() {
+        return readAhead;
+    }
+
     /** Events read so far. */
     public long events() {
         return events;
@@ -218,7 +244,7 @@ public final class KmemTraceReader implements AutoCloseable {
         final int end = bufEnd;
         // the last word may reach into the buffer's slack: a byte there is never taken for one of the line's
         while (i < end) {
-            final long m = KmemLineParser.special((long) KmemLineParser.LONGS.get(buf, i));
+            final long m = AsciiWords.special((long) KmemLineParser.LONGS.get(buf, i));
             if (m == 0) {
                 i += 8;
                 continue;
@@ -307,6 +333,19 @@ public final class KmemTraceReader implements AutoCloseable {
     }
 
     private void fill() throws IOException {
+        if (chunks != null) {
+            // the unread rest (a line cut by the chunk's end, at most MAX_LINE bytes) goes before the next
+            final byte[] next = chunks.nextChunk(buf, bufPos, bufEnd);
+            if (next == null) {
+                eof = true;
+            } else {
+                buf = next;
+                lines.buffer(next);
+                bufPos = chunks.chunkStart();
+                bufEnd = chunks.chunkEnd();
+            }
+            return;
+        }
         if (bufPos > 0) {
             System.arraycopy(buf, bufPos, buf, 0, bufEnd - bufPos);
             bufEnd -= bufPos;
@@ -459,7 +498,7 @@ public final class KmemTraceReader implements AutoCloseable {
             final int v = eq + 1;
             final int klen = eq - p;
             if (key(p, klen, "ptr")) {
-                final long x = KmemLineParser.parseHex(buf, v, end);
+                final long x = AsciiWords.parseHex(buf, v, end);
                 if (x == BAD) {
                     return error(evName + ": bad ptr=" + text(v, end) + " (expected: up to 16 hex digits)");
                 }
@@ -493,7 +532,7 @@ public final class KmemTraceReader implements AutoCloseable {
                 ev.cacheNameId = names.lastId;
                 seen |= F_NAME;
             } else if (key(p, klen, "pfn")) {
-                final long x = KmemLineParser.parseHex(buf, v, end);
+                final long x = AsciiWords.parseHex(buf, v, end);
                 if (x == BAD) {
                     return error(evName + ": bad pfn=" + text(v, end) + " (expected: a hex number, 0x...)");
                 }
