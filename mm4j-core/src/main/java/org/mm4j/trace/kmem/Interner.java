@@ -6,7 +6,9 @@ import java.nio.charset.StandardCharsets;
 /**
  * A small open-addressing table from byte strings to an interned String or an int, so that the cache names and
  * gfp strings of millions of lines cost one allocation each. Bounded: past {@link #MAX} entries it stops
- * caching (hostile input with a new name on every line then allocates, but memory stays bounded).
+ * caching (hostile input with a new name on every line then allocates, but memory stays bounded). For the fast
+ * path's lines read before their end is known, a guess of the key at a place from the bytes there
+ * ({@link #guess}: the call site, without looking for its end). Threading: the reader's thread only.
  */
 final class Interner {
     static final int MISSING = Integer.MIN_VALUE;
@@ -70,7 +72,61 @@ final class Interner {
             return null;
         }
         lastId = ids[i];
+        lastKey = keys[i];
+        lastString = s;
         return s;
+    }
+
+    // ---- guesses: a token found from the bytes at its start, before its end is known ---------------------------
+
+    /** Bytes a guess is found by: the token's first 24, or fewer and what follows it on its line. */
+    static final int GUESS_BYTES = 24;
+    private static final int GUESS_BITS = 9;
+    /**
+     * Per hash of the {@link #GUESS_BYTES} bytes at a token's start ({@link #guessSlot}): the key {@link #remember}ed
+     * there last, its string and id. Keys are the table's own (no copy); a guess is taken only when the bytes after
+     * it are exactly the key and a blank ({@link #guess}).
+     */
+    private final byte[][] guessKeys = new byte[1 << GUESS_BITS][];
+    private final String[] guessStrings = new String[1 << GUESS_BITS];
+    private final int[] guessIds = new int[1 << GUESS_BITS];
+    /** What {@link #known} found last, for {@link #remember}. */
+    private byte[] lastKey;
+    private String lastString;
+    /** The end (the blank after the token) {@link #guess} found last. */
+    int lastEnd;
+
+    /** The guess slot of the {@link #GUESS_BYTES} bytes at {@code off} (all of them in {@code b}). */
+    static int guessSlot(final byte[] b, final int off) {
+        final long h = ((long) KmemLineParser.LONGS.get(b, off) * 0x9E3779B97F4A7C15L
+            ^ (long) KmemLineParser.LONGS.get(b, off + 8)) * 0xC2B2AE3D27D4EB4FL
+            ^ (long) KmemLineParser.LONGS.get(b, off + 16) * 0x165667B19E3779F9L;
+        return (int) (h >>> (64 - GUESS_BITS));
+    }
+
+    /**
+     * The string of slot {@code slot}'s key when {@code b} holds exactly that key at {@code off} and a blank after it,
+     * before {@code limit} (its id in {@link #lastId}, the blank's index in {@link #lastEnd}); else null.
+     */
+    String guess(final byte[] b, final int off, final int limit, final int slot) {
+        final byte[] k = guessKeys[slot];
+        if (k == null) {
+            return null;
+        }
+        final int e = off + k.length;
+        if (e >= limit || b[e] != ' ' || !Arrays.equals(k, 0, k.length, b, off, e)) {
+            return null;
+        }
+        lastId = guessIds[slot];
+        lastEnd = e;
+        return guessStrings[slot];
+    }
+
+    /** Makes what {@link #known} found last the guess of {@code slot}. */
+    void remember(final int slot) {
+        guessKeys[slot] = lastKey;
+        guessStrings[slot] = lastString;
+        guessIds[slot] = lastId;
     }
 
     int intValue(final byte[] b, final int off, final int len, final int hash) {

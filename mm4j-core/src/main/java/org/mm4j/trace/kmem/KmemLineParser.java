@@ -55,7 +55,8 @@ final class KmemLineParser {
     private static final long BRACKETS = 0x5b5b5b5b5b5b5b5bL;
     private static final long BAD = Long.MIN_VALUE;
 
-    private final byte[] buf;
+    /** The reader's bytes (its own buffer, or a decoder's chunk: see {@link #buffer}). */
+    private byte[] buf;
     final Interner names = new Interner();
     final Interner gfps = new Interner();
     final Interner sites = new Interner();
@@ -68,6 +69,11 @@ final class KmemLineParser {
 
     KmemLineParser(final byte[] buf) {
         this.buf = buf;
+    }
+
+    /** Reads from {@code b} from now on (the reader's next chunk, holding the unread bytes of the one before). */
+    void buffer(final byte[] b) {
+        buf = b;
     }
 
     // ---- 8 bytes of a line at a time (see AsciiWords) ------------------------------------------------------------
@@ -127,7 +133,8 @@ final class KmemLineParser {
      * CPU (each is read from these bytes alone), so its header is not read again.
      */
     private static final int HEADER_WORDS = HEADER_MAX / 8;
-    private static final int HEADER_ROWS = 32;
+    private static final int ROW_BITS = 8;
+    private static final int HEADER_ROWS = 1 << ROW_BITS;
     /** Bytes a row's place is hashed from (four words: task, pid, CPU and flags in the kernel's layout). */
     private static final int HASHED = 32;
     private final long[] headers = new long[(HEADER_ROWS + 1) * HEADER_WORDS];
@@ -139,7 +146,7 @@ final class KmemLineParser {
     private int headerRow(final int ls) {
         final long h = (word(ls) * 0x9E3779B97F4A7C15L ^ word(ls + 8)) * 0xC2B2AE3D27D4EB4FL
             ^ (word(ls + 16) * 0x165667B19E3779F9L ^ word(ls + 24)) * 0x9E3779B97F4A7C15L;
-        return (int) (h >>> 59);
+        return (int) (h >>> (64 - ROW_BITS));
     }
 
     /** Whether the line {@code [ls, le)} starts with the header of {@code row} and a digit after it. */
@@ -502,15 +509,28 @@ final class KmemLineParser {
             return NONE;
         }
         final int v = from + SITE.len();
-        final int e = plainTokenEnd(v, limit);
-        if (e < 0 || buf[e] != ' ') {
-            return NONE;
-        }
-        if (e > v) {
-            final String site = sites.known(buf, v, e - v, Interner.hash(buf, v, e - v));
-            if (site == null) {
+        // the call site seen last with the same first bytes, else the interned one the token is
+        final int slot = limit - v >= Interner.GUESS_BYTES ? Interner.guessSlot(buf, v) : -1;
+        String site = slot >= 0 ? sites.guess(buf, v, limit, slot) : null;
+        final int e;
+        if (site != null) {
+            e = sites.lastEnd;
+        } else {
+            e = plainTokenEnd(v, limit);
+            if (e < 0 || buf[e] != ' ') {
                 return NONE;
             }
+            if (e > v) {
+                site = sites.known(buf, v, e - v, Interner.hash(buf, v, e - v));
+                if (site == null) {
+                    return NONE;
+                }
+                if (slot >= 0) {
+                    sites.remember(slot); // of bytes found printable ASCII: a guess never takes another byte
+                }
+            }
+        }
+        if (site != null) {
             ev.callSite = site;
             ev.callSiteId = sites.lastId;
         }

@@ -51,8 +51,14 @@ public final class KmemTraceReader implements AutoCloseable {
     private final ErrorSink errors;
     /** Bytes read into {@link #buf} at most; the slack after them lets 8-byte loads run past a line's end. */
     private static final int BUF_CAP = 1 << 16;
-    private static final int SLACK = 16;
-    private final byte[] buf = new byte[BUF_CAP + SLACK];
+    private static final int SLACK = ReadAheadInputStream.SLACK;
+    /**
+     * The bytes read: the reader's own array, or the decoder's chunk it parses in place ({@link #chunks}), which
+     * {@link #fill} replaces with the next one.
+     */
+    private byte[] buf = new byte[BUF_CAP + SLACK];
+    /** The input when it is decoded ahead: its chunks are parsed in place (no copy); else null. */
+    private final ReadAheadInputStream chunks;
     private final boolean fastPath;
     private int bufPos;
     private int bufEnd;
@@ -96,6 +102,7 @@ public final class KmemTraceReader implements AutoCloseable {
      */
     KmemTraceReader(final InputStream in, final String source, final ErrorSink errors, final boolean fastPath) {
         this.in = in;
+        this.chunks = in instanceof ReadAheadInputStream ra ? ra : null;
         this.source = source;
         this.errors = errors;
         this.fastPath = fastPath;
@@ -326,6 +333,19 @@ public final class KmemTraceReader implements AutoCloseable {
     }
 
     private void fill() throws IOException {
+        if (chunks != null) {
+            // the unread rest (a line cut by the chunk's end, at most MAX_LINE bytes) goes before the next
+            final byte[] next = chunks.nextChunk(buf, bufPos, bufEnd);
+            if (next == null) {
+                eof = true;
+            } else {
+                buf = next;
+                lines.buffer(next);
+                bufPos = chunks.chunkStart();
+                bufEnd = chunks.chunkEnd();
+            }
+            return;
+        }
         if (bufPos > 0) {
             System.arraycopy(buf, bufPos, buf, 0, bufEnd - bufPos);
             bufEnd -= bufPos;

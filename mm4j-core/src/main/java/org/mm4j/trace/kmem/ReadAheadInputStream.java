@@ -16,18 +16,27 @@ import java.util.concurrent.BlockingQueue;
  * ({@link IOException}, a {@link RuntimeException} or an {@link Error}) is thrown by {@link #read} after the bytes
  * read before it, as reading the source directly would.
  *
- * <p>Threading: one thread reads ({@link #read}, {@link #close}); the decoder thread alone touches the source until
- * {@link #close}, which stops it. The queue hand-over is the happens-before edge for a chunk's bytes.
+ * <p>A reader that parses the bytes in place takes whole chunks instead ({@link #nextChunk}): no copy then but of a
+ * line cut by a chunk's end, carried into the head room before the next chunk's bytes. One reader uses either
+ * {@link #read} or {@link #nextChunk}, not both.
+ *
+ * <p>Threading: one thread reads ({@link #read} or {@link #nextChunk}, {@link #close}); the decoder thread alone
+ * touches the source until {@link #close}, which stops it. The queue hand-over is the happens-before edge for a
+ * chunk's bytes.
  */
 public final class ReadAheadInputStream extends InputStream {
     /** Bytes per chunk. */
     public static final int CHUNK = 1 << 18;
     /** Chunks in flight at most. */
     public static final int CHUNKS = 4;
+    /** Head room before a chunk's bytes: the most {@link #nextChunk} carries over from the chunk before. */
+    public static final int HEAD = 1 << 13;
+    /** Bytes after a chunk's bytes that belong to none (8-byte loads of a parser may run into them). */
+    public static final int SLACK = 16;
 
-    /** A chunk of the source: its bytes, and whether the source ended (or failed) after them. */
+    /** A chunk of the source: its bytes ({@code [HEAD, HEAD + length)}), whether the source ended (or failed) after. */
     private static final class Chunk {
-        final byte[] bytes = new byte[CHUNK];
+        final byte[] bytes = new byte[HEAD + CHUNK + SLACK];
         int length;
         boolean end;
         Throwable failure;
@@ -87,7 +96,7 @@ public final class ReadAheadInputStream extends InputStream {
                         source = in;
                     }
                     while (c.length < CHUNK) {
-                        final int n = in.read(c.bytes, c.length, CHUNK - c.length);
+                        final int n = in.read(c.bytes, HEAD + c.length, CHUNK - c.length);
                         if (n < 0) {
                             end = true;
                             break;
@@ -135,7 +144,7 @@ public final class ReadAheadInputStream extends InputStream {
         if (len == 0) {
             return 0;
         }
-        while (current == null || pos == current.length) {
+        while (current == null || pos == HEAD + current.length) {
             if (current != null) {
                 if (current.end) {
                     return endOf(current);
@@ -143,18 +152,68 @@ public final class ReadAheadInputStream extends InputStream {
                 empty.add(current);
                 current = null;
             }
-            try {
-                current = full.take();
-            } catch (final InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while waiting for the decoder thread");
-            }
-            pos = 0;
+            current = takeFull();
+            pos = HEAD;
         }
-        final int n = Math.min(len, current.length - pos);
+        final int n = Math.min(len, HEAD + current.length - pos);
         System.arraycopy(current.bytes, pos, b, off, n);
         pos += n;
         return n;
+    }
+
+    private Chunk takeFull() throws InterruptedIOException {
+        try {
+            return full.take();
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for the decoder thread");
+        }
+    }
+
+    /**
+     * The next chunk's array, for a reader that parses in place: the source's next bytes are at
+     * {@code [}{@link #chunkStart()}{@code , }{@link #chunkEnd()}{@code )} of it, preceded by a copy of
+     * {@code carry[from, to)} (at most {@link #HEAD} bytes: the unread rest of the array this method returned
+     * before, or of the reader's own buffer), so that the bytes from {@link #chunkStart()} on continue the ones the
+     * reader had. At least {@link #SLACK} bytes follow {@link #chunkEnd()}. The array before is given back to the
+     * decoder: the reader must no longer touch it. Returns null at the source's end (or throws the source's
+     * exception there, as {@link #read} does), again on every later call; {@code carry} is then still the reader's.
+     */
+    public byte[] nextChunk(final byte[] carry, final int from, final int to) throws IOException {
+        if (closed) {
+            throw new IOException("stream closed");
+        }
+        if (to - from > HEAD || from > to) {
+            throw new IllegalArgumentException("carry [" + from + ", " + to + ") (expected: at most " + HEAD
+                + " bytes)");
+        }
+        if (current != null) {
+            if (current.end) {
+                endOf(current);
+                return null;
+            }
+            if (carry != current.bytes) {
+                throw new IllegalArgumentException("carry is not the last chunk's array");
+            }
+        }
+        final Chunk next = takeFull();
+        System.arraycopy(carry, from, next.bytes, HEAD - (to - from), to - from);
+        if (current != null) {
+            empty.add(current);
+        }
+        current = next;
+        pos = HEAD - (to - from);
+        return next.bytes;
+    }
+
+    /** Where the carried-over bytes start in the array {@link #nextChunk} returned last. */
+    public int chunkStart() {
+        return pos;
+    }
+
+    /** The end of the bytes in the array {@link #nextChunk} returned last. */
+    public int chunkEnd() {
+        return HEAD + current.length;
     }
 
     /** At the last chunk's end: -1, or the source's exception (thrown again on every later read). */

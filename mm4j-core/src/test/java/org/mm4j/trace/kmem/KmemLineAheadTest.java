@@ -14,13 +14,16 @@ import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The fast path's reading of a line before its end is known ({@link KmemLineParser#parseAhead}): lines that repeat
  * a remembered header, call site and tail, and lines that differ from such a line in one byte anywhere (a newline,
  * a tab, a CR, a control or non-ASCII byte, a blank, a digit or letter), read as the general parser reads them,
- * event by event, error by error, whatever pieces the input arrives in (a line cut at the buffered bytes' end).
+ * event by event, error by error, whatever pieces the input arrives in (a line cut at the buffered bytes' end), and
+ * when the reader parses a decoder's chunks in place ({@link ReadAheadInputStream#nextChunk}: lines cut at a chunk's
+ * end, lines over {@link KmemTraceReader#MAX_LINE} bytes across chunks, a source failing after some chunks).
  */
 class KmemLineAheadTest {
     private static final String[] LINES = {
@@ -126,5 +129,69 @@ class KmemLineAheadTest {
         }
         assertEquals(0, r.generalLines());
         assertTrue(r.linesReadAhead() > 19_000, "lines read ahead: " + r.linesReadAhead());
+    }
+
+    /** Many mangled lines and a few overlong ones (past {@link KmemTraceReader#MAX_LINE}), over many chunks. */
+    @Property(tries = 20)
+    void chunksParsedInPlaceReadAsTheGeneralParserReadsThem(
+        @ForAll @IntRange(min = 0, max = Integer.MAX_VALUE) final int seed) throws IOException {
+        final Random rnd = new Random(seed);
+        final StringBuilder sb = new StringBuilder(new String(text(rnd, 8_000), StandardCharsets.ISO_8859_1));
+        for (int i = 0; i < 3; i++) {
+            final int at = sb.indexOf("\n", rnd.nextInt(sb.length())) + 1;
+            sb.insert(at, LINES[0].repeat(1 + rnd.nextInt(200)) + "\n");
+        }
+        final byte[] text = sb.toString().getBytes(StandardCharsets.ISO_8859_1);
+        assertTrue(text.length > 3 * ReadAheadInputStream.CHUNK, "length " + text.length);
+        final List<String> general = read(new ByteArrayInputStream(text), false);
+        try (ReadAheadInputStream in = new ReadAheadInputStream(pieces(text, rnd))) {
+            assertEquals(general, read(in, true));
+        }
+        try (ReadAheadInputStream in = new ReadAheadInputStream(new ByteArrayInputStream(text))) {
+            assertEquals(general, read(in, false));
+        }
+    }
+
+    /** Chunks parsed in place: a source's failure after some chunks ends the reading after the events before it. */
+    @Test
+    void aSourceFailingAfterSomeChunksEndsTheReadingAfterTheEventsBeforeIt() throws IOException {
+        final StringBuilder sb = new StringBuilder();
+        int lines = 0;
+        while (sb.length() < 2 * ReadAheadInputStream.CHUNK + 1_000) {
+            sb.append(LINES[lines++ % LINES.length]).append('\n');
+        }
+        final byte[] text = sb.toString().getBytes(StandardCharsets.US_ASCII);
+        final InputStream failing = new java.io.SequenceInputStream(new ByteArrayInputStream(text), new InputStream() {
+            @Override
+            public int read() throws IOException {
+                throw new IOException("disk on fire");
+            }
+        });
+        try (ReadAheadInputStream in = new ReadAheadInputStream(failing)) {
+            final KmemTraceReader r = new KmemTraceReader(in, (line, msg) -> { });
+            final KmemEvent ev = new KmemEvent();
+            final IOException e = assertThrows(IOException.class, () -> {
+                while (r.next(ev)) {
+                    assertTrue(ev.type() >= 0);
+                }
+            });
+            assertEquals("disk on fire", e.getMessage());
+            assertEquals(lines, r.events());
+        }
+    }
+
+    /** Chunks parsed in place: a line without end (/dev/zero) still ends the reading after 1 MiB with its number. */
+    @Test
+    void anEndlessLineInChunksEndsTheReadingWithFileAndLine() throws IOException {
+        final InputStream zeros = new java.io.SequenceInputStream(new ByteArrayInputStream(
+            (LINES[6] + "\n").getBytes(StandardCharsets.US_ASCII)), new org.mm4j.io.EndlessZeros(4L << 20));
+        try (ReadAheadInputStream in = new ReadAheadInputStream(zeros)) {
+            final KmemTraceReader r = new KmemTraceReader(in, "/dev/zero", (line, msg) -> { });
+            final KmemEvent ev = new KmemEvent();
+            assertTrue(r.next(ev));
+            final org.mm4j.io.InputLineException e = assertThrows(org.mm4j.io.InputLineException.class,
+                () -> r.next(ev));
+            assertEquals("/dev/zero:2: line longer than 1048576 bytes", e.getMessage());
+        }
     }
 }
