@@ -40,6 +40,12 @@ import java.util.Locale;
  * ({@code workload,round,label,ns}, all rounds, warm-up included), for pairings other than with the first variant
  * (e.g. the floor rows' difference, README "Fifth pass (issue 13)").
  *
+ * <p>{@code -Dmm4j.cpuab.old=true} runs a full GC ({@code System.gc()}) once the variants are open: the workloads'
+ * slot arrays then sit in old regions, as a long-lived program's would, so the caller's store of a segment into
+ * them takes G1's full post-write barrier (with its {@code StoreLoad} fence on JDK 25). Without it they stay young
+ * when no GC runs during the run (the 64-byte workloads of the address and cached-view rows allocate nothing),
+ * and the barrier stops at its young-card test.
+ *
  * <p>Not JMH: one JVM, no fork isolation; the JIT compiles each variant's loop separately. CPU time still carries
  * the cache pollution of context switches and a busy sibling hyperthread: compare variants of one run, not runs.
  */
@@ -75,6 +81,9 @@ public final class CpuAb {
         final List<Variant> vs = new ArrayList<>();
         for (int i = 2; i < args.length; i++) {
             vs.add(open(args[i], own));
+        }
+        if (Boolean.getBoolean("mm4j.cpuab.old")) {
+            System.gc();  // the workloads' slot arrays (SafetyCost's statics) and the allocators' state into old regions
         }
         final int[] sizes64 = RingBench.constant(64);
         final int[] mixed = KmallocRandomBench.logUniform(RingBench.SEQUENCE, RingMixedBench.SEED,
