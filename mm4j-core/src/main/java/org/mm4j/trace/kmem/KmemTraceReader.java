@@ -34,6 +34,13 @@ public final class KmemTraceReader implements AutoCloseable {
         void error(long lineNo, String message);
     }
 
+    /**
+     * Buffered bytes a line must have before it for the fast path to read it ahead: the few lines closer to the
+     * buffer's end (a line a chunk's end may cut) go the old way, so that the read-ahead's compiled code never meets
+     * the buffer's end (a branch first taken late costs C2 a deoptimisation and a compile again).
+     */
+    static final int AHEAD_MARGIN = 1024;
+
     /** Longest line accepted; longer ones (binary data) are an error. */
     public static final int MAX_LINE = 4096;
     /** Largest bytes_req/bytes_alloc accepted (1 TiB: anything larger is no kernel allocation). */
@@ -60,6 +67,8 @@ public final class KmemTraceReader implements AutoCloseable {
     /** The input when it is decoded ahead: its chunks are parsed in place (no copy); else null. */
     private final ReadAheadInputStream chunks;
     private final boolean fastPath;
+    /** {@link #AHEAD_MARGIN}, or less (tests). */
+    private final int aheadMargin;
     private int bufPos;
     private int bufEnd;
     private boolean eof;
@@ -101,6 +110,13 @@ public final class KmemTraceReader implements AutoCloseable {
      * canonical lines is tested against: both must read the same events and report the same errors).
      */
     KmemTraceReader(final InputStream in, final String source, final ErrorSink errors, final boolean fastPath) {
+        this(in, source, errors, fastPath, AHEAD_MARGIN);
+    }
+
+    /** As above, reading lines ahead from {@code aheadMargin} buffered bytes on (tests: 0, up to the buffer's end). */
+    KmemTraceReader(final InputStream in, final String source, final ErrorSink errors, final boolean fastPath,
+        final int aheadMargin) {
+        this.aheadMargin = aheadMargin;
         this.in = in;
         this.chunks = in instanceof ReadAheadInputStream ra ? ra : null;
         this.source = source;
@@ -111,7 +127,7 @@ public final class KmemTraceReader implements AutoCloseable {
     /** Reads the next kmem event into {@code ev}; false at the end of the input. */
     public boolean next(final KmemEvent ev) throws IOException {
         while (true) {
-            if (fastPath) {
+            if (fastPath && bufEnd - bufPos >= aheadMargin) {
                 // most lines: read before their end is known, so their bytes are scanned once
                 ev.reset();
                 final int nl = lines.parseAhead(ev, bufPos, bufEnd);

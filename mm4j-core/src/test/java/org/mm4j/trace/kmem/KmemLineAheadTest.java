@@ -57,11 +57,20 @@ class KmemLineAheadTest {
         };
     }
 
-    /** Every field of every event, every error and the counts, as read by one reader from {@code in}. */
+    /**
+     * Every field of every event, every error and the counts, as read by one reader from {@code in}; with the fast
+     * path, lines are read ahead up to the buffered bytes' very end (the reader's margin 0), so that lines cut there
+     * are tried too.
+     */
     private static List<String> read(final InputStream in, final boolean fastPath) throws IOException {
+        return read(in, fastPath, 0);
+    }
+
+    private static List<String> read(final InputStream in, final boolean fastPath, final int aheadMargin)
+        throws IOException {
         final List<String> out = new ArrayList<>();
         final KmemTraceReader r = new KmemTraceReader(in, "input", (line, msg) -> out.add(line + ": " + msg),
-            fastPath);
+            fastPath, aheadMargin);
         final KmemEvent ev = new KmemEvent();
         while (r.next(ev)) {
             out.add(ev.lineNo() + " " + ev + " cpu=" + ev.cpu() + " pid=" + ev.pid() + " t=" + ev.timestampMicros()
@@ -105,6 +114,7 @@ class KmemLineAheadTest {
         final List<String> general = read(new ByteArrayInputStream(text), false);
         assertEquals(general, read(pieces(text, rnd), true));
         assertEquals(general, read(new ByteArrayInputStream(text), true));
+        assertEquals(general, read(new ByteArrayInputStream(text), true, KmemTraceReader.AHEAD_MARGIN));
     }
 
     /**
@@ -146,6 +156,9 @@ class KmemLineAheadTest {
         final List<String> general = read(new ByteArrayInputStream(text), false);
         try (ReadAheadInputStream in = new ReadAheadInputStream(pieces(text, rnd))) {
             assertEquals(general, read(in, true));
+        }
+        try (ReadAheadInputStream in = new ReadAheadInputStream(new ByteArrayInputStream(text))) {
+            assertEquals(general, read(in, true, KmemTraceReader.AHEAD_MARGIN));
         }
         try (ReadAheadInputStream in = new ReadAheadInputStream(new ByteArrayInputStream(text))) {
             assertEquals(general, read(in, false));
