@@ -83,7 +83,8 @@ public final class CpuAb {
             vs.add(open(args[i], own));
         }
         if (Boolean.getBoolean("mm4j.cpuab.old")) {
-            System.gc();  // the workloads' slot arrays (SafetyCost's statics) and the allocators' state into old regions
+            // the workloads' slot arrays (SafetyCost's statics) and the allocators' state into old regions
+            System.gc();
         }
         final int[] sizes64 = RingBench.constant(64);
         final int[] mixed = KmallocRandomBench.logUniform(RingBench.SEQUENCE, RingMixedBench.SEED,

@@ -3,8 +3,9 @@ package org.mm4j.bench;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The caller's side of the rows that hand out {@link MemorySegment}s ({@code mm4j-segment}, {@code floor-segment}), one code for all so that they differ only in the allocator behind it: the segment is
- * kept in {@code refs[slot]} (as a program keeps it), written and read through, and taken from there to be freed.
+ * The caller's side of the rows that hand out {@link MemorySegment}s ({@code mm4j-segment}, {@code floor-segment}),
+ * one code for all so that they differ only in the allocator behind it: the segment is kept in {@code refs[slot]}
+ * (as a program keeps it), written and read through, and taken from there to be freed.
  */
 final class SegmentFace {
     private SegmentFace() {
