@@ -71,8 +71,8 @@ final class ReplayBench {
                 }
             });
             out.println("load before: " + load());
-            out.printf(Locale.ROOT, "%-22s %9s %9s %8s %12s %9s %12s %7s%n", "trace", "events", "replay_s", "cpu_s",
-                "events/s", "zstd_wc_s", "lines/s", "ratio");
+            out.printf(Locale.ROOT, "%-22s %9s %9s %8s %12s %9s %12s %7s %6s%n", "trace", "events", "replay_s",
+                "cpu_s", "events/s", "zstd_wc_s", "lines/s", "ratio", "steal");
             int status = 0;
             for (final Path f : List.of(generated, bundled)) {
                 final String name = f.equals(generated) ? "generated (" + events + ")" : "bundled slice";
@@ -80,21 +80,26 @@ final class ReplayBench {
                 for (int r = 0; r < runs; r++) {
                     final List<String> cmd = new ArrayList<>(replay);
                     cmd.add(f.toString());
+                    final long steal0 = stealTicks();
                     final Timing t = time(cmd, dir);
+                    final long steal1 = stealTicks();
                     final Timing z = time(List.of("sh", "-c", "zstd -dc \"$0\" | wc -l", f.toString()), dir);
                     if (t.status() != 0 || z.status() != 0) {
                         err.println("mm4j bench: " + (t.status() != 0 ? "the replay" : "zstd -dc") + " of " + f
                             + " exited with " + (t.status() != 0 ? t.status() : z.status()));
                         status = 1;
                     }
-                    out.printf(Locale.ROOT, "%-22s %9d %9.2f %8.2f %12.0f %9.2f %12.0f %6.1fx%n", name, lines,
-                        t.wall(), t.cpu(), lines / t.wall(), z.wall(), lines / z.wall(), t.wall() / z.wall());
+                    out.printf(Locale.ROOT, "%-22s %9d %9.2f %8.2f %12.0f %9.2f %12.0f %6.1fx %6s%n", name, lines,
+                        t.wall(), t.cpu(), lines / t.wall(), z.wall(), lines / z.wall(), t.wall() / z.wall(),
+                        steal0 < 0 || steal1 < 0 ? "-" : Long.toString(steal1 - steal0));
                 }
             }
             out.println("load after:  " + load());
             out.println("replay: " + Path.of(replay.get(0)).getFileName() + " ... " + String.join(" ",
                 replay.subList(replay.size() - 2, replay.size())) + " FILE; events/s = the file's lines / the "
-                + "replay's wall time, JVM start included; ratio = replay_s / zstd_wc_s");
+                + "replay's wall time, JVM start included; ratio = replay_s / zstd_wc_s; steal = /proc/stat's steal "
+                + "ticks (1/100 s, all CPUs) during the replay: CPU time the hypervisor gave to other guests, a slow "
+                + "stretch of the host, not of the replay");
             return status;
         } finally {
             try (Stream<Path> s = Files.walk(dir)) {
@@ -196,6 +201,34 @@ final class ReplayBench {
             }
         }
         return false;
+    }
+
+    /** The steal ticks {@code /proc/stat} has counted so far (all CPUs), or -1 where it cannot be read. */
+    private static long stealTicks() {
+        try (java.io.BufferedReader r = Files.newBufferedReader(Path.of("/proc/stat"))) {
+            return stealOf(r.readLine());
+        } catch (final IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * The steal field (the 8th number) of {@code /proc/stat}'s first line ({@code cpu  user nice system idle iowait
+     * irq softirq steal ...}), or -1 when the line is not such a line or has no steal field (kernels before 2.6.11).
+     */
+    static long stealOf(final String cpuLine) {
+        if (cpuLine == null) {
+            return -1;
+        }
+        final String[] f = cpuLine.trim().split(" +");
+        if (f.length < 9 || !f[0].equals("cpu")) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(f[8]);
+        } catch (final NumberFormatException e) {
+            return -1;
+        }
     }
 
     private static String load() {

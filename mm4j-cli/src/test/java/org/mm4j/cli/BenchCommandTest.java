@@ -67,6 +67,15 @@ class BenchCommandTest {
     }
 
     @Test
+    void stealIsTheEighthNumberOfProcStatsCpuLine() {
+        assertEquals(6362, ReplayBench.stealOf("cpu  4477287 3301895 770047 1797267 2146 0 1907 6362 0 0"));
+        assertEquals(-1, ReplayBench.stealOf("cpu  4477287 3301895 770047 1797267 2146 0 1907"));  // before 2.6.11
+        assertEquals(-1, ReplayBench.stealOf("cpu0 4477287 3301895 770047 1797267 2146 0 1907 6362 0 0"));
+        assertEquals(-1, ReplayBench.stealOf("cpu  a b c d e f g h"));
+        assertEquals(-1, ReplayBench.stealOf(null));
+    }
+
+    @Test
     void theReplayWorkloadTimesReplaysBesideZstd(@TempDir final Path dir) throws Exception {
         org.mm4j.testing.Prerequisite.requireOrSkip(new java.io.File("/usr/bin/zstd").canExecute(),
             "no /usr/bin/zstd to compress the traces");
@@ -80,9 +89,9 @@ class BenchCommandTest {
         final String out = o.toString(java.nio.charset.StandardCharsets.UTF_8);
         assertEquals(0, rc, out + e);
         assertTrue(out.matches("(?s)load before: .*\n"
-            + "trace +events +replay_s +cpu_s +events/s +zstd_wc_s +lines/s +ratio\n"
-            + "generated \\(3000\\) +3000 +[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9.]+ +[0-9]+ +[0-9.]+x\n"
-            + "bundled slice +100000 +[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9.]+ +[0-9]+ +[0-9.]+x\n"
+            + "trace +events +replay_s +cpu_s +events/s +zstd_wc_s +lines/s +ratio +steal\n"
+            + "generated \\(3000\\) +3000 +[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9.]+ +[0-9]+ +[0-9.]+x +([0-9]+|-)\n"
+            + "bundled slice +100000 +[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9.]+ +[0-9]+ +[0-9.]+x +([0-9]+|-)\n"
             + "load after: .*"), out);
     }
 
