@@ -85,7 +85,7 @@ public final class FloorBound {
                 for (int r = 0; r < rounds; r++) {
                     face[r] = fs[r] - fl[r];
                 }
-                sb.append(String.format(Locale.ROOT, " || floor-segment/floor-long x%.3f, +%.2f ns",
+                sb.append(String.format(Locale.ROOT, " || floor-segment/floor-long x%.3f, %+.2f ns",
                     CpuAb.pairedMedian(fs, fl, from, rounds), CpuAb.median(face, from, rounds)));
                 if (kmalloc != null) {
                     final double[] bound = new double[rounds];
@@ -98,7 +98,7 @@ public final class FloorBound {
                         for (int r = 0; r < rounds; r++) {
                             own[r] = seg[r] - kmalloc[r] - face[r];
                         }
-                        sb.append(String.format(Locale.ROOT, " | own +%.2f ns", CpuAb.median(own, from, rounds)));
+                        sb.append(String.format(Locale.ROOT, " | own %+.2f ns", CpuAb.median(own, from, rounds)));
                     }
                 }
             }

@@ -83,10 +83,19 @@ final class AsciiWords {
         return Long.numberOfTrailingZeros(~(digit | letter) & HIGHS) >>> 3;
     }
 
+    /** The first {@code n} (1 to 8) bytes of {@code w} moved to the top of the word, '0's below them. */
+    static long padded(final long w, final int n) {
+        return n == 8 ? w : w << ((8 - n) << 3) | 0x3030303030303030L >>> (n << 3);
+    }
+
+    /** The first {@code n} (1 to 8) bytes of {@code w}, decimal digits, as a number. */
+    static long decValue(final long w, final int n) {
+        return dec8(padded(w, n));
+    }
+
     /** The first {@code n} (1 to 8) bytes of {@code w}, hex digits, as a number. */
     static long hexValue(final long w, final int n) {
-        // the n digits to the top of the word, '0's below them
-        final long x = n == 8 ? w : w << ((8 - n) << 3) | 0x3030303030303030L >>> (n << 3);
+        final long x = padded(w, n);
         // a nibble per byte (first digit in the lowest byte), then pairs, quads, the 32-bit value
         long d = (x & 0x0f0f0f0f0f0f0f0fL) + 9 * (x >>> 6 & ONES);
         d = (d << 4 | d >>> 8) & 0x00ff00ff00ff00ffL;

@@ -5,7 +5,7 @@ import org.mm4j.page.Gfp;
 import static org.mm4j.trace.kmem.AsciiWords.HIGHS;
 import static org.mm4j.trace.kmem.AsciiWords.SPACES;
 import static org.mm4j.trace.kmem.AsciiWords.blanks;
-import static org.mm4j.trace.kmem.AsciiWords.dec8;
+import static org.mm4j.trace.kmem.AsciiWords.decValue;
 import static org.mm4j.trace.kmem.AsciiWords.digits;
 import static org.mm4j.trace.kmem.AsciiWords.frac6;
 import static org.mm4j.trace.kmem.AsciiWords.hex8;
@@ -361,17 +361,11 @@ final class KmemLineParser {
      * {@link #end}); -1 when not so (or seconds over 2^40).
      */
     private long timestamp(final int from, final int le) {
-        final byte[] b = buf;
-        final long w0 = word(from);
-        final int n = digits(w0);
-        if (n > 0 && n < 8 && from + n + 8 < le && b[from + n] == '.') {
-            // the common case: up to 7 digits of seconds in one word, '.', then six digits, ':' and a blank in one
-            final long frac = frac6(word(from + n + 1));
-            if (frac >= 0) {
-                end = from + n + 8;
-                return dec8(w0 << ((8 - n) << 3) | 0x3030303030303030L >>> (n << 3)) * 1_000_000 + frac;
-            }
+        final long common = timestampWords(from, le);
+        if (common >= 0) {
+            return common;
         }
+        final byte[] b = buf;
         int p = from;
         long secs = 0;
         while (p < le && isDigit(b[p])) {
@@ -476,17 +470,12 @@ final class KmemLineParser {
         ev.pid = headerPid[row];
         // SECS.FRAC: in the common form only
         int p = ls + headerLen[row];
-        final long w0 = word(p);
-        final int n = digits(w0);
-        if (n == 0 || n >= 8 || p + n + 8 >= limit || buf[p + n] != '.') {
+        final long ts = timestampWords(p, limit);
+        if (ts < 0) {
             return NONE;
         }
-        final long frac = frac6(word(p + n + 1));
-        if (frac < 0) {
-            return NONE;
-        }
-        ev.timestampMicros = dec8(w0 << ((8 - n) << 3) | 0x3030303030303030L >>> (n << 3)) * 1_000_000 + frac;
-        p = skipSpaces(p + n + 8, limit);
+        ev.timestampMicros = ts;
+        p = skipSpaces(end, limit);
         if (limit - p < 24) {
             return NONE; // too near the buffered bytes' end for the words read below
         }
@@ -627,14 +616,8 @@ final class KmemLineParser {
         if (buf[s] == '0' && (buf[s + 1] == 'x' || buf[s + 1] == 'X')) {
             s += 2;
         }
-        final long w0 = word(s);
-        final int k = hexDigits(w0);
-        final int f = k < 8 ? s + k : hexDigits(word(s + 8)) == 8 ? s + 16 : -1;
-        if (f > s && f < limit && (buf[f] == ' ' || buf[f] == '\n')) {
-            end = f;
-            return k < 8 ? hexValue(w0, k) : hexValue(w0, 8) << 32 | hexValue(word(s + 8), 8);
-        }
-        return BAD;
+        final long x = hexWords(s);
+        return x != BAD && end < limit && (buf[end] == ' ' || buf[end] == '\n') ? x : BAD;
     }
 
     /** The first byte at or after {@code from} that is not in 0x21..0x7e, when before {@code limit}; else -1. */
@@ -868,6 +851,36 @@ final class KmemLineParser {
         return at(p, le, k) ? bytes(p + k.len(), le) : -1;
     }
 
+    /** {@link #timestamp}'s common case from two words (up to 7 digits, '.', six, ':', blank before {@code le}). */
+    private long timestampWords(final int from, final int le) {
+        final long w0 = word(from);
+        final int n = digits(w0);
+        if (n == 0 || n >= 8 || from + n + 8 >= le || buf[from + n] != '.') {
+            return -1;
+        }
+        final long frac = frac6(word(from + n + 1));
+        if (frac < 0) {
+            return -1;
+        }
+        end = from + n + 8;
+        return decValue(w0, n) * 1_000_000 + frac;
+    }
+
+    /**
+     * A hex number from {@code s} in its common forms, 1 to 7 digits (pfn=) or 16 (a hashed %p), told from the
+     * digits' words, or {@link #BAD}; the caller checks the byte after the digits, at {@link #end}.
+     */
+    private long hexWords(final int s) {
+        final long w0 = word(s);
+        final int k = hexDigits(w0);
+        final int f = k < 8 ? s + k : hexDigits(word(s + 8)) == 8 ? s + 16 : -1;
+        if (f <= s) {
+            return BAD;
+        }
+        end = f;
+        return k < 8 ? hexValue(w0, k) : hexValue(w0, 8) << 32 | hexValue(word(s + 8), 8);
+    }
+
     /**
      * A hex number ({@code 0x} optional, leading zeros, at most 16 significant digits) from {@code v} to a blank or
      * the line's end ({@link #end}); {@link #BAD} otherwise. Eight digits at a time.
@@ -877,13 +890,9 @@ final class KmemLineParser {
         if (le - s >= 2 && buf[s] == '0' && (buf[s + 1] == 'x' || buf[s + 1] == 'X')) {
             s += 2;
         }
-        // the common cases, told from the digits' own words: up to 7 digits (pfn=), or 16 (a hashed %p)
-        final long w0 = word(s);
-        final int k = hexDigits(w0);
-        final int f = k < 8 ? s + k : hexDigits(word(s + 8)) == 8 ? s + 16 : -1;
-        if (f > s && (f < le && buf[f] == ' ' || f == le)) {
-            end = f;
-            return k < 8 ? hexValue(w0, k) : hexValue(w0, 8) << 32 | hexValue(word(s + 8), 8);
+        final long common = hexWords(s);
+        if (common != BAD && (end < le && buf[end] == ' ' || end == le)) {
+            return common;
         }
         final int e = tokenEnd(s, le);
         int n = e - s;
@@ -913,7 +922,7 @@ final class KmemLineParser {
         final int n = digits(w);
         if (n > 0 && n < 8 && v + n <= le && (v + n == le || buf[v + n] == ' ')) {
             end = v + n;
-            return dec8(w << ((8 - n) << 3) | 0x3030303030303030L >>> (n << 3));
+            return decValue(w, n);
         }
         long x = 0;
         int i = v;
