@@ -2,6 +2,9 @@ package org.mm4j.bench;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -50,8 +53,20 @@ public class RemoteFreeBench extends PeerState {
     /** Nonzero once {@link #finish} asks the consumer to stop (written once, release; read acquire). */
     private static final int STOP = PAD + 2;
 
+    /** Marks {@link #handOffs()}'s line in a fork's output. */
+    static final String HAND_OFFS = "remote-free hand-offs:";
+    private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
+
     private SpscRing ring;
     private Thread consumer;
+    /**
+     * Print {@link #handOffs()} when a trial of at least {@value #REPORT_MIN_OBJECTS} objects ends (a JMH fork
+     * runs tens of millions; the tests' few thousand stay quiet); {@link RemoteFreeProbe} turns it off.
+     */
+    boolean reportHandOffs = true;
+    private static final long REPORT_MIN_OBJECTS = 1_000_000;
+    private long producerCpu0;
+    private long stamp0;
     private volatile Throwable consumerFailure;
     /**
      * The consumer's words: its hand-off counters ({@link #emptyWaits()}, {@link #emptyYields()}; plain, written by
@@ -73,13 +88,32 @@ public class RemoteFreeBench extends PeerState {
         consumerWords = new long[STOP + 1 + PAD];
         consumer = a.newThread(this::consume, "mm4j-bench-consumer");
         consumer.setDaemon(true);
+        producerCpu0 = CPU.getCurrentThreadCpuTime();
+        stamp0 = stamp;
         consumer.start();
+    }
+
+    /**
+     * The trial's hand-offs and each side's CPU time per object, one line starting with {@value #HAND_OFFS}
+     * ({@link PeerComparison} prints it under the fork's progress line): which regime the fork ran in. A ring
+     * that was full now and then with hardly an empty poll is a producer faster than the consumer; many empty
+     * polls per 1,000 objects, a consumer that caught up and waits for the producer's batches.
+     */
+    String handOffs() {
+        final double n = Math.max(1, stamp - stamp0);
+        return String.format(Locale.ROOT, "%s %d objects; per 1,000: %.2f ring-full waits, %.1f empty polls "
+                + "(%.1f of them yields); CPU ns per object: producer %.1f, consumer %.1f",
+            HAND_OFFS, stamp - stamp0, fullWaits * 1000 / n, emptyWaits() * 1000 / n, emptyYields() * 1000 / n,
+            (CPU.getCurrentThreadCpuTime() - producerCpu0) / n, CPU.getThreadCpuTime(consumer.threadId()) / n);
     }
 
     @Override
     protected void finish() {
         try {
             drain();
+            if (reportHandOffs && stamp - stamp0 >= REPORT_MIN_OBJECTS) {
+                System.out.println(handOffs());
+            }
         } finally {
             LONGS.setRelease(consumerWords, STOP, 1L);
             try {

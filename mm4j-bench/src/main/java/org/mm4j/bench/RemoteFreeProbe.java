@@ -66,6 +66,7 @@ public final class RemoteFreeProbe {
     /** Opens {@code name}, runs the pipeline {@value #WARMUP_SECONDS} s (first round) or 1 s, prints, closes. */
     private static double[] runSecond(final String name, final ThreadMXBean mx, final boolean first) {
         final RemoteFreeBench b = new RemoteFreeBench();
+        b.reportHandOffs = false;
         b.setUp(Allocators.open(name));
         try {
             final long warm = System.nanoTime() + (first ? WARMUP_SECONDS : 0) * 1_000_000_000L + 200_000_000L;
