@@ -30,11 +30,11 @@ import org.openjdk.jmh.infra.Blackhole;
  * <p>Both sides spin briefly, then yield, when the ring is full or empty (the machine may be shared).
  *
  * <p>Layout: in its loop the consumer touches nothing of this state object, whose {@code stamp} the producer writes
- * per object: its hand-off counters and the stop flag live in {@link #consumerWords}, padded to lines of their own,
+ * per object: its hand-off counters and the stop flag live in {@code consumerWords}, padded to lines of their own,
  * and the ring keeps each side's words apart ({@link SpscRing}). Until issue 13's sixth pass the consumer counted
  * its empty polls in a field of this object and read {@code running} here on every poll: in half the alignments
- * of the object (set per JMH fork) on the line of {@code stamp}, so that a fork in which the consumer kept up
- * (mm4j's) paid a line crossing per object for the fork's life (README, "Sixth pass (issue 13)").
+ * of the object on the line of {@code stamp}, so that each poll of a consumer that had caught up cost the producer
+ * a line crossing (README, "Sixth pass (issue 13)").
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
