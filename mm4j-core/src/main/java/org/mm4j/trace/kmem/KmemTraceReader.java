@@ -127,6 +127,9 @@ public final class KmemTraceReader implements AutoCloseable {
     /** Reads the next kmem event into {@code ev}; false at the end of the input. */
     public boolean next(final KmemEvent ev) throws IOException {
         while (true) {
+            if (fastPath && bufEnd - bufPos < aheadMargin && !eof) {
+                fillAhead();
+            }
             if (fastPath && bufEnd - bufPos >= aheadMargin) {
                 // most lines: read before their end is known, so their bytes are scanned once
                 ev.reset();
@@ -348,7 +351,39 @@ public final class KmemTraceReader implements AutoCloseable {
         }
     }
 
+    /**
+     * {@link #fill} before the bytes buffered run out, so that the lines near a chunk's end are read ahead too (the
+     * general path then reads only the first lines of each kind and the last of the input). Nothing changes but
+     * when the next bytes arrive: before the input's last chunk it does nothing (its end, or the source's failure
+     * after it, come when the reader runs out of bytes, as before), and a failure of the reader's own input
+     * ({@link #pending}) is thrown by the next {@link #fill}, after the lines buffered before it.
+     */
+    private void fillAhead() throws IOException {
+        if (chunks != null) {
+            if (!chunks.lastChunk()) {
+                fill();
+            }
+            return;
+        }
+        if (pending == null) {
+            try {
+                fill();
+            } catch (final IOException | RuntimeException e) {
+                pending = e;
+            }
+        }
+    }
+
+    /** The failure of the reader's own input that {@link #fillAhead} met: thrown by the next {@link #fill}. */
+    private Exception pending;
+
     private void fill() throws IOException {
+        if (pending != null) {
+            if (pending instanceof IOException io) {
+                throw io;
+            }
+            throw (RuntimeException) pending;
+        }
         if (chunks != null) {
             // the unread rest (a line cut by the chunk's end, at most MAX_LINE bytes) goes before the next
             final byte[] next = chunks.nextChunk(buf, bufPos, bufEnd);
