@@ -1,5 +1,10 @@
 package org.mm4j.bench;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -23,6 +28,13 @@ import org.openjdk.jmh.infra.Blackhole;
  * average time per object is the pipeline's wall time per object, which is what the row reports (threads = 2).
  *
  * <p>Both sides spin briefly, then yield, when the ring is full or empty (the machine may be shared).
+ *
+ * <p>Layout: in its loop the consumer touches nothing of this state object, whose {@code stamp} the producer writes
+ * per object: its hand-off counters and the stop flag live in {@code consumerWords}, padded to lines of their own,
+ * and the ring keeps each side's words apart ({@link SpscRing}). Until issue 13's sixth pass the consumer counted
+ * its empty polls in a field of this object and read {@code running} here on every poll: in half the alignments
+ * of the object on the line of {@code stamp}, so that each poll of a consumer that had caught up cost the producer
+ * a line crossing (README, "Sixth pass (issue 13)").
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -33,35 +45,77 @@ public class RemoteFreeBench extends PeerState {
     static final int HANDBACK = 32;
     private static final int SPINS_BEFORE_YIELD = 64;
 
+    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+    /** Longs of padding around the consumer's words: 128 bytes, a pair of lines. */
+    private static final int PAD = 16;
+    private static final int EMPTY_WAITS = PAD;
+    private static final int EMPTY_YIELDS = PAD + 1;
+    /** Nonzero once {@link #finish} asks the consumer to stop (written once, release; read acquire). */
+    private static final int STOP = PAD + 2;
+
+    /** Marks {@link #handOffs()}'s line in a fork's output. */
+    static final String HAND_OFFS = "remote-free hand-offs:";
+    private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
+
     private SpscRing ring;
     private Thread consumer;
-    private volatile boolean running;
+    /**
+     * Print {@link #handOffs()} when a trial of at least {@value #REPORT_MIN_OBJECTS} objects ends (a JMH fork
+     * runs tens of millions; the tests' few thousand stay quiet); {@link RemoteFreeProbe} turns it off.
+     */
+    boolean reportHandOffs = true;
+    private static final long REPORT_MIN_OBJECTS = 1_000_000;
+    private long producerCpu0;
+    private long stamp0;
     private volatile Throwable consumerFailure;
     /**
-     * Hand-offs, for {@link RemoteFreeProbe}: times the producer found the ring full and the consumer found it
-     * empty (plain counters, each written by its own side, off the per-object path).
+     * The consumer's words: its hand-off counters ({@link #emptyWaits()}, {@link #emptyYields()}; plain, written by
+     * the consumer only) and the stop flag, {@value #PAD} longs from each other array end, so that no word the
+     * producer writes shares their lines whatever the array's alignment.
+     */
+    private long[] consumerWords;
+    /**
+     * Hand-offs, for {@link RemoteFreeProbe}: times the producer found the ring full (plain, producer only, off
+     * the per-object path); of those waits' polls, the ones that yielded the CPU (past
+     * {@value #SPINS_BEFORE_YIELD} spins).
      */
     long fullWaits;
-    long emptyWaits;
-    /** Of those waits' polls, the ones that yielded the CPU (past {@value #SPINS_BEFORE_YIELD} spins). */
     long fullYields;
-    long emptyYields;
 
     @Override
     protected void prepare() {
         ring = new SpscRing(RING);
-        running = true;
+        consumerWords = new long[STOP + 1 + PAD];
         consumer = a.newThread(this::consume, "mm4j-bench-consumer");
         consumer.setDaemon(true);
+        producerCpu0 = CPU.getCurrentThreadCpuTime();
+        stamp0 = stamp;
         consumer.start();
+    }
+
+    /**
+     * The trial's hand-offs and each side's CPU time per object, one line starting with {@value #HAND_OFFS}
+     * ({@link PeerComparison} prints it under the fork's progress line): which regime the fork ran in. A ring
+     * that was full now and then with hardly an empty poll is a producer faster than the consumer; many empty
+     * polls per 1,000 objects, a consumer that caught up and waits for the producer's batches.
+     */
+    String handOffs() {
+        final double n = Math.max(1, stamp - stamp0);
+        return String.format(Locale.ROOT, "%s %d objects; per 1,000: %.2f ring-full waits, %.1f empty polls "
+                + "(%.1f of them yields); CPU ns per object: producer %.1f, consumer %.1f",
+            HAND_OFFS, stamp - stamp0, fullWaits * 1000 / n, emptyWaits() * 1000 / n, emptyYields() * 1000 / n,
+            (CPU.getCurrentThreadCpuTime() - producerCpu0) / n, CPU.getThreadCpuTime(consumer.threadId()) / n);
     }
 
     @Override
     protected void finish() {
         try {
             drain();
+            if (reportHandOffs && stamp - stamp0 >= REPORT_MIN_OBJECTS) {
+                System.out.println(handOffs());
+            }
         } finally {
-            running = false;
+            LONGS.setRelease(consumerWords, STOP, 1L);
             try {
                 consumer.join(10_000);
             } catch (final InterruptedException e) {
@@ -120,6 +174,7 @@ public class RemoteFreeBench extends PeerState {
     private void consume() {
         final Allocator al = a;
         final SpscRing r = ring;
+        final long[] w = consumerWords;
         try {
             al.bindThread(1);
             int spins = 0;
@@ -129,11 +184,11 @@ public class RemoteFreeBench extends PeerState {
                 if (h == t) {
                     t = r.lvTail();
                     if (h == t) {
-                        emptyWaits++;
+                        w[EMPTY_WAITS]++;
                         if (spins >= SPINS_BEFORE_YIELD) {
-                            emptyYields++;
+                            w[EMPTY_YIELDS]++;
                         }
-                        if (!running) {
+                        if ((long) LONGS.getAcquire(w, STOP) != 0) {
                             return;
                         }
                         spins = backOff(spins);
@@ -153,6 +208,16 @@ public class RemoteFreeBench extends PeerState {
         } catch (final Throwable e) {
             consumerFailure = e;
         }
+    }
+
+    /** Times the consumer found the ring empty (a racy read while it runs: some recent count). */
+    long emptyWaits() {
+        return consumerWords[EMPTY_WAITS];
+    }
+
+    /** Of the consumer's empty polls, the ones that yielded the CPU. */
+    long emptyYields() {
+        return consumerWords[EMPTY_YIELDS];
     }
 
     /** The consumer thread (for its CPU time), null before {@link #prepare}. */

@@ -66,6 +66,7 @@ public final class RemoteFreeProbe {
     /** Opens {@code name}, runs the pipeline {@value #WARMUP_SECONDS} s (first round) or 1 s, prints, closes. */
     private static double[] runSecond(final String name, final ThreadMXBean mx, final boolean first) {
         final RemoteFreeBench b = new RemoteFreeBench();
+        b.reportHandOffs = false;
         b.setUp(Allocators.open(name));
         try {
             final long warm = System.nanoTime() + (first ? WARMUP_SECONDS : 0) * 1_000_000_000L + 200_000_000L;
@@ -75,9 +76,9 @@ public final class RemoteFreeProbe {
             b.drain();
             final long consumerId = b.consumer().threadId();
             final long f0 = b.fullWaits;
-            final long e0 = b.emptyWaits;
+            final long e0 = b.emptyWaits();
             final long fy0 = b.fullYields;
-            final long ey0 = b.emptyYields;
+            final long ey0 = b.emptyYields();
             final long p0 = mx.getCurrentThreadCpuTime();
             final long c0 = mx.getThreadCpuTime(consumerId);
             final long w0 = System.nanoTime();
@@ -92,9 +93,9 @@ public final class RemoteFreeProbe {
                 (mx.getCurrentThreadCpuTime() - p0) / (double) n,
                 (mx.getThreadCpuTime(consumerId) - c0) / (double) n,
                 (b.fullWaits - f0) * 1000.0 / n,
-                (b.emptyWaits - e0) * 1000.0 / n,
+                (b.emptyWaits() - e0) * 1000.0 / n,
                 (b.fullYields - fy0) * 1000.0 / n,
-                (b.emptyYields - ey0) * 1000.0 / n};
+                (b.emptyYields() - ey0) * 1000.0 / n};
             System.out.println(String.format(Locale.ROOT,
                 "%-10s wall %7.1f ns/obj  prodCPU %6.1f  consCPU %6.1f  full/1k %6.2f  empty/1k %7.2f"
                     + "  yields/1k %6.2f %6.2f", name, row[0], row[1], row[2], row[3], row[4], row[5], row[6]));

@@ -15,21 +15,32 @@ import java.lang.invoke.VarHandle;
  * full (producer) or empty (consumer). Batching both directions keeps the ring's own line transfers at about one
  * per batch whichever side is faster (a consumer that has caught up polls the published tail).
  *
- * <p>Layout: the four indexes live in one {@code long[]}, consumer's line (head, its tail cache) and producer's
- * line (tail, its head cache) 128 bytes apart and 64 bytes away from the array header (no false sharing).
+ * <p>Layout: the indexes live in one {@code long[]}, in four groups {@value #GAP} longs (128 bytes: a pair of lines,
+ * which the adjacent-line prefetcher fetches together) apart and from the array's ends, whatever the array's
+ * alignment: what each side publishes (the consumer's head, the producer's tail), each alone, since the other side
+ * polls it; and what each side keeps to itself (the consumer's tail cache; the producer's head cache and its own
+ * tail, written per object). Until issue 13's sixth pass the producer's own tail shared the published tail's line
+ * (in 6 of the 8 alignments of the array), so every poll of a consumer that had caught up took the line the
+ * producer writes per object away from it (README, "Sixth pass (issue 13)").
  */
 final class SpscRing {
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
-    private static final int HEAD = 8;
-    private static final int TAIL_CACHE = 9;
-    private static final int TAIL = 24;
-    private static final int HEAD_CACHE = 25;
-    private static final int TAIL_LOCAL = 26;
+    /** Longs between groups: 128 bytes. */
+    static final int GAP = 16;
+    /** Consumer publishes (per batch), producer polls when the ring looks full. */
+    static final int HEAD = GAP;
+    /** Consumer only. */
+    static final int TAIL_CACHE = 2 * GAP;
+    /** Producer publishes (per batch), consumer polls when the ring looks empty. */
+    static final int TAIL = 3 * GAP;
+    /** Producer only (its tail is written per object). */
+    static final int HEAD_CACHE = 4 * GAP;
+    static final int TAIL_LOCAL = 4 * GAP + 1;
 
     final long[] addrs;
     final Object[] refs;
     final int mask;
-    private final long[] idx = new long[40];
+    private final long[] idx = new long[TAIL_LOCAL + 1 + GAP];
 
     SpscRing(final int capacity) {
         if (capacity < 1 || Integer.bitCount(capacity) != 1) {

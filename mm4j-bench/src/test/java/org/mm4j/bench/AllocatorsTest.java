@@ -272,6 +272,24 @@ class AllocatorsTest {
     }
 
     @Test
+    void remoteFreeReportsItsHandOffsPerObject() throws Throwable {
+        onAllocatorThread("mm4j", () -> {
+            final RemoteFreeBench r = new RemoteFreeBench();
+            final Watching w = setUp(r, "mm4j");
+            for (int i = 0; i < 3000; i++) {
+                r.remoteFree64(BH);
+            }
+            r.drain();
+            final String line = r.handOffs();
+            // the line PeerComparison picks out of a fork's output, with the trial's object count
+            assertTrue(line.startsWith(RemoteFreeBench.HAND_OFFS) && line.contains(" 3000 objects;"), line);
+            assertTrue(line.contains("ring-full waits") && line.contains("empty polls")
+                && line.contains("producer ") && line.contains("consumer "), line);
+            tearDownClean(r, w, "mm4j remote-free-2t-64");
+        });
+    }
+
+    @Test
     void unknownNameIsRejectedWithTheList() {
         final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
             () -> Allocators.open("tcmalloc"));

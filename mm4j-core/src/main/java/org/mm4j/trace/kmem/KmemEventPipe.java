@@ -41,15 +41,12 @@ public final class KmemEventPipe implements AutoCloseable {
     }
 
     private void run() {
-        final KmemEvent ev = new KmemEvent();
         try {
             boolean more = true;
             while (more) {
                 final KmemEventBatch b = empty.take();
                 b.clear();
-                while (!b.isFull() && (more = reader.next(ev))) {
-                    b.add(ev);
-                }
+                more = reader.read(b);
                 if (b.size() > 0) {
                     full.put(b);
                 }

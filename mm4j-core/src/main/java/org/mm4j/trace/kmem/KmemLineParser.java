@@ -30,7 +30,8 @@ import java.nio.charset.StandardCharsets;
  * line it does not recognise in every detail is handed back ({@link #GENERAL}) for the general parser of the reader,
  * which then reads it as if the fast path did not exist (tests require both to read every line the same, field by
  * field, error by error). Also the byte helpers both share: the interners of cache names, call sites and gfp
- * strings and {@link #gfp}; the byte tricks on 8 bytes at a time are {@link AsciiWords}.
+ * strings and {@link #gfp}; the byte tricks on 8 bytes at a time are {@link AsciiWords}, the memories of headers
+ * and tails read before {@link HeaderMemo} and {@link FieldMemo}.
  *
  * <p>Most lines of a capture repeat a header, a call site and a tail read before: {@link #parseAhead} reads such a
  * line before its end is known, finding the end itself, so that its bytes are scanned once; any other line the
@@ -62,6 +63,8 @@ final class KmemLineParser {
     final Interner sites = new Interner();
     /** The values of line tails already read (alloc lines and kmem_cache_free; see {@link FieldMemo}). */
     final FieldMemo tails = new FieldMemo();
+    /** The headers of lines already read (see {@link HeaderMemo}). */
+    private final HeaderMemo headers = new HeaderMemo();
     /** End of the value a value helper parsed last. */
     private int end;
     /** Hash ({@link Interner#hash}) of the token {@link #tokenEndHashed} found last. */
@@ -119,76 +122,6 @@ final class KmemLineParser {
         return b >= '0' && b <= '9';
     }
 
-    // ---- the header memo ---------------------------------------------------------------------------------------
-
-    /** Longest header remembered (leading blanks, task, pid, CPU, flags, the blanks before the timestamp). */
-    static final int HEADER_MAX = 64;
-
-    /**
-     * Headers read in full, as words (the bytes {@code [ls, ls + len)} of the line, the last word masked) with
-     * their length, CPU and pid, {@link #HEADER_WORDS} words to a row; length 0: none. A header of at least
-     * {@link #HASHED} bytes has the row its first {@link #HASHED} bytes hash to ({@link #headerRow}); a shorter one
-     * the last row. Consecutive lines of one task on one CPU (most of a capture) share these bytes, and a few tasks
-     * take turns; a line starting with exactly a row's bytes and a digit after them has that row's task, pid and
-     * CPU (each is read from these bytes alone), so its header is not read again.
-     */
-    private static final int HEADER_WORDS = HEADER_MAX / 8;
-    private static final int ROW_BITS = 8;
-    private static final int HEADER_ROWS = 1 << ROW_BITS;
-    /** Bytes a row's place is hashed from (four words: task, pid, CPU and flags in the kernel's layout). */
-    private static final int HASHED = 32;
-    private final long[] headers = new long[(HEADER_ROWS + 1) * HEADER_WORDS];
-    private final int[] headerLen = new int[HEADER_ROWS + 1];
-    private final int[] headerCpu = new int[HEADER_ROWS + 1];
-    private final int[] headerPid = new int[HEADER_ROWS + 1];
-
-    /** The row of a header of at least {@link #HASHED} bytes starting at {@code ls}. */
-    private int headerRow(final int ls) {
-        final long h = (word(ls) * 0x9E3779B97F4A7C15L ^ word(ls + 8)) * 0xC2B2AE3D27D4EB4FL
-            ^ (word(ls + 16) * 0x165667B19E3779F9L ^ word(ls + 24)) * 0x9E3779B97F4A7C15L;
-        return (int) (h >>> (64 - ROW_BITS));
-    }
-
-    /** Whether the line {@code [ls, le)} starts with the header of {@code row} and a digit after it. */
-    private boolean sameHeader(final int row, final int ls, final int le) {
-        final int n = headerLen[row];
-        if (n == 0 || le - ls <= n || !isDigit(buf[ls + n])) {
-            return false;
-        }
-        final long[] h = headers;
-        final int base = row * HEADER_WORDS;
-        int i = 0;
-        if (n >= HASHED) {
-            // the kernel's layout (33 bytes and more): the first four words in one test
-            if (word(ls) != h[base] | word(ls + 8) != h[base + 1] | word(ls + 16) != h[base + 2]
-                | word(ls + 24) != h[base + 3]) {
-                return false;
-            }
-            i = HASHED;
-        }
-        for (; i + 8 <= n; i += 8) {
-            if (word(ls + i) != h[base + (i >>> 3)]) {
-                return false;
-            }
-        }
-        return i == n || ((word(ls + i) ^ h[base + (i >>> 3)]) & mask(n - i)) == 0;
-    }
-
-    /** Remembers the {@code n} header bytes of the line at {@code ls} and the values read from them. */
-    private void rememberHeader(final int ls, final int n, final KmemEvent ev) {
-        if (n > HEADER_MAX) {
-            return;
-        }
-        final int row = n >= HASHED ? headerRow(ls) : HEADER_ROWS;
-        final int base = row * HEADER_WORDS;
-        for (int i = 0; i < n; i += 8) {
-            headers[base + (i >>> 3)] = word(ls + i) & mask(n - i);
-        }
-        headerLen[row] = n;
-        headerCpu[row] = ev.cpu;
-        headerPid[row] = ev.pid;
-    }
-
     // ---- the whole line ----------------------------------------------------------------------------------------
 
     /**
@@ -197,24 +130,15 @@ final class KmemLineParser {
      * filled: the caller resets it) when the general parser must read the line.
      */
     int parse(final KmemEvent ev, final int ls, final int le) {
-        final int row = rememberedRow(ls, le);
+        final int row = headers.find(buf, ls, le);
         if (row < 0) {
             final int p = parseHeader(ev, ls, le);
             return p < 0 ? GENERAL : afterHeader(ev, p, le);
         }
         // the same bytes up to the timestamp as a header read before: the same task, pid and CPU
-        ev.cpu = headerCpu[row];
-        ev.pid = headerPid[row];
-        return afterHeader(ev, ls + headerLen[row], le);
-    }
-
-    /**
-     * The row whose header the line {@code [ls, le)} starts with, followed by a digit, or
-     * -1 when none; {@code le} may be past the line's end (the row's bytes and the digit then say where it is not).
-     */
-    private int rememberedRow(final int ls, final int le) {
-        final int row = le - ls > HASHED ? headerRow(ls) : HEADER_ROWS;
-        return sameHeader(row, ls, le) ? row : row != HEADER_ROWS && sameHeader(HEADER_ROWS, ls, le) ? HEADER_ROWS : -1;
+        ev.cpu = headers.cpu(row);
+        ev.pid = headers.pid(row);
+        return afterHeader(ev, ls + headers.length(row), le);
     }
 
     /**
@@ -280,7 +204,7 @@ final class KmemLineParser {
             p = skipSpaces(tokenEnd(p, le), le);
         }
         if (p < le && isDigit(b[p])) {
-            rememberHeader(ls, p - ls, ev);
+            headers.remember(buf, ls, p - ls, cpu, pid);
         }
         return p;
     }
@@ -450,31 +374,29 @@ final class KmemLineParser {
     static final int NONE = -1;
 
     /**
-     * Reads the line starting at {@code ls}, whose end is not known yet, into {@code ev} (reset by the caller) when
-     * it is a kmem event the fast path has read the like of before (its header, its call site and its tail are
-     * remembered); returns the index of its newline, or {@link #NONE} (with {@code ev} partly filled) for any
-     * other line, or when the line does not end before {@code limit} (the end of the buffered bytes). So most
+     * Reads the line starting at {@code ls}, whose end is not known yet, into row {@code i} of {@code b} (every
+     * field of the row but {@code lineNo}: the hand-over to the model without a copy) when it is a kmem event the
+     * fast path has read the like of before (its header, its call site and its tail are remembered); returns the
+     * index of its newline, or {@link #NONE} (with the row partly written) for any other line, or when the line does
+     * not end before {@code limit} (the end of the buffered bytes). So most
      * lines are scanned once: each byte is either compared with bytes read before (a remembered header, call site
      * or tail, a key), or a digit of a value, or found by a scan that stops at every byte that is not printable
      * ASCII. The line is then one the reader's newline scan would find plain, at most
      * {@link KmemTraceReader#MAX_LINE} bytes long, and {@link #parse} would read it into the same values (it
-     * takes the same rows, interned strings and tails); nothing is remembered here, so which lines are read
-     * ahead changes no id and no memory of the reader.
+     * takes the same rows, interned strings and tails); nothing is remembered here (but which of a set's two
+     * headers is found first), so which lines are read ahead changes no id and no value the reader reads.
      */
-    int parseAhead(final KmemEvent ev, final int ls, final int limit) {
-        final int row = rememberedRow(ls, limit);
+    int parseAhead(final KmemEventBatch b, final int i, final int ls, final int limit) {
+        final int row = headers.find(buf, ls, limit);
         if (row < 0) {
             return NONE;
         }
-        ev.cpu = headerCpu[row];
-        ev.pid = headerPid[row];
         // SECS.FRAC: in the common form only
-        int p = ls + headerLen[row];
+        int p = ls + headers.length(row);
         final long ts = timestampWords(p, limit);
         if (ts < 0) {
             return NONE;
         }
-        ev.timestampMicros = ts;
         p = skipSpaces(end, limit);
         if (limit - p < 24) {
             return NONE; // too near the buffered bytes' end for the words read below
@@ -487,13 +409,20 @@ final class KmemLineParser {
         if (p >= limit || buf[p] != ' ') {
             return NONE;
         }
-        ev.type = type;
-        final int le = type >= KmemEvent.MM_PAGE_ALLOC ? pageAhead(ev, p, limit, type) : slabAhead(ev, p, limit, type);
-        return le - ls <= KmemTraceReader.MAX_LINE ? le : NONE;
+        final int le = type >= KmemEvent.MM_PAGE_ALLOC ? pageAhead(b, i, p, limit, type)
+            : slabAhead(b, i, p, limit, type);
+        if (le < 0 || le - ls > KmemTraceReader.MAX_LINE) {
+            return NONE;
+        }
+        b.type[i] = (byte) type;
+        b.cpu[i] = headers.cpu(row);
+        b.pid[i] = headers.pid(row);
+        b.micros[i] = ts;
+        return le;
     }
 
     /** {@link #parseAhead} of a slab event's fields from {@code p}: the line's end, or {@link #NONE}. */
-    private int slabAhead(final KmemEvent ev, final int from, final int limit, final int type) {
+    private int slabAhead(final KmemEventBatch b, final int i, final int from, final int limit, final int type) {
         if (!at(from, limit, SITE)) {
             return NONE;
         }
@@ -519,10 +448,7 @@ final class KmemLineParser {
                 }
             }
         }
-        if (site != null) {
-            ev.callSite = site;
-            ev.callSiteId = sites.lastId;
-        }
+        final int siteId = site != null ? sites.lastId : -1;
         if (!at(e, limit, PTR)) {
             return NONE;
         }
@@ -530,16 +456,23 @@ final class KmemLineParser {
         if (ptr == BAD) {
             return NONE;
         }
-        ev.ptr = ptr;
+        b.callSite[i] = site;
+        b.callSiteId[i] = siteId;
+        b.ptr[i] = ptr;
+        b.pfn[i] = -1;
         final int tail = end;
         if (type == KmemEvent.KFREE) {
-            return buf[tail] == '\n' ? tail : NONE;
+            if (buf[tail] != '\n') {
+                return NONE;
+            }
+            b.tailless(i, 0);
+            return tail;
         }
-        return tailAhead(ev, tail, limit, type, ev.callSiteId);
+        return tailAhead(b, i, tail, limit, type, siteId);
     }
 
     /** {@link #parseAhead} of a page event's fields from {@code p}: the line's end, or {@link #NONE}. */
-    private int pageAhead(final KmemEvent ev, final int from, final int limit, final int type) {
+    private int pageAhead(final KmemEventBatch b, final int i, final int from, final int limit, final int type) {
         if (!at(from, limit, PAGE)) {
             return NONE;
         }
@@ -551,9 +484,12 @@ final class KmemLineParser {
         if (pfn == BAD || buf[end] != ' ') {
             return NONE;
         }
-        ev.pfn = pfn;
+        b.callSite[i] = null;
+        b.callSiteId[i] = -1;
+        b.ptr[i] = 0;
+        b.pfn[i] = pfn;
         if (type == KmemEvent.MM_PAGE_ALLOC) {
-            return tailAhead(ev, end, limit, type, -1);
+            return tailAhead(b, i, end, limit, type, -1);
         }
         // mm_page_free: order=N and the newline
         if (!at(end, limit, ORDER)) {
@@ -570,22 +506,23 @@ final class KmemLineParser {
         if (order > 10) {
             return NONE;
         }
-        ev.order = (int) order;
+        b.tailless(i, (int) order);
         return le;
     }
 
     /**
-     * The tail from {@code tail} to the newline, when remembered ({@link FieldMemo}): its values into {@code ev},
+     * The tail from {@code tail} to the newline, when remembered ({@link FieldMemo}): its values into row {@code i},
      * and the line's end; {@link #NONE} when not remembered. The tail last seen with the line's call site and type
      * is tried first (compared up to and with the newline after it); else the newline is found by a scan that
      * stops at any byte that is not printable ASCII and the tail is looked up.
      */
-    private int tailAhead(final KmemEvent ev, final int tail, final int limit, final int type, final int site) {
+    private int tailAhead(final KmemEventBatch b, final int i, final int tail, final int limit, final int type,
+        final int site) {
         int slot = site >= 0 ? tails.predicted(type, site) : -1;
         if (slot >= 0) {
             final int le = tails.endOf(slot, buf, tail, limit);
             if (le >= 0) {
-                tails.load(slot, ev);
+                tails.load(slot, b, i);
                 return le;
             }
         }
@@ -600,7 +537,7 @@ final class KmemLineParser {
         if (site >= 0) {
             tails.predict(type, site, slot);
         }
-        tails.load(slot, ev);
+        tails.load(slot, b, i);
         return le;
     }
 

@@ -206,6 +206,14 @@ public final class ReadAheadInputStream extends InputStream {
         return next.bytes;
     }
 
+    /**
+     * Whether the array {@link #nextChunk} returned last holds the source's last bytes (the source ended or failed
+     * after them: the next {@link #nextChunk} returns null or throws); false before the first.
+     */
+    public boolean lastChunk() {
+        return current != null && current.end;
+    }
+
     /** Where the carried-over bytes start in the array {@link #nextChunk} returned last. */
     public int chunkStart() {
         return pos;
