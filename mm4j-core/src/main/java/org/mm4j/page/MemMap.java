@@ -98,15 +98,6 @@ public final class MemMap implements AutoCloseable {
 
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
-    /*
-     * Plain loads and stores go through the unaligned layouts' handles: every offset here is a multiple of the
-     * field's size (64-byte entries, fields at their natural alignment, 64-byte aligned segments), so the aligned
-     * handles' alignment test could never fail; without it each access the JIT inlines is a few nodes and one
-     * uncommon trap smaller (the same load or store; bounds and liveness are still checked). Volatile, release
-     * and atomic access keeps the aligned handles (the unaligned ones refuse those modes).
-     */
-    private static final VarHandle PLAIN_LONG = ValueLayout.JAVA_LONG_UNALIGNED.varHandle();
-    private static final VarHandle PLAIN_INT = ValueLayout.JAVA_INT_UNALIGNED.varHandle();
 
     /** Bytes per entry of the slab index ({@link #slabIndexAddress()}). Internal: for org.mm4j.slab. */
     @InternalApi("org.mm4j.slab")
@@ -176,13 +167,13 @@ public final class MemMap implements AutoCloseable {
     /** Plain load of the slab index entry of {@code pfn}. Internal: for org.mm4j.slab. */
     @InternalApi("org.mm4j.slab")
     public long slabIndex(final long pfn) {
-        return (long) PLAIN_LONG.get(slabIndex, pfn * SLAB_INDEX_ENTRY);
+        return (long) LONG.get(slabIndex, pfn * SLAB_INDEX_ENTRY);
     }
 
     /** Plain store of the slab index entry of {@code pfn}. Internal: for org.mm4j.slab. */
     @InternalApi("org.mm4j.slab")
     public void slabIndex(final long pfn, final long value) {
-        PLAIN_LONG.set(slabIndex, pfn * SLAB_INDEX_ENTRY, value);
+        LONG.set(slabIndex, pfn * SLAB_INDEX_ENTRY, value);
     }
 
     /**
@@ -295,13 +286,13 @@ public final class MemMap implements AutoCloseable {
     /** Plain load of a long field. Internal: for org.mm4j.slab. */
     @InternalApi("org.mm4j.slab")
     public long lpLong(final long pfn, final int field) {
-        return (long) PLAIN_LONG.get(table, at(pfn, field));
+        return (long) LONG.get(table, at(pfn, field));
     }
 
     /** Plain store of a long field. Internal: for org.mm4j.slab and org.mm4j.vma ({@link #MAPPING}). */
     @InternalApi("org.mm4j.slab, org.mm4j.vma")
     public void spLong(final long pfn, final int field, final long value) {
-        PLAIN_LONG.set(table, at(pfn, field), value);
+        LONG.set(table, at(pfn, field), value);
     }
 
     /** Volatile load of a long field. Internal: for org.mm4j.slab (and its jcstress tests). */
@@ -325,13 +316,13 @@ public final class MemMap implements AutoCloseable {
     /** Plain load of an int field. Internal: for org.mm4j.slab and org.mm4j.vma ({@link #MAPCOUNT}). */
     @InternalApi("org.mm4j.slab, org.mm4j.vma")
     public int lpInt(final long pfn, final int field) {
-        return (int) PLAIN_INT.get(table, at(pfn, field));
+        return (int) INT.get(table, at(pfn, field));
     }
 
     /** Plain store of an int field. Internal: for org.mm4j.slab and org.mm4j.vma ({@link #MAPCOUNT}). */
     @InternalApi("org.mm4j.slab, org.mm4j.vma")
     public void spInt(final long pfn, final int field, final int value) {
-        PLAIN_INT.set(table, at(pfn, field), value);
+        INT.set(table, at(pfn, field), value);
     }
 
     /**
