@@ -28,7 +28,8 @@ import java.util.regex.Pattern;
  * method's instructions with their sample counts, decoded by {@code objdump} (binutils) when it is installed.
  */
 public final class JitLines {
-    private static final Pattern HEADER = Pattern.compile("^Compiled method \\((c[12])\\)\\s+\\d+\\s+\\d+\\s+.*?(\\d)\\s+(\\S+) \\(");
+    private static final Pattern HEADER =
+        Pattern.compile("^Compiled method \\((c[12])\\)\\s+\\d+\\s+\\d+\\s+.*?(\\d)\\s+(\\S+) \\(");
     private static final Pattern MAIN = Pattern.compile("main code\\s+\\[0x([0-9a-f]+),0x([0-9a-f]+)\\]");
     private static final Pattern HEX = Pattern.compile("^\\s+0x([0-9a-f]+): ([0-9a-f| ]+)$");
     private static final Pattern PC = Pattern.compile("^\\s+0x([0-9a-f]+): ;");
