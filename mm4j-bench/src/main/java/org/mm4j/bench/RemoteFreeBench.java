@@ -109,7 +109,7 @@ public class RemoteFreeBench extends PeerState {
 
     /**
      * The trial's hand-offs and each side's CPU time per object, one line starting with {@value #HAND_OFFS}
-     * ({@link PeerComparison} prints it under the fork's progress line): which regime the fork ran in. A ring
+     * (the fork's output, which {@link PeerComparison} shows above its progress line): which regime it ran in. A ring
      * that was full now and then with hardly an empty poll is a producer faster than the consumer; many empty
      * polls per 1,000 objects, a consumer that caught up and waits for the producer's batches.
      */

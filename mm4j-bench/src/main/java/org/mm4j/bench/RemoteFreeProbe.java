@@ -46,7 +46,8 @@ public final class RemoteFreeProbe {
             return;
         }
         if (args.length < 2) {
-            throw new IllegalArgumentException("usage: RemoteFreeProbe SECONDS ALLOCATOR... | pinned ROUNDS ALLOCATOR... (got "
+            throw new IllegalArgumentException("usage: RemoteFreeProbe SECONDS ALLOCATOR... | pinned ROUNDS "
+                + "ALLOCATOR... (got "
                 + Arrays.toString(args) + ")");
         }
         final int seconds = Integer.parseInt(args[0]);
