@@ -250,17 +250,13 @@ public final class PeerComparison {
         final Map<String, double[][]> iterations = new HashMap<>();
         for (int i = 0; i < schedule.size(); i++) {
             final ForkRounds.Slot slot = schedule.get(i);
-            final List<String> notes = new ArrayList<>();
-            final double[] it = runFork(s, slot.workload(), slot.allocator(), notes);
+            final double[] it = runFork(s, slot.workload(), slot.allocator());
             iterations.computeIfAbsent(slot.workload().benchmark() + "|" + slot.allocator(),
                 k -> new double[rounds][])[slot.round()] = it;
             System.out.printf(Locale.ROOT, "mm4j bench: [%" + digits(schedule.size()) + "d/%d %5s] round %"
                     + digits(rounds) + "d/%d %-21s %-24s %s%n", i + 1, schedule.size(),
                 minutes(System.nanoTime() - start), slot.round() + 1, rounds, slot.workload().label(),
                 slot.allocator(), it == null ? "FAILED" : summary(it));
-            for (final String note : notes) {
-                System.out.println("mm4j bench:     " + note);
-            }
         }
         final List<Row> rows = rows(s, iterations, unavailable, rounds);
         System.out.println();
@@ -329,11 +325,9 @@ public final class PeerComparison {
 
     /**
      * Runs one fork of one workload and allocator (in this JVM when {@code --forks 0}); returns its measured
-     * iterations' scores, or null when it failed, after printing JMH's log of it (kept quiet otherwise); the
-     * log's lines that a workload marks for the report ({@link RemoteFreeBench#HAND_OFFS}) go to {@code notes}.
+     * iterations' scores, or null when it failed, after printing JMH's log of it (kept quiet otherwise).
      */
-    static double[] runFork(final Settings s, final Workload w, final String allocator, final List<String> notes)
-        throws RunnerException {
+    static double[] runFork(final Settings s, final Workload w, final String allocator) throws RunnerException {
         final ByteArrayOutputStream log = new ByteArrayOutputStream();
         final PrintStream out = new PrintStream(log, true, StandardCharsets.UTF_8);
         Collection<RunResult> results;
@@ -354,8 +348,6 @@ public final class PeerComparison {
                 }
             }
         }
-        log.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith(RemoteFreeBench.HAND_OFFS))
-            .forEach(notes::add);
         if (scores.isEmpty()) {
             System.out.println("mm4j bench: " + w.label() + " " + allocator + ": the fork failed; JMH's log:");
             System.out.print(log.toString(StandardCharsets.UTF_8));

@@ -52,6 +52,13 @@ public class RemoteFreeBench extends PeerState {
     private static final int EMPTY_YIELDS = PAD + 1;
     /** Nonzero once {@link #finish} asks the consumer to stop (written once, release; read acquire). */
     private static final int STOP = PAD + 2;
+    /** Nonzero: the consumer times its batches ({@link #timeWork}). */
+    private static final int WORK_ON = PAD + 3;
+    /** With {@link #timeWork}: the consumer's nanoseconds in whole batches of frees, and their objects. */
+    private static final int WORK_NS = PAD + 4;
+    private static final int WORK_OBJECTS = PAD + 5;
+    /** A batch timed longer than this was descheduled: not counted. */
+    static final long WORK_SAMPLE_MAX_NS = 20_000;
 
     /** Marks {@link #handOffs()}'s line in a fork's output. */
     static final String HAND_OFFS = "remote-free hand-offs:";
@@ -64,6 +71,12 @@ public class RemoteFreeBench extends PeerState {
      * runs tens of millions; the tests' few thousand stay quiet); {@link RemoteFreeProbe} turns it off.
      */
     boolean reportHandOffs = true;
+    /**
+     * Set before the trial ({@link RemoteFreeProbe}'s pinned mode; never in the JMH rows): the consumer times each
+     * whole batch of {@value #HANDBACK} frees with {@code System.nanoTime} ({@link #consumerWork()}). Off, it costs
+     * the consumer one load of its own word per batch.
+     */
+    boolean timeWork;
     private static final long REPORT_MIN_OBJECTS = 1_000_000;
     private long producerCpu0;
     private long stamp0;
@@ -85,7 +98,8 @@ public class RemoteFreeBench extends PeerState {
     @Override
     protected void prepare() {
         ring = new SpscRing(RING);
-        consumerWords = new long[STOP + 1 + PAD];
+        consumerWords = new long[WORK_OBJECTS + 1 + PAD];
+        consumerWords[WORK_ON] = timeWork ? 1 : 0;  // before the consumer starts: Thread.start publishes it
         consumer = a.newThread(this::consume, "mm4j-bench-consumer");
         consumer.setDaemon(true);
         producerCpu0 = CPU.getCurrentThreadCpuTime();
@@ -95,7 +109,7 @@ public class RemoteFreeBench extends PeerState {
 
     /**
      * The trial's hand-offs and each side's CPU time per object, one line starting with {@value #HAND_OFFS}
-     * ({@link PeerComparison} prints it under the fork's progress line): which regime the fork ran in. A ring
+     * (the fork's output, which {@link PeerComparison} shows above its progress line): which regime it ran in. A ring
      * that was full now and then with hardly an empty poll is a producer faster than the consumer; many empty
      * polls per 1,000 objects, a consumer that caught up and waits for the producer's batches.
      */
@@ -199,9 +213,19 @@ public class RemoteFreeBench extends PeerState {
                 spins = 0;
                 // free what is visible, handing the slots back every HANDBACK objects (one shared write per batch)
                 final long end = Math.min(t, h + HANDBACK);
+                final boolean timed = w[WORK_ON] != 0;
+                final long t0 = timed ? System.nanoTime() : 0;
+                final boolean whole = end - h == HANDBACK;
                 for (; h < end; h++) {
                     final int i = (int) h & r.mask;
                     al.free(r.addrs[i], SIZE, r.refs, i);
+                }
+                if (timed) {
+                    final long d = System.nanoTime() - t0;
+                    if (whole && d < WORK_SAMPLE_MAX_NS) {
+                        w[WORK_NS] += d;
+                        w[WORK_OBJECTS] += HANDBACK;
+                    }
                 }
                 r.soHead(h);
             }
@@ -213,6 +237,14 @@ public class RemoteFreeBench extends PeerState {
     /** Times the consumer found the ring empty (a racy read while it runs: some recent count). */
     long emptyWaits() {
         return consumerWords[EMPTY_WAITS];
+    }
+
+    /**
+     * With {@link #timeWork}: the consumer's time in whole batches of frees not longer than
+     * {@value #WORK_SAMPLE_MAX_NS} ns, and their objects (racy reads while it runs).
+     */
+    long[] consumerWork() {
+        return new long[] {consumerWords[WORK_NS], consumerWords[WORK_OBJECTS]};
     }
 
     /** Of the consumer's empty polls, the ones that yielded the CPU. */

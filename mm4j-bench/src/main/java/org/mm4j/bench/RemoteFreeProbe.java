@@ -1,5 +1,11 @@
 package org.mm4j.bench;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
@@ -23,18 +29,25 @@ import org.openjdk.jmh.infra.Blackhole;
  * -XX:+AlwaysPreTouch --enable-native-access=ALL-UNNAMED -cp mm4j-benchmarks.jar org.mm4j.bench.RemoteFreeProbe
  * SECONDS ALLOCATOR...} (SECONDS per allocator; the first two seconds of each allocator are warm-up and not
  * summarised). Not JMH: one JVM, the allocators' compiled code side by side; for distributions, not rankings.
+ * {@code RemoteFreeProbe pinned ROUNDS ALLOCATOR...}: each side's work per object with the two threads pinned to
+ * two CPUs and to one ({@link #pinned}).
  */
 public final class RemoteFreeProbe {
-    private static final Blackhole BH = new Blackhole(
+    static final Blackhole BH = new Blackhole(
         "Today's password is swordfish. I understand instantiating Blackholes directly is dangerous.");
     private static final int WARMUP_SECONDS = 2;
 
     private RemoteFreeProbe() {
     }
 
-    public static void main(final String[] args) {
+    public static void main(final String[] args) throws Throwable {
+        if (args.length >= 3 && "pinned".equals(args[0])) {
+            pinned(Integer.parseInt(args[1]), Arrays.copyOfRange(args, 2, args.length));
+            return;
+        }
         if (args.length < 2) {
-            throw new IllegalArgumentException("usage: RemoteFreeProbe SECONDS ALLOCATOR... (got "
+            throw new IllegalArgumentException("usage: RemoteFreeProbe SECONDS ALLOCATOR... | pinned ROUNDS "
+                + "ALLOCATOR... (got "
                 + Arrays.toString(args) + ")");
         }
         final int seconds = Integer.parseInt(args[0]);
@@ -102,6 +115,131 @@ public final class RemoteFreeProbe {
             return row;
         } finally {
             b.tearDown();
+        }
+    }
+
+    // ------------------------------------------------------------------ pinned mode
+
+    private static final MethodHandle SCHED_SETAFFINITY = Linker.nativeLinker().downcallHandle(
+        Linker.nativeLinker().defaultLookup().find("sched_setaffinity").orElseThrow(),
+        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
+    /** Pinned episodes: warm-up and measured seconds. */
+    private static final double PINNED_WARMUP_S = 0.4;
+    private static final double PINNED_MEASURE_S = 0.8;
+
+    /**
+     * {@code RemoteFreeProbe pinned ROUNDS ALLOCATOR...}: what a cache line crossing between two CPUs costs each
+     * allocator's pipeline, on a busy machine too. Per round and allocator two episodes (a fresh allocator each):
+     * the producer and the consumer pinned ({@code sched_setaffinity}) to CPUs 0 and 1, <em>apart</em>, so that
+     * every line one side wrote the other fetches from the other CPU, then both to CPU 0, <em>one CPU</em>, where
+     * nothing crosses. Each side's work is timed in batches of 32 objects ({@code System.nanoTime}; the consumer's
+     * by {@link RemoteFreeBench#timeWork}), a batch counted only when no wait for the other side fell into it and
+     * it took under {@value RemoteFreeBench#WORK_SAMPLE_MAX_NS} ns, so neither spinning nor a descheduled side
+     * counts. Prints the work ns per object of each side, per episode and as medians.
+     */
+    static void pinned(final int rounds, final String[] names) throws Throwable {
+        if (Runtime.getRuntime().availableProcessors() < 2) {
+            throw new IllegalStateException("RemoteFreeProbe pinned needs 2 CPUs; this JVM has "
+                + Runtime.getRuntime().availableProcessors());
+        }
+        final List<List<double[]>> seen = new ArrayList<>();
+        for (final String name : names) {
+            seen.add(new ArrayList<>());
+        }
+        for (int round = 0; round < rounds; round++) {
+            for (int k = 0; k < names.length; k++) {
+                final double[] apart = pinnedEpisode(names[k], true, PINNED_WARMUP_S, PINNED_MEASURE_S);
+                final double[] one = pinnedEpisode(names[k], false, PINNED_WARMUP_S, PINNED_MEASURE_S);
+                System.out.println(String.format(Locale.ROOT, "round %2d %-26s apart: producer %6.1f consumer %6.1f"
+                    + "   one CPU: producer %6.1f consumer %6.1f   work ns per object", round, names[k], apart[0],
+                    apart[1], one[0], one[1]));
+                if (round > 0) {  // the first round warms the JIT up
+                    seen.get(k).add(new double[] {apart[0], apart[1], one[0], one[1]});
+                }
+            }
+        }
+        System.out.println();
+        System.out.println("allocator                  rounds  apart: producer consumer   one CPU: producer consumer"
+            + "   (medians, work ns per object)");
+        for (int k = 0; k < names.length; k++) {
+            final List<double[]> rows = seen.get(k);
+            System.out.println(String.format(Locale.ROOT, "%-26s %6d  %15.1f %8.1f  %17.1f %8.1f", names[k],
+                rows.size(), pct(rows, 0, 50), pct(rows, 1, 50), pct(rows, 2, 50), pct(rows, 3, 50)));
+        }
+    }
+
+    /**
+     * One pinned episode of {@code name}: {@code {producer, consumer}} work ns per object (NaN when no batch
+     * qualified), the threads on CPUs 0 and 1 ({@code apart}) or both on CPU 0. The calling thread's CPU mask is
+     * restored to all CPUs afterwards.
+     */
+    static double[] pinnedEpisode(final String name, final boolean apart, final double warmupS,
+                                  final double measureS) throws Throwable {
+        final RemoteFreeBench b = new RemoteFreeBench();
+        b.reportHandOffs = false;
+        b.timeWork = true;
+        final Allocator al = Allocators.open(name);
+        try {
+            pin(apart ? 1 : 0);  // the consumer thread, started by setUp, inherits this mask
+            b.setUp(al);
+        } catch (final Throwable e) {
+            al.close();
+            pin(-1);
+            throw e;
+        }
+        try {
+            if (apart) {
+                pin(0);
+            }
+            final long warm = System.nanoTime() + (long) (warmupS * 1e9);
+            while (System.nanoTime() < warm) {
+                batch32(b);
+            }
+            b.drain();
+            final long[] c0 = b.consumerWork();
+            long ns = 0;
+            long objects = 0;
+            final long w0 = System.nanoTime();
+            while (System.nanoTime() - w0 < (long) (measureS * 1e9)) {
+                final long f0 = b.fullWaits;
+                final long t0 = System.nanoTime();
+                batch32(b);
+                final long d = System.nanoTime() - t0;
+                if (b.fullWaits == f0 && d < RemoteFreeBench.WORK_SAMPLE_MAX_NS) {
+                    ns += d;
+                    objects += 32;
+                }
+            }
+            b.drain();
+            final long[] c1 = b.consumerWork();
+            return new double[] {ns / (double) objects, (c1[0] - c0[0]) / (double) (c1[1] - c0[1])};
+        } finally {
+            try {
+                b.tearDown();
+            } finally {
+                pin(-1);
+            }
+        }
+    }
+
+    /** Pins the calling thread to CPU {@code cpu}, or to every CPU of the machine (up to 64) for -1. */
+    private static void pin(final int cpu) throws Throwable {
+        final int n = Math.min(64, Runtime.getRuntime().availableProcessors());
+        final long mask = cpu >= 0 ? 1L << cpu : n == 64 ? -1L : (1L << n) - 1;
+        try (Arena arena = Arena.ofConfined()) {
+            final MemorySegment set = arena.allocate(128);  // a cpu_set_t of 1,024 CPUs, zeroed
+            set.set(ValueLayout.JAVA_LONG, 0, mask);
+            final int rc = (int) SCHED_SETAFFINITY.invokeExact(0, set.byteSize(), set);
+            if (rc != 0) {
+                throw new IllegalStateException("sched_setaffinity(0, 128, {0x" + Long.toHexString(mask)
+                    + "}) failed: " + rc);
+            }
+        }
+    }
+
+    private static void batch32(final RemoteFreeBench b) {
+        for (int i = 0; i < 32; i++) {
+            b.remoteFree64(BH);
         }
     }
 

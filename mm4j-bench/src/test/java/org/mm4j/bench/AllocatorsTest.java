@@ -281,7 +281,7 @@ class AllocatorsTest {
             }
             r.drain();
             final String line = r.handOffs();
-            // the line PeerComparison picks out of a fork's output, with the trial's object count
+            // the line a fork prints (./mm4j bench shows it), with the trial's object count
             assertTrue(line.startsWith(RemoteFreeBench.HAND_OFFS) && line.contains(" 3000 objects;"), line);
             assertTrue(line.contains("ring-full waits") && line.contains("empty polls")
                 && line.contains("producer ") && line.contains("consumer "), line);
