@@ -27,18 +27,14 @@ final class FieldMemo {
     private final byte[][] keys = new byte[SLOTS][];
     private final int[] hashes = new int[SLOTS];
     private final byte[] types = new byte[SLOTS];
-    /**
-     * Per slot, the values of every field a tail may carry, those its line's type does not carry at
-     * {@link KmemEvent}'s defaults: a slot is loaded without a test of its type.
-     */
-    private final long[] bytesReq = new long[SLOTS];
-    private final long[] bytesAlloc = new long[SLOTS];
+    /** Per slot: bytes_req or order. */
+    private final long[] first = new long[SLOTS];
+    /** Per slot: bytes_alloc or migratetype. */
+    private final long[] second = new long[SLOTS];
     private final int[] gfps = new int[SLOTS];
-    private final short[] nodes = new short[SLOTS];
+    private final int[] nodes = new int[SLOTS];
     private final String[] names = new String[SLOTS];
     private final int[] nameIds = new int[SLOTS];
-    private final byte[] orders = new byte[SLOTS];
-    private final byte[] migratetypes = new byte[SLOTS];
     private int size;
     /**
      * Per slab event type and call site id (a few collide): the slot of the tail last found with them, +1 (0:
@@ -64,10 +60,7 @@ final class FieldMemo {
         return -1;
     }
 
-    /**
-     * Remembers the values read from the tail {@code [from, to)} of a line of {@code type} (once full: no-op):
-     * {@code ev}'s fields that a tail carries, those of other types at their defaults (as the reader resets them).
-     */
+    /** Remembers the values read from the tail {@code [from, to)} of a line of {@code type} (once full: no-op). */
     void put(final byte[] b, final int from, final int to, final int type, final int hash, final KmemEvent ev) {
         if (size >= MAX || to - from > MAX_TAIL || find(b, from, to, type, hash) >= 0) {
             return;
@@ -78,40 +71,34 @@ final class FieldMemo {
         }
         hashes[i] = hash;
         types[i] = (byte) type;
-        bytesReq[i] = ev.bytesReq;
-        bytesAlloc[i] = ev.bytesAlloc;
+        if (type == KmemEvent.MM_PAGE_ALLOC) {
+            first[i] = ev.order;
+            second[i] = ev.migratetype;
+        } else {
+            first[i] = ev.bytesReq;
+            second[i] = ev.bytesAlloc;
+        }
         gfps[i] = ev.gfp;
-        nodes[i] = (short) ev.node;
+        nodes[i] = ev.node;
         names[i] = ev.cacheName;
         nameIds[i] = ev.cacheNameId;
-        orders[i] = (byte) ev.order;
-        migratetypes[i] = (byte) ev.migratetype;
         keys[i] = Arrays.copyOfRange(b, from, to);
         size++;
     }
 
     /** Copies the values remembered in slot {@code i} (from {@link #find}) into {@code ev}. */
     void load(final int i, final KmemEvent ev) {
-        ev.bytesReq = bytesReq[i];
-        ev.bytesAlloc = bytesAlloc[i];
+        if (types[i] == KmemEvent.MM_PAGE_ALLOC) {
+            ev.order = (int) first[i];
+            ev.migratetype = (int) second[i];
+        } else {
+            ev.bytesReq = first[i];
+            ev.bytesAlloc = second[i];
+            ev.node = nodes[i];
+            ev.cacheName = names[i];
+            ev.cacheNameId = nameIds[i];
+        }
         ev.gfp = gfps[i];
-        ev.node = nodes[i];
-        ev.cacheName = names[i];
-        ev.cacheNameId = nameIds[i];
-        ev.order = orders[i];
-        ev.migratetype = migratetypes[i];
-    }
-
-    /** Copies the values remembered in slot {@code slot} (from {@link #find}) into row {@code i} of {@code b}. */
-    void load(final int slot, final KmemEventBatch b, final int i) {
-        b.bytesReq[i] = bytesReq[slot];
-        b.bytesAlloc[i] = bytesAlloc[slot];
-        b.gfp[i] = gfps[slot];
-        b.node[i] = nodes[slot];
-        b.cacheName[i] = names[slot];
-        b.cacheNameId[i] = nameIds[slot];
-        b.order[i] = orders[slot];
-        b.migratetype[i] = migratetypes[slot];
     }
 
     /**

@@ -3,10 +3,8 @@ package org.mm4j.trace.kmem;
 /**
  * A batch of parsed {@link KmemEvent}s in reused primitive arrays (one array per field), handed from the thread that
  * decodes and parses a trace to the thread that replays it ({@link KmemEventPipe}). Filling and reading a batch
- * allocates nothing: strings in it (cache names, call sites) are the reader's interned instances. The reader's fast
- * path writes each field of a row in place ({@link KmemTraceReader#read(KmemEventBatch)}), other lines are copied
- * in ({@link #add}); the replayer reads the arrays in place ({@link KmemReplayer#replay(KmemEventBatch, int)}).
- * Invariant: each row {@code [0, size)} holds every field of its event, as {@link #load} gives it back.
+ * allocates nothing: strings in it (cache names, call sites) are the reader's interned instances. The replayer
+ * reads the arrays in place ({@link KmemReplayer#replay(KmemEventBatch, int)}).
  *
  * <p>Threading: one thread at a time owns a batch; the hand-over through the pipe's queues is the happens-before
  * edge between the filler's writes and the reader's reads.
@@ -66,27 +64,6 @@ public final class KmemEventBatch {
 
     public void clear() {
         size = 0;
-    }
-
-    /** Makes the batch hold {@code n} events: rows {@code [0, n)} were written in place (the reader's fast path). */
-    void size(final int n) {
-        assert n >= 0 && n <= capacity : n;
-        size = n;
-    }
-
-    /**
-     * Writes the fields of row {@code i} a line's tail may carry as a line without one leaves them
-     * ({@link KmemEvent}'s defaults), with {@code order} (mm_page_free's only field after its pfn).
-     */
-    void tailless(final int i, final int order) {
-        bytesReq[i] = 0;
-        bytesAlloc[i] = 0;
-        gfp[i] = 0;
-        node[i] = -1;
-        cacheName[i] = null;
-        cacheNameId[i] = -1;
-        this.order[i] = (byte) order;
-        migratetype[i] = -1;
     }
 
     /** Appends a copy of {@code ev}; the batch must not be full. */

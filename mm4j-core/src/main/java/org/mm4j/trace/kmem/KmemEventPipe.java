@@ -41,12 +41,15 @@ public final class KmemEventPipe implements AutoCloseable {
     }
 
     private void run() {
+        final KmemEvent ev = new KmemEvent();
         try {
             boolean more = true;
             while (more) {
                 final KmemEventBatch b = empty.take();
                 b.clear();
-                more = reader.read(b);
+                while (!b.isFull() && (more = reader.next(ev))) {
+                    b.add(ev);
+                }
                 if (b.size() > 0) {
                     full.put(b);
                 }

@@ -374,11 +374,10 @@ final class KmemLineParser {
     static final int NONE = -1;
 
     /**
-     * Reads the line starting at {@code ls}, whose end is not known yet, into row {@code i} of {@code b} (every
-     * field of the row but {@code lineNo}: the hand-over to the model without a copy) when it is a kmem event the
-     * fast path has read the like of before (its header, its call site and its tail are remembered); returns the
-     * index of its newline, or {@link #NONE} (with the row partly written) for any other line, or when the line does
-     * not end before {@code limit} (the end of the buffered bytes). So most
+     * Reads the line starting at {@code ls}, whose end is not known yet, into {@code ev} (reset by the caller) when
+     * it is a kmem event the fast path has read the like of before (its header, its call site and its tail are
+     * remembered); returns the index of its newline, or {@link #NONE} (with {@code ev} partly filled) for any
+     * other line, or when the line does not end before {@code limit} (the end of the buffered bytes). So most
      * lines are scanned once: each byte is either compared with bytes read before (a remembered header, call site
      * or tail, a key), or a digit of a value, or found by a scan that stops at every byte that is not printable
      * ASCII. The line is then one the reader's newline scan would find plain, at most
@@ -386,17 +385,20 @@ final class KmemLineParser {
      * takes the same rows, interned strings and tails); nothing is remembered here (but which of a set's two
      * headers is found first), so which lines are read ahead changes no id and no value the reader reads.
      */
-    int parseAhead(final KmemEventBatch b, final int i, final int ls, final int limit) {
+    int parseAhead(final KmemEvent ev, final int ls, final int limit) {
         final int row = headers.find(buf, ls, limit);
         if (row < 0) {
             return NONE;
         }
+        ev.cpu = headers.cpu(row);
+        ev.pid = headers.pid(row);
         // SECS.FRAC: in the common form only
         int p = ls + headers.length(row);
         final long ts = timestampWords(p, limit);
         if (ts < 0) {
             return NONE;
         }
+        ev.timestampMicros = ts;
         p = skipSpaces(end, limit);
         if (limit - p < 24) {
             return NONE; // too near the buffered bytes' end for the words read below
@@ -409,20 +411,13 @@ final class KmemLineParser {
         if (p >= limit || buf[p] != ' ') {
             return NONE;
         }
-        final int le = type >= KmemEvent.MM_PAGE_ALLOC ? pageAhead(b, i, p, limit, type)
-            : slabAhead(b, i, p, limit, type);
-        if (le < 0 || le - ls > KmemTraceReader.MAX_LINE) {
-            return NONE;
-        }
-        b.type[i] = (byte) type;
-        b.cpu[i] = headers.cpu(row);
-        b.pid[i] = headers.pid(row);
-        b.micros[i] = ts;
-        return le;
+        ev.type = type;
+        final int le = type >= KmemEvent.MM_PAGE_ALLOC ? pageAhead(ev, p, limit, type) : slabAhead(ev, p, limit, type);
+        return le - ls <= KmemTraceReader.MAX_LINE ? le : NONE;
     }
 
     /** {@link #parseAhead} of a slab event's fields from {@code p}: the line's end, or {@link #NONE}. */
-    private int slabAhead(final KmemEventBatch b, final int i, final int from, final int limit, final int type) {
+    private int slabAhead(final KmemEvent ev, final int from, final int limit, final int type) {
         if (!at(from, limit, SITE)) {
             return NONE;
         }
@@ -448,7 +443,10 @@ final class KmemLineParser {
                 }
             }
         }
-        final int siteId = site != null ? sites.lastId : -1;
+        if (site != null) {
+            ev.callSite = site;
+            ev.callSiteId = sites.lastId;
+        }
         if (!at(e, limit, PTR)) {
             return NONE;
         }
@@ -456,23 +454,16 @@ final class KmemLineParser {
         if (ptr == BAD) {
             return NONE;
         }
-        b.callSite[i] = site;
-        b.callSiteId[i] = siteId;
-        b.ptr[i] = ptr;
-        b.pfn[i] = -1;
+        ev.ptr = ptr;
         final int tail = end;
         if (type == KmemEvent.KFREE) {
-            if (buf[tail] != '\n') {
-                return NONE;
-            }
-            b.tailless(i, 0);
-            return tail;
+            return buf[tail] == '\n' ? tail : NONE;
         }
-        return tailAhead(b, i, tail, limit, type, siteId);
+        return tailAhead(ev, tail, limit, type, ev.callSiteId);
     }
 
     /** {@link #parseAhead} of a page event's fields from {@code p}: the line's end, or {@link #NONE}. */
-    private int pageAhead(final KmemEventBatch b, final int i, final int from, final int limit, final int type) {
+    private int pageAhead(final KmemEvent ev, final int from, final int limit, final int type) {
         if (!at(from, limit, PAGE)) {
             return NONE;
         }
@@ -484,12 +475,9 @@ final class KmemLineParser {
         if (pfn == BAD || buf[end] != ' ') {
             return NONE;
         }
-        b.callSite[i] = null;
-        b.callSiteId[i] = -1;
-        b.ptr[i] = 0;
-        b.pfn[i] = pfn;
+        ev.pfn = pfn;
         if (type == KmemEvent.MM_PAGE_ALLOC) {
-            return tailAhead(b, i, end, limit, type, -1);
+            return tailAhead(ev, end, limit, type, -1);
         }
         // mm_page_free: order=N and the newline
         if (!at(end, limit, ORDER)) {
@@ -506,23 +494,22 @@ final class KmemLineParser {
         if (order > 10) {
             return NONE;
         }
-        b.tailless(i, (int) order);
+        ev.order = (int) order;
         return le;
     }
 
     /**
-     * The tail from {@code tail} to the newline, when remembered ({@link FieldMemo}): its values into row {@code i},
+     * The tail from {@code tail} to the newline, when remembered ({@link FieldMemo}): its values into {@code ev},
      * and the line's end; {@link #NONE} when not remembered. The tail last seen with the line's call site and type
      * is tried first (compared up to and with the newline after it); else the newline is found by a scan that
      * stops at any byte that is not printable ASCII and the tail is looked up.
      */
-    private int tailAhead(final KmemEventBatch b, final int i, final int tail, final int limit, final int type,
-        final int site) {
+    private int tailAhead(final KmemEvent ev, final int tail, final int limit, final int type, final int site) {
         int slot = site >= 0 ? tails.predicted(type, site) : -1;
         if (slot >= 0) {
             final int le = tails.endOf(slot, buf, tail, limit);
             if (le >= 0) {
-                tails.load(slot, b, i);
+                tails.load(slot, ev);
                 return le;
             }
         }
@@ -537,7 +524,7 @@ final class KmemLineParser {
         if (site >= 0) {
             tails.predict(type, site, slot);
         }
-        tails.load(slot, b, i);
+        tails.load(slot, ev);
         return le;
     }
 

@@ -127,127 +127,68 @@ public final class KmemTraceReader implements AutoCloseable {
     /** Reads the next kmem event into {@code ev}; false at the end of the input. */
     public boolean next(final KmemEvent ev) throws IOException {
         while (true) {
-            if (fastPath) {
-                one.clear();
-                if (ahead(one)) {
-                    one.load(0, ev);
+            if (fastPath && bufEnd - bufPos < aheadMargin && !eof) {
+                fillAhead();
+            }
+            if (fastPath && bufEnd - bufPos >= aheadMargin) {
+                // most lines: read before their end is known, so their bytes are scanned once
+                ev.reset();
+                final int nl = lines.parseAhead(ev, bufPos, bufEnd);
+                if (nl >= 0) {
+                    readAhead++;
+                    bufPos = nl + 1;
+                    ev.lineNo = ++lineNo;
+                    events++;
+                    perType[ev.type]++;
                     return true;
                 }
             }
-            final int r = line(ev);
-            if (r != 0) {
-                return r > 0;
+            final int ls = readLine();
+            if (ls < 0) {
+                return false;
             }
-        }
-    }
-
-    /**
-     * Reads events into {@code b} up to its capacity, as {@link #next} would one by one (a line the fast path reads
-     * ahead is written into the batch's row in place, any other line is read into a scratch event and copied in);
-     * false when the input ended (the events read before its end are in {@code b}).
-     */
-    boolean read(final KmemEventBatch b) throws IOException {
-        final KmemEvent ev = scratch;
-        while (!b.isFull()) {
-            if (fastPath && ahead(b)) {
+            final int le = lineEnd;
+            if (lineTooLong) {
+                fail("line longer than " + MAX_LINE + " bytes (binary data?)");
                 continue;
             }
-            final int r = line(ev);
-            if (r < 0) {
-                return false;
-            }
-            if (r > 0) {
-                b.add(ev);
-            }
-        }
-        return true;
-    }
-
-    /** {@link #next}'s batch of one: the fast path writes a batch's row. */
-    private final KmemEventBatch one = new KmemEventBatch(1);
-    /** {@link #read}'s event for lines the fast path does not read ahead. */
-    private final KmemEvent scratch = new KmemEvent();
-
-    /**
-     * Reads the next line into the next row of {@code b} (not full) when the fast path reads it before its end is
-     * known ({@link KmemLineParser#parseAhead}): most lines, their bytes scanned once; false for any other line,
-     * which {@link #line} then reads.
-     */
-    private boolean ahead(final KmemEventBatch b) throws IOException {
-        if (bufEnd - bufPos < aheadMargin) {
-            if (eof) {
-                return false;
-            }
-            fillAhead();
-            if (bufEnd - bufPos < aheadMargin) {
-                return false;
-            }
-        }
-        final int i = b.size();
-        final int nl = lines.parseAhead(b, i, bufPos, bufEnd);
-        if (nl < 0) {
-            return false;
-        }
-        b.size(i + 1);
-        b.lineNo[i] = ++lineNo;
-        readAhead++;
-        bufPos = nl + 1;
-        events++;
-        perType[b.type[i]]++;
-        return true;
-    }
-
-    /**
-     * Reads the next line the reader's way (its end found first): 1 when it is a kmem event, read into {@code ev}; 0
-     * when it is none (skipped, or malformed and reported); -1 at the end of the input.
-     */
-    private int line(final KmemEvent ev) throws IOException {
-        final int ls = readLine();
-        if (ls < 0) {
-            return -1;
-        }
-        final int le = lineEnd;
-        if (lineTooLong) {
-            fail("line longer than " + MAX_LINE + " bytes (binary data?)");
-            return 0;
-        }
-        ev.reset();
-        ev.lineNo = lineNo;
-        if (fastPath && linePlain) {
-            final int f = lines.parse(ev, ls, le);
-            if (f == KmemLineParser.EVENT) {
-                events++;
-                perType[ev.type]++;
-                return 1;
-            }
-            if (f == KmemLineParser.OTHER) {
-                otherEvents++;
-                return 0;
-            }
-            // not canonical: the general parser reads (and reports) the line from scratch
             ev.reset();
             ev.lineNo = lineNo;
+            if (fastPath && linePlain) {
+                final int f = lines.parse(ev, ls, le);
+                if (f == KmemLineParser.EVENT) {
+                    events++;
+                    perType[ev.type]++;
+                    return true;
+                }
+                if (f == KmemLineParser.OTHER) {
+                    otherEvents++;
+                    continue;
+                }
+                // not canonical: the general parser reads (and reports) the line from scratch
+                ev.reset();
+                ev.lineNo = lineNo;
+            }
+            if (fastPath) {
+                generalLines++;
+            }
+            int r;
+            try {
+                r = parse(ev, ls, le);
+            } catch (final IndexOutOfBoundsException | NumberFormatException e) {
+                // a shape no check foresaw: still this line's error, never the reader's end
+                err = "unparsable line";
+                r = -1;
+            }
+            if (r > 0) {
+                events++;
+                perType[ev.type]++;
+                return true;
+            }
+            if (r < 0) {
+                fail(err);
+            }
         }
-        if (fastPath) {
-            generalLines++;
-        }
-        int r;
-        try {
-            r = parse(ev, ls, le);
-        } catch (final IndexOutOfBoundsException | NumberFormatException e) {
-            // a shape no check foresaw: still this line's error, never the reader's end
-            err = "unparsable line";
-            r = -1;
-        }
-        if (r > 0) {
-            events++;
-            perType[ev.type]++;
-            return 1;
-        }
-        if (r < 0) {
-            fail(err);
-        }
-        return 0;
     }
 
     private void fail(final String message) {

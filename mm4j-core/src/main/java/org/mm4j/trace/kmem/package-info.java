@@ -11,7 +11,8 @@
  * <tr><td>{@link org.mm4j.trace.kmem.KmemTraceReader}</td><td>none: parses those lines (streaming, bounded,
  *     allocation-free per line); its fast path {@code KmemLineParser} reads the kernel's own line form in one scan,
  *     8 bytes at a time ({@code AsciiWords}), most lines before their end is known; {@code Interner} keeps cache
- *     names, gfp strings and call sites; {@code FieldMemo} the values of allocation lines' tails already read</td></tr>
+ *     names, gfp strings and call sites; {@code HeaderMemo} the headers (task, pid, CPU, flags) and
+ *     {@code FieldMemo} the values of allocation lines' tails already read</td></tr>
  * <tr><td>{@link org.mm4j.trace.kmem.TraceInput}</td><td>none: opens plain, gzip or zstd captures (the decoder
  *     is in {@code trace.kmem.zstd}, not exported)</td></tr>
  * <tr><td>{@link org.mm4j.trace.kmem.KmemReplayer}</td><td>calls {@code kmalloc}, {@code kmem_cache_alloc},
