@@ -175,10 +175,15 @@ public final class RemoteFreeProbe {
      */
     static double[] pinnedEpisode(final String name, final boolean apart, final double warmupS,
                                   final double measureS) throws Throwable {
+        return pinnedEpisode(Allocators.open(name), apart, warmupS, measureS);
+    }
+
+    /** {@link #pinnedEpisode(String, boolean, double, double)} over an allocator already open (closed after). */
+    static double[] pinnedEpisode(final Allocator al, final boolean apart, final double warmupS,
+                                  final double measureS) throws Throwable {
         final RemoteFreeBench b = new RemoteFreeBench();
         b.reportHandOffs = false;
         b.timeWork = true;
-        final Allocator al = Allocators.open(name);
         try {
             pin(apart ? 1 : 0);  // the consumer thread, started by setUp, inherits this mask
             b.setUp(al);
