@@ -185,9 +185,21 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             final KmemEvent ev = new KmemEvent();
             final long t0 = System.nanoTime();
             if (pipe != null) {
-                replayBatches(pipe, replayer, progress, input.counter);
+                // decompression and parsing run on the pipe's thread, the model on this one
+                for (KmemEventBatch b = pipe.next(); b != null; b = pipe.next()) {
+                    for (int i = 0, n = b.size(); i < n; i++) {
+                        replayer.replay(b, i);
+                    }
+                    pipe.recycle(b);
+                    progress.update(input.counter.count, replayer.events());
+                }
             } else {
-                replayEvents(reader, ev, replayer, progress, input.counter);
+                while (reader.next(ev)) {
+                    replayer.replay(ev);
+                    if ((replayer.events() & 0x3fff) == 0) {
+                        progress.update(input.counter.count, replayer.events());
+                    }
+                }
             }
             replayer.sample();
             replayer.finish();
@@ -209,36 +221,6 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             progress.done();
             err.println("mm4j: " + message(e, shortName));
             return 2;
-        }
-    }
-
-    /*
-     * The replay loops sit in methods of their own, outside the command's large method: the JIT compiles a loop's
-     * method on stack (OSR) and, once its loop has run long enough, the whole method too, at each tier (C1 twice,
-     * then C2). Here that is a few dozen bytecodes each time; in the command's method it was its 800 bytecodes of
-     * set-up and summary, compiled five times for a method that runs once (README, "Seventh pass (issue 14)").
-     */
-
-    /** The pipelined replay: decompression and parsing run on the pipe's thread, the model on this one. */
-    private static void replayBatches(final KmemEventPipe pipe, final KmemReplayer replayer, final Progress progress,
-                                      final Counter counter) throws IOException {
-        for (KmemEventBatch b = pipe.next(); b != null; b = pipe.next()) {
-            for (int i = 0, n = b.size(); i < n; i++) {
-                replayer.replay(b, i);
-            }
-            pipe.recycle(b);
-            progress.update(counter.count, replayer.events());
-        }
-    }
-
-    /** The reference replay: the general parser and the model, event by event, on this thread. */
-    private static void replayEvents(final KmemTraceReader reader, final KmemEvent ev, final KmemReplayer replayer,
-                                     final Progress progress, final Counter counter) throws IOException {
-        while (reader.next(ev)) {
-            replayer.replay(ev);
-            if ((replayer.events() & 0x3fff) == 0) {
-                progress.update(counter.count, replayer.events());
-            }
         }
     }
 
