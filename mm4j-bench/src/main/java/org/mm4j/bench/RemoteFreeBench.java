@@ -52,11 +52,9 @@ public class RemoteFreeBench extends PeerState {
     private static final int EMPTY_YIELDS = PAD + 1;
     /** Nonzero once {@link #finish} asks the consumer to stop (written once, release; read acquire). */
     private static final int STOP = PAD + 2;
-    /** Nonzero: the consumer times its batches ({@link #timeWork}). */
-    private static final int WORK_ON = PAD + 3;
     /** With {@link #timeWork}: the consumer's nanoseconds in whole batches of frees, and their objects. */
-    private static final int WORK_NS = PAD + 4;
-    private static final int WORK_OBJECTS = PAD + 5;
+    private static final int WORK_NS = PAD + 3;
+    private static final int WORK_OBJECTS = PAD + 4;
     /** A batch timed longer than this was descheduled: not counted. */
     static final long WORK_SAMPLE_MAX_NS = 20_000;
 
@@ -73,8 +71,8 @@ public class RemoteFreeBench extends PeerState {
     boolean reportHandOffs = true;
     /**
      * Set before the trial ({@link RemoteFreeProbe}'s pinned mode; never in the JMH rows): the consumer times each
-     * whole batch of {@value #HANDBACK} frees with {@code System.nanoTime} ({@link #consumerWork()}). Off, it costs
-     * the consumer one load of its own word per batch.
+     * whole batch of {@value #HANDBACK} frees with {@code System.nanoTime} ({@link #consumerWork()}). The consumer
+     * reads it once, when it starts: off, it costs its loop nothing but a test of a local.
      */
     boolean timeWork;
     private static final long REPORT_MIN_OBJECTS = 1_000_000;
@@ -99,7 +97,6 @@ public class RemoteFreeBench extends PeerState {
     protected void prepare() {
         ring = new SpscRing(RING);
         consumerWords = new long[WORK_OBJECTS + 1 + PAD];
-        consumerWords[WORK_ON] = timeWork ? 1 : 0;  // before the consumer starts: Thread.start publishes it
         consumer = a.newThread(this::consume, "mm4j-bench-consumer");
         consumer.setDaemon(true);
         producerCpu0 = CPU.getCurrentThreadCpuTime();
@@ -189,6 +186,7 @@ public class RemoteFreeBench extends PeerState {
         final Allocator al = a;
         final SpscRing r = ring;
         final long[] w = consumerWords;
+        final boolean timed = timeWork;  // set before Thread.start, which publishes it; read once, off the loop
         try {
             al.bindThread(1);
             int spins = 0;
@@ -213,7 +211,6 @@ public class RemoteFreeBench extends PeerState {
                 spins = 0;
                 // free what is visible, handing the slots back every HANDBACK objects (one shared write per batch)
                 final long end = Math.min(t, h + HANDBACK);
-                final boolean timed = w[WORK_ON] != 0;
                 final long t0 = timed ? System.nanoTime() : 0;
                 final boolean whole = end - h == HANDBACK;
                 for (; h < end; h++) {

@@ -84,7 +84,7 @@ public final class RemoteFreeProbe {
         try {
             final long warm = System.nanoTime() + (first ? WARMUP_SECONDS : 0) * 1_000_000_000L + 200_000_000L;
             while (System.nanoTime() < warm) {
-                batch(b);
+                batch(b, 4096);
             }
             b.drain();
             final long consumerId = b.consumer().threadId();
@@ -97,7 +97,7 @@ public final class RemoteFreeProbe {
             final long w0 = System.nanoTime();
             long n = 0;
             do {
-                batch(b);
+                batch(b, 4096);
                 n += 4096;
             } while (System.nanoTime() - w0 < 1_000_000_000L);
             b.drain();
@@ -198,7 +198,7 @@ public final class RemoteFreeProbe {
             }
             final long warm = System.nanoTime() + (long) (warmupS * 1e9);
             while (System.nanoTime() < warm) {
-                batch32(b);
+                batch(b, RemoteFreeBench.HANDBACK);
             }
             b.drain();
             final long[] c0 = b.consumerWork();
@@ -208,11 +208,11 @@ public final class RemoteFreeProbe {
             while (System.nanoTime() - w0 < (long) (measureS * 1e9)) {
                 final long f0 = b.fullWaits;
                 final long t0 = System.nanoTime();
-                batch32(b);
+                batch(b, RemoteFreeBench.HANDBACK);
                 final long d = System.nanoTime() - t0;
                 if (b.fullWaits == f0 && d < RemoteFreeBench.WORK_SAMPLE_MAX_NS) {
                     ns += d;
-                    objects += 32;
+                    objects += RemoteFreeBench.HANDBACK;
                 }
             }
             b.drain();
@@ -242,14 +242,9 @@ public final class RemoteFreeProbe {
         }
     }
 
-    private static void batch32(final RemoteFreeBench b) {
-        for (int i = 0; i < 32; i++) {
-            b.remoteFree64(BH);
-        }
-    }
-
-    private static void batch(final RemoteFreeBench b) {
-        for (int i = 0; i < 4096; i++) {
+    /** Allocates, writes and hands over {@code n} objects. */
+    private static void batch(final RemoteFreeBench b, final int n) {
+        for (int i = 0; i < n; i++) {
             b.remoteFree64(BH);
         }
     }
