@@ -83,18 +83,27 @@ final class Interner {
     static final int GUESS_BYTES = 24;
     private static final int GUESS_BITS = 9;
     /**
-     * Per hash of the {@link #GUESS_BYTES} bytes at a token's start ({@link #guessSlot}): the key {@link #remember}ed
-     * there last, its string and id. Keys are the table's own (no copy); a guess is taken only when the bytes after
-     * it are exactly the key and a blank ({@link #guess}).
+     * Per hash of the {@link #GUESS_BYTES} bytes at a token's start ({@link #guessSlot}): up to two keys
+     * {@link #remember}ed there (ways 0 and 1), their strings and ids. Keys are the table's own (no copy); a guess is
+     * taken only when the bytes after it are exactly the key and a blank ({@link #guess}). Two keys that share their
+     * first bytes (a function's allocating and freeing call sites, {@code getname_flags.part.0+0x25/0x1c0} and
+     * {@code +0x2e/0x60}) take turns in one slot: the byte at {@code guessAt} (where the two keys first differ, the
+     * blank after the shorter one counting as its byte) tells which of the two to compare, so neither evicts the other.
      */
-    private final byte[][] guessKeys = new byte[1 << GUESS_BITS][];
-    private final String[] guessStrings = new String[1 << GUESS_BITS];
-    private final int[] guessIds = new int[1 << GUESS_BITS];
+    private final byte[][] guessKeys = new byte[2 << GUESS_BITS][];
+    private final String[] guessStrings = new String[2 << GUESS_BITS];
+    private final int[] guessIds = new int[2 << GUESS_BITS];
+    /** Per slot: 0 with one key; else 1 + the index at which the two keys first differ. */
+    private final int[] guessAt = new int[1 << GUESS_BITS];
+    /** Per slot with two keys: way 0's byte at {@code guessAt - 1} (a blank when way 0's key ends there). */
+    private final byte[] guessByte = new byte[1 << GUESS_BITS];
     /** What {@link #known} found last, for {@link #remember}. */
     private byte[] lastKey;
     private String lastString;
     /** The end (the blank after the token) {@link #guess} found last. */
     int lastEnd;
+    /** The way ({@code 2 * slot + way}) {@link #guess} compared last. */
+    private int lastWay;
 
     /** The guess slot of the {@link #GUESS_BYTES} bytes at {@code off} (all of them in {@code b}). */
     static int guessSlot(final byte[] b, final int off) {
@@ -105,11 +114,18 @@ final class Interner {
     }
 
     /**
-     * The string of slot {@code slot}'s key when {@code b} holds exactly that key at {@code off} and a blank after it,
-     * before {@code limit} (its id in {@link #lastId}, the blank's index in {@link #lastEnd}); else null.
+     * The string of a key of slot {@code slot} when {@code b} holds exactly that key at {@code off} and a blank
+     * after it, before {@code limit} (its id in {@link #lastId}, the blank's index in {@link #lastEnd}); else null.
+     * Of two keys, the one the byte at the slot's {@code guessAt} picks is compared.
      */
     String guess(final byte[] b, final int off, final int limit, final int slot) {
-        final byte[] k = guessKeys[slot];
+        final int at = guessAt[slot];
+        int way = slot << 1;
+        if (at != 0 && off + at <= limit && b[off + at - 1] != guessByte[slot]) {
+            way++;
+        }
+        lastWay = way;
+        final byte[] k = guessKeys[way];
         if (k == null) {
             return null;
         }
@@ -117,16 +133,41 @@ final class Interner {
         if (e >= limit || b[e] != ' ' || !Arrays.equals(k, 0, k.length, b, off, e)) {
             return null;
         }
-        lastId = guessIds[slot];
+        lastId = guessIds[way];
         lastEnd = e;
-        return guessStrings[slot];
+        return guessStrings[way];
     }
 
-    /** Makes what {@link #known} found last the guess of {@code slot}. */
+    /**
+     * Makes what {@link #known} found last a guess of {@code slot}: beside the slot's one key, or in place of the
+     * key {@link #guess} compared last for this slot (the one the line's bytes picked) when it has two.
+     */
     void remember(final int slot) {
-        guessKeys[slot] = lastKey;
-        guessStrings[slot] = lastString;
-        guessIds[slot] = lastId;
+        int way = slot << 1;
+        if ((lastWay >>> 1) == slot) {
+            way = lastWay;
+            if (guessAt[slot] == 0 && guessKeys[way] != null) {
+                way++; // one key so far (in way 0): the new one goes beside it
+            }
+        }
+        guessKeys[way] = lastKey;
+        guessStrings[way] = lastString;
+        guessIds[way] = lastId;
+        final byte[] k0 = guessKeys[slot << 1];
+        final byte[] k1 = guessKeys[(slot << 1) + 1];
+        if (k0 == null || k1 == null) {
+            guessAt[slot] = 0;
+            return;
+        }
+        final int m = Arrays.mismatch(k0, k1);
+        if (m < 0) {
+            // the same key in both ways: keep one
+            guessKeys[(slot << 1) + 1] = null;
+            guessAt[slot] = 0;
+            return;
+        }
+        guessAt[slot] = m + 1;
+        guessByte[slot] = m < k0.length ? k0[m] : (byte) ' ';
     }
 
     int intValue(final byte[] b, final int off, final int len, final int hash) {

@@ -500,12 +500,15 @@ final class KmemLineParser {
 
     /**
      * The tail from {@code tail} to the newline, when remembered ({@link FieldMemo}): its values into {@code ev},
-     * and the line's end; {@link #NONE} when not remembered. The tail last seen with the line's call site and type
-     * is tried first (compared up to and with the newline after it); else the newline is found by a scan that
-     * stops at any byte that is not printable ASCII and the tail is looked up.
+     * and the line's end; {@link #NONE} when not remembered. A remembered tail is tried first (compared up to and
+     * with the newline after it): for a slab event the one last seen with the line's call site and type, for an
+     * mm_page_alloc line the one last seen with the same bytes at a few places ({@link FieldMemo#pageGuess}); else
+     * the newline is found by a scan that stops at any byte that is not printable ASCII and the tail is looked up.
      */
     private int tailAhead(final KmemEvent ev, final int tail, final int limit, final int type, final int site) {
-        int slot = site >= 0 ? tails.predicted(type, site) : -1;
+        final boolean page = type == KmemEvent.MM_PAGE_ALLOC && limit - tail >= FieldMemo.PAGE_GUESS_BYTES;
+        final int g = page ? FieldMemo.pageGuess(buf, tail) : -1;
+        int slot = site >= 0 ? tails.predicted(type, site) : page ? tails.pagePredicted(g) : -1;
         if (slot >= 0) {
             final int le = tails.endOf(slot, buf, tail, limit);
             if (le >= 0) {
@@ -523,6 +526,8 @@ final class KmemLineParser {
         }
         if (site >= 0) {
             tails.predict(type, site, slot);
+        } else if (page) {
+            tails.pagePredict(g, slot);
         }
         tails.load(slot, ev);
         return le;
@@ -775,11 +780,27 @@ final class KmemLineParser {
         return at(p, le, k) ? bytes(p + k.len(), le) : -1;
     }
 
-    /** {@link #timestamp}'s common case from two words (up to 7 digits, '.', six, ':', blank before {@code le}). */
+    /**
+     * {@link #timestamp}'s common case from two words (up to 7 digits, '.', six, ':', blank before {@code le}). The
+     * seconds and their '.' as read last ({@link #secWord}) are taken without reading them again: the seconds change
+     * once a second of the capture, every few thousand lines.
+     */
     private long timestampWords(final int from, final int le) {
         final long w0 = word(from);
-        final int n = digits(w0);
-        if (n == 0 || n >= 8 || from + n + 8 >= le || buf[from + n] != '.') {
+        int n = secLen;
+        long secs = secValue;
+        if ((w0 & secMask) != secWord) {
+            n = digits(w0);
+            if (n == 0 || n >= 8 || buf[from + n] != '.') {
+                return -1;
+            }
+            secs = decValue(w0, n);
+            secLen = n;
+            secValue = secs;
+            secMask = mask(n + 1);
+            secWord = w0 & secMask;
+        }
+        if (from + n + 8 >= le) {
             return -1;
         }
         final long frac = frac6(word(from + n + 1));
@@ -787,8 +808,17 @@ final class KmemLineParser {
             return -1;
         }
         end = from + n + 8;
-        return decValue(w0, n) * 1_000_000 + frac;
+        return secs * 1_000_000 + frac;
     }
+
+    /**
+     * The seconds {@link #timestampWords} read last: their digits and '.' ({@link #secLen} + 1 bytes, the rest of the
+     * word masked off by {@link #secMask}; none at first: no word masked to nothing is -1), their count and value.
+     */
+    private long secWord = -1;
+    private long secMask;
+    private int secLen;
+    private long secValue;
 
     /**
      * A hex number from {@code s} in its common forms, 1 to 7 digits (pfn=) or 16 (a hashed %p), told from the
