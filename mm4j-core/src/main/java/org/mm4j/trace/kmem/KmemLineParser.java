@@ -459,7 +459,8 @@ final class KmemLineParser {
         if (type == KmemEvent.KFREE) {
             return buf[tail] == '\n' ? tail : NONE;
         }
-        return tailAhead(ev, tail, limit, type, ev.callSiteId);
+        final int id = ev.callSiteId;
+        return tailAhead(ev, tail, limit, type, id, id >= 0 ? tails.predicted(type, id) : -1, -1);
     }
 
     /** {@link #parseAhead} of a page event's fields from {@code p}: the line's end, or {@link #NONE}. */
@@ -477,7 +478,9 @@ final class KmemLineParser {
         }
         ev.pfn = pfn;
         if (type == KmemEvent.MM_PAGE_ALLOC) {
-            return tailAhead(ev, end, limit, type, -1);
+            final int tail = end;
+            final int g = limit - tail >= FieldMemo.PAGE_GUESS_BYTES ? FieldMemo.pageGuess(buf, tail) : -1;
+            return tailAhead(ev, tail, limit, type, -1, g >= 0 ? tails.pagePredicted(g) : -1, g);
         }
         // mm_page_free: order=N and the newline
         if (!at(end, limit, ORDER)) {
@@ -500,15 +503,13 @@ final class KmemLineParser {
 
     /**
      * The tail from {@code tail} to the newline, when remembered ({@link FieldMemo}): its values into {@code ev},
-     * and the line's end; {@link #NONE} when not remembered. A remembered tail is tried first (compared up to and
-     * with the newline after it): for a slab event the one last seen with the line's call site and type, for an
-     * mm_page_alloc line the one last seen with the same bytes at a few places ({@link FieldMemo#pageGuess}); else
-     * the newline is found by a scan that stops at any byte that is not printable ASCII and the tail is looked up.
+     * and the line's end; {@link #NONE} when not remembered. The remembered tail {@code slot} (-1: none) is tried
+     * first (compared up to and with the newline after it; for a slab event the one last seen with the line's call
+     * site and type, for an mm_page_alloc line the one last seen with the same bytes at a few places,
+     * {@link FieldMemo#pageGuess} {@code g}); else {@link #tailLookup}.
      */
-    private int tailAhead(final KmemEvent ev, final int tail, final int limit, final int type, final int site) {
-        final boolean page = type == KmemEvent.MM_PAGE_ALLOC && limit - tail >= FieldMemo.PAGE_GUESS_BYTES;
-        final int g = page ? FieldMemo.pageGuess(buf, tail) : -1;
-        int slot = site >= 0 ? tails.predicted(type, site) : page ? tails.pagePredicted(g) : -1;
+    private int tailAhead(final KmemEvent ev, final int tail, final int limit, final int type, final int site,
+        final int slot, final int g) {
         if (slot >= 0) {
             final int le = tails.endOf(slot, buf, tail, limit);
             if (le >= 0) {
@@ -516,17 +517,27 @@ final class KmemLineParser {
                 return le;
             }
         }
+        return tailLookup(ev, tail, limit, type, site, g);
+    }
+
+    /**
+     * {@link #tailAhead} when its guess missed: the newline found by a scan that stops at any byte that is not
+     * printable ASCII, the tail looked up and made the guess of the call site and type {@code site} (slab events)
+     * or of {@link FieldMemo#pageGuess} {@code g} (mm_page_alloc, when not -1).
+     */
+    private int tailLookup(final KmemEvent ev, final int tail, final int limit, final int type, final int site,
+        final int g) {
         final int le = lineEndAt(tail, limit);
         if (le < 0) {
             return NONE;
         }
-        slot = tails.find(buf, tail, le, type, Interner.hash(buf, tail, le - tail));
+        final int slot = tails.find(buf, tail, le, type, Interner.hash(buf, tail, le - tail));
         if (slot < 0) {
             return NONE;
         }
         if (site >= 0) {
             tails.predict(type, site, slot);
-        } else if (page) {
+        } else if (g >= 0) {
             tails.pagePredict(g, slot);
         }
         tails.load(slot, ev);
@@ -787,19 +798,10 @@ final class KmemLineParser {
      */
     private long timestampWords(final int from, final int le) {
         final long w0 = word(from);
-        int n = secLen;
-        long secs = secValue;
-        if ((w0 & secMask) != secWord) {
-            n = digits(w0);
-            if (n == 0 || n >= 8 || buf[from + n] != '.') {
-                return -1;
-            }
-            secs = decValue(w0, n);
-            secLen = n;
-            secValue = secs;
-            secMask = mask(n + 1);
-            secWord = w0 & secMask;
+        if ((w0 & secMask) != secWord && !seconds(w0, from)) {
+            return -1;
         }
+        final int n = secLen;
         if (from + n + 8 >= le) {
             return -1;
         }
@@ -808,7 +810,23 @@ final class KmemLineParser {
             return -1;
         }
         end = from + n + 8;
-        return secs * 1_000_000 + frac;
+        return secValue * 1_000_000 + frac;
+    }
+
+    /**
+     * Reads the seconds of a timestamp from its first word {@code w0} (at {@code from}: up to 7 digits and a '.')
+     * into {@link #secWord} and the fields after it; false when they are not so.
+     */
+    private boolean seconds(final long w0, final int from) {
+        final int n = digits(w0);
+        if (n == 0 || n >= 8 || buf[from + n] != '.') {
+            return false;
+        }
+        secLen = n;
+        secValue = decValue(w0, n);
+        secMask = mask(n + 1);
+        secWord = w0 & secMask;
+        return true;
     }
 
     /**
