@@ -403,18 +403,40 @@ final class KmemLineParser {
         if (limit - p < 24) {
             return NONE; // too near the buffered bytes' end for the words read below
         }
-        final int type = kmemEventAt(p, limit);
+        final int type = eventAhead(p);
         if (type < 0) {
             return NONE;
         }
         p += NAME_LEN[type] + 1;
-        if (p >= limit || buf[p] != ' ') {
-            return NONE;
-        }
         ev.type = type;
         final int le = type >= KmemEvent.MM_PAGE_ALLOC ? pageAhead(ev, p, limit, type) : slabAhead(ev, p, limit, type);
         return le - ls <= KmemTraceReader.MAX_LINE ? le : NONE;
     }
+
+    /**
+     * {@link #parseAhead}'s event: the kmem event whose name, ':' and a blank are at {@code p} (at least 24 bytes
+     * buffered from there), or -1. Two words tell each name (the second ends with the ':' and the blank), the most
+     * frequent names first.
+     */
+    private int eventAhead(final int p) {
+        final long w0 = word(p);
+        if (w0 == KMEM_CAC) {
+            return word(p + 9) == E_FREE_COLON_BLANK ? KmemEvent.KMEM_CACHE_FREE
+                : word(p + 10) == ALLOC_COLON_BLANK ? KmemEvent.KMEM_CACHE_ALLOC : -1;
+        }
+        if (w0 == MM_PAGE_) {
+            return word(p + 7) == ALLOC_COLON_BLANK ? KmemEvent.MM_PAGE_ALLOC
+                : word(p + 6) == E_FREE_COLON_BLANK ? KmemEvent.MM_PAGE_FREE : -1;
+        }
+        if (w0 == KMALLOC_COLON) {
+            return buf[p + 8] == ' ' ? KmemEvent.KMALLOC : -1;
+        }
+        return (w0 & 0xff_ffff_ffff_ffffL) == KFREE_COLON_BLANK ? KmemEvent.KFREE : -1;
+    }
+
+    private static final long E_FREE_COLON_BLANK = ascii8("e_free: ");
+    private static final long ALLOC_COLON_BLANK = ascii8("_alloc: ");
+    private static final long KFREE_COLON_BLANK = ascii8("kfree: ");
 
     /** {@link #parseAhead} of a slab event's fields from {@code p}: the line's end, or {@link #NONE}. */
     private int slabAhead(final KmemEvent ev, final int from, final int limit, final int type) {
