@@ -415,14 +415,15 @@ final class KmemLineParser {
 
     /**
      * {@link #parseAhead}'s event: the kmem event whose name, ':' and a blank are at {@code p} (at least 24 bytes
-     * buffered from there), or -1. Two words tell each name (the second ends with the ':' and the blank), the most
-     * frequent names first.
+     * buffered from there), or -1. Words that cover every byte of the name, the ':' and the blank tell each name, the
+     * most frequent names first.
      */
     private int eventAhead(final int p) {
         final long w0 = word(p);
         if (w0 == KMEM_CAC) {
-            return word(p + 9) == E_FREE_COLON_BLANK ? KmemEvent.KMEM_CACHE_FREE
-                : word(p + 10) == ALLOC_COLON_BLANK ? KmemEvent.KMEM_CACHE_ALLOC : -1;
+            final long w1 = word(p + 8);
+            return w1 == HE_FREE_COLON ? buf[p + 16] == ' ' ? KmemEvent.KMEM_CACHE_FREE : -1
+                : w1 == HE_ALLOC && word(p + 10) == ALLOC_COLON_BLANK ? KmemEvent.KMEM_CACHE_ALLOC : -1;
         }
         if (w0 == MM_PAGE_) {
             return word(p + 7) == ALLOC_COLON_BLANK ? KmemEvent.MM_PAGE_ALLOC
