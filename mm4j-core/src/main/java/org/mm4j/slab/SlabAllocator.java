@@ -73,7 +73,7 @@ public final class SlabAllocator implements SegmentAllocator {
      * slower side 0.82-0.83 of 32 per sheaf); the floor of 32 keeps caches of large objects where they were, since
      * mixed sizes exchange sheaves the more often the smaller they are (the kernel's 4 and 12 cost
      * {@code ring-mixed-16-4096} 4 %). Memory: a thread holds at most twice its capacity per cache it uses (15 KiB
-     * of 64-byte objects, 64 KiB of 512-byte ones, 256 KiB of 4 KiB ones, as before).
+     * of 64-byte objects, 56 KiB of 512-byte ones, 256 KiB of 4 KiB ones, as before).
      */
     static int sheafCapacityFor(final int size, final int requested) {
         final int kernel = size >= PhysicalMemory.PAGE_SIZE ? 4 : size >= 1024 ? 12 : size >= 256 ? 28 : 60;
