@@ -241,7 +241,10 @@ public final class MemMap implements AutoCloseable {
         return tableAddress + checkPfn(pfn) * ENTRY_SIZE + field;
     }
 
-    /** {@code pfn} when it has an entry; else throws (also for every pfn once {@link #close()} has begun). */
+    /**
+     * {@code pfn} when it has an entry; else throws {@link IndexOutOfBoundsException}, or
+     * {@link IllegalStateException} for every pfn once {@link #close()} has begun (as a closed segment does).
+     */
     private long checkPfn(final long pfn) {
         if (Long.compareUnsigned(pfn, limit) >= 0) {
             throw outside(pfn);
@@ -255,10 +258,12 @@ public final class MemMap implements AutoCloseable {
         return phys >>> FREE_MARK_SHIFT;
     }
 
-    private IndexOutOfBoundsException outside(final long pfn) {
-        return new IndexOutOfBoundsException(limit == 0 && nrPages > 0
-            ? "pfn " + pfn + ": mem_map is closed"
-            : "pfn " + pfn + " is outside mem_map (expected: 0 to " + (nrPages - 1) + ")");
+    /** What an access to {@code pfn} throws: the table is closed, or it has no such entry. */
+    private RuntimeException outside(final long pfn) {
+        return limit == 0
+            ? new IllegalStateException("pfn " + pfn + ": mem_map is closed (the kernel was closed)")
+            : new IndexOutOfBoundsException("pfn " + pfn + " is outside mem_map (expected: 0 to " + (nrPages - 1)
+                + ")");
     }
 
     private static IllegalArgumentException badField(final int field, final int bytes) {

@@ -248,7 +248,8 @@ public final class PhysicalMemory implements AutoCloseable {
     /**
      * The aligned word at {@code phys} (a plain load): for SLUB's own words in objects (free pointers, keys).
      *
-     * @throws IndexOutOfBoundsException when the word is not inside the memory, or the memory is closed
+     * @throws IndexOutOfBoundsException when the word is not inside the memory
+     * @throws IllegalStateException     when the memory is closed ({@link #close()})
      * @throws IllegalArgumentException  when {@code phys} is not a multiple of 8
      */
     public long word(final long phys) {
@@ -262,10 +263,12 @@ public final class PhysicalMemory implements AutoCloseable {
 
     private long checkWord(final long phys) {
         if (Long.compareUnsigned(phys, wordLimit) >= 0) {
-            throw new IndexOutOfBoundsException(wordLimit == 0
-                ? "physical address 0x" + Long.toHexString(phys) + ": the model's memory is closed"
-                : "word at physical address 0x" + Long.toHexString(phys) + " is not inside the model's memory"
-                    + " (expected: below 0x" + Long.toHexString(totalBytes - 7) + ")");
+            if (wordLimit == 0) {
+                throw new IllegalStateException("physical address 0x" + Long.toHexString(phys)
+                    + ": the model's memory is closed (the kernel was closed)");
+            }
+            throw new IndexOutOfBoundsException("word at physical address 0x" + Long.toHexString(phys)
+                + " is not inside the model's memory (expected: below 0x" + Long.toHexString(totalBytes - 7) + ")");
         }
         return phys;
     }
