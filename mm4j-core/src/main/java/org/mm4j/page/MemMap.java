@@ -112,6 +112,7 @@ public final class MemMap implements AutoCloseable {
     /** Plain accesses: no alignment test, which can never fail on the table (see {@link #LONG}). */
     private static final VarHandle LONG_PLAIN = ValueLayout.JAVA_LONG_UNALIGNED.varHandle();
     private static final VarHandle INT_PLAIN = ValueLayout.JAVA_INT_UNALIGNED.varHandle();
+    private static final VarHandle BYTE = ValueLayout.JAVA_BYTE.varHandle();
     /** The view of all memory every accessor goes through, at the addresses below (see the class comment). */
     private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
@@ -216,13 +217,13 @@ public final class MemMap implements AutoCloseable {
     /** Plain load of the free mark of physical address {@code phys}. Internal: for org.mm4j.slab. */
     @InternalApi("org.mm4j.slab")
     public byte freeMark(final long phys) {
-        return ALL.get(ValueLayout.JAVA_BYTE, freeMarksBase + checkMark(phys));
+        return (byte) BYTE.get(ALL, freeMarksBase + checkMark(phys));
     }
 
     /** Plain store of the free mark of physical address {@code phys}. Internal: for org.mm4j.slab. */
     @InternalApi("org.mm4j.slab")
     public void freeMark(final long phys, final byte value) {
-        ALL.set(ValueLayout.JAVA_BYTE, freeMarksBase + checkMark(phys), value);
+        BYTE.set(ALL, freeMarksBase + checkMark(phys), value);
     }
 
     /** The address of a long field of pfn's entry; throws when either is outside the table. */

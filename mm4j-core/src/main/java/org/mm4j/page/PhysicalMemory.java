@@ -4,6 +4,7 @@ import org.mm4j.base.InternalApi;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
 
 /**
  * The model's physical memory: one off-heap segment per NUMA node, contiguous in physical address space
@@ -38,6 +39,7 @@ public final class PhysicalMemory implements AutoCloseable {
      * "Eighth pass (issue 14): the model thread and its compiles").
      */
     private static final MemorySegment ALL_MEMORY = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    private static final VarHandle WORD = ValueLayout.JAVA_LONG.varHandle();
     /** {@code totalBytes - 7}: the first physical address a word cannot start at; 0 once {@link #close()} began. */
     private long wordLimit;
     /** The native address of physical address 0. */
@@ -253,12 +255,12 @@ public final class PhysicalMemory implements AutoCloseable {
      * @throws IllegalArgumentException  when {@code phys} is not a multiple of 8
      */
     public long word(final long phys) {
-        return ALL_MEMORY.get(ValueLayout.JAVA_LONG, wordBase + checkWord(phys));
+        return (long) WORD.get(ALL_MEMORY, wordBase + checkWord(phys));
     }
 
     /** Stores the aligned word at {@code phys} (a plain store); throws as {@link #word(long)} does. */
     public void word(final long phys, final long value) {
-        ALL_MEMORY.set(ValueLayout.JAVA_LONG, wordBase + checkWord(phys), value);
+        WORD.set(ALL_MEMORY, wordBase + checkWord(phys), value);
     }
 
     private long checkWord(final long phys) {
