@@ -47,7 +47,11 @@ public final class Allocators {
             case "mm4j-cpu-slab" -> Mm4jSlab.open(name, false);
             // not a table row: the safety checks' cost, measured against mm4j with -p allocator=mm4j,<this>
             case "mm4j-double-free-kernel" -> new Mm4jSlab(name, org.mm4j.Kernel.boot(Mm4jSlab.CMDLINE
-                + " mm4j.sheaves=" + Mm4jSlab.SHEAVES + " mm4j.double_free=kernel"), true);
+                + Mm4jSlab.SHEAVES + " mm4j.double_free=kernel"), true);
+            // not a table row: mm4j with every cache's thread sheaves at 32 objects, the capacity before sheaves
+            // were sized by object size (README "Seventh pass (issue 13)"), against mm4j in one process
+            case "mm4j-sheaves-32" -> new Mm4jSlab(name, org.mm4j.Kernel.boot(Mm4jSlab.CMDLINE + " mm4j.sheaves=32"),
+                true);
             // not table rows: the leak detector's cost, against mm4j-segment (-p allocator=mm4j-segment,<these>)
             case "mm4j-segment-leak-simple", "mm4j-segment-leak-advanced", "mm4j-segment-leak-paranoid" ->
                 Mm4jSegments.withLeakDetection(name, name.substring("mm4j-segment-leak-".length()));

@@ -38,7 +38,7 @@ public final class HugePageCpu {
     /** One kernel, its thread's allocator and its live objects. */
     private record Variant(String label, Kernel kernel, Slub slab, SlabAllocator allocator, long[] live) {
         static Variant boot(final String label, final String thp, final int live) {
-            final Kernel k = Kernel.boot("mem=2G nr_cpus=2 mm4j.sheaves=" + Mm4jSlab.SHEAVES + " mm4j.thp=" + thp);
+            final Kernel k = Kernel.boot("mem=2G nr_cpus=2" + Mm4jSlab.SHEAVES + " mm4j.thp=" + thp);
             k.cpus().pin(0);
             return new Variant(label, k, k.slab(), k.slab().allocator(), new long[live]);
         }

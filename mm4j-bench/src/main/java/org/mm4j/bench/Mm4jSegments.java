@@ -19,7 +19,7 @@ final class Mm4jSegments extends Mm4jSlab {
 
     /** Not a table row: {@code mm4j-segment} with the leak detector at {@code level} (see LeakDetector). */
     static Allocator withLeakDetection(final String name, final String level) {
-        return new Mm4jSegments(name, org.mm4j.Kernel.boot(CMDLINE + " mm4j.sheaves=" + SHEAVES
+        return new Mm4jSegments(name, org.mm4j.Kernel.boot(CMDLINE + SHEAVES
             + " mm4j.leak_detection=" + level));
     }
 

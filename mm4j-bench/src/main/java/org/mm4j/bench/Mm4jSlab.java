@@ -9,7 +9,7 @@ import org.mm4j.slab.Slub;
  * mm4j's SLUB on a booted model kernel ({@value #CMDLINE}), measured two ways:
  * <ul>
  * <li>{@code mm4j}: the JVM-facing allocator, {@link Slub#allocator()}, i.e. kmalloc/kfree through the calling
- *     thread's sheaves ({@code mm4j.sheaves=}{@value #SHEAVES}, the documented default) in front of the slab
+ *     thread's sheaves (the documented default: a capacity by object size) in front of the slab
  *     layer;</li>
  * <li>{@code mm4j-segment}: the same allocator through its {@link java.lang.foreign.SegmentAllocator} face,
  *     {@link SlabAllocator#allocate(long)} and {@link SlabAllocator#free(java.lang.foreign.MemorySegment)}, the
@@ -27,7 +27,11 @@ import org.mm4j.slab.Slub;
  */
 class Mm4jSlab implements Allocator {
     static final String CMDLINE = "mem=128M nr_cpus=2";
-    static final int SHEAVES = SlabAllocator.DEFAULT_SHEAF_CAPACITY;
+    /**
+     * The sheaves of the {@code mm4j} rows on the command line: none, so each cache's thread sheaves get the
+     * documented default, a capacity by object size ({@link SlabAllocator#DEFAULT_SHEAF_CAPACITY} before it).
+     */
+    static final String SHEAVES = "";
 
     private final String name;
     private final Kernel kernel;
@@ -57,7 +61,7 @@ class Mm4jSlab implements Allocator {
      * @throws Allocators.Unavailable when the host refuses the advice (no transparent huge pages)
      */
     static Allocator openHugePages(final String name) {
-        final Kernel k = Kernel.boot(CMDLINE + " mm4j.sheaves=" + SHEAVES + " mm4j.thp=always");
+        final Kernel k = Kernel.boot(CMDLINE + SHEAVES + " mm4j.thp=always");
         final String why = k.memory().hugePagesRefused();
         if (why != null) {
             k.close();
@@ -74,7 +78,7 @@ class Mm4jSlab implements Allocator {
 
     /** Boots the model kernel of the {@code mm4j} rows, with or without per-thread sheaves. */
     static Kernel boot(final boolean sheaves) {
-        return Kernel.boot(CMDLINE + " mm4j.sheaves=" + (sheaves ? SHEAVES : 0));
+        return Kernel.boot(CMDLINE + (sheaves ? SHEAVES : " mm4j.sheaves=0"));
     }
 
     @Override

@@ -41,12 +41,12 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         }
         if (args.length == 0) {
             // fast start: the main job without building picocli's command model (~40 ms of reflection)
-            System.exit(orError(ReplayKmemCommand::mainJob));
+            System.exit(orError(() -> ReplayKmemCommand.mainJob(true)));
         }
         final String file = plainReplayFile(args);
         if (file != null) {
             // fast start: `replay kmem FILE` with no option, without picocli's command model (~0.25 s of CPU)
-            System.exit(orError(() -> ReplayKmemCommand.replayWithDefaults(file)));
+            System.exit(orError(() -> ReplayKmemCommand.replayWithDefaults(file, true)));
         }
         System.exit(run(args));
     }

@@ -66,6 +66,8 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     /** The bundled default input: a slice of a real Linux 6.18 capture (see its README section). */
     static final String BUNDLED = "/org/mm4j/cli/kmem-default.trace.gz";
     static final String DEFAULT_REPORT = "mm4j-report.html";
+    /** Numbers in the summary: the same text as {@code Locale.ROOT}, formatted faster ({@link HtmlReport#NUMBERS}). */
+    private static final Locale NUMBERS = HtmlReport.NUMBERS;
     static final String DEFAULT_MEM = "mem=1G";
     /** Each cache the trace names stays its own (the names in a trace already are the kernel's merge survivors). */
     static final String DEFAULT_OPTS = "slab_nomerge";
@@ -110,14 +112,24 @@ public final class ReplayKmemCommand implements Callable<Integer> {
 
     /** The main job: the bundled trace slice, the report in ./mm4j-report.html. */
     static int mainJob() {
-        return replay(null, "", Path.of(DEFAULT_REPORT), 20, org.mm4j.trace.kmem.TraceInput.DEFAULT_ZSTD_MAX_WINDOW, System.out,
-            System.err);
+        return mainJob(false);
+    }
+
+    /** As above; {@code exitWhenDone}: the process ends when the output is written ({@link #replay}). */
+    static int mainJob(final boolean exitWhenDone) {
+        return replay(null, "", Path.of(DEFAULT_REPORT), 20, org.mm4j.trace.kmem.TraceInput.DEFAULT_ZSTD_MAX_WINDOW,
+            true, exitWhenDone, System.out, System.err);
     }
 
     /** {@code replay kmem FILE} with every option at its default (Main's fast path: no picocli). */
     static int replayWithDefaults(final String file) {
-        return replay(file, "", null, 20, org.mm4j.trace.kmem.TraceInput.DEFAULT_ZSTD_MAX_WINDOW, System.out,
-            System.err);
+        return replayWithDefaults(file, false);
+    }
+
+    /** As above; {@code exitWhenDone}: the process ends when the output is written ({@link #replay}). */
+    static int replayWithDefaults(final String file, final boolean exitWhenDone) {
+        return replay(file, "", null, 20, org.mm4j.trace.kmem.TraceInput.DEFAULT_ZSTD_MAX_WINDOW, true, exitWhenDone,
+            System.out, System.err);
     }
 
     /** Replays {@code file} (null = the bundled slice); returns the exit status. */
@@ -137,9 +149,22 @@ public final class ReplayKmemCommand implements Callable<Integer> {
      * replays event by event on this one thread: the reference the fast path (byte-scanning parser on a reader
      * thread, batches replayed in place) is tested against; both must print the same.
      */
-    @SuppressWarnings("ReferenceEquality") // err == System.err: the progress bar is drawn only on the real stderr
     static int replay(final String file, final String cmdline, final Path report, final int maxErrors,
                       final long zstdWindow, final boolean pipelined, final PrintStream out, final PrintStream err) {
+        return replay(file, cmdline, report, maxErrors, zstdWindow, pipelined, false, out, err);
+    }
+
+    /**
+     * As above; with {@code exitWhenDone} (the command line's own process, never a test) a replay that got as far
+     * as its summary ends the process there, with its status ({@link System#exit}, output flushed), instead of
+     * returning: the kernel, the pipe and the reader are not closed, so the exit neither unmaps the model's memory
+     * one reservation at a time (nor binds {@code munmap} for it), nor stops and joins the reader's threads, nor
+     * frees the zstd context: the process's end releases all of it at once.
+     */
+    @SuppressWarnings("ReferenceEquality") // err == System.err: the progress bar is drawn only on the real stderr
+    static int replay(final String file, final String cmdline, final Path report, final int maxErrors,
+                      final long zstdWindow, final boolean pipelined, final boolean exitWhenDone,
+                      final PrintStream out, final PrintStream err) {
         if (report != null) {
             try {
                 HtmlReport.checkOutput(report);
@@ -216,7 +241,13 @@ public final class ReplayKmemCommand implements Callable<Integer> {
                 out.println("Report: " + report.toAbsolutePath().normalize()
                     + "  (one HTML file, open it in any browser)");
             }
-            return reader.malformed() > 0 ? 1 : 0;
+            final int status = reader.malformed() > 0 ? 1 : 0;
+            if (exitWhenDone) {
+                out.flush();
+                err.flush();
+                System.exit(status);
+            }
+            return status;
         } catch (final IOException | java.io.UncheckedIOException e) {
             progress.done();
             err.println("mm4j: " + message(e, shortName));
@@ -348,9 +379,9 @@ public final class ReplayKmemCommand implements Callable<Integer> {
                 final int w = 30;
                 final int full = (int) (f * w);
                 sb.append('[').append("#".repeat(full)).append(" ".repeat(w - full)).append("] ")
-                    .append(String.format(Locale.ROOT, "%3.0f%% ", f * 100));
+                    .append(String.format(NUMBERS, "%3.0f%% ", f * 100));
             }
-            sb.append(String.format(Locale.ROOT, "%,d events, %,.0f events/s ", events, events / Math.max(secs, 1e-9)));
+            sb.append(String.format(NUMBERS, "%,d events, %,.0f events/s ", events, events / Math.max(secs, 1e-9)));
             err.print(sb);
             err.flush();
         }
@@ -391,7 +422,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
                                 final KmemReplayer rp, final long nanos) {
         final double secs = nanos / 1e9;
         out.println("mm4j replay kmem: " + name);
-        out.printf(Locale.ROOT, "booted: %s%n%n", k.params().cmdline());
+        out.printf(NUMBERS, "booted: %s%n%n", k.params().cmdline());
         final String slabinfo = procOr(k, "/proc/slabinfo", null);
         if (slabinfo != null) {
             out.println("== /proc/slabinfo (final) ==");
@@ -402,34 +433,34 @@ public final class ReplayKmemCommand implements Callable<Integer> {
         out.print(procOr(k, "/proc/buddyinfo", buddyinfo(k)));
         out.println();
         out.println("== totals ==");
-        out.printf(Locale.ROOT, "events replayed   %,d in %.2f s = %,.0f events/s (trace covered %.3f s of kernel "
+        out.printf(NUMBERS, "events replayed   %,d in %.2f s = %,.0f events/s (trace covered %.3f s of kernel "
             + "time)%n", rp.events(), secs, rp.events() / Math.max(secs, 1e-9), rp.traceMicros() / 1e6);
         final StringBuilder per = new StringBuilder();
         for (int t = 0; t < KmemEvent.NR_TYPES; t++) {
-            per.append(String.format(Locale.ROOT, "%s %,d  ", KmemEvent.typeName(t), rp.events(t)));
+            per.append(String.format(NUMBERS, "%s %,d  ", KmemEvent.typeName(t), rp.events(t)));
         }
         out.println("  by event        " + per.toString().strip());
-        out.printf(Locale.ROOT, "lines             %,d read, %,d malformed (skipped), %,d other events, %,d lost "
+        out.printf(NUMBERS, "lines             %,d read, %,d malformed (skipped), %,d other events, %,d lost "
             + "by the kernel%n", r.lineNo(), r.malformed(), r.otherEvents(), r.lostEvents());
-        out.printf(Locale.ROOT, "frees of objects allocated before the capture  %,d (skipped); kfree(NULL) %,d%n",
+        out.printf(NUMBERS, "frees of objects allocated before the capture  %,d (skipped); kfree(NULL) %,d%n",
             rp.preCaptureObjectFrees(), rp.kfreeNull());
-        out.printf(Locale.ROOT, "pages freed that were allocated before the capture  %,d (skipped)%n",
+        out.printf(NUMBERS, "pages freed that were allocated before the capture  %,d (skipped)%n",
             rp.preCapturePageFrees());
-        out.printf(Locale.ROOT, "still live at the end  %,d objects, %,d page blocks%n", rp.liveObjects(),
+        out.printf(NUMBERS, "still live at the end  %,d objects, %,d page blocks%n", rp.liveObjects(),
             rp.livePages());
         if (rp.modelPageFailures() + rp.modelObjectFailures() + rp.kernelPageFailures() > 0) {
-            out.printf(Locale.ROOT, "allocation failures  model: %,d page, %,d object; traced kernel: %,d page%n",
+            out.printf(NUMBERS, "allocation failures  model: %,d page, %,d object; traced kernel: %,d page%n",
                 rp.modelPageFailures(), rp.modelObjectFailures(), rp.kernelPageFailures());
         }
-        out.printf(Locale.ROOT, "peak slab memory  %,d KiB; slabs allocated %,d, discarded %,d (FREE_SLAB)%n",
+        out.printf(NUMBERS, "peak slab memory  %,d KiB; slabs allocated %,d, discarded %,d (FREE_SLAB)%n",
             rp.peakSlabPages() * 4, rp.stat(StatItem.ALLOC_SLAB), rp.stat(StatItem.FREE_SLAB));
-        out.printf(Locale.ROOT, "caches created for the trace  %,d (%,d with the kernel's object_size and size)%n",
+        out.printf(NUMBERS, "caches created for the trace  %,d (%,d with the kernel's object_size and size)%n",
             rp.cachesCreated(), rp.cachesMatched());
         if (rp.refused() > 0) {
-            out.printf(Locale.ROOT, "events the model refused  %,d (first: %s)%n", rp.refused(), rp.firstRefusal());
+            out.printf(NUMBERS, "events the model refused  %,d (first: %s)%n", rp.refused(), rp.firstRefusal());
         }
         if (rp.cpuFolded() > 0) {
-            out.printf(Locale.ROOT, "events on CPUs >= nr_cpus=%d, replayed on CPU %% nr_cpus  %,d%n",
+            out.printf(NUMBERS, "events on CPUs >= nr_cpus=%d, replayed on CPU %% nr_cpus  %,d%n",
                 k.cpus().nrCpus(), rp.cpuFolded());
         }
         final List<KmemReplayer.CacheStats> caches = byAllocated(rp);
@@ -438,7 +469,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             out.println("== internal fragmentation per cache (replayed allocations) ==");
             out.printf("%-24s %10s %14s %14s %7s%n", "cache", "allocs", "requested", "allocated", "waste");
             for (final KmemReplayer.CacheStats c : caches.subList(0, Math.min(20, caches.size()))) {
-                out.printf(Locale.ROOT, "%-24s %,10d %,14d %,14d %6.1f%%%n", c.name(), c.allocs(), c.bytesReq(),
+                out.printf(NUMBERS, "%-24s %,10d %,14d %,14d %6.1f%%%n", c.name(), c.allocs(), c.bytesReq(),
                     c.bytesAlloc(), 100 * c.wasteShare());
             }
         }
@@ -458,7 +489,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
                     break;
                 }
                 final long[] v = e.getValue();
-                out.printf(Locale.ROOT, "%-24s %,12d %,12d %s %,12d %,12d %s%n", e.getKey(), v[0], v[1],
+                out.printf(NUMBERS, "%-24s %,12d %,12d %s %,12d %,12d %s%n", e.getKey(), v[0], v[1],
                     share(v[0], v[0] + v[1]), v[2], v[3], share(v[2], v[2] + v[3]));
             }
         }
@@ -488,11 +519,11 @@ public final class ReplayKmemCommand implements Callable<Integer> {
         }
         out.println();
         out.println("== slab summary (as perf kmem stat --slab; replayed allocations) ==");
-        out.printf(Locale.ROOT, "total bytes requested   %,d%n", req);
-        out.printf(Locale.ROOT, "total bytes allocated   %,d%n", alloc);
-        out.printf(Locale.ROOT, "bytes wasted on internal fragmentation  %,d (%s)%n", alloc - req,
+        out.printf(NUMBERS, "total bytes requested   %,d%n", req);
+        out.printf(NUMBERS, "total bytes allocated   %,d%n", alloc);
+        out.printf(NUMBERS, "bytes wasted on internal fragmentation  %,d (%s)%n", alloc - req,
             share(alloc - req, alloc).strip());
-        out.printf(Locale.ROOT, "allocations %,d, frees %,d (of objects allocated during the replay; %,d of them on"
+        out.printf(NUMBERS, "allocations %,d, frees %,d (of objects allocated during the replay; %,d of them on"
             + " another CPU than the allocation: ping-pong)%n", hits, rp.objectFrees(), rp.pingPongs());
         if (!sites.isEmpty()) {
             out.println();
@@ -500,7 +531,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             out.printf("%-44s %22s %22s %10s %10s %6s%n", "call site", "total_alloc/per", "total_req/per", "hits",
                 "ping-pong", "frag");
             for (final KmemReplayer.CallSiteStats c : sites.subList(0, Math.min(TOP_SITES, sites.size()))) {
-                out.printf(Locale.ROOT, "%-44s %22s %22s %,10d %,10d %s%n", c.site(), perHit(c.bytesAlloc(), c.hits()),
+                out.printf(NUMBERS, "%-44s %22s %22s %,10d %,10d %s%n", c.site(), perHit(c.bytesAlloc(), c.hits()),
                     perHit(c.bytesReq(), c.hits()), c.hits(), c.pingPong(),
                     share(c.bytesAlloc() - c.bytesReq(), c.bytesAlloc()));
             }
@@ -519,14 +550,14 @@ public final class ReplayKmemCommand implements Callable<Integer> {
         long nFree = 0;
         for (int o = 0; o < Timeline.ORDERS; o++) {
             head.append(String.format("%10d", o));
-            allocs.append(String.format(Locale.ROOT, "%,10d", rp.pageAllocs(o)));
-            frees.append(String.format(Locale.ROOT, "%,10d", rp.pageFrees(o)));
+            allocs.append(String.format(NUMBERS, "%,10d", rp.pageAllocs(o)));
+            frees.append(String.format(NUMBERS, "%,10d", rp.pageFrees(o)));
             nAlloc += rp.pageAllocs(o);
             nFree += rp.pageFrees(o);
             pagesIn += rp.pageAllocs(o) << o;
             pagesOut += rp.pageFrees(o) << o;
         }
-        out.printf(Locale.ROOT, "allocation requests %,d (%,d KiB), frees %,d (%,d KiB); failed: %,d in the traced "
+        out.printf(NUMBERS, "allocation requests %,d (%,d KiB), frees %,d (%,d KiB); failed: %,d in the traced "
             + "kernel, %,d in the model%n", nAlloc, pagesIn * 4, nFree, pagesOut * 4, rp.kernelPageFailures(),
             rp.modelPageFailures());
         out.println(head);
@@ -535,7 +566,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     }
 
     private static String perHit(final long bytes, final long hits) {
-        return String.format(Locale.ROOT, "%,d/%d", bytes, hits == 0 ? 0 : bytes / hits);
+        return String.format(NUMBERS, "%,d/%d", bytes, hits == 0 ? 0 : bytes / hits);
     }
 
     /** Per cache: {fast allocs, slow allocs, fast frees, slow frees}, for caches that served anything. */
@@ -556,7 +587,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     }
 
     private static String share(final long part, final long total) {
-        return total == 0 ? "     -" : String.format(Locale.ROOT, "%5.1f%%", 100.0 * part / total);
+        return total == 0 ? "     -" : String.format(NUMBERS, "%5.1f%%", 100.0 * part / total);
     }
 
     static List<KmemReplayer.CacheStats> byAllocated(final KmemReplayer rp) {
@@ -569,7 +600,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     private static void writeReport(final Path file, final String name, final Kernel k, final KmemTraceReader r,
                                     final KmemReplayer rp, final long nanos) throws IOException {
         final HtmlReport h = new HtmlReport("mm4j replay kmem: " + name);
-        h.paragraph(String.format(Locale.ROOT, "%,d events replayed in %.2f s (%,.0f events/s) on a model kernel "
+        h.paragraph(String.format(NUMBERS, "%,d events replayed in %.2f s (%,.0f events/s) on a model kernel "
                 + "booted with \"%s\"; %,d lines, %,d malformed.", rp.events(), nanos / 1e9,
             rp.events() / Math.max(nanos / 1e9, 1e-9), k.params().cmdline(), r.lineNo(), r.malformed()));
         final Timeline tl = rp.timeline();
@@ -626,9 +657,9 @@ public final class ReplayKmemCommand implements Callable<Integer> {
                 labels.add(c.name());
                 req[i] = c.bytesReq();
                 alloc[i] = c.bytesAlloc();
-                rows.add(List.of(c.name(), String.format(Locale.ROOT, "%,d", c.allocs()),
-                    String.format(Locale.ROOT, "%,d", c.bytesReq()), String.format(Locale.ROOT, "%,d", c.bytesAlloc()),
-                    String.format(Locale.ROOT, "%.1f %%", 100 * c.wasteShare())));
+                rows.add(List.of(c.name(), String.format(NUMBERS, "%,d", c.allocs()),
+                    String.format(NUMBERS, "%,d", c.bytesReq()), String.format(NUMBERS, "%,d", c.bytesAlloc()),
+                    String.format(NUMBERS, "%.1f %%", 100 * c.wasteShare())));
             }
             h.heading("Internal fragmentation per cache");
             // bytes per cache span decades (one 20 MB cache beside 60 kB ones): a log scale keeps them all readable
@@ -636,7 +667,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             final String[] notes = new String[topC.size()];
             for (int i = 0; i < topC.size(); i++) {
                 final double w = 100 * topC.get(i).wasteShare();
-                notes[i] = w >= 0.05 ? String.format(Locale.ROOT, "%.1f %% waste", w) : null;
+                notes[i] = w >= 0.05 ? String.format(NUMBERS, "%.1f %% waste", w) : null;
             }
             h.barChart("Requested vs allocated bytes (replayed allocations, 15 largest caches)", "bytes", "cache",
                 labels, List.of("requested", "allocated"), List.of(req, alloc), true, notes);
@@ -647,7 +678,7 @@ public final class ReplayKmemCommand implements Callable<Integer> {
             final List<List<String>> rows = new ArrayList<>();
             for (final KmemReplayer.CallSiteStats c : sites.subList(0, Math.min(TOP_SITES, sites.size()))) {
                 rows.add(List.of(c.site(), perHit(c.bytesAlloc(), c.hits()), perHit(c.bytesReq(), c.hits()),
-                    String.format(Locale.ROOT, "%,d", c.hits()), String.format(Locale.ROOT, "%,d", c.pingPong()),
+                    String.format(NUMBERS, "%,d", c.hits()), String.format(NUMBERS, "%,d", c.pingPong()),
                     share(c.bytesAlloc() - c.bytesReq(), c.bytesAlloc()).strip()));
             }
             h.heading("Top call sites by bytes allocated (as perf kmem stat --caller --alloc)");
@@ -656,8 +687,8 @@ public final class ReplayKmemCommand implements Callable<Integer> {
         final List<List<String>> pageRows = new ArrayList<>();
         for (int o = 0; o < Timeline.ORDERS; o++) {
             if (rp.pageAllocs(o) + rp.pageFrees(o) > 0) {
-                pageRows.add(List.of(Integer.toString(o), String.format(Locale.ROOT, "%,d", rp.pageAllocs(o)),
-                    String.format(Locale.ROOT, "%,d", rp.pageFrees(o))));
+                pageRows.add(List.of(Integer.toString(o), String.format(NUMBERS, "%,d", rp.pageAllocs(o)),
+                    String.format(NUMBERS, "%,d", rp.pageFrees(o))));
             }
         }
         if (!pageRows.isEmpty()) {

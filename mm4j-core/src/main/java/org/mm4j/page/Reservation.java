@@ -45,9 +45,15 @@ public final class Reservation {
     private Reservation() {
     }
 
-    /** The downcalls, or null where the fallback is used. */
-    private record Native(MethodHandle mmap, MethodHandle munmap, MethodHandle madvise, MemoryLayout stateLayout,
-                          VarHandle errno) {
+    /**
+     * The downcall every boot makes ({@code mmap}, with {@code errno} captured), or null where the fallback is used.
+     * {@code munmap} and {@code madvise} are found here (a libc without them means the fallback, as before) but
+     * bound on first use ({@link Later}): each downcall handle spins a stub class and its method-handle forms at
+     * run time (~10-20 ms of start-up CPU, and their compiles), and a replay that exits without closing its
+     * kernel never unmaps, nor advises without {@code mm4j.thp}.
+     */
+    private record Native(MethodHandle mmap, MemorySegment munmapSymbol, MemorySegment madviseSymbol,
+                          MemoryLayout stateLayout, VarHandle errno) {
         static Native load() {
             final String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
             if (!os.contains("linux") || !"true".equals(System.getProperty("mm4j.mmap", "true"))) {
@@ -62,20 +68,28 @@ public final class Reservation {
                 if (mmap.isEmpty() || munmap.isEmpty() || madvise.isEmpty()) {
                     return null;
                 }
-                final Linker.Option errno = Linker.Option.captureCallState("errno");
                 final MemoryLayout state = Linker.Option.captureStateLayout();
                 return new Native(
                     linker.downcallHandle(mmap.get(), FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS,
                         ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                        ValueLayout.JAVA_LONG), errno),
-                    linker.downcallHandle(munmap.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT,
-                        ValueLayout.ADDRESS, ValueLayout.JAVA_LONG)),
-                    linker.downcallHandle(madvise.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT,
-                        ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT), errno),
-                    state, state.varHandle(MemoryLayout.PathElement.groupElement("errno")));
+                        ValueLayout.JAVA_LONG), Linker.Option.captureCallState("errno")),
+                    munmap.get(), madvise.get(), state,
+                    state.varHandle(MemoryLayout.PathElement.groupElement("errno")));
             } catch (final IllegalCallerException | UnsupportedOperationException e) {
                 return null;  // native access denied (--illegal-native-access=deny) or no linker: fall back
             }
+        }
+    }
+
+    /** The downcalls bound on first use (class initialisation: once, thread-safe); only reached when NATIVE is set. */
+    private static final class Later {
+        static final MethodHandle MUNMAP = Linker.nativeLinker().downcallHandle(NATIVE.munmapSymbol(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+        static final MethodHandle MADVISE = Linker.nativeLinker().downcallHandle(NATIVE.madviseSymbol(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                ValueLayout.JAVA_INT), Linker.Option.captureCallState("errno"));
+
+        private Later() {
         }
     }
 
@@ -125,26 +139,25 @@ public final class Reservation {
             throw new ReservationException("cannot reserve " + byteSize + " bytes of address space (mmap: "
                 + (err == ENOMEM ? "ENOMEM" : "errno " + err) + ")");
         }
-        final MethodHandle munmap = NATIVE.munmap();
         long address = addr.address();
         if (hugeAligned) {
             final long start = (address + HPAGE_PMD_SIZE - 1) & -HPAGE_PMD_SIZE;
             if (start > address) {
-                unmap(munmap, address, start - address);
+                unmap(address, start - address);
             }
             final long end = address + byteSize + HPAGE_PMD_SIZE;
             if (end > start + byteSize) {
-                unmap(munmap, start + byteSize, end - (start + byteSize));
+                unmap(start + byteSize, end - (start + byteSize));
             }
             address = start;
         }
         final long base = address;
-        return MemorySegment.ofAddress(base).reinterpret(byteSize, arena, s -> unmap(munmap, base, byteSize));
+        return MemorySegment.ofAddress(base).reinterpret(byteSize, arena, s -> unmap(base, byteSize));
     }
 
-    private static void unmap(final MethodHandle munmap, final long address, final long byteSize) {
+    private static void unmap(final long address, final long byteSize) {
         try {
-            final int rc = (int) munmap.invokeExact(MemorySegment.ofAddress(address), byteSize);
+            final int rc = (int) Later.MUNMAP.invokeExact(MemorySegment.ofAddress(address), byteSize);
             assert rc == 0 : "munmap failed";
         } catch (final Throwable t) {
             throw new IllegalStateException("munmap downcall failed", t);
@@ -164,7 +177,7 @@ public final class Reservation {
             final MemorySegment state = tmp.allocate(NATIVE.stateLayout());
             final int rc;
             try {
-                rc = (int) NATIVE.madvise().invokeExact(state, MemorySegment.ofAddress(segment.address()),
+                rc = (int) Later.MADVISE.invokeExact(state, MemorySegment.ofAddress(segment.address()),
                     segment.byteSize(), huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
             } catch (final Throwable t) {
                 throw new IllegalStateException("madvise downcall failed", t);

@@ -2,7 +2,6 @@ package org.mm4j.slab;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.ArrayDeque;
 
 /**
  * {@code struct node_barn} (Linux 6.18): a node's depot of full and empty sheaves, at most {@link #maxFull} and
@@ -15,6 +14,13 @@ import java.util.ArrayDeque;
  * pre-checks that skip the lock when there is nothing to take. Both lists are stacks, as the kernel's
  * ({@code list_add} and {@code list_first_entry}): the sheaf put last, whose objects are the warmest, comes back
  * first.
+ *
+ * <p>The lists are intrusive, as the kernel's {@code barn_list} is: each sheaf on a list links to the next by its
+ * {@link Sheaf#barnNext} (null at the bottom; a sheaf is on at most one barn list, and off every list its link
+ * is null). So an exchange touches the barn's own fields (lock word, list heads and counts: one object of about
+ * 40 bytes) and the headers of the two sheaves exchanged, which the two sides read and write anyway; with a
+ * deque per list it also touched each deque and its array slot, two more lines per list, each a transfer
+ * between CPUs when the two sides of a producer/consumer pipeline run on different ones.
  */
 final class Barn {
     static final int MAX_FULL_SHEAVES = 10;
@@ -35,8 +41,10 @@ final class Barn {
 
     @SuppressWarnings("unused")
     private volatile int locked;
-    private final ArrayDeque<Sheaf> full = new ArrayDeque<>();
-    private final ArrayDeque<Sheaf> empty = new ArrayDeque<>();
+    /** Top of the stack of full sheaves (null: none); linked by {@link Sheaf#barnNext}. */
+    private Sheaf full;
+    /** Top of the stack of empty sheaves (null: none). */
+    private Sheaf empty;
     /** Written under the lock; read racily (plain int reads: some recent count) where the kernel uses data_race. */
     private int nrFull;
     private int nrEmpty;
@@ -79,9 +87,9 @@ final class Barn {
         }
         lock();
         try {
-            final Sheaf s = full.pollFirst();
+            final Sheaf s = popFullLocked();
             if (s != null) {
-                empty.addFirst(emptySheaf);
+                pushEmptyLocked(emptySheaf);
                 nrFull--;
                 nrEmpty++;
             }
@@ -103,9 +111,9 @@ final class Barn {
         lock();
         try {
             // the limit is checked again under the lock (the kernel does not), so that it bounds what barns hold
-            final Sheaf s = nrFull < maxFull ? empty.pollFirst() : null;
+            final Sheaf s = nrFull < maxFull ? popEmptyLocked() : null;
             if (s != null) {
-                full.addFirst(fullSheaf);
+                pushFullLocked(fullSheaf);
                 nrEmpty--;
                 nrFull++;
             }
@@ -123,7 +131,7 @@ final class Barn {
         }
         lock();
         try {
-            final Sheaf s = full.pollFirst();
+            final Sheaf s = popFullLocked();
             if (s != null) {
                 nrFull--;
             }
@@ -141,7 +149,7 @@ final class Barn {
             if (nrFull >= maxFull) {
                 return false;
             }
-            full.addFirst(sheaf);
+            pushFullLocked(sheaf);
             nrFull++;
             return true;
         } finally {
@@ -156,7 +164,7 @@ final class Barn {
         }
         lock();
         try {
-            final Sheaf s = empty.pollFirst();
+            final Sheaf s = popEmptyLocked();
             if (s != null) {
                 nrEmpty--;
             }
@@ -174,7 +182,7 @@ final class Barn {
             if (nrEmpty >= maxEmpty) {
                 return false;
             }
-            empty.addFirst(sheaf);
+            pushEmptyLocked(sheaf);
             nrEmpty++;
             return true;
         } finally {
@@ -186,16 +194,15 @@ final class Barn {
     Sheaf[] drainAll() {
         lock();
         try {
-            final Sheaf[] out = new Sheaf[full.size() + empty.size()];
+            final Sheaf[] out = new Sheaf[nrFull + nrEmpty];
             int i = 0;
-            for (final Sheaf s : full) {
+            for (Sheaf s; (s = popFullLocked()) != null; ) {
                 out[i++] = s;
             }
-            for (final Sheaf s : empty) {
+            for (Sheaf s; (s = popEmptyLocked()) != null; ) {
                 out[i++] = s;
             }
-            full.clear();
-            empty.clear();
+            assert i == out.length : "barn lists hold " + i + " sheaves, counts say " + out.length;
             nrFull = 0;
             nrEmpty = 0;
             return out;
@@ -209,13 +216,51 @@ final class Barn {
         lock();
         try {
             long n = 0;
-            for (final Sheaf s : full) {
+            for (Sheaf s = full; s != null; s = s.barnNext) {
                 n += s.size;
             }
             return n;
         } finally {
             unlock();
         }
+    }
+
+    /** {@code list_add(&sheaf->barn_list, &barn->sheaves_full)}; caller holds the lock. */
+    private void pushFullLocked(final Sheaf sheaf) {
+        assert locked == 1 : "barn lock not held";
+        assert sheaf.barnNext == null : "sheaf already on a barn list";
+        sheaf.barnNext = full;
+        full = sheaf;
+    }
+
+    /** {@code list_first_entry} + {@code list_del} of the full list, or null; caller holds the lock. */
+    private Sheaf popFullLocked() {
+        assert locked == 1 : "barn lock not held";
+        final Sheaf s = full;
+        if (s != null) {
+            full = s.barnNext;
+            s.barnNext = null;
+        }
+        return s;
+    }
+
+    /** {@code list_add(&sheaf->barn_list, &barn->sheaves_empty)}; caller holds the lock. */
+    private void pushEmptyLocked(final Sheaf sheaf) {
+        assert locked == 1 : "barn lock not held";
+        assert sheaf.barnNext == null : "sheaf already on a barn list";
+        sheaf.barnNext = empty;
+        empty = sheaf;
+    }
+
+    /** The empty list's first sheaf, taken off it, or null; caller holds the lock. */
+    private Sheaf popEmptyLocked() {
+        assert locked == 1 : "barn lock not held";
+        final Sheaf s = empty;
+        if (s != null) {
+            empty = s.barnNext;
+            s.barnNext = null;
+        }
+        return s;
     }
 
     /** The most full sheaves this barn parks. */

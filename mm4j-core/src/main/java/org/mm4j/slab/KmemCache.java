@@ -252,7 +252,7 @@ public final class KmemCache {
             pcpu[c * STRIDE + W_SLAB] = -1;
             pcpu[c * STRIDE + W_PARTIAL] = -1;
         }
-        this.nodes = PcsSheaves.initKmemCacheNodes(nrNodes, sheafCapacity, slub.threadSheafCapacity(), size);
+        this.nodes = PcsSheaves.initKmemCacheNodes(nrNodes, sheafCapacity, slub, size);
         this.pcs = PcsSheaves.initPercpuSheaves(nrCpus, sheafCapacity);
         if (pcs != null) {
             statAdd(cpus.current(), StatItem.SHEAF_ALLOC, nrCpus);  // counted on the CPU that creates the cache

@@ -22,10 +22,11 @@ final class PcsSheaves {
     /**
      * {@code init_kmem_cache_nodes} with {@code barn_init}: a node per NUMA node, each with a barn when the cache
      * has per-CPU sheaves or the JVM's per-thread sheaves park there (up to about 1 MiB of objects, at most 64
-     * sheaves, for the latter); no barn otherwise.
+     * sheaves, for the latter, whose capacity is the cache's thread sheaf capacity); no barn otherwise.
      */
-    static KmemCacheNode[] initKmemCacheNodes(final int nrNodes, final int sheafCapacity, final int threadCap,
+    static KmemCacheNode[] initKmemCacheNodes(final int nrNodes, final int sheafCapacity, final Slub slub,
                                               final int size) {
+        final int threadCap = slub.threadSheafCapacity(size, sheafCapacity);
         final KmemCacheNode[] nodes = new KmemCacheNode[nrNodes];
         for (int n = 0; n < nrNodes; n++) {
             final Barn barn;

@@ -12,6 +12,11 @@ package org.mm4j.slab;
 final class Sheaf {
     final long[] objects;
     int size;
+    /**
+     * {@code barn_list}: the next sheaf down the {@link Barn} list this sheaf is on, null at the bottom and while
+     * it is on none. Read and written only under that barn's lock.
+     */
+    Sheaf barnNext;
 
     Sheaf(final int capacity) {
         this.objects = new long[capacity];

@@ -6,13 +6,13 @@ package org.mm4j.slab;
  *
  * <p>Bound: {@code objects() <= bound()} at every quiet point, where {@code bound() = threads x perThreadLimit
  * + cpuLimit + barnLimit}: each platform thread holding sheaves of the cache keeps at most its main and spare
- * sheaf ({@code 2 x mm4j.sheaves} objects) until it ends (then they go back: {@link ThreadSheafRegistry});
+ * sheaf (twice the cache's thread sheaf capacity) until it ends (then they go back: {@link ThreadSheafRegistry});
  * per-CPU sheaves (caches created with {@code sheaf_capacity}) at most two per CPU slot; each node's barn at most
  * its full-sheaf limit. Virtual threads hold none.
  *
  * @param threadObjects  objects in platform threads' sheaves (live threads, and ended ones not yet reaped)
  * @param threads        platform threads holding sheaves of the cache
- * @param perThreadLimit most objects one thread's sheaves hold ({@code 2 x mm4j.sheaves})
+ * @param perThreadLimit most objects one thread's sheaves hold (twice the cache's thread sheaf capacity)
  * @param cpuObjects     objects in the per-CPU sheaves
  * @param cpuLimit       most objects the per-CPU sheaves hold ({@code 2 x nr_cpus x sheaf_capacity})
  * @param barnObjects    objects in the barns' full sheaves

@@ -26,8 +26,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * alloc/free paths are a bounds check, an array load/store and a statistics increment, with no lock and no
  * atomic. Full and empty sheaves travel through the node's {@link Barn} exactly as per-CPU sheaves do, and
  * refill/flush go to the slab layer in bulk, so objects freed by another thread come back in whole sheaves.
- * Sheaf capacity: boot option {@code mm4j.sheaves=N} (default {@value #DEFAULT_SHEAF_CAPACITY}; 0 = no sheaves,
- * every call goes to the per-CPU slab paths).
+ * Sheaf capacity: boot option {@code mm4j.sheaves=N} for every cache (0 = no sheaves, every call goes to the
+ * per-CPU slab paths); without it, each cache's by its object size ({@link #sheafCapacityFor}: 120 objects below
+ * 256 bytes, 56 below 1 KiB, 32 from there on).
  *
  * <p>Safety: a free checks and sets the object's free mark ({@link FreeMarks}), an allocation checks and clears it
  * ({@link KmemCache#checkFree}, {@link KmemCache#handoutFromSheaf}): a double free is refused (reported and thrown,
@@ -41,14 +42,44 @@ import java.util.concurrent.ConcurrentHashMap;
  * Virtual threads share one <em>unconfined</em> allocator without sheaves (every call takes the per-CPU slab
  * paths of the calling thread's CPU slot), so that a million short-lived virtual threads strand nothing.
  *
- * <p>Bound on what sheaves hold: per thread, {@code 2 x mm4j.sheaves} objects (main + spare) of each cache the
+ * <p>Bound on what sheaves hold: per thread, twice the cache's sheaf capacity (main + spare) of each cache the
  * thread used, until it ends; per barn (one per cache and node), the barn's full-sheaf limit times the sheaf
  * capacity ({@link KmemCache#sheafUsage()}). Exhaustion: the {@code long}-returning calls return 0, as
  * {@code kmalloc} does; {@link #allocate} throws {@link ModelOutOfMemoryException}. Before either, stranded
  * sheaves are reclaimed and the allocation retried ({@link Slub#reclaimStranded()}).
  */
 public final class SlabAllocator implements SegmentAllocator {
+    /**
+     * The least capacity of a thread's sheaves when {@code mm4j.sheaves} is not given (each cache's capacity is then
+     * by object size, {@link #sheafCapacityFor}), and what {@link #sheafCapacity()} reports then; until issue 13's
+     * seventh pass, the capacity of every cache's thread sheaves.
+     */
     public static final int DEFAULT_SHEAF_CAPACITY = 32;
+
+    /**
+     * The capacity of a thread's sheaves of a cache of {@code size}-byte slots (the cache's {@code s->size}) when
+     * {@code mm4j.sheaves} is not given: twice what {@code calculate_sheaf_capacity} gives a cache of that size (the
+     * kernel's rule since sheaves serve every cache: 4 objects from a page up, 12 from 1 KiB, 26 from 256 bytes, 60
+     * below, each raised so that the sheaf, with its 32-byte header, fills its kmalloc bucket exactly: 4, 12, 28,
+     * 60), at least {@link #DEFAULT_SHEAF_CAPACITY}, and at least the cache's own {@code sheaf_capacity}
+     * ({@code requested}, 0 for none), which the kernel respects as a minimum. So 120 objects below 256 bytes, 56
+     * up to 1 KiB, 32 above.
+     *
+     * <p>Departure, named: the kernel sizes sheaves per CPU, where a barn exchange costs a spin lock and a few
+     * lines of the same CPU's cache; a JVM thread's exchange pays a transfer between cores for each line the other
+     * thread wrote (the barn, the sheaf, its array), which a producer/consumer pair pays every sheaf, and a thread
+     * allocating or freeing in bursts pays an exchange per sheaf too. Twice the kernel's capacity halves those
+     * (measured, README "Seventh pass (issue 13)": {@code batch-1024x64} 0.88-0.93, {@code remote-free-2t-64}'s
+     * slower side 0.82-0.83 of 32 per sheaf); the floor of 32 keeps caches of large objects where they were, since
+     * mixed sizes exchange sheaves the more often the smaller they are (the kernel's 4 and 12 cost
+     * {@code ring-mixed-16-4096} 4 %). Memory: a thread holds at most twice its capacity per cache it uses (15 KiB
+     * of 64-byte objects, 56 KiB of 512-byte ones, 256 KiB of 4 KiB ones, as before).
+     */
+    static int sheafCapacityFor(final int size, final int requested) {
+        final int kernel = size >= PhysicalMemory.PAGE_SIZE ? 4 : size >= 1024 ? 12 : size >= 256 ? 28 : 60;
+        return Math.max(Math.max(2 * kernel, DEFAULT_SHEAF_CAPACITY), requested);
+    }
+
     /**
      * The free marks of objects and the {@link SlabIndex} entries on the hot paths, by native address through one
      * segment spanning the address space: a constant segment, so an access is a plain load or store (a checked
@@ -211,7 +242,10 @@ public final class SlabAllocator implements SegmentAllocator {
         return owner;
     }
 
-    /** Sheaf capacity of this allocator (0 = sheaves off). */
+    /**
+     * Sheaf capacity of this allocator: {@code mm4j.sheaves=N}, or {@link #DEFAULT_SHEAF_CAPACITY} when each cache's
+     * capacity is by object size ({@link #sheafCapacityFor}, the least of them); 0 = sheaves off.
+     */
     public int sheafCapacity() {
         return capacity;
     }
@@ -398,7 +432,7 @@ public final class SlabAllocator implements SegmentAllocator {
         }
         ThreadSheaves t = byId[s.id];
         if (t == null) {
-            t = new ThreadSheaves(s, capacity, cpu);
+            t = new ThreadSheaves(s, slub.threadSheafCapacity(s), cpu);
             byId[s.id] = t;
         }
         return t;

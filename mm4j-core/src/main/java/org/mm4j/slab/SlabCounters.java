@@ -173,7 +173,7 @@ final class SlabCounters {
         }
         long barnObjects = 0;
         long barnLimit = 0;
-        final int barnCap = Math.max(s.sheafCapacity, s.slub.threadSheafCapacity());  // thread sheaves park here too
+        final int barnCap = Math.max(s.sheafCapacity, s.slub.threadSheafCapacity(s));  // thread sheaves park here too
         for (final KmemCacheNode n : s.nodes) {
             if (n.barn != null) {
                 barnObjects += n.barn.objects();
@@ -181,7 +181,7 @@ final class SlabCounters {
             }
         }
         final int holders = s.slub.threadSheafHolders(s);
-        final long perThread = s.debug ? 0 : 2L * s.slub.threadSheafCapacity();
+        final long perThread = s.debug ? 0 : 2L * s.slub.threadSheafCapacity(s);
         final long cpuLimit = s.pcs == null ? 0 : 2L * s.nrCpus * s.sheafCapacity;
         return new SheafUsage(s.slub.threadSheafObjects(s), holders, perThread, cpuObjects, cpuLimit,
             barnObjects, barnLimit);

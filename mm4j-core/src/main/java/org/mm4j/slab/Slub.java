@@ -84,6 +84,8 @@ public final class Slub {
     /** {@code CONFIG_SLUB_STATS}: whether /sys/kernel/slab/CACHE/ shows the stat files (alloc_fastpath, ...). */
     final boolean slubStats;
     private final int threadSheafCapacity;
+    /** {@code mm4j.sheaves=N} was given: every cache's thread sheaves hold N; else capacity by object size. */
+    private final boolean explicitSheaves;
     private final SlubDebugOptions debugOptions;
     private final SlubDebug debug;
     /** {@code CONFIG_SLAB_FREELIST_HARDENED}: free pointers stored obfuscated, and checked before use. */
@@ -190,8 +192,9 @@ public final class Slub {
         this.kmemleak = params.kmemleak() ? new Kmemleak(mem, log, current, jiffies, procfs,
             params.config().isEnabled("DEBUG_KMEMLEAK_AUTO_SCAN"), params.config().isEnabled("DEBUG_KMEMLEAK_VERBOSE"))
             : null;
+        this.explicitSheaves = params.all().containsKey("mm4j.sheaves");
         this.threadSheafCapacity = kmemleak != null ? 0
-            : params.all().containsKey("mm4j.sheaves") ? params.sheafCapacity() : SlabAllocator.DEFAULT_SHEAF_CAPACITY;
+            : explicitSheaves ? params.sheafCapacity() : SlabAllocator.DEFAULT_SHEAF_CAPACITY;
         this.freelistHardened = params.config().isEnabled("SLAB_FREELIST_HARDENED");
         this.freelistRandom = params.config().isEnabled("SLAB_FREELIST_RANDOM");
         this.randomSeed = params.randomSeed();
@@ -759,7 +762,8 @@ public final class Slub {
     /**
      * The calling thread's {@link SlabAllocator}: a {@link java.lang.foreign.SegmentAllocator} over kmalloc.
      * A platform thread gets its own, confined to it, with per-thread sheaves (capacity {@code mm4j.sheaves=N},
-     * default {@link SlabAllocator#DEFAULT_SHEAF_CAPACITY}; 0 = the CPU-slab paths), given back when it ends.
+     * default by object size, {@link SlabAllocator#sheafCapacityFor}; 0 = the CPU-slab paths), given back when it
+     * ends.
      * Every virtual thread gets the same shared allocator without sheaves: its calls take the per-CPU slab paths
      * (the lockless {@code cmpxchg} on the CPU slot's freelist, the slot lock on the slow path), so virtual
      * threads strand nothing and cost no registration.
@@ -807,6 +811,19 @@ public final class Slub {
 
     int threadSheafCapacity() {
         return threadSheafCapacity;
+    }
+
+    /**
+     * Capacity of the per-thread sheaves of a cache of {@code size}-byte slots whose {@code sheaf_capacity} is
+     * {@code requested}: {@code mm4j.sheaves=N} if given (0: none), else by size ({@link SlabAllocator#sheafCapacityFor}).
+     */
+    int threadSheafCapacity(final int size, final int requested) {
+        return threadSheafCapacity == 0 || explicitSheaves ? threadSheafCapacity
+            : SlabAllocator.sheafCapacityFor(size, requested);
+    }
+
+    int threadSheafCapacity(final KmemCache s) {
+        return threadSheafCapacity(s.size(), s.sheafCapacity);
     }
 
     /**

@@ -38,8 +38,9 @@
  *  PcsSheaves.allocFromPcs / freeToPcs  alloc_from_pcs / free_to_pcs (barn_replace_*_sheaf)
  *  PcsSheaves.refillSheaf               refill_sheaf; flushSheafToSlabs: sheaf_flush_unused; pcsFlush: pcs_flush_all
  *  CpuSheaves                           struct slub_percpu_sheaves (main, spare, local_trylock)
- *  Sheaf                                struct slab_sheaf
- *  Barn                                 struct node_barn
+ *  Sheaf                                struct slab_sheaf; barnNext: barn_list
+ *  Barn                                 struct node_barn (sheaves_full / sheaves_empty as intrusive stacks)
+ *  SlabAllocator.sheafCapacityFor       calculate_sheaf_capacity (x2, at least 32: the JVM threads' departure)
  *  SlubBulk.allocBulk / freeBulk        kmem_cache_alloc_bulk / kmem_cache_free_bulk
  *  SlubBulk.allocBulkUnchecked          __kmem_cache_alloc_bulk (phys addresses, no checks, no hooks)
  *  SlubBulk.freeBulkUnchecked           __kmem_cache_free_bulk (build_detached_freelist)

@@ -28,6 +28,15 @@ public final class HtmlReport {
         "#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#edc948", "#b07aa1", "#2b3d26", "#17becf", "#8db600",
         "#7a0f2e", "#ff9da7", "#604e97"};
 
+    /**
+     * The locale numbers are formatted in, here and in the replay's text summary: {@code Locale.US}, whose digits,
+     * grouping (',' every 3 digits), decimal point and minus sign are {@code NUMBERS}'s, so the text is the
+     * same. It is not {@code ROOT} because {@link java.util.Formatter} knows US grouping without asking: for any
+     * other locale each {@code %,d} builds a {@code NumberFormat} (a {@code DecimalFormat} and its pattern parsed)
+     * to learn the grouping size, which made most of the end-of-replay summary's CPU and its compiles.
+     */
+    public static final Locale NUMBERS = Locale.US;
+
     /** The colour of a series named "other ..." (the sum of the small ones): neutral grey. */
     static final String OTHER = "#9e9e9e";
 
@@ -274,7 +283,7 @@ public final class HtmlReport {
                     .append("\" width=\"").append(fmt(w)).append("\" height=\"").append(barH - 2)
                     .append("\" fill=\"").append(seriesColor(parts, k)).append("\"><title>")
                     .append(esc(labels.get(g) + " " + parts.get(k) + ": "
-                        + String.format(Locale.ROOT, "%.1f %%", 100 * shares[g][k] / total)))
+                        + String.format(NUMBERS, "%.1f %%", 100 * shares[g][k] / total)))
                     .append("</title></rect>\n");
                 x += w;
             }
@@ -881,29 +890,29 @@ public final class HtmlReport {
             v /= 1024;
             u++;
         }
-        return (v == Math.rint(v) ? Long.toString((long) v) : String.format(Locale.ROOT, "%.3g", v)) + " " + units[u];
+        return (v == Math.rint(v) ? Long.toString((long) v) : String.format(NUMBERS, "%.3g", v)) + " " + units[u];
     }
 
     /** 1234567 -> "1.23M". */
     public static String human(final double v) {
         final double a = Math.abs(v);
         if (a >= 1e9) {
-            return String.format(Locale.ROOT, "%.3gG", v / 1e9);
+            return String.format(NUMBERS, "%.3gG", v / 1e9);
         }
         if (a >= 1e6) {
-            return String.format(Locale.ROOT, "%.3gM", v / 1e6);
+            return String.format(NUMBERS, "%.3gM", v / 1e6);
         }
         if (a >= 1e4) {
-            return String.format(Locale.ROOT, "%.3gk", v / 1e3);
+            return String.format(NUMBERS, "%.3gk", v / 1e3);
         }
         if (a == Math.rint(a)) {
             return Long.toString((long) v);
         }
-        return String.format(Locale.ROOT, "%.3g", v);
+        return String.format(NUMBERS, "%.3g", v);
     }
 
     private static String fmt(final double v) {
-        return String.format(Locale.ROOT, "%.1f", v);
+        return String.format(NUMBERS, "%.1f", v);
     }
 
     static String esc(final String s) {
