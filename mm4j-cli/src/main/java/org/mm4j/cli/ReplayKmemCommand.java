@@ -26,7 +26,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -501,8 +500,13 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     /** The call sites by bytes allocated, largest first (ties by name). */
     static List<KmemReplayer.CallSiteStats> bySiteAllocated(final KmemReplayer rp) {
         final List<KmemReplayer.CallSiteStats> sites = new ArrayList<>(rp.callSites());
-        sites.sort(Comparator.comparingLong(KmemReplayer.CallSiteStats::bytesAlloc).reversed()
-            .thenComparing(KmemReplayer.CallSiteStats::site));
+        // the order of comparingLong(bytesAlloc).reversed().thenComparing(site), as a lambda of ours: the JDK's
+        // comparator combinators are serializable lambdas, which the AOT cache does not hold (three classes
+        // spun at run time for each summary)
+        sites.sort((a, b) -> {
+            final int c = Long.compare(b.bytesAlloc(), a.bytesAlloc());
+            return c != 0 ? c : a.site().compareTo(b.site());
+        });
         return sites;
     }
 
@@ -574,8 +578,12 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     static java.util.LinkedHashMap<String, long[]> paths(final Kernel k) {
         final java.util.LinkedHashMap<String, long[]> out = new java.util.LinkedHashMap<>();
         final List<KmemCache> caches = new ArrayList<>(k.slab().caches());
-        caches.sort(Comparator.comparingLong((KmemCache c) -> -(c.stat(StatItem.ALLOC_FASTPATH)
-            + c.stat(StatItem.ALLOC_SLOWPATH))).thenComparing(KmemCache::name));
+        // busiest first, ties by name (a lambda of ours: see bySiteAllocated)
+        caches.sort((a, b) -> {
+            final int c = Long.compare(-(a.stat(StatItem.ALLOC_FASTPATH) + a.stat(StatItem.ALLOC_SLOWPATH)),
+                -(b.stat(StatItem.ALLOC_FASTPATH) + b.stat(StatItem.ALLOC_SLOWPATH)));
+            return c != 0 ? c : a.name().compareTo(b.name());
+        });
         for (final KmemCache c : caches) {
             final long[] v = {c.stat(StatItem.ALLOC_FASTPATH), c.stat(StatItem.ALLOC_SLOWPATH),
                 c.stat(StatItem.FREE_FASTPATH), c.stat(StatItem.FREE_SLOWPATH)};
@@ -592,8 +600,11 @@ public final class ReplayKmemCommand implements Callable<Integer> {
 
     static List<KmemReplayer.CacheStats> byAllocated(final KmemReplayer rp) {
         final List<KmemReplayer.CacheStats> caches = new ArrayList<>(rp.caches());
-        caches.sort(Comparator.comparingLong(KmemReplayer.CacheStats::bytesAlloc).reversed()
-            .thenComparing(KmemReplayer.CacheStats::name));
+        // largest first, ties by name (a lambda of ours: see bySiteAllocated)
+        caches.sort((a, b) -> {
+            final int c = Long.compare(b.bytesAlloc(), a.bytesAlloc());
+            return c != 0 ? c : a.name().compareTo(b.name());
+        });
         return caches;
     }
 

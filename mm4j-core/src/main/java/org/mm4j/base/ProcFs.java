@@ -142,7 +142,8 @@ public final class ProcFs {
         while (p.length() > 1 && p.endsWith("/")) {
             p = p.substring(0, p.length() - 1);
         }
-        return p.replaceAll("/+", "/");
+        // a path without "//" (every path the kernel registers and reads) is its own answer: no regex compiled
+        return p.contains("//") ? p.replaceAll("/+", "/") : p;
     }
 
     /** Helper for subsystems: a function-backed {@link Dir}. */

@@ -27,6 +27,16 @@ import java.lang.invoke.VarHandle;
  * </pre>
  * 64 bytes per 4 KiB page (1.56 %), the kernel's own {@code sizeof(struct page)}.
  *
+ * <p>Access path: every accessor reads or writes through one view of all memory ({@code MemorySegment.NULL}
+ * reinterpreted to {@code Long.MAX_VALUE} bytes, a constant to the JIT) at the table's address, after its own check of
+ * the pfn against {@link #nrPages()} (and of a field's offset against the entry, which folds away where the offset is
+ * a constant). The table's own segment would check its bounds, its session and its alignment on every access
+ * through fields the JIT cannot treat as constants: in the kmem replay, C2 compiled the same model for 11 % less
+ * CPU with this view (README, "Eighth pass (issue 14): the model thread and its compiles"). {@link #close()} sets the
+ * bound to 0 before it unmaps the table, so every later access throws instead of touching unmapped memory; an access
+ * racing with {@code close()} is outside the contract, as for any {@code Kernel} call (the JVM allocator's fast
+ * paths use the same rule).
+ *
  * <p>Concurrency: the buddy fields (flags of free pages, lru links, private) are changed only under the zone lock
  * of the page's zone; {@link #SLAB_WORD} is changed only by CAS (or by the owner of a slab that no other thread
  * can reach); other slab fields follow the slab package's list_lock rules. {@code flags} bits are set with CAS
@@ -96,8 +106,15 @@ public final class MemMap implements AutoCloseable {
     @InternalApi("org.mm4j.slab")
     public static final long MT_MASK = 0xfL << MT_SHIFT;
 
+    /** Atomic and volatile accesses (aligned: the table is 64-byte aligned and its fields are aligned in it). */
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    /** Plain accesses: no alignment test, which can never fail on the table (see {@link #LONG}). */
+    private static final VarHandle LONG_PLAIN = ValueLayout.JAVA_LONG_UNALIGNED.varHandle();
+    private static final VarHandle INT_PLAIN = ValueLayout.JAVA_INT_UNALIGNED.varHandle();
+    private static final VarHandle BYTE = ValueLayout.JAVA_BYTE.varHandle();
+    /** The view of all memory every accessor goes through, at the addresses below (see the class comment). */
+    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
     /** Bytes per entry of the slab index ({@link #slabIndexAddress()}). Internal: for org.mm4j.slab. */
     @InternalApi("org.mm4j.slab")
@@ -124,6 +141,12 @@ public final class MemMap implements AutoCloseable {
      */
     private final MemorySegment freeMarks;
     private final long nrPages;
+    /** Native addresses of the three reservations. */
+    private final long tableAddress;
+    private final long slabIndexBase;
+    private final long freeMarksBase;
+    /** The pfns the accessors accept: {@link #nrPages} while open, 0 once {@link #close()} has begun. */
+    private long limit;
 
     /**
      * Reserves the table as a {@link Reservation} (lazily committed on Linux: 64 bytes per page of {@code mem=} are
@@ -146,6 +169,10 @@ public final class MemMap implements AutoCloseable {
             arena.close();
             throw e;
         }
+        this.tableAddress = table.address();
+        this.slabIndexBase = slabIndex.address();
+        this.freeMarksBase = freeMarks.address();
+        this.limit = nrPages;
     }
 
     /** Number of entries (pfns 0 to {@code nrPages - 1}). */
@@ -167,13 +194,13 @@ public final class MemMap implements AutoCloseable {
     /** Plain load of the slab index entry of {@code pfn}. Internal: for org.mm4j.slab. */
     @InternalApi("org.mm4j.slab")
     public long slabIndex(final long pfn) {
-        return (long) LONG.get(slabIndex, pfn * SLAB_INDEX_ENTRY);
+        return (long) LONG_PLAIN.get(ALL, slabIndexBase + checkPfn(pfn) * SLAB_INDEX_ENTRY);
     }
 
     /** Plain store of the slab index entry of {@code pfn}. Internal: for org.mm4j.slab. */
     @InternalApi("org.mm4j.slab")
     public void slabIndex(final long pfn, final long value) {
-        LONG.set(slabIndex, pfn * SLAB_INDEX_ENTRY, value);
+        LONG_PLAIN.set(ALL, slabIndexBase + checkPfn(pfn) * SLAB_INDEX_ENTRY, value);
     }
 
     /**
@@ -190,24 +217,66 @@ public final class MemMap implements AutoCloseable {
     /** Plain load of the free mark of physical address {@code phys}. Internal: for org.mm4j.slab. */
     @InternalApi("org.mm4j.slab")
     public byte freeMark(final long phys) {
-        return freeMarks.get(ValueLayout.JAVA_BYTE, phys >>> FREE_MARK_SHIFT);
+        return (byte) BYTE.get(ALL, freeMarksBase + checkMark(phys));
     }
 
     /** Plain store of the free mark of physical address {@code phys}. Internal: for org.mm4j.slab. */
     @InternalApi("org.mm4j.slab")
     public void freeMark(final long phys, final byte value) {
-        freeMarks.set(ValueLayout.JAVA_BYTE, phys >>> FREE_MARK_SHIFT, value);
+        BYTE.set(ALL, freeMarksBase + checkMark(phys), value);
     }
 
-    private static long at(final long pfn, final int field) {
-        return pfn * ENTRY_SIZE + field;
+    /** The address of a long field of pfn's entry; throws when either is outside the table. */
+    private long at(final long pfn, final int field) {
+        if ((field & ~(ENTRY_SIZE - Long.BYTES)) != 0 || (field & (Long.BYTES - 1)) != 0) {
+            throw badField(field, Long.BYTES);
+        }
+        return tableAddress + checkPfn(pfn) * ENTRY_SIZE + field;
+    }
+
+    /** The address of an int field of pfn's entry; throws when either is outside the table. */
+    private long atInt(final long pfn, final int field) {
+        if ((field & ~(ENTRY_SIZE - Integer.BYTES)) != 0 || (field & (Integer.BYTES - 1)) != 0) {
+            throw badField(field, Integer.BYTES);
+        }
+        return tableAddress + checkPfn(pfn) * ENTRY_SIZE + field;
+    }
+
+    /**
+     * {@code pfn} when it has an entry; else throws {@link IndexOutOfBoundsException}, or
+     * {@link IllegalStateException} for every pfn once {@link #close()} has begun (as a closed segment does).
+     */
+    private long checkPfn(final long pfn) {
+        if (Long.compareUnsigned(pfn, limit) >= 0) {
+            throw outside(pfn);
+        }
+        return pfn;
+    }
+
+    /** The offset of the free mark of {@code phys} in its reservation; throws as {@link #checkPfn} does. */
+    private long checkMark(final long phys) {
+        checkPfn(phys >>> PhysicalMemory.PAGE_SHIFT);
+        return phys >>> FREE_MARK_SHIFT;
+    }
+
+    /** What an access to {@code pfn} throws: the table is closed, or it has no such entry. */
+    private RuntimeException outside(final long pfn) {
+        return limit == 0
+            ? new IllegalStateException("pfn " + pfn + ": mem_map is closed (the kernel was closed)")
+            : new IndexOutOfBoundsException("pfn " + pfn + " is outside mem_map (expected: 0 to " + (nrPages - 1)
+                + ")");
+    }
+
+    private static IllegalArgumentException badField(final int field, final int bytes) {
+        return new IllegalArgumentException("struct page field offset " + field + " (expected: a multiple of "
+            + bytes + " from 0 to " + (ENTRY_SIZE - bytes) + ")");
     }
 
     // ---- the read side: what users of the allocator look at ----
 
     /** {@code page->flags}: PG_* bits (volatile read, {@code lvFlags}). */
     public long flags(final long pfn) {
-        return (long) LONG.getVolatile(table, at(pfn, FLAGS));
+        return (long) LONG.getVolatile(ALL, at(pfn, FLAGS));
     }
 
     /** {@code PageFoo(page)}: whether {@code flag} is set. */
@@ -242,7 +311,7 @@ public final class MemMap implements AutoCloseable {
      * hot paths, where the page is owned exclusively or the zone/pcp lock orders the store.
      */
     void soFlags(final long pfn, final long flags) {
-        LONG.setRelease(table, at(pfn, FLAGS), flags);
+        LONG.setRelease(ALL, at(pfn, FLAGS), flags);
     }
 
     /** The migratetype recorded in a free block's flags (the list it is on). */
@@ -252,21 +321,21 @@ public final class MemMap implements AutoCloseable {
 
     /** {@code set_page_count} (volatile store). */
     void setRefcount(final long pfn, final int count) {
-        INT.setVolatile(table, at(pfn, REFCOUNT), count);
+        INT.setVolatile(ALL, atInt(pfn, REFCOUNT), count);
     }
 
     /** Release store of the refcount (the page is owned exclusively, as at allocation). */
     void soRefcount(final long pfn, final int count) {
-        INT.setRelease(table, at(pfn, REFCOUNT), count);
+        INT.setRelease(ALL, atInt(pfn, REFCOUNT), count);
     }
 
     /** CAS of the refcount ({@code page_ref_inc}/{@code put_page_testzero} loops). */
     boolean casRefcount(final long pfn, final int expect, final int update) {
-        return INT.compareAndSet(table, at(pfn, REFCOUNT), expect, update);
+        return INT.compareAndSet(ALL, atInt(pfn, REFCOUNT), expect, update);
     }
 
     int lvInt(final long pfn, final int field) {
-        return (int) INT.getVolatile(table, at(pfn, field));
+        return (int) INT.getVolatile(ALL, atInt(pfn, field));
     }
 
     // ---- internal: the fields other packages own in struct page ----
@@ -274,55 +343,55 @@ public final class MemMap implements AutoCloseable {
     /** {@code SetPageFoo}: atomic {@code set_bit} on the flags word. Internal: for org.mm4j.slab and org.mm4j.vma. */
     @InternalApi("org.mm4j.slab, org.mm4j.vma")
     public void setFlag(final long pfn, final long flag) {
-        LONG.getAndBitwiseOr(table, at(pfn, FLAGS), flag);
+        LONG.getAndBitwiseOr(ALL, at(pfn, FLAGS), flag);
     }
 
     /** {@code ClearPageFoo}: atomic {@code clear_bit}. Internal: for org.mm4j.slab and org.mm4j.vma. */
     @InternalApi("org.mm4j.slab, org.mm4j.vma")
     public void clearFlag(final long pfn, final long flag) {
-        LONG.getAndBitwiseAnd(table, at(pfn, FLAGS), ~flag);
+        LONG.getAndBitwiseAnd(ALL, at(pfn, FLAGS), ~flag);
     }
 
     /** Plain load of a long field. Internal: for org.mm4j.slab. */
     @InternalApi("org.mm4j.slab")
     public long lpLong(final long pfn, final int field) {
-        return (long) LONG.get(table, at(pfn, field));
+        return (long) LONG_PLAIN.get(ALL, at(pfn, field));
     }
 
     /** Plain store of a long field. Internal: for org.mm4j.slab and org.mm4j.vma ({@link #MAPPING}). */
     @InternalApi("org.mm4j.slab, org.mm4j.vma")
     public void spLong(final long pfn, final int field, final long value) {
-        LONG.set(table, at(pfn, field), value);
+        LONG_PLAIN.set(ALL, at(pfn, field), value);
     }
 
     /** Volatile load of a long field. Internal: for org.mm4j.slab (and its jcstress tests). */
     @InternalApi("org.mm4j.slab")
     public long lvLong(final long pfn, final int field) {
-        return (long) LONG.getVolatile(table, at(pfn, field));
+        return (long) LONG.getVolatile(ALL, at(pfn, field));
     }
 
     /** Volatile store of a long field. Internal: for org.mm4j.slab. */
     @InternalApi("org.mm4j.slab")
     public void svLong(final long pfn, final int field, final long value) {
-        LONG.setVolatile(table, at(pfn, field), value);
+        LONG.setVolatile(ALL, at(pfn, field), value);
     }
 
     /** CAS of a long field ({@link #SLAB_WORD}). Internal: for org.mm4j.slab. */
     @InternalApi("org.mm4j.slab")
     public boolean casLong(final long pfn, final int field, final long expect, final long update) {
-        return LONG.compareAndSet(table, at(pfn, field), expect, update);
+        return LONG.compareAndSet(ALL, at(pfn, field), expect, update);
     }
 
     /** Plain load of an int field. Internal: for org.mm4j.slab and org.mm4j.vma ({@link #MAPCOUNT}). */
     @InternalApi("org.mm4j.slab, org.mm4j.vma")
     public int lpInt(final long pfn, final int field) {
-        return (int) INT.get(table, at(pfn, field));
+        return (int) INT_PLAIN.get(ALL, atInt(pfn, field));
     }
 
     /** Plain store of an int field. Internal: for org.mm4j.slab and org.mm4j.vma ({@link #MAPCOUNT}). */
     @InternalApi("org.mm4j.slab, org.mm4j.vma")
     public void spInt(final long pfn, final int field, final int value) {
-        INT.set(table, at(pfn, field), value);
+        INT_PLAIN.set(ALL, atInt(pfn, field), value);
     }
 
     /**
@@ -363,8 +432,13 @@ public final class MemMap implements AutoCloseable {
         spLong(pfn, PRIVATE, value);
     }
 
+    /**
+     * Unmaps the table and its side tables; every accessor throws from here on. Not idempotent, like
+     * {@link Arena#close()}.
+     */
     @Override
     public void close() {
+        limit = 0;
         arena.close();
     }
 }

@@ -4,6 +4,7 @@ import org.mm4j.base.InternalApi;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
 
 /**
  * The model's physical memory: one off-heap segment per NUMA node, contiguous in physical address space
@@ -32,6 +33,17 @@ public final class PhysicalMemory implements AutoCloseable {
     private final long nodeBytes;
     private final long totalBytes;
     private final MemorySegment all;
+    /**
+     * What {@link #word} reads through: all memory, a constant to the JIT, at {@link #nodeBase}[0] plus a physical
+     * address it checks itself against {@link #wordLimit} (as {@code MemMap} does, and for the same reason: README,
+     * "Eighth pass (issue 14): the model thread and its compiles").
+     */
+    private static final MemorySegment ALL_MEMORY = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    private static final VarHandle WORD = ValueLayout.JAVA_LONG.varHandle();
+    /** {@code totalBytes - 7}: the first physical address a word cannot start at; 0 once {@link #close()} began. */
+    private long wordLimit;
+    /** The native address of physical address 0. */
+    private final long wordBase;
     private final HugePages hugePages;
     private final String hugePagesRefused;
 
@@ -95,6 +107,8 @@ public final class PhysicalMemory implements AutoCloseable {
         }
         // the nodes are one contiguous reservation: one view serves every physical address
         this.all = whole;
+        this.wordLimit = totalBytes - (Long.BYTES - 1);
+        this.wordBase = nodeBase[0];
     }
 
     /** The {@code mm4j.thp=} advice asked for at construction. */
@@ -233,6 +247,34 @@ public final class PhysicalMemory implements AutoCloseable {
         segmentOf(phys).set(ValueLayout.JAVA_LONG_UNALIGNED, nodeOffset(phys), value);
     }
 
+    /**
+     * The aligned word at {@code phys} (a plain load): for SLUB's own words in objects (free pointers, keys).
+     *
+     * @throws IndexOutOfBoundsException when the word is not inside the memory
+     * @throws IllegalStateException     when the memory is closed ({@link #close()})
+     * @throws IllegalArgumentException  when {@code phys} is not a multiple of 8
+     */
+    public long word(final long phys) {
+        return (long) WORD.get(ALL_MEMORY, wordBase + checkWord(phys));
+    }
+
+    /** Stores the aligned word at {@code phys} (a plain store); throws as {@link #word(long)} does. */
+    public void word(final long phys, final long value) {
+        WORD.set(ALL_MEMORY, wordBase + checkWord(phys), value);
+    }
+
+    private long checkWord(final long phys) {
+        if (Long.compareUnsigned(phys, wordLimit) >= 0) {
+            if (wordLimit == 0) {
+                throw new IllegalStateException("physical address 0x" + Long.toHexString(phys)
+                    + ": the model's memory is closed (the kernel was closed)");
+            }
+            throw new IndexOutOfBoundsException("word at physical address 0x" + Long.toHexString(phys)
+                + " is not inside the model's memory (expected: below 0x" + Long.toHexString(totalBytes - 7) + ")");
+        }
+        return phys;
+    }
+
     public void fill(final long phys, final long byteSize, final byte value) {
         segmentOf(phys).asSlice(nodeOffset(phys), byteSize).fill(value);
     }
@@ -240,6 +282,7 @@ public final class PhysicalMemory implements AutoCloseable {
     /** Frees all node memory. Not idempotent, like {@link Arena#close()}. */
     @Override
     public void close() {
+        wordLimit = 0;
         arena.close();
     }
 }

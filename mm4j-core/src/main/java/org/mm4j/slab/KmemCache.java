@@ -8,7 +8,6 @@ import org.mm4j.page.MemMap;
 import org.mm4j.page.PhysicalMemory;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
@@ -117,7 +116,8 @@ public final class KmemCache {
     final String name;
     final Geometry geo;
     final PhysicalMemory mem;
-    private final MemorySegment seg;
+    /** One node: SLUB's words in objects are read as aligned words ({@link PhysicalMemory#word}). */
+    private final boolean oneNode;
     final MemMap mm;
     final BuddyAllocator buddy;
     final CpuSlots cpus;
@@ -193,7 +193,7 @@ public final class KmemCache {
         this.name = name;
         this.geo = geo;
         this.mem = slub.mem;
-        this.seg = mem.nrNodes() == 1 ? mem.node(0) : null;
+        this.oneNode = mem.nrNodes() == 1;
         this.mm = slub.memMap;
         this.buddy = slub.buddy;
         this.cpus = slub.cpus;
@@ -579,12 +579,12 @@ public final class KmemCache {
     // ------------------------------------------------------------------ internals: memory and words
 
     long raw(final long phys) {
-        return seg != null ? seg.get(ValueLayout.JAVA_LONG, phys) : mem.getLong(phys);
+        return oneNode ? mem.word(phys) : mem.getLong(phys);
     }
 
     void raw(final long phys, final long value) {
-        if (seg != null) {
-            seg.set(ValueLayout.JAVA_LONG, phys, value);
+        if (oneNode) {
+            mem.word(phys, value);
         } else {
             mem.putLong(phys, value);
         }

@@ -52,13 +52,21 @@ final class LibZstd {
      * ({@code ZSTD_versionString}) share {@code ()ptr}. The rest are found at load (a library without them is
      * refused as before) but bound on first use ({@code Later}): the struct path's {@code decompressStream}, the
      * error path's {@code isError}, {@code getErrorCode} and {@code getErrorName} (a result that is no error is
-     * told apart without a call), and {@code dctxSetParameter} (not called for the default window limit, the
-     * library's own).
+     * told apart without a call), {@code dctxSetParameter} (not called for the default window limit, the
+     * library's own) and {@code freeDCtx} (a stream's close).
      */
-    record Bindings(int version, MethodHandle createDCtx, MethodHandle freeDCtx,
+    record Bindings(int version, MethodHandle createDCtx, MemorySegment freeDCtxSymbol,
                     MethodHandle decompressStreamSimpleArgs, MemorySegment dctxSetParameterSymbol,
                     MemorySegment isErrorSymbol, MemorySegment decompressStreamSymbol,
                     MemorySegment getErrorCodeSymbol, MemorySegment getErrorNameSymbol) {
+        /**
+         * {@code ZSTD_freeDCtx}, bound on first use: a stream's close (its arena's cleanup) calls it, and a
+         * command-line replay ends its process without closing its reader, so never binds it.
+         */
+        MethodHandle freeDCtx() {
+            return Later.FREE_DCTX;
+        }
+
         /** {@code ZSTD_DCtx_setParameter}, bound on first use. */
         MethodHandle dctxSetParameter() {
             return Later.DCTX_SET_PARAMETER;
@@ -96,6 +104,8 @@ final class LibZstd {
 
     /** The downcalls bound on first use (class initialisation: once, thread-safe); only reached through BINDINGS. */
     private static final class Later {
+        static final MethodHandle FREE_DCTX = Linker.nativeLinker().downcallHandle(
+            BINDINGS.freeDCtxSymbol(), FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
         static final MethodHandle DCTX_SET_PARAMETER = Linker.nativeLinker().downcallHandle(
             BINDINGS.dctxSetParameterSymbol(), FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS,
                 ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
@@ -172,7 +182,7 @@ final class LibZstd {
             }
             return new Bindings(v,
                 linker.downcallHandle(find(lib, "ZSTD_createDCtx"), noArgPtr),
-                linker.downcallHandle(find(lib, "ZSTD_freeDCtx"), FunctionDescriptor.of(size, ptr)),
+                find(lib, "ZSTD_freeDCtx"),
                 lib.find("ZSTD_decompressStream_simpleArgs").map(f -> linker.downcallHandle(f,
                     FunctionDescriptor.of(size, ptr, ptr, size, ptr, ptr, size, ptr), Linker.Option.critical(true)))
                     .orElse(null),

@@ -117,8 +117,7 @@ public final class LibZstdInputStream extends InputStream {
             if (raw.equals(MemorySegment.NULL)) {
                 throw new IOException("zstd: libzstd could not allocate a decoding context (ZSTD_createDCtx)");
             }
-            final java.lang.invoke.MethodHandle free = lib.freeDCtx();
-            dctx = raw.reinterpret(arena, d -> freeDCtx(free, d));
+            dctx = raw.reinterpret(arena, LibZstdInputStream::freeDCtx);
             // the smallest power of two at or above the limit: mm4j's own header check is the exact bound
             final int log = Math.max(LibZstd.WINDOW_LOG_MIN, 64 - Long.numberOfLeadingZeros(maxWindow - 1));
             if (log != LibZstd.WINDOW_LOG_LIMIT_DEFAULT) {
@@ -146,9 +145,9 @@ public final class LibZstdInputStream extends InputStream {
         }
     }
 
-    private static void freeDCtx(final java.lang.invoke.MethodHandle free, final MemorySegment d) {
+    private static void freeDCtx(final MemorySegment d) {
         try {
-            final long ignored = (long) free.invokeExact(d);
+            final long ignored = (long) LibZstd.BINDINGS.freeDCtx().invokeExact(d);
         } catch (final Throwable t) {
             // ZSTD_freeDCtx of a valid context does not fail; nothing to do at close
         }
