@@ -227,40 +227,46 @@ final class Barn {
 
     /** {@code list_add(&sheaf->barn_list, &barn->sheaves_full)}; caller holds the lock. */
     private void pushFullLocked(final Sheaf sheaf) {
-        assert locked == 1 : "barn lock not held";
-        assert sheaf.barnNext == null : "sheaf already on a barn list";
-        sheaf.barnNext = full;
-        full = sheaf;
+        full = linkLocked(sheaf, full);
     }
 
     /** {@code list_first_entry} + {@code list_del} of the full list, or null; caller holds the lock. */
     private Sheaf popFullLocked() {
-        assert locked == 1 : "barn lock not held";
         final Sheaf s = full;
         if (s != null) {
-            full = s.barnNext;
-            s.barnNext = null;
+            full = unlinkLocked(s);
         }
         return s;
     }
 
     /** {@code list_add(&sheaf->barn_list, &barn->sheaves_empty)}; caller holds the lock. */
     private void pushEmptyLocked(final Sheaf sheaf) {
-        assert locked == 1 : "barn lock not held";
-        assert sheaf.barnNext == null : "sheaf already on a barn list";
-        sheaf.barnNext = empty;
-        empty = sheaf;
+        empty = linkLocked(sheaf, empty);
     }
 
     /** The empty list's first sheaf, taken off it, or null; caller holds the lock. */
     private Sheaf popEmptyLocked() {
-        assert locked == 1 : "barn lock not held";
         final Sheaf s = empty;
         if (s != null) {
-            empty = s.barnNext;
-            s.barnNext = null;
+            empty = unlinkLocked(s);
         }
         return s;
+    }
+
+    /** Links {@code sheaf} on top of the list whose top is {@code top}; returns the new top. Lock held. */
+    private Sheaf linkLocked(final Sheaf sheaf, final Sheaf top) {
+        assert locked == 1 : "barn lock not held";
+        assert sheaf.barnNext == null : "sheaf already on a barn list";
+        sheaf.barnNext = top;
+        return sheaf;
+    }
+
+    /** Unlinks {@code top}, the top of a list; returns the list's new top. Lock held. */
+    private Sheaf unlinkLocked(final Sheaf top) {
+        assert locked == 1 : "barn lock not held";
+        final Sheaf next = top.barnNext;
+        top.barnNext = null;
+        return next;
     }
 
     /** The most full sheaves this barn parks. */
