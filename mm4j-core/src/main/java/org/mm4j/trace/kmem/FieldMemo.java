@@ -24,17 +24,37 @@ final class FieldMemo {
     /** Slots: a power of two, at least twice {@link #MAX}. */
     private static final int SLOTS = MAX << 1;
 
-    private final byte[][] keys = new byte[SLOTS][];
+    /**
+     * A remembered tail: its bytes, its line's type and the values read from it, in one object (made with its bytes,
+     * so that a hit reads one or two cache lines, not one per field).
+     */
+    private static final class Tail {
+        final byte[] key;
+        final int type;
+        /** bytes_req, or order. */
+        final long first;
+        /** bytes_alloc, or migratetype. */
+        final long second;
+        final int gfp;
+        final int node;
+        final String name;
+        final int nameId;
+
+        Tail(final byte[] key, final int type, final KmemEvent ev) {
+            this.key = key;
+            this.type = type;
+            final boolean page = type == KmemEvent.MM_PAGE_ALLOC;
+            first = page ? ev.order : ev.bytesReq;
+            second = page ? ev.migratetype : ev.bytesAlloc;
+            gfp = ev.gfp;
+            node = ev.node;
+            name = ev.cacheName;
+            nameId = ev.cacheNameId;
+        }
+    }
+
+    private final Tail[] slots = new Tail[SLOTS];
     private final int[] hashes = new int[SLOTS];
-    private final byte[] types = new byte[SLOTS];
-    /** Per slot: bytes_req or order. */
-    private final long[] first = new long[SLOTS];
-    /** Per slot: bytes_alloc or migratetype. */
-    private final long[] second = new long[SLOTS];
-    private final int[] gfps = new int[SLOTS];
-    private final int[] nodes = new int[SLOTS];
-    private final String[] names = new String[SLOTS];
-    private final int[] nameIds = new int[SLOTS];
     private int size;
     /**
      * Per slab event type and call site id (a few collide): the slot of the tail last found with them, +1 (0:
@@ -49,10 +69,10 @@ final class FieldMemo {
     int find(final byte[] b, final int from, final int to, final int type, final int hash) {
         final int len = to - from;
         int i = hash & (SLOTS - 1);
-        byte[] k;
-        while ((k = keys[i]) != null) {
-            if (hashes[i] == hash && types[i] == type && k.length == len
-                && Arrays.equals(k, 0, len, b, from, to)) {
+        Tail t;
+        while ((t = slots[i]) != null) {
+            if (hashes[i] == hash && t.type == type && t.key.length == len
+                && Arrays.equals(t.key, 0, len, b, from, to)) {
                 return i;
             }
             i = (i + 1) & (SLOTS - 1);
@@ -66,39 +86,28 @@ final class FieldMemo {
             return;
         }
         int i = hash & (SLOTS - 1);
-        while (keys[i] != null) {
+        while (slots[i] != null) {
             i = (i + 1) & (SLOTS - 1);
         }
         hashes[i] = hash;
-        types[i] = (byte) type;
-        if (type == KmemEvent.MM_PAGE_ALLOC) {
-            first[i] = ev.order;
-            second[i] = ev.migratetype;
-        } else {
-            first[i] = ev.bytesReq;
-            second[i] = ev.bytesAlloc;
-        }
-        gfps[i] = ev.gfp;
-        nodes[i] = ev.node;
-        names[i] = ev.cacheName;
-        nameIds[i] = ev.cacheNameId;
-        keys[i] = Arrays.copyOfRange(b, from, to);
+        slots[i] = new Tail(Arrays.copyOfRange(b, from, to), type, ev);
         size++;
     }
 
     /** Copies the values remembered in slot {@code i} (from {@link #find}) into {@code ev}. */
     void load(final int i, final KmemEvent ev) {
-        if (types[i] == KmemEvent.MM_PAGE_ALLOC) {
-            ev.order = (int) first[i];
-            ev.migratetype = (int) second[i];
+        final Tail t = slots[i];
+        if (t.type == KmemEvent.MM_PAGE_ALLOC) {
+            ev.order = (int) t.first;
+            ev.migratetype = (int) t.second;
         } else {
-            ev.bytesReq = first[i];
-            ev.bytesAlloc = second[i];
-            ev.node = nodes[i];
-            ev.cacheName = names[i];
-            ev.cacheNameId = nameIds[i];
+            ev.bytesReq = t.first;
+            ev.bytesAlloc = t.second;
+            ev.node = t.node;
+            ev.cacheName = t.name;
+            ev.cacheNameId = t.nameId;
         }
-        ev.gfp = gfps[i];
+        ev.gfp = t.gfp;
     }
 
     /**
@@ -120,11 +129,42 @@ final class FieldMemo {
     }
 
     /**
+     * Bytes of an mm_page_alloc tail its guess is found by ({@link #pageGuess}): the kernel's tails of one order and
+     * migratetype share their first 32 bytes and a gfp string's first flag; they differ further on, in the flags after
+     * the first ({@code GFP_HIGHUSER_MOVABLE|__GFP_COMP}, {@code |__GFP_ZERO|__GFP_COMP}, ...).
+     */
+    static final int PAGE_GUESS_BYTES = 64;
+    private static final int PAGE_GUESS_BITS = 9;
+    /** Per {@link #pageGuess}: the slot of the mm_page_alloc tail last found with it, +1 (0: none). */
+    private final int[] pageGuessSlot = new int[1 << PAGE_GUESS_BITS];
+
+    /**
+     * The guess of the mm_page_alloc tail at {@code from} ({@link #PAGE_GUESS_BYTES} bytes of {@code b} from there, the
+     * line's and maybe the next line's): a hash of the words at 0, 40 and 56, which tell the kernel's tails apart.
+     */
+    static int pageGuess(final byte[] b, final int from) {
+        final long h = ((long) KmemLineParser.LONGS.get(b, from) * 0x9E3779B97F4A7C15L
+            ^ (long) KmemLineParser.LONGS.get(b, from + 40)) * 0xC2B2AE3D27D4EB4FL
+            ^ (long) KmemLineParser.LONGS.get(b, from + 56) * 0x165667B19E3779F9L;
+        return (int) (h >>> (64 - PAGE_GUESS_BITS));
+    }
+
+    /** The slot of the mm_page_alloc tail last found with guess {@code g} ({@link #pagePredict}); -1: none. */
+    int pagePredicted(final int g) {
+        return pageGuessSlot[g] - 1;
+    }
+
+    /** Remembers that the mm_page_alloc tail in {@code slot} was found with guess {@code g}. */
+    void pagePredict(final int g, final int slot) {
+        pageGuessSlot[g] = slot + 1;
+    }
+
+    /**
      * The index of the newline after the tail of {@code slot} at {@code from}, when {@code b} holds exactly that
      * tail there and then a newline, all before {@code limit}; else -1.
      */
     int endOf(final int slot, final byte[] b, final int from, final int limit) {
-        final byte[] k = keys[slot];
+        final byte[] k = slots[slot].key;
         final int e = from + k.length;
         return e < limit && b[e] == '\n' && Arrays.equals(k, 0, k.length, b, from, e) ? e : -1;
     }

@@ -32,9 +32,8 @@ final class HeaderMemo {
     private static final int SHORT = ROWS;
 
     private final long[] words = new long[(ROWS + 1) * WORDS];
-    private final int[] len = new int[ROWS + 1];
-    private final int[] cpus = new int[ROWS + 1];
-    private final int[] pids = new int[ROWS + 1];
+    /** Per row: its header's length (bits 0-15), CPU (16-31) and pid (32-63), read together (one load). */
+    private final long[] meta = new long[ROWS + 1];
 
     private static long word(final byte[] b, final int p) {
         return (long) KmemLineParser.LONGS.get(b, p);
@@ -69,7 +68,7 @@ final class HeaderMemo {
 
     /** Whether the line {@code [ls, le)} starts with the header of {@code row} and a digit after it. */
     private boolean same(final int row, final byte[] b, final int ls, final int le) {
-        final int n = len[row];
+        final int n = (int) meta[row] & 0xffff;
         if (n == 0 || le - ls <= n || b[ls + n] < '0' || b[ls + n] > '9') {
             return false;
         }
@@ -101,15 +100,9 @@ final class HeaderMemo {
             words[a + i] = words[c + i];
             words[c + i] = t;
         }
-        swap(len, row);
-        swap(cpus, row);
-        swap(pids, row);
-    }
-
-    private static void swap(final int[] x, final int row) {
-        final int t = x[row];
-        x[row] = x[row + 1];
-        x[row + 1] = t;
+        final long t = meta[row];
+        meta[row] = meta[row + 1];
+        meta[row + 1] = t;
     }
 
     /** Remembers the {@code n} header bytes of the line at {@code ls} and the CPU and pid read from them. */
@@ -120,7 +113,7 @@ final class HeaderMemo {
         final int row;
         if (n >= HASHED) {
             row = set(b, ls);
-            if (len[row] != 0) {
+            if (meta[row] != 0) {
                 swap(row); // the first row's header becomes the second: the set's other one goes
             }
         } else {
@@ -130,21 +123,19 @@ final class HeaderMemo {
         for (int i = 0; i < WORDS; i++) {
             words[base + i] = i << 3 < n ? word(b, ls + (i << 3)) & mask(n - (i << 3)) : 0;
         }
-        len[row] = n;
-        cpus[row] = cpu;
-        pids[row] = pid;
+        meta[row] = n | (long) cpu << 16 | (long) pid << 32;
     }
 
     /** The header length of {@code row} (from {@link #find}): where its line's timestamp starts. */
     int length(final int row) {
-        return len[row];
+        return (int) meta[row] & 0xffff;
     }
 
     int cpu(final int row) {
-        return cpus[row];
+        return (int) meta[row] >>> 16;
     }
 
     int pid(final int row) {
-        return pids[row];
+        return (int) (meta[row] >>> 32);
     }
 }

@@ -83,18 +83,41 @@ final class Interner {
     static final int GUESS_BYTES = 24;
     private static final int GUESS_BITS = 9;
     /**
-     * Per hash of the {@link #GUESS_BYTES} bytes at a token's start ({@link #guessSlot}): the key {@link #remember}ed
-     * there last, its string and id. Keys are the table's own (no copy); a guess is taken only when the bytes after
-     * it are exactly the key and a blank ({@link #guess}).
+     * Per hash of the {@link #GUESS_BYTES} bytes at a token's start ({@link #guessSlot}): up to two keys
+     * {@link #remember}ed there (ways {@code 2 * slot} and {@code 2 * slot + 1}). A guess is taken only when the
+     * bytes after it are exactly the key and a blank ({@link #guess}). Two keys that share their first bytes (a
+     * function's allocating and freeing call sites, {@code getname_flags.part.0+0x25/0x1c0} and {@code +0x2e/0x60})
+     * take turns in one slot: the byte where they first differ (the blank after the shorter one counting as its
+     * byte) tells which of the two to compare, so neither evicts the other.
      */
-    private final byte[][] guessKeys = new byte[1 << GUESS_BITS][];
-    private final String[] guessStrings = new String[1 << GUESS_BITS];
-    private final int[] guessIds = new int[1 << GUESS_BITS];
+    private final Guess[] guessWays = new Guess[2 << GUESS_BITS];
+    /**
+     * Per slot: 0 with one key; else 1 + the index at which the two keys first differ (bits 0-15) and way 0's byte
+     * there (bits 16-23; a blank when way 0's key ends there).
+     */
+    private final int[] guessAt = new int[1 << GUESS_BITS];
+    /** Per id: its guess (made on its first {@link #remember}), so that a key's guess is made once. */
+    private Guess[] guessById = new Guess[64];
     /** What {@link #known} found last, for {@link #remember}. */
     private byte[] lastKey;
     private String lastString;
     /** The end (the blank after the token) {@link #guess} found last. */
     int lastEnd;
+    /** The way {@link #guess} compared last. */
+    private int lastWay;
+
+    /** A key a guess takes: its bytes (a copy, beside it in memory), string and id. */
+    private static final class Guess {
+        final byte[] key;
+        final String string;
+        final int id;
+
+        Guess(final byte[] key, final String string, final int id) {
+            this.key = key;
+            this.string = string;
+            this.id = id;
+        }
+    }
 
     /** The guess slot of the {@link #GUESS_BYTES} bytes at {@code off} (all of them in {@code b}). */
     static int guessSlot(final byte[] b, final int off) {
@@ -105,28 +128,71 @@ final class Interner {
     }
 
     /**
-     * The string of slot {@code slot}'s key when {@code b} holds exactly that key at {@code off} and a blank after it,
-     * before {@code limit} (its id in {@link #lastId}, the blank's index in {@link #lastEnd}); else null.
+     * The string of a key of slot {@code slot} when {@code b} holds exactly that key at {@code off} and a blank
+     * after it, before {@code limit} (its id in {@link #lastId}, the blank's index in {@link #lastEnd}); else null.
+     * Of two keys, the one the byte at the slot's {@code guessAt} picks is compared.
      */
     String guess(final byte[] b, final int off, final int limit, final int slot) {
-        final byte[] k = guessKeys[slot];
-        if (k == null) {
+        final int d = guessAt[slot];
+        int way = slot << 1;
+        if (d != 0 && off + (d & 0xffff) <= limit && b[off + (d & 0xffff) - 1] != (byte) (d >>> 16)) {
+            way++;
+        }
+        lastWay = way;
+        final Guess g = guessWays[way];
+        if (g == null) {
             return null;
         }
+        final byte[] k = g.key;
         final int e = off + k.length;
         if (e >= limit || b[e] != ' ' || !Arrays.equals(k, 0, k.length, b, off, e)) {
             return null;
         }
-        lastId = guessIds[slot];
+        lastId = g.id;
         lastEnd = e;
-        return guessStrings[slot];
+        return g.string;
     }
 
-    /** Makes what {@link #known} found last the guess of {@code slot}. */
+    /**
+     * Makes what {@link #known} found last a guess of {@code slot}: beside the slot's one key, or in place of the
+     * key {@link #guess} compared last for this slot (the one the line's bytes picked) when it has two. A key that is
+     * not interned (the table is full: no id) is not made a guess.
+     */
     void remember(final int slot) {
-        guessKeys[slot] = lastKey;
-        guessStrings[slot] = lastString;
-        guessIds[slot] = lastId;
+        final int id = lastId;
+        if (id < 0) {
+            return;
+        }
+        if (id >= guessById.length) {
+            guessById = Arrays.copyOf(guessById, Math.max(id + 1, guessById.length * 2));
+        }
+        Guess g = guessById[id];
+        if (g == null) {
+            g = new Guess(lastKey.clone(), lastString, id);
+            guessById[id] = g;
+        }
+        int way = slot << 1;
+        if ((lastWay >>> 1) == slot) {
+            way = lastWay;
+            if (guessAt[slot] == 0 && guessWays[way] != null) {
+                way++; // one key so far (in way 0): the new one goes beside it
+            }
+        }
+        guessWays[way] = g;
+        final Guess g0 = guessWays[slot << 1];
+        final Guess g1 = guessWays[(slot << 1) + 1];
+        if (g0 == null || g1 == null) {
+            guessAt[slot] = 0;
+            return;
+        }
+        final int m = Arrays.mismatch(g0.key, g1.key);
+        if (m < 0 || m >= 0xffff) {
+            // the same key in both ways (or keys alike for longer than a guess tells apart): keep one
+            guessWays[(slot << 1) + 1] = null;
+            guessAt[slot] = 0;
+            return;
+        }
+        guessAt[slot] = m + 1 | ((m < g0.key.length ? g0.key[m] : ' ') & 0xff) << 16;
     }
 
     int intValue(final byte[] b, final int off, final int len, final int hash) {

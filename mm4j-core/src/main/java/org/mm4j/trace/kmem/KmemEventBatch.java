@@ -1,8 +1,9 @@
 package org.mm4j.trace.kmem;
 
 /**
- * A batch of parsed {@link KmemEvent}s in reused primitive arrays (one array per field), handed from the thread that
- * decodes and parses a trace to the thread that replays it ({@link KmemEventPipe}). Filling and reading a batch
+ * A batch of parsed {@link KmemEvent}s in reused primitive arrays (one array per field the replay reads: not the pid,
+ * node or migratetype, which no part of the model takes), handed from the thread that decodes and parses a trace to
+ * the thread that replays it ({@link KmemEventPipe}). Filling and reading a batch
  * allocates nothing: strings in it (cache names, call sites) are the reader's interned instances. The replayer
  * reads the arrays in place ({@link KmemReplayer#replay(KmemEventBatch, int)}).
  *
@@ -14,20 +15,17 @@ public final class KmemEventBatch {
     private int size;
     final byte[] type;
     final int[] cpu;
-    final int[] pid;
     final long[] micros;
     final long[] ptr;
     final long[] bytesReq;
     final long[] bytesAlloc;
     final int[] gfp;
-    final short[] node;
     final String[] cacheName;
     final String[] callSite;
     final int[] cacheNameId;
     final int[] callSiteId;
     final long[] pfn;
     final byte[] order;
-    final byte[] migratetype;
     final long[] lineNo;
 
     public KmemEventBatch(final int capacity) {
@@ -37,20 +35,17 @@ public final class KmemEventBatch {
         this.capacity = capacity;
         type = new byte[capacity];
         cpu = new int[capacity];
-        pid = new int[capacity];
         micros = new long[capacity];
         ptr = new long[capacity];
         bytesReq = new long[capacity];
         bytesAlloc = new long[capacity];
         gfp = new int[capacity];
-        node = new short[capacity];
         cacheName = new String[capacity];
         callSite = new String[capacity];
         cacheNameId = new int[capacity];
         callSiteId = new int[capacity];
         pfn = new long[capacity];
         order = new byte[capacity];
-        migratetype = new byte[capacity];
         lineNo = new long[capacity];
     }
 
@@ -71,41 +66,17 @@ public final class KmemEventBatch {
         final int i = size++;
         type[i] = (byte) ev.type;
         cpu[i] = ev.cpu;
-        pid[i] = ev.pid;
         micros[i] = ev.timestampMicros;
         ptr[i] = ev.ptr;
         bytesReq[i] = ev.bytesReq;
         bytesAlloc[i] = ev.bytesAlloc;
         gfp[i] = ev.gfp;
-        node[i] = (short) ev.node;
         cacheName[i] = ev.cacheName;
         callSite[i] = ev.callSite;
         cacheNameId[i] = ev.cacheNameId;
         callSiteId[i] = ev.callSiteId;
         pfn[i] = ev.pfn;
         order[i] = (byte) ev.order;
-        migratetype[i] = (byte) ev.migratetype;
         lineNo[i] = ev.lineNo;
-    }
-
-    /** Loads event {@code i} ({@code 0 <= i < size}) into the flyweight {@code ev}. */
-    public void load(final int i, final KmemEvent ev) {
-        ev.type = type[i];
-        ev.cpu = cpu[i];
-        ev.pid = pid[i];
-        ev.timestampMicros = micros[i];
-        ev.ptr = ptr[i];
-        ev.bytesReq = bytesReq[i];
-        ev.bytesAlloc = bytesAlloc[i];
-        ev.gfp = gfp[i];
-        ev.node = node[i];
-        ev.cacheName = cacheName[i];
-        ev.callSite = callSite[i];
-        ev.cacheNameId = cacheNameId[i];
-        ev.callSiteId = callSiteId[i];
-        ev.pfn = pfn[i];
-        ev.order = order[i];
-        ev.migratetype = migratetype[i];
-        ev.lineNo = lineNo[i];
     }
 }

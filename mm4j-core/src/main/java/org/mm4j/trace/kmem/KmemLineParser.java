@@ -403,18 +403,41 @@ final class KmemLineParser {
         if (limit - p < 24) {
             return NONE; // too near the buffered bytes' end for the words read below
         }
-        final int type = kmemEventAt(p, limit);
+        final int type = eventAhead(p);
         if (type < 0) {
             return NONE;
         }
         p += NAME_LEN[type] + 1;
-        if (p >= limit || buf[p] != ' ') {
-            return NONE;
-        }
         ev.type = type;
         final int le = type >= KmemEvent.MM_PAGE_ALLOC ? pageAhead(ev, p, limit, type) : slabAhead(ev, p, limit, type);
         return le - ls <= KmemTraceReader.MAX_LINE ? le : NONE;
     }
+
+    /**
+     * {@link #parseAhead}'s event: the kmem event whose name, ':' and a blank are at {@code p} (at least 24 bytes
+     * buffered from there), or -1. Words that cover every byte of the name, the ':' and the blank tell each name, the
+     * most frequent names first.
+     */
+    private int eventAhead(final int p) {
+        final long w0 = word(p);
+        if (w0 == KMEM_CAC) {
+            final long w1 = word(p + 8);
+            return w1 == HE_FREE_COLON ? buf[p + 16] == ' ' ? KmemEvent.KMEM_CACHE_FREE : -1
+                : w1 == HE_ALLOC && word(p + 10) == ALLOC_COLON_BLANK ? KmemEvent.KMEM_CACHE_ALLOC : -1;
+        }
+        if (w0 == MM_PAGE_) {
+            return word(p + 7) == ALLOC_COLON_BLANK ? KmemEvent.MM_PAGE_ALLOC
+                : word(p + 6) == E_FREE_COLON_BLANK ? KmemEvent.MM_PAGE_FREE : -1;
+        }
+        if (w0 == KMALLOC_COLON) {
+            return buf[p + 8] == ' ' ? KmemEvent.KMALLOC : -1;
+        }
+        return (w0 & 0xff_ffff_ffff_ffffL) == KFREE_COLON_BLANK ? KmemEvent.KFREE : -1;
+    }
+
+    private static final long E_FREE_COLON_BLANK = ascii8("e_free: ");
+    private static final long ALLOC_COLON_BLANK = ascii8("_alloc: ");
+    private static final long KFREE_COLON_BLANK = ascii8("kfree: ");
 
     /** {@link #parseAhead} of a slab event's fields from {@code p}: the line's end, or {@link #NONE}. */
     private int slabAhead(final KmemEvent ev, final int from, final int limit, final int type) {
@@ -459,7 +482,8 @@ final class KmemLineParser {
         if (type == KmemEvent.KFREE) {
             return buf[tail] == '\n' ? tail : NONE;
         }
-        return tailAhead(ev, tail, limit, type, ev.callSiteId);
+        final int id = ev.callSiteId;
+        return tailAhead(ev, tail, limit, type, id, id >= 0 ? tails.predicted(type, id) : -1, -1);
     }
 
     /** {@link #parseAhead} of a page event's fields from {@code p}: the line's end, or {@link #NONE}. */
@@ -477,7 +501,9 @@ final class KmemLineParser {
         }
         ev.pfn = pfn;
         if (type == KmemEvent.MM_PAGE_ALLOC) {
-            return tailAhead(ev, end, limit, type, -1);
+            final int tail = end;
+            final int g = limit - tail >= FieldMemo.PAGE_GUESS_BYTES ? FieldMemo.pageGuess(buf, tail) : -1;
+            return tailAhead(ev, tail, limit, type, -1, g >= 0 ? tails.pagePredicted(g) : -1, g);
         }
         // mm_page_free: order=N and the newline
         if (!at(end, limit, ORDER)) {
@@ -500,12 +526,13 @@ final class KmemLineParser {
 
     /**
      * The tail from {@code tail} to the newline, when remembered ({@link FieldMemo}): its values into {@code ev},
-     * and the line's end; {@link #NONE} when not remembered. The tail last seen with the line's call site and type
-     * is tried first (compared up to and with the newline after it); else the newline is found by a scan that
-     * stops at any byte that is not printable ASCII and the tail is looked up.
+     * and the line's end; {@link #NONE} when not remembered. The remembered tail {@code slot} (-1: none) is tried
+     * first (compared up to and with the newline after it; for a slab event the one last seen with the line's call
+     * site and type, for an mm_page_alloc line the one last seen with the same bytes at a few places,
+     * {@link FieldMemo#pageGuess} {@code g}); else {@link #tailLookup}.
      */
-    private int tailAhead(final KmemEvent ev, final int tail, final int limit, final int type, final int site) {
-        int slot = site >= 0 ? tails.predicted(type, site) : -1;
+    private int tailAhead(final KmemEvent ev, final int tail, final int limit, final int type, final int site,
+        final int slot, final int g) {
         if (slot >= 0) {
             final int le = tails.endOf(slot, buf, tail, limit);
             if (le >= 0) {
@@ -513,16 +540,28 @@ final class KmemLineParser {
                 return le;
             }
         }
+        return tailLookup(ev, tail, limit, type, site, g);
+    }
+
+    /**
+     * {@link #tailAhead} when its guess missed: the newline found by a scan that stops at any byte that is not
+     * printable ASCII, the tail looked up and made the guess of the call site and type {@code site} (slab events)
+     * or of {@link FieldMemo#pageGuess} {@code g} (mm_page_alloc, when not -1).
+     */
+    private int tailLookup(final KmemEvent ev, final int tail, final int limit, final int type, final int site,
+        final int g) {
         final int le = lineEndAt(tail, limit);
         if (le < 0) {
             return NONE;
         }
-        slot = tails.find(buf, tail, le, type, Interner.hash(buf, tail, le - tail));
+        final int slot = tails.find(buf, tail, le, type, Interner.hash(buf, tail, le - tail));
         if (slot < 0) {
             return NONE;
         }
         if (site >= 0) {
             tails.predict(type, site, slot);
+        } else if (g >= 0) {
+            tails.pagePredict(g, slot);
         }
         tails.load(slot, ev);
         return le;
@@ -775,11 +814,18 @@ final class KmemLineParser {
         return at(p, le, k) ? bytes(p + k.len(), le) : -1;
     }
 
-    /** {@link #timestamp}'s common case from two words (up to 7 digits, '.', six, ':', blank before {@code le}). */
+    /**
+     * {@link #timestamp}'s common case from two words (up to 7 digits, '.', six, ':', blank before {@code le}). The
+     * seconds and their '.' as read last ({@link #secWord}) are taken without reading them again: the seconds change
+     * once a second of the capture, every few thousand lines.
+     */
     private long timestampWords(final int from, final int le) {
         final long w0 = word(from);
-        final int n = digits(w0);
-        if (n == 0 || n >= 8 || from + n + 8 >= le || buf[from + n] != '.') {
+        if ((w0 & secMask) != secWord && !seconds(w0, from)) {
+            return -1;
+        }
+        final int n = secLen;
+        if (from + n + 8 >= le) {
             return -1;
         }
         final long frac = frac6(word(from + n + 1));
@@ -787,8 +833,33 @@ final class KmemLineParser {
             return -1;
         }
         end = from + n + 8;
-        return decValue(w0, n) * 1_000_000 + frac;
+        return secValue * 1_000_000 + frac;
     }
+
+    /**
+     * Reads the seconds of a timestamp from its first word {@code w0} (at {@code from}: up to 7 digits and a '.')
+     * into {@link #secWord} and the fields after it; false when they are not so.
+     */
+    private boolean seconds(final long w0, final int from) {
+        final int n = digits(w0);
+        if (n == 0 || n >= 8 || buf[from + n] != '.') {
+            return false;
+        }
+        secLen = n;
+        secValue = decValue(w0, n);
+        secMask = mask(n + 1);
+        secWord = w0 & secMask;
+        return true;
+    }
+
+    /**
+     * The seconds {@link #timestampWords} read last: their digits and '.' ({@link #secLen} + 1 bytes, the rest of the
+     * word masked off by {@link #secMask}; none at first: no word masked to nothing is -1), their count and value.
+     */
+    private long secWord = -1;
+    private long secMask;
+    private int secLen;
+    private long secValue;
 
     /**
      * A hex number from {@code s} in its common forms, 1 to 7 digits (pfn=) or 16 (a hashed %p), told from the
