@@ -40,6 +40,14 @@ import java.util.Locale;
  * ({@code workload,round,label,ns}, all rounds, warm-up included), for pairings other than with the first variant
  * (e.g. the floor rows' difference, README "Fifth pass (issue 13)").
  *
+ * <p>{@code -Dmm4j.cpuab.sched=true} (Linux) adds two columns to each raw line: the CPU the thread was on when the
+ * round ended and the involuntary context switches (preemptions) during the round ({@code /proc/thread-self}, read
+ * outside the timed part). On this project's 2-vCPU machine the two CPUs often run 1.5-2x apart for minutes, for
+ * every allocator alike; a process that stays on the slow one is a "slow process" (README "Eighth pass (issue
+ * 13)"). {@code -Dmm4j.cpuab.reopen=true} closes every variant's allocator and opens a new one (a new kernel, the
+ * same class loader and compiled code) before each workload after the first: list a workload twice to tell a
+ * slow kernel instance from slow compiled code.
+ *
  * <p>{@code -Dmm4j.cpuab.old=true} runs a full GC ({@code System.gc()}) once the variants are open: the workloads'
  * slot arrays then sit in old regions, as a long-lived program's would, so the caller's store of a segment into
  * them takes G1's full post-write barrier (with its {@code StoreLoad} fence on JDK 25). Without it they stay young
@@ -55,8 +63,18 @@ public final class CpuAb {
     private CpuAb() {
     }
 
-    /** One variant: its label, allocator and the workload methods of its class loader. */
-    private record Variant(String label, Object allocator, Method allocFree, Method ring, Method batch) {
+    /**
+     * One variant: its label, allocator and the workload methods of its class loader, and how to open another
+     * allocator of its row there ({@code open}, {@code bind}, {@code row}; properties are not set again).
+     */
+    private record Variant(String label, Object allocator, Method allocFree, Method ring, Method batch, Method open,
+                           Method bind, String row) {
+        Variant reopen() throws Exception {
+            ((AutoCloseable) allocator).close();
+            final Object a = open.invoke(null, row);
+            bind.invoke(a, 0);
+            return new Variant(label, a, allocFree, ring, batch, open, bind, row);
+        }
     }
 
     public static void main(final String[] args) throws Exception {
@@ -94,13 +112,25 @@ public final class CpuAb {
         final String rawFile = System.getProperty("mm4j.cpuab.raw");
         final PrintStream raw = rawFile == null ? null : new PrintStream(Files.newOutputStream(Path.of(rawFile)),
             false, StandardCharsets.UTF_8);
+        final boolean sched = Boolean.getBoolean("mm4j.cpuab.sched");
+        final boolean reopen = Boolean.getBoolean("mm4j.cpuab.reopen");
+        boolean first = true;
         for (final int w : work) {
+            if (reopen && !first) {
+                for (int i = 0; i < n; i++) {
+                    vs.set(i, vs.get(i).reopen());
+                }
+            }
+            first = false;
             final double ops = w == 3 ? SafetyCost.BATCHES * 1024.0 : SafetyCost.BATCH;
             final double[][] ns = new double[n][rounds];
+            final int[][] cpu = new int[n][rounds];
+            final long[][] preempted = new long[n][rounds];
             for (int r = 0; r < rounds; r++) {
                 for (int k = 0; k < n; k++) {
                     final int i = (k + r) % n;
                     final Variant v = vs.get(i);
+                    final long s0 = sched ? preemptions() : 0;
                     final long t0 = mx.getCurrentThreadCpuTime();
                     switch (w) {
                         case 0 -> v.allocFree.invoke(null, v.allocator);
@@ -109,6 +139,10 @@ public final class CpuAb {
                         default -> v.batch.invoke(null, v.allocator);
                     }
                     ns[i][r] = (mx.getCurrentThreadCpuTime() - t0) / ops;
+                    if (sched) {
+                        preempted[i][r] = preemptions() - s0;
+                        cpu[i][r] = currentCpu();
+                    }
                 }
             }
             final StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-19s", WORKLOADS[w]));
@@ -123,7 +157,8 @@ public final class CpuAb {
             if (raw != null) {
                 for (int r = 0; r < rounds; r++) {
                     for (int i = 0; i < n; i++) {
-                        raw.printf(Locale.ROOT, "%s,%d,%s,%.4f%n", WORKLOADS[w], r, vs.get(i).label, ns[i][r]);
+                        raw.printf(Locale.ROOT, "%s,%d,%s,%.4f", WORKLOADS[w], r, vs.get(i).label, ns[i][r]);
+                        raw.println(sched ? "," + cpu[i][r] + "," + preempted[i][r] : "");
                     }
                 }
                 raw.flush();
@@ -188,7 +223,7 @@ public final class CpuAb {
             af.setAccessible(true);
             ring.setAccessible(true);
             batch.setAccessible(true);
-            return new Variant(p[0], a, af, ring, batch);
+            return new Variant(p[0], a, af, ring, batch, open, bind, p[2]);
         } catch (final InvocationTargetException e) {
             throw new IllegalArgumentException("variant=" + spec + ": " + e.getCause(), e.getCause());
         } finally {
@@ -197,6 +232,24 @@ public final class CpuAb {
                 System.clearProperty(t < 0 ? x : x.substring(0, t));
             }
         }
+    }
+
+    /** The CPU this thread runs on (field 39 of {@code /proc/thread-self/stat}). */
+    static int currentCpu() throws IOException {
+        final String stat = Files.readString(Path.of("/proc/thread-self/stat"));
+        // the fields after the command name (which may hold spaces) start at field 3
+        final String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Integer.parseInt(f[39 - 3]);
+    }
+
+    /** This thread's involuntary context switches so far ({@code /proc/thread-self/status}). */
+    static long preemptions() throws IOException {
+        for (final String line : Files.readAllLines(Path.of("/proc/thread-self/status"))) {
+            if (line.startsWith("nonvoluntary_ctxt_switches:")) {
+                return Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+            }
+        }
+        throw new IOException("/proc/thread-self/status: no nonvoluntary_ctxt_switches");
     }
 
     /** The median of the rounds {@code [from, to)} of {@code ns}. */
