@@ -31,7 +31,7 @@ import java.lang.invoke.VarHandle;
  * reinterpreted to {@code Long.MAX_VALUE} bytes, a constant to the JIT) at the table's address, after its own check of
  * the pfn against {@link #nrPages()} (and of a field's offset against the entry, which folds away where the offset is
  * a constant). The table's own segment would check its bounds, its session and its alignment on every access
- * through fields the JIT cannot treat as constants: in the kmem replay, C2 compiled the same model for 11 % less
+ * through fields the JIT cannot treat as constants: in the kmem replay, C2 compiled the same model for ~10 % less
  * CPU with this view (README, "Eighth pass (issue 14): the model thread and its compiles"). {@link #close()} sets the
  * bound to 0 before it unmaps the table, so every later access throws instead of touching unmapped memory; an access
  * racing with {@code close()} is outside the contract, as for any {@code Kernel} call (the JVM allocator's fast

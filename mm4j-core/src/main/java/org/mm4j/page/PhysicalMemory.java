@@ -34,7 +34,7 @@ public final class PhysicalMemory implements AutoCloseable {
     private final long totalBytes;
     private final MemorySegment all;
     /**
-     * What {@link #word} reads through: all memory, a constant to the JIT, at {@link #nodeBase}[0] plus a physical
+     * What {@link #word} reads through: all memory, a constant to the JIT, at {@link #wordBase} plus a physical
      * address it checks itself against {@link #wordLimit} (as {@code MemMap} does, and for the same reason: README,
      * "Eighth pass (issue 14): the model thread and its compiles").
      */

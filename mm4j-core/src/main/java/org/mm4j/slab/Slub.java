@@ -791,8 +791,8 @@ public final class Slub {
      * The calling thread's own confined allocator with per-thread sheaves, on a virtual thread too: for a
      * long-lived virtual thread whose allocations are hot (per-thread sheaves cost about a third of the per-CPU
      * slab paths). Such a virtual thread is registered and its sheaves go back when it ends, as a platform
-     * thread's do; it adds up to {@code 2 x mm4j.sheaves} objects per cache it uses to what is parked until then.
-     * On a platform thread this is {@link #allocator()}.
+     * thread's do; it adds up to twice a cache's thread sheaf capacity per cache it uses to what is parked until
+     * then. On a platform thread this is {@link #allocator()}.
      */
     public SlabAllocator confinedAllocator() {
         return threadAllocator.get();
@@ -814,8 +814,8 @@ public final class Slub {
     }
 
     /**
-     * Capacity of the per-thread sheaves of a cache of {@code size}-byte slots whose {@code sheaf_capacity} is
-     * {@code requested}: {@code mm4j.sheaves=N} if given (0: none), else by size ({@link SlabAllocator#sheafCapacityFor}).
+     * Thread sheaf capacity of a cache of {@code size}-byte slots with {@code sheaf_capacity} {@code requested}:
+     * {@code mm4j.sheaves=N} if given (0: none), else by size, {@link SlabAllocator#sheafCapacityFor}.
      */
     int threadSheafCapacity(final int size, final int requested) {
         return threadSheafCapacity == 0 || explicitSheaves ? threadSheafCapacity
@@ -846,7 +846,7 @@ public final class Slub {
      * {@code flush_all} of the per-CPU sheaves): returns the sheaves of ended threads and of the calling thread,
      * the per-CPU sheaves and the barns' sheaves of every cache to the slabs, and frees the empty slabs. Called
      * with no slab lock held, by an allocation about to fail (which then retries once). Live threads' sheaves
-     * are never touched: at most {@code 2 x mm4j.sheaves} objects per live thread and cache stay out of reach.
+     * are never touched: at most twice the cache's thread sheaf capacity per live thread and cache stays out of reach.
      * Departure from Linux, named: the kernel has no shrinker for sheaves; mm4j reclaims them here because a JVM
      * thread, unlike a CPU, can end with its cache full.
      */
