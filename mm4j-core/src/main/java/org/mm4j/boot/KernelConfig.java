@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -116,19 +117,41 @@ public final class KernelConfig {
             } catch (final IOException e) {
                 throw new UncheckedIOException("cannot read the bundled config-" + REFERENCE + ".gz", e);
             }
-            final List<String> lines = new ArrayList<>();
-            for (final String line : text.split("\n", -1)) {
-                lines.addAll(MM4J_BUILT.getOrDefault(line, List.of(line)));
+            // Every boot parses this (~4,000 lines, at start-up, mostly interpreted), so in one pass: no split
+            // array, and no line hashed whole: only a line whose symbol MM4J_BUILT replaces is looked up there
+            // (a symbol's String keeps the hash the values map computed for it)
+            final Set<String> built = new HashSet<>();
+            for (final String key : MM4J_BUILT.keySet()) {
+                built.add(symbolOf(key));
             }
-            final Map<String, String> values = new LinkedHashMap<>();
-            for (final String line : lines) {
+            final List<String> lines = new ArrayList<>(4096);
+            final Map<String, String> values = new LinkedHashMap<>(8192);
+            for (int from = 0, n = text.length(); from <= n; ) {
+                final int nl = text.indexOf('\n', from);
+                final int eol = nl < 0 ? n : nl;
+                final String line = text.substring(from, eol);
+                from = eol + 1;
                 final String name = symbolOf(line);
-                if (name != null) {
-                    values.put(name, line.startsWith("#") ? null : line.substring(line.indexOf('=') + 1));
+                final List<String> replaced = name != null && line.charAt(0) == '#' && built.contains(name)
+                    ? MM4J_BUILT.get(line) : null;
+                if (replaced == null) {
+                    add(lines, values, line, name);
+                } else {
+                    for (final String r : replaced) {
+                        add(lines, values, r, symbolOf(r));
+                    }
                 }
             }
             LINES = List.copyOf(lines);
             VALUES = Collections.unmodifiableMap(values);
+        }
+
+        private static void add(final List<String> lines, final Map<String, String> values, final String line,
+                                final String name) {
+            lines.add(line);
+            if (name != null) {
+                values.put(name, line.startsWith("#") ? null : line.substring(line.indexOf('=') + 1));
+            }
         }
     }
 
