@@ -57,13 +57,12 @@ final class FieldMemo {
     private final int[] hashes = new int[SLOTS];
     private int size;
     /**
-     * Per slab event type and call site id (a few collide): the slot of the tail last found with them, +1 (0:
-     * none), and the key it was found with ({@code site << 2 | type}). A guess only: a line's tail is taken from
+     * Per slab event type and call site id (a few collide), in one word: the key the tail last found with them was
+     * found with ({@code site << 2 | type}, high half) and its slot + 1 (low half; 0: none). A guess only: a line's tail is taken from
      * it only when its bytes and the newline after them are there ({@link #endOf}).
      */
     private static final int GUESSES = 1 << 12;
-    private final int[] guessSlot = new int[GUESSES];
-    private final int[] guessKey = new int[GUESSES];
+    private final long[] guesses = new long[GUESSES];
 
     /** The slot of the tail {@code [from, to)} of a line of {@code type}, or -1 when it is not remembered. */
     int find(final byte[] b, final int from, final int to, final int type, final int hash) {
@@ -117,15 +116,15 @@ final class FieldMemo {
     int predicted(final int type, final int site) {
         final int key = site << 2 | type;
         final int i = key & (GUESSES - 1);
-        return guessKey[i] == key ? guessSlot[i] - 1 : -1;
+        final long g = guesses[i];
+        return (int) (g >>> 32) == key ? (int) g - 1 : -1;
     }
 
     /** Remembers that the tail in {@code slot} was found for a line of {@code type} and call site id {@code site}. */
     void predict(final int type, final int site, final int slot) {
         final int key = site << 2 | type;
         final int i = key & (GUESSES - 1);
-        guessKey[i] = key;
-        guessSlot[i] = slot + 1;
+        guesses[i] = (long) key << 32 | slot + 1;
     }
 
     /**

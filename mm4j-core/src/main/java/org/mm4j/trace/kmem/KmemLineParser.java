@@ -491,7 +491,10 @@ final class KmemLineParser {
         if (!at(from, limit, PAGE)) {
             return NONE;
         }
-        final int e = plainTokenEnd(from + PAGE.len(), limit);
+        // page=%p: 16 printable bytes and a blank (two words), else the scan
+        final int v = from + PAGE.len();
+        final int e = limit - v >= 24 && (stops(word(v)) | stops(word(v + 8))) == 0 && buf[v + 16] == ' ' ? v + 16
+            : plainTokenEnd(v, limit);
         if (e < 0 || buf[e] != ' ' || !at(e, limit, PFN)) {
             return NONE;
         }
@@ -509,10 +512,10 @@ final class KmemLineParser {
         if (!at(end, limit, ORDER)) {
             return NONE;
         }
-        final int v = end + ORDER.len();
-        final long w = word(v);
+        final int o = end + ORDER.len();
+        final long w = word(o);
         final int k = digits(w);
-        final int le = v + k;
+        final int le = o + k;
         if (k == 0 || k > 2 || le >= limit || buf[le] != '\n') {
             return NONE;
         }
