@@ -5,6 +5,7 @@ import org.mm4j.base.jfr.MmEvents;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 
 import static org.mm4j.page.Watermarks.ALLOC_CPUSET;
 import static org.mm4j.page.Watermarks.ALLOC_HIGHATOMIC;
@@ -28,14 +29,12 @@ import static org.mm4j.page.Watermarks.ALLOC_WMARK_MIN;
  * <p>Error convention (the kernel's): no page is a result of -1 (the model's NULL pfn: pfn 0 is a real, reserved
  * page) after {@code warn_alloc}'s report unless {@link Gfp#NOWARN}; nothing here throws for exhaustion.
  *
- * <p>State owned here: {@code handedOut}, one bit per pageblock (see {@link #markHandedOut}), and {@code zeroed},
- * one bit per page (see {@link #prepNewPage}), both updated lock-free.
+ * <p>State owned here: {@code zeroed}, one bit per page (see {@link #prepNewPage}), updated lock-free.
  * Locks: none held on entry; the zone lock is taken for the high-atomic reserve and by {@link Rmqueue}; the
  * pcp lock by {@link Rmqueue#rmqueuePcplist}.
  */
 final class PageAlloc {
-    private static final VarHandle HANDED_OUT = MethodHandles.arrayElementVarHandle(long[].class);
-    private static final VarHandle ZEROED = HANDED_OUT;
+    private static final VarHandle ZEROED = MethodHandles.arrayElementVarHandle(long[].class);
 
     private final BuddyAllocator buddy;
     private final PhysicalMemory mem;
@@ -44,13 +43,17 @@ final class PageAlloc {
     private final BuddyAllocator.Options opts;
     private final Zone[][] zonelist;
     private final int nrNodes;
-    /** One bit per pageblock: some page of it was handed out since boot ({@link #markHandedOut}). */
-    private final long[] handedOut;
     /**
-     * One bit per page: the page's bytes are known to be all zero. Set for a block handed out zeroed (or already
-     * zero), cleared when a block is freed by an owner that may have written it ({@link #clearZeroed}); kept by a
-     * free that says the block was not written ({@link BuddyAllocator#freePagesUnwritten}). Read only for a free
-     * block being handed out, so a bit of a block in an owner's hands may be stale: nothing reads it then.
+     * One bit per page: the page's bytes are known to be all zero. Set for every page at boot: a page the allocator
+     * has not handed out since boot still holds the zeros of the fresh reservation (nothing writes a page nobody
+     * owns; the Arena fallback zeroes everything at boot). Set for a block handed out zeroed, cleared when a block
+     * is freed by an owner that may have written it ({@link #clearZeroed}); kept by a free that says the block was
+     * not written ({@link BuddyAllocator#freePagesUnwritten}). Read only for a free block being handed out, so a
+     * bit of a block in an owner's hands may be stale: nothing reads it then. So {@code __GFP_ZERO} and
+     * {@code init_on_alloc} write no page that was never handed out, and a zeroed allocation that is never used
+     * costs no resident memory (a 5 M-event kmem replay's {@code __GFP_ZERO} page events no longer fault in and
+     * zero ~30,000 host pages that nothing reads). The price is that of the kernel's {@code init_on_free} (which
+     * also skips zeroing at allocation): a stray write into memory nobody owns is not wiped.
      */
     private final long[] zeroed;
     private volatile BuddyAllocator.OomHandler oomHandler;
@@ -63,8 +66,8 @@ final class PageAlloc {
         this.opts = buddy.opts;
         this.zonelist = buddy.zonelist;
         this.nrNodes = buddy.nrNodes;
-        this.handedOut = new long[(int) (((mem.totalPages() >>> Zone.PAGEBLOCK_ORDER) + 63) >>> 6)];
         this.zeroed = new long[(int) ((mem.totalPages() + 63) >>> 6)];
+        Arrays.fill(zeroed, -1L);  // every page holds the fresh reservation's zeros (see zeroed)
     }
 
     void setOomHandler(final BuddyAllocator.OomHandler handler) {
@@ -373,14 +376,11 @@ final class PageAlloc {
         if (owner != null) {
             owner.setPageOwner(pfn, order, gfp);  // post_alloc_hook: set_page_owner
         }
-        final boolean fresh = markHandedOut(pfn, order);
         if (((gfp & Gfp.ZERO) != 0 || opts.initOnAlloc()) && !opts.initOnFree()) {
-            // a block already all zero (fresh, or freed unwritten after a zeroed handout) needs no writing
-            if (!fresh && !allZeroed(pfn, order)) {
+            // a block already all zero (never handed out, or freed unwritten after a zeroed handout) needs no writing
+            if (!allZeroed(pfn, order)) {
                 mem.fill(PhysicalMemory.pfnToPhys(pfn), (long) PhysicalMemory.PAGE_SIZE << order, (byte) 0);
             }
-            markZeroed(pfn, order, true);
-        } else if (fresh) {
             markZeroed(pfn, order, true);
         }
         // any other block keeps its bits: each says what is true of its page until a writer frees it
@@ -461,51 +461,5 @@ final class PageAlloc {
     /** Plain read of one word of {@code zeroed}: a bit of a block being handed out changed before the free lists' lock. */
     private long lpZeroed(final int word) {
         return zeroed[word];
-    }
-
-    /**
-     * Records that {@code [pfn, pfn + 2^order)} is handed out; returns whether no page of its pageblocks ever was
-     * before. Such pages still hold the zeros of the fresh reservation (nothing writes a page the allocator has
-     * not handed out), so {@code __GFP_ZERO} and {@code init_on_alloc} need not write them, and a zeroed
-     * allocation that is never used costs no resident memory. The price is that of the kernel's {@code init_on_free}
-     * (which also skips zeroing at allocation): a stray write into memory nobody owns is not wiped.
-     * (The Arena fallback zeroes everything at boot, so the rule holds there too.) Lock-free: one bit per
-     * pageblock, set with an atomic OR; a page reaches a new owner only through the free lists' locks, so a set bit
-     * is seen by every later allocation of that pageblock.
-     */
-    private boolean markHandedOut(final long pfn, final int order) {
-        final long first = pfn >>> Zone.PAGEBLOCK_ORDER;
-        if (order <= Zone.PAGEBLOCK_ORDER) {
-            // an aligned block of at most a pageblock lies in one: one bit, no loop (a one-pass loop here, run on
-            // every handout, counted a back-edge per call and had C2 compile this method twice, once on-stack)
-            assert (pfn & (1L << order) - 1) == 0 : "pfn " + pfn + " not aligned to order " + order;
-            return markHandedOutBlock(first);
-        }
-        final long last = (pfn + (1L << order) - 1) >>> Zone.PAGEBLOCK_ORDER;
-        boolean fresh = true;
-        for (long b = first; b <= last; b++) {
-            fresh &= markHandedOutBlock(b);
-        }
-        return fresh;
-    }
-
-    /** Sets pageblock {@code b}'s bit; returns whether it was clear. */
-    private boolean markHandedOutBlock(final long b) {
-        final int word = (int) (b >>> 6);
-        final long bit = 1L << (b & 63);
-        if ((lpHandedOut(word) & bit) != 0) {  // plain read first: the bit is set once, then stays
-            return false;
-        }
-        return (testAndSetHandedOut(word, bit) & bit) == 0;
-    }
-
-    /** Plain read of one word of the handed-out bitmap ({@code lp}). */
-    private long lpHandedOut(final int word) {
-        return handedOut[word];
-    }
-
-    /** Atomic OR of {@code bit} into a word of the bitmap ({@code test_and_set_bit}); returns the old word. */
-    private long testAndSetHandedOut(final int word, final long bit) {
-        return (long) HANDED_OUT.getAndBitwiseOr(handedOut, word, bit);
     }
 }

@@ -132,7 +132,7 @@
  * org.mm4j.page.MemMap} names them so for every field ({@code lpLong}, {@code casLong}, {@code soFlags},
  * {@code casRefcount}); the flags word's {@code flags()} is its {@code lv} read, {@code setFlag}/{@code clearFlag}
  * are the kernel's atomic {@code set_bit}/{@code clear_bit}. {@code Pcp}'s lock word is worked through
- * {@code casLocked}/{@code soLocked}/{@code lvLocked}; {@code PageAlloc}'s handed-out bitmap through
- * {@code lpHandedOut} and {@code testAndSetHandedOut} (atomic OR).
+ * {@code casLocked}/{@code soLocked}/{@code lvLocked}; {@code PageAlloc}'s zeroed-page bitmap through
+ * {@code lpZeroed} and atomic OR/AND.
  */
 package org.mm4j.page;
