@@ -11,7 +11,8 @@ import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * Workload {@code alloc-free-64}: one thread allocates 64 bytes, writes its first and last 8 bytes, hands the
- * address to a Blackhole and frees it; ns per pair. The best case of every allocator with a per-thread cache (the
+ * allocation to a Blackhole and frees it; ns per pair. Each row does it in its own natural form,
+ * {@link Allocator#allocWriteFree}: the handle (an address, or a segment, buffer or array) held in a local. The best case of every allocator with a per-thread cache (the
  * same slot comes back each time): the ring workloads ({@link RingBench}) are the ones with a live set.
  */
 @State(Scope.Thread)
@@ -23,10 +24,6 @@ public class AllocFreeBench extends PeerState {
 
     @Benchmark
     public void allocFree64(final Blackhole bh) {
-        final Allocator al = a;
-        final long p = al.alloc(SIZE, refs, 0);
-        al.write8(p, SIZE, refs, 0, stamp++);
-        bh.consume(p);
-        al.free(p, SIZE, refs, 0);
+        a.allocWriteFree(SIZE, stamp++, refs, bh);
     }
 }

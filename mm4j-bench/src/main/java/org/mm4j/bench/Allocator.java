@@ -1,5 +1,9 @@
 package org.mm4j.bench;
 
+import org.openjdk.jmh.annotations.CompilerControl;
+
+import org.openjdk.jmh.infra.Blackhole;
+
 /**
  * One allocator measured by the peer comparison: every workload runs the same loop over this interface, so the
  * rows differ only in the allocator behind it.
@@ -55,6 +59,26 @@ public interface Allocator extends AutoCloseable {
         final long n = nativeAddress(address);
         Memory.EVERYTHING.set(Memory.LONG, n, value);
         Memory.EVERYTHING.set(Memory.LONG, n + byteSize - 8, value);
+    }
+
+    /**
+     * The operation of {@code alloc-free-64} ({@link AllocFreeBench}), written the way a program using this
+     * allocator writes allocate-write-free: allocates {@code byteSize} (&gt;= 8) bytes, writes {@code value} into
+     * their first and last 8 bytes, hands the allocation to {@code bh} and frees it. The handle lives where such a
+     * program keeps it, in a local: address allocators keep the {@code long} (this default, through {@link #alloc},
+     * {@link #write8} and {@link #free} with {@code refs[0]}, which they leave alone) and {@code bh} consumes it;
+     * object allocators (a {@code MemorySegment}, a {@code ByteBuf}, a heap array) override it to keep their object
+     * in a local, write through it and give {@code bh} the object, instead of storing it into {@code refs[0]} and
+     * loading it back (a heap store with the GC's write barrier that the address rows do not pay, README "Ninth
+     * pass (issue 13)"). The ring and batch workloads keep many objects live, so they store every row's handle in
+     * an array ({@code long[]} or {@code Object[]}) and do not use this.
+     */
+    @CompilerControl(CompilerControl.Mode.INLINE)
+    default void allocWriteFree(final long byteSize, final long value, final Object[] refs, final Blackhole bh) {
+        final long p = alloc(byteSize, refs, 0);
+        write8(p, byteSize, refs, 0, value);
+        bh.consume(p);
+        free(p, byteSize, refs, 0);
     }
 
     /**

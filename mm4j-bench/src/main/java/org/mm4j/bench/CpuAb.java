@@ -54,11 +54,26 @@ import java.util.Locale;
  * when no GC runs during the run (the 64-byte workloads of the address and cached-view rows allocate nothing),
  * and the barrier stops at its young-card test.
  *
+ * <p>alloc-free-64 runs each row's {@link Allocator#allocWriteFree} (the handle in a local, README "Ninth pass
+ * (issue 13)") and hands it to a JMH Blackhole, so run with {@link #BLACKHOLE_FLAGS} as JMH's forks do; variants of
+ * jars that predate that method, and variants with the property {@code mm4j.cpuab.slots}, run the slot form all
+ * rows had before ({@code refs[0]}).
+ *
  * <p>Not JMH: one JVM, no fork isolation; the JIT compiles each variant's loop separately. CPU time still carries
  * the cache pollution of context switches and a busy sibling hyperthread: compare variants of one run, not runs.
  */
 public final class CpuAb {
     static final String[] WORKLOADS = {"alloc-free-64", "ring-64", "ring-mixed-16-4096", "batch-1024x64"};
+    /**
+     * The JIT flags JMH's forks of {@code mm4j bench} get that matter here: compiler blackholes (JMH 1.37's, which
+     * make {@code Blackhole.consume} free) and the inlining of {@link Allocator#allocWriteFree} and
+     * {@link RingBench#step} (the benchmark's compiler hints and {@link PeerComparison#FORK_JIT_ARGS}).
+     */
+    static final List<String> BLACKHOLE_FLAGS = List.of("-XX:+UnlockDiagnosticVMOptions",
+        "-XX:+UnlockExperimentalVMOptions", "-DcompilerBlackholesEnabled=true",
+        "-XX:CompileCommand=quiet", "-XX:CompileCommand=blackhole,org/openjdk/jmh/infra/Blackhole.consumeCompiler",
+        "-XX:CompileCommand=inline,org/mm4j/bench/*.allocWriteFree",
+        "-XX:CompileCommand=inline,org/mm4j/bench/RingBench.step");
 
     private CpuAb() {
     }
@@ -94,6 +109,10 @@ public final class CpuAb {
                     + String.join(", ", WORKLOADS) + ")");
             }
             work.add(i);
+        }
+        if (!Boolean.getBoolean("compilerBlackholesEnabled")) {
+            System.err.println("CpuAb: alloc-free-64 hands each allocation to a JMH Blackhole; run with JMH's flags "
+                + "for compiler blackholes, as its forks do: " + String.join(" ", BLACKHOLE_FLAGS));
         }
         final Path own = ownSafetyCost();
         final List<Variant> vs = new ArrayList<>();
@@ -217,8 +236,11 @@ public final class CpuAb {
             bind.setAccessible(true);
             bind.invoke(a, 0);  // boots the allocator's thread state while the properties are set
             final Class<?> sc = cl.loadClass("org.mm4j.bench.SafetyCost");
-            final Method af = sc.getDeclaredMethod("allocFree", ai);
-            final Method ring = sc.getDeclaredMethod("ring", ai, int[].class);
+            final boolean natural = Arrays.stream(ai.getDeclaredMethods())
+                .anyMatch(m -> m.getName().equals("allocWriteFree")) && !Boolean.getBoolean("mm4j.cpuab.slots");
+            final Method af = sc.getDeclaredMethod(natural ? "allocFree" : "allocFreeSlots", ai);
+            final Method ring = sc.getDeclaredMethod(Boolean.getBoolean("mm4j.cpuab.step") ? "ringStep" : "ring", ai,
+                int[].class);
             final Method batch = sc.getDeclaredMethod("batch", ai);
             af.setAccessible(true);
             ring.setAccessible(true);

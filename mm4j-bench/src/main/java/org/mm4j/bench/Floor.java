@@ -1,5 +1,7 @@
 package org.mm4j.bench;
 
+import org.openjdk.jmh.annotations.CompilerControl;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -236,6 +238,23 @@ abstract sealed class Floor implements Allocator permits Floor.Longs, Floor.Segm
         public void free(final long address, final long byteSize, final Object[] refs, final int slot) {
             free(SegmentFace.held(refs, slot));
             refs[slot] = null;
+        }
+
+        /** As {@code mm4j-segment}'s: the segment in a local (README "Ninth pass (issue 13)"). */
+        @Override
+        @CompilerControl(CompilerControl.Mode.INLINE)
+        public void allocWriteFree(final long byteSize, final long value, final Object[] refs,
+                                   final org.openjdk.jmh.infra.Blackhole bh) {
+            final MemorySegment m = allocate(byteSize);
+            if (RAW_WRITES) {
+                final long a = m.address();
+                Memory.EVERYTHING.set(Memory.LONG, a, value);
+                Memory.EVERYTHING.set(Memory.LONG, a + byteSize - 8, value);
+            } else {
+                SegmentFace.write8(m, byteSize, value);
+            }
+            bh.consume(m);
+            free(m);
         }
 
         @Override

@@ -1,8 +1,11 @@
 package org.mm4j.bench;
 
+import org.openjdk.jmh.annotations.CompilerControl;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * {@code new byte[n]} on the Java heap: allocation is a TLAB bump, "free" is dropping the reference and leaving the
@@ -40,6 +43,16 @@ final class HeapArrays implements Allocator {
         final byte[] b = (byte[]) refs[slot];
         LONGS.set(b, 0, value);
         LONGS.set(b, b.length - 8, value);
+    }
+
+    /** alloc-free-64 as a program writes it: the array in a local, written, consumed (so it is not optimised away). */
+    @Override
+    @CompilerControl(CompilerControl.Mode.INLINE)
+    public void allocWriteFree(final long byteSize, final long value, final Object[] refs, final Blackhole bh) {
+        final byte[] b = new byte[Math.toIntExact(byteSize)];
+        LONGS.set(b, 0, value);
+        LONGS.set(b, b.length - 8, value);
+        bh.consume(b);
     }
 
     @Override

@@ -1,6 +1,10 @@
 package org.mm4j.bench;
 
+import org.openjdk.jmh.annotations.CompilerControl;
+
+import java.lang.foreign.MemorySegment;
 import org.mm4j.slab.SlabAllocator;
+import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * Row {@code mm4j-segment}: mm4j's JVM-facing allocator used as a {@link java.lang.foreign.SegmentAllocator},
@@ -40,6 +44,16 @@ final class Mm4jSegments extends Mm4jSlab {
     public void free(final long address, final long byteSize, final Object[] refs, final int slot) {
         mine().free(SegmentFace.held(refs, slot));
         refs[slot] = null;
+    }
+
+    /** alloc-free-64 as a program writes it: the segment in a local, written through, consumed, freed. */
+    @Override
+    @CompilerControl(CompilerControl.Mode.INLINE)
+    public void allocWriteFree(final long byteSize, final long value, final Object[] refs, final Blackhole bh) {
+        final MemorySegment m = mine().allocate(byteSize);
+        SegmentFace.write8(m, byteSize, value);
+        bh.consume(m);
+        mine().free(m);  // mine() twice, as the mm4j row's alloc and free
     }
 
     @Override

@@ -1,8 +1,11 @@
 package org.mm4j.bench;
 
+import org.openjdk.jmh.annotations.CompilerControl;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.concurrent.FastThreadLocalThread;
+import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * Netty's {@link PooledByteBufAllocator} direct buffers (a jemalloc-style arena allocator in Java), allocated with
@@ -53,6 +56,18 @@ final class NettyPooledDirect implements Allocator {
         final ByteBuf b = (ByteBuf) refs[slot];
         b.setLong(0, value);
         b.setLong((int) byteSize - 8, value);
+    }
+
+    /** alloc-free-64 as a Netty user writes it: the buffer in a local, written, consumed, released. */
+    @Override
+    @CompilerControl(CompilerControl.Mode.INLINE)
+    public void allocWriteFree(final long byteSize, final long value, final Object[] refs, final Blackhole bh) {
+        final int n = Math.toIntExact(byteSize);
+        final ByteBuf b = pool.directBuffer(n, n);
+        b.setLong(0, value);
+        b.setLong(n - 8, value);
+        bh.consume(b);
+        b.release();
     }
 
     @Override

@@ -62,6 +62,15 @@ public final class PeerComparison {
      */
     static final List<String> FORK_HEAP_ARGS = List.of("-Xms512m", "-Xmx512m", "-Xmn128m", "-XX:+AlwaysPreTouch");
 
+    /**
+     * JIT flags of each fork: {@link Allocator#allocWriteFree}'s default (the address rows' form) inlined into
+     * the benchmark method, as the object rows' overrides are by their {@code @CompilerControl} (JMH's annotation
+     * processor writes no compiler hint for an interface's default method). It is the benchmark's wrapper around
+     * the row's calls, which a program has in its own method (README "Ninth pass (issue 13)").
+     */
+    static final List<String> FORK_JIT_ARGS = List.of(
+        "-XX:CompileCommand=inline,org/mm4j/bench/Allocator.allocWriteFree");
+
     /** Forks of a run whose numbers may be published (README): JMH's run-to-run variance needs several JVMs. */
     public static final int MIN_PUBLISHED_FORKS = 3;
     static final int DEFAULT_FORKS = MIN_PUBLISHED_FORKS;
@@ -395,6 +404,7 @@ public final class PeerComparison {
                                                           final String allocator) {
         final List<String> jvm = new ArrayList<>(FORK_HEAP_ARGS);
         jvm.addAll(PEER_JVM_ARGS);
+        jvm.addAll(FORK_JIT_ARGS);
         if (Allocators.FAST_THREAD_NAMES.contains(allocator)) {
             jvm.add("-Djmh.executor=CUSTOM");
             jvm.add("-Djmh.executor.class=" + FastThreadExecutor.class.getName());

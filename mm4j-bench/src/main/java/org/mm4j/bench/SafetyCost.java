@@ -4,6 +4,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
 import java.util.Locale;
+import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * The safety checks' cost measured in <em>thread CPU time</em>, for a machine too loaded for wall-clock JMH
@@ -26,6 +27,13 @@ public final class SafetyCost {
      * alloc-free slot's segment).
      */
     private static final Object[] ONE = new Object[1];
+    /**
+     * alloc-free-64's escape, as in JMH: a Blackhole made the way JMH allows outside its harness. Run with JMH's
+     * fork flags for compiler blackholes ({@link CpuAb}'s {@code BLACKHOLE_FLAGS}), or its {@code consume}
+     * does real work (more for an object than for a {@code long}).
+     */
+    static final Blackhole BH = new Blackhole(
+        "Today's password is swordfish. I understand instantiating Blackholes directly is dangerous.");
     private static final Object[] BATCH_REFS = new Object[1024];
     private static final long[] BATCH_ADDRS = new long[1024];
     private static final Object[] RING_REFS = new Object[RingBench.SLOTS];
@@ -67,16 +75,31 @@ public final class SafetyCost {
         }
     }
 
+    /** {@link AllocFreeBench}'s operation: each row's {@link Allocator#allocWriteFree}, the handle in a local. */
     private static long allocFree(final Allocator a) {
         final Object[] refs = ONE;
-        long s = 0;
+        final Blackhole bh = BH;
+        for (int i = 0; i < BATCH; i++) {
+            a.allocWriteFree(AllocFreeBench.SIZE, i, refs, bh);
+        }
+        return 0;
+    }
+
+    /**
+     * alloc-free-64 as every row ran it before README "Ninth pass (issue 13)": the handle through {@code refs[0]}
+     * for the object rows. {@link CpuAb} runs it for jars that predate {@link Allocator#allocWriteFree} and for
+     * variants with the property {@code mm4j.cpuab.slots}.
+     */
+    private static long allocFreeSlots(final Allocator a) {
+        final Object[] refs = ONE;
+        final Blackhole bh = BH;
         for (int i = 0; i < BATCH; i++) {
             final long p = a.alloc(AllocFreeBench.SIZE, refs, 0);
             a.write8(p, AllocFreeBench.SIZE, refs, 0, i);
-            s += p;
+            bh.consume(p);
             a.free(p, AllocFreeBench.SIZE, refs, 0);
         }
-        return s;
+        return 0;
     }
 
     /** {@link BatchBench}'s operation: 1,024 objects of 64 B allocated and written, then freed in order. */
@@ -97,6 +120,23 @@ public final class SafetyCost {
             }
         }
         return s;
+    }
+
+    /**
+     * The ring as JMH runs it: {@link RingBench#step} called once per operation on a {@link Ring64Bench} or
+     * {@link RingMixedBench} (its state in their fields, not in locals; {@code sizes} says which), for comparing {@link CpuAb}'s loop with JMH's (README "Ninth pass (issue
+     * 13)"); {@link CpuAb} runs it for variants with the property {@code mm4j.cpuab.step}.
+     */
+    private static long ringStep(final Allocator a, final int[] sizes) {
+        final RingBench b = Arrays.equals(sizes, RingBench.constant(Ring64Bench.SIZE)) ? new Ring64Bench()
+            : new RingMixedBench();
+        b.setUp(a);
+        final Blackhole bh = BH;
+        for (int i = 0; i < BATCH; i++) {
+            b.step(bh);
+        }
+        b.finish();
+        return 0;
     }
 
     /** {@value RingBench#LIVE} live objects, each freed {@value RingBench#LIVE} operations after its allocation. */

@@ -4,8 +4,10 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The caller's side of the rows that hand out {@link MemorySegment}s ({@code mm4j-segment}, {@code floor-segment}),
- * one code for all so that they differ only in the allocator behind it: the segment is kept in {@code refs[slot]}
- * (as a program keeps it), written and read through, and taken from there to be freed.
+ * one code for all so that they differ only in the allocator behind it: on the ring and batch workloads the segment
+ * is kept in {@code refs[slot]} (as a program keeps many live objects, in an array), written and read through, and
+ * taken from there to be freed; on {@code alloc-free-64} ({@link Allocator#allocWriteFree}) it stays in a local, as
+ * a program's allocate-write-free keeps it, and is written through with {@link #write8(MemorySegment, long, long)}.
  */
 final class SegmentFace {
     private SegmentFace() {
@@ -24,7 +26,11 @@ final class SegmentFace {
 
     /** {@link Allocator#write8} through the segment in {@code refs[slot]}. */
     static void write8(final long byteSize, final Object[] refs, final int slot, final long value) {
-        final MemorySegment m = held(refs, slot);
+        write8(held(refs, slot), byteSize, value);
+    }
+
+    /** {@link Allocator#write8} through {@code m}: its first and last 8 bytes. */
+    static void write8(final MemorySegment m, final long byteSize, final long value) {
         m.set(Memory.LONG, 0, value);
         m.set(Memory.LONG, byteSize - 8, value);
     }

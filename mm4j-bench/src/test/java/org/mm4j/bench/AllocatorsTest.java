@@ -139,9 +139,41 @@ class AllocatorsTest {
                 assertEquals(0, w.live());
             }
             assertEquals(1000, w.allocs());
+            assertEquals(1000, w.pairs(), "alloc-free-64 runs each row's own allocWriteFree");
             assertEquals(1, w.maxLive());
             assertEquals(List.of(64L), w.sizes().stream().distinct().toList());
             tearDownClean(af, w, name + " alloc-free-64");
+        });
+    }
+
+    static Stream<String> namesAndFloors() {
+        return Stream.concat(names(), Stream.of("floor-long", "floor-segment", "mm4j-segment-leak-paranoid"));
+    }
+
+    /**
+     * Each row's own form of alloc-free-64 (README "Ninth pass (issue 13)"): the handle held in a local, so
+     * nothing is left in the caller's slot (the heap row used to park its array there); both ends written and
+     * the object freed: the allocators that reuse the last object freed (LIFO sheaves, the floor's stacks) hand it
+     * back holding the stamp.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("namesAndFloors")
+    void allocWriteFreeKeepsTheHandleOutOfTheSlotWritesBothEndsAndFrees(final String name) throws Throwable {
+        onAllocatorThread(name, () -> {
+            try (Allocator a = Allocators.open(name)) {
+                a.bindThread(0);
+                final Object[] refs = new Object[1];
+                for (int i = 1; i <= 3; i++) {
+                    a.allocWriteFree(64, 0x5eed0000L + i, refs, BH);
+                    assertNull(refs[0], name + " left its handle in the slot");
+                }
+                if (name.startsWith("mm4j") && !name.equals("mm4j-cpu-slab") || name.startsWith("floor")) {
+                    final long p = a.alloc(64, refs, 0);
+                    assertEquals(0x5eed0003L, a.read8(p, 64, refs, 0, 0), name + ": first 8 bytes");
+                    assertEquals(0x5eed0003L, a.read8(p, 64, refs, 0, 56), name + ": last 8 bytes");
+                    a.free(p, 64, refs, 0);
+                }
+            }
         });
     }
 

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * A test decorator around a real allocator that records what a workload does with it: every allocation (slot,
@@ -24,6 +25,7 @@ final class Watching implements Allocator {
     private long frees;
     private long firstFreedOutOfOrder = -1;
     private int maxLive;
+    private long pairs;
 
     Watching(final Allocator real) {
         this.real = real;
@@ -79,6 +81,27 @@ final class Watching implements Allocator {
             frees++;
         }
         real.free(address, byteSize, refs, slot);
+    }
+
+    /**
+     * Counts the pair as one allocation and one free of {@code byteSize} (the row's own form runs, unseen inside:
+     * {@link AllocatorsTest} checks what it writes).
+     */
+    @Override
+    public void allocWriteFree(final long byteSize, final long value, final Object[] refs, final Blackhole bh) {
+        synchronized (this) {
+            pairs++;
+            allocs++;
+            frees++;
+            sizes.add(byteSize);
+            maxLive = Math.max(maxLive, live.size() + 1);
+        }
+        real.allocWriteFree(byteSize, value, refs, bh);
+    }
+
+    /** How many {@link #allocWriteFree} pairs ran (the row's own form). */
+    synchronized long pairs() {
+        return pairs;
     }
 
     @Override
