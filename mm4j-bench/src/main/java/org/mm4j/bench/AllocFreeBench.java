@@ -12,8 +12,9 @@ import org.openjdk.jmh.infra.Blackhole;
 /**
  * Workload {@code alloc-free-64}: one thread allocates 64 bytes, writes its first and last 8 bytes, hands the
  * allocation to a Blackhole and frees it; ns per pair. Each row does it in its own natural form,
- * {@link Allocator#allocWriteFree}: the handle (an address, or a segment, buffer or array) held in a local. The best case of every allocator with a per-thread cache (the
- * same slot comes back each time): the ring workloads ({@link RingBench}) are the ones with a live set.
+ * {@link Allocator#allocWriteFree}: the handle (an address, or a segment, buffer or array) held in a local. The
+ * best case of every allocator with a per-thread cache (the same object comes back each time): the ring workloads
+ * ({@link RingBench}) are the ones with a live set.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

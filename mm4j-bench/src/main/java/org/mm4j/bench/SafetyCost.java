@@ -124,8 +124,9 @@ public final class SafetyCost {
 
     /**
      * The ring as JMH runs it: {@link RingBench#step} called once per operation on a {@link Ring64Bench} or
-     * {@link RingMixedBench} (its state in their fields, not in locals; {@code sizes} says which), for comparing {@link CpuAb}'s loop with JMH's (README "Ninth pass (issue
-     * 13)"); {@link CpuAb} runs it for variants with the property {@code mm4j.cpuab.step}.
+     * {@link RingMixedBench} (its state in their fields, not in locals; {@code sizes} says which), for comparing
+     * {@link CpuAb}'s loop with JMH's (README "Ninth pass (issue 13)"); {@link CpuAb} runs it for variants with
+     * the property {@code mm4j.cpuab.step}.
      */
     private static long ringStep(final Allocator a, final int[] sizes) {
         final RingBench b = Arrays.equals(sizes, RingBench.constant(Ring64Bench.SIZE)) ? new Ring64Bench()
