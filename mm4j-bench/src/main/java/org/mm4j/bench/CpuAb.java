@@ -66,14 +66,13 @@ public final class CpuAb {
     static final String[] WORKLOADS = {"alloc-free-64", "ring-64", "ring-mixed-16-4096", "batch-1024x64"};
     /**
      * The JIT flags JMH's forks of {@code mm4j bench} get that matter here: compiler blackholes (JMH 1.37's, which
-     * make {@code Blackhole.consume} free) and the inlining of {@link Allocator#allocWriteFree} and
-     * {@link RingBench#step} (the benchmark's compiler hints and {@link PeerComparison#FORK_JIT_ARGS}).
+     * make {@code Blackhole.consume} free) and the inlining of {@link Allocator#allocWriteFree} (the benchmark's
+     * compiler hints and {@link PeerComparison#FORK_JIT_ARGS}).
      */
     static final List<String> BLACKHOLE_FLAGS = List.of("-XX:+UnlockDiagnosticVMOptions",
         "-XX:+UnlockExperimentalVMOptions", "-DcompilerBlackholesEnabled=true",
         "-XX:CompileCommand=quiet", "-XX:CompileCommand=blackhole,org/openjdk/jmh/infra/Blackhole.consumeCompiler",
-        "-XX:CompileCommand=inline,org/mm4j/bench/*.allocWriteFree",
-        "-XX:CompileCommand=inline,org/mm4j/bench/RingBench.step");
+        "-XX:CompileCommand=inline,org/mm4j/bench/*.allocWriteFree");
 
     private CpuAb() {
     }

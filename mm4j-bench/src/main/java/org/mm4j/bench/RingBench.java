@@ -1,7 +1,6 @@
 package org.mm4j.bench;
 
 import java.util.Arrays;
-import org.openjdk.jmh.annotations.CompilerControl;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
@@ -62,14 +61,7 @@ public abstract class RingBench extends PeerState {
         }
     }
 
-    /**
-     * One operation: allocate and write the new object, then free the oldest. The body of the ring benchmarks'
-     * {@code @Benchmark} methods, inlined into JMH's measurement loop as JMH inlines those methods: left to C2,
-     * it was compiled on its own first and then called out of line ("already compiled into a big method"), one
-     * call per operation that reloads every row's state and cost the segment rows more than the address rows
-     * (README "Ninth pass (issue 13)").
-     */
-    @CompilerControl(CompilerControl.Mode.INLINE)
+    /** One operation: allocate and write the new object, then free the oldest. */
     final void step(final Blackhole bh) {
         final Allocator al = a;
         final int k = cursor;
