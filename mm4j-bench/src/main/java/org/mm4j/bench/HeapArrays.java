@@ -13,7 +13,8 @@ import org.openjdk.jmh.infra.Blackhole;
  *
  * <p>The array is stored in {@code refs[slot]} and {@link #free} deliberately leaves it there until the next
  * allocation into the slot overwrites it: clearing it right away would let the JIT prove the array dead and remove
- * the allocation altogether. Returns 0: heap arrays have no stable address.
+ * the allocation altogether. Returns 0: heap arrays have no stable address. {@link #allocWriteFree} (alloc-free-64)
+ * keeps the array in a local instead and hands it to the Blackhole, which keeps it from being optimised away.
  *
  * <p>Threads: thread-safe (each thread writes only the slots it was given).
  */
