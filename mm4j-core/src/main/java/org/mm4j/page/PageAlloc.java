@@ -377,11 +377,14 @@ final class PageAlloc {
             owner.setPageOwner(pfn, order, gfp);  // post_alloc_hook: set_page_owner
         }
         if (((gfp & Gfp.ZERO) != 0 || opts.initOnAlloc()) && !opts.initOnFree()) {
-            // a block already all zero (never handed out, or freed unwritten after a zeroed handout) needs no writing
+            // a block already all zero (never handed out, or freed unwritten after a zeroed handout) needs no
+            // writing, and its bits are set already; a block written here is now known zero. (Its bits are set only
+            // after a write: setting them on every handout made that path rare once pages start known zero, and
+            // C2 compiled it as a trap that recompiled the allocation path in every 5 M-event replay.)
             if (!allZeroed(pfn, order)) {
                 mem.fill(PhysicalMemory.pfnToPhys(pfn), (long) PhysicalMemory.PAGE_SIZE << order, (byte) 0);
+                markZeroed(pfn, order, true);
             }
-            markZeroed(pfn, order, true);
         }
         // any other block keeps its bits: each says what is true of its page until a writer frees it
     }
