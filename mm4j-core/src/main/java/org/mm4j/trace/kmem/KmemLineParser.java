@@ -220,7 +220,9 @@ final class KmemLineParser {
         ev.timestampMicros = ts;
         // EVENT:
         p = skipSpaces(end, le);
-        int type = kmemEventAt(p, le);
+        // the read-ahead's matcher: what it matches lies within the line, as the line ends with its newline (no byte
+        // of a name, ':' or blank); a name with nothing after it is read below
+        int type = eventAt(p);
         final int e;
         if (type >= 0) {
             e = p + NAME_LEN[type] + 1;
@@ -238,47 +240,15 @@ final class KmemLineParser {
         return fields(ev, e, le) ? EVENT : GENERAL;
     }
 
-    /**
-     * The kmem event whose name, a ':' and then a blank or the line's end are at {@code p} (the common case, told
-     * from a word or two without looking for the token's end), or -1 when not so (the token is then read).
-     */
-    private int kmemEventAt(final int p, final int le) {
-        final long w0 = word(p);
-        final int t;
-        if (w0 == KMALLOC_COLON) {
-            t = KmemEvent.KMALLOC;
-        } else if ((w0 & 0xffff_ffff_ffffL) == KFREE_COLON) {
-            t = KmemEvent.KFREE;
-        } else if (w0 == KMEM_CAC) {
-            final long w1 = word(p + 8);
-            t = w1 == HE_FREE_COLON ? KmemEvent.KMEM_CACHE_FREE
-                : w1 == HE_ALLOC && buf[p + 16] == ':' ? KmemEvent.KMEM_CACHE_ALLOC : -1;
-        } else if (w0 == MM_PAGE_) {
-            final long w1 = word(p + 8);
-            t = (w1 & 0xffff_ffff_ffffL) == ALLOC_COLON ? KmemEvent.MM_PAGE_ALLOC
-                : (w1 & 0xff_ffff_ffffL) == FREE_COLON ? KmemEvent.MM_PAGE_FREE : -1;
-        } else {
-            return -1;
-        }
-        if (t < 0) {
-            return -1;
-        }
-        final int e = p + NAME_LEN[t] + 1;
-        return e < le && buf[e] == ' ' || e == le ? t : -1;
-    }
-
     private static long ascii8(final String s) {
         return (long) LONGS.get(java.util.Arrays.copyOf(s.getBytes(StandardCharsets.US_ASCII), 8), 0);
     }
 
     private static final long KMALLOC_COLON = ascii8("kmalloc:");
-    private static final long KFREE_COLON = ascii8("kfree:");
     private static final long KMEM_CAC = ascii8("kmem_cac");
     private static final long HE_FREE_COLON = ascii8("he_free:");
     private static final long HE_ALLOC = ascii8("he_alloc");
     private static final long MM_PAGE_ = ascii8("mm_page_");
-    private static final long ALLOC_COLON = ascii8("alloc:");
-    private static final long FREE_COLON = ascii8("free:");
 
     /**
      * {@code SECS[.FRAC]:} from {@code p} followed by a blank or the line's end, in microseconds (the end in
@@ -403,7 +373,7 @@ final class KmemLineParser {
         if (limit - p < 24) {
             return NONE; // too near the buffered bytes' end for the words read below
         }
-        final int type = eventAhead(p);
+        final int type = eventAt(p);
         if (type < 0) {
             return NONE;
         }
@@ -414,11 +384,12 @@ final class KmemLineParser {
     }
 
     /**
-     * {@link #parseAhead}'s event: the kmem event whose name, ':' and a blank are at {@code p} (at least 24 bytes
-     * buffered from there), or -1. Words that cover every byte of the name, the ':' and the blank tell each name, the
-     * most frequent names first.
+     * The kmem event whose name, ':' and a blank are at {@code p}, or -1: the matcher of both {@link #parseAhead} (at
+     * least 24 bytes buffered from {@code p}) and {@link #parse} (a line ending with its newline). Words that cover
+     * every byte of the name, the ':' and the blank tell each name, the most frequent names first; they read at most
+     * 18 bytes from {@code p}, and 10 past the name's first 8 bytes.
      */
-    private int eventAhead(final int p) {
+    private int eventAt(final int p) {
         final long w0 = word(p);
         if (w0 == KMEM_CAC) {
             final long w1 = word(p + 8);
