@@ -77,6 +77,19 @@ final class KmemLineParser {
     /** Reads from {@code b} from now on (the reader's next chunk, holding the unread bytes of the one before). */
     void buffer(final byte[] b) {
         buf = b;
+        forgetSeconds();
+    }
+
+    /**
+     * Forgets the seconds {@link #timestampWords} read last, so that the next line reads them again: the reader does
+     * so with each chunk or buffer of new bytes, so that the branch taken when the seconds change is also taken while
+     * the JIT profiles the parser. Else on a capture whose seconds first change after C2 compiled
+     * {@link #parseAhead} (60,036 lines into {@code real5m}), that branch is one C2 never saw taken: an
+     * {@code unstable_if} trap, {@code parseAhead} deoptimised, profiled again in C1 and compiled again.
+     */
+    void forgetSeconds() {
+        secWord = -1;
+        secMask = 0;
     }
 
     // ---- 8 bytes of a line at a time (see AsciiWords) ------------------------------------------------------------

@@ -407,6 +407,7 @@ public final class KmemTraceReader implements AutoCloseable {
             eof = true;
         } else {
             bufEnd += n;
+            lines.forgetSeconds();
         }
     }
 
