@@ -11,10 +11,12 @@ import static org.mm4j.trace.kmem.AsciiWords.mask;
  *
  * <p>Rows of {@link #WORDS} words (the header's bytes, the last word masked) with their length, CPU and pid; length
  * 0: none. A header of at least {@link #HASHED} bytes lives in the set its first {@link #HASHED} bytes hash to
- * ({@link #set}): two rows, the one found last first (a hit in the second row swaps the two, a new header takes
- * the first row and moves the first to the second). A shorter header has the last row of its own. Two ways per set
- * keep apart the headers of a busy capture that hash alike: on a realistic 5 M-line capture (288 headers) 2,578
- * lines miss with 512 sets of two, where 256 rows of one missed 104,362.
+ * ({@link #set}): {@link #WAYS} rows, the one found last first (a hit in a later row moves it to the front, a new
+ * header takes the front row and pushes the others back, the last one out). A shorter header has the last row of
+ * its own. Four ways per set keep apart the headers of a busy capture that hash alike: on a realistic 5 M-line
+ * capture (288 headers) 375 lines are not read ahead with 512 sets of four, 2,667 with 512 sets of two (their
+ * header missed: the old path then reads it, and its header reader, called 1,700 times with a dozen loop turns
+ * each, got compiled by C2 near the replay's end), 104 k with 256 rows of one.
  *
  * <p>Invariant: a row's values are those the fast path read from its bytes; which lines remember or find a header
  * (and in which order) changes only which lines are found, never a value read. Threading: the reader's thread only.
@@ -27,8 +29,10 @@ final class HeaderMemo {
     /** Bytes a header's set is hashed from (four words: task, pid, CPU and flags in the kernel's layout). */
     static final int HASHED = 32;
     private static final int SET_BITS = 9;
-    /** Rows of the sets (two per set), then the row of short headers. */
-    private static final int ROWS = 2 << SET_BITS;
+    /** Rows per set. */
+    static final int WAYS = 4;
+    /** Rows of the sets ({@link #WAYS} per set), then the row of short headers. */
+    private static final int ROWS = WAYS << SET_BITS;
     private static final int SHORT = ROWS;
 
     private final long[] words = new long[(ROWS + 1) * WORDS];
@@ -40,16 +44,16 @@ final class HeaderMemo {
     }
 
     /** The first row of the set of a header of at least {@link #HASHED} bytes at {@code ls}. */
-    private static int set(final byte[] b, final int ls) {
+    static int set(final byte[] b, final int ls) {
         final long h = (word(b, ls) * 0x9E3779B97F4A7C15L ^ word(b, ls + 8)) * 0xC2B2AE3D27D4EB4FL
             ^ (word(b, ls + 16) * 0x165667B19E3779F9L ^ word(b, ls + 24)) * 0x9E3779B97F4A7C15L;
-        return (int) (h >>> (64 - SET_BITS)) << 1;
+        return (int) (h >>> (64 - SET_BITS)) * WAYS;
     }
 
     /**
      * The row whose header the line {@code [ls, le)} of {@code b} starts with, followed by a digit, or -1 when none;
      * {@code le} may be past the line's end (the row's bytes and the digit then say where it is not). A header found
-     * in a set's second row is moved to its first.
+     * in a set's later row is moved to its first.
      */
     int find(final byte[] b, final int ls, final int le) {
         if (le - ls <= HASHED) {
@@ -59,9 +63,16 @@ final class HeaderMemo {
         if (same(row, b, ls, le)) {
             return row;
         }
-        if (same(row + 1, b, ls, le)) {
-            swap(row);
-            return row;
+        return findLater(row, b, ls, le);
+    }
+
+    /** {@link #find} past the first row of the set {@code row}: the later rows, then the short header's row. */
+    private int findLater(final int row, final byte[] b, final int ls, final int le) {
+        for (int w = 1; w < WAYS; w++) {
+            if (same(row + w, b, ls, le)) {
+                toFront(row, w);
+                return row;
+            }
         }
         return same(SHORT, b, ls, le) ? SHORT : -1;
     }
@@ -91,18 +102,22 @@ final class HeaderMemo {
         return i == n || ((word(b, ls + i) ^ h[base + (i >>> 3)]) & mask(n - i)) == 0;
     }
 
-    /** Swaps the two rows of the set whose first row is {@code row}. */
-    private void swap(final int row) {
-        final int a = row * WORDS;
-        final int c = a + WORDS;
+    /** Moves row {@code w} of the set whose first row is {@code row} to the front, the rows before it back one. */
+    private void toFront(final int row, final int w) {
+        final long[] h = words;
+        final int base = row * WORDS;
         for (int i = 0; i < WORDS; i++) {
-            final long t = words[a + i];
-            words[a + i] = words[c + i];
-            words[c + i] = t;
+            final long x = h[base + w * WORDS + i];
+            for (int k = w; k > 0; k--) {
+                h[base + k * WORDS + i] = h[base + (k - 1) * WORDS + i];
+            }
+            h[base + i] = x;
         }
-        final long t = meta[row];
-        meta[row] = meta[row + 1];
-        meta[row + 1] = t;
+        final long m = meta[row + w];
+        for (int k = w; k > 0; k--) {
+            meta[row + k] = meta[row + k - 1];
+        }
+        meta[row] = m;
     }
 
     /** Remembers the {@code n} header bytes of the line at {@code ls} and the CPU and pid read from them. */
@@ -113,9 +128,7 @@ final class HeaderMemo {
         final int row;
         if (n >= HASHED) {
             row = set(b, ls);
-            if (meta[row] != 0) {
-                swap(row); // the first row's header becomes the second: the set's other one goes
-            }
+            toFront(row, WAYS - 1); // the set's last row (its least recently found header) becomes the first, rewritten
         } else {
             row = SHORT;
         }

@@ -92,6 +92,11 @@ final class KmemLineParser {
         secMask = 0;
     }
 
+    /** Whether the seconds of a timestamp are remembered (tests). */
+    boolean remembersSeconds() {
+        return secWord != -1;
+    }
+
     // ---- 8 bytes of a line at a time (see AsciiWords) ------------------------------------------------------------
 
     private long word(final int p) {
