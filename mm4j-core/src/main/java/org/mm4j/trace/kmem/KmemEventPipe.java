@@ -47,9 +47,7 @@ public final class KmemEventPipe implements AutoCloseable {
             while (more) {
                 final KmemEventBatch b = empty.take();
                 b.clear();
-                while (!b.isFull() && (more = reader.next(ev))) {
-                    b.add(ev);
-                }
+                more = reader.read(b, ev);
                 if (b.size() > 0) {
                     full.put(b);
                 }

@@ -126,11 +126,48 @@ public final class KmemTraceReader implements AutoCloseable {
 
     /** Reads the next kmem event into {@code ev}; false at the end of the input. */
     public boolean next(final KmemEvent ev) throws IOException {
+        return next(ev, true);
+    }
+
+    /**
+     * Fills {@code b} with the next kmem events up to its capacity, each read into {@code ev} and copied: as many
+     * calls of {@link #next} and {@link KmemEventBatch#add} would, with the lines read ahead taken in this loop (no
+     * call per event); false at the end of the input (the batch then holds the events before it, perhaps none).
+     */
+    public boolean read(final KmemEventBatch b, final KmemEvent ev) throws IOException {
+        while (!b.isFull()) {
+            if (fastPath && bufEnd - bufPos >= aheadMargin) {
+                ev.reset();
+                final int nl = lines.parseAhead(ev, bufPos, bufEnd);
+                if (nl >= 0) {
+                    readAhead++;
+                    bufPos = nl + 1;
+                    ev.lineNo = ++lineNo;
+                    events++;
+                    perType[ev.type]++;
+                    b.add(ev);
+                    continue;
+                }
+                // the line goes the old way, without a second try ahead
+                if (!next(ev, false)) {
+                    return false;
+                }
+            } else if (!next(ev, true)) {
+                return false;
+            }
+            b.add(ev);
+        }
+        return true;
+    }
+
+    /** {@link #next}; {@code ahead} false: the first line is not tried ahead (it was, and went the old way). */
+    private boolean next(final KmemEvent ev, final boolean ahead) throws IOException {
+        boolean tryAhead = ahead;
         while (true) {
             if (fastPath && bufEnd - bufPos < aheadMargin && !eof) {
                 fillAhead();
             }
-            if (fastPath && bufEnd - bufPos >= aheadMargin) {
+            if (tryAhead && fastPath && bufEnd - bufPos >= aheadMargin) {
                 // most lines: read before their end is known, so their bytes are scanned once
                 ev.reset();
                 final int nl = lines.parseAhead(ev, bufPos, bufEnd);
@@ -143,6 +180,7 @@ public final class KmemTraceReader implements AutoCloseable {
                     return true;
                 }
             }
+            tryAhead = true;
             final int ls = readLine();
             if (ls < 0) {
                 return false;
