@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -17,8 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The parser's ninth pass (issue 14): four headers of one {@link HeaderMemo} set all remembered, the timestamp's
- * seconds forgotten with each new buffer, one matcher of event names for both fast paths. The lines are read as the
- * general parser reads them either way.
+ * seconds forgotten with each new buffer, one matcher of event names for both fast paths, a batch filled by the
+ * reader's own loop. The lines are read as the general parser reads them either way.
  */
 class KmemParserNinthTest {
     private static final int SLACK = 16;
@@ -137,6 +138,64 @@ class KmemParserNinthTest {
                 final List<String> general = read(text, false);
                 assertEquals(general, read(text, true), line);
             }
+        }
+    }
+    /** One batch row as the model reads it. */
+    private static String row(final KmemEventBatch b, final int i) {
+        return b.lineNo[i] + " " + b.type[i] + " cpu=" + b.cpu[i] + " t=" + b.micros[i] + " ptr=" + b.ptr[i] + " req="
+            + b.bytesReq[i] + " alloc=" + b.bytesAlloc[i] + " gfp=" + b.gfp[i] + " name=" + b.cacheName[i] + "#"
+            + b.cacheNameId[i] + " site=" + b.callSite[i] + "#" + b.callSiteId[i] + " pfn=" + b.pfn[i] + " order="
+            + b.order[i];
+    }
+
+    /**
+     * {@link KmemTraceReader#read(KmemEventBatch, KmemEvent)} fills batches with what {@link KmemTraceReader#next}
+     * and {@link KmemEventBatch#add} give, on generated captures with mangled lines (so lines that go the old way
+     * come between lines read ahead), through a decoder's chunks: the same rows, errors and counters.
+     */
+    @Test
+    void aBatchFilledByTheReaderHoldsWhatNextGives() throws IOException {
+        for (int seed = 0; seed < 6; seed++) {
+            final Random rnd = new Random(seed);
+            final String text = new String(KmemTraceGenerator.generate(rnd.nextLong(), 4, 2_000, 30_000),
+                StandardCharsets.ISO_8859_1);
+            final StringBuilder sb = new StringBuilder();
+            for (final String line : text.split("\n")) {
+                sb.append(rnd.nextInt(1000) < 15 ? KmemTraceReaderProperties.mangle(line, rnd) : line).append('\n');
+            }
+            final byte[] bytes = sb.toString().getBytes(StandardCharsets.ISO_8859_1);
+            final List<String> byNext = new ArrayList<>();
+            final List<String> byRead = new ArrayList<>();
+            final int capacity = 1 + rnd.nextInt(5_000); // errors come out while a batch fills: one size for both
+            for (final List<String> out : List.of(byNext, byRead)) {
+                try (KmemTraceReader r = new KmemTraceReader(new ReadAheadInputStream(new ByteArrayInputStream(bytes)),
+                    (line, msg) -> out.add(line + ": " + msg))) {
+                    final KmemEvent ev = new KmemEvent();
+                    final KmemEventBatch b = new KmemEventBatch(capacity);
+                    boolean more = true;
+                    while (more) {
+                        b.clear();
+                        if (out == byNext) {
+                            while (!b.isFull() && (more = r.next(ev))) {
+                                b.add(ev);
+                            }
+                        } else {
+                            more = r.read(b, ev);
+                        }
+                        for (int i = 0; i < b.size(); i++) {
+                            out.add(row(b, i));
+                        }
+                    }
+                    out.add("lines=" + r.lineNo() + " events=" + r.events() + " malformed=" + r.malformed()
+                        + " other=" + r.otherEvents() + " ahead=" + r.linesReadAhead() + " general="
+                        + r.generalLines() + " kfree=" + r.events(KmemEvent.KFREE));
+                }
+            }
+            for (int i = 0; i < Math.min(byNext.size(), byRead.size()); i++) {
+                assertEquals(byNext.get(i), byRead.get(i), "seed " + seed + ", row " + i);
+            }
+            assertEquals(byNext.size(), byRead.size(), "seed " + seed);
+            assertTrue(byRead.size() > 29_000, "rows " + byRead.size());
         }
     }
 }
