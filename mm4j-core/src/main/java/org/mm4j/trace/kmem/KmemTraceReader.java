@@ -131,33 +131,48 @@ public final class KmemTraceReader implements AutoCloseable {
 
     /**
      * Fills {@code b} with the next kmem events up to its capacity, each read into {@code ev} and copied: as many
-     * calls of {@link #next} and {@link KmemEventBatch#add} would, with the lines read ahead taken in this loop (no
-     * call per event); false at the end of the input (the batch then holds the events before it, perhaps none).
+     * calls of {@link #next} and {@link KmemEventBatch#add} would, with the lines read ahead taken by {@link #ahead}
+     * (no call of {@code next} per event); false at the end of the input (the batch then holds the events before it,
+     * perhaps none).
      */
     public boolean read(final KmemEventBatch b, final KmemEvent ev) throws IOException {
         while (!b.isFull()) {
-            if (fastPath && bufEnd - bufPos >= aheadMargin) {
-                ev.reset();
-                final int nl = lines.parseAhead(ev, bufPos, bufEnd);
-                if (nl >= 0) {
-                    readAhead++;
-                    bufPos = nl + 1;
-                    ev.lineNo = ++lineNo;
-                    events++;
-                    perType[ev.type]++;
-                    b.add(ev);
-                    continue;
-                }
-                // the line goes the old way, without a second try ahead
-                if (!next(ev, false)) {
-                    return false;
-                }
-            } else if (!next(ev, true)) {
+            final int r = ahead(b, ev);
+            if (r > 0) {
+                continue;
+            }
+            // the line goes the old way (not tried ahead again when it was: r < 0)
+            if (!next(ev, r == 0)) {
                 return false;
             }
             b.add(ev);
         }
         return true;
+    }
+
+    /**
+     * {@link #read}'s common case in a method of its own, called per event: the JIT compiles it from its calls
+     * (early), where a loop in {@code read}, called once per batch, ran interpreted for the first second of a
+     * replay (its loop's back-edges come late to C1 while C1's queue is long) before C2 inlines this into it. Reads
+     * the next line ahead into {@code ev} and adds it to {@code b}: 1; 0: not tried (too near the buffered bytes' end,
+     * or no fast path); -1: tried, the line goes the old way.
+     */
+    private int ahead(final KmemEventBatch b, final KmemEvent ev) {
+        if (!fastPath || bufEnd - bufPos < aheadMargin) {
+            return 0;
+        }
+        ev.reset();
+        final int nl = lines.parseAhead(ev, bufPos, bufEnd);
+        if (nl < 0) {
+            return -1;
+        }
+        readAhead++;
+        bufPos = nl + 1;
+        ev.lineNo = ++lineNo;
+        events++;
+        perType[ev.type]++;
+        b.add(ev);
+        return 1;
     }
 
     /** {@link #next}; {@code ahead} false: the first line is not tried ahead (it was, and went the old way). */
