@@ -370,7 +370,7 @@ final class KmemLineParser {
      * or tail, a key), or a digit of a value, or found by a scan that stops at every byte that is not printable
      * ASCII. The line is then one the reader's newline scan would find plain, at most
      * {@link KmemTraceReader#MAX_LINE} bytes long, and {@link #parse} would read it into the same values (it
-     * takes the same rows, interned strings and tails); nothing is remembered here (but which of a set's two
+     * takes the same rows, interned strings and tails); nothing is remembered here (but which of a set's four
      * headers is found first), so which lines are read ahead changes no id and no value the reader reads.
      */
     int parseAhead(final KmemEvent ev, final int ls, final int limit) {

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The reader fetches more bytes before the read-ahead's margin runs out ({@code KmemTraceReader.fillAhead}), so
  * the lines near a buffer's or a chunk's end are read ahead too, and the remembered headers ({@link HeaderMemo}:
- * sets of two rows): on realistic generated captures with mangled lines among them, from the reader's own buffer
+ * sets of four rows): on realistic generated captures with mangled lines among them, from the reader's own buffer
  * and from a decoder's chunks, every event, error and count is the general parser's, nearly every line is read
  * ahead, and a source's failure still comes after every line before it.
  */
