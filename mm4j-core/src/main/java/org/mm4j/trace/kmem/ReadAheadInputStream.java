@@ -11,8 +11,9 @@ import java.util.concurrent.BlockingQueue;
  * {@code .zst}/{@code .gz} trace overlaps with parsing it: the replay's three stages (decode, parse, model) then run
  * on three threads ({@link TraceInput#decompressAhead}).
  *
- * <p>Bounded and allocation-free after construction: {@link #CHUNKS} chunks of {@link #CHUNK} bytes circulate
- * between two queues (empty ones to the decoder thread, full ones to the reader). An exception of the source
+ * <p>Bounded and allocation-free after construction: {@link #CHUNKS} chunks of {@link #CHUNK} bytes (of
+ * {@link #OPENED_CHUNK} bytes for a stream this class opens, a {@code .zst} trace's) circulate between two queues
+ * (empty ones to the decoder thread, full ones to the reader). An exception of the source
  * ({@link IOException}, a {@link RuntimeException} or an {@link Error}) is thrown by {@link #read} after the bytes
  * read before it, as reading the source directly would.
  *
@@ -27,6 +28,14 @@ import java.util.concurrent.BlockingQueue;
 public final class ReadAheadInputStream extends InputStream {
     /** Bytes per chunk. */
     public static final int CHUNK = 1 << 18;
+    /**
+     * Bytes per chunk of a stream opened on the decoder thread ({@link #ReadAheadInputStream(InputStream, Opener)}:
+     * a zstd trace's). libzstd decodes at most one chunk per call, and each call and chunk costs the decoder thread
+     * Java code that the JIT compiles late in a replay (its queue is full of the parser's and the model's methods):
+     * 1 MiB chunks take a third of the reads of 256 KiB ones (real5m: 1,193 instead of 3,408), for 3 MiB more in
+     * flight (README, "Ninth pass (issue 14): the decoder").
+     */
+    public static final int OPENED_CHUNK = 1 << 20;
     /** Chunks in flight at most. */
     public static final int CHUNKS = 4;
     /** Head room before a chunk's bytes: the most {@link #nextChunk} carries over from the chunk before. */
@@ -36,10 +45,14 @@ public final class ReadAheadInputStream extends InputStream {
 
     /** A chunk of the source: its bytes ({@code [HEAD, HEAD + length)}), whether the source ended (or failed) after. */
     private static final class Chunk {
-        final byte[] bytes = new byte[HEAD + CHUNK + SLACK];
+        final byte[] bytes;
         int length;
         boolean end;
         Throwable failure;
+
+        Chunk(final int chunkBytes) {
+            bytes = new byte[HEAD + chunkBytes + SLACK];
+        }
     }
 
     /** Makes the decoding stream of a raw one, on the decoder thread (see the constructor that takes one). */
@@ -53,6 +66,8 @@ public final class ReadAheadInputStream extends InputStream {
     /** The raw stream an {@link Opener} decodes (closed by {@link #close} when the opener did not get to it). */
     private final InputStream raw;
     private final Opener opener;
+    /** Bytes per chunk: {@link #CHUNK}, or {@link #OPENED_CHUNK} with an {@link Opener}. */
+    private final int chunkBytes;
     private final BlockingQueue<Chunk> empty = new ArrayBlockingQueue<>(CHUNKS);
     private final BlockingQueue<Chunk> full = new ArrayBlockingQueue<>(CHUNKS);
     private final Thread thread;
@@ -76,8 +91,9 @@ public final class ReadAheadInputStream extends InputStream {
         this.raw = raw;
         this.opener = opener;
         this.source = opener == null ? raw : null;
+        this.chunkBytes = opener == null ? CHUNK : OPENED_CHUNK;
         for (int i = 0; i < CHUNKS; i++) {
-            empty.add(new Chunk());
+            empty.add(new Chunk(chunkBytes));
         }
         thread = Thread.ofPlatform().name("mm4j-kmem-decoder").daemon().unstarted(this::run);
         thread.start();
@@ -95,8 +111,8 @@ public final class ReadAheadInputStream extends InputStream {
                         in = opener.open(raw);
                         source = in;
                     }
-                    while (c.length < CHUNK) {
-                        final int n = in.read(c.bytes, HEAD + c.length, CHUNK - c.length);
+                    while (c.length < chunkBytes) {
+                        final int n = in.read(c.bytes, HEAD + c.length, chunkBytes - c.length);
                         if (n < 0) {
                             end = true;
                             break;

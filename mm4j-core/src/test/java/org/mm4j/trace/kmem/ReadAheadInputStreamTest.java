@@ -67,6 +67,36 @@ class ReadAheadInputStreamTest {
      * window limit out of range, a bad gzip header) refused at once too, and a failure to make the decoder on the
      * decoder thread thrown by the first read.
      */
+    /**
+     * A stream opened on the decoder thread (a zstd trace's) comes in chunks of {@code OPENED_CHUNK} bytes, one given
+     * as it is in {@code CHUNK}s; either way the bytes and the lines cut by a chunk's end read as the source's.
+     */
+    @Test
+    void anOpenedStreamComesInLargerChunks() throws IOException {
+        final byte[] data = new byte[2 * ReadAheadInputStream.OPENED_CHUNK + 12_345];
+        new Random(11).nextBytes(data);
+        for (final boolean opened : new boolean[] {false, true}) {
+            final InputStream raw = new ByteArrayInputStream(data);
+            try (ReadAheadInputStream in = opened ? new ReadAheadInputStream(raw, r -> r)
+                : new ReadAheadInputStream(raw)) {
+                final ByteArrayOutputStream out = new ByteArrayOutputStream();
+                byte[] chunk = new byte[0];
+                int from = 0;
+                int chunks = 0;
+                for (byte[] next; (next = in.nextChunk(chunk, from, from)) != null; chunk = next, chunks++) {
+                    final int size = in.chunkEnd() - in.chunkStart();
+                    if (!in.lastChunk()) {
+                        assertEquals(opened ? ReadAheadInputStream.OPENED_CHUNK : ReadAheadInputStream.CHUNK, size);
+                    }
+                    out.write(next, in.chunkStart(), size);
+                    from = in.chunkEnd();
+                }
+                assertArrayEquals(data, out.toByteArray(), "opened " + opened);
+                assertEquals(opened ? 3 : 9, chunks, "opened " + opened);
+            }
+        }
+    }
+
     @Test
     void aDecoderMadeOnTheDecoderThreadReadsAndFailsAsOneMadeBefore() throws Exception {
         final byte[] zst = resource("small.trace.zst");
