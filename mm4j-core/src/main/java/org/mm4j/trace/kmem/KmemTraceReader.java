@@ -166,13 +166,18 @@ public final class KmemTraceReader implements AutoCloseable {
         if (nl < 0) {
             return -1;
         }
+        tookAhead(ev, nl);
+        b.add(ev);
+        return 1;
+    }
+
+    /** Counts the line read ahead into {@code ev}, whose newline is at {@code nl}, and moves past it. */
+    private void tookAhead(final KmemEvent ev, final int nl) {
         readAhead++;
         bufPos = nl + 1;
         ev.lineNo = ++lineNo;
         events++;
         perType[ev.type]++;
-        b.add(ev);
-        return 1;
     }
 
     /** {@link #next}; {@code ahead} false: the first line is not tried ahead (it was, and went the old way). */
@@ -187,11 +192,7 @@ public final class KmemTraceReader implements AutoCloseable {
                 ev.reset();
                 final int nl = lines.parseAhead(ev, bufPos, bufEnd);
                 if (nl >= 0) {
-                    readAhead++;
-                    bufPos = nl + 1;
-                    ev.lineNo = ++lineNo;
-                    events++;
-                    perType[ev.type]++;
+                    tookAhead(ev, nl);
                     return true;
                 }
             }
