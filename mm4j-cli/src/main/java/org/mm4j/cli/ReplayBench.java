@@ -190,7 +190,8 @@ final class ReplayBench {
         return null;
     }
 
-    private static boolean onPath(final String command) {
+    /** Whether an executable {@code command} is in a folder of {@code PATH} (also the launcher test's check). */
+    static boolean onPath(final String command) {
         final String path = System.getenv("PATH");
         if (path == null) {
             return false;

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.File;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -31,7 +29,7 @@ class LauncherLockTest {
     @Test
     void twoLaunchesAtOnceBuildOnceAndNeverTogether() throws Exception {
         final boolean ci = "true".equals(System.getenv("CI"));
-        final boolean tools = onPath("bash") && onPath("flock");
+        final boolean tools = ReplayBench.onPath("bash") && ReplayBench.onPath("flock");
         if (ci) {
             assertTrue(tools, "CI=true: bash and flock (util-linux) are needed by the launcher's build lock");
         }
@@ -74,14 +72,5 @@ class LauncherLockTest {
         assertEquals(2, lines.size(), "one build, started and ended, expected: " + lines);
         assertTrue(lines.get(0).startsWith("start ") && lines.get(1).startsWith("end "), lines.toString());
         assertEquals(lines.get(0).substring(6), lines.get(1).substring(4), "start and end of one build: " + lines);
-    }
-
-    private static boolean onPath(final String tool) throws IOException {
-        for (final String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) {
-                return true;
-            }
-        }
-        return false;
     }
 }
