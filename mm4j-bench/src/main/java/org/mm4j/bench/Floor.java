@@ -188,13 +188,14 @@ abstract sealed class Floor implements Allocator permits Floor.Longs, Floor.Segm
     }
 
     /** Row {@code floor-segment}: the same stacks behind {@code MemorySegment}s, with mm4j-segment's shapes. */
-    static final class Segments extends Floor {
+    static final class Segments extends Floor implements SegmentRow {
         Segments(final String name) {
             super(name);
         }
 
         /** A segment of exactly {@code byteSize} bytes (the cached view of the object, or a new one). */
-        MemorySegment allocate(final long byteSize) {
+        @Override
+        public MemorySegment allocate(final long byteSize) {
             final Stack s = stack(byteSize);
             final long address = pop(s);
             final long offset = address - s.base;
@@ -225,7 +226,8 @@ abstract sealed class Floor implements Allocator permits Floor.Longs, Floor.Segm
          * Gives back a segment {@link #allocate} returned: its address and size read back (the size, which
          * {@code allocate} checked, finds the class; a segment of another size class is not checked: a floor).
          */
-        void free(final MemorySegment segment) {
+        @Override
+        public void free(final MemorySegment segment) {
             push(stacks[sizeClass(segment.byteSize())], segment.address());
         }
 

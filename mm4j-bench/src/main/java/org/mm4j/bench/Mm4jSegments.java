@@ -16,7 +16,7 @@ import org.openjdk.jmh.infra.Blackhole;
  *
  * <p>Threads: as {@link Mm4jSlab}.
  */
-final class Mm4jSegments extends Mm4jSlab {
+final class Mm4jSegments extends Mm4jSlab implements SegmentRow {
     private Mm4jSegments(final String name) {
         super(name, boot(true), true);
     }
@@ -33,6 +33,18 @@ final class Mm4jSegments extends Mm4jSlab {
 
     static Allocator open(final String name) {
         return new Mm4jSegments(name);
+    }
+
+    /** {@link SlabAllocator#allocate(long)} of this thread's allocator (the ring's natural form, {@link SegmentRow}). */
+    @Override
+    public MemorySegment allocate(final long byteSize) {
+        return mine().allocate(byteSize);
+    }
+
+    /** {@link SlabAllocator#free(MemorySegment)} of this thread's allocator. */
+    @Override
+    public void free(final MemorySegment segment) {
+        mine().free(segment);
     }
 
     @Override

@@ -1,13 +1,14 @@
 package org.mm4j.bench;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * The ring workloads: {@value #LIVE} live objects; each operation allocates the new object (writing its first and
- * last 8 bytes, its address to a Blackhole) <em>before</em> it frees the oldest, so no allocator can hand the
- * freed object straight back, and objects are freed {@value #LIVE} operations after they were allocated, as in a
- * queue, a cache or a request pipeline. ns per alloc+free pair. Sizes come from a fixed sequence of
+ * last 8 bytes, its handle to a Blackhole: the address, or a {@link SegmentRow}'s segment) <em>before</em> it frees
+ * the oldest, so no allocator can hand the freed object straight back, and objects are freed {@value #LIVE}
+ * operations after they were allocated, as in a queue, a cache or a request pipeline. ns per alloc+free pair. Sizes come from a fixed sequence of
  * {@value #SEQUENCE}, the same for every allocator ({@link Ring64Bench}: all 64 B; {@link RingMixedBench}:
  * log-uniform over 16..4096 B from seed 42).
  *
@@ -61,9 +62,17 @@ public abstract class RingBench extends PeerState {
         }
     }
 
-    /** One operation: allocate and write the new object, then free the oldest. */
+    /**
+     * One operation: allocate and write the new object, then free the oldest, in the row's natural form: an address
+     * row keeps the {@code long} in {@link #addrs} (and whatever its {@link Allocator#alloc} keeps in {@link #refs});
+     * a {@link SegmentRow} goes to {@link #stepSegments}.
+     */
     final void step(final Blackhole bh) {
         final Allocator al = a;
+        if (al instanceof SegmentRow r) {  // folds to the row's class check, which the calls below need anyway
+            stepSegments(r, bh);
+            return;
+        }
         final int k = cursor;
         cursor = (k + 1) & (SEQUENCE - 1);
         final int n = sizes[k];
@@ -75,6 +84,28 @@ public abstract class RingBench extends PeerState {
         liveSize[s] = n;
         final int o = oldest;
         al.free(addrs[o], liveSize[o], refs, o);
+        spare = o;
+        oldest = o + 1 == SLOTS ? 0 : o + 1;
+    }
+
+    /**
+     * {@link #step} as a program holding segments writes it: the new segment in a local, written through it, handed
+     * to {@code bh} and stored once into {@link #refs}; the oldest freed from {@code refs}. No address stored into
+     * {@link #addrs}, no size into {@link #liveSize} (the segment has both), no {@code null} stored over the freed
+     * one (its slot is the next one written). {@link #finish} frees the live ones through {@link Allocator#free},
+     * which reads {@code refs}.
+     */
+    private void stepSegments(final SegmentRow r, final Blackhole bh) {
+        final int k = cursor;
+        cursor = (k + 1) & (SEQUENCE - 1);
+        final int n = sizes[k];
+        final int s = spare;
+        final MemorySegment m = r.allocate(n);
+        SegmentFace.write8(m, n, stamp++);
+        bh.consume(m);
+        refs[s] = m;
+        final int o = oldest;
+        r.free((MemorySegment) refs[o]);
         spare = o;
         oldest = o + 1 == SLOTS ? 0 : o + 1;
     }
