@@ -90,10 +90,10 @@ public abstract class RingBench extends PeerState {
 
     /**
      * {@link #step} as a program holding segments writes it: the new segment in a local, written through it, handed
-     * to {@code bh} and stored once into {@link #refs}; the oldest freed from {@code refs}. No address stored into
-     * {@link #addrs}, no size into {@link #liveSize} (the segment has both), no {@code null} stored over the freed
-     * one (its slot is the next one written). {@link #finish} frees the live ones through {@link Allocator#free},
-     * which reads {@code refs}.
+     * to {@code bh} and stored once into {@link #refs}, its size into {@link #liveSize} as the address rows store
+     * theirs; the oldest freed from {@code refs}. So the rows' steps differ only in the handle: no address stored
+     * into {@link #addrs} (the segment has it), no {@code null} stored over the freed segment (its slot is the next
+     * one written). {@link #finish} frees the live ones through {@link Allocator#free}, which reads {@code refs}.
      */
     private void stepSegments(final SegmentRow r, final Blackhole bh) {
         final int k = cursor;
@@ -104,6 +104,7 @@ public abstract class RingBench extends PeerState {
         SegmentFace.write8(m, n, stamp++);
         bh.consume(m);
         refs[s] = m;
+        liveSize[s] = n;  // as the address rows' step (neither kfree nor free(MemorySegment) needs it)
         final int o = oldest;
         r.free((MemorySegment) refs[o]);
         spare = o;
