@@ -81,6 +81,11 @@ public final class SlabAllocator implements SegmentAllocator {
         return Math.max(Math.max(2 * kernel, DEFAULT_SHEAF_CAPACITY), requested);
     }
 
+    /** {@code kmalloc_size_roundup(size)}: what kmalloc gives for {@code size}; allocating that reuses views. */
+    public static long kmallocSizeRoundup(final long size) {
+        return KmallocSizeRoundup.kmallocSizeRoundup(size);
+    }
+
     /**
      * The free marks of objects and the {@link SlabIndex} entries on the hot paths, by native address through one
      * segment spanning the address space: a constant segment, so an access is a plain load or store (a checked

@@ -10,6 +10,7 @@
  *  Slub.kmemCacheCreate / Destroy       kmem_cache_create (__kmem_cache_alias, do_kmem_cache_create) / _destroy
  *  Slub.kmalloc / kfree / ksize / krealloc   __kmalloc, kfree, ksize (__ksize), krealloc (__do_krealloc)
  *  Slub.kmallocIndex / kmallocType      kmalloc_index, kmalloc_type
+ *  SlabAllocator.kmallocSizeRoundup     kmalloc_size_roundup (KmallocSizeRoundup; mm/slab_common.c)
  *  SlabMerge.findMergeable / uniqueId  find_mergeable (slab_unmergeable) / create_unique_id
  *  KmemCache                            struct kmem_cache
  *  KmemCache.alloc / allocNode / free   kmem_cache_alloc / kmem_cache_alloc_node / kmem_cache_free
