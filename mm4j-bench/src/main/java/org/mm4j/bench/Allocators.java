@@ -44,6 +44,9 @@ public final class Allocators {
         return switch (name) {
             case "mm4j" -> Mm4jSlab.open(name, true);
             case "mm4j-segment" -> Mm4jSegments.open(name);
+            // not a table row, information beside mm4j-segment: allocate(kmallocSizeRoundup(n)), views reused on
+            // mixed sizes (README "Tenth pass (issue 13): mixed sizes"; Mm4jSegmentsRoundup)
+            case "mm4j-segment-roundup" -> new Mm4jSegmentsRoundup(name);
             case "mm4j-cpu-slab" -> Mm4jSlab.open(name, false);
             // not a table row: the safety checks' cost, measured against mm4j with -p allocator=mm4j,<this>
             case "mm4j-double-free-kernel" -> new Mm4jSlab(name, org.mm4j.Kernel.boot(Mm4jSlab.CMDLINE

@@ -146,8 +146,27 @@ class AllocatorsTest {
         });
     }
 
+    /** {@code mm4j-segment-roundup} asks for kmalloc_size_roundup(n), writes the n bytes asked, frees the segment. */
+    @Test
+    void theRoundupRowAllocatesTheRoundedSizeAndWritesTheBytesAsked() throws Throwable {
+        onAllocatorThread("mm4j-segment-roundup", () -> {
+            try (Allocator a = Allocators.open("mm4j-segment-roundup")) {
+                a.bindThread(0);
+                final Object[] refs = new Object[1];
+                final long p = a.alloc(70, refs, 0);
+                assertEquals(96, ((MemorySegment) refs[0]).byteSize(), "kmalloc-96's size, not the 70 asked");
+                a.write8(p, 70, refs, 0, 0x5eedL);
+                assertEquals(0x5eedL, a.read8(p, 70, refs, 0, 0), "first 8 bytes");
+                assertEquals(0x5eedL, a.read8(p, 70, refs, 0, 62), "last 8 of the 70 bytes asked");
+                a.free(p, 70, refs, 0);
+                assertNull(refs[0]);
+            }
+        });
+    }
+
     static Stream<String> namesAndFloors() {
-        return Stream.concat(names(), Stream.of("floor-long", "floor-segment", "mm4j-segment-leak-paranoid"));
+        return Stream.concat(names(), Stream.of("floor-long", "floor-segment", "mm4j-segment-leak-paranoid",
+            "mm4j-segment-roundup"));
     }
 
     /**

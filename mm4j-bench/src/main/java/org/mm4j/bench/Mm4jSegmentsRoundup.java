@@ -1,0 +1,64 @@
+package org.mm4j.bench;
+
+import org.openjdk.jmh.annotations.CompilerControl;
+
+import java.lang.foreign.MemorySegment;
+import org.mm4j.slab.SlabAllocator;
+import org.openjdk.jmh.infra.Blackhole;
+
+/**
+ * Row {@code mm4j-segment-roundup}, information beside the table, not a peer and not a replacement of
+ * {@code mm4j-segment}: the {@link Mm4jSegments} caller as a program writes it when its sizes vary and it asks for
+ * what kmalloc really gives, {@code allocate(}{@link SlabAllocator#kmallocSizeRoundup kmallocSizeRoundup}{@code
+ * (n))} (the kernel's {@code kmalloc_size_roundup}): each kmalloc cache is then asked one size only, so
+ * {@link SlabAllocator}'s view cache hands the object's earlier view back instead of a new 40-byte one. The
+ * workload's writes stay those of the {@code n} bytes asked (the first and last 8), inside the larger segment; the
+ * segment is kept, written, read and freed as {@code mm4j-segment}'s ({@link SegmentFace}). What it measures:
+ * what the exact-size contract of {@link java.lang.foreign.SegmentAllocator} costs on mixed sizes (README "Tenth
+ * pass (issue 13): mixed sizes").
+ *
+ * <p>Threads: as {@link Mm4jSlab}.
+ */
+final class Mm4jSegmentsRoundup extends Mm4jSlab {
+    Mm4jSegmentsRoundup(final String name) {
+        super(name, boot(true), true);
+    }
+
+    @Override
+    public long alloc(final long byteSize, final Object[] refs, final int slot) {
+        return SegmentFace.hold(mine().allocate(SlabAllocator.kmallocSizeRoundup(byteSize)), refs, slot);
+    }
+
+    @Override
+    public void free(final long address, final long byteSize, final Object[] refs, final int slot) {
+        mine().free(SegmentFace.held(refs, slot));
+        refs[slot] = null;
+    }
+
+    /** alloc-free-64 as {@link Mm4jSegments#allocWriteFree}, the size rounded up. */
+    @Override
+    @CompilerControl(CompilerControl.Mode.INLINE)
+    public void allocWriteFree(final long byteSize, final long value, final Object[] refs, final Blackhole bh) {
+        final MemorySegment m = mine().allocate(SlabAllocator.kmallocSizeRoundup(byteSize));
+        SegmentFace.write8(m, byteSize, value);
+        bh.consume(m);
+        mine().free(m);
+    }
+
+    @Override
+    public long nativeAddress(final long address) {
+        return address;
+    }
+
+    @Override
+    public void write8(final long address, final long byteSize, final Object[] refs, final int slot,
+                       final long value) {
+        SegmentFace.write8(byteSize, refs, slot, value);
+    }
+
+    @Override
+    public long read8(final long address, final long byteSize, final Object[] refs, final int slot,
+                      final long offset) {
+        return SegmentFace.read8(refs, slot, offset);
+    }
+}
