@@ -25,7 +25,8 @@ import java.util.regex.Pattern;
  * </pre>
  * Prints, of the samples of threads named {@code java} (the main thread), the share in each printed method, by
  * innermost source line and by inline chain; with METHOD (a substring of a printed method's name) also that
- * method's instructions with their sample counts, decoded by {@code objdump} (binutils) when it is installed.
+ * method's instructions with their sample counts, decoded by {@code objdump} (binutils) when it is installed,
+ * and then its hottest inner loop's length in instructions ({@link #hotLoop}).
  */
 public final class JitLines {
     private static final Pattern HEADER =
@@ -199,6 +200,7 @@ public final class JitLines {
             Files.deleteIfExists(bin);
         }
         final Pattern insn = Pattern.compile("^\\s+([0-9a-f]+):\\s+(.*)$");
+        final TreeMap<Long, String> texts = new TreeMap<>();
         String last = null;
         for (final String l : listing) {
             final Matcher mm = insn.matcher(l);
@@ -214,6 +216,41 @@ public final class JitLines {
             }
             final Integer c = byIp.get(a);
             System.out.printf("%6s  %x  %s%n", c == null ? "" : c.toString(), a, mm.group(2));
+            texts.put(a, mm.group(2));
         }
+        hotLoop(texts, byIp);
+    }
+
+    /**
+     * The method's hottest inner loop: of the ranges from a backward jump's target to the jump, the shortest that
+     * holds at least 90 % of the samples the hottest range holds; prints its bounds, its instruction count (nops
+     * left out) and its samples, for comparing two builds' or two rows' loops (README "Tenth pass (issue 13): the
+     * segment path's chain").
+     */
+    private static void hotLoop(final TreeMap<Long, String> texts, final Map<Long, Integer> byIp) {
+        final Pattern jump = Pattern.compile("^(?:[0-9a-f]{2} )+\\s*j[a-z]+\\s+0x([0-9a-f]+)");
+        final List<long[]> loops = new ArrayList<>();  // {from, to, samples, instructions}
+        texts.forEach((a, t) -> {
+            final Matcher j = jump.matcher(t);
+            if (j.find()) {
+                final long to = Long.parseUnsignedLong(j.group(1), 16);
+                if (to < a && texts.containsKey(to)) {
+                    long samples = 0;
+                    long n = 0;
+                    for (final Map.Entry<Long, String> e : texts.subMap(to, true, a, true).entrySet()) {
+                        samples += byIp.getOrDefault(e.getKey(), 0);
+                        // a line without a tab is the tail of a long instruction's bytes, not an instruction
+                        n += e.getValue().contains("\t") && !e.getValue().contains("nop") ? 1 : 0;
+                    }
+                    loops.add(new long[] {to, a, samples, n});
+                }
+            }
+        });
+        final long most = loops.stream().mapToLong(l -> l[2]).max().orElse(0);
+        final long all = texts.keySet().stream().mapToLong(a -> byIp.getOrDefault(a, 0)).sum();
+        loops.stream().filter(l -> most > 0 && l[2] * 10 >= most * 9).min((x, y) -> Long.compare(x[3], y[3]))
+            .ifPresentOrElse(l -> System.out.printf("-- hottest loop: %x..%x, %d instructions, %d of the method's %d"
+                    + " samples%n", l[0], l[1], l[3], l[2], all),
+                () -> System.out.println("-- hottest loop: none with samples"));
     }
 }
