@@ -57,7 +57,10 @@ import java.util.Locale;
  * <p>alloc-free-64 runs each row's {@link Allocator#allocWriteFree} (the handle in a local, README "Ninth pass
  * (issue 13)") and hands it to a JMH Blackhole, so run with {@link #BLACKHOLE_FLAGS} as JMH's forks do; variants of
  * jars that predate that method, and variants with the property {@code mm4j.cpuab.slots}, run the slot form all
- * rows had before ({@code refs[0]}).
+ * rows had before ({@code refs[0]}). The rings of a segment row ({@link SegmentRow}) run in their natural form
+ * ({@link SafetyCost}'s {@code ringSegments}, as {@link RingBench#step}), except for jars that predate that type
+ * and for variants with {@code mm4j.cpuab.slots} (the slot form: the segment through {@code refs[slot]}, its
+ * address also stored into the {@code long[]}); {@code mm4j.cpuab.step} runs {@link RingBench#step} itself.
  *
  * <p>Not JMH: one JVM, no fork isolation; the JIT compiles each variant's loop separately. CPU time still carries
  * the cache pollution of context switches and a busy sibling hyperthread: compare variants of one run, not runs.
@@ -238,8 +241,9 @@ public final class CpuAb {
             final boolean natural = Arrays.stream(ai.getDeclaredMethods())
                 .anyMatch(m -> m.getName().equals("allocWriteFree")) && !Boolean.getBoolean("mm4j.cpuab.slots");
             final Method af = sc.getDeclaredMethod(natural ? "allocFree" : "allocFreeSlots", ai);
-            final Method ring = sc.getDeclaredMethod(Boolean.getBoolean("mm4j.cpuab.step") ? "ringStep" : "ring", ai,
-                int[].class);
+            final boolean segments = isSegmentRow(cl, a) && !Boolean.getBoolean("mm4j.cpuab.slots");
+            final Method ring = sc.getDeclaredMethod(Boolean.getBoolean("mm4j.cpuab.step") ? "ringStep"
+                : segments ? "ringSegments" : "ring", ai, int[].class);
             final Method batch = sc.getDeclaredMethod("batch", ai);
             af.setAccessible(true);
             ring.setAccessible(true);
@@ -252,6 +256,15 @@ public final class CpuAb {
                 final int t = x.indexOf('~');
                 System.clearProperty(t < 0 ? x : x.substring(0, t));
             }
+        }
+    }
+
+    /** Whether {@code allocator} is a {@link SegmentRow} of its jar (jars older than that type have none). */
+    private static boolean isSegmentRow(final ClassLoader cl, final Object allocator) {
+        try {
+            return cl.loadClass("org.mm4j.bench.SegmentRow").isInstance(allocator);
+        } catch (final ClassNotFoundException e) {
+            return false;
         }
     }
 

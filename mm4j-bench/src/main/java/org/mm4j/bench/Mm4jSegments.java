@@ -35,7 +35,7 @@ final class Mm4jSegments extends Mm4jSlab implements SegmentRow {
         return new Mm4jSegments(name);
     }
 
-    /** {@link SlabAllocator#allocate(long)} of this thread's allocator (the ring's natural form, {@link SegmentRow}). */
+    /** {@link SlabAllocator#allocate(long)} of this thread's allocator (for the ring's {@link SegmentRow} form). */
     @Override
     public MemorySegment allocate(final long byteSize) {
         return mine().allocate(byteSize);

@@ -8,9 +8,9 @@ import org.openjdk.jmh.infra.Blackhole;
  * The ring workloads: {@value #LIVE} live objects; each operation allocates the new object (writing its first and
  * last 8 bytes, its handle to a Blackhole: the address, or a {@link SegmentRow}'s segment) <em>before</em> it frees
  * the oldest, so no allocator can hand the freed object straight back, and objects are freed {@value #LIVE}
- * operations after they were allocated, as in a queue, a cache or a request pipeline. ns per alloc+free pair. Sizes come from a fixed sequence of
- * {@value #SEQUENCE}, the same for every allocator ({@link Ring64Bench}: all 64 B; {@link RingMixedBench}:
- * log-uniform over 16..4096 B from seed 42).
+ * operations after they were allocated, as in a queue, a cache or a request pipeline. ns per alloc+free pair.
+ * Sizes come from a fixed sequence of {@value #SEQUENCE}, the same for every allocator ({@link Ring64Bench}: all
+ * 64 B; {@link RingMixedBench}: log-uniform over 16..4096 B from seed 42).
  *
  * <p>Slots: {@value #SLOTS} = live + 1; {@link #spare} is the one free slot, where the new object goes; the
  * oldest object's slot then becomes the spare.
@@ -89,11 +89,12 @@ public abstract class RingBench extends PeerState {
     }
 
     /**
-     * {@link #step} as a program holding segments writes it: the new segment in a local, written through it, handed
-     * to {@code bh} and stored once into {@link #refs}, its size into {@link #liveSize} as the address rows store
-     * theirs; the oldest freed from {@code refs}. So the rows' steps differ only in the handle: no address stored
-     * into {@link #addrs} (the segment has it), no {@code null} stored over the freed segment (its slot is the next
-     * one written). {@link #finish} frees the live ones through {@link Allocator#free}, which reads {@code refs}.
+     * {@link #step} as a program holding segments writes it: the new segment in a local, stored once into
+     * {@link #refs} (its size into {@link #liveSize}, as the address rows store theirs), written through the local
+     * and handed to {@code bh}; the oldest freed from {@code refs}. So the rows' steps differ only in the handle:
+     * no address stored into {@link #addrs} (the segment has it), no {@code null} stored over the freed segment (its
+     * slot is the next one written). {@link #finish} frees the live ones through {@link Allocator#free}, which reads
+     * {@code refs}.
      */
     private void stepSegments(final SegmentRow r, final Blackhole bh) {
         final int k = cursor;
@@ -101,10 +102,10 @@ public abstract class RingBench extends PeerState {
         final int n = sizes[k];
         final int s = spare;
         final MemorySegment m = r.allocate(n);
+        refs[s] = m;  // before the writes, as the slot form did: storing after them was dearer on ring-mixed
+        liveSize[s] = n;  // as the address rows' step (neither kfree nor free(MemorySegment) needs it)
         SegmentFace.write8(m, n, stamp++);
         bh.consume(m);
-        refs[s] = m;
-        liveSize[s] = n;  // as the address rows' step (neither kfree nor free(MemorySegment) needs it)
         final int o = oldest;
         r.free((MemorySegment) refs[o]);
         spare = o;

@@ -1,5 +1,6 @@
 package org.mm4j.bench;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
@@ -57,7 +58,9 @@ public final class SafetyCost {
             for (int r = 0; r < rounds; r++) {
                 for (int w = 0; w < 4; w++) {
                     final long t0 = MX.getCurrentThreadCpuTime();
-                    sink += w == 0 ? allocFree(a) : w == 3 ? batch(a) : ring(a, w == 1 ? sizes64 : mixed);
+                    final int[] sizes = w == 1 ? sizes64 : mixed;
+                    sink += w == 0 ? allocFree(a) : w == 3 ? batch(a)
+                        : a instanceof SegmentRow ? ringSegments(a, sizes) : ring(a, sizes);
                     ns[w][r] = (MX.getCurrentThreadCpuTime() - t0) / (double) (w == 3 ? BATCHES * 1024 : BATCH);
                 }
             }
@@ -138,6 +141,43 @@ public final class SafetyCost {
         }
         b.finish();
         return 0;
+    }
+
+    /**
+     * {@link #ring} for a {@link SegmentRow}, in the natural form of {@link RingBench#step} (README "Tenth pass (issue
+     * 13): the ring in JMH"): the new segment in a local, stored once into the ring's {@code Object[]} (its size
+     * into the sizes, as the address rows store theirs), written through the local, the oldest freed from there; the
+     * sum takes the segment's address, as {@link #ring}'s takes the {@code long}. {@link CpuAb} runs it for the
+     * segment rows of jars that have {@link SegmentRow}, unless the variant has the property {@code mm4j.cpuab.slots}.
+     */
+    private static long ringSegments(final Allocator a, final int[] sizes) {
+        final SegmentRow row = (SegmentRow) a;
+        final int slots = RingBench.SLOTS;
+        final Object[] refs = RING_REFS;
+        final int[] live = RING_LIVE;
+        for (int j = 0; j < RingBench.LIVE; j++) {
+            refs[j] = row.allocate(sizes[j]);
+            live[j] = sizes[j];
+        }
+        int oldest = 0;
+        int spare = RingBench.LIVE;
+        long s = 0;
+        for (int i = 0; i < BATCH; i++) {
+            final int n = sizes[(RingBench.LIVE + i) & (RingBench.SEQUENCE - 1)];
+            final MemorySegment m = row.allocate(n);
+            refs[spare] = m;
+            live[spare] = n;
+            SegmentFace.write8(m, n, i);
+            s += m.address();
+            row.free((MemorySegment) refs[oldest]);
+            spare = oldest;
+            oldest = oldest + 1 == slots ? 0 : oldest + 1;
+        }
+        for (int i = 0, o = oldest; i < RingBench.LIVE; i++, o = o + 1 == slots ? 0 : o + 1) {
+            row.free((MemorySegment) refs[o]);
+            refs[o] = null;
+        }
+        return s;
     }
 
     /** {@value RingBench#LIVE} live objects, each freed {@value RingBench#LIVE} operations after its allocation. */
