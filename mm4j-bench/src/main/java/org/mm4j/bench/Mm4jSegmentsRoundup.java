@@ -13,15 +13,28 @@ import org.openjdk.jmh.infra.Blackhole;
  * (n))} (the kernel's {@code kmalloc_size_roundup}): each kmalloc cache is then asked one size only, so
  * {@link SlabAllocator}'s view cache hands the object's earlier view back instead of a new 40-byte one. The
  * workload's writes stay those of the {@code n} bytes asked (the first and last 8), inside the larger segment; the
- * segment is kept, written, read and freed as {@code mm4j-segment}'s ({@link SegmentFace}). What it measures:
+ * segment is kept, written, read and freed as {@code mm4j-segment}'s ({@link SegmentFace}; on the ring, the same
+ * {@link SegmentRow} step, whose {@link #allocate} here gives the rounded size). What it measures:
  * what the exact-size contract of {@link java.lang.foreign.SegmentAllocator} costs on mixed sizes (README "Tenth
  * pass (issue 13): mixed sizes").
  *
  * <p>Threads: as {@link Mm4jSlab}.
  */
-final class Mm4jSegmentsRoundup extends Mm4jSlab {
+final class Mm4jSegmentsRoundup extends Mm4jSlab implements SegmentRow {
     Mm4jSegmentsRoundup(final String name) {
         super(name, boot(true), true);
+    }
+
+    /** {@link SlabAllocator#allocate(long)} of {@code kmallocSizeRoundup(byteSize)} bytes (not exactly {@code byteSize}). */
+    @Override
+    public MemorySegment allocate(final long byteSize) {
+        return mine().allocate(SlabAllocator.kmallocSizeRoundup(byteSize));
+    }
+
+    /** {@link SlabAllocator#free(MemorySegment)} of this thread's allocator. */
+    @Override
+    public void free(final MemorySegment segment) {
+        mine().free(segment);
     }
 
     @Override
