@@ -25,7 +25,7 @@ final class Mm4jSegmentsRoundup extends Mm4jSlab implements SegmentRow {
         super(name, boot(true), true);
     }
 
-    /** {@link SlabAllocator#allocate(long)} of {@code kmallocSizeRoundup(byteSize)} bytes (not exactly {@code byteSize}). */
+    /** {@link SlabAllocator#allocate(long)} of {@code kmallocSizeRoundup(byteSize)} bytes, not of {@code byteSize}. */
     @Override
     public MemorySegment allocate(final long byteSize) {
         return mine().allocate(SlabAllocator.kmallocSizeRoundup(byteSize));

@@ -28,7 +28,7 @@ class SegmentRoundupRowTest {
             for (int i = 0; i < steps; i++) {
                 r.step(BH);
             }
-            assertArrayEquals(new long[RingBench.SLOTS], r.addrs, "the segment rows' step (SegmentRow) stores no address");
+            assertArrayEquals(new long[RingBench.SLOTS], r.addrs, "the segment rows' step stores no address");
             for (int i = 0, o = r.oldest; i < RingBench.LIVE; i++, o = o + 1 == RingBench.SLOTS ? 0 : o + 1) {
                 final long k = r.stamp - RingBench.LIVE + i;
                 final long n = r.sizeOf(k);
