@@ -241,9 +241,7 @@ public final class CpuAb {
             final boolean natural = Arrays.stream(ai.getDeclaredMethods())
                 .anyMatch(m -> m.getName().equals("allocWriteFree")) && !Boolean.getBoolean("mm4j.cpuab.slots");
             final Method af = sc.getDeclaredMethod(natural ? "allocFree" : "allocFreeSlots", ai);
-            final boolean segments = isSegmentRow(cl, a) && !Boolean.getBoolean("mm4j.cpuab.slots");
-            final Method ring = sc.getDeclaredMethod(Boolean.getBoolean("mm4j.cpuab.step") ? "ringStep"
-                : segments ? "ringSegments" : "ring", ai, int[].class);
+            final Method ring = sc.getDeclaredMethod(ringMethod(cl, a), ai, int[].class);
             final Method batch = sc.getDeclaredMethod("batch", ai);
             af.setAccessible(true);
             ring.setAccessible(true);
@@ -257,6 +255,18 @@ public final class CpuAb {
                 System.clearProperty(t < 0 ? x : x.substring(0, t));
             }
         }
+    }
+
+    /**
+     * The {@link SafetyCost} method that runs the rings for a variant whose class loader is {@code cl}, with the
+     * variant's properties set: {@code ringStep} with {@code mm4j.cpuab.step}, {@code ringSegments} for a
+     * {@link SegmentRow} of a jar that has that type (unless {@code mm4j.cpuab.slots}), {@code ring} otherwise.
+     */
+    static String ringMethod(final ClassLoader cl, final Object allocator) {
+        if (Boolean.getBoolean("mm4j.cpuab.step")) {
+            return "ringStep";
+        }
+        return isSegmentRow(cl, allocator) && !Boolean.getBoolean("mm4j.cpuab.slots") ? "ringSegments" : "ring";
     }
 
     /** Whether {@code allocator} is a {@link SegmentRow} of its jar (jars older than that type have none). */

@@ -150,7 +150,7 @@ public final class SafetyCost {
      * sum takes the segment's address, as {@link #ring}'s takes the {@code long}. {@link CpuAb} runs it for the
      * segment rows of jars that have {@link SegmentRow}, unless the variant has the property {@code mm4j.cpuab.slots}.
      */
-    private static long ringSegments(final Allocator a, final int[] sizes) {
+    static long ringSegments(final Allocator a, final int[] sizes) {
         final SegmentRow row = (SegmentRow) a;
         final int slots = RingBench.SLOTS;
         final Object[] refs = RING_REFS;
