@@ -63,20 +63,34 @@ public abstract class RingBench extends PeerState {
     }
 
     /**
-     * One operation: allocate and write the new object, then free the oldest, in the row's natural form: an address
-     * row keeps the {@code long} in {@link #addrs} (and whatever its {@link Allocator#alloc} keeps in {@link #refs});
-     * a {@link SegmentRow} goes to {@link #stepSegments}.
+     * One operation: allocate and write the new object, then free the oldest, in the row's natural form. An address
+     * row keeps the {@code long} in {@link #addrs} (and whatever its {@link Allocator#alloc} keeps in {@link #refs}).
+     * A {@link SegmentRow} does as a program holding segments: the new segment in a local, stored once into
+     * {@link #refs} (its size into {@link #liveSize}, as the address rows store theirs), written through the local
+     * and handed to {@code bh}; the oldest freed from {@code refs}. So the rows' steps differ only in the handle: no
+     * address stored into {@link #addrs} (the segment has it), no {@code null} stored over the freed segment (its slot
+     * is the next one written). {@link #finish} frees the live ones through {@link Allocator#free}, which reads
+     * {@code refs}. Both forms are in this one method, so the JIT compiles the segment form into it and never as a
+     * callee of its own (README "Tenth pass (issue 13): the ring in JMH").
      */
     final void step(final Blackhole bh) {
         final Allocator al = a;
-        if (al instanceof SegmentRow r) {  // folds to the row's class check, which the calls below need anyway
-            stepSegments(r, bh);
-            return;
-        }
         final int k = cursor;
         cursor = (k + 1) & (SEQUENCE - 1);
         final int n = sizes[k];
         final int s = spare;
+        if (al instanceof SegmentRow r) {  // folds to the row's class check, which the calls below need anyway
+            final MemorySegment m = r.allocate(n);
+            refs[s] = m;  // before the writes, as the slot form did: storing after them was dearer on ring-mixed
+            liveSize[s] = n;  // as the address rows' step (neither kfree nor free(MemorySegment) needs it)
+            SegmentFace.write8(m, n, stamp++);
+            bh.consume(m);
+            final int o = oldest;
+            r.free((MemorySegment) refs[o]);
+            spare = o;
+            oldest = o + 1 == SLOTS ? 0 : o + 1;
+            return;
+        }
         final long p = al.alloc(n, refs, s);
         al.write8(p, n, refs, s, stamp++);
         bh.consume(p);
@@ -84,30 +98,6 @@ public abstract class RingBench extends PeerState {
         liveSize[s] = n;
         final int o = oldest;
         al.free(addrs[o], liveSize[o], refs, o);
-        spare = o;
-        oldest = o + 1 == SLOTS ? 0 : o + 1;
-    }
-
-    /**
-     * {@link #step} as a program holding segments writes it: the new segment in a local, stored once into
-     * {@link #refs} (its size into {@link #liveSize}, as the address rows store theirs), written through the local
-     * and handed to {@code bh}; the oldest freed from {@code refs}. So the rows' steps differ only in the handle:
-     * no address stored into {@link #addrs} (the segment has it), no {@code null} stored over the freed segment (its
-     * slot is the next one written). {@link #finish} frees the live ones through {@link Allocator#free}, which reads
-     * {@code refs}.
-     */
-    private void stepSegments(final SegmentRow r, final Blackhole bh) {
-        final int k = cursor;
-        cursor = (k + 1) & (SEQUENCE - 1);
-        final int n = sizes[k];
-        final int s = spare;
-        final MemorySegment m = r.allocate(n);
-        refs[s] = m;  // before the writes, as the slot form did: storing after them was dearer on ring-mixed
-        liveSize[s] = n;  // as the address rows' step (neither kfree nor free(MemorySegment) needs it)
-        SegmentFace.write8(m, n, stamp++);
-        bh.consume(m);
-        final int o = oldest;
-        r.free((MemorySegment) refs[o]);
         spare = o;
         oldest = o + 1 == SLOTS ? 0 : o + 1;
     }
