@@ -81,7 +81,7 @@ public abstract class RingBench extends PeerState {
         final int s = spare;
         if (al instanceof SegmentRow r) {  // folds to the row's class check, which the calls below need anyway
             final MemorySegment m = r.allocate(n);
-            refs[s] = m;  // before the writes, as the slot form did: storing after them was dearer on ring-mixed
+            refs[s] = m;  // before the writes, as the slot form did (README: the order tried both ways)
             liveSize[s] = n;  // as the address rows' step (neither kfree nor free(MemorySegment) needs it)
             SegmentFace.write8(m, n, stamp++);
             bh.consume(m);
