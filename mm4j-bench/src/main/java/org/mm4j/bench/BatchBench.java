@@ -1,5 +1,6 @@
 package org.mm4j.bench;
 
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -13,7 +14,12 @@ import org.openjdk.jmh.infra.Blackhole;
 /**
  * Workloads {@code batch-1024x64} and {@code batch-1024x1k}: one thread allocates 1024 objects, writing the first
  * and last 8 bytes of each, then frees them in allocation order; ns per alloc+free pair (the invocation counts as
- * 1024 operations). Each address goes to a Blackhole.
+ * 1024 operations). Each object's handle goes to a Blackhole: the address, or a {@link SegmentRow}'s segment.
+ *
+ * <p>Each row runs the batch in its natural form: an address row keeps the {@code long} in {@link #addrs} (and
+ * whatever its {@link Allocator#alloc} keeps in {@link #refs}); a {@link SegmentRow} keeps its segment in a local,
+ * writes through it and stores it once into {@link #refs}, from where it is freed ({@link #allocAllSegments}). So
+ * the rows differ only in the handle (README "Tenth pass (issue 13): the batch's caller").
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -38,6 +44,10 @@ public class BatchBench extends PeerState {
     /** Allocates and writes the whole batch (the tests stop here to look at it). */
     void allocAll(final long size, final Blackhole bh) {
         final Allocator al = a;
+        if (al instanceof SegmentRow row) {  // folds to the row's class check, which the calls below need anyway
+            allocAllSegments(row, size, bh);
+            return;
+        }
         final Object[] r = refs;
         final long[] p = addrs;
         long s = stamp;
@@ -52,10 +62,42 @@ public class BatchBench extends PeerState {
 
     void freeAll(final long size) {
         final Allocator al = a;
+        if (al instanceof SegmentRow row) {
+            freeAllSegments(row);
+            return;
+        }
         final Object[] r = refs;
         final long[] p = addrs;
         for (int i = 0; i < BATCH; i++) {
             al.free(p[i], size, r, i);
+        }
+    }
+
+    /**
+     * {@link #allocAll} as a program holding segments writes it: each new segment in a local, written through it,
+     * handed to {@code bh} and stored once into {@link #refs}. No address stored into {@link #addrs} (the segment
+     * has it).
+     */
+    private void allocAllSegments(final SegmentRow row, final long size, final Blackhole bh) {
+        final Object[] r = refs;
+        long s = stamp;
+        for (int i = 0; i < BATCH; i++) {
+            final MemorySegment m = row.allocate(size);
+            SegmentFace.write8(m, size, s++);
+            bh.consume(m);
+            r[i] = m;
+        }
+        stamp = s;
+    }
+
+    /**
+     * {@link #freeAll} of a {@link SegmentRow}: each segment freed from {@link #refs}; no {@code null} stored over
+     * it (the next batch writes every slot).
+     */
+    private void freeAllSegments(final SegmentRow row) {
+        final Object[] r = refs;
+        for (int i = 0; i < BATCH; i++) {
+            row.free((MemorySegment) r[i]);
         }
     }
 

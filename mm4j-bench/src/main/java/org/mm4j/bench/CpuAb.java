@@ -60,7 +60,9 @@ import java.util.Locale;
  * rows had before ({@code refs[0]}). The rings of a segment row ({@link SegmentRow}) run in their natural form
  * ({@link SafetyCost}'s {@code ringSegments}, as {@link RingBench#step}), except for jars that predate that type
  * and for variants with {@code mm4j.cpuab.slots} (the slot form: the segment through {@code refs[slot]}, its
- * address also stored into the {@code long[]}); {@code mm4j.cpuab.step} runs {@link RingBench#step} itself.
+ * address also stored into the {@code long[]}); {@code mm4j.cpuab.step} runs {@link RingBench#step} itself. Their
+ * batch runs in its natural form too ({@link SafetyCost}'s {@code batchSegments}, as {@link BatchBench}), except
+ * for the same jars and variants.
  *
  * <p>Not JMH: one JVM, no fork isolation; the JIT compiles each variant's loop separately. CPU time still carries
  * the cache pollution of context switches and a busy sibling hyperthread: compare variants of one run, not runs.
@@ -242,7 +244,7 @@ public final class CpuAb {
                 .anyMatch(m -> m.getName().equals("allocWriteFree")) && !Boolean.getBoolean("mm4j.cpuab.slots");
             final Method af = sc.getDeclaredMethod(natural ? "allocFree" : "allocFreeSlots", ai);
             final Method ring = sc.getDeclaredMethod(ringMethod(cl, a), ai, int[].class);
-            final Method batch = sc.getDeclaredMethod("batch", ai);
+            final Method batch = sc.getDeclaredMethod(batchMethod(cl, a), ai);
             af.setAccessible(true);
             ring.setAccessible(true);
             batch.setAccessible(true);
@@ -267,6 +269,14 @@ public final class CpuAb {
             return "ringStep";
         }
         return isSegmentRow(cl, allocator) && !Boolean.getBoolean("mm4j.cpuab.slots") ? "ringSegments" : "ring";
+    }
+
+    /**
+     * The name of {@link SafetyCost}'s batch loop for a variant: the natural form of a {@link SegmentRow}
+     * ({@code batchSegments}) unless its jar predates that type or the variant has {@code mm4j.cpuab.slots}.
+     */
+    static String batchMethod(final ClassLoader cl, final Object allocator) {
+        return isSegmentRow(cl, allocator) && !Boolean.getBoolean("mm4j.cpuab.slots") ? "batchSegments" : "batch";
     }
 
     /** Whether {@code allocator} is a {@link SegmentRow} of its jar (jars older than that type have none). */

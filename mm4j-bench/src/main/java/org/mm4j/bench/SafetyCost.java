@@ -59,8 +59,9 @@ public final class SafetyCost {
                 for (int w = 0; w < 4; w++) {
                     final long t0 = MX.getCurrentThreadCpuTime();
                     final int[] sizes = w == 1 ? sizes64 : mixed;
-                    sink += w == 0 ? allocFree(a) : w == 3 ? batch(a)
-                        : a instanceof SegmentRow ? ringSegments(a, sizes) : ring(a, sizes);
+                    final boolean segments = a instanceof SegmentRow;
+                    sink += w == 0 ? allocFree(a) : w == 3 ? segments ? batchSegments(a) : batch(a)
+                        : segments ? ringSegments(a, sizes) : ring(a, sizes);
                     ns[w][r] = (MX.getCurrentThreadCpuTime() - t0) / (double) (w == 3 ? BATCHES * 1024 : BATCH);
                 }
             }
@@ -120,6 +121,32 @@ public final class SafetyCost {
             }
             for (int j = 0; j < n; j++) {
                 a.free(addrs[j], 64, refs, j);
+            }
+        }
+        return s;
+    }
+
+    /**
+     * {@link #batch} for a {@link SegmentRow}, in the natural form of {@link BatchBench} (README "Tenth pass (issue
+     * 13): the batch's caller"): each new segment in a local, written through it and stored once into the batch's
+     * {@code Object[]}, then freed from there; the sum takes the segment's address, as {@link #batch}'s takes the
+     * {@code long}. {@link CpuAb} runs it for the segment rows of jars that have {@link SegmentRow}, unless the
+     * variant has the property {@code mm4j.cpuab.slots}.
+     */
+    private static long batchSegments(final Allocator a) {
+        final SegmentRow row = (SegmentRow) a;
+        final int n = 1024;
+        final Object[] refs = BATCH_REFS;
+        long s = 0;
+        for (int b = 0, i = 0; b < BATCHES; b++, i += n) {
+            for (int j = 0; j < n; j++) {
+                final MemorySegment m = row.allocate(64);
+                SegmentFace.write8(m, 64, i + j);
+                s += m.address();
+                refs[j] = m;
+            }
+            for (int j = 0; j < n; j++) {
+                row.free((MemorySegment) refs[j]);
             }
         }
         return s;
