@@ -62,7 +62,7 @@ import java.util.Locale;
  * and for variants with {@code mm4j.cpuab.slots} (the slot form: the segment through {@code refs[slot]}, its
  * address also stored into the {@code long[]}); {@code mm4j.cpuab.step} runs {@link RingBench#step} itself. Their
  * batch runs in its natural form too ({@link SafetyCost}'s {@code batchSegments}, as {@link BatchBench}), except
- * for the same jars and variants.
+ * for the same jars and variants; {@code mm4j.cpuab.step} runs {@link BatchBench#batch1024x64} itself.
  *
  * <p>Not JMH: one JVM, no fork isolation; the JIT compiles each variant's loop separately. CPU time still carries
  * the cache pollution of context switches and a busy sibling hyperthread: compare variants of one run, not runs.
@@ -272,10 +272,14 @@ public final class CpuAb {
     }
 
     /**
-     * The name of {@link SafetyCost}'s batch loop for a variant: the natural form of a {@link SegmentRow}
-     * ({@code batchSegments}) unless its jar predates that type or the variant has {@code mm4j.cpuab.slots}.
+     * The {@link SafetyCost} method that runs the batch for a variant, as {@link #ringMethod}: {@code batchStep}
+     * with {@code mm4j.cpuab.step}, {@code batchSegments} for a {@link SegmentRow} of a jar that has that type
+     * (unless {@code mm4j.cpuab.slots}), {@code batch} otherwise.
      */
     static String batchMethod(final ClassLoader cl, final Object allocator) {
+        if (Boolean.getBoolean("mm4j.cpuab.step")) {
+            return "batchStep";
+        }
         return isSegmentRow(cl, allocator) && !Boolean.getBoolean("mm4j.cpuab.slots") ? "batchSegments" : "batch";
     }
 

@@ -127,6 +127,21 @@ public final class SafetyCost {
     }
 
     /**
+     * The batch as JMH runs it: {@link BatchBench#batch1024x64} called {@value #BATCHES} times on one
+     * {@link BatchBench} (its arrays in its fields), for comparing {@link CpuAb}'s loop with JMH's; {@link CpuAb}
+     * runs it for variants with the property {@code mm4j.cpuab.step}.
+     */
+    private static long batchStep(final Allocator a) {
+        final BatchBench b = new BatchBench();
+        b.setUp(a);
+        final Blackhole bh = BH;
+        for (int i = 0; i < BATCHES; i++) {
+            b.batch1024x64(bh);
+        }
+        return 0;
+    }
+
+    /**
      * {@link #batch} for a {@link SegmentRow}, in the natural form of {@link BatchBench} (README "Tenth pass (issue
      * 13): the batch's caller"): each new segment in a local, written through it and stored once into the batch's
      * {@code Object[]}, then freed from there; the sum takes the segment's address, as {@link #batch}'s takes the
