@@ -148,7 +148,7 @@ public final class SafetyCost {
      * {@code long}. {@link CpuAb} runs it for the segment rows of jars that have {@link SegmentRow}, unless the
      * variant has the property {@code mm4j.cpuab.slots}.
      */
-    private static long batchSegments(final Allocator a) {
+    static long batchSegments(final Allocator a) {
         final SegmentRow row = (SegmentRow) a;
         final int n = 1024;
         final Object[] refs = BATCH_REFS;
