@@ -243,8 +243,8 @@ public final class CpuAb {
             final boolean natural = Arrays.stream(ai.getDeclaredMethods())
                 .anyMatch(m -> m.getName().equals("allocWriteFree")) && !Boolean.getBoolean("mm4j.cpuab.slots");
             final Method af = sc.getDeclaredMethod(natural ? "allocFree" : "allocFreeSlots", ai);
-            final Method ring = sc.getDeclaredMethod(ringMethod(cl, a), ai, int[].class);
-            final Method batch = sc.getDeclaredMethod(batchMethod(cl, a), ai);
+            final Method ring = sc.getDeclaredMethod(loopMethod("ring", cl, a), ai, int[].class);
+            final Method batch = sc.getDeclaredMethod(loopMethod("batch", cl, a), ai);
             af.setAccessible(true);
             ring.setAccessible(true);
             batch.setAccessible(true);
@@ -260,27 +260,16 @@ public final class CpuAb {
     }
 
     /**
-     * The {@link SafetyCost} method that runs the rings for a variant whose class loader is {@code cl}, with the
-     * variant's properties set: {@code ringStep} with {@code mm4j.cpuab.step}, {@code ringSegments} for a
-     * {@link SegmentRow} of a jar that has that type (unless {@code mm4j.cpuab.slots}), {@code ring} otherwise.
+     * The {@link SafetyCost} method that runs {@code loop} ({@code ring} or {@code batch}) for a variant whose class
+     * loader is {@code cl}, with the variant's properties set: {@code loop + "Step"} (the JMH benchmark's own step)
+     * with {@code mm4j.cpuab.step}, {@code loop + "Segments"} (the natural form) for a {@link SegmentRow} of a jar
+     * that has that type (unless {@code mm4j.cpuab.slots}), {@code loop} (the slot form) otherwise.
      */
-    static String ringMethod(final ClassLoader cl, final Object allocator) {
+    static String loopMethod(final String loop, final ClassLoader cl, final Object allocator) {
         if (Boolean.getBoolean("mm4j.cpuab.step")) {
-            return "ringStep";
+            return loop + "Step";
         }
-        return isSegmentRow(cl, allocator) && !Boolean.getBoolean("mm4j.cpuab.slots") ? "ringSegments" : "ring";
-    }
-
-    /**
-     * The {@link SafetyCost} method that runs the batch for a variant, as {@link #ringMethod}: {@code batchStep}
-     * with {@code mm4j.cpuab.step}, {@code batchSegments} for a {@link SegmentRow} of a jar that has that type
-     * (unless {@code mm4j.cpuab.slots}), {@code batch} otherwise.
-     */
-    static String batchMethod(final ClassLoader cl, final Object allocator) {
-        if (Boolean.getBoolean("mm4j.cpuab.step")) {
-            return "batchStep";
-        }
-        return isSegmentRow(cl, allocator) && !Boolean.getBoolean("mm4j.cpuab.slots") ? "batchSegments" : "batch";
+        return isSegmentRow(cl, allocator) && !Boolean.getBoolean("mm4j.cpuab.slots") ? loop + "Segments" : loop;
     }
 
     /** Whether {@code allocator} is a {@link SegmentRow} of its jar (jars older than that type have none). */

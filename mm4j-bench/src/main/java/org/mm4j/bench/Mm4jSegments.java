@@ -16,9 +16,9 @@ import org.openjdk.jmh.infra.Blackhole;
  *
  * <p>Threads: as {@link Mm4jSlab}.
  */
-final class Mm4jSegments extends Mm4jSlab implements SegmentRow {
+final class Mm4jSegments extends Mm4jSegmentRow {
     private Mm4jSegments(final String name) {
-        super(name, boot(true), true);
+        super(name, boot(true));
     }
 
     /** Not a table row: {@code mm4j-segment} with the leak detector at {@code level} (see LeakDetector). */
@@ -28,7 +28,7 @@ final class Mm4jSegments extends Mm4jSlab implements SegmentRow {
     }
 
     private Mm4jSegments(final String name, final org.mm4j.Kernel kernel) {
-        super(name, kernel, true);
+        super(name, kernel);
     }
 
     static Allocator open(final String name) {
@@ -41,21 +41,9 @@ final class Mm4jSegments extends Mm4jSlab implements SegmentRow {
         return mine().allocate(byteSize);
     }
 
-    /** {@link SlabAllocator#free(MemorySegment)} of this thread's allocator. */
-    @Override
-    public void free(final MemorySegment segment) {
-        mine().free(segment);
-    }
-
     @Override
     public long alloc(final long byteSize, final Object[] refs, final int slot) {
         return SegmentFace.hold(mine().allocate(byteSize), refs, slot);
-    }
-
-    @Override
-    public void free(final long address, final long byteSize, final Object[] refs, final int slot) {
-        mine().free(SegmentFace.held(refs, slot));
-        refs[slot] = null;
     }
 
     /** alloc-free-64 as a program writes it: the segment in a local, written through, consumed, freed. */
@@ -66,22 +54,5 @@ final class Mm4jSegments extends Mm4jSlab implements SegmentRow {
         SegmentFace.write8(m, byteSize, value);
         bh.consume(m);
         mine().free(m);  // mine() twice, as the mm4j row's alloc and free
-    }
-
-    @Override
-    public long nativeAddress(final long address) {
-        return address;
-    }
-
-    @Override
-    public void write8(final long address, final long byteSize, final Object[] refs, final int slot,
-                       final long value) {
-        SegmentFace.write8(byteSize, refs, slot, value);
-    }
-
-    @Override
-    public long read8(final long address, final long byteSize, final Object[] refs, final int slot,
-                      final long offset) {
-        return SegmentFace.read8(refs, slot, offset);
     }
 }

@@ -20,9 +20,9 @@ import org.openjdk.jmh.infra.Blackhole;
  *
  * <p>Threads: as {@link Mm4jSlab}.
  */
-final class Mm4jSegmentsRoundup extends Mm4jSlab implements SegmentRow {
+final class Mm4jSegmentsRoundup extends Mm4jSegmentRow {
     Mm4jSegmentsRoundup(final String name) {
-        super(name, boot(true), true);
+        super(name, boot(true));
     }
 
     /** {@link SlabAllocator#allocate(long)} of {@code kmallocSizeRoundup(byteSize)} bytes, not of {@code byteSize}. */
@@ -31,21 +31,9 @@ final class Mm4jSegmentsRoundup extends Mm4jSlab implements SegmentRow {
         return mine().allocate(SlabAllocator.kmallocSizeRoundup(byteSize));
     }
 
-    /** {@link SlabAllocator#free(MemorySegment)} of this thread's allocator. */
-    @Override
-    public void free(final MemorySegment segment) {
-        mine().free(segment);
-    }
-
     @Override
     public long alloc(final long byteSize, final Object[] refs, final int slot) {
         return SegmentFace.hold(mine().allocate(SlabAllocator.kmallocSizeRoundup(byteSize)), refs, slot);
-    }
-
-    @Override
-    public void free(final long address, final long byteSize, final Object[] refs, final int slot) {
-        mine().free(SegmentFace.held(refs, slot));
-        refs[slot] = null;
     }
 
     /** alloc-free-64 as {@link Mm4jSegments#allocWriteFree}, the size rounded up. */
@@ -56,22 +44,5 @@ final class Mm4jSegmentsRoundup extends Mm4jSlab implements SegmentRow {
         SegmentFace.write8(m, byteSize, value);
         bh.consume(m);
         mine().free(m);
-    }
-
-    @Override
-    public long nativeAddress(final long address) {
-        return address;
-    }
-
-    @Override
-    public void write8(final long address, final long byteSize, final Object[] refs, final int slot,
-                       final long value) {
-        SegmentFace.write8(byteSize, refs, slot, value);
-    }
-
-    @Override
-    public long read8(final long address, final long byteSize, final Object[] refs, final int slot,
-                      final long offset) {
-        return SegmentFace.read8(refs, slot, offset);
     }
 }
