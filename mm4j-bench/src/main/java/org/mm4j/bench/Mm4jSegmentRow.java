@@ -3,6 +3,8 @@ package org.mm4j.bench;
 import java.lang.foreign.MemorySegment;
 import org.mm4j.Kernel;
 import org.mm4j.slab.SlabAllocator;
+import org.openjdk.jmh.annotations.CompilerControl;
+import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * What the rows over {@link SlabAllocator}'s {@code MemorySegment} face ({@link Mm4jSegments},
@@ -16,6 +18,22 @@ import org.mm4j.slab.SlabAllocator;
 abstract class Mm4jSegmentRow extends Mm4jSlab implements SegmentRow {
     Mm4jSegmentRow(final String name, final Kernel kernel) {
         super(name, kernel, true);
+    }
+
+    @Override
+    public final long alloc(final long byteSize, final Object[] refs, final int slot) {
+        return SegmentFace.hold(allocate(byteSize), refs, slot);
+    }
+
+    /** alloc-free-64 as a program writes it: the segment in a local, written through, consumed, freed. */
+    @Override
+    @CompilerControl(CompilerControl.Mode.INLINE)
+    public final void allocWriteFree(final long byteSize, final long value, final Object[] refs,
+                                     final Blackhole bh) {
+        final MemorySegment m = allocate(byteSize);
+        SegmentFace.write8(m, byteSize, value);
+        bh.consume(m);
+        mine().free(m);  // mine() twice, as the mm4j row's alloc and free
     }
 
     /** {@link SlabAllocator#free(MemorySegment)} of this thread's allocator. */

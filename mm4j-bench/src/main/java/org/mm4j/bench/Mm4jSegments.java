@@ -1,15 +1,12 @@
 package org.mm4j.bench;
 
-import org.openjdk.jmh.annotations.CompilerControl;
-
 import java.lang.foreign.MemorySegment;
 import org.mm4j.slab.SlabAllocator;
-import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * Row {@code mm4j-segment}: mm4j's JVM-facing allocator used as a {@link java.lang.foreign.SegmentAllocator},
  * the API a Java program is most likely to call: {@link SlabAllocator#allocate(long)} returns a
- * {@link MemorySegment} (kept in {@code refs[slot]}, as the program would keep it), writes go through the segment
+ * {@link MemorySegment} (kept as a program keeps it: a local, or an array of live ones), writes go through the segment
  * and {@link SlabAllocator#free(MemorySegment)} gives it back. The difference to the {@code mm4j} row (kernel
  * addresses through {@code kmalloc}/{@code kfree}) is the cost of the FFM face: a segment object per allocation
  * and the native-to-kernel address translation on free.
@@ -39,20 +36,5 @@ final class Mm4jSegments extends Mm4jSegmentRow {
     @Override
     public MemorySegment allocate(final long byteSize) {
         return mine().allocate(byteSize);
-    }
-
-    @Override
-    public long alloc(final long byteSize, final Object[] refs, final int slot) {
-        return SegmentFace.hold(mine().allocate(byteSize), refs, slot);
-    }
-
-    /** alloc-free-64 as a program writes it: the segment in a local, written through, consumed, freed. */
-    @Override
-    @CompilerControl(CompilerControl.Mode.INLINE)
-    public void allocWriteFree(final long byteSize, final long value, final Object[] refs, final Blackhole bh) {
-        final MemorySegment m = mine().allocate(byteSize);
-        SegmentFace.write8(m, byteSize, value);
-        bh.consume(m);
-        mine().free(m);  // mine() twice, as the mm4j row's alloc and free
     }
 }

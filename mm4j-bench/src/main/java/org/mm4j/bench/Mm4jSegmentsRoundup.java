@@ -1,10 +1,7 @@
 package org.mm4j.bench;
 
-import org.openjdk.jmh.annotations.CompilerControl;
-
 import java.lang.foreign.MemorySegment;
 import org.mm4j.slab.SlabAllocator;
-import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * Row {@code mm4j-segment-roundup}, information beside the table, not a peer and not a replacement of
@@ -29,20 +26,5 @@ final class Mm4jSegmentsRoundup extends Mm4jSegmentRow {
     @Override
     public MemorySegment allocate(final long byteSize) {
         return mine().allocate(SlabAllocator.kmallocSizeRoundup(byteSize));
-    }
-
-    @Override
-    public long alloc(final long byteSize, final Object[] refs, final int slot) {
-        return SegmentFace.hold(mine().allocate(SlabAllocator.kmallocSizeRoundup(byteSize)), refs, slot);
-    }
-
-    /** alloc-free-64 as {@link Mm4jSegments#allocWriteFree}, the size rounded up. */
-    @Override
-    @CompilerControl(CompilerControl.Mode.INLINE)
-    public void allocWriteFree(final long byteSize, final long value, final Object[] refs, final Blackhole bh) {
-        final MemorySegment m = mine().allocate(SlabAllocator.kmallocSizeRoundup(byteSize));
-        SegmentFace.write8(m, byteSize, value);
-        bh.consume(m);
-        mine().free(m);
     }
 }

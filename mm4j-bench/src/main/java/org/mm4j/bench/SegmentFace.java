@@ -4,10 +4,11 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The caller's side of the rows that hand out {@link MemorySegment}s ({@code mm4j-segment}, {@code floor-segment}),
- * one code for all so that they differ only in the allocator behind it: on the ring and batch workloads the segment
- * is kept in {@code refs[slot]} (as a program keeps many live objects, in an array), written and read through, and
- * taken from there to be freed; on {@code alloc-free-64} ({@link Allocator#allocWriteFree}) it stays in a local, as
- * a program's allocate-write-free keeps it, and is written through with {@link #write8(MemorySegment, long, long)}.
+ * one code for all so that they differ only in the allocator behind it: through the {@link Allocator} interface
+ * (the ring's set-up and tear-down, the tests, {@link CpuAb}'s slot form) the segment is kept in
+ * {@code refs[slot]}, written and read through it and taken from there to be freed; in the workloads' natural forms
+ * ({@link SegmentRow}: the ring, the batch, {@link Allocator#allocWriteFree}) it is a local the workload stores
+ * where a program would, written through with {@link #write8(MemorySegment, long, long)}.
  */
 final class SegmentFace {
     private SegmentFace() {
