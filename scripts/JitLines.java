@@ -224,8 +224,8 @@ public final class JitLines {
     /**
      * The method's hottest inner loop: of the ranges from a backward jump's target to the jump, the shortest that
      * holds at least 90 % of the samples the hottest range holds; prints its bounds, its instruction count (nops
-     * left out) and its samples, for comparing two builds' or two rows' loops (README "Tenth pass (issue 13): the
-     * segment path's chain").
+     * left out) and its samples, for comparing two builds' or two rows' loops (docs/speed-history.md, "Tenth pass
+     * (issue 13): the segment path's chain").
      */
     private static void hotLoop(final TreeMap<Long, String> texts, final Map<Long, Integer> byIp) {
         final Pattern jump = Pattern.compile("^(?:[0-9a-f]{2} )+\\s*j[a-z]+\\s+0x([0-9a-f]+)");

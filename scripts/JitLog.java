@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
 /**
  * What the JIT compiled in one run, from HotSpot's compile log: which compiles cost the compiler threads' time, at
  * which level, for which classes, which methods C2 compiled more than once, the deoptimisations, and the C2
- * compiles of methods that a later C2 compile inlined (README, "Seventh pass (issue 14): what the JIT compiles").
+ * compiles of methods that a later C2 compile inlined (docs/replay-history.md, "Seventh pass (issue 14): what the
+ * JIT compiles").
  * <pre>
  *   MM4J_JAVA_OPTS="-XX:+UnlockDiagnosticVMOptions -XX:+LogCompilation -XX:LogFile=/tmp/c.log" \
  *       ./mm4j replay kmem FILE.zst &gt;/dev/null

@@ -69,9 +69,9 @@ public interface Allocator extends AutoCloseable {
      * {@link #write8} and {@link #free} with {@code refs[0]}, which they leave alone) and {@code bh} consumes it;
      * object allocators (a {@code MemorySegment}, a {@code ByteBuf}, a heap array) override it to keep their object
      * in a local, write through it and give {@code bh} the object, instead of storing it into {@code refs[0]} and
-     * loading it back (a heap store with the GC's write barrier that the address rows do not pay, README "Ninth
-     * pass (issue 13)"). The ring and batch workloads keep many objects live, so they store every row's handle in
-     * an array ({@code long[]} or {@code Object[]}) and do not use this.
+     * loading it back (a heap store with the GC's write barrier that the address rows do not pay,
+     * docs/speed-history.md, "Ninth pass (issue 13)"). The ring and batch workloads keep many objects live, so they
+     * store every row's handle in an array ({@code long[]} or {@code Object[]}) and do not use this.
      */
     @CompilerControl(CompilerControl.Mode.INLINE)
     default void allocWriteFree(final long byteSize, final long value, final Object[] refs, final Blackhole bh) {

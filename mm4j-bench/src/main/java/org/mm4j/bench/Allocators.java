@@ -45,23 +45,24 @@ public final class Allocators {
             case "mm4j" -> Mm4jSlab.open(name, true);
             case "mm4j-segment" -> Mm4jSegments.open(name);
             // not a table row, information beside mm4j-segment: allocate(kmallocSizeRoundup(n)), views reused on
-            // mixed sizes (README "Tenth pass (issue 13): mixed sizes"; Mm4jSegmentsRoundup)
+            // mixed sizes (docs/speed-history.md, "Tenth pass (issue 13): mixed sizes"; Mm4jSegmentsRoundup)
             case "mm4j-segment-roundup" -> new Mm4jSegmentsRoundup(name);
             case "mm4j-cpu-slab" -> Mm4jSlab.open(name, false);
             // not a table row: the safety checks' cost, measured against mm4j with -p allocator=mm4j,<this>
             case "mm4j-double-free-kernel" -> new Mm4jSlab(name, org.mm4j.Kernel.boot(Mm4jSlab.CMDLINE
                 + Mm4jSlab.SHEAVES + " mm4j.double_free=kernel"), true);
             // not a table row: mm4j with every cache's thread sheaves at 32 objects, the capacity before sheaves
-            // were sized by object size (README "Seventh pass (issue 13)"), against mm4j in one process
+            // were sized by object size (docs/speed-history.md, "Seventh pass (issue 13)"), against mm4j in one process
             case "mm4j-sheaves-32" -> new Mm4jSlab(name, org.mm4j.Kernel.boot(Mm4jSlab.CMDLINE + " mm4j.sheaves=32"),
                 true);
             // not table rows: the leak detector's cost, against mm4j-segment (-p allocator=mm4j-segment,<these>)
             case "mm4j-segment-leak-simple", "mm4j-segment-leak-advanced", "mm4j-segment-leak-paranoid" ->
                 Mm4jSegments.withLeakDetection(name, name.substring("mm4j-segment-leak-".length()));
-            // not table rows: transparent huge pages for each allocator's memory (README "Speed", "Huge pages")
+            // not table rows: transparent huge pages for each allocator's memory (README "Huge pages for the
+            // model's memory")
             case "mm4j-thp" -> Mm4jSlab.openHugePages(name);
             // not table rows, not peers: the floor of the mm4j and mm4j-segment rows, no allocator work at all
-            // (README "Speed", "Fifth pass (issue 13): the floor of the MemorySegment API"; Floor)
+            // (docs/speed-history.md, "Fifth pass (issue 13): the floor of the MemorySegment API"; Floor)
             case "floor-long" -> new Floor.Longs(name);
             case "floor-segment" -> new Floor.Segments(name);
             case "jemalloc-thp" -> NativeMalloc.jemalloc(name, true);

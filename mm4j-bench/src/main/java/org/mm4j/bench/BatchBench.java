@@ -19,7 +19,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * <p>Each row runs the batch in its natural form: an address row keeps the {@code long} in {@link #addrs} (and
  * whatever its {@link Allocator#alloc} keeps in {@link #refs}); a {@link SegmentRow} keeps its segment in a local,
  * writes through it and stores it once into {@link #refs}, from where it is freed ({@link #allocAllSegments}). So
- * the rows differ only in the handle (README "Tenth pass (issue 13): the batch's caller").
+ * the rows differ only in the handle (docs/speed-history.md, "Tenth pass (issue 13): the batch's caller").
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

@@ -38,15 +38,15 @@ import java.util.Locale;
  *
  * <p>{@code -Dmm4j.cpuab.raw=FILE} also writes every round's CPU ns per pair, one line per round and variant
  * ({@code workload,round,label,ns}, all rounds, warm-up included), for pairings other than with the first variant
- * (e.g. the floor rows' difference, README "Fifth pass (issue 13)").
+ * (e.g. the floor rows' difference, docs/speed-history.md, "Fifth pass (issue 13)").
  *
  * <p>{@code -Dmm4j.cpuab.sched=true} (Linux) adds two columns to each raw line: the CPU the thread was on when the
  * round ended and the involuntary context switches (preemptions) during the round ({@code /proc/thread-self}, read
  * outside the timed part). On this project's 2-vCPU machine the two CPUs often run 1.5-2x apart for minutes, for
- * every allocator alike; a process that stays on the slow one is a "slow process" (README "Eighth pass (issue
- * 13)"). {@code -Dmm4j.cpuab.reopen=true} closes every variant's allocator and opens a new one (a new kernel, the
- * same class loader and compiled code) before each workload after the first: list a workload twice to tell a
- * slow kernel instance from slow compiled code.
+ * every allocator alike; a process that stays on the slow one is a "slow process" (docs/speed-history.md, "Eighth
+ * pass (issue 13)"). {@code -Dmm4j.cpuab.reopen=true} closes every variant's allocator and opens a new one (a new
+ * kernel, the same class loader and compiled code) before each workload after the first: list a workload twice to
+ * tell a slow kernel instance from slow compiled code.
  *
  * <p>{@code -Dmm4j.cpuab.old=true} runs a full GC ({@code System.gc()}) once the variants are open: the workloads'
  * slot arrays then sit in old regions, as a long-lived program's would, so the caller's store of a segment into
@@ -54,11 +54,11 @@ import java.util.Locale;
  * when no GC runs during the run (the 64-byte workloads of the address and cached-view rows allocate nothing),
  * and the barrier stops at its young-card test.
  *
- * <p>alloc-free-64 runs each row's {@link Allocator#allocWriteFree} (the handle in a local, README "Ninth pass
- * (issue 13)") and hands it to a JMH Blackhole, so run with {@link #BLACKHOLE_FLAGS} as JMH's forks do; variants of
- * jars that predate that method, and variants with the property {@code mm4j.cpuab.slots}, run the slot form all
- * rows had before ({@code refs[0]}). The rings of a segment row ({@link SegmentRow}) run in their natural form
- * ({@link SafetyCost}'s {@code ringSegments}, as {@link RingBench#step}), except for jars that predate that type
+ * <p>alloc-free-64 runs each row's {@link Allocator#allocWriteFree} (the handle in a local, docs/speed-history.md,
+ * "Ninth pass (issue 13)") and hands it to a JMH Blackhole, so run with {@link #BLACKHOLE_FLAGS} as JMH's forks do;
+ * variants of jars that predate that method, and variants with the property {@code mm4j.cpuab.slots}, run the slot
+ * form all rows had before ({@code refs[0]}). The rings of a segment row ({@link SegmentRow}) run in their natural
+ * form ({@link SafetyCost}'s {@code ringSegments}, as {@link RingBench#step}), except for jars that predate that type
  * and for variants with {@code mm4j.cpuab.slots} (the slot form: the segment through {@code refs[slot]}, its
  * address also stored into the {@code long[]}); {@code mm4j.cpuab.step} runs {@link RingBench#step} itself. Their
  * batch runs in its natural form too ({@link SafetyCost}'s {@code batchSegments}, as {@link BatchBench}), except

@@ -242,7 +242,7 @@ abstract sealed class Floor implements Allocator permits Floor.Longs, Floor.Segm
             refs[slot] = null;
         }
 
-        /** As {@code mm4j-segment}'s: the segment in a local (README "Ninth pass (issue 13)"). */
+        /** As {@code mm4j-segment}'s: the segment in a local (docs/speed-history.md, "Ninth pass (issue 13)"). */
         @Override
         @CompilerControl(CompilerControl.Mode.INLINE)
         public void allocWriteFree(final long byteSize, final long value, final Object[] refs,

@@ -12,8 +12,8 @@ import org.mm4j.slab.SlabAllocator;
  * workload's writes stay those of the {@code n} bytes asked (the first and last 8), inside the larger segment; the
  * segment is kept, written, read and freed as {@code mm4j-segment}'s ({@link SegmentFace}; on the ring, the same
  * {@link SegmentRow} step, whose {@link #allocate} here gives the rounded size). What it measures:
- * what the exact-size contract of {@link java.lang.foreign.SegmentAllocator} costs on mixed sizes (README "Tenth
- * pass (issue 13): mixed sizes").
+ * what the exact-size contract of {@link java.lang.foreign.SegmentAllocator} costs on mixed sizes
+ * (docs/speed-history.md, "Tenth pass (issue 13): mixed sizes").
  *
  * <p>Threads: as {@link Mm4jSlab}.
  */

@@ -66,7 +66,7 @@ public final class PeerComparison {
      * JIT flags of each fork: {@link Allocator#allocWriteFree}'s default (the address rows' form) inlined into
      * the benchmark method, as the object rows' overrides are by their {@code @CompilerControl} (JMH's annotation
      * processor writes no compiler hint for an interface's default method). It is the benchmark's wrapper around
-     * the row's calls, which a program has in its own method (README "Ninth pass (issue 13)").
+     * the row's calls, which a program has in its own method (docs/speed-history.md, "Ninth pass (issue 13)").
      */
     static final List<String> FORK_JIT_ARGS = List.of(
         "-XX:CompileCommand=inline,org/mm4j/bench/Allocator.allocWriteFree");

@@ -24,7 +24,8 @@ import org.openjdk.jmh.infra.Blackhole;
  * the ring shows and hands the slots back at most {@value #HANDBACK} at a time, so the ring's own cache-line traffic
  * stays small beside the allocators' whichever side is faster. (Until issue 13's remote-free pass the producer
  * published every object, and a consumer that had caught up polled that line: a cost that grew with how well an
- * allocator's free keeps up; README, "Remote frees (issue 13)".) One operation = one object through the pipeline; since the ring is bounded, the producer's
+ * allocator's free keeps up; docs/speed-history.md, "Remote frees (issue 13)".) One operation = one object through
+ * the pipeline; since the ring is bounded, the producer's
  * average time per object is the pipeline's wall time per object, which is what the row reports (threads = 2).
  *
  * <p>Both sides spin briefly, then yield, when the ring is full or empty (the machine may be shared).
@@ -34,7 +35,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * and the ring keeps each side's words apart ({@link SpscRing}). Until issue 13's sixth pass the consumer counted
  * its empty polls in a field of this object and read {@code running} here on every poll: in half the alignments
  * of the object on the line of {@code stamp}, so that each poll of a consumer that had caught up cost the producer
- * a line crossing (README, "Sixth pass (issue 13)").
+ * a line crossing (docs/speed-history.md, "Sixth pass (issue 13)").
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

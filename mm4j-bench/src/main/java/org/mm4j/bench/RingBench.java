@@ -71,7 +71,7 @@ public abstract class RingBench extends PeerState {
      * address stored into {@link #addrs} (the segment has it), no {@code null} stored over the freed segment (its slot
      * is the next one written). {@link #finish} frees the live ones through {@link Allocator#free}, which reads
      * {@code refs}. Both forms are in this one method, so the JIT compiles the segment form into it and never as a
-     * callee of its own (README "Tenth pass (issue 13): the ring in JMH").
+     * callee of its own (docs/speed-history.md, "Tenth pass (issue 13): the ring in JMH").
      */
     final void step(final Blackhole bh) {
         final Allocator al = a;

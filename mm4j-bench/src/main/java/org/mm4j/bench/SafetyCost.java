@@ -90,8 +90,9 @@ public final class SafetyCost {
     }
 
     /**
-     * alloc-free-64 as every row ran it before README "Ninth pass (issue 13)": the handle through {@code refs[0]}
-     * for the object rows. {@link CpuAb} runs it for jars that predate {@link Allocator#allocWriteFree} and for
+     * alloc-free-64 as every row ran it before docs/speed-history.md, "Ninth pass (issue 13)": the handle through
+     * {@code refs[0]} for the object rows. {@link CpuAb} runs it for jars that predate
+     * {@link Allocator#allocWriteFree} and for
      * variants with the property {@code mm4j.cpuab.slots}.
      */
     private static long allocFreeSlots(final Allocator a) {
@@ -142,11 +143,11 @@ public final class SafetyCost {
     }
 
     /**
-     * {@link #batch} for a {@link SegmentRow}, in the natural form of {@link BatchBench} (README "Tenth pass (issue
-     * 13): the batch's caller"): each new segment in a local, written through it and stored once into the batch's
-     * {@code Object[]}, then freed from there; the sum takes the segment's address, as {@link #batch}'s takes the
-     * {@code long}. {@link CpuAb} runs it for the segment rows of jars that have {@link SegmentRow}, unless the
-     * variant has the property {@code mm4j.cpuab.slots}.
+     * {@link #batch} for a {@link SegmentRow}, in the natural form of {@link BatchBench} (docs/speed-history.md,
+     * "Tenth pass (issue 13): the batch's caller"): each new segment in a local, written through it and stored once
+     * into the batch's {@code Object[]}, then freed from there; the sum takes the segment's address, as
+     * {@link #batch}'s takes the {@code long}. {@link CpuAb} runs it for the segment rows of jars that have
+     * {@link SegmentRow}, unless the variant has the property {@code mm4j.cpuab.slots}.
      */
     static long batchSegments(final Allocator a) {
         final SegmentRow row = (SegmentRow) a;
@@ -170,8 +171,8 @@ public final class SafetyCost {
     /**
      * The ring as JMH runs it: {@link RingBench#step} called once per operation on a {@link Ring64Bench} or
      * {@link RingMixedBench} (its state in their fields, not in locals; {@code sizes} says which), for comparing
-     * {@link CpuAb}'s loop with JMH's (README "Ninth pass (issue 13)"); {@link CpuAb} runs it for variants with
-     * the property {@code mm4j.cpuab.step}.
+     * {@link CpuAb}'s loop with JMH's (docs/speed-history.md, "Ninth pass (issue 13)"); {@link CpuAb} runs it for
+     * variants with the property {@code mm4j.cpuab.step}.
      */
     private static long ringStep(final Allocator a, final int[] sizes) {
         final RingBench b = Arrays.equals(sizes, RingBench.constant(Ring64Bench.SIZE)) ? new Ring64Bench()
@@ -186,11 +187,12 @@ public final class SafetyCost {
     }
 
     /**
-     * {@link #ring} for a {@link SegmentRow}, in the natural form of {@link RingBench#step} (README "Tenth pass (issue
-     * 13): the ring in JMH"): the new segment in a local, stored once into the ring's {@code Object[]} (its size
-     * into the sizes, as the address rows store theirs), written through the local, the oldest freed from there; the
-     * sum takes the segment's address, as {@link #ring}'s takes the {@code long}. {@link CpuAb} runs it for the
-     * segment rows of jars that have {@link SegmentRow}, unless the variant has the property {@code mm4j.cpuab.slots}.
+     * {@link #ring} for a {@link SegmentRow}, in the natural form of {@link RingBench#step} (docs/speed-history.md,
+     * "Tenth pass (issue 13): the ring in JMH"): the new segment in a local, stored once into the ring's
+     * {@code Object[]} (its size into the sizes, as the address rows store theirs), written through the local, the
+     * oldest freed from there; the sum takes the segment's address, as {@link #ring}'s takes the {@code long}.
+     * {@link CpuAb} runs it for the segment rows of jars that have {@link SegmentRow}, unless the variant has the
+     * property {@code mm4j.cpuab.slots}.
      */
     static long ringSegments(final Allocator a, final int[] sizes) {
         final SegmentRow row = (SegmentRow) a;

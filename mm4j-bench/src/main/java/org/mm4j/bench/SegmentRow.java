@@ -7,7 +7,7 @@ import java.lang.foreign.MemorySegment;
  * program holding segments makes, for the workloads that write their operation in each row's natural form. The ring
  * ({@link RingBench#step}) keeps such a row's segment in a local, writes through it, stores it once into the ring's
  * {@code Object[]} and frees the oldest from there, where an address row keeps a {@code long} in a {@code long[]}
- * (README "Tenth pass (issue 13): the ring in JMH").
+ * (docs/speed-history.md, "Tenth pass (issue 13): the ring in JMH").
  *
  * <p>Threads: as the row's {@link Allocator}.
  */

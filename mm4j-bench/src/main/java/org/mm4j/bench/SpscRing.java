@@ -21,7 +21,7 @@ import java.lang.invoke.VarHandle;
  * polls it; and what each side keeps to itself (the consumer's tail cache; the producer's head cache and its own
  * tail, written per object). Until issue 13's sixth pass the producer's own tail shared the published tail's line
  * (in 6 of the 8 alignments of the array), so every poll of a consumer that had caught up took the line the
- * producer writes per object away from it (README, "Sixth pass (issue 13)").
+ * producer writes per object away from it (docs/speed-history.md, "Sixth pass (issue 13)").
  */
 final class SpscRing {
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);

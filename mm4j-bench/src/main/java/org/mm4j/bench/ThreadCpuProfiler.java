@@ -16,9 +16,9 @@ import org.openjdk.jmh.results.ScalarResult;
 /**
  * A JMH profiler ({@code -prof org.mm4j.bench.ThreadCpuProfiler}) that adds each iteration's score scaled by the
  * share of its wall time the benchmark threads were on a CPU: {@code ·cpu}, "CPU ns/op", comparable with
- * {@link CpuAb}'s per-thread CPU time on a machine too busy for wall-clock scores (README "Ninth pass (issue
- * 13)"). The threads are JMH's workers, found by name ({@code jmh-worker}); the share is their CPU time over the
- * iteration's wall time divided by their number, so it includes JMH's own per-iteration synchronisation (a few
+ * {@link CpuAb}'s per-thread CPU time on a machine too busy for wall-clock scores (docs/speed-history.md, "Ninth pass
+ * (issue 13)"). The threads are JMH's workers, found by name ({@code jmh-worker}); the share is their CPU time over
+ * the iteration's wall time divided by their number, so it includes JMH's own per-iteration synchronisation (a few
  * microseconds in an iteration of hundreds of milliseconds). {@code ·process} does the same with the whole JVM's CPU
  * time (the GC's and the JIT's threads too): what the benchmark thread's work costs other threads shows there.
  *

@@ -170,10 +170,10 @@ class AllocatorsTest {
     }
 
     /**
-     * Each row's own form of alloc-free-64 (README "Ninth pass (issue 13)"): the handle held in a local, so
-     * nothing is left in the caller's slot (the heap row used to park its array there); both ends written and
-     * the object freed: the allocators that reuse the last object freed (LIFO sheaves, the floor's stacks) hand it
-     * back holding the stamp.
+     * Each row's own form of alloc-free-64 (docs/speed-history.md, "Ninth pass (issue 13)"): the handle held in a
+     * local, so nothing is left in the caller's slot (the heap row used to park its array there); both ends written
+     * and the object freed: the allocators that reuse the last object freed (LIFO sheaves, the floor's stacks) hand
+     * it back holding the stamp.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("namesAndFloors")

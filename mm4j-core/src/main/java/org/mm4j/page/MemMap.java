@@ -32,10 +32,10 @@ import java.lang.invoke.VarHandle;
  * the pfn against {@link #nrPages()} (and of a field's offset against the entry, which folds away where the offset is
  * a constant). The table's own segment would check its bounds, its session and its alignment on every access
  * through fields the JIT cannot treat as constants: in the kmem replay, C2 compiled the same model for ~10 % less
- * CPU with this view (README, "Eighth pass (issue 14): the model thread and its compiles"). {@link #close()} sets the
- * bound to 0 before it unmaps the table, so every later access throws instead of touching unmapped memory; an access
- * racing with {@code close()} is outside the contract, as for any {@code Kernel} call (the JVM allocator's fast
- * paths use the same rule).
+ * CPU with this view (docs/replay-history.md, "Eighth pass (issue 14): the model thread and its compiles").
+ * {@link #close()} sets the bound to 0 before it unmaps the table, so every later access throws instead of touching
+ * unmapped memory; an access racing with {@code close()} is outside the contract, as for any {@code Kernel} call (the
+ * JVM allocator's fast paths use the same rule).
  *
  * <p>Concurrency: the buddy fields (flags of free pages, lru links, private) are changed only under the zone lock
  * of the page's zone; {@link #SLAB_WORD} is changed only by CAS (or by the owner of a slab that no other thread

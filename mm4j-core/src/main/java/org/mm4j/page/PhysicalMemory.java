@@ -35,8 +35,8 @@ public final class PhysicalMemory implements AutoCloseable {
     private final MemorySegment all;
     /**
      * What {@link #word} reads through: all memory, a constant to the JIT, at {@link #wordBase} plus a physical
-     * address it checks itself against {@link #wordLimit} (as {@code MemMap} does, and for the same reason: README,
-     * "Eighth pass (issue 14): the model thread and its compiles").
+     * address it checks itself against {@link #wordLimit} (as {@code MemMap} does, and for the same reason:
+     * docs/replay-history.md, "Eighth pass (issue 14): the model thread and its compiles").
      */
     private static final MemorySegment ALL_MEMORY = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
     private static final VarHandle WORD = ValueLayout.JAVA_LONG.varHandle();

@@ -17,10 +17,10 @@ package org.mm4j.slab;
  * same for every {@code kmalloc_type} and with {@code slub_debug} (which adds red zones and tracking behind the
  * object, not to its size), so no kernel instance is needed.
  *
- * <p>Why a JVM program wants it (README "Tenth pass (issue 13): mixed sizes"): {@link SlabAllocator#allocate}
- * returns a segment of exactly the size asked, a new 40-byte view unless the object last had that size; a program
- * whose sizes vary and that allocates {@code kmallocSizeRoundup(n)} asks each cache for one size only, so its
- * views are reused.
+ * <p>Why a JVM program wants it (docs/speed-history.md, "Tenth pass (issue 13): mixed sizes"):
+ * {@link SlabAllocator#allocate} returns a segment of exactly the size asked, a new 40-byte view unless the object
+ * last had that size; a program whose sizes vary and that allocates {@code kmallocSizeRoundup(n)} asks each cache for
+ * one size only, so its views are reused.
  *
  * <p>Threads: any (a pure function).
  */

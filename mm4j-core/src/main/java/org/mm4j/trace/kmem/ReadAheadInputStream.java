@@ -33,7 +33,7 @@ public final class ReadAheadInputStream extends InputStream {
      * a zstd trace's). libzstd decodes at most one chunk per call, and each call and chunk costs the decoder thread
      * Java code that the JIT compiles late in a replay (its queue is full of the parser's and the model's methods):
      * 1 MiB chunks take a third of the reads of 256 KiB ones (real5m: 1,193 instead of 3,408), for 3 MiB more in
-     * flight (README, "Ninth pass (issue 14): the decoder").
+     * flight (docs/replay-history.md, "Ninth pass (issue 14): the decoder").
      */
     public static final int OPENED_CHUNK = 1 << 20;
     /** Chunks in flight at most. */

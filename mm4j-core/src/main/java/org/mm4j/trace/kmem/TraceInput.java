@@ -49,7 +49,8 @@ public final class TraceInput {
      * overlap with the caller's (booting the model). The same refusals as {@code decompress}, at the same point.
      * Measured for libzstd (5 M-event replays alternating in one run, load 8-11): decoding on the parser's thread
      * took the same CPU in all (6.1-6.5 s vs 6.1-7.0 s) but longer on the clock (12.7-20.9 s vs 9.1-16.0 s), so
-     * libzstd keeps the thread as the Java decoder and gzip do (README, "zstd on libzstd").
+     * libzstd keeps the thread as the Java decoder and gzip do (docs/replay-history.md, "Third pass (issue 14): zstd
+     * on libzstd").
      */
     public static InputStream decompressAhead(final InputStream raw, final String name, final long zstdMaxWindow)
         throws IOException {
