@@ -269,17 +269,17 @@ public final class KmemCache {
         return objectSize;
     }
 
-    /** {@code s->size} (sysfs slab_size). */
+    /** {@code s->size} (sysfs slab_size): the geometry's, as are align, offset, red_left_pad and order. */
     public int size() {
-        return size;
+        return geo.size();
     }
 
     public int align() {
-        return align;
+        return geo.align();
     }
 
     public int offset() {
-        return offset;
+        return geo.offset();
     }
 
     public int inuse() {
@@ -287,11 +287,11 @@ public final class KmemCache {
     }
 
     public int redLeftPad() {
-        return redLeftPad;
+        return geo.redLeftPad();
     }
 
     public int order() {
-        return oo;
+        return geo.order();
     }
 
     public int objsPerSlab() {

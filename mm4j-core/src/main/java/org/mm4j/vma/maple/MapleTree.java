@@ -239,51 +239,16 @@ public final class MapleTree<T> {
      * {@code -EINVAL} (size 0 or min above max).
      */
     public int emptyAreaRev(final MaState mas, final long min, final long max, final long size) {
-        if (size == 0 || lt(max, min)) {
-            return -EINVAL;
-        }
-        if (root == null) {
-            if (!fits(min, max, size)) {
-                return -EBUSY;
-            }
-            mas.last = max;
-            mas.index = max - size + 1;
-            return 0;
-        }
-        return revIn(root, min, max, size, mas) ? 0 : -EBUSY;
-    }
-
-    private static boolean revIn(final MapleNode n, final long min, final long max, final long size,
-                                 final MaState mas) {
-        for (int i = n.end; i >= 0; i--) {
-            final long lo = n.minOf(i);
-            if (lt(max, lo)) {
-                continue;
-            }
-            final long hi = n.pivotOf(i);
-            if (lt(hi, min)) {
-                return false;
-            }
-            if (n.leaf) {
-                if (n.slot[i] == null) {
-                    final long a = lt(lo, min) ? min : lo;
-                    final long b = lt(max, hi) ? max : hi;
-                    if (fits(a, b, size)) {
-                        mas.last = b;
-                        mas.index = b - size + 1;
-                        return true;
-                    }
-                }
-            } else if (Long.compareUnsigned(n.gap[i], size) >= 0
-                && revIn((MapleNode) n.slot[i], min, max, size, mas)) {
-                return true;
-            }
-        }
-        return false;
+        return emptyArea(mas, min, max, size, true);
     }
 
     /** {@code mas_empty_area}: the lowest range of {@code size} NULL indices inside {@code [min, max]}. */
     public int emptyArea(final MaState mas, final long min, final long max, final long size) {
+        return emptyArea(mas, min, max, size, false);
+    }
+
+    /** Both gap searches: {@code rev} from the top of {@code [min, max]} down, else from the bottom up. */
+    private int emptyArea(final MaState mas, final long min, final long max, final long size, final boolean rev) {
         if (size == 0 || lt(max, min)) {
             return -EINVAL;
         }
@@ -291,22 +256,29 @@ public final class MapleTree<T> {
             if (!fits(min, max, size)) {
                 return -EBUSY;
             }
-            mas.index = min;
-            mas.last = min + size - 1;
+            place(mas, min, max, size, rev);
             return 0;
         }
-        return fwdIn(root, min, max, size, mas) ? 0 : -EBUSY;
+        return gapIn(root, min, max, size, mas, rev) ? 0 : -EBUSY;
     }
 
-    private static boolean fwdIn(final MapleNode n, final long min, final long max, final long size,
-                                 final MaState mas) {
-        for (int i = 0; i <= n.end; i++) {
+    /**
+     * The first gap of {@code size} in {@code n}'s subtree met walking its slots upwards (or downwards, {@code rev})
+     * through {@code [min, max]}: slots wholly before the walk's start are passed over, the first slot wholly past
+     * its end stops it, and only children whose subtree gap is large enough are descended into.
+     */
+    private static boolean gapIn(final MapleNode n, final long min, final long max, final long size,
+                                 final MaState mas, final boolean rev) {
+        final int step = rev ? -1 : 1;
+        for (int i = rev ? n.end : 0; i >= 0 && i <= n.end; i += step) {
+            final long lo = n.minOf(i);
             final long hi = n.pivotOf(i);
-            if (lt(hi, min)) {
+            final boolean below = lt(hi, min);
+            final boolean above = lt(max, lo);
+            if (rev ? above : below) {
                 continue;
             }
-            final long lo = n.minOf(i);
-            if (lt(max, lo)) {
+            if (rev ? below : above) {
                 return false;
             }
             if (n.leaf) {
@@ -314,17 +286,22 @@ public final class MapleTree<T> {
                     final long a = lt(lo, min) ? min : lo;
                     final long b = lt(max, hi) ? max : hi;
                     if (fits(a, b, size)) {
-                        mas.index = a;
-                        mas.last = a + size - 1;
+                        place(mas, a, b, size, rev);
                         return true;
                     }
                 }
             } else if (Long.compareUnsigned(n.gap[i], size) >= 0
-                && fwdIn((MapleNode) n.slot[i], min, max, size, mas)) {
+                && gapIn((MapleNode) n.slot[i], min, max, size, mas, rev)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** Sets {@code mas} to the {@code size} indices at the top ({@code rev}) or the bottom of {@code [a, b]}. */
+    private static void place(final MaState mas, final long a, final long b, final long size, final boolean rev) {
+        mas.index = rev ? b - size + 1 : a;
+        mas.last = mas.index + size - 1;
     }
 
     // ------------------------------------------------------------------------------------------------ writes
@@ -676,14 +653,24 @@ public final class MapleTree<T> {
      * else split evenly into nodes of at most 15 ranges, moving a split point that would end a node on NULL.
      */
     private void packLeaves(final Big b, final MapleNode old, final Big out) {
+        pack(b, old, out, true);
+    }
+
+    /** Packs children into arange nodes; in place when only child pointers changed (same pivots). */
+    private void packInternal(final Big kids, final MapleNode old, final Big out) {
+        pack(kids, old, out, false);
+    }
+
+    /** {@link #packLeaves} ({@code leaf}) and {@link #packInternal}: they differ in node size and in-place test. */
+    private void pack(final Big b, final MapleNode old, final Big out, final boolean leaf) {
         final int n = b.n;
-        if (n <= MapleNode.MAPLE_RANGE64_SLOTS) {
-            if (old != null && n == old.end + 1 && changedSlots(old, b) <= 2) {
+        if (n <= (leaf ? MapleNode.MAPLE_RANGE64_SLOTS : MapleNode.MAPLE_ARANGE64_SLOTS)) {
+            if (old != null && n == old.end + 1 && (leaf ? changedSlots(old, b) <= 2 : samePivots(old, b))) {
                 fill(old, b, 0, n, b.min);
                 out.addNode(old);
                 return;
             }
-            final MapleNode m = alloc(true);
+            final MapleNode m = alloc(leaf);
             fill(m, b, 0, n, b.min);
             if (old != null) {
                 free(old);
@@ -694,7 +681,7 @@ public final class MapleTree<T> {
         if (old != null) {
             free(old);
         }
-        split(b, true, out);
+        split(b, leaf, out);
     }
 
     @SuppressWarnings("ReferenceEquality") // a slot changed when it holds another VMA or node object: identity
@@ -706,29 +693,6 @@ public final class MapleTree<T> {
             }
         }
         return changed;
-    }
-
-    /** Packs children into arange nodes; in place when only child pointers changed (same pivots). */
-    private void packInternal(final Big kids, final MapleNode old, final Big out) {
-        final int n = kids.n;
-        if (n <= MapleNode.MAPLE_ARANGE64_SLOTS) {
-            if (old != null && n == old.end + 1 && samePivots(old, kids)) {
-                fill(old, kids, 0, n, kids.min);
-                out.addNode(old);
-                return;
-            }
-            final MapleNode m = alloc(false);
-            fill(m, kids, 0, n, kids.min);
-            if (old != null) {
-                free(old);
-            }
-            out.addNode(m);
-            return;
-        }
-        if (old != null) {
-            free(old);
-        }
-        split(kids, false, out);
     }
 
     private static boolean samePivots(final MapleNode old, final Big kids) {
