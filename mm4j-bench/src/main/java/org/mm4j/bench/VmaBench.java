@@ -18,9 +18,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.Arrays;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
@@ -41,7 +39,6 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
 public class VmaBench {
-    static final long BASE = 0x100000000L;
     static final int NR_ADDRS = 4096;
 
     @Param({"16", "1024", "65530"})
@@ -66,23 +63,13 @@ public class VmaBench {
     public void setup() {
         kernel = Kernel.boot("mem=256M norandmaps");
         mm = kernel.processes().currentMm();
-        final int rw = Mman.PROT_READ | Mman.PROT_WRITE;
-        final int fixed = Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED;
         for (int i = 0; i < vmas - 16; i++) {
-            final long a = BASE + i * 0x2000L; // one page mapped, one page hole: nothing merges
-            if (mm.mmap(a, 4096, rw, fixed, null, 0) != a) {
-                throw new IllegalStateException("setup mmap failed at " + i);
-            }
+            SpacedVmas.map(mm, i);
         }
         for (final Vma v : mm.vmas()) {
             ranges.put(v.start(), new long[] {v.start(), v.end()});
         }
-        final SplittableRandom r = new SplittableRandom(7);
-        final Vma[] all = mm.vmas().toArray(new Vma[0]);
-        for (int i = 0; i < NR_ADDRS; i++) {
-            final Vma v = all[r.nextInt(all.length)];
-            addrs[i] = v.start() + r.nextLong(v.end() - v.start());
-        }
+        SpacedVmas.randomAddresses(mm.vmas(), addrs);
         repeated = addrs[0];
         boxedRepeated = repeated;
         for (int i = 0; i < NR_ADDRS; i++) {
@@ -95,6 +82,7 @@ public class VmaBench {
             starts[n] = range[0];
             ends[n++] = range[1];
         }
+        final int rw = Mman.PROT_READ | Mman.PROT_WRITE;
         splitVma = mm.mmap(0, 3 * 4096, rw, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, null, 0);
         faultPage = mm.mmap(0, 4096, rw | Mman.PROT_EXEC, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, null, 0);
     }
@@ -145,9 +133,7 @@ public class VmaBench {
 
     /** The index of the VMA holding {@code a} in the sorted arrays, or -1. */
     private int binarySearch(final long a) {
-        final int i = Arrays.binarySearch(starts, a);
-        final int at = i >= 0 ? i : -i - 2; // the last start <= a
-        return at >= 0 && ends[at] > a ? at : -1;
+        return SpacedVmas.floorIndex(starts, ends, starts.length, a);
     }
 
     @Benchmark

@@ -20,7 +20,6 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,7 +39,6 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
 public class VmaStoreBench {
-    static final long BASE = 0x100000000L;
     static final int NR_ADDRS = 4096;
 
     @Param({"16", "256", "4096", "65536"})
@@ -66,20 +64,11 @@ public class VmaStoreBench {
         kernel = Kernel.boot("mem=256M norandmaps mm4j.vma_store=" + kind);
         kernel.procfs().write("/proc/sys/vm/max_map_count", Integer.toString(2 * vmas + 64));
         mm = kernel.processes().currentMm();
-        final int rw = Mman.PROT_READ | Mman.PROT_WRITE;
-        final int fixed = Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED;
         for (int i = 0; mm.mapCount() < vmas; i++) {
-            final long a = BASE + i * 0x2000L; // one page mapped, one page hole: nothing merges
-            if (mm.mmap(a, 4096, rw, fixed, null, 0) != a) {
-                throw new IllegalStateException("setup mmap failed at " + i);
-            }
+            SpacedVmas.map(mm, i);
         }
         final List<Vma> all = mm.vmas();
-        final SplittableRandom r = new SplittableRandom(7);
-        for (int i = 0; i < NR_ADDRS; i++) {
-            final Vma v = all.get(r.nextInt(all.size()));
-            addrs[i] = v.start() + r.nextLong(v.end() - v.start());
-        }
+        SpacedVmas.randomAddresses(all, addrs);
         starts = new long[all.size() + 1];
         ends = new long[all.size() + 1];
         for (final Vma v : all) {
@@ -109,9 +98,8 @@ public class VmaStoreBench {
     public long findVma() {
         final long a = nextAddr();
         if (starts != null && "sorted-array".equals(store)) {
-            final int i = Arrays.binarySearch(starts, 0, used, a);
-            final int at = i >= 0 ? i : -i - 2; // the last start <= a
-            return at >= 0 && ends[at] > a ? starts[at] : 0;
+            final int at = SpacedVmas.floorIndex(starts, ends, used, a);
+            return at >= 0 ? starts[at] : 0;
         }
         final Vma v = mm.findVma(a);
         return v == null ? 0 : v.start();
