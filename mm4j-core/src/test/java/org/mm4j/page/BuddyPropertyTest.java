@@ -7,9 +7,12 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import org.mm4j.Kernel;
+import org.mm4j.base.CpuSlots;
+import org.mm4j.base.KernelLog;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.ToIntFunction;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -50,34 +53,9 @@ class BuddyPropertyTest {
         try (Kernel k = Kernel.boot("mem=16M nr_cpus=2")) {
             final BuddyAllocator b = k.buddy();
             final String initial = PageProc.buddyinfo(b);
-            final List<long[]> live = new ArrayList<>();
-            for (final Op op : ops) {
-                switch (op.kind()) {
-                    case 0 -> {
-                        final long pfn = b.allocPages(op.gfp() | Gfp.NOWARN, op.order());
-                        if (pfn >= 0) {
-                            assertEquals(0, pfn & ((1L << op.order()) - 1), "aligned block");
-                            live.add(new long[] {pfn, op.order()});
-                        }
-                    }
-                    case 1 -> {
-                        if (!live.isEmpty()) {
-                            final long[] blk = live.remove(op.arg() % live.size());
-                            assertTrue(b.freePages(blk[0], (int) blk[1]));
-                        }
-                    }
-                    case 2 -> b.drainAllPages();
-                    default -> k.cpus().pin(op.arg() % 2);
-                }
-                final List<String> errors = b.validate();
-                assertTrue(errors.isEmpty(), op + ": " + errors);
-            }
+            runThenFreeAll(b, k.cpus(), ops, Op::gfp, (gfp, pfn, order) ->
+                assertEquals(0, pfn & ((1L << order) - 1), "aligned block"));
             assertEquals(0, b.badPageReports());
-            for (final long[] blk : live) {
-                assertTrue(b.freePages(blk[0], (int) blk[1]));
-            }
-            b.drainAllPages();
-            b.checkInvariants();
             assertEquals(b.totalramPages(), b.freePages());
             assertEquals(initial, PageProc.buddyinfo(b), "everything merged back");
         }
@@ -90,46 +68,65 @@ class BuddyPropertyTest {
     @Property(tries = 100)
     void randomAllocFreeWithThreeZones(@ForAll("opLists") final List<Op> ops) {
         try (PhysicalMemory m = new PhysicalMemory(16L << 20, 1); MemMap mm = new MemMap(m.totalPages())) {
-            final org.mm4j.base.CpuSlots cpus = new org.mm4j.base.CpuSlots(2);
-            final BuddyAllocator b = new BuddyAllocator(m, mm, new org.mm4j.base.KernelLog(), cpus,
+            final CpuSlots cpus = new CpuSlots(2);
+            final BuddyAllocator b = new BuddyAllocator(m, mm, new KernelLog(), cpus,
                 new VmStat(cpus), new BuddyAllocator.Options(false, false, 1024, 2048, false));
             final String initial = PageProc.buddyinfo(b);
-            final List<long[]> live = new ArrayList<>();
-            for (final Op op : ops) {
-                switch (op.kind()) {
-                    case 0 -> {
-                        final int gfp = op.arg() % 3 == 0 ? op.gfp() | Gfp.DMA32
-                            : op.arg() % 5 == 0 ? op.gfp() | Gfp.DMA : op.gfp();
-                        final long pfn = b.allocPages(gfp | Gfp.NOWARN, op.order());
-                        if (pfn >= 0) {
-                            // gfp_zone: GFP_DMA32 may use DMA32 and DMA, GFP_DMA only DMA
-                            if ((gfp & Gfp.DMA32) != 0) {
-                                assertTrue(pfn + (1L << op.order()) <= 2048, "GFP_DMA32 below the limit");
-                            }
-                            if ((gfp & Gfp.DMA) != 0) {
-                                assertTrue(pfn + (1L << op.order()) <= 1024, "GFP_DMA below MAX_DMA_PFN");
-                            }
-                            live.add(new long[] {pfn, op.order()});
-                        }
-                    }
-                    case 1 -> {
-                        if (!live.isEmpty()) {
-                            final long[] blk = live.remove(op.arg() % live.size());
-                            assertTrue(b.freePages(blk[0], (int) blk[1]));
-                        }
-                    }
-                    case 2 -> b.drainAllPages();
-                    default -> cpus.pin(op.arg() % 2);
+            final ToIntFunction<Op> gfpOf = op -> op.arg() % 3 == 0 ? op.gfp() | Gfp.DMA32
+                : op.arg() % 5 == 0 ? op.gfp() | Gfp.DMA : op.gfp();
+            runThenFreeAll(b, cpus, ops, gfpOf, (gfp, pfn, order) -> {
+                // gfp_zone: GFP_DMA32 may use DMA32 and DMA, GFP_DMA only DMA
+                if ((gfp & Gfp.DMA32) != 0) {
+                    assertTrue(pfn + (1L << order) <= 2048, "GFP_DMA32 below the limit");
                 }
-                final List<String> errors = b.validate();
-                assertTrue(errors.isEmpty(), op + ": " + errors);
-            }
-            for (final long[] blk : live) {
-                assertTrue(b.freePages(blk[0], (int) blk[1]));
-            }
-            b.drainAllPages();
-            b.checkInvariants();
+                if ((gfp & Gfp.DMA) != 0) {
+                    assertTrue(pfn + (1L << order) <= 1024, "GFP_DMA below MAX_DMA_PFN");
+                }
+            });
             assertEquals(initial, PageProc.buddyinfo(b), "everything merged back, zone by zone");
         }
+    }
+
+    /** What a test asserts of each block it allocated ({@code gfp} without the NOWARN the run adds). */
+    @FunctionalInterface
+    interface BlockCheck {
+        void allocated(int gfp, long pfn, int order);
+    }
+
+    /**
+     * Runs {@code ops} on {@code b} (allocations with {@code gfpOf(op)}, each block given to {@code check}), with
+     * {@link BuddyAllocator#validate()} empty after every step; then frees every block still live, drains the
+     * per-CPU lists and checks the invariants.
+     */
+    private static void runThenFreeAll(final BuddyAllocator b, final CpuSlots cpus, final List<Op> ops,
+                                       final ToIntFunction<Op> gfpOf, final BlockCheck check) {
+        final List<long[]> live = new ArrayList<>();
+        for (final Op op : ops) {
+            switch (op.kind()) {
+                case 0 -> {
+                    final int gfp = gfpOf.applyAsInt(op);
+                    final long pfn = b.allocPages(gfp | Gfp.NOWARN, op.order());
+                    if (pfn >= 0) {
+                        check.allocated(gfp, pfn, op.order());
+                        live.add(new long[] {pfn, op.order()});
+                    }
+                }
+                case 1 -> {
+                    if (!live.isEmpty()) {
+                        final long[] blk = live.remove(op.arg() % live.size());
+                        assertTrue(b.freePages(blk[0], (int) blk[1]));
+                    }
+                }
+                case 2 -> b.drainAllPages();
+                default -> cpus.pin(op.arg() % 2);
+            }
+            final List<String> errors = b.validate();
+            assertTrue(errors.isEmpty(), op + ": " + errors);
+        }
+        for (final long[] blk : live) {
+            assertTrue(b.freePages(blk[0], (int) blk[1]));
+        }
+        b.drainAllPages();
+        b.checkInvariants();
     }
 }

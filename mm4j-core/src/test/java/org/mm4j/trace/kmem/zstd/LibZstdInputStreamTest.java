@@ -143,8 +143,7 @@ class LibZstdInputStreamTest {
     /** Whatever the zstd program writes (levels, long mode, checksums, many frames, several MB) decodes alike. */
     @Test
     void whatTheZstdProgramWritesDecodesAlike(@TempDir final Path dir) throws Exception {
-        final File zstd = new File("/usr/bin/zstd");
-        requireOrSkip(zstd.canExecute(), "no zstd program at " + zstd);
+        final File zstd = ZstdInputStreamTest.zstdProgram();
         final byte[] trace = ZstdInputStreamTest.unzstd(ZstdInputStreamTest.resource("small.trace.zst"));
         // a few MB of trace-like text: the fixture's lines with changed numbers, crossing many buffers
         final Random rnd = new Random(5);
@@ -167,19 +166,11 @@ class LibZstdInputStreamTest {
             final Path src = dir.resolve("in");
             Files.write(src, input);
             for (final String[] opt : options) {
-                final Path out = dir.resolve("out.zst");
-                final List<String> cmd = new ArrayList<>(List.of(zstd.getPath()));
-                cmd.addAll(List.of(opt));
-                cmd.addAll(List.of("-q", "-f", src.toString(), "-o", out.toString()));
-                final Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-                p.getInputStream().readAllBytes();
-                assertEquals(0, p.waitFor(), String.join(" ", cmd));
-                final byte[] z = Files.readAllBytes(out);
+                final byte[] z = ZstdInputStreamTest.compress(zstd, opt, src, dir.resolve("out.zst"));
                 final byte[] viaJava = ZstdInputStreamTest.unzstd(z);
                 assertArrayEquals(input, viaJava);
                 assertArrayEquals(viaJava, nativeDecode(z), String.join(" ", opt) + " on " + input.length);
-                final byte[] twice = Arrays.copyOf(z, 2 * z.length);
-                System.arraycopy(z, 0, twice, z.length, z.length);
+                final byte[] twice = ZstdInputStreamTest.twice(z);
                 assertArrayEquals(ZstdInputStreamTest.unzstd(twice), nativeDecode(twice, 100_000,
                     ZstdInputStream.DEFAULT_MAX_WINDOW));
             }
@@ -298,20 +289,16 @@ class LibZstdInputStreamTest {
         final byte[] z = ZstdInputStreamTest.resource("small.trace.zst");
         final byte[] plain = ZstdInputStreamTest.unzstd(z);
         final Random rnd = new Random(11);
-        int refused = 0;
-        for (int i = 0; i < 300; i++) {
-            final byte[] bad = z.clone();
-            final int bit = rnd.nextInt(bad.length * 8);
-            bad[bit >>> 3] ^= (byte) (1 << (bit & 7));
+        final int refused = ZstdInputStreamTest.refusedFlips(z, rnd, 300, (bad, bit) -> {
             final Object r = nativeResult(bad);
             if (r instanceof IOException e) {
                 assertTrue(e.getMessage().startsWith("zstd: ") || e.getMessage().startsWith("not zstd"),
                     e.getMessage());
-                refused++;
-            } else {
-                assertArrayEquals(plain, (byte[]) r, "bit " + bit + " changed the text without an error");
+                return true;
             }
-        }
+            assertArrayEquals(plain, (byte[]) r, "bit " + bit + " changed the text without an error");
+            return false;
+        });
         assertTrue(refused > 250, refused + " of 300 flips refused");
         for (int t = 0; t < 300; t++) {
             final byte[] f = z.clone();

@@ -9,7 +9,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.zip.GZIPInputStream;
 
@@ -45,8 +47,7 @@ class ZstdInputStreamTest {
     /** Whatever the real zstd program writes (levels, long mode, checksums, many frames) decodes exactly. */
     @Test
     void decodesWhatTheZstdProgramWrites(@TempDir final Path dir) throws Exception {
-        final File zstd = new File("/usr/bin/zstd");
-        requireOrSkip(zstd.canExecute(), "no zstd program at " + zstd);
+        final File zstd = zstdProgram();
         final Random rnd = new Random(1);
         final byte[] text = resource("small.trace.gz");
         final byte[] trace;
@@ -67,26 +68,10 @@ class ZstdInputStreamTest {
             final Path src = dir.resolve("in");
             Files.write(src, input);
             for (final String[] opt : options) {
-                final Path out = dir.resolve("out.zst");
-                final String[] cmd = new String[opt.length + 6];
-                cmd[0] = zstd.getPath();
-                System.arraycopy(opt, 0, cmd, 1, opt.length);
-                cmd[opt.length + 1] = "-q";
-                cmd[opt.length + 2] = "-f";
-                cmd[opt.length + 3] = src.toString();
-                cmd[opt.length + 4] = "-o";
-                cmd[opt.length + 5] = out.toString();
-                final Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-                p.getInputStream().readAllBytes();
-                assertEquals(0, p.waitFor(), String.join(" ", cmd));
-                final byte[] z = Files.readAllBytes(out);
+                final byte[] z = compress(zstd, opt, src, dir.resolve("out.zst"));
                 assertArrayEquals(input, unzstd(z), String.join(" ", opt) + " on " + input.length + " bytes");
                 // two frames back to back are one stream
-                final byte[] twice = Arrays.copyOf(z, 2 * z.length);
-                System.arraycopy(z, 0, twice, z.length, z.length);
-                final byte[] expect = Arrays.copyOf(input, 2 * input.length);
-                System.arraycopy(input, 0, expect, input.length, input.length);
-                assertArrayEquals(expect, unzstd(twice));
+                assertArrayEquals(twice(input), unzstd(twice(z)));
                 cases++;
             }
         }
@@ -155,18 +140,14 @@ class ZstdInputStreamTest {
     void aFlippedBitNeverDecodesToOtherText() throws IOException {
         final byte[] z = resource("small.trace.zst");
         final byte[] plain = unzstd(z);
-        final Random rnd = new Random(11);
-        int refused = 0;
-        for (int i = 0; i < 300; i++) {
-            final byte[] bad = z.clone();
-            final int bit = rnd.nextInt(bad.length * 8);
-            bad[bit >>> 3] ^= (byte) (1 << (bit & 7));
+        final int refused = refusedFlips(z, new Random(11), 300, (bad, bit) -> {
             try {
                 assertArrayEquals(plain, unzstd(bad), "bit " + bit + " changed the text without an error");
+                return false;
             } catch (final IOException e) {
-                refused++;
+                return true;
             }
-        }
+        });
         assertTrue(refused > 250, refused + " of 300 flips refused");
     }
 
@@ -213,8 +194,7 @@ class ZstdInputStreamTest {
 
     /** {@link #LONG28_TEXT} as {@code zstd --long=28} writes it from a pipe (window 2^28); skips without zstd. */
     static byte[] zstdLong28(final Path dir) throws Exception {
-        final File zstd = new File("/usr/bin/zstd");
-        requireOrSkip(zstd.canExecute(), "no zstd program at " + zstd);
+        final File zstd = zstdProgram();
         final Path in = dir.resolve("in");
         Files.write(in, LONG28_TEXT);
         final Process p = new ProcessBuilder(zstd.getPath(), "-q", "--long=28", "-c").redirectInput(in.toFile())
@@ -237,5 +217,51 @@ class ZstdInputStreamTest {
             }
         });
         assertEquals("Corrupt GZIP trailer", e.getMessage());
+    }
+
+    /** The zstd program (skips the test where there is none). */
+    static File zstdProgram() {
+        final File zstd = new File("/usr/bin/zstd");
+        requireOrSkip(zstd.canExecute(), "no zstd program at " + zstd);
+        return zstd;
+    }
+
+    /** Runs {@code zstd OPT -q -f SRC -o OUT} (asserting it succeeds) and returns what it wrote. */
+    static byte[] compress(final File zstd, final String[] opt, final Path src, final Path out) throws Exception {
+        final List<String> cmd = new ArrayList<>(List.of(zstd.getPath()));
+        cmd.addAll(List.of(opt));
+        cmd.addAll(List.of("-q", "-f", src.toString(), "-o", out.toString()));
+        final Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        assertEquals(0, p.waitFor(), String.join(" ", cmd));
+        return Files.readAllBytes(out);
+    }
+
+    /** {@code b} twice, back to back. */
+    static byte[] twice(final byte[] b) {
+        final byte[] t = Arrays.copyOf(b, 2 * b.length);
+        System.arraycopy(b, 0, t, b.length, b.length);
+        return t;
+    }
+
+    /** Judges a copy of a stream with bit {@code bit} flipped: true when the decoder refused it. */
+    @FunctionalInterface
+    interface FlipCheck {
+        boolean refused(byte[] bad, int bit) throws IOException;
+    }
+
+    /** {@code flips} copies of {@code z}, one random bit flipped in each, judged by {@code check}: how many refused. */
+    static int refusedFlips(final byte[] z, final Random rnd, final int flips, final FlipCheck check)
+        throws IOException {
+        int refused = 0;
+        for (int i = 0; i < flips; i++) {
+            final byte[] bad = z.clone();
+            final int bit = rnd.nextInt(bad.length * 8);
+            bad[bit >>> 3] ^= (byte) (1 << (bit & 7));
+            if (check.refused(bad, bit)) {
+                refused++;
+            }
+        }
+        return refused;
     }
 }
