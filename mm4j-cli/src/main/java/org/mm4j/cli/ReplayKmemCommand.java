@@ -164,13 +164,8 @@ public final class ReplayKmemCommand implements Callable<Integer> {
     static int replay(final String file, final String cmdline, final Path report, final int maxErrors,
                       final long zstdWindow, final boolean pipelined, final boolean exitWhenDone,
                       final PrintStream out, final PrintStream err) {
-        if (report != null) {
-            try {
-                HtmlReport.checkOutput(report);
-            } catch (final IOException e) {
-                err.println("mm4j: --report " + e.getMessage());
-                return 2;
-            }
+        if (report != null && !HtmlReport.reportWritable(report, err)) {
+            return 2;
         }
         final String name = file == null ? "bundled trace (a 100,000-event slice of a real Linux 6.18 capture)"
             : file.equals("-") ? "standard input" : file;

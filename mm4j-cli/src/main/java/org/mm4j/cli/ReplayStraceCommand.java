@@ -97,13 +97,8 @@ public final class ReplayStraceCommand implements Callable<Integer> {
             }
         }
         int status = 0;
-        if (report != null) {
-            try {
-                HtmlReport.checkOutput(report);
-            } catch (final IOException e) {
-                stderr.println("mm4j: --report " + e.getMessage());
-                return 2;
-            }
+        if (report != null && !HtmlReport.reportWritable(report, stderr)) {
+            return 2;
         }
         if (out != null) {
             try {

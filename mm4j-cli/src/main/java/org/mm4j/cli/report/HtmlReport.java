@@ -1,6 +1,7 @@
 package org.mm4j.cli.report;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -965,6 +966,20 @@ public final class HtmlReport {
         }
         if (Files.isDirectory(file)) {
             throw new IOException(file + ": Is a directory");
+        }
+    }
+
+    /**
+     * {@link #checkOutput} for a command's {@code --report}: true when {@code file} can be written, else false with
+     * "mm4j: --report REASON" printed to {@code err} (the command then exits with status 2).
+     */
+    public static boolean reportWritable(final Path file, final PrintStream err) {
+        try {
+            checkOutput(file);
+            return true;
+        } catch (final IOException e) {
+            err.println("mm4j: --report " + e.getMessage());
+            return false;
         }
     }
 }
