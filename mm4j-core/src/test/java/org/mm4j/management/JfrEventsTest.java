@@ -15,7 +15,9 @@ import org.mm4j.vma.Processes;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -70,6 +72,7 @@ class JfrEventsTest {
     @Test
     void slabEventsCarryTheCacheAndWhatHappened() throws Exception {
         final long[] seen = new long[9];
+        final Set<Long> slabsOfObjects = new HashSet<>();
         final List<RecordedEvent> ev = record(tmp.resolve("slab.jfr"), () -> {
             try (Kernel k = Kernel.boot("mem=32M nr_cpus=2")) {
                 seen[8] = k.id();
@@ -82,6 +85,9 @@ class JfrEventsTest {
                 seen[0] = g.nrSlabs();
                 seen[1] = g.order();
                 seen[2] = g.objsPerSlab();
+                for (final long p : objs) {  // each object's slab: its first byte, a kernel virtual address
+                    slabsOfObjects.add(p & -(4096L << g.order()));
+                }
                 for (final long p : objs) {
                     g.free(p);
                 }
@@ -121,7 +127,8 @@ class JfrEventsTest {
         for (final RecordedEvent e : grows) {
             assertEquals(seen[1], e.getInt("order"));
             assertEquals(seen[2], e.getInt("objects"));
-            assertTrue(e.getLong("address") != 0);
+            assertTrue(slabsOfObjects.contains(e.getLong("address")),
+                "the slab's first byte, as the kernel prints it: " + Long.toHexString(e.getLong("address")));
         }
         final List<RecordedEvent> discards = named(ev, "org.mm4j.SlabDiscard", cache("jfr_grow"));
         assertEquals(seen[0] - seen[3], discards.size(), "one SlabDiscard per slab shrink freed: " + discards);
