@@ -66,7 +66,8 @@ final class SlabPages {
         s.mm.svLong(pfn, MemMap.SLAB_WORD, slabWord(pfn, head, 0, objects, false));
         SlabIndex.set(s, pfn, order, objects);
         s.slub.accountSlabPages(s, 1 << order);
-        MmEvents.slabGrow(s.log.kernelId(), s.name, order, objects, s.slabNid(pfn), PhysicalMemory.pageAddress(pfn));  // JFR
+        MmEvents.slabGrow(s.log.kernelId(), s.name, order, objects, s.slabNid(pfn),
+            PhysicalMemory.pageAddress(pfn));  // JFR
         return pfn;
     }
 
@@ -180,8 +181,8 @@ final class SlabPages {
 
     static void freeSlab(final KmemCache s, final long slab) {
         final int order = s.slabOrder(slab);
-        MmEvents.slabDiscard(s.log.kernelId(), s.name, order, wObjects(s.mm.lvLong(slab, MemMap.SLAB_WORD)), s.slabNid(slab),
-            PhysicalMemory.pageAddress(slab));  // JFR
+        MmEvents.slabDiscard(s.log.kernelId(), s.name, order, wObjects(s.mm.lvLong(slab, MemMap.SLAB_WORD)),
+            s.slabNid(slab), PhysicalMemory.pageAddress(slab));  // JFR
         SlabIndex.clear(s.mm, slab, order);
         s.mm.svLong(slab, MemMap.SLAB_WORD, 0);
         s.mm.spInt(slab, MemMap.SLAB_CACHE, 0);
