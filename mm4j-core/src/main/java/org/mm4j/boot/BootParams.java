@@ -20,7 +20,7 @@ import java.util.Map;
  * (also spelled {@code slab_*}), {@code init_on_alloc=}, {@code init_on_free=} ({@code kstrtobool}: 1/y/t/on or
  * 0/n/f/off), {@code slab_nomerge}, {@code slab_merge}, and mm4j's own {@code mm4j.sheaves=} (sheaf capacity the
  * JVM-facing allocator gives caches that do not ask for one), {@code mm4j.double_free=refuse|kernel},
- * {@code mm4j.random_seed=N}, {@code mm4j.vma_store=maple|rbtree}, {@code mm4j.thp=always|never|host},
+ * {@code mm4j.random_seed=N}, {@code mm4j.aslr_seed=N}, {@code mm4j.vma_store=maple|rbtree}, {@code mm4j.thp=always|never|host},
  * {@code mm4j.leak_detection=disabled|simple|advanced|paranoid}, {@code page_owner=on}, {@code kmemleak=on|off},
  * {@code failslab=} and {@code fail_page_alloc=}
  * ({@code <interval>,<probability>,<space>,<times>}, parsed by the capability), {@code mm4j.config.NAME=y|n|value}
@@ -117,7 +117,7 @@ public final class BootParams {
                 case "slab_merge", "slub_merge" -> nomerge = false;
                 case "mm4j.sheaves" -> sheaves = parseInt(key, value, 0, 4096);
                 case "mm4j.double_free" -> parseDoubleFree(key, value);
-                case "mm4j.random_seed" -> parseSeed(key, value);
+                case "mm4j.random_seed", "mm4j.aslr_seed" -> parseSeed(key, value);
                 case "mm4j.vma_store" -> parseVmaStore(key, value);
                 case "mm4j.thp" -> parseThp(key, value);
                 case "mm4j.leak_detection" -> parseLeakDetection(key, value);
@@ -338,6 +338,12 @@ public final class BootParams {
      */
     public boolean doubleFreeKernel() {
         return "kernel".equals(all.get("mm4j.double_free"));
+    }
+
+    /** {@code mm4j.aslr_seed=N}: the seed of the address-space randomization ({@code norandmaps} turns it off); 1. */
+    public long aslrSeed() {
+        final String v = all.get("mm4j.aslr_seed");
+        return v == null ? 1 : parseSeed("mm4j.aslr_seed", v);
     }
 
     /**

@@ -166,18 +166,8 @@ public final class Processes {
         pager.attachKernel(this, log, overcommit);
         buddy.setOomHandler(oomKiller::outOfMemoryKernel);
         final boolean aslr = !params.all().containsKey("norandmaps");
-        long seed = 1;
-        for (final String p : params.unknown()) {
-            if (p.startsWith("mm4j.aslr_seed=")) {
-                try {
-                    seed = Long.parseLong(p.substring("mm4j.aslr_seed=".length()));
-                } catch (final NumberFormatException e) {
-                    log.printk("mm4j.aslr_seed: bad value '%s', using 1", p);
-                }
-            }
-        }
         this.randomizeVaSpace = aslr ? 2 : 0;
-        this.random = new SplittableRandom(seed);
+        this.random = new SplittableRandom(params.aslrSeed());
         this.vmaStore = params.vmaStore() != null ? VmaStore.Kind.parse(params.vmaStore())
             : VmaStore.Kind.defaultKind();
         vmstat.setVmacacheCounters(vmaStore == VmaStore.Kind.RBTREE); // 6.1 removed the vmacache and its counters

@@ -7,6 +7,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -101,6 +102,20 @@ class BootParamsTest {
                 "Unknown kernel command line parameters \"foo=bar nosmt_x\", will be passed to user space."),
                 k.log().messages().toString());
             assertTrue(k.log().messages().contains("Command line: mem=16M nr_cpus=1 foo=bar nosmt_x"));
+        }
+    }
+
+    @Test
+    void aslrSeedIsMm4jsOwnParameterNotPassedToUserSpace() {
+        assertEquals(1, BootParams.parse("mem=16M").aslrSeed());
+        final BootParams p = BootParams.parse("mem=16M mm4j.aslr_seed=7");
+        assertEquals(7, p.aslrSeed());
+        assertTrue(p.unknown().isEmpty(), p.unknown().toString());
+        expect("mem=16M mm4j.aslr_seed=x", "mm4j.aslr_seed=x is not a number");
+        try (Kernel a = Kernel.boot("mem=16M nr_cpus=1 mm4j.aslr_seed=7");
+             Kernel b = Kernel.boot("mem=16M nr_cpus=1 mm4j.aslr_seed=8")) {
+            assertFalse(String.join("\n", a.log().messages()).contains("Unknown kernel command line"));
+            assertNotEquals(a.processes().currentMm().mmapBase(), b.processes().currentMm().mmapBase());
         }
     }
 
