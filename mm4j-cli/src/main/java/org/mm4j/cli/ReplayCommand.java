@@ -15,10 +15,7 @@ import picocli.CommandLine.Spec;
         ReplayKmemCommand.class,
         ReplayStraceCommand.class,
     },
-    header = "Replays a real kernel trace (ftrace kmem events, strace logs) through the model.",
-    description = {"", "Subcommands:",
-        "%n  kmem    an ftrace capture of the kmem events through SLUB and the buddy allocator",
-        "  strace  a syscall log (strace -f -e trace=%%memory) through the process address spaces"})
+    header = "Replays a real kernel trace (ftrace kmem events, strace logs) through the model.")
 public final class ReplayCommand implements Runnable {
     @Spec
     CommandSpec spec;

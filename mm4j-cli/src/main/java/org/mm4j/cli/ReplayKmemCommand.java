@@ -56,9 +56,11 @@ import java.util.concurrent.Callable;
         "",
         "Capture a trace like this (as root):",
         "%n  cd /sys/kernel/tracing",
-        "  for e in kmalloc kfree kmem_cache_alloc kmem_cache_free mm_page_alloc mm_page_free; do",
+        "  for e in kmalloc kfree kmem_cache_alloc kmem_cache_free \\",
+        "      mm_page_alloc mm_page_free; do",
         "    echo 1 > events/kmem/$e/enable; done",
-        "  cat trace_pipe | gzip > kmem.trace.gz     # while the workload runs; then disable them"},
+        "  cat trace_pipe | gzip > kmem.trace.gz   # while the workload runs",
+        "  # then echo 0 into the same enable files"},
     footer = {"", "Exit status: 0 when the trace replayed with no malformed line, 1 when some lines were "
         + "malformed (they are skipped), 2 when the file cannot be read or --cmdline is bad."})
 public final class ReplayKmemCommand implements Callable<Integer> {

@@ -43,8 +43,8 @@ import java.util.concurrent.Callable;
             + "memory (gzip and zstd files too); a line over 1 MiB (1048576 bytes) ends that FILE's replay "
             + "with 'FILE:LINE: line longer than 1048576 bytes'. Files the log names are model files (zeros), "
             + "never read from this machine."},
-    footer = {"", "Exit status: 0 when every FILE matched (maps and results), 1 when some disagreed or had",
-        "malformed lines, 2 when a file cannot be read or --cmdline is bad."})
+    footer = {"", "Exit status: 0 when every FILE matched (maps and results), 1 when some disagreed or had "
+        + "malformed lines, 2 when a file cannot be read or --cmdline is bad."})
 public final class ReplayStraceCommand implements Callable<Integer> {
     @Option(names = "--cmdline", paramLabel = "PARAMS", defaultValue = "",
         description = "Kernel command line of the model (checked; the replay needs no memory).")

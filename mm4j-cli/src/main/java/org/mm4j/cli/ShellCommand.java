@@ -35,16 +35,17 @@ import java.util.concurrent.Callable;
         "  cat PATH   echo VALUE > PATH   ls PATH   dmesg [-c]",
         "  mmap(...) munmap(...) mprotect(...) brk(...) ...   (strace syntax)",
         "  touch ADDR [r|w|x]   fork   ps   pid N",
-        "  mkfile PATH SIZE [HEXBYTES]   openat(AT_FDCWD, \"PATH\", O_RDWR)   close(FD)   (model files only)",
+        "  mkfile PATH SIZE [HEXBYTES]   openat(AT_FDCWD, \"PATH\", O_RDWR)   close(FD)",
+        "  (files of the model: the host's are never read)",
         "",
         "Values: 'p = kmalloc 64' stores the first word printed in $p; $(COMMAND) substitutes the first line a "
             + "command prints; numbers and addresses may be expressions: write ($p & ~4095) + 64 12. '#' starts "
             + "a comment."},
     footer = {
         "",
-        "Errors print 'mm4j: <line>: <message>' on standard error and the shell goes on. A SCRIPT line must be",
-        "UTF-8 (else that line fails) and at most 1 MiB (else the run ends with status 2). The shell reads no",
-        "file of this machine but SCRIPT and writes none but what 'report FILE' names.",
+        "Errors print 'mm4j: <line>: <message>' on standard error and the shell goes on. A SCRIPT line must be "
+            + "UTF-8 (else that line fails) and at most 1 MiB (else the run ends with status 2). The shell reads no "
+            + "file of this machine but SCRIPT and writes none but what 'report FILE' names.",
         "",
         "Exit status: 0 when every line succeeded, 1 when any line failed, 2 on a usage error (bad --cmdline, "
             + "unreadable SCRIPT); 'exit N' ends with N.",

@@ -107,6 +107,16 @@ class MainTest {
                 assertTrue(!(prev.endsWith(".") && next.startsWith("/")) && !prev.endsWith("/")
                     && !(prev.endsWith("-") && !prev.endsWith(" -") && !prev.endsWith("--")),
                     String.join(" ", cmd) + ": '" + prev + "' | '" + next + "'");
+                // a sentence broken early: picocli wraps each footer element on its own, so one paragraph given
+                // as several elements leaves a short line in mid-sentence
+                assertTrue(prev.isEmpty() || next.isEmpty() || Character.isWhitespace(lines[i - 1].charAt(0))
+                    || Character.isWhitespace(lines[i].charAt(0)) || prev.length() >= 40 || prev.endsWith(".")
+                    || prev.endsWith(":") || prev.startsWith("Usage:"), String.join(" ", cmd) + ": '" + prev + "' | '"
+                    + next + "'");
+                // an indented line (an example, a list) wrapped: its tail at the left margin
+                assertTrue(prev.isEmpty() || next.isEmpty() || !Character.isWhitespace(lines[i - 1].charAt(0))
+                    || Character.isWhitespace(lines[i].charAt(0)) || Character.isUpperCase(next.charAt(0)),
+                    String.join(" ", cmd) + ": '" + prev + "' | '" + next + "'");
             }
         }
         assertTrue(main("help").out().contains("./mm4j-report.html"));
