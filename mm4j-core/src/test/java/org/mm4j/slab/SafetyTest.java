@@ -56,6 +56,12 @@ class SafetyTest {
         assertEquals(freeAtBoot, k.buddy().freePages());
     }
 
+    /** {@link #assertClean} over every cache the {@code paths} allocate from. */
+    private static void assertClean(final Kernel k, final long freeAtBoot, final List<Path> paths) {
+        assertClean(k, freeAtBoot, paths.stream().map(p -> k.slab().findCache(p.cache())).distinct()
+            .toArray(KmemCache[]::new));
+    }
+
     private static long freeAtBoot(final Kernel k) {
         k.buddy().drainAllPages();
         return k.buddy().freePages();
@@ -168,7 +174,8 @@ class SafetyTest {
     void everyPathRefusesSameThreadCrossThreadAndAbaDoubleFrees(final int sheaves) throws Exception {
         try (Kernel k = Kernel.boot("mem=64M nr_cpus=2 mm4j.sheaves=" + sheaves)) {
             final long free0 = freeAtBoot(k);
-            for (final Path path : paths(k)) {
+            final List<Path> paths = paths(k);
+            for (final Path path : paths) {
                 final List<Long> held = new ArrayList<>();
                 for (int i = 0; i < 40; i++) {  // objects from slabs in every state: CPU, partial, sheaves
                     held.add(path.alloc.getAsLong());
@@ -213,12 +220,7 @@ class SafetyTest {
                     path.free.accept(o);
                 }
             }
-            final List<KmemCache> caches = new ArrayList<>();
-            for (final String n : List.of("kmalloc-8", "kmalloc-64", "kmalloc-128", "safety_obj", "safety_sheaf",
-                "safety_ctor", "safety_rcu")) {
-                caches.add(k.slab().findCache(n));
-            }
-            assertClean(k, free0, caches.toArray(KmemCache[]::new));
+            assertClean(k, free0, paths);
         }
     }
 
@@ -227,7 +229,8 @@ class SafetyTest {
     void invalidFreesAreRefusedOnEveryPath(final int sheaves) {
         try (Kernel k = Kernel.boot("mem=64M nr_cpus=2 mm4j.sheaves=" + sheaves)) {
             final long free0 = freeAtBoot(k);
-            for (final Path path : paths(k)) {
+            final List<Path> paths = paths(k);
+            for (final Path path : paths) {
                 final long p = path.alloc.getAsLong();
                 for (final long bad : new long[] {p + 8, p - 8, p + 1, 0xffff880000000000L, PhysicalMemory.PAGE_OFFSET
                     + k.memory().totalBytes() + 64}) {
@@ -240,12 +243,7 @@ class SafetyTest {
                 }
                 path.free.accept(p);  // the object itself is still live and frees normally
             }
-            final List<KmemCache> caches = new ArrayList<>();
-            for (final String n : List.of("kmalloc-8", "kmalloc-64", "kmalloc-128", "safety_obj", "safety_sheaf",
-                "safety_ctor", "safety_rcu")) {
-                caches.add(k.slab().findCache(n));
-            }
-            assertClean(k, free0, caches.toArray(KmemCache[]::new));
+            assertClean(k, free0, paths);
         }
     }
 
