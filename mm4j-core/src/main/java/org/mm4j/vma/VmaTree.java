@@ -333,35 +333,13 @@ final class VmaTree extends VmaStore {
                 return high - length;
             }
         }
-        return highestIn(root, length, low, high);
-    }
-
-    private long highestIn(final Vma n, final long length, final long low, final long high) {
-        if (n == null || n.subtreeGap < length) {
-            return -1;
-        }
-        // right subtree holds gaps after n.end; useless when n.end >= high
-        if (Long.compareUnsigned(n.end, high) < 0) {
-            final long r = highestIn(n.right, length, low, high);
-            if (r != -1) {
-                return r;
-            }
-        }
-        final long gapEnd = Math.min(startGap(n), high);
-        final long gapStart = Math.max(n.prev == null ? 0 : n.prev.end, low);
-        if (gapEnd > gapStart && gapEnd - gapStart >= length) {
-            return gapEnd - length;
-        }
-        if (Long.compareUnsigned(n.start, low) <= 0) {
-            return -1; // everything to the left lies below low
-        }
-        return highestIn(n.left, length, low, high);
+        return gapIn(root, length, low, high, true);
     }
 
     /** Bottom-up search ({@code unmapped_area}): the lowest fitting {@code addr}; -1 if none. */
     @Override
     long lowestGap(final long length, final long low, final long high) {
-        final long r = lowestIn(root, length, low, high);
+        final long r = gapIn(root, length, low, high, false);
         if (r != -1) {
             return r;
         }
@@ -373,12 +351,22 @@ final class VmaTree extends VmaStore {
         return -1;
     }
 
-    private long lowestIn(final Vma n, final long length, final long low, final long high) {
+    /**
+     * The gap below {@code n} or in its subtree that fits {@code length} in {@code [low, high)}: the highest one
+     * ({@code top}, its top {@code length} bytes) or the lowest (its bottom). The subtree on the side the search
+     * starts from (right top-down, left bottom-up) is tried first, unless it lies wholly outside the range; then
+     * the gap below {@code n}; then the other subtree, unless that lies wholly outside. Subtrees whose largest gap
+     * is smaller than {@code length} are skipped.
+     */
+    private long gapIn(final Vma n, final long length, final long low, final long high, final boolean top) {
         if (n == null || n.subtreeGap < length) {
             return -1;
         }
-        if (Long.compareUnsigned(n.start, low) > 0) {
-            final long r = lowestIn(n.left, length, low, high);
+        // right: gaps after n.end, useless when n.end >= high; left: gaps before n.start, useless when n.start <= low
+        final boolean rightUseful = Long.compareUnsigned(n.end, high) < 0;
+        final boolean leftUseful = Long.compareUnsigned(n.start, low) > 0;
+        if (top ? rightUseful : leftUseful) {
+            final long r = gapIn(top ? n.right : n.left, length, low, high, top);
             if (r != -1) {
                 return r;
             }
@@ -386,12 +374,12 @@ final class VmaTree extends VmaStore {
         final long gapEnd = Math.min(startGap(n), high);
         final long gapStart = Math.max(n.prev == null ? 0 : n.prev.end, low);
         if (gapEnd > gapStart && gapEnd - gapStart >= length) {
-            return gapStart;
+            return top ? gapEnd - length : gapStart;
         }
-        if (Long.compareUnsigned(n.end, high) >= 0) {
+        if (!(top ? leftUseful : rightUseful)) {
             return -1;
         }
-        return lowestIn(n.right, length, low, high);
+        return gapIn(top ? n.left : n.right, length, low, high, top);
     }
 
     /** Checks every invariant; throws IllegalStateException naming the first broken one. */
