@@ -232,26 +232,31 @@ final class Mremap {
         return 0;
     }
 
+    /**
+     * {@code do_munmap} of {@code [addr, addr + len)}, then {@code vrm.vma} looked up again at {@code vrm.addr} (the
+     * unmap may have split or freed it): 0, the unmap's -errno, or {@code -EFAULT} when no VMA is left there.
+     */
+    private static long unmapAndLookUpAgain(final MmStruct mm, final Vrm vrm, final long addr, final long len) {
+        final int err = VmaOps.doMunmap(mm, addr, len);
+        if (err != 0) {
+            return err;
+        }
+        vrm.vma = mm.vmaLookupLocked(vrm.addr);
+        return vrm.vma == null ? -EFAULT : 0;
+    }
+
     /** {@code mremap_to}: a move to a new address (unmapping the destination first for MREMAP_FIXED). */
     private static long mremapTo(final MmStruct mm, final Vrm vrm) {
         if ((vrm.flags & Mman.MREMAP_FIXED) != 0) {
-            final int err = VmaOps.doMunmap(mm, vrm.newAddr, vrm.newLen);
+            final long err = unmapAndLookUpAgain(mm, vrm, vrm.newAddr, vrm.newLen);
             if (err != 0) {
                 return err;
-            }
-            vrm.vma = mm.vmaLookupLocked(vrm.addr);
-            if (vrm.vma == null) {
-                return -EFAULT;
             }
         }
         if (vrm.type == SHRINK) {
-            final int err = VmaOps.doMunmap(mm, vrm.addr + vrm.newLen, vrm.oldLen - vrm.newLen);
+            final long err = unmapAndLookUpAgain(mm, vrm, vrm.addr + vrm.newLen, vrm.oldLen - vrm.newLen);
             if (err != 0) {
                 return err;
-            }
-            vrm.vma = mm.vmaLookupLocked(vrm.addr);
-            if (vrm.vma == null) {
-                return -EFAULT;
             }
             vrm.oldLen = vrm.newLen;
         }
