@@ -17,7 +17,12 @@ public final class VmFile {
      * through a shared mapping stays in its page cache).
      */
     public static final class Inode {
-        private static final AtomicLong NEXT_INO = new AtomicLong(1_000_000);
+        /**
+         * The inode number of pid 1's program ({@code /usr/bin/mm4j}): the same in every kernel, so its maps do not
+         * depend on what else the JVM did. Other model files take numbers from one counter per JVM, above it.
+         */
+        public static final long INIT_PROGRAM_INO = 1_000_000;
+        private static final AtomicLong NEXT_INO = new AtomicLong(INIT_PROGRAM_INO + 1);
         /**
          * The size of a file the model knows only from a trace (a mapping in a {@code /proc/PID/maps} snapshot, an
          * fd whose open was not seen): it has no end of file, so none of its pages raises SIGBUS.

@@ -163,6 +163,19 @@ class FaultForkTest {
     }
 
     @Test
+    void initsMapsAreTheSameInEveryKernelOfTheJvm() {
+        VmFile.Inode.of("/tmp/a file another kernel made", 4096);  // takes an inode number of the JVM's counter
+        try (Kernel a = Kernel.boot("mem=32M norandmaps")) {
+            final String first = a.processes().currentMm().maps();
+            VmFile.Inode.of("/tmp/and another", 4096);
+            try (Kernel b = Kernel.boot("mem=32M norandmaps")) {
+                assertEquals(first, b.processes().currentMm().maps());
+            }
+            assertTrue(first.contains(" fe:00 " + VmFile.Inode.INIT_PROGRAM_INO + " "), first);
+        }
+    }
+
+    @Test
     void norandmapsLayoutIsTheKernelsAndSeedsRepeat() {
         assertEquals(0x7ffff7fff000L, ps.currentMm().mmapBase());
         try (Kernel a = Kernel.boot("mem=32M mm4j.aslr_seed=7"); Kernel b = Kernel.boot("mem=32M mm4j.aslr_seed=7")) {
