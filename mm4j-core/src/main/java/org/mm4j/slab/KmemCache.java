@@ -269,17 +269,17 @@ public final class KmemCache {
         return objectSize;
     }
 
-    /** {@code s->size} (sysfs slab_size): the geometry's, as are align, offset, red_left_pad and order. */
+    /** {@code s->size} (sysfs slab_size). */
     public int size() {
-        return geo.size();
+        return size;
     }
 
     public int align() {
-        return geo.align();
+        return align;
     }
 
     public int offset() {
-        return geo.offset();
+        return offset;
     }
 
     public int inuse() {
@@ -287,11 +287,11 @@ public final class KmemCache {
     }
 
     public int redLeftPad() {
-        return geo.redLeftPad();
+        return redLeftPad;
     }
 
     public int order() {
-        return geo.order();
+        return oo;
     }
 
     public int objsPerSlab() {
