@@ -530,12 +530,21 @@ public final class SlabAllocator implements SegmentAllocator {
      * A segment of {@code byteSize} bytes at {@code phys}, an object just popped from {@code t} (owner only): the
      * cached view of that object when it has that size, else a new view of the model's memory. Only a size asked
      * of this cache twice in a row goes through the cache: sizes that vary (a new view nearly every time, the
-     * cache would only cost a miss and churn) skip it.
+     * cache would only cost a miss and churn) skip it. The cache's last new view ({@link ThreadSheaves#lastView})
+     * is tried before the keyed cache: an object that comes straight back (allocate, free, allocate) gets its view
+     * from t, which the pop loads anyway, without waiting for the popped address to index the keyed cache
+     * (docs/speed-history.md, "Eleventh pass (issue 13)").
      */
     private MemorySegment view(final ThreadSheaves t, final long phys, final long byteSize) {
         if (byteSize != t.lastViewSize) {
             t.lastViewSize = byteSize;
             return mem.slice(phys, byteSize);
+        }
+        if (phys == t.lastViewPhys) {  // off the popped address: the view is loaded from t, beside the pop
+            final MemorySegment v = t.lastView;
+            if (v.byteSize() == byteSize) {
+                return v;
+            }
         }
         final long[] k = viewKeys;
         if (k != null) {
@@ -546,11 +555,11 @@ public final class SlabAllocator implements SegmentAllocator {
                 return vs[i & (vs.length - 1)];
             }
         }
-        return cacheView(phys, byteSize);
+        return cacheView(t, phys, byteSize);
     }
 
     /** A cache miss of {@link #view}: a new view, cached. */
-    private MemorySegment cacheView(final long phys, final long byteSize) {
+    private MemorySegment cacheView(final ThreadSheaves t, final long phys, final long byteSize) {
         if (viewKeys == null) {
             views = new MemorySegment[1 << VIEW_BITS];
             viewKeys = new long[1 << VIEW_BITS];
@@ -559,6 +568,8 @@ public final class SlabAllocator implements SegmentAllocator {
         final MemorySegment n = mem.slice(phys, byteSize);
         viewKeys[i] = phys << VIEW_SIZE_BITS | byteSize;
         views[i] = n;
+        t.lastView = n;
+        t.lastViewPhys = phys;
         return n;
     }
 
@@ -723,6 +734,16 @@ public final class SlabAllocator implements SegmentAllocator {
         int size;
         /** The size {@link SlabAllocator#allocate} last asked of this cache (its segment view cache's gate). */
         long lastViewSize;
+        /**
+         * The last view {@link SlabAllocator#cacheView} made for an object of this cache ({@link #lastView}) and
+         * that object's physical address ({@link #lastViewPhys}, -1 = none yet): handed out again when the same
+         * object comes back asked with the view's size, before the keyed cache is looked at. Invariant:
+         * {@code lastViewPhys != -1} implies {@code lastView} is a view of exactly that object's start. Written
+         * only where a new view is cached, never on a hit (a reference store into this long-lived object pays
+         * G1's post-write barrier). Owner only, as the keyed cache.
+         */
+        MemorySegment lastView;
+        long lastViewPhys = -1;
         /** Fast-path mode of allocations and frees ({@link #KEYED}, {@link #PLAIN}, {@link #SLOW}). */
         final int mode;
         /** Native address of the free mark of physical address 0 ({@link FreeMarks}). */

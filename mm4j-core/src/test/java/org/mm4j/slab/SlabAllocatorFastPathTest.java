@@ -125,6 +125,46 @@ class SlabAllocatorFastPathTest {
     }
 
     @Test
+    void theLastViewACacheMadeComesBackAfterAnotherCacheTookItsSlotAndOnlyForItsSize() {
+        try (Kernel k = Kernel.boot("mem=64M nr_cpus=1")) {
+            final SlabAllocator a = k.slab().allocator();
+            for (int i = 0; i < 2; i++) {  // the sheaves are made, then 64 is asked twice in a row
+                a.free(a.allocate(64));
+            }
+            final MemorySegment made = a.allocate(64);  // a new view, cached: kmalloc-64's last view
+            a.free(made);
+            // 16-byte objects of kmalloc-16, each a new view cached, until one takes the keyed slot of made's
+            // object (the keyed cache's slot is phys >>> 4 modulo 8192: 128 KiB apart)
+            final MemorySegment[] small = new MemorySegment[20_000];
+            int n = 0;
+            boolean tookSlot = false;
+            while (!tookSlot && n < small.length) {
+                small[n] = a.allocate(16);
+                tookSlot = n > 0 && (small[n].address() - made.address()) % (1 << 17) == 0;
+                n++;
+            }
+            assertTrue(tookSlot, "a kmalloc-16 object 128 KiB apart from made's within " + n);
+            for (int i = 0; i < n; i++) {
+                a.free(small[i]);
+            }
+            final MemorySegment again = a.allocate(64);
+            assertTrue(made == again, "the same object and size hand out kmalloc-64's last view, not a new one");
+            a.free(again);
+            for (int i = 0; i < 2; i++) {  // 40's first slow path, then another size: the size gate's new view
+                a.free(a.allocate(40));
+            }
+            final MemorySegment other = a.allocate(40);  // 40 twice in a row, the same object: not the 64-byte view
+            assertEquals(made.address(), other.address());
+            assertEquals(40, other.byteSize());
+            a.free(other);
+            assertThrows(IllegalStateException.class, () -> a.free(other), "a double free is still refused");
+            assertThrows(IllegalStateException.class, () -> a.free(made), "and so is the free of its last view");
+            a.flush();
+            assertEquals(0, validateKmalloc(k.slab()));
+        }
+    }
+
+    @Test
     void allocateOfASizeIsAllocateWithAlignmentOneThroughTheInterfaceToo() {
         try (Kernel k = Kernel.boot("mem=64M nr_cpus=1 mm4j.leak_detection=paranoid")) {
             final SlabAllocator a = k.slab().allocator();
