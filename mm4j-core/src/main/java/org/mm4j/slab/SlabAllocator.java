@@ -531,26 +531,24 @@ public final class SlabAllocator implements SegmentAllocator {
      * cached view of that object when it has that size, else a new view of the model's memory. Only a size asked
      * of this cache twice in a row goes through the cache: sizes that vary (a new view nearly every time, the
      * cache would only cost a miss and churn) skip it. The cache's last new view ({@link ThreadSheaves#lastView})
-     * is tried before the keyed cache: an object that comes straight back (allocate, free, allocate) gets its view
-     * from t, which the pop loads anyway, without waiting for the popped address to index the keyed cache
-     * (docs/speed-history.md, "Eleventh pass (issue 13)").
+     * is tried first: an object that comes straight back (allocate, free, allocate) gets its view from t, which
+     * the pop loads anyway, without waiting for the popped address to index the keyed cache (docs/speed-history.md,
+     * "Eleventh pass (issue 13)").
      */
     private MemorySegment view(final ThreadSheaves t, final long phys, final long byteSize) {
+        final long key = phys << VIEW_SIZE_BITS | byteSize;
+        if (key == t.lastViewKey) {  // the view loaded from t, beside the pop, not after the popped address
+            return t.lastView;
+        }
         if (byteSize != t.lastViewSize) {
             t.lastViewSize = byteSize;
             return mem.slice(phys, byteSize);
-        }
-        if (phys == t.lastViewPhys) {  // off the popped address: the view is loaded from t, beside the pop
-            final MemorySegment v = t.lastView;
-            if (v.byteSize() == byteSize) {
-                return v;
-            }
         }
         final long[] k = viewKeys;
         if (k != null) {
             // masks by the arrays' own lengths (both 1 << VIEW_BITS), so that the JIT drops both bounds checks
             final int i = (int) (phys >>> 4) & (k.length - 1);
-            if (k[i] == (phys << VIEW_SIZE_BITS | byteSize)) {
+            if (k[i] == key) {
                 final MemorySegment[] vs = views;
                 return vs[i & (vs.length - 1)];
             }
@@ -566,10 +564,11 @@ public final class SlabAllocator implements SegmentAllocator {
         }
         final int i = (int) (phys >>> 4) & ((1 << VIEW_BITS) - 1);
         final MemorySegment n = mem.slice(phys, byteSize);
-        viewKeys[i] = phys << VIEW_SIZE_BITS | byteSize;
+        final long key = phys << VIEW_SIZE_BITS | byteSize;
+        viewKeys[i] = key;
         views[i] = n;
         t.lastView = n;
-        t.lastViewPhys = phys;
+        t.lastViewKey = key;
         return n;
     }
 
@@ -736,14 +735,14 @@ public final class SlabAllocator implements SegmentAllocator {
         long lastViewSize;
         /**
          * The last view {@link SlabAllocator#cacheView} made for an object of this cache ({@link #lastView}) and
-         * that object's physical address ({@link #lastViewPhys}, -1 = none yet): handed out again when the same
-         * object comes back asked with the view's size, before the keyed cache is looked at. Invariant:
-         * {@code lastViewPhys != -1} implies {@code lastView} is a view of exactly that object's start. Written
-         * only where a new view is cached, never on a hit (a reference store into this long-lived object pays
-         * G1's post-write barrier). Owner only, as the keyed cache.
+         * its key ({@link #lastViewKey}: {@code phys << 14 | byteSize} as the keyed cache's, -1 = none yet, which
+         * no key equals): handed out again when the same object comes back asked with the view's size, before the
+         * size gate and the keyed cache. Invariant: {@code lastViewKey != -1} implies {@code lastView} is a view of
+         * exactly that object's start and size. Written only where a new view is cached, never on a hit (a
+         * reference store into this long-lived object pays G1's post-write barrier). Owner only, as the keyed cache.
          */
         MemorySegment lastView;
-        long lastViewPhys = -1;
+        long lastViewKey = -1;
         /** Fast-path mode of allocations and frees ({@link #KEYED}, {@link #PLAIN}, {@link #SLOW}). */
         final int mode;
         /** Native address of the free mark of physical address 0 ({@link FreeMarks}). */
