@@ -45,7 +45,8 @@ final class Fork {
                 + " accounted pages (dup_mmap: ENOMEM; see vm.overcommit_memory)");
         }
         // the child keeps the parent's VMA store and allocates from the same caches (maple_node, vm_area_struct, ...)
-        final MmStruct c = new MmStruct(mm.maxMapCount, mm.tree.kind(), mm.nodeCache, mm.procCaches);
+        final MmStruct c = new MmStruct(mm.maxMapCount, mm.tree.kind(), mm.nodeCache, mm.procCaches,
+            mm.inodeNumbers);
         if (mm.procCaches != null) {
             c.kaddr = ProcCaches.alloc(mm.procCaches.mmStruct); // dup_mm: allocate_mm
             if (c.kaddr == 0) {

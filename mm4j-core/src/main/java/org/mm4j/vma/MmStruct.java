@@ -67,6 +67,8 @@ public final class MmStruct {
     final MapleNodeCache nodeCache;
     /** The slab caches of a booted kernel's processes (VMAs, anon_vmas, chains), or null for a lone mm. */
     final ProcCaches procCaches;
+    /** Where this mm's new files and shared anonymous objects get inode numbers (its kernel's, or its own). */
+    final VmFile.InodeNumbers inodeNumbers;
     /** This mm's object in the mm_struct cache, or 0 (a lone mm, or not yet allocated). */
     long kaddr;
     final IntSupplier maxMapCount;
@@ -106,13 +108,17 @@ public final class MmStruct {
     }
 
     MmStruct(final IntSupplier maxMapCount, final VmaStore.Kind store, final MapleNodeCache nodeCache) {
-        this(maxMapCount, store, nodeCache, null);
+        this(maxMapCount, store, nodeCache, null, new VmFile.InodeNumbers());
     }
 
-    /** An mm of a booted kernel: its VMAs, anon_vmas and chains are objects of {@code caches}. */
+    /**
+     * An mm of a booted kernel: its VMAs, anon_vmas and chains are objects of {@code caches}; its new inodes take
+     * the kernel's numbers {@code inos}.
+     */
     MmStruct(final IntSupplier maxMapCount, final VmaStore.Kind store, final MapleNodeCache nodeCache,
-             final ProcCaches caches) {
+             final ProcCaches caches, final VmFile.InodeNumbers inos) {
         this.maxMapCount = maxMapCount;
+        this.inodeNumbers = inos;
         this.nodeCache = nodeCache;
         this.procCaches = caches;
         this.tree = VmaStore.create(store, nodeCache);
@@ -121,6 +127,11 @@ public final class MmStruct {
 
     public MmStruct() {
         this(() -> DEFAULT_MAX_MAP_COUNT);
+    }
+
+    /** The inode numbers of this mm's kernel (a lone mm's own). */
+    public VmFile.InodeNumbers inodeNumbers() {
+        return inodeNumbers;
     }
 
     // ------------------------------------------------------------------------------------------------ layout

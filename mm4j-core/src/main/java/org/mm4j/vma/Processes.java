@@ -131,6 +131,8 @@ public final class Processes {
     private final VmaStore.Kind vmaStore;
     /** The {@code maple_node} cache all the maple trees of this kernel allocate from. */
     private final MapleNodeCache mapleNodes;
+    /** The inode numbers of this kernel's files and shmem objects (every mm of it shares them). */
+    private final VmFile.InodeNumbers inodeNumbers = new VmFile.InodeNumbers();
     /** The slab caches processes are built from ({@link ProcCaches}), or null (objects only counted). */
     private final ProcCaches caches;
     /** {@code CONFIG_FAULT_INJECTION}: {@code /proc/PID/fail-nth} and {@code make-it-fail} exist. */
@@ -226,6 +228,11 @@ public final class Processes {
         }
     }
 
+    /** The inode numbers of this kernel ({@code get_next_ino}): new model files take theirs from it. */
+    public VmFile.InodeNumbers inodeNumbers() {
+        return inodeNumbers;
+    }
+
     /** The VMA store of this kernel's processes. */
     public VmaStore.Kind vmaStore() {
         return vmaStore;
@@ -248,7 +255,7 @@ public final class Processes {
 
     /** The layout exec gives a new program: the binary, brk, vdso and stack; randomized when ASLR is on. */
     private synchronized Task spawn(final String comm, final int ppid) {
-        final MmStruct mm = new MmStruct(() -> maxMapCount, vmaStore, mapleNodes, caches);
+        final MmStruct mm = new MmStruct(() -> maxMapCount, vmaStore, mapleNodes, caches, inodeNumbers);
         long[] objects = null;
         if (caches != null) { // the init task: nothing of it may fail
             mm.kaddr = ProcCaches.allocNoFail(caches.mmStruct);

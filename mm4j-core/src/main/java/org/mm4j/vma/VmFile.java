@@ -19,10 +19,10 @@ public final class VmFile {
     public static final class Inode {
         /**
          * The inode number of pid 1's program ({@code /usr/bin/mm4j}): the same in every kernel, so its maps do not
-         * depend on what else the JVM did. Other model files take numbers from one counter per JVM, above it.
+         * depend on what else the JVM did. Other model files take numbers from their kernel's {@link InodeNumbers},
+         * above it.
          */
         public static final long INIT_PROGRAM_INO = 1_000_000;
-        private static final AtomicLong NEXT_INO = new AtomicLong(INIT_PROGRAM_INO + 1);
         /**
          * The size of a file the model knows only from a trace (a mapping in a {@code /proc/PID/maps} snapshot, an
          * fd whose open was not seen): it has no end of file, so none of its pages raises SIGBUS.
@@ -51,18 +51,22 @@ public final class VmFile {
             this.bytes = bytes;
         }
 
-        /** A file of {@code size} bytes reading as zeros, on the model's root device (fe:00). */
-        public static Inode of(final String path, final long size) {
-            return new Inode(path, size, 0xfe, 0, NEXT_INO.getAndIncrement(), false, null);
+        /**
+         * A file of {@code size} bytes reading as zeros, on the model's root device (fe:00), numbered by {@code inos}
+         * (its kernel's).
+         */
+        public static Inode of(final InodeNumbers inos, final String path, final long size) {
+            return new Inode(path, size, 0xfe, 0, inos.next(), false, null);
         }
 
-        public static Inode ofBytes(final String path, final byte[] content) {
-            return new Inode(path, content.length, 0xfe, 0, NEXT_INO.getAndIncrement(), false, content.clone());
+        /** A file holding {@code content}, numbered by {@code inos}. */
+        public static Inode ofBytes(final InodeNumbers inos, final String path, final byte[] content) {
+            return new Inode(path, content.length, 0xfe, 0, inos.next(), false, content.clone());
         }
 
         /** A file of {@code size} bytes whose first bytes are {@code content} (zeros after it). */
-        public static Inode of(final String path, final long size, final byte[] content) {
-            return new Inode(path, size, 0xfe, 0, NEXT_INO.getAndIncrement(), false, content.clone());
+        public static Inode of(final InodeNumbers inos, final String path, final long size, final byte[] content) {
+            return new Inode(path, size, 0xfe, 0, inos.next(), false, content.clone());
         }
 
         public String path() {
@@ -96,6 +100,21 @@ public final class VmFile {
             if (bytes != null && offset < bytes.length) {
                 System.arraycopy(bytes, (int) offset, dst, 0, (int) Math.min(n, bytes.length - offset));
             }
+        }
+    }
+
+    /**
+     * The inode numbers of one kernel ({@code get_next_ino}, and shmem's per-boot numbers): each booted kernel (its
+     * {@link Processes}, shared by every mm of it) and each lone mm has its own, so what {@code /proc/PID/maps}
+     * shows depends only on what ran in that kernel. Numbers start above {@link Inode#INIT_PROGRAM_INO}.
+     * Thread-safe (an atomic counter).
+     */
+    public static final class InodeNumbers {
+        private final AtomicLong next = new AtomicLong(Inode.INIT_PROGRAM_INO + 1);
+
+        /** {@code get_next_ino()}: a number no other inode of this kernel has. */
+        public long next() {
+            return next.getAndIncrement();
         }
     }
 
@@ -143,8 +162,8 @@ public final class VmFile {
     }
 
     /** {@code shmem_zero_setup}: the object behind one shared anonymous mapping. */
-    static VmFile shmemZero(final long size) {
-        return new VmFile(new Inode("/dev/zero", size, 0, 1, Inode.NEXT_INO.getAndIncrement(), true, null),
+    static VmFile shmemZero(final InodeNumbers inos, final long size) {
+        return new VmFile(new Inode("/dev/zero", size, 0, 1, inos.next(), true, null),
             true, true, Kind.SHMEM);
     }
 

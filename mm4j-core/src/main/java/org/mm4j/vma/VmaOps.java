@@ -358,7 +358,7 @@ final class VmaOps {
             if (file != null) {
                 vma.file = file;
             } else if ((vmFlags & VM_SHARED) != 0) {
-                vma.file = VmFile.shmemZero(len);
+                vma.file = VmFile.shmemZero(mm.inodeNumbers, len);
             }
             mm.insertVma(vma);
         }

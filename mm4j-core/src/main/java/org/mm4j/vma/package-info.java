@@ -117,6 +117,7 @@
  *                                         unmapped_area_topdown, lowestGap = unmapped_area (3.15-6.0)
  *  VmaCache                               current->vmacache (mm/vmacache.c, 3.15-5.19)
  *  VmFile / VmFile.Inode                  struct file (one per open) / struct inode + its page cache
+ *  VmFile.InodeNumbers.next               get_next_ino (one counter per kernel; shmem's inode numbers too)
  *  VmFlags / Mman / Errno                 VM_* / the uapi mman.h constants / errno.h
  *  PageTables                             pgd/pud/pmd/pte tables (4-level x86-64)
  *  PageTables.fault                       do_anonymous_page, do_fault (do_cow_fault), do_wp_page, pte markers

@@ -5,6 +5,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.mm4j.Kernel;
 import org.mm4j.page.VmStat;
+import org.mm4j.vma.replay.StraceSyscall;
+
+import java.util.HashMap;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -119,7 +122,7 @@ class FaultForkTest {
         final MmStruct mm = ps.currentMm();
         final byte[] content = new byte[8192];
         content[4096 + 3] = 77;
-        final VmFile f = VmFile.open(VmFile.Inode.ofBytes("/data", content), "O_RDWR");
+        final VmFile f = VmFile.open(VmFile.Inode.ofBytes(mm.inodeNumbers(), "/data", content), "O_RDWR");
         final long a = mm.mmap(0, 8192, RW, Mman.MAP_PRIVATE, f, 0);
         assertEquals(77, mm.readUser(a + 4096 + 3));
         mm.writeUser(a + 4096 + 3, (byte) 5);
@@ -164,15 +167,46 @@ class FaultForkTest {
 
     @Test
     void initsMapsAreTheSameInEveryKernelOfTheJvm() {
-        VmFile.Inode.of("/tmp/a file another kernel made", 4096);  // takes an inode number of the JVM's counter
         try (Kernel a = Kernel.boot("mem=32M norandmaps")) {
             final String first = a.processes().currentMm().maps();
-            VmFile.Inode.of("/tmp/and another", 4096);
+            VmFile.Inode.of(a.processes().inodeNumbers(), "/tmp/a file of kernel a", 4096);
             try (Kernel b = Kernel.boot("mem=32M norandmaps")) {
                 assertEquals(first, b.processes().currentMm().maps());
             }
             assertTrue(first.contains(" fe:00 " + VmFile.Inode.INIT_PROGRAM_INO + " "), first);
         }
+    }
+
+    /**
+     * Inode numbers are per kernel ({@code get_next_ino}, shmem's per-boot numbers): two kernels that run the same
+     * calls (a new file mapped, a shared anonymous mapping) show the same maps, whatever other kernels and lone mms
+     * of the JVM made in between.
+     */
+    @Test
+    void filesAndSharedAnonymousMappingsHaveTheSameInodeNumbersInEveryKernel() {
+        final String[] calls = {
+            "openat(AT_FDCWD, \"/tmp/f\", O_RDWR|O_CREAT, 0600)",
+            "mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3, 0)",
+            "mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS, -1, 0)",
+        };
+        final String[] maps = new String[2];
+        for (int i = 0; i < 2; i++) {
+            try (Kernel k = Kernel.boot("mem=32M norandmaps")) {
+                final MmStruct mm = k.processes().currentMm();
+                final StraceSyscall sys = new StraceSyscall(new HashMap<>(), k.processes().inodeNumbers());
+                for (final String c : calls) {
+                    sys.execute(mm, c);
+                    // what else the JVM does between two kernels' calls takes none of their numbers
+                    new StraceSyscall().execute(new MmStruct(), calls[2]);
+                    VmFile.Inode.of(new VmFile.InodeNumbers(), "/tmp/elsewhere", 4096);
+                }
+                maps[i] = mm.maps();
+            }
+        }
+        assertEquals(maps[0], maps[1]);
+        assertTrue(maps[0].contains(" fe:00 " + (VmFile.Inode.INIT_PROGRAM_INO + 1) + " "), maps[0]);
+        assertTrue(maps[0].contains(" 00:01 " + (VmFile.Inode.INIT_PROGRAM_INO + 2) + " "), maps[0]);
+        assertTrue(maps[0].contains("/dev/zero (deleted)"), maps[0]);
     }
 
     @Test

@@ -124,7 +124,7 @@ class LinuxRulesTest {
     void accessToAPageWhollyPastEndOfFileIsSigbus() {
         final byte[] content = new byte[2048];
         content[2047] = 42;
-        final VmFile f = VmFile.open(VmFile.Inode.of("/half", 2048, content), "O_RDWR");
+        final VmFile f = VmFile.open(VmFile.Inode.of(mm.inodeNumbers(), "/half", 2048, content), "O_RDWR");
         final long s = mm.mmap(0, 2 * 4096, RW, Mman.MAP_SHARED, f, 0);
         assertTrue(s > 0);
         assertEquals(42, mm.readUser(s + 2047));

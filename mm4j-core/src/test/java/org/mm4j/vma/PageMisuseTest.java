@@ -107,8 +107,8 @@ class PageMisuseTest {
     @Test
     void aPageCachePageHasAMapping() {
         final MmStruct mm = ps.currentMm();
-        final VmFile f = VmFile.open(VmFile.Inode.ofBytes("/data", "hello".getBytes(StandardCharsets.US_ASCII)),
-            "O_RDONLY");
+        final VmFile f = VmFile.open(VmFile.Inode.ofBytes(mm.inodeNumbers(), "/data",
+            "hello".getBytes(StandardCharsets.US_ASCII)), "O_RDONLY");
         final long a = mm.mmap(0, 4096, Mman.PROT_READ, Mman.MAP_PRIVATE, f, 0);
         assertEquals('h', mm.readUser(a));
         final long pfn = pfnOf(mm, a);

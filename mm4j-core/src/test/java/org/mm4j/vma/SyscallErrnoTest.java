@@ -29,7 +29,7 @@ class SyscallErrnoTest {
         assertEquals(-Errno.ENOMEM, mm.mmap(0x7ffffffff000L, 8192, RW, ANON | Mman.MAP_FIXED, null, 0),
             "beyond TASK_SIZE");
         assertEquals(-Errno.EPERM, mm.mmap(0, 4096, RW, ANON | Mman.MAP_FIXED, null, 0), "below mmap_min_addr");
-        final VmFile ro = VmFile.open(VmFile.Inode.of("/f", 65536), "O_RDONLY");
+        final VmFile ro = VmFile.open(VmFile.Inode.of(mm.inodeNumbers(), "/f", 65536), "O_RDONLY");
         assertEquals(-Errno.EACCES, mm.mmap(0, 4096, RW, Mman.MAP_SHARED, ro, 0), "shared write, read-only fd");
         assertEquals(before, mm.maps());
         final long a = mm.mmap(0, 8192, RW, ANON, null, 0);

@@ -113,8 +113,8 @@ class VmaTreeTest {
     void thpPlacementOnlyForExt4Files() {
         final MmStruct mm = new MmStruct();
         mm.setMmapBase(0x7ffff7fff000L);
-        final VmFile ext4 = VmFile.open(VmFile.Inode.of("/tmp/big", 4L << 20), "O_RDWR");
-        final VmFile tmpfs = VmFile.open(VmFile.Inode.of("/dev/shm/big", 4L << 20), "O_RDWR");
+        final VmFile ext4 = VmFile.open(VmFile.Inode.of(mm.inodeNumbers(), "/tmp/big", 4L << 20), "O_RDWR");
+        final VmFile tmpfs = VmFile.open(VmFile.Inode.of(mm.inodeNumbers(), "/dev/shm/big", 4L << 20), "O_RDWR");
         assertEquals(VmFile.Kind.SHMEM, VmFile.kindFor("/dev/shm/big"));
         final long a = mm.mmap(0, 2L << 20, Mman.PROT_READ, Mman.MAP_SHARED, ext4, 0);
         assertEquals(0, a & ((2L << 20) - 1), "ext4: (address - offset) is 2 MiB aligned");

@@ -26,8 +26,8 @@ final class VmaCommands {
         final Map<Integer, StraceSyscall> byPid = new HashMap<>();
         final Map<String, VmFile.Inode> files = new TreeMap<>();
 
-        StraceSyscall of(final int pid) {
-            return byPid.computeIfAbsent(pid, p -> new StraceSyscall(files));
+        StraceSyscall of(final int pid, final VmFile.InodeNumbers inos) {
+            return byPid.computeIfAbsent(pid, p -> new StraceSyscall(files, inos));
         }
     }
 
@@ -138,7 +138,8 @@ final class VmaCommands {
         if (hex.length() / 2 > size) {
             throw new ShellException("mkfile: " + hex.length() / 2 + " bytes of content do not fit SIZE " + size);
         }
-        files.put(path, VmFile.Inode.of(path, size, java.util.HexFormat.of().parseHex(hex)));
+        files.put(path, VmFile.Inode.of(procs(sh).inodeNumbers(), path, size,
+            java.util.HexFormat.of().parseHex(hex)));
     }
 
     private static void touch(final Shell sh, final ArgReader a, final StringBuilder out) {
@@ -156,7 +157,7 @@ final class VmaCommands {
 
     private static String syscall(final Shell sh, final String line) {
         final Processes.Task task = procs(sh).current();
-        final StraceSyscall sys = sh.state(Syscalls.class, Syscalls::new).of(task.pid());
+        final StraceSyscall sys = sh.state(Syscalls.class, Syscalls::new).of(task.pid(), procs(sh).inodeNumbers());
         final String result = killedGoesOn(sh, () -> sys.execute(task.mm(), evaluateArgs(line)));
         return result.startsWith("=") ? result + "\n" : "= " + result + "\n";
     }

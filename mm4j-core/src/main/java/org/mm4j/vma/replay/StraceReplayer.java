@@ -189,7 +189,7 @@ public final class StraceReplayer {
     private Result replayCase(final Result res, final LineReader lines, final String first) throws IOException {
         final TraceCase tc = TraceCase.begin(res.source);
         final MmStruct mm = new MmStruct(maxMapCount, store);
-        final StraceSyscall sys = new StraceSyscall();
+        final StraceSyscall sys = new StraceSyscall(new HashMap<>(), mm.inodeNumbers());
         boolean started = false;
         boolean brkKnown = false;
         try {
@@ -264,7 +264,7 @@ public final class StraceReplayer {
                 if (p.length != 4) {
                     throw new IllegalArgumentException("expected '#file FD PATH SIZE MODE'");
                 }
-                final VmFile.Inode ino = VmFile.Inode.of(p[1], Long.parseLong(p[2]));
+                final VmFile.Inode ino = VmFile.Inode.of(sys.inodeNumbers(), p[1], Long.parseLong(p[2]));
                 sys.putInode(ino);
                 sys.openFile(Integer.parseInt(p[0]), VmFile.open(ino, p[3]));
             } catch (final IllegalArgumentException e) {
@@ -517,7 +517,7 @@ public final class StraceReplayer {
     private Result replayRaw(final Result res, final LineReader lines, final String first) throws IOException {
         final String source = res.source;
         final MmStruct mm = new MmStruct(maxMapCount, store);
-        final StraceSyscall sys = new StraceSyscall();
+        final StraceSyscall sys = new StraceSyscall(new HashMap<>(), mm.inodeNumbers());
         res.emit("#vmaoracle 1");
         res.emit("#note replayed by mm4j from a plain strace log; the starting address space is not known");
         res.emit("#BEFORE unknown");

@@ -68,15 +68,21 @@ public final class StraceSyscall {
 
     /** The model's files by path (shared by every process of one shell). */
     private final Map<String, VmFile.Inode> inodes;
+    /** Where new files get their inode numbers (the kernel's, or the replayed mm's). */
+    private final VmFile.InodeNumbers inodeNumbers;
 
-    /** An interpreter with its own, initially empty, table of model files. */
+    /** An interpreter with its own, initially empty, table of model files and its own inode numbers. */
     public StraceSyscall() {
-        this(new HashMap<>());
+        this(new HashMap<>(), new VmFile.InodeNumbers());
     }
 
-    /** An interpreter whose files are those of {@code modelFiles} (paths to inodes; new files are added to it). */
-    public StraceSyscall(final Map<String, VmFile.Inode> modelFiles) {
+    /**
+     * An interpreter whose files are those of {@code modelFiles} (paths to inodes; new files are added to it,
+     * numbered by {@code inos}, their kernel's: {@code Processes.inodeNumbers()} or a lone mm's).
+     */
+    public StraceSyscall(final Map<String, VmFile.Inode> modelFiles, final VmFile.InodeNumbers inos) {
         this.inodes = modelFiles;
+        this.inodeNumbers = inos;
     }
 
     /** key "fd<path>" -> the open file. */
@@ -169,7 +175,7 @@ public final class StraceSyscall {
             if (!create) {
                 return -Errno.ENOENT;
             }
-            ino = VmFile.Inode.of(path, 0);
+            ino = VmFile.Inode.of(inodeNumbers, path, 0);
             inodes.put(path, ino);
         }
         int fd = 3;
@@ -355,7 +361,12 @@ public final class StraceSyscall {
      * {@link VmFile.Inode#SIZE_UNKNOWN unknown size} (a trace's fd whose open was not seen).
      */
     public VmFile.Inode inode(final String path) {
-        return inodes.computeIfAbsent(path, p -> VmFile.Inode.of(p, VmFile.Inode.SIZE_UNKNOWN));
+        return inodes.computeIfAbsent(path, p -> VmFile.Inode.of(inodeNumbers, p, VmFile.Inode.SIZE_UNKNOWN));
+    }
+
+    /** The inode numbers new files of this interpreter take. */
+    public VmFile.InodeNumbers inodeNumbers() {
+        return inodeNumbers;
     }
 
     /** Registers an inode (a trace's {@code #file} or {@code #BEFORE} file) so later opens share it. */

@@ -44,9 +44,9 @@ class ModelFilesTest {
         try (Kernel k = Kernel.boot("mem=64M nr_cpus=2")) {
             final MmStruct mm = k.processes().currentMm();
             final Map<String, VmFile.Inode> files = new HashMap<>();
-            files.put("/etc/passwd", VmFile.Inode.of("/etc/passwd", 8192, "model:x:0:0".getBytes(
-                StandardCharsets.US_ASCII)));
-            final StraceSyscall sys = new StraceSyscall(files);
+            files.put("/etc/passwd", VmFile.Inode.of(k.processes().inodeNumbers(), "/etc/passwd", 8192,
+                "model:x:0:0".getBytes(StandardCharsets.US_ASCII)));
+            final StraceSyscall sys = new StraceSyscall(files, k.processes().inodeNumbers());
             assertEquals("3", sys.execute(mm, "openat(AT_FDCWD, \"/etc/passwd\", O_RDONLY|O_CLOEXEC)"));
             assertEquals("4", sys.execute(mm, "openat(AT_FDCWD, \"/tmp/new\", O_RDWR|O_CREAT, 0600)"));
             final long a = addr(sys.execute(mm, "mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, 3, 0)"));
