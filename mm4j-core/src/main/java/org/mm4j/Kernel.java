@@ -77,6 +77,7 @@ public final class Kernel implements AutoCloseable {
         this.vmstat = new VmStat(cpus);
         this.buddy = new BuddyAllocator(mem, memMap, log, cpus, vmstat, BuddyAllocator.Options.of(
             params.initOnAlloc(), params.initOnFree(), params.config().isEnabled("DEBUG_VM")));
+        buddy.setCurrent(current);
         DebugFacilities.page(params, buddy, log, cpus, current, procfs);
         PageProc.register(procfs, buddy);
         // CONFIG_IKCONFIG_PROC: the shell shows the decompressed text (what zcat prints)

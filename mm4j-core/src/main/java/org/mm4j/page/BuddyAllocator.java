@@ -1,6 +1,7 @@
 package org.mm4j.page;
 
 import org.mm4j.base.CpuSlots;
+import org.mm4j.base.Current;
 import org.mm4j.base.InternalApi;
 import org.mm4j.base.KernelLog;
 
@@ -135,6 +136,8 @@ public final class BuddyAllocator {
      */
     FailPageAlloc failPageAlloc;
     PageOwner pageOwner;
+    /** {@code current}, for the task reports name: swapper/0 until a kernel installs its own. */
+    Current current = new Current();
 
     /** An allocator on one CPU slot with default options and its own counters (tests and tools). */
     @InternalApi("org.mm4j")
@@ -401,6 +404,12 @@ public final class BuddyAllocator {
      */
     public long allocPagesNode(final int gfp, final int order, final int nid) {
         return alloc.allocPagesNode(gfp, order, nid);
+    }
+
+    /** Makes reports ("Bad page state in process ...", warn_alloc) name {@code current}'s task; set at boot. */
+    @InternalApi("org.mm4j")
+    public void setCurrent(final Current current) {
+        this.current = current;
     }
 
     /** Makes allocations that may invoke the OOM killer call {@code handler} (null: they fail). */

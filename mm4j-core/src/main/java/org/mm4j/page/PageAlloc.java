@@ -79,7 +79,7 @@ final class PageAlloc {
         if (order < 0 || order > Zone.MAX_PAGE_ORDER || nid >= nrNodes) {
             if ((gfp & Gfp.NOWARN) == 0) {
                 buddy.log.printk("WARNING: %s: alloc_pages_node with order:%d nid:%d (expected: order 0 to %d, "
-                    + "nid < %d)", ShowMem.comm(), order, nid, Zone.MAX_PAGE_ORDER, nrNodes);
+                    + "nid < %d)", ShowMem.comm(buddy), order, nid, Zone.MAX_PAGE_ORDER, nrNodes);
             }
             return -1;
         }

@@ -1,5 +1,6 @@
 package org.mm4j.page;
 
+import org.mm4j.base.Current;
 import org.mm4j.base.DumpStack;
 import org.mm4j.base.FlagNames;
 import org.mm4j.base.KernelLog;
@@ -74,7 +75,7 @@ final class PageDebug {
     void badPageOutside(final long pfn, final String reason) {
         badPages.incrementAndGet();
         lastBadPageReason = reason;
-        log.printk("BUG: Bad page state in process %s  pfn:%05x", ShowMem.comm(), pfn);
+        log.printk("BUG: Bad page state in process %s  pfn:%05x", ShowMem.comm(buddy), pfn);
         log.printk("page dumped because: %s (valid pfns 0x0-0x%x)", reason, buddy.mem.totalPages() - 1);
     }
 
@@ -84,7 +85,7 @@ final class PageDebug {
         badPages.incrementAndGet();
         lastBadPageReason = reason;
         final StringBuilder sb = new StringBuilder(512);
-        sb.append(String.format("BUG: Bad page state in process %s  pfn:%05x%n", ShowMem.comm(), pfn));
+        sb.append(String.format("BUG: Bad page state in process %s  pfn:%05x%n", ShowMem.comm(buddy), pfn));
         dumpPage(sb, pfn);
         sb.append("page dumped because: ").append(reason);
         final PageOwner owner = buddy.pageOwner;
@@ -113,7 +114,8 @@ final class PageDebug {
         sb.append("------------[ cut here ]------------\n");
         sb.append("kernel BUG at ").append(fileLine).append("!\n");
         sb.append("Oops: invalid opcode: 0000 [#1] PREEMPT SMP NOPTI\n");
-        DumpStack.append(sb, buddy.cpus.current(), 0, ShowMem.comm(), frames);
+        final Current.Task t = buddy.current.get();
+        DumpStack.append(sb, buddy.cpus.current(), t.pid(), t.comm(), frames);
         sb.setLength(sb.length() - 1);
         log.printk(sb.toString());
     }

@@ -1,5 +1,6 @@
 package org.mm4j.page;
 
+import org.mm4j.base.Current;
 import org.mm4j.base.DumpStack;
 import org.mm4j.base.KernelLog;
 import org.mm4j.base.RateLimit;
@@ -31,10 +32,12 @@ final class ShowMem {
         this.log = buddy.log;
     }
 
-    /** The task name the kernel prints ({@code current->comm}, at most 15 characters): the thread's name. */
-    static String comm() {
-        final String n = Thread.currentThread().getName();
-        return n.length() > 15 ? n.substring(0, 15) : n;
+    /**
+     * The task name the kernel prints ({@code current->comm}, at most 15 characters): the model's current task
+     * ({@link BuddyAllocator#setCurrent}), {@code swapper/0} without one.
+     */
+    static String comm(final BuddyAllocator buddy) {
+        return buddy.current.get().comm();
     }
 
     /** {@code warn_alloc}: the failure line, the stack and {@code show_mem}, unless rate-limited. */
@@ -45,9 +48,10 @@ final class ShowMem {
         final int nrNodes = buddy.nrNodes;
         final String mems = nrNodes == 1 ? "0" : "0-" + (nrNodes - 1);
         log.printk("%s: page allocation failure: order:%d, mode:%#x(%s), nodemask=(null),cpuset=/,mems_allowed=%s",
-            comm(), order, gfp, Gfp.toString(gfp), mems);
+            comm(buddy), order, gfp, Gfp.toString(gfp), mems);
         // warn_alloc: dump_stack() before warn_alloc_show_mem(), as mm/page_alloc.c prints them
-        final StringBuilder stack = DumpStack.append(new StringBuilder(256), buddy.cpus.current(), 0, comm(),
+        final Current.Task t = buddy.current.get();
+        final StringBuilder stack = DumpStack.append(new StringBuilder(256), buddy.cpus.current(), t.pid(), t.comm(),
             WARN_ALLOC_TRACE);
         stack.setLength(stack.length() - 1);
         log.printk(stack.toString());

@@ -204,7 +204,7 @@ public final class Slub {
         for (final String m : debugOptions.messages()) {
             log.printk(m);
         }
-        this.debug = new SlubDebug(mem, log, cpus);
+        this.debug = new SlubDebug(mem, log, cpus, current);
         this.threadAllocator = ThreadLocal.withInitial(this::newAllocator);
         this.leaks = new LeakDetector(this, log, params.leakDetection() == null ? LeakDetector.Level.DISABLED
             : LeakDetector.Level.parse(params.leakDetection()));

@@ -1,5 +1,6 @@
 package org.mm4j.vma;
 
+import org.mm4j.base.Current;
 import org.mm4j.base.DumpStack;
 import org.mm4j.base.KernelLog;
 import org.mm4j.base.RateLimit;
@@ -228,7 +229,7 @@ final class OomKiller {
     /** {@code dump_header}: everything the kernel prints before the kill itself, as one printk. */
     private String header(final Processes.Task cur, final int gfp, final int order, final String site,
                           final List<Processes.Task> tasks, final Processes.Task victim) {
-        final String comm = cur != null ? cur.comm() : Thread.currentThread().getName();
+        final String comm = cur != null ? cur.comm() : Current.SWAPPER.comm(); // pid 0: the idle task
         final int pid = cur != null ? cur.pid() : 0;
         final StringBuilder sb = new StringBuilder(4096);
         sb.append(String.format("%s invoked oom-killer: gfp_mask=%#x(%s), order=%d, oom_score_adj=%d%n", comm, gfp,

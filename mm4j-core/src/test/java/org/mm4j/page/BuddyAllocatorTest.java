@@ -256,10 +256,10 @@ class BuddyAllocatorTest {
             assertTrue(k.log().messages().isEmpty(), k.log().messages().toString());
             assertEquals(-1, b.allocPages(Gfp.KERNEL, 10));
             final List<String> m = k.log().messages();
-            assertTrue(m.get(0).matches(".*: page allocation failure: order:10, mode:0x[0-9a-f]+\\(GFP_KERNEL\\), "
+            assertTrue(m.get(0).matches("mm4j: page allocation failure: order:10, mode:0x[0-9a-f]+\\(GFP_KERNEL\\), "
                 + "nodemask=\\(null\\),cpuset=/,mems_allowed=0"), m.toString());
             // warn_alloc: dump_stack() (the model's stand-in: CPU line, call trace by name), then show_mem
-            assertTrue(m.get(1).startsWith("CPU: 0 UID: 0 PID: 0 Comm: "), m.toString());
+            assertTrue(m.get(1).startsWith("CPU: 0 UID: 0 PID: 1 Comm: mm4j "), m.toString()); // current, not the thread
             assertEquals("Call Trace:", m.get(3));
             assertEquals(" <TASK>", m.get(4));
             assertEquals(" dump_stack_lvl", m.get(5));
@@ -402,7 +402,8 @@ class BuddyAllocatorTest {
 
     private static void assertReport(final KernelLog log, final long pfn, final String reason) {
         final List<String> m = log.messages();
-        assertTrue(m.get(0).matches(String.format("BUG: Bad page state in process .{1,15}  pfn:%05x", pfn)), m.get(0));
+        // current->comm: the model's current process (pid 1, "mm4j"), never the Java thread's name
+        assertEquals(String.format("BUG: Bad page state in process mm4j  pfn:%05x", pfn), m.get(0));
         if (!reason.startsWith("pfn outside")) {
             assertTrue(m.get(1).matches(String.format("page: refcount:-?\\d+ mapcount:\\d+ mapping:0{16} index:0x0 "
                 + "pfn:0x%x", pfn)), m.toString());
@@ -410,6 +411,20 @@ class BuddyAllocatorTest {
         }
         assertEquals("page dumped because: " + reason, m.get(m.size() - 1));
         log.clear();
+    }
+
+    @Test
+    void aReportWithoutAProcessTableNamesTheIdleTask() {
+        try (PhysicalMemory m = new PhysicalMemory(16L << 20, 1); MemMap mm = new MemMap(m.totalPages())) {
+            final KernelLog log = new KernelLog();
+            final BuddyAllocator b = new BuddyAllocator(m, mm, log);
+            final long p = b.allocPages(Gfp.KERNEL, 1);
+            log.clear();
+            b.freePages(p, 0);
+            assertEquals(String.format("BUG: Bad page state in process swapper/0  pfn:%05x", p),
+                log.messages().get(0), "no current task: init_task's comm, as the kernel prints it early in boot");
+            b.freePages(p, 1);
+        }
     }
 
     @Test

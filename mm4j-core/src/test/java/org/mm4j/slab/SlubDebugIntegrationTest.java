@@ -33,6 +33,24 @@ class SlubDebugIntegrationTest {
         }
     }
 
+    /** The WARN block's dump_stack line names {@code current->comm} (pid 1's "mm4j"), not the Java thread. */
+    @Test
+    void theWarnBlockNamesTheCurrentProcess() {
+        try (Kernel k = Kernel.boot("mem=32M nr_cpus=1")) {
+            final KmemCache s = k.slab().kmemCacheCreate("TestSlub_RZ_comm", 64, 0, SlabFlags.SLAB_RED_ZONE, null);
+            final long p = s.alloc();
+            raw(k, p, 65).set(ValueLayout.JAVA_BYTE, 64, (byte) 0x12);
+            k.log().clear();
+            s.validate();
+            final java.util.List<String> m = k.log().messages().stream()
+                .flatMap(l -> l.lines()).filter(l -> l.startsWith("CPU: ")).toList();
+            assertTrue(!m.isEmpty() && m.stream().allMatch(l -> l.matches("CPU: 0 UID: 0 PID: \\d+ Comm: mm4j .*")),
+                k.log().messages().toString());
+            s.free(p);
+            s.destroy();
+        }
+    }
+
     @Test
     void firstWordAfterFreeIsPoisonCorruption() {
         try (Kernel k = Kernel.boot("mem=32M nr_cpus=2")) {

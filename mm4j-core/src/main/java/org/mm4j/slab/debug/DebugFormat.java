@@ -80,4 +80,23 @@ final class DebugFormat {
     static String hexByte(final int value) {
         return "0x" + Integer.toHexString(value & 0xff);
     }
+
+    /**
+     * {@code dump_stack()} of a SLUB report: "CPU: cpu UID: 0 PID: pid Comm: comm ..." ({@code comm}: the model's
+     * {@code current->comm}; the PID is the Java thread's id, as the tracks' {@code pid=}), then the Java call
+     * trace above the reporting frames, at most {@code depth} entries.
+     */
+    static void dumpStack(final List<String> out, final int cpu, final String comm, final int taint,
+                          final int depth) {
+        out.add("CPU: " + cpu + " UID: 0 PID: " + Thread.currentThread().threadId() + " Comm: " + comm + " "
+            + tainted(taint) + " " + org.mm4j.base.Uts.RELEASE + " #1");
+        out.add("Call Trace:");
+        out.add(" <TASK>");
+        StackWalker.getInstance().walk(s -> s
+            .dropWhile(f -> f.getClassName().equals(DebugFormat.class.getName())
+                || f.getClassName().equals(SlubDebug.class.getName()))
+            .limit(depth).toList()).forEach(f -> out.add(" " + new DebugTrack.CallSite(f.getClassName(),
+            f.getMethodName(), f.getFileName(), f.getLineNumber(), f.getByteCodeIndex()).symbol()));
+        out.add(" </TASK>");
+    }
 }

@@ -7,6 +7,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.mm4j.base.CpuSlots;
+import org.mm4j.base.Current;
 import org.mm4j.base.InternalApi;
 import org.mm4j.base.KernelLog;
 import org.mm4j.base.jfr.MmEvents;
@@ -45,6 +46,8 @@ public final class SlubDebug {
     private final PhysicalMemory mem;
     private final KernelLog log;
     private final CpuSlots cpus;
+    /** {@code current}: the task whose comm the WARN block's CPU line prints. */
+    private final Current current;
     private final DebugTrack tracks = new DebugTrack();
     private final AtomicInteger taint = new AtomicInteger();
     private final List<DebugListener> listeners = new CopyOnWriteArrayList<>();
@@ -58,10 +61,11 @@ public final class SlubDebug {
     private volatile boolean warnings = true;
 
     @InternalApi("org.mm4j.slab")
-    public SlubDebug(final PhysicalMemory mem, final KernelLog log, final CpuSlots cpus) {
+    public SlubDebug(final PhysicalMemory mem, final KernelLog log, final CpuSlots cpus, final Current current) {
         this.mem = mem;
         this.log = log;
         this.cpus = cpus;
+        this.current = current;
     }
 
     /** The user-tracking tables (call sites, stacks, the stack depth). */
@@ -346,19 +350,9 @@ public final class SlubDebug {
         taint.getAndUpdate(t -> t | (1 << DebugFormat.TAINT_WARN));
     }
 
-    /** {@code dump_stack()}: the CPU line and the Java call trace. */
+    /** {@code dump_stack()}: the CPU line ({@code current}'s comm) and the Java call trace. */
     private void dumpStack(final List<String> out) {
-        final Thread t = Thread.currentThread();
-        out.add("CPU: " + cpus.current() + " UID: 0 PID: " + t.threadId() + " Comm: " + t.getName() + " "
-            + DebugFormat.tainted(taint.get()) + " " + org.mm4j.base.Uts.RELEASE + " #1");
-        out.add("Call Trace:");
-        out.add(" <TASK>");
-        final int depth = tracks.stackDepth();
-        StackWalker.getInstance().walk(s -> s
-            .dropWhile(f -> f.getClassName().equals(SlubDebug.class.getName()))
-            .limit(depth).toList()).forEach(f -> out.add(" " + new DebugTrack.CallSite(f.getClassName(),
-            f.getMethodName(), f.getFileName(), f.getLineNumber(), f.getByteCodeIndex()).symbol()));
-        out.add(" </TASK>");
+        DebugFormat.dumpStack(out, cpus.current(), current.get().comm(), taint.get(), tracks.stackDepth());
     }
 
     private void addTaintBadPage() {

@@ -32,7 +32,7 @@
  *  DebugCache                             struct kmem_cache as the debug code reads it
  *  DebugSlab                              struct slab (slab_address, objects, inuse, freelist)
  *  DebugTrack, DebugTrack.Track           struct track, stack depot, kallsyms of the call sites
- *  DebugFormat                            %px pointers, print_tainted, print_hex_dump
+ *  DebugFormat                            %px pointers, print_tainted, print_hex_dump, dump_stack
  *  DebugReport, DebugListener             (mm4j) a report as a Java object, delivered to listeners
  *  SlubDebugException                     (mm4j) strict mode: the first report of an operation, thrown
  * </pre>
