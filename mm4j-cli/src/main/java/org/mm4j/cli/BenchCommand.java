@@ -26,8 +26,10 @@ import picocli.CommandLine.Option;
         "Workloads (every object's first and last 8 bytes written): alloc-free-64, batch-1024x64, batch-1024x1k, "
             + "kmalloc-random-8-8192, remote-free-2t-64, ring-64, ring-mixed-16-4096.",
         "Workload replay (alone, no JMH): 'mm4j replay kmem' end to end on a generated trace of --events events and "
-            + "on the bundled slice, as zstd files, beside 'zstd -dc FILE | wc -l' in the same run (needs zstd); "
-            + "--iterations replays of each (default 3).",
+            + "on the bundled slice, as zstd files, --iterations replays of each (default 3), beside this pipe in the "
+            + "same run (needs zstd):",
+        // on a line of its own: picocli wraps at any space, and a command cut in two cannot be copied
+        "  zstd -dc FILE | wc -l",
         "Allocators: mm4j (kmalloc/kfree), mm4j-segment (allocate/free(MemorySegment)), mm4j-cpu-slab, "
             + "glibc-malloc (plain downcall, information only), glibc-malloc-critical, jemalloc, mimalloc, unsafe, "
             + "netty-pooled-direct, netty-pooled-direct-ftl, heap, arena-bump, arena-bump-256k (rows whose library "

@@ -41,8 +41,9 @@ import java.util.concurrent.Callable;
         "Summaries, disagreements and malformed lines (with file and line) go to standard error; a bad "
             + "line is skipped and the replay goes on. A FILE is read as a stream, line by line, in bounded "
             + "memory (gzip and zstd files too); a line over 1 MiB (1048576 bytes) ends that FILE's replay "
-            + "with 'FILE:LINE: line longer than 1048576 bytes'. Files the log names are model files (zeros), "
-            + "never read from this machine."},
+            + "with this error:",
+        "  FILE:LINE: line longer than 1048576 bytes",
+        "Files the log names are model files (zeros), never read from this machine."},
     footer = {"", "Exit status: 0 when every FILE matched (maps and results), 1 when some disagreed or had "
         + "malformed lines, 2 when a file cannot be read or --cmdline is bad."})
 public final class ReplayStraceCommand implements Callable<Integer> {

@@ -2,12 +2,18 @@ package org.mm4j.cli;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -91,10 +97,52 @@ class MainTest {
         assertTrue(!r.err().contains("internal error"), r.err());
     }
 
+    /** mm4j's help and each command's {@code --help}, at every depth (picocli's own help command aside). */
+    private static List<String[]> everyHelp() {
+        final List<String[]> out = new ArrayList<>(List.of(new String[] {"help"}, new String[] {"--help"}));
+        final ArrayDeque<Map.Entry<List<String>, CommandLine>> todo = new ArrayDeque<>();
+        todo.add(Map.entry(List.of(), Main.commandLine()));
+        while (!todo.isEmpty()) {
+            final Map.Entry<List<String>, CommandLine> e = todo.poll();
+            for (final CommandLine sub : new LinkedHashSet<>(e.getValue().getSubcommands().values())) {
+                if (sub.getCommandSpec().userObject() instanceof CommandLine.HelpCommand) {
+                    continue;
+                }
+                final List<String> path = new ArrayList<>(e.getKey());
+                path.add(sub.getCommandName());
+                final List<String> cmd = new ArrayList<>(path);
+                cmd.add("--help");
+                out.add(cmd.toArray(String[]::new));
+                todo.add(Map.entry(path, sub));
+            }
+        }
+        return out;
+    }
+
+    /** The single quotes of {@code line} that open or close a quoted text (apostrophes, as in "6.18's", aside). */
+    private static int quotes(final String line) {
+        int n = 0;
+        for (int i = 0; i < line.length(); i++) {
+            if (line.charAt(i) == '\'' && !(i > 0 && i + 1 < line.length()
+                && Character.isLetterOrDigit(line.charAt(i - 1)) && Character.isLetter(line.charAt(i + 1)))) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    @Test
+    void everyCommandsHelpIsChecked() {
+        final List<String> checked = everyHelp().stream().map(c -> String.join(" ", c)).toList();
+        for (final String c : List.of("shell --help", "replay --help", "replay kmem --help", "replay strace --help",
+            "bench --help", "generate-kmem --help")) {
+            assertTrue(checked.contains(c), c + " in " + checked);
+        }
+    }
+
     @Test
     void helpTextsWarnAboutNothingAndKeepPathsWhole() {
-        for (final String[] cmd : new String[][] {{"help"}, {"--help"}, {"replay", "--help"},
-            {"replay", "strace", "--help"}, {"replay", "kmem", "--help"}, {"shell", "--help"}}) {
+        for (final String[] cmd : everyHelp()) {
             final Run r = main(cmd);
             assertEquals(0, r.status(), String.join(" ", cmd));
             // picocli prints a WARN to stderr when a description has an unescaped '%'
@@ -113,6 +161,8 @@ class MainTest {
                     || Character.isWhitespace(lines[i].charAt(0)) || prev.length() >= 40 || prev.endsWith(".")
                     || prev.endsWith(":") || prev.startsWith("Usage:"), String.join(" ", cmd) + ": '" + prev + "' | '"
                     + next + "'");
+                // a quoted command cut in two ("beside 'zstd" | "-dc FILE | wc -l'"): an odd number of quotes
+                assertEquals(0, quotes(prev) % 2, String.join(" ", cmd) + ": '" + prev + "' | '" + next + "'");
                 // an indented line (an example, a list) wrapped: its tail at the left margin
                 assertTrue(prev.isEmpty() || next.isEmpty() || !Character.isWhitespace(lines[i - 1].charAt(0))
                     || Character.isWhitespace(lines[i].charAt(0)) || Character.isUpperCase(next.charAt(0)),
