@@ -69,8 +69,8 @@ public final class SlabAllocator implements SegmentAllocator {
      * lines of the same CPU's cache; a JVM thread's exchange pays a transfer between cores for each line the other
      * thread wrote (the barn, the sheaf, its array), which a producer/consumer pair pays every sheaf, and a thread
      * allocating or freeing in bursts pays an exchange per sheaf too. Twice the kernel's capacity halves those
-     * (measured, docs/speed-history.md, "Seventh pass (issue 13)": {@code batch-1024x64} 0.88-0.93 of before this pass,
-     * {@code remote-free-2t-64}'s slower side 0.82-0.83 of before, 0.86-0.87 of sheaves of 32 with the intrusive
+     * (measured, docs/speed-history.md, "Seventh pass (issue 13)": {@code batch-1024x64} 0.88-0.93 of before this
+     * pass, {@code remote-free-2t-64}'s slower side 0.82-0.83 of before, 0.86-0.87 of sheaves of 32 with the intrusive
      * barn); the floor of 32 keeps caches of large objects where they were, since mixed sizes exchange sheaves the
      * more often the smaller they are (the kernel's 4 and 12 cost {@code ring-mixed-16-4096} 4 %).
      * Memory: a thread holds at most twice its capacity per cache it uses (15 KiB of 64-byte objects, 56 KiB of

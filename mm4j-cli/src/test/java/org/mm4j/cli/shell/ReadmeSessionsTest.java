@@ -19,8 +19,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * The README's shell sessions, run: each script the README shows, booted with the command line it names, prints
  * the lines the README shows under it, in that order. The README may leave lines out ("..." or a shortened dmesg).
- * Not compared: time stamps, jiffies and page_owner's ts (the host's clock) and kmemleak's frame hashes. Standard
- * output and standard error go to one stream, as on a terminal.
+ * Not compared: time stamps, jiffies and page_owner's ts (the host's clock), kmemleak's frame hashes, and the
+ * offsets and line numbers of Java frames in stack traces ({@code +0x54/0x0 [PageAlloc.java:377]}: any edit above a
+ * frame's line moves them; the frame's method and file are compared). Standard output and standard error go to one
+ * stream, as on a terminal.
  */
 class ReadmeSessionsTest {
     @Test
@@ -119,6 +121,7 @@ class ReadmeSessionsTest {
     private static String plain(final String line) {
         return line.replaceFirst("^\\[ *\\d+\\.\\d{6}\\] ", "[time] ").replaceAll("jiffies \\d+", "jiffies N")
             .replaceAll(", ts \\d+ ns", ", ts N ns").replaceAll("\\[<[0-9a-f]{16}>]", "[<hash>]")
+            .replaceAll("\\+0x[0-9a-f]+/0x0 \\[(\\w+\\.java):\\d+]", "+0xN/0x0 [$1:N]")
             .stripTrailing();
     }
 }
