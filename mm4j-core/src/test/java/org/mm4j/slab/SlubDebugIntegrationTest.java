@@ -33,19 +33,26 @@ class SlubDebugIntegrationTest {
         }
     }
 
-    /** The WARN block's dump_stack line names {@code current->comm} (pid 1's "mm4j"), not the Java thread. */
+    /**
+     * The WARN block's lines and the allocation track name {@code current} (pid 1, "mm4j"), not the Java thread
+     * (the main thread's id is 3).
+     */
     @Test
     void theWarnBlockNamesTheCurrentProcess() {
         try (Kernel k = Kernel.boot("mem=32M nr_cpus=1")) {
-            final KmemCache s = k.slab().kmemCacheCreate("TestSlub_RZ_comm", 64, 0, SlabFlags.SLAB_RED_ZONE, null);
+            final KmemCache s = k.slab().kmemCacheCreate("TestSlub_RZ_comm", 64, 0,
+                SlabFlags.SLAB_RED_ZONE | SlabFlags.SLAB_STORE_USER, null);
             final long p = s.alloc();
             raw(k, p, 65).set(ValueLayout.JAVA_BYTE, 64, (byte) 0x12);
             k.log().clear();
             s.validate();
             final java.util.List<String> m = k.log().messages().stream()
                 .flatMap(l -> l.lines()).filter(l -> l.startsWith("CPU: ")).toList();
-            assertTrue(!m.isEmpty() && m.stream().allMatch(l -> l.matches("CPU: 0 UID: 0 PID: \\d+ Comm: mm4j .*")),
+            assertTrue(!m.isEmpty() && m.stream().allMatch(l -> l.matches("CPU: 0 UID: 0 PID: 1 Comm: mm4j .*")),
                 k.log().messages().toString());
+            final String all = String.join("\n", k.log().messages());
+            assertTrue(all.contains("WARNING: CPU: 0 PID: 1 at mm/slub.c"), all);
+            assertTrue(all.matches("(?s).*Allocated in .* age=\\d+ cpu=0 pid=1\\n.*"), all);
             s.free(p);
             s.destroy();
         }

@@ -82,13 +82,13 @@ final class DebugFormat {
     }
 
     /**
-     * {@code dump_stack()} of a SLUB report: "CPU: cpu UID: 0 PID: pid Comm: comm ..." ({@code comm}: the model's
-     * {@code current->comm}; the PID is the Java thread's id, as the tracks' {@code pid=}), then the Java call
-     * trace above the reporting frames, at most {@code depth} entries.
+     * {@code dump_stack()} of a SLUB report: "CPU: cpu UID: 0 PID: pid Comm: comm ..." ({@code pid} and
+     * {@code comm}: the model's {@code current}, as the tracks' {@code pid=}), then the Java call trace above the
+     * reporting frames, at most {@code depth} entries.
      */
-    static void dumpStack(final List<String> out, final int cpu, final String comm, final int taint,
+    static void dumpStack(final List<String> out, final int cpu, final int pid, final String comm, final int taint,
                           final int depth) {
-        out.add("CPU: " + cpu + " UID: 0 PID: " + Thread.currentThread().threadId() + " Comm: " + comm + " "
+        out.add("CPU: " + cpu + " UID: 0 PID: " + pid + " Comm: " + comm + " "
             + tainted(taint) + " " + org.mm4j.base.Uts.RELEASE + " #1");
         out.add("Call Trace:");
         out.add(" <TASK>");

@@ -19,7 +19,7 @@ import org.mm4j.page.PhysicalMemory;
  *   +0  addr   u64   call site: TEXT_BASE + 16 * site id (0 = never set)
  *   +8  handle u32   stack depot handle: 1 + index into the stack table (0 = no stack)
  *   +12 cpu    s32   CPU slot
- *   +16 pid    s32   Java thread id (low 32 bits)
+ *   +16 pid    s32   current->pid (the model's current task)
  *   +24 when   u64   jiffies (milliseconds since the kernel's debug clock started, HZ=1000, never 0)
  * </pre>
  * The bytes live off-heap in the object's metadata, exactly where the kernel keeps them; the side tables map the
@@ -95,15 +95,18 @@ public final class DebugTrack {
         return (System.nanoTime() - epochNanos) / 1_000_000L + 1;
     }
 
-    /** {@code set_track}: fills the track at {@code trackKaddr} with the calling thread's Java caller. */
-    public void record(final PhysicalMemory mem, final long trackKaddr, final int cpu) {
+    /**
+     * {@code set_track}: fills the track at {@code trackKaddr} with the calling thread's Java caller, {@code cpu} and
+     * {@code pid} ({@code current->pid}).
+     */
+    public void record(final PhysicalMemory mem, final long trackKaddr, final int cpu, final int pid) {
         final int handle = depot.saveExact(INTERNAL::get, stackDepth);
         final long addr = TEXT_BASE + (handle == 0 ? 0 : 16L * (depot.frameId(handle, 0) + 1));
         final long phys = PhysicalMemory.virtToPhys(trackKaddr);
         mem.putLong(phys + ADDR, addr);
         final long handleCpu = (handle & 0xffffffffL) | ((long) cpu << 32);
         mem.putLong(phys + HANDLE, handleCpu);
-        mem.putLong(phys + PID, Thread.currentThread().threadId() & 0xffffffffL);
+        mem.putLong(phys + PID, pid & 0xffffffffL);
         mem.putLong(phys + WHEN, jiffies());
     }
 

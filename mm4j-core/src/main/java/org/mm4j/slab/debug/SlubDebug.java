@@ -46,7 +46,7 @@ public final class SlubDebug {
     private final PhysicalMemory mem;
     private final KernelLog log;
     private final CpuSlots cpus;
-    /** {@code current}: the task whose comm the WARN block's CPU line prints. */
+    /** {@code current}: the task whose pid and comm the WARN block and the tracks record. */
     private final Current current;
     private final DebugTrack tracks = new DebugTrack();
     private final AtomicInteger taint = new AtomicInteger();
@@ -339,7 +339,7 @@ public final class SlubDebug {
             return;
         }
         final int cpu = cpus.current();
-        final long pid = Thread.currentThread().threadId();
+        final int pid = current.get().pid();
         out.add("------------[ cut here ]------------");
         if (message != null) {
             out.add(message);
@@ -352,7 +352,8 @@ public final class SlubDebug {
 
     /** {@code dump_stack()}: the CPU line ({@code current}'s comm) and the Java call trace. */
     private void dumpStack(final List<String> out) {
-        DebugFormat.dumpStack(out, cpus.current(), current.get().comm(), taint.get(), tracks.stackDepth());
+        final Current.Task task = current.get();
+        DebugFormat.dumpStack(out, cpus.current(), task.pid(), task.comm(), taint.get(), tracks.stackDepth());
     }
 
     private void addTaintBadPage() {
@@ -495,7 +496,7 @@ public final class SlubDebug {
     /** {@code set_track(s, object, TRACK_ALLOC/TRACK_FREE, addr)}: records the Java caller. */
     public void setTrack(final DebugCache s, final long object, final boolean alloc) {
         if (s.storeUser()) {
-            tracks.record(mem, trackAddress(s, object, alloc), cpus.current());
+            tracks.record(mem, trackAddress(s, object, alloc), cpus.current(), current.get().pid());
         }
     }
 
