@@ -272,8 +272,8 @@ public final class Processes {
         mm.setMmapBase(MmStruct.mmapBaseFor(8L << 20, mmapRnd, stackRndPad));
         mm.attachPager(pager);
         final long loadBias = 0x555555554000L + (aslr ? (random.nextLong() & ((1L << 28) - 1)) << 12 : 0);
-        final VmFile exe = VmFile.open(new VmFile.Inode("/usr/bin/" + comm, 0x5000, 0xfe, 0,
-            VmFile.Inode.INIT_PROGRAM_INO, false, null), "O_RDONLY");
+        final VmFile exe = VmFile.open(VmFile.Inode.onRootDevice("/usr/bin/" + comm, 0x5000,
+            VmFile.Inode.INIT_PROGRAM_INO, null), "O_RDONLY");
         final long rx = VmFlags.VM_READ | VmFlags.VM_MAYREAD | VmFlags.VM_MAYWRITE | VmFlags.VM_MAYEXEC;
         mm.addInitialVma(loadBias, loadBias + 0x1000, rx, 0, exe, null, false);
         mm.addInitialVma(loadBias + 0x1000, loadBias + 0x2000, rx | VmFlags.VM_EXEC, 1, exe, null, false);

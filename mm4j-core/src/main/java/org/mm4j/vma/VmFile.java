@@ -52,21 +52,29 @@ public final class VmFile {
         }
 
         /**
+         * A file of {@code size} bytes on the model's root device (fe:00) with inode number {@code ino}, whose first
+         * bytes are {@code content} (null: zeros throughout; copied).
+         */
+        static Inode onRootDevice(final String path, final long size, final long ino, final byte[] content) {
+            return new Inode(path, size, 0xfe, 0, ino, false, content == null ? null : content.clone());
+        }
+
+        /**
          * A file of {@code size} bytes reading as zeros, on the model's root device (fe:00), numbered by {@code inos}
          * (its kernel's).
          */
         public static Inode of(final InodeNumbers inos, final String path, final long size) {
-            return new Inode(path, size, 0xfe, 0, inos.next(), false, null);
+            return onRootDevice(path, size, inos.next(), null);
         }
 
         /** A file holding {@code content}, numbered by {@code inos}. */
         public static Inode ofBytes(final InodeNumbers inos, final String path, final byte[] content) {
-            return new Inode(path, content.length, 0xfe, 0, inos.next(), false, content.clone());
+            return onRootDevice(path, content.length, inos.next(), content);
         }
 
         /** A file of {@code size} bytes whose first bytes are {@code content} (zeros after it). */
         public static Inode of(final InodeNumbers inos, final String path, final long size, final byte[] content) {
-            return new Inode(path, size, 0xfe, 0, inos.next(), false, content.clone());
+            return onRootDevice(path, size, inos.next(), content);
         }
 
         public String path() {

@@ -189,7 +189,7 @@ public final class StraceReplayer {
     private Result replayCase(final Result res, final LineReader lines, final String first) throws IOException {
         final TraceCase tc = TraceCase.begin(res.source);
         final MmStruct mm = new MmStruct(maxMapCount, store);
-        final StraceSyscall sys = new StraceSyscall(new HashMap<>(), mm.inodeNumbers());
+        final StraceSyscall sys = new StraceSyscall(mm.inodeNumbers());
         boolean started = false;
         boolean brkKnown = false;
         try {
@@ -517,7 +517,7 @@ public final class StraceReplayer {
     private Result replayRaw(final Result res, final LineReader lines, final String first) throws IOException {
         final String source = res.source;
         final MmStruct mm = new MmStruct(maxMapCount, store);
-        final StraceSyscall sys = new StraceSyscall(new HashMap<>(), mm.inodeNumbers());
+        final StraceSyscall sys = new StraceSyscall(mm.inodeNumbers());
         res.emit("#vmaoracle 1");
         res.emit("#note replayed by mm4j from a plain strace log; the starting address space is not known");
         res.emit("#BEFORE unknown");

@@ -73,7 +73,12 @@ public final class StraceSyscall {
 
     /** An interpreter with its own, initially empty, table of model files and its own inode numbers. */
     public StraceSyscall() {
-        this(new HashMap<>(), new VmFile.InodeNumbers());
+        this(new VmFile.InodeNumbers());
+    }
+
+    /** An interpreter with its own, initially empty, table of model files, numbered by {@code inos}. */
+    public StraceSyscall(final VmFile.InodeNumbers inos) {
+        this(new HashMap<>(), inos);
     }
 
     /**
